@@ -1,0 +1,114 @@
+"""Argument checks with one message template.
+
+Messages follow "``name`` must be <contract>; got <repr(value)>." and raise
+:class:`~condapprove.errors.DesignError` (a ``ValueError``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .errors import DesignError
+
+__all__ = [
+    "check_probability",
+    "check_int",
+    "check_one_of",
+    "check_positive",
+    "check_confidence_level",
+    "check_finite_array",
+]
+
+
+def _fail(name: str, contract: str, value: Any, hint: str | None = None) -> DesignError:
+    message = f"`{name}` must be {contract}; got {value!r}."
+    return DesignError(message, hint=hint)
+
+
+def check_probability(value: Any, name: str, *, open_low: bool = False, open_high: bool = False) -> float:
+    """Return ``value`` as a float in [0, 1] (bounds optionally open), or raise."""
+    lo = "(" if open_low else "["
+    hi = ")" if open_high else "]"
+    contract = f"a probability in {lo}0, 1{hi}"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise _fail(name, contract, value) from None
+    if isinstance(value, bool) or not math.isfinite(x):
+        raise _fail(name, contract, value)
+    if x < 0 or x > 1 or (open_low and x == 0) or (open_high and x == 1):
+        raise _fail(name, contract, value)
+    return x
+
+
+def check_confidence_level(value: Any, name: str = "confidence_level") -> float:
+    """Return a confidence level in the open interval (0, 1), or raise."""
+    return check_probability(value, name, open_low=True, open_high=True)
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an int within [minimum, maximum], or raise.
+
+    Floats with an integral value (``3.0``) are accepted; booleans are not.
+    """
+    contract = "an integer"
+    if minimum is not None and maximum is not None:
+        contract += f" in [{minimum}, {maximum}]"
+    elif minimum is not None:
+        contract += f" >= {minimum}"
+    elif maximum is not None:
+        contract += f" <= {maximum}"
+    if isinstance(value, bool):
+        raise _fail(name, contract, value)
+    if isinstance(value, (int, np.integer)):
+        x = int(value)
+    elif isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        x = int(value)
+    else:
+        raise _fail(name, contract, value)
+    if (minimum is not None and x < minimum) or (maximum is not None and x > maximum):
+        raise _fail(name, contract, value)
+    return x
+
+
+def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite float > 0 (or >= 0), or raise."""
+    contract = "a finite number >= 0" if allow_zero else "a finite number > 0"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise _fail(name, contract, value) from None
+    if isinstance(value, bool) or not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        raise _fail(name, contract, value)
+    return x
+
+
+def check_one_of(value: Any, name: str, options: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``options``, or raise with a suggestion."""
+    opts = list(options)
+    if value in opts:
+        return str(value)
+    import difflib
+
+    close = difflib.get_close_matches(str(value), opts, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else None
+    raise _fail(name, "one of " + ", ".join(repr(o) for o in opts), value, hint)
+
+
+def check_finite_array(value: Any, name: str, *, ndim: int = 1, min_size: int = 1) -> np.ndarray:
+    """Return ``value`` as a finite float64 array of the given ``ndim`` and at least ``min_size`` entries."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _fail(name, f"a {ndim}-d array of finite numbers", value) from None
+    if arr.ndim != ndim:
+        raise _fail(name, f"a {ndim}-d array of finite numbers", value)
+    if arr.size < min_size:
+        raise _fail(name, f"an array with at least {min_size} entries", value)
+    if not np.all(np.isfinite(arr)):
+        raise _fail(name, "an array of finite numbers (no NaN or inf)", value)
+    return arr

@@ -1,0 +1,160 @@
+"""Small result types shared by every module.
+
+* :class:`ConfidenceInterval` -- a ``(low, high)`` named tuple, as in ``scipy.stats``.
+* :class:`MonteCarloEstimate` -- a simulated figure with its Monte-Carlo standard error.
+* :class:`ResultMixin` -- ``to_dict()`` and ``to_frame()`` for frozen result dataclasses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["ConfidenceInterval", "MonteCarloEstimate", "ResultMixin", "to_builtin"]
+
+
+class ConfidenceInterval(NamedTuple):
+    """A two-sided interval ``(low, high)``.
+
+    Attributes
+    ----------
+    low, high : float
+        The bounds; a one-sided interval has ``low=-inf`` or ``high=inf``
+        (or 0 / 1 for a probability).
+    """
+
+    low: float
+    high: float
+
+
+def to_builtin(value: Any) -> Any:
+    """Convert numpy scalars/arrays, tuples, dataclasses and dicts to JSON-friendly builtins."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_dict"):
+            return value.to_dict()
+        return {f.name: to_builtin(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, ConfidenceInterval):
+        return {"low": to_builtin(value.low), "high": to_builtin(value.high)}
+    if isinstance(value, dict):
+        return {str(k): to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_builtin(v) for v in value.tolist()]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+class ResultMixin:
+    """``to_dict()`` / ``to_frame()`` for frozen result dataclasses."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as JSON-friendly builtins (nested results become dicts)."""
+        return {f.name: to_builtin(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a one-row :class:`pandas.DataFrame` of the scalar fields.
+
+        Intervals are split into ``<name>_low`` and ``<name>_high`` columns; a
+        :class:`MonteCarloEstimate` into ``<name>`` and ``<name>_mcse``.
+        """
+        import pandas as pd
+
+        row: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if isinstance(v, ConfidenceInterval):
+                row[f"{f.name}_low"], row[f"{f.name}_high"] = float(v.low), float(v.high)
+            elif isinstance(v, MonteCarloEstimate):
+                row[f.name], row[f"{f.name}_mcse"] = v.value, v.mcse
+            elif isinstance(v, (int, float, str, bool, np.number)) or v is None:
+                row[f.name] = to_builtin(v)
+        return pd.DataFrame([row])
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class MonteCarloEstimate(ResultMixin):
+    """A figure estimated by simulation, with its Monte-Carlo standard error.
+
+    Attributes
+    ----------
+    value : float
+        The estimate (a proportion of replicates, a mean or a quantile).
+    mcse : float
+        Its Monte-Carlo standard error: ``sqrt(p(1-p)/n)`` for a proportion,
+        ``sd/sqrt(n)`` for a mean, an order-statistic interval for a quantile.
+    n_sims : int
+        Number of replicates the estimate is based on.
+
+    Examples
+    --------
+    >>> from condapprove.results import MonteCarloEstimate
+    >>> est = MonteCarloEstimate.proportion(812, 1000)
+    >>> round(est.value, 3), round(est.mcse, 4)
+    (0.812, 0.0124)
+    >>> est.ci(0.95)
+    ConfidenceInterval(low=0.78776..., high=0.83623...)
+    """
+
+    value: float
+    mcse: float
+    n_sims: int
+
+    @classmethod
+    def proportion(cls, successes: int, n_sims: int) -> MonteCarloEstimate:
+        """Estimate a probability from ``successes`` out of ``n_sims`` replicates."""
+        if n_sims <= 0:
+            return cls(value=math.nan, mcse=math.nan, n_sims=0)
+        p = successes / n_sims
+        return cls(value=float(p), mcse=float(math.sqrt(p * (1.0 - p) / n_sims)), n_sims=int(n_sims))
+
+    @classmethod
+    def mean(cls, values: np.ndarray) -> MonteCarloEstimate:
+        """Estimate a mean from per-replicate ``values`` (NaNs are not allowed)."""
+        v = np.asarray(values, dtype=np.float64)
+        n = v.size
+        if n == 0:
+            return cls(value=math.nan, mcse=math.nan, n_sims=0)
+        sd = float(v.std(ddof=1)) if n > 1 else math.nan
+        return cls(value=float(v.mean()), mcse=sd / math.sqrt(n), n_sims=int(n))
+
+    @classmethod
+    def quantile(cls, values: np.ndarray, q: float) -> MonteCarloEstimate:
+        """Estimate the ``q``-quantile of per-replicate ``values``.
+
+        The MCSE is derived from the distribution-free order-statistic 95% interval
+        (ranks ``n q ± 1.96 sqrt(n q (1-q))``) as its half-width divided by 1.96.
+        """
+        v = np.sort(np.asarray(values, dtype=np.float64))
+        n = v.size
+        if n == 0:
+            return cls(value=math.nan, mcse=math.nan, n_sims=0)
+        est = float(np.quantile(v, q))
+        half = 1.959963984540054 * math.sqrt(n * q * (1 - q))
+        lo = int(max(0, math.floor(n * q - half)))
+        hi = int(min(n - 1, math.ceil(n * q + half)))
+        return cls(value=est, mcse=float(v[hi] - v[lo]) / (2 * 1.959963984540054), n_sims=int(n))
+
+    def ci(self, confidence_level: float = 0.95) -> ConfidenceInterval:
+        """Normal-approximation Monte-Carlo interval ``value ± z * mcse``."""
+        from scipy.special import ndtri
+
+        z = float(ndtri(0.5 + confidence_level / 2))
+        return ConfidenceInterval(self.value - z * self.mcse, self.value + z * self.mcse)
+
+    def __format__(self, spec: str) -> str:
+        spec = spec or ".4f"
+        return f"{self.value:{spec}} ± {self.mcse:{spec}}"
