@@ -106,7 +106,7 @@ class MonteCarloEstimate(ResultMixin):
     >>> round(est.value, 3), round(est.mcse, 4)
     (0.812, 0.0124)
     >>> est.ci(0.95)
-    ConfidenceInterval(low=0.78776..., high=0.83623...)
+    ConfidenceInterval(low=0.78778..., high=0.83621...)
     """
 
     value: float

@@ -1,0 +1,8 @@
+"""Monte-Carlo simulation of post-marketing studies under the approval deadline."""
+
+from __future__ import annotations
+
+from .engine import BLOCK_SIZE, DEFAULT_CHUNK_SIZE, simulate
+from .results import Provenance, ScenarioResult, SimulationResult
+
+__all__ = ["simulate", "SimulationResult", "ScenarioResult", "Provenance", "BLOCK_SIZE", "DEFAULT_CHUNK_SIZE"]

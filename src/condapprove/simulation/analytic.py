@@ -1,0 +1,112 @@
+"""Exact operating characteristics of the binary design, without simulation.
+
+With exchangeable patients, Poisson accrual and independent dropout, the number of
+evaluable patients of an arm at the analysis is :math:`\\min(T, P)`, where :math:`T` is the
+arm's ``target_n`` and :math:`P \\sim \\mathrm{Poisson}((1-d)\\Lambda(c - f))` counts the
+patients who enter early enough (by the cut-off :math:`c` less the follow-up :math:`f`) and
+do not drop out.  Arms are independent, so
+
+.. math:: P(\\text{confirmed}) = \\sum_{n_t, n_c} P(N_t = n_t) P(N_c = n_c)\\,
+          \\mathrm{power}(n_t, n_c),
+
+with the exact power of the test at fixed sizes summed over all binomial outcomes.
+This is the analytic counterpart shown beside the simulated probability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from .._typing import FloatArray
+from ..accrual import RampedPoissonAccrual
+from ..endpoints import BinaryOutcome, binary_pvalues
+from ..spec.schema import Accrual, BenchmarkControl, Design, Scenario
+
+__all__ = ["evaluable_distribution", "binary_power_fixed_n", "exact_p_confirmed", "expected_evaluable"]
+
+#: Probabilities of evaluable counts below this are ignored (their total is bounded and tiny).
+_NEGLIGIBLE = 1e-13
+
+
+def _process(a: Accrual) -> RampedPoissonAccrual:
+    return RampedPoissonAccrual(rate=a.rate_per_month, ramp_up=a.ramp_up_months, start=a.start_month)
+
+
+def expected_evaluable(accrual: Accrual, dropout: float, last_entry_month: float) -> float:
+    """Expected number of non-dropout patients entering by ``last_entry_month``."""
+    return float((1.0 - dropout) * _process(accrual).expected(max(last_entry_month, 0.0)))
+
+
+def evaluable_distribution(accrual: Accrual, dropout: float, target: int, last_entry_month: float) -> FloatArray:
+    """``P(N = n)`` for ``n = 0..target`` where ``N = min(target, Poisson(mu))``."""
+    mu = expected_evaluable(accrual, dropout, last_entry_month)
+    n = np.arange(target + 1)
+    pmf = stats.poisson.pmf(n, mu)
+    pmf[target] = stats.poisson.sf(target - 1, mu)
+    return pmf
+
+
+def binary_power_fixed_n(n_treated: int, n_control: int | None, *, treated_rate: float,
+                         control_rate: float | None, test: str, alpha: float,
+                         benchmark: float | None = None) -> float:
+    """Exact probability that the one-sided test rejects at fixed arm sizes.
+
+    Examples
+    --------
+    >>> from condapprove.simulation.analytic import binary_power_fixed_n
+    >>> round(binary_power_fixed_n(13, None, treated_rate=0.6, control_rate=None,
+    ...                            test="exact_binomial", alpha=0.025, benchmark=0.3), 6)
+    0.57440...
+    """
+    xt = np.arange(n_treated + 1)
+    pt = stats.binom.pmf(xt, n_treated, treated_rate)
+    if n_control is None:
+        out = BinaryOutcome(x_treated=xt, n_treated=np.full_like(xt, n_treated))
+        reject = binary_pvalues(out, test=test, benchmark=benchmark) <= alpha  # type: ignore[arg-type]
+        return float(pt[reject].sum())
+    assert control_rate is not None
+    xc = np.arange(n_control + 1)
+    pc = stats.binom.pmf(xc, n_control, control_rate)
+    gt, gc = np.meshgrid(xt, xc, indexing="ij")
+    out = BinaryOutcome(x_treated=gt.ravel(), n_treated=np.full(gt.size, n_treated),
+                        x_control=gc.ravel(), n_control=np.full(gc.size, n_control))
+    reject = (binary_pvalues(out, test=test) <= alpha).reshape(gt.shape)  # type: ignore[arg-type]
+    return float((np.outer(pt, pc) * reject).sum())
+
+
+def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_000_000) -> float | None:
+    """Exact P(confirmed by the cut-off) of a binary design, or None if too costly.
+
+    ``max_cells`` bounds the number of (arm sizes x outcomes) cells evaluated.
+    """
+    pm = design.post_marketing
+    last_entry = design.cutoff_month - pm.endpoint.followup_months
+    alpha = pm.analysis.alpha
+    dist_t = evaluable_distribution(pm.treated.accrual, pm.treated.dropout, pm.treated.target_n, last_entry)
+    if isinstance(pm.control, BenchmarkControl):
+        total = 0.0
+        for n in np.nonzero(dist_t > _NEGLIGIBLE)[0]:
+            if n == 0:
+                continue
+            total += dist_t[n] * binary_power_fixed_n(int(n), None, treated_rate=scenario.treated_rate,
+                                                      control_rate=None, test=pm.test, alpha=alpha,
+                                                      benchmark=pm.control.rate)
+        return float(total)
+    acc_c = pm.control_accrual
+    assert acc_c is not None
+    dist_c = evaluable_distribution(acc_c, pm.control.dropout, pm.control_target_n, last_entry)
+    nts = np.nonzero(dist_t > _NEGLIGIBLE)[0]
+    ncs = np.nonzero(dist_c > _NEGLIGIBLE)[0]
+    cells = sum((int(a) + 1) for a in nts) * sum((int(b) + 1) for b in ncs)
+    if cells > max_cells:
+        return None
+    total = 0.0
+    for a in nts:
+        for b in ncs:
+            if a == 0 or b == 0:
+                continue
+            total += dist_t[a] * dist_c[b] * binary_power_fixed_n(
+                int(a), int(b), treated_rate=scenario.treated_rate, control_rate=scenario.control_rate,
+                test=pm.test, alpha=alpha)
+    return float(total)

@@ -1,0 +1,331 @@
+"""Load a YAML design file into a validated :class:`~condapprove.spec.schema.Design`.
+
+Every problem in a file is collected (not only the first) and reported as a
+:class:`~condapprove.errors.Problem` with the file, line and column of the offending
+YAML node: ``designs/x.yaml:12:9: post_marketing.treated.accrual.rate_per_month: must be > 0; got -3``.
+
+YAML is read with PyYAML's safe loader (no Python tags).  Two YAML 1.1 surprises are
+handled explicitly: duplicate keys are an error (PyYAML would silently keep the last),
+and a boolean where text is expected (``name: no``) gets a hint to quote it.
+Numbers written as ``1e-3`` (a string in YAML 1.1) are accepted where a number is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import DesignError, DesignErrors, Problem
+from . import schema
+from .schema import Design
+
+__all__ = ["load_design", "load_design_with_source", "parse_design", "LoadedDesign", "design_from_mapping", "iter_problems"]
+
+_Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDesign:
+    """A validated design together with where it came from.
+
+    Attributes
+    ----------
+    design : Design
+        The validated design.
+    path : str or None
+        The file it was read from.
+    sha256 : str
+        SHA-256 of the file's bytes (of the canonical JSON for an in-memory design).
+    """
+
+    design: Design
+    path: str | None
+    sha256: str
+
+
+def _model_field_names() -> list[str]:
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
+            names.update(obj.model_fields)
+    return sorted(names)
+
+
+def _walk_marks(node: yaml.Node, loc: _Loc, marks: dict[_Loc, tuple[int, int]], problems: list[Problem],
+                file: str | None) -> None:
+    """Record the (line, column) of every node by its path; report duplicate keys."""
+    marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                continue
+            if key in seen:
+                path = ".".join(str(p) for p in (*loc, key))
+                problems.append(Problem(
+                    loc=path,
+                    message=f"duplicate key {key!r} (first given on line {seen[key]})",
+                    file=file, line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1,
+                    hint="YAML keeps only the last of duplicate keys; remove one",
+                ))
+                continue
+            seen[key] = key_node.start_mark.line + 1
+            marks[(*loc, "__key__", key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk_marks(value_node, (*loc, key), marks, problems, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk_marks(item, (*loc, i), marks, problems, file)
+
+
+def _resolve_loc(data: Any, loc: tuple[Any, ...]) -> _Loc:
+    """Map a pydantic error location onto the data's path (dropping union tags)."""
+    out: list[str | int] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and "[" not in part and part not in cur:
+            # Either a missing field (keep it: it names what is missing) or a union tag such as
+            # 'benchmark' or 'function-after[...]' (drop it).
+            if part in _FIELD_NAMES:
+                out.append(part)
+                cur = None
+        else:
+            continue
+    return tuple(out)
+
+
+_FIELD_NAMES = set(_model_field_names())
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(err: dict[str, Any]) -> tuple[str, str | None]:
+    """Turn one pydantic error into 'must be <contract>; got <value>' plus an optional hint."""
+    typ = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    got = f"; got {_describe(value)}"
+    hint = None
+    if isinstance(value, bool) and typ in ("string_type", "float_type", "int_type", "literal_error"):
+        hint = "YAML reads yes/no/on/off/true/false as booleans; quote the value if you meant text"
+    bounds = {
+        "greater_than": ("> ", "gt"), "greater_than_equal": (">= ", "ge"),
+        "less_than": ("< ", "lt"), "less_than_equal": ("<= ", "le"),
+    }
+    if typ in bounds:
+        sym, key = bounds[typ]
+        limit = ctx.get(key)
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        if err["loc"][-1:] == ("time_limit_years",) and typ == "less_than_equal":
+            hint = "the PMD Act allows at most 7 years; put a granted extension in approval.extension_years"
+        return f"must be {sym}{shown}{got}", hint
+    if typ == "missing":
+        return "required field is missing", None
+    if typ == "extra_forbidden":
+        return "unknown field", None
+    if typ in ("float_parsing", "float_type"):
+        return f"must be a number{got}", hint
+    if typ == "finite_number":
+        return f"must be a finite number{got}", hint
+    if typ in ("int_parsing", "int_type"):
+        return f"must be an integer{got}", hint
+    if typ == "int_from_float":
+        return f"must be a whole number{got}", hint
+    if typ in ("string_type",):
+        return f"must be text{got}", hint
+    if typ == "string_too_short":
+        return f"must not be empty{got}", hint
+    if typ == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s){got}", hint
+    if typ in ("list_type",):
+        return f"must be a list{got}", hint
+    if typ in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of fields{got}", hint
+    if typ == "literal_error":
+        return f"must be one of {ctx.get('expected')}{got}", hint
+    if typ in ("union_tag_invalid",):
+        return f"must be one of {ctx.get('expected_tags')}; got {_describe(ctx.get('tag'))}", None
+    if typ == "union_tag_not_found":
+        return f"the field {ctx.get('discriminator')} is required here", None
+    if typ.startswith("date"):
+        return f"must be a date YYYY-MM-DD{got}", hint
+    if typ == "value_error":
+        msg = str(err["msg"])
+        return msg.removeprefix("Value error, "), hint
+    return f"{err['msg'][0].lower()}{err['msg'][1:]}{got}", hint
+
+
+def _problems_from_validation(exc: ValidationError, data: Any, marks: dict[_Loc, tuple[int, int]],
+                              file: str | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = _resolve_loc(data, err["loc"])
+        message, hint = _message(err)
+        lines = message.split("\n") if err["type"] == "value_error" else [message]
+        for line_msg in lines:
+            sub: _Loc = loc
+            if line_msg.startswith("@"):
+                rel, _, line_msg = line_msg[1:].partition(": ")
+                sub = loc + tuple(int(p) if p.isdigit() else p for p in rel.split("."))
+            pos_key: _Loc = sub
+            item_hint = hint
+            if err["type"] == "extra_forbidden":
+                key = sub[-1] if sub else ""
+                pos_key = (*sub[:-1], "__key__", key) if sub else sub
+                close = difflib.get_close_matches(str(key), sorted(_FIELD_NAMES), n=1, cutoff=0.6)
+                item_hint = f"did you mean {close[0]!r}?" if close else None
+            # The nearest node we know a position for (a missing field points at its parent).
+            pos = None
+            probe = pos_key
+            while pos is None:
+                pos = marks.get(probe)
+                if not probe:
+                    break
+                probe = probe[:-1] if probe[-2:-1] != ("__key__",) else probe[:-2]
+            line, column = pos if pos else (None, None)
+            problems.append(Problem(loc=".".join(str(p) for p in sub), message=line_msg, file=file,
+                                    line=line, column=column, hint=item_hint))
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return problems
+
+
+def parse_design(text: str, *, file: str | None = None) -> Design:
+    """Validate the YAML ``text`` of a design file and return the :class:`Design`.
+
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+    file : str, optional
+        The name to give in error messages.
+
+    Raises
+    ------
+    DesignErrors
+        With one :class:`~condapprove.errors.Problem` per problem found.
+    """
+    problems: list[Problem] = []
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise DesignErrors([Problem(loc="", message="the design file is empty", file=file, line=1, column=1)])
+        marks: dict[_Loc, tuple[int, int]] = {}
+        _walk_marks(node, (), marks, problems, file)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(x for x in (exc.context, exc.problem) if x)
+        raise DesignErrors([Problem(
+            loc="", message=f"invalid YAML: {what}", file=file,
+            line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
+        )]) from None
+    except yaml.YAMLError as exc:
+        raise DesignErrors([Problem(loc="", message=f"invalid YAML: {exc}", file=file)]) from None
+    except RecursionError:
+        raise DesignErrors([Problem(loc="", message="the YAML document is nested too deeply", file=file)]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise DesignErrors([Problem(loc="", message=f"must be a mapping of sections; got {type(data).__name__}",
+                                    file=file, line=1, column=1)])
+    try:
+        design = Design.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_problems_from_validation(exc, data, marks, file))
+        problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+        raise DesignErrors(problems) from None
+    if problems:
+        raise DesignErrors(problems)
+    return design
+
+
+def design_from_mapping(data: dict[str, Any]) -> Design:
+    """Validate an in-memory mapping (as read from YAML or JSON) into a :class:`Design`.
+
+    Errors are collected as in :func:`parse_design`, without file positions.
+    """
+    try:
+        return Design.model_validate(data)
+    except ValidationError as exc:
+        raise DesignErrors(_problems_from_validation(exc, data, {}, None)) from None
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[str, bytes]:
+    name = os.fspath(path)
+    try:
+        raw = Path(name).read_bytes()
+    except FileNotFoundError:
+        raise DesignErrors([Problem(loc="", message="no such file", file=name)]) from None
+    except IsADirectoryError:
+        raise DesignErrors([Problem(loc="", message="is a directory, not a design file", file=name)]) from None
+    except OSError as exc:
+        raise DesignErrors([Problem(loc="", message=f"cannot be read: {exc.strerror}", file=name)]) from None
+    return name, raw
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DesignErrors([Problem(loc="", message=f"is not valid UTF-8 (byte {raw[exc.start]:#04x})",
+                                    file=name, line=line)]) from None
+    if "\x00" in text:
+        raise DesignErrors([Problem(loc="", message="contains a NUL byte; is this a binary file?", file=name)])
+    return text
+
+
+def load_design_with_source(path: str | os.PathLike[str]) -> LoadedDesign:
+    """Read and validate a design file, returning it with its path and SHA-256."""
+    name, raw = _read(path)
+    design = parse_design(_decode(raw, name), file=name)
+    return LoadedDesign(design=design, path=name, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def load_design(path: str | os.PathLike[str]) -> Design:
+    """Read and validate the YAML design file at ``path``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The design file.
+
+    Returns
+    -------
+    Design
+        The validated, immutable design.
+
+    Raises
+    ------
+    DesignErrors
+        Every problem of the file, each with file, line, column and dotted field path.
+
+    Examples
+    --------
+    >>> import condapprove
+    >>> d = condapprove.load_design("designs/stemirac_survey.yaml")  # doctest: +SKIP
+    """
+    return load_design_with_source(path).design
+
+
+def iter_problems(exc: DesignError) -> Iterator[Problem]:
+    """Yield the problems of a :class:`DesignError` (one or many)."""
+    yield from exc.problems
