@@ -1,36 +1,76 @@
-"""condapprove: evidence and post-marketing design under Japan's conditional, time-limited approval."""
+"""condapprove: evidence and post-marketing design under Japan's conditional, time-limited approval.
+
+The public names below are imported lazily (PEP 562), so ``import condapprove`` stays
+light and ``condapprove validate`` starts quickly.
+
+Examples
+--------
+>>> import condapprove
+>>> design = condapprove.load_design("designs/stemirac_survey.yaml")
+>>> result = condapprove.simulate(design, replicates=2048, seed=7)
+>>> list(result.to_frame()["scenario"])
+['no effect', 'modest', 'as in the approval cohort']
+"""
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
-
-from .errors import (
-    CondapproveError,
-    CondapproveWarning,
-    ConvergenceError,
-    DegenerateDataWarning,
-    DesignError,
-    DesignWarning,
-    MonteCarloPrecisionWarning,
-    SmallSampleWarning,
-)
-from .results import ConfidenceInterval, MonteCarloEstimate
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("condapprove")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = [
-    "__version__",
-    "CondapproveError",
-    "CondapproveWarning",
-    "ConvergenceError",
-    "DegenerateDataWarning",
-    "DesignError",
-    "DesignWarning",
-    "MonteCarloPrecisionWarning",
-    "SmallSampleWarning",
-    "ConfidenceInterval",
-    "MonteCarloEstimate",
-]
+#: public name -> module it lives in
+_EXPORTS: dict[str, str] = {
+    "CondapproveError": "errors",
+    "CondapproveWarning": "errors",
+    "ConvergenceError": "errors",
+    "DegenerateDataWarning": "errors",
+    "DesignError": "errors",
+    "DesignWarning": "errors",
+    "MonteCarloPrecisionWarning": "errors",
+    "SmallSampleWarning": "errors",
+    "ConfidenceInterval": "results",
+    "MonteCarloEstimate": "results",
+    "Design": "spec",
+    "load_design": "spec",
+    "simulate": "simulation",
+    "SimulationResult": "simulation",
+    "ScenarioResult": "simulation",
+}
+_SUBMODULES = {"estimate", "priors", "boundaries", "accrual", "endpoints", "simulation", "spec", "errors", "results"}
+
+__all__ = ["__version__", *_EXPORTS, *sorted(_SUBMODULES)]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .errors import (
+        CondapproveError,
+        CondapproveWarning,
+        ConvergenceError,
+        DegenerateDataWarning,
+        DesignError,
+        DesignWarning,
+        MonteCarloPrecisionWarning,
+        SmallSampleWarning,
+    )
+    from .results import ConfidenceInterval, MonteCarloEstimate
+    from .simulation import ScenarioResult, SimulationResult, simulate
+    from .spec import Design, load_design
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'condapprove' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

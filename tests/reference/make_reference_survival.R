@@ -109,7 +109,7 @@ two_out <- lapply(two_sets, function(s) {
               chisq = sd$chisq, pvalue = pchisq(sd$chisq, 1, lower.tail = FALSE),
               observed = I(unname(sd$obs)), expected = I(unname(sd$exp)), variance = sd$var[2, 2])
   if (s$cox) {
-    fit <- coxph(Surv(s$time, s$status) ~ s$group, ties = "efron", control = coxph.control(eps = 1e-12))
+    fit <- coxph(Surv(s$time, s$status) ~ s$group, ties = "efron", control = coxph.control(eps = 1e-10))
     cf <- summary(fit)$coefficients
     ci95 <- confint(fit, level = 0.95)
     ci90 <- confint(fit, level = 0.90)

@@ -1,0 +1,1340 @@
+"""Group-sequential designs: alpha-spending functions and one-sided boundaries.
+
+A one-sided group-sequential test looks at the data at information fractions
+:math:`0 < t_1 < \\dots < t_K = 1` and rejects :math:`H_0` at the first look whose
+standardised statistic :math:`Z_k` exceeds the critical value :math:`c_k`; it may also stop
+for futility when :math:`Z_k < a_k`. The critical values come from a Lan-DeMets
+*alpha-spending function* :math:`\\alpha(t)`: under :math:`H_0` the probability of a
+first crossing at look :math:`k` equals :math:`\\alpha(t_k) - \\alpha(t_{k-1})`.
+
+What is here:
+
+* spending functions (frozen callables): :class:`OBrienFlemingSpending`,
+  :class:`PocockSpending`, :class:`KimDeMetsSpending`, :class:`HwangShihDeCaniSpending`,
+  built by name with :func:`spending_function`;
+* :func:`group_sequential` -> :class:`GroupSequentialDesign` with power, expected
+  information, inflation factor and the drift needed for a target power
+  (rpact's ``getDesignGroupSequential`` and ``getDesignCharacteristics``);
+* :func:`crossing_probabilities` for any boundaries under any drift;
+* the fast path used inside simulations: :func:`critical_values_from_spending`,
+  :func:`efficacy_bounds` (cached, for observed information fractions, with a final
+  look at a deadline that spends the remaining alpha) and :func:`efficacy_bounds_batch`
+  (many information vectors at once).
+
+All probabilities are computed by recursive numerical integration of the density of
+:math:`Z_k` over the continuation region (Armitage, McPherson and Rowe 1969; Jennison and
+Turnbull 2000, ch. 19), never by simulation. See :func:`crossing_probabilities` for the
+recursion and the quadrature used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import ndtr, ndtri
+
+from ._typing import ArrayLike, FloatArray
+from ._validation import check_int, check_one_of, check_positive, check_probability
+from .errors import ConvergenceError, DesignError
+from .results import ResultMixin
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "SPENDING_FUNCTIONS",
+    "SpendingFunction",
+    "OBrienFlemingSpending",
+    "PocockSpending",
+    "KimDeMetsSpending",
+    "HwangShihDeCaniSpending",
+    "spending_function",
+    "CrossingProbabilities",
+    "DesignCharacteristics",
+    "GroupSequentialDesign",
+    "group_sequential",
+    "crossing_probabilities",
+    "critical_values_from_spending",
+    "efficacy_bounds",
+    "efficacy_bounds_batch",
+]
+
+SpendingName = Literal["obrien-fleming", "pocock", "kim-demets", "hwang-shih-decani"]
+
+# --------------------------------------------------------------------------------------
+# Spending functions
+# --------------------------------------------------------------------------------------
+
+
+def _spending_times_iv(t: Any) -> tuple[FloatArray, bool]:
+    try:
+        arr = np.asarray(t, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DesignError(f"`t` must be an information fraction (or array of them) in [0, 1]; got {t!r}.") from None
+    if not np.all((arr >= 0.0) & (arr <= 1.0)):  # also catches NaN
+        message = f"`t` must be an information fraction (or array of them) in [0, 1]; got {t!r}."
+        raise DesignError(message)
+    return arr, arr.ndim == 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpendingFunction(ResultMixin):
+    """Base class of the alpha-spending functions: a frozen callable ``t -> alpha spent``.
+
+    A spending function :math:`\\alpha(t)` is non-decreasing on :math:`[0, 1]` with
+    :math:`\\alpha(0) = 0` and :math:`\\alpha(1) = \\alpha`: the cumulative one-sided type I error
+    that may be spent by information fraction :math:`t`.
+
+    Attributes
+    ----------
+    alpha : float
+        One-sided type I error spent in total, in (0, 1).
+    """
+
+    name: ClassVar[str] = ""
+    alpha: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alpha", check_probability(self.alpha, "alpha", open_low=True, open_high=True))
+
+    @property
+    def parameter(self) -> float | None:
+        """The shape parameter (``rho`` or ``gamma``), or None for a family without one."""
+        return None
+
+    def __call__(self, t: ArrayLike) -> Any:
+        """Cumulative alpha spent by information fraction ``t`` (scalar -> float, array -> array)."""
+        arr, scalar = _spending_times_iv(t)
+        out = self._spend(arr)
+        return float(out) if scalar else out
+
+    def _spend(self, t: FloatArray) -> FloatArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OBrienFlemingSpending(SpendingFunction):
+    """Lan-DeMets O'Brien-Fleming-type spending, one-sided (rpact ``typeOfDesign="asOF"``).
+
+    Parameters
+    ----------
+    alpha : float
+        One-sided type I error, in (0, 1).
+
+    Notes
+    -----
+    :math:`\\alpha(t) = 2\\,[1 - \\Phi(z_{1-\\alpha/2} / \\sqrt{t})]`, the form rpact 3.3.4 uses for
+    ``sided = 1`` (``getSpendingValueCpp``: ``2 * sided * (1 - pnorm(qnorm(1 - alpha / (2 * sided))
+    / sqrt(t)))``). It spends almost nothing early and gives boundaries close to O'Brien and
+    Fleming's.
+
+    References
+    ----------
+    Lan KKG, DeMets DL (1983). Discrete sequential boundaries for clinical trials.
+    Biometrika 70:659-663.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import OBrienFlemingSpending
+    >>> f = OBrienFlemingSpending(alpha=0.025)
+    >>> round(f(0.5), 6), f(1.0)
+    (0.001525, 0.025)
+    """
+
+    name: ClassVar[str] = "obrien-fleming"
+
+    def _spend(self, t: FloatArray) -> FloatArray:
+        z = -float(ndtri(self.alpha / 2.0))
+        with np.errstate(divide="ignore"):
+            out = 2.0 * ndtr(-z / np.sqrt(t))
+        out = np.where(t > 0.0, out, 0.0)
+        return np.where(t >= 1.0, self.alpha, out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PocockSpending(SpendingFunction):
+    """Lan-DeMets Pocock-type spending (rpact ``typeOfDesign="asP"``).
+
+    Parameters
+    ----------
+    alpha : float
+        One-sided type I error, in (0, 1).
+
+    Notes
+    -----
+    :math:`\\alpha(t) = \\alpha \\log(1 + (e - 1) t)`; boundaries are nearly constant on the
+    z scale, like Pocock's.
+
+    References
+    ----------
+    Lan KKG, DeMets DL (1983). Biometrika 70:659-663.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import PocockSpending
+    >>> f = PocockSpending(alpha=0.025)
+    >>> round(f(0.5), 6)
+    0.015501
+    """
+
+    name: ClassVar[str] = "pocock"
+
+    def _spend(self, t: FloatArray) -> FloatArray:
+        return self.alpha * np.log1p((math.e - 1.0) * t)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KimDeMetsSpending(SpendingFunction):
+    """Kim-DeMets power-family spending (rpact ``typeOfDesign="asKD"``, ``gammaA = rho``).
+
+    Parameters
+    ----------
+    alpha : float
+        One-sided type I error, in (0, 1).
+    rho : float
+        Power, > 0: ``rho = 1`` spends linearly; ``rho = 3`` is close to O'Brien-Fleming
+        and ``rho`` near 0.8 close to Pocock.
+
+    Notes
+    -----
+    :math:`\\alpha(t) = \\alpha\\, t^{\\rho}`. rpact accepts ``0.4 <= rho <= 8``; any ``rho > 0`` is
+    accepted here.
+
+    References
+    ----------
+    Kim K, DeMets DL (1987). Design and analysis of group sequential tests based on the
+    type I error spending rate function. Biometrika 74:149-154.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import KimDeMetsSpending
+    >>> KimDeMetsSpending(alpha=0.025, rho=2.0)(0.5)
+    0.00625
+    """
+
+    name: ClassVar[str] = "kim-demets"
+    rho: float
+
+    def __post_init__(self) -> None:
+        SpendingFunction.__post_init__(self)
+        object.__setattr__(self, "rho", check_positive(self.rho, "rho"))
+
+    @property
+    def parameter(self) -> float | None:
+        """The power ``rho``."""
+        return self.rho
+
+    def _spend(self, t: FloatArray) -> FloatArray:
+        return self.alpha * np.power(t, self.rho)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HwangShihDeCaniSpending(SpendingFunction):
+    """Hwang-Shih-DeCani spending (rpact ``typeOfDesign="asHSD"``, ``gammaA = gamma``).
+
+    Parameters
+    ----------
+    alpha : float
+        One-sided type I error, in (0, 1).
+    gamma : float
+        Shape, any finite number: ``gamma = 0`` is linear spending, ``gamma = -4`` close to
+        O'Brien-Fleming, ``gamma = 1`` close to Pocock. rpact accepts ``-10 <= gamma <= 5``.
+
+    Notes
+    -----
+    :math:`\\alpha(t) = \\alpha\\,(1 - e^{-\\gamma t}) / (1 - e^{-\\gamma})` for :math:`\\gamma \\ne 0` and
+    :math:`\\alpha t` for :math:`\\gamma = 0` (the limit).
+
+    References
+    ----------
+    Hwang IK, Shih WJ, DeCani JS (1990). Group sequential designs using a family of type I
+    error probability spending functions. Statistics in Medicine 9:1439-1445.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import HwangShihDeCaniSpending
+    >>> round(HwangShihDeCaniSpending(alpha=0.025, gamma=-4.0)(0.5), 6)
+    0.00298
+    >>> HwangShihDeCaniSpending(alpha=0.025, gamma=0.0)(0.5)
+    0.0125
+    """
+
+    name: ClassVar[str] = "hwang-shih-decani"
+    gamma: float
+
+    def __post_init__(self) -> None:
+        SpendingFunction.__post_init__(self)
+        try:
+            g = float(self.gamma)
+        except (TypeError, ValueError):
+            g = math.nan
+        if isinstance(self.gamma, bool) or not math.isfinite(g):
+            raise DesignError(f"`gamma` must be a finite number; got {self.gamma!r}.")
+        object.__setattr__(self, "gamma", g)
+
+    @property
+    def parameter(self) -> float | None:
+        """The shape ``gamma``."""
+        return self.gamma
+
+    def _spend(self, t: FloatArray) -> FloatArray:
+        if self.gamma == 0.0:
+            return self.alpha * t
+        return self.alpha * np.expm1(-self.gamma * t) / math.expm1(-self.gamma)
+
+
+SPENDING_FUNCTIONS: dict[str, type[SpendingFunction]] = {
+    "obrien-fleming": OBrienFlemingSpending,
+    "pocock": PocockSpending,
+    "kim-demets": KimDeMetsSpending,
+    "hwang-shih-decani": HwangShihDeCaniSpending,
+}
+"""Spending-function names accepted by :func:`spending_function` and :func:`group_sequential`."""
+
+_PARAMETER_NAME = {"kim-demets": "rho", "hwang-shih-decani": "gamma"}
+
+
+def spending_function(
+    name: SpendingName | SpendingFunction,
+    alpha: float = 0.025,
+    parameter: float | None = None,
+) -> SpendingFunction:
+    """Build an alpha-spending function by name.
+
+    Parameters
+    ----------
+    name : {'obrien-fleming', 'pocock', 'kim-demets', 'hwang-shih-decani'} or SpendingFunction
+        The family. A :class:`SpendingFunction` is returned as is (then ``parameter`` must be
+        None and ``alpha`` must equal its ``alpha``).
+    alpha : float, default 0.025
+        One-sided type I error spent in total, in (0, 1).
+    parameter : float, optional
+        ``rho`` (> 0) for 'kim-demets', ``gamma`` (finite) for 'hwang-shih-decani'; required
+        for these two and not accepted for the others.
+
+    Returns
+    -------
+    SpendingFunction
+        A frozen callable with ``f(0) = 0`` and ``f(1) = alpha``.
+
+    Raises
+    ------
+    DesignError
+        For an unknown name, a missing or non-applicable ``parameter`` or an invalid value.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import spending_function
+    >>> spending_function("kim-demets", 0.05, 3)
+    KimDeMetsSpending(alpha=0.05, rho=3.0)
+    >>> f = spending_function("hwang-shih-decani", parameter=-4)
+    >>> [round(v, 5) for v in f([0.25, 0.5, 1.0])]
+    [0.00094, 0.00298, 0.025]
+    """
+    if isinstance(name, SpendingFunction):
+        if parameter is not None:
+            message = f"`parameter` must be None when `spending` is a SpendingFunction; got {parameter!r}."
+            raise DesignError(message)
+        a = check_probability(alpha, "alpha", open_low=True, open_high=True)
+        if a != name.alpha:
+            message = (
+                f"`alpha` must equal the spending function's alpha ({name.alpha!r}) when `spending` is a "
+                f"SpendingFunction; got {alpha!r}."
+            )
+            raise DesignError(message)
+        return name
+    key = check_one_of(name, "spending", SPENDING_FUNCTIONS)
+    cls = SPENDING_FUNCTIONS[key]
+    if key in _PARAMETER_NAME:
+        pname = _PARAMETER_NAME[key]
+        if parameter is None:
+            message = f"`parameter` must be given for spending {key!r} (its `{pname}`); got None."
+            hint = "e.g. rho=3 (O'Brien-Fleming-like) or 1 (linear)" if key == "kim-demets" else (
+                "e.g. gamma=-4 (O'Brien-Fleming-like), 0 (linear) or 1 (Pocock-like)"
+            )
+            raise DesignError(message, hint=hint)
+        return cls(alpha=alpha, **{pname: parameter})  # type: ignore[arg-type]
+    if parameter is not None:
+        message = f"`parameter` must be None for spending {key!r}, which has no parameter; got {parameter!r}."
+        raise DesignError(message)
+    return cls(alpha=alpha)
+
+
+# --------------------------------------------------------------------------------------
+# Numerical core: recursive integration (Jennison & Turnbull 2000, ch. 19)
+# --------------------------------------------------------------------------------------
+
+_GL_ORDER = 8  # Gauss-Legendre nodes per panel
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
+_PANEL_WIDTH = 1.25  # panel width in units of the integrand's smallest length scale
+_HALF_RANGE = 8.5  # integrate Z_k over mean +- 8.5 (mass outside < 1e-16)
+_MAX_PANELS = 256  # at most 2048 nodes per look
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_MIN_INCREMENT = 1e-9  # smallest relative step between information fractions
+
+
+def _nodes(lo: float, hi: float, scale: float) -> tuple[FloatArray, FloatArray]:
+    """Composite Gauss-Legendre nodes and weights on [lo, hi] (empty when lo >= hi)."""
+    if not hi > lo:
+        return np.empty(0), np.empty(0)
+    n_panels = min(_MAX_PANELS, max(1, math.ceil((hi - lo) / (_PANEL_WIDTH * scale))))
+    edges = np.linspace(lo, hi, n_panels + 1)
+    half = 0.5 * (edges[1:] - edges[:-1])
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    x = (mid[:, None] + half[:, None] * _GL_X).ravel()
+    w = (half[:, None] * _GL_W).ravel()
+    return x, w
+
+
+class _Recursion:
+    """Stage-to-stage propagation of the sub-density of :math:`Z_k` on the continuation region.
+
+    ``t`` are information fractions (only their ratios matter under ``drift = 0``); the mean of
+    :math:`Z_k` is ``drift * sqrt(t_k)``. After :meth:`advance` to look ``k`` the object holds
+    nodes ``z`` and weighted sub-density ``g = w * f_k(z)`` on ``(lower_k, upper_k)``.
+    """
+
+    __slots__ = ("t", "drift", "k", "z", "g")
+
+    def __init__(self, t: FloatArray, drift: float) -> None:
+        self.t = t
+        self.drift = drift
+        self.k = -1
+        self.z: FloatArray = np.empty(0)
+        self.g: FloatArray = np.empty(0)
+
+    def _transition(self, k: int) -> tuple[float, float, float, float]:
+        t = self.t
+        st, sp = math.sqrt(t[k]), math.sqrt(t[k - 1])
+        d = t[k] - t[k - 1]
+        return st, sp, math.sqrt(d), self.drift * d
+
+    def tail_probs(self, k: int, upper: float, lower: float) -> tuple[float, float]:
+        """P(continue to look k, Z_k >= upper) and P(continue to look k, Z_k <= lower)."""
+        if k == 0:
+            mu = self.drift * math.sqrt(self.t[0])
+            return float(ndtr(mu - upper)), float(ndtr(lower - mu))
+        st, sp, sd, md = self._transition(k)
+        base = self.z * sp + md
+        up = float(ndtr((base - upper * st) / sd) @ self.g) if upper < math.inf else 0.0
+        lo = float(ndtr((lower * st - base) / sd) @ self.g) if lower > -math.inf else 0.0
+        return up, lo
+
+    def continue_mass(self) -> float:
+        """P(continue past the current look)."""
+        return float(self.g.sum())
+
+    def upper_prob_fn(self, k: int) -> Any:
+        """Return ``c -> P(continue to look k, Z_k >= c)`` (k >= 1)."""
+        st, sp, sd, md = self._transition(k)
+        base = (self.z * sp + md) / sd
+        g = self.g
+        r = st / sd
+
+        def prob(c: float) -> float:
+            return float(ndtr(base - c * r) @ g)
+
+        return prob
+
+    def advance(self, k: int, upper: float, lower: float) -> None:
+        """Move to look ``k``: density of Z_k on (lower, upper) given continuation so far."""
+        t = self.t
+        mu = self.drift * math.sqrt(t[k])
+        lo = max(lower, mu - _HALF_RANGE)
+        hi = min(upper, mu + _HALF_RANGE)
+        # smallest length scale (in z) of the integrand at this look: 1 for the normal itself,
+        # sqrt(dt_k / t_k) for the kernel that made f_k, sqrt(dt_{k+1} / t_k) for the next kernel
+        scale = 1.0
+        if k > 0:
+            scale = min(scale, math.sqrt((t[k] - t[k - 1]) / t[k]))
+        if k + 1 < len(t):
+            scale = min(scale, math.sqrt((t[k + 1] - t[k]) / t[k]))
+        y, w = _nodes(lo, hi, scale)
+        if k == 0:
+            u = y - mu
+            f = _INV_SQRT_2PI * np.exp(-0.5 * u * u)
+        elif self.g.size == 0 or y.size == 0:
+            f = np.zeros_like(y)
+        else:
+            st, sp, sd, md = self._transition(k)
+            u = (y[:, None] * (st / sd)) - ((self.z * sp + md) / sd)[None, :]
+            f = (np.exp(-0.5 * u * u) @ self.g) * (_INV_SQRT_2PI * st / sd)
+        self.z, self.g, self.k = y, w * f, k
+
+
+def _probabilities(t: FloatArray, upper: FloatArray, lower: FloatArray, drift: float) -> tuple[FloatArray, FloatArray]:
+    """Per-look first-crossing probabilities above ``upper`` and below ``lower``."""
+    K = t.size
+    rec = _Recursion(t, drift)
+    rej = np.zeros(K)
+    fut = np.zeros(K)
+    for k in range(K):
+        if k > 0 and rec.g.size == 0:
+            break
+        rej[k], fut[k] = rec.tail_probs(k, upper[k], lower[k])
+        if k + 1 < K:
+            rec.advance(k, upper[k], lower[k])
+    return rej, fut
+
+
+def _solve_upper(t: FloatArray, increments: FloatArray, lower: FloatArray) -> FloatArray:
+    """Critical values spending ``increments`` under H0 (``lower`` are binding futility bounds)."""
+    K = t.size
+    c = np.empty(K)
+    rec = _Recursion(t, 0.0)
+    for k in range(K):
+        a = increments[k]
+        if a <= 0.0:
+            c[k] = math.inf
+        elif k == 0:
+            c[k] = -float(ndtri(a))
+        else:
+            prob = rec.upper_prob_fn(k)
+            available = rec.continue_mass()
+            if a >= available * (1.0 - 1e-12):
+                message = (
+                    f"`futility` must leave enough type I error to spend: binding futility bounds leave "
+                    f"P(reach look {k + 1}) = {available:.3g} under H0, not more than the alpha to spend there "
+                    f"({a:.3g}); got futility bounds {lower[:k].tolist()!r}."
+                )
+                raise DesignError(message, hint="lower the futility bounds or make them non-binding")
+            hi = max(1.0, -float(ndtri(a)))
+            while prob(hi) > a:
+                hi += 2.0
+            lo = min(hi - 1.0, -float(ndtri(min(a / available, 0.5))) - 1.0)
+            while prob(lo) < a:
+                lo -= 2.0
+            c[k] = brentq(lambda x: prob(x) - a, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200)
+        if k + 1 < K:
+            rec.advance(k, c[k], lower[k])
+    return c
+
+
+# --------------------------------------------------------------------------------------
+# Validation helpers
+# --------------------------------------------------------------------------------------
+
+
+def _information_rates_iv(value: Any, name: str, *, require_final_one: bool) -> FloatArray:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        k = check_int(value, name, minimum=1)
+        return np.arange(1, k + 1, dtype=np.float64) / k
+    contract = "strictly increasing information fractions in (0, 1]"
+    if require_final_one:
+        contract += " ending at 1 (or a number of equally spaced looks)"
+    try:
+        t = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DesignError(f"`{name}` must be {contract}; got {value!r}.") from None
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t <= 0.0) or np.any(t > 1.0):
+        raise DesignError(f"`{name}` must be {contract}; got {value!r}.")
+    if t.size > 1 and np.any(np.diff(t) <= _MIN_INCREMENT * t[1:]):
+        raise DesignError(f"`{name}` must be {contract}; got {value!r}.", hint="two looks at the same information")
+    if require_final_one and abs(t[-1] - 1.0) > 1e-12:
+        raise DesignError(f"`{name}` must be {contract}; got {value!r}.")
+    if require_final_one:
+        t[-1] = 1.0
+    return t
+
+
+def _futility_iv(futility: Any, K: int) -> FloatArray:
+    """Futility bounds of length K - 1 (None / -inf = none) -> array of length K (last -inf)."""
+    lower = np.full(K, -np.inf)
+    if futility is None:
+        return lower
+    contract = f"a sequence of {K - 1} z-values (None or -inf for no bound at a look), one per interim look"
+    try:
+        items = list(futility)
+        arr = np.array([-np.inf if v is None else v for v in items], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DesignError(f"`futility` must be {contract}; got {futility!r}.") from None
+    if arr.ndim != 1 or arr.size != K - 1 or np.any(np.isnan(arr)) or np.any(arr == np.inf):
+        raise DesignError(f"`futility` must be {contract}; got {futility!r}.")
+    lower[: K - 1] = arr
+    return lower
+
+
+def _drift_iv(drift: Any) -> float:
+    try:
+        d = float(drift)
+    except (TypeError, ValueError):
+        d = math.nan
+    if isinstance(drift, bool) or not math.isfinite(d):
+        raise DesignError(f"`drift` must be a finite number (the expected z-statistic at full information); got {drift!r}.")
+    return d
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+
+
+def _tuple(a: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.asarray(a, dtype=np.float64).ravel())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrossingProbabilities(ResultMixin):
+    """Boundary-crossing probabilities of a group-sequential test under one drift.
+
+    Attributes
+    ----------
+    drift : float
+        Expected z-statistic at full information (:math:`\\theta\\sqrt{I_{max}}`); the mean of
+        :math:`Z_k` is ``drift * sqrt(t_k)``.
+    information_rates : tuple of float
+        The looks' information fractions :math:`t_k`.
+    rejection_probabilities : tuple of float
+        P(first crossing of the efficacy bound at look k), per look.
+    futility_probabilities : tuple of float
+        P(stop for futility at look k), per interim look (``K - 1`` entries).
+    cumulative_power : tuple of float
+        P(rejected by look k).
+    power : float
+        Overall probability of rejecting :math:`H_0` (the type I error when ``drift = 0``).
+    expected_information : float
+        Expected information at stopping as a fraction of the maximum,
+        :math:`\\sum_{k<K} t_k P(\\text{stop at } k) + t_K P(\\text{reach } K)`.
+    """
+
+    drift: float
+    information_rates: tuple[float, ...]
+    rejection_probabilities: tuple[float, ...]
+    futility_probabilities: tuple[float, ...]
+    cumulative_power: tuple[float, ...]
+    power: float
+    expected_information: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per look: ``stage, information_rate, rejection, futility, cumulative_power``."""
+        import pandas as pd
+
+        K = len(self.information_rates)
+        return pd.DataFrame(
+            {
+                "stage": np.arange(1, K + 1),
+                "information_rate": self.information_rates,
+                "rejection": self.rejection_probabilities,
+                "futility": [*self.futility_probabilities, 0.0],
+                "cumulative_power": self.cumulative_power,
+            }
+        )
+
+
+def _crossing(t: FloatArray, upper: FloatArray, lower: FloatArray, drift: float) -> CrossingProbabilities:
+    rej, fut = _probabilities(t, upper, lower, drift)
+    K = t.size
+    stop = rej + fut
+    stop[-1] = 0.0
+    reach_last = 1.0 - stop[:-1].sum()
+    expected = float(np.dot(t[:-1], stop[:-1]) + t[-1] * reach_last)
+    return CrossingProbabilities(
+        drift=float(drift),
+        information_rates=_tuple(t),
+        rejection_probabilities=_tuple(rej),
+        futility_probabilities=_tuple(fut[: K - 1]),
+        cumulative_power=_tuple(np.cumsum(rej)),
+        power=float(rej.sum()),
+        expected_information=expected,
+    )
+
+
+def crossing_probabilities(
+    critical_values: ArrayLike,
+    information_rates: ArrayLike,
+    *,
+    futility_bounds: ArrayLike | None = None,
+    drift: float = 0.0,
+) -> CrossingProbabilities:
+    """Probabilities of crossing given one-sided boundaries, by recursive numerical integration.
+
+    Parameters
+    ----------
+    critical_values : array_like
+        Efficacy bounds :math:`c_k` on the z scale, one per look (``inf`` for no efficacy stop).
+    information_rates : array_like
+        Strictly increasing information fractions :math:`t_k` in (0, 1].
+    futility_bounds : array_like, optional
+        ``K - 1`` futility bounds :math:`a_k` for the interim looks (None or ``-inf`` for none);
+        stopping below them is counted.
+    drift : float, default 0
+        Expected z-statistic at full information; :math:`E[Z_k] = \\text{drift}\\sqrt{t_k}`.
+
+    Returns
+    -------
+    CrossingProbabilities
+
+    Notes
+    -----
+    With :math:`S_k = Z_k\\sqrt{t_k}` a Brownian motion with drift, the sub-density of
+    :math:`Z_k` on the continuation region :math:`(a_k, c_k)` satisfies
+    :math:`f_1(z) = \\phi(z - \\theta\\sqrt{t_1})` and
+
+    .. math:: f_k(y) = \\int_{a_{k-1}}^{c_{k-1}} f_{k-1}(z) \\sqrt{t_k/\\Delta_k}\\,
+              \\phi\\Big(\\frac{y\\sqrt{t_k} - z\\sqrt{t_{k-1}} - \\theta\\Delta_k}{\\sqrt{\\Delta_k}}\\Big)\\,dz,
+
+    :math:`\\Delta_k = t_k - t_{k-1}`; first-crossing probabilities integrate :math:`f_{k-1}`
+    against normal tail probabilities (Jennison and Turnbull 2000, ch. 19). The integrals use
+    composite 8-point Gauss-Legendre rules on :math:`(a_k, c_k) \\cap (\\mu_k \\pm 8.5)` with
+    panels no wider than 1.25 times the integrand's smallest length scale
+    (:math:`\\min(1, \\sqrt{\\Delta_k/t_k}, \\sqrt{\\Delta_{k+1}/t_k})`), typically 60-150 nodes a
+    look; absolute error is about 1e-12 (checked against a 4x finer rule). Looks closer than
+    about :math:`\\Delta_k/t_k < 5 \\cdot 10^{-4}` hit the cap of 2048 nodes a look, and accuracy
+    degrades gracefully there.
+
+    References
+    ----------
+    Jennison C, Turnbull BW (2000). Group Sequential Methods with Applications to Clinical
+    Trials. Chapman & Hall/CRC, chapter 19.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import crossing_probabilities
+    >>> cp = crossing_probabilities([2.797, 1.977], [0.5, 1.0])
+    >>> round(cp.power, 4)
+    0.025
+    >>> round(crossing_probabilities([2.797, 1.977], [0.5, 1.0], drift=2.8).power, 3)
+    0.797
+    """
+    t = _information_rates_iv(information_rates, "information_rates", require_final_one=False)
+    K = t.size
+    try:
+        c = np.asarray(critical_values, dtype=np.float64)
+    except (TypeError, ValueError):
+        c = np.array([np.nan])
+    if c.shape != (K,) or np.any(np.isnan(c)) or np.any(c == -np.inf):
+        message = f"`critical_values` must be {K} z-values (one per look, inf allowed); got {critical_values!r}."
+        raise DesignError(message)
+    lower = _futility_iv(futility_bounds, K)
+    if np.any(lower[:-1] >= c[:-1]):
+        message = f"`futility_bounds` must be below the critical values at each look; got {futility_bounds!r}."
+        raise DesignError(message)
+    return _crossing(t, c, lower, _drift_iv(drift))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesignCharacteristics(ResultMixin):
+    """Operating characteristics of a design at the drift that gives power ``1 - beta``.
+
+    The counterpart of rpact's ``getDesignCharacteristics()``.
+
+    Attributes
+    ----------
+    drift : float
+        Expected z-statistic at full information giving power ``1 - beta``
+        (rpact ``sqrt(shift)``).
+    fixed_drift : float
+        The same for the fixed (single-look) design, :math:`z_{1-\\alpha} + z_{1-\\beta}`
+        (rpact ``sqrt(nFixed)``).
+    inflation_factor : float
+        ``(drift / fixed_drift)**2``: maximum information relative to the fixed design.
+    power : tuple of float
+        Cumulative power by look at ``drift`` (rpact ``power``).
+    rejection_probabilities : tuple of float
+        Per-look rejection probabilities at ``drift``.
+    futility_probabilities : tuple of float
+        Per-interim-look futility stopping probabilities at ``drift``.
+    expected_information_h1, expected_information_h01, expected_information_h0 : float
+        Expected information (fraction of the maximum) at ``drift``, ``drift / 2`` and 0.
+    asn_ratio_h1, asn_ratio_h01, asn_ratio_h0 : float
+        Expected sample size relative to the fixed design, ``inflation_factor`` times the
+        expected information (rpact ``averageSampleNumber1``, ``...01``, ``...0``).
+    """
+
+    drift: float
+    fixed_drift: float
+    inflation_factor: float
+    power: tuple[float, ...]
+    rejection_probabilities: tuple[float, ...]
+    futility_probabilities: tuple[float, ...]
+    expected_information_h1: float
+    expected_information_h01: float
+    expected_information_h0: float
+    asn_ratio_h1: float
+    asn_ratio_h01: float
+    asn_ratio_h0: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupSequentialDesign(ResultMixin):
+    """A one-sided group-sequential design with alpha-spending efficacy bounds.
+
+    Build it with :func:`group_sequential`.
+
+    Attributes
+    ----------
+    information_rates : tuple of float
+        Information fractions :math:`t_k` of the looks, the last equal to 1.
+    alpha : float
+        One-sided type I error.
+    beta : float
+        Type II error used for :attr:`drift` and :attr:`inflation_factor`.
+    spending : SpendingFunction
+        The alpha-spending function.
+    critical_values : tuple of float
+        One-sided efficacy bounds :math:`c_k` (z scale): reject :math:`H_0` at look k if
+        :math:`Z_k \\ge c_k`.
+    cumulative_alpha : tuple of float
+        Alpha spent by look k, :math:`\\alpha(t_k)` (rpact ``alphaSpent``).
+    stage_levels : tuple of float
+        Nominal one-sided p-value thresholds :math:`1 - \\Phi(c_k)` (rpact ``stageLevels``).
+    futility_bounds : tuple of float
+        ``K - 1`` futility bounds :math:`a_k` (z scale, stop if :math:`Z_k < a_k`); ``-inf``
+        where there is none.
+    binding : bool
+        Whether the futility bounds were taken into account when computing the critical values.
+    drift : float
+        Expected z-statistic at full information under which the power is ``1 - beta``.
+    inflation_factor : float
+        Maximum information relative to the fixed design with the same ``alpha`` and ``beta``,
+        ``(drift / (z_{1-alpha} + z_{1-beta}))**2`` (rpact ``inflationFactor``).
+    """
+
+    information_rates: tuple[float, ...]
+    alpha: float
+    beta: float
+    spending: SpendingFunction
+    critical_values: tuple[float, ...]
+    cumulative_alpha: tuple[float, ...]
+    stage_levels: tuple[float, ...]
+    futility_bounds: tuple[float, ...]
+    binding: bool
+    drift: float
+    inflation_factor: float
+
+    @property
+    def n_looks(self) -> int:
+        """Number of looks ``K``."""
+        return len(self.information_rates)
+
+    def _arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        t = np.asarray(self.information_rates, dtype=np.float64)
+        c = np.asarray(self.critical_values, dtype=np.float64)
+        lower = np.full(t.size, -np.inf)
+        lower[:-1] = self.futility_bounds
+        return t, c, lower
+
+    def power(self, drift: float) -> CrossingProbabilities:
+        """Rejection (and futility) probabilities per look under ``drift``.
+
+        Parameters
+        ----------
+        drift : float
+            Expected z-statistic at full information (:math:`\\theta\\sqrt{I_{max}}`).
+
+        Returns
+        -------
+        CrossingProbabilities
+            Futility stops are counted (whether the bounds are binding or not), so
+            ``power(0).power`` is below ``alpha`` for a non-binding design with futility bounds.
+        """
+        t, c, lower = self._arrays()
+        return _crossing(t, c, lower, _drift_iv(drift))
+
+    def expected_information(self, drift: float) -> float:
+        """Expected information at stopping, as a fraction of the maximum, under ``drift``.
+
+        Efficacy stops and futility stops both end the study early.
+        """
+        return self.power(drift).expected_information
+
+    def drift_for_power(self, power: float) -> float:
+        """The drift (expected z at full information) at which the design has ``power``.
+
+        Parameters
+        ----------
+        power : float
+            Target overall rejection probability, above the rejection probability at drift 0.
+
+        Returns
+        -------
+        float
+        """
+        t, c, lower = self._arrays()
+        return _drift_for_power(t, c, lower, power)
+
+    def characteristics(self) -> DesignCharacteristics:
+        """Power, stopping probabilities and expected information at ``drift``, ``drift/2`` and 0.
+
+        The counterpart of rpact's ``getDesignCharacteristics()``.
+        """
+        t, c, lower = self._arrays()
+        h1 = _crossing(t, c, lower, self.drift)
+        h01 = _crossing(t, c, lower, self.drift / 2.0)
+        h0 = _crossing(t, c, lower, 0.0)
+        fixed = _fixed_drift(self.alpha, self.beta)
+        inf = self.inflation_factor
+        return DesignCharacteristics(
+            drift=self.drift,
+            fixed_drift=fixed,
+            inflation_factor=inf,
+            power=h1.cumulative_power,
+            rejection_probabilities=h1.rejection_probabilities,
+            futility_probabilities=h1.futility_probabilities,
+            expected_information_h1=h1.expected_information,
+            expected_information_h01=h01.expected_information,
+            expected_information_h0=h0.expected_information,
+            asn_ratio_h1=inf * h1.expected_information,
+            asn_ratio_h01=inf * h01.expected_information,
+            asn_ratio_h0=inf * h0.expected_information,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per look: information rate, critical value, alpha spent, stage level, futility bound."""
+        import pandas as pd
+
+        K = self.n_looks
+        return pd.DataFrame(
+            {
+                "stage": np.arange(1, K + 1),
+                "information_rate": self.information_rates,
+                "critical_value": self.critical_values,
+                "cumulative_alpha": self.cumulative_alpha,
+                "stage_level": self.stage_levels,
+                "futility_bound": [*self.futility_bounds, -math.inf],
+            }
+        )
+
+
+def _fixed_drift(alpha: float, beta: float) -> float:
+    return -float(ndtri(alpha)) - float(ndtri(beta))
+
+
+def _drift_for_power(t: FloatArray, c: FloatArray, lower: FloatArray, power: Any) -> float:
+    target = check_probability(power, "power", open_low=True, open_high=True)
+
+    def f(d: float) -> float:
+        return float(_probabilities(t, c, lower, d)[0].sum()) - target
+
+    f0 = f(0.0)
+    if f0 >= 0.0:
+        message = (
+            f"`power` must exceed the design's rejection probability under no effect ({f0 + target:.6g}); "
+            f"got {power!r}."
+        )
+        raise DesignError(message)
+    hi = max(1.0, -float(ndtri(target)) + float(np.nanmin(c[np.isfinite(c)], initial=2.0)))
+    n = 0
+    while f(hi) < 0.0:
+        hi *= 2.0
+        n += 1
+        if n > 10:  # pragma: no cover - power is bounded by the last look's critical value
+            raise ConvergenceError(f"no drift reaches power {target!r} (critical values {c.tolist()!r}).")
+    return float(brentq(f, 0.0, hi, xtol=1e-13, rtol=1e-15, maxiter=200))
+
+
+def group_sequential(
+    information_rates: ArrayLike | int,
+    *,
+    alpha: float | None = None,
+    spending: SpendingName | SpendingFunction = "obrien-fleming",
+    parameter: float | None = None,
+    futility: Sequence[float | None] | None = None,
+    binding: bool = False,
+    beta: float = 0.2,
+    beta_spending: str | None = None,
+    beta_parameter: float | None = None,
+) -> GroupSequentialDesign:
+    """One-sided group-sequential design with Lan-DeMets alpha-spending efficacy bounds.
+
+    Parameters
+    ----------
+    information_rates : array_like or int
+        Strictly increasing information fractions of the looks, ending at 1; an integer ``K``
+        means ``K`` equally spaced looks.
+    alpha : float, optional
+        One-sided type I error in (0, 1); default 0.025, or the ``alpha`` of ``spending`` when
+        that is a :class:`SpendingFunction`.
+    spending : str or SpendingFunction, default 'obrien-fleming'
+        'obrien-fleming', 'pocock', 'kim-demets' or 'hwang-shih-decani' (see
+        :func:`spending_function`), or a spending-function object.
+    parameter : float, optional
+        ``rho`` for 'kim-demets', ``gamma`` for 'hwang-shih-decani'.
+    futility : sequence of float, optional
+        ``K - 1`` fixed futility bounds on the z scale, one per interim look (None or ``-inf``:
+        no bound at that look). Stop for futility when :math:`Z_k < a_k`.
+    binding : bool, default False
+        Whether the futility bounds are binding. Non-binding bounds are ignored when computing
+        the critical values (type I error stays ``alpha`` whether or not futility stops are
+        obeyed) and counted in power and expected information; binding ones are used for both.
+    beta : float, default 0.2
+        Type II error for :attr:`GroupSequentialDesign.drift` and the inflation factor.
+    beta_spending, beta_parameter : None
+        Futility bounds from beta spending (rpact ``typeBetaSpending``) are not implemented;
+        give fixed ``futility`` bounds instead.
+
+    Returns
+    -------
+    GroupSequentialDesign
+
+    Raises
+    ------
+    DesignError
+        For invalid arguments, futility bounds at or above the critical values, or binding
+        futility bounds that leave less type I error than there is to spend at a look.
+
+    Notes
+    -----
+    Critical values are found look by look: :math:`c_1 = \\Phi^{-1}(1 - \\alpha(t_1))` and
+    :math:`c_k` solves :math:`P_0(\\text{continue to } k, Z_k \\ge c_k) = \\alpha(t_k) -
+    \\alpha(t_{k-1})` by Brent's method on the recursive integral of
+    :func:`crossing_probabilities` (Jennison and Turnbull 2000, ch. 19), to about 1e-12.
+    The design assumes the canonical joint distribution: :math:`Z_k` normal with
+    :math:`\\text{Cov}(Z_j, Z_k) = \\sqrt{t_j/t_k}`, :math:`E[Z_k] = \\text{drift}\\sqrt{t_k}`.
+    The drift giving power :math:`1-\\beta` is found by Brent's method too; with futility bounds
+    futility stops are counted, as in rpact. Agrees with rpact 3.3.4 to 1e-6 or better (see
+    ``tests/reference/make_reference_boundaries.R``).
+
+    References
+    ----------
+    Lan KKG, DeMets DL (1983). Biometrika 70:659-663.
+    Jennison C, Turnbull BW (2000). Group Sequential Methods with Applications to Clinical
+    Trials, ch. 7 and 19.
+    Wassmer G, Brannath W (2016). Group Sequential and Confirmatory Adaptive Designs in
+    Clinical Trials. Springer.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import group_sequential
+    >>> d = group_sequential(3, alpha=0.025)
+    >>> [round(c, 4) for c in d.critical_values]
+    [3.7103, 2.5114, 1.993]
+    >>> round(d.inflation_factor, 4)
+    1.0128
+    >>> round(d.power(d.drift).power, 6), round(d.expected_information(d.drift), 4)
+    (0.8, 0.8546)
+    >>> p = group_sequential([0.5, 1], spending="pocock", futility=[0.0])
+    >>> [round(c, 4) for c in p.critical_values], round(p.power(0.0).power, 4)
+    ([2.1570, 2.2009], 0.0221)
+    """
+    t = _information_rates_iv(information_rates, "information_rates", require_final_one=True)
+    K = t.size
+    if alpha is None:
+        alpha = spending.alpha if isinstance(spending, SpendingFunction) else 0.025
+    alpha_f = check_probability(alpha, "alpha", open_low=True, open_high=True)
+    beta_f = check_probability(beta, "beta", open_low=True, open_high=True)
+    if beta_f >= 1.0 - alpha_f:
+        raise DesignError(f"`beta` must be below 1 - alpha = {1.0 - alpha_f!r} (power above alpha); got {beta!r}.")
+    f = spending_function(spending, alpha_f, parameter)
+    if beta_spending is not None or beta_parameter is not None:
+        message = (
+            f"`beta_spending` must be None (beta-spending futility bounds are not implemented); "
+            f"got beta_spending={beta_spending!r}, beta_parameter={beta_parameter!r}."
+        )
+        raise DesignError(message, hint="give fixed z-scale bounds with `futility=`")
+    if not isinstance(binding, (bool, np.bool_)):
+        raise DesignError(f"`binding` must be True or False; got {binding!r}.")
+    lower = _futility_iv(futility, K)
+    if binding and not np.any(np.isfinite(lower)):
+        raise DesignError("`binding` must be False when there are no futility bounds; got True.")
+    cum = np.asarray(f(t), dtype=np.float64)
+    cum[-1] = alpha_f
+    increments = np.diff(cum, prepend=0.0)
+    c = _solve_upper(t, increments, lower if binding else np.full(K, -np.inf))
+    if np.any(lower[:-1] >= c[:-1]):
+        bad = int(np.argmax(lower[:-1] >= c[:-1]))
+        message = (
+            f"`futility` must be below the critical value at each look; got {float(lower[bad])!r} at look "
+            f"{bad + 1}, where the critical value is {float(c[bad]):.6g}."
+        )
+        raise DesignError(message)
+    drift = _drift_for_power(t, c, lower, 1.0 - beta_f)
+    return GroupSequentialDesign(
+        information_rates=_tuple(t),
+        alpha=alpha_f,
+        beta=beta_f,
+        spending=f,
+        critical_values=_tuple(c),
+        cumulative_alpha=_tuple(cum),
+        stage_levels=_tuple(ndtr(-c)),
+        futility_bounds=_tuple(lower[:-1]),
+        binding=bool(binding),
+        drift=drift,
+        inflation_factor=(drift / _fixed_drift(alpha_f, beta_f)) ** 2,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Fast path for simulations
+# --------------------------------------------------------------------------------------
+
+
+def critical_values_from_spending(
+    cumulative_alpha: ArrayLike,
+    information_rates: ArrayLike,
+    *,
+    futility_bounds: ArrayLike | None = None,
+) -> FloatArray:
+    """One-sided critical values spending a given cumulative alpha at given information fractions.
+
+    Parameters
+    ----------
+    cumulative_alpha : array_like
+        Non-decreasing cumulative one-sided alpha to have spent by each look, in [0, 1).
+    information_rates : array_like
+        Strictly increasing information fractions (or any positive information values: only
+        their ratios matter).
+    futility_bounds : array_like, optional
+        ``K - 1`` *binding* futility bounds (None or ``-inf`` for none) to take into account.
+
+    Returns
+    -------
+    numpy.ndarray
+        Critical values :math:`c_k`; ``inf`` where no alpha is spent at a look.
+
+    Notes
+    -----
+    Each :math:`c_k` solves :math:`P_0(\\text{continue to } k, Z_k \\ge c_k) =
+    \\alpha_k - \\alpha_{k-1}` (see :func:`group_sequential`). A few milliseconds for five looks.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import critical_values_from_spending
+    >>> critical_values_from_spending([0.005, 0.025], [0.5, 1.0]).round(4)
+    array([2.5758, 1.9905])
+    """
+    try:
+        info = np.asarray(information_rates, dtype=np.float64)
+    except (TypeError, ValueError):
+        info = np.array([np.nan])
+    if info.ndim != 1 or info.size == 0 or not np.all(np.isfinite(info)) or np.any(info <= 0):
+        message = f"`information_rates` must be strictly increasing positive information values; got {information_rates!r}."
+        raise DesignError(message)
+    t = _information_rates_iv(info / info[-1], "information_rates", require_final_one=False)
+    try:
+        cum = np.asarray(cumulative_alpha, dtype=np.float64)
+    except (TypeError, ValueError):
+        cum = np.array([np.nan])
+    increments = np.diff(cum, prepend=0.0) if cum.ndim == 1 else cum
+    if (
+        cum.shape != t.shape
+        or not np.all(np.isfinite(cum))
+        or np.any(cum < 0.0)
+        or np.any(cum >= 1.0)
+        or np.any(increments < 0.0)
+    ):
+        message = (
+            f"`cumulative_alpha` must be {t.size} non-decreasing values in [0, 1), one per look; "
+            f"got {cumulative_alpha!r}."
+        )
+        raise DesignError(message)
+    lower = _futility_iv(futility_bounds, t.size)
+    return _solve_upper(t, increments, lower)
+
+
+def _spending_times(
+    information: FloatArray, max_information: float | None, final: bool, name: str
+) -> tuple[FloatArray, FloatArray]:
+    """(correlation fractions, spending fractions) from observed information."""
+    if max_information is None:
+        if np.any(information > 1.0):
+            message = (
+                f"`{name}` must be information fractions in (0, 1] when `max_information` is not given; "
+                f"got {information.tolist()!r}."
+            )
+            raise DesignError(message, hint="pass absolute information with max_information=")
+        s = information
+    else:
+        s = np.minimum(information / max_information, 1.0)
+    t = information / information[-1]
+    return t, s
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached_bounds(key: tuple[float, ...], spending: SpendingFunction, final: bool) -> tuple[float, ...]:
+    # key: information fractions (rounded) used for both correlation and spending times
+    # followed by the spending times; see efficacy_bounds
+    K = len(key) // 2
+    t = np.array(key[:K])
+    s = np.array(key[K:])
+    cum = np.asarray(spending(s), dtype=np.float64)
+    if final:
+        cum[-1] = spending.alpha
+    cum = np.maximum.accumulate(cum)
+    increments = np.diff(cum, prepend=0.0)
+    return tuple(_solve_upper(t / t[-1], increments, np.full(K, -np.inf)).tolist())
+
+
+def _observed_iv(information: Any, name: str) -> FloatArray:
+    try:
+        info = np.asarray(information, dtype=np.float64)
+    except (TypeError, ValueError):
+        info = np.array([np.nan])
+    if (
+        info.ndim != 1
+        or info.size == 0
+        or not np.all(np.isfinite(info))
+        or np.any(info <= 0.0)
+        or (info.size > 1 and np.any(np.diff(info) <= _MIN_INCREMENT * info[1:]))
+    ):
+        message = f"`{name}` must be strictly increasing positive information values, one per look; got {information!r}."
+        raise DesignError(message, hint="drop looks at which no information was added")
+    return info
+
+
+def efficacy_bounds(
+    information_rates: ArrayLike,
+    alpha: float = 0.025,
+    spending: SpendingName | SpendingFunction = "obrien-fleming",
+    parameter: float | None = None,
+    *,
+    max_information: float | None = None,
+    final: bool = True,
+    decimals: int | None = 8,
+) -> FloatArray:
+    """Efficacy critical values for the information actually observed at each look (cached).
+
+    The fast path for simulations that recompute boundaries per replicate.
+
+    Parameters
+    ----------
+    information_rates : array_like
+        Observed information at the looks so far, strictly increasing. Fractions of the planned
+        maximum in (0, 1] by default; absolute information (events, patients) when
+        ``max_information`` is given.
+    alpha : float, default 0.025
+        One-sided type I error.
+    spending : str or SpendingFunction, default 'obrien-fleming'
+        Spending family (see :func:`spending_function`).
+    parameter : float, optional
+        ``rho`` or ``gamma`` for 'kim-demets' or 'hwang-shih-decani'.
+    max_information : float, optional
+        Planned maximum information; spending is then evaluated at
+        ``min(information / max_information, 1)``.
+    final : bool, default True
+        Whether the last look is the final analysis. If so it spends all remaining alpha
+        (its cumulative alpha is ``alpha``, as if its information fraction were 1), which is how a
+        study stopped at a deadline with less information than planned keeps its type I error at
+        ``alpha``. With ``final=False`` the last look spends ``alpha(t_K)`` only (an interim look).
+    decimals : int or None, default 8
+        Information fractions are rounded to this many decimals to form the cache key
+        (``None``: no rounding). Coarser rounding (3-4) gives more cache hits in simulations at
+        the cost of bounds for slightly shifted information.
+
+    Returns
+    -------
+    numpy.ndarray
+        Critical values on the z scale, one per look (``inf`` where no alpha is left to spend,
+        e.g. at looks after the information passed ``max_information``).
+
+    Notes
+    -----
+    The correlation between looks uses the observed information ratios
+    :math:`\\text{Corr}(Z_j, Z_k) = \\sqrt{I_j/I_k}`, whatever the planned maximum; spending uses
+    :math:`\\alpha(\\min(I_k/I_{max}, 1))`. Information past the planned maximum spends all of
+    ``alpha`` at the look where it is passed. Results are cached (least recently used,
+    65,536 entries) on the rounded information fractions, the spending function and ``final``.
+
+    Examples
+    --------
+    >>> from condapprove.boundaries import efficacy_bounds
+    >>> efficacy_bounds([1/3, 2/3, 1.0]).round(4)
+    array([3.7103, 2.5114, 1.993 ])
+
+    A study planned for 120 events stops at its deadline after 90; the final look spends the
+    remaining alpha:
+
+    >>> efficacy_bounds([40, 90], max_information=120).round(4)
+    array([3.7103, 1.9822])
+    """
+    f = spending_function(spending, alpha, parameter)
+    info = _observed_iv(information_rates, "information_rates")
+    mx = None if max_information is None else check_positive(max_information, "max_information")
+    if not isinstance(final, (bool, np.bool_)):
+        raise DesignError(f"`final` must be True or False; got {final!r}.")
+    t, s = _spending_times(info, mx, bool(final), "information_rates")
+    if decimals is not None:
+        decimals = check_int(decimals, "decimals", minimum=1, maximum=15)
+        t = np.round(t, decimals)
+        s = np.round(s, decimals)
+        if info.size > 1 and np.any(np.diff(t) <= 0):
+            message = (
+                f"`decimals` must keep the looks' information fractions distinct; got {decimals!r} for "
+                f"information {info.tolist()!r}."
+            )
+            raise DesignError(message)
+    key = tuple(t.tolist()) + tuple(s.tolist())
+    return np.array(_cached_bounds(key, f, bool(final)))
+
+
+def efficacy_bounds_batch(
+    information: ArrayLike,
+    alpha: float = 0.025,
+    spending: SpendingName | SpendingFunction = "obrien-fleming",
+    parameter: float | None = None,
+    *,
+    max_information: float | None = None,
+    final: bool = True,
+    decimals: int | None = 8,
+) -> FloatArray:
+    """Efficacy critical values for many replicates' observed information at once.
+
+    Parameters
+    ----------
+    information : array_like, shape (n, K)
+        One row per replicate: observed information at each look, strictly increasing along
+        the row. Rows with fewer looks are padded with NaN at the end (the last non-NaN look
+        is that row's last look).
+    alpha, spending, parameter, max_information, final, decimals
+        As in :func:`efficacy_bounds`; ``final`` applies to each row's last look.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, K)
+        Critical values, NaN exactly where ``information`` is NaN padding.
+
+    Notes
+    -----
+    Rows are rounded, de-duplicated (:func:`numpy.unique`) and each distinct row is computed
+    once through the cache of :func:`efficacy_bounds`; simulations whose information takes
+    few distinct values (event counts, patients) therefore cost little more than one design.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from condapprove.boundaries import efficacy_bounds_batch
+    >>> info = np.array([[40.0, 80.0, 120.0], [40.0, 90.0, np.nan], [40.0, 80.0, 120.0]])
+    >>> efficacy_bounds_batch(info, max_information=120).round(3)
+    array([[3.71 , 2.511, 1.993],
+           [3.71 , 1.982,   nan],
+           [3.71 , 2.511, 1.993]])
+    """
+    f = spending_function(spending, alpha, parameter)
+    try:
+        x = np.asarray(information, dtype=np.float64)
+    except (TypeError, ValueError):
+        x = np.array([[np.nan]])
+    contract = "a 2-d array (replicates x looks) of positive information values, NaN only as trailing padding"
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise DesignError(f"`information` must be {contract}; got shape {x.shape!r}.")
+    nan = np.isnan(x)
+    n_looks = (~nan).sum(axis=1)
+    pad_ok = np.all(nan == (np.arange(x.shape[1])[None, :] >= n_looks[:, None]))
+    if not pad_ok or np.any(n_looks == 0) or np.any(np.isinf(x)) or np.any(x[~nan] <= 0.0):
+        raise DesignError(f"`information` must be {contract}; got {information!r}.")
+    if decimals is not None:
+        decimals = check_int(decimals, "decimals", minimum=1, maximum=15)
+    out = np.full(x.shape, np.nan)
+    # de-duplicate on the raw rows first (NaN-safe via a sentinel), then compute each once
+    filled = np.where(nan, -1.0, x)
+    uniq, inverse = np.unique(filled, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    for j in range(uniq.shape[0]):
+        row = uniq[j]
+        k = int(np.sum(row > 0))
+        try:
+            c = efficacy_bounds(
+                row[:k], f.alpha, f, max_information=max_information, final=final, decimals=decimals
+            )
+        except DesignError as exc:
+            rows = np.flatnonzero(inverse == j)[:3].tolist()
+            raise DesignError(f"`information` rows {rows} (first shown): {exc.problem.message}") from None
+        out[inverse == j, :k] = c
+    return out

@@ -1,0 +1,163 @@
+"""The ``condapprove`` command line.
+
+Exit status: 0 success; 1 a runtime failure; 2 invalid input (design file, argument),
+with one ``FILE:LINE:COL: field: message`` line per problem and no traceback
+(``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from . import __version__
+from .errors import CondapproveError, DesignError
+
+__all__ = ["main", "cli"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _die_input(problems: list[str]) -> NoReturn:
+    for line in problems:
+        click.echo(line, err=True)
+    sys.exit(2)
+
+
+def _guard(func: F) -> F:
+    """Map condapprove errors to exit codes without tracebacks (unless --debug)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = bool(ctx.find_root().params.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except DesignError as exc:
+            if debug:
+                raise
+            _die_input([p.format() for p in exc.problems])
+        except CondapproveError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    from ._io import write_atomic
+
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise DesignError(f"cannot write the output: {exc.strerror}", file=output) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="condapprove")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+def cli(debug: bool) -> None:
+    """Evidence and post-marketing study design under Japan's conditional, time-limited approval."""
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@_guard
+def validate(files: tuple[str, ...]) -> None:
+    """Check design FILES; print every problem as FILE:LINE:COL: field: message."""
+    from .spec.loader import load_design_with_source
+
+    bad: list[str] = []
+    for f in files:
+        try:
+            load_design_with_source(f)
+        except DesignError as exc:
+            bad.extend(p.format() for p in exc.problems)
+        else:
+            click.echo(f"{f}: ok")
+    if bad:
+        _die_input(bad)
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the schema to this file.")
+@_guard
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of design files (for editors' validation and completion)."""
+    from .spec.schema import Design
+
+    doc = Design.model_json_schema()
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "condapprove design file"
+    _emit(json.dumps(doc, indent=2) + "\n", output)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
+@click.option("--seed", type=int, help="Root seed (default: the design's, else fresh entropy, recorded).")
+@click.option("--scenario", "scenarios", multiple=True, help="Run only this scenario (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--chunk-size", type=int, default=None, help="Replicates per unit of work (results do not depend on it).")
+@_guard
+def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
+             output: str | None, jobs: int, chunk_size: int | None) -> None:
+    """Simulate the post-marketing study of design FILE under each scenario."""
+    from .simulation import simulate as run
+    from .spec.loader import load_design_with_source
+
+    if replicates is not None and replicates < 1:
+        raise DesignError(f"must be >= 1; got {replicates}", loc="--replicates")
+    if seed is not None and seed < 0:
+        raise DesignError(f"must be >= 0; got {seed}", loc="--seed")
+    if jobs < 1:
+        raise DesignError(f"must be >= 1; got {jobs}", loc="--jobs")
+    loaded = load_design_with_source(file)
+    names = [s.name for s in loaded.design.scenarios]
+    for s in scenarios:
+        if s not in names:
+            import difflib
+
+            close = difflib.get_close_matches(s, names, n=1)
+            raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {s!r}", loc="--scenario",
+                              hint=f"did you mean {close[0]!r}?" if close else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # design warnings are part of the result and printed with it
+        result = run(loaded.design, replicates=replicates, seed=seed, scenarios=scenarios or None,
+                     chunk_size=chunk_size, n_jobs=jobs, design_path=loaded.path, design_sha256=loaded.sha256)
+    if fmt == "json":
+        text = result.to_json()
+    elif fmt == "csv":
+        text = result.to_frame().to_csv(index=False)
+    else:
+        text = result.summary() + "\n"
+    _emit(text, output)
+    if output is not None:
+        click.echo(f"wrote {output}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``condapprove`` console script."""
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    cli.main(args=argv, prog_name="condapprove")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,68 @@
+"""Accrual: the cumulative intensity, its inverse, and the distribution of arrivals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from condapprove.accrual import RampedPoissonAccrual
+from condapprove.errors import DesignError
+
+
+@given(rate=st.floats(0.01, 50), ramp=st.floats(0, 36), start=st.floats(0, 24), t=st.floats(0, 120))
+def test_inverse_round_trips(rate: float, ramp: float, start: float, t: float) -> None:
+    acc = RampedPoissonAccrual(rate=rate, ramp_up=ramp, start=start)
+    lam = acc.expected(t)
+    if t > start:
+        assert float(acc.inverse(lam)) == pytest.approx(t, rel=1e-9, abs=1e-9)
+    else:
+        assert float(lam) == 0.0
+
+
+def test_expected_closed_form() -> None:
+    acc = RampedPoissonAccrual(rate=3.0, ramp_up=10.0, start=2.0)
+    # during the ramp: r u^2 / (2R); after: r (u - R/2)
+    assert float(acc.expected(7.0)) == pytest.approx(3.0 * 25 / 20)
+    assert float(acc.expected(32.0)) == pytest.approx(3.0 * (30 - 5))
+    assert float(acc.expected(1.0)) == 0.0
+
+
+def test_count_by_month_is_poisson() -> None:
+    """The number of (thinned) arrivals by month t is Poisson(keep * Lambda(t)): mean and variance within 4 SE."""
+    acc = RampedPoissonAccrual(rate=2.0, ramp_up=12.0)
+    rng = np.random.default_rng(20261128)
+    times = acc.first_arrivals(rng, 20000, 200, keep=0.8)
+    count = (times <= 30.0).sum(axis=1)
+    mu = 0.8 * float(acc.expected(30.0))
+    assert count.max() < 200  # the 200 columns were enough
+    se_mean = np.sqrt(mu / count.size)
+    assert abs(count.mean() - mu) <= 4 * se_mean
+    # Poisson dispersion: variance equals the mean (SE of the sample variance ~ sqrt(2 mu^2/n + mu/n))
+    se_var = np.sqrt((2 * mu**2 + mu) / count.size)
+    assert abs(count.var(ddof=1) - mu) <= 4 * se_var
+    # and the whole distribution: chi-square goodness of fit at the 0.001 level
+    k = np.arange(count.max() + 1)
+    observed = np.bincount(count, minlength=k.size)
+    expected = stats.poisson.pmf(k, mu) * count.size
+    keep = expected > 5
+    chi2 = (((observed - expected) ** 2) / expected)[keep].sum()
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 0.001
+
+
+def test_arrivals_sorted() -> None:
+    acc = RampedPoissonAccrual(rate=1.0, ramp_up=6.0, start=3.0)
+    t = acc.first_arrivals(np.random.default_rng(1), 100, 30)
+    assert np.all(np.diff(t, axis=1) >= 0) and np.all(t >= 3.0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"rate": 0.0}, "`rate` must be a finite number > 0; got 0.0"),
+    ({"rate": 1.0, "ramp_up": -1.0}, "`ramp_up` must be a finite number >= 0; got -1.0"),
+    ({"rate": float("nan")}, "`rate` must be a finite number > 0"),
+])
+def test_bad_arguments(kwargs: dict[str, float], match: str) -> None:
+    with pytest.raises(DesignError, match=match.replace("(", r"\(").replace(")", r"\)")):
+        RampedPoissonAccrual(**kwargs)

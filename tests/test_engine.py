@@ -1,0 +1,209 @@
+"""The binary post-marketing engine: p-values against R, simulation against exact values, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import condapprove
+from condapprove.endpoints import BinaryOutcome, binary_pvalues
+from condapprove.errors import DesignError, DesignWarning
+from condapprove.simulation.analytic import binary_power_fixed_n, evaluable_distribution, exact_p_confirmed
+from condapprove.spec import design_from_mapping
+
+from .conftest import DESIGNS, REFERENCE
+
+REF = json.loads((REFERENCE / "engine_binary.json").read_text())
+
+
+def _design(**over: object) -> condapprove.Design:
+    base: dict[str, object] = {
+        "name": "t",
+        "approval": {"date": "2020-01-01", "time_limit_years": 5, "filing_lead_months": 6},
+        "post_marketing": {
+            "study": "use_results_survey",
+            "endpoint": {"type": "binary", "followup_months": 3},
+            "treated": {"accrual": {"rate_per_month": 1.0, "ramp_up_months": 6}, "target_n": 30, "dropout": 0.1},
+            "control": {"kind": "benchmark", "rate": 0.3},
+        },
+        "scenarios": [{"name": "null", "treated_rate": 0.3}, {"name": "alt", "treated_rate": 0.55}],
+        "simulation": {"replicates": 4096, "seed": 1},
+    }
+    base.update(over)
+    return design_from_mapping(base)
+
+
+def test_exact_binomial_pvalues_match_r() -> None:
+    cases = REF["binom_greater"]
+    out = BinaryOutcome(x_treated=np.array([c["x"] for c in cases]), n_treated=np.array([c["n"] for c in cases]))
+    for p0 in {c["p0"] for c in cases}:
+        idx = [i for i, c in enumerate(cases) if c["p0"] == p0]
+        sub = BinaryOutcome(x_treated=out.x_treated[idx], n_treated=out.n_treated[idx])
+        got = binary_pvalues(sub, test="exact_binomial", benchmark=p0)
+        np.testing.assert_allclose(got, [cases[i]["pvalue"] for i in idx], rtol=1e-10, atol=1e-15)
+
+
+def test_fisher_pvalues_match_r() -> None:
+    cases = REF["fisher_greater"]
+    out = BinaryOutcome(
+        x_treated=np.array([c["xt"] for c in cases]), n_treated=np.array([c["nt"] for c in cases]),
+        x_control=np.array([c["xc"] for c in cases]), n_control=np.array([c["nc"] for c in cases]),
+    )
+    # R's fisher.test sums hypergeometric probabilities with a relative tolerance of 1e-7 on ties: 1e-6 is ample
+    np.testing.assert_allclose(binary_pvalues(out, test="fisher"), [c["pvalue"] for c in cases], rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", REF["power_fixed_n"], ids=lambda c: f"{c['test']}-{c['nt']}")
+def test_power_at_fixed_n_matches_r(case: dict[str, float]) -> None:
+    if case["test"] == "exact_binomial":
+        got = binary_power_fixed_n(int(case["nt"]), None, treated_rate=case["pt"], control_rate=None,
+                                   test="exact_binomial", alpha=case["alpha"], benchmark=case["p0"])
+    else:
+        got = binary_power_fixed_n(int(case["nt"]), int(case["nc"]), treated_rate=case["pt"],
+                                   control_rate=case["pc"], test="fisher", alpha=case["alpha"])
+    assert got == pytest.approx(case["power"], rel=1e-9, abs=1e-12)
+
+
+def test_score_test_closed_form() -> None:
+    out = BinaryOutcome(x_treated=np.array([8, 0, 5]), n_treated=np.array([10, 10, 0]),
+                        x_control=np.array([3, 0, 2]), n_control=np.array([10, 10, 4]))
+    p = binary_pvalues(out, test="score")
+    pbar = 11 / 20
+    z = (0.8 - 0.3) / np.sqrt(pbar * (1 - pbar) * 0.2)
+    from scipy.stats import norm
+
+    assert p[0] == pytest.approx(norm.sf(z), rel=1e-12)
+    assert p[1] == 1.0 and p[2] == 1.0  # no variance / an empty arm shows nothing
+
+
+def test_evaluable_distribution_sums_to_one() -> None:
+    d = _design()
+    pm = d.post_marketing
+    dist = evaluable_distribution(pm.treated.accrual, pm.treated.dropout, pm.treated.target_n, 51.0)
+    assert dist.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_exact_reduces_to_fixed_n_power_when_target_is_certain() -> None:
+    d = _design(post_marketing={
+        "study": "clinical_trial",
+        "endpoint": {"type": "binary", "followup_months": 1},
+        "treated": {"accrual": {"rate_per_month": 50.0}, "target_n": 20},
+        "control": {"kind": "benchmark", "rate": 0.3},
+    })
+    want = binary_power_fixed_n(20, None, treated_rate=0.55, control_rate=None, test="exact_binomial",
+                                alpha=0.025, benchmark=0.3)
+    assert exact_p_confirmed(d, d.scenario("alt")) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("design_file", sorted(p.name for p in DESIGNS.glob("*.yaml")))
+def test_simulation_agrees_with_exact_within_4_mcse(design_file: str) -> None:
+    """Every shipped design: simulated P(confirmed) within 4 MCSE of the exact value; no effect <= alpha + 3 MCSE."""
+    design = condapprove.load_design(DESIGNS / design_file)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        res = condapprove.simulate(design, replicates=40_960, seed=20261128)
+    alpha = design.post_marketing.analysis.alpha
+    for s in res.scenarios:
+        assert s.p_confirmed_exact is not None
+        assert abs(s.p_confirmed.value - s.p_confirmed_exact) <= 4 * max(s.p_confirmed.mcse, 1e-4), s.name
+        null = s.control_rate is None and s.treated_rate == design.post_marketing.control.rate  # type: ignore[union-attr]
+        null = null or (s.control_rate is not None and s.treated_rate == s.control_rate)
+        if null:
+            assert s.p_confirmed.value <= alpha + 3 * s.p_confirmed.mcse
+
+
+def test_long_followup_delays_and_shortfall_is_reported() -> None:
+    d = _design()
+    res = condapprove.simulate(d, replicates=8192, seed=3)
+    s = res["alt"]
+    # analysis month = completion of the 30th completer + follow-up, within the 54-month cut-off
+    assert 0 < s.analysis_month_q1.value <= s.analysis_month_median.value <= s.analysis_month_q3.value <= 54
+    assert s.expected_treated_evaluable.value <= 30
+    assert s.expected_treated_enrolled.value > s.expected_treated_evaluable.value  # dropouts are replaced
+
+
+def test_unreachable_target_warns() -> None:
+    d = _design(post_marketing={
+        "study": "use_results_survey",
+        "endpoint": {"type": "binary", "followup_months": 3},
+        "treated": {"accrual": {"rate_per_month": 0.5}, "target_n": 60},
+        "control": {"kind": "benchmark", "rate": 0.3},
+    })
+    with pytest.warns(DesignWarning, match=r"target_n=60 cannot be reached before the cut-off .* expected 26 "):
+        res = condapprove.simulate(d, replicates=2048, seed=1)
+    assert res["null"].p_target_not_reached.value > 0.99
+    assert res.warnings and "expected 26 evaluable by month 54" in res.warnings[0]
+
+
+def _sim_json(design: condapprove.Design, **kw: object) -> str:
+    res = condapprove.simulate(design, replicates=10_000, seed=99, **kw)  # type: ignore[arg-type]
+    return res.to_json().replace(f'"chunk_size": {res.provenance.chunk_size}', '"chunk_size": X')
+
+
+def test_same_seed_same_result_any_chunking_and_jobs() -> None:
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    ref = _sim_json(design)
+    assert _sim_json(design) == ref
+    assert _sim_json(design, chunk_size=2048) == ref
+    assert _sim_json(design, chunk_size=6144) == ref
+    assert _sim_json(design, chunk_size=2048, n_jobs=2) == ref
+
+
+def test_scenario_subset_is_the_same_stream() -> None:
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    full = condapprove.simulate(design, replicates=4096, seed=5)
+    one = condapprove.simulate(design, replicates=4096, seed=5, scenarios=["as hoped"])
+    assert one.scenarios[0] == full["as hoped"]
+
+
+def test_pinned_against_itself() -> None:
+    """A regression pin (not a correctness check): changes to the random streams must be deliberate."""
+    design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")
+    res = condapprove.simulate(design, replicates=4096, seed=12345)
+    assert res["modest"].p_confirmed.value == pytest.approx(2701 / 4096, abs=0)
+
+
+def test_generated_seed_is_recorded_and_reproduces() -> None:
+    design = _design(simulation={"replicates": 2048})
+    a = condapprove.simulate(design)
+    assert a.provenance.seed_source == "generated"
+    b = condapprove.simulate(design, seed=a.provenance.seed_entropy)
+    assert a.scenarios == b.scenarios
+    assert "simulation.seed" in a.provenance.defaults_applied
+
+
+def test_to_frame_has_mcse_columns() -> None:
+    res = condapprove.simulate(_design(), replicates=2048, seed=1)
+    frame = res.to_frame()
+    assert list(frame["scenario"]) == ["null", "alt"]
+    for col in ("p_confirmed", "p_confirmed_mcse", "p_target_not_reached_mcse", "analysis_month_median_mcse",
+                "expected_treated_enrolled", "expected_treated_enrolled_mcse", "p_confirmed_exact"):
+        assert col in frame.columns
+    assert repr(res).startswith("SimulationResult(design='t', replicates=2048, seed=1")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"replicates": 0}, r"`replicates` must be an integer >= 1; got 0."),
+    ({"chunk_size": 1000}, r"`chunk_size` must be a positive multiple of 2048; got 1000."),
+    ({"n_jobs": 0}, r"`n_jobs` must be an integer >= 1; got 0."),
+    ({"scenarios": ["nul"]}, r"`scenario` must be one of 'null', 'alt'; got 'nul' \(help: did you mean 'null'\?\)"),
+    ({"seed": -1}, r"`seed` must be a non-negative integer"),
+])
+def test_bad_arguments(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(DesignError, match=match):
+        condapprove.simulate(_design(), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("design_file", sorted(p.name for p in DESIGNS.glob("*.yaml")))
+def test_simulation_agrees_with_exact_at_1e5(design_file: str) -> None:
+    design = condapprove.load_design(DESIGNS / design_file)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        res = condapprove.simulate(design, replicates=200_000, seed=7)
+    for s in res.scenarios:
+        assert s.p_confirmed_exact is not None
+        assert abs(s.p_confirmed.value - s.p_confirmed_exact) <= 4 * max(s.p_confirmed.mcse, 1e-5), s.name
