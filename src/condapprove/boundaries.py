@@ -118,6 +118,10 @@ class SpendingFunction(ResultMixin):
     def _spend(self, t: FloatArray) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": ..., "alpha": ..., <parameter>: ...}``."""
+        return {"name": self.name, **ResultMixin.to_dict(self)}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OBrienFlemingSpending(SpendingFunction):
@@ -301,6 +305,13 @@ SPENDING_FUNCTIONS: dict[str, type[SpendingFunction]] = {
 _PARAMETER_NAME = {"kim-demets": "rho", "hwang-shih-decani": "gamma"}
 
 
+def _resolve_spending(spending: Any, alpha: Any, parameter: Any) -> SpendingFunction:
+    """``alpha=None`` means 0.025, or the spending function's own alpha."""
+    if alpha is None:
+        alpha = spending.alpha if isinstance(spending, SpendingFunction) else 0.025
+    return spending_function(spending, alpha, parameter)
+
+
 def spending_function(
     name: SpendingName | SpendingFunction,
     alpha: float = 0.025,
@@ -375,7 +386,9 @@ _GL_ORDER = 8  # Gauss-Legendre nodes per panel
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
 _PANEL_WIDTH = 1.25  # panel width in units of the integrand's smallest length scale
 _HALF_RANGE = 8.5  # integrate Z_k over mean +- 8.5 (mass outside < 1e-16)
-_MAX_PANELS = 256  # at most 2048 nodes per look
+_MAX_PANELS = 4096  # at most 32768 nodes per look (reached only for very close looks)
+_KERNEL_CUTOFF = 9.0  # exp(-81/2) ~ 2.6e-18: kernel terms further out are dropped
+_BLOCK_CELLS = 1 << 18  # kernel-matrix cells evaluated at once
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _MIN_INCREMENT = 1e-9  # smallest relative step between information fractions
 
@@ -391,6 +404,31 @@ def _nodes(lo: float, hi: float, scale: float) -> tuple[FloatArray, FloatArray]:
     x = (mid[:, None] + half[:, None] * _GL_X).ravel()
     w = (half[:, None] * _GL_W).ravel()
     return x, w
+
+
+def _convolve(a: FloatArray, b: FloatArray, g: FloatArray) -> FloatArray:
+    """``sum_j g_j exp(-(a_i - b_j)**2 / 2)`` for sorted ``a`` and ``b``, skipping negligible terms.
+
+    Rows are processed in blocks; each block only touches the ``b`` within
+    ``_KERNEL_CUTOFF`` of its ``a`` range, so narrow kernels (close looks, many nodes) cost
+    O(n * band) instead of O(n**2).
+    """
+    n = a.size
+    if n * b.size <= _BLOCK_CELLS:
+        u = a[:, None] - b[None, :]
+        return np.exp(-0.5 * u * u) @ g
+    out = np.empty(n)
+    rows = max(16, _BLOCK_CELLS // max(1, b.size))
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        j0 = int(np.searchsorted(b, a[start] - _KERNEL_CUTOFF, side="left"))
+        j1 = int(np.searchsorted(b, a[stop - 1] + _KERNEL_CUTOFF, side="right"))
+        if j1 <= j0:
+            out[start:stop] = 0.0
+            continue
+        u = a[start:stop, None] - b[None, j0:j1]
+        out[start:stop] = np.exp(-0.5 * u * u) @ g[j0:j1]
+    return out
 
 
 class _Recursion:
@@ -464,8 +502,7 @@ class _Recursion:
             f = np.zeros_like(y)
         else:
             st, sp, sd, md = self._transition(k)
-            u = (y[:, None] * (st / sd)) - ((self.z * sp + md) / sd)[None, :]
-            f = (np.exp(-0.5 * u * u) @ self.g) * (_INV_SQRT_2PI * st / sd)
+            f = _convolve(y * (st / sd), (self.z * sp + md) / sd, self.g) * (_INV_SQRT_2PI * st / sd)
         self.z, self.g, self.k = y, w * f, k
 
 
@@ -1016,13 +1053,11 @@ def group_sequential(
     """
     t = _information_rates_iv(information_rates, "information_rates", require_final_one=True)
     K = t.size
-    if alpha is None:
-        alpha = spending.alpha if isinstance(spending, SpendingFunction) else 0.025
-    alpha_f = check_probability(alpha, "alpha", open_low=True, open_high=True)
+    f = _resolve_spending(spending, alpha, parameter)
+    alpha_f = f.alpha
     beta_f = check_probability(beta, "beta", open_low=True, open_high=True)
     if beta_f >= 1.0 - alpha_f:
         raise DesignError(f"`beta` must be below 1 - alpha = {1.0 - alpha_f!r} (power above alpha); got {beta!r}.")
-    f = spending_function(spending, alpha_f, parameter)
     if beta_spending is not None or beta_parameter is not None:
         message = (
             f"`beta_spending` must be None (beta-spending futility bounds are not implemented); "
@@ -1181,7 +1216,7 @@ def _observed_iv(information: Any, name: str) -> FloatArray:
 
 def efficacy_bounds(
     information_rates: ArrayLike,
-    alpha: float = 0.025,
+    alpha: float | None = None,
     spending: SpendingName | SpendingFunction = "obrien-fleming",
     parameter: float | None = None,
     *,
@@ -1199,8 +1234,9 @@ def efficacy_bounds(
         Observed information at the looks so far, strictly increasing. Fractions of the planned
         maximum in (0, 1] by default; absolute information (events, patients) when
         ``max_information`` is given.
-    alpha : float, default 0.025
-        One-sided type I error.
+    alpha : float, optional
+        One-sided type I error; default 0.025, or the ``alpha`` of ``spending`` when that is a
+        :class:`SpendingFunction`.
     spending : str or SpendingFunction, default 'obrien-fleming'
         Spending family (see :func:`spending_function`).
     parameter : float, optional
@@ -1244,7 +1280,7 @@ def efficacy_bounds(
     >>> efficacy_bounds([40, 90], max_information=120).round(4)
     array([3.7103, 1.9822])
     """
-    f = spending_function(spending, alpha, parameter)
+    f = _resolve_spending(spending, alpha, parameter)
     info = _observed_iv(information_rates, "information_rates")
     mx = None if max_information is None else check_positive(max_information, "max_information")
     if not isinstance(final, (bool, np.bool_)):
@@ -1266,7 +1302,7 @@ def efficacy_bounds(
 
 def efficacy_bounds_batch(
     information: ArrayLike,
-    alpha: float = 0.025,
+    alpha: float | None = None,
     spending: SpendingName | SpendingFunction = "obrien-fleming",
     parameter: float | None = None,
     *,
@@ -1306,7 +1342,7 @@ def efficacy_bounds_batch(
            [3.71 , 1.982,   nan],
            [3.71 , 2.511, 1.993]])
     """
-    f = spending_function(spending, alpha, parameter)
+    f = _resolve_spending(spending, alpha, parameter)
     try:
         x = np.asarray(information, dtype=np.float64)
     except (TypeError, ValueError):

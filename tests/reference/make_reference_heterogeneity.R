@@ -114,6 +114,7 @@ writeLines(toJSON(list(generator = "tests/reference/make_reference_heterogeneity
 # closed-form conditional distributions (mu | tau, y normal), written independently here.
 # ---------------------------------------------------------------------------
 rtol <- 1e-11
+atol <- 1e-15  # absolute tolerance: integrands are scaled to O(1) at the mode
 
 closed_form <- function(tau, y, v, s, m0, s0) {
   # log p(y | tau) p(tau) with mu integrated out, conditional mean M and precision P of mu
@@ -150,11 +151,13 @@ bayes_case <- function(name, y, v, s, m0, s0, cuts) {
     sdmax <- sqrt(max(v) + t^2)
     lo <- min(c(y, if (is.finite(s0)) m0)) - 14 * sdmax
     hi <- max(c(y, if (is.finite(s0)) m0)) + 14 * sdmax
-    pts <- sort(unique(c(lo, y, cuts[cuts > lo & cuts < hi], hi)))
+    # break at the data, at the cut points and around them (pnorm((mu - c) / t) is steep for small t)
+    extra <- c(y, outer(cuts, c(0, -1, 1, -3, 3, -10, 10) * t, "+"))
+    pts <- sort(unique(c(lo, extra[extra > lo & extra < hi], hi)))
     tot <- 0
     for (j in seq_len(length(pts) - 1)) {
       tot <- tot + integrate(function(mu) f(mu, t) * exp(logjoint(mu, t) - Cj), pts[j], pts[j + 1],
-                             rel.tol = rtol, abs.tol = 0, subdivisions = 1000L)$value
+                             rel.tol = rtol, abs.tol = atol, subdivisions = 1000L)$value
     }
     tot
   }
@@ -162,7 +165,7 @@ bayes_case <- function(name, y, v, s, m0, s0, cuts) {
     tot <- 0
     for (j in seq_len(length(breaks) - 1)) {
       tot <- tot + integrate(function(tt) sapply(tt, function(t) inner(t, f)), breaks[j], breaks[j + 1],
-                             rel.tol = rtol, abs.tol = 0, subdivisions = 1000L)$value
+                             rel.tol = rtol, abs.tol = atol, subdivisions = 1000L)$value
     }
     tot
   }
@@ -180,7 +183,7 @@ bayes_case <- function(name, y, v, s, m0, s0, cuts) {
       tot <- tot + integrate(function(tt) {
         cf <- closed_form(tt, y, v, s, m0, s0)
         exp(cf["logpost", ] - C) * f(tt, cf["M", ], cf["P", ])
-      }, breaks[j], breaks[j + 1], rel.tol = rtol, abs.tol = 0, subdivisions = 1000L)$value
+      }, breaks[j], breaks[j + 1], rel.tol = rtol, abs.tol = atol, subdivisions = 1000L)$value
     }
     tot
   }
@@ -190,7 +193,7 @@ bayes_case <- function(name, y, v, s, m0, s0, cuts) {
   cdf_tau <- function(x) {
     if (x <= t_lo) return(0)
     integrate(function(tt) exp(closed_form(tt, y, v, s, m0, s0)["logpost", ] - C), t_lo, x,
-              rel.tol = rtol, abs.tol = 0, subdivisions = 1000L)$value / Z1
+              rel.tol = rtol, abs.tol = atol, subdivisions = 1000L)$value / Z1
   }
   q <- function(cdf, p, lo, hi) uniroot(function(x) cdf(x) - p, c(lo, hi), tol = 1e-13, maxiter = 1000)$root
   sd_mu <- sqrt(e_mu2 - e_mu^2)
@@ -228,7 +231,7 @@ b[[6]] <- bayes_case("k1_s05_flat", 0.7, 0.2, 0.5, 0, Inf, c(0, 1))
 b[[7]] <- bayes_case("homogeneous_s1_flat", d$homogeneous$yi, d$homogeneous$vi, 1, 0, Inf, c(0, 0.2))
 b[[8]] <- bayes_case("k4_means_s2_normal", d$k4_means$yi, d$k4_means$vi, 2, 10, 5, c(11, 12))
 writeLines(toJSON(list(generator = "tests/reference/make_reference_heterogeneity.R",
-                       r_version = R.version.string, integrate_rel_tol = rtol, cases = b),
+                       r_version = R.version.string, integrate_rel_tol = rtol, integrate_abs_tol = atol, cases = b),
                   auto_unbox = TRUE, digits = NA, pretty = TRUE),
            file.path(out_dir, "heterogeneity_bayes.json"))
 cat("done\n")

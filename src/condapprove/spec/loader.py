@@ -206,6 +206,19 @@ def _problems_from_validation(exc: ValidationError, data: Any, marks: dict[_Loc,
     return problems
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, except that an impossible date (2018-13-40) stays text for the schema to reject."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+        except ValueError:
+            return self.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def parse_design(text: str, *, file: str | None = None) -> Design:
     """Validate the YAML ``text`` of a design file and return the :class:`Design`.
 
@@ -222,7 +235,7 @@ def parse_design(text: str, *, file: str | None = None) -> Design:
         With one :class:`~condapprove.errors.Problem` per problem found.
     """
     problems: list[Problem] = []
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -1,0 +1,147 @@
+"""The command line: exit codes, exact text, JSON provenance, atomic output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import condapprove
+from condapprove.cli import cli
+
+from .conftest import DESIGNS, ROOT
+
+STEM = str(DESIGNS / "stemirac_survey.yaml")
+TWO = str(DESIGNS / "two_arm_trial.yaml")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out == f"condapprove, version {condapprove.__version__}\n"
+
+
+def test_validate_ok() -> None:
+    code, out, _ = run("validate", STEM, TWO)
+    assert code == 0 and out == f"{STEM}: ok\n{TWO}: ok\n"
+
+
+def test_validate_bad_exit_2_one_line_per_problem() -> None:
+    bad = ROOT / "tests" / "bad_designs" / "38_many_problems.yaml"
+    code, out, err = run("validate", str(bad))
+    assert code == 2
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 10 and all(line.startswith(f"{bad}:") for line in lines)
+
+
+def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
+    """The installed console script itself: exit 2, messages, no traceback."""
+    bad = tmp_path / "x.yaml"
+    bad.write_text((DESIGNS / "stemirac_survey.yaml").read_text().replace("rate_per_month: 1.5", "rate_per_month: -3"))
+    proc = subprocess.run([sys.executable, "-m", "condapprove.cli", "simulate", str(bad)], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"{bad}:31:31: post_marketing.treated.accrual.rate_per_month: must be > 0; got -3\n")
+    assert proc.stdout == ""
+
+
+def test_simulate_table() -> None:
+    code, out, _ = run("simulate", STEM, "--replicates", "4096", "--seed", "1")
+    assert code == 0
+    assert out.startswith("Stemirac-like use-results survey vs historical improvement rate\n"
+                          "data cut-off at month 72 after approval; test: exact_binomial; 4096 replicates per "
+                          "scenario; seed 1 (argument)\n")
+    assert "P(confirmed by cut-off)" in out and "exact (no simulation)" in out
+
+
+def test_simulate_json_has_provenance_and_mcse() -> None:
+    code, out, _ = run("simulate", TWO, "-n", "4096", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    prov = doc["provenance"]
+    assert prov["replicates"] == 4096 and prov["seed_entropy"] == 20260306 and prov["seed_source"] == "design"
+    assert prov["condapprove_version"] == condapprove.__version__
+    import hashlib
+
+    assert prov["design_sha256"] == hashlib.sha256(Path(TWO).read_bytes()).hexdigest()
+    for s in doc["scenarios"]:
+        assert set(s["p_confirmed"]) == {"value", "mcse", "n_sims"}
+
+
+def test_same_seed_identical_json_any_chunk_size() -> None:
+    outs = [run("simulate", TWO, "-n", "8192", "--seed", "3", "--format", "json", *extra)[1]
+            for extra in ([], [], ["--chunk-size", "2048"], ["--chunk-size", "4096", "--jobs", "2"])]
+    strip = [o.replace('"chunk_size": 2048', "").replace('"chunk_size": 4096', "").replace('"chunk_size": 32768', "")
+             for o in outs]
+    assert strip[0] == strip[1] == strip[2] == strip[3]
+
+
+def test_csv_one_row_per_scenario() -> None:
+    code, out, _ = run("simulate", STEM, "-n", "2048", "--format", "csv", "--scenario", "modest")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("scenario,treated_rate,control_rate,p_confirmed,p_confirmed_mcse,")
+    assert len(lines) == 2 and lines[1].startswith("modest,0.45,,")
+
+
+def test_output_written_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    target.write_text("old")
+    code, out, err = run("simulate", STEM, "-n", "2048", "--format", "json", "--output", str(target))
+    assert code == 0 and out == "" and err == f"wrote {target}\n"
+    assert json.loads(target.read_text())["provenance"]["replicates"] == 2048
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left behind
+
+
+def test_failed_run_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    code, _, err = run("simulate", STEM, "--scenario", "modst", "--output", str(target))
+    assert code == 2
+    assert err == ("--scenario: must be one of 'no effect', 'modest', 'as in the approval cohort'; got 'modst' "
+                   "(help: did you mean 'modest'?)\n")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--replicates", "0"], "--replicates: must be >= 1; got 0\n"),
+    (["--seed", "-2"], "--seed: must be >= 0; got -2\n"),
+    (["--jobs", "0"], "--jobs: must be >= 1; got 0\n"),
+    (["--chunk-size", "100"], "`chunk_size` must be a positive multiple of 2048; got 100.\n"),
+])
+def test_bad_options(args: list[str], message: str) -> None:
+    code, _, err = run("simulate", STEM, *args)
+    assert code == 2 and err == message
+
+
+def test_missing_design_file() -> None:
+    code, _, err = run("simulate", "does/not/exist.yaml")
+    assert code == 2 and err == "does/not/exist.yaml: no such file\n"
+
+
+def test_schema_is_json_schema(tmp_path: Path) -> None:
+    code, out, _ = run("schema")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["title"] == "condapprove design file" and "post_marketing" in doc["properties"]
+    code, _, _ = run("schema", "--output", str(tmp_path / "s.json"))
+    assert code == 0 and json.loads((tmp_path / "s.json").read_text()) == doc
+
+
+def test_validate_starts_fast_without_heavy_imports() -> None:
+    """`condapprove validate` must not import scipy.stats or pandas (start-up time)."""
+    code = ("import sys; from condapprove.cli import main\n"
+            "try:\n    main(['validate', %r])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('scipy.stats', 'pandas', 'statsmodels', 'lifelines') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code % STEM], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

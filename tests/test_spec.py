@@ -1,0 +1,133 @@
+"""Design files: the schema, the loader's messages, and every shipped malformed design."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import condapprove
+from condapprove.errors import DesignError
+from condapprove.spec import design_from_mapping, load_design, parse_design
+from condapprove.spec.schema import Design
+
+from .conftest import DESIGNS, ROOT
+
+BAD = sorted((ROOT / "tests" / "bad_designs").glob("*.yaml"))
+
+
+def test_there_are_at_least_25_bad_designs() -> None:
+    assert len(BAD) >= 25
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_bad_design_gives_exact_messages(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    rel = path.relative_to(ROOT).as_posix()
+    with pytest.raises(DesignError) as info:
+        load_design(rel)
+    got = [p.format() for p in info.value.problems]
+    want = path.with_suffix(".expected").read_text().splitlines()
+    assert got == want
+    for line in got:
+        assert line.startswith(f"{rel}:")  # every message names the file and the line
+
+
+@pytest.mark.parametrize("path", sorted(DESIGNS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_designs_load(path: Path) -> None:
+    design = load_design(path)
+    assert isinstance(design, Design)
+    assert design.cutoff_month > 0
+
+
+def test_all_problems_reported_not_only_first() -> None:
+    many = ROOT / "tests" / "bad_designs" / "38_many_problems.yaml"
+    with pytest.raises(DesignError) as info:
+        load_design(many)
+    assert len(info.value.problems) == 10
+
+
+def test_missing_file() -> None:
+    with pytest.raises(DesignError, match=r"^nope\.yaml: no such file$"):
+        load_design("nope.yaml")
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    f = tmp_path / "latin1.yaml"
+    f.write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(DesignError, match=r"latin1\.yaml:1: is not valid UTF-8 \(byte 0xe9\)"):
+        load_design(f)
+
+
+def test_bom_is_accepted(tmp_path: Path) -> None:
+    text = (DESIGNS / "stemirac_survey.yaml").read_text()
+    f = tmp_path / "bom.yaml"
+    f.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert load_design(f).name == load_design(DESIGNS / "stemirac_survey.yaml").name
+
+
+def test_yaml_11_exponent_string_is_a_number() -> None:
+    text = (DESIGNS / "stemirac_survey.yaml").read_text().replace("alpha: 0.025", "alpha: 2.5e-2")
+    assert parse_design(text).post_marketing.analysis.alpha == 0.025
+
+
+def test_extension_allows_longer_than_7_years() -> None:
+    text = (DESIGNS / "stemirac_survey.yaml").read_text().replace(
+        "time_limit_years: 7 ", "time_limit_years: 5\n  extension_years: 3 ")
+    d = parse_design(text)
+    assert d.approval.deadline_month == 96 and d.cutoff_month == 84
+
+
+def test_ratio_derives_control_accrual_and_target() -> None:
+    d = load_design(DESIGNS / "two_arm_trial.yaml")
+    pm = d.post_marketing
+    assert pm.control_target_n == 35
+    assert pm.control_accrual is not None
+    assert pm.control_accrual.rate_per_month == pm.treated.accrual.rate_per_month
+
+
+def test_designs_are_immutable() -> None:
+    d = load_design(DESIGNS / "stemirac_survey.yaml")
+    with pytest.raises(Exception, match="frozen"):
+        d.name = "x"  # type: ignore[misc]
+
+
+def test_schema_matches_loader_on_shipped_designs() -> None:
+    """Every shipped design validates against the JSON Schema that `condapprove schema` prints."""
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = Design.model_json_schema()
+    for path in DESIGNS.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        data["approval"]["date"] = str(data["approval"]["date"])
+        jsonschema.validate(data, schema)
+
+
+@given(rate=st.floats(allow_nan=True, allow_infinity=True), target=st.integers(-5, 500))
+def test_any_accrual_rate_and_target_validate_or_fail_cleanly(rate: float, target: int) -> None:
+    data = {
+        "name": "h",
+        "approval": {"date": dt.date(2020, 1, 1), "time_limit_years": 7},
+        "post_marketing": {
+            "study": "clinical_trial",
+            "endpoint": {"type": "binary"},
+            "treated": {"accrual": {"rate_per_month": rate}, "target_n": target},
+            "control": {"kind": "benchmark", "rate": 0.2},
+        },
+        "scenarios": [{"name": "a", "treated_rate": 0.2}],
+    }
+    try:
+        d = design_from_mapping(data)
+    except DesignError as exc:
+        assert all(p.loc.startswith("post_marketing.treated") for p in exc.problems)
+    else:
+        assert d.post_marketing.treated.accrual.rate_per_month > 0 and d.post_marketing.treated.target_n >= 1
+
+
+def test_public_api() -> None:
+    assert callable(condapprove.load_design) and callable(condapprove.simulate)
+    assert "simulate" in condapprove.__all__
