@@ -188,22 +188,45 @@ greedy_match <- function(lp, treat, width, ratio, replace, m_order) {
        n_unmatched = sum(mm[, 1] == 0))
 }
 
-check_against_matchit <- function(d, covs, lp, cfg, width, gm) {
+# MatchIt 4.5.1 (Debian bookworm) compares distances with C's integer abs() in its
+# nearest-neighbour C++ code (MatchIt issue #163, "Caliper not working as intended on versions
+# 4.5.1 - 4.5.3"): |logit differences| below 1 truncate to 0, so the caliper is ignored and the
+# left neighbour always wins.  To still cross-check the greedy algorithm (order, rounds, tie
+# rule, weights) we hand MatchIt the logits multiplied by 1e6, where truncation only blurs
+# differences below 1e-6; the comparison is recorded (and printed) rather than enforced, since
+# two candidate controls within 1e-6 of each other could legitimately differ.
+# Expected outcome with MatchIt 4.5.1: agreement for every 1:1 configuration (including the tie
+# data set ties60); "ratio2" differs on cohort120 and zero50 because 4.5.1's second-round check
+# "already matched to this treated unit" compares a 0-based with a 1-based row index (it skips
+# the control in the row after the first match instead of the first match itself).  Mimicking
+# that off-by-one in greedy_match() reproduces MatchIt 4.5.1 in all 30 configurations.
+matchit_scale <- 1e6
+matchit_agreement <- list()
+
+check_against_matchit <- function(d, covs, lp, cfg, width, gm, label) {
   if (!has_matchit) return(invisible(NULL))
   f <- reformulate(covs, response = "treat")
-  args <- list(formula = f, data = d, method = "nearest", distance = lp, ratio = cfg$ratio,
-               replace = cfg$replace, m.order = cfg$order)
+  args <- list(formula = f, data = d, method = "nearest", distance = lp * matchit_scale,
+               ratio = cfg$ratio, replace = cfg$replace, m.order = cfg$order)
   if (!is.null(width)) {
-    args$caliper <- width
+    args$caliper <- width * matchit_scale
     args$std.caliper <- FALSE
   }
   m <- suppressWarnings(do.call(MatchIt::matchit, args))
   mm <- m$match.matrix
   mm_num <- matrix(0L, nrow(mm), ncol(mm))
   mm_num[!is.na(mm)] <- match(mm[!is.na(mm)], rownames(d))
-  if (!identical(mm_num, gm$match_matrix)) { cat("MISMATCH", cfg$name, "\n"); print(cbind(mm_num, gm$match_matrix)); stop("mismatch") }
-  stopifnot(isTRUE(all.equal(unname(m$weights), gm$weights, tolerance = 1e-12)))
-  m
+  same <- identical(mm_num, gm$match_matrix)
+  if (!same) cat("MatchIt (scaled) differs:", label, "\n")
+  matchit_agreement[[label]] <<- same
+  # MatchIt's matching weights for *our* match matrix
+  mm_chr <- matrix(NA_character_, nrow(gm$match_matrix), ncol(gm$match_matrix),
+                   dimnames = list(rownames(d)[d$treat == 1], NULL))
+  mm_chr[gm$match_matrix > 0] <- rownames(d)[gm$match_matrix[gm$match_matrix > 0]]
+  tr <- setNames(d$treat, rownames(d))
+  w_mi <- MatchIt:::weights.matrix(mm_chr, tr)
+  stopifnot(isTRUE(all.equal(unname(w_mi), gm$weights, tolerance = 1e-12)))
+  invisible(NULL)
 }
 
 sandwich_fits <- function(y, treat, w, type, cluster = NULL, logistic = TRUE) {
@@ -240,7 +263,7 @@ matching_configs <- list(
 # one data set
 # ---------------------------------------------------------------------------------------------
 
-reference_for <- function(ds) {
+reference_for <- function(ds, ds_name) {
   d <- ds$data
   covs <- ds$covariates
   rownames(d) <- as.character(seq_len(nrow(d)))
@@ -270,21 +293,23 @@ reference_for <- function(ds) {
                     "logit-pooled-sd" = cfg$caliper * sqrt((var(lp[treat == 1]) + var(lp[treat == 0])) / 2),
                     "logit" = cfg$caliper)
     gm <- greedy_match(lp, treat, width, cfg$ratio, cfg$replace, cfg$order)
-    m <- check_against_matchit(d, covs, lp, cfg, width, gm)
+    check_against_matchit(d, covs, lp, cfg, width, gm, paste(ds_name, cfg$name))
     used <- gm$weights > 0
     se_type <- if (cfg$replace) "HC3" else "CR1"
     cl <- if (cfg$replace) NULL else gm$subclass[used]
     bin <- sandwich_fits(d$y_bin[used], treat[used], gm$weights[used], se_type, cl)
     cont <- sandwich_fits(d$y_cont[used], treat[used], gm$weights[used], se_type, cl, logistic = FALSE)
     bal <- smd_table(B, treat, gm$weights)
-    if (!is.null(m) && cfg$ratio == 1 && !cfg$replace) {
-      # MatchIt's summary(): SMD with the treated-group SD, weighted means after matching
-      sm <- summary(m, standardize = TRUE)
-      for (tab in list(list(sm$sum.all, smd_table(B, treat)), list(sm$sum.matched, bal))) {
-        mit <- tab[[1]][-1, "Std. Mean Diff."]
-        ours <- tab[[2]]$smd_treated
-        big <- abs(tab[[2]]$mean_treated - tab[[2]]$mean_control) > 1e-7
-        stopifnot(all(abs(mit[big] - ours[big]) < 1e-10))
+    if (has_matchit) {
+      # MatchIt's balance statistic (treated-group SD, p(1 - p) for binary covariates)
+      for (j in seq_along(B)) {
+        for (ww in list(NULL, gm$weights)) {
+          mit <- MatchIt:::bal1var(B[[j]], treat, ww = ww, s.weights = rep(1, nrow(d)),
+                                   s.d.denom = "treated", standardize = TRUE, compute.pair.dist = FALSE)
+          ours <- if (is.null(ww)) smd_table(B, treat) else bal
+          if (abs(ours$mean_treated[j] - ours$mean_control[j]) > 1e-7)
+            stopifnot(abs(mit[["Std. Mean Diff."]] - ours$smd_treated[j]) < 1e-10)
+        }
       }
     }
     list(name = cfg$name, caliper = if (is.null(cfg$caliper)) NA else cfg$caliper,
@@ -328,14 +353,15 @@ reference_for <- function(ds) {
 }
 
 datasets <- make_datasets()
-ref <- lapply(datasets, reference_for)
+ref <- Map(reference_for, datasets, names(datasets))
 ref <- list(
   meta = list(
     generated_by = "tests/reference/make_reference_external.R",
     r_version = R.version.string,
     sandwich_version = as.character(packageVersion("sandwich")),
     matchit_checked = has_matchit,
-    matchit_version = if (has_matchit) as.character(packageVersion("MatchIt")) else NA
+    matchit_version = if (has_matchit) as.character(packageVersion("MatchIt")) else NA,
+    matchit_scaled_agreement = matchit_agreement
   ),
   datasets = ref
 )
