@@ -1221,7 +1221,7 @@ def efficacy_bounds(
     *,
     max_information: float | None = None,
     final: bool = True,
-    decimals: int | None = 8,
+    decimals: int | None = 10,
 ) -> FloatArray:
     """Efficacy critical values for the information actually observed at each look (cached).
 
@@ -1248,7 +1248,7 @@ def efficacy_bounds(
         (its cumulative alpha is ``alpha``, as if its information fraction were 1), which is how a
         study stopped at a deadline with less information than planned keeps its type I error at
         ``alpha``. With ``final=False`` the last look spends ``alpha(t_K)`` only (an interim look).
-    decimals : int or None, default 8
+    decimals : int or None, default 10
         Information fractions are rounded to this many decimals to form the cache key
         (``None``: no rounding). Coarser rounding (3-4) gives more cache hits in simulations at
         the cost of bounds for slightly shifted information.
@@ -1307,7 +1307,7 @@ def efficacy_bounds_batch(
     *,
     max_information: float | None = None,
     final: bool = True,
-    decimals: int | None = 8,
+    decimals: int | None = 10,
 ) -> FloatArray:
     """Efficacy critical values for many replicates' observed information at once.
 
