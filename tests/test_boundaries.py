@@ -255,7 +255,12 @@ def test_design_result_type_and_frames() -> None:
     assert d.stage_levels == pytest.approx(tuple(float(ndtr(-c)) for c in d.critical_values), abs=1e-16)
     frame = d.to_frame()
     assert list(frame.columns) == [
-        "stage", "information_rate", "critical_value", "cumulative_alpha", "stage_level", "futility_bound"
+        "stage",
+        "information_rate",
+        "critical_value",
+        "cumulative_alpha",
+        "stage_level",
+        "futility_bound",
     ]
     assert frame.shape == (2, 6)
     dd = d.to_dict()

@@ -366,8 +366,10 @@ def spending_function(
         pname = _PARAMETER_NAME[key]
         if parameter is None:
             message = f"`parameter` must be given for spending {key!r} (its `{pname}`); got None."
-            hint = "e.g. rho=3 (O'Brien-Fleming-like) or 1 (linear)" if key == "kim-demets" else (
-                "e.g. gamma=-4 (O'Brien-Fleming-like), 0 (linear) or 1 (Pocock-like)"
+            hint = (
+                "e.g. rho=3 (O'Brien-Fleming-like) or 1 (linear)"
+                if key == "kim-demets"
+                else ("e.g. gamma=-4 (O'Brien-Fleming-like), 0 (linear) or 1 (Pocock-like)")
             )
             raise DesignError(message, hint=hint)
         return cls(alpha=alpha, **{pname: parameter})
@@ -603,7 +605,9 @@ def _drift_iv(drift: Any) -> float:
     except (TypeError, ValueError):
         d = math.nan
     if isinstance(drift, bool) or not math.isfinite(d):
-        raise DesignError(f"`drift` must be a finite number (the expected z-statistic at full information); got {drift!r}.")
+        raise DesignError(
+            f"`drift` must be a finite number (the expected z-statistic at full information); got {drift!r}."
+        )
     return d
 
 
@@ -1139,7 +1143,9 @@ def critical_values_from_spending(
     except (TypeError, ValueError):
         info = np.array([np.nan])
     if info.ndim != 1 or info.size == 0 or not np.all(np.isfinite(info)) or np.any(info <= 0):
-        message = f"`information_rates` must be strictly increasing positive information values; got {information_rates!r}."
+        message = (
+            f"`information_rates` must be strictly increasing positive information values; got {information_rates!r}."
+        )
         raise DesignError(message)
     t = _information_rates_iv(info / info[-1], "information_rates", require_final_one=False)
     try:
@@ -1208,7 +1214,9 @@ def _observed_iv(information: Any, name: str) -> FloatArray:
         or np.any(info <= 0.0)
         or (info.size > 1 and np.any(np.diff(info) <= _MIN_INCREMENT * info[1:]))
     ):
-        message = f"`{name}` must be strictly increasing positive information values, one per look; got {information!r}."
+        message = (
+            f"`{name}` must be strictly increasing positive information values, one per look; got {information!r}."
+        )
         raise DesignError(message, hint="drop looks at which no information was added")
     return info
 
@@ -1365,9 +1373,7 @@ def efficacy_bounds_batch(
         row = uniq[j]
         k = int(np.sum(row > 0))
         try:
-            c = efficacy_bounds(
-                row[:k], f.alpha, f, max_information=max_information, final=final, decimals=decimals
-            )
+            c = efficacy_bounds(row[:k], f.alpha, f, max_information=max_information, final=final, decimals=decimals)
         except DesignError as exc:
             rows = np.flatnonzero(inverse == j)[:3].tolist()
             raise DesignError(f"`information` rows {rows} (first shown): {exc.problem.message}") from None
