@@ -94,7 +94,24 @@ def _survival_data_iv(durations: ArrayLike, event_observed: ArrayLike) -> tuple[
     if e.size != t.size:
         message = f"`event_observed` must have the same length as `durations` ({t.size}); got length {e.size}."
         raise DesignError(message)
-    return t, e
+    return _merge_near_ties(t), e
+
+
+def _merge_near_ties(t: FloatArray, tol: float = _R_TOL) -> FloatArray:
+    """Treat times equal up to rounding error as ties, as R's ``Surv(timefix = TRUE)`` (``aeqSurv``).
+
+    Distinct times closer than ``tol`` (absolutely, or relative to the mean absolute distinct time) are
+    replaced by the smallest of their group, so ``0.1 + 0.2`` and ``0.3`` are one time.
+    """
+    y = np.unique(t)
+    if y.size < 2:
+        return t
+    dy = np.diff(y)
+    tied = (dy <= tol) | (dy / np.mean(np.abs(y)) <= tol)
+    if not np.any(tied):
+        return t
+    cuts = y[np.concatenate(([True], ~tied))]
+    return cuts[np.searchsorted(cuts, t, side="right") - 1]
 
 
 def _group_iv(group: ArrayLike, n: int, control: Any) -> tuple[IntArray, tuple[Any, Any]]:
@@ -309,10 +326,19 @@ class KaplanMeierResult(ResultMixin):
         where the *lower* bound first falls to 0.5, the upper limit where the *upper* bound does (same
         midpoint rule as :attr:`median`; rows with :math:`\\hat S \\in \\{0, 1\\}`, where the log-log bound
         is undefined, are skipped as R does).  A limit that is never reached is ``inf`` (R's ``NA``; "not
-        reached").  No warning is raised for an infinite limit.
+        reached").  When the curve drops to 0 before the bounds are defined (e.g. a single patient with an
+        event) R gives ``NA`` for the lower limit although the median is finite; ``(inf, inf)`` is then
+        returned with a :class:`~condapprove.errors.DegenerateDataWarning`.  Otherwise no warning is raised.
         """
         level = _level(confidence_level, self.confidence_level)
-        _, low, high = self._quantile(0.5, level)
+        median, low, high = self._quantile(0.5, level)
+        if math.isinf(low) and math.isfinite(median):
+            warnings.warn(
+                "the log-log interval of the median is undefined: the Kaplan-Meier curve falls to 0 where the "
+                "pointwise bounds are not defined; returning (inf, inf) as R's NA.",
+                DegenerateDataWarning,
+                stacklevel=2,
+            )
         return ConfidenceInterval(low, high)
 
     def to_frame(self, confidence_level: float | None = None) -> pd.DataFrame:
@@ -373,7 +399,8 @@ def kaplan_meier(
     At distinct times :math:`t_j` with :math:`n_j` at risk and :math:`d_j` events,
     :math:`\\hat S(t) = \\prod_{t_j \\le t} (1 - d_j / n_j)` and Greenwood's variance
     :math:`\\widehat{\\mathrm{Var}}\\,\\hat S(t) = \\hat S(t)^2 \\sum_{t_j \\le t} d_j / (n_j (n_j - d_j))`.
-    A patient censored at an event time is at risk at that time.  The log-log interval (Kalbfleisch &
+    A patient censored at an event time is at risk at that time; times equal up to rounding error
+    (``sqrt(machine eps)``) are merged into ties, as R's ``Surv(timefix = TRUE)``.  The log-log interval (Kalbfleisch &
     Prentice) is :math:`\\hat S^{\\exp(\\pm z\\,\\sigma / \\log \\hat S)}` with :math:`\\sigma` the standard
     error of :math:`\\log \\hat S`; it stays inside (0, 1).  The estimate assumes censoring independent of
     the event time; with few patients the Greenwood-based interval is approximate (it is what R reports).
@@ -537,7 +564,7 @@ def logrank_test(
     """
     t, e = _survival_data_iv(durations, event_observed)
     x, labels = _group_iv(group, t.size, control)
-    alternative = check_one_of(alternative, "alternative", _ALTERNATIVES)
+    alt = check_one_of(alternative, "alternative", _ALTERNATIVES)
     times, inv = np.unique(t, return_inverse=True)
     m = times.size
     n_at = np.bincount(inv, minlength=m)
@@ -563,13 +590,13 @@ def logrank_test(
         pvalue = 1.0
     else:
         z = (o1 - e1) / math.sqrt(var)
-        pvalue = _pvalue_from_z(z, alternative)
+        pvalue = _pvalue_from_z(z, alt)
     n1 = int(x.sum())
     return LogrankResult(
         statistic=float(z),
         chi2=float(z * z),
         pvalue=pvalue,
-        alternative=alternative,
+        alternative=alt,
         groups=labels,
         observed=(total - o1, o1),
         expected=(float(total - e1), e1),
@@ -991,7 +1018,7 @@ def one_sample_logrank(
     0.088
     """
     t, e = _survival_data_iv(durations, event_observed)
-    alternative = check_one_of(alternative, "alternative", _ALTERNATIVES)
+    alt = check_one_of(alternative, "alternative", _ALTERNATIVES)
     method = check_one_of(method, "method", ("wu", "standard", "exact"))  # type: ignore[assignment]
     level = check_confidence_level(confidence_level)
     fn = getattr(reference, "cumulative_hazard", None)
@@ -1016,15 +1043,15 @@ def one_sample_logrank(
     z_std = (o - big_e) / math.sqrt(big_e)
     if method == "wu":
         z = (o - big_e) / math.sqrt((o + big_e) / 2.0)
-        pvalue = _pvalue_from_z(z, alternative)
+        pvalue = _pvalue_from_z(z, alt)
     elif method == "standard":
         z = z_std
-        pvalue = _pvalue_from_z(z, alternative)
+        pvalue = _pvalue_from_z(z, alt)
     else:
         z = z_std
         p_less = float(special.pdtr(o, big_e))
         p_greater = 1.0 if o == 0 else float(special.pdtrc(o - 1, big_e))
-        pvalue = {"less": p_less, "greater": p_greater}.get(alternative, min(1.0, 2.0 * min(p_less, p_greater)))
+        pvalue = {"less": p_less, "greater": p_greater}.get(alt, min(1.0, 2.0 * min(p_less, p_greater)))
     return OneSampleLogrankResult(
         statistic=float(z),
         pvalue=float(pvalue),
@@ -1032,7 +1059,7 @@ def one_sample_logrank(
         expected=big_e,
         hazard_ratio=o / big_e,
         method=method,
-        alternative=alternative,
+        alternative=alt,
         confidence_level=level,
     )
 
@@ -1176,7 +1203,7 @@ def cox_hazard_ratio(
     x, labels = _group_iv(group, t.size, control)
     level = check_confidence_level(confidence_level)
     ties = check_one_of(ties, "ties", ("efron",))  # type: ignore[assignment]
-    alternative = check_one_of(alternative, "alternative", _ALTERNATIVES)
+    alt = check_one_of(alternative, "alternative", _ALTERNATIVES)
     if not _cox_has_finite_mle(t, e, x):
         raise ConvergenceError(
             "the Cox partial likelihood has no finite maximum: the hazard ratio estimate is 0 or infinite.\n"
@@ -1208,8 +1235,8 @@ def cox_hazard_ratio(
         log_hr=beta,
         se=se,
         statistic=z,
-        pvalue=_pvalue_from_z(z, alternative),
-        alternative=alternative,
+        pvalue=_pvalue_from_z(z, alt),
+        alternative=alt,
         ties=ties,
         confidence_level=level,
         groups=labels,
