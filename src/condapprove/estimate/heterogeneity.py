@@ -38,15 +38,15 @@ from ..errors import ConvergenceError, DegenerateDataWarning, DesignError
 from ..results import ConfidenceInterval, ResultMixin
 
 __all__ = [
+    "BayesRandomEffectsResult",
     "EffectSizes",
+    "NormalMixturePosterior",
+    "RandomEffectsResult",
+    "TauPosterior",
+    "bayes_random_effects",
     "log_odds",
     "means",
-    "RandomEffectsResult",
     "random_effects",
-    "NormalMixturePosterior",
-    "TauPosterior",
-    "BayesRandomEffectsResult",
-    "bayes_random_effects",
 ]
 
 _METHODS = ("REML", "DL", "PM", "ML")
@@ -178,9 +178,7 @@ def _means_iv(mean: ArrayLike, sd: ArrayLike, n: ArrayLike) -> tuple[np.ndarray,
     s = check_finite_array(sd, "sd")
     nn = _int_array(n, "n")
     if not (m.shape == s.shape == nn.shape):
-        raise DesignError(
-            f"`mean`, `sd` and `n` must have the same length; got {m.size}, {s.size} and {nn.size}."
-        )
+        raise DesignError(f"`mean`, `sd` and `n` must have the same length; got {m.size}, {s.size} and {nn.size}.")
     if np.any(s <= 0):
         raise DesignError(f"`sd` must contain numbers > 0; got {sd!r}.")
     if np.any(nn < 2):
@@ -258,8 +256,11 @@ def _q_root(y: np.ndarray, v: np.ndarray, target: float) -> float:
         hi *= 2.0
         if not math.isfinite(hi):  # pragma: no cover - Q_gen -> 0 as tau2 -> inf
             raise ConvergenceError("could not bracket the root of the generalised Q statistic.")
-    return float(optimize.brentq(lambda t: _q_gen(t, y, v) - target, 0.0, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps,
-                                 maxiter=1000))
+    return float(
+        optimize.brentq(
+            lambda t: _q_gen(t, y, v) - target, 0.0, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=1000
+        )
+    )
 
 
 def _loglik(tau2: float, y: np.ndarray, v: np.ndarray, reml: bool) -> float:
@@ -268,8 +269,12 @@ def _loglik(tau2: float, y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     rss = np.sum(w * (y - mu) ** 2)
     k = y.size
     if reml:
-        return float(-0.5 * (k - 1) * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + tau2))
-                     - 0.5 * math.log(np.sum(w)) - 0.5 * rss)
+        return float(
+            -0.5 * (k - 1) * math.log(2 * math.pi)
+            - 0.5 * np.sum(np.log(v + tau2))
+            - 0.5 * math.log(np.sum(w))
+            - 0.5 * rss
+        )
     return float(-0.5 * k * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * rss)
 
 
@@ -283,17 +288,16 @@ def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool, tol: float, maxiter: 
         it += 1
         old = tau2
         w = 1.0 / (v + tau2)
-        sw = np.sum(w)
-        mu = np.sum(w * y) / sw
+        sw = float(np.sum(w))
+        mu = float(np.sum(w * y)) / sw
         ypp_y = float(np.sum(w**2 * (y - mu) ** 2))  # y' P P y
+        sw2 = float(np.sum(w**2))
         if reml:
-            sw2 = np.sum(w**2)
             tr_p = sw - sw2 / sw
-            tr_pp = sw2 - 2 * np.sum(w**3) / sw + sw2**2 / sw**2
+            tr_pp = sw2 - 2 * float(np.sum(w**3)) / sw + sw2**2 / sw**2
             adj = (ypp_y - tr_p) / tr_pp
         else:
-            adj = (ypp_y - sw) / np.sum(w**2)
-        adj = float(adj)
+            adj = (ypp_y - sw) / sw2
         if math.isnan(adj):  # pragma: no cover - as metafor
             adj = 0.0
         while tau2 + adj < 0.0:
@@ -587,21 +591,28 @@ def random_effects(
     Responders out of patients treated with five manufacturing lots:
 
     >>> from condapprove.estimate.heterogeneity import log_odds, random_effects
-    >>> es = log_odds([4, 6, 2, 7, 5], [10, 9, 8, 10, 11])
+    >>> es = log_odds([3, 8, 9, 5, 8], [10, 10, 11, 9, 10])
     >>> res = random_effects(es.yi, es.vi, method="REML", test="hartung-knapp")
-    >>> round(res.estimate, 4), round(res.tau2, 4), res.df
-    (0.1465, 0.1127, 4)
-    >>> res.prediction_interval(0.95)
-    ConfidenceInterval(low=-1.445..., high=1.738...)
+    >>> round(res.estimate, 3), round(res.tau2, 3), round(res.i2, 2), res.df
+    (0.673, 0.556, 0.5, 4)
+    >>> lo, hi = res.ci
+    >>> round(lo, 3), round(hi, 3)
+    (-0.616, 1.962)
+    >>> lo, hi = res.prediction_interval(0.95)
+    >>> round(lo, 3), round(hi, 3)
+    (-1.766, 3.112)
+    >>> lo, hi = res.tau2_interval(0.95)
+    >>> round(lo, 3), round(hi, 3)
+    (0.0, 8.157)
     """
-    y, v, method, test, cl, tol, maxiter = _random_effects_iv(yi, vi, method, test, confidence_level, tol, maxiter)
+    y, v, meth, tst, cl, tol, maxiter = _random_effects_iv(yi, vi, method, test, confidence_level, tol, maxiter)
     k = y.size
-    tau2 = _tau2_estimate(y, v, method, tol, maxiter)
+    tau2 = _tau2_estimate(y, v, meth, tol, maxiter)
     w = 1.0 / (v + tau2)
     sw = float(np.sum(w))
     mu = float(np.sum(w * y) / sw)
     df: int | None
-    if test == "hartung-knapp":
+    if tst == "hartung-knapp":
         df = k - 1
         rss = float(np.sum(w * (y - mu) ** 2))
         s2w = rss / (k - 1) if rss > np.finfo(float).eps else 0.0
@@ -639,8 +650,8 @@ def random_effects(
         q=q,
         q_pvalue=float(stats.chi2.sf(q, k - 1)),
         k=int(k),
-        method=method,
-        test=test,
+        method=meth,
+        test=tst,
         weights=_readonly(w / sw),
         yi=_readonly(y),
         vi=_readonly(v),
@@ -843,7 +854,9 @@ def _tau_range(lp: _TauLogPosterior) -> tuple[float, float, float, float]:
     hi_b = grid[min(i + 1, grid.size - 1)]
     if hi_b > lo_b:
         opt = optimize.minimize_scalar(
-            lambda t: -float(lp.conditional(np.array([t]))[0][0]), bounds=(lo_b, hi_b), method="bounded",
+            lambda t: -float(lp.conditional(np.array([t]))[0][0]),
+            bounds=(lo_b, hi_b),
+            method="bounded",
             options={"xatol": 1e-12 * max(hi_b, 1e-300)},
         )
         mode = float(opt.x) if -opt.fun >= g[i] else float(grid[i])
@@ -857,7 +870,7 @@ def _tau_range(lp: _TauLogPosterior) -> tuple[float, float, float, float]:
     a = float(grid[max(keep[0] - 1, 0)])
     b = float(grid[min(keep[-1] + 1, grid.size - 1)])
     # width of the peak: distance from the mode to where the log density has dropped by 2
-    fn = lambda t: float(lp.conditional(np.array([t]))[0][0]) - (gmax - 2.0)  # noqa: E731
+    fn = lambda t: float(lp.conditional(np.array([t]))[0][0]) - (gmax - 2.0)
     widths = []
     right = grid[grid > mode]
     r = right[lp.conditional(right)[0] < gmax - 2.0] if right.size else right
@@ -961,16 +974,19 @@ def bayes_random_effects(
     Examples
     --------
     >>> from condapprove.estimate.heterogeneity import log_odds, bayes_random_effects
-    >>> es = log_odds([4, 6, 2, 7, 5], [10, 9, 8, 10, 11])
+    >>> es = log_odds([3, 8, 9, 5, 8], [10, 10, 11, 9, 10])
     >>> post = bayes_random_effects(es.yi, es.vi, tau_prior_scale=0.5)
     >>> round(post.mu.mean, 3), round(post.mu.prob_greater(0.0), 3)
-    (0.156, 0.73)
-    >>> round(post.tau.median, 3), round(post.predictive.sd, 3)
-    (0.274, 0.525)
+    (0.645, 0.945)
+    >>> lo, hi = post.mu.interval(0.95)
+    >>> round(lo, 3), round(hi, 3)
+    (-0.156, 1.47)
+    >>> round(post.tau.median, 3), round(post.predictive.prob_greater(0.0), 3)
+    (0.421, 0.864)
     """
     y, v, scale, m0, s0, n_fixed = _bayes_iv(yi, vi, tau_prior_scale, mu_prior_mean, mu_prior_sd, grid)
     lp = _TauLogPosterior(y, v, scale, m0, s0)
-    a, b, mode, width = _tau_range(lp)
+    a, b, _mode, width = _tau_range(lp)
 
     def summarise(n_panels: int) -> tuple[np.ndarray, ...]:
         edges = np.linspace(a, b, n_panels + 1)
@@ -1015,22 +1031,42 @@ def bayes_random_effects(
     tau_var = float(pi @ nodes**2 - tau_mean**2)
     w_ro = _readonly(pi)
     mu_post = NormalMixturePosterior(
-        mean=mu_mean, sd=math.sqrt(max(mu_var, 0.0)), component_weights=w_ro, component_locs=_readonly(m),
+        mean=mu_mean,
+        sd=math.sqrt(max(mu_var, 0.0)),
+        component_weights=w_ro,
+        component_locs=_readonly(m),
         component_scales=_readonly(np.sqrt(post_var)),
     )
     pred = NormalMixturePosterior(
-        mean=mu_mean, sd=math.sqrt(max(pred_var, 0.0)), component_weights=w_ro, component_locs=_readonly(m),
+        mean=mu_mean,
+        sd=math.sqrt(max(pred_var, 0.0)),
+        component_weights=w_ro,
+        component_locs=_readonly(m),
         component_scales=_readonly(np.sqrt(post_var + nodes**2)),
     )
     tau_tmp = TauPosterior(
-        mean=tau_mean, sd=math.sqrt(max(tau_var, 0.0)), median=math.nan, nodes=_readonly(nodes),
-        density=_readonly(dens), panel_edges=_readonly(edges),
+        mean=tau_mean,
+        sd=math.sqrt(max(tau_var, 0.0)),
+        median=math.nan,
+        nodes=_readonly(nodes),
+        density=_readonly(dens),
+        panel_edges=_readonly(edges),
     )
     tau_post = TauPosterior(
-        mean=tau_mean, sd=tau_tmp.sd, median=tau_tmp.ppf(0.5), nodes=tau_tmp.nodes, density=tau_tmp.density,
+        mean=tau_mean,
+        sd=tau_tmp.sd,
+        median=tau_tmp.ppf(0.5),
+        nodes=tau_tmp.nodes,
+        density=tau_tmp.density,
         panel_edges=tau_tmp.panel_edges,
     )
     return BayesRandomEffectsResult(
-        mu=mu_post, tau=tau_post, predictive=pred, k=int(y.size), tau_prior_scale=scale, mu_prior_mean=m0,
-        mu_prior_sd=s0, n_nodes=int(nodes.size),
+        mu=mu_post,
+        tau=tau_post,
+        predictive=pred,
+        k=int(y.size),
+        tau_prior_scale=scale,
+        mu_prior_mean=m0,
+        mu_prior_sd=s0,
+        n_nodes=int(nodes.size),
     )
