@@ -153,6 +153,35 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
         click.echo(f"wrote {output}", err=True)
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@_guard
+def estimate(file: str, fmt: str, output: str | None) -> None:
+    """Estimate presumed efficacy from the approval cohort of design FILE and state the evidence verdict."""
+    from .evidence import evaluate_evidence
+    from .results import to_builtin
+    from .spec.loader import load_design_with_source
+
+    loaded = load_design_with_source(file)
+    pre = loaded.design.pre_approval
+    if pre is None:
+        raise DesignError("required for `condapprove estimate`: the design has no pre_approval section",
+                          loc="pre_approval", file=file)
+    priors = {name: spec.build() for name, spec in pre.priors.items()}
+    result = evaluate_evidence(pre.cohort.responders, pre.cohort.n, pre.criteria(), priors=priors)
+    if fmt == "json":
+        doc = {"design": loaded.design.name, "design_sha256": loaded.sha256, "condapprove_version": __version__,
+               "endpoint": pre.endpoint.name, **to_builtin(result.to_dict()), "verdict": result.verdict}
+        text = json.dumps(doc, indent=2) + "\n"
+    else:
+        text = f"{loaded.design.name}\nendpoint: {pre.endpoint.name}\n" + result.summary() + "\n"
+    _emit(text, output)
+    if output is not None:
+        click.echo(f"wrote {output}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``condapprove`` console script."""
     os.environ.setdefault("PYTHONHASHSEED", "0")

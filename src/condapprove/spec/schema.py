@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -43,6 +43,9 @@ __all__ = [
     "Scenario",
     "SimulationSettings",
     "Design",
+    "PreApproval",
+    "PriorSpec",
+    "BinaryCohort",
     "MAX_TIME_LIMIT_YEARS",
 ]
 
@@ -265,12 +268,129 @@ class SimulationSettings(_Model):
     )
 
 
+class BetaMixtureSpec(_Model):
+    """A mixture of beta distributions: weights (normalised) and shapes."""
+
+    weights: Annotated[list[Annotated[float, Field(gt=0.0, allow_inf_nan=False)]], Field(min_length=1)]
+    a: Annotated[list[Positive], Field(min_length=1)]
+    b: Annotated[list[Positive], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> BetaMixtureSpec:
+        if not len(self.weights) == len(self.a) == len(self.b):
+            raise ValueError("weights, a and b must have the same length")
+        return self
+
+
+class PriorSpec(_Model):
+    """A named prior for the response rate: ``{beta: [a, b]}`` or ``{beta_mixture: {weights, a, b}}``."""
+
+    beta: Annotated[list[Positive], Field(min_length=2, max_length=2)] | None = None
+    beta_mixture: BetaMixtureSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PriorSpec:
+        if (self.beta is None) == (self.beta_mixture is None):
+            raise ValueError("give exactly one of beta: [a, b] or beta_mixture: {weights, a, b}")
+        return self
+
+    def build(self) -> Any:
+        """The prior object (:class:`condapprove.priors.Beta` or :class:`~condapprove.priors.BetaMixture`)."""
+        from ..priors import Beta, BetaMixture
+
+        if self.beta is not None:
+            return Beta(self.beta[0], self.beta[1])
+        m = self.beta_mixture
+        assert m is not None
+        return BetaMixture(m.weights, m.a, m.b)
+
+
+class BinaryCohort(_Model):
+    """Summary of a single-arm binary approval cohort."""
+
+    responders: Annotated[int, Field(ge=0)]
+    n: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _x_le_n(self) -> BinaryCohort:
+        if self.responders > self.n:
+            raise ValueError(f"@responders: must be <= n ({self.n}); got {self.responders}")
+        return self
+
+
+class PosteriorProbabilitySpec(_Model):
+    """``P(p > greater_than | data; prior) >= at_least``."""
+
+    criterion: Literal["posterior_probability"]
+    prior: str
+    greater_than: Probability
+    at_least: OpenProbability
+
+
+class ExactLowerBoundSpec(_Model):
+    """The lower bound of the two-sided interval exceeds ``greater_than``."""
+
+    criterion: Literal["exact_lower_bound"]
+    greater_than: Probability
+    confidence_level: OpenProbability = 0.95
+    method: Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"] = "clopper-pearson"
+
+
+class ExactTestSpec(_Model):
+    """The exact one-sided binomial test of ``p <= p0`` rejects at level ``alpha``."""
+
+    criterion: Literal["exact_test"]
+    p0: OpenProbability
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+
+
+CriterionSpec = Annotated[PosteriorProbabilitySpec | ExactLowerBoundSpec | ExactTestSpec,
+                          Field(discriminator="criterion")]
+
+
+class PreApproval(_Model):
+    """The approval cohort and the declarative evidence criteria for "presumed efficacy"."""
+
+    endpoint: BinaryEndpoint
+    cohort: BinaryCohort
+    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+    evidence: Annotated[list[CriterionSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _priors_exist(self) -> PreApproval:
+        problems = []
+        for i, c in enumerate(self.evidence):
+            if isinstance(c, PosteriorProbabilitySpec) and c.prior not in self.priors:
+                known = ", ".join(repr(k) for k in self.priors) or "none are declared"
+                problems.append(f"@evidence.{i}.prior: must name a prior under pre_approval.priors ({known}); "
+                                f"got {c.prior!r}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def criteria(self) -> list[Any]:
+        """The criteria as :mod:`condapprove.evidence` objects."""
+        from .. import evidence as ev
+
+        out: list[Any] = []
+        for c in self.evidence:
+            if isinstance(c, PosteriorProbabilitySpec):
+                out.append(ev.PosteriorProbability(prior=c.prior, greater_than=c.greater_than, at_least=c.at_least))
+            elif isinstance(c, ExactLowerBoundSpec):
+                out.append(ev.ExactLowerBound(greater_than=c.greater_than, confidence_level=c.confidence_level,
+                                              method=c.method))
+            else:
+                out.append(ev.ExactTest(p0=c.p0, alpha=c.alpha))
+        return out
+
+
 class Design(_Model):
     """A complete design: approval, post-marketing study, scenarios and simulation settings."""
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
     approval: Approval
+    pre_approval: PreApproval | None = None
     post_marketing: PostMarketing
     scenarios: Annotated[list[Scenario], Field(min_length=1)]
     simulation: SimulationSettings = Field(default_factory=lambda: SimulationSettings())
