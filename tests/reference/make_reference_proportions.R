@@ -192,7 +192,22 @@ write_json(list(meta = meta, samples = samples, one_sample = one_rows, welch = w
 # ------------------------------------------------------------------------------------------------
 # Bayes: conjugate beta, beta mixtures, normal mixtures, ESS
 # ------------------------------------------------------------------------------------------------
-itg <- function(f, lo, hi) integrate(f, lo, hi, rel.tol = 1e-12, abs.tol = 0, subdivisions = 2000L)$value
+itg <- function(f, lo, hi) {
+  # tight tolerance first; QUADPACK may report round-off at 1e-12 where the result is already exact
+  for (tol in c(1e-12, 1e-11, 1e-10)) {
+    for (atol in c(0, 1e-15, 1e-13)) {
+      r <- tryCatch(integrate(f, lo, hi, rel.tol = tol, abs.tol = atol, subdivisions = 2000L)$value,
+                    error = function(e) NULL)
+      if (!is.null(r)) return(r)
+    }
+  }
+  stop(sprintf("integration failed on [%g, %g]", lo, hi))
+}
+# piecewise over sorted break points (keeps narrow peaks from being missed)
+itgp <- function(f, breaks) {
+  b <- sort(unique(breaks))
+  sum(sapply(seq_len(length(b) - 1), function(i) itg(f, b[i], b[i + 1])))
+}
 
 beta_rows <- list()
 for (pr in list(c(1, 1), c(0.5, 0.5), c(3, 17), c(15, 85))) {
@@ -207,7 +222,7 @@ for (pr in list(c(1, 1), c(0.5, 0.5), c(3, 17), c(15, 85))) {
 }
 
 # Beta mixtures: posterior by numerical integration of prior x binomial likelihood
-dmixbeta <- function(p, w, a, b) rowSums(sapply(seq_along(w), function(k) w[k] * dbeta(p, a[k], b[k])))
+dmixbeta <- function(p, w, a, b) rowSums(matrix(sapply(seq_along(w), function(k) w[k] * dbeta(p, a[k], b[k])), nrow = length(p)))
 mix_rows <- list()
 mix_priors <- list(
   list(w = c(0.8, 0.2), a = c(15, 1), b = c(85, 1)),
@@ -236,7 +251,7 @@ for (pr in mix_priors) {
 }
 
 # Normal mixtures: posterior given an estimate with known SE
-dmixnorm <- function(t, w, m, s) rowSums(sapply(seq_along(w), function(k) w[k] * dnorm(t, m[k], s[k])))
+dmixnorm <- function(t, w, m, s) rowSums(matrix(sapply(seq_along(w), function(k) w[k] * dnorm(t, m[k], s[k])), nrow = length(t)))
 nmix_rows <- list()
 nmix_priors <- list(
   list(w = c(0.8, 0.2), m = c(3, 0), s = c(1, 10)),
@@ -248,14 +263,16 @@ for (pr in nmix_priors) {
   for (cs in list(c(6.0, 2.865), c(0, 1), c(-2, 0.5), c(10, 4))) {
     y <- cs[1]; se <- cs[2]
     f <- function(t) dmixnorm(t, pr$w, pr$m, pr$s) * dnorm(y, t, se)
-    lo <- -60; hi <- 60
-    Z <- itg(f, lo, hi)
-    wpost <- sapply(seq_along(pr$w), function(k) pr$w[k] * itg(function(t) dnorm(t, pr$m[k], pr$s[k]) * dnorm(y, t, se), lo, hi)) / Z
-    m <- itg(function(t) t * f(t), lo, hi) / Z
-    m2 <- itg(function(t) t^2 * f(t), lo, hi) / Z
+    lo <- -80; hi <- 80
+    br <- c(lo, hi, y + (-8:8) * se, as.vector(outer(seq_along(pr$m), -8:8, function(k, j) pr$m[k] + j * pr$s[k])))
+    br <- br[br >= lo & br <= hi]
+    Z <- itgp(f, br)
+    wpost <- sapply(seq_along(pr$w), function(k) pr$w[k] * itgp(function(t) dnorm(t, pr$m[k], pr$s[k]) * dnorm(y, t, se), br)) / Z
+    m <- itgp(function(t) t * f(t), c(br, 0)) / Z
+    m2 <- itgp(function(t) t^2 * f(t), br) / Z
     ts <- c(0, 2, 5)
-    pg <- sapply(ts, function(t) itg(f, t, hi) / Z)
-    cdf <- function(q) itg(f, lo, q) / Z
+    pg <- sapply(ts, function(t) itgp(f, c(t, br[br > t])) / Z)
+    cdf <- function(q) itgp(f, c(br[br < q], q)) / Z
     qs <- c(0.025, 0.5, 0.975)
     qv <- sapply(qs, function(q) uniroot(function(t) cdf(t) - q, c(-50, 50), tol = 1e-13)$root)
     nmix_rows[[length(nmix_rows) + 1]] <- list(
@@ -272,14 +289,14 @@ beta_info <- function(t, w, a, b) {
   g <- sapply(seq_along(w), function(k) (a[k] - 1) / t - (b[k] - 1) / (1 - t)); g <- matrix(g, nrow = length(t))
   h <- sapply(seq_along(w), function(k) -(a[k] - 1) / t^2 - (b[k] - 1) / (1 - t)^2); h <- matrix(h, nrow = length(t))
   p <- rowSums(pk); d1 <- rowSums(pk * g); d2 <- rowSums(pk * (g^2 + h))
-  (d1 / p)^2 - d2 / p
+  ifelse(p > 0, (d1 / p)^2 - d2 / p, 0)  # only ever multiplied by p: 0 where p underflows
 }
 norm_info <- function(t, w, m, s) {
   pk <- matrix(sapply(seq_along(w), function(k) w[k] * dnorm(t, m[k], s[k])), nrow = length(t))
   g <- matrix(sapply(seq_along(w), function(k) -(t - m[k]) / s[k]^2), nrow = length(t))
   h <- matrix(sapply(seq_along(w), function(k) rep(-1 / s[k]^2, length(t))), nrow = length(t))
   p <- rowSums(pk); d1 <- rowSums(pk * g); d2 <- rowSums(pk * (g^2 + h))
-  (d1 / p)^2 - d2 / p
+  ifelse(p > 0, (d1 / p)^2 - d2 / p, 0)  # only ever multiplied by p: 0 where p underflows
 }
 ess_beta_rows <- list()
 ess_beta_priors <- list(
@@ -315,7 +332,9 @@ ess_norm_priors <- list(
   list(w = c(0.3, 0.5, 0.2), m = c(-1, 2, 6), s = c(0.5, 1.5, 3), sigma = 4)
 )
 for (pr in ess_norm_priors) {
-  elir <- pr$sigma^2 * itg(function(t) dmixnorm(t, pr$w, pr$m, pr$s) * norm_info(t, pr$w, pr$m, pr$s), -80, 80)
+  br <- c(-80, 80, as.vector(outer(seq_along(pr$m), -8:8, function(k, j) pr$m[k] + j * pr$s[k])))
+  br <- br[br >= -80 & br <= 80]
+  elir <- pr$sigma^2 * itgp(function(t) dmixnorm(t, pr$w, pr$m, pr$s) * norm_info(t, pr$w, pr$m, pr$s), br)
   mu <- sum(pr$w * pr$m); v <- sum(pr$w * (pr$s^2 + pr$m^2)) - mu^2
   lo <- min(pr$m - 8 * pr$s); hi <- max(pr$m + 8 * pr$s)
   grid <- seq(lo, hi, length.out = 40001)

@@ -358,7 +358,8 @@ def one_sample_t_from_summary(
     """
     alternative, level = _common_iv(alternative, confidence_level)
     m, sd, size = _summary_iv(mean, spread_value, n, spread)
-    return _one_sample(m, sd, size, _finite(mu0, "mu0"), alternative, level, spread)
+    check_positive(spread_value, str(spread))  # a one-sample t test needs a positive spread
+    return _one_sample(m, sd, size, _finite(mu0, "mu0"), alternative, level, str(spread))
 
 
 def welch_t(

@@ -91,7 +91,10 @@ def _wilson(x: int, n: int, z: float) -> tuple[float, float]:
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
+    # exact 0 at x = 0 and 1 at x = n (the formula gives them up to rounding)
+    low = 0.0 if x == 0 else max(centre - half, 0.0)
+    high = 1.0 if x == n else min(centre + half, 1.0)
+    return float(low), float(high)
 
 
 def _interval(x: int, n: int, method: str, level: float, alternative: str) -> ConfidenceInterval:
@@ -396,6 +399,7 @@ def _newcombe(x1: int, n1: int, x2: int, n2: int, level: float, alternative: str
     d = p1 - p2
     low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    low, high = max(low, -1.0), min(high, 1.0)  # rounding at |d| = 1
     if alternative == "greater":
         return ConfidenceInterval(low, 1.0)
     if alternative == "less":
