@@ -26,6 +26,6 @@ def test_issue_names() -> None:
 
     assert binomial_interval(16, 19).low == condapprove.estimate.binomial_interval(16, 19, method="clopper-pearson").low
     assert callable(kaplan_meier) and callable(random_effects)
-    post = beta_posterior(16, 19, Beta(1, 1))
+    post = beta_posterior(16, 19, prior=Beta(1, 1))
     assert 0.0 <= post.prob_greater(0.15) <= 1.0
     assert BetaMixture([1.0], [1.0], [1.0]).mean == 0.5

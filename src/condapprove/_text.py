@@ -15,10 +15,10 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, align
     Examples
     --------
     >>> print(render_table(["a", "bb"], [["x", "1"], ["yyy", "22"]]))
-    a     bb
-    ---  ---
-    x      1
-    yyy   22
+    a    bb
+    ---  --
+    x     1
+    yyy  22
     """
     ncol = len(headers)
     align = align or "l" + "r" * (ncol - 1)
