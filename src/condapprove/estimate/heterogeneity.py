@@ -316,7 +316,7 @@ def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool, tol: float, maxiter: 
             "Fisher scoring may have stopped at a local maximum of the likelihood; tau^2 set to 0 "
             "(the likelihood is higher there), as metafor does.",
             DegenerateDataWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         tau2 = 0.0
     return max(0.0, tau2)

@@ -1,0 +1,448 @@
+"""Heterogeneity across lots: random-effects models against metafor, the Bayesian model against
+brute-force 2-D integration in R (tests/reference/make_reference_heterogeneity.R), and invariants."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from condapprove.errors import ConvergenceError, DegenerateDataWarning, DesignError
+from condapprove.estimate.heterogeneity import (
+    BayesRandomEffectsResult,
+    RandomEffectsResult,
+    bayes_random_effects,
+    log_odds,
+    means,
+    random_effects,
+)
+from condapprove.results import ConfidenceInterval
+
+REF = Path(__file__).resolve().parent / "reference"
+RMA = json.loads((REF / "heterogeneity_rma.json").read_text())
+ESCALC = json.loads((REF / "heterogeneity_escalc.json").read_text())
+BAYES = json.loads((REF / "heterogeneity_bayes.json").read_text())
+
+# Agreement with metafor: rtol 1e-6.  atol 1e-8 because ML/REML Fisher scoring, when the maximum is at
+# tau2 = 0, stops at a tau2 of order the convergence threshold (1e-10 on both sides), so near-zero
+# quantities (tau2, I2) agree in absolute, not relative, terms.
+RTOL, ATOL = 1e-6, 1e-8
+
+SETTINGS = settings(derandomize=True, deadline=None, max_examples=60)
+
+# ---------------------------------------------------------------------------
+# metafor reference values
+# ---------------------------------------------------------------------------
+
+FIT_CASES = [(c, f) for c in RMA["cases"] for f in c["fits"]]
+
+
+@pytest.mark.parametrize(
+    ("case", "fit"), FIT_CASES, ids=[f"{c['name']}-{f['method']}-{f['test']}" for c, f in FIT_CASES]
+)
+def test_random_effects_matches_metafor(case: dict[str, Any], fit: dict[str, Any]) -> None:
+    res = random_effects(case["yi"], case["vi"], method=fit["method"], test=fit["test"])
+    got = {
+        "estimate": res.estimate,
+        "se": res.se,
+        "statistic": res.statistic,
+        "pvalue": res.pvalue,
+        "ci_lb": res.ci.low,
+        "ci_ub": res.ci.high,
+        "ci90_lb": res.interval(0.90).low,
+        "ci90_ub": res.interval(0.90).high,
+        "tau2": res.tau2,
+        "i2": res.i2,
+        "h2": res.h2,
+        "q": res.q,
+        "q_pvalue": res.q_pvalue,
+        "pi95_lb": res.prediction_interval(0.95).low,
+        "pi95_ub": res.prediction_interval(0.95).high,
+        "pi80_lb": res.prediction_interval(0.80).low,
+        "pi80_ub": res.prediction_interval(0.80).high,
+    }
+    if res.k >= 3:
+        higgins = res.prediction_interval(0.95, kind="higgins")
+        got["pi95_riley_lb"], got["pi95_riley_ub"] = higgins
+    for key, value in got.items():
+        assert_allclose(value, fit[key], rtol=RTOL, atol=ATOL, err_msg=key)
+    assert_allclose(res.weights, fit["weights"], rtol=RTOL, atol=ATOL)
+    assert res.tau == pytest.approx(math.sqrt(res.tau2))
+    assert res.df == (res.k - 1 if fit["test"] == "hartung-knapp" else None)
+
+
+QP_CASES = [(c, q) for c in RMA["cases"] for q in c["qprofile"]]
+
+
+@pytest.mark.parametrize(("case", "qp"), QP_CASES, ids=[f"{c['name']}-{q['level']}" for c, q in QP_CASES])
+def test_tau2_interval_matches_metafor_confint(case: dict[str, Any], qp: dict[str, Any]) -> None:
+    res = random_effects(case["yi"], case["vi"])
+    if qp["null_set"]:
+        with pytest.warns(DegenerateDataWarning, match="empty"):
+            ci = res.tau2_interval(qp["level"])
+        assert ci == (0.0, 0.0)
+        return
+    ci = res.tau2_interval(qp["level"])
+    assert_allclose(ci, [qp["tau2_lb"], qp["tau2_ub"]], rtol=RTOL, atol=ATOL)
+    assert_allclose(res.i2_interval(qp["level"]), [qp["i2_lb"], qp["i2_ub"]], rtol=RTOL, atol=ATOL)
+    assert_allclose(res.tau_interval(qp["level"]), np.sqrt([qp["tau2_lb"], qp["tau2_ub"]]), rtol=RTOL, atol=1e-7)
+    # the interval does not depend on the estimator or the test
+    other = random_effects(case["yi"], case["vi"], method="DL", test="hartung-knapp")
+    assert_allclose(other.tau2_interval(qp["level"]), ci, rtol=1e-12, atol=1e-14)
+
+
+def test_reference_spread() -> None:
+    """The fixture covers k = 2..13, a tau2 = 0 case with an empty Q-profile interval and a large tau2."""
+    ks = {len(c["yi"]) for c in RMA["cases"]}
+    assert {2, 3, 4, 5, 6, 13} <= ks
+    assert any(q["null_set"] for c in RMA["cases"] for q in c["qprofile"])
+    homog = next(c for c in RMA["cases"] if c["name"] == "homogeneous")
+    assert all(f["tau2"] == 0 for f in homog["fits"])
+    assert max(f["tau2"] for c in RMA["cases"] for f in c["fits"]) > 5
+
+
+@pytest.mark.parametrize("case", ESCALC["cases"], ids=lambda c: f"{c['measure']}-{c['n']}-{c.get('correction')}")
+def test_effect_sizes_match_escalc(case: dict[str, Any]) -> None:
+    if case["measure"] == "log_odds":
+        es = log_odds(case["events"], case["n"], correction=case["correction"])
+        x, n = np.array(case["events"]), np.array(case["n"])
+        assert_allclose(es.corrected, (x == 0) | (x == n))
+    else:
+        es = means(case["mean"], case["sd"], case["n"])
+        assert not es.corrected.any()
+    assert es.measure == case["measure"]
+    assert_allclose(es.yi, case["yi"], rtol=1e-12)
+    assert_allclose(es.vi, case["vi"], rtol=1e-12)
+
+
+def test_log_odds_correction_only_zero_cells() -> None:
+    es = log_odds([0, 3, 10], [10, 10, 10], correction=0.5)
+    assert es.yi[1] == pytest.approx(math.log(3 / 7))
+    assert es.vi[1] == pytest.approx(1 / 3 + 1 / 7)
+    assert es.yi[0] == pytest.approx(math.log(0.5 / 10.5))
+    assert es.yi[2] == pytest.approx(math.log(10.5 / 0.5))
+    no_zero = log_odds([2, 3], [10, 10], correction=0)
+    assert_allclose(no_zero.yi, np.log([2 / 8, 3 / 7]))
+
+
+# ---------------------------------------------------------------------------
+# Bayesian model against brute-force 2-D integration
+# ---------------------------------------------------------------------------
+
+BAYES_RTOL, BAYES_ATOL = 1e-6, 1e-9  # atol for means near 0 (e.g. a posterior mean of 5e-4)
+
+
+def _bayes_fit(case: dict[str, Any], **kw: Any) -> BayesRandomEffectsResult:
+    s0 = math.inf if case["mu_prior_sd"] == "inf" else case["mu_prior_sd"]
+    return bayes_random_effects(
+        np.atleast_1d(case["yi"]),
+        np.atleast_1d(case["vi"]),
+        tau_prior_scale=case["tau_prior_scale"],
+        mu_prior_mean=case["mu_prior_mean"],
+        mu_prior_sd=s0,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("case", BAYES["cases"], ids=lambda c: c["name"])
+def test_bayes_matches_brute_force_integration(case: dict[str, Any]) -> None:
+    post = _bayes_fit(case)
+    assert abs(case["check_log_z_2d_vs_1d"]) < 1e-9
+    pairs = {
+        "mu_mean": post.mu.mean,
+        "mu_sd": post.mu.sd,
+        "tau_mean": post.tau.mean,
+        "tau_sd": post.tau.sd,
+        "tau_median": post.tau.median,
+        "predictive_mean": post.predictive.mean,
+        "predictive_sd": post.predictive.sd,
+        "mu_q025": post.mu.interval(0.95).low,
+        "mu_q975": post.mu.interval(0.95).high,
+        "mu_q05": post.mu.interval(0.90).low,
+        "mu_q95": post.mu.interval(0.90).high,
+        "tau_q025": post.tau.interval(0.95).low,
+        "tau_q975": post.tau.interval(0.95).high,
+        "predictive_q025": post.predictive.interval(0.95).low,
+        "predictive_q975": post.predictive.interval(0.95).high,
+    }
+    for key, value in pairs.items():
+        assert_allclose(value, case[key], rtol=BAYES_RTOL, atol=BAYES_ATOL, err_msg=key)
+    cuts = np.atleast_1d(case["cuts"])
+    assert_allclose([post.mu.prob_greater(c) for c in cuts], case["mu_prob_greater"], rtol=BAYES_RTOL, atol=1e-12)
+    assert_allclose(
+        [post.predictive.prob_greater(c) for c in cuts], case["predictive_prob_greater"], rtol=BAYES_RTOL, atol=1e-12
+    )
+    assert post.k == len(np.atleast_1d(case["yi"]))
+
+
+def test_bayes_fixed_grid_close_to_adaptive() -> None:
+    case = BAYES["cases"][0]
+    adaptive = _bayes_fit(case)
+    fixed = _bayes_fit(case, grid=4000)
+    assert fixed.n_nodes == 4000
+    assert fixed.mu.mean == pytest.approx(adaptive.mu.mean, rel=1e-9, abs=1e-12)
+    assert fixed.tau.median == pytest.approx(adaptive.tau.median, rel=1e-9)
+    coarse = _bayes_fit(case, grid=20)
+    assert coarse.n_nodes == 32
+
+
+def test_bayes_prior_dominates_with_one_lot() -> None:
+    """k = 1 with a flat prior on mu: the data carry no information on tau, whose posterior is its prior."""
+    post = bayes_random_effects([0.7], [0.2], tau_prior_scale=0.5)
+    assert post.tau.mean == pytest.approx(0.5 * math.sqrt(2 / math.pi), rel=1e-9)
+    assert post.tau.median == pytest.approx(0.5 * 0.6744897501960817, rel=1e-9)
+    assert post.mu.mean == pytest.approx(0.7, rel=1e-12)
+
+
+def test_bayes_informative_mu_prior_shrinks() -> None:
+    flat = bayes_random_effects([1.0, 1.4, 0.8], [0.1, 0.2, 0.15], tau_prior_scale=0.5)
+    tight = bayes_random_effects([1.0, 1.4, 0.8], [0.1, 0.2, 0.15], tau_prior_scale=0.5, mu_prior_sd=0.1)
+    assert abs(tight.mu.mean) < abs(flat.mu.mean)
+    assert tight.mu.sd < flat.mu.sd
+
+
+def test_bayes_distribution_methods_consistent() -> None:
+    post = bayes_random_effects([0.2, 0.9, 1.5, 0.4], [0.1, 0.2, 0.15, 0.3], tau_prior_scale=1.0)
+    for dist in (post.mu, post.predictive):
+        for q in (0.01, 0.3, 0.5, 0.9, 0.999):
+            x = dist.ppf(q)
+            assert dist.cdf(x) == pytest.approx(q, abs=1e-11)
+            assert dist.prob_greater(x) == pytest.approx(1 - q, abs=1e-11)
+    for q in (0.05, 0.5, 0.95):
+        assert post.tau.cdf(post.tau.ppf(q)) == pytest.approx(q, abs=1e-11)
+    assert post.tau.cdf(-1.0) == 0.0 and post.tau.cdf(1e6) == 1.0
+    assert post.tau.prob_greater(post.tau.median) == pytest.approx(0.5, abs=1e-11)
+    assert post.predictive.sd**2 == pytest.approx(post.mu.sd**2 + post.tau.mean**2 + post.tau.sd**2, rel=1e-10)
+    assert post.mu.component_weights.sum() == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------
+# Degenerate cases and validation
+# ---------------------------------------------------------------------------
+
+
+def test_hartung_knapp_identical_estimates_warns() -> None:
+    with pytest.warns(DegenerateDataWarning, match="Hartung-Knapp scale factor is 0"):
+        res = random_effects([0.4, 0.4, 0.4], [0.1, 0.2, 0.3], test="hartung-knapp")
+    assert res.se == 0.0
+    assert res.ci == (res.estimate, res.estimate)
+    assert res.estimate == pytest.approx(0.4)
+    assert res.pvalue == 0.0
+    with pytest.warns(DegenerateDataWarning):
+        zero = random_effects([0.0, 0.0], [0.1, 0.2], test="hartung-knapp")
+    assert zero.pvalue == 1.0
+    # the z test is fine
+    ok = random_effects([0.4, 0.4, 0.4], [0.1, 0.2, 0.3])
+    assert ok.tau2 == 0.0 and ok.se > 0
+
+
+def test_fisher_scoring_not_converging_raises() -> None:
+    case = next(c for c in RMA["cases"] if c["name"] == "bcg")
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        random_effects(case["yi"], case["vi"], method="REML", maxiter=1)
+
+
+def test_two_lots_work() -> None:
+    res = random_effects([0.2, 1.1], [0.25, 0.25], method="PM", test="hartung-knapp")
+    assert res.k == 2 and res.df == 1
+    with pytest.raises(DesignError, match="k - 2 df"):
+        res.prediction_interval(kind="higgins")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"yi": [0.1], "vi": [0.1]}, r"`yi` must hold at least 2 lots"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, 0.0]}, r"`vi` must contain sampling variances > 0"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, -1.0]}, r"`vi` must contain sampling variances > 0"),
+        ({"yi": [0.1, 0.2, 0.3], "vi": [0.1, 0.2]}, r"`yi` and `vi` must have the same length"),
+        ({"yi": [0.1, np.nan], "vi": [0.1, 0.2]}, r"`yi` must be an array of finite numbers"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, np.inf]}, r"`vi` must be an array of finite numbers"),
+        ({"yi": [[0.1, 0.2]], "vi": [0.1, 0.2]}, r"`yi` must be a 1-d array"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, 0.2], "method": "reml"}, r"`method` must be one of"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, 0.2], "test": "knha"}, r"`test` must be one of 'z', 'hartung-knapp'"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, 0.2], "confidence_level": 1.0}, r"`confidence_level` must be"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, 0.2], "tol": 0}, r"`tol` must be a finite number > 0"),
+        ({"yi": [0.1, 0.2], "vi": [0.1, 0.2], "maxiter": 0}, r"`maxiter` must be an integer >= 1"),
+    ],
+)
+def test_random_effects_validation(kwargs: dict[str, Any], match: str) -> None:
+    yi, vi = kwargs.pop("yi"), kwargs.pop("vi")
+    with pytest.raises(DesignError, match=match):
+        random_effects(yi, vi, **kwargs)
+
+
+def test_knha_hint() -> None:
+    with pytest.raises(DesignError) as info:
+        random_effects([0.1, 0.2], [0.1, 0.2], test="knha")  # type: ignore[arg-type]
+    assert info.value.problem.hint == "use 'hartung-knapp'."
+
+
+def test_result_interval_validation() -> None:
+    res = random_effects([0.1, 0.5, 0.9], [0.1, 0.2, 0.1])
+    for method in (res.interval, res.prediction_interval, res.tau2_interval):
+        with pytest.raises(DesignError, match="`confidence_level` must be"):
+            method(1.5)
+    with pytest.raises(DesignError, match="`kind` must be one of"):
+        res.prediction_interval(kind="riley")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        (([1, 2], [10]), {}, r"`events` and `n` must have the same length"),
+        (([11], [10]), {}, r"`events` must be integers with 0 <= events <= n"),
+        (([-1], [10]), {}, r"`events` must be integers with 0 <= events <= n"),
+        (([1.5], [10]), {}, r"`events` must be an array of integers"),
+        (([1], [0]), {}, r"`n` must contain integers >= 1"),
+        (([0, 3], [10, 10]), {"correction": 0}, r"`correction` must be > 0 when a lot has 0 or n events"),
+        (([1], [10]), {"correction": -0.5}, r"`correction` must be a finite number >= 0"),
+    ],
+)
+def test_log_odds_validation(args: tuple[Any, Any], kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(DesignError, match=match):
+        log_odds(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (([1.0, 2.0], [1.0], [5, 5]), r"`mean`, `sd` and `n` must have the same length"),
+        (([1.0], [0.0], [5]), r"`sd` must contain numbers > 0"),
+        (([1.0], [1.0], [1]), r"`n` must contain integers >= 2"),
+        (([1.0], [1.0], [4.5]), r"`n` must be an array of integers"),
+    ],
+)
+def test_means_validation(args: tuple[Any, Any, Any], match: str) -> None:
+    with pytest.raises(DesignError, match=match):
+        means(*args)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"tau_prior_scale": 0.0}, r"`tau_prior_scale` must be a finite number > 0"),
+        ({"tau_prior_scale": math.inf}, r"`tau_prior_scale` must be a finite number > 0"),
+        ({"tau_prior_scale": 0.5, "mu_prior_sd": 0.0}, r"`mu_prior_sd` must be a number > 0 or inf"),
+        ({"tau_prior_scale": 0.5, "mu_prior_sd": "wide"}, r"`mu_prior_sd` must be a number > 0 or inf"),
+        ({"tau_prior_scale": 0.5, "mu_prior_mean": math.nan}, r"`mu_prior_mean` must be"),
+        ({"tau_prior_scale": 0.5, "grid": 8}, r"`grid` must be an integer >= 16"),
+    ],
+)
+def test_bayes_validation(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(DesignError, match=match):
+        bayes_random_effects([0.1, 0.5], [0.1, 0.2], **kwargs)
+
+
+def test_bayes_requires_tau_prior_scale() -> None:
+    with pytest.raises(TypeError):
+        bayes_random_effects([0.1, 0.5], [0.1, 0.2])  # type: ignore[call-arg]
+
+
+def test_bayes_method_validation() -> None:
+    post = bayes_random_effects([0.1, 0.5], [0.1, 0.2], tau_prior_scale=0.5)
+    with pytest.raises(DesignError, match="`confidence_level` must be"):
+        post.mu.interval(0.0)
+    with pytest.raises(DesignError, match="`q` must be a probability in"):
+        post.tau.ppf(1.0)
+    with pytest.raises(DesignError, match="`x` must be an array of finite numbers"):
+        post.mu.prob_greater(math.nan)
+
+
+def test_results_are_frozen_and_serialisable() -> None:
+    res = random_effects([0.1, 0.5, 0.9], [0.1, 0.2, 0.1], method="DL")
+    assert isinstance(res, RandomEffectsResult)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.tau2 = 1.0  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        res.weights[0] = 1.0
+    d = res.to_dict()
+    assert d["method"] == "DL" and d["ci"] == {"low": res.ci.low, "high": res.ci.high}
+    json.dumps(d)
+    frame = res.to_frame()
+    assert frame.loc[0, "tau2"] == res.tau2 and "ci_low" in frame.columns
+    assert isinstance(res.ci, ConfidenceInterval)
+    post = bayes_random_effects([0.1, 0.5, 0.9], [0.1, 0.2, 0.1], tau_prior_scale=0.5)
+    json.dumps(post.to_dict())
+    assert post.mu.to_frame().loc[0, "mean"] == post.mu.mean
+    assert isinstance(post.mu.mean, float) and isinstance(post.n_nodes, int)
+
+
+# ---------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------
+
+lots = st.integers(2, 8).flatmap(
+    lambda k: st.tuples(
+        st.lists(st.floats(-3, 3, allow_nan=False), min_size=k, max_size=k),
+        st.lists(st.floats(0.01, 2.0, allow_nan=False), min_size=k, max_size=k),
+        st.randoms(use_true_random=False),
+    )
+)
+
+
+def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        return fn(*args, **kwargs)
+
+
+@SETTINGS
+@given(data=lots, method=st.sampled_from(["REML", "DL", "PM", "ML"]), test=st.sampled_from(["z", "hartung-knapp"]))
+@example(data=([0.0, 0.0], [0.1, 0.1], None), method="REML", test="z")
+def test_random_effects_invariants(data: tuple[list[float], list[float], Any], method: str, test: str) -> None:
+    yi, vi, rnd = data
+    res = _quiet(random_effects, yi, vi, method=method, test=test)
+    assert res.tau2 >= 0 and 0 <= res.i2 <= 1 and res.h2 >= 1
+    assert res.ci.low <= res.estimate <= res.ci.high
+    pi = res.prediction_interval(0.95)
+    assert pi.low <= res.ci.low + 1e-12 and res.ci.high <= pi.high + 1e-12
+    narrow, wide = res.interval(0.80), res.interval(0.99)
+    assert wide.low <= narrow.low <= narrow.high <= wide.high
+    assert 0 <= res.pvalue <= 1 and 0 <= res.q_pvalue <= 1
+    assert sum(res.weights) == pytest.approx(1.0)
+    tci = _quiet(res.tau2_interval, 0.95)
+    assert 0 <= tci.low <= tci.high
+    if method == "PM" and tci.high > 0:
+        assert tci.low - 1e-9 <= res.tau2 <= tci.high + 1e-9
+    # invariance to the order of the lots
+    if rnd is not None:
+        order = list(range(len(yi)))
+        rnd.shuffle(order)
+        other = _quiet(random_effects, [yi[i] for i in order], [vi[i] for i in order], method=method, test=test)
+        assert other.tau2 == pytest.approx(res.tau2, rel=1e-7, abs=1e-9)
+        assert other.estimate == pytest.approx(res.estimate, rel=1e-7, abs=1e-9)
+        assert other.se == pytest.approx(res.se, rel=1e-7, abs=1e-9)
+        assert_allclose(other.weights, res.weights[order], rtol=1e-7, atol=1e-9)
+
+
+@settings(derandomize=True, deadline=None, max_examples=25)
+@given(data=lots, scale=st.sampled_from([0.25, 0.5, 1.0, 2.0]), mu_sd=st.sampled_from([math.inf, 1.0, 10.0]))
+def test_bayes_invariants(data: tuple[list[float], list[float], Any], scale: float, mu_sd: float) -> None:
+    yi, vi, rnd = data
+    post = bayes_random_effects(yi, vi, tau_prior_scale=scale, mu_prior_sd=mu_sd)
+    assert post.tau.mean > 0 and post.mu.sd > 0
+    assert post.predictive.sd >= post.mu.sd
+    lo90, hi90 = post.mu.interval(0.90)
+    lo99, hi99 = post.mu.interval(0.99)
+    assert lo99 <= lo90 < hi90 <= hi99
+    assert post.tau.interval(0.5).low < post.tau.median < post.tau.interval(0.5).high
+    assert post.mu.prob_greater(lo90) == pytest.approx(0.95, abs=1e-9)
+    assert post.predictive.prob_greater(post.predictive.interval(0.8).high) == pytest.approx(0.1, abs=1e-9)
+    order = list(range(len(yi)))
+    rnd.shuffle(order)
+    other = bayes_random_effects(
+        [yi[i] for i in order], [vi[i] for i in order], tau_prior_scale=scale, mu_prior_sd=mu_sd
+    )
+    assert other.mu.mean == pytest.approx(post.mu.mean, rel=1e-8, abs=1e-10)
+    assert other.tau.median == pytest.approx(post.tau.median, rel=1e-8)
+    assert other.predictive.sd == pytest.approx(post.predictive.sd, rel=1e-8)
