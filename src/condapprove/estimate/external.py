@@ -24,7 +24,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import numpy as np
 
@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 _EPS = float(np.finfo(np.float64).eps)
+_S = TypeVar("_S", bound=str)
+_CaliperScale = Literal["logit-sd", "logit-pooled-sd", "logit"]
+_MatchOrder = Literal["largest", "smallest", "data"]
 _SE_TYPES = ("HC0", "HC1", "HC2", "HC3", "CR1")
 _ALTERNATIVES = ("two-sided", "less", "greater")
 
@@ -338,6 +341,11 @@ class ExternalControlResult(ResultMixin):
 # --------------------------------------------------------------------------------------------
 
 
+def _one_of(value: _S, name: str, options: tuple[str, ...]) -> _S:
+    """``check_one_of`` keeping the ``Literal`` type of the argument."""
+    return cast(_S, check_one_of(value, name, options))
+
+
 def _treated_iv(treated: Any, name: str = "treated", n: int | None = None) -> BoolArray:
     arr = np.asarray(treated)
     if arr.ndim != 1 or arr.size == 0:
@@ -351,7 +359,7 @@ def _treated_iv(treated: Any, name: str = "treated", n: int | None = None) -> Bo
             raise DesignError(f"`{name}` must be an array of 0/1 (or bool); got dtype {arr.dtype}.") from None
         bad = ~((x == 0) | (x == 1))
         if np.any(bad):
-            raise DesignError(f"`{name}` must contain only 0 and 1; got {arr[bad][0]!r}.")
+            raise DesignError(f"`{name}` must contain only 0 and 1; got {arr[bad][0].item()!r}.")
         t = x == 1
     if n is not None and t.size != n:
         raise DesignError(f"`{name}` must have one entry per row ({n}); got {t.size}.")
@@ -447,7 +455,7 @@ def _ps_iv(ps: Any, treated: Any) -> tuple[FloatArray, BoolArray, FloatArray]:
         raise DesignError(f"`ps` must be a non-empty 1-d array of propensity scores; got shape {e.shape}.")
     bad = ~(np.isfinite(e) & (e > 0) & (e < 1))
     if np.any(bad):
-        raise DesignError(f"`ps` must contain propensity scores strictly between 0 and 1; got {e[bad][0]!r}.")
+        raise DesignError(f"`ps` must contain propensity scores strictly between 0 and 1; got {e[bad][0].item()!r}.")
     t = _treated_iv(treated, n=e.size)
     return e, t, np.log(e) - np.log1p(-e)
 
@@ -456,6 +464,7 @@ def _ps_iv(ps: Any, treated: Any) -> tuple[FloatArray, BoolArray, FloatArray]:
 # propensity scores
 # --------------------------------------------------------------------------------------------
 
+_SEPARATION_TOL = 1e-8
 _SEPARATION_HINT = (
     "1. look for a covariate (or level) present only in one group and drop or coarsen it; "
     "2. restrict both groups to the range of common support; "
@@ -485,9 +494,9 @@ def propensity_scores(covariates: Any, treated: ArrayLike) -> PropensityScoreRes
     ------
     DesignError
         If the design is rank deficient (a constant or redundant covariate), has no more rows
-        than coefficients, or the covariates separate the groups (perfect or quasi-complete
-        separation: fitted probabilities numerically 0 or 1, i.e. within ``10 * eps``, R's
-        ``glm`` threshold).
+        than coefficients, or the covariates separate the groups: statsmodels reports perfect
+        separation, or a fitted probability lies within ``1e-8`` of 0 or 1 (quasi-complete
+        separation, where the likelihood keeps increasing as a coefficient diverges).
     ConvergenceError
         If the IRLS iterations do not converge in 100 iterations.
 
@@ -497,7 +506,10 @@ def propensity_scores(covariates: Any, treated: ArrayLike) -> PropensityScoreRes
     binomial family and logit link, convergence when the deviance changes by less than
     ``1e-10``); the same model as R's ``glm(treated ~ ., family = binomial)``.  A separated
     model has no finite maximum-likelihood estimate and would give weights of zero or infinity,
-    so it is an error rather than a warning.
+    so it is an error rather than a warning.  R's ``glm`` only warns when a fitted value is
+    within ``10 * eps`` of 0 or 1, which quasi-complete separation often does not reach (the
+    iterations stop with fitted values near ``1e-8``); hence the wider threshold here, beyond
+    which a propensity score would mean an IPTW weight above ``1e8`` anyway.
 
     References
     ----------
@@ -548,7 +560,7 @@ def propensity_scores(covariates: Any, treated: ArrayLike) -> PropensityScoreRes
     separation = separation or any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     if not separation:
         mu = np.asarray(fit.fittedvalues, dtype=np.float64)
-        separation = bool(np.any(mu <= 10 * _EPS) or np.any(mu >= 1 - 10 * _EPS))
+        separation = bool(np.any(mu <= _SEPARATION_TOL) or np.any(mu >= 1 - _SEPARATION_TOL))
     if separation:
         raise DesignError(
             "`covariates` must not separate treated from control units; got perfect or quasi-complete "
@@ -585,15 +597,15 @@ def propensity_scores(covariates: Any, treated: ArrayLike) -> PropensityScoreRes
 
 
 def _match_nearest_iv(
-    caliper: Any, caliper_scale: Any, ratio: Any, replace: Any, order: Any
-) -> tuple[float | None, str, int, bool, str]:
+    caliper: Any, caliper_scale: _CaliperScale, ratio: Any, replace: Any, order: _MatchOrder
+) -> tuple[float | None, _CaliperScale, int, bool, _MatchOrder]:
     if caliper is not None:
         caliper = check_positive(caliper, "caliper")
-    caliper_scale = check_one_of(caliper_scale, "caliper_scale", ("logit-sd", "logit-pooled-sd", "logit"))
+    caliper_scale = _one_of(caliper_scale, "caliper_scale", ("logit-sd", "logit-pooled-sd", "logit"))
     ratio = check_int(ratio, "ratio", minimum=1)
     if not isinstance(replace, (bool, np.bool_)):
         raise DesignError(f"`replace` must be True or False; got {replace!r}.")
-    order = check_one_of(order, "order", ("largest", "smallest", "data"))
+    order = _one_of(order, "order", ("largest", "smallest", "data"))
     return caliper, caliper_scale, ratio, bool(replace), order
 
 
@@ -773,10 +785,9 @@ def match_nearest(
     subclass: IntArray | None = None
     if not replace:
         subclass = np.full(n, -1, dtype=np.int64)
-        for s, i in enumerate(np.flatnonzero(has_match)):
-            subclass[treated_rows[i]] = s
-            ctrl = match_matrix[i][match_matrix[i] >= 0]
-            subclass[ctrl] = s
+        for pair_id, slot_t in enumerate(np.flatnonzero(has_match)):
+            subclass[treated_rows[slot_t]] = pair_id
+            subclass[match_matrix[slot_t][match_matrix[slot_t] >= 0]] = pair_id
 
     n_matched_treated = int(has_match.sum())
     return MatchResult(
@@ -861,7 +872,7 @@ def iptw_weights(
     [1.0, 1.0, 1.0, 0.25]
     """
     e, t, _ = _ps_iv(ps, treated)
-    estimand = check_one_of(estimand, "estimand", ("ATT", "ATE"))
+    estimand = _one_of(estimand, "estimand", ("ATT", "ATE"))
     if not isinstance(stabilized, (bool, np.bool_)):
         raise DesignError(f"`stabilized` must be True or False; got {stabilized!r}.")
     if estimand == "ATE":
@@ -894,7 +905,7 @@ def _weights_iv(weights: Any, n: int, t: BoolArray, name: str = "weights") -> Fl
     if w.ndim != 1 or w.size != n:
         raise DesignError(f"`{name}` must be a 1-d array with one entry per row ({n}); got shape {w.shape}.")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise DesignError(f"`{name}` must be finite and non-negative; got {w[~(np.isfinite(w) & (w >= 0))][0]!r}.")
+        raise DesignError(f"`{name}` must be finite and non-negative; got {w[~(np.isfinite(w) & (w >= 0))][0].item()!r}.")
     if w[t].sum() <= 0 or w[~t].sum() <= 0:
         raise DesignError(f"`{name}` must give positive total weight to both groups; got a group with zero weight.")
     return w
@@ -973,7 +984,7 @@ def balance_table(
     X, names = _covariate_matrix(covariates, drop_first="binary")
     n = X.shape[0]
     t = _treated_iv(treated, n=n)
-    smd_denominator = check_one_of(smd_denominator, "smd_denominator", ("pooled", "treated"))
+    smd_denominator = _one_of(smd_denominator, "smd_denominator", ("pooled", "treated"))
     if weights is not None and matched is not None:
         raise DesignError("`weights` and `matched` must not both be given; got both.")
     w: FloatArray | None = None
@@ -1254,11 +1265,11 @@ def external_control_comparison(
         columns = [str(c) for c in data]
     else:
         raise DesignError(f"`data` must be a pandas DataFrame or a mapping of columns; got {type(data).__name__}.")
-    endpoint = check_one_of(endpoint, "endpoint", ("binary", "continuous"))
-    method = check_one_of(method, "method", ("matching", "iptw", "none"))
-    estimand = check_one_of(estimand, "estimand", ("ATT", "ATE"))
+    endpoint = _one_of(endpoint, "endpoint", ("binary", "continuous"))
+    method = _one_of(method, "method", ("matching", "iptw", "none"))
+    estimand = _one_of(estimand, "estimand", ("ATT", "ATE"))
     confidence_level = check_confidence_level(confidence_level)
-    alternative = check_one_of(alternative, "alternative", _ALTERNATIVES)
+    alternative = _one_of(alternative, "alternative", _ALTERNATIVES)
     if isinstance(covariates, str) or not isinstance(covariates, Sequence) or len(covariates) == 0:
         raise DesignError(f"`covariates` must be a non-empty sequence of column names; got {covariates!r}.")
     if len(set(covariates)) != len(covariates):
@@ -1288,7 +1299,7 @@ def external_control_comparison(
                           hint="drop or impute the incomplete rows before the comparison")
     if endpoint == "binary" and not np.all((y == 0) | (y == 1)):
         raise DesignError(f"`outcome` column {outcome!r} must be 0/1 for a binary endpoint; got "
-                          f"{y[~((y == 0) | (y == 1))][0]!r}.", hint="use endpoint='continuous'")
+                          f"{y[~((y == 0) | (y == 1))][0].item()!r}.", hint="use endpoint='continuous'")
     if log_odds_ratio and endpoint != "binary":
         raise DesignError("`log_odds_ratio` must be False for a continuous endpoint; got True.")
     cov_frame = pd.DataFrame({c: np.asarray(data[c]) for c in covariates})
@@ -1316,7 +1327,7 @@ def external_control_comparison(
             se_type = "HC3" if replace else "CR1"
         else:
             se_type = "HC0" if method == "iptw" else "HC2"
-    se_type = check_one_of(se_type, "se_type", _SE_TYPES)
+    se_type = _one_of(se_type, "se_type", _SE_TYPES)
     if se_type == "CR1" and (method != "matching" or replace):
         raise DesignError("`se_type` 'CR1' needs matched sets (method='matching', replace=False); "
                           f"got method={method!r}, replace={replace!r}.")
