@@ -710,3 +710,13 @@ def test_property_intervals_contain_estimate_and_widen(seed, method, lvl1, lvl2)
     lo2, hi2 = res.confidence_interval(max(lvl1, lvl2))
     assert lo2 <= lo1 <= res.effect <= hi1 <= hi2
     assert 0 <= res.pvalue <= 1
+
+
+def test_categorical_dtype_level_order_is_kept_from_a_dataframe():
+    df = frame("cohort120")
+    cat = df.assign(centre=pd.Categorical(df["centre"], categories=["C", "B", "A"]))
+    res = external_control_comparison(cat, outcome="y_bin", treatment="treat", covariates=["age", "centre"])
+    assert res.propensity.coefficient_names == ("(Intercept)", "age", "centre[B]", "centre[A]")
+    plain = external_control_comparison(df, outcome="y_bin", treatment="treat", covariates=["age", "centre"])
+    # a reparametrised model gives the same scores
+    np.testing.assert_allclose(res.propensity.scores, plain.propensity.scores, rtol=1e-9)

@@ -652,6 +652,12 @@ def match_nearest(
         The pairs, the match matrix, pair identifiers, matching weights and counts of
         matched and unmatched units.
 
+    Raises
+    ------
+    DesignError
+        If a score is not strictly between 0 and 1, ``treated`` lacks a group or has the wrong
+        length, or an option is invalid.
+
     Notes
     -----
     The algorithm is MatchIt's (``matchit(method = "nearest", distance = <logit>, m.order =
@@ -846,6 +852,11 @@ def iptw_weights(
     IPTWResult
         The weights (all positive), with Kish effective sample sizes.
 
+    Raises
+    ------
+    DesignError
+        If a score is not strictly between 0 and 1 or ``treated`` lacks a group.
+
     Notes
     -----
     With ``e`` the propensity score and ``T`` the treatment indicator:
@@ -951,6 +962,12 @@ def balance_table(
         Indexed by covariate, with columns ``binary``, ``mean_treated_before``,
         ``mean_control_before``, ``smd_before`` and, when weights are given,
         ``mean_treated_after``, ``mean_control_after``, ``smd_after``.
+
+    Raises
+    ------
+    DesignError
+        For invalid covariates or weights, both ``weights`` and ``matched``, or fewer than two
+        units in a group for a non-binary covariate.
 
     Warns
     -----
@@ -1302,7 +1319,10 @@ def external_control_comparison(
                           f"{y[~((y == 0) | (y == 1))][0].item()!r}.", hint="use endpoint='continuous'")
     if log_odds_ratio and endpoint != "binary":
         raise DesignError("`log_odds_ratio` must be False for a continuous endpoint; got True.")
-    cov_frame = pd.DataFrame({c: np.asarray(data[c]) for c in covariates})
+    if isinstance(data, pd.DataFrame):
+        cov_frame = data[list(covariates)].reset_index(drop=True)  # keeps categorical dtypes and level order
+    else:
+        cov_frame = pd.DataFrame({c: np.asarray(data[c]) for c in covariates})
     if cov_frame.shape[0] != n:
         raise DesignError(f"`covariates` columns must have one value per row ({n}); got {cov_frame.shape[0]}.")
     caliper, caliper_scale, ratio, replace, order = _match_nearest_iv(caliper, caliper_scale, ratio, replace, order)
