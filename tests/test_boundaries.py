@@ -39,6 +39,7 @@ from condapprove.errors import DesignError
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "boundaries_rpact.json").read_text())
 RPACT_NAMES = {"asOF": "obrien-fleming", "asP": "pocock", "asKD": "kim-demets", "asHSD": "hwang-shih-decani"}
+RPACT_BETA_NAMES = {"bsOF": "obrien-fleming", "bsP": "pocock", "bsKD": "kim-demets", "bsHSD": "hwang-shih-decani"}
 ATOL = 1e-6  # rpact's own precision is ~1e-7 (fixed 91-point grid); ours ~1e-12
 HYP = settings(derandomize=True, max_examples=40, deadline=None, database=None)
 
@@ -49,6 +50,10 @@ def _design_from_case(case: dict) -> GroupSequentialDesign:
     if fut is not None:
         # rpact's -6 means "no futility bound at this look"
         kwargs["futility"] = [None if v <= -6 else v for v in np.atleast_1d(fut)]
+        kwargs["binding"] = case["bindingFutility"]
+    if case["typeBetaSpending"] is not None:
+        kwargs["beta_spending"] = RPACT_BETA_NAMES[case["typeBetaSpending"]]
+        kwargs["beta_parameter"] = case["gammaB"]
         kwargs["binding"] = case["bindingFutility"]
     return group_sequential(
         np.atleast_1d(case["default"]["informationRates"]).tolist(),
@@ -81,6 +86,9 @@ def test_reference_covers_the_spread() -> None:
     assert {c["beta"] for c in cases} == {0.1, 0.2}
     assert any(c["futilityBounds"] is not None and c["bindingFutility"] for c in cases)
     assert any(c["futilityBounds"] is not None and not c["bindingFutility"] for c in cases)
+    beta_spending = [c for c in cases if c["typeBetaSpending"] is not None]
+    assert {c["typeBetaSpending"] for c in beta_spending} == set(RPACT_BETA_NAMES)
+    assert {c["bindingFutility"] for c in beta_spending} == {True, False}
 
 
 @pytest.mark.parametrize("tolerance", ["default", "tight"])
@@ -96,7 +104,12 @@ def test_design_matches_rpact(case: dict, tolerance: str, designs) -> None:
     _close(d.drift**2, ref["shift"], atol=ATOL * 10)  # shift ~ 8-11: relative 1e-7
     if case["kMax"] == 1:
         return
+    _close(np.maximum(d.futility_bounds, -6.0), ref["futilityBounds"])  # rpact's -6 is "none"
     ch = d.characteristics()
+    if case["typeBetaSpending"] is not None:
+        beta_spent = np.cumsum([*ch.futility_probabilities, 1.0 - ch.power[-1] - sum(ch.futility_probabilities)])
+        _close(beta_spent, ref["betaSpent"])
+        _close(ch.power, ref["designPower"])
     _close(ch.fixed_drift**2, ref["nFixed"], atol=1e-12)
     _close(ch.power, ref["power"])
     _close(ch.rejection_probabilities, ref["rejectionProbabilities"])
@@ -106,7 +119,11 @@ def test_design_matches_rpact(case: dict, tolerance: str, designs) -> None:
     _close(ch.asn_ratio_h0, ref["averageSampleNumber0"])
 
 
-@pytest.mark.parametrize("case", [c for c in REFERENCE["cases"] if c["futilityBounds"] is None], ids=lambda c: c["id"])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in REFERENCE["cases"] if c["futilityBounds"] is None and not c["bindingFutility"]],
+    ids=lambda c: c["id"],
+)
 def test_fast_path_matches_rpact(case: dict) -> None:
     spending = spending_function(RPACT_NAMES[case["typeOfDesign"]], case["alpha"], case["gammaA"])
     rates = np.atleast_1d(case["default"]["informationRates"])
@@ -294,6 +311,22 @@ def test_futility_non_binding_vs_binding() -> None:
     assert math.isinf(group_sequential(3, futility=[None, 0.5]).futility_bounds[0])
 
 
+@pytest.mark.parametrize("binding", [False, True])
+def test_beta_spending_spends_beta_exactly(binding: bool) -> None:
+    rates = [0.3, 0.7, 1.0]
+    d = group_sequential(rates, beta=0.15, beta_spending="hwang-shih-decani", beta_parameter=-2, binding=binding)
+    g = HwangShihDeCaniSpending(alpha=0.15, gamma=-2)
+    assert d.beta_spending == g
+    cp = d.power(d.drift)
+    assert cp.power == pytest.approx(0.85, abs=1e-10)
+    _close(np.cumsum(cp.futility_probabilities), g(np.array([0.3, 0.7])), atol=1e-10)
+    if binding:
+        assert d.power(0.0).power == pytest.approx(0.025, abs=1e-10)
+    else:
+        assert d.power(0.0).power < 0.025
+    assert group_sequential(rates, beta=0.15, beta_spending=g, binding=binding) == d
+
+
 def test_spending_object_and_alpha_resolution() -> None:
     f = PocockSpending(alpha=0.05)
     assert group_sequential(2, spending=f).alpha == 0.05
@@ -383,7 +416,12 @@ def test_critical_values_from_spending_binding_futility() -> None:
         (lambda: group_sequential(3, futility=[0.0]), "`futility` must be a sequence of 2 z-values"),
         (lambda: group_sequential(2, binding=True), "`binding` must be False when there are no futility bounds"),
         (lambda: group_sequential(2, futility=[3.0]), r"`futility` must be below the critical value at each look"),
-        (lambda: group_sequential(2, beta_spending="obrien-fleming"), "`beta_spending` must be None"),
+        (lambda: group_sequential(2, futility=[0.0], beta_spending="pocock"), "`futility` must be None when"),
+        (lambda: group_sequential(1, beta_spending="pocock"), "`beta_spending` must be None for a single look"),
+        (lambda: group_sequential(2, beta_parameter=2.0), "`beta_parameter` must be None when there is no"),
+        (lambda: group_sequential(2, beta_spending="kim-demets"), "`beta_parameter` must be given for beta"),
+        (lambda: group_sequential(2, beta_spending=PocockSpending(alpha=0.1)), r"`beta` must equal the total"),
+        (lambda: group_sequential(2, beta_spending="bsOF"), "`beta_spending` must be one of"),
         (lambda: group_sequential(2, alpha=0.4, futility=[1.0], binding=True), "`futility` must leave enough"),
         (lambda: KimDeMetsSpending(alpha=0.025, rho=-1), r"`rho` must be a finite number > 0; got -1\."),
         (lambda: HwangShihDeCaniSpending(alpha=0.025, gamma=math.nan), "`gamma` must be a finite number"),

@@ -482,6 +482,18 @@ class _Recursion:
 
         return prob
 
+    def lower_prob_fn(self, k: int) -> Any:
+        """Return ``a -> P(continue to look k, Z_k < a)`` (k >= 1)."""
+        st, sp, sd, md = self._transition(k)
+        base = (self.z * sp + md) / sd
+        g = self.g
+        r = st / sd
+
+        def prob(a: float) -> float:
+            return float(ndtr(a * r - base) @ g)
+
+        return prob
+
     def advance(self, k: int, upper: float, lower: float) -> None:
         """Move to look ``k``: density of Z_k on (lower, upper) given continuation so far."""
         t = self.t
@@ -522,37 +534,135 @@ def _probabilities(t: FloatArray, upper: FloatArray, lower: FloatArray, drift: f
     return rej, fut
 
 
+def _upper_root(rec: _Recursion, k: int, a: float) -> float | None:
+    """Critical value at look ``k`` spending ``a`` under H0; ``rec`` sits at look ``k - 1``.
+
+    Returns None when (binding) futility bounds left less than ``a`` to spend.
+    """
+    if a <= 0.0:
+        return math.inf
+    if k == 0:
+        return -float(ndtri(a))
+    prob = rec.upper_prob_fn(k)
+    available = rec.continue_mass()
+    if a >= available * (1.0 - 1e-12):
+        return None
+    hi = max(1.0, -float(ndtri(a)))
+    while prob(hi) > a:
+        hi += 2.0
+    lo = min(hi - 1.0, -float(ndtri(min(a / available, 0.5))) - 1.0)
+    while prob(lo) < a:
+        lo -= 2.0
+    return float(brentq(lambda x: prob(x) - a, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200))
+
+
 def _solve_upper(t: FloatArray, increments: FloatArray, lower: FloatArray) -> FloatArray:
     """Critical values spending ``increments`` under H0 (``lower`` are binding futility bounds)."""
     K = t.size
     c = np.empty(K)
     rec = _Recursion(t, 0.0)
     for k in range(K):
-        a = increments[k]
-        if a <= 0.0:
-            c[k] = math.inf
-        elif k == 0:
-            c[k] = -float(ndtri(a))
-        else:
-            prob = rec.upper_prob_fn(k)
-            available = rec.continue_mass()
-            if a >= available * (1.0 - 1e-12):
-                message = (
-                    f"`futility` must leave enough type I error to spend: binding futility bounds leave "
-                    f"P(reach look {k + 1}) = {available:.3g} under H0, not more than the alpha to spend there "
-                    f"({a:.3g}); got futility bounds {lower[:k].tolist()!r}."
-                )
-                raise DesignError(message, hint="lower the futility bounds or make them non-binding")
-            hi = max(1.0, -float(ndtri(a)))
-            while prob(hi) > a:
-                hi += 2.0
-            lo = min(hi - 1.0, -float(ndtri(min(a / available, 0.5))) - 1.0)
-            while prob(lo) < a:
-                lo -= 2.0
-            c[k] = brentq(lambda x, p=prob, a=a: p(x) - a, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200)
+        ck = _upper_root(rec, k, increments[k])
+        if ck is None:
+            message = (
+                f"`futility` must leave enough type I error to spend: binding futility bounds leave "
+                f"P(reach look {k + 1}) = {rec.continue_mass():.3g} under H0, not more than the alpha to spend "
+                f"there ({increments[k]:.3g}); got futility bounds {lower[:k].tolist()!r}."
+            )
+            raise DesignError(message, hint="lower the futility bounds or make them non-binding")
+        c[k] = ck
         if k + 1 < K:
             rec.advance(k, c[k], lower[k])
     return c
+
+
+def _lower_root(rec: _Recursion, k: int, b: float, upper: float) -> float | None:
+    """Futility bound at look ``k`` with P(continue to k, Z_k < a) = ``b`` (``rec`` at look k - 1).
+
+    Returns None when even ``a = upper`` stops less than ``b`` (the bound would cross the
+    efficacy bound).
+    """
+    if b <= 0.0:
+        return -math.inf
+    if k == 0:
+        mu = rec.drift * math.sqrt(rec.t[0])
+        a0 = mu + float(ndtri(b))
+        return a0 if a0 < upper else None
+    prob = rec.lower_prob_fn(k)
+    if prob(upper) <= b:
+        return None
+    hi = upper if math.isfinite(upper) else 0.0
+    while math.isinf(upper) and prob(hi) < b:
+        hi += 2.0
+    lo = hi - 1.0
+    while prob(lo) > b:
+        lo -= 2.0
+    return float(brentq(lambda x: prob(x) - b, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200))
+
+
+def _beta_spending_bounds(
+    t: FloatArray,
+    alpha_increments: FloatArray,
+    beta_increments: FloatArray,
+    binding: bool,
+) -> tuple[FloatArray, FloatArray, float]:
+    """Efficacy and futility bounds from alpha and beta spending (rpact ``typeBetaSpending``).
+
+    For a drift ``theta`` the futility bounds spend ``beta_increments`` under ``theta``
+    look by look (after the efficacy bound of the same look, which for binding futility is
+    recomputed with the futility bounds so far); ``theta`` is then found so that the last
+    futility bound meets the last critical value.
+    """
+    K = t.size
+    fixed_c = None if binding else _solve_upper(t, alpha_increments, np.full(K, -np.inf))
+
+    def run(theta: float) -> tuple[FloatArray, FloatArray, int | None]:
+        c = np.empty(K) if fixed_c is None else fixed_c.copy()
+        a = np.full(K, -np.inf)
+        rec0 = _Recursion(t, 0.0) if binding else None
+        rec1 = _Recursion(t, theta)
+        for k in range(K):
+            if rec0 is not None:
+                ck = _upper_root(rec0, k, alpha_increments[k])
+                if ck is None:  # binding futility took all type I error: theta too large
+                    c[k:] = math.inf
+                    return c, a, k
+                c[k] = ck
+            ak = _lower_root(rec1, k, beta_increments[k], c[k])
+            if ak is None:
+                a[k] = c[k]
+                return c, a, k
+            a[k] = ak
+            if k + 1 < K:
+                rec1.advance(k, c[k], a[k])
+                if rec0 is not None:
+                    rec0.advance(k, c[k], a[k])
+        return c, a, None
+
+    def gap(theta: float) -> float:
+        c, a, crossed = run(theta)
+        if crossed is not None:
+            return float(K - crossed)  # futility would cross efficacy: theta too large
+        return float(a[-1] - c[-1])
+
+    lo, hi = -4.0, 10.0
+    while gap(lo) > 0.0:
+        lo -= 4.0
+        if lo < -40.0:  # pragma: no cover - defensive
+            raise ConvergenceError("beta spending: no drift makes the last futility bound meet the critical value.")
+    while gap(hi) < 0.0:
+        hi *= 2.0
+        if hi > 1e3:  # pragma: no cover - defensive
+            raise ConvergenceError("beta spending: no drift makes the last futility bound meet the critical value.")
+    theta = float(brentq(gap, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=300))
+    c, a, crossed = run(theta)
+    if crossed is not None and crossed < K - 1:  # pragma: no cover - not seen for power > alpha; defensive
+        message = (
+            f"`beta_spending` must leave the futility bound below the efficacy bound at every interim look; "
+            f"at look {crossed + 1} it would reach the critical value {c[crossed]:.4g}."
+        )
+        raise DesignError(message, hint="spend beta more slowly (e.g. 'obrien-fleming') or alpha faster")
+    return c, a, theta
 
 
 # --------------------------------------------------------------------------------------
@@ -597,6 +707,43 @@ def _futility_iv(futility: Any, K: int) -> FloatArray:
         raise DesignError(f"`futility` must be {contract}; got {futility!r}.")
     lower[: K - 1] = arr
     return lower
+
+
+def _beta_spending_iv(
+    beta_spending: Any, beta_parameter: Any, beta: float, futility: Any, K: int
+) -> SpendingFunction | None:
+    if beta_spending is None:
+        if beta_parameter is not None:
+            message = f"`beta_parameter` must be None when there is no `beta_spending`; got {beta_parameter!r}."
+            raise DesignError(message)
+        return None
+    if futility is not None:
+        message = f"`futility` must be None when `beta_spending` derives the futility bounds; got {futility!r}."
+        raise DesignError(message)
+    if K == 1:
+        raise DesignError(f"`beta_spending` must be None for a single look; got {beta_spending!r}.")
+    if isinstance(beta_spending, SpendingFunction):
+        if beta_parameter is not None:
+            message = (
+                f"`beta_parameter` must be None when `beta_spending` is a SpendingFunction; got {beta_parameter!r}."
+            )
+            raise DesignError(message)
+        if beta_spending.alpha != beta:
+            message = (
+                f"`beta` must equal the total of the beta-spending function ({beta_spending.alpha!r}); got {beta!r}."
+            )
+            raise DesignError(message)
+        return beta_spending
+    key = check_one_of(beta_spending, "beta_spending", SPENDING_FUNCTIONS)
+    if key in _PARAMETER_NAME and beta_parameter is None:
+        message = f"`beta_parameter` must be given for beta spending {key!r} (its `{_PARAMETER_NAME[key]}`); got None."
+        raise DesignError(message)
+    if key not in _PARAMETER_NAME and beta_parameter is not None:
+        message = (
+            f"`beta_parameter` must be None for beta spending {key!r}, which has no parameter; got {beta_parameter!r}."
+        )
+        raise DesignError(message)
+    return spending_function(key, beta, beta_parameter)  # type: ignore[arg-type]
 
 
 def _drift_iv(drift: Any) -> float:
@@ -830,6 +977,8 @@ class GroupSequentialDesign(ResultMixin):
         where there is none.
     binding : bool
         Whether the futility bounds were taken into account when computing the critical values.
+    beta_spending : SpendingFunction or None
+        The beta-spending function the futility bounds come from, if any.
     drift : float
         Expected z-statistic at full information under which the power is ``1 - beta``.
     inflation_factor : float
@@ -846,6 +995,7 @@ class GroupSequentialDesign(ResultMixin):
     stage_levels: tuple[float, ...]
     futility_bounds: tuple[float, ...]
     binding: bool
+    beta_spending: SpendingFunction | None
     drift: float
     inflation_factor: float
 
@@ -979,7 +1129,7 @@ def group_sequential(
     futility: Sequence[float | None] | None = None,
     binding: bool = False,
     beta: float = 0.2,
-    beta_spending: str | None = None,
+    beta_spending: SpendingName | SpendingFunction | None = None,
     beta_parameter: float | None = None,
 ) -> GroupSequentialDesign:
     """One-sided group-sequential design with Lan-DeMets alpha-spending efficacy bounds.
@@ -1001,14 +1151,20 @@ def group_sequential(
         ``K - 1`` fixed futility bounds on the z scale, one per interim look (None or ``-inf``:
         no bound at that look). Stop for futility when :math:`Z_k < a_k`.
     binding : bool, default False
-        Whether the futility bounds are binding. Non-binding bounds are ignored when computing
-        the critical values (type I error stays ``alpha`` whether or not futility stops are
-        obeyed) and counted in power and expected information; binding ones are used for both.
+        Whether the futility bounds (fixed or from beta spending) are binding. Non-binding
+        bounds are ignored when computing the critical values (type I error stays ``alpha``
+        whether or not futility stops are obeyed) and counted in power and expected information;
+        binding ones are used for both.
     beta : float, default 0.2
-        Type II error for :attr:`GroupSequentialDesign.drift` and the inflation factor.
-    beta_spending, beta_parameter : None
-        Futility bounds from beta spending (rpact ``typeBetaSpending``) are not implemented;
-        give fixed ``futility`` bounds instead.
+        Type II error for :attr:`GroupSequentialDesign.drift` and the inflation factor, and the
+        total beta spent by ``beta_spending``.
+    beta_spending : str or SpendingFunction, optional
+        Derive the futility bounds from a beta-spending function of one of the four families
+        (rpact ``typeBetaSpending = "bsOF"``, ``"bsP"``, ``"bsKD"``, ``"bsHSD"``) instead of giving
+        ``futility``; a :class:`SpendingFunction` must spend ``beta`` in total.
+    beta_parameter : float, optional
+        ``rho`` or ``gamma`` of a 'kim-demets' or 'hwang-shih-decani' beta-spending function
+        (rpact ``gammaB``).
 
     Returns
     -------
@@ -1017,8 +1173,9 @@ def group_sequential(
     Raises
     ------
     DesignError
-        For invalid arguments, futility bounds at or above the critical values, or binding
-        futility bounds that leave less type I error than there is to spend at a look.
+        For invalid arguments, futility bounds at or above the critical values, binding
+        futility bounds that leave less type I error than there is to spend at a look, or beta
+        spending that would put a futility bound above an interim efficacy bound.
 
     Notes
     -----
@@ -1029,8 +1186,15 @@ def group_sequential(
     The design assumes the canonical joint distribution: :math:`Z_k` normal with
     :math:`\\text{Cov}(Z_j, Z_k) = \\sqrt{t_j/t_k}`, :math:`E[Z_k] = \\text{drift}\\sqrt{t_k}`.
     The drift giving power :math:`1-\\beta` is found by Brent's method too; with futility bounds
-    futility stops are counted, as in rpact. Agrees with rpact 3.3.4 to 1e-6 or better (see
-    ``tests/reference/make_reference_boundaries.R``).
+    futility stops are counted, as in rpact.
+
+    Beta spending follows rpact's one-sided algorithm: for a drift :math:`\\theta` the futility
+    bound :math:`a_k` solves :math:`P_\\theta(\\text{continue to } k, Z_k < a_k) = \\beta(t_k) -
+    \\beta(t_{k-1})` look by look (with binding futility the efficacy bound of each look is first
+    recomputed given :math:`a_1, \\dots, a_{k-1}`), and :math:`\\theta` is chosen so that
+    :math:`a_K = c_K`; then the power at :math:`\\theta` is exactly :math:`1 - \\beta`.
+
+    Agrees with rpact 3.3.4 to 1e-6 or better (see ``tests/reference/make_reference_boundaries.R``).
 
     References
     ----------
@@ -1053,6 +1217,9 @@ def group_sequential(
     >>> p = group_sequential([0.5, 1], spending="pocock", futility=[0.0])
     >>> [round(c, 4) for c in p.critical_values], round(p.power(0.0).power, 4)
     ([2.157, 2.201], 0.0249)
+    >>> b = group_sequential(3, beta_spending="obrien-fleming", beta=0.1)
+    >>> [round(a, 3) for a in b.futility_bounds], round(b.inflation_factor, 4)
+    ([-0.695, 1.002], 1.0594)
     """
     t = _information_rates_iv(information_rates, "information_rates", require_final_one=True)
     K = t.size
@@ -1061,21 +1228,22 @@ def group_sequential(
     beta_f = check_probability(beta, "beta", open_low=True, open_high=True)
     if beta_f >= 1.0 - alpha_f:
         raise DesignError(f"`beta` must be below 1 - alpha = {1.0 - alpha_f!r} (power above alpha); got {beta!r}.")
-    if beta_spending is not None or beta_parameter is not None:
-        message = (
-            f"`beta_spending` must be None (beta-spending futility bounds are not implemented); "
-            f"got beta_spending={beta_spending!r}, beta_parameter={beta_parameter!r}."
-        )
-        raise DesignError(message, hint="give fixed z-scale bounds with `futility=`")
     if not isinstance(binding, (bool, np.bool_)):
         raise DesignError(f"`binding` must be True or False; got {binding!r}.")
+    g = _beta_spending_iv(beta_spending, beta_parameter, beta_f, futility, K)
     lower = _futility_iv(futility, K)
-    if binding and not np.any(np.isfinite(lower)):
+    if binding and g is None and not np.any(np.isfinite(lower)):
         raise DesignError("`binding` must be False when there are no futility bounds; got True.")
     cum = np.asarray(f(t), dtype=np.float64)
     cum[-1] = alpha_f
     increments = np.diff(cum, prepend=0.0)
-    c = _solve_upper(t, increments, lower if binding else np.full(K, -np.inf))
+    if g is not None:
+        beta_cum = np.asarray(g(t), dtype=np.float64)
+        beta_cum[-1] = beta_f
+        c, lower, _ = _beta_spending_bounds(t, increments, np.diff(beta_cum, prepend=0.0), bool(binding))
+        lower[-1] = -np.inf
+    else:
+        c = _solve_upper(t, increments, lower if binding else np.full(K, -np.inf))
     if np.any(lower[:-1] >= c[:-1]):
         bad = int(np.argmax(lower[:-1] >= c[:-1]))
         message = (
@@ -1094,6 +1262,7 @@ def group_sequential(
         stage_levels=_tuple(ndtr(-c)),
         futility_bounds=_tuple(lower[:-1]),
         binding=bool(binding),
+        beta_spending=g,
         drift=drift,
         inflation_factor=(drift / _fixed_drift(alpha_f, beta_f)) ** 2,
     )

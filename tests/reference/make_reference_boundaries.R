@@ -5,7 +5,8 @@
 # writes tests/reference/boundaries_rpact.json next to this script.
 #
 # Every case is a one-sided group-sequential design from getDesignGroupSequential()
-# (Lan-DeMets alpha spending: asOF, asP, asKD, asHSD) and its getDesignCharacteristics().
+# (Lan-DeMets alpha spending: asOF, asP, asKD, asHSD; fixed futility bounds, binding or not;
+# futility bounds from beta spending: bsOF, bsP, bsKD, bsHSD) and its getDesignCharacteristics().
 # Two rpact tolerances are recorded: the default 1e-8 ("default") and the tightest rpact
 # accepts, 1e-10 ("tight"); the difference between the two shows rpact's own root-finding
 # precision (tolerance is on the spent alpha, so early-stage critical values move most).
@@ -21,9 +22,9 @@ out_dir <- if (length(file_arg) == 1) dirname(normalizePath(file_arg)) else "tes
 out_file <- file.path(out_dir, "boundaries_rpact.json")
 
 case <- function(id, kMax, alpha, beta, type, gammaA = NA_real_, rates = NULL,
-                 futility = NULL, binding = FALSE) {
+                 futility = NULL, binding = FALSE, betaType = NULL, gammaB = NA_real_) {
   list(id = id, kMax = kMax, alpha = alpha, beta = beta, type = type, gammaA = gammaA,
-       rates = rates, futility = futility, binding = binding)
+       rates = rates, futility = futility, binding = binding, betaType = betaType, gammaB = gammaB)
 }
 
 cases <- list(
@@ -56,7 +57,16 @@ cases <- list(
   case("p_k4_fut_nonbinding", 4, 0.05, 0.2, "asP", futility = c(-0.5, 0, 0.5), binding = FALSE),
   case("p_k4_fut_binding", 4, 0.05, 0.2, "asP", futility = c(-0.5, 0, 0.5), binding = TRUE),
   case("kd_k3_fut_partial_binding", 3, 0.025, 0.1, "asKD", gammaA = 2, rates = c(0.4, 0.7, 1),
-       futility = c(-6, 1), binding = TRUE)
+       futility = c(-6, 1), binding = TRUE),
+  # futility bounds from beta spending (typeBetaSpending)
+  case("bs_of_of_k3", 3, 0.025, 0.1, "asOF", betaType = "bsOF"),
+  case("bs_of_of_k3_binding", 3, 0.025, 0.1, "asOF", betaType = "bsOF", binding = TRUE),
+  case("bs_of_p_k4", 4, 0.025, 0.2, "asOF", betaType = "bsP"),
+  case("bs_p_kd_k2_binding", 2, 0.05, 0.2, "asP", betaType = "bsKD", gammaB = 2, binding = TRUE),
+  case("bs_hsd_hsd_k5_unequal", 5, 0.025, 0.1, "asHSD", gammaA = -4, betaType = "bsHSD", gammaB = -2,
+       rates = c(0.2, 0.35, 0.5, 0.75, 1)),
+  case("bs_kd_of_k3_unequal_binding", 3, 0.025, 0.2, "asKD", gammaA = 3, betaType = "bsOF",
+       rates = c(0.3, 0.6, 1), binding = TRUE)
 )
 
 run <- function(cs, tolerance) {
@@ -68,6 +78,11 @@ run <- function(cs, tolerance) {
     args$futilityBounds <- cs$futility
     args$bindingFutility <- cs$binding
   }
+  if (!is.null(cs$betaType)) {
+    args$typeBetaSpending <- cs$betaType
+    args$bindingFutility <- cs$binding
+    if (!is.na(cs$gammaB)) args$gammaB <- cs$gammaB
+  }
   d <- do.call(getDesignGroupSequential, args)
   ch <- getDesignCharacteristics(d)
   out <- list(
@@ -75,10 +90,15 @@ run <- function(cs, tolerance) {
     criticalValues = d$criticalValues,
     alphaSpent = d$alphaSpent,
     stageLevels = d$stageLevels,
+    futilityBounds = if (cs$kMax > 1) d$futilityBounds else NULL,
     nFixed = ch$nFixed,
     shift = ch$shift,
     inflationFactor = ch$inflationFactor
   )
+  if (!is.null(cs$betaType)) {
+    out$betaSpent <- d$betaSpent
+    out$designPower <- d$power
+  }
   if (cs$kMax > 1) {
     out$power <- ch$power
     out$rejectionProbabilities <- ch$rejectionProbabilities
@@ -95,6 +115,7 @@ results <- lapply(cases, function(cs) {
     id = cs$id, kMax = cs$kMax, alpha = cs$alpha, beta = cs$beta, typeOfDesign = cs$type,
     gammaA = if (is.na(cs$gammaA)) NULL else cs$gammaA,
     futilityBounds = cs$futility, bindingFutility = cs$binding,
+    typeBetaSpending = cs$betaType, gammaB = if (is.na(cs$gammaB)) NULL else cs$gammaB,
     default = run(cs, 1e-8),
     tight = run(cs, 1e-10)
   )
