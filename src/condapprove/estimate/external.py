@@ -7,8 +7,8 @@ building blocks of such a comparison and one function that chains them:
 
 * :func:`propensity_scores` -- a logistic propensity model (statsmodels GLM, binomial).
 * :func:`match_nearest` -- greedy nearest-neighbour matching on the logit of the propensity
-  score with a caliper, reproducing the matched sample of R's ``MatchIt`` (``method =
-  "nearest"``, ``link = "linear.logit"``).
+  score with a caliper, the algorithm of R's ``MatchIt`` (``method = "nearest"``,
+  ``link = "linear.logit"``).
 * :func:`iptw_weights` -- inverse-probability-of-treatment weights for the ATT or the ATE.
 * :func:`balance_table` -- standardised mean differences before and after adjustment.
 * :func:`external_control_comparison` -- the effect (risk or mean difference, optionally the
@@ -660,8 +660,8 @@ def match_nearest(
 
     Notes
     -----
-    The algorithm is MatchIt's (``matchit(method = "nearest", distance = <logit>, m.order =
-    order)``), so the matched sample is the same:
+    The algorithm is the one of MatchIt's nearest-neighbour matching (``matchit(method =
+    "nearest", distance = "glm", link = "linear.logit", m.order = order)``):
 
     1. Sort all units by distance ascending, ties by row (a stable sort).
     2. Taking treated units in ``order``, look for the first available control below and the
@@ -677,6 +677,14 @@ def match_nearest(
     order of the treated units (and, through ties, on the row order); it is deterministic for
     a given data order.  Treated units with no eligible control stay unmatched, and the
     matched-sample estimand is then no longer the ATT.
+
+    Agreement with MatchIt: whenever the nearest eligible control is unique, the matched sample
+    is MatchIt's.  MatchIt 4.5.1 to 4.5.3 compare distances with C's integer ``abs()`` (MatchIt
+    issue #163), which ignores calipers and always prefers the control below; fed distances
+    scaled by ``1e6`` (which sidesteps that truncation), MatchIt 4.5.1 reproduces this function
+    on every 1:1 reference case, ties included.  For ``ratio > 1`` it differs only through a
+    second-round off-by-one in 4.5.1 (see ``tests/reference/make_reference_external.R``).  Later
+    MatchIt versions search both sides at once and may break exact distance ties differently.
 
     References
     ----------
