@@ -886,6 +886,24 @@ def _tau_range(lp: _TauLogPosterior) -> tuple[float, float, float, float]:
     return a, b, mode, width
 
 
+def _base_edges(a: float, b: float, mode: float, width: float) -> np.ndarray:
+    """Panel edges on [a, b]: 24 panels of width ~ `width` around the mode, then panels growing
+    geometrically (ratio 1.5) with the distance from the mode, so that heavy tails spanning
+    several decades are covered by a few dozen panels."""
+    core = 12.0 * width
+    edges = [np.linspace(max(a, mode - core), min(b, mode + core), 25)]
+    d = core
+    while mode + d < b:
+        d *= 1.5
+        edges.append(np.array([min(mode + d, b)]))
+    d = core
+    while mode - d > a:
+        d *= 1.5
+        edges.append(np.array([max(mode - d, a)]))
+    out = np.unique(np.concatenate([[a, b], *edges]))
+    return out[(out >= a) & (out <= b)]
+
+
 def _bayes_iv(
     yi: ArrayLike, vi: ArrayLike, tau_prior_scale: float, mu_prior_mean: float, mu_prior_sd: float, grid: int | None
 ) -> tuple[np.ndarray, np.ndarray, float, float, float, int | None]:
@@ -926,9 +944,10 @@ def bayes_random_effects(
         Normal prior on mu.  The default ``mu_prior_sd=inf`` is the flat (improper)
         prior, under which the posterior is still proper for any k >= 1.
     grid : int, optional
-        Number of quadrature nodes for tau (rounded up to a multiple of 16).  Default
-        None: panels are doubled until the normalising constant and the posterior
-        means and variances of mu and tau change by less than 1e-12 (relative).
+        Minimum number of quadrature nodes for tau (each base panel is cut into equal
+        parts to reach it).  Default None: the panels are halved until the normalising
+        constant and the posterior means and variances of mu and tau change by less
+        than 1e-12 (relative to their size and spread).
 
     Returns
     -------
@@ -940,7 +959,7 @@ def bayes_random_effects(
     Raises
     ------
     ConvergenceError
-        The adaptive quadrature did not settle within 2^16 nodes.
+        The adaptive quadrature did not settle within 2^17 nodes.
 
     Notes
     -----
@@ -955,7 +974,8 @@ def bayes_random_effects(
     \exp\{-\tfrac12[\sum w_i (y_i - M)^2 + (M - m_0)^2 / s_0^2]\}`.
     Tau is integrated numerically: the range holding all but :math:`e^{-50}` of the
     posterior mass is found from a dense grid and a strictly decreasing upper bound
-    on the log density, then covered with composite Gauss-Legendre panels.  The
+    on the log density, then covered with composite Gauss-Legendre panels (order 16),
+    narrow around the posterior mode and widening geometrically away from it.  The
     posterior of mu is then the normal mixture :math:`\sum_j \pi_j N(M(\tau_j), 1/P(\tau_j))`
     and the predictive distribution of a new lot's effect
     :math:`\sum_j \pi_j N(M(\tau_j), 1/P(\tau_j) + \tau_j^2)`; their intervals
@@ -986,10 +1006,13 @@ def bayes_random_effects(
     """
     y, v, scale, m0, s0, n_fixed = _bayes_iv(yi, vi, tau_prior_scale, mu_prior_mean, mu_prior_sd, grid)
     lp = _TauLogPosterior(y, v, scale, m0, s0)
-    a, b, _mode, width = _tau_range(lp)
+    a, b, mode, width = _tau_range(lp)
+    base = _base_edges(a, b, mode, width)
 
-    def summarise(n_panels: int) -> tuple[np.ndarray, ...]:
-        edges = np.linspace(a, b, n_panels + 1)
+    def summarise(split: int) -> tuple[np.ndarray, ...]:
+        # every base panel is cut into `split` equal panels
+        frac = np.linspace(0.0, 1.0, split + 1)[:-1]
+        edges = np.append((base[:-1, None] + np.diff(base)[:, None] * frac[None, :]).ravel(), base[-1])
         nodes, wts = _gl_panels(edges)
         logp, _, m, prec = lp.conditional(nodes)
         shift = float(np.max(logp))
@@ -998,37 +1021,40 @@ def bayes_random_effects(
         pi = wts * dens / z
         return edges, nodes, dens / z, pi, m, prec, np.array([math.log(z) + shift])
 
-    def moments(s: tuple[np.ndarray, ...]) -> np.ndarray:
+    def moments(s: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
         _, nodes, _, pi, m, prec, logz = s
-        return np.array([logz[0], pi @ m, pi @ (m**2 + 1 / prec), pi @ nodes, pi @ nodes**2])
+        e_mu, e_tau = pi @ m, pi @ nodes
+        var_mu = pi @ ((m - e_mu) ** 2 + 1 / prec)
+        var_tau = pi @ (nodes - e_tau) ** 2
+        mom = np.array([logz[0], e_mu, var_mu, e_tau, var_tau])
+        return mom, np.abs(mom) + np.array([1.0, math.sqrt(var_mu), 0.0, math.sqrt(var_tau), 0.0])
 
+    n_base = base.size - 1
     if n_fixed is not None:
-        res = summarise(max(1, -(-n_fixed // _GL_ORDER)))
+        res = summarise(max(1, -(-n_fixed // (_GL_ORDER * n_base))))
     else:
-        n_panels = int(min(512, max(8, math.ceil((b - a) / width))))
-        res = summarise(n_panels)
-        mom = moments(res)
+        split = 1
+        res = summarise(split)
+        mom, _ = moments(res)
         while True:
-            n_panels *= 2
-            if n_panels * _GL_ORDER > 2**16:
+            split *= 2
+            if split * n_base * _GL_ORDER > 2**17:
                 raise ConvergenceError(
-                    "the quadrature over tau did not settle within 2^16 nodes. Try: 1. a fixed `grid`; "
+                    "the quadrature over tau did not settle within 2^17 nodes. Try: 1. a fixed `grid`; "
                     "2. rescaling `yi`; 3. checking for extreme `vi`."
                 )
-            new = summarise(n_panels)
-            new_mom = moments(new)
-            scale_mom = np.abs(new_mom) + np.array([1.0, math.sqrt(new_mom[2]), new_mom[2], scale, scale**2])
-            res = new
-            if np.all(np.abs(new_mom - mom) <= 1e-12 * scale_mom):
+            res = summarise(split)
+            new_mom, tol_scale = moments(res)
+            if np.all(np.abs(new_mom - mom) <= 1e-12 * tol_scale):
                 break
             mom = new_mom
     edges, nodes, dens, pi, m, prec, _ = res
     post_var = 1.0 / prec
     mu_mean = float(pi @ m)
-    mu_var = float(pi @ (post_var + m**2) - mu_mean**2)
-    pred_var = float(pi @ (post_var + nodes**2 + m**2) - mu_mean**2)
+    mu_var = float(pi @ (post_var + (m - mu_mean) ** 2))  # centred: no cancellation
+    pred_var = float(pi @ (post_var + nodes**2 + (m - mu_mean) ** 2))
     tau_mean = float(pi @ nodes)
-    tau_var = float(pi @ nodes**2 - tau_mean**2)
+    tau_var = float(pi @ (nodes - tau_mean) ** 2)
     w_ro = _readonly(pi)
     mu_post = NormalMixturePosterior(
         mean=mu_mean,
