@@ -43,6 +43,7 @@ IPTW_CASES = [(name, i) for name in NAMES for i in range(len(DATASETS[name]["ipt
 
 PROPERTY = settings(derandomize=True, max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_FIT = settings(PROPERTY, max_examples=25)  # each example fits propensity models
 
 
 def frame(name: str) -> pd.DataFrame:
@@ -676,7 +677,7 @@ def _simulated(seed: int, n: int) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "t": t, "age": age, "male": male, "yc": rng.normal(t, 1)})
 
 
-@PROPERTY
+@PROPERTY_FIT
 @given(st.integers(0, 10_000), st.integers(30, 80), st.randoms(use_true_random=False),
        st.sampled_from(["ATT", "ATE"]))
 def test_property_iptw_comparison_invariant_to_row_order(seed, n, rnd, estimand):
@@ -694,7 +695,7 @@ def test_property_iptw_comparison_invariant_to_row_order(seed, n, rnd, estimand)
     np.testing.assert_allclose(b.weights, a.weights[perm], rtol=1e-8)
 
 
-@PROPERTY
+@PROPERTY_FIT
 @given(st.integers(0, 10_000), st.sampled_from(["matching", "iptw", "none"]),
        st.floats(0.5, 0.99), st.floats(0.5, 0.99))
 def test_property_intervals_contain_estimate_and_widen(seed, method, lvl1, lvl2):
