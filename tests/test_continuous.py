@@ -57,7 +57,10 @@ def test_welch_matches_r() -> None:
     assert len(rows) == 6 * 2 * 3 * 2
     for r in rows:
         res = welch_t(
-            SAMPLES[r["x"]], SAMPLES[r["y"]], mu0=r["mu0"], alternative=r["alternative"],
+            SAMPLES[r["x"]],
+            SAMPLES[r["y"]],
+            mu0=r["mu0"],
+            alternative=r["alternative"],
             confidence_level=r["confidence_level"],
         )
         _check(res, r)
@@ -68,8 +71,9 @@ def test_summary_variants_match_r() -> None:
     """R ran t.test on data constructed to have exactly the published means and SDs (SD = SE sqrt(n))."""
     for r in REF["summary"]:
         alt = r["welch"]["alternative"]
-        res = welch_t_from_summary(r["mean1"], r["se1"], r["n1"], r["mean2"], r["se2"], r["n2"], spread="se",
-                                   alternative=alt)
+        res = welch_t_from_summary(
+            r["mean1"], r["se1"], r["n1"], r["mean2"], r["se2"], r["n2"], spread="se", alternative=alt
+        )
         _check(res, r["welch"])
         one = one_sample_t_from_summary(r["mean1"], r["se1"], r["n1"], spread="se", alternative=alt)
         _check(one, r["one_sample"])

@@ -72,8 +72,12 @@ def test_stemirac_case() -> None:
     assert res.statistic == pytest.approx(12 / 13)
     # P(X >= 12 | n=13, p=0.5) = 14 / 2^13
     assert res.pvalue == pytest.approx(14 / 2**13, rel=1e-12)
-    ref = next(r for r in REF["intervals"] if (r["x"], r["n"], r["method"], r["alternative"], r["confidence_level"])
-               == (12, 13, "clopper-pearson", "greater", 0.95))
+    ref = next(
+        r
+        for r in REF["intervals"]
+        if (r["x"], r["n"], r["method"], r["alternative"], r["confidence_level"])
+        == (12, 13, "clopper-pearson", "greater", 0.95)
+    )
     assert res.interval(0.95) == pytest.approx((ref["low"], 1.0), rel=RTOL)
 
 

@@ -140,9 +140,7 @@ def _summary_iv(mean: Any, spread_value: Any, n: Any, spread: Any, suffix: str =
     return m, sd, size
 
 
-def _one_sample(
-    mean: float, sd: float, n: int, mu0: float, alternative: str, level: float, name: str
-) -> TTestResult:
+def _one_sample(mean: float, sd: float, n: int, mu0: float, alternative: str, level: float, name: str) -> TTestResult:
     if sd == 0.0:
         message = f"`{name}` must not be constant (standard deviation 0): the t statistic is undefined; got sd=0."
         raise DesignError(message)

@@ -224,11 +224,17 @@ class BinomialTestResult(ResultMixin):
         ConfidenceInterval
         """
         return binomial_interval(
-            self.k, self.n, method=method, confidence_level=confidence_level, alternative=self.alternative  # type: ignore[arg-type]
+            self.k,
+            self.n,
+            method=method,
+            confidence_level=confidence_level,
+            alternative=self.alternative,  # type: ignore[arg-type]
         )
 
 
-def _binomial_test_iv(x: int, n: int, p0: float, alternative: str, pvalue_method: str) -> tuple[int, int, float, str, str]:
+def _binomial_test_iv(
+    x: int, n: int, p0: float, alternative: str, pvalue_method: str
+) -> tuple[int, int, float, str, str]:
     n = check_int(n, "n", minimum=1)
     x = check_int(x, "x", minimum=0, maximum=n)
     p0 = check_probability(p0, "p0", open_low=True, open_high=True)
