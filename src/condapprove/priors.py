@@ -153,10 +153,12 @@ def _mixture_ppf(
         if lo == hi:
             flat[i] = lo
             continue
-        if qi <= 0.5:
-            f = lambda x, qi=qi: cdf(x) - qi
-        else:
-            f = lambda x, qi=qi: (1.0 - qi) - sf(x)
+        target = float(qi)
+
+        def f(x: float, target: float = target) -> float:
+            # lower quantiles on the cdf, upper ones on the survival function (tail precision)
+            return cdf(x) - target if target <= 0.5 else (1.0 - target) - sf(x)
+
         flo, fhi = f(lo), f(hi)
         if flo >= 0:
             flat[i] = lo
@@ -589,7 +591,8 @@ class Beta(_Univariate):
 
 
 Beta.ess.__doc__ = (
-    (Beta.ess.__doc__ or "")
+    (Beta.ess.__doc__ or "").rstrip()
+    + "\n"
     + _ESS_DOC_BETA
     + """
         Examples
@@ -758,7 +761,8 @@ class BetaMixture(_Univariate):
 
 
 BetaMixture.ess.__doc__ = (
-    (BetaMixture.ess.__doc__ or "")
+    (BetaMixture.ess.__doc__ or "").rstrip()
+    + "\n"
     + _ESS_DOC_BETA
     + """
         Notes
@@ -1112,7 +1116,8 @@ class Normal(_Univariate):
 
 
 Normal.ess.__doc__ = (
-    (Normal.ess.__doc__ or "")
+    (Normal.ess.__doc__ or "").rstrip()
+    + "\n"
     + _ESS_DOC_NORMAL
     + """
         Examples
@@ -1283,7 +1288,8 @@ class NormalMixture(_Univariate):
 
 
 NormalMixture.ess.__doc__ = (
-    (NormalMixture.ess.__doc__ or "")
+    (NormalMixture.ess.__doc__ or "").rstrip()
+    + "\n"
     + _ESS_DOC_NORMAL
     + """
         Examples

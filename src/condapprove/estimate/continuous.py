@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from scipy import stats
 
@@ -120,8 +120,9 @@ def _finite(value: Any, name: str) -> float:
     return x
 
 
-def _common_iv(alternative: Any, confidence_level: Any) -> tuple[str, float]:
-    return check_one_of(alternative, "alternative", _ALTERNATIVES), check_confidence_level(confidence_level)
+def _common_iv(alternative: Any, confidence_level: Any) -> tuple[Alternative, float]:
+    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
+    return alt, check_confidence_level(confidence_level)
 
 
 def _values_iv(values: Any, name: str) -> tuple[float, float, int]:

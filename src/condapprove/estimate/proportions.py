@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -40,13 +40,13 @@ _R_REL_ERR = 1.0 + 1e-7  # R's relative tolerance for "as or less likely" in bin
 
 def _binomial_interval_iv(
     x: int, n: int, method: str, confidence_level: float, alternative: str
-) -> tuple[int, int, str, float, str]:
+) -> tuple[int, int, IntervalMethod, float, Alternative]:
     n = check_int(n, "n", minimum=1)
     x = check_int(x, "x", minimum=0, maximum=n)
-    method = check_one_of(method, "method", _METHODS)
+    meth = cast(IntervalMethod, check_one_of(method, "method", _METHODS))
     level = check_confidence_level(confidence_level)
-    alternative = check_one_of(alternative, "alternative", _ALTERNATIVES)
-    return x, n, method, level, alternative
+    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
+    return x, n, meth, level, alt
 
 
 def _lower_bound(x: int, n: int, method: str, tail: float) -> float:
@@ -144,7 +144,8 @@ def binomial_interval(
       ``high = Beta^{-1}(1 - e; x + 1, n - x)``; ``low = 0`` at ``x = 0`` and ``high = 1`` at
       ``x = n``. Guarantees coverage >= level; conservative. Matches R's ``binom.test``.
     * Wilson (score): ``(p + z^2/2n ± z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with
-      ``z = Phi^{-1}(1 - e)``; R's ``prop.test(correct = FALSE)``.
+      ``z = Phi^{-1}(1 - e)``; R's ``prop.test(correct = FALSE)``. The bounds are set to exactly 0
+      at ``x = 0`` and 1 at ``x = n`` (the formula's value up to rounding).
     * Jeffreys: the equal-tailed quantiles of ``Beta(x + 1/2, n - x + 1/2)`` (the posterior under
       the Jeffreys prior), with the boundary convention of Brown, Cai and DasGupta (2001):
       ``low = 0`` when ``x = 0`` and ``high = 1`` when ``x = n``.
@@ -234,13 +235,13 @@ class BinomialTestResult(ResultMixin):
 
 def _binomial_test_iv(
     x: int, n: int, p0: float, alternative: str, pvalue_method: str
-) -> tuple[int, int, float, str, str]:
+) -> tuple[int, int, float, Alternative, Literal["exact", "mid-p"]]:
     n = check_int(n, "n", minimum=1)
     x = check_int(x, "x", minimum=0, maximum=n)
     p0 = check_probability(p0, "p0", open_low=True, open_high=True)
-    alternative = check_one_of(alternative, "alternative", _ALTERNATIVES)
-    pvalue_method = check_one_of(pvalue_method, "pvalue_method", ("exact", "mid-p"))
-    return x, n, p0, alternative, pvalue_method
+    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
+    pm = cast(Literal["exact", "mid-p"], check_one_of(pvalue_method, "pvalue_method", ("exact", "mid-p")))
+    return x, n, p0, alt, pm
 
 
 def _two_sided_minlike(x: int, n: int, p: float) -> float:
@@ -432,14 +433,14 @@ def _fisher_pvalue(x1: int, n1: int, x2: int, n2: int, alternative: str) -> floa
 
 def _two_proportions_iv(
     x1: int, n1: int, x2: int, n2: int, alternative: str, confidence_level: float
-) -> tuple[int, int, int, int, str, float]:
+) -> tuple[int, int, int, int, Alternative, float]:
     n1 = check_int(n1, "n1", minimum=1)
     x1 = check_int(x1, "x1", minimum=0, maximum=n1)
     n2 = check_int(n2, "n2", minimum=1)
     x2 = check_int(x2, "x2", minimum=0, maximum=n2)
-    alternative = check_one_of(alternative, "alternative", _ALTERNATIVES)
+    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
     level = check_confidence_level(confidence_level)
-    return x1, n1, x2, n2, alternative, level
+    return x1, n1, x2, n2, alt, level
 
 
 def two_proportions(
@@ -479,8 +480,8 @@ def two_proportions(
     Newcombe's hybrid score interval (his method 10) combines the Wilson limits ``(l_i, u_i)`` of
     each proportion: ``low = d - sqrt((p1 - l1)^2 + (u2 - p2)^2)``,
     ``high = d + sqrt((u1 - p1)^2 + (p2 - l2)^2)`` with ``d = p1 - p2``. One-sided bounds use
-    ``z = Phi^{-1}(level)``. It is not the dual of Fisher's test, so the two can disagree near the
-    boundary.
+    ``z = Phi^{-1}(level)``; bounds are clipped to [-1, 1] against rounding. It is not the dual of
+    Fisher's test, so the two can disagree near the significance boundary.
 
     References
     ----------
