@@ -39,6 +39,8 @@ add("homogeneous", c(0.10, 0.12, 0.09, 0.11, 0.10), c(0.04, 0.05, 0.03, 0.06, 0.
 add("heterogeneous", c(-2.1, 0.3, 1.4, 3.2, 5.0, -0.7), c(0.02, 0.05, 0.01, 0.04, 0.03, 0.02),
     "very heterogeneous, precise lots")
 add("k2_equal_var", c(0.2, 1.1), c(0.25, 0.25), "k = 2 lots with equal variances")
+add("ml_local_max", c(1.94, -2.82, -2.60, -2.78), c(2.62, 0.094, 2.03, 2.87),
+    "ML Fisher scoring stops at a local maximum (tau2 ~ 1.05); metafor warns and sets tau2 = 0")
 
 # ---------------------------------------------------------------------------
 # Frequentist random-effects models (metafor)
@@ -58,13 +60,15 @@ for (ds in datasets) {
   })
   fits <- list()
   for (m in methods) for (tn in names(tests)) {
-    f <- rma(ds$yi, ds$vi, method = m, test = tests[[tn]], control = ctrl)
-    f90 <- rma(ds$yi, ds$vi, method = m, test = tests[[tn]], control = ctrl, level = 90)
+    warned <- FALSE
+    f <- withCallingHandlers(rma(ds$yi, ds$vi, method = m, test = tests[[tn]], control = ctrl),
+                             warning = function(w) { warned <<- TRUE; invokeRestart("muffleWarning") })
+    f90 <- suppressWarnings(rma(ds$yi, ds$vi, method = m, test = tests[[tn]], control = ctrl, level = 90))
     p95 <- predict(f, level = 95)
     p80 <- predict(f, level = 80)
     pr <- if (k >= 3) predict(f, level = 95, pi.type = "riley") else NULL
     fits[[length(fits) + 1]] <- list(
-      method = m, test = tn,
+      method = m, test = tn, warned = warned,
       estimate = as.numeric(f$beta), se = f$se, statistic = f$zval, pvalue = f$pval,
       ci_lb = f$ci.lb, ci_ub = f$ci.ub, ci90_lb = f90$ci.lb, ci90_ub = f90$ci.ub,
       tau2 = f$tau2, i2 = f$I2 / 100, h2 = f$H2, q = f$QE, q_pvalue = f$QEp,

@@ -365,7 +365,8 @@ class RandomEffectsResult(ResultMixin):
         Estimated between-lot variance and standard deviation.
     i2 : float
         ``tau2 / (tau2 + vt)`` in [0, 1] with the typical within-lot variance
-        ``vt = (k - 1) / (sum w - sum w^2 / sum w)``, ``w = 1/vi`` (metafor's I^2 / 100).
+        ``vt = (k - 1) / (sum w - sum w^2 / sum w)``, ``w = 1/vi`` (metafor's I^2 / 100;
+        for DL it equals Higgins and Thompson's ``max(0, (Q - (k - 1)) / Q)``).
     h2 : float
         ``(tau2 + vt) / vt``.
     q : float
@@ -550,7 +551,9 @@ def random_effects(
     DegenerateDataWarning
         With Hartung-Knapp when all ``yi`` are equal (the scale factor is 0, so
         ``se = 0``; the interval collapses to the estimate, as in metafor, and the
-        p-value is returned as 0, or 1 if the estimate is 0).
+        p-value is returned as 0, or 1 if the estimate is 0).  With REML/ML when Fisher
+        scoring stopped at a local maximum whose likelihood is below that at
+        tau^2 = 0: tau^2 is then set to 0, as metafor does.
 
     Notes
     -----
@@ -564,7 +567,9 @@ def random_effects(
       truncated at 0; step :math:`(y'PPy - \mathrm{tr} P)/\mathrm{tr}(PP)` (REML) or
       :math:`(y'PPy - \sum w)/\sum w^2` (ML), halved while it would make tau^2
       negative; stop when the change is below ``tol``), followed by metafor's check that
-      the likelihood at tau^2 = 0 is not higher.
+      the likelihood at tau^2 = 0 is not higher.  When the maximum is at the boundary
+      the iterates approach 0 by halving and stop at a tau^2 of the order of ``tol``
+      (e.g. 4e-11), exactly as metafor; treat such values as 0.
     * PM: root of the generalised :math:`Q(\tau^2) = \sum w_i (y_i - \hat\mu)^2 = k - 1`,
       0 when :math:`Q(0) < k - 1` (Brent's method; unlike metafor there is no upper
       limit ``tau2.max``, the bracket is widened until it holds the root).
