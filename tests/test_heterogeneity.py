@@ -94,6 +94,11 @@ def test_tau2_interval_matches_metafor_confint(case: dict[str, Any], qp: dict[st
         with pytest.warns(DegenerateDataWarning, match="empty"):
             ci = res.tau2_interval(qp["level"])
         assert ci == (0.0, 0.0)
+        # the warning points at the caller, whichever interval asked for it
+        for method in (res.tau_interval, res.i2_interval):
+            with pytest.warns(DegenerateDataWarning, match="empty") as rec:
+                assert method(qp["level"]) == (0.0, 0.0)
+            assert rec[0].filename == __file__
         return
     ci = res.tau2_interval(qp["level"])
     assert_allclose(ci, [qp["tau2_lb"], qp["tau2_ub"]], rtol=RTOL, atol=ATOL)

@@ -463,6 +463,9 @@ class RandomEffectsResult(ResultMixin):
         as metafor does, with a :class:`~condapprove.errors.DegenerateDataWarning`.
         The interval does not depend on ``method`` or ``test``.
         """
+        return self._qprofile(confidence_level, stacklevel=3)
+
+    def _qprofile(self, confidence_level: float, *, stacklevel: int) -> ConfidenceInterval:
         cl = check_confidence_level(confidence_level)
         y, v = np.asarray(self.yi), np.asarray(self.vi)
         df = self.k - 1
@@ -473,19 +476,19 @@ class RandomEffectsResult(ResultMixin):
                 f"the Q-profile {cl:.0%} interval for tau^2 is empty (Q = {_q_gen(0.0, y, v):.4g} is below the "
                 f"{(1 - cl) / 2:.3g} quantile {crit_l:.4g} of chi-square({df})); returned as (0, 0) as metafor does.",
                 DegenerateDataWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
             return ConfidenceInterval(0.0, 0.0)
         return ConfidenceInterval(_q_root(y, v, crit_u), _q_root(y, v, crit_l))
 
     def tau_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
         """Q-profile interval for tau: the square roots of :meth:`tau2_interval`."""
-        lo, hi = self.tau2_interval(confidence_level)
+        lo, hi = self._qprofile(confidence_level, stacklevel=3)
         return ConfidenceInterval(math.sqrt(lo), math.sqrt(hi))
 
     def i2_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
         """Interval for I^2 (as a fraction) from :meth:`tau2_interval`, ``tau2 / (tau2 + vt)``."""
-        lo, hi = self.tau2_interval(confidence_level)
+        lo, hi = self._qprofile(confidence_level, stacklevel=3)
         vt = _typical_vi(np.asarray(self.vi))
         return ConfidenceInterval(lo / (vt + lo), hi / (vt + hi))
 
