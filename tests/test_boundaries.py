@@ -392,6 +392,36 @@ def test_efficacy_bounds_batch_matches_single() -> None:
         _close(single, c[:k], atol=1e-9)
 
 
+def test_efficacy_bounds_batch_close_looks_and_spending_fractions() -> None:
+    info = np.array([[0.5, 0.5001, 1.0], [0.2, 0.6, 0.9], [0.3, 0.6, np.nan]])
+    out = efficacy_bounds_batch(info, 0.05, "pocock", final=False)
+    for row, c in zip(info, out, strict=True):
+        k = int(np.sum(~np.isnan(row)))
+        _close(efficacy_bounds(row[:k], 0.05, "pocock", final=False), c[:k], atol=1e-9)
+
+
+@HYP
+@given(
+    rows=st.lists(
+        st.lists(st.integers(1, 60), min_size=2, max_size=4).map(lambda v: np.cumsum(v).astype(float)),
+        min_size=1,
+        max_size=6,
+    ),
+    final=st.booleans(),
+)
+def test_efficacy_bounds_batch_equals_single_property(rows, final) -> None:
+    width = max(len(r) for r in rows)
+    info = np.full((len(rows), width), np.nan)
+    for i, r in enumerate(rows):
+        info[i, : len(r)] = r
+    out = efficacy_bounds_batch(info, max_information=120, final=final, decimals=None)
+    for r, c in zip(rows, out, strict=True):
+        _close(efficacy_bounds(r, max_information=120, final=final, decimals=None), c[: len(r)], atol=1e-9)
+        cp = crossing_probabilities(c[: len(r)], r / r[-1])
+        spent = OBrienFlemingSpending(alpha=0.025)(min(r[-1] / 120, 1.0))
+        assert cp.power == pytest.approx(0.025 if final else spent, abs=1e-9)
+
+
 def test_critical_values_from_spending_binding_futility() -> None:
     d = group_sequential([0.4, 0.7, 1.0], futility=[0.0, 0.8], binding=True)
     c = critical_values_from_spending(d.cumulative_alpha, [0.4, 0.7, 1.0], futility_bounds=[0.0, 0.8])
