@@ -1000,8 +1000,8 @@ def crossing_probabilities(
     look; absolute error is about 1e-12 (checked against a 6x finer 16-point rule and against
     the exact bivariate normal for two looks). Close looks need more nodes: kernel terms beyond
     9 standard deviations are skipped (banded evaluation) and a look has at most 32,768 nodes,
-    so :math:`\\Delta_k/t_k = 10^{-4}` costs some 20 ms and :math:`10^{-6}` a few hundred ms, still
-    to about 1e-12; below that accuracy degrades. Typical designs (2-5 looks) take 0.5-2 ms.
+    so :math:`\\Delta_k/t_k = 10^{-4}` costs about 10 ms and :math:`10^{-6}` about 0.1 s, still to
+    about 1e-12 (closer looks are not checked). Typical designs (2-5 looks) take 0.2-1.5 ms.
 
     References
     ----------
