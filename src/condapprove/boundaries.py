@@ -30,6 +30,7 @@ recursion and the quadrature used.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import functools
 import math
 from collections.abc import Sequence
@@ -85,7 +86,7 @@ def _spending_times_iv(t: Any) -> tuple[FloatArray, bool]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SpendingFunction(ResultMixin):
+class SpendingFunction(ResultMixin, ABC):
     """Base class of the alpha-spending functions: a frozen callable ``t -> alpha spent``.
 
     A spending function :math:`\\alpha(t)` is non-decreasing on :math:`[0, 1]` with
@@ -115,8 +116,9 @@ class SpendingFunction(ResultMixin):
         out = self._spend(arr)
         return float(out) if scalar else out
 
-    def _spend(self, t: FloatArray) -> FloatArray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _spend(self, t: FloatArray) -> FloatArray:
+        """Cumulative alpha spent at the validated information fractions ``t`` (each subclass's formula)."""
 
     def to_dict(self) -> dict[str, Any]:
         """``{"name": ..., "alpha": ..., <parameter>: ...}``."""

@@ -19,6 +19,7 @@ The conventions for robustification and effective sample size (ESS) follow the R
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import itertools
 import math
 from collections.abc import Callable
@@ -191,23 +192,27 @@ def _quad_pieces(f: Callable[[float], float], breaks: list[float]) -> float:
     return total
 
 
-class _Univariate(ResultMixin):
+class _Univariate(ResultMixin, ABC):
     """Shared methods of the continuous prior/posterior distributions."""
 
     __slots__ = ()
 
-    # subclasses implement the array versions
-    def _cdf(self, x: FloatArray) -> FloatArray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    # subclasses implement the array versions (validated input, float64 arrays)
+    @abstractmethod
+    def _cdf(self, x: FloatArray) -> FloatArray:
+        """Cumulative distribution function at ``x``."""
 
-    def _sf(self, x: FloatArray) -> FloatArray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _sf(self, x: FloatArray) -> FloatArray:
+        """Survival function ``1 - cdf`` at ``x``, computed without cancellation."""
 
-    def _pdf(self, x: FloatArray) -> FloatArray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _pdf(self, x: FloatArray) -> FloatArray:
+        """Density at ``x``."""
 
-    def _ppf(self, q: FloatArray) -> FloatArray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        """Quantile function at probabilities ``q``."""
 
     def pdf(self, x: ArrayLike) -> Any:
         """Density at ``x`` (a float for a scalar ``x``, else an array)."""

@@ -17,6 +17,7 @@ lifelines is imported lazily, inside :func:`cox_hazard_ratio` only.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import math
 import warnings
 from collections.abc import Sequence
@@ -632,13 +633,14 @@ class ReferenceCurve(Protocol):
         ...  # pragma: no cover
 
 
-class _Curve:
+class _Curve(ABC):
     """Shared methods of the parametric reference curves (``survival`` from ``cumulative_hazard``)."""
 
     __slots__ = ()
 
-    def cumulative_hazard(self, t: ArrayLike) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def cumulative_hazard(self, t: ArrayLike) -> Any:
+        """Return :math:`\\Lambda_0(t)` (float for a scalar, array otherwise)."""
 
     def survival(self, t: ArrayLike) -> Any:
         """Return :math:`S_0(t) = \\exp(-\\Lambda_0(t))` (float for a scalar, array otherwise)."""
@@ -650,8 +652,9 @@ class _Curve:
         """Median time, ``quantile(0.5)``."""
         return float(self.quantile(0.5))
 
-    def quantile(self, q: ArrayLike) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def quantile(self, q: ArrayLike) -> Any:
+        """Return the time by which a fraction ``q`` has had the event."""
 
 
 def _q_iv(q: ArrayLike) -> tuple[FloatArray, bool]:
