@@ -21,6 +21,7 @@ __all__ = [
     "check_positive",
     "check_confidence_level",
     "check_finite_array",
+    "check_finite",
 ]
 
 
@@ -83,6 +84,18 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     except (TypeError, ValueError):
         raise _fail(name, contract, value) from None
     if isinstance(value, bool) or not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        raise _fail(name, contract, value)
+    return x
+
+
+def check_finite(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float (booleans, NaN and infinities are refused), or raise."""
+    contract = "a finite number"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise _fail(name, contract, value) from None
+    if isinstance(value, bool) or not math.isfinite(x):
         raise _fail(name, contract, value)
     return x
 
