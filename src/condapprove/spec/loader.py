@@ -116,6 +116,29 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: pydantic error type -> (message template filled from the error's ctx, whether "; got <value>" follows)
+_SIMPLE: dict[str, tuple[str, bool]] = {
+    "missing": ("required field is missing", False),
+    "extra_forbidden": ("unknown field", False),
+    "float_parsing": ("must be a number", True),
+    "float_type": ("must be a number", True),
+    "finite_number": ("must be a finite number", True),
+    "int_parsing": ("must be an integer", True),
+    "int_type": ("must be an integer", True),
+    "int_from_float": ("must be a whole number", True),
+    "string_type": ("must be text", True),
+    "string_too_short": ("must not be empty", True),
+    "too_short": ("must have at least {min_length} item(s)", True),
+    "too_long": ("must have at most {max_length} item(s)", True),
+    "list_type": ("must be a list", True),
+    "model_type": ("must be a mapping of fields", True),
+    "model_attributes_type": ("must be a mapping of fields", True),
+    "dict_type": ("must be a mapping of fields", True),
+    "literal_error": ("must be one of {expected}", True),
+    "union_tag_not_found": ("the field {discriminator} is required here", False),
+}
+
+
 def _message(err: dict[str, Any]) -> tuple[str, str | None]:
     """Turn one pydantic error into 'must be <contract>; got <value>' plus an optional hint."""
     typ = err["type"]
@@ -136,34 +159,11 @@ def _message(err: dict[str, Any]) -> tuple[str, str | None]:
         if err["loc"][-1:] == ("time_limit_years",) and typ == "less_than_equal":
             hint = "the PMD Act allows at most 7 years; put a granted extension in approval.extension_years"
         return f"must be {sym}{shown}{got}", hint
-    if typ == "missing":
-        return "required field is missing", None
-    if typ == "extra_forbidden":
-        return "unknown field", None
-    if typ in ("float_parsing", "float_type"):
-        return f"must be a number{got}", hint
-    if typ == "finite_number":
-        return f"must be a finite number{got}", hint
-    if typ in ("int_parsing", "int_type"):
-        return f"must be an integer{got}", hint
-    if typ == "int_from_float":
-        return f"must be a whole number{got}", hint
-    if typ in ("string_type",):
-        return f"must be text{got}", hint
-    if typ == "string_too_short":
-        return f"must not be empty{got}", hint
-    if typ == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s){got}", hint
-    if typ in ("list_type",):
-        return f"must be a list{got}", hint
-    if typ in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a mapping of fields{got}", hint
-    if typ == "literal_error":
-        return f"must be one of {ctx.get('expected')}{got}", hint
-    if typ in ("union_tag_invalid",):
+    if typ in _SIMPLE:
+        template, with_value = _SIMPLE[typ]
+        return template.format(**ctx) + (got if with_value else ""), hint if with_value else None
+    if typ == "union_tag_invalid":
         return f"must be one of {ctx.get('expected_tags')}; got {_describe(ctx.get('tag'))}", None
-    if typ == "union_tag_not_found":
-        return f"the field {ctx.get('discriminator')} is required here", None
     if typ.startswith("date"):
         return f"must be a date YYYY-MM-DD{got}", hint
     if typ == "value_error":
