@@ -30,19 +30,19 @@ recursion and the quadrature used.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import functools
 import math
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from ._typing import ArrayLike, FloatArray
-from ._validation import check_int, check_one_of, check_positive, check_probability
+from ._validation import check_finite, check_int, check_one_of, check_positive, check_probability
 from .errors import ConvergenceError, DesignError
 from .results import ResultMixin
 
@@ -85,6 +85,14 @@ def _spending_times_iv(t: Any) -> tuple[FloatArray, bool]:
     return arr, arr.ndim == 0
 
 
+class _Shape(NamedTuple):
+    """The shape parameter of a spending family: its field, its check and a hint for when it is missing."""
+
+    name: str
+    check: Callable[[Any, str], float]
+    hint: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpendingFunction(ResultMixin, ABC):
     """Base class of the alpha-spending functions: a frozen callable ``t -> alpha spent``.
@@ -100,15 +108,19 @@ class SpendingFunction(ResultMixin, ABC):
     """
 
     name: ClassVar[str] = ""
+    _shape: ClassVar[_Shape | None] = None  # set by the families with a shape parameter
     alpha: float
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "alpha", check_probability(self.alpha, "alpha", open_low=True, open_high=True))
+        if self._shape is not None:
+            name = self._shape.name
+            object.__setattr__(self, name, self._shape.check(getattr(self, name), name))
 
     @property
     def parameter(self) -> float | None:
         """The shape parameter (``rho`` or ``gamma``), or None for a family without one."""
-        return None
+        return None if self._shape is None else float(getattr(self, self._shape.name))
 
     def __call__(self, t: ArrayLike) -> Any:
         """Cumulative alpha spent by information fraction ``t`` (scalar -> float, array -> array)."""
@@ -226,16 +238,8 @@ class KimDeMetsSpending(SpendingFunction):
     """
 
     name: ClassVar[str] = "kim-demets"
+    _shape: ClassVar[_Shape | None] = _Shape("rho", check_positive, "e.g. rho=3 (O'Brien-Fleming-like) or 1 (linear)")
     rho: float
-
-    def __post_init__(self) -> None:
-        SpendingFunction.__post_init__(self)
-        object.__setattr__(self, "rho", check_positive(self.rho, "rho"))
-
-    @property
-    def parameter(self) -> float | None:
-        """The power ``rho``."""
-        return self.rho
 
     def _spend(self, t: FloatArray) -> FloatArray:
         return self.alpha * np.power(t, self.rho)
@@ -273,22 +277,10 @@ class HwangShihDeCaniSpending(SpendingFunction):
     """
 
     name: ClassVar[str] = "hwang-shih-decani"
+    _shape: ClassVar[_Shape | None] = _Shape(
+        "gamma", check_finite, "e.g. gamma=-4 (O'Brien-Fleming-like), 0 (linear) or 1 (Pocock-like)"
+    )
     gamma: float
-
-    def __post_init__(self) -> None:
-        SpendingFunction.__post_init__(self)
-        try:
-            g = float(self.gamma)
-        except (TypeError, ValueError):
-            g = math.nan
-        if isinstance(self.gamma, bool) or not math.isfinite(g):
-            raise DesignError(f"`gamma` must be a finite number; got {self.gamma!r}.")
-        object.__setattr__(self, "gamma", g)
-
-    @property
-    def parameter(self) -> float | None:
-        """The shape ``gamma``."""
-        return self.gamma
 
     def _spend(self, t: FloatArray) -> FloatArray:
         if self.gamma == 0.0:
@@ -304,7 +296,40 @@ SPENDING_FUNCTIONS: dict[str, type[SpendingFunction]] = {
 }
 """Spending-function names accepted by :func:`spending_function` and :func:`group_sequential`."""
 
-_PARAMETER_NAME = {"kim-demets": "rho", "hwang-shih-decani": "gamma"}
+
+def _build_spending(
+    spec: Any, total: Any, parameter: Any, *, arg: str, total_arg: str, parameter_arg: str, total_text: str
+) -> SpendingFunction:
+    """A spending function from a family name or an instance, checked against the other arguments.
+
+    Shared by alpha and beta spending: ``arg`` names the argument holding ``spec`` (``spending`` or
+    ``beta_spending``), ``total_arg`` the total it spends (``alpha`` or ``beta``), ``parameter_arg``
+    the shape parameter, and ``total_text`` what the total must equal for an instance.
+    """
+    if isinstance(spec, SpendingFunction):
+        if parameter is not None:
+            message = f"`{parameter_arg}` must be None when `{arg}` is a SpendingFunction; got {parameter!r}."
+            raise DesignError(message)
+        if check_probability(total, total_arg, open_low=True, open_high=True) != spec.alpha:
+            message = (
+                f"`{total_arg}` must equal {total_text} ({spec.alpha!r}) when `{arg}` is a SpendingFunction; "
+                f"got {total!r}."
+            )
+            raise DesignError(message)
+        return spec
+    family = arg.replace("_", " ")
+    key = check_one_of(spec, arg, SPENDING_FUNCTIONS)
+    cls = SPENDING_FUNCTIONS[key]
+    shape = cls._shape
+    if shape is None:
+        if parameter is not None:
+            message = f"`{parameter_arg}` must be None for {family} {key!r}, which has no parameter; got {parameter!r}."
+            raise DesignError(message)
+        return cls(alpha=total)
+    if parameter is None:
+        message = f"`{parameter_arg}` must be given for {family} {key!r} (its `{shape.name}`); got None."
+        raise DesignError(message, hint=shape.hint)
+    return cls(alpha=total, **{shape.name: parameter})
 
 
 def _resolve_spending(spending: Any, alpha: Any, parameter: Any) -> SpendingFunction:
@@ -351,35 +376,15 @@ def spending_function(
     >>> f([0.25, 0.5, 1.0]).round(5)
     array([0.0008 , 0.00298, 0.025  ])
     """
-    if isinstance(name, SpendingFunction):
-        if parameter is not None:
-            message = f"`parameter` must be None when `spending` is a SpendingFunction; got {parameter!r}."
-            raise DesignError(message)
-        a = check_probability(alpha, "alpha", open_low=True, open_high=True)
-        if a != name.alpha:
-            message = (
-                f"`alpha` must equal the spending function's alpha ({name.alpha!r}) when `spending` is a "
-                f"SpendingFunction; got {alpha!r}."
-            )
-            raise DesignError(message)
-        return name
-    key = check_one_of(name, "spending", SPENDING_FUNCTIONS)
-    cls = SPENDING_FUNCTIONS[key]
-    if key in _PARAMETER_NAME:
-        pname = _PARAMETER_NAME[key]
-        if parameter is None:
-            message = f"`parameter` must be given for spending {key!r} (its `{pname}`); got None."
-            hint = (
-                "e.g. rho=3 (O'Brien-Fleming-like) or 1 (linear)"
-                if key == "kim-demets"
-                else ("e.g. gamma=-4 (O'Brien-Fleming-like), 0 (linear) or 1 (Pocock-like)")
-            )
-            raise DesignError(message, hint=hint)
-        return cls(alpha=alpha, **{pname: parameter})
-    if parameter is not None:
-        message = f"`parameter` must be None for spending {key!r}, which has no parameter; got {parameter!r}."
-        raise DesignError(message)
-    return cls(alpha=alpha)
+    return _build_spending(
+        name,
+        alpha,
+        parameter,
+        arg="spending",
+        total_arg="alpha",
+        parameter_arg="parameter",
+        total_text="the spending function's alpha",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -475,27 +480,16 @@ class _Recursion:
         """P(continue past the current look)."""
         return float(self.g.sum())
 
-    def upper_prob_fn(self, k: int) -> Any:
-        """Return ``c -> P(continue to look k, Z_k >= c)`` (k >= 1)."""
+    def tail_prob_fn(self, k: int, *, upper: bool) -> Callable[[float], float]:
+        """Return ``c -> P(continue to look k, Z_k >= c)`` (``upper``) or ``P(continue to look k, Z_k < c)`` (k >= 1)."""
         st, sp, sd, md = self._transition(k)
         base = (self.z * sp + md) / sd
         g = self.g
         r = st / sd
+        sign = 1.0 if upper else -1.0  # exact: x - y == -(y - x) in floating point
 
         def prob(c: float) -> float:
-            return float(ndtr(base - c * r) @ g)
-
-        return prob
-
-    def lower_prob_fn(self, k: int) -> Any:
-        """Return ``a -> P(continue to look k, Z_k < a)`` (k >= 1)."""
-        st, sp, sd, md = self._transition(k)
-        base = (self.z * sp + md) / sd
-        g = self.g
-        r = st / sd
-
-        def prob(a: float) -> float:
-            return float(ndtr(a * r - base) @ g)
+            return float(ndtr(sign * (base - c * r)) @ g)
 
         return prob
 
@@ -539,6 +533,20 @@ def _probabilities(t: FloatArray, upper: FloatArray, lower: FloatArray, drift: f
     return rej, fut
 
 
+def _bracketed_root(
+    prob: Callable[[float], float], target: float, lo: float, hi: float, *, increasing: bool, failure: str
+) -> float:
+    """Solve ``prob(x) = target`` for a monotone ``prob``, widening ``[lo, hi]`` in steps of 2 until it brackets."""
+    sign = 1.0 if increasing else -1.0
+    for _ in range(_MAX_EXPAND):
+        if sign * (prob(hi) - target) >= 0.0 and sign * (prob(lo) - target) <= 0.0:
+            break
+        hi, lo = (hi + 2.0, lo) if sign * (prob(hi) - target) < 0.0 else (hi, lo - 2.0)
+    else:  # pragma: no cover - the bracket always closes within a few steps
+        raise ConvergenceError(failure)
+    return float(brentq(lambda x: prob(x) - target, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200))
+
+
 def _upper_root(rec: _Recursion, k: int, a: float) -> float | None:
     """Critical value at look ``k`` spending ``a`` under H0; ``rec`` sits at look ``k - 1``.
 
@@ -548,19 +556,13 @@ def _upper_root(rec: _Recursion, k: int, a: float) -> float | None:
         return math.inf
     if k == 0:
         return -float(ndtri(a))
-    prob = rec.upper_prob_fn(k)
     available = rec.continue_mass()
     if a >= available * (1.0 - 1e-12):
         return None
     hi = max(1.0, -float(ndtri(a)))
     lo = min(hi - 1.0, -float(ndtri(min(a / available, 0.5))) - 1.0)
-    for _ in range(_MAX_EXPAND):
-        if prob(hi) <= a and prob(lo) >= a:
-            break
-        hi, lo = (hi + 2.0, lo) if prob(hi) > a else (hi, lo - 2.0)
-    else:  # pragma: no cover - the bracket always closes within a few steps
-        raise ConvergenceError(f"no critical value brackets the alpha {a!r} to spend at look {k + 1}.")
-    return float(brentq(lambda x: prob(x) - a, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200))
+    failure = f"no critical value brackets the alpha {a!r} to spend at look {k + 1}."
+    return _bracketed_root(rec.tail_prob_fn(k, upper=True), a, lo, hi, increasing=False, failure=failure)
 
 
 def _solve_upper(t: FloatArray, increments: FloatArray, lower: FloatArray) -> FloatArray:
@@ -595,18 +597,12 @@ def _lower_root(rec: _Recursion, k: int, b: float, upper: float) -> float | None
         mu = rec.drift * math.sqrt(rec.t[0])
         a0 = mu + float(ndtri(b))
         return a0 if a0 < upper else None
-    prob = rec.lower_prob_fn(k)
+    prob = rec.tail_prob_fn(k, upper=False)
     if prob(upper) <= b:
         return None
     hi = upper if math.isfinite(upper) else 0.0
-    lo = hi - 1.0
-    for _ in range(_MAX_EXPAND):
-        if prob(hi) >= b and prob(lo) <= b:
-            break
-        hi, lo = (hi + 2.0, lo) if prob(hi) < b else (hi, lo - 2.0)
-    else:  # pragma: no cover - the bracket always closes within a few steps
-        raise ConvergenceError(f"no futility bound brackets the beta {b!r} to spend at look {k + 1}.")
-    return float(brentq(lambda x: prob(x) - b, lo, hi, xtol=1e-13, rtol=1e-15, maxiter=200))
+    failure = f"no futility bound brackets the beta {b!r} to spend at look {k + 1}."
+    return _bracketed_root(prob, b, hi - 1.0, hi, increasing=True, failure=failure)
 
 
 def _beta_spending_bounds(
@@ -849,40 +845,15 @@ def _beta_spending_iv(
         raise DesignError(message)
     if K == 1:
         raise DesignError(f"`beta_spending` must be None for a single look; got {beta_spending!r}.")
-    if isinstance(beta_spending, SpendingFunction):
-        if beta_parameter is not None:
-            message = (
-                f"`beta_parameter` must be None when `beta_spending` is a SpendingFunction; got {beta_parameter!r}."
-            )
-            raise DesignError(message)
-        if beta_spending.alpha != beta:
-            message = (
-                f"`beta` must equal the total of the beta-spending function ({beta_spending.alpha!r}); got {beta!r}."
-            )
-            raise DesignError(message)
-        return beta_spending
-    key = check_one_of(beta_spending, "beta_spending", SPENDING_FUNCTIONS)
-    if key in _PARAMETER_NAME and beta_parameter is None:
-        message = f"`beta_parameter` must be given for beta spending {key!r} (its `{_PARAMETER_NAME[key]}`); got None."
-        raise DesignError(message)
-    if key not in _PARAMETER_NAME and beta_parameter is not None:
-        message = (
-            f"`beta_parameter` must be None for beta spending {key!r}, which has no parameter; got {beta_parameter!r}."
-        )
-        raise DesignError(message)
-    return spending_function(key, beta, beta_parameter)  # type: ignore[arg-type]
-
-
-def _drift_iv(drift: Any) -> float:
-    try:
-        d = float(drift)
-    except (TypeError, ValueError):
-        d = math.nan
-    if isinstance(drift, bool) or not math.isfinite(d):
-        raise DesignError(
-            f"`drift` must be a finite number (the expected z-statistic at full information); got {drift!r}."
-        )
-    return d
+    return _build_spending(
+        beta_spending,
+        beta,
+        beta_parameter,
+        arg="beta_spending",
+        total_arg="beta",
+        parameter_arg="beta_parameter",
+        total_text="the total of the beta-spending function",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -1032,7 +1003,7 @@ def crossing_probabilities(
     if np.any(lower[:-1] >= c[:-1]):
         message = f"`futility_bounds` must be below the critical values at each look; got {futility_bounds!r}."
         raise DesignError(message)
-    return _crossing(t, c, lower, _drift_iv(drift))
+    return _crossing(t, c, lower, check_finite(drift, "drift"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1155,7 +1126,7 @@ class GroupSequentialDesign(ResultMixin):
             ``power(0).power`` is below ``alpha`` for a non-binding design with futility bounds.
         """
         t, c, lower = self._arrays()
-        return _crossing(t, c, lower, _drift_iv(drift))
+        return _crossing(t, c, lower, check_finite(drift, "drift"))
 
     def expected_information(self, drift: float) -> float:
         """Expected information at stopping, as a fraction of the maximum, under ``drift``.
