@@ -1334,13 +1334,9 @@ def group_sequential(
     lower = _futility_iv(futility, K)
     if binding and g is None and not np.any(np.isfinite(lower)):
         raise DesignError("`binding` must be False when there are no futility bounds; got True.")
-    cum = np.asarray(f(t), dtype=np.float64)
-    cum[-1] = alpha_f
-    increments = np.diff(cum, prepend=0.0)
+    cum, increments = _spent(f, t, final=True)
     if g is not None:
-        beta_cum = np.asarray(g(t), dtype=np.float64)
-        beta_cum[-1] = beta_f
-        c, lower, _ = _beta_spending_bounds(t, increments, np.diff(beta_cum, prepend=0.0), bool(binding))
+        c, lower, _ = _beta_spending_bounds(t, increments, _spent(g, t, final=True)[1], bool(binding))
         lower[-1] = -np.inf
     else:
         c = _solve_upper(t, increments, lower if binding else np.full(K, -np.inf))
@@ -1438,22 +1434,51 @@ def critical_values_from_spending(
     return _solve_upper(t, increments, lower)
 
 
+def _fast_path_iv(max_information: Any, final: Any, decimals: Any) -> tuple[float | None, bool, int | None]:
+    mx = None if max_information is None else check_positive(max_information, "max_information")
+    if not isinstance(final, (bool, np.bool_)):
+        raise DesignError(f"`final` must be True or False; got {final!r}.")
+    dec = None if decimals is None else check_int(decimals, "decimals", minimum=1, maximum=15)
+    return mx, bool(final), dec
+
+
 def _spending_times(
-    information: FloatArray, max_information: float | None, final: bool, name: str
+    information: FloatArray, max_information: float | None, decimals: int | None, name: str
 ) -> tuple[FloatArray, FloatArray]:
-    """(correlation fractions, spending fractions) from observed information."""
+    """(correlation fractions, spending fractions) from observed information, looks along the last axis.
+
+    Both are rounded to ``decimals`` (the cache key of the fast path), which must keep the looks distinct.
+    """
     if max_information is None:
         if np.any(information > 1.0):
             message = (
                 f"`{name}` must be information fractions in (0, 1] when `max_information` is not given; "
-                f"got {information.tolist()!r}."
+                f"got a maximum of {float(information.max())!r}."
             )
             raise DesignError(message, hint="pass absolute information with max_information=")
         s = information
     else:
         s = np.minimum(information / max_information, 1.0)
-    t = information / information[-1]
+    t = information / information[..., -1:]
+    if decimals is not None:
+        t = np.round(t, decimals)
+        s = np.round(s, decimals)
+        if np.any(np.diff(t, axis=-1) <= 0.0):
+            message = f"`decimals` must keep the looks' information fractions distinct; got {decimals!r}."
+            raise DesignError(message, hint=f"looks closer than 1e-{decimals} in information fraction")
     return t, s
+
+
+def _spent(spending: SpendingFunction, s: FloatArray, *, final: bool) -> tuple[FloatArray, FloatArray]:
+    """Cumulative alpha spent at fractions ``s`` (looks along the last axis) and its increments.
+
+    With ``final`` the last look spends all that is left (its cumulative alpha is ``spending.alpha``).
+    """
+    cum = np.asarray(spending(s), dtype=np.float64)
+    if final:
+        cum[..., -1] = spending.alpha
+    cum = np.maximum.accumulate(cum, axis=-1)
+    return cum, np.diff(cum, axis=-1, prepend=0.0)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -1462,12 +1487,7 @@ def _cached_bounds(key: tuple[float, ...], spending: SpendingFunction, final: bo
     # followed by the spending times; see efficacy_bounds
     K = len(key) // 2
     t = np.array(key[:K])
-    s = np.array(key[K:])
-    cum = np.asarray(spending(s), dtype=np.float64)
-    if final:
-        cum[-1] = spending.alpha
-    cum = np.maximum.accumulate(cum)
-    increments = np.diff(cum, prepend=0.0)
+    _, increments = _spent(spending, np.array(key[K:]), final=final)
     return tuple(_solve_upper(t / t[-1], increments, np.full(K, -np.inf)).tolist())
 
 
@@ -1558,22 +1578,10 @@ def efficacy_bounds(
     """
     f = _resolve_spending(spending, alpha, parameter)
     info = _observed_iv(information_rates, "information_rates")
-    mx = None if max_information is None else check_positive(max_information, "max_information")
-    if not isinstance(final, (bool, np.bool_)):
-        raise DesignError(f"`final` must be True or False; got {final!r}.")
-    t, s = _spending_times(info, mx, bool(final), "information_rates")
-    if decimals is not None:
-        decimals = check_int(decimals, "decimals", minimum=1, maximum=15)
-        t = np.round(t, decimals)
-        s = np.round(s, decimals)
-        if info.size > 1 and np.any(np.diff(t) <= 0):
-            message = (
-                f"`decimals` must keep the looks' information fractions distinct; got {decimals!r} for "
-                f"information {info.tolist()!r}."
-            )
-            raise DesignError(message)
+    mx, final, decimals = _fast_path_iv(max_information, final, decimals)
+    t, s = _spending_times(info, mx, decimals, "information_rates")
     key = tuple(t.tolist()) + tuple(s.tolist())
-    return np.array(_cached_bounds(key, f, bool(final)))
+    return np.array(_cached_bounds(key, f, final))
 
 
 def efficacy_bounds_batch(
@@ -1634,11 +1642,7 @@ def efficacy_bounds_batch(
     pad_ok = np.all(nan == (np.arange(x.shape[1])[None, :] >= n_looks[:, None]))
     if not pad_ok or np.any(n_looks == 0) or np.any(np.isinf(x)) or np.any(x[~nan] <= 0.0):
         raise DesignError(f"`information` must be {contract}; got {information!r}.")
-    if decimals is not None:
-        decimals = check_int(decimals, "decimals", minimum=1, maximum=15)
-    mx = None if max_information is None else check_positive(max_information, "max_information")
-    if not isinstance(final, (bool, np.bool_)):
-        raise DesignError(f"`final` must be True or False; got {final!r}.")
+    mx, final, decimals = _fast_path_iv(max_information, final, decimals)
     out = np.full(x.shape, np.nan)
     for K in np.unique(n_looks):
         rows = np.flatnonzero(n_looks == K)
@@ -1650,28 +1654,8 @@ def efficacy_bounds_batch(
                 f"`information` must be strictly increasing along each row; got rows {bad} (first shown) that are not."
             )
             raise DesignError(message, hint="drop looks at which no information was added")
-        if mx is None:
-            if np.any(info > 1.0):
-                message = (
-                    "`information` must be information fractions in (0, 1] when `max_information` is not given; "
-                    f"got a maximum of {float(info.max())!r}."
-                )
-                raise DesignError(message, hint="pass absolute information with max_information=")
-            spend_t = info
-        else:
-            spend_t = np.minimum(info / mx, 1.0)
-        corr_t = info / info[:, -1:]
-        if decimals is not None:
-            corr_t = np.round(corr_t, decimals)
-            spend_t = np.round(spend_t, decimals)
-            if K > 1 and np.any(np.diff(corr_t, axis=1) <= 0.0):
-                message = f"`decimals` must keep the looks' information fractions distinct; got {decimals!r}."
-                raise DesignError(message)
+        corr_t, spend_t = _spending_times(info, mx, decimals, "information")
         keys, inverse = np.unique(np.hstack([corr_t, spend_t]), axis=0, return_inverse=True)
-        cum = np.asarray(f(keys[:, K:]), dtype=np.float64)
-        if final:
-            cum[:, -1] = f.alpha
-        cum = np.maximum.accumulate(cum, axis=1)
-        bounds = _solve_upper_many(keys[:, :K], np.diff(cum, axis=1, prepend=0.0))
+        bounds = _solve_upper_many(keys[:, :K], _spent(f, keys[:, K:], final=final)[1])
         out[rows, :K] = bounds[inverse.ravel()]
     return out
