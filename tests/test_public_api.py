@@ -29,3 +29,7 @@ def test_issue_names() -> None:
     post = beta_posterior(16, 19, prior=Beta(1, 1))
     assert 0.0 <= post.prob_greater(0.15) <= 1.0
     assert BetaMixture([1.0], [1.0], [1.0]).mean == 0.5
+
+
+def test_all_lists_exactly_the_lazy_names() -> None:
+    assert set(condapprove.__all__) == {"__version__", *condapprove._EXPORTS, *condapprove._SUBMODULES}

@@ -41,9 +41,37 @@ _EXPORTS: dict[str, str] = {
     "SimulationResult": "simulation",
     "ScenarioResult": "simulation",
 }
-_SUBMODULES = {"estimate", "priors", "boundaries", "accrual", "endpoints", "simulation", "spec", "errors", "results"}
+_SUBMODULES = {"accrual", "boundaries", "endpoints", "errors", "estimate", "evidence", "priors", "results",
+               "simulation", "spec"}
 
-__all__ = ["__version__", *_EXPORTS, *sorted(_SUBMODULES)]
+__all__ = [
+    "__version__",
+    "CondapproveError",
+    "CondapproveWarning",
+    "ConvergenceError",
+    "DegenerateDataWarning",
+    "DesignError",
+    "DesignWarning",
+    "MonteCarloPrecisionWarning",
+    "SmallSampleWarning",
+    "ConfidenceInterval",
+    "MonteCarloEstimate",
+    "Design",
+    "load_design",
+    "simulate",
+    "SimulationResult",
+    "ScenarioResult",
+    "accrual",
+    "boundaries",
+    "endpoints",
+    "errors",
+    "estimate",
+    "evidence",
+    "priors",
+    "results",
+    "simulation",
+    "spec",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import (

@@ -20,7 +20,7 @@ import click
 from . import __version__
 from .errors import CondapproveError, DesignError
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -170,7 +170,7 @@ def estimate(file: str, fmt: str, output: str | None) -> None:
         raise DesignError("required for `condapprove estimate`: the design has no pre_approval section",
                           loc="pre_approval", file=file)
     priors = {name: spec.build() for name, spec in pre.priors.items()}
-    result = evaluate_evidence(pre.cohort.responders, pre.cohort.n, pre.criteria(), priors=priors)
+    result = evaluate_evidence(pre.build_cohort(), pre.criteria(), priors=priors)
     if fmt == "json":
         doc = {"design": loaded.design.name, "design_sha256": loaded.sha256, "condapprove_version": __version__,
                "endpoint": pre.endpoint.name, **to_builtin(result.to_dict()), "verdict": result.verdict}

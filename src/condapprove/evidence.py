@@ -1,74 +1,208 @@
-"""Evidence-level verdicts for "presumed efficacy" from a single-arm binary cohort.
+"""Evidence-level verdicts for "presumed efficacy" from a small approval cohort.
 
-A verdict is a list of declarative *criteria*, each evaluated on the cohort
-(``x`` responders of ``n`` patients) and reported with its value, its threshold
-and pass/fail; the overall verdict is "efficacy presumed" when every criterion
-passes.  A sensitivity table re-evaluates the Bayesian and interval criteria under
-every prior and interval method listed, so the dependence of the verdict on these
-choices is visible.
+A verdict is a list of declarative *criteria*, each evaluated on the cohort and
+reported with its value, its threshold and pass/fail; the overall verdict is
+"efficacy presumed" when every criterion passes.  A sensitivity table re-evaluates
+the Bayesian criteria under every listed prior, and the binary interval criteria
+under every interval method, so the dependence of the verdict on these choices is visible.
 
-Criteria
---------
-``PosteriorProbability(prior, greater_than, at_least)``
-    :math:`P(p > p_0 \\mid x, n) \\ge \\gamma` under the named prior (conjugate update).
-``ExactLowerBound(greater_than, confidence_level, method)``
-    the lower bound of the two-sided interval exceeds :math:`p_0` (Clopper-Pearson
-    by default, i.e. the exact one-sided test at level :math:`(1-\\text{level})/2`).
-``ExactTest(p0, alpha)``
-    the exact one-sided binomial test of :math:`p \\le p_0` has p-value :math:`\\le \\alpha`.
+Cohorts
+-------
+:class:`BinaryCohort`
+    responders of n patients, optionally split by manufacturing lot.
+:class:`ContinuousCohort`
+    mean, SD and n of a change score (from data or published summaries), optionally per lot.
+:class:`TimeToEventCohort`
+    durations and event indicators.
+
+Criteria (which cohorts they apply to)
+--------------------------------------
+:class:`PosteriorProbability` (binary, continuous)
+    :math:`P(\\theta > \\theta_0 \\mid \\text{data}) \\ge \\gamma` under a named prior: the
+    conjugate beta update for a response rate; for a mean, the normal update with the
+    likelihood :math:`N(\\bar x, s^2/n)` (the SD treated as known -- a large-sample
+    approximation stated in the output).
+:class:`LowerBound` (all)
+    the lower bound of the two-sided interval exceeds :math:`\\theta_0`: Clopper-Pearson
+    (or another binomial method) for a rate; the t interval for a mean; the Kaplan-Meier
+    log-log interval of survival at ``time`` for time to event.
+:class:`ExactTest` (binary)
+    exact one-sided binomial test of :math:`p \\le p_0` at level :math:`\\alpha`.
+:class:`TTest` (continuous)
+    one-sided one-sample t test of :math:`\\mu \\le \\mu_0`.
+:class:`OneSampleLogrank` (time to event)
+    one-sample log-rank test against a reference curve (Wu 2014 variant by default),
+    one-sided in the direction of fewer events than the reference.
+:class:`NewLotPrediction` (binary, continuous; needs per-lot data)
+    the lower bound of the random-effects prediction interval for the effect in a
+    *new* lot exceeds :math:`\\theta_0` (log-odds scale for rates, back-transformed).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from ._text import render_table
+from ._validation import check_int
 from .errors import DesignError
-from .estimate.proportions import binomial_interval, binomial_test
-from .priors import Beta, BetaMixture
+from .priors import Beta, BetaMixture, Normal, NormalMixture
 from .results import ResultMixin
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = [
-    "PosteriorProbability",
-    "ExactLowerBound",
-    "ExactTest",
+    "BinaryCohort",
+    "Cohort",
+    "ContinuousCohort",
     "Criterion",
     "CriterionResult",
     "EvidenceResult",
+    "ExactTest",
+    "LowerBound",
+    "NewLotPrediction",
+    "OneSampleLogrank",
+    "PosteriorProbability",
+    "TTest",
+    "TimeToEventCohort",
     "evaluate_evidence",
 ]
 
-IntervalMethod = Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"]
-BinaryPrior = Beta | BetaMixture
+BinomialMethod = Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"]
+BINOMIAL_METHODS: tuple[BinomialMethod, ...] = ("clopper-pearson", "wilson", "jeffreys", "mid-p")
+
+
+# ---------------------------------------------------------------- cohorts
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BinaryCohort:
+    """Responders among ``n`` patients; ``lot_events``/``lot_n`` split them by lot (optional)."""
+
+    responders: int
+    n: int
+    lot_events: tuple[int, ...] | None = None
+    lot_n: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        n = check_int(self.n, "n", minimum=1)
+        check_int(self.responders, "responders", minimum=0, maximum=n)
+        if (self.lot_events is None) != (self.lot_n is None):
+            raise DesignError("`lot_events` and `lot_n` must be given together; got only one.")
+        if self.lot_n is not None and self.lot_events is not None:
+            if len(self.lot_n) != len(self.lot_events):
+                raise DesignError(f"`lot_events` must have one entry per lot ({len(self.lot_n)}); "
+                                  f"got {len(self.lot_events)}.")
+            if sum(self.lot_n) != n or sum(self.lot_events) != self.responders:
+                raise DesignError(f"the lots must add up to the cohort ({self.responders}/{n}); got "
+                                  f"{sum(self.lot_events)}/{sum(self.lot_n)}.")
+
+    @property
+    def estimate(self) -> float:
+        return self.responders / self.n
+
+    def describe(self) -> str:
+        lots = f" in {len(self.lot_n)} lots" if self.lot_n else ""
+        return f"{self.responders}/{self.n} responders{lots} (observed rate {self.estimate:.3f})"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ContinuousCohort:
+    """Mean, SD and size of a continuous (change) score; optional per-lot means, SDs and sizes."""
+
+    mean: float
+    sd: float
+    n: int
+    lot_means: tuple[float, ...] | None = None
+    lot_sds: tuple[float, ...] | None = None
+    lot_n: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        check_int(self.n, "n", minimum=2)
+        if not (math.isfinite(self.mean) and math.isfinite(self.sd) and self.sd > 0):
+            raise DesignError(f"`sd` must be a finite number > 0 and `mean` finite; got mean={self.mean!r}, "
+                              f"sd={self.sd!r}.")
+        lots = (self.lot_means, self.lot_sds, self.lot_n)
+        if any(x is not None for x in lots) and not all(x is not None and len(x) == len(lots[0] or ()) for x in lots):
+            raise DesignError("`lot_means`, `lot_sds` and `lot_n` must be given together, one entry per lot.")
+
+    @classmethod
+    def from_values(cls, values: Sequence[float], lots: Sequence[str] | None = None) -> ContinuousCohort:
+        """Summarise patient-level values (and their lot labels)."""
+        v = np.asarray(values, dtype=np.float64)
+        kw: dict[str, Any] = {}
+        if lots is not None:
+            labels = list(dict.fromkeys(lots))
+            groups = [v[np.asarray(lots) == lab] for lab in labels]
+            if any(g.size < 2 for g in groups):
+                raise DesignError("every lot needs at least 2 patients for a per-lot SD; got a lot with 1.")
+            kw = {"lot_means": tuple(float(g.mean()) for g in groups),
+                  "lot_sds": tuple(float(g.std(ddof=1)) for g in groups),
+                  "lot_n": tuple(int(g.size) for g in groups)}
+        return cls(mean=float(v.mean()), sd=float(v.std(ddof=1)) if v.size > 1 else math.nan, n=int(v.size), **kw)
+
+    @property
+    def estimate(self) -> float:
+        return self.mean
+
+    def describe(self) -> str:
+        return f"mean {self.mean:.4g} (SD {self.sd:.4g}, n = {self.n})"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class TimeToEventCohort:
+    """Durations (months) and event indicators (1 = event, 0 = censored)."""
+
+    durations: tuple[float, ...]
+    events: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.durations) != len(self.events) or not self.durations:
+            raise DesignError(f"`events` must have one entry per duration ({len(self.durations)}); "
+                              f"got {len(self.events)}.")
+
+    @property
+    def n(self) -> int:
+        return len(self.durations)
+
+    def describe(self) -> str:
+        return f"{self.n} patients, {sum(self.events)} events"
+
+
+Cohort = BinaryCohort | ContinuousCohort | TimeToEventCohort
+
+
+# ---------------------------------------------------------------- criteria
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PosteriorProbability:
-    """Posterior probability that the response rate exceeds ``greater_than`` is at least ``at_least``."""
+    """Posterior probability that the rate (or mean) exceeds ``greater_than`` is at least ``at_least``."""
 
     prior: str
     greater_than: float
     at_least: float
 
     def describe(self) -> str:
-        return f"P(p > {self.greater_than:g} | data; prior {self.prior}) >= {self.at_least:g}"
+        return f"P(effect > {self.greater_than:g} | data; prior {self.prior}) >= {self.at_least:g}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class ExactLowerBound:
-    """The lower bound of the two-sided ``confidence_level`` interval exceeds ``greater_than``."""
+class LowerBound:
+    """The lower bound of the two-sided interval exceeds ``greater_than``.
+
+    ``method`` applies to binary cohorts; ``time`` (the landmark) to time-to-event cohorts.
+    """
 
     greater_than: float
     confidence_level: float = 0.95
-    method: IntervalMethod = "clopper-pearson"
+    method: BinomialMethod = "clopper-pearson"
+    time: float | None = None
 
     def describe(self) -> str:
-        return f"lower {self.confidence_level:.0%} bound ({self.method}) > {self.greater_than:g}"
+        what = f"survival at {self.time:g}" if self.time is not None else self.method
+        return f"lower {self.confidence_level:.0%} bound ({what}) > {self.greater_than:g}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,7 +216,63 @@ class ExactTest:
         return f"exact binomial test of p <= {self.p0:g}: p-value <= {self.alpha:g}"
 
 
-Criterion = PosteriorProbability | ExactLowerBound | ExactTest
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class TTest:
+    """The one-sided one-sample t test of ``mean <= mu0`` rejects at level ``alpha``."""
+
+    mu0: float
+    alpha: float = 0.025
+
+    def describe(self) -> str:
+        return f"t test of mean <= {self.mu0:g}: p-value <= {self.alpha:g}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class OneSampleLogrank:
+    """The one-sample log-rank test against ``reference`` (fewer events) rejects at level ``alpha``.
+
+    ``reference`` is any curve with ``cumulative_hazard`` (see :mod:`condapprove.estimate.survival`).
+    """
+
+    reference: Any
+    label: str
+    alpha: float = 0.025
+    method: Literal["wu", "standard", "exact"] = "wu"
+
+    def describe(self) -> str:
+        return f"one-sample log-rank ({self.method}) vs {self.label}: p-value <= {self.alpha:g}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class NewLotPrediction:
+    """The lower bound of the prediction interval for a new lot exceeds ``greater_than``.
+
+    Random-effects model across lots (``method`` for tau^2, ``test`` for the interval) on
+    the log-odds scale for response rates (0.5 added to both cells of lots with 0 or all
+    responders) and on the raw scale for means; the bound is back-transformed.
+    """
+
+    greater_than: float
+    confidence_level: float = 0.95
+    method: Literal["REML", "DL", "PM", "ML"] = "REML"
+    test: Literal["z", "hartung-knapp"] = "hartung-knapp"
+
+    def describe(self) -> str:
+        return (f"lower {self.confidence_level:.0%} prediction bound for a new lot "
+                f"({self.method}, {self.test}) > {self.greater_than:g}")
+
+
+Criterion = PosteriorProbability | LowerBound | ExactTest | TTest | OneSampleLogrank | NewLotPrediction
+
+#: which cohort types each criterion applies to
+APPLIES_TO: dict[type, tuple[type, ...]] = {
+    PosteriorProbability: (BinaryCohort, ContinuousCohort),
+    LowerBound: (BinaryCohort, ContinuousCohort, TimeToEventCohort),
+    ExactTest: (BinaryCohort,),
+    TTest: (ContinuousCohort,),
+    OneSampleLogrank: (TimeToEventCohort,),
+    NewLotPrediction: (BinaryCohort, ContinuousCohort),
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,35 +299,41 @@ class CriterionResult(ResultMixin):
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class EvidenceResult(ResultMixin):
-    """The evidence-level verdict on a single-arm binary cohort.
+    """The evidence-level verdict on an approval cohort.
 
     Attributes
     ----------
-    responders, n : int
-        The cohort.
-    estimate : float
-        Observed response rate ``responders / n``.
+    cohort : str
+        The cohort, in words.
+    endpoint : str
+        ``"binary"``, ``"continuous"`` or ``"time_to_event"``.
+    estimate : float or None
+        Observed rate or mean (None for time to event).
+    intervals : dict
+        Two-sided 95% confidence intervals (by method for a rate; t for a mean; the
+        Kaplan-Meier median for time to event).
+    posteriors : dict
+        Posterior mean and 95% equal-tailed interval under each prior.
     criteria : tuple of CriterionResult
         Each declared criterion, evaluated.
     presumed : bool
         True when every criterion passes ("efficacy presumed").
     sensitivity : tuple of CriterionResult
-        The Bayesian criteria under every listed prior, and the interval criteria under
-        every interval method (the verdict's dependence on these choices).
-    posteriors : dict
-        Posterior mean and 95% equal-tailed interval under each prior.
-    intervals : dict
-        Two-sided 95% confidence interval of the response rate by each method.
+        The Bayesian criteria under every other prior, the binomial interval criteria
+        under every other method.
+    notes : tuple of str
+        Assumptions behind the figures.
     """
 
-    responders: int
-    n: int
-    estimate: float
+    cohort: str
+    endpoint: str
+    estimate: float | None
+    intervals: dict[str, dict[str, float]]
+    posteriors: dict[str, dict[str, float]]
     criteria: tuple[CriterionResult, ...]
     presumed: bool
     sensitivity: tuple[CriterionResult, ...]
-    posteriors: dict[str, dict[str, float]]
-    intervals: dict[str, dict[str, float]]
+    notes: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -154,60 +350,126 @@ class EvidenceResult(ResultMixin):
 
     def summary(self) -> str:
         """Plain-text report: estimates, criteria with pass/fail, verdict, sensitivity."""
-        lines = [f"cohort: {self.responders}/{self.n} responders (observed rate {self.estimate:.3f})", ""]
-        ci = [[m, f"{v['low']:.3f} - {v['high']:.3f}"] for m, v in self.intervals.items()]
-        lines += [render_table(["interval method", "95% confidence interval"], ci), ""]
-        rows = [[name, f"{p['mean']:.3f}", f"{p['low']:.3f} - {p['high']:.3f}"] for name, p in self.posteriors.items()]
+        lines = [f"cohort: {self.cohort}", ""]
+        ci = [[m, f"{v['low']:.4g} - {v['high']:.4g}"] for m, v in self.intervals.items()]
+        if ci:
+            lines += [render_table(["interval", "95% confidence interval"], ci), ""]
+        rows = [[name, f"{p['mean']:.4g}", f"{p['low']:.4g} - {p['high']:.4g}"] for name, p in self.posteriors.items()]
         if rows:
             lines += [render_table(["prior", "posterior mean", "95% interval"], rows), ""]
-        crit = [[c.criterion, f"{c.value:.4g}", f"{c.threshold:g}", "pass" if c.passed else "FAIL"]
-                for c in self.criteria]
-        lines += [render_table(["criterion", "value", "threshold", "result"], crit, align="lrrl"), ""]
-        lines.append(f"verdict: {self.verdict}")
+
+        def table(results: Sequence[CriterionResult]) -> str:
+            return render_table(["criterion", "value", "threshold", "result"],
+                                [[c.criterion, f"{c.value:.4g}", f"{c.threshold:g}", "pass" if c.passed else "FAIL"]
+                                 for c in results], align="lrrl")
+
+        lines += [table(self.criteria), "", f"verdict: {self.verdict}"]
         if self.sensitivity:
-            sens = [[c.criterion, f"{c.value:.4g}", f"{c.threshold:g}", "pass" if c.passed else "FAIL"]
-                    for c in self.sensitivity]
-            lines += ["", "sensitivity to the prior and the interval method:",
-                      render_table(["criterion", "value", "threshold", "result"], sens, align="lrrl")]
+            lines += ["", "sensitivity to the prior and the interval method:", table(self.sensitivity)]
+        if self.notes:
+            lines += [""] + [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
-def _evaluate(c: Criterion, x: int, n: int, priors: Mapping[str, BinaryPrior]) -> CriterionResult:
+# ---------------------------------------------------------------- evaluation
+def _lots_random_effects(cohort: BinaryCohort | ContinuousCohort, c: NewLotPrediction) -> tuple[float, float]:
+    from .estimate.heterogeneity import log_odds, means, random_effects
+
+    if isinstance(cohort, BinaryCohort):
+        if cohort.lot_n is None or cohort.lot_events is None:
+            raise DesignError("`new_lot_prediction` needs per-lot data; the cohort has no lots.")
+        es = log_odds(cohort.lot_events, cohort.lot_n)
+    else:
+        if cohort.lot_means is None or cohort.lot_sds is None or cohort.lot_n is None:
+            raise DesignError("`new_lot_prediction` needs per-lot data; the cohort has no lots.")
+        es = means(cohort.lot_means, cohort.lot_sds, cohort.lot_n)
+    if len(es.yi) < 2:
+        raise DesignError(f"`new_lot_prediction` needs at least 2 lots; got {len(es.yi)}.")
+    re = random_effects(es.yi, es.vi, method=c.method, test=c.test)
+    lo, hi = re.prediction_interval(c.confidence_level)
+    if isinstance(cohort, BinaryCohort):
+        return 1.0 / (1.0 + math.exp(-lo)), 1.0 / (1.0 + math.exp(-hi))
+    return float(lo), float(hi)
+
+
+def _evaluate(c: Criterion, cohort: Cohort, priors: Mapping[str, Any]) -> CriterionResult:
+    from .estimate import continuous, proportions, survival
+
+    if not isinstance(cohort, APPLIES_TO[type(c)]):
+        raise DesignError(f"`{type(c).__name__}` does not apply to a {type(cohort).__name__}.")
     if isinstance(c, PosteriorProbability):
         if c.prior not in priors:
             raise DesignError(f"`prior` must be one of {', '.join(map(repr, priors)) or '(none declared)'}; "
                               f"got {c.prior!r}.")
-        value = float(priors[c.prior].update(x, n).prob_greater(c.greater_than))
+        post = _posterior(priors[c.prior], cohort)
+        value = float(post.prob_greater(c.greater_than))
         return CriterionResult(criterion=c.describe(), value=value, threshold=c.at_least, passed=value >= c.at_least)
-    if isinstance(c, ExactLowerBound):
-        low = float(binomial_interval(x, n, method=c.method, confidence_level=c.confidence_level).low)
-        return CriterionResult(criterion=c.describe(), value=low, threshold=c.greater_than, passed=low > c.greater_than)
+    if isinstance(c, LowerBound):
+        if isinstance(cohort, BinaryCohort):
+            low = proportions.binomial_interval(cohort.responders, cohort.n, method=c.method,
+                                                confidence_level=c.confidence_level).low
+        elif isinstance(cohort, ContinuousCohort):
+            low = continuous.mean_interval_from_summary(cohort.mean, cohort.sd, cohort.n,
+                                                        confidence_level=c.confidence_level).low
+        else:
+            if c.time is None:
+                raise DesignError("`time` must be given for a lower bound of survival (the landmark); got None.")
+            km = survival.kaplan_meier(list(cohort.durations), list(cohort.events))
+            low = km.interval_at(c.time, c.confidence_level).low
+        return CriterionResult(criterion=c.describe(), value=float(low), threshold=c.greater_than,
+                               passed=float(low) > c.greater_than)
     if isinstance(c, ExactTest):
-        p = float(binomial_test(x, n, c.p0, alternative="greater").pvalue)
+        assert isinstance(cohort, BinaryCohort)
+        p = float(proportions.binomial_test(cohort.responders, cohort.n, c.p0, alternative="greater").pvalue)
         return CriterionResult(criterion=c.describe(), value=p, threshold=c.alpha, passed=p <= c.alpha)
-    raise DesignError(f"`criterion` must be a PosteriorProbability, ExactLowerBound or ExactTest; got {c!r}.")
+    if isinstance(c, TTest):
+        assert isinstance(cohort, ContinuousCohort)
+        p = float(continuous.one_sample_t_from_summary(cohort.mean, cohort.sd, cohort.n, c.mu0,
+                                                       alternative="greater").pvalue)
+        return CriterionResult(criterion=c.describe(), value=p, threshold=c.alpha, passed=p <= c.alpha)
+    if isinstance(c, OneSampleLogrank):
+        assert isinstance(cohort, TimeToEventCohort)
+        res = survival.one_sample_logrank(list(cohort.durations), list(cohort.events), c.reference,
+                                          alternative="less", method=c.method)
+        p = float(res.pvalue)
+        return CriterionResult(criterion=c.describe(), value=p, threshold=c.alpha, passed=p <= c.alpha)
+    assert isinstance(c, NewLotPrediction) and not isinstance(cohort, TimeToEventCohort)
+    low, _ = _lots_random_effects(cohort, c)
+    return CriterionResult(criterion=c.describe(), value=low, threshold=c.greater_than, passed=low > c.greater_than)
+
+
+def _posterior(prior: Any, cohort: Cohort) -> Any:
+    if isinstance(cohort, BinaryCohort):
+        if not isinstance(prior, (Beta, BetaMixture)):
+            raise DesignError(f"a response rate needs a beta prior; got {prior!r}.")
+        return prior.update(cohort.responders, cohort.n)
+    if isinstance(cohort, ContinuousCohort):
+        if not isinstance(prior, (Normal, NormalMixture)):
+            raise DesignError(f"a mean needs a normal prior; got {prior!r}.")
+        return prior.update(cohort.mean, cohort.sd / math.sqrt(cohort.n))
+    raise DesignError("posterior probabilities are not available for time-to-event cohorts.")
 
 
 def evaluate_evidence(
-    responders: int,
-    n: int,
+    cohort: Cohort,
     criteria: Sequence[Criterion],
     *,
-    priors: Mapping[str, BinaryPrior] | None = None,
-    methods: Sequence[IntervalMethod] = ("clopper-pearson", "wilson", "jeffreys", "mid-p"),
+    priors: Mapping[str, Beta | BetaMixture | Normal | NormalMixture] | None = None,
+    methods: Sequence[BinomialMethod] = BINOMIAL_METHODS,
 ) -> EvidenceResult:
-    """Evaluate declarative evidence criteria on a single-arm binary cohort.
+    """Evaluate declarative evidence criteria on an approval cohort.
 
     Parameters
     ----------
-    responders, n : int
-        Responders and patients, ``0 <= responders <= n``, ``n >= 1``.
+    cohort : BinaryCohort, ContinuousCohort or TimeToEventCohort
+        The approval cohort.
     criteria : sequence of criteria
-        :class:`PosteriorProbability`, :class:`ExactLowerBound`, :class:`ExactTest`.
-    priors : mapping of str to Beta or BetaMixture, optional
-        Named priors for the Bayesian criteria and the sensitivity table.
+        See the module docstring for which criteria apply to which cohort.
+    priors : mapping of str to a prior, optional
+        Named priors (beta for a rate, normal for a mean) for the Bayesian criteria and
+        the sensitivity table.
     methods : sequence of str
-        Interval methods re-evaluated in the sensitivity table.
+        Binomial interval methods re-evaluated in the sensitivity table.
 
     Returns
     -------
@@ -216,46 +478,72 @@ def evaluate_evidence(
 
     Notes
     -----
-    Patients are assumed exchangeable with a common response probability (no
-    between-lot heterogeneity); the Bayesian criteria use the conjugate beta update.
+    Patients are assumed exchangeable within the cohort; between-lot heterogeneity
+    enters only through :class:`NewLotPrediction`.  The normal posterior of a mean
+    treats the sample SD as known.
 
     Examples
     --------
-    >>> from condapprove.evidence import ExactLowerBound, PosteriorProbability, evaluate_evidence
+    >>> from condapprove.evidence import BinaryCohort, LowerBound, PosteriorProbability, evaluate_evidence
     >>> from condapprove.priors import Beta
-    >>> res = evaluate_evidence(16, 19, [ExactLowerBound(greater_than=0.15),
-    ...                                  PosteriorProbability(prior="vague", greater_than=0.15, at_least=0.975)],
+    >>> res = evaluate_evidence(BinaryCohort(responders=16, n=19),
+    ...                         [LowerBound(greater_than=0.15),
+    ...                          PosteriorProbability(prior="vague", greater_than=0.15, at_least=0.975)],
     ...                         priors={"vague": Beta(1, 1)})
     >>> res.verdict
     'efficacy presumed'
     >>> round(res.criteria[0].value, 3)  # Delytact: exact 95% interval 60.4-96.6%
     0.604
     """
-    from ._validation import check_int
-
-    n = check_int(n, "n", minimum=1)
-    responders = check_int(responders, "responders", minimum=0, maximum=n)
     if not criteria:
         raise DesignError("`criteria` must list at least one criterion; got none.")
     priors = dict(priors or {})
-    results = tuple(_evaluate(c, responders, n, priors) for c in criteria)
+    results = tuple(_evaluate(c, cohort, priors) for c in criteria)
     sens: list[CriterionResult] = []
     for c in criteria:
         if isinstance(c, PosteriorProbability):
-            sens += [_evaluate(dataclasses.replace(c, prior=name), responders, n, priors)
+            sens += [_evaluate(dataclasses.replace(c, prior=name), cohort, priors)
                      for name in priors if name != c.prior]
-        elif isinstance(c, ExactLowerBound):
-            sens += [_evaluate(dataclasses.replace(c, method=m), responders, n, priors)
-                     for m in methods if m != c.method]
-    posteriors = {}
-    for name, prior in priors.items():
-        post = prior.update(responders, n)
-        lo, hi = post.interval(0.95)
-        posteriors[name] = {"mean": float(post.mean), "low": float(lo), "high": float(hi)}
-    intervals = {}
-    for m in dict.fromkeys(("clopper-pearson", *methods)):
-        lo, hi = binomial_interval(responders, n, method=m, confidence_level=0.95)
-        intervals[m] = {"low": float(lo), "high": float(hi)}
-    return EvidenceResult(responders=responders, n=n, estimate=responders / n, criteria=results,
-                          presumed=all(r.passed for r in results), sensitivity=tuple(sens), posteriors=posteriors,
-                          intervals=intervals)
+        elif isinstance(c, LowerBound) and isinstance(cohort, BinaryCohort):
+            sens += [_evaluate(dataclasses.replace(c, method=m), cohort, priors) for m in methods if m != c.method]
+    posteriors: dict[str, dict[str, float]] = {}
+    intervals: dict[str, dict[str, float]] = {}
+    notes: list[str] = []
+    if not isinstance(cohort, TimeToEventCohort):
+        for name, prior in priors.items():
+            post = _posterior(prior, cohort)
+            lo, hi = post.interval(0.95)
+            posteriors[name] = {"mean": float(post.mean), "low": float(lo), "high": float(hi)}
+    if isinstance(cohort, BinaryCohort):
+        from .estimate.proportions import binomial_interval
+
+        for m in dict.fromkeys(("clopper-pearson", *methods)):
+            lo, hi = binomial_interval(cohort.responders, cohort.n, method=m, confidence_level=0.95)
+            intervals[m] = {"low": float(lo), "high": float(hi)}
+        endpoint, estimate = "binary", cohort.estimate
+    elif isinstance(cohort, ContinuousCohort):
+        from .estimate.continuous import mean_interval_from_summary
+
+        lo, hi = mean_interval_from_summary(cohort.mean, cohort.sd, cohort.n)
+        intervals["t"] = {"low": float(lo), "high": float(hi)}
+        endpoint, estimate = "continuous", cohort.mean
+        if posteriors:
+            notes.append("normal posteriors treat the sample SD as known (likelihood N(mean, sd^2/n))")
+    else:
+        import warnings
+
+        from .estimate.survival import kaplan_meier
+
+        km = kaplan_meier(list(cohort.durations), list(cohort.events))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            med = km.median
+            mlo, mhi = km.median_interval(0.95)
+        intervals["median (Kaplan-Meier)"] = {"low": float(mlo), "high": float(mhi)}
+        notes.append(f"Kaplan-Meier median {med:.4g} (inf = not reached)")
+        endpoint, estimate = "time_to_event", None
+    return EvidenceResult(cohort=cohort.describe(), endpoint=endpoint, estimate=estimate, intervals=intervals,
+                          posteriors=posteriors, criteria=results, presumed=all(r.passed for r in results),
+                          sensitivity=tuple(sens), notes=tuple(notes))
+
+

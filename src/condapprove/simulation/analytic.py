@@ -23,7 +23,7 @@ from ..accrual import RampedPoissonAccrual
 from ..endpoints import BinaryOutcome, binary_pvalues
 from ..spec.schema import Accrual, BenchmarkControl, Design, Scenario
 
-__all__ = ["evaluable_distribution", "binary_power_fixed_n", "exact_p_confirmed", "expected_evaluable"]
+__all__ = ["binary_power_fixed_n", "evaluable_distribution", "exact_p_confirmed", "expected_evaluable"]
 
 #: Probabilities of evaluable counts below this are ignored (their total is bounded and tiny).
 _NEGLIGIBLE = 1e-13
@@ -42,7 +42,7 @@ def evaluable_distribution(accrual: Accrual, dropout: float, target: int, last_e
     """``P(N = n)`` for ``n = 0..target`` where ``N = min(target, Poisson(mu))``."""
     mu = expected_evaluable(accrual, dropout, last_entry_month)
     n = np.arange(target + 1)
-    pmf = stats.poisson.pmf(n, mu)
+    pmf = np.asarray(stats.poisson.pmf(n, mu), dtype=np.float64)
     pmf[target] = stats.poisson.sf(target - 1, mu)
     return pmf
 

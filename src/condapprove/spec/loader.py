@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from ..errors import DesignError, DesignErrors, Problem
 from . import schema
 from .schema import Design
 
-__all__ = ["load_design", "load_design_with_source", "parse_design", "LoadedDesign", "design_from_mapping", "iter_problems"]
+__all__ = ["LoadedDesign", "design_from_mapping", "iter_problems", "load_design", "load_design_with_source", "parse_design"]
 
 _Loc = tuple[str | int, ...]
 
@@ -91,10 +92,7 @@ def _resolve_loc(data: Any, loc: tuple[Any, ...]) -> _Loc:
     out: list[str | int] = []
     cur = data
     for part in loc:
-        if isinstance(cur, dict) and part in cur:
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+        if isinstance(cur, dict) and part in cur or isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
         elif isinstance(cur, dict) and isinstance(part, str) and "[" not in part and part not in cur:
@@ -139,7 +137,7 @@ _SIMPLE: dict[str, tuple[str, bool]] = {
 }
 
 
-def _message(err: dict[str, Any]) -> tuple[str, str | None]:
+def _message(err: Any) -> tuple[str, str | None]:
     """Turn one pydantic error into 'must be <contract>; got <value>' plus an optional hint."""
     typ = err["type"]
     ctx = err.get("ctx") or {}
@@ -209,11 +207,11 @@ def _problems_from_validation(exc: ValidationError, data: Any, marks: dict[_Loc,
 class _Loader(yaml.SafeLoader):
     """The safe loader, except that an impossible date (2018-13-40) stays text for the schema to reject."""
 
-    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
-            return super().construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+            return super().construct_yaml_timestamp(node)
         except ValueError:
-            return self.construct_scalar(node)  # type: ignore[arg-type]
+            return self.construct_scalar(node)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -267,7 +265,110 @@ def parse_design(text: str, *, file: str | None = None) -> Design:
         raise DesignErrors(problems) from None
     if problems:
         raise DesignErrors(problems)
-    return design
+    return _read_referenced_data(design, marks, file)
+
+
+def _mark(marks: dict[_Loc, tuple[int, int]], loc: _Loc) -> tuple[int | None, int | None]:
+    while loc and loc not in marks:
+        loc = loc[:-1]
+    return marks.get(loc, (None, None))
+
+
+#: endpoint type -> (column role -> (field of the cohort it fills, parser, what the parser requires))
+def _parse_01(text: str) -> int:
+    if text.strip() in ("0", "1"):
+        return int(text.strip())
+    raise ValueError("must be 0 or 1")
+
+
+def _parse_float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):
+        raise ValueError("must be a finite number")
+    return x
+
+
+def _parse_time(text: str) -> float:
+    x = _parse_float(text)
+    if x < 0:
+        raise ValueError("must be >= 0")
+    return x
+
+
+_ROLES: dict[str, tuple[str, Any]] = {
+    "response": ("responses", _parse_01),
+    "value": ("values", _parse_float),
+    "time": ("durations", _parse_time),
+    "event": ("events", _parse_01),
+    "lot": ("lots", str.strip),
+}
+
+
+def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], file: str | None) -> Design:
+    """Read a cohort CSV referenced by the design (path relative to the design file) and inline its data.
+
+    Problems point at the design file (a missing file, an unknown column) or at the CSV's own
+    lines (a value that does not parse); all of them are collected.
+    """
+    pre = design.pre_approval
+    if pre is None or pre.cohort.data is None:
+        return design
+    import csv
+    import io
+
+    cohort = pre.cohort
+    assert cohort.columns is not None and cohort.data is not None
+    base = Path(file).parent if file else Path(".")
+    path = base / cohort.data
+    shown = str(path) if file else cohort.data
+    data_loc: _Loc = ("pre_approval", "cohort", "data")
+    line, col = _mark(marks, data_loc)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
+        raise DesignErrors([Problem(loc="pre_approval.cohort.data", message=f"{reason}: {shown}", file=file,
+                                    line=line, column=col, hint="the path is relative to the design file")]) from None
+    text = _decode(raw, shown)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise DesignErrors([Problem(loc="", message="the CSV file is empty (a header row is needed)", file=shown,
+                                    line=1)])
+    header = [h.strip() for h in rows[0]]
+    problems: list[Problem] = []
+    index: dict[str, int] = {}
+    for role, name in cohort.columns.items():
+        if name in header:
+            index[role] = header.index(name)
+            continue
+        close = difflib.get_close_matches(name, header, n=1)
+        ln, cl = _mark(marks, ("pre_approval", "cohort", "columns", role))
+        problems.append(Problem(loc=f"pre_approval.cohort.columns.{role}",
+                                message=f"column {name!r} is not in the header of {shown} "
+                                        f"(columns: {', '.join(header)})",
+                                file=file, line=ln, column=cl,
+                                hint=f"did you mean {close[0]!r}?" if close else None))
+    if problems:
+        raise DesignErrors(problems)
+    if len(rows) == 1:
+        raise DesignErrors([Problem(loc="", message="the CSV file has a header but no data rows", file=shown,
+                                    line=1)])
+    parsed: dict[str, list[Any]] = {field: [] for key, (field, _) in _ROLES.items() if key in index}
+    for lineno, row in enumerate(rows[1:], start=2):
+        for key, j in index.items():
+            field, parse = _ROLES[key]
+            cell = row[j] if j < len(row) else ""
+            try:
+                parsed[field].append(parse(cell))
+            except ValueError as exc:
+                why = str(exc) if str(exc).startswith("must") else "must be a number"
+                problems.append(Problem(loc=f"column {header[j]!r}", message=f"{why}; got {cell!r}", file=shown,
+                                        line=lineno))
+    if problems:
+        raise DesignErrors(problems)
+    new_cohort = cohort.model_copy(update=parsed)
+    return design.model_copy(update={"pre_approval": pre.model_copy(update={"cohort": new_cohort})})
 
 
 def design_from_mapping(data: dict[str, Any]) -> Design:
