@@ -17,9 +17,9 @@ lifelines is imported lazily, inside :func:`cox_hazard_ratio` only.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import math
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -28,7 +28,14 @@ import numpy as np
 from scipy import special
 
 from .._typing import Alternative, ArrayLike, FloatArray, IntArray
-from .._validation import check_confidence_level, check_finite_array, check_one_of, check_positive, check_probability
+from .._validation import (
+    _fail,
+    check_confidence_level,
+    check_finite_array,
+    check_one_of,
+    check_positive,
+    check_probability,
+)
 from ..errors import ConvergenceError, DegenerateDataWarning, DesignError
 from ..results import ConfidenceInterval, ResultMixin
 
@@ -58,11 +65,6 @@ _R_TOL = math.sqrt(np.finfo(float).eps)
 
 
 # --------------------------------------------------------------------------------------------- validation
-
-
-def _fail(name: str, contract: str, value: Any, hint: str | None = None) -> DesignError:
-    message = f"`{name}` must be {contract}; got {value!r}."
-    return DesignError(message, hint=hint)
 
 
 def _survival_data_iv(durations: ArrayLike, event_observed: ArrayLike) -> tuple[FloatArray, IntArray]:
@@ -609,15 +611,20 @@ def logrank_test(
 # --------------------------------------------------------------------------------------------- reference curves
 
 
-def _times_iv(t: ArrayLike, name: str = "t") -> tuple[FloatArray, bool]:
-    """Times for a curve: not NaN, >= 0 (``inf`` allowed); returns the array and whether it was a scalar."""
+def _grid_iv(value: ArrayLike, name: str, contract: str, low: float, high: float) -> tuple[FloatArray, bool]:
+    """Scalar or array in ``[low, high]``, no NaN; returns the array and whether it was a scalar."""
     try:
-        arr = np.asarray(t, dtype=np.float64)
+        arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise _fail(name, "times >= 0", t) from None
-    if np.any(np.isnan(arr)) or np.any(arr < 0):
-        raise _fail(name, "times >= 0 (no NaN)", t)
+        raise _fail(name, contract, value) from None
+    if np.any(np.isnan(arr)) or np.any(arr < low) or np.any(arr > high):
+        raise _fail(name, contract, value)
     return arr, arr.ndim == 0
+
+
+def _times_iv(t: ArrayLike) -> tuple[FloatArray, bool]:
+    """Times for a curve: not NaN, >= 0 (``inf`` allowed)."""
+    return _grid_iv(t, "t", "times >= 0 (no NaN)", 0.0, math.inf)
 
 
 def _out(values: FloatArray, scalar: bool) -> Any:
@@ -658,13 +665,7 @@ class _Curve(ABC):
 
 
 def _q_iv(q: ArrayLike) -> tuple[FloatArray, bool]:
-    try:
-        arr = np.asarray(q, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise _fail("q", "probabilities in [0, 1]", q) from None
-    if np.any(np.isnan(arr)) or np.any(arr < 0) or np.any(arr > 1):
-        raise _fail("q", "probabilities in [0, 1]", q)
-    return arr, arr.ndim == 0
+    return _grid_iv(q, "q", "probabilities in [0, 1]", 0.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
