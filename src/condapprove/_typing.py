@@ -7,7 +7,7 @@ from typing import Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SeedLike", "Alternative", "ArrayLike", "FloatArray", "IntArray", "BoolArray"]
+__all__ = ["Alternative", "ArrayLike", "BoolArray", "FloatArray", "IntArray", "SeedLike"]
 
 SeedLike: TypeAlias = "int | np.random.SeedSequence | np.random.Generator | None"
 Alternative: TypeAlias = Literal["two-sided", "less", "greater"]

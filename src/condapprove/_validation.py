@@ -15,13 +15,13 @@ import numpy as np
 from .errors import DesignError
 
 __all__ = [
-    "check_probability",
+    "check_confidence_level",
+    "check_finite",
+    "check_finite_array",
     "check_int",
     "check_one_of",
     "check_positive",
-    "check_confidence_level",
-    "check_finite_array",
-    "check_finite",
+    "check_probability",
 ]
 
 
@@ -65,9 +65,8 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
         contract += f" <= {maximum}"
     if isinstance(value, bool):
         raise _fail(name, contract, value)
-    if isinstance(value, (int, np.integer)):
-        x = int(value)
-    elif isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+    integral_float = isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer()
+    if isinstance(value, (int, np.integer)) or integral_float:
         x = int(value)
     else:
         raise _fail(name, contract, value)

@@ -15,7 +15,7 @@ from scipy import special, stats
 
 from ._typing import FloatArray, IntArray
 
-__all__ = ["BinaryTest", "binary_pvalues", "BinaryOutcome", "simulate_binary"]
+__all__ = ["BinaryOutcome", "BinaryTest", "binary_pvalues", "simulate_binary"]
 
 BinaryTest = Literal["exact_binomial", "fisher", "score"]
 

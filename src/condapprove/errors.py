@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 __all__ = [
     "CondapproveError",
+    "CondapproveWarning",
+    "ConvergenceError",
+    "DegenerateDataWarning",
     "DesignError",
     "DesignErrors",
-    "ConvergenceError",
-    "CondapproveWarning",
-    "SmallSampleWarning",
-    "DegenerateDataWarning",
-    "MonteCarloPrecisionWarning",
     "DesignWarning",
+    "MonteCarloPrecisionWarning",
+    "SmallSampleWarning",
 ]
 
 

@@ -5,4 +5,4 @@ from __future__ import annotations
 from .engine import BLOCK_SIZE, DEFAULT_CHUNK_SIZE, simulate
 from .results import Provenance, ScenarioResult, SimulationResult
 
-__all__ = ["simulate", "SimulationResult", "ScenarioResult", "Provenance", "BLOCK_SIZE", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["BLOCK_SIZE", "DEFAULT_CHUNK_SIZE", "Provenance", "ScenarioResult", "SimulationResult", "simulate"]

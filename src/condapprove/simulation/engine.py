@@ -45,7 +45,7 @@ from ..spec.schema import Accrual, BenchmarkControl, Design, Scenario
 from .analytic import exact_p_confirmed, expected_evaluable
 from .results import Provenance, ScenarioResult, SimulationResult
 
-__all__ = ["simulate", "BLOCK_SIZE", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["BLOCK_SIZE", "DEFAULT_CHUNK_SIZE", "simulate"]
 
 #: Replicates per random stream. Results depend on it, so it is a constant (recorded in provenance).
 BLOCK_SIZE = 2048

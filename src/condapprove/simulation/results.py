@@ -12,7 +12,7 @@ from ..results import MonteCarloEstimate, ResultMixin, to_builtin
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["ScenarioResult", "Provenance", "SimulationResult"]
+__all__ = ["Provenance", "ScenarioResult", "SimulationResult"]
 
 #: The figures reported per scenario, in display order, with their labels.
 FIGURES: tuple[tuple[str, str], ...] = (
