@@ -19,18 +19,25 @@ The conventions for robustification and effective sample size (ESS) follow the R
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import itertools
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeAlias
 
 import numpy as np
 from scipy import integrate, optimize, special, stats
 
 from ._typing import ArrayLike, FloatArray
-from ._validation import check_confidence_level, check_int, check_one_of, check_positive, check_probability
+from ._validation import (
+    check_confidence_level,
+    check_finite,
+    check_int,
+    check_one_of,
+    check_positive,
+    check_probability,
+)
 from .errors import DesignError
 from .results import ConfidenceInterval, ResultMixin
 
@@ -66,16 +73,6 @@ def _probabilities(q: ArrayLike, name: str = "q") -> tuple[FloatArray, bool]:
     if np.any((arr < 0) | (arr > 1)):
         raise DesignError(f"`{name}` must be probabilities in [0, 1]; got {q!r}.")
     return arr, scalar
-
-
-def _finite(value: Any, name: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise DesignError(f"`{name}` must be a finite number; got {value!r}.") from None
-    if isinstance(value, bool) or not math.isfinite(x):
-        raise DesignError(f"`{name}` must be a finite number; got {value!r}.")
-    return x
 
 
 def _weight_iv(weight: Any) -> float:
@@ -263,9 +260,131 @@ class _Univariate(ResultMixin, ABC):
         return _out(self._cdf(arr), scalar)
 
 
+def _append_doc(method: Callable[..., Any], *sections: str) -> None:
+    """Complete ``method``'s one-line docstring with numpydoc ``sections`` shared by several classes."""
+    method.__doc__ = (method.__doc__ or "").rstrip() + "\n" + "".join(sections)
+
+
+def _mixture_mean_var(w: FloatArray, mean_k: FloatArray, second_k: FloatArray) -> tuple[float, float]:
+    """Mean and variance of a mixture from its weights and its components' means and ``E[theta^2]``."""
+    mean = float(w @ mean_k)
+    return mean, float(w @ second_k) - mean**2
+
+
+_Param: TypeAlias = "FloatArray | float"
+
+
+class _Family(NamedTuple):
+    """Component formulas of one conjugate family, shared by its single distribution and its mixture.
+
+    Each function takes the family's two parameters (``a, b`` or ``mean, sd``) as floats, or as
+    arrays over the mixture components that broadcast against ``x`` (or ``q``).
+    """
+
+    pdf: Callable[[FloatArray, _Param, _Param], FloatArray]
+    cdf: Callable[[FloatArray, _Param, _Param], FloatArray]
+    sf: Callable[[FloatArray, _Param, _Param], FloatArray]
+    ppf: Callable[[FloatArray, _Param, _Param], FloatArray]
+    moments: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]  # component means and E[theta^2]
+    support: tuple[float, float]
+    first_positive: bool  # whether the first parameter must be > 0 (not for a normal mean)
+
+
+class _Mixture(_Univariate):
+    """Finite mixture ``sum_k w_k f(theta; p1_k, p2_k)`` of one conjugate family.
+
+    Subclasses are frozen dataclasses with a ``weights`` field and the two parameter fields named in
+    ``_params``; ``_family`` gives the component formulas. The density, cdf and survival function
+    are the weighted sums of the components', the moments follow from the components' first two
+    moments, and quantiles are found by :func:`_mixture_ppf`.
+    """
+
+    __slots__ = ()
+
+    weights: tuple[float, ...]
+    _family: ClassVar[_Family]
+    _params: ClassVar[tuple[str, str]]
+
+    def __post_init__(self) -> None:
+        first, second = self._params
+        w, p1, p2 = _mixture_iv(
+            self.weights,
+            getattr(self, first),
+            getattr(self, second),
+            self._params,
+            first_positive=self._family.first_positive,
+        )
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, first, p1)
+        object.__setattr__(self, second, p2)
+
+    def _arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        first, second = self._params
+        return np.array(self.weights), np.array(getattr(self, first)), np.array(getattr(self, second))
+
+    @property
+    def mean(self) -> float:
+        """Mean ``sum_k w_k mean_k``, the weighted mean of the component means."""
+        w, p1, p2 = self._arrays()
+        return _mixture_mean_var(w, *self._family.moments(p1, p2))[0]
+
+    @property
+    def sd(self) -> float:
+        """Standard deviation, from the mixture's first two moments."""
+        w, p1, p2 = self._arrays()
+        return math.sqrt(max(_mixture_mean_var(w, *self._family.moments(p1, p2))[1], 0.0))
+
+    def _pdf(self, x: FloatArray) -> FloatArray:
+        w, p1, p2 = self._arrays()
+        return np.asarray(self._family.pdf(x[..., None], p1, p2) @ w, dtype=np.float64)
+
+    def _cdf(self, x: FloatArray) -> FloatArray:
+        w, p1, p2 = self._arrays()
+        return np.asarray(np.clip(self._family.cdf(x[..., None], p1, p2) @ w, 0.0, 1.0), dtype=np.float64)
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        w, p1, p2 = self._arrays()
+        return np.asarray(np.clip(self._family.sf(x[..., None], p1, p2) @ w, 0.0, 1.0), dtype=np.float64)
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        _, p1, p2 = self._arrays()
+        return _mixture_ppf(
+            q,
+            lambda x: float(self._cdf(np.asarray(x))),
+            lambda x: float(self._sf(np.asarray(x))),
+            lambda qi: self._family.ppf(np.asarray(qi), p1, p2),
+            self._family.support,
+        )
+
+    def _reweighted(self, log_marginal: FloatArray) -> tuple[float, ...]:
+        """Posterior weights: each ``w_k`` times its component's marginal likelihood (given as a log), renormalised."""
+        with np.errstate(divide="ignore"):  # a zero weight stays zero
+            logw = np.log(self.weights) + log_marginal
+        return tuple(np.exp(logw - special.logsumexp(logw)).tolist())
+
+    def _robust_weights(self, weight: Any) -> tuple[float, ...]:
+        """Validate ``weight``; return the weights with a last component of that weight added.
+
+        The existing weights are rescaled by ``1 - weight`` (RBesT's convention).
+        """
+        wt = _weight_iv(weight)
+        return (*(v * (1.0 - wt) for v in self.weights), wt)
+
+
 # ---------------------------------------------------------------------------------------------
 # Beta family
 # ---------------------------------------------------------------------------------------------
+_BETA = _Family(
+    pdf=lambda x, a, b: np.asarray(stats.beta.pdf(x, a, b), dtype=np.float64),
+    cdf=lambda x, a, b: np.asarray(special.betainc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
+    sf=lambda x, a, b: np.asarray(special.betaincc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
+    ppf=lambda q, a, b: np.asarray(special.betaincinv(a, b, q), dtype=np.float64),
+    moments=lambda a, b: (a / (a + b), a * (a + 1.0) / ((a + b) * (a + b + 1.0))),
+    support=(0.0, 1.0),
+    first_positive=True,
+)
+
+
 def _beta_mixture_info_var(w: FloatArray, a: FloatArray, b: FloatArray) -> float:
     r"""``\int p(t) Var_omega(g)(t) t (1-t) dt`` for a beta mixture (see :meth:`BetaMixture.ess`).
 
@@ -327,9 +446,7 @@ def _beta_mix_info(w: FloatArray, a: FloatArray, b: FloatArray, t: float) -> flo
 
 def _beta_ess(w: FloatArray, a: FloatArray, b: FloatArray, method: str, s: float) -> float:
     if method == "moment":
-        m = float(w @ (a / (a + b)))
-        second = float(w @ (a * (a + 1.0) / ((a + b) * (a + b + 1.0))))
-        v = second - m * m
+        m, v = _mixture_mean_var(w, *_BETA.moments(a, b))
         return m * (1.0 - m) / v - 1.0
     if method == "elir":
         if np.any(a < 1.0) or np.any(b < 1.0):
@@ -348,7 +465,7 @@ def _beta_ess(w: FloatArray, a: FloatArray, b: FloatArray, method: str, s: float
         raise DesignError(message, hint="use method='moment' or 'elir'")
     info = _beta_mix_info(w, a, b, mode)
     info0 = (mode / s - 1.0) / mode**2 + ((1.0 - mode) / s - 1.0) / (1.0 - mode) ** 2
-    mean = float(w @ (a / (a + b)))
+    mean = _mixture_mean_var(w, *_BETA.moments(a, b))[0]
     e_info = (1.0 - mean) / (1.0 - mode) ** 2 + mean / mode**2
     return (info - info0) / e_info
 
@@ -500,16 +617,16 @@ class Beta(_Univariate):
         return math.sqrt(self.a * self.b / (n * n * (n + 1.0)))
 
     def _pdf(self, x: FloatArray) -> FloatArray:
-        return np.asarray(stats.beta.pdf(x, self.a, self.b), dtype=np.float64)
+        return _BETA.pdf(x, self.a, self.b)
 
     def _cdf(self, x: FloatArray) -> FloatArray:
-        return np.asarray(special.betainc(self.a, self.b, np.clip(x, 0.0, 1.0)), dtype=np.float64)
+        return _BETA.cdf(x, self.a, self.b)
 
     def _sf(self, x: FloatArray) -> FloatArray:
-        return np.asarray(special.betaincc(self.a, self.b, np.clip(x, 0.0, 1.0)), dtype=np.float64)
+        return _BETA.sf(x, self.a, self.b)
 
     def _ppf(self, q: FloatArray) -> FloatArray:
-        return np.asarray(special.betaincinv(self.a, self.b, q), dtype=np.float64)
+        return _BETA.ppf(q, self.a, self.b)
 
     def update(self, x: int, n: int) -> Beta:
         """Posterior after ``x`` responders out of ``n`` patients: ``Beta(a + x, b + n - x)``.
@@ -595,21 +712,20 @@ class Beta(_Univariate):
         return _beta_ess(np.ones(1), a, b, m, s)
 
 
-Beta.ess.__doc__ = (
-    (Beta.ess.__doc__ or "").rstrip()
-    + "\n"
-    + _ESS_DOC_BETA
-    + """
+_append_doc(
+    Beta.ess,
+    _ESS_DOC_BETA,
+    """
         Examples
         --------
         >>> Beta(5, 15).ess("elir"), Beta(5, 15).ess("moment")
         (20.0, 20.0)
-"""
+""",
 )
 
 
 @dataclass(frozen=True, slots=True)
-class BetaMixture(_Univariate):
+class BetaMixture(_Mixture):
     """Mixture of beta distributions ``sum_k w_k Beta(a_k, b_k)``.
 
     Parameters
@@ -646,57 +762,13 @@ class BetaMixture(_Univariate):
     a: tuple[float, ...]
     b: tuple[float, ...]
 
-    def __post_init__(self) -> None:
-        w, a, b = _mixture_iv(self.weights, self.a, self.b, ("a", "b"))
-        object.__setattr__(self, "weights", w)
-        object.__setattr__(self, "a", a)
-        object.__setattr__(self, "b", b)
-
-    def _arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return np.array(self.weights), np.array(self.a), np.array(self.b)
+    _family: ClassVar[_Family] = _BETA
+    _params: ClassVar[tuple[str, str]] = ("a", "b")
 
     @property
     def components(self) -> tuple[Beta, ...]:
         """The components as :class:`Beta` objects."""
         return tuple(Beta(a, b) for a, b in zip(self.a, self.b, strict=True))
-
-    @property
-    def mean(self) -> float:
-        """Mean ``sum_k w_k a_k / (a_k + b_k)``."""
-        w, a, b = self._arrays()
-        return float(w @ (a / (a + b)))
-
-    @property
-    def sd(self) -> float:
-        """Standard deviation, from the mixture's first two moments."""
-        w, a, b = self._arrays()
-        second = float(w @ (a * (a + 1.0) / ((a + b) * (a + b + 1.0))))
-        return math.sqrt(max(second - self.mean**2, 0.0))
-
-    def _pdf(self, x: FloatArray) -> FloatArray:
-        w, a, b = self._arrays()
-        vals = stats.beta.pdf(np.asarray(x)[..., None], a, b)
-        return np.asarray(vals @ w, dtype=np.float64)
-
-    def _cdf(self, x: FloatArray) -> FloatArray:
-        w, a, b = self._arrays()
-        vals = special.betainc(a, b, np.clip(np.asarray(x), 0.0, 1.0)[..., None])
-        return np.asarray(np.clip(vals @ w, 0.0, 1.0), dtype=np.float64)
-
-    def _sf(self, x: FloatArray) -> FloatArray:
-        w, a, b = self._arrays()
-        vals = special.betaincc(a, b, np.clip(np.asarray(x), 0.0, 1.0)[..., None])
-        return np.asarray(np.clip(vals @ w, 0.0, 1.0), dtype=np.float64)
-
-    def _ppf(self, q: FloatArray) -> FloatArray:
-        _, a, b = self._arrays()
-        return _mixture_ppf(
-            q,
-            lambda x: float(self._cdf(np.asarray(x))),
-            lambda x: float(self._sf(np.asarray(x))),
-            lambda qi: np.asarray(special.betaincinv(a, b, qi)),
-            (0.0, 1.0),
-        )
 
     def update(self, x: int, n: int) -> BetaMixture:
         """Posterior after ``x`` responders out of ``n``: updated components and weights.
@@ -714,11 +786,9 @@ class BetaMixture(_Univariate):
         """
         n = check_int(n, "n", minimum=0)
         x = check_int(x, "x", minimum=0, maximum=n)
-        w, a, b = self._arrays()
-        with np.errstate(divide="ignore"):
-            logw = np.log(w) + special.betaln(a + x, b + n - x) - special.betaln(a, b)
-        new_w = np.exp(logw - special.logsumexp(logw))
-        return BetaMixture(tuple(new_w.tolist()), tuple((a + x).tolist()), tuple((b + n - x).tolist()))
+        _, a, b = self._arrays()
+        new_w = self._reweighted(special.betaln(a + x, b + n - x) - special.betaln(a, b))
+        return BetaMixture(new_w, tuple((a + x).tolist()), tuple((b + n - x).tolist()))
 
     def predictive(self, n: int) -> BetaBinomial:
         """Predictive distribution of responders among ``n`` new patients (mixture of beta-binomials)."""
@@ -744,11 +814,10 @@ class BetaMixture(_Univariate):
         BetaMixture
             The robustified mixture.
         """
-        wt = _weight_iv(weight)
+        w = self._robust_weights(weight)
         m = 0.5 if mean is None else check_probability(mean, "mean", open_low=True, open_high=True)
         size = check_positive(n, "n", allow_zero=True) + 1.0
-        w = [v * (1.0 - wt) for v in self.weights] + [wt]
-        return BetaMixture(tuple(w), (*self.a, m * size), (*self.b, (1.0 - m) * size))
+        return BetaMixture(w, (*self.a, m * size), (*self.b, (1.0 - m) * size))
 
     def ess(self, method: EssMethod = "elir", *, s: float = 100.0) -> float:
         """Effective sample size of the mixture prior, in patients."""
@@ -761,15 +830,14 @@ class BetaMixture(_Univariate):
         """One row per component: ``weight``, ``a``, ``b``, ``mean``."""
         import pandas as pd
 
-        a, b = np.array(self.a), np.array(self.b)
-        return pd.DataFrame({"weight": self.weights, "a": self.a, "b": self.b, "mean": a / (a + b)})
+        _, a, b = self._arrays()
+        return pd.DataFrame({"weight": self.weights, "a": self.a, "b": self.b, "mean": _BETA.moments(a, b)[0]})
 
 
-BetaMixture.ess.__doc__ = (
-    (BetaMixture.ess.__doc__ or "").rstrip()
-    + "\n"
-    + _ESS_DOC_BETA
-    + """
+_append_doc(
+    BetaMixture.ess,
+    _ESS_DOC_BETA,
+    """
         Notes
         -----
         For a mixture, ``i_prior = -(log p)''`` is computed from the component derivatives
@@ -790,7 +858,7 @@ BetaMixture.ess.__doc__ = (
         >>> bmix = BetaMixture([0.8, 0.2], [10, 1], [2, 1])
         >>> round(bmix.ess("moment"), 2)
         3.16
-"""
+""",
 )
 
 
@@ -887,6 +955,17 @@ def _se_iv(se: Any) -> float:
     return check_positive(se, "se")
 
 
+_NORMAL = _Family(
+    pdf=lambda x, m, s: np.asarray(stats.norm.pdf(x, m, s), dtype=np.float64),
+    cdf=lambda x, m, s: np.asarray(special.ndtr((x - m) / s), dtype=np.float64),
+    sf=lambda x, m, s: np.asarray(special.ndtr((m - x) / s), dtype=np.float64),
+    ppf=lambda q, m, s: np.asarray(m + s * special.ndtri(q), dtype=np.float64),
+    moments=lambda m, s: (m, s**2 + m**2),
+    support=(-np.inf, np.inf),
+    first_positive=False,
+)
+
+
 def _normal_mix_info(w: FloatArray, m: FloatArray, s: FloatArray, x: float) -> float:
     lp = np.log(w) + stats.norm.logpdf(x, m, s)
     om = np.exp(lp - special.logsumexp(lp))
@@ -898,9 +977,7 @@ def _normal_mix_info(w: FloatArray, m: FloatArray, s: FloatArray, x: float) -> f
 def _normal_ess(w: FloatArray, m: FloatArray, s: FloatArray, method: str, sigma_ref: float, flat: float) -> float:
     tau2 = sigma_ref**2
     if method == "moment":
-        mean = float(w @ m)
-        var = float(w @ (s**2 + m**2)) - mean**2
-        return tau2 / var
+        return tau2 / _mixture_mean_var(w, *_NORMAL.moments(m, s))[1]
     if method == "elir":
         first = float(w @ (1.0 / s**2))
         if w.size == 1:
@@ -997,7 +1074,7 @@ class Normal(_Univariate):
     sd: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mean", _finite(self.mean, "mean"))
+        object.__setattr__(self, "mean", check_finite(self.mean, "mean"))
         object.__setattr__(self, "sd", check_positive(self.sd, "sd"))
 
     @classmethod
@@ -1031,7 +1108,7 @@ class Normal(_Univariate):
         >>> Normal.power_prior(5.0, 1.0, 0.25)
         Normal(mean=5.0, sd=2.0)
         """
-        m0 = _finite(mean0, "mean0")
+        m0 = check_finite(mean0, "mean0")
         se = check_positive(se0, "se0")
         if initial is None:
             w = _a0_iv(a0, allow_zero=False)
@@ -1049,16 +1126,19 @@ class Normal(_Univariate):
         return self.sd**2
 
     def _pdf(self, x: FloatArray) -> FloatArray:
-        return np.asarray(stats.norm.pdf(x, self.mean, self.sd), dtype=np.float64)
+        return _NORMAL.pdf(x, self.mean, self.sd)
 
     def _cdf(self, x: FloatArray) -> FloatArray:
-        return np.asarray(special.ndtr((x - self.mean) / self.sd), dtype=np.float64)
+        return _NORMAL.cdf(x, self.mean, self.sd)
 
     def _sf(self, x: FloatArray) -> FloatArray:
-        return np.asarray(special.ndtr((self.mean - x) / self.sd), dtype=np.float64)
+        return _NORMAL.sf(x, self.mean, self.sd)
 
     def _ppf(self, q: FloatArray) -> FloatArray:
-        return np.asarray(self.mean + self.sd * special.ndtri(q), dtype=np.float64)
+        return _NORMAL.ppf(q, self.mean, self.sd)
+
+    def _as_mixture(self) -> NormalMixture:
+        return NormalMixture((1.0,), (self.mean,), (self.sd,))
 
     def update(self, mean_estimate: float, se: float) -> Normal:
         """Posterior after observing an estimate with known standard error (normal likelihood).
@@ -1075,7 +1155,7 @@ class Normal(_Univariate):
         Normal
             The conjugate posterior.
         """
-        y = _finite(mean_estimate, "mean_estimate")
+        y = check_finite(mean_estimate, "mean_estimate")
         v = _se_iv(se) ** 2
         prec = 1.0 / self.sd**2 + 1.0 / v
         m = (self.mean / self.sd**2 + y / v) / prec
@@ -1110,31 +1190,27 @@ class Normal(_Univariate):
         >>> Normal(3.0, 1.0).robustify(0.2, 0.0, sigma_ref=10.0)
         NormalMixture(weights=(0.8, 0.2), means=(3.0, 0.0), sds=(1.0, 10.0))
         """
-        return NormalMixture((1.0,), (self.mean,), (self.sd,)).robustify(weight, mean, sigma_ref=sigma_ref, n=n)
+        return self._as_mixture().robustify(weight, mean, sigma_ref=sigma_ref, n=n)
 
     def ess(self, method: EssMethod = "elir", *, sigma_ref: float, s: float = 100.0) -> float:
         """Effective sample size of the prior relative to ``sigma_ref``."""
-        meth = _ess_method_iv(method)
-        ref = _sigma_ref_iv(sigma_ref)
-        s = check_positive(s, "s")
-        return _normal_ess(np.ones(1), np.array([self.mean]), np.array([self.sd]), meth, ref, s)
+        return self._as_mixture().ess(method, sigma_ref=sigma_ref, s=s)
 
 
-Normal.ess.__doc__ = (
-    (Normal.ess.__doc__ or "").rstrip()
-    + "\n"
-    + _ESS_DOC_NORMAL
-    + """
+_append_doc(
+    Normal.ess,
+    _ESS_DOC_NORMAL,
+    """
         Examples
         --------
         >>> round(Normal(0, 2).ess("elir", sigma_ref=10), 6)
         25.0
-"""
+""",
 )
 
 
 @dataclass(frozen=True, slots=True)
-class NormalMixture(_Univariate):
+class NormalMixture(_Mixture):
     """Mixture of normal distributions ``sum_k w_k N(means_k, sds_k^2)``.
 
     Parameters
@@ -1169,53 +1245,13 @@ class NormalMixture(_Univariate):
     means: tuple[float, ...]
     sds: tuple[float, ...]
 
-    def __post_init__(self) -> None:
-        w, m, s = _mixture_iv(self.weights, self.means, self.sds, ("means", "sds"), first_positive=False)
-        object.__setattr__(self, "weights", w)
-        object.__setattr__(self, "means", m)
-        object.__setattr__(self, "sds", s)
-
-    def _arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return np.array(self.weights), np.array(self.means), np.array(self.sds)
+    _family: ClassVar[_Family] = _NORMAL
+    _params: ClassVar[tuple[str, str]] = ("means", "sds")
 
     @property
     def components(self) -> tuple[Normal, ...]:
         """The components as :class:`Normal` objects."""
         return tuple(Normal(m, s) for m, s in zip(self.means, self.sds, strict=True))
-
-    @property
-    def mean(self) -> float:
-        """Mean ``sum_k w_k means_k``."""
-        w, m, _ = self._arrays()
-        return float(w @ m)
-
-    @property
-    def sd(self) -> float:
-        """Standard deviation, from the mixture's first two moments."""
-        w, m, s = self._arrays()
-        return math.sqrt(max(float(w @ (s**2 + m**2)) - self.mean**2, 0.0))
-
-    def _pdf(self, x: FloatArray) -> FloatArray:
-        w, m, s = self._arrays()
-        return np.asarray(stats.norm.pdf(np.asarray(x)[..., None], m, s) @ w, dtype=np.float64)
-
-    def _cdf(self, x: FloatArray) -> FloatArray:
-        w, m, s = self._arrays()
-        return np.asarray(np.clip(special.ndtr((np.asarray(x)[..., None] - m) / s) @ w, 0.0, 1.0), dtype=np.float64)
-
-    def _sf(self, x: FloatArray) -> FloatArray:
-        w, m, s = self._arrays()
-        return np.asarray(np.clip(special.ndtr((m - np.asarray(x)[..., None]) / s) @ w, 0.0, 1.0), dtype=np.float64)
-
-    def _ppf(self, q: FloatArray) -> FloatArray:
-        _, m, s = self._arrays()
-        return _mixture_ppf(
-            q,
-            lambda x: float(self._cdf(np.asarray(x))),
-            lambda x: float(self._sf(np.asarray(x))),
-            lambda qi: m + s * special.ndtri(qi),
-            (-np.inf, np.inf),
-        )
 
     def update(self, mean_estimate: float, se: float) -> NormalMixture:
         """Posterior after an estimate with known standard error; weights by marginal likelihoods.
@@ -1232,15 +1268,13 @@ class NormalMixture(_Univariate):
         NormalMixture
             The conjugate posterior mixture.
         """
-        y = _finite(mean_estimate, "mean_estimate")
+        y = check_finite(mean_estimate, "mean_estimate")
         v = _se_iv(se) ** 2
-        w, m, s = self._arrays()
+        _, m, s = self._arrays()
         prec = 1.0 / s**2 + 1.0 / v
         new_m = (m / s**2 + y / v) / prec
-        with np.errstate(divide="ignore"):
-            logw = np.log(w) + stats.norm.logpdf(y, m, np.sqrt(s**2 + v))
-        new_w = np.exp(logw - special.logsumexp(logw))
-        return NormalMixture(tuple(new_w.tolist()), tuple(new_m.tolist()), tuple(np.sqrt(1.0 / prec).tolist()))
+        new_w = self._reweighted(stats.norm.logpdf(y, m, np.sqrt(s**2 + v)))
+        return NormalMixture(new_w, tuple(new_m.tolist()), tuple(np.sqrt(1.0 / prec).tolist()))
 
     def predictive(self, se: float) -> NormalMixture:
         """Predictive distribution of a future estimate with standard error ``se``."""
@@ -1270,12 +1304,11 @@ class NormalMixture(_Univariate):
         NormalMixture
             The robustified mixture.
         """
-        wt = _weight_iv(weight)
+        w = self._robust_weights(weight)
         ref = _sigma_ref_iv(sigma_ref)
         size = check_positive(n, "n")
-        mu = self.mean if mean is None else _finite(mean, "mean")
-        w = [v * (1.0 - wt) for v in self.weights] + [wt]
-        return NormalMixture(tuple(w), (*self.means, mu), (*self.sds, ref / math.sqrt(size)))
+        mu = self.mean if mean is None else check_finite(mean, "mean")
+        return NormalMixture(w, (*self.means, mu), (*self.sds, ref / math.sqrt(size)))
 
     def ess(self, method: EssMethod = "elir", *, sigma_ref: float, s: float = 100.0) -> float:
         """Effective sample size of the mixture prior relative to ``sigma_ref``."""
@@ -1292,15 +1325,14 @@ class NormalMixture(_Univariate):
         return pd.DataFrame({"weight": self.weights, "mean": self.means, "sd": self.sds})
 
 
-NormalMixture.ess.__doc__ = (
-    (NormalMixture.ess.__doc__ or "").rstrip()
-    + "\n"
-    + _ESS_DOC_NORMAL
-    + """
+_append_doc(
+    NormalMixture.ess,
+    _ESS_DOC_NORMAL,
+    """
         Examples
         --------
         >>> nmix = NormalMixture([0.5, 0.5], [0, 3], [2, 4])
         >>> round(nmix.ess("moment", sigma_ref=10), 3)
         8.163
-"""
+""",
 )
