@@ -7,12 +7,12 @@ The functions validate the data and the prior and return the posterior as a prio
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from .._validation import check_int, check_positive
+from .._validation import check_finite, check_positive
 from ..errors import DesignError
 from ..priors import Beta, BetaMixture, Normal, NormalMixture
+from ._common import check_counts
 
 __all__ = ["beta_posterior", "normal_posterior"]
 
@@ -20,8 +20,7 @@ _UNIFORM = Beta(1.0, 1.0)
 
 
 def _beta_posterior_iv(x: Any, n: Any, prior: Any) -> tuple[int, int, Beta | BetaMixture]:
-    n = check_int(n, "n", minimum=0)
-    x = check_int(x, "x", minimum=0, maximum=n)
+    x, n = check_counts(x, n, n_minimum=0)
     if not isinstance(prior, (Beta, BetaMixture)):
         message = f"`prior` must be a Beta or BetaMixture; got {prior!r}."
         raise DesignError(message, hint="e.g. prior=Beta(1, 1) or Beta(a, b).robustify(0.2)")
@@ -67,12 +66,7 @@ def beta_posterior(x: int, n: int, *, prior: Beta | BetaMixture = _UNIFORM) -> B
 
 
 def _normal_posterior_iv(estimate: Any, se: Any, prior: Any) -> tuple[float, float, Normal | NormalMixture | None]:
-    try:
-        y = float(estimate)
-    except (TypeError, ValueError):
-        raise DesignError(f"`estimate` must be a finite number; got {estimate!r}.") from None
-    if isinstance(estimate, bool) or not math.isfinite(y):
-        raise DesignError(f"`estimate` must be a finite number; got {estimate!r}.")
+    y = check_finite(estimate, "estimate")
     s = check_positive(se, "se")
     if prior is not None and not isinstance(prior, (Normal, NormalMixture)):
         message = f"`prior` must be a Normal, a NormalMixture or None (flat); got {prior!r}."

@@ -13,14 +13,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from scipy import stats
 
 from .._typing import Alternative, ArrayLike
-from .._validation import check_confidence_level, check_finite_array, check_int, check_one_of, check_positive
+from .._validation import (
+    check_confidence_level,
+    check_finite,
+    check_finite_array,
+    check_int,
+    check_one_of,
+    check_positive,
+)
 from ..errors import DesignError
 from ..results import ConfidenceInterval, ResultMixin
+from ._common import check_alternative, location_scale_interval, pvalue_from_statistic
 
 __all__ = [
     "TTestResult",
@@ -32,7 +40,6 @@ __all__ = [
     "welch_t_from_summary",
 ]
 
-_ALTERNATIVES = ("two-sided", "less", "greater")
 Spread = Literal["sd", "se"]
 
 
@@ -93,36 +100,11 @@ class TTestResult(ResultMixin):
 
 
 def _t_interval(estimate: float, se: float, df: float, level: float, alternative: str) -> ConfidenceInterval:
-    if alternative == "two-sided":
-        q = float(stats.t.ppf(0.5 + level / 2, df))
-        return ConfidenceInterval(estimate - q * se, estimate + q * se)
-    q = float(stats.t.ppf(level, df))
-    if alternative == "greater":
-        return ConfidenceInterval(estimate - q * se, math.inf)
-    return ConfidenceInterval(-math.inf, estimate + q * se)
-
-
-def _t_pvalue(t: float, df: float, alternative: str) -> float:
-    if alternative == "greater":
-        return float(stats.t.sf(t, df))
-    if alternative == "less":
-        return float(stats.t.cdf(t, df))
-    return float(min(1.0, 2.0 * stats.t.sf(abs(t), df)))
-
-
-def _finite(value: Any, name: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise DesignError(f"`{name}` must be a finite number; got {value!r}.") from None
-    if isinstance(value, bool) or not math.isfinite(x):
-        raise DesignError(f"`{name}` must be a finite number; got {value!r}.")
-    return x
+    return location_scale_interval(estimate, se, level, alternative, lambda p: float(stats.t.ppf(p, df)))
 
 
 def _common_iv(alternative: Any, confidence_level: Any) -> tuple[Alternative, float]:
-    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
-    return alt, check_confidence_level(confidence_level)
+    return check_alternative(alternative), check_confidence_level(confidence_level)
 
 
 def _values_iv(values: Any, name: str) -> tuple[float, float, int]:
@@ -134,32 +116,36 @@ def _values_iv(values: Any, name: str) -> tuple[float, float, int]:
 def _summary_iv(mean: Any, spread_value: Any, n: Any, spread: Any, suffix: str = "") -> tuple[float, float, int]:
     """Return (mean, sd, n) from a published summary; the SE is converted with ``sd = se sqrt(n)``."""
     spread = check_one_of(spread, "spread", ("sd", "se"))
-    m = _finite(mean, f"mean{suffix}")
+    m = check_finite(mean, f"mean{suffix}")
     size = check_int(n, f"n{suffix}", minimum=2)
     s = check_positive(spread_value, f"{spread}{suffix}", allow_zero=True)
     sd = s * math.sqrt(size) if spread == "se" else s
     return m, sd, size
 
 
+def _t_test(
+    estimate: float, se: float, df: float, mu0: float, alternative: str, level: float, method: str
+) -> TTestResult:
+    t = (estimate - mu0) / se
+    return TTestResult(
+        statistic=t,
+        pvalue=pvalue_from_statistic(t, alternative, lambda s: float(stats.t.sf(s, df))),
+        df=df,
+        estimate=estimate,
+        se=se,
+        null_value=mu0,
+        alternative=alternative,
+        method=method,
+        confidence_level=level,
+        ci=_t_interval(estimate, se, df, level, alternative),
+    )
+
+
 def _one_sample(mean: float, sd: float, n: int, mu0: float, alternative: str, level: float, name: str) -> TTestResult:
     if sd == 0.0:
         message = f"`{name}` must not be constant (standard deviation 0): the t statistic is undefined; got sd=0."
         raise DesignError(message)
-    se = sd / math.sqrt(n)
-    df = float(n - 1)
-    t = (mean - mu0) / se
-    return TTestResult(
-        statistic=t,
-        pvalue=_t_pvalue(t, df, alternative),
-        df=df,
-        estimate=mean,
-        se=se,
-        null_value=mu0,
-        alternative=alternative,
-        method="one-sample t",
-        confidence_level=level,
-        ci=_t_interval(mean, se, df, level, alternative),
-    )
+    return _t_test(mean, sd / math.sqrt(n), float(n - 1), mu0, alternative, level, "one-sample t")
 
 
 def _welch(
@@ -168,22 +154,8 @@ def _welch(
     v1, v2 = sd1**2 / n1, sd2**2 / n2
     if v1 + v2 == 0.0:
         raise DesignError("both samples must not be constant (both standard deviations are 0); got sd1=0, sd2=0.")
-    se = math.sqrt(v1 + v2)
     df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    estimate = m1 - m2
-    t = (estimate - mu0) / se
-    return TTestResult(
-        statistic=t,
-        pvalue=_t_pvalue(t, df, alternative),
-        df=df,
-        estimate=estimate,
-        se=se,
-        null_value=mu0,
-        alternative=alternative,
-        method="Welch two-sample t",
-        confidence_level=level,
-        ci=_t_interval(estimate, se, df, level, alternative),
-    )
+    return _t_test(m1 - m2, math.sqrt(v1 + v2), df, mu0, alternative, level, "Welch two-sample t")
 
 
 def mean_interval(
@@ -308,7 +280,7 @@ def one_sample_t(
     """
     alternative, level = _common_iv(alternative, confidence_level)
     m, sd, n = _values_iv(values, "values")
-    return _one_sample(m, sd, n, _finite(mu0, "mu0"), alternative, level, "values")
+    return _one_sample(m, sd, n, check_finite(mu0, "mu0"), alternative, level, "values")
 
 
 def one_sample_t_from_summary(
@@ -358,7 +330,7 @@ def one_sample_t_from_summary(
     alternative, level = _common_iv(alternative, confidence_level)
     m, sd, size = _summary_iv(mean, spread_value, n, spread)
     check_positive(spread_value, str(spread))  # a one-sample t test needs a positive spread
-    return _one_sample(m, sd, size, _finite(mu0, "mu0"), alternative, level, str(spread))
+    return _one_sample(m, sd, size, check_finite(mu0, "mu0"), alternative, level, str(spread))
 
 
 def welch_t(
@@ -409,7 +381,7 @@ def welch_t(
     alternative, level = _common_iv(alternative, confidence_level)
     m1, sd1, n1 = _values_iv(x, "x")
     m2, sd2, n2 = _values_iv(y, "y")
-    return _welch(m1, sd1, n1, m2, sd2, n2, _finite(mu0, "mu0"), alternative, level)
+    return _welch(m1, sd1, n1, m2, sd2, n2, check_finite(mu0, "mu0"), alternative, level)
 
 
 def welch_t_from_summary(
@@ -463,4 +435,4 @@ def welch_t_from_summary(
     alternative, level = _common_iv(alternative, confidence_level)
     m1, sd1, size1 = _summary_iv(mean1, spread1, n1, spread, "1")
     m2, sd2, size2 = _summary_iv(mean2, spread2, n2, spread, "2")
-    return _welch(m1, sd1, size1, m2, sd2, size2, _finite(mu0, "mu0"), alternative, level)
+    return _welch(m1, sd1, size1, m2, sd2, size2, check_finite(mu0, "mu0"), alternative, level)

@@ -20,8 +20,9 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .._typing import Alternative
-from .._validation import check_confidence_level, check_int, check_one_of, check_probability
+from .._validation import check_confidence_level, check_one_of, check_probability
 from ..results import ConfidenceInterval, ResultMixin
+from ._common import check_alternative, check_counts, pvalue_from_tails
 
 __all__ = [
     "BinomialTestResult",
@@ -34,19 +35,16 @@ __all__ = [
 
 IntervalMethod = Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"]
 _METHODS = ("clopper-pearson", "wilson", "jeffreys", "mid-p")
-_ALTERNATIVES = ("two-sided", "less", "greater")
 _R_REL_ERR = 1.0 + 1e-7  # R's relative tolerance for "as or less likely" in binom.test / fisher.test
 
 
 def _binomial_interval_iv(
     x: int, n: int, method: str, confidence_level: float, alternative: str
 ) -> tuple[int, int, IntervalMethod, float, Alternative]:
-    n = check_int(n, "n", minimum=1)
-    x = check_int(x, "x", minimum=0, maximum=n)
+    x, n = check_counts(x, n)
     meth = cast(IntervalMethod, check_one_of(method, "method", _METHODS))
     level = check_confidence_level(confidence_level)
-    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
-    return x, n, meth, level, alt
+    return x, n, meth, level, check_alternative(alternative)
 
 
 def _lower_bound(x: int, n: int, method: str, tail: float) -> float:
@@ -236,10 +234,9 @@ class BinomialTestResult(ResultMixin):
 def _binomial_test_iv(
     x: int, n: int, p0: float, alternative: str, pvalue_method: str
 ) -> tuple[int, int, float, Alternative, Literal["exact", "mid-p"]]:
-    n = check_int(n, "n", minimum=1)
-    x = check_int(x, "x", minimum=0, maximum=n)
+    x, n = check_counts(x, n)
     p0 = check_probability(p0, "p0", open_low=True, open_high=True)
-    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
+    alt = check_alternative(alternative)
     pm = cast(Literal["exact", "mid-p"], check_one_of(pvalue_method, "pvalue_method", ("exact", "mid-p")))
     return x, n, p0, alt, pm
 
@@ -329,12 +326,7 @@ def binomial_test(
         half = 0.5 * float(stats.binom.pmf(x, n, p0))
         upper = float(stats.binom.sf(x, n, p0)) + half
         lower = float(stats.binom.cdf(x - 1, n, p0)) + half
-        if alternative == "greater":
-            pv = upper
-        elif alternative == "less":
-            pv = lower
-        else:
-            pv = min(1.0, 2.0 * min(upper, lower))
+        pv = pvalue_from_tails(lower, upper, alternative)
     return BinomialTestResult(
         statistic=x / n,
         pvalue=min(1.0, max(0.0, pv)),
@@ -434,13 +426,9 @@ def _fisher_pvalue(x1: int, n1: int, x2: int, n2: int, alternative: str) -> floa
 def _two_proportions_iv(
     x1: int, n1: int, x2: int, n2: int, alternative: str, confidence_level: float
 ) -> tuple[int, int, int, int, Alternative, float]:
-    n1 = check_int(n1, "n1", minimum=1)
-    x1 = check_int(x1, "x1", minimum=0, maximum=n1)
-    n2 = check_int(n2, "n2", minimum=1)
-    x2 = check_int(x2, "x2", minimum=0, maximum=n2)
-    alt = cast(Alternative, check_one_of(alternative, "alternative", _ALTERNATIVES))
-    level = check_confidence_level(confidence_level)
-    return x1, n1, x2, n2, alt, level
+    x1, n1 = check_counts(x1, n1, suffix="1")
+    x2, n2 = check_counts(x2, n2, suffix="2")
+    return x1, n1, x2, n2, check_alternative(alternative), check_confidence_level(confidence_level)
 
 
 def two_proportions(
