@@ -32,6 +32,7 @@ from .._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from .._validation import check_confidence_level, check_int, check_one_of, check_positive
 from ..errors import ConvergenceError, DegenerateDataWarning, DesignError
 from ..results import ConfidenceInterval, ResultMixin, to_builtin
+from ._common import check_alternative, location_scale_interval, pvalue_from_statistic
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -53,7 +54,6 @@ _S = TypeVar("_S", bound=str)
 _CaliperScale = Literal["logit-sd", "logit-pooled-sd", "logit"]
 _MatchOrder = Literal["largest", "smallest", "data"]
 _SE_TYPES = ("HC0", "HC1", "HC2", "HC3", "CR1")
-_ALTERNATIVES = ("two-sided", "less", "greater")
 
 
 # --------------------------------------------------------------------------------------------
@@ -738,38 +738,24 @@ def match_nearest(
     match_matrix = np.full((treated_rows.size, ratio), -1, dtype=np.int64)
     pairs: list[tuple[int, int]] = []
 
-    def eligible(k: int, ii: int, taken: set[int]) -> bool | None:
-        """True: match; False: skip and go on; None: outside the caliper, stop."""
-        if not is_control[k] or not available[k] or int(sorted_rows[k]) in taken:
-            return False
-        if width is not None and abs(ds[ii] - ds[k]) > width:
-            return None
-        return True
+    def nearest_control(ii: int, taken: set[int], step: int) -> int:
+        """Sorted position of the first available control from ``ii`` going ``step`` (-1 below, +1 above).
+
+        -1 when there is none, or when the first one lies beyond the caliper.
+        """
+        k = ii + step
+        while 0 <= k < n:
+            if is_control[k] and available[k] and int(sorted_rows[k]) not in taken:
+                return -1 if width is not None and abs(ds[ii] - ds[k]) > width else k
+            k += step
+        return -1
 
     for r in range(ratio):
         for row in sequence:
             ii = int(position[row])
             taken = {int(c) for c in match_matrix[slot[int(row)], :r] if c >= 0}
-            k_left = -1
-            k = ii - 1
-            while k >= 0:
-                ok = eligible(k, ii, taken)
-                if ok is None:
-                    break
-                if ok:
-                    k_left = k
-                    break
-                k -= 1
-            k_right = -1
-            k = ii + 1
-            while k < n:
-                ok = eligible(k, ii, taken)
-                if ok is None:
-                    break
-                if ok:
-                    k_right = k
-                    break
-                k += 1
+            k_left = nearest_control(ii, taken, -1)
+            k_right = nearest_control(ii, taken, +1)
             if k_left >= 0 and k_right >= 0:
                 k = k_left if abs(ds[k_left] - ds[ii]) <= abs(ds[k_right] - ds[ii]) else k_right
             elif k_left >= 0:
@@ -1075,13 +1061,7 @@ def balance_table(
 def _wald_interval(estimate: float, se: float, level: float, alternative: str) -> ConfidenceInterval:
     from scipy.special import ndtri
 
-    if alternative == "two-sided":
-        z = float(ndtri(0.5 + level / 2))
-        return ConfidenceInterval(estimate - z * se, estimate + z * se)
-    z = float(ndtri(level))
-    if alternative == "less":
-        return ConfidenceInterval(-math.inf, estimate + z * se)
-    return ConfidenceInterval(estimate - z * se, math.inf)
+    return location_scale_interval(estimate, se, level, alternative, ndtri)
 
 
 def _sandwich_contrast(
@@ -1294,7 +1274,7 @@ def external_control_comparison(
     method = _one_of(method, "method", ("matching", "iptw", "none"))
     estimand = _one_of(estimand, "estimand", ("ATT", "ATE"))
     confidence_level = check_confidence_level(confidence_level)
-    alternative = _one_of(alternative, "alternative", _ALTERNATIVES)
+    alternative = check_alternative(alternative)
     if isinstance(covariates, str) or not isinstance(covariates, Sequence) or len(covariates) == 0:
         raise DesignError(f"`covariates` must be a non-empty sequence of column names; got {covariates!r}.")
     if len(set(covariates)) != len(covariates):
@@ -1410,12 +1390,7 @@ def external_control_comparison(
     from scipy.special import ndtr
 
     z = effect / se
-    if alternative == "two-sided":
-        pvalue = float(2 * ndtr(-abs(z)))
-    elif alternative == "less":
-        pvalue = float(ndtr(z))
-    else:
-        pvalue = float(ndtr(-z))
+    pvalue = pvalue_from_statistic(z, alternative, lambda s: ndtr(-s))
     balance = balance_table(cov_frame, t, weights=None if method == "none" else w, smd_denominator=smd_denominator)
     return ExternalControlResult(
         effect=effect,
