@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,51 +12,42 @@ from hypothesis import strategies as st
 
 from condapprove.errors import DesignError
 from condapprove.estimate.bayes import beta_posterior, normal_posterior
-from condapprove.priors import Beta, BetaMixture, Normal, NormalMixture
+from condapprove.priors import Beta, BetaMixture, Normal
 
-REF = json.loads((Path(__file__).parent / "reference" / "bayes.json").read_text())
-RTOL, ATOL = 1e-6, 1e-9
+from .test_priors import ATOL, REF, RTOL, beta_mixture_prior, check_mixture_posterior, normal_mixture_prior, rows
+
 PROPS = settings(derandomize=True, max_examples=100, deadline=None)
 
 
-def _v(x: object) -> np.ndarray:
-    return np.atleast_1d(np.asarray(x, dtype=float))
+def test_reference_row_counts() -> None:
+    assert len(REF["beta"]) == 20
 
 
-def test_beta_posterior_matches_r() -> None:
-    rows = REF["beta"]
-    assert len(rows) == 20
-    for r in rows:
-        post = beta_posterior(r["x"], r["n"], prior=Beta(r["prior_a"], r["prior_b"]))
-        assert isinstance(post, Beta)
-        np.testing.assert_allclose([post.mean, post.sd], [r["mean"], r["sd"]], rtol=RTOL, err_msg=str(r))
-        np.testing.assert_allclose(post.interval(0.95), (r["low95"], r["high95"]), rtol=RTOL, atol=ATOL)
-        np.testing.assert_allclose(post.interval(0.80), (r["low80"], r["high80"]), rtol=RTOL, atol=ATOL)
-        np.testing.assert_allclose(
-            post.prob_greater(r["prob_greater"]["t"]), r["prob_greater"]["p"], rtol=RTOL, atol=ATOL
-        )
+@pytest.mark.parametrize("r", rows("beta"))
+def test_beta_posterior_matches_r(r: dict[str, Any]) -> None:
+    post = beta_posterior(r["x"], r["n"], prior=Beta(r["prior_a"], r["prior_b"]))
+    assert isinstance(post, Beta)
+    np.testing.assert_allclose([post.mean, post.sd], [r["mean"], r["sd"]], rtol=RTOL, err_msg=str(r))
+    np.testing.assert_allclose(post.interval(0.95), (r["low95"], r["high95"]), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(post.interval(0.80), (r["low80"], r["high80"]), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(post.prob_greater(r["prob_greater"]["t"]), r["prob_greater"]["p"], rtol=RTOL, atol=ATOL)
 
 
-def test_beta_mixture_posterior_matches_r() -> None:
-    for r in REF["beta_mixture"]:
-        prior = BetaMixture(_v(r["weights"]), _v(r["a"]), _v(r["b"]))
-        post = beta_posterior(r["x"], r["n"], prior=prior)
-        assert isinstance(post, BetaMixture)
-        np.testing.assert_allclose(post.weights, _v(r["post_weights"]), rtol=RTOL, atol=ATOL)
-        np.testing.assert_allclose(
-            post.prob_greater(r["prob_greater"]["t"]), r["prob_greater"]["p"], rtol=RTOL, atol=ATOL
-        )
+@pytest.mark.parametrize("r", rows("beta_mixture"))
+def test_beta_mixture_posterior_matches_r(r: dict[str, Any]) -> None:
+    post = beta_posterior(r["x"], r["n"], prior=beta_mixture_prior(r))
+    assert isinstance(post, BetaMixture)
+    check_mixture_posterior(post, r, location_atol=0.0)  # the same checks as test_priors, through the wrapper
 
 
-def test_normal_posterior_matches_r() -> None:
-    for r in REF["normal_mixture"]:
-        prior = NormalMixture(_v(r["weights"]), _v(r["means"]), _v(r["sds"]))
-        post = normal_posterior(r["estimate"], r["se"], prior=prior)
-        np.testing.assert_allclose([post.mean, post.sd], [r["mean"], r["sd"]], rtol=RTOL, atol=ATOL)
-        if prior.weights == (1.0,):  # a single normal: the Normal class gives the same answer
-            single = normal_posterior(r["estimate"], r["se"], prior=Normal(prior.means[0], prior.sds[0]))
-            assert isinstance(single, Normal)
-            np.testing.assert_allclose([single.mean, single.sd], [r["mean"], r["sd"]], rtol=RTOL, atol=ATOL)
+@pytest.mark.parametrize("r", rows("normal_mixture"))
+def test_normal_posterior_matches_r(r: dict[str, Any]) -> None:
+    prior = normal_mixture_prior(r)
+    check_mixture_posterior(normal_posterior(r["estimate"], r["se"], prior=prior), r, location_atol=ATOL)
+    if prior.weights == (1.0,):  # a single normal: the Normal class gives the same answer
+        single = normal_posterior(r["estimate"], r["se"], prior=Normal(prior.means[0], prior.sds[0]))
+        assert isinstance(single, Normal)
+        np.testing.assert_allclose([single.mean, single.sd], [r["mean"], r["sd"]], rtol=RTOL, atol=ATOL)
 
 
 def test_defaults() -> None:

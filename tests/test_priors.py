@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,75 +13,97 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from condapprove.errors import DesignError
-from condapprove.priors import Beta, BetaBinomial, BetaMixture, Normal, NormalMixture
+from condapprove.priors import Beta, BetaBinomial, BetaMixture, EssMethod, Normal, NormalMixture
 from condapprove.results import ConfidenceInterval
 
-REF = json.loads((Path(__file__).parent / "reference" / "bayes.json").read_text())
+from .conftest import REFERENCE
+
+# bayes.json is shared with test_bayes.py, which imports REF and the helpers below.
+REF = json.loads((REFERENCE / "bayes.json").read_text())
 RTOL, ATOL = 1e-6, 1e-9
 PROPS = settings(derandomize=True, max_examples=60, deadline=None)
+ESS_METHODS: tuple[EssMethod, ...] = ("elir", "moment", "morita")
 
 
 def _v(x: object) -> np.ndarray:
     return np.atleast_1d(np.asarray(x, dtype=float))
 
 
+def rows(section: str) -> list[Any]:
+    """The rows of ``bayes.json[section]`` as pytest parameters (a missing section fails collection)."""
+    assert REF[section], f"bayes.json has no {section!r} rows"
+    return [pytest.param(r, id=f"{section}-{i}") for i, r in enumerate(REF[section])]
+
+
+def beta_mixture_prior(r: dict[str, Any]) -> BetaMixture:
+    return BetaMixture(_v(r["weights"]), _v(r["a"]), _v(r["b"]))
+
+
+def normal_mixture_prior(r: dict[str, Any]) -> NormalMixture:
+    return NormalMixture(_v(r["weights"]), _v(r["means"]), _v(r["sds"]))
+
+
+def check_mixture_posterior(post: BetaMixture | NormalMixture, r: dict[str, Any], *, location_atol: float) -> None:
+    """Compare a posterior with an R row: weights, mean and sd, an exceedance probability and quantiles.
+
+    ``location_atol`` is the absolute tolerance of the mean, sd and quantiles: 0 for a beta
+    mixture (probabilities, relative tolerance only), ATOL for a normal one (means near 0).
+    """
+    np.testing.assert_allclose(post.weights, _v(r["post_weights"]), rtol=RTOL, atol=ATOL, err_msg=str(r))
+    np.testing.assert_allclose(
+        [post.mean, post.sd], [r["mean"], r["sd"]], rtol=RTOL, atol=location_atol, err_msg=str(r)
+    )
+    np.testing.assert_allclose(
+        post.prob_greater(r["prob_greater"]["t"]), r["prob_greater"]["p"], rtol=RTOL, atol=ATOL, err_msg=str(r)
+    )
+    np.testing.assert_allclose(
+        post.ppf(r["quantiles"]["q"]), r["quantiles"]["value"], rtol=RTOL, atol=location_atol, err_msg=str(r)
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # reference values (R, direct numerical integration)
 # ------------------------------------------------------------------------------------------------
-def test_beta_mixture_posterior_matches_integration() -> None:
-    rows = REF["beta_mixture"]
-    assert len(rows) == 20
-    for r in rows:
-        post = BetaMixture(_v(r["weights"]), _v(r["a"]), _v(r["b"])).update(r["x"], r["n"])
-        np.testing.assert_allclose(post.weights, _v(r["post_weights"]), rtol=RTOL, atol=ATOL, err_msg=str(r))
-        np.testing.assert_allclose([post.mean, post.sd], [r["mean"], r["sd"]], rtol=RTOL, err_msg=str(r))
-        np.testing.assert_allclose(
-            post.prob_greater(r["prob_greater"]["t"]), r["prob_greater"]["p"], rtol=RTOL, atol=ATOL, err_msg=str(r)
-        )
-        np.testing.assert_allclose(post.ppf(r["quantiles"]["q"]), r["quantiles"]["value"], rtol=RTOL, err_msg=str(r))
+def test_reference_row_counts() -> None:
+    assert len(REF["beta_mixture"]) == 20
+    assert len(REF["normal_mixture"]) == 16
 
 
-def test_normal_mixture_posterior_matches_integration() -> None:
-    rows = REF["normal_mixture"]
-    assert len(rows) == 16
-    for r in rows:
-        post = NormalMixture(_v(r["weights"]), _v(r["means"]), _v(r["sds"])).update(r["estimate"], r["se"])
-        np.testing.assert_allclose(post.weights, _v(r["post_weights"]), rtol=RTOL, atol=ATOL, err_msg=str(r))
-        np.testing.assert_allclose([post.mean, post.sd], [r["mean"], r["sd"]], rtol=RTOL, atol=ATOL, err_msg=str(r))
-        np.testing.assert_allclose(
-            post.prob_greater(r["prob_greater"]["t"]), r["prob_greater"]["p"], rtol=RTOL, atol=ATOL, err_msg=str(r)
-        )
-        np.testing.assert_allclose(
-            post.ppf(r["quantiles"]["q"]), r["quantiles"]["value"], rtol=RTOL, atol=ATOL, err_msg=str(r)
-        )
+@pytest.mark.parametrize("r", rows("beta_mixture"))
+def test_beta_mixture_posterior_matches_integration(r: dict[str, Any]) -> None:
+    check_mixture_posterior(beta_mixture_prior(r).update(r["x"], r["n"]), r, location_atol=0.0)
 
 
-def test_beta_ess_matches_r() -> None:
+@pytest.mark.parametrize("r", rows("normal_mixture"))
+def test_normal_mixture_posterior_matches_integration(r: dict[str, Any]) -> None:
+    check_mixture_posterior(normal_mixture_prior(r).update(r["estimate"], r["se"]), r, location_atol=ATOL)
+
+
+@pytest.mark.parametrize("method", ESS_METHODS)
+@pytest.mark.parametrize("r", rows("ess_beta"))
+def test_beta_ess_matches_r(r: dict[str, Any], method: EssMethod) -> None:
     """ELIR by integrating the mixture's own derivatives in R; moment by formula; Morita as RBesT's formula."""
-    for r in REF["ess_beta"]:
-        prior = BetaMixture(_v(r["weights"]), _v(r["a"]), _v(r["b"]))
-        # Morita: the mode is found by optimisation in both languages (R's optimize tol); 1e-6 relative
-        for method in ("elir", "moment", "morita"):
-            assert prior.ess(method) == pytest.approx(r[method], rel=RTOL), (method, r)
+    # Morita: the mode is found by optimisation in both languages (R's optimize tol); 1e-6 relative
+    assert beta_mixture_prior(r).ess(method) == pytest.approx(r[method], rel=RTOL), (method, r)
 
 
-def test_normal_ess_matches_r() -> None:
-    for r in REF["ess_normal"]:
-        prior = NormalMixture(_v(r["weights"]), _v(r["means"]), _v(r["sds"]))
-        for method in ("elir", "moment", "morita"):
-            assert prior.ess(method, sigma_ref=r["sigma_ref"]) == pytest.approx(r[method], rel=RTOL), (method, r)
+@pytest.mark.parametrize("method", ESS_METHODS)
+@pytest.mark.parametrize("r", rows("ess_normal"))
+def test_normal_ess_matches_r(r: dict[str, Any], method: EssMethod) -> None:
+    prior = normal_mixture_prior(r)
+    assert prior.ess(method, sigma_ref=r["sigma_ref"]) == pytest.approx(r[method], rel=RTOL), (method, r)
 
 
-def test_predictive_matches_r() -> None:
-    for r in REF["predictive"]:
-        pred = BetaMixture(_v(r["weights"]), _v(r["a"]), _v(r["b"])).predictive(r["n"])
-        k = np.arange(r["n"] + 1)
-        np.testing.assert_allclose(pred.pmf(k), r["pmf"], rtol=RTOL, atol=1e-12)
-        np.testing.assert_allclose(pred.cdf(k), r["cdf"], rtol=RTOL, atol=1e-12)
-        np.testing.assert_allclose(pred.sf(k), 1.0 - np.asarray(r["cdf"]), rtol=RTOL, atol=1e-12)
-        mean = float(k @ np.asarray(r["pmf"]))
-        sd = math.sqrt(float((k - mean) ** 2 @ np.asarray(r["pmf"])))
-        assert pred.mean == pytest.approx(mean, rel=1e-9) and pred.sd == pytest.approx(sd, rel=1e-9)
+@pytest.mark.parametrize("r", rows("predictive"))
+def test_predictive_matches_r(r: dict[str, Any]) -> None:
+    pred = beta_mixture_prior(r).predictive(r["n"])
+    k = np.arange(r["n"] + 1)
+    np.testing.assert_allclose(pred.pmf(k), r["pmf"], rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(pred.cdf(k), r["cdf"], rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(pred.sf(k), 1.0 - np.asarray(r["cdf"]), rtol=RTOL, atol=1e-12)
+    mean = float(k @ np.asarray(r["pmf"]))
+    sd = math.sqrt(float((k - mean) ** 2 @ np.asarray(r["pmf"])))
+    assert pred.mean == pytest.approx(mean, rel=1e-9) and pred.sd == pytest.approx(sd, rel=1e-9)
 
 
 # ------------------------------------------------------------------------------------------------
