@@ -707,13 +707,14 @@ def logrank_batch(
     (no warning: a look with no information is routine in a simulation).
 
     Implementation: one sort per row of a 64-bit key (the time's bit pattern, whose two lowest significand
-    bits carry the event and arm codes; padded columns sort last), tie groups found by comparing
-    neighbours, risk sets from cumulative sums at the start of each tie group, per-row sums with
-    ``bincount``; :math:`O(mn\\log n)` time.  Rows are processed in blocks of about 65,000 entries so the
-    temporaries stay in cache (a loop over blocks, not over replicates).  Ties are equal times: exact
-    equality up to the two lowest significand bits (times within a relative 4.4e-16 may be merged).  R's
-    ``survdiff`` also merges times closer than about 1.5e-8 relative; the difference matters only for times
-    that differ by rounding error.
+    bits carry the censoring and arm codes so that events sort before censorings at equal times; padded
+    columns sort last), tie groups found by comparing neighbours, risk sets from the column of each tie
+    group's first event and a running count of treated patients, per-row sums with ``bincount``;
+    :math:`O(mn\\log n)` time.  Rows are processed in blocks of about 65,000 entries so the temporaries stay
+    in cache (a loop over blocks, not over replicates).  Ties are equal times: exact equality up to the two
+    lowest significand bits (times within a relative 4.4e-16 may be merged).  R's ``survdiff`` also merges
+    times closer than about 1.5e-8 relative; the difference matters only for times that differ by rounding
+    error.
 
     Assumes independent (non-informative) censoring; the test is most powerful under proportional hazards
     and its normal approximation is rough with few events.
@@ -772,12 +773,9 @@ def logrank_batch(
 
 
 # Rows are processed in blocks of about this many entries (a few hundred kB per temporary).
-_BLOCK_ENTRIES = 1 << 16  # also keeps the per-block counts far below 2**31
+_BLOCK_ENTRIES = 1 << 16
 _CODE_BITS = np.uint64(3)
-_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFC)  # above the bit pattern of every finite double >= 0
-_HALF = np.uint64(32)
-_HALF_I = np.int64(32)
-_LOW_MASK = np.int64(0xFFFF_FFFF)
+_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)  # above the bit pattern of every finite double >= 0; code 3
 
 
 def _logrank_block(
@@ -786,42 +784,36 @@ def _logrank_block(
     """:math:`E_1` and :math:`V` of the rows of one block (``ev``, ``xv`` already masked by ``v``).
 
     Sort key: the bit pattern of a double ``>= 0`` orders like the number, so the time's bits with the two
-    lowest significand bits replaced by a code (2 * event + treated) sort by time and carry the patient's
-    data along, one ``sort`` per row and no gather.  Padded columns get a key above every time.  Tie groups
-    are runs of equal ``key >> 2``.
+    lowest significand bits replaced by a code, ``2 * censored + treated``, sort by time, put events before
+    censorings at equal times and carry the patient's data along: one ``sort`` per row and no gather.
+    Padded columns get a key above every time (code 3: censored).  Tie groups are runs of equal ``key >> 2``.
+    Because events come first, a tie group has events exactly when its first entry is an event, and its
+    events are the run of events from there: the groups with events, their sizes :math:`d` and their start
+    columns (hence :math:`r = n - \text{column}`) come from the event positions alone.
     """
     b, n = t.shape
     bits = (np.where(v, t, 0.0) + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into +0.0
-    code = (ev.astype(np.uint64) << np.uint64(1)) | xv.astype(np.uint64)
+    code = ((~ev).astype(np.uint64) << np.uint64(1)) | xv.astype(np.uint64)
     key = np.where(v, (bits & ~_CODE_BITS) | code, _PAD_KEY)
     key.sort(axis=1)
     tk = key >> np.uint64(2)
     new = np.empty((b, n), dtype=np.bool_)
     new[:, 0] = True
     np.not_equal(tk[:, 1:], tk[:, :-1], out=new[:, 1:])
-    code_flat = (key & _CODE_BITS).ravel()
-    # one running sum carries both counts: events in the high 32 bits, treated patients in the low 32 bits
-    packed = (((code_flat >> np.uint64(1)) << _HALF) | (code_flat & np.uint64(1))).view(np.int64)
-    cum = np.cumsum(packed)
-    cum_before = cum - packed
-    starts = np.flatnonzero(new)  # first entry of each tie group, in flat row-major order
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:]
-    ends[-1] = b * n
-    before = cum_before[starts]
-    d = (cum[ends - 1] - before) >> _HALF_I  # events in the group
-    keep = d > 0
-    starts = starts[keep]
-    d_f = d[keep].astype(np.float64)
-    row = starts // n
-    col = starts - row * n
-    # treated patients sorted before the group within its row
-    x_before = (before[keep] - cum_before[row * n]) & _LOW_MASK
-    r = (n_valid[row] - col).astype(np.float64)
-    r1 = (n1[row] - x_before).astype(np.float64)
+    low = (key & _CODE_BITS).ravel()
+    xs = (low & np.uint64(1)).view(np.int64)
+    x_before = np.cumsum(xs) - xs  # treated entries before each position (flat, across rows)
+    ev_pos = np.flatnonzero(low < np.uint64(2))  # events, in flat row-major order
+    group_first = np.flatnonzero(new.ravel()[ev_pos])  # events that open a tie group
+    pos = ev_pos[group_first]
+    d = np.diff(group_first, append=ev_pos.size).astype(np.float64)  # events in each group
+    row = pos // n
+    row_start = row * n
+    r = (n_valid[row] - (pos - row_start)).astype(np.float64)
+    r1 = (n1[row] - (x_before[pos] - x_before[row_start])).astype(np.float64)
     frac = r1 / r
-    e1 = np.bincount(row, weights=d_f * frac, minlength=b).astype(np.float64, copy=False)
-    v_terms = np.where(r > 1.0, d_f * frac * (1.0 - frac) * (r - d_f) / np.maximum(r - 1.0, 1.0), 0.0)
+    e1 = np.bincount(row, weights=d * frac, minlength=b).astype(np.float64, copy=False)
+    v_terms = np.where(r > 1.0, d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0), 0.0)
     var = np.bincount(row, weights=v_terms, minlength=b).astype(np.float64, copy=False)
     return e1, var
 
