@@ -367,6 +367,39 @@ def test_rank_deficient_row_gives_reduced_model_scores():
     close(X[0] @ fit.coef[0, 1:] + fit.coef[0, 0], ref.linear_predictor)
 
 
+def test_hessian_without_precomputed_products(monkeypatch):
+    from condapprove.kernels import propensity
+
+    X, t, y, valid, _ = BLOCKS[3]
+    a = logistic_fit_batch(X, t, valid)
+    ra = regression_adjusted_batch(y, t, X, valid, se_type="HC3")
+    monkeypatch.setattr(propensity, "_PAIR_BUDGET", 0)  # large blocks: batched matmul instead
+    b = logistic_fit_batch(X, t, valid)
+    rb = regression_adjusted_batch(y, t, X, valid, se_type="HC3")
+    close(a.ps, b.ps, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(a.converged, b.converged)
+    close(ra.estimate, rb.estimate, rtol=1e-12, atol=1e-14)
+    close(ra.standard_error, rb.standard_error, rtol=1e-12, atol=1e-14)
+
+
+def test_row_without_patients():
+    X = np.ones((2, 6, 1))
+    X[1, :, 0] = [0.1, 0.5, -0.3, 0.8, -1.0, 0.2]
+    t = np.array([[1, 0, 1, 0, 1, 0], [1, 1, 0, 0, 1, 0]])
+    y = np.array([[1.0] * 6, [1.0, 0.0, 0.0, 1.0, 1.0, 0.0]])
+    valid = np.array([[False] * 6, [True] * 6])
+    fit = logistic_fit_batch(X, t, valid)
+    assert fit.converged.tolist() == [False, True] and np.all(fit.ps[0] == 0.5)
+    w = ps_weights_batch(fit.ps, t, valid)
+    assert np.all(w.weights[0] == 0) and w.ess_treated[0] == 0 and w.max_weight[0] == 0
+    with pytest.warns(DegenerateDataWarning, match="1 of 2"):
+        d = weighted_difference_batch(y, t, w.weights, valid)
+    assert np.isnan(d.estimate[0]) and d.defined.tolist() == [False, True]
+    with pytest.warns(DegenerateDataWarning, match="1 of 2"):
+        r = regression_adjusted_batch(y, t, X, valid)
+    assert np.isnan(r.estimate[0]) and r.n[0] == 0 and r.rank[0] == 0
+
+
 def test_intercept_only_model():
     t = np.array([[1, 0, 0, 1, 0, 0, 0, 1]])
     fit = logistic_fit_batch(np.zeros((1, 8, 0)), t)

@@ -21,8 +21,7 @@ and return one figure per replicate, with no Python loop over replicates or pati
 
 The conventions are those of :mod:`condapprove.estimate.external` (``propensity_scores``,
 ``iptw_weights``, ``external_control_comparison``), which the tests check row by row; entries
-outside ``valid`` are ignored whatever they hold (they must only be finite numbers or NaN-free
-where the mask is true).
+outside ``valid`` are ignored whatever they hold (NaN included); entries inside must be finite.
 """
 
 from __future__ import annotations
@@ -61,6 +60,7 @@ SEPARATION_TOL = 1e-8
 PS_CLIP = 1e-6
 """Propensity scores of rows flagged ``converged=False`` are clipped to ``[PS_CLIP, 1 - PS_CLIP]``."""
 _RANK_RTOL = 1e-10
+_PAIR_BUDGET = 12_500_000  # most entries (~100 MB) of the precomputed covariate products
 _SE_TYPES = ("HC0", "HC1", "HC2", "HC3")
 _ALTERNATIVES = ("two-sided", "less", "greater")
 
@@ -415,6 +415,25 @@ def _deviance(eta: FloatArray, ex: FloatArray, sign: FloatArray, vf: FloatArray)
     return cast("FloatArray", 2.0 * np.sum(vf * (np.maximum(se, 0.0) + np.log1p(ex)), axis=1))
 
 
+def _cross(ZT: FloatArray, XX: FloatArray | None, w: FloatArray, iu: IntArray, ju: IntArray) -> FloatArray:
+    """``Z' diag(w) Z`` for each row, ``Z = [1, X]`` given as ``ZT`` (m, q, n).
+
+    ``XX`` holds the products of pairs ``(iu, ju)`` of covariate columns (``None``: use a
+    batched matmul instead); the intercept row of the result is ``ZT @ w``.
+    """
+    k, q, _ = ZT.shape
+    if XX is None:
+        return (ZT * w[:, None, :]) @ np.swapaxes(ZT, 1, 2)
+    H = np.empty((k, q, q))
+    first = (ZT @ w[:, :, None])[:, :, 0]
+    H[:, 0, :] = first
+    H[:, :, 0] = first
+    hu = (XX @ w[:, :, None])[:, :, 0]
+    H[:, iu + 1, ju + 1] = hu
+    H[:, ju + 1, iu + 1] = hu
+    return H
+
+
 def _wald(estimate: FloatArray, se: FloatArray) -> tuple[FloatArray, BoolArray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = estimate / se
@@ -534,18 +553,20 @@ def logistic_fit_batch(
     tf = tb.astype(np.float64)
     sign = 1.0 - 2.0 * tf  # deviance contribution softplus(sign * eta)
     # design as (m, q, n), zero at padded entries, so that every product is a batched matmul
-    ZT = np.concatenate([np.ones((m, 1, n)), np.swapaxes(Xf, 1, 2)], axis=1) * vf[:, None, :]
+    ZT = np.empty((m, q, n))
+    ZT[:, 0, :] = vf
+    ZT[:, 1:, :] = np.swapaxes(Xf, 1, 2)  # already 0 outside valid
     n_valid = v.sum(axis=1)
     n_treated = tb.sum(axis=1)
     fittable = (n_treated > 0) & (n_treated < n_valid) & (n_valid > q)
-    full_rank = _scaled_rank(ZT @ np.swapaxes(ZT, 1, 2)) == q
-    # products of pairs of design columns, for the Hessians Z' W Z (if they fit in ~100 MB)
-    iu, ju = np.triu_indices(q)
-    ZZ: FloatArray | None = None
-    if iu.size * m * n <= 12_500_000:
-        ZZ = np.empty((m, iu.size, n))
+    # products of pairs of covariate columns, for the Hessians Z' W Z (when they fit in ~100 MB)
+    iu, ju = np.triu_indices(p)
+    XX: FloatArray | None = None
+    if iu.size * m * n <= _PAIR_BUDGET:
+        XX = np.empty((m, iu.size, n))
         for k, (i, j) in enumerate(zip(iu, ju, strict=True)):  # a loop over column pairs only
-            np.multiply(ZT[:, i, :], ZT[:, j, :], out=ZZ[:, k, :])
+            np.multiply(ZT[:, i + 1, :], ZT[:, j + 1, :], out=XX[:, k, :])
+    full_rank = _scaled_rank(_cross(ZT, XX, vf, iu, ju)) == q
 
     beta = np.zeros((m, q))
     eta = np.zeros((m, n))
@@ -566,14 +587,7 @@ def logistic_fit_batch(
         mu = np.where(eta_a >= 0, 1.0, e_a) / (1.0 + e_a)
         w = mu * (1.0 - mu) * va
         g = (ZTa @ ((ta - mu) * va)[:, :, None])[:, :, 0]
-        if ZZ is not None:
-            ZZa = ZZ if every else ZZ[idx]
-            hu = (ZZa @ w[:, :, None])[:, :, 0]
-            H = np.empty((idx.size, q, q))
-            H[:, iu, ju] = hu
-            H[:, ju, iu] = hu
-        else:
-            H = (ZTa * w[:, None, :]) @ np.swapaxes(ZTa, 1, 2)
+        H = _cross(ZTa, None if XX is None else XX if every else XX[idx], w, iu, ju)
         lam = 1e-12 * np.max(np.einsum("mii->mi", H), axis=1) + 1e-12
         step = np.linalg.solve(H + lam[:, None, None] * eye, g[:, :, None])[:, :, 0]
         bad_step = ~np.all(np.isfinite(step), axis=1)
@@ -958,30 +972,40 @@ def regression_adjusted_batch(
     yf = _float_iv(y, "y", v)
     Xf = _float_iv(X, "X", v, extra_dims=1)
     se_type = cast(Literal["HC0", "HC1", "HC2", "HC3"], check_one_of(se_type, "se_type", _SE_TYPES))
-    m, n, _p = Xf.shape
+    m, n, p = Xf.shape
+    q = p + 2
     vf = v.astype(np.float64)
-    Z = np.concatenate([np.ones((m, n, 1)), tb[:, :, None].astype(np.float64), Xf], axis=2) * vf[:, :, None]
-    Zt = np.swapaxes(Z, 1, 2)
-    A = Zt @ Z
+    ZT = np.empty((m, q, n))  # design [1, t, X] as (m, q, n), 0 outside valid
+    ZT[:, 0, :] = vf
+    ZT[:, 1, :] = tb
+    ZT[:, 2:, :] = np.swapaxes(Xf, 1, 2)
+    iu, ju = np.triu_indices(q - 1)
+    XX: FloatArray | None = None
+    if iu.size * m * n <= _PAIR_BUDGET:
+        XX = np.empty((m, iu.size, n))
+        for k, (i, j) in enumerate(zip(iu, ju, strict=True)):  # a loop over column pairs only
+            np.multiply(ZT[:, i + 1, :], ZT[:, j + 1, :], out=XX[:, k, :])
+    A = _cross(ZT, XX, vf, iu, ju)
     G, rank = _ginv(A)
     # t is identified when dropping it lowers the rank
     others = np.delete(np.delete(A, 1, axis=1), 1, axis=2)
     rank_others = _scaled_rank(others)
     identified = rank - rank_others == 1
-    b = (G @ (Zt @ yf[:, :, None]))[:, :, 0]
+    b = (G @ (ZT @ yf[:, :, None]))[:, :, 0]
     flat, _ = _constant(yf, v)  # an outcome constant in the row: an exact fit, not rounding noise
-    r = np.where(flat[:, None], 0.0, (yf - np.einsum("mnq,mq->mn", Z, b)) * vf)
+    r = np.where(flat[:, None], 0.0, (yf - (b[:, None, :] @ ZT)[:, 0, :]) * vf)
     nv = v.sum(axis=1)
     u = r * r
     se_undefined = ~identified
+    GZ = G @ ZT  # (m, q, n): row 1 holds g_1' z_i, g_1 the row of G for t
     if se_type in ("HC2", "HC3"):
-        h = np.einsum("mnq,mqr,mnr->mn", Z, G, Z, optimize=True)
+        h = np.sum(GZ * ZT, axis=1)
         lev1 = np.any(v & (h >= 1.0 - 1e-10), axis=1)
         se_undefined |= lev1
         one_minus_h = np.where(v & (h < 1.0 - 1e-10), 1.0 - h, 1.0)
         u = u / (one_minus_h if se_type == "HC2" else one_minus_h**2)
-    # V[1, 1] = sum_i u_i (g_1' z_i)^2 with g_1 the row of G for t
-    c = np.einsum("mq,mnq->mn", G[:, 1, :], Z)
+    # V[1, 1] = sum_i u_i (g_1' z_i)^2
+    c = GZ[:, 1, :]
     var = np.sum(u * c * c, axis=1)
     if se_type == "HC1":
         dof = nv - rank
