@@ -312,6 +312,8 @@ def test_observe_at_censors_and_excludes():
     np.testing.assert_array_equal(event, [[False, False, False]])
     np.testing.assert_array_equal(valid, [[True, True, False]])
     assert isinstance(obs2, ObservedData)
+    frame = obs.to_frame()
+    assert list(frame.columns) == ["replicate", "patient", "time", "event"] and len(frame) == 8
 
 
 @settings(derandomize=True, max_examples=50, deadline=None)
@@ -505,8 +507,10 @@ def test_input_validation_messages():
         observe_at(ok_t, ok_t, None, [1.0, 2.0, 3.0])
     with pytest.raises(DesignError, match=r"`event_time` must be times >= 0 \(no NaN\) for enrolled patients"):
         observe_at(np.zeros((1, 2)), np.array([[1.0, np.nan]]), None, 5.0)
-    with pytest.raises(DesignError, match=r"`entry` must be calendar times \(no NaN\) where `valid`"):
+    with pytest.raises(DesignError, match=r"`entry` must be calendar times \(no NaN or -inf\) where `valid`; got nan"):
         observe_at(np.array([[0.0, np.nan]]), np.ones((1, 2)), None, 5.0)
+    with pytest.raises(DesignError, match=r"`cutoff` must be finite calendar times; got inf"):
+        observe_at(np.zeros((1, 2)), np.ones((1, 2)), None, math.inf)
     with pytest.raises(DesignError, match=r"`rate` must be a finite number > 0; got 0"):
         Exponential(0)
     with pytest.raises(DesignError, match=r"`rates` must have len\(breaks\) \+ 1 = 2 entries; got 3"):
