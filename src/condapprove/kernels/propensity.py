@@ -711,10 +711,9 @@ def ps_weights_batch(
         w = np.where(tb, 1.0, e / (1.0 - e))
     if stabilized:
         n1 = tb.sum(axis=1, keepdims=True)
-        nv = v.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = np.where(tb, w * n1 / nv, w * (nv - n1) / nv)
-    w = np.where(v, w, 0.0)
+        nv = np.maximum(v.sum(axis=1, keepdims=True), 1)
+        w *= np.where(tb, n1 / nv, (nv - n1) / nv)
+    w *= v
     c = v & ~tb
     return PSWeightsBatch(
         weights=w,
@@ -834,39 +833,42 @@ def weighted_difference_batch(
 
     used = v & (wf > 0)
     g1 = used & tb
-    g0 = used & ~tb
-    wf = np.where(used, wf, 0.0)
-    yf = np.where(used, yf, 0.0)
-    W1 = np.where(g1, wf, 0.0).sum(axis=1)
-    W0 = np.where(g0, wf, 0.0).sum(axis=1)
+    n_used = used.sum(axis=1)
     n1 = g1.sum(axis=1)
-    n0 = g0.sum(axis=1)
+    n0 = n_used - n1
+    wu = wf * used  # weights, 0 for patients not used
+    w1 = wu * tb
+    w0 = wu - w1
+    W1 = w1.sum(axis=1)
+    W0 = w0.sum(axis=1)
+    ok = (n1 > 0) & (n0 > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        m1 = np.where(g1, wf * yf, 0.0).sum(axis=1) / W1
-        m0 = np.where(g0, wf * yf, 0.0).sum(axis=1) / W0
+        m1 = np.where(n1 > 0, np.einsum("mn,mn->m", w1, yf) / W1, np.nan)
+        m0 = np.where(n0 > 0, np.einsum("mn,mn->m", w0, yf) / W0, np.nan)
     # a group whose outcome is constant has residuals exactly 0 (not rounding noise)
     const1, c1 = _constant(yf, g1)
-    const0, c0 = _constant(yf, g0)
+    const0, c0 = _constant(yf, used & ~tb)
     m1 = np.where(const1, c1, m1)
     m0 = np.where(const0, c0, m0)
-    m1 = np.where(n1 > 0, m1, np.nan)
-    m0 = np.where(n0 > 0, m0, np.nan)
-    ok = (n1 > 0) & (n0 > 0)
-    mean_i = np.where(tb, np.where(ok, m1, 0.0)[:, None], np.where(ok, m0, 0.0)[:, None])
-    const_i = np.where(tb, const1[:, None], const0[:, None])
-    r = np.where(used & ~const_i, yf - mean_i, 0.0)
-    Wg = np.where(tb, np.where(W1 > 0, W1, 1.0)[:, None], np.where(W0 > 0, W0, 1.0)[:, None])
-    contrib = (wf * r / Wg) ** 2
+    d1 = np.where(ok & ~const1, m1, 0.0)
+    d0 = np.where(ok & ~const0, m0, 0.0)
+    keep1 = (ok & ~const1).astype(np.float64)
+    keep0 = (ok & ~const0).astype(np.float64)
+    # scaled scores w_i r_i / W_g, group by group (0 where the group is constant or a group is empty)
+    s1 = w1 * (yf - d1[:, None]) * (keep1 / np.where(W1 > 0, W1, 1.0))[:, None]
+    s0 = w0 * (yf - d0[:, None]) * (keep0 / np.where(W0 > 0, W0, 1.0))[:, None]
+    sc = s1 + s0
+    contrib = sc * sc
     se_undefined = ~ok
     if se_type in ("HC2", "HC3"):
-        h = np.where(used, wf / Wg, 0.0)
-        single = np.any(used & (h >= 1.0 - 1e-10), axis=1)
-        se_undefined |= single
-        one_minus_h = np.where(used & (h < 1.0 - 1e-10), 1.0 - h, 1.0)
+        # leverages h_i = w_i / W_g
+        h = w1 / np.where(W1 > 0, W1, 1.0)[:, None] + w0 / np.where(W0 > 0, W0, 1.0)[:, None]
+        at_one = h >= 1.0 - 1e-10
+        se_undefined |= np.any(at_one, axis=1)
+        one_minus_h = np.where(at_one, 1.0, 1.0 - h)
         contrib = contrib / (one_minus_h if se_type == "HC2" else one_minus_h**2)
     var = contrib.sum(axis=1)
     if se_type == "HC1":
-        n_used = n1 + n0
         se_undefined |= n_used <= 2
         var = var * n_used / np.where(n_used > 2, n_used - 2, 1)
     estimate = np.where(ok, m1 - m0, np.nan)
