@@ -66,3 +66,37 @@ def test_arrivals_sorted() -> None:
 def test_bad_arguments(kwargs: dict[str, float], match: str) -> None:
     with pytest.raises(DesignError, match=match.replace("(", r"\(").replace(")", r"\)")):
         RampedPoissonAccrual(**kwargs)
+
+
+def test_rate_changes_closed_form() -> None:
+    """Ramp 0 -> 2/month over 6 months, 2/month to month 12, then 0.5/month: Lambda by hand."""
+    from condapprove.accrual import PoissonAccrual
+
+    acc = PoissonAccrual(rate=2.0, ramp_up=6.0, changes=((12.0, 0.5), (20.0, 0.0)))
+    assert float(acc.expected(3.0)) == pytest.approx(2.0 * 9 / 12)
+    assert float(acc.expected(12.0)) == pytest.approx(6.0 + 12.0)
+    assert float(acc.expected(16.0)) == pytest.approx(18.0 + 2.0)
+    assert float(acc.expected(30.0)) == pytest.approx(22.0)
+    assert float(acc.inverse(21.0)) == pytest.approx(18.0)
+    assert np.isinf(acc.inverse(22.5))  # nobody arrives after the rate drops to 0
+
+
+def test_rate_change_during_ramp() -> None:
+    from condapprove.accrual import PoissonAccrual
+
+    acc = PoissonAccrual(rate=2.0, ramp_up=10.0, changes=((5.0, 4.0),))
+    # 0..5: 2 t/10 -> 2.5; 5..10: 4 t/10 -> integral 0.2 (100-25)/1 = 15; after: 4/month
+    assert float(acc.expected(5.0)) == pytest.approx(2.5)
+    assert float(acc.expected(10.0)) == pytest.approx(2.5 + 15.0)
+    assert float(acc.expected(11.0)) == pytest.approx(21.5)
+    grid = np.linspace(0.01, 40, 300)
+    np.testing.assert_allclose(acc.inverse(acc.expected(grid)), grid, rtol=1e-10)
+
+
+def test_capacity_queue() -> None:
+    from condapprove.accrual import apply_capacity
+
+    a = np.array([[0.0, 0.0, 0.0, 10.0, 10.1]])
+    np.testing.assert_allclose(apply_capacity(a, 1.0), [[0.0, 1.0, 2.0, 10.0, 11.0]])
+    with pytest.raises(DesignError, match="`capacity_per_month` must be a finite number > 0"):
+        apply_capacity(a, 0.0)

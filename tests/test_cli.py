@@ -59,7 +59,7 @@ def test_simulate_table() -> None:
     code, out, _ = run("simulate", STEM, "--replicates", "4096", "--seed", "1")
     assert code == 0
     assert out.startswith("Stemirac-like use-results survey vs historical improvement rate\n"
-                          "data cut-off at month 72 after approval; test: exact_binomial; 4096 replicates per "
+                          "data cut-off at month 72 after approval; decision: exact_binomial; 4096 replicates per "
                           "scenario; seed 1 (argument)\n")
     assert "P(confirmed by cut-off)" in out and "exact (no simulation)" in out
 
@@ -90,8 +90,8 @@ def test_csv_one_row_per_scenario() -> None:
     code, out, _ = run("simulate", STEM, "-n", "2048", "--format", "csv", "--scenario", "modest")
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].startswith("scenario,treated_rate,control_rate,p_confirmed,p_confirmed_mcse,")
-    assert len(lines) == 2 and lines[1].startswith("modest,0.45,,")
+    assert lines[0].startswith("scenario,truth,p_confirmed,p_confirmed_mcse,")
+    assert len(lines) == 2 and lines[1].startswith("modest,0.45,")
 
 
 def test_output_written_atomically(tmp_path: Path) -> None:

@@ -1,31 +1,38 @@
 """Enrolment processes in calendar time (months from approval).
 
-The one process so far is a Poisson process whose rate rises linearly from 0 at
-``start`` to ``rate`` at ``start + ramp_up`` and then stays constant.  Arrival times
-are drawn exactly, vectorised over replicates, by mapping the arrival times of a
-unit-rate Poisson process (cumulative sums of standard exponentials) through the
-inverse of the cumulative intensity :math:`\\Lambda(t)`.
+:class:`PoissonAccrual` is a Poisson process whose rate rises linearly from 0 at
+``start`` to ``rate`` at ``start + ramp_up`` and then changes at the given months
+(``changes``), e.g. as sites are activated or closed.  The intensity is piecewise linear,
+so the cumulative intensity :math:`\\Lambda(t)` is piecewise quadratic and is inverted
+exactly.  Arrival times are drawn, vectorised over replicates, by mapping the arrival
+times of a unit-rate Poisson process (cumulative sums of standard exponentials) through
+:math:`\\Lambda^{-1}`.
 
 Independent thinning splits a Poisson process with probability ``keep`` into two
 independent Poisson processes with intensities ``keep * lambda`` and
 ``(1 - keep) * lambda``: patients who will reach their endpoint, and patients who drop out.
+
+A manufacturing capacity of ``c`` treatments a month turns arrival times :math:`a_j`
+into treatment times :math:`e_j = \\max(a_j, e_{j-1} + 1/c)` (first come, first
+served), computed as :math:`e_j = j/c + \\max_{i \\le j}(a_i - i/c)`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._typing import FloatArray
 from ._validation import check_positive
+from .errors import DesignError
 
-__all__ = ["RampedPoissonAccrual"]
+__all__ = ["PoissonAccrual", "RampedPoissonAccrual", "apply_capacity"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RampedPoissonAccrual:
-    """Poisson enrolment with a linear ramp-up.
+class PoissonAccrual:
+    """Poisson enrolment with a linear ramp-up and later rate changes.
 
     Parameters
     ----------
@@ -35,50 +42,95 @@ class RampedPoissonAccrual:
         Months over which the rate rises linearly from 0 (>= 0; 0 means no ramp-up).
     start : float
         Month (after approval) at which enrolment opens (>= 0).
+    changes : sequence of (month, rate)
+        From each ``month`` (increasing, after ``start``) the full rate becomes ``rate``
+        (>= 0); during the ramp-up the ramp factor still applies.
 
     Notes
     -----
-    The intensity is :math:`\\lambda(t) = r \\min\\{1, (t-s)/R\\}` for :math:`t \\ge s`, so
-    the expected number enrolled by month :math:`t` is
-    :math:`\\Lambda(t) = r u^2 / (2R)` for :math:`u = t - s \\le R` and
-    :math:`r (u - R/2)` for :math:`u > R`.
+    The intensity is :math:`\\lambda(t) = r(t) \\min\\{1, (t-s)/R\\}` for :math:`t \\ge s`
+    with :math:`r(t)` piecewise constant, so without changes the expected number enrolled
+    by month :math:`t` is :math:`r u^2 / (2R)` for :math:`u = t - s \\le R` and
+    :math:`r (u - R/2)` after.  If the last rate is 0, arrivals beyond the total expected
+    number never happen (time ``inf``).
 
     Examples
     --------
-    >>> from condapprove.accrual import RampedPoissonAccrual
-    >>> acc = RampedPoissonAccrual(rate=2.0, ramp_up=12.0)
+    >>> from condapprove.accrual import PoissonAccrual
+    >>> acc = PoissonAccrual(rate=2.0, ramp_up=12.0)
     >>> float(acc.expected(12.0)), float(acc.expected(24.0))
     (12.0, 36.0)
     >>> float(acc.inverse(acc.expected(30.0)))
     30.0
+    >>> later = PoissonAccrual(rate=2.0, changes=((12.0, 0.5),))
+    >>> float(later.expected(20.0))
+    28.0
     """
 
     rate: float
     ramp_up: float = 0.0
     start: float = 0.0
+    changes: tuple[tuple[float, float], ...] = ()
+    _knots: FloatArray = field(init=False, repr=False, compare=False)
+    _slope: FloatArray = field(init=False, repr=False, compare=False)
+    _level: FloatArray = field(init=False, repr=False, compare=False)
+    _cum: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_positive(self.rate, "rate")
         check_positive(self.ramp_up, "ramp_up", allow_zero=True)
         check_positive(self.start, "start", allow_zero=True)
+        months = [float(m) for m, _ in self.changes]
+        if months != sorted(set(months)) or (months and months[0] <= self.start):
+            raise DesignError(f"`changes` months must increase and follow `start` ({self.start:g}); got {months}.")
+        for _, r in self.changes:
+            check_positive(r, "changes rate", allow_zero=True)
+        # Knots of the piecewise-linear intensity and, on each segment [k_i, k_{i+1}), its value at
+        # k_i (level) and slope; cum = Lambda(k_i).
+        knots = sorted({self.start, self.start + self.ramp_up, *months})
+        rates = [self._full_rate(k) for k in knots]
+        ramp = [self._ramp(k) for k in knots]
+        level = np.array([r * f for r, f in zip(rates, ramp)], dtype=np.float64)
+        slope = np.array([r / self.ramp_up if self.ramp_up > 0 and k < self.start + self.ramp_up else 0.0
+                          for r, k in zip(rates, knots)], dtype=np.float64)
+        k = np.array(knots, dtype=np.float64)
+        widths = np.diff(k)
+        cum = np.concatenate([[0.0], np.cumsum(level[:-1] * widths + 0.5 * slope[:-1] * widths**2)])
+        object.__setattr__(self, "_knots", k)
+        object.__setattr__(self, "_slope", slope)
+        object.__setattr__(self, "_level", level)
+        object.__setattr__(self, "_cum", cum)
+
+    def _full_rate(self, t: float) -> float:
+        r = self.rate
+        for m, new in self.changes:
+            if t >= m:
+                r = float(new)
+        return r
+
+    def _ramp(self, t: float) -> float:
+        if self.ramp_up == 0 or t >= self.start + self.ramp_up:
+            return 1.0
+        return min(1.0, max(0.0, (t - self.start) / self.ramp_up))
 
     def expected(self, t: FloatArray | float) -> FloatArray:
         """Expected number of arrivals by month ``t``, :math:`\\Lambda(t)`."""
-        u = np.maximum(np.asarray(t, dtype=np.float64) - self.start, 0.0)
-        r, ramp = self.rate, self.ramp_up
-        if ramp == 0.0:
-            return r * u
-        return np.where(u <= ramp, r * u * u / (2.0 * ramp), r * (u - ramp / 2.0))
+        t = np.asarray(t, dtype=np.float64)
+        i = np.clip(np.searchsorted(self._knots, t, side="right") - 1, 0, None)
+        u = np.maximum(t - self._knots[i], 0.0)
+        out = self._cum[i] + self._level[i] * u + 0.5 * self._slope[i] * u * u
+        return np.where(t <= self.start, 0.0, out)
 
     def inverse(self, lam: FloatArray | float) -> FloatArray:
-        """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}`."""
+        """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never)."""
         lam = np.asarray(lam, dtype=np.float64)
-        r, ramp = self.rate, self.ramp_up
-        if ramp == 0.0:
-            return self.start + lam / r
-        knee = r * ramp / 2.0
-        u = np.where(lam <= knee, np.sqrt(2.0 * ramp * np.minimum(lam, knee) / r), lam / r + ramp / 2.0)
-        return self.start + u
+        i = np.clip(np.searchsorted(self._cum, lam, side="right") - 1, 0, None)
+        rest = np.maximum(lam - self._cum[i], 0.0)
+        a, b = self._level[i], self._slope[i]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quad = np.where(b > 0, 2.0 * rest / (a + np.sqrt(a * a + 2.0 * b * rest)), rest / a)
+        u = np.where(rest == 0, 0.0, np.where((a == 0) & (b == 0), np.inf, quad))
+        return self._knots[i] + u
 
     def first_arrivals(self, rng: np.random.Generator, size: int, k: int, *, keep: float = 1.0) -> FloatArray:
         """Times of the first ``k`` arrivals of the thinned process, for ``size`` replicates.
@@ -98,10 +150,32 @@ class RampedPoissonAccrual:
         Returns
         -------
         ndarray of shape (size, k)
-            Arrival months, sorted within each row.
+            Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
         e = rng.standard_exponential((size, k))
         np.cumsum(e, axis=1, out=e)
         if keep != 1.0:
             e /= keep
         return self.inverse(e)
+
+
+def RampedPoissonAccrual(*, rate: float, ramp_up: float = 0.0, start: float = 0.0) -> PoissonAccrual:  # noqa: N802
+    """A :class:`PoissonAccrual` without rate changes (kept for readability of simple designs)."""
+    return PoissonAccrual(rate=rate, ramp_up=ramp_up, start=start)
+
+
+def apply_capacity(arrivals: FloatArray, capacity_per_month: float) -> FloatArray:
+    """Treatment times under a capacity of ``capacity_per_month`` (first come, first served).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from condapprove.accrual import apply_capacity
+    >>> apply_capacity(np.array([[0.0, 0.1, 0.2, 5.0]]), 2.0)
+    array([[0. , 0.5, 1. , 5. ]])
+    """
+    gap = 1.0 / check_positive(capacity_per_month, "capacity_per_month")
+    j = np.arange(arrivals.shape[-1], dtype=np.float64) * gap
+    return np.maximum.accumulate(arrivals - j, axis=-1) + j
+
+

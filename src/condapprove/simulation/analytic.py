@@ -19,9 +19,9 @@ import numpy as np
 from scipy import stats
 
 from .._typing import FloatArray
-from ..accrual import RampedPoissonAccrual
 from ..endpoints import BinaryOutcome, binary_pvalues
-from ..spec.schema import Accrual, BenchmarkControl, Design, Scenario
+from ..spec.schema import Accrual, BenchmarkControl, ConcurrentControl, Design, FixedDecision, Scenario
+from .population import accrual_process
 
 __all__ = ["binary_power_fixed_n", "evaluable_distribution", "exact_p_confirmed", "expected_evaluable"]
 
@@ -29,13 +29,9 @@ __all__ = ["binary_power_fixed_n", "evaluable_distribution", "exact_p_confirmed"
 _NEGLIGIBLE = 1e-13
 
 
-def _process(a: Accrual) -> RampedPoissonAccrual:
-    return RampedPoissonAccrual(rate=a.rate_per_month, ramp_up=a.ramp_up_months, start=a.start_month)
-
-
 def expected_evaluable(accrual: Accrual, dropout: float, last_entry_month: float) -> float:
     """Expected number of non-dropout patients entering by ``last_entry_month``."""
-    return float((1.0 - dropout) * _process(accrual).expected(max(last_entry_month, 0.0)))
+    return float((1.0 - dropout) * accrual_process(accrual).expected(max(last_entry_month, 0.0)))
 
 
 def evaluable_distribution(accrual: Accrual, dropout: float, target: int, last_entry_month: float) -> FloatArray:
@@ -75,14 +71,38 @@ def binary_power_fixed_n(n_treated: int, n_control: int | None, *, treated_rate:
     return float((np.outer(pt, pc) * reject).sum())
 
 
-def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_000_000) -> float | None:
-    """Exact P(confirmed by the cut-off) of a binary design, or None if too costly.
+def _applies(design: Design, scenario: Scenario) -> bool:
+    pm = design.post_marketing
+    if pm.endpoint.type != "binary" or not isinstance(pm.decision, FixedDecision) or pm.analyses:
+        return False
+    if not isinstance(scenario.treated_rate, float) or pm.treated.never_treated > 0:
+        return False
+    if pm.heterogeneity is not None and (pm.heterogeneity.lot_sd > 0 or pm.heterogeneity.dilution != 1):
+        return False
+    accruals = [pm.treated.accrual]
+    if isinstance(pm.control, ConcurrentControl):
+        if pm.control.confounding is not None:
+            return False
+        assert pm.control_accrual is not None
+        accruals.append(pm.control_accrual)
+    elif not isinstance(pm.control, BenchmarkControl):
+        return False
+    return all(a.capacity_per_month is None for a in accruals)
 
-    ``max_cells`` bounds the number of (arm sizes x outcomes) cells evaluated.
+
+def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_000_000) -> float | None:
+    """Exact P(confirmed by the cut-off) of a binary design, or None if too costly or not applicable.
+
+    Applies to a single fixed analysis of a binary endpoint against a benchmark or a
+    concurrent control, with a fixed true rate, no capacity cap, no confounders and no
+    lot effects or dilution.  ``max_cells`` bounds the number of (arm sizes x outcomes)
+    cells evaluated.
     """
     pm = design.post_marketing
+    if not _applies(design, scenario):
+        return None
     last_entry = design.cutoff_month - pm.endpoint.followup_months
-    alpha = pm.analysis.alpha
+    alpha = pm.alpha
     dist_t = evaluable_distribution(pm.treated.accrual, pm.treated.dropout, pm.treated.target_n, last_entry)
     if isinstance(pm.control, BenchmarkControl):
         total = 0.0

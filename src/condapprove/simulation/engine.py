@@ -6,20 +6,29 @@ scenario ``s`` draws from its own stream, the child of the root seed with spawn 
 processes); because the block, not the chunk, owns the randomness, a seed gives
 bit-identical results for any chunk size and any number of workers.
 
-The model of one replicate (binary endpoint)
--------------------------------------------
-* Each arm enrols as a Poisson process (linear ramp-up) from the approval date.
-  A patient drops out before the endpoint with probability ``dropout``, independently;
-  by Poisson thinning, completers and dropouts are independent Poisson processes.
-* Dropouts are replaced: an arm keeps enrolling until ``target_n`` completers have
-  entered, or until the last month whose entrants can still be observed by the data
-  cut-off (cut-off less follow-up).
-* The analysis takes place when every arm's ``target_n``-th completer has been
-  followed up, or at the data cut-off, whichever comes first; it uses every evaluable
-  patient (entered by analysis month less follow-up, not dropped out).
-* Responses are independent Bernoulli with the scenario's rates, so responders per
-  arm are binomial (the sufficient statistic is drawn directly).
-* Efficacy is confirmed when the one-sided p-value is at most ``alpha``.
+The model of one replicate
+--------------------------
+* **Patients** (:mod:`.population`): each arm enrols as a Poisson process in calendar
+  time (ramp-up, later rate changes, an optional capacity cap on treatments per month).
+  For binary and continuous endpoints, patients lost before the endpoint (``dropout``) or
+  never treated are replaced: the arm's ``target_n`` evaluable patients are simulated
+  directly by Poisson thinning.  For time to event, ``target_n`` patients are enrolled
+  and followed with an exponential dropout hazard.  An external control cohort is
+  observed in full at month 0.  Confounders, lot random effects and dilution of the
+  effect enter the patient's linear predictor.
+* **Looks**: the interim analyses of ``post_marketing.analyses`` (at calendar months,
+  numbers of evaluable patients or events, or information fractions) and a final
+  analysis when every arm's target is reached (patients, or ``target_events``), or at
+  the data cut-off, whichever comes first.  Interims falling on or after the final
+  analysis, or adding no information, are skipped.
+* **Decisions**: ``fixed`` -- one test at the final analysis; ``group_sequential`` --
+  Lan-DeMets alpha spending on the z statistic with bounds recomputed for the
+  information actually observed (the last look spends all remaining alpha), optional
+  non-binding futility on conditional power under the current trend; ``bayesian`` --
+  posterior P(effect > margin) >= threshold.
+* **Outcomes** per replicate: confirmed (at which look), stopped for futility, not
+  confirmed at the final analysis with the targets reached, or undecided at the cut-off
+  (targets not reached and not confirmed) -- and the calendar month of the decision.
 """
 
 from __future__ import annotations
@@ -31,151 +40,258 @@ import platform
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from scipy import special
 
 from .._rng import root_seed_sequence, spawn_streams
 from .._typing import SeedLike
-from ..accrual import RampedPoissonAccrual
-from ..endpoints import BinaryOutcome, binary_pvalues, simulate_binary
 from ..errors import DesignError, DesignWarning
-from ..results import MonteCarloEstimate
-from ..spec.schema import Accrual, BenchmarkControl, Design, Scenario
-from .analytic import exact_p_confirmed, expected_evaluable
-from .results import Provenance, ScenarioResult, SimulationResult
+from ..spec.schema import (
+    BayesianDecision,
+    Design,
+    FixedDecision,
+    GroupSequentialDecision,
+    Look,
+    TimeToEventEndpoint,
+)
+from .analytic import exact_p_confirmed
+from .population import arms_of, draw_truth, simulate_arm
+from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult, summarise
+from .statistics import fixed_pvalue, look_statistics, max_information, posterior_probability, treated_prior
 
-__all__ = ["BLOCK_SIZE", "DEFAULT_CHUNK_SIZE", "simulate"]
+__all__ = ["simulate", "BLOCK_SIZE", "DEFAULT_CHUNK_SIZE", "CONFIRMED", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED"]
 
 #: Replicates per random stream. Results depend on it, so it is a constant (recorded in provenance).
 BLOCK_SIZE = 2048
 #: Default replicates per unit of work (results do not depend on it).
 DEFAULT_CHUNK_SIZE = 16 * BLOCK_SIZE
 
-_FIELDS = ("confirmed", "target_reached", "analysis_month", "enrolled_t", "evaluable_t", "enrolled_c", "evaluable_c")
+
+def _kth(values: np.ndarray, k: int) -> np.ndarray:
+    """The k-th smallest value of each row (1-based; inf when a row has fewer than k)."""
+    if k > values.shape[1]:
+        return np.full(values.shape[0], np.inf)
+    return np.partition(values, k - 1, axis=1)[:, k - 1]
 
 
-@dataclass(frozen=True, slots=True)
-class _Arm:
-    process: RampedPoissonAccrual
-    target: int
-    dropout: float
-    rate: float
-
-
-def _process(a: Accrual) -> RampedPoissonAccrual:
-    return RampedPoissonAccrual(rate=a.rate_per_month, ramp_up=a.ramp_up_months, start=a.start_month)
-
-
-def _arms(design: Design, scenario: Scenario) -> list[_Arm]:
+def _look_times(design: Design, data: list[Any], final: np.ndarray) -> np.ndarray:
+    """Calendar months of the interim looks, shape (m, J); inf where a look never happens."""
     pm = design.post_marketing
-    arms = [_Arm(_process(pm.treated.accrual), pm.treated.target_n, pm.treated.dropout, scenario.treated_rate)]
-    if not isinstance(pm.control, BenchmarkControl):
-        acc = pm.control_accrual
-        assert acc is not None and scenario.control_rate is not None
-        arms.append(_Arm(_process(acc), pm.control_target_n, pm.control.dropout, scenario.control_rate))
-    return arms
+    m = final.size
+    looks: Sequence[Look] = pm.analyses
+    if not looks:
+        return np.zeros((m, 0))
+    tte = isinstance(pm.endpoint, TimeToEventEndpoint)
+    ready = np.concatenate([d.ready for d in data], axis=1)
+    events = _event_calendar(data) if tte else None
+    total_patients = sum(d.arm.n for d in data)
+    out = np.empty((m, len(looks)))
+    for j, look in enumerate(looks):
+        if look.month is not None:
+            out[:, j] = look.month
+        elif look.patients is not None:
+            out[:, j] = _kth(ready, look.patients)
+        elif look.events is not None:
+            assert events is not None
+            out[:, j] = _kth(events, look.events)
+        else:
+            assert look.information is not None
+            if tte:
+                assert events is not None and pm.target_events is not None
+                out[:, j] = _kth(events, math.ceil(look.information * pm.target_events - 1e-9))
+            else:
+                out[:, j] = _kth(ready, math.ceil(look.information * total_patients - 1e-9))
+    return out
 
 
-def _simulate_block(design: Design, scenario: Scenario, rng: np.random.Generator, m: int) -> dict[str, np.ndarray]:
+def _event_calendar(data: list[Any]) -> np.ndarray:
+    """Calendar month of each observed event (inf: censored by dropout or no event)."""
+    cols = []
+    for d in data:
+        seen = d.y if d.dropout_time is None else np.where(d.y <= d.dropout_time, d.y, np.inf)
+        cols.append(d.entry + seen)
+    return np.concatenate(cols, axis=1)
+
+
+def _final_time(design: Design, data: list[Any]) -> np.ndarray:
+    """Month at which every target is reached (inf if never)."""
+    pm = design.post_marketing
+    if isinstance(pm.endpoint, TimeToEventEndpoint):
+        assert pm.target_events is not None
+        return _kth(_event_calendar(data), pm.target_events)
+    return np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0)
+
+
+def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final: np.ndarray) -> np.ndarray:
+    """Conditional power under the current trend (theta = z / sqrt(I))."""
+    rest = info_max - info
+    with np.errstate(invalid="ignore", divide="ignore"):
+        theta = z / np.sqrt(info)
+        num = c_final * math.sqrt(info_max) - z * np.sqrt(info) - theta * rest
+        cp = special.ndtr(-num / np.sqrt(rest))
+    return np.where(rest > 0, cp, np.where(z >= c_final, 1.0, 0.0))
+
+
+def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generator, m: int) -> dict[str, np.ndarray]:
     """Simulate ``m`` replicates of one scenario; returns per-replicate arrays."""
     pm = design.post_marketing
+    scenario = design.scenarios[scenario_index]
     cutoff = design.cutoff_month
-    follow = pm.endpoint.followup_months
-    arms = _arms(design, scenario)
-    entries = [arm.process.first_arrivals(rng, m, arm.target, keep=1.0 - arm.dropout) for arm in arms]
-    done = np.max(np.stack([e[:, -1] for e in entries]), axis=0) + follow
-    analysis = np.minimum(done, cutoff)
-    last_entry = analysis - follow
-    out: dict[str, np.ndarray] = {
-        "analysis_month": analysis,
-        "target_reached": done <= cutoff,
-    }
-    evaluable = []
-    for j, (arm, e) in enumerate(zip(arms, entries)):
-        n_eval = (e <= last_entry[:, None]).sum(axis=1).astype(np.int64)
-        enrol_end = np.minimum(e[:, -1], last_entry)
-        if arm.dropout > 0:
-            lam = arm.dropout * arm.process.expected(np.maximum(enrol_end, 0.0))
-            dropped = rng.poisson(lam).astype(np.int64)
-        else:
-            dropped = np.zeros(m, dtype=np.int64)
-        tag = "t" if j == 0 else "c"
-        out[f"evaluable_{tag}"] = n_eval
-        out[f"enrolled_{tag}"] = n_eval + dropped
-        evaluable.append(n_eval)
-    x = [simulate_binary(rng, n, arm.rate) for arm, n in zip(arms, evaluable)]
-    if len(arms) == 1:
-        outcome = BinaryOutcome(x_treated=x[0], n_treated=evaluable[0])
-        bench = pm.control.rate if isinstance(pm.control, BenchmarkControl) else None
-        p = binary_pvalues(outcome, test="exact_binomial", benchmark=bench)
-        out["enrolled_c"] = np.zeros(m, dtype=np.int64)
-        out["evaluable_c"] = np.zeros(m, dtype=np.int64)
+    truth = draw_truth(rng, design, scenario, m)
+    arms = arms_of(design)
+    data = [simulate_arm(rng, design, arm, truth, m) for arm in arms]
+    target_time = _final_time(design, data)
+    final = np.minimum(target_time, cutoff)
+    interim = _look_times(design, data, final)
+    # looks in time order; an interim on or after the final analysis is replaced by it
+    times = np.concatenate([np.where(interim < final[:, None], interim, np.inf), final[:, None]], axis=1)
+    n_looks = times.shape[1]
+    stats = [look_statistics(design, data, np.minimum(times[:, j], final)) for j in range(n_looks)]
+    z = np.stack([s.z for s in stats], axis=1)
+    info = np.stack([s.information for s in stats], axis=1)
+    active = np.isfinite(times)
+    # a look that adds no information (or precedes all information) is skipped
+    order = np.argsort(np.where(active, times, np.inf), axis=1, kind="stable")
+    rows = np.arange(m)[:, None]
+    z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
+    prev = np.maximum.accumulate(np.where(active, info, -np.inf), axis=1)
+    prev = np.concatenate([np.full((m, 1), 0.0), prev[:, :-1]], axis=1)
+    is_final = order == n_looks - 1
+    active &= (info > prev) | is_final
+    decision = np.full(m, -1)
+    look_of = np.full(m, n_looks - 1)
+    dec = pm.decision
+    if isinstance(dec, FixedDecision):
+        s_final = stats[-1]
+        win = fixed_pvalue(design, s_final) <= pm.alpha
+        decision = np.where(win, CONFIRMED, -1)
+        crossing = np.zeros((m, n_looks), dtype=bool)
+        crossing[:, -1] = win
+        futile = np.zeros_like(crossing)
+        look_pos = np.full(m, n_looks - 1)
+        order = np.tile(np.arange(n_looks), (m, 1))
+        active = np.zeros((m, n_looks), dtype=bool)
+        active[:, -1] = True
     else:
-        outcome = BinaryOutcome(x_treated=x[0], n_treated=evaluable[0], x_control=x[1], n_control=evaluable[1])
-        p = binary_pvalues(outcome, test=pm.test)  # type: ignore[arg-type]
-    out["confirmed"] = p <= pm.analysis.alpha
+        if isinstance(dec, GroupSequentialDecision):
+            from ..boundaries import efficacy_bounds_batch
+
+            # compact each row's active looks to the front (NaN padding after), as the batch API wants
+            key = np.where(active, np.arange(n_looks), n_looks + np.arange(n_looks))
+            pos = np.argsort(key, axis=1, kind="stable")
+            info_c = np.where(np.take_along_axis(active, pos, 1), np.take_along_axis(info, pos, 1), np.nan)
+            max_info = max_information(design)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                bounds_c = efficacy_bounds_batch(np.maximum(info_c, 1e-12), dec.alpha, dec.spending, dec.parameter,
+                                                 max_information=max_info, final=True)
+            bounds = np.full((m, n_looks), np.inf)
+            np.put_along_axis(bounds, pos, np.where(np.isnan(bounds_c), np.inf, bounds_c), axis=1)
+            crossing = active & (z >= bounds)
+            futile = np.zeros_like(crossing)
+            if dec.futility_conditional_power_below is not None:
+                last = np.nanmax(np.where(np.isnan(bounds_c), -np.inf, bounds_c), axis=1)
+                cp = _conditional_power(z, info, max_info, last[:, None])
+                futile = active & ~crossing & (cp < dec.futility_conditional_power_below)
+        else:
+            assert isinstance(dec, BayesianDecision)
+            prior = treated_prior(design)
+            post = np.stack([posterior_probability(design, s, prior) for s in stats], axis=1)[rows, order]
+            crossing = active & (post >= dec.threshold)
+            futile = np.zeros_like(crossing)
+            if dec.futility_below is not None:
+                futile = active & ~crossing & (post < dec.futility_below)
+        is_final = np.take_along_axis(np.tile(np.arange(n_looks), (m, 1)), order, 1) == n_looks - 1
+        futile &= ~is_final  # futility is judged at interims only
+        stop = crossing | futile
+        any_stop = stop.any(axis=1)
+        look_pos = np.where(any_stop, np.argmax(stop, axis=1), np.argmax(is_final, axis=1))
+        hit_cross = crossing[np.arange(m), look_pos]
+        hit_fut = futile[np.arange(m), look_pos]
+        decision = np.where(any_stop & hit_cross, CONFIRMED, np.where(any_stop & hit_fut, FUTILITY, -1))
+    reached = target_time <= cutoff
+    decision = np.where(decision >= 0, decision, np.where(reached, NOT_CONFIRMED, UNDECIDED))
+    look_index = order[np.arange(m), look_pos]  # in design order: 0..J-1 interims, J final
+    look_index = np.where(look_index == n_looks - 1, len(pm.analyses), look_index)
+    dec_time = times[np.arange(m), look_pos]
+    dec_time = np.where(np.isfinite(dec_time), dec_time, final)
+    # statistics at the decision
+    sel = order[np.arange(m), look_pos]
+    pick = lambda field: np.stack([getattr(s, field) for s in stats], axis=1)[np.arange(m), sel]  # noqa: E731
+    out: dict[str, np.ndarray] = {
+        "decision": decision.astype(np.int8),
+        "look": look_index.astype(np.int16),
+        "month": dec_time,
+        "target_reached": reached,
+        "estimate": pick("estimate"),
+        "evaluable_t": pick("n_treated"),
+        "evaluable_c": pick("n_control"),
+        "events": pick("events"),
+        "true_effect": _true_effect(design, truth),
+    }
+    enrolled = []
+    for d in data:
+        if d.arm.process is None:
+            enrolled.append(np.full(m, float(d.arm.n)))
+            continue
+        follow = getattr(pm.endpoint, "followup_months", 0.0)
+        end = np.minimum(np.minimum(d.entry[:, -1], dec_time), cutoff - follow)
+        kept = (d.entry <= end[:, None]).sum(axis=1)
+        if d.arm.lost > 0:  # non-evaluable enrolments: the thinned-out Poisson process, (1 - keep) Lambda(end)
+            kept = kept + rng.poisson(d.arm.lost * d.arm.process.expected(np.maximum(end, 0.0)))
+        enrolled.append(kept)
+    out["enrolled_t"] = np.asarray(enrolled[0], dtype=np.float64)
+    out["enrolled_c"] = np.asarray(enrolled[1], dtype=np.float64) if len(enrolled) > 1 else np.zeros(m)
     return out
+
+
+def _true_effect(design: Design, truth: Any) -> np.ndarray:
+    pm = design.post_marketing
+    t = truth.treated[:, 0]
+    if isinstance(pm.endpoint, TimeToEventEndpoint):
+        return np.log(t)
+    return t - truth.reference
+
+
+_FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable_t", "evaluable_c", "events",
+           "true_effect", "enrolled_t", "enrolled_c")
 
 
 def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], replicates: int,
                entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Simulate the given blocks of one scenario (a picklable unit of work)."""
     root = np.random.SeedSequence(entropy, spawn_key=spawn_key)
-    scenario = design.scenarios[scenario_index]
     parts = []
     for b in blocks:
         m = min(BLOCK_SIZE, replicates - b * BLOCK_SIZE)
         rng = spawn_streams(root, (scenario_index, b))
-        parts.append(_simulate_block(design, scenario, rng, m))
+        with np.errstate(all="ignore"):
+            parts.append(_simulate_block(design, scenario_index, rng, m))
     return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
-
-
-def _summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None) -> ScenarioResult:
-    n = int(r["confirmed"].size)
-    conf = int(r["confirmed"].sum())
-    concurrent = not isinstance(design.post_marketing.control, BenchmarkControl)
-    month = r["analysis_month"]
-    return ScenarioResult(
-        name=scenario.name,
-        treated_rate=scenario.treated_rate,
-        control_rate=scenario.control_rate,
-        p_confirmed=MonteCarloEstimate.proportion(conf, n),
-        p_not_confirmed=MonteCarloEstimate.proportion(n - conf, n),
-        p_target_not_reached=MonteCarloEstimate.proportion(int((~r["target_reached"]).sum()), n),
-        analysis_month_q1=MonteCarloEstimate.quantile(month, 0.25),
-        analysis_month_median=MonteCarloEstimate.quantile(month, 0.5),
-        analysis_month_q3=MonteCarloEstimate.quantile(month, 0.75),
-        mean_analysis_month=MonteCarloEstimate.mean(month),
-        expected_treated_enrolled=MonteCarloEstimate.mean(r["enrolled_t"]),
-        expected_treated_evaluable=MonteCarloEstimate.mean(r["evaluable_t"]),
-        expected_controls_enrolled=MonteCarloEstimate.mean(r["enrolled_c"]) if concurrent else None,
-        expected_controls_evaluable=MonteCarloEstimate.mean(r["evaluable_c"]) if concurrent else None,
-        p_confirmed_exact=exact,
-    )
 
 
 def design_warnings(design: Design) -> list[str]:
     """Warnings for legitimate but likely hopeless designs (targets out of reach by the cut-off)."""
     pm = design.post_marketing
-    last_entry = design.cutoff_month - pm.endpoint.followup_months
+    follow = getattr(pm.endpoint, "followup_months", 0.0)
+    last_entry = design.cutoff_month - follow
     out = []
     if last_entry <= 0:
-        out.append(
-            f"no patient can be followed up by the cut-off: follow-up ({pm.endpoint.followup_months:g} months) "
-            f"is not shorter than the time to the cut-off ({design.cutoff_month:g} months)")
+        out.append(f"no patient can be followed up by the cut-off: follow-up ({follow:g} months) "
+                   f"is not shorter than the time to the cut-off ({design.cutoff_month:g} months)")
         return out
-    arms = [("treated", pm.treated.accrual, pm.treated.dropout, pm.treated.target_n)]
-    if not isinstance(pm.control, BenchmarkControl):
-        acc = pm.control_accrual
-        assert acc is not None
-        arms.append(("control", acc, pm.control.dropout, pm.control_target_n))
-    for label, acc, drop, target in arms:
-        mu = expected_evaluable(acc, drop, last_entry)
-        if mu < target:
-            out.append(
-                f"{label}: target_n={target} cannot be reached before the cut-off at the stated accrual: "
-                f"expected {mu:.0f} evaluable by month {design.cutoff_month:g}")
+    for arm in arms_of(design):
+        if arm.process is None:
+            continue
+        mu = arm.keep * float(arm.process.expected(last_entry))
+        if arm.capacity is not None:
+            mu = min(mu, arm.capacity * max(last_entry - arm.process.start, 0.0))
+        if mu < arm.n:
+            what = "patients enrolled" if isinstance(pm.endpoint, TimeToEventEndpoint) else "evaluable"
+            out.append(f"{arm.label}: target_n={arm.n} cannot be reached before the cut-off at the stated accrual: "
+                       f"expected {mu:.0f} {what} by month {design.cutoff_month:g}")
     return out
 
 
@@ -196,6 +312,13 @@ def _defaults_applied(model: object, prefix: str = "") -> list[str]:
             for i, item in enumerate(value):
                 out.extend(_defaults_applied(item, f"{path}.{i}."))
     return out
+
+
+def _int_arg(value: Any, name: str, *, minimum: int = 1, multiple: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum or value % multiple:
+        contract = f"a positive multiple of {multiple}" if multiple > 1 else f"an integer >= {minimum}"
+        raise DesignError(f"`{name}` must be {contract}; got {value!r}.")
+    return int(value)
 
 
 def simulate(
@@ -243,22 +366,16 @@ def simulate(
     >>> import condapprove
     >>> design = condapprove.load_design("designs/stemirac_survey.yaml")
     >>> res = condapprove.simulate(design, replicates=4096, seed=1)
-    >>> round(res["no effect"].p_confirmed.value, 3) <= 0.025 + 3 * res["no effect"].p_confirmed.mcse
+    >>> res["no effect"].p_confirmed.value <= 0.025 + 3 * res["no effect"].p_confirmed.mcse
     True
     >>> res.to_frame()[["scenario", "p_confirmed", "p_confirmed_mcse"]].shape
     (3, 3)
     """
     if not isinstance(design, Design):
         raise DesignError(f"`design` must be a condapprove Design (see condapprove.load_design); got {design!r}.")
-    n = design.simulation.replicates if replicates is None else replicates
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise DesignError(f"`replicates` must be an integer >= 1; got {n!r}.")
-    n = int(n)
-    chunk = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1 or chunk % BLOCK_SIZE:
-        raise DesignError(f"`chunk_size` must be a positive multiple of {BLOCK_SIZE}; got {chunk!r}.")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise DesignError(f"`n_jobs` must be an integer >= 1; got {n_jobs!r}.")
+    n = _int_arg(design.simulation.replicates if replicates is None else replicates, "replicates")
+    chunk = _int_arg(DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
+    n_jobs = _int_arg(n_jobs, "n_jobs")
     if seed is None and design.simulation.seed is not None:
         seed, source = design.simulation.seed, "design"
     else:
@@ -299,12 +416,12 @@ def simulate(
     finally:
         if own_pool is not None:
             own_pool.shutdown()
-    results = []
+    results: list[ScenarioResult] = []
     for s in wanted:
         parts = [o for (ts, _), o in zip(tasks, outputs) if ts == s]
         merged = {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
         scen = design.scenarios[s]
-        results.append(_summarise(design, scen, merged, exact_p_confirmed(design, scen)))
+        results.append(summarise(design, scen, merged, exact_p_confirmed(design, scen)))
 
     resolved = design.model_dump(mode="json")
     sha = design_sha256 or hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
@@ -324,10 +441,23 @@ def simulate(
         seed_source=source,
         replicates=n,
         block_size=BLOCK_SIZE,
-        chunk_size=int(chunk),
+        chunk_size=chunk,
         cutoff_month=float(design.cutoff_month),
-        test=design.post_marketing.test,
+        test=_rule_label(design),
         defaults_applied=tuple(_defaults_applied(design)),
         resolved_design=resolved,
     )
     return SimulationResult(scenarios=tuple(results), provenance=prov, warnings=tuple(warns))
+
+
+def _rule_label(design: Design) -> str:
+    pm = design.post_marketing
+    dec = pm.decision
+    if isinstance(dec, GroupSequentialDecision):
+        fut = (f", futility if conditional power < {dec.futility_conditional_power_below:g}"
+               if dec.futility_conditional_power_below is not None else "")
+        return f"group sequential z, {dec.spending} spending, alpha {dec.alpha:g}{fut}"
+    if isinstance(dec, BayesianDecision):
+        return f"Bayesian: P(effect > {dec.margin:g}) >= {dec.threshold:g}"
+    return pm.test
+

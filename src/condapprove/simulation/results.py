@@ -6,26 +6,37 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._text import render_table
 from ..results import MonteCarloEstimate, ResultMixin, to_builtin
+from ..spec.schema import Design, Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["Provenance", "ScenarioResult", "SimulationResult"]
 
+#: Decision codes per replicate.
+CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED = 0, 1, 2, 3
+
 #: The figures reported per scenario, in display order, with their labels.
 FIGURES: tuple[tuple[str, str], ...] = (
     ("p_confirmed", "P(confirmed by cut-off)"),
-    ("p_not_confirmed", "P(not confirmed)"),
-    ("p_target_not_reached", "P(target_n not reached)"),
-    ("analysis_month_q1", "analysis month, Q1"),
-    ("analysis_month_median", "analysis month, median"),
-    ("analysis_month_q3", "analysis month, Q3"),
+    ("p_futility", "P(stopped for futility)"),
+    ("p_not_confirmed", "P(not confirmed, targets reached)"),
+    ("p_undecided", "P(undecided at cut-off)"),
+    ("p_target_not_reached", "P(targets not reached by cut-off)"),
+    ("decision_month_q1", "decision month, Q1"),
+    ("decision_month_median", "decision month, median"),
+    ("decision_month_q3", "decision month, Q3"),
     ("expected_treated_enrolled", "E[treated enrolled]"),
-    ("expected_treated_evaluable", "E[treated evaluable]"),
+    ("expected_treated_evaluable", "E[treated evaluable at decision]"),
     ("expected_controls_enrolled", "E[controls enrolled]"),
-    ("expected_controls_evaluable", "E[controls evaluable]"),
+    ("expected_controls_evaluable", "E[controls evaluable at decision]"),
+    ("expected_events", "E[events at decision]"),
+    ("mean_estimate", "mean estimated effect at decision"),
+    ("mean_true_effect", "mean true effect"),
 )
 
 
@@ -37,45 +48,126 @@ class ScenarioResult(ResultMixin):
     ----------
     name : str
         The scenario's name.
-    treated_rate, control_rate : float or None
-        The true response rates simulated (``control_rate`` is None against a benchmark).
+    truth : str
+        The true parameters simulated, in words.
     p_confirmed : MonteCarloEstimate
-        Probability that efficacy is confirmed (one-sided p-value <= alpha) at an
-        analysis no later than the data cut-off.
+        Probability that efficacy is confirmed at some analysis no later than the data cut-off.
+    look_labels : tuple of str
+        The analyses, interims in design order then ``"final"``.
+    p_confirmed_by_look : tuple of MonteCarloEstimate
+        Probability of confirmation at each analysis (they add up to ``p_confirmed``).
+    p_futility : MonteCarloEstimate
+        Probability of stopping for futility at an interim.
     p_not_confirmed : MonteCarloEstimate
-        ``1 - p_confirmed``.
+        Probability that the final analysis, with every target reached, does not confirm.
+    p_undecided : MonteCarloEstimate
+        Probability of reaching the data cut-off with a target not reached and efficacy not
+        confirmed (the cut-off analysis used the patients available).
     p_target_not_reached : MonteCarloEstimate
-        Probability that some arm has fewer than its ``target_n`` evaluable patients at
-        the cut-off (the analysis then uses the patients available).
-    analysis_month_q1, analysis_month_median, analysis_month_q3 : MonteCarloEstimate
-        Quartiles of the calendar month (from approval) of the analysis.
-    mean_analysis_month : MonteCarloEstimate
-        Its mean.
+        Probability that some target (patients or events) is not reached by the cut-off.
+    decision_month_q1, decision_month_median, decision_month_q3, mean_decision_month : MonteCarloEstimate
+        Distribution of the calendar month (from approval) of the decision.
     expected_treated_enrolled, expected_treated_evaluable : MonteCarloEstimate
-        Mean numbers of treated patients enrolled (including dropouts) and evaluable at the analysis.
+        Treated patients enrolled (including dropouts and never-treated) by the end of
+        enrolment, and evaluable at the decision.
     expected_controls_enrolled, expected_controls_evaluable : MonteCarloEstimate or None
-        The same for a concurrent control arm.
+        The same for a control arm.
+    expected_events : MonteCarloEstimate or None
+        Events at the decision (time to event).
+    mean_estimate : MonteCarloEstimate
+        Mean estimated effect at the decision (rate or mean difference; log hazard ratio), over
+        replicates where it is defined.
+    mean_true_effect : MonteCarloEstimate
+        Mean of the true effect on the same scale (its MCSE is 0 for a fixed scenario); the
+        difference from ``mean_estimate`` shows the bias of the analysis (confounding,
+        dilution, selection by the stopping rule).
     p_confirmed_exact : float or None
         The exact probability of confirmation computed without simulation, where an
-        analytic counterpart exists (binary endpoint: conditioning on the Poisson number
-        of evaluable patients by the cut-off); shown beside the simulated value.
+        analytic counterpart exists; shown beside the simulated value.
     """
 
     name: str
-    treated_rate: float
-    control_rate: float | None
+    truth: str
     p_confirmed: MonteCarloEstimate
+    look_labels: tuple[str, ...]
+    p_confirmed_by_look: tuple[MonteCarloEstimate, ...]
+    p_futility: MonteCarloEstimate
     p_not_confirmed: MonteCarloEstimate
+    p_undecided: MonteCarloEstimate
     p_target_not_reached: MonteCarloEstimate
-    analysis_month_q1: MonteCarloEstimate
-    analysis_month_median: MonteCarloEstimate
-    analysis_month_q3: MonteCarloEstimate
-    mean_analysis_month: MonteCarloEstimate
+    decision_month_q1: MonteCarloEstimate
+    decision_month_median: MonteCarloEstimate
+    decision_month_q3: MonteCarloEstimate
+    mean_decision_month: MonteCarloEstimate
     expected_treated_enrolled: MonteCarloEstimate
     expected_treated_evaluable: MonteCarloEstimate
     expected_controls_enrolled: MonteCarloEstimate | None
     expected_controls_evaluable: MonteCarloEstimate | None
+    expected_events: MonteCarloEstimate | None
+    mean_estimate: MonteCarloEstimate
+    mean_true_effect: MonteCarloEstimate
     p_confirmed_exact: float | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: every figure with its ``_mcse``, and ``p_confirmed_<look>`` columns."""
+        frame = ResultMixin.to_frame(self)
+        for label, est in zip(self.look_labels, self.p_confirmed_by_look):
+            frame[f"p_confirmed_{label}"] = est.value
+            frame[f"p_confirmed_{label}_mcse"] = est.mcse
+        return frame
+
+
+def _truth_label(design: Design, scenario: Scenario) -> str:
+    def show(v: Any) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, (int, float)):
+            return f"{v:g}"
+        given = {k: x for k, x in v.model_dump().items() if x is not None}
+        return " ".join(f"{k} {x}" for k, x in given.items())
+
+    kind = design.post_marketing.endpoint.type
+    if kind == "binary":
+        return show(scenario.treated_rate) + ("" if scenario.control_rate is None else f" / {show(scenario.control_rate)}")
+    if kind == "continuous":
+        return show(scenario.treated_mean) + ("" if scenario.control_mean is None else f" / {show(scenario.control_mean)}")
+    return f"HR {show(scenario.hazard_ratio)}"
+
+
+def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None) -> ScenarioResult:
+    """Operating characteristics of one scenario from its per-replicate arrays."""
+    pm = design.post_marketing
+    n = int(r["decision"].size)
+    prop = lambda mask: MonteCarloEstimate.proportion(int(np.count_nonzero(mask)), n)  # noqa: E731
+    labels = tuple(f"interim_{j + 1}" for j in range(len(pm.analyses))) + ("final",)
+    confirmed = r["decision"] == CONFIRMED
+    by_look = tuple(prop(confirmed & (r["look"] == j)) for j in range(len(labels)))
+    two = pm.control_kind != "benchmark"
+    month = r["month"]
+    est = r["estimate"][np.isfinite(r["estimate"])]
+    return ScenarioResult(
+        name=scenario.name,
+        truth=_truth_label(design, scenario),
+        p_confirmed=prop(confirmed),
+        look_labels=labels,
+        p_confirmed_by_look=by_look,
+        p_futility=prop(r["decision"] == FUTILITY),
+        p_not_confirmed=prop(r["decision"] == NOT_CONFIRMED),
+        p_undecided=prop(r["decision"] == UNDECIDED),
+        p_target_not_reached=prop(~r["target_reached"]),
+        decision_month_q1=MonteCarloEstimate.quantile(month, 0.25),
+        decision_month_median=MonteCarloEstimate.quantile(month, 0.5),
+        decision_month_q3=MonteCarloEstimate.quantile(month, 0.75),
+        mean_decision_month=MonteCarloEstimate.mean(month),
+        expected_treated_enrolled=MonteCarloEstimate.mean(r["enrolled_t"]),
+        expected_treated_evaluable=MonteCarloEstimate.mean(r["evaluable_t"]),
+        expected_controls_enrolled=MonteCarloEstimate.mean(r["enrolled_c"]) if two else None,
+        expected_controls_evaluable=MonteCarloEstimate.mean(r["evaluable_c"]) if two else None,
+        expected_events=MonteCarloEstimate.mean(r["events"]) if pm.endpoint.type == "time_to_event" else None,
+        mean_estimate=MonteCarloEstimate.mean(est),
+        mean_true_effect=MonteCarloEstimate.mean(r["true_effect"]),
+        p_confirmed_exact=exact,
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +198,7 @@ class Provenance(ResultMixin):
     cutoff_month : float
         The data cut-off, in months from approval.
     test : str
-        The test used in the analysis.
+        The decision rule: the fixed test, the group-sequential spending, or the Bayesian criterion.
     defaults_applied : tuple of str
         Dotted paths of design fields that were not given and took their default.
     resolved_design : dict
@@ -180,17 +272,14 @@ class SimulationResult(ResultMixin):
         p = self.provenance
         headers = ["", *(s.name for s in self.scenarios)]
         rows: list[list[str]] = []
-        rate_row = ["true rates (treated / control)"]
-        for s in self.scenarios:
-            rate_row.append(f"{s.treated_rate:g}" + ("" if s.control_rate is None else f" / {s.control_rate:g}"))
-        rows.append(rate_row)
+        rows.append(["truth (treated / control)", *(s.truth for s in self.scenarios)])
         for key, label in FIGURES:
             cells = []
             for s in self.scenarios:
                 est = getattr(s, key)
                 if est is None:
                     cells.append("-")
-                elif key.startswith("p_"):
+                elif key.startswith("p_") or key.startswith("mean_e") or key.startswith("mean_t"):
                     cells.append(f"{est.value:.4f} ± {est.mcse:.4f}")
                 else:
                     cells.append(f"{est.value:.2f} ± {est.mcse:.2f}")
@@ -198,8 +287,13 @@ class SimulationResult(ResultMixin):
             if key == "p_confirmed" and any(s.p_confirmed_exact is not None for s in self.scenarios):
                 rows.append(["  exact (no simulation)", *(
                     "-" if s.p_confirmed_exact is None else f"{s.p_confirmed_exact:.4f}" for s in self.scenarios)])
+            if key == "p_confirmed" and len(self.scenarios[0].look_labels) > 1:
+                for j, label in enumerate(self.scenarios[0].look_labels):
+                    rows.append([f"  at {label.replace('_', ' ')}", *(
+                        f"{s.p_confirmed_by_look[j].value:.4f} ± {s.p_confirmed_by_look[j].mcse:.4f}"
+                        for s in self.scenarios)])
         head = (f"{p.design_name}\n"
-                f"data cut-off at month {p.cutoff_month:g} after approval; test: {p.test}; "
+                f"data cut-off at month {p.cutoff_month:g} after approval; decision: {p.test}; "
                 f"{p.replicates} replicates per scenario; seed {p.seed_entropy} ({p.seed_source})")
         text = head + "\n\n" + render_table(headers, rows)
         if self.warnings:

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import DesignError, DesignErrors, Problem
-from . import schema
+from . import pre_approval, schema
 from .schema import Design
 
 __all__ = ["LoadedDesign", "design_from_mapping", "iter_problems", "load_design", "load_design_with_source", "parse_design"]
@@ -54,7 +54,7 @@ class LoadedDesign:
 
 def _model_field_names() -> list[str]:
     names: set[str] = set()
-    for obj in vars(schema).values():
+    for obj in [*vars(schema).values(), *vars(pre_approval).values()]:
         if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
             names.update(obj.model_fields)
     return sorted(names)
@@ -173,8 +173,20 @@ def _message(err: Any) -> tuple[str, str | None]:
 def _problems_from_validation(exc: ValidationError, data: Any, marks: dict[_Loc, tuple[int, int]],
                               file: str | None) -> list[Problem]:
     problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = _resolve_loc(data, err["loc"])
+    errors = exc.errors(include_url=False)
+    # A value of a union (a number or a distribution) fails every branch; report the branch that fits its type.
+    locs = [_resolve_loc(data, e["loc"]) for e in errors]
+    mapping_types = {"model_type", "model_attributes_type", "dict_type"}
+    scalar_types = {"float_parsing", "float_type", "int_parsing", "int_type", "string_type", "bool_type"}
+    keep = []
+    for i, e in enumerate(errors):
+        rivals = [j for j in range(len(errors)) if j != i and locs[j][: len(locs[i])] == locs[i]]
+        if e["type"] in mapping_types and rivals:
+            continue
+        if e["type"] in scalar_types and isinstance(e.get("input"), dict) and rivals:
+            continue
+        keep.append((e, locs[i]))
+    for err, loc in keep:
         message, hint = _message(err)
         lines = message.split("\n") if err["type"] == "value_error" else [message]
         for line_msg in lines:

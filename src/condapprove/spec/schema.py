@@ -27,47 +27,40 @@ import datetime as _dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from ._base import MAX_TIME_LIMIT_YEARS, NonNegative, OpenProbability, Positive, Probability
+from ._base import Model as _Model
+from .pre_approval import PreApproval, PriorSpec
 
 __all__ = [
     "MAX_TIME_LIMIT_YEARS",
     "Accrual",
     "Analysis",
     "Approval",
+    "BaselineSpec",
+    "BayesianDecision",
     "BenchmarkControl",
     "BinaryEndpoint",
-    "CohortSpec",
     "ConcurrentControl",
+    "Confounding",
+    "ContinuousEndpoint",
     "Control",
+    "Covariate",
     "Design",
     "Endpoint",
-    "LotSummaries",
+    "ExternalControl",
+    "FixedDecision",
+    "GroupSequentialDecision",
+    "Heterogeneity",
+    "Look",
     "PostMarketing",
-    "PreApproval",
-    "PriorSpec",
-    "ReferenceCurveSpec",
+    "RateChange",
     "Scenario",
     "SimulationSettings",
+    "TimeToEventEndpoint",
     "TreatedArm",
 ]
-
-#: PMD Act Art. 23-26: the time limit of a conditional approval is at most 7 years.
-MAX_TIME_LIMIT_YEARS = 7.0
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-
-
-class _Model(BaseModel):
-    """Base of the design models: frozen, unknown keys forbidden.
-
-    Cross-field validators report problems as lines ``@rel.path: message`` (joined by
-    newlines) so the loader can point at the offending field, not the parent section.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class Approval(_Model):
@@ -109,16 +102,36 @@ class Approval(_Model):
         return self
 
 
+class RateChange(_Model):
+    """From ``month`` on, patients arrive at ``rate_per_month`` (models site activation, new indications...)."""
+
+    month: Positive
+    rate_per_month: NonNegative
+
+
 class Accrual(_Model):
     """Enrolment as a Poisson process in calendar time.
 
     The rate rises linearly from 0 at ``start_month`` to ``rate_per_month`` at
-    ``start_month + ramp_up_months`` and stays there.
+    ``start_month + ramp_up_months``; ``rate_changes`` switch the (ramped) rate at later
+    months.  ``capacity_per_month`` caps treatments per month (manufacturing): patients
+    beyond it wait for the next free slot.
     """
 
     rate_per_month: Positive = Field(description="Patients per month once fully ramped up.")
     ramp_up_months: NonNegative = Field(0.0, description="Months of linear ramp-up from rate 0.")
     start_month: NonNegative = Field(0.0, description="Months after approval before the first patient can enrol.")
+    rate_changes: list[RateChange] = Field(default_factory=list, description="Later changes of the rate.")
+    capacity_per_month: Positive | None = Field(None, description="At most this many treatments a month.")
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Accrual:
+        months = [c.month for c in self.rate_changes]
+        if months != sorted(set(months)):
+            raise ValueError(f"@rate_changes: months must be strictly increasing; got {months}")
+        if months and months[0] <= self.start_month:
+            raise ValueError(f"@rate_changes.0.month: must be > start_month ({self.start_month:g}); got {months[0]:g}")
+        return self
 
 
 class BinaryEndpoint(_Model):
@@ -129,26 +142,115 @@ class BinaryEndpoint(_Model):
     followup_months: NonNegative = Field(0.0, description="Months from treatment until the response is observed.")
 
 
-Endpoint = Annotated[BinaryEndpoint, Field(discriminator="type")]
+class ContinuousEndpoint(_Model):
+    """A normally distributed (change) score observed ``followup_months`` after treatment, with SD ``sd``."""
+
+    type: Literal["continuous"]
+    name: str = Field("change score", description="What is measured (for reports).")
+    followup_months: NonNegative = Field(0.0, description="Months from treatment until the score is observed.")
+    sd: Positive = Field(description="Patient-level standard deviation of the score (both arms).")
+
+
+class BaselineSpec(_Model):
+    """The control (or reference) event-time distribution: exactly one of the forms."""
+
+    median_months: Positive | None = Field(None, description="Exponential with this median.")
+    survival_at: dict[Literal["months", "survival"], Positive] | None = Field(
+        None, description="Exponential through S(months) = survival.")
+    weibull: dict[Literal["shape", "scale"], Positive] | None = Field(None, description="Weibull (R pweibull).")
+    piecewise_exponential: dict[Literal["breaks", "rates"], list[NonNegative]] | None = Field(
+        None, description="Hazard rates per month on [0, b1), [b1, b2), ...; breaks b1 < b2 < ...")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BaselineSpec:
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of median_months, survival_at, weibull or piecewise_exponential")
+        if self.survival_at is not None and (set(self.survival_at) != {"months", "survival"}
+                                             or not self.survival_at["survival"] < 1):
+            raise ValueError("@survival_at: must be {months: t, survival: s} with 0 < s < 1")
+        if self.weibull is not None and set(self.weibull) != {"shape", "scale"}:
+            raise ValueError("@weibull: must be {shape: k, scale: lambda}")
+        if self.piecewise_exponential is not None:
+            pw = self.piecewise_exponential
+            if set(pw) != {"breaks", "rates"} or len(pw["rates"]) != len(pw["breaks"]) + 1:
+                raise ValueError("@piecewise_exponential: must be {breaks: [b1, ...], rates: [r0, r1, ...]} with one "
+                                 "more rate than breaks")
+        return self
+
+    def build(self) -> Any:
+        """The baseline of :mod:`condapprove.kernels.survival`."""
+        from ..kernels import survival as ks
+
+        if self.median_months is not None:
+            return ks.Exponential(rate=math.log(2.0) / self.median_months)
+        if self.survival_at is not None:
+            t, s = self.survival_at["months"], self.survival_at["survival"]
+            return ks.Exponential(rate=-math.log(s) / t)
+        if self.weibull is not None:
+            return ks.Weibull(shape=self.weibull["shape"], scale=self.weibull["scale"])
+        pw = self.piecewise_exponential
+        assert pw is not None
+        return ks.PiecewiseExponential(breaks=tuple(pw["breaks"]), rates=tuple(pw["rates"]))
+
+
+class TimeToEventEndpoint(_Model):
+    """Time from treatment to an event; proportional hazards; censored at each analysis cut-off."""
+
+    type: Literal["time_to_event"]
+    name: str = Field("event", description="What the event is (for reports).")
+    baseline: BaselineSpec = Field(description="Control (or reference) event-time distribution.")
+    dropout_rate_per_month: NonNegative = Field(0.0, description="Exponential loss to follow-up (both arms).")
+
+
+Endpoint = Annotated[BinaryEndpoint | ContinuousEndpoint | TimeToEventEndpoint, Field(discriminator="type")]
 
 
 class TreatedArm(_Model):
-    """The treated patients of the post-marketing study."""
+    """The treated patients of the post-marketing study.
+
+    For binary and continuous endpoints, patients lost before their endpoint (``dropout``)
+    or enrolled but never treated (``never_treated``) are replaced: enrolment goes on
+    until ``target_n`` patients are evaluable.  For a time-to-event endpoint ``target_n``
+    patients are enrolled; loss to follow-up is the endpoint's dropout hazard.
+    """
 
     accrual: Accrual
-    target_n: Annotated[int, Field(ge=1, strict=False)] = Field(
-        description="Evaluable treated patients the analysis waits for."
-    )
+    target_n: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        description="Evaluable treated patients the analysis waits for (patients enrolled, for time to event).")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
-        0.0, description="Probability that a treated patient drops out before the endpoint is observed."
-    )
+        0.0, description="Probability that a treated patient drops out before the endpoint is observed.")
+    never_treated: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+        0.0, description="Probability that an enrolled patient is never treated (e.g. manufacturing failure).")
+
+
+class Covariate(_Model):
+    """A binary confounder: its prevalence in each arm and its effect on the outcome.
+
+    ``effect`` is on the linear-predictor scale of the endpoint: log odds (binary), the
+    mean (continuous) or the log hazard ratio (time to event).
+    """
+
+    name: Annotated[str, Field(min_length=1)]
+    prevalence_treated: Probability
+    prevalence_control: Probability
+    effect: Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Confounding(_Model):
+    """Measured confounders of a non-randomised comparison and how the analysis adjusts for them."""
+
+    covariates: Annotated[list[Covariate], Field(min_length=1)]
+    adjustment: Literal["none", "propensity_weighting"] = "none"
 
 
 class BenchmarkControl(_Model):
-    """A fixed historical benchmark rate (single-arm study)."""
+    """A fixed historical benchmark: ``rate`` (binary), ``mean`` (continuous); for time to
+    event the endpoint's ``baseline`` is the reference curve (one-sample log-rank test)."""
 
     kind: Literal["benchmark"]
-    rate: OpenProbability = Field(description="Historical response rate the treated rate is tested against.")
+    rate: OpenProbability | None = Field(None, description="Historical response rate (binary).")
+    mean: Annotated[float, Field(allow_inf_nan=False)] | None = Field(None, description="Historical mean (continuous).")
 
 
 class ConcurrentControl(_Model):
@@ -162,10 +264,11 @@ class ConcurrentControl(_Model):
     kind: Literal["concurrent"]
     ratio: Positive | None = Field(None, description="Controls per treated patient.")
     accrual: Accrual | None = Field(None, description="The control arm's own accrual (instead of ratio).")
-    target_n: Annotated[int, Field(ge=1)] | None = Field(None, description="Evaluable controls awaited.")
+    target_n: Annotated[int, Field(ge=1, le=100_000)] | None = Field(None, description="Evaluable controls awaited.")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
-        0.0, description="Probability that a control patient drops out before the endpoint is observed."
-    )
+        0.0, description="Probability that a control patient drops out before the endpoint is observed.")
+    randomised: bool | None = Field(None, description="Default: true in a clinical trial, false in a survey.")
+    confounding: Confounding | None = Field(None, description="Confounders of a non-randomised comparison.")
 
     @model_validator(mode="after")
     def _ratio_or_accrual(self) -> ConcurrentControl:
@@ -175,27 +278,126 @@ class ConcurrentControl(_Model):
             raise ValueError("give either ratio, or accrual with target_n, not both")
         if self.accrual is not None and self.target_n is None:
             raise ValueError("target_n is required with the control arm's own accrual")
+        if self.randomised and self.confounding is not None:
+            raise ValueError("@confounding: a randomised control is not confounded; set randomised: false")
         return self
 
 
-Control = Annotated[BenchmarkControl | ConcurrentControl, Field(discriminator="kind")]
+class ExternalControl(_Model):
+    """An external (registry or historical) cohort of ``n`` patients, all observed at the start."""
+
+    kind: Literal["external"]
+    n: Annotated[int, Field(ge=1, le=100_000)]
+    confounding: Confounding | None = None
+
+
+Control = Annotated[BenchmarkControl | ConcurrentControl | ExternalControl, Field(discriminator="kind")]
+
+
+class Heterogeneity(_Model):
+    """Lot-to-lot variation of the treatment effect, and dilution from the approval cohort.
+
+    Consecutive treated patients share a manufacturing lot of ``lot_size``; each lot's
+    effect is shifted by a normal random effect with SD ``lot_sd`` (linear-predictor
+    scale).  ``dilution`` multiplies the scenario's effect (on that scale) in the
+    post-marketing population.
+    """
+
+    lot_size: Annotated[int, Field(ge=1)] = 1
+    lot_sd: NonNegative = 0.0
+    dilution: Positive = 1.0
+
+
+class Look(_Model):
+    """When an analysis happens: exactly one of ``month``, ``patients`` (evaluable, all arms),
+    ``events``, or ``information`` (fraction of the final target)."""
+
+    month: Positive | None = None
+    patients: Annotated[int, Field(ge=1)] | None = None
+    events: Annotated[int, Field(ge=1)] | None = None
+    information: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Look:
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of month, patients, events or information")
+        return self
 
 
 class Analysis(_Model):
-    """The confirmatory analysis: a one-sided test at level ``alpha``.
+    """The test of a single final analysis, one-sided at level ``alpha``.
 
-    ``test`` defaults to ``exact_binomial`` against a benchmark and ``fisher`` (Fisher's
-    exact test, conditional on both margins) for a concurrent control; ``score``
-    is the unconditional one-sided score (pooled z) test, less conservative but
-    with type I error above ``alpha`` at some small sample sizes.
+    Defaults: ``exact_binomial`` against a benchmark rate, ``fisher`` for a binary
+    comparison, ``t`` (Welch, or one-sample against a benchmark mean) for a continuous
+    endpoint, ``logrank`` (or ``one_sample_logrank`` against the baseline) for time to event.
+    ``score`` is the pooled z test for two rates; ``z`` the weighted-difference z of a
+    propensity-adjusted comparison.
     """
 
-    test: Literal["exact_binomial", "fisher", "score"] | None = Field(
-        None, description="Test; default exact_binomial (benchmark) or fisher (concurrent control)."
-    )
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = Field(
-        0.025, description="One-sided significance level."
-    )
+    test: Literal["exact_binomial", "fisher", "score", "t", "z", "logrank", "one_sample_logrank"] | None = None
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+
+
+class FixedDecision(_Model):
+    """One final analysis with the test of ``analysis`` (the default)."""
+
+    rule: Literal["fixed"]
+
+
+class GroupSequentialDecision(_Model):
+    """Lan-DeMets alpha spending on the z statistic at each look, bounds recomputed for the
+    information actually observed; optional non-binding futility on conditional power."""
+
+    rule: Literal["group_sequential"]
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+    spending: Literal["obrien-fleming", "pocock", "kim-demets", "hwang-shih-decani"] = "obrien-fleming"
+    parameter: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    futility_conditional_power_below: OpenProbability | None = None
+
+
+class PowerPriorSpec(_Model):
+    """A power prior from the approval cohort, discounted by ``a0``, on top of ``initial``."""
+
+    a0: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+    initial: PriorSpec | None = None
+
+
+class BayesianDecision(_Model):
+    """Confirm when the posterior P(effect > margin) >= threshold at a look.
+
+    The effect is the treated rate (mean) minus the benchmark or the control.  ``prior``
+    applies to the treated parameter (controls get a vague prior); ``power_prior`` builds it
+    from the approval cohort (``pre_approval``), discounted by ``a0``.
+    """
+
+    rule: Literal["bayesian"]
+    margin: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    threshold: Annotated[float, Field(gt=0.5, lt=1.0, allow_inf_nan=False)] = 0.975
+    futility_below: OpenProbability | None = None
+    prior: PriorSpec | None = None
+    power_prior: PowerPriorSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_prior(self) -> BayesianDecision:
+        if self.prior is not None and self.power_prior is not None:
+            raise ValueError("give either prior or power_prior, not both")
+        return self
+
+
+Decision = Annotated[FixedDecision | GroupSequentialDecision | BayesianDecision, Field(discriminator="rule")]
+
+_DEFAULT_TEST = {
+    ("binary", "benchmark"): "exact_binomial", ("binary", "concurrent"): "fisher", ("binary", "external"): "fisher",
+    ("continuous", "benchmark"): "t", ("continuous", "concurrent"): "t", ("continuous", "external"): "t",
+    ("time_to_event", "benchmark"): "one_sample_logrank", ("time_to_event", "concurrent"): "logrank",
+    ("time_to_event", "external"): "logrank",
+}
+_TESTS_FOR = {
+    ("binary", "benchmark"): {"exact_binomial"}, ("binary", "two"): {"fisher", "score", "z"},
+    ("continuous", "benchmark"): {"t"}, ("continuous", "two"): {"t", "z"},
+    ("time_to_event", "benchmark"): {"one_sample_logrank"}, ("time_to_event", "two"): {"logrank"},
+}
 
 
 class PostMarketing(_Model):
@@ -205,32 +407,94 @@ class PostMarketing(_Model):
     endpoint: Endpoint
     treated: TreatedArm
     control: Control
+    target_events: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Events the final analysis waits for (time to event).")
+    heterogeneity: Heterogeneity | None = None
+    analyses: list[Look] = Field(default_factory=list, description="Interim analyses (the final one is implicit).")
     analysis: Analysis = Field(default_factory=lambda: Analysis())
+    decision: Decision = Field(default_factory=lambda: FixedDecision(rule="fixed"))
 
     @model_validator(mode="after")
-    def _test_fits_control(self) -> PostMarketing:
+    def _consistent(self) -> PostMarketing:
+        problems = []
+        kind = self.endpoint.type
+        ctrl = self.control
+        two = "benchmark" if isinstance(ctrl, BenchmarkControl) else "two"
         test = self.analysis.test
-        if test is None:
-            return self
-        if isinstance(self.control, BenchmarkControl) and test != "exact_binomial":
-            raise ValueError(f"@analysis.test: {test!r} needs a concurrent control; a benchmark uses 'exact_binomial'")
-        if isinstance(self.control, ConcurrentControl) and test == "exact_binomial":
-            raise ValueError("@analysis.test: 'exact_binomial' compares with a benchmark; use 'fisher' or 'score'")
+        if test is not None and test not in _TESTS_FOR[(kind, two)]:
+            allowed = ", ".join(repr(t) for t in sorted(_TESTS_FOR[(kind, two)]))
+            against = "a benchmark" if two == "benchmark" else "a control arm"
+            problems.append(f"@analysis.test: {test!r} does not fit a {kind} endpoint against {against}; "
+                            f"use {allowed}")
+        if isinstance(ctrl, BenchmarkControl):
+            if kind == "binary" and ctrl.rate is None:
+                problems.append("@control.rate: required for a binary endpoint against a benchmark")
+            if kind == "continuous" and ctrl.mean is None:
+                problems.append("@control.mean: required for a continuous endpoint against a benchmark")
+            if kind != "binary" and ctrl.rate is not None:
+                problems.append(f"@control.rate: only for a binary endpoint; got a {kind} endpoint")
+            if kind != "continuous" and ctrl.mean is not None:
+                problems.append(f"@control.mean: only for a continuous endpoint; got a {kind} endpoint")
+        confounding = getattr(ctrl, "confounding", None)
+        if confounding is not None and confounding.adjustment == "propensity_weighting" and kind == "time_to_event":
+            problems.append("@control.confounding.adjustment: propensity weighting is available for binary and "
+                            "continuous endpoints; analyse a time-to-event survey with adjustment: none")
+        if kind == "time_to_event":
+            if self.target_events is None:
+                problems.append("@target_events: required for a time-to-event endpoint")
+        elif self.target_events is not None:
+            problems.append(f"@target_events: only for a time-to-event endpoint; got a {kind} endpoint")
+        for i, look in enumerate(self.analyses):
+            if look.events is not None and kind != "time_to_event":
+                problems.append(f"@analyses.{i}.events: event-driven looks need a time-to-event endpoint")
+        if self.analyses and isinstance(self.decision, FixedDecision):
+            problems.append("@decision: interim analyses need decision: {rule: group_sequential} or "
+                            "{rule: bayesian}")
+        if isinstance(self.decision, BayesianDecision) and kind == "time_to_event":
+            problems.append("@decision.rule: the Bayesian rule is available for binary and continuous endpoints")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
+    def control_kind(self) -> str:
+        """``"benchmark"``, ``"concurrent"`` or ``"external"``."""
+        return self.control.kind
+
+    @property
     def test(self) -> str:
-        """The test actually used (the default resolved)."""
+        """The test actually used at a fixed analysis (the default resolved)."""
         if self.analysis.test is not None:
             return self.analysis.test
-        return "exact_binomial" if isinstance(self.control, BenchmarkControl) else "fisher"
+        adjusted = getattr(self.control, "confounding", None)
+        if adjusted is not None and adjusted.adjustment == "propensity_weighting":
+            return "z"
+        return _DEFAULT_TEST[(self.endpoint.type, self.control_kind)]
+
+    @property
+    def alpha(self) -> float:
+        """The one-sided level of the confirmatory analysis."""
+        if isinstance(self.decision, GroupSequentialDecision):
+            return self.decision.alpha
+        return self.analysis.alpha
+
+    @property
+    def randomised(self) -> bool:
+        """Whether the control arm is randomised (concurrent controls only)."""
+        c = self.control
+        if isinstance(c, ConcurrentControl):
+            return c.randomised if c.randomised is not None else (self.study == "clinical_trial"
+                                                                  and c.confounding is None)
+        return False
 
     @property
     def control_target_n(self) -> int:
-        """Evaluable controls awaited (0 for a benchmark)."""
+        """Evaluable concurrent controls awaited (external: its size; 0 for a benchmark)."""
         c = self.control
         if isinstance(c, BenchmarkControl):
             return 0
+        if isinstance(c, ExternalControl):
+            return c.n
         if c.target_n is not None:
             return c.target_n
         assert c.ratio is not None
@@ -238,27 +502,61 @@ class PostMarketing(_Model):
 
     @property
     def control_accrual(self) -> Accrual | None:
-        """The control arm's accrual (derived from ``ratio`` when not given)."""
+        """The concurrent control arm's accrual (derived from ``ratio`` when not given)."""
         c = self.control
-        if isinstance(c, BenchmarkControl):
+        if not isinstance(c, ConcurrentControl):
             return None
         if c.accrual is not None:
             return c.accrual
         assert c.ratio is not None
         a = self.treated.accrual
-        return Accrual(
-            rate_per_month=a.rate_per_month * c.ratio, ramp_up_months=a.ramp_up_months, start_month=a.start_month
-        )
+        return a.model_copy(update={
+            "rate_per_month": a.rate_per_month * c.ratio,
+            "rate_changes": [r.model_copy(update={"rate_per_month": r.rate_per_month * c.ratio})
+                             for r in a.rate_changes],
+            "capacity_per_month": None,
+        })
+
+
+class DistributionSpec(_Model):
+    """A design prior for assurance: the true value is drawn per replicate.
+
+    ``beta: [a, b]`` (a rate), ``normal: [mean, sd]`` (a mean), ``lognormal: [meanlog, sdlog]``
+    (a hazard ratio), or ``posterior: <prior name>`` (the posterior of the approval cohort
+    under that prior of ``pre_approval.priors``).
+    """
+
+    beta: tuple[Positive, Positive] | None = None
+    normal: tuple[Annotated[float, Field(allow_inf_nan=False)], Positive] | None = None
+    lognormal: tuple[Annotated[float, Field(allow_inf_nan=False)], Positive] | None = None
+    posterior: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DistributionSpec:
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of beta, normal, lognormal or posterior")
+        return self
+
+
+Value = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class Scenario(_Model):
-    """One true-effect setting to simulate."""
+    """One true-effect setting to simulate.
+
+    Binary: ``treated_rate`` (and ``control_rate`` with a control arm); continuous:
+    ``treated_mean`` (and ``control_mean``); time to event: ``hazard_ratio`` of treated
+    against the control (or the reference curve).  A value may be a distribution
+    (:class:`DistributionSpec`) for assurance.
+    """
 
     name: Annotated[str, Field(min_length=1)]
-    treated_rate: Probability = Field(description="True response rate of treated patients.")
-    control_rate: Probability | None = Field(
-        None, description="True response rate of concurrent controls (required with a concurrent control)."
-    )
+    treated_rate: Probability | DistributionSpec | None = None
+    control_rate: Probability | None = None
+    treated_mean: Value | DistributionSpec | None = None
+    control_mean: Value | None = None
+    hazard_ratio: Positive | DistributionSpec | None = None
 
 
 class SimulationSettings(_Model):
@@ -266,390 +564,18 @@ class SimulationSettings(_Model):
 
     replicates: Annotated[int, Field(ge=1, le=100_000_000)] = Field(10_000, description="Monte-Carlo replicates.")
     seed: Annotated[int, Field(ge=0)] | None = Field(
-        None, description="Root seed; omitted means fresh entropy, recorded in the output."
-    )
+        None, description="Root seed; omitted means fresh entropy, recorded in the output.")
 
 
-class MixtureSpec(_Model):
-    """Mixture weights (normalised by the prior) with one entry per component."""
-
-    weights: Annotated[list[Annotated[float, Field(gt=0.0, allow_inf_nan=False)]], Field(min_length=1)]
-
-
-class BetaMixtureSpec(MixtureSpec):
-    """A mixture of beta distributions."""
-
-    a: Annotated[list[Positive], Field(min_length=1)]
-    b: Annotated[list[Positive], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _same_length(self) -> BetaMixtureSpec:
-        if not len(self.weights) == len(self.a) == len(self.b):
-            raise ValueError("weights, a and b must have the same length")
-        return self
-
-
-class NormalMixtureSpec(MixtureSpec):
-    """A mixture of normal distributions."""
-
-    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=1)]
-    sds: Annotated[list[Positive], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _same_length(self) -> NormalMixtureSpec:
-        if not len(self.weights) == len(self.means) == len(self.sds):
-            raise ValueError("weights, means and sds must have the same length")
-        return self
-
-
-class PriorSpec(_Model):
-    """A named prior: ``{beta: [a, b]}``, ``{beta_mixture: {weights, a, b}}`` (response rates),
-    ``{normal: [mean, sd]}`` or ``{normal_mixture: {weights, means, sds}}`` (means)."""
-
-    beta: Annotated[list[Positive], Field(min_length=2, max_length=2)] | None = None
-    beta_mixture: BetaMixtureSpec | None = None
-    normal: tuple[Annotated[float, Field(allow_inf_nan=False)], Positive] | None = None
-    normal_mixture: NormalMixtureSpec | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> PriorSpec:
-        given = [k for k in ("beta", "beta_mixture", "normal", "normal_mixture") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of beta: [a, b], beta_mixture: {weights, a, b}, "
-                             "normal: [mean, sd] or normal_mixture: {weights, means, sds}")
-        return self
-
-    @property
-    def family(self) -> str:
-        """``"beta"`` (for a rate) or ``"normal"`` (for a mean)."""
-        return "beta" if self.beta is not None or self.beta_mixture is not None else "normal"
-
-    def build(self) -> Any:
-        """The prior object of :mod:`condapprove.priors`."""
-        from ..priors import Beta, BetaMixture, Normal, NormalMixture
-
-        if self.beta is not None:
-            return Beta(self.beta[0], self.beta[1])
-        if self.beta_mixture is not None:
-            m = self.beta_mixture
-            return BetaMixture(tuple(m.weights), tuple(m.a), tuple(m.b))
-        if self.normal is not None:
-            return Normal(self.normal[0], self.normal[1])
-        n = self.normal_mixture
-        assert n is not None
-        return NormalMixture(tuple(n.weights), tuple(n.means), tuple(n.sds))
-
-
-Binary01 = Annotated[int, Field(ge=0, le=1)]
-
-
-class CohortSpec(_Model):
-    """The approval cohort, in one of these forms (by endpoint type):
-
-    * binary: ``{responders, n}``, or patient-level ``{responses: [0/1, ...], lots: [...]}``;
-    * continuous: ``{mean, sd, n}``, or ``{values: [...], lots: [...]}``;
-    * time to event: ``{durations: [...], events: [0/1, ...]}``;
-    * any of them from a CSV file: ``{data: cohort.csv, columns: {response|value|time|event|lot: column}}``
-      (path relative to the design file; read and checked when the design is loaded).
-    """
-
-    responders: Annotated[int, Field(ge=0)] | None = None
-    n: Annotated[int, Field(ge=1)] | None = None
-    mean: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    sd: Positive | None = None
-    responses: Annotated[list[Binary01], Field(min_length=1)] | None = None
-    values: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = None
-    durations: Annotated[list[NonNegative], Field(min_length=1)] | None = None
-    events: Annotated[list[Binary01], Field(min_length=1)] | None = None
-    lots: Annotated[list[str], Field(min_length=1)] | None = None
-    data: Annotated[str, Field(min_length=1)] | None = None
-    columns: dict[Literal["response", "value", "time", "event", "lot"], Annotated[str, Field(min_length=1)]] | None = None
-
-    def given(self) -> set[str]:
-        """Names of the fields that were given."""
-        return {k for k in type(self).model_fields if getattr(self, k) is not None}
-
-
-_COHORT_FORMS: dict[str, list[set[str]]] = {
-    "binary": [{"responders", "n"}, {"responses"}, {"responses", "lots"}, {"data", "columns"}],
-    "continuous": [{"mean", "sd", "n"}, {"values"}, {"values", "lots"}, {"data", "columns"}],
-    "time_to_event": [{"durations", "events"}, {"data", "columns"}],
+_SCENARIO_FIELDS = {
+    "binary": ("treated_rate", "control_rate"),
+    "continuous": ("treated_mean", "control_mean"),
+    "time_to_event": ("hazard_ratio", None),
 }
-_CSV_ROLES: dict[str, tuple[set[str], set[str]]] = {  # endpoint -> (required roles, optional roles)
-    "binary": ({"response"}, {"lot"}),
-    "continuous": ({"value"}, {"lot"}),
-    "time_to_event": ({"time", "event"}, set()),
-}
-
-
-class LotSummaries(_Model):
-    """Per-lot summaries: ``{events, n}`` (binary) or ``{means, sds, n}`` (continuous)."""
-
-    events: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2)] | None = None
-    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = None
-    sds: Annotated[list[Positive], Field(min_length=2)] | None = None
-    n: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2)]
-
-    @model_validator(mode="after")
-    def _consistent(self) -> LotSummaries:
-        k = len(self.n)
-        if self.events is not None:
-            if self.means is not None or self.sds is not None:
-                raise ValueError("give either events (binary) or means and sds (continuous), not both")
-            if len(self.events) != k:
-                raise ValueError(f"@events: must have one entry per lot ({k}); got {len(self.events)}")
-            bad = [i for i, (e, m) in enumerate(zip(self.events, self.n)) if e > m]
-            if bad:
-                raise ValueError(f"@events.{bad[0]}: must be <= n of the lot ({self.n[bad[0]]}); "
-                                 f"got {self.events[bad[0]]}")
-        elif self.means is None or self.sds is None:
-            raise ValueError("give events (binary lots) or means and sds (continuous lots)")
-        elif len(self.means) != k or len(self.sds) != k:
-            raise ValueError(f"means and sds must have one entry per lot ({k})")
-        return self
-
-
-class ReferenceCurveSpec(_Model):
-    """A reference survival curve: ``{survival_at: {time, survival}}`` or ``{median}`` (exponential),
-    ``{weibull: {shape, scale}}``, or ``{piecewise_exponential: {breaks, rates}}``."""
-
-    survival_at: dict[Literal["time", "survival"], Positive] | None = None
-    median: Positive | None = None
-    weibull: dict[Literal["shape", "scale"], Positive] | None = None
-    piecewise_exponential: dict[Literal["breaks", "rates"], list[NonNegative]] | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ReferenceCurveSpec:
-        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of survival_at, median, weibull or piecewise_exponential")
-        if self.survival_at is not None:
-            if set(self.survival_at) != {"time", "survival"} or not self.survival_at["survival"] < 1:
-                raise ValueError("@survival_at: must be {time: t, survival: s} with 0 < s < 1")
-        if self.weibull is not None and set(self.weibull) != {"shape", "scale"}:
-            raise ValueError("@weibull: must be {shape: k, scale: lambda}")
-        if self.piecewise_exponential is not None and set(self.piecewise_exponential) != {"breaks", "rates"}:
-            raise ValueError("@piecewise_exponential: must be {breaks: [...], rates: [...]}")
-        return self
-
-    def build(self) -> tuple[Any, str]:
-        """The curve object of :mod:`condapprove.estimate.survival` and a label."""
-        from ..estimate import survival as sv
-
-        if self.survival_at is not None:
-            t, p = self.survival_at["time"], self.survival_at["survival"]
-            return sv.ExponentialCurve.from_survival_at(t, p), f"exponential with S({t:g}) = {p:g}"
-        if self.median is not None:
-            return sv.ExponentialCurve.from_median(self.median), f"exponential with median {self.median:g}"
-        if self.weibull is not None:
-            w = self.weibull
-            return sv.WeibullCurve(w["shape"], w["scale"]), f"Weibull(shape {w['shape']:g}, scale {w['scale']:g})"
-        pw = self.piecewise_exponential
-        assert pw is not None
-        return sv.PiecewiseExponentialCurve(tuple(pw["breaks"]), tuple(pw["rates"])), "piecewise exponential"
-
-
-class PosteriorProbabilitySpec(_Model):
-    """``P(effect > greater_than | data; prior) >= at_least`` (binary, continuous)."""
-
-    criterion: Literal["posterior_probability"]
-    prior: str
-    greater_than: Annotated[float, Field(allow_inf_nan=False)]
-    at_least: OpenProbability
-
-
-class LowerBoundSpec(_Model):
-    """The lower bound of the two-sided interval exceeds ``greater_than`` (``time``: landmark, time to event)."""
-
-    criterion: Literal["lower_bound"]
-    greater_than: Annotated[float, Field(allow_inf_nan=False)]
-    confidence_level: OpenProbability = 0.95
-    method: Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"] = "clopper-pearson"
-    time: Positive | None = None
-
-
-class ExactTestSpec(_Model):
-    """The exact one-sided binomial test of ``p <= p0`` rejects at level ``alpha`` (binary)."""
-
-    criterion: Literal["exact_test"]
-    p0: OpenProbability
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
-
-
-class TTestSpec(_Model):
-    """The one-sided one-sample t test of ``mean <= mu0`` rejects at level ``alpha`` (continuous)."""
-
-    criterion: Literal["t_test"]
-    mu0: Annotated[float, Field(allow_inf_nan=False)]
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
-
-
-class OneSampleLogrankSpec(_Model):
-    """The one-sample log-rank test against a reference curve rejects at level ``alpha`` (time to event)."""
-
-    criterion: Literal["one_sample_logrank"]
-    reference: ReferenceCurveSpec
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
-    method: Literal["wu", "standard", "exact"] = "wu"
-
-
-class NewLotPredictionSpec(_Model):
-    """The lower prediction bound for a new lot exceeds ``greater_than`` (binary, continuous; needs lots)."""
-
-    criterion: Literal["new_lot_prediction"]
-    greater_than: Annotated[float, Field(allow_inf_nan=False)]
-    confidence_level: OpenProbability = 0.95
-    method: Literal["REML", "DL", "PM", "ML"] = "REML"
-    test: Literal["z", "hartung-knapp"] = "hartung-knapp"
-
-
-CriterionSpec = Annotated[
-    PosteriorProbabilitySpec | LowerBoundSpec | ExactTestSpec | TTestSpec | OneSampleLogrankSpec | NewLotPredictionSpec,
-    Field(discriminator="criterion"),
-]
-
-_CRITERIA_FOR: dict[str, set[str]] = {
-    "posterior_probability": {"binary", "continuous"},
-    "lower_bound": {"binary", "continuous", "time_to_event"},
-    "exact_test": {"binary"},
-    "t_test": {"continuous"},
-    "one_sample_logrank": {"time_to_event"},
-    "new_lot_prediction": {"binary", "continuous"},
-}
-
-
-class PreApprovalEndpoint(_Model):
-    """The endpoint of the approval cohort."""
-
-    type: Literal["binary", "continuous", "time_to_event"]
-    name: str = "response"
-    followup_months: NonNegative = 0.0
-
-
-class PreApproval(_Model):
-    """The approval cohort and the declarative evidence criteria for "presumed efficacy"."""
-
-    endpoint: PreApprovalEndpoint
-    cohort: CohortSpec
-    lots: LotSummaries | None = None
-    priors: dict[str, PriorSpec] = Field(default_factory=dict)
-    evidence: Annotated[list[CriterionSpec], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _consistent(self) -> PreApproval:
-        kind = self.endpoint.type
-        problems = []
-        given = self.cohort.given()
-        forms = _COHORT_FORMS[kind]
-        if given not in forms:
-            shown = " or ".join("{" + ", ".join(sorted(f)) + "}" for f in forms)
-            problems.append(f"@cohort: a {kind} cohort must be given as {shown}; got {{{', '.join(sorted(given))}}}")
-        elif "columns" in given:
-            need, optional = _CSV_ROLES[kind]
-            roles = set(self.cohort.columns or {})
-            if not need <= roles or not roles <= need | optional:
-                problems.append(f"@cohort.columns: a {kind} cohort maps {', '.join(sorted(need))}"
-                                + (f" (and optionally {', '.join(sorted(optional))})" if optional else "")
-                                + f"; got {', '.join(sorted(roles)) or 'nothing'}")
-        if self.cohort.responders is not None and self.cohort.n is not None and self.cohort.responders > self.cohort.n:
-            problems.append(f"@cohort.responders: must be <= n ({self.cohort.n}); got {self.cohort.responders}")
-        for lots_of in ("responses", "values"):
-            seq = getattr(self.cohort, lots_of)
-            if self.cohort.lots is not None and seq is not None and len(self.cohort.lots) != len(seq):
-                problems.append(f"@cohort.lots: must have one label per patient ({len(seq)}); "
-                                f"got {len(self.cohort.lots)}")
-        if self.cohort.durations is not None and self.cohort.events is not None:
-            if len(self.cohort.durations) != len(self.cohort.events):
-                problems.append(f"@cohort.events: must have one entry per duration ({len(self.cohort.durations)}); "
-                                f"got {len(self.cohort.events)}")
-        if self.lots is not None:
-            lot_kind = "binary" if self.lots.events is not None else "continuous"
-            if lot_kind != kind:
-                problems.append(f"@lots: {lot_kind} lot summaries do not fit a {kind} endpoint")
-            if self.cohort.lots is not None:
-                problems.append("@lots: give lots either as summaries here or as labels in the cohort, not both")
-        family = {"binary": "beta", "continuous": "normal"}.get(kind)
-        for name, prior in self.priors.items():
-            if family is None:
-                problems.append(f"@priors.{name}: priors are not used with a time-to-event cohort")
-            elif prior.family != family:
-                problems.append(f"@priors.{name}: a {kind} endpoint needs a {family} prior; got a {prior.family} one")
-        has_lots = self.lots is not None or self.cohort.lots is not None or "lot" in (self.cohort.columns or {})
-        for i, c in enumerate(self.evidence):
-            if kind not in _CRITERIA_FOR[c.criterion]:
-                problems.append(f"@evidence.{i}.criterion: {c.criterion!r} does not apply to a {kind} endpoint")
-            if isinstance(c, PosteriorProbabilitySpec) and c.prior not in self.priors:
-                known = ", ".join(repr(k) for k in self.priors) or "none are declared"
-                problems.append(f"@evidence.{i}.prior: must name a prior under pre_approval.priors ({known}); "
-                                f"got {c.prior!r}")
-            if isinstance(c, LowerBoundSpec) and kind == "time_to_event" and c.time is None:
-                problems.append(f"@evidence.{i}.time: required for a lower bound of survival (the landmark)")
-            if isinstance(c, NewLotPredictionSpec) and not has_lots:
-                problems.append(f"@evidence.{i}: new_lot_prediction needs per-lot data (pre_approval.lots, or lot "
-                                "labels in the cohort)")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
-
-    def build_cohort(self) -> Any:
-        """The cohort as a :mod:`condapprove.evidence` object (CSV data must have been inlined by the loader)."""
-        from .. import evidence as ev
-
-        c, kind = self.cohort, self.endpoint.type
-        if c.data is not None and c.responses is None and c.values is None and c.durations is None:
-            raise ValueError("the cohort's CSV data have not been read; load the design with load_design")
-        lots = self.lots
-        if kind == "binary":
-            if c.responses is not None:
-                x, n = sum(c.responses), len(c.responses)
-                lot_events = lot_n = None
-                if c.lots is not None:
-                    labels = list(dict.fromkeys(c.lots))
-                    lot_n = tuple(sum(1 for lab in c.lots if lab == L) for L in labels)
-                    lot_events = tuple(sum(r for r, lab in zip(c.responses, c.lots) if lab == L) for L in labels)
-                return ev.BinaryCohort(responders=x, n=n, lot_events=lot_events, lot_n=lot_n)
-            assert c.responders is not None and c.n is not None
-            return ev.BinaryCohort(responders=c.responders, n=c.n,
-                                   lot_events=tuple(lots.events) if lots and lots.events else None,
-                                   lot_n=tuple(lots.n) if lots else None)
-        if kind == "continuous":
-            if c.values is not None:
-                return ev.ContinuousCohort.from_values(c.values, c.lots)
-            assert c.mean is not None and c.sd is not None and c.n is not None
-            return ev.ContinuousCohort(
-                mean=c.mean, sd=c.sd, n=c.n,
-                lot_means=tuple(lots.means) if lots and lots.means else None,
-                lot_sds=tuple(lots.sds) if lots and lots.sds else None,
-                lot_n=tuple(lots.n) if lots else None)
-        assert c.durations is not None and c.events is not None
-        return ev.TimeToEventCohort(durations=tuple(c.durations), events=tuple(c.events))
-
-    def criteria(self) -> list[Any]:
-        """The criteria as :mod:`condapprove.evidence` objects."""
-        from .. import evidence as ev
-
-        out: list[Any] = []
-        for c in self.evidence:
-            if isinstance(c, PosteriorProbabilitySpec):
-                out.append(ev.PosteriorProbability(prior=c.prior, greater_than=c.greater_than, at_least=c.at_least))
-            elif isinstance(c, LowerBoundSpec):
-                out.append(ev.LowerBound(greater_than=c.greater_than, confidence_level=c.confidence_level,
-                                         method=c.method, time=c.time))
-            elif isinstance(c, ExactTestSpec):
-                out.append(ev.ExactTest(p0=c.p0, alpha=c.alpha))
-            elif isinstance(c, TTestSpec):
-                out.append(ev.TTest(mu0=c.mu0, alpha=c.alpha))
-            elif isinstance(c, OneSampleLogrankSpec):
-                curve, label = c.reference.build()
-                out.append(ev.OneSampleLogrank(reference=curve, label=label, alpha=c.alpha, method=c.method))
-            else:
-                out.append(ev.NewLotPrediction(greater_than=c.greater_than, confidence_level=c.confidence_level,
-                                               method=c.method, test=c.test))
-        return out
 
 
 class Design(_Model):
-    """A complete design: approval, post-marketing study, scenarios and simulation settings."""
+    """A complete design: approval, approval cohort, post-marketing study, scenarios, simulation."""
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
@@ -667,19 +593,49 @@ class Design(_Model):
     @model_validator(mode="after")
     def _scenarios_fit(self) -> Design:
         seen: set[str] = set()
-        concurrent = isinstance(self.post_marketing.control, ConcurrentControl)
+        pm = self.post_marketing
+        kind = pm.endpoint.type
+        treated_field, control_field = _SCENARIO_FIELDS[kind]
+        two = pm.control_kind != "benchmark"
         problems = []
+        for i, look in enumerate(pm.analyses):
+            if look.month is not None and look.month >= self.cutoff_month:
+                problems.append(f"@post_marketing.analyses.{i}.month: must be before the data cut-off (month "
+                                f"{self.cutoff_month:g}); got {look.month:g}")
         for i, s in enumerate(self.scenarios):
             if s.name in seen:
                 problems.append(f"@scenarios.{i}.name: duplicate scenario name {s.name!r}")
             seen.add(s.name)
-            if concurrent and s.control_rate is None:
-                problems.append(f"@scenarios.{i}.control_rate: required with a concurrent control")
-            if not concurrent and s.control_rate is not None:
-                problems.append(
-                    f"@scenarios.{i}.control_rate: not used with a benchmark control "
-                    "(the benchmark rate is post_marketing.control.rate)"
-                )
+            if getattr(s, treated_field) is None:
+                problems.append(f"@scenarios.{i}.{treated_field}: required with a {kind} endpoint")
+            if control_field is not None:
+                if two and getattr(s, control_field) is None:
+                    problems.append(f"@scenarios.{i}.{control_field}: required with a {pm.control_kind} control")
+                if not two and getattr(s, control_field) is not None:
+                    where = "rate" if kind == "binary" else "mean"
+                    problems.append(f"@scenarios.{i}.{control_field}: not used with a benchmark control "
+                                    f"(the benchmark {where} is post_marketing.control.{where})")
+            for other in ("treated_rate", "control_rate", "treated_mean", "control_mean", "hazard_ratio"):
+                if other not in (treated_field, control_field) and getattr(s, other) is not None:
+                    problems.append(f"@scenarios.{i}.{other}: not used with a {kind} endpoint")
+            dist = getattr(s, treated_field)
+            if isinstance(dist, DistributionSpec):
+                want = {"binary": "beta", "continuous": "normal", "time_to_event": "lognormal"}[kind]
+                if dist.posterior is not None:
+                    pre = self.pre_approval
+                    if pre is None or dist.posterior not in pre.priors:
+                        problems.append(f"@scenarios.{i}.{treated_field}.posterior: must name a prior of "
+                                        f"pre_approval.priors; got {dist.posterior!r}")
+                    elif pre.endpoint.type != kind or kind == "time_to_event":
+                        problems.append(f"@scenarios.{i}.{treated_field}.posterior: the approval cohort's endpoint "
+                                        f"({pre.endpoint.type}) does not give a {kind} effect")
+                elif getattr(dist, want) is None:
+                    problems.append(f"@scenarios.{i}.{treated_field}: a {kind} effect is drawn from {want}: [...]")
+        dec = pm.decision
+        if isinstance(dec, BayesianDecision) and dec.power_prior is not None:
+            if self.pre_approval is None or self.pre_approval.endpoint.type != kind:
+                problems.append("@post_marketing.decision.power_prior: needs a pre_approval cohort with the same "
+                                "endpoint type")
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -1,0 +1,218 @@
+"""Simulated patients of one block of replicates: entry times, covariates, outcomes.
+
+Every array has one row per replicate and one column per patient of an arm.  The true
+parameters may differ between replicates (assurance), so they are arrays of shape (m, 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ..accrual import PoissonAccrual, apply_capacity
+from ..spec.schema import (
+    Accrual,
+    BenchmarkControl,
+    ConcurrentControl,
+    ContinuousEndpoint,
+    Design,
+    DistributionSpec,
+    ExternalControl,
+    Scenario,
+    TimeToEventEndpoint,
+)
+
+__all__ = ["Arm", "ArmData", "Truth", "arms_of", "draw_truth", "simulate_arm", "accrual_process"]
+
+
+def accrual_process(a: Accrual) -> PoissonAccrual:
+    """The :class:`~condapprove.accrual.PoissonAccrual` of a design's accrual section."""
+    return PoissonAccrual(rate=a.rate_per_month, ramp_up=a.ramp_up_months, start=a.start_month,
+                          changes=tuple((c.month, c.rate_per_month) for c in a.rate_changes))
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """How one arm's patients are generated.
+
+    ``n`` columns are simulated: evaluable patients for binary and continuous endpoints
+    (dropouts and never-treated patients are replaced, i.e. thinned out with probability
+    ``1 - keep``), enrolled-and-treated patients for time to event, or the external cohort.
+    """
+
+    label: str
+    treated: bool
+    n: int
+    process: PoissonAccrual | None  # None: an external cohort, all observed at month 0
+    keep: float
+    lost: float  # probability an arrival is not evaluable (dropout or never treated), counted as enrolled
+    capacity: float | None
+    prevalence: tuple[float, ...]  # of each confounder
+
+
+def arms_of(design: Design) -> list[Arm]:
+    """The arms of the design (treated first)."""
+    pm = design.post_marketing
+    tte = isinstance(pm.endpoint, TimeToEventEndpoint)
+    conf = getattr(pm.control, "confounding", None)
+    cov = conf.covariates if conf is not None else []
+    t = pm.treated
+    keep_t = (1.0 - t.never_treated) * (1.0 if tte else 1.0 - t.dropout)
+    arms = [Arm("treated", True, t.target_n, accrual_process(t.accrual), keep_t, 1.0 - keep_t,
+                t.accrual.capacity_per_month, tuple(c.prevalence_treated for c in cov))]
+    c = pm.control
+    if isinstance(c, ConcurrentControl):
+        acc = pm.control_accrual
+        assert acc is not None
+        keep_c = 1.0 if tte else 1.0 - c.dropout
+        arms.append(Arm("control", False, pm.control_target_n, accrual_process(acc), keep_c, 1.0 - keep_c,
+                        acc.capacity_per_month, tuple(v.prevalence_control for v in cov)))
+    elif isinstance(c, ExternalControl):
+        arms.append(Arm("control", False, c.n, None, 1.0, 0.0, None, tuple(v.prevalence_control for v in cov)))
+    return arms
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """True parameters per replicate (shape (m, 1)) on the endpoint's natural scale.
+
+    ``treated`` is the treated rate / mean / hazard ratio; ``reference`` the control or
+    benchmark rate / mean (None for time to event, whose reference is the baseline curve).
+    """
+
+    treated: np.ndarray
+    reference: float | None
+
+
+def _posterior_draw(rng: np.random.Generator, design: Design, prior_name: str, m: int) -> np.ndarray:
+    pre = design.pre_approval
+    assert pre is not None
+    from ..priors import Beta, BetaMixture, Normal, NormalMixture
+
+    cohort = pre.build_cohort()
+    prior = pre.priors[prior_name].build()
+    if isinstance(prior, (Beta, BetaMixture)):
+        post = prior.update(cohort.responders, cohort.n)
+        if isinstance(post, Beta):
+            return rng.beta(post.a, post.b, m)
+        k = rng.choice(len(post.weights), size=m, p=np.asarray(post.weights) / np.sum(post.weights))
+        return rng.beta(np.asarray(post.a)[k], np.asarray(post.b)[k])
+    assert isinstance(prior, (Normal, NormalMixture))
+    post = prior.update(cohort.mean, cohort.sd / math.sqrt(cohort.n))
+    if isinstance(post, Normal):
+        return rng.normal(post.mean, post.sd, m)
+    k = rng.choice(len(post.weights), size=m, p=np.asarray(post.weights) / np.sum(post.weights))
+    return rng.normal(np.asarray(post.means)[k], np.asarray(post.sds)[k])
+
+
+def draw_truth(rng: np.random.Generator, design: Design, scenario: Scenario, m: int) -> Truth:
+    """Draw (or repeat) the true parameters of ``m`` replicates."""
+    pm = design.post_marketing
+    kind = pm.endpoint.type
+    value = {"binary": scenario.treated_rate, "continuous": scenario.treated_mean,
+             "time_to_event": scenario.hazard_ratio}[kind]
+    if isinstance(value, DistributionSpec):
+        if value.posterior is not None:
+            draws = _posterior_draw(rng, design, value.posterior, m)
+        elif value.beta is not None:
+            draws = rng.beta(value.beta[0], value.beta[1], m)
+        elif value.normal is not None:
+            draws = rng.normal(value.normal[0], value.normal[1], m)
+        else:
+            assert value.lognormal is not None
+            draws = np.exp(rng.normal(value.lognormal[0], value.lognormal[1], m))
+        treated = draws[:, None]
+    else:
+        assert value is not None
+        treated = np.full((m, 1), float(value))
+    if kind == "binary":
+        ref = pm.control.rate if isinstance(pm.control, BenchmarkControl) else scenario.control_rate
+    elif kind == "continuous":
+        ref = pm.control.mean if isinstance(pm.control, BenchmarkControl) else scenario.control_mean
+    else:
+        ref = None
+    return Truth(treated=treated, reference=ref)
+
+
+@dataclass(frozen=True, slots=True)
+class ArmData:
+    """Patients of one arm in one block.
+
+    Attributes
+    ----------
+    entry : (m, n) calendar month of treatment (inf: never, within the deadline's horizon).
+    ready : (m, n) month from which the patient counts in an analysis: the response or
+        score is observed (binary, continuous); the entry (time to event).
+    y : (m, n) response (0/1), score, or event time since treatment (time to event).
+    dropout_time : (m, n) or None, time to loss to follow-up since treatment (time to event).
+    x : (m, n, p) or None, confounders.
+    lost_rate_scale : float, multiplies Lambda(t) to give the expected non-evaluable enrolments.
+    """
+
+    arm: Arm
+    entry: np.ndarray
+    ready: np.ndarray
+    y: np.ndarray
+    dropout_time: np.ndarray | None
+    x: np.ndarray | None
+
+
+def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Truth, m: int) -> ArmData:
+    """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes)."""
+    pm = design.post_marketing
+    ep = pm.endpoint
+    n = arm.n
+    if arm.process is None:
+        entry = np.zeros((m, n))
+    else:
+        entry = arm.process.first_arrivals(rng, m, n, keep=arm.keep)
+        if arm.capacity is not None:
+            entry = apply_capacity(entry, arm.capacity)
+    conf = getattr(pm.control, "confounding", None)
+    x = None
+    lin = np.zeros((m, n))
+    if conf is not None:
+        prev = np.asarray(arm.prevalence)
+        x = (rng.random((m, n, prev.size)) < prev).astype(np.float64)
+        lin = lin + x @ np.asarray([c.effect for c in conf.covariates])
+    het = pm.heterogeneity
+    dilution = het.dilution if het is not None else 1.0
+    if arm.treated and het is not None and het.lot_sd > 0:
+        n_lots = -(-n // het.lot_size)
+        lot_effect = rng.normal(0.0, het.lot_sd, (m, n_lots))
+        lin = lin + np.repeat(lot_effect, het.lot_size, axis=1)[:, :n]
+    dropout_time = None
+    if isinstance(ep, TimeToEventEndpoint):
+        from ..kernels.survival import draw_event_times
+
+        log_hr = lin + (dilution * np.log(truth.treated) if arm.treated else 0.0)
+        y = draw_event_times(rng, ep.baseline.build(), (m, n), log_hr=log_hr)
+        if ep.dropout_rate_per_month > 0:
+            dropout_time = rng.standard_exponential((m, n)) / ep.dropout_rate_per_month
+        ready = entry
+    elif isinstance(ep, ContinuousEndpoint):
+        ref = truth.reference if truth.reference is not None else 0.0
+        mean = (ref + dilution * (truth.treated - ref)) if arm.treated else ref
+        y = mean + lin + ep.sd * rng.standard_normal((m, n))
+        ready = entry + ep.followup_months
+    else:
+        ref = truth.reference
+        assert ref is not None
+        base = truth.treated if arm.treated else np.full((m, 1), ref)
+        if arm.treated and dilution != 1.0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                diluted = special.expit(special.logit(ref) + dilution * (special.logit(base) - special.logit(ref)))
+            base = np.where(np.isnan(diluted), base, diluted)
+        if conf is not None or (arm.treated and het is not None and het.lot_sd > 0):
+            with np.errstate(divide="ignore"):
+                p = special.expit(special.logit(base) + lin)
+        else:
+            p = base
+        y = (rng.random((m, n)) < p).astype(np.float64)
+        ready = entry + ep.followup_months
+    if arm.process is None:
+        ready = np.zeros((m, n))
+    return ArmData(arm=arm, entry=entry, ready=ready, y=y, dropout_time=dropout_time, x=x)

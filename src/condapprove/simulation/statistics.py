@@ -1,0 +1,311 @@
+"""Test statistics, p-values and posterior probabilities at one analysis, for a block of replicates.
+
+Conventions: every statistic is oriented so that large values favour the treatment; the
+"information" of a look is the number of evaluable patients (one arm against a benchmark),
+``n_t n_c / (n_t + n_c)`` (two arms), or the number of events (time to event), so that
+information fractions are ratios of these.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+from ..endpoints import BinaryOutcome, binary_pvalues
+from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEventEndpoint
+from .population import ArmData
+
+__all__ = ["LookStats", "look_statistics", "fixed_pvalue", "posterior_probability", "max_information"]
+
+
+@dataclass(frozen=True, slots=True)
+class LookStats:
+    """Per-replicate statistics at one look (arrays of shape (m,))."""
+
+    z: np.ndarray
+    information: np.ndarray
+    estimate: np.ndarray
+    n_treated: np.ndarray
+    n_control: np.ndarray
+    events: np.ndarray
+    sum_t: np.ndarray
+    sum_c: np.ndarray
+    ss_t: np.ndarray
+    ss_c: np.ndarray
+
+
+def _two_arm_info(nt: np.ndarray, nc: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((nt > 0) & (nc > 0), nt * nc / np.maximum(nt + nc, 1), 0.0)
+
+
+def max_information(design: Design) -> float:
+    """The information at the planned final analysis (targets reached)."""
+    pm = design.post_marketing
+    if isinstance(pm.endpoint, TimeToEventEndpoint):
+        assert pm.target_events is not None
+        return float(pm.target_events)
+    nt = pm.treated.target_n
+    if isinstance(pm.control, BenchmarkControl):
+        return float(nt)
+    nc = pm.control_target_n
+    return nt * nc / (nt + nc)
+
+
+def _sums(d: ArmData, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    mask = d.ready <= tau[:, None]
+    y = np.where(mask, d.y, 0.0)
+    return mask, mask.sum(axis=1).astype(np.float64), y.sum(axis=1), (y * y).sum(axis=1)
+
+
+def look_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> LookStats:
+    """Statistics of every replicate at calendar months ``tau`` (shape (m,))."""
+    pm = design.post_marketing
+    ep = pm.endpoint
+    m = tau.size
+    zeros = np.zeros(m)
+    if isinstance(ep, TimeToEventEndpoint):
+        return _tte_statistics(design, data, tau)
+    mt, nt, st, sst = _sums(data[0], tau)
+    if len(data) == 1:
+        nc = sc = ssc = zeros
+    else:
+        mc, nc, sc, ssc = _sums(data[1], tau)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
+        mean_c = np.where(nc > 0, sc / np.maximum(nc, 1), np.nan)
+    conf = getattr(pm.control, "confounding", None)
+    if conf is not None and conf.adjustment == "propensity_weighting":
+        z, est = _weighted(data, mt, mc)
+        info = _two_arm_info(nt, nc)
+    elif ep.type == "binary":
+        if len(data) == 1:
+            p0 = pm.control.rate  # type: ignore[union-attr]
+            assert p0 is not None
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = np.where(nt > 0, (st - nt * p0) / np.sqrt(np.maximum(nt, 1) * p0 * (1 - p0)), 0.0)
+            est, info = mean_t - p0, nt
+        else:
+            pbar = (st + sc) / np.maximum(nt + nc, 1)
+            var = pbar * (1 - pbar) * (1 / np.maximum(nt, 1) + 1 / np.maximum(nc, 1))
+            ok = (nt > 0) & (nc > 0) & (var > 0)
+            z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.sqrt(np.where(ok, var, 1.0)), 0.0)
+            est, info = mean_t - mean_c, _two_arm_info(nt, nc)
+    else:  # continuous: t statistics, used as z at the looks
+        var_t = _var(nt, st, sst)
+        if len(data) == 1:
+            mu0 = pm.control.mean  # type: ignore[union-attr]
+            assert mu0 is not None
+            ok = (nt > 1) & (var_t > 0)
+            z = np.where(ok, (np.nan_to_num(mean_t) - mu0) / np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1)),
+                         0.0)
+            est, info = mean_t - mu0, nt
+        else:
+            var_c = _var(nc, sc, ssc)
+            df = nt + nc - 2
+            pooled = ((nt - 1) * var_t + (nc - 1) * var_c) / np.maximum(df, 1)
+            se = np.sqrt(pooled * (1 / np.maximum(nt, 1) + 1 / np.maximum(nc, 1)))
+            ok = (nt > 1) & (nc > 1) & (se > 0)
+            z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.where(ok, se, 1.0), 0.0)
+            est, info = mean_t - mean_c, _two_arm_info(nt, nc)
+    return LookStats(z=z, information=np.asarray(info, dtype=np.float64), estimate=est, n_treated=nt,
+                     n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
+
+
+def _var(n: np.ndarray, s: np.ndarray, ss: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = (ss - s * s / np.maximum(n, 1)) / np.maximum(n - 1, 1)
+    return np.where(n > 1, np.maximum(v, 0.0), 0.0)
+
+
+def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from ..kernels.propensity import logistic_fit_batch, ps_weights_batch, weighted_difference_batch
+
+    t = np.concatenate([np.ones_like(mt, dtype=bool), np.zeros_like(mc, dtype=bool)], axis=1)
+    valid = np.concatenate([mt, mc], axis=1)
+    y = np.concatenate([data[0].y, data[1].y], axis=1)
+    assert data[0].x is not None and data[1].x is not None
+    x = np.concatenate([data[0].x, data[1].x], axis=1)
+    y = np.where(valid, y, 0.0)
+    x = np.where(valid[:, :, None], x, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = logistic_fit_batch(x, t, valid)
+        w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
+        diff = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
+    ok = np.asarray(diff.defined) & np.isfinite(diff.statistic)
+    return np.where(ok, diff.statistic, 0.0), np.where(ok, diff.estimate, np.nan)
+
+
+def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> LookStats:
+    from ..kernels.survival import hazard_ratio_estimate, logrank_batch, observe_at, one_sample_logrank_batch
+
+    pm = design.post_marketing
+    ep = pm.endpoint
+    assert isinstance(ep, TimeToEventEndpoint)
+    obs = [observe_at(d.entry, d.y, d.dropout_time, tau) for d in data]
+    nt = obs[0].valid.sum(axis=1).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if len(data) == 1:
+            res = one_sample_logrank_batch(obs[0].time, obs[0].event, obs[0].valid, ep.baseline.build(), method="wu")
+            z = np.asarray(res.z, dtype=np.float64)
+            events = np.asarray(res.observed, dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est = np.where((events > 0) & (res.expected > 0), np.log(events / res.expected), np.nan)
+            nc = np.zeros_like(nt)
+        else:
+            time = np.concatenate([obs[0].time, obs[1].time], axis=1)
+            event = np.concatenate([obs[0].event, obs[1].event], axis=1)
+            valid = np.concatenate([obs[0].valid, obs[1].valid], axis=1)
+            treated = np.zeros(valid.shape, dtype=bool)
+            treated[:, : obs[0].valid.shape[1]] = True
+            lr = logrank_batch(time, event, treated, valid)
+            z = np.asarray(lr.z, dtype=np.float64)
+            events = np.asarray(lr.events, dtype=np.float64)
+            hr = hazard_ratio_estimate(lr)
+            est = np.where(np.asarray(hr.degenerate), np.nan, np.asarray(hr.log_hazard_ratio, dtype=np.float64))
+            nc = obs[1].valid.sum(axis=1).astype(np.float64)
+    zeros = np.zeros_like(nt)
+    return LookStats(z=np.where(np.isfinite(z), z, 0.0), information=events, estimate=est, n_treated=nt,
+                     n_control=nc, events=events, sum_t=zeros, sum_c=zeros, ss_t=zeros, ss_c=zeros)
+
+
+def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
+    """One-sided p-value of the design's fixed test at a look."""
+    pm = design.post_marketing
+    test = pm.test
+    if test in ("exact_binomial", "fisher", "score"):
+        xt = np.rint(s.sum_t).astype(np.int64)
+        nt = s.n_treated.astype(np.int64)
+        if test == "exact_binomial":
+            return binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt), test="exact_binomial",
+                                  benchmark=pm.control.rate)  # type: ignore[union-attr]
+        out = BinaryOutcome(x_treated=xt, n_treated=nt, x_control=np.rint(s.sum_c).astype(np.int64),
+                            n_control=s.n_control.astype(np.int64))
+        return binary_pvalues(out, test=test)  # type: ignore[arg-type]
+    if test == "t":
+        nt, nc = s.n_treated, s.n_control
+        var_t = _var(nt, s.sum_t, s.ss_t)
+        mean_t = s.sum_t / np.maximum(nt, 1)
+        if isinstance(pm.control, BenchmarkControl):
+            ok = (nt > 1) & (var_t > 0)
+            se = np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1))
+            tstat = (mean_t - pm.control.mean) / se  # type: ignore[operator]
+            return np.where(ok, stats.t.sf(tstat, np.maximum(nt - 1, 1)), 1.0)
+        var_c = _var(nc, s.sum_c, s.ss_c)
+        mean_c = s.sum_c / np.maximum(nc, 1)
+        a, b = var_t / np.maximum(nt, 1), var_c / np.maximum(nc, 1)
+        ok = (nt > 1) & (nc > 1) & (a + b > 0)
+        se = np.sqrt(np.where(ok, a + b, 1.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            df = (a + b) ** 2 / (a * a / np.maximum(nt - 1, 1) + b * b / np.maximum(nc - 1, 1))
+        return np.where(ok, stats.t.sf((mean_t - mean_c) / se, np.where(ok & np.isfinite(df), df, 1.0)), 1.0)
+    # z, logrank, one_sample_logrank: normal reference; a look without information shows nothing
+    return np.where(s.information > 0, special.ndtr(-s.z), 1.0)
+
+
+# ------------------------------------------------------------------ Bayesian rule
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(96)
+_GL_U = 0.5 * (_GL_X + 1.0)
+_GL_W = 0.5 * _GL_W
+
+
+def _beta_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from ..priors import Beta
+
+    if isinstance(prior, Beta):
+        return np.array([1.0]), np.array([prior.a]), np.array([prior.b])
+    return (np.asarray(prior.weights, dtype=np.float64), np.asarray(prior.a, dtype=np.float64),
+            np.asarray(prior.b, dtype=np.float64))
+
+
+def _normal_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from ..priors import Normal
+
+    if isinstance(prior, Normal):
+        return np.array([1.0]), np.array([prior.mean]), np.array([prior.sd])
+    return (np.asarray(prior.weights, dtype=np.float64), np.asarray(prior.means, dtype=np.float64),
+            np.asarray(prior.sds, dtype=np.float64))
+
+
+def treated_prior(design: Design) -> Any:
+    """The prior of the treated parameter under the Bayesian rule (None: vague / flat)."""
+    from ..priors import Beta, Normal
+
+    dec = design.post_marketing.decision
+    assert isinstance(dec, BayesianDecision)
+    if dec.prior is not None:
+        return dec.prior.build()
+    if dec.power_prior is not None:
+        pre = design.pre_approval
+        assert pre is not None
+        cohort = pre.build_cohort()
+        init = dec.power_prior.initial.build() if dec.power_prior.initial is not None else None
+        if design.post_marketing.endpoint.type == "binary":
+            return Beta.power_prior(cohort.responders, cohort.n, dec.power_prior.a0, initial=init)
+        if dec.power_prior.a0 == 0:
+            return init
+        return Normal.power_prior(cohort.mean, cohort.sd / math.sqrt(cohort.n), dec.power_prior.a0, initial=init)
+    return Beta(1.0, 1.0) if design.post_marketing.endpoint.type == "binary" else None
+
+
+def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarray:
+    """Posterior P(effect > margin) per replicate; effect = treated minus benchmark or control."""
+    pm = design.post_marketing
+    dec = pm.decision
+    assert isinstance(dec, BayesianDecision)
+    margin = dec.margin
+    nt, nc = s.n_treated, s.n_control
+    if pm.endpoint.type == "binary":
+        w, a, b = _beta_components(prior)
+        x = s.sum_t[:, None]
+        n = nt[:, None]
+        logw = np.log(w) + special.betaln(a + x, b + n - x) - special.betaln(a, b)
+        post_w = np.exp(logw - logw.max(axis=1, keepdims=True))
+        post_w /= post_w.sum(axis=1, keepdims=True)
+        pa, pb = a + x, b + n - x
+        if isinstance(pm.control, BenchmarkControl):
+            thr = pm.control.rate + margin  # type: ignore[operator]
+            return np.clip((post_w * special.betainc(pa, pb, min(max(thr, 0.0), 1.0))).sum(axis=1) * -1 + 1, 0, 1)
+        # P(p_t > p_c + margin), control ~ Beta(1 + x_c, 1 + n_c - x_c): quadrature over p_c
+        ac = 1.0 + s.sum_c[:, None, None]
+        bc = 1.0 + (nc - s.sum_c)[:, None, None]
+        u = _GL_U[None, None, :]
+        dens_c = np.exp((ac - 1) * np.log(u) + (bc - 1) * np.log1p(-u) - special.betaln(ac, bc))
+        upper = np.clip(u + margin, 0.0, 1.0)
+        sf_t = 1.0 - special.betainc(pa[:, :, None], pb[:, :, None], upper)
+        inner = (dens_c * sf_t * _GL_W).sum(axis=2)
+        return np.clip((post_w * inner).sum(axis=1), 0.0, 1.0)
+    # continuous: normal likelihood N(mean, s^2/n) with the sample SD
+    var_t = _var(nt, s.sum_t, s.ss_t)
+    mean_t = s.sum_t / np.maximum(nt, 1)
+    se2 = np.where(nt > 1, var_t / np.maximum(nt, 1), np.inf)
+    if prior is None:
+        post_mean, post_var, post_w = mean_t[:, None], se2[:, None], np.ones((nt.size, 1))
+    else:
+        w, mu, sd = _normal_components(prior)
+        tot = sd**2 + se2[:, None]
+        logw = np.log(w) - 0.5 * np.log(tot) - 0.5 * (mean_t[:, None] - mu) ** 2 / tot
+        post_w = np.exp(logw - logw.max(axis=1, keepdims=True))
+        post_w /= post_w.sum(axis=1, keepdims=True)
+        prec = 1 / sd**2 + 1 / se2[:, None]
+        post_var = 1 / prec
+        post_mean = post_var * (mu / sd**2 + mean_t[:, None] / se2[:, None])
+    if isinstance(pm.control, BenchmarkControl):
+        ref, ref_var = pm.control.mean + margin, 0.0  # type: ignore[operator]
+    else:
+        var_c = _var(nc, s.sum_c, s.ss_c)
+        ref = s.sum_c / np.maximum(nc, 1) + margin
+        ref_var = np.where(nc > 1, var_c / np.maximum(nc, 1), np.inf)
+        ref = ref[:, None]
+        ref_var = ref_var[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        zz = (post_mean - ref) / np.sqrt(post_var + ref_var)
+    p = (post_w * special.ndtr(np.nan_to_num(zz, nan=0.0))).sum(axis=1)
+    return np.where(nt > 1, np.clip(p, 0.0, 1.0), 0.0)

@@ -1,0 +1,404 @@
+"""Design-file models of the approval cohort and its evidence criteria (``pre_approval``).
+
+The cohort and criteria are turned into :mod:`condapprove.evidence` objects by
+:meth:`PreApproval.build_cohort` and :meth:`PreApproval.criteria`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from ._base import Model as _Model
+from ._base import NonNegative, OpenProbability, Positive
+
+__all__ = [
+    "BetaMixtureSpec",
+    "CohortSpec",
+    "CriterionSpec",
+    "LotSummaries",
+    "NormalMixtureSpec",
+    "PreApproval",
+    "PreApprovalEndpoint",
+    "PriorSpec",
+    "ReferenceCurveSpec",
+]
+
+
+class MixtureSpec(_Model):
+    """Mixture weights (normalised by the prior) with one entry per component."""
+
+    weights: Annotated[list[Annotated[float, Field(gt=0.0, allow_inf_nan=False)]], Field(min_length=1)]
+
+
+class BetaMixtureSpec(MixtureSpec):
+    """A mixture of beta distributions."""
+
+    a: Annotated[list[Positive], Field(min_length=1)]
+    b: Annotated[list[Positive], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> BetaMixtureSpec:
+        if not len(self.weights) == len(self.a) == len(self.b):
+            raise ValueError("weights, a and b must have the same length")
+        return self
+
+
+class NormalMixtureSpec(MixtureSpec):
+    """A mixture of normal distributions."""
+
+    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=1)]
+    sds: Annotated[list[Positive], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> NormalMixtureSpec:
+        if not len(self.weights) == len(self.means) == len(self.sds):
+            raise ValueError("weights, means and sds must have the same length")
+        return self
+
+
+class PriorSpec(_Model):
+    """A named prior: ``{beta: [a, b]}``, ``{beta_mixture: {weights, a, b}}`` (response rates),
+    ``{normal: [mean, sd]}`` or ``{normal_mixture: {weights, means, sds}}`` (means)."""
+
+    beta: Annotated[list[Positive], Field(min_length=2, max_length=2)] | None = None
+    beta_mixture: BetaMixtureSpec | None = None
+    normal: tuple[Annotated[float, Field(allow_inf_nan=False)], Positive] | None = None
+    normal_mixture: NormalMixtureSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PriorSpec:
+        given = [k for k in ("beta", "beta_mixture", "normal", "normal_mixture") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of beta: [a, b], beta_mixture: {weights, a, b}, "
+                             "normal: [mean, sd] or normal_mixture: {weights, means, sds}")
+        return self
+
+    @property
+    def family(self) -> str:
+        """``"beta"`` (for a rate) or ``"normal"`` (for a mean)."""
+        return "beta" if self.beta is not None or self.beta_mixture is not None else "normal"
+
+    def build(self) -> Any:
+        """The prior object of :mod:`condapprove.priors`."""
+        from ..priors import Beta, BetaMixture, Normal, NormalMixture
+
+        if self.beta is not None:
+            return Beta(self.beta[0], self.beta[1])
+        if self.beta_mixture is not None:
+            m = self.beta_mixture
+            return BetaMixture(tuple(m.weights), tuple(m.a), tuple(m.b))
+        if self.normal is not None:
+            return Normal(self.normal[0], self.normal[1])
+        n = self.normal_mixture
+        assert n is not None
+        return NormalMixture(tuple(n.weights), tuple(n.means), tuple(n.sds))
+
+
+Binary01 = Annotated[int, Field(ge=0, le=1)]
+
+
+class CohortSpec(_Model):
+    """The approval cohort, in one of these forms (by endpoint type):
+
+    * binary: ``{responders, n}``, or patient-level ``{responses: [0/1, ...], lots: [...]}``;
+    * continuous: ``{mean, sd, n}``, or ``{values: [...], lots: [...]}``;
+    * time to event: ``{durations: [...], events: [0/1, ...]}``;
+    * any of them from a CSV file: ``{data: cohort.csv, columns: {response|value|time|event|lot: column}}``
+      (path relative to the design file; read and checked when the design is loaded).
+    """
+
+    responders: Annotated[int, Field(ge=0)] | None = None
+    n: Annotated[int, Field(ge=1)] | None = None
+    mean: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    sd: Positive | None = None
+    responses: Annotated[list[Binary01], Field(min_length=1)] | None = None
+    values: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = None
+    durations: Annotated[list[NonNegative], Field(min_length=1)] | None = None
+    events: Annotated[list[Binary01], Field(min_length=1)] | None = None
+    lots: Annotated[list[str], Field(min_length=1)] | None = None
+    data: Annotated[str, Field(min_length=1)] | None = None
+    columns: dict[Literal["response", "value", "time", "event", "lot"], Annotated[str, Field(min_length=1)]] | None = None
+
+    def given(self) -> set[str]:
+        """Names of the fields that were given."""
+        return {k for k in type(self).model_fields if getattr(self, k) is not None}
+
+
+_COHORT_FORMS: dict[str, list[set[str]]] = {
+    "binary": [{"responders", "n"}, {"responses"}, {"responses", "lots"}, {"data", "columns"}],
+    "continuous": [{"mean", "sd", "n"}, {"values"}, {"values", "lots"}, {"data", "columns"}],
+    "time_to_event": [{"durations", "events"}, {"data", "columns"}],
+}
+_CSV_ROLES: dict[str, tuple[set[str], set[str]]] = {  # endpoint -> (required roles, optional roles)
+    "binary": ({"response"}, {"lot"}),
+    "continuous": ({"value"}, {"lot"}),
+    "time_to_event": ({"time", "event"}, set()),
+}
+
+
+class LotSummaries(_Model):
+    """Per-lot summaries: ``{events, n}`` (binary) or ``{means, sds, n}`` (continuous)."""
+
+    events: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2)] | None = None
+    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = None
+    sds: Annotated[list[Positive], Field(min_length=2)] | None = None
+    n: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LotSummaries:
+        k = len(self.n)
+        if self.events is not None:
+            if self.means is not None or self.sds is not None:
+                raise ValueError("give either events (binary) or means and sds (continuous), not both")
+            if len(self.events) != k:
+                raise ValueError(f"@events: must have one entry per lot ({k}); got {len(self.events)}")
+            bad = [i for i, (e, m) in enumerate(zip(self.events, self.n)) if e > m]
+            if bad:
+                raise ValueError(f"@events.{bad[0]}: must be <= n of the lot ({self.n[bad[0]]}); "
+                                 f"got {self.events[bad[0]]}")
+        elif self.means is None or self.sds is None:
+            raise ValueError("give events (binary lots) or means and sds (continuous lots)")
+        elif len(self.means) != k or len(self.sds) != k:
+            raise ValueError(f"means and sds must have one entry per lot ({k})")
+        return self
+
+
+class ReferenceCurveSpec(_Model):
+    """A reference survival curve: ``{survival_at: {time, survival}}`` or ``{median}`` (exponential),
+    ``{weibull: {shape, scale}}``, or ``{piecewise_exponential: {breaks, rates}}``."""
+
+    survival_at: dict[Literal["time", "survival"], Positive] | None = None
+    median: Positive | None = None
+    weibull: dict[Literal["shape", "scale"], Positive] | None = None
+    piecewise_exponential: dict[Literal["breaks", "rates"], list[NonNegative]] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ReferenceCurveSpec:
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of survival_at, median, weibull or piecewise_exponential")
+        if self.survival_at is not None:
+            if set(self.survival_at) != {"time", "survival"} or not self.survival_at["survival"] < 1:
+                raise ValueError("@survival_at: must be {time: t, survival: s} with 0 < s < 1")
+        if self.weibull is not None and set(self.weibull) != {"shape", "scale"}:
+            raise ValueError("@weibull: must be {shape: k, scale: lambda}")
+        if self.piecewise_exponential is not None and set(self.piecewise_exponential) != {"breaks", "rates"}:
+            raise ValueError("@piecewise_exponential: must be {breaks: [...], rates: [...]}")
+        return self
+
+    def build(self) -> tuple[Any, str]:
+        """The curve object of :mod:`condapprove.estimate.survival` and a label."""
+        from ..estimate import survival as sv
+
+        if self.survival_at is not None:
+            t, p = self.survival_at["time"], self.survival_at["survival"]
+            return sv.ExponentialCurve.from_survival_at(t, p), f"exponential with S({t:g}) = {p:g}"
+        if self.median is not None:
+            return sv.ExponentialCurve.from_median(self.median), f"exponential with median {self.median:g}"
+        if self.weibull is not None:
+            w = self.weibull
+            return sv.WeibullCurve(w["shape"], w["scale"]), f"Weibull(shape {w['shape']:g}, scale {w['scale']:g})"
+        pw = self.piecewise_exponential
+        assert pw is not None
+        return sv.PiecewiseExponentialCurve(tuple(pw["breaks"]), tuple(pw["rates"])), "piecewise exponential"
+
+
+class PosteriorProbabilitySpec(_Model):
+    """``P(effect > greater_than | data; prior) >= at_least`` (binary, continuous)."""
+
+    criterion: Literal["posterior_probability"]
+    prior: str
+    greater_than: Annotated[float, Field(allow_inf_nan=False)]
+    at_least: OpenProbability
+
+
+class LowerBoundSpec(_Model):
+    """The lower bound of the two-sided interval exceeds ``greater_than`` (``time``: landmark, time to event)."""
+
+    criterion: Literal["lower_bound"]
+    greater_than: Annotated[float, Field(allow_inf_nan=False)]
+    confidence_level: OpenProbability = 0.95
+    method: Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"] = "clopper-pearson"
+    time: Positive | None = None
+
+
+class ExactTestSpec(_Model):
+    """The exact one-sided binomial test of ``p <= p0`` rejects at level ``alpha`` (binary)."""
+
+    criterion: Literal["exact_test"]
+    p0: OpenProbability
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+
+
+class TTestSpec(_Model):
+    """The one-sided one-sample t test of ``mean <= mu0`` rejects at level ``alpha`` (continuous)."""
+
+    criterion: Literal["t_test"]
+    mu0: Annotated[float, Field(allow_inf_nan=False)]
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+
+
+class OneSampleLogrankSpec(_Model):
+    """The one-sample log-rank test against a reference curve rejects at level ``alpha`` (time to event)."""
+
+    criterion: Literal["one_sample_logrank"]
+    reference: ReferenceCurveSpec
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+    method: Literal["wu", "standard", "exact"] = "wu"
+
+
+class NewLotPredictionSpec(_Model):
+    """The lower prediction bound for a new lot exceeds ``greater_than`` (binary, continuous; needs lots)."""
+
+    criterion: Literal["new_lot_prediction"]
+    greater_than: Annotated[float, Field(allow_inf_nan=False)]
+    confidence_level: OpenProbability = 0.95
+    method: Literal["REML", "DL", "PM", "ML"] = "REML"
+    test: Literal["z", "hartung-knapp"] = "hartung-knapp"
+
+
+CriterionSpec = Annotated[
+    PosteriorProbabilitySpec | LowerBoundSpec | ExactTestSpec | TTestSpec | OneSampleLogrankSpec | NewLotPredictionSpec,
+    Field(discriminator="criterion"),
+]
+
+_CRITERIA_FOR: dict[str, set[str]] = {
+    "posterior_probability": {"binary", "continuous"},
+    "lower_bound": {"binary", "continuous", "time_to_event"},
+    "exact_test": {"binary"},
+    "t_test": {"continuous"},
+    "one_sample_logrank": {"time_to_event"},
+    "new_lot_prediction": {"binary", "continuous"},
+}
+
+
+class PreApprovalEndpoint(_Model):
+    """The endpoint of the approval cohort."""
+
+    type: Literal["binary", "continuous", "time_to_event"]
+    name: str = "response"
+    followup_months: NonNegative = 0.0
+
+
+class PreApproval(_Model):
+    """The approval cohort and the declarative evidence criteria for "presumed efficacy"."""
+
+    endpoint: PreApprovalEndpoint
+    cohort: CohortSpec
+    lots: LotSummaries | None = None
+    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+    evidence: Annotated[list[CriterionSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PreApproval:
+        kind = self.endpoint.type
+        problems = []
+        given = self.cohort.given()
+        forms = _COHORT_FORMS[kind]
+        if given not in forms:
+            shown = " or ".join("{" + ", ".join(sorted(f)) + "}" for f in forms)
+            problems.append(f"@cohort: a {kind} cohort must be given as {shown}; got {{{', '.join(sorted(given))}}}")
+        elif "columns" in given:
+            need, optional = _CSV_ROLES[kind]
+            roles = set(self.cohort.columns or {})
+            if not need <= roles or not roles <= need | optional:
+                problems.append(f"@cohort.columns: a {kind} cohort maps {', '.join(sorted(need))}"
+                                + (f" (and optionally {', '.join(sorted(optional))})" if optional else "")
+                                + f"; got {', '.join(sorted(roles)) or 'nothing'}")
+        if self.cohort.responders is not None and self.cohort.n is not None and self.cohort.responders > self.cohort.n:
+            problems.append(f"@cohort.responders: must be <= n ({self.cohort.n}); got {self.cohort.responders}")
+        for lots_of in ("responses", "values"):
+            seq = getattr(self.cohort, lots_of)
+            if self.cohort.lots is not None and seq is not None and len(self.cohort.lots) != len(seq):
+                problems.append(f"@cohort.lots: must have one label per patient ({len(seq)}); "
+                                f"got {len(self.cohort.lots)}")
+        if self.cohort.durations is not None and self.cohort.events is not None:
+            if len(self.cohort.durations) != len(self.cohort.events):
+                problems.append(f"@cohort.events: must have one entry per duration ({len(self.cohort.durations)}); "
+                                f"got {len(self.cohort.events)}")
+        if self.lots is not None:
+            lot_kind = "binary" if self.lots.events is not None else "continuous"
+            if lot_kind != kind:
+                problems.append(f"@lots: {lot_kind} lot summaries do not fit a {kind} endpoint")
+            if self.cohort.lots is not None:
+                problems.append("@lots: give lots either as summaries here or as labels in the cohort, not both")
+        family = {"binary": "beta", "continuous": "normal"}.get(kind)
+        for name, prior in self.priors.items():
+            if family is None:
+                problems.append(f"@priors.{name}: priors are not used with a time-to-event cohort")
+            elif prior.family != family:
+                problems.append(f"@priors.{name}: a {kind} endpoint needs a {family} prior; got a {prior.family} one")
+        has_lots = self.lots is not None or self.cohort.lots is not None or "lot" in (self.cohort.columns or {})
+        for i, c in enumerate(self.evidence):
+            if kind not in _CRITERIA_FOR[c.criterion]:
+                problems.append(f"@evidence.{i}.criterion: {c.criterion!r} does not apply to a {kind} endpoint")
+            if isinstance(c, PosteriorProbabilitySpec) and c.prior not in self.priors:
+                known = ", ".join(repr(k) for k in self.priors) or "none are declared"
+                problems.append(f"@evidence.{i}.prior: must name a prior under pre_approval.priors ({known}); "
+                                f"got {c.prior!r}")
+            if isinstance(c, LowerBoundSpec) and kind == "time_to_event" and c.time is None:
+                problems.append(f"@evidence.{i}.time: required for a lower bound of survival (the landmark)")
+            if isinstance(c, NewLotPredictionSpec) and not has_lots:
+                problems.append(f"@evidence.{i}: new_lot_prediction needs per-lot data (pre_approval.lots, or lot "
+                                "labels in the cohort)")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def build_cohort(self) -> Any:
+        """The cohort as a :mod:`condapprove.evidence` object (CSV data must have been inlined by the loader)."""
+        from .. import evidence as ev
+
+        c, kind = self.cohort, self.endpoint.type
+        if c.data is not None and c.responses is None and c.values is None and c.durations is None:
+            raise ValueError("the cohort's CSV data have not been read; load the design with load_design")
+        lots = self.lots
+        if kind == "binary":
+            if c.responses is not None:
+                x, n = sum(c.responses), len(c.responses)
+                lot_events = lot_n = None
+                if c.lots is not None:
+                    labels = list(dict.fromkeys(c.lots))
+                    lot_n = tuple(sum(1 for lab in c.lots if lab == L) for L in labels)
+                    lot_events = tuple(sum(r for r, lab in zip(c.responses, c.lots) if lab == L) for L in labels)
+                return ev.BinaryCohort(responders=x, n=n, lot_events=lot_events, lot_n=lot_n)
+            assert c.responders is not None and c.n is not None
+            return ev.BinaryCohort(responders=c.responders, n=c.n,
+                                   lot_events=tuple(lots.events) if lots and lots.events else None,
+                                   lot_n=tuple(lots.n) if lots else None)
+        if kind == "continuous":
+            if c.values is not None:
+                return ev.ContinuousCohort.from_values(c.values, c.lots)
+            assert c.mean is not None and c.sd is not None and c.n is not None
+            return ev.ContinuousCohort(
+                mean=c.mean, sd=c.sd, n=c.n,
+                lot_means=tuple(lots.means) if lots and lots.means else None,
+                lot_sds=tuple(lots.sds) if lots and lots.sds else None,
+                lot_n=tuple(lots.n) if lots else None)
+        assert c.durations is not None and c.events is not None
+        return ev.TimeToEventCohort(durations=tuple(c.durations), events=tuple(c.events))
+
+    def criteria(self) -> list[Any]:
+        """The criteria as :mod:`condapprove.evidence` objects."""
+        from .. import evidence as ev
+
+        out: list[Any] = []
+        for c in self.evidence:
+            if isinstance(c, PosteriorProbabilitySpec):
+                out.append(ev.PosteriorProbability(prior=c.prior, greater_than=c.greater_than, at_least=c.at_least))
+            elif isinstance(c, LowerBoundSpec):
+                out.append(ev.LowerBound(greater_than=c.greater_than, confidence_level=c.confidence_level,
+                                         method=c.method, time=c.time))
+            elif isinstance(c, ExactTestSpec):
+                out.append(ev.ExactTest(p0=c.p0, alpha=c.alpha))
+            elif isinstance(c, TTestSpec):
+                out.append(ev.TTest(mu0=c.mu0, alpha=c.alpha))
+            elif isinstance(c, OneSampleLogrankSpec):
+                curve, label = c.reference.build()
+                out.append(ev.OneSampleLogrank(reference=curve, label=label, alpha=c.alpha, method=c.method))
+            else:
+                out.append(ev.NewLotPrediction(greater_than=c.greater_than, confidence_level=c.confidence_level,
+                                               method=c.method, test=c.test))
+        return out
