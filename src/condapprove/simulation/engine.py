@@ -69,6 +69,9 @@ BLOCK_SIZE = 2048
 DEFAULT_CHUNK_SIZE = 16 * BLOCK_SIZE
 
 
+_READ_LAG = 1e-9
+
+
 def _kth(values: np.ndarray, k: int) -> np.ndarray:
     """The k-th smallest value of each row (1-based; inf when a row has fewer than k)."""
     if k > values.shape[1]:
@@ -148,7 +151,10 @@ def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generato
     # looks in time order; an interim on or after the final analysis is replaced by it
     times = np.concatenate([np.where(interim < final[:, None], interim, np.inf), final[:, None]], axis=1)
     n_looks = times.shape[1]
-    stats = [look_statistics(design, data, np.minimum(times[:, j], final)) for j in range(n_looks)]
+    # The look that waits for the k-th event happens at that event's calendar month, entry + time; the
+    # data are read an instant later (1e-9 month, a few milliseconds) so rounding of entry + time - entry
+    # cannot censor the very event that triggered the look.
+    stats = [look_statistics(design, data, np.minimum(times[:, j], final) + _READ_LAG) for j in range(n_looks)]
     z = np.stack([s.z for s in stats], axis=1)
     info = np.stack([s.information for s in stats], axis=1)
     active = np.isfinite(times)

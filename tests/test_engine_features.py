@@ -1,0 +1,212 @@
+"""Engine features checked against exact or analytic values within 4 Monte-Carlo standard errors.
+
+Each test states the analytic reference it uses.  Replicate counts are chosen so the
+default suite stays fast; the tolerances are 4 MCSE (plus, where stated, the size of a
+known approximation of the reference).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import condapprove
+from condapprove.boundaries import group_sequential
+from condapprove.errors import DesignWarning
+from condapprove.simulation.analytic import binary_power_fixed_n, evaluable_distribution, exact_p_confirmed
+from condapprove.simulation.engine import _run_chunk
+from condapprove.spec import design_from_mapping
+
+
+def _design(post: dict[str, Any], scenarios: list[dict[str, Any]], **extra: Any) -> condapprove.Design:
+    data: dict[str, Any] = {
+        "name": "feature",
+        "approval": {"date": "2020-01-01", "time_limit_years": 7, "filing_lead_months": 12},
+        "post_marketing": post,
+        "scenarios": scenarios,
+        "simulation": {"replicates": 4096, "seed": 11},
+        **extra,
+    }
+    return design_from_mapping(data)
+
+
+def _sim(design: condapprove.Design, n: int, seed: int = 20261128) -> condapprove.SimulationResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        return condapprove.simulate(design, replicates=n, seed=seed)
+
+
+def _within(est: condapprove.MonteCarloEstimate, ref: float, k: float = 4.0, slack: float = 0.0) -> None:
+    assert abs(est.value - ref) <= k * max(est.mcse, 1e-12) + slack, (est.value, ref, est.mcse)
+
+
+FAST = {"rate_per_month": 200.0}
+
+
+def test_group_sequential_continuous_matches_recursive_integration() -> None:
+    """One-sample continuous, 800 patients, interim at 400, OBF: the crossing probabilities equal
+    group_sequential(...).power(drift) with drift = delta sqrt(n) / sd.  The engine uses the
+    sample SD (a t statistic, whose mean exceeds the z's by a factor ~1 + 3/(4(n-1))); at
+    n >= 400 that moves the probabilities by < 0.002, inside the tolerance (at n = 100 it
+    would not be: 0.127 against 0.122 at the interim)."""
+    post = {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
+            "treated": {"accrual": {"rate_per_month": 1000.0}, "target_n": 800},
+            "control": {"kind": "benchmark", "mean": 0.0},
+            "analyses": [{"patients": 400}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"}}
+    d = _design(post, [{"name": "null", "treated_mean": 0.0}, {"name": "alt", "treated_mean": 0.09}])
+    res = _sim(d, 40_960)
+    gs = group_sequential([0.5, 1.0], alpha=0.025, spending="obrien-fleming")
+    for name, delta in (("null", 0.0), ("alt", 0.09)):
+        power = gs.power(delta * math.sqrt(800))
+        s = res[name]
+        _within(s.p_confirmed, power.power)
+        _within(s.p_confirmed_by_look[0], power.rejection_probabilities[0])
+        assert s.look_labels == ("interim_1", "final")
+
+
+def test_bayesian_single_arm_matches_exact_enumeration() -> None:
+    """P(posterior P(p > 0.3) >= 0.95) at a single final analysis: exact sum over the Poisson
+    number of evaluable patients and the binomial responders."""
+    post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 6},
+            "treated": {"accrual": {"rate_per_month": 0.6}, "target_n": 40, "dropout": 0.1},
+            "control": {"kind": "benchmark", "rate": 0.3},
+            "decision": {"rule": "bayesian", "threshold": 0.95, "prior": {"beta": [1, 3]}}}
+    d = _design(post, [{"name": "a", "treated_rate": 0.5}])
+    res = _sim(d, 40_960)
+    dist = evaluable_distribution(d.post_marketing.treated.accrual, 0.1, 40, d.cutoff_month - 6)
+    exact = 0.0
+    for n in range(41):
+        x = np.arange(n + 1)
+        win = stats.beta.sf(0.3, 1 + x, 3 + n - x) >= 0.95
+        exact += dist[n] * stats.binom.pmf(x, n, 0.5)[win].sum()
+    _within(res["a"].p_confirmed, exact)
+
+
+def test_assurance_is_the_prior_average_of_the_exact_power() -> None:
+    """treated_rate ~ Beta(8, 12): P(confirmed) = integral of the exact P(confirmed | p) over the prior."""
+    post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 3},
+            "treated": {"accrual": {"rate_per_month": 1.0, "ramp_up_months": 6}, "target_n": 50},
+            "control": {"kind": "benchmark", "rate": 0.25}}
+    d = _design(post, [{"name": "assurance", "treated_rate": {"beta": [8, 12]}}])
+    res = _sim(d, 40_960)
+    x, w = np.polynomial.legendre.leggauss(80)
+    u = 0.5 * (x + 1)
+    fixed = [_design(post, [{"name": "p", "treated_rate": float(p)}]) for p in u]
+    power = np.array([exact_p_confirmed(f, f.scenarios[0]) for f in fixed], dtype=float)
+    exact = float((0.5 * w * stats.beta.pdf(u, 8, 12) * power).sum())
+    _within(res["assurance"].p_confirmed, exact)
+    assert res["assurance"].p_confirmed_exact is None  # no closed form is claimed for a drawn effect
+
+
+def test_external_control_matches_exact() -> None:
+    """External cohort of 80 (all observed at month 0) against a Poisson number of treated:
+    exact = sum_n P(N_t = n) power_Fisher(n, 80)."""
+    post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 6},
+            "treated": {"accrual": {"rate_per_month": 0.4}, "target_n": 30},
+            "control": {"kind": "external", "n": 80}}
+    d = _design(post, [{"name": "a", "treated_rate": 0.55, "control_rate": 0.3}])
+    res = _sim(d, 20_480)
+    dist = evaluable_distribution(d.post_marketing.treated.accrual, 0.0, 30, d.cutoff_month - 6)
+    exact = sum(dist[n] * binary_power_fixed_n(n, 80, treated_rate=0.55, control_rate=0.3, test="fisher",
+                                               alpha=0.025) for n in range(1, 31))
+    _within(res["a"].p_confirmed, exact)
+    assert res["a"].expected_controls_evaluable.value == 80
+
+
+def test_lot_effects_add_their_variance() -> None:
+    """Continuous single arm, 50 patients in lots of 10 with lot SD 0.5: the estimate's variance is
+    sd^2/n + lot_sd^2 * sum(lot sizes^2)/n^2 = 1/50 + 0.25/5 (the estimate is exactly normal)."""
+    post = {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
+            "treated": {"accrual": FAST, "target_n": 50},
+            "control": {"kind": "benchmark", "mean": 0.0},
+            "heterogeneity": {"lot_size": 10, "lot_sd": 0.5}}
+    d = _design(post, [{"name": "a", "treated_mean": 0.3}])
+    n_sims = 8192
+    r = _run_chunk(d, 0, range(4), n_sims, 5, ())
+    est = r["estimate"]
+    var = 1 / 50 + 0.25 / 5
+    se_var = var * math.sqrt(2 / (n_sims - 1))
+    assert abs(est.var(ddof=1) - var) <= 4 * se_var
+    assert abs(est.mean() - 0.3) <= 4 * math.sqrt(var / n_sims)
+
+
+def test_dilution_scales_the_effect() -> None:
+    post = {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
+            "treated": {"accrual": FAST, "target_n": 100},
+            "control": {"kind": "benchmark", "mean": 1.0},
+            "heterogeneity": {"dilution": 0.5}}
+    d = _design(post, [{"name": "a", "treated_mean": 1.6}])
+    s = _sim(d, 8192)["a"]
+    _within(s.mean_estimate, 0.3)  # 0.5 * (1.6 - 1.0)
+
+
+def test_confounding_biases_the_unadjusted_survey_and_weighting_removes_it() -> None:
+    """No treatment effect; a confounder (prevalence 0.3 treated, 0.6 controls) raises the log odds
+    of response by 1.2.  Unadjusted: biased by at least 8 MCSE; ATT-weighted: within 4 MCSE of 0."""
+    conf = {"covariates": [{"name": "severity", "prevalence_treated": 0.3, "prevalence_control": 0.6,
+                            "effect": 1.2}]}
+    post = {"study": "use_results_survey", "endpoint": {"type": "binary"},
+            "treated": {"accrual": FAST, "target_n": 60},
+            "control": {"kind": "concurrent", "ratio": 2, "randomised": False, "confounding": conf}}
+    scen = [{"name": "null", "treated_rate": 0.3, "control_rate": 0.3}]
+    raw = _sim(_design(post, scen), 8192)["null"]
+    adjusted_conf = {**conf, "adjustment": "propensity_weighting"}
+    post_adj = {**post, "control": {**post["control"], "confounding": adjusted_conf}}
+    adj = _sim(_design(post_adj, scen), 8192)["null"]
+    assert abs(raw.mean_estimate.value) > 8 * raw.mean_estimate.mcse
+    _within(adj.mean_estimate, 0.0)
+    assert raw.p_confirmed.value < 0.025  # confounding here works against the product
+
+
+def test_capacity_cap_queues_treatments() -> None:
+    """Arrivals far faster than a capacity of 2 a month: the 20th treatment is at month 9.5."""
+    post = {"study": "clinical_trial", "endpoint": {"type": "binary"},
+            "treated": {"accrual": {"rate_per_month": 500.0, "capacity_per_month": 2.0}, "target_n": 20},
+            "control": {"kind": "benchmark", "rate": 0.3}}
+    s = _sim(_design(post, [{"name": "a", "treated_rate": 0.5}]), 2048)["a"]
+    assert s.decision_month_median.value == pytest.approx(9.5, abs=0.02)
+
+
+def test_futility_is_non_binding_and_stops_under_the_null() -> None:
+    post = {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
+            "treated": {"accrual": FAST, "target_n": 100},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "analyses": [{"information": 0.5}],
+            "decision": {"rule": "group_sequential", "futility_conditional_power_below": 0.2}}
+    res = _sim(_design(post, [{"name": "null", "treated_mean": 0.0, "control_mean": 0.0}]), 20_480)
+    s = res["null"]
+    assert s.p_futility.value > 0.3
+    assert s.p_confirmed.value <= 0.025 + 3 * s.p_confirmed.mcse
+
+
+def test_time_to_event_logrank_holds_alpha() -> None:
+    """Two-arm log-rank at 120 events: type I error within 4 MCSE of 0.025 (the log-rank z is
+    asymptotically standard normal; at 120 events its error is far below the tolerance)."""
+    post = {"study": "clinical_trial",
+            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12}, "dropout_rate_per_month": 0.004},
+            "treated": {"accrual": {"rate_per_month": 20.0}, "target_n": 200},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "target_events": 120}
+    res = _sim(_design(post, [{"name": "null", "hazard_ratio": 1.0}, {"name": "hr07", "hazard_ratio": 0.7}]), 20_480)
+    _within(res["null"].p_confirmed, 0.025)
+    assert res["null"].expected_events.value == pytest.approx(120, abs=0.01)
+    # Schoenfeld: power = Phi(sqrt(D/4) |log HR| - z_alpha) ~ 0.498; its approximation error is ~0.01
+    _within(res["hr07"].p_confirmed, float(stats.norm.cdf(math.sqrt(30) * -math.log(0.7) - 1.959964)),
+            slack=0.015)
+    _within(res["hr07"].mean_estimate, math.log(0.7), slack=0.02)  # the Peto estimate's bias near HR 0.7
+
+
+def test_one_sample_logrank_against_the_baseline_holds_alpha() -> None:
+    post = {"study": "use_results_survey",
+            "endpoint": {"type": "time_to_event", "baseline": {"survival_at": {"months": 12, "survival": 0.15}}},
+            "treated": {"accrual": {"rate_per_month": 5.0}, "target_n": 80},
+            "control": {"kind": "benchmark"},
+            "target_events": 60}
+    s = _sim(_design(post, [{"name": "null", "hazard_ratio": 1.0}]), 20_480)["null"]
+    assert s.p_confirmed.value <= 0.025 + 4 * s.p_confirmed.mcse
