@@ -216,3 +216,26 @@ def test_every_shipped_design_simulates(design_file: str) -> None:
     for s in res.scenarios:
         total = s.p_confirmed.value + s.p_futility.value + s.p_not_confirmed.value + s.p_undecided.value
         assert total == pytest.approx(1.0, abs=1e-12)
+
+
+def test_mcse_target_adds_replicates_until_precise() -> None:
+    design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")
+    res = condapprove.simulate(design, replicates=2048, seed=3, mcse_target=0.004)
+    for s in res.scenarios:
+        assert max(p.mcse for p in (s.p_confirmed, s.p_not_confirmed, s.p_undecided, s.p_target_not_reached)) <= 0.004
+        assert s.p_confirmed.n_sims % 2048 == 0
+    assert res.provenance.mcse_target == 0.004
+    # the blocks are the same streams as a plain run of that many replicates
+    n = res["modest"].p_confirmed.n_sims
+    plain = condapprove.simulate(design, replicates=n, seed=3, scenarios=["modest"])
+    assert plain["modest"].p_confirmed == res["modest"].p_confirmed
+
+
+def test_mcse_target_cap_warns() -> None:
+    from condapprove.errors import MonteCarloPrecisionWarning
+
+    design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")
+    with pytest.warns(MonteCarloPrecisionWarning, match=r"scenario 'modest': the largest MCSE is 0\.0\d+ after 4096 "):
+        res = condapprove.simulate(design, replicates=2048, seed=3, mcse_target=0.001, max_replicates=4096,
+                                   scenarios=["modest"])
+    assert res.warnings and "the target was 0.001" in res.warnings[-1]

@@ -116,9 +116,13 @@ def schema(output: str | None) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option("--chunk-size", type=int, default=None, help="Replicates per unit of work (results do not depend on it).")
+@click.option("--mcse-target", type=float, default=None,
+              help="Add replicates until every probability's Monte-Carlo SE is at most this.")
+@click.option("--max-replicates", type=int, default=None, help="Cap for --mcse-target (default: the design's).")
 @_guard
 def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
-             output: str | None, jobs: int, chunk_size: int | None) -> None:
+             output: str | None, jobs: int, chunk_size: int | None, mcse_target: float | None,
+             max_replicates: int | None) -> None:
     """Simulate the post-marketing study of design FILE under each scenario."""
     from .simulation import simulate as run
     from .spec.loader import load_design_with_source
@@ -129,6 +133,10 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
         raise DesignError(f"must be >= 0; got {seed}", loc="--seed")
     if jobs < 1:
         raise DesignError(f"must be >= 1; got {jobs}", loc="--jobs")
+    if mcse_target is not None and not 0 < mcse_target < 0.5:
+        raise DesignError(f"must be in (0, 0.5); got {mcse_target:g}", loc="--mcse-target")
+    if max_replicates is not None and max_replicates < 1:
+        raise DesignError(f"must be >= 1; got {max_replicates}", loc="--max-replicates")
     loaded = load_design_with_source(file)
     names = [s.name for s in loaded.design.scenarios]
     for s in scenarios:
@@ -141,7 +149,8 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # design warnings are part of the result and printed with it
         result = run(loaded.design, replicates=replicates, seed=seed, scenarios=scenarios or None,
-                     chunk_size=chunk_size, n_jobs=jobs, design_path=loaded.path, design_sha256=loaded.sha256)
+                     chunk_size=chunk_size, n_jobs=jobs, design_path=loaded.path, design_sha256=loaded.sha256,
+                     mcse_target=mcse_target, max_replicates=max_replicates)
     if fmt == "json":
         text = result.to_json()
     elif fmt == "csv":

@@ -47,7 +47,7 @@ from scipy import special
 
 from .._rng import root_seed_sequence, spawn_streams
 from .._typing import SeedLike
-from ..errors import DesignError, DesignWarning
+from ..errors import DesignError, DesignWarning, MonteCarloPrecisionWarning
 from ..spec.schema import (
     BayesianDecision,
     Design,
@@ -338,6 +338,8 @@ def simulate(
     executor: Executor | None = None,
     design_path: str | None = None,
     design_sha256: str | None = None,
+    mcse_target: float | None = None,
+    max_replicates: int | None = None,
 ) -> SimulationResult:
     """Simulate the post-marketing study of ``design`` under each scenario.
 
@@ -361,6 +363,13 @@ def simulate(
         Run chunks on this executor instead (overrides ``n_jobs``).
     design_path, design_sha256 : str, optional
         Where the design came from, for the provenance.
+    mcse_target : float, optional
+        Run more replicates (in whole blocks, starting from ``replicates``) until every
+        reported probability has a Monte-Carlo standard error <= ``mcse_target``, or
+        ``max_replicates`` is reached (a :class:`~condapprove.errors.MonteCarloPrecisionWarning`
+        then says so).  Default ``design.simulation.mcse_target``.
+    max_replicates : int, optional
+        Cap for ``mcse_target`` (default ``design.simulation.max_replicates``).
 
     Returns
     -------
@@ -382,6 +391,10 @@ def simulate(
     n = _int_arg(design.simulation.replicates if replicates is None else replicates, "replicates")
     chunk = _int_arg(DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
     n_jobs = _int_arg(n_jobs, "n_jobs")
+    if mcse_target is not None and not (isinstance(mcse_target, (int, float)) and 0 < mcse_target < 0.5):
+        raise DesignError(f"`mcse_target` must be a number in (0, 0.5); got {mcse_target!r}.")
+    max_replicates = _int_arg(design.simulation.max_replicates if max_replicates is None else max_replicates,
+                              "max_replicates")
     if seed is None and design.simulation.seed is not None:
         seed, source = design.simulation.seed, "design"
     else:
@@ -406,28 +419,42 @@ def simulate(
     for w in warns:
         warnings.warn(w, DesignWarning, stacklevel=2)
 
-    n_blocks = math.ceil(n / BLOCK_SIZE)
     per_chunk = chunk // BLOCK_SIZE
-    tasks = [(s, list(range(b, min(b + per_chunk, n_blocks)))) for s in wanted for b in range(0, n_blocks, per_chunk)]
     spawn_key = tuple(root.spawn_key)
     own_pool = None
-    if executor is None and n_jobs > 1 and len(tasks) > 1:
+    if executor is None and n_jobs > 1:
         own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs)
-    try:
+
+    def execute(todo: dict[int, range], size: int) -> dict[int, list[dict[str, np.ndarray]]]:
+        tasks = [(s, list(blocks[i:i + per_chunk])) for s, blocks in todo.items()
+                 for i in range(0, len(blocks), per_chunk)]
         if executor is None:
-            outputs = [_run_chunk(design, s, blocks, n, entropy, spawn_key) for s, blocks in tasks]
+            outputs = [_run_chunk(design, s, b, size, entropy, spawn_key) for s, b in tasks]
         else:
-            futures = [executor.submit(_run_chunk, design, s, blocks, n, entropy, spawn_key) for s, blocks in tasks]
+            futures = [executor.submit(_run_chunk, design, s, b, size, entropy, spawn_key) for s, b in tasks]
             outputs = [f.result() for f in futures]
+        done: dict[int, list[dict[str, np.ndarray]]] = {s: [] for s in todo}
+        for (s, _), o in zip(tasks, outputs):
+            done[s].append(o)
+        return done
+
+    def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
+        scen = design.scenarios[s]
+        return summarise(design, scen, merged, exact_p_confirmed(design, scen))
+
+    target = design.simulation.mcse_target if mcse_target is None else mcse_target
+    try:
+        if target is None:
+            n_blocks = math.ceil(n / BLOCK_SIZE)
+            done = execute({s: range(n_blocks) for s in wanted}, n)
+            results = [summary(s, done[s]) for s in wanted]
+        else:
+            results = _until_precise(design, wanted, n, float(target), max_replicates, execute, summary, warns)
     finally:
         if own_pool is not None:
             own_pool.shutdown()
-    results: list[ScenarioResult] = []
-    for s in wanted:
-        parts = [o for (ts, _), o in zip(tasks, outputs) if ts == s]
-        merged = {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
-        scen = design.scenarios[s]
-        results.append(summarise(design, scen, merged, exact_p_confirmed(design, scen)))
+    n = max(r.p_confirmed.n_sims for r in results)
 
     resolved = design.model_dump(mode="json")
     sha = design_sha256 or hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
@@ -448,12 +475,51 @@ def simulate(
         replicates=n,
         block_size=BLOCK_SIZE,
         chunk_size=chunk,
+        mcse_target=None if target is None else float(target),
         cutoff_month=float(design.cutoff_month),
         test=_rule_label(design),
         defaults_applied=tuple(_defaults_applied(design)),
         resolved_design=resolved,
     )
     return SimulationResult(scenarios=tuple(results), provenance=prov, warnings=tuple(warns))
+
+
+def _probabilities(r: ScenarioResult) -> list[Any]:
+    return [r.p_confirmed, *r.p_confirmed_by_look, r.p_futility, r.p_not_confirmed, r.p_undecided,
+            r.p_target_not_reached]
+
+
+def _until_precise(design: Design, wanted: list[int], start: int, target: float, cap: int, execute: Any,
+                   summary: Any, warns: list[str]) -> list[ScenarioResult]:
+    """Add whole blocks per scenario until every probability's MCSE <= target (or the cap)."""
+    cap_blocks = max(1, cap // BLOCK_SIZE)
+    want = {s: min(cap_blocks, max(1, math.ceil(start / BLOCK_SIZE))) for s in wanted}
+    have: dict[int, int] = {s: 0 for s in wanted}
+    parts: dict[int, list[dict[str, np.ndarray]]] = {s: [] for s in wanted}
+    final: dict[int, ScenarioResult] = {}
+    while len(final) < len(wanted):
+        todo = {s: range(have[s], want[s]) for s in wanted if s not in final}
+        for s, out in execute(todo, 1 << 62).items():
+            parts[s].extend(out)
+            have[s] = want[s]
+        for s in todo:
+            res = summary(s, parts[s])
+            worst = max(p.mcse for p in _probabilities(res))
+            if worst <= target:
+                final[s] = res
+                continue
+            # replicates needed for the worst probability, with 10% to spare
+            need = max(p.value * (1 - p.value) for p in _probabilities(res)) / target**2 * 1.1
+            nxt = min(cap_blocks, max(have[s] + 1, math.ceil(need / BLOCK_SIZE)))
+            if nxt <= have[s]:
+                msg = (f"scenario {res.name!r}: the largest MCSE is {worst:.4f} after {res.p_confirmed.n_sims} "
+                       f"replicates (the cap); the target was {target:g}")
+                warnings.warn(msg, MonteCarloPrecisionWarning, stacklevel=3)
+                warns.append(msg)
+                final[s] = res
+            else:
+                want[s] = nxt
+    return [final[s] for s in wanted]
 
 
 def _rule_label(design: Design) -> str:

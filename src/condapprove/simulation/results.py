@@ -195,6 +195,9 @@ class Provenance(ResultMixin):
         depend on it, so it is fixed and recorded.
     chunk_size : int
         Replicates per unit of work (a multiple of ``block_size``); results do not depend on it.
+    mcse_target : float or None
+        The requested largest MCSE of every probability (replicates then differ per scenario:
+        see each estimate's ``n_sims``; ``replicates`` is the largest).
     cutoff_month : float
         The data cut-off, in months from approval.
     test : str
@@ -217,6 +220,7 @@ class Provenance(ResultMixin):
     replicates: int
     block_size: int
     chunk_size: int
+    mcse_target: float | None
     cutoff_month: float
     test: str
     defaults_applied: tuple[str, ...]

@@ -565,6 +565,10 @@ class SimulationSettings(_Model):
     replicates: Annotated[int, Field(ge=1, le=100_000_000)] = Field(10_000, description="Monte-Carlo replicates.")
     seed: Annotated[int, Field(ge=0)] | None = Field(
         None, description="Root seed; omitted means fresh entropy, recorded in the output.")
+    mcse_target: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] | None = Field(
+        None, description="Add replicates until every probability's MCSE is at most this.")
+    max_replicates: Annotated[int, Field(ge=1, le=100_000_000)] = Field(
+        1_000_000, description="Cap on the replicates per scenario when mcse_target is given.")
 
 
 _SCENARIO_FIELDS = {
