@@ -241,3 +241,41 @@ def test_pre_approval_consistency(tmp_path: Path, old: str, new: str, message: s
 
         parse_design(CSV_DESIGN.replace(old, new))
     assert message in [f"{p.loc}: {p.message}" for p in info.value.problems]
+
+
+BASE_PRE = """name: edge
+approval: {date: 2024-07-31, time_limit_years: 7}
+pre_approval:
+%s
+post_marketing:
+  study: clinical_trial
+  endpoint: {type: binary}
+  treated: {accrual: {rate_per_month: 1}, target_n: 20}
+  control: {kind: benchmark, rate: 0.3}
+scenarios: [{name: a, treated_rate: 0.3}]
+"""
+
+
+@pytest.mark.parametrize("pre, expect_code, expect", [
+    # all censored: KM stays at 1, the one-sample test has O = 0: a defined result, no NaN
+    ("  endpoint: {type: time_to_event}\n  cohort: {durations: [3, 5, 12], events: [0, 0, 0]}\n"
+     "  evidence:\n    - {criterion: lower_bound, greater_than: 0.15, time: 2}\n"
+     "    - {criterion: one_sample_logrank, reference: {median: 6}}", 0, "verdict: efficacy"),
+    # constant values: zero SD
+    ("  endpoint: {type: continuous}\n  cohort: {values: [2, 2, 2]}\n"
+     "  evidence:\n    - {criterion: t_test, mu0: 0}", 2, "`sd` must be a finite number > 0"),
+    # a single lot
+    ("  endpoint: {type: binary}\n  cohort: {responses: [1, 0, 1], lots: [A, A, A]}\n"
+     "  evidence:\n    - {criterion: new_lot_prediction, greater_than: 0.1}", 2, "needs at least 2 lots; got 1"),
+    # x > n
+    ("  endpoint: {type: binary}\n  cohort: {responders: 8, n: 7}\n"
+     "  evidence:\n    - {criterion: exact_test, p0: 0.3}", 2, "pre_approval.cohort.responders: must be <= n (7); got 8"),
+])
+def test_edge_cohorts_never_traceback(tmp_path: Path, pre: str, expect_code: int, expect: str) -> None:
+    f = tmp_path / "d.yaml"
+    f.write_text(BASE_PRE % pre)
+    result = CliRunner().invoke(cli, ["estimate", str(f)])
+    assert result.exit_code == expect_code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert expect in (result.stdout + result.stderr)
+    assert "nan" not in result.stdout.lower()
