@@ -20,7 +20,15 @@ from scipy import stats
 
 from .._typing import FloatArray
 from ..endpoints import BinaryOutcome, binary_pvalues
-from ..spec.schema import Accrual, BenchmarkControl, ConcurrentControl, Design, FixedDecision, Scenario
+from ..spec.schema import (
+    Accrual,
+    BenchmarkControl,
+    ConcurrentControl,
+    Design,
+    FixedDecision,
+    Scenario,
+    TimeToEventEndpoint,
+)
 from .population import accrual_process
 
 __all__ = ["binary_power_fixed_n", "evaluable_distribution", "exact_p_confirmed", "expected_evaluable"]
@@ -101,6 +109,8 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
     pm = design.post_marketing
     if not _applies(design, scenario):
         return None
+    assert isinstance(scenario.treated_rate, float) and not isinstance(pm.endpoint, TimeToEventEndpoint)
+    rate: float = scenario.treated_rate
     last_entry = design.cutoff_month - pm.endpoint.followup_months
     alpha = pm.alpha
     dist_t = evaluable_distribution(pm.treated.accrual, pm.treated.dropout, pm.treated.target_n, last_entry)
@@ -109,12 +119,13 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
         for n in np.nonzero(dist_t > _NEGLIGIBLE)[0]:
             if n == 0:
                 continue
-            total += dist_t[n] * binary_power_fixed_n(int(n), None, treated_rate=scenario.treated_rate,
+            total += dist_t[n] * binary_power_fixed_n(int(n), None, treated_rate=rate,
                                                       control_rate=None, test=pm.test, alpha=alpha,
                                                       benchmark=pm.control.rate)
         return float(total)
     acc_c = pm.control_accrual
     assert acc_c is not None
+    assert isinstance(pm.control, ConcurrentControl)
     dist_c = evaluable_distribution(acc_c, pm.control.dropout, pm.control_target_n, last_entry)
     nts = np.nonzero(dist_t > _NEGLIGIBLE)[0]
     ncs = np.nonzero(dist_c > _NEGLIGIBLE)[0]
@@ -127,6 +138,6 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
             if a == 0 or b == 0:
                 continue
             total += dist_t[a] * dist_c[b] * binary_power_fixed_n(
-                int(a), int(b), treated_rate=scenario.treated_rate, control_rate=scenario.control_rate,
+                int(a), int(b), treated_rate=rate, control_rate=scenario.control_rate,
                 test=pm.test, alpha=alpha)
     return float(total)

@@ -76,7 +76,7 @@ def _kth(values: np.ndarray, k: int) -> np.ndarray:
     """The k-th smallest value of each row (1-based; inf when a row has fewer than k)."""
     if k > values.shape[1]:
         return np.full(values.shape[0], np.inf)
-    return np.partition(values, k - 1, axis=1)[:, k - 1]
+    return np.asarray(np.partition(values, k - 1, axis=1)[:, k - 1])
 
 
 def _look_times(design: Design, data: list[Any], final: np.ndarray) -> np.ndarray:
@@ -124,7 +124,7 @@ def _final_time(design: Design, data: list[Any]) -> np.ndarray:
     if isinstance(pm.endpoint, TimeToEventEndpoint):
         assert pm.target_events is not None
         return _kth(_event_calendar(data), pm.target_events)
-    return np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0)
+    return np.asarray(np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0))
 
 
 def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final: np.ndarray) -> np.ndarray:
@@ -225,7 +225,10 @@ def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generato
     dec_time = np.where(np.isfinite(dec_time), dec_time, final)
     # statistics at the decision
     sel = order[np.arange(m), look_pos]
-    pick = lambda field: np.stack([getattr(s, field) for s in stats], axis=1)[np.arange(m), sel]  # noqa: E731
+
+    def pick(field: str) -> np.ndarray:
+        return np.asarray(np.stack([getattr(s, field) for s in stats], axis=1)[np.arange(m), sel])
+
     out: dict[str, np.ndarray] = {
         "decision": decision.astype(np.int8),
         "look": look_index.astype(np.int16),
@@ -255,10 +258,10 @@ def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generato
 
 def _true_effect(design: Design, truth: Any) -> np.ndarray:
     pm = design.post_marketing
-    t = truth.treated[:, 0]
+    t = np.asarray(truth.treated[:, 0], dtype=np.float64)
     if isinstance(pm.endpoint, TimeToEventEndpoint):
-        return np.log(t)
-    return t - truth.reference
+        return np.asarray(np.log(t))
+    return np.asarray(t - float(truth.reference))
 
 
 _FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable_t", "evaluable_c", "events",

@@ -95,17 +95,19 @@ def _posterior_draw(rng: np.random.Generator, design: Design, prior_name: str, m
     cohort = pre.build_cohort()
     prior = pre.priors[prior_name].build()
     if isinstance(prior, (Beta, BetaMixture)):
-        post = prior.update(cohort.responders, cohort.n)
-        if isinstance(post, Beta):
-            return rng.beta(post.a, post.b, m)
-        k = rng.choice(len(post.weights), size=m, p=np.asarray(post.weights) / np.sum(post.weights))
-        return rng.beta(np.asarray(post.a)[k], np.asarray(post.b)[k])
+        beta_post = prior.update(cohort.responders, cohort.n)
+        if isinstance(beta_post, Beta):
+            return rng.beta(beta_post.a, beta_post.b, m)
+        w = np.asarray(beta_post.weights)
+        k = rng.choice(w.size, size=m, p=w / w.sum())
+        return rng.beta(np.asarray(beta_post.a)[k], np.asarray(beta_post.b)[k])
     assert isinstance(prior, (Normal, NormalMixture))
-    post = prior.update(cohort.mean, cohort.sd / math.sqrt(cohort.n))
-    if isinstance(post, Normal):
-        return rng.normal(post.mean, post.sd, m)
-    k = rng.choice(len(post.weights), size=m, p=np.asarray(post.weights) / np.sum(post.weights))
-    return rng.normal(np.asarray(post.means)[k], np.asarray(post.sds)[k])
+    normal_post = prior.update(cohort.mean, cohort.sd / math.sqrt(cohort.n))
+    if isinstance(normal_post, Normal):
+        return rng.normal(normal_post.mean, normal_post.sd, m)
+    w = np.asarray(normal_post.weights)
+    k = rng.choice(w.size, size=m, p=w / w.sum())
+    return rng.normal(np.asarray(normal_post.means)[k], np.asarray(normal_post.sds)[k])
 
 
 def draw_truth(rng: np.random.Generator, design: Design, scenario: Scenario, m: int) -> Truth:
@@ -199,8 +201,8 @@ def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Trut
         y = mean + lin + ep.sd * rng.standard_normal((m, n))
         ready = entry + ep.followup_months
     else:
+        assert truth.reference is not None
         ref = truth.reference
-        assert ref is not None
         base = truth.treated if arm.treated else np.full((m, 1), ref)
         if arm.treated and dilution != 1.0:
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -138,7 +138,10 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     """Operating characteristics of one scenario from its per-replicate arrays."""
     pm = design.post_marketing
     n = int(r["decision"].size)
-    prop = lambda mask: MonteCarloEstimate.proportion(int(np.count_nonzero(mask)), n)  # noqa: E731
+
+    def prop(mask: np.ndarray) -> MonteCarloEstimate:
+        return MonteCarloEstimate.proportion(int(np.count_nonzero(mask)), n)
+
     labels = tuple(f"interim_{j + 1}" for j in range(len(pm.analyses))) + ("final",)
     confirmed = r["decision"] == CONFIRMED
     by_look = tuple(prop(confirmed & (r["look"] == j)) for j in range(len(labels)))

@@ -271,8 +271,10 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
         post_w /= post_w.sum(axis=1, keepdims=True)
         pa, pb = a + x, b + n - x
         if isinstance(pm.control, BenchmarkControl):
-            thr = pm.control.rate + margin  # type: ignore[operator]
-            return np.clip((post_w * special.betainc(pa, pb, min(max(thr, 0.0), 1.0))).sum(axis=1) * -1 + 1, 0, 1)
+            assert pm.control.rate is not None
+            thr = min(max(pm.control.rate + margin, 0.0), 1.0)
+            below = (post_w * special.betainc(pa, pb, thr)).sum(axis=1)
+            return np.asarray(np.clip(1.0 - below, 0.0, 1.0))
         # P(p_t > p_c + margin), control ~ Beta(1 + x_c, 1 + n_c - x_c): quadrature over p_c
         ac = 1.0 + s.sum_c[:, None, None]
         bc = 1.0 + (nc - s.sum_c)[:, None, None]
@@ -281,7 +283,7 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
         upper = np.clip(u + margin, 0.0, 1.0)
         sf_t = 1.0 - special.betainc(pa[:, :, None], pb[:, :, None], upper)
         inner = (dens_c * sf_t * _GL_W).sum(axis=2)
-        return np.clip((post_w * inner).sum(axis=1), 0.0, 1.0)
+        return np.asarray(np.clip((post_w * inner).sum(axis=1), 0.0, 1.0))
     # continuous: normal likelihood N(mean, s^2/n) with the sample SD
     var_t = _var(nt, s.sum_t, s.ss_t)
     mean_t = s.sum_t / np.maximum(nt, 1)
@@ -298,13 +300,13 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
         post_var = 1 / prec
         post_mean = post_var * (mu / sd**2 + mean_t[:, None] / se2[:, None])
     if isinstance(pm.control, BenchmarkControl):
-        ref, ref_var = pm.control.mean + margin, 0.0  # type: ignore[operator]
+        assert pm.control.mean is not None
+        ref = np.full((nt.size, 1), pm.control.mean + margin)
+        ref_var = np.zeros((nt.size, 1))
     else:
         var_c = _var(nc, s.sum_c, s.ss_c)
-        ref = s.sum_c / np.maximum(nc, 1) + margin
-        ref_var = np.where(nc > 1, var_c / np.maximum(nc, 1), np.inf)
-        ref = ref[:, None]
-        ref_var = ref_var[:, None]
+        ref = (s.sum_c / np.maximum(nc, 1) + margin)[:, None]
+        ref_var = np.where(nc > 1, var_c / np.maximum(nc, 1), np.inf)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         zz = (post_mean - ref) / np.sqrt(post_var + ref_var)
     p = (post_w * special.ndtr(np.nan_to_num(zz, nan=0.0))).sum(axis=1)
