@@ -29,7 +29,7 @@ from ..spec.schema import (
     Scenario,
     TimeToEventEndpoint,
 )
-from .population import accrual_process
+from .population import accrual_process, allocation, arms_of
 
 __all__ = ["binary_power_fixed_n", "evaluable_distribution", "exact_p_confirmed", "expected_evaluable"]
 
@@ -126,6 +126,27 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
     acc_c = pm.control_accrual
     assert acc_c is not None
     assert isinstance(pm.control, ConcurrentControl)
+    arms = arms_of(design)
+    if arms[1].paired:  # one stream of patients allocated 1:ratio in entry order
+        ratio = pm.control.ratio
+        assert ratio is not None
+        size = arms[0].n + arms[1].n
+        both = acc_c.model_copy(update={"rate_per_month": acc_c.rate_per_month * (1 + ratio) / ratio,
+                                        "rate_changes": [r.model_copy(update={"rate_per_month": r.rate_per_month
+                                                                              * (1 + ratio) / ratio})
+                                                         for r in acc_c.rate_changes]})
+        dist = evaluable_distribution(both, pm.control.dropout, size, last_entry)
+        treated_after = np.concatenate([[0], np.cumsum(allocation(ratio, size))])
+        cells = sum(int(treated_after[k]) * (k - int(treated_after[k])) for k in np.nonzero(dist > _NEGLIGIBLE)[0])
+        if cells > max_cells:
+            return None
+        total = 0.0
+        for k in np.nonzero(dist > _NEGLIGIBLE)[0]:
+            a, b = int(treated_after[k]), int(k - treated_after[k])
+            if a > 0 and b > 0:
+                total += dist[k] * binary_power_fixed_n(a, b, treated_rate=rate, control_rate=scenario.control_rate,
+                                                        test=pm.test, alpha=alpha)
+        return float(total)
     dist_c = evaluable_distribution(acc_c, pm.control.dropout, pm.control_target_n, last_entry)
     nts = np.nonzero(dist_t > _NEGLIGIBLE)[0]
     ncs = np.nonzero(dist_c > _NEGLIGIBLE)[0]

@@ -57,7 +57,7 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 from .analytic import exact_p_confirmed
-from .population import arms_of, draw_truth, simulate_arm
+from .population import arms_of, draw_truth, paired_entries, simulate_arm
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult, summarise
 from .statistics import fixed_pvalue, look_statistics, max_information, posterior_probability, treated_prior
 
@@ -144,7 +144,10 @@ def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generato
     cutoff = design.cutoff_month
     truth = draw_truth(rng, design, scenario, m)
     arms = arms_of(design)
-    data = [simulate_arm(rng, design, arm, truth, m) for arm in arms]
+    entries: list[np.ndarray | None] = [None] * len(arms)
+    if len(arms) == 2 and arms[1].paired:
+        entries = list(paired_entries(rng, design, arms, m))
+    data = [simulate_arm(rng, design, arm, truth, m, entry) for arm, entry in zip(arms, entries)]
     target_time = _final_time(design, data)
     final = np.minimum(target_time, cutoff)
     interim = _look_times(design, data, final)
@@ -201,6 +204,9 @@ def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generato
                 last = np.nanmax(np.where(np.isnan(bounds_c), -np.inf, bounds_c), axis=1)
                 cp = _conditional_power(z, info, max_info, last[:, None])
                 futile = active & ~crossing & (cp < dec.futility_conditional_power_below)
+            if dec.futility_z_below is not None:  # z <= bound stops (equality counts, as in rpact)
+                f_by_look = np.append(np.asarray(dec.futility_z_below, dtype=np.float64), -np.inf)
+                futile |= active & ~crossing & (z <= f_by_look[order])
         else:
             assert isinstance(dec, BayesianDecision)
             prior = treated_prior(design)
@@ -531,6 +537,8 @@ def _rule_label(design: Design) -> str:
     if isinstance(dec, GroupSequentialDecision):
         fut = (f", futility if conditional power < {dec.futility_conditional_power_below:g}"
                if dec.futility_conditional_power_below is not None else "")
+        if dec.futility_z_below is not None:
+            fut += ", futility if z <= " + "/".join(f"{f:g}" for f in dec.futility_z_below)
         return f"group sequential z, {dec.spending} spending, alpha {dec.alpha:g}{fut}"
     if isinstance(dec, BayesianDecision):
         return f"Bayesian: P(effect > {dec.margin:g}) >= {dec.threshold:g}"

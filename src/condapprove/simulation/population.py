@@ -13,6 +13,7 @@ import numpy as np
 from scipy import special
 
 from ..accrual import PoissonAccrual, apply_capacity
+from ..errors import DesignError
 from ..spec.schema import (
     Accrual,
     BenchmarkControl,
@@ -25,7 +26,8 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 
-__all__ = ["Arm", "ArmData", "Truth", "arms_of", "draw_truth", "simulate_arm", "accrual_process"]
+__all__ = ["Arm", "ArmData", "Truth", "accrual_process", "allocation", "arms_of", "draw_truth", "paired_entries",
+           "simulate_arm"]
 
 
 def accrual_process(a: Accrual) -> PoissonAccrual:
@@ -51,6 +53,7 @@ class Arm:
     lost: float  # probability an arrival is not evaluable (dropout or never treated), counted as enrolled
     capacity: float | None
     prevalence: tuple[float, ...]  # of each confounder
+    paired: bool = False  # randomised 1:ratio with the treated arm from one stream (see allocation)
 
 
 def arms_of(design: Design) -> list[Arm]:
@@ -68,8 +71,10 @@ def arms_of(design: Design) -> list[Arm]:
         acc = pm.control_accrual
         assert acc is not None
         keep_c = 1.0 if tte else 1.0 - c.dropout
+        paired = (pm.randomised and c.ratio is not None and keep_c == keep_t
+                  and t.accrual.capacity_per_month is None)
         arms.append(Arm("control", False, pm.control_target_n, accrual_process(acc), keep_c, 1.0 - keep_c,
-                        acc.capacity_per_month, tuple(v.prevalence_control for v in cov)))
+                        acc.capacity_per_month, tuple(v.prevalence_control for v in cov), paired))
     elif isinstance(c, ExternalControl):
         arms.append(Arm("control", False, c.n, None, 1.0, 0.0, None, tuple(v.prevalence_control for v in cov)))
     return arms
@@ -162,12 +167,52 @@ class ArmData:
     x: np.ndarray | None
 
 
-def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Truth, m: int) -> ArmData:
-    """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes)."""
+def allocation(ratio: float, total: int) -> np.ndarray:
+    """Treated (True) / control positions of a randomised 1:``ratio`` trial, in order of entry.
+
+    Patient k (1-based) is treated when ``ceil(k / (1 + ratio))`` increases at k, so after any k
+    patients ``ceil(k / (1 + ratio))`` are treated (1:1 alternates T, C, T, C, ...; the same
+    balance rpact's simulations assume at every look).
+    """
+    k = np.arange(1, total + 1, dtype=np.float64)
+    return np.ceil(k / (1.0 + ratio) - 1e-12) > np.ceil((k - 1.0) / (1.0 + ratio) - 1e-12)
+
+
+def paired_entries(rng: np.random.Generator, design: Design, arms: list[Arm], m: int) -> list[np.ndarray]:
+    """Entry months of a randomised trial's two arms from one stream of patients.
+
+    The trial enrols at the treated rate times ``1 + ratio``; evaluable patients are allocated in
+    entry order by :func:`allocation`, so the arms stay balanced at every look.
+    """
+    c = design.post_marketing.control
+    assert isinstance(c, ConcurrentControl) and c.ratio is not None
+    treated = arms[0]
+    assert treated.process is not None
+    both = PoissonAccrual(rate=treated.process.rate * (1 + c.ratio), ramp_up=treated.process.ramp_up,
+                          start=treated.process.start,
+                          changes=tuple((mo, r * (1 + c.ratio)) for mo, r in treated.process.changes))
+    total = arms[0].n + arms[1].n
+    is_t = allocation(c.ratio, total)
+    entry = both.first_arrivals(rng, m, total, keep=treated.keep)
+    et, ec = entry[:, is_t], entry[:, ~is_t]
+    if et.shape[1] != arms[0].n or ec.shape[1] != arms[1].n:
+        raise DesignError(f"the allocation of {total} patients 1:{c.ratio:g} gives {et.shape[1]} treated and "
+                          f"{ec.shape[1]} controls, not {arms[0].n} and {arms[1].n}")
+    return [et, ec]
+
+
+def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Truth, m: int,
+                 entry: np.ndarray | None = None) -> ArmData:
+    """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
+
+    ``entry`` gives the entry months when they were drawn jointly with another arm (randomised trials).
+    """
     pm = design.post_marketing
     ep = pm.endpoint
     n = arm.n
-    if arm.process is None:
+    if entry is not None:
+        pass
+    elif arm.process is None:
         entry = np.zeros((m, n))
     else:
         entry = arm.process.first_arrivals(rng, m, n, keep=arm.keep)

@@ -1,6 +1,8 @@
 """Test statistics, p-values and posterior probabilities at one analysis, for a block of replicates.
 
-Conventions: every statistic is oriented so that large values favour the treatment; the
+Conventions: every statistic is oriented so that large values favour the treatment; a t
+statistic (continuous endpoints, sample SD) enters the group-sequential comparison as the z with
+the same one-sided p-value (as rpact's ``normalApproximation = FALSE``); the
 "information" of a look is the number of evaluable patients (one arm against a benchmark),
 ``n_t n_c / (n_t + n_c)`` (two arms), or the number of events (time to event), so that
 information fractions are ratios of these.
@@ -96,14 +98,15 @@ def look_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
             ok = (nt > 0) & (nc > 0) & (var > 0)
             z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.sqrt(np.where(ok, var, 1.0)), 0.0)
             est, info = mean_t - mean_c, _two_arm_info(nt, nc)
-    else:  # continuous: t statistics, used as z at the looks
+    else:  # continuous: t statistics mapped to the z scale through their t distribution
         var_t = _var(nt, st, sst)
         if len(data) == 1:
             mu0 = pm.control.mean  # type: ignore[union-attr]
             assert mu0 is not None
             ok = (nt > 1) & (var_t > 0)
-            z = np.where(ok, (np.nan_to_num(mean_t) - mu0) / np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1)),
+            t = np.where(ok, (np.nan_to_num(mean_t) - mu0) / np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1)),
                          0.0)
+            z = _t_to_z(t, np.maximum(nt - 1, 1))
             est, info = mean_t - mu0, nt
         else:
             var_c = _var(nc, sc, ssc)
@@ -111,10 +114,16 @@ def look_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
             pooled = ((nt - 1) * var_t + (nc - 1) * var_c) / np.maximum(df, 1)
             se = np.sqrt(pooled * (1 / np.maximum(nt, 1) + 1 / np.maximum(nc, 1)))
             ok = (nt > 1) & (nc > 1) & (se > 0)
-            z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.where(ok, se, 1.0), 0.0)
+            t = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.where(ok, se, 1.0), 0.0)
+            z = _t_to_z(t, np.maximum(df, 1))
             est, info = mean_t - mean_c, _two_arm_info(nt, nc)
     return LookStats(z=z, information=np.asarray(info, dtype=np.float64), estimate=est, n_treated=nt,
                      n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
+
+
+def _t_to_z(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """The z with the same one-sided p-value as ``t`` on ``df`` degrees of freedom (exact size at a fixed look)."""
+    return np.asarray(-special.ndtri(np.clip(special.stdtr(df, -t), 1e-300, 1.0)))
 
 
 def _var(n: np.ndarray, s: np.ndarray, ss: np.ndarray) -> np.ndarray:

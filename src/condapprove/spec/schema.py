@@ -354,6 +354,8 @@ class GroupSequentialDecision(_Model):
     spending: Literal["obrien-fleming", "pocock", "kim-demets", "hwang-shih-decani"] = "obrien-fleming"
     parameter: Annotated[float, Field(allow_inf_nan=False)] | None = None
     futility_conditional_power_below: OpenProbability | None = None
+    futility_z_below: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        None, description="Non-binding futility: stop at interim k when z <= this (one value per interim).")
 
 
 class PowerPriorSpec(_Model):
@@ -450,6 +452,11 @@ class PostMarketing(_Model):
         if self.analyses and isinstance(self.decision, FixedDecision):
             problems.append("@decision: interim analyses need decision: {rule: group_sequential} or "
                             "{rule: bayesian}")
+        dec = self.decision
+        if isinstance(dec, GroupSequentialDecision) and dec.futility_z_below is not None:
+            if len(dec.futility_z_below) != len(self.analyses):
+                problems.append(f"@decision.futility_z_below: must have one value per interim analysis "
+                                f"({len(self.analyses)}); got {len(dec.futility_z_below)}")
         if isinstance(self.decision, BayesianDecision) and kind == "time_to_event":
             problems.append("@decision.rule: the Bayesian rule is available for binary and continuous endpoints")
         if problems:
