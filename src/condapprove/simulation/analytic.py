@@ -131,10 +131,11 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
         ratio = pm.control.ratio
         assert ratio is not None
         size = arms[0].n + arms[1].n
-        both = acc_c.model_copy(update={"rate_per_month": acc_c.rate_per_month * (1 + ratio) / ratio,
-                                        "rate_changes": [r.model_copy(update={"rate_per_month": r.rate_per_month
-                                                                              * (1 + ratio) / ratio})
-                                                         for r in acc_c.rate_changes]})
+        acc_t = pm.treated.accrual
+        both = acc_t.model_copy(update={
+            "rate_per_month": acc_t.rate_per_month * (1 + ratio),
+            "rate_changes": [r.model_copy(update={"rate_per_month": r.rate_per_month * (1 + ratio)})
+                             for r in acc_t.rate_changes]})
         dist = evaluable_distribution(both, pm.control.dropout, size, last_entry)
         treated_after = np.concatenate([[0], np.cumsum(allocation(ratio, size))])
         cells = sum(int(treated_after[k]) * (k - int(treated_after[k])) for k in np.nonzero(dist > _NEGLIGIBLE)[0])
@@ -142,10 +143,10 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
             return None
         total = 0.0
         for k in np.nonzero(dist > _NEGLIGIBLE)[0]:
-            a, b = int(treated_after[k]), int(k - treated_after[k])
-            if a > 0 and b > 0:
-                total += dist[k] * binary_power_fixed_n(a, b, treated_rate=rate, control_rate=scenario.control_rate,
-                                                        test=pm.test, alpha=alpha)
+            n_t, n_c = int(treated_after[k]), int(k - treated_after[k])
+            if n_t > 0 and n_c > 0:
+                total += dist[k] * binary_power_fixed_n(n_t, n_c, treated_rate=rate,
+                                                        control_rate=scenario.control_rate, test=pm.test, alpha=alpha)
         return float(total)
     dist_c = evaluable_distribution(acc_c, pm.control.dropout, pm.control_target_n, last_entry)
     nts = np.nonzero(dist_t > _NEGLIGIBLE)[0]
