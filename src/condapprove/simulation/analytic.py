@@ -138,8 +138,9 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
                              for r in acc_t.rate_changes]})
         dist = evaluable_distribution(both, pm.control.dropout, size, last_entry)
         treated_after = np.concatenate([[0], np.cumsum(allocation(ratio, size))])
-        cells = sum(int(treated_after[k]) * (k - int(treated_after[k])) for k in np.nonzero(dist > _NEGLIGIBLE)[0])
-        if cells > max_cells:
+        work = sum((int(treated_after[k]) + 1) * (int(k - treated_after[k]) + 1)
+                   for k in np.nonzero(dist > _NEGLIGIBLE)[0])
+        if work > max_cells:
             return None
         total = 0.0
         for k in np.nonzero(dist > _NEGLIGIBLE)[0]:
