@@ -446,13 +446,35 @@ class PostMarketing(_Model):
                 problems.append("@target_events: required for a time-to-event endpoint")
         elif self.target_events is not None:
             problems.append(f"@target_events: only for a time-to-event endpoint; got a {kind} endpoint")
+        total = self.treated.target_n + (self.control_target_n if not isinstance(ctrl, ExternalControl) else 0)
+        last: dict[str, float] = {}
         for i, look in enumerate(self.analyses):
             if look.events is not None and kind != "time_to_event":
                 problems.append(f"@analyses.{i}.events: event-driven looks need a time-to-event endpoint")
+            if look.patients is not None and look.patients >= total:
+                problems.append(f"@analyses.{i}.patients: must be < the {total} patients of the final analysis; "
+                                f"got {look.patients}")
+            if look.events is not None and self.target_events is not None and look.events >= self.target_events:
+                problems.append(f"@analyses.{i}.events: must be < target_events ({self.target_events}); "
+                                f"got {look.events}")
+            field, value = next((k, v) for k, v in look.model_dump().items() if v is not None)
+            if field in last and value <= last[field]:
+                problems.append(f"@analyses.{i}.{field}: looks of the same kind must increase; got {value:g} after "
+                                f"{last[field]:g}")
+            last[field] = value
+        dec = self.decision
+        if isinstance(dec, GroupSequentialDecision):
+            needs = {"kim-demets": "rho > 0 (spending alpha * t^rho)", "hwang-shih-decani": "gamma (0 is linear)"}
+            if dec.spending in needs and dec.parameter is None:
+                problems.append(f"@decision.parameter: required with {dec.spending} spending: {needs[dec.spending]}")
+            if dec.spending not in needs and dec.parameter is not None:
+                problems.append(f"@decision.parameter: {dec.spending} spending takes no parameter; got "
+                                f"{dec.parameter:g}")
+            if dec.spending == "kim-demets" and dec.parameter is not None and dec.parameter <= 0:
+                problems.append(f"@decision.parameter: must be > 0 for kim-demets spending; got {dec.parameter:g}")
         if self.analyses and isinstance(self.decision, FixedDecision):
             problems.append("@decision: interim analyses need decision: {rule: group_sequential} or "
                             "{rule: bayesian}")
-        dec = self.decision
         if isinstance(dec, GroupSequentialDecision) and dec.futility_z_below is not None:
             if len(dec.futility_z_below) != len(self.analyses):
                 problems.append(f"@decision.futility_z_below: must have one value per interim analysis "
