@@ -85,11 +85,13 @@ class Truth:
     """True parameters per replicate (shape (m, 1)) on the endpoint's natural scale.
 
     ``treated`` is the treated rate / mean / hazard ratio; ``reference`` the control or
-    benchmark rate / mean (None for time to event, whose reference is the baseline curve).
+    benchmark rate / mean (None for time to event, whose reference is the baseline curve);
+    ``site_effects`` the random site effects of each replicate, shared by both arms.
     """
 
     treated: np.ndarray
     reference: float | None
+    site_effects: np.ndarray | None = None  # (m, sites): shared by both arms of a replicate
 
 
 def _posterior_draw(rng: np.random.Generator, design: Design, prior_name: str, m: int) -> np.ndarray:
@@ -141,7 +143,11 @@ def draw_truth(rng: np.random.Generator, design: Design, scenario: Scenario, m: 
         ref = pm.control.mean if isinstance(pm.control, BenchmarkControl) else scenario.control_mean
     else:
         ref = None
-    return Truth(treated=treated, reference=ref)
+    het = pm.heterogeneity
+    sites = None
+    if het is not None and het.sites > 1 and het.site_sd > 0:
+        sites = rng.normal(0.0, het.site_sd, (m, het.sites))
+    return Truth(treated=treated, reference=ref, site_effects=sites)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,10 @@ def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Trut
         lin = lin + x @ np.asarray([c.effect for c in conf.covariates])
     het = pm.heterogeneity
     dilution = het.dilution if het is not None else 1.0
+    if het is not None and het.site_sd > 0 and het.sites > 1:
+        site = rng.integers(0, het.sites, (m, n))
+        assert truth.site_effects is not None
+        lin = lin + np.take_along_axis(truth.site_effects, site, axis=1)
     if arm.treated and het is not None and het.lot_sd > 0:
         n_lots = -(-n // het.lot_size)
         lot_effect = rng.normal(0.0, het.lot_sd, (m, n_lots))

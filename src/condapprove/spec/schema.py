@@ -300,12 +300,17 @@ class Heterogeneity(_Model):
     Consecutive treated patients share a manufacturing lot of ``lot_size``; each lot's
     effect is shifted by a normal random effect with SD ``lot_sd`` (linear-predictor
     scale).  ``dilution`` multiplies the scenario's effect (on that scale) in the
-    post-marketing population.
+    post-marketing population.  Patients of both arms are spread evenly at random over
+    ``sites`` sites, each shifting the outcome's linear predictor by a normal random
+    effect with SD ``site_sd`` (the same shift in both arms: a site effect, not a
+    treatment-by-site interaction).
     """
 
     lot_size: Annotated[int, Field(ge=1)] = 1
     lot_sd: NonNegative = 0.0
     dilution: Positive = 1.0
+    sites: Annotated[int, Field(ge=1, le=10_000)] = 1
+    site_sd: NonNegative = 0.0
 
 
 class Look(_Model):
