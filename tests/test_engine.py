@@ -239,3 +239,14 @@ def test_mcse_target_cap_warns() -> None:
         res = condapprove.simulate(design, replicates=2048, seed=3, mcse_target=0.001, max_replicates=4096,
                                    scenarios=["modest"])
     assert res.warnings and "the target was 0.001" in res.warnings[-1]
+
+
+def test_decision_curves_end_at_the_probabilities() -> None:
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    res = condapprove.simulate(design, replicates=4096, seed=2)
+    curves = res.decision_curves()
+    for s in res.scenarios:
+        conf = curves[(curves.scenario == s.name) & (curves.decision == "confirmed")]
+        assert list(conf.month)[-1] == design.cutoff_month
+        assert conf.probability.is_monotonic_increasing
+        assert conf.probability.iloc[-1] == pytest.approx(s.p_confirmed.value, abs=1e-12)

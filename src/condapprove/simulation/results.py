@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,6 +85,10 @@ class ScenarioResult(ResultMixin):
     p_confirmed_exact : float or None
         The exact probability of confirmation computed without simulation, where an
         analytic counterpart exists; shown beside the simulated value.
+    months : tuple of float
+        Whole months from approval to the data cut-off (0, 1, ..., cut-off).
+    cumulative_confirmed, cumulative_futility : tuple of float
+        P(confirmed / stopped for futility by each of ``months``).
     """
 
     name: str
@@ -107,6 +112,9 @@ class ScenarioResult(ResultMixin):
     mean_estimate: MonteCarloEstimate
     mean_true_effect: MonteCarloEstimate
     p_confirmed_exact: float | None = None
+    months: tuple[float, ...] = ()
+    cumulative_confirmed: tuple[float, ...] = ()
+    cumulative_futility: tuple[float, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """One row: every figure with its ``_mcse``, and ``p_confirmed_<look>`` columns."""
@@ -147,6 +155,9 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     by_look = tuple(prop(confirmed & (r["look"] == j)) for j in range(len(labels)))
     two = pm.control_kind != "benchmark"
     month = r["month"]
+    grid = np.arange(0.0, math.floor(design.cutoff_month) + 1.0)
+    if grid[-1] < design.cutoff_month:
+        grid = np.append(grid, design.cutoff_month)
     est = r["estimate"][np.isfinite(r["estimate"])]
     return ScenarioResult(
         name=scenario.name,
@@ -170,7 +181,15 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         mean_estimate=MonteCarloEstimate.mean(est),
         mean_true_effect=MonteCarloEstimate.mean(r["true_effect"]),
         p_confirmed_exact=exact,
+        months=tuple(float(x) for x in grid),
+        cumulative_confirmed=_cumulative(month[confirmed], grid, n),
+        cumulative_futility=_cumulative(month[r["decision"] == FUTILITY], grid, n),
     )
+
+
+def _cumulative(months: np.ndarray, grid: np.ndarray, n: int) -> tuple[float, ...]:
+    counts = np.searchsorted(np.sort(months), grid, side="right")
+    return tuple(float(c) / n for c in counts)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,6 +279,21 @@ class SimulationResult(ResultMixin):
 
         frame = pd.concat([s.to_frame() for s in self.scenarios], ignore_index=True)
         return frame.rename(columns={"name": "scenario"})
+
+    def decision_curves(self) -> pd.DataFrame:
+        """Tidy cumulative probabilities of each decision by calendar month.
+
+        Columns ``scenario, month, decision, probability`` with ``decision`` in
+        ``{"confirmed", "futility"}``; the data cut-off is the last month.
+        """
+        import pandas as pd
+
+        rows = []
+        for s in self.scenarios:
+            for label, values in (("confirmed", s.cumulative_confirmed), ("futility", s.cumulative_futility)):
+                rows += [{"scenario": s.name, "month": mo, "decision": label, "probability": v}
+                         for mo, v in zip(s.months, values)]
+        return pd.DataFrame(rows)
 
     def to_json(self) -> str:
         """The result as JSON text (figures with MCSE, provenance, warnings)."""
