@@ -2,7 +2,7 @@
 
 For each scenario, replicates are simulated in fixed-size *blocks*; block ``b`` of
 scenario ``s`` draws from its own stream, the child of the root seed with spawn key
-``(s, b)``.  Blocks are grouped into *chunks* (units of work, possibly run in worker
+``(scenario_key(name of s), b)``.  Blocks are grouped into *chunks* (units of work, possibly run in worker
 processes); because the block, not the chunk, owns the randomness, a seed gives
 bit-identical results for any chunk size and any number of workers.
 
@@ -70,6 +70,16 @@ DEFAULT_CHUNK_SIZE = 16 * BLOCK_SIZE
 
 
 _READ_LAG = 1e-9
+
+
+def scenario_key(name: str) -> int:
+    """The stream key of a scenario: a stable 32-bit hash of its name.
+
+    Streams are addressed by the scenario's *name*, not its position, so a scenario gets the
+    same random numbers in every design that has it (common random numbers in comparisons)
+    and whichever other scenarios are run.
+    """
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big")
 
 
 def _kth(values: np.ndarray, k: int) -> np.ndarray:
@@ -281,7 +291,7 @@ def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], repli
     parts = []
     for b in blocks:
         m = min(BLOCK_SIZE, replicates - b * BLOCK_SIZE)
-        rng = spawn_streams(root, (scenario_index, b))
+        rng = spawn_streams(root, (scenario_key(design.scenarios[scenario_index].name), b))
         with np.errstate(all="ignore"):
             parts.append(_simulate_block(design, scenario_index, rng, m))
     return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
