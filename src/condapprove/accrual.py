@@ -152,7 +152,7 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        e = rng.standard_exponential((size, k))
+        e = np.ascontiguousarray(rng.standard_exponential((k, size)).T)  # patient-major: prefix-stable in k
         np.cumsum(e, axis=1, out=e)
         if keep != 1.0:
             e /= keep

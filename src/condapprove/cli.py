@@ -191,6 +191,103 @@ def estimate(file: str, fmt: str, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
+def _table_or_data(frame: Any, fmt: str, text: str | None) -> str:
+    if fmt == "json":
+        return str(frame.to_json(orient="records", indent=2)) + "\n"
+    if fmt == "csv":
+        return str(frame.to_csv(index=False))
+    return (text if text is not None else str(frame.to_string(index=False))) + "\n"
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the first design's).")
+@click.option("--seed", type=int, help="One seed for all designs (default: the first design's).")
+@click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@_guard
+def compare(files: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
+            output: str | None, jobs: int) -> None:
+    """Simulate designs FILES side by side with common random numbers (same seed, same streams per scenario)."""
+    from .explore import compare as run
+    from .spec.loader import load_design_with_source
+
+    if len(files) < 2:
+        raise DesignError(f"give at least 2 design files; got {len(files)}", loc="FILES")
+    designs = [load_design_with_source(f).design for f in files]
+    result = run(designs, labels=list(files), replicates=replicates, seed=seed, scenarios=scenarios or None,
+                 n_jobs=jobs)
+    _emit(_table_or_data(result.to_frame(), fmt, result.summary()), output)
+
+
+def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
+    from .explore import parse_values
+
+    out: dict[str, list[float]] = {}
+    for item in values:
+        path, sep, spec = item.partition("=")
+        if not sep or not path:
+            raise DesignError(f"must be PATH=V1,V2,... or PATH=START:STOP:STEP; got {item!r}", loc="--vary")
+        out[path.strip()] = parse_values(spec)
+    return out
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--vary", "vary", multiple=True, required=True,
+              help="PATH=V1,V2,... or PATH=START:STOP:STEP (repeatable: a grid).")
+@click.option("--replicates", "-n", type=int, help="Replicates per scenario and point.")
+@click.option("--seed", type=int, help="Seed (default: the design's).")
+@click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@_guard
+def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...],
+          fmt: str, output: str | None, jobs: int) -> None:
+    """Simulate design FILE over a grid of field values (tidy output, one row per point and scenario)."""
+    from .explore import sweep as run
+    from .spec.loader import load_design_with_source
+
+    design = load_design_with_source(file).design
+    result = run(design, _vary_option(vary), replicates=replicates, seed=seed, scenarios=scenarios or None,
+                 n_jobs=jobs)
+    _emit(_table_or_data(result.to_frame(), fmt, None), output)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--vary", "path", required=True, help="Dotted path of the field to size, e.g. post_marketing.treated.target_n.")
+@click.option("--target", type=float, required=True, help="Required P(confirmed by the cut-off), in (0, 1).")
+@click.option("--scenario", required=True, help="The scenario whose P(confirmed) must reach the target.")
+@click.option("--null", "null_scenario", help="The no-effect scenario (default: detected).")
+@click.option("--lower", type=float, required=True, help="Lower end of the search.")
+@click.option("--upper", type=float, required=True, help="Upper end of the search.")
+@click.option("--replicates", "-n", type=int, help="Replicates per evaluation.")
+@click.option("--seed", type=int, help="Seed (default: the design's).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@_guard
+def size(file: str, path: str, target: float, scenario: str, null_scenario: str | None, lower: float, upper: float,
+         replicates: int | None, seed: int | None, fmt: str, jobs: int) -> None:
+    """Smallest value of a field reaching P(confirmed) >= TARGET under a scenario (the null kept <= alpha)."""
+    from .explore import size as run
+    from .results import to_builtin
+    from .spec.loader import load_design_with_source
+
+    design = load_design_with_source(file).design
+    result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
+                 upper=upper, replicates=replicates, seed=seed, n_jobs=jobs)
+    if fmt == "json":
+        click.echo(json.dumps(to_builtin(result.to_dict()), indent=2))
+    else:
+        click.echo(result.summary())
+    if result.value is None:
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``condapprove`` console script."""
     os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -1,8 +1,9 @@
 """The Monte-Carlo engine: calendar-time simulation of the post-marketing study.
 
 For each scenario, replicates are simulated in fixed-size *blocks*; block ``b`` of
-scenario ``s`` draws from its own stream, the child of the root seed with spawn key
-``(scenario_key(name of s), b)``.  Blocks are grouped into *chunks* (units of work, possibly run in worker
+scenario ``s`` draws from its own streams, children of the root seed with spawn keys
+``(scenario_key(name of s), b, purpose)`` -- one per purpose (entries, outcomes, ...), drawn
+patient-major (see :class:`.population.Streams`) for common random numbers across designs.  Blocks are grouped into *chunks* (units of work, possibly run in worker
 processes); because the block, not the chunk, owns the randomness, a seed gives
 bit-identical results for any chunk size and any number of workers.
 
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .._rng import root_seed_sequence, spawn_streams
+from .._rng import root_seed_sequence
 from .._typing import SeedLike
 from ..errors import DesignError, DesignWarning, MonteCarloPrecisionWarning
 from ..spec.schema import (
@@ -57,7 +58,7 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 from .analytic import exact_p_confirmed
-from .population import arms_of, draw_truth, paired_entries, simulate_arm
+from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult, summarise
 from .statistics import fixed_pvalue, look_statistics, max_information, posterior_probability, treated_prior
 
@@ -147,17 +148,17 @@ def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final
     return np.where(rest > 0, cp, np.where(z >= c_final, 1.0, 0.0))
 
 
-def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generator, m: int) -> dict[str, np.ndarray]:
+def _simulate_block(design: Design, scenario_index: int, streams: Streams, m: int) -> dict[str, np.ndarray]:
     """Simulate ``m`` replicates of one scenario; returns per-replicate arrays."""
     pm = design.post_marketing
     scenario = design.scenarios[scenario_index]
     cutoff = design.cutoff_month
-    truth = draw_truth(rng, design, scenario, m)
+    truth = draw_truth(streams, design, scenario, m)
     arms = arms_of(design)
     entries: list[np.ndarray | None] = [None] * len(arms)
     if len(arms) == 2 and arms[1].paired:
-        entries = list(paired_entries(rng, design, arms, m))
-    data = [simulate_arm(rng, design, arm, truth, m, entry) for arm, entry in zip(arms, entries)]
+        entries = list(paired_entries(streams, design, arms, m))
+    data = [simulate_arm(streams, design, arm, truth, m, entry) for arm, entry in zip(arms, entries)]
     target_time = _final_time(design, data)
     final = np.minimum(target_time, cutoff)
     interim = _look_times(design, data, final)
@@ -265,7 +266,8 @@ def _simulate_block(design: Design, scenario_index: int, rng: np.random.Generato
         end = np.minimum(np.minimum(d.entry[:, -1], dec_time), cutoff - follow)
         kept = (d.entry <= end[:, None]).sum(axis=1)
         if d.arm.lost > 0:  # non-evaluable enrolments: the thinned-out Poisson process, (1 - keep) Lambda(end)
-            kept = kept + rng.poisson(d.arm.lost * d.arm.process.expected(np.maximum(end, 0.0)))
+            lam = d.arm.lost * d.arm.process.expected(np.maximum(end, 0.0))
+            kept = kept + streams(f"lost:{d.arm.label}").poisson(lam)
         enrolled.append(kept)
     out["enrolled_t"] = np.asarray(enrolled[0], dtype=np.float64)
     out["enrolled_c"] = np.asarray(enrolled[1], dtype=np.float64) if len(enrolled) > 1 else np.zeros(m)
@@ -291,9 +293,9 @@ def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], repli
     parts = []
     for b in blocks:
         m = min(BLOCK_SIZE, replicates - b * BLOCK_SIZE)
-        rng = spawn_streams(root, (scenario_key(design.scenarios[scenario_index].name), b))
+        streams = Streams(root, (scenario_key(design.scenarios[scenario_index].name), b))
         with np.errstate(all="ignore"):
-            parts.append(_simulate_block(design, scenario_index, rng, m))
+            parts.append(_simulate_block(design, scenario_index, streams, m))
     return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
 
 

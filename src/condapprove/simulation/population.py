@@ -6,8 +6,10 @@ parameters may differ between replicates (assurance), so they are arrays of shap
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -26,8 +28,37 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 
-__all__ = ["Arm", "ArmData", "Truth", "accrual_process", "allocation", "arms_of", "draw_truth", "paired_entries",
+__all__ = ["Arm", "ArmData", "Streams", "Truth", "accrual_process", "allocation", "arms_of", "draw_truth", "paired_entries",
            "simulate_arm"]
+
+
+class Streams:
+    """The random streams of one block of replicates, one per purpose.
+
+    Each purpose ("entry:treated", "y:control", ...) has its own generator, the child of the
+    block's seed sequence keyed by a hash of the purpose, and patient-level draws are made
+    patient-major (shape (patients, replicates), then transposed).  So a patient's numbers do
+    not depend on how many patients an arm has or on what else is drawn: two designs that
+    differ in a sample size or a covariate see the same patients (common random numbers).
+    """
+
+    def __init__(self, root: np.random.SeedSequence, key: tuple[int, ...]) -> None:
+        self._root = root
+        self._key = key
+        self._cache: dict[str, np.random.Generator] = {}
+
+    def __call__(self, purpose: str) -> np.random.Generator:
+        if purpose not in self._cache:
+            from .._rng import spawn_streams
+
+            h = int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:4], "big")
+            self._cache[purpose] = spawn_streams(self._root, (*self._key, h))
+        return self._cache[purpose]
+
+    def patients(self, purpose: str, m: int, n: int, draw: str = "random", **kw: Any) -> np.ndarray:
+        """A (m, n) array of draws, patient-major (so patient j's draws do not depend on n)."""
+        rng = self(purpose)
+        return np.ascontiguousarray(getattr(rng, draw)(size=(n, m), **kw).T)
 
 
 def accrual_process(a: Accrual) -> PoissonAccrual:
@@ -117,8 +148,9 @@ def _posterior_draw(rng: np.random.Generator, design: Design, prior_name: str, m
     return rng.normal(np.asarray(normal_post.means)[k], np.asarray(normal_post.sds)[k])
 
 
-def draw_truth(rng: np.random.Generator, design: Design, scenario: Scenario, m: int) -> Truth:
+def draw_truth(streams: Streams, design: Design, scenario: Scenario, m: int) -> Truth:
     """Draw (or repeat) the true parameters of ``m`` replicates."""
+    rng = streams("truth")
     pm = design.post_marketing
     kind = pm.endpoint.type
     value = {"binary": scenario.treated_rate, "continuous": scenario.treated_mean,
@@ -146,7 +178,7 @@ def draw_truth(rng: np.random.Generator, design: Design, scenario: Scenario, m: 
     het = pm.heterogeneity
     sites = None
     if het is not None and het.sites > 1 and het.site_sd > 0:
-        sites = rng.normal(0.0, het.site_sd, (m, het.sites))
+        sites = streams.patients("sites", m, het.sites, "normal", loc=0.0, scale=het.site_sd)
     return Truth(treated=treated, reference=ref, site_effects=sites)
 
 
@@ -184,7 +216,7 @@ def allocation(ratio: float, total: int) -> np.ndarray:
     return np.ceil(k / (1.0 + ratio) - 1e-12) > np.ceil((k - 1.0) / (1.0 + ratio) - 1e-12)
 
 
-def paired_entries(rng: np.random.Generator, design: Design, arms: list[Arm], m: int) -> list[np.ndarray]:
+def paired_entries(streams: Streams, design: Design, arms: list[Arm], m: int) -> list[np.ndarray]:
     """Entry months of a randomised trial's two arms from one stream of patients.
 
     The trial enrols at the treated rate times ``1 + ratio``; evaluable patients are allocated in
@@ -199,7 +231,7 @@ def paired_entries(rng: np.random.Generator, design: Design, arms: list[Arm], m:
                           changes=tuple((mo, r * (1 + c.ratio)) for mo, r in treated.process.changes))
     total = arms[0].n + arms[1].n
     is_t = allocation(c.ratio, total)
-    entry = both.first_arrivals(rng, m, total, keep=treated.keep)
+    entry = both.first_arrivals(streams("entry:trial"), m, total, keep=treated.keep)
     et, ec = entry[:, is_t], entry[:, ~is_t]
     if et.shape[1] != arms[0].n or ec.shape[1] != arms[1].n:
         raise DesignError(f"the allocation of {total} patients 1:{c.ratio:g} gives {et.shape[1]} treated and "
@@ -207,7 +239,7 @@ def paired_entries(rng: np.random.Generator, design: Design, arms: list[Arm], m:
     return [et, ec]
 
 
-def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Truth, m: int,
+def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: int,
                  entry: np.ndarray | None = None) -> ArmData:
     """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
 
@@ -221,7 +253,7 @@ def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Trut
     elif arm.process is None:
         entry = np.zeros((m, n))
     else:
-        entry = arm.process.first_arrivals(rng, m, n, keep=arm.keep)
+        entry = arm.process.first_arrivals(streams(f"entry:{arm.label}"), m, n, keep=arm.keep)
         if arm.capacity is not None:
             entry = apply_capacity(entry, arm.capacity)
     conf = getattr(pm.control, "confounding", None)
@@ -229,31 +261,35 @@ def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Trut
     lin = np.zeros((m, n))
     if conf is not None:
         prev = np.asarray(arm.prevalence)
-        x = (rng.random((m, n, prev.size)) < prev).astype(np.float64)
+        u = streams(f"x:{arm.label}").random((n, m, prev.size)).transpose(1, 0, 2)
+        x = (u < prev).astype(np.float64)
         lin = lin + x @ np.asarray([c.effect for c in conf.covariates])
     het = pm.heterogeneity
     dilution = het.dilution if het is not None else 1.0
     if het is not None and het.site_sd > 0 and het.sites > 1:
-        site = rng.integers(0, het.sites, (m, n))
+        site = streams.patients(f"site:{arm.label}", m, n, "integers", low=0, high=het.sites)
         assert truth.site_effects is not None
         lin = lin + np.take_along_axis(truth.site_effects, site, axis=1)
     if arm.treated and het is not None and het.lot_sd > 0:
         n_lots = -(-n // het.lot_size)
-        lot_effect = rng.normal(0.0, het.lot_sd, (m, n_lots))
+        lot_effect = streams.patients("lots", m, n_lots, "normal", loc=0.0, scale=het.lot_sd)
         lin = lin + np.repeat(lot_effect, het.lot_size, axis=1)[:, :n]
     dropout_time = None
     if isinstance(ep, TimeToEventEndpoint):
         from ..kernels.survival import draw_event_times
 
         log_hr = lin + (dilution * np.log(truth.treated) if arm.treated else 0.0)
-        y = draw_event_times(rng, ep.baseline.build(), (m, n), log_hr=log_hr)
+        log_hr_pm = np.broadcast_to(log_hr, (m, n)).T
+        y = np.ascontiguousarray(
+            draw_event_times(streams(f"y:{arm.label}"), ep.baseline.build(), (n, m), log_hr=log_hr_pm).T)
         if ep.dropout_rate_per_month > 0:
-            dropout_time = rng.standard_exponential((m, n)) / ep.dropout_rate_per_month
+            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential") \
+                / ep.dropout_rate_per_month
         ready = entry
     elif isinstance(ep, ContinuousEndpoint):
         ref = truth.reference if truth.reference is not None else 0.0
         mean = (ref + dilution * (truth.treated - ref)) if arm.treated else ref
-        y = mean + lin + ep.sd * rng.standard_normal((m, n))
+        y = mean + lin + ep.sd * streams.patients(f"y:{arm.label}", m, n, "standard_normal")
         ready = entry + ep.followup_months
     else:
         assert truth.reference is not None
@@ -268,7 +304,7 @@ def simulate_arm(rng: np.random.Generator, design: Design, arm: Arm, truth: Trut
                 p = special.expit(special.logit(base) + lin)
         else:
             p = base
-        y = (rng.random((m, n)) < p).astype(np.float64)
+        y = (streams.patients(f"y:{arm.label}", m, n) < p).astype(np.float64)
         ready = entry + ep.followup_months
     if arm.process is None:
         ready = np.zeros((m, n))

@@ -1,0 +1,470 @@
+"""Explore designs: compare several, sweep a grid of field values, size a study.
+
+All three run :func:`condapprove.simulate` with one seed, so each scenario draws the same
+random numbers in every design (streams are keyed by the scenario's name): differences
+between designs are not Monte-Carlo noise of independent runs (common random numbers).
+Fields are addressed by dotted paths into the design as written in its file, e.g.
+``post_marketing.treated.target_n`` or ``scenarios.modest.treated_rate`` (a scenario may be
+named instead of numbered).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import itertools
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+
+from ._typing import SeedLike
+from .errors import DesignError, DesignWarning
+from .results import MonteCarloEstimate, ResultMixin
+from .simulation import SimulationResult, simulate
+from .spec import Design, design_from_mapping
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "ComparisonResult",
+    "SizeResult",
+    "SweepResult",
+    "compare",
+    "numeric_paths",
+    "parse_values",
+    "set_path",
+    "size",
+    "sweep",
+]
+
+
+# ---------------------------------------------------------------- dotted paths
+def _resolve(data: Any, parts: Sequence[str]) -> tuple[Any, str | int]:
+    """The container holding the last part, and the key of the value in it."""
+    cur = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(cur, list):
+            if part.isdigit() and int(part) < len(cur):
+                key: str | int = int(part)
+            else:
+                names = [x.get("name") for x in cur if isinstance(x, dict)]
+                if part not in names:
+                    raise KeyError(part)
+                key = names.index(part)
+        elif isinstance(cur, dict) and part in cur:
+            key = part
+        else:
+            raise KeyError(part)
+        if last:
+            return cur, key
+        cur = cur[key]
+    raise KeyError("")
+
+
+def numeric_paths(design: Design) -> list[str]:
+    """Every dotted path of a numeric field of ``design`` (defaults included)."""
+    out: list[str] = []
+
+    def walk(x: Any, prefix: str) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, f"{prefix}{k}.")
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                walk(v, f"{prefix}{v['name'] if isinstance(v, dict) and 'name' in v else i}.")
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            out.append(prefix[:-1])
+
+    walk(design.model_dump(mode="json"), "")
+    return out
+
+
+def set_path(design: Design, path: str, value: float) -> Design:
+    """A copy of ``design`` with the numeric field at ``path`` set to ``value`` (validated)."""
+    data = design.model_dump(mode="json", exclude_unset=False)
+    try:
+        holder, key = _resolve(data, path.split("."))
+        current = holder[key]
+    except (KeyError, IndexError, TypeError):
+        close = difflib.get_close_matches(path, numeric_paths(design), n=1, cutoff=0.5)
+        raise DesignError(f"must be a numeric field of the design; got {path!r}", loc="--vary",
+                          hint=f"did you mean {close[0]!r}?" if close else None) from None
+    if isinstance(current, bool) or not isinstance(current, (int, float)):
+        raise DesignError(f"must be a numeric field of the design; {path!r} holds {current!r}", loc="--vary")
+    if isinstance(current, int) and not float(value).is_integer():
+        raise DesignError(f"{path} is an integer field; got {value:g}", loc="--vary")
+    holder[key] = int(value) if isinstance(current, int) else float(value)
+    try:
+        return design_from_mapping(data)
+    except DesignError as exc:
+        first = exc.problems[0]
+        raise DesignError(f"{path} = {value:g} makes the design invalid: {first.loc}: {first.message}",
+                          loc="--vary") from None
+
+
+def parse_values(spec: str) -> list[float]:
+    """``"1,2,5"`` or ``"START:STOP:STEP"`` (STOP included when reached) to a list of numbers."""
+    try:
+        if ":" in spec:
+            start, stop, step = (float(x) for x in spec.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            return [start + i * step for i in range(count)]
+        values = [float(x) for x in spec.split(",") if x.strip()]
+        if not values or not all(math.isfinite(v) for v in values):
+            raise ValueError
+        return values
+    except ValueError:
+        raise DesignError(f"values must be V1,V2,... or START:STOP:STEP with STEP > 0; got {spec!r}",
+                          loc="--vary") from None
+
+
+def _quiet_simulate(design: Design, **kw: Any) -> SimulationResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        return simulate(design, **kw)
+
+
+# ---------------------------------------------------------------- compare
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ComparisonResult(ResultMixin):
+    """Several designs simulated with common random numbers.
+
+    Attributes
+    ----------
+    labels : tuple of str
+        One label per design (file names, or the designs' names).
+    results : tuple of SimulationResult
+        In the same order.
+    """
+
+    labels: tuple[str, ...]
+    results: tuple[SimulationResult, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: one row per design and scenario, every figure with its MCSE."""
+        import pandas as pd
+
+        frames = []
+        for label, res in zip(self.labels, self.results):
+            f = res.to_frame()
+            f.insert(0, "design", label)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self) -> str:
+        """Designs side by side (columns), scenarios and figures as rows."""
+        from ._text import render_table
+
+        figures = [("p_confirmed", "P(confirmed)"), ("p_futility", "P(futility)"), ("p_undecided", "P(undecided)"),
+                   ("decision_month_median", "median decision month"), ("expected_treated_enrolled",
+                                                                         "E[treated enrolled]")]
+        names = list(dict.fromkeys(s.name for r in self.results for s in r.scenarios))
+        rows = []
+        for name in names:
+            for key, label in figures:
+                cells = []
+                for res in self.results:
+                    try:
+                        est = getattr(res[name], key)
+                    except KeyError:
+                        cells.append("-")
+                        continue
+                    digits = 4 if key.startswith("p_") else 2
+                    cells.append(f"{est.value:.{digits}f} ± {est.mcse:.{digits}f}")
+                rows.append([f"{name}: {label}", *cells])
+        seed = self.results[0].provenance.seed_entropy
+        head = f"{len(self.results)} designs, common random numbers (seed {seed})"
+        return head + "\n\n" + render_table(["", *self.labels], rows)
+
+
+def compare(designs: Sequence[Design], *, labels: Sequence[str] | None = None, replicates: int | None = None,
+            seed: SeedLike = None, scenarios: Sequence[str] | None = None, n_jobs: int = 1) -> ComparisonResult:
+    """Simulate several designs with the same seed (common random numbers per scenario).
+
+    Parameters
+    ----------
+    designs : sequence of Design
+        At least two designs.
+    labels : sequence of str, optional
+        Their labels (default: the designs' names).
+    replicates, seed, scenarios, n_jobs
+        As in :func:`condapprove.simulate`; one seed for all designs (default: the first
+        design's seed, else fresh entropy).
+
+    Returns
+    -------
+    ComparisonResult
+
+    Examples
+    --------
+    >>> import condapprove
+    >>> from condapprove.explore import compare
+    >>> a = condapprove.load_design("designs/stemirac_survey.yaml")
+    >>> b = condapprove.load_design("designs/delytact_survey.yaml")
+    >>> cmp = compare([a, b], replicates=2048, seed=1)
+    >>> cmp.to_frame()[["design", "scenario"]].shape
+    (6, 2)
+    """
+    if len(designs) < 2:
+        raise DesignError(f"`designs` must hold at least 2 designs; got {len(designs)}.")
+    labels = list(labels) if labels is not None else [d.name for d in designs]
+    if seed is None:
+        seed = designs[0].simulation.seed
+    if seed is None:
+        import secrets
+
+        seed = secrets.randbits(64)
+    results = []
+    for d in designs:
+        wanted = None if scenarios is None else [s for s in scenarios if s in {x.name for x in d.scenarios}]
+        if scenarios is not None and not wanted:
+            raise DesignError(f"none of the scenarios {list(scenarios)} is in design {d.name!r}", loc="--scenario")
+        results.append(_quiet_simulate(d, replicates=replicates, seed=seed, scenarios=wanted, n_jobs=n_jobs))
+    return ComparisonResult(labels=tuple(labels), results=tuple(results))
+
+
+# ---------------------------------------------------------------- sweep
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SweepResult(ResultMixin):
+    """A grid of design variants simulated with common random numbers.
+
+    Attributes
+    ----------
+    paths : tuple of str
+        The varied fields.
+    points : tuple of tuple of float
+        The grid (one value per path at each point).
+    results : tuple of SimulationResult
+        One per point.
+    """
+
+    paths: tuple[str, ...]
+    points: tuple[tuple[float, ...], ...]
+    results: tuple[SimulationResult, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: one row per grid point and scenario; the varied fields first."""
+        import pandas as pd
+
+        frames = []
+        for point, res in zip(self.points, self.results):
+            f = res.to_frame()
+            for j, (path, value) in enumerate(zip(self.paths, point)):
+                f.insert(j, path, value)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+
+def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: int | None = None, seed: SeedLike = None,
+          scenarios: Sequence[str] | None = None, n_jobs: int = 1,
+          progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    """Simulate ``design`` at every combination of the values in ``vary`` (dotted path -> values).
+
+    Examples
+    --------
+    >>> import condapprove
+    >>> from condapprove.explore import sweep
+    >>> d = condapprove.load_design("designs/stemirac_survey.yaml")
+    >>> res = sweep(d, {"post_marketing.treated.target_n": [30, 60]}, replicates=2048, seed=1)
+    >>> res.to_frame()[["post_marketing.treated.target_n", "scenario"]].shape
+    (6, 2)
+    """
+    if not vary:
+        raise DesignError("`vary` must name at least one field; got none.", loc="--vary")
+    paths = list(vary)
+    for p in paths:  # validate every path before any simulation
+        set_path(design, p, float(vary[p][0]))
+    seed = design.simulation.seed if seed is None else seed
+    if seed is None:
+        import secrets
+
+        seed = secrets.randbits(64)
+    points = list(itertools.product(*(list(vary[p]) for p in paths)))
+    results = []
+    for i, point in enumerate(points):
+        d = design
+        for p, v in zip(paths, point):
+            d = set_path(d, p, float(v))
+        results.append(_quiet_simulate(d, replicates=replicates, seed=seed, scenarios=scenarios, n_jobs=n_jobs))
+        if progress is not None:
+            progress(i + 1, len(points))
+    return SweepResult(paths=tuple(paths), points=tuple(tuple(float(v) for v in p) for p in points),
+                       results=tuple(results))
+
+
+# ---------------------------------------------------------------- size
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SizeResult(ResultMixin):
+    """The smallest value of a field that meets a target probability of confirmation.
+
+    Attributes
+    ----------
+    path : str
+        The field searched.
+    value : float or None
+        The smallest value found (an int for an integer field), or None if the upper end of
+        the search misses the target.
+    scenario, null_scenario : str
+        The scenario whose P(confirmed) must reach ``target``, and the no-effect scenario whose
+        P(confirmed) must stay <= the design's alpha (+ 3 MCSE of Monte-Carlo slack).
+    target : float
+        The required probability.
+    p_confirmed : MonteCarloEstimate
+        P(confirmed) under ``scenario`` at ``value`` (at the upper end when not found).
+    p_confirmed_below : MonteCarloEstimate or None
+        The same one step below ``value``: it misses the target.
+    p_null : MonteCarloEstimate
+        P(confirmed) under the null scenario at ``value``.
+    resolved : bool
+        False when ``p_confirmed`` is within 2 MCSE of the target at ``value`` or one step below:
+        the simulation cannot tell them apart, so more replicates are needed for this precision.
+    evaluated : tuple of tuple
+        Every (value, P(confirmed), MCSE) the search computed, in order.
+    """
+
+    path: str
+    value: float | None
+    scenario: str
+    null_scenario: str | None
+    target: float
+    p_confirmed: MonteCarloEstimate
+    p_confirmed_below: MonteCarloEstimate | None
+    p_null: MonteCarloEstimate | None
+    resolved: bool
+    evaluated: tuple[tuple[float, float, float], ...]
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        if self.value is None:
+            return (f"{self.path}: no value up to the upper end reaches P(confirmed) >= {self.target:g} under "
+                    f"{self.scenario!r}; the best was {self.p_confirmed.value:.4f} ± {self.p_confirmed.mcse:.4f} "
+                    f"at {self.evaluated[-1][0]:g}")
+        v = f"{self.value:g}"
+        lines = [f"{self.path} = {v}: P(confirmed | {self.scenario}) = {self.p_confirmed.value:.4f} "
+                 f"± {self.p_confirmed.mcse:.4f} (target {self.target:g})"]
+        if self.p_confirmed_below is not None:
+            lines.append(f"one step below: {self.p_confirmed_below.value:.4f} ± {self.p_confirmed_below.mcse:.4f}")
+        if self.p_null is not None:
+            lines.append(f"P(confirmed | {self.null_scenario}) = {self.p_null.value:.4f} ± {self.p_null.mcse:.4f}")
+        if not self.resolved:
+            lines.append("not resolved: the probability is within 2 MCSE of the target; rerun with more replicates")
+        return "\n".join(lines)
+
+
+def _null_scenario(design: Design) -> str | None:
+    pm = design.post_marketing
+    for s in design.scenarios:
+        kind = pm.endpoint.type
+        if kind == "time_to_event" and s.hazard_ratio == 1.0:
+            return s.name
+        ref = getattr(pm.control, "rate" if kind == "binary" else "mean", None)
+        treated = s.treated_rate if kind == "binary" else s.treated_mean
+        control = s.control_rate if kind == "binary" else s.control_mean
+        if isinstance(treated, (int, float)) and treated == (control if control is not None else ref):
+            return s.name
+    return None
+
+
+def size(design: Design, path: str, *, target: float, scenario: str, lower: float, upper: float,
+         null_scenario: str | None = None, replicates: int | None = None, seed: SeedLike = None,
+         n_jobs: int = 1) -> SizeResult:
+    """Smallest value of the field ``path`` in [lower, upper] with P(confirmed | scenario) >= target.
+
+    Integer fields are searched over integers by bisection (P(confirmed) is assumed to increase
+    with the field, e.g. a sample size or an accrual rate), then stepped down while the value
+    below also meets the target (an exact test's power is saw-toothed in n), so the neighbour
+    below the answer always misses; real fields are searched to 1e-3 of the range.
+    Common random numbers make the simulated probability nearly monotone in the field.  The
+    no-effect scenario (``null_scenario``, default: one whose treated value equals the control
+    or benchmark) must keep P(confirmed) <= alpha + 3 MCSE at the answer, else an error says so.
+
+    Examples
+    --------
+    >>> import condapprove
+    >>> from condapprove.explore import size
+    >>> d = condapprove.load_design("designs/stemirac_survey.yaml")
+    >>> res = size(d, "post_marketing.treated.target_n", target=0.6, scenario="modest",
+    ...            lower=20, upper=100, replicates=4096, seed=1)
+    >>> res.p_confirmed.value >= 0.6 > res.p_confirmed_below.value
+    True
+    """
+    if not 0 < target < 1:
+        raise DesignError(f"must be in (0, 1); got {target:g}", loc="--target")
+    names = [s.name for s in design.scenarios]
+    if scenario not in names:
+        close = difflib.get_close_matches(scenario, names, n=1)
+        raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {scenario!r}", loc="--scenario",
+                          hint=f"did you mean {close[0]!r}?" if close else None)
+    null = null_scenario if null_scenario is not None else _null_scenario(design)
+    if null is not None and null not in names:
+        raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {null!r}", loc="--null")
+    if not lower < upper:
+        raise DesignError(f"the search needs lower < upper; got {lower:g} and {upper:g}", loc="--lower")
+    seed = design.simulation.seed if seed is None else seed
+    if seed is None:
+        import secrets
+
+        seed = secrets.randbits(64)
+    probe = set_path(design, path, lower)  # validates the path and the type
+    data = design.model_dump(mode="json")
+    holder, key = _resolve(data, path.split("."))
+    integer = isinstance(holder[key], int)
+    if integer:
+        lower, upper = math.ceil(lower), math.floor(upper)
+    evaluated: list[tuple[float, float, float]] = []
+    cache: dict[float, SimulationResult] = {}
+
+    def run(v: float) -> SimulationResult:
+        if v not in cache:
+            wanted = [scenario] + ([null] if null is not None and null != scenario else [])
+            cache[v] = _quiet_simulate(set_path(probe, path, v), replicates=replicates, seed=seed,
+                                       scenarios=wanted, n_jobs=n_jobs)
+            est = cache[v][scenario].p_confirmed
+            evaluated.append((v, est.value, est.mcse))
+        return cache[v]
+
+    def ok(v: float) -> bool:
+        return run(v)[scenario].p_confirmed.value >= target
+
+    if not ok(upper):
+        top = run(upper)[scenario].p_confirmed
+        return SizeResult(path=path, value=None, scenario=scenario, null_scenario=null, target=target,
+                          p_confirmed=top, p_confirmed_below=None, p_null=None, resolved=False,
+                          evaluated=tuple(evaluated))
+    lo, hi = lower, upper
+    if ok(lo):
+        hi = lo
+    else:
+        tol = 1.0 if integer else 1e-3 * (upper - lower)
+        while hi - lo > tol:
+            mid = math.floor((lo + hi) / 2) if integer else (lo + hi) / 2
+            if integer and mid in (lo, hi):
+                break
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid
+    if integer:  # exact tests make power saw-toothed in n: step down while the value below also meets the target
+        while hi - 1 >= lower and ok(hi - 1):
+            hi -= 1
+    found = run(hi)[scenario].p_confirmed
+    step = 1.0 if integer else 1e-3 * (upper - lower)
+    below = run(hi - step)[scenario].p_confirmed if hi - step >= lower else None
+    p_null = run(hi)[null].p_confirmed if null is not None else None
+    alpha = design.post_marketing.alpha
+    if p_null is not None and p_null.value > alpha + 3 * p_null.mcse:
+        raise DesignError(f"at {path} = {hi:g} the no-effect scenario {null!r} confirms with probability "
+                          f"{p_null.value:.4f} ± {p_null.mcse:.4f} > alpha = {alpha:g}", loc="--null")
+    resolved = abs(found.value - target) > 2 * found.mcse and (below is None or
+                                                                abs(below.value - target) > 2 * below.mcse)
+    return SizeResult(path=path, value=int(hi) if integer else float(hi), scenario=scenario, null_scenario=null,
+                      target=target, p_confirmed=found, p_confirmed_below=below, p_null=p_null, resolved=resolved,
+                      evaluated=tuple(evaluated))
+
+

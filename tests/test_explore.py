@@ -1,0 +1,117 @@
+"""compare, sweep and size: common random numbers, dotted paths, the size search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import condapprove
+from condapprove.cli import cli
+from condapprove.errors import DesignError
+from condapprove.explore import compare, numeric_paths, parse_values, set_path, size, sweep
+
+from .conftest import DESIGNS
+
+STEM = DESIGNS / "stemirac_survey.yaml"
+
+
+def test_compare_uses_common_random_numbers() -> None:
+    """The same design twice gives identical figures: the streams are the scenario's, not the run's."""
+    d = condapprove.load_design(STEM)
+    res = compare([d, d], labels=["a", "b"], replicates=2048, seed=4)
+    assert res.results[0].scenarios == res.results[1].scenarios
+    frame = res.to_frame()
+    assert list(frame["design"]) == ["a"] * 3 + ["b"] * 3
+
+
+def test_compare_differences_are_not_noise() -> None:
+    """Two target sizes: the difference of P(confirmed) under CRN varies less than under independent seeds."""
+    d = condapprove.load_design(STEM)
+    d2 = set_path(d, "post_marketing.treated.target_n", 61)
+    diffs_crn, diffs_ind = [], []
+    for seed in range(6):
+        a = condapprove.simulate(d, replicates=2048, seed=seed, scenarios=["modest"])["modest"].p_confirmed.value
+        b = condapprove.simulate(d2, replicates=2048, seed=seed, scenarios=["modest"])["modest"].p_confirmed.value
+        c = condapprove.simulate(d2, replicates=2048, seed=seed + 100, scenarios=["modest"])["modest"].p_confirmed.value
+        diffs_crn.append(b - a)
+        diffs_ind.append(c - a)
+    spread = lambda x: max(x) - min(x)  # noqa: E731
+    assert spread(diffs_crn) < spread(diffs_ind)
+
+
+def test_paths_and_values() -> None:
+    d = condapprove.load_design(STEM)
+    assert "post_marketing.treated.target_n" in numeric_paths(d)
+    assert "scenarios.modest.treated_rate" in numeric_paths(d)
+    assert set_path(d, "scenarios.modest.treated_rate", 0.5).scenario("modest").treated_rate == 0.5
+    assert set_path(d, "scenarios.1.treated_rate", 0.5).scenario("modest").treated_rate == 0.5
+    assert parse_values("30:60:15") == [30.0, 45.0, 60.0]
+    assert parse_values("1,2.5") == [1.0, 2.5]
+
+
+@pytest.mark.parametrize("path, value, match", [
+    ("post_marketing.treated.targt_n", 30, r"did you mean 'post_marketing.treated.target_n'"),
+    ("post_marketing.treated.target_n", 30.5, r"is an integer field; got 30.5"),
+    ("post_marketing.treated.dropout", 1.5, r"makes the design invalid: post_marketing.treated.dropout: must be < 1"),
+    ("name", 3, r"must be a numeric field of the design; 'name' holds"),
+])
+def test_bad_paths(path: str, value: float, match: str) -> None:
+    with pytest.raises(DesignError, match=match):
+        set_path(condapprove.load_design(STEM), path, value)
+
+
+@pytest.mark.parametrize("spec", ["a,b", "5:1:1", "1:5:0", ""])
+def test_bad_values(spec: str) -> None:
+    with pytest.raises(DesignError, match="values must be V1,V2,... or START:STOP:STEP"):
+        parse_values(spec)
+
+
+def test_sweep_grid_is_tidy() -> None:
+    d = condapprove.load_design(STEM)
+    res = sweep(d, {"post_marketing.treated.target_n": [30, 60], "scenarios.modest.treated_rate": [0.4, 0.5]},
+                replicates=2048, seed=1, scenarios=["modest"])
+    frame = res.to_frame()
+    assert len(frame) == 4
+    assert list(frame.columns[:3]) == ["post_marketing.treated.target_n", "scenarios.modest.treated_rate", "scenario"]
+    # more patients and a larger effect both help
+    p = frame.set_index(["post_marketing.treated.target_n", "scenarios.modest.treated_rate"])["p_confirmed"]
+    assert p[(60, 0.5)] > p[(30, 0.5)] and p[(60, 0.5)] > p[(60, 0.4)]
+
+
+def test_size_neighbour_below_misses() -> None:
+    d = condapprove.load_design(STEM)
+    res = size(d, "post_marketing.treated.target_n", target=0.6, scenario="modest", lower=20, upper=100,
+               replicates=4096, seed=1)
+    assert isinstance(res.value, int)
+    assert res.p_confirmed.value >= 0.6
+    assert res.p_confirmed_below is not None and res.p_confirmed_below.value < 0.6
+    assert res.null_scenario == "no effect" and res.p_null is not None and res.p_null.value <= 0.025 + 3 * res.p_null.mcse
+
+
+def test_size_unreachable_says_so() -> None:
+    d = condapprove.load_design(STEM)
+    res = size(d, "post_marketing.treated.target_n", target=0.99, scenario="modest", lower=20, upper=40,
+               replicates=2048, seed=1)
+    assert res.value is None and "no value up to the upper end reaches" in res.summary()
+
+
+def test_cli_compare_sweep_size(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["compare", str(STEM), str(DESIGNS / "delytact_survey.yaml"), "-n", "2048",
+                                 "--seed", "1"])
+    assert r.exit_code == 0 and "common random numbers (seed 1)" in r.stdout
+    out = tmp_path / "sweep.json"
+    r = CliRunner().invoke(cli, ["sweep", str(STEM), "--vary", "post_marketing.treated.target_n=30,60", "-n", "2048",
+                                 "--format", "json", "--output", str(out)])
+    assert r.exit_code == 0
+    assert len(json.loads(out.read_text())) == 6
+    r = CliRunner().invoke(cli, ["sweep", str(STEM), "--vary", "post_marketing.treated.target_n"])
+    assert r.exit_code == 2 and r.stderr.startswith("--vary: must be PATH=V1,V2,... or PATH=START:STOP:STEP")
+    r = CliRunner().invoke(cli, ["size", str(STEM), "--vary", "post_marketing.treated.target_n", "--target", "1.5",
+                                 "--scenario", "modest", "--lower", "10", "--upper", "20"])
+    assert r.exit_code == 2 and r.stderr == "--target: must be in (0, 1); got 1.5\n"
+    r = CliRunner().invoke(cli, ["size", str(STEM), "--vary", "post_marketing.treated.target_n", "--target", "0.99",
+                                 "--scenario", "modest", "--lower", "20", "--upper", "40", "-n", "2048"])
+    assert r.exit_code == 2 and "the best was" in r.stdout
