@@ -145,3 +145,19 @@ def test_validate_starts_fast_without_heavy_imports() -> None:
     proc = subprocess.run([sys.executable, "-c", code % STEM], capture_output=True, text=True,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_scheduler_option_matches_serial_json() -> None:
+    distributed = pytest.importorskip("distributed")
+    serial = run("simulate", TWO, "-n", "4096", "--seed", "3", "--format", "json", "--chunk-size", "2048")[1]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        code, out, err = run("simulate", TWO, "-n", "4096", "--seed", "3", "--format", "json", "--chunk-size", "2048",
+                             "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    assert out == serial
+
+
+def test_unreachable_scheduler_is_a_runtime_error() -> None:
+    code, _, err = run("simulate", TWO, "-n", "2048", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 1 and err.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")

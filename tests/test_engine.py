@@ -250,3 +250,17 @@ def test_decision_curves_end_at_the_probabilities() -> None:
         assert list(conf.month)[-1] == design.cutoff_month
         assert conf.probability.is_monotonic_increasing
         assert conf.probability.iloc[-1] == pytest.approx(s.p_confirmed.value, abs=1e-12)
+
+
+def test_dask_local_cluster_gives_the_serial_result() -> None:
+    """Chunks run on a Dask LocalCluster (threads, in-process) give exactly the serial result."""
+    distributed = pytest.importorskip("distributed")
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    serial = condapprove.simulate(design, replicates=6144, seed=8, chunk_size=2048)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        seen: list[tuple[int, int]] = []
+        dask = condapprove.simulate(design, replicates=6144, seed=8, chunk_size=2048,
+                                    executor=client.get_executor(), progress=lambda d, t: seen.append((d, t)))
+    assert dask.scenarios == serial.scenarios
+    assert seen[-1] == (9, 9)  # 3 scenarios x 3 blocks

@@ -7,11 +7,12 @@ with one ``FILE:LINE:COL: field: message`` line per problem and no traceback
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
@@ -54,6 +55,44 @@ def _guard(func: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _executor(address: str | None) -> Iterator[Any]:
+    """A Dask distributed executor for ``--scheduler ADDRESS`` (None: local)."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DesignError("needs the optional dependency: pip install 'condapprove[dask]'", loc="--scheduler") from None
+    try:
+        client = Client(address, timeout="4s")
+    except OSError as exc:
+        raise CondapproveError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (rich), else nothing."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} blocks"),
+                  TimeRemainingColumn(), transient=True, console=None) as bar:
+        task = bar.add_task("simulate", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -119,10 +158,12 @@ def schema(output: str | None) -> None:
 @click.option("--mcse-target", type=float, default=None,
               help="Add replicates until every probability's Monte-Carlo SE is at most this.")
 @click.option("--max-replicates", type=int, default=None, help="Cap for --mcse-target (default: the design's).")
+@click.option("--scheduler", help="Address of a Dask distributed scheduler to run the chunks on (condapprove[dask]).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_guard
 def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
              output: str | None, jobs: int, chunk_size: int | None, mcse_target: float | None,
-             max_replicates: int | None) -> None:
+             max_replicates: int | None, scheduler: str | None, quiet: bool) -> None:
     """Simulate the post-marketing study of design FILE under each scenario."""
     from .simulation import simulate as run
     from .spec.loader import load_design_with_source
@@ -146,11 +187,11 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
             close = difflib.get_close_matches(s, names, n=1)
             raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {s!r}", loc="--scenario",
                               hint=f"did you mean {close[0]!r}?" if close else None)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _executor(scheduler) as executor, _progress(quiet) as progress:
         warnings.simplefilter("ignore")  # design warnings are part of the result and printed with it
         result = run(loaded.design, replicates=replicates, seed=seed, scenarios=scenarios or None,
                      chunk_size=chunk_size, n_jobs=jobs, design_path=loaded.path, design_sha256=loaded.sha256,
-                     mcse_target=mcse_target, max_replicates=max_replicates)
+                     mcse_target=mcse_target, max_replicates=max_replicates, executor=executor, progress=progress)
     if fmt == "json":
         text = result.to_json()
     elif fmt == "csv":

@@ -39,7 +39,7 @@ import json
 import math
 import platform
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
@@ -361,6 +361,7 @@ def simulate(
     design_sha256: str | None = None,
     mcse_target: float | None = None,
     max_replicates: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate the post-marketing study of ``design`` under each scenario.
 
@@ -391,6 +392,11 @@ def simulate(
         then says so).  Default ``design.simulation.mcse_target``.
     max_replicates : int, optional
         Cap for ``mcse_target`` (default ``design.simulation.max_replicates``).
+    progress : callable, optional
+        Called as ``progress(blocks_done, blocks_total)`` after each chunk (for progress bars).
+        The executor may be a local process pool or any :class:`concurrent.futures.Executor`,
+        e.g. a Dask ``distributed.Client(...).get_executor()``; results are identical for the
+        same seed.
 
     Returns
     -------
@@ -449,11 +455,22 @@ def simulate(
     def execute(todo: dict[int, range], size: int) -> dict[int, list[dict[str, np.ndarray]]]:
         tasks = [(s, list(blocks[i:i + per_chunk])) for s, blocks in todo.items()
                  for i in range(0, len(blocks), per_chunk)]
+        total = sum(len(b) for _, b in tasks)
+        finished = 0
+        outputs: list[dict[str, np.ndarray]] = []
         if executor is None:
-            outputs = [_run_chunk(design, s, b, size, entropy, spawn_key) for s, b in tasks]
+            for s, b in tasks:
+                outputs.append(_run_chunk(design, s, b, size, entropy, spawn_key))
+                finished += len(b)
+                if progress is not None:
+                    progress(finished, total)
         else:
             futures = [executor.submit(_run_chunk, design, s, b, size, entropy, spawn_key) for s, b in tasks]
-            outputs = [f.result() for f in futures]
+            for f, (_, b) in zip(futures, tasks):  # results in submission order: deterministic
+                outputs.append(f.result())
+                finished += len(b)
+                if progress is not None:
+                    progress(finished, total)
         done: dict[int, list[dict[str, np.ndarray]]] = {s: [] for s in todo}
         for (s, _), o in zip(tasks, outputs):
             done[s].append(o)
