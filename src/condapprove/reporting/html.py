@@ -174,7 +174,8 @@ table.figures td:first-child { white-space: nowrap; }
 table.figures td.num { padding-left: 6px; padding-right: 9px; }
 tbody tr:nth-child(even) { background: var(--zebra); }
 tbody tr:hover { background: #eef6fc; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 tr.sub td:first-child { padding-left: 26px; color: var(--muted); }
 .pm { color: var(--muted); font-size: 12.5px; }
 dl.kv { display: grid; grid-template-columns: minmax(150px, 220px) 1fr; margin: 0; border-top: 1px solid var(--line); }
@@ -586,7 +587,15 @@ def _lots_forest(design: Design, notes: list[str]) -> Markup | None:
     except (CondapproveError, ValueError) as exc:
         notes.append(f"lots: no forest plot ({exc})")
         return None
-    ax = plot_forest(re_, xlabel=scale)
+    reference = label = None
+    if any(isinstance(c, NewLotPrediction) for c in pre.criteria()):
+        t = crit.greater_than
+        if isinstance(cohort, BinaryCohort):
+            reference = math.log(t / (1 - t)) if 0 < t < 1 else None
+        else:
+            reference = t
+        label = f"criterion threshold {t:g}" if reference is not None else None
+    ax = plot_forest(re_, xlabel=scale, reference=reference, reference_label=label)
     return _figure(ax, "Forest plot of the approval cohort's lots",
                    f"Each lot's estimate with its {re_.confidence_level:.0%} interval (square area \u221d weight); "
                    "the diamond is the pooled mean effect and the bottom row the prediction interval for the true "

@@ -417,6 +417,7 @@ def plot_forest(
     labels: Sequence[str] | None = None,
     xlabel: str | None = None,
     reference: float | None = None,
+    reference_label: str | None = None,
 ) -> Axes:
     """Forest plot of per-lot estimates, the pooled estimate and the prediction interval.
 
@@ -431,7 +432,9 @@ def plot_forest(
     xlabel : str, optional
         The scale of the estimates (default: ``"estimate"``).
     reference : float, optional
-        Draw a vertical reference line here (e.g. the benchmark on the same scale).
+        Draw a vertical dashed reference line here (e.g. the benchmark on the same scale).
+    reference_label : str, optional
+        Text written at the top of the reference line (default ``"reference <value>"``).
 
     Returns
     -------
@@ -486,7 +489,10 @@ def plot_forest(
                 markersize=10, elinewidth=2.2, capsize=5)
     ax.axvline(re.estimate, color=PALETTE[1], linewidth=0.8, linestyle=":", zorder=1)
     if reference is not None:
-        ax.axvline(reference, color=MUTED, linewidth=1.0, linestyle="--", label=f"reference {reference:g}")
+        text = reference_label or f"reference {reference:g}"
+        ax.axvline(reference, color=MUTED, linewidth=1.0, linestyle="--", label=text)
+        ax.annotate(text, (reference, k + 2.75), xytext=(4, 0), textcoords="offset points", va="center",
+                    fontsize=8, color=MUTED)
     pooled = f"pooled ({re.method}, {re.test})"
     ax.set_yticks([*ys, 1.5, 0.5], [*names, pooled, "new lot (prediction)"])
     rows = [(y, v, v - h, v + h) for y, v, h in zip(ys, yi, half)]
