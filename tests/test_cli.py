@@ -161,3 +161,28 @@ def test_scheduler_option_matches_serial_json() -> None:
 def test_unreachable_scheduler_is_a_runtime_error() -> None:
     code, _, err = run("simulate", TWO, "-n", "2048", "--scheduler", "tcp://127.0.0.1:9")
     assert code == 1 and err.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+
+
+def test_sigkill_and_resume_from_checkpoint(tmp_path: Path) -> None:
+    """Kill -9 a run once some chunks are saved; the same command resumes to the uninterrupted output."""
+    import signal
+    import time
+
+    args = ["simulate", TWO, "-n", "40960", "--seed", "9", "--format", "json", "--chunk-size", "2048"]
+    whole = tmp_path / "whole.json"
+    subprocess.run([sys.executable, "-m", "condapprove.cli", *args, "--output", str(whole)], check=True,
+                   capture_output=True)
+    ckpt = tmp_path / "ckpt"
+    out = tmp_path / "resumed.json"
+    cmd = [sys.executable, "-m", "condapprove.cli", *args, "--checkpoint", str(ckpt), "--output", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and len(list(ckpt.glob("chunk-*.npz"))) < 3:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()  # nothing half-written
+    done = len(list(ckpt.glob("chunk-*.npz")))
+    assert done >= 1
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert out.read_text() == whole.read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -264,3 +265,29 @@ def test_dask_local_cluster_gives_the_serial_result() -> None:
                                     executor=client.get_executor(), progress=lambda d, t: seen.append((d, t)))
     assert dask.scenarios == serial.scenarios
     assert seen[-1] == (9, 9)  # 3 scenarios x 3 blocks
+
+
+def test_checkpoint_resume_is_bit_identical(tmp_path: Path) -> None:
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    plain = condapprove.simulate(design, replicates=8192, seed=5, chunk_size=2048)
+    ckpt = tmp_path / "ckpt"
+    calls: list[int] = []
+
+    def boom(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        condapprove.simulate(design, replicates=8192, seed=5, chunk_size=2048, checkpoint=ckpt, progress=boom)
+    assert len(list(ckpt.glob("chunk-*.npz"))) == 5 and not list(ckpt.glob("*.tmp"))
+    resumed = condapprove.simulate(design, replicates=8192, seed=5, chunk_size=2048, checkpoint=ckpt)
+    assert resumed.to_json() == plain.to_json()
+    assert resumed.scenarios == plain.scenarios
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    condapprove.simulate(design, replicates=2048, seed=5, checkpoint=tmp_path / "c")
+    with pytest.raises(DesignError, match=r"the checkpoint belongs to another run \(it differs in seed_entropy\)"):
+        condapprove.simulate(design, replicates=2048, seed=6, checkpoint=tmp_path / "c")

@@ -51,7 +51,12 @@ def _guard(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
+            ckpt = ctx.params.get("checkpoint")
+            if ckpt:
+                click.echo(f"interrupted; the completed chunks are saved in {ckpt}: run the same command to resume",
+                           err=True)
+            else:
+                click.echo("interrupted; no output was written (use --checkpoint to keep completed work)", err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -160,10 +165,12 @@ def schema(output: str | None) -> None:
 @click.option("--max-replicates", type=int, default=None, help="Cap for --mcse-target (default: the design's).")
 @click.option("--scheduler", help="Address of a Dask distributed scheduler to run the chunks on (condapprove[dask]).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--checkpoint", type=click.Path(file_okay=False),
+              help="Folder to save completed chunks in; rerun the same command to resume.")
 @_guard
 def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
              output: str | None, jobs: int, chunk_size: int | None, mcse_target: float | None,
-             max_replicates: int | None, scheduler: str | None, quiet: bool) -> None:
+             max_replicates: int | None, scheduler: str | None, quiet: bool, checkpoint: str | None) -> None:
     """Simulate the post-marketing study of design FILE under each scenario."""
     from .simulation import simulate as run
     from .spec.loader import load_design_with_source
@@ -191,7 +198,8 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
         warnings.simplefilter("ignore")  # design warnings are part of the result and printed with it
         result = run(loaded.design, replicates=replicates, seed=seed, scenarios=scenarios or None,
                      chunk_size=chunk_size, n_jobs=jobs, design_path=loaded.path, design_sha256=loaded.sha256,
-                     mcse_target=mcse_target, max_replicates=max_replicates, executor=executor, progress=progress)
+                     mcse_target=mcse_target, max_replicates=max_replicates, executor=executor, progress=progress,
+                     checkpoint=checkpoint)
     if fmt == "json":
         text = result.to_json()
     elif fmt == "csv":

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import platform
 import warnings
 from collections.abc import Callable, Sequence
@@ -362,6 +363,7 @@ def simulate(
     mcse_target: float | None = None,
     max_replicates: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> SimulationResult:
     """Simulate the post-marketing study of ``design`` under each scenario.
 
@@ -392,6 +394,9 @@ def simulate(
         then says so).  Default ``design.simulation.mcse_target``.
     max_replicates : int, optional
         Cap for ``mcse_target`` (default ``design.simulation.max_replicates``).
+    checkpoint : path-like, optional
+        A folder where completed chunks are saved as they finish; rerunning with the same
+        arguments resumes from it with a bit-identical result (see :mod:`.checkpoint`).
     progress : callable, optional
         Called as ``progress(blocks_done, blocks_total)`` after each chunk (for progress bars).
         The executor may be a local process pool or any :class:`concurrent.futures.Executor`,
@@ -448,6 +453,18 @@ def simulate(
 
     per_chunk = chunk // BLOCK_SIZE
     spawn_key = tuple(root.spawn_key)
+    resolved = design.model_dump(mode="json")
+    design_hash = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
+    ckpt = None
+    if checkpoint is not None:
+        from .. import __version__
+        from .checkpoint import Checkpoint
+
+        target_hdr = design.simulation.mcse_target if mcse_target is None else mcse_target
+        ckpt = Checkpoint(checkpoint, {
+            "design_sha256": design_hash, "seed_entropy": str(entropy), "replicates": n, "block_size": BLOCK_SIZE,
+            "chunk_size": chunk, "mcse_target": target_hdr, "max_replicates": max_replicates,
+            "condapprove_version": __version__})
     own_pool = None
     if executor is None and n_jobs > 1:
         own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs)
@@ -457,20 +474,32 @@ def simulate(
                  for i in range(0, len(blocks), per_chunk)]
         total = sum(len(b) for _, b in tasks)
         finished = 0
+        saved: dict[int, dict[str, np.ndarray]] = {}
+        if ckpt is not None:
+            for i, (s, b) in enumerate(tasks):
+                got = ckpt.load(scenario_key(design.scenarios[s].name), b)
+                if got is not None:
+                    saved[i] = got
         outputs: list[dict[str, np.ndarray]] = []
+
+        def finish(i: int, out: dict[str, np.ndarray]) -> None:
+            nonlocal finished
+            s, b = tasks[i]
+            if ckpt is not None and i not in saved:
+                ckpt.save(scenario_key(design.scenarios[s].name), b, out)
+            outputs.append(out)
+            finished += len(b)
+            if progress is not None:
+                progress(finished, total)
+
         if executor is None:
-            for s, b in tasks:
-                outputs.append(_run_chunk(design, s, b, size, entropy, spawn_key))
-                finished += len(b)
-                if progress is not None:
-                    progress(finished, total)
+            for i, (s, b) in enumerate(tasks):
+                finish(i, saved[i] if i in saved else _run_chunk(design, s, b, size, entropy, spawn_key))
         else:
-            futures = [executor.submit(_run_chunk, design, s, b, size, entropy, spawn_key) for s, b in tasks]
-            for f, (_, b) in zip(futures, tasks):  # results in submission order: deterministic
-                outputs.append(f.result())
-                finished += len(b)
-                if progress is not None:
-                    progress(finished, total)
+            futures = {i: executor.submit(_run_chunk, design, s, b, size, entropy, spawn_key)
+                       for i, (s, b) in enumerate(tasks) if i not in saved}
+            for i in range(len(tasks)):  # results in submission order: deterministic
+                finish(i, saved[i] if i in saved else futures[i].result())
         done: dict[int, list[dict[str, np.ndarray]]] = {s: [] for s in todo}
         for (s, _), o in zip(tasks, outputs):
             done[s].append(o)
@@ -494,8 +523,7 @@ def simulate(
             own_pool.shutdown()
     n = max(r.p_confirmed.n_sims for r in results)
 
-    resolved = design.model_dump(mode="json")
-    sha = design_sha256 or hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
+    sha = design_sha256 or design_hash
     import scipy
 
     from .. import __version__
