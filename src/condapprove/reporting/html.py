@@ -365,11 +365,16 @@ _TEST_NAMES = {"exact_binomial": "exact binomial", "fisher": "Fisher's exact", "
                "t": "t", "z": "z", "logrank": "log-rank", "one_sample_logrank": "one-sample log-rank"}
 
 
+_SPENDING_NAMES = {"obrien-fleming": "O'Brien-Fleming", "pocock": "Pocock", "kim-demets": "Kim-DeMets",
+                   "hwang-shih-decani": "Hwang-Shih-DeCani"}
+
+
 def _rule_text(design: Design) -> str:
     pm = design.post_marketing
     dec = pm.decision
     if dec.rule == "group_sequential":
-        text = f"group sequential ({dec.spending} alpha spending), one-sided alpha {dec.alpha:g}"
+        spending = _SPENDING_NAMES.get(dec.spending, dec.spending)
+        text = f"group sequential ({spending}-type alpha spending), one-sided alpha {dec.alpha:g}"
         if dec.futility_conditional_power_below is not None:
             text += f"; futility when conditional power < {dec.futility_conditional_power_below:g}"
         if dec.futility_z_below is not None:
