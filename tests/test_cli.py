@@ -186,3 +186,20 @@ def test_sigkill_and_resume_from_checkpoint(tmp_path: Path) -> None:
     assert done >= 1
     subprocess.run(cmd, check=True, capture_output=True)
     assert out.read_text() == whole.read_text()
+
+
+def test_report_and_plots(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "r.html"
+    code, _, err = run("report", str(DESIGNS / "delytact_survey.yaml"), "-n", "2048", "--output", str(out))
+    assert code == 0, err
+    html = out.read_text()
+    assert "efficacy presumed" in html.lower() and "data:image/png;base64," in html
+    assert "http://" not in html and "https://" not in html
+    assert oct(out.stat().st_mode & 0o777) != "0o600"  # atomic writes keep ordinary permissions
+    plots = tmp_path / "plots"
+    code, _, err = run("compare", STEM, TWO, "-n", "2048", "--plot", str(plots))
+    assert code == 0, err
+    names = sorted(p.name for p in plots.iterdir())
+    assert "comparison-oc.png" in names and "comparison-oc.svg" in names
+    assert "stemirac_survey-decisions.svg" in names and "two_arm_trial-oc.png" in names

@@ -173,16 +173,55 @@ def test_capacity_cap_queues_treatments() -> None:
     assert s.decision_month_median.value == pytest.approx(9.5, abs=0.02)
 
 
-def test_futility_is_non_binding_and_stops_under_the_null() -> None:
+def test_conditional_power_futility_matches_its_closed_form() -> None:
+    """Interim at half the information, stop when CP < 0.2 under the current trend.  CP(z1) is
+    1 - Phi((c2 sqrt(2) - 2 z1) / 1) with c2 the final O'Brien-Fleming bound, so futility
+    happens when z1 < z*, the root of CP = 0.2, and (non-binding) P(futility | H0) = Phi(z*).
+    400 patients per arm make the t statistics' difference from z negligible."""
+    from scipy import optimize
+
     post = {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
-            "treated": {"accrual": FAST, "target_n": 100},
+            "treated": {"accrual": {"rate_per_month": 1000.0}, "target_n": 400},
             "control": {"kind": "concurrent", "ratio": 1},
             "analyses": [{"information": 0.5}],
             "decision": {"rule": "group_sequential", "futility_conditional_power_below": 0.2}}
     res = _sim(_design(post, [{"name": "null", "treated_mean": 0.0, "control_mean": 0.0}]), 20_480)
     s = res["null"]
-    assert s.p_futility.value > 0.3
+    c1, c2 = group_sequential([0.5, 1.0], alpha=0.025).critical_values
+
+    def cp(z1: float) -> float:
+        return float(stats.norm.sf((c2 * math.sqrt(2) - 2 * z1)))
+
+    z_star = optimize.brentq(lambda z: cp(z) - 0.2, -5, c1)
+    _within(s.p_futility, float(stats.norm.cdf(z_star)))
     assert s.p_confirmed.value <= 0.025 + 3 * s.p_confirmed.mcse
+
+
+def test_binary_site_effects_reach_the_outcomes() -> None:
+    """Binary single arm, site effects only: the estimated rate varies more than without (the sites are
+    shared by the patients of a replicate, so they do not average out as patient noise does)."""
+    post = {"study": "clinical_trial", "endpoint": {"type": "binary"},
+            "treated": {"accrual": FAST, "target_n": 40},
+            "control": {"kind": "benchmark", "rate": 0.4}}
+    scen = [{"name": "a", "treated_rate": 0.4}]
+    plain = _run_chunk(_design(post, scen), 0, range(2), 4096, 3, ())["estimate"]
+    sited = _run_chunk(_design({**post, "heterogeneity": {"sites": 4, "site_sd": 1.5}}, scen), 0, range(2), 4096, 3,
+                       ())["estimate"]
+    # F test of equal variances at 4096 vs 4096 replicates: the site effects' extra variance is unmistakable
+    assert sited.var() / plain.var() > stats.f.ppf(0.9999, 4095, 4095)
+
+
+def test_external_cohort_does_not_count_in_information_looks() -> None:
+    """80 treated at 2 a month against an external cohort of 100: the interim at information 0.5
+    comes when 40 treated are evaluable (about month 20), not at month 0."""
+    post = {"study": "use_results_survey", "endpoint": {"type": "binary"},
+            "treated": {"accrual": {"rate_per_month": 2.0}, "target_n": 80},
+            "control": {"kind": "external", "n": 100},
+            "analyses": [{"information": 0.5}],
+            "decision": {"rule": "group_sequential"}}
+    s = _sim(_design(post, [{"name": "big", "treated_rate": 0.8, "control_rate": 0.3}]), 4096)["big"]
+    assert s.p_confirmed_by_look[0].value > 0.9
+    assert 19 < s.decision_month_median.value < 21.5
 
 
 def test_time_to_event_logrank_holds_alpha() -> None:

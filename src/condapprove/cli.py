@@ -167,10 +167,12 @@ def schema(output: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--checkpoint", type=click.Path(file_okay=False),
               help="Folder to save completed chunks in; rerun the same command to resume.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG and SVG plots in this folder.")
 @_guard
 def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
              output: str | None, jobs: int, chunk_size: int | None, mcse_target: float | None,
-             max_replicates: int | None, scheduler: str | None, quiet: bool, checkpoint: str | None) -> None:
+             max_replicates: int | None, scheduler: str | None, quiet: bool, checkpoint: str | None,
+             plot_dir: str | None) -> None:
     """Simulate the post-marketing study of design FILE under each scenario."""
     from .simulation import simulate as run
     from .spec.loader import load_design_with_source
@@ -209,6 +211,8 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
     _emit(text, output)
     if output is not None:
         click.echo(f"wrote {output}", err=True)
+    if plot_dir is not None:
+        _write_plots(plot_dir, [(os.path.splitext(os.path.basename(file))[0], result)])
 
 
 @cli.command()
@@ -256,9 +260,10 @@ def _table_or_data(frame: Any, fmt: str, text: str | None) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG and SVG plots in this folder.")
 @_guard
 def compare(files: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
-            output: str | None, jobs: int) -> None:
+            output: str | None, jobs: int, plot_dir: str | None) -> None:
     """Simulate designs FILES side by side with common random numbers (same seed, same streams per scenario)."""
     from .explore import compare as run
     from .spec.loader import load_design_with_source
@@ -269,6 +274,8 @@ def compare(files: tuple[str, ...], replicates: int | None, seed: int | None, sc
     result = run(designs, labels=list(files), replicates=replicates, seed=seed, scenarios=scenarios or None,
                  n_jobs=jobs)
     _emit(_table_or_data(result.to_frame(), fmt, result.summary()), output)
+    if plot_dir is not None:
+        _write_plots(plot_dir, [(os.path.splitext(os.path.basename(f))[0], r) for f, r in zip(files, result.results)])
 
 
 def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
@@ -293,9 +300,10 @@ def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="csv", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG and SVG plots in this folder.")
 @_guard
 def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...],
-          fmt: str, output: str | None, jobs: int) -> None:
+          fmt: str, output: str | None, jobs: int, plot_dir: str | None) -> None:
     """Simulate design FILE over a grid of field values (tidy output, one row per point and scenario)."""
     from .explore import sweep as run
     from .spec.loader import load_design_with_source
@@ -304,6 +312,9 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
     result = run(design, _vary_option(vary), replicates=replicates, seed=seed, scenarios=scenarios or None,
                  n_jobs=jobs)
     _emit(_table_or_data(result.to_frame(), fmt, None), output)
+    if plot_dir is not None:
+        labels = [", ".join(f"{p.rsplit('.', 1)[-1]}={v:g}" for p, v in zip(result.paths, pt)) for pt in result.points]
+        _write_plots(plot_dir, list(zip(labels, result.results)))
 
 
 @cli.command()
@@ -335,6 +346,63 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
         click.echo(result.summary())
     if result.value is None:
         sys.exit(2)
+
+
+def _write_plots(directory: str, results: list[tuple[str, Any]]) -> None:
+    """PNG and SVG plots of simulation results into ``directory`` (one set per labelled result)."""
+    from .reporting.plots import plot_decision_curves, plot_expected_numbers, plot_oc_curve, save_figure
+
+    os.makedirs(directory, exist_ok=True)
+    written: list[Any] = []
+    for label, res in results:
+        stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label).strip("_") or "design"
+        for name, fn in (("oc", plot_oc_curve), ("decisions", plot_decision_curves),
+                         ("numbers", plot_expected_numbers)):
+            written += save_figure(fn(res), directory, f"{stem}-{name}")
+    if len(results) > 1:
+        ax = plot_oc_curve([r for _, r in results], labels=[lab for lab, _ in results])
+        written += save_figure(ax, directory, "comparison-oc")
+    click.echo(f"wrote {len(written)} plot files in {directory}", err=True)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
+@click.option("--seed", type=int, help="Root seed (default: the design's).")
+@_guard
+def report(files: tuple[str, ...], output: str, replicates: int | None, seed: int | None) -> None:
+    """One self-contained HTML page per run: design, evidence verdict, operating characteristics, plots, provenance.
+
+    Several FILES give one page with a section per design.
+    """
+    from ._io import write_atomic
+    from .reporting.html import design_report
+    from .simulation import simulate as run
+    from .spec.loader import load_design_with_source
+
+    pages = []
+    for f in files:
+        loaded = load_design_with_source(f)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = run(loaded.design, replicates=replicates, seed=seed, design_path=loaded.path,
+                      design_sha256=loaded.sha256)
+        pages.append(design_report(loaded.design, simulation=res, design_path=loaded.path))
+    html = pages[0] if len(pages) == 1 else _join_pages(pages)
+    write_atomic(output, html)
+    click.echo(f"wrote {output}", err=True)
+
+
+def _join_pages(pages: list[str]) -> str:
+    """Several report pages as one: the first page's head, every page's body in turn."""
+    head, _, _ = pages[0].partition("<body")
+    bodies = []
+    for p in pages:
+        body = p.partition("<body")[2]
+        bodies.append(body.partition(">")[2].rpartition("</body>")[0])
+    sep = '<hr style="margin:3rem 0;border:0;border-top:2px solid #ccd">'
+    return head + "<body>" + sep.join(bodies) + "</body></html>\n"
 
 
 def main(argv: list[str] | None = None) -> None:

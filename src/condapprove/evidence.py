@@ -192,16 +192,17 @@ class PosteriorProbability:
 class LowerBound:
     """The lower bound of the two-sided interval exceeds ``greater_than``.
 
-    ``method`` applies to binary cohorts; ``time`` (the landmark) to time-to-event cohorts.
+    ``method`` applies to binary cohorts (default Clopper-Pearson); ``time`` (the landmark) to
+    time-to-event cohorts; a continuous cohort uses the t interval.
     """
 
     greater_than: float
     confidence_level: float = 0.95
-    method: BinomialMethod = "clopper-pearson"
+    method: BinomialMethod | None = None
     time: float | None = None
 
     def describe(self) -> str:
-        what = f"survival at {self.time:g}" if self.time is not None else self.method
+        what = f"survival at {self.time:g}" if self.time is not None else (self.method or "t")
         return f"lower {self.confidence_level:.0%} bound ({what}) > {self.greater_than:g}"
 
 
@@ -406,7 +407,7 @@ def _evaluate(c: Criterion, cohort: Cohort, priors: Mapping[str, Any]) -> Criter
         return CriterionResult(criterion=c.describe(), value=value, threshold=c.at_least, passed=value >= c.at_least)
     if isinstance(c, LowerBound):
         if isinstance(cohort, BinaryCohort):
-            low = proportions.binomial_interval(cohort.responders, cohort.n, method=c.method,
+            low = proportions.binomial_interval(cohort.responders, cohort.n, method=c.method or "clopper-pearson",
                                                 confidence_level=c.confidence_level).low
         elif isinstance(cohort, ContinuousCohort):
             low = continuous.mean_interval_from_summary(cohort.mean, cohort.sd, cohort.n,
@@ -505,7 +506,8 @@ def evaluate_evidence(
             sens += [_evaluate(dataclasses.replace(c, prior=name), cohort, priors)
                      for name in priors if name != c.prior]
         elif isinstance(c, LowerBound) and isinstance(cohort, BinaryCohort):
-            sens += [_evaluate(dataclasses.replace(c, method=m), cohort, priors) for m in methods if m != c.method]
+            used = c.method or "clopper-pearson"
+            sens += [_evaluate(dataclasses.replace(c, method=m), cohort, priors) for m in methods if m != used]
     posteriors: dict[str, dict[str, float]] = {}
     intervals: dict[str, dict[str, float]] = {}
     notes: list[str] = []

@@ -150,12 +150,9 @@ class ComparisonResult(ResultMixin):
         """Tidy: one row per design and scenario, every figure with its MCSE."""
         import pandas as pd
 
-        frames = []
-        for label, res in zip(self.labels, self.results):
-            f = res.to_frame()
-            f.insert(0, "design", label)
-            frames.append(f)
-        return pd.concat(frames, ignore_index=True)
+        records = [{"design": label, **row} for label, res in zip(self.labels, self.results)
+                   for row in res.to_frame().to_dict("records")]
+        return pd.DataFrame.from_records(records)
 
     def summary(self) -> str:
         """Designs side by side (columns), scenarios and figures as rows."""
@@ -252,13 +249,9 @@ class SweepResult(ResultMixin):
         """Tidy: one row per grid point and scenario; the varied fields first."""
         import pandas as pd
 
-        frames = []
-        for point, res in zip(self.points, self.results):
-            f = res.to_frame()
-            for j, (path, value) in enumerate(zip(self.paths, point)):
-                f.insert(j, path, value)
-            frames.append(f)
-        return pd.concat(frames, ignore_index=True)
+        records = [{**dict(zip(self.paths, point)), **row} for point, res in zip(self.points, self.results)
+                   for row in res.to_frame().to_dict("records")]
+        return pd.DataFrame.from_records(records)
 
 
 def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: int | None = None, seed: SeedLike = None,

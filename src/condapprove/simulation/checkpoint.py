@@ -76,7 +76,7 @@ class Checkpoint:
     def save(self, scenario_key: int, blocks: list[int], arrays: dict[str, np.ndarray]) -> None:
         """Save a completed chunk atomically."""
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
         write_atomic(self._file(scenario_key, blocks), buf.getvalue())
 
     def completed(self) -> int:

@@ -99,9 +99,10 @@ def _look_times(design: Design, data: list[Any], final: np.ndarray) -> np.ndarra
     if not looks:
         return np.zeros((m, 0))
     tte = isinstance(pm.endpoint, TimeToEventEndpoint)
-    ready = np.concatenate([d.ready for d in data], axis=1)
-    events = _event_calendar(data) if tte else None
-    total_patients = sum(d.arm.n for d in data)
+    recruited = [d for d in data if d.arm.process is not None]  # an external cohort is not recruited
+    ready = np.concatenate([d.ready for d in recruited], axis=1)
+    events = _event_calendar(recruited) if tte else None
+    total_patients = sum(d.arm.n for d in recruited)
     out = np.empty((m, len(looks)))
     for j, look in enumerate(looks):
         if look.month is not None:
@@ -135,7 +136,7 @@ def _final_time(design: Design, data: list[Any]) -> np.ndarray:
     pm = design.post_marketing
     if isinstance(pm.endpoint, TimeToEventEndpoint):
         assert pm.target_events is not None
-        return _kth(_event_calendar(data), pm.target_events)
+        return _kth(_event_calendar([d for d in data if d.arm.process is not None]), pm.target_events)
     return np.asarray(np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0))
 
 
@@ -213,7 +214,9 @@ def _simulate_block(design: Design, scenario_index: int, streams: Streams, m: in
             crossing = active & (z >= bounds)
             futile = np.zeros_like(crossing)
             if dec.futility_conditional_power_below is not None:
-                last = np.nanmax(np.where(np.isnan(bounds_c), -np.inf, bounds_c), axis=1)
+                # the final look's bound: the last non-padding entry of each compacted row
+                n_active = np.count_nonzero(~np.isnan(bounds_c), axis=1)
+                last = bounds_c[np.arange(m), np.maximum(n_active - 1, 0)]
                 cp = _conditional_power(z, info, max_info, last[:, None])
                 futile = active & ~crossing & (cp < dec.futility_conditional_power_below)
             if dec.futility_z_below is not None:  # z <= bound stops (equality counts, as in rpact)

@@ -299,7 +299,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             with np.errstate(divide="ignore", invalid="ignore"):
                 diluted = special.expit(special.logit(ref) + dilution * (special.logit(base) - special.logit(ref)))
             base = np.where(np.isnan(diluted), base, diluted)
-        if conf is not None or (arm.treated and het is not None and het.lot_sd > 0):
+        if np.any(lin != 0):
             with np.errstate(divide="ignore"):
                 p = special.expit(special.logit(base) + lin)
         else:

@@ -157,7 +157,9 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
     pm = design.post_marketing
     ep = pm.endpoint
     assert isinstance(ep, TimeToEventEndpoint)
-    obs = [observe_at(d.entry, d.y, d.dropout_time, tau) for d in data]
+    # an external cohort is historical: fully observed (censored only by its own dropout), not by the cut-off
+    obs = [observe_at(d.entry, d.y, d.dropout_time, tau if d.arm.process is not None else np.full_like(tau, 1e12))
+           for d in data]
     nt = obs[0].valid.sum(axis=1).astype(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

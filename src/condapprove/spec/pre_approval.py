@@ -389,8 +389,9 @@ class PreApproval(_Model):
             if isinstance(c, PosteriorProbabilitySpec):
                 out.append(ev.PosteriorProbability(prior=c.prior, greater_than=c.greater_than, at_least=c.at_least))
             elif isinstance(c, LowerBoundSpec):
+                binary = self.endpoint.type == "binary"
                 out.append(ev.LowerBound(greater_than=c.greater_than, confidence_level=c.confidence_level,
-                                         method=c.method, time=c.time))
+                                         method=c.method if binary else None, time=c.time))
             elif isinstance(c, ExactTestSpec):
                 out.append(ev.ExactTest(p0=c.p0, alpha=c.alpha))
             elif isinstance(c, TTestSpec):

@@ -467,6 +467,31 @@ class PostMarketing(_Model):
                 problems.append(f"@analyses.{i}.{field}: looks of the same kind must increase; got {value:g} after "
                                 f"{last[field]:g}")
             last[field] = value
+        if kind == "time_to_event":
+            if self.treated.dropout > 0:
+                problems.append("@treated.dropout: not used with a time-to-event endpoint; give the loss to "
+                                "follow-up as endpoint.dropout_rate_per_month")
+            if isinstance(ctrl, ConcurrentControl) and ctrl.dropout > 0:
+                problems.append("@control.dropout: not used with a time-to-event endpoint; give the loss to "
+                                "follow-up as endpoint.dropout_rate_per_month")
+        if confounding is not None and confounding.adjustment == "propensity_weighting":
+            if test is not None and test != "z":
+                problems.append(f"@analysis.test: a propensity-weighted comparison is tested with 'z' (the weighted "
+                                f"difference over its sandwich SE); got {test!r}")
+            if isinstance(self.decision, BayesianDecision):
+                problems.append("@decision.rule: the Bayesian rule does not use propensity weights; use a fixed or "
+                                "group-sequential decision")
+        family = {"binary": "beta", "continuous": "normal"}.get(kind)
+        if isinstance(self.decision, BayesianDecision) and family is not None:
+            b = self.decision
+            for where, spec in (("prior", b.prior), ("power_prior.initial",
+                                                     b.power_prior.initial if b.power_prior else None)):
+                if spec is not None and spec.family != family:
+                    problems.append(f"@decision.{where}: a {kind} endpoint needs a {family} prior; got a "
+                                    f"{spec.family} one")
+            if b.power_prior is not None and b.power_prior.initial is not None and (
+                    b.power_prior.initial.beta_mixture is not None or b.power_prior.initial.normal_mixture is not None):
+                problems.append("@decision.power_prior.initial: must be a single beta or normal prior, not a mixture")
         dec = self.decision
         if isinstance(dec, GroupSequentialDecision):
             needs = {"kim-demets": "rho > 0 (spending alpha * t^rho)", "hwang-shih-decani": "gamma (0 is linear)"}
