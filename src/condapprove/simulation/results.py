@@ -75,9 +75,9 @@ class ScenarioResult(ResultMixin):
         The same for a control arm.
     expected_events : MonteCarloEstimate or None
         Events at the decision (time to event).
-    mean_estimate : MonteCarloEstimate
+    mean_estimate : MonteCarloEstimate or None
         Mean estimated effect at the decision (rate or mean difference; log hazard ratio), over
-        replicates where it is defined.
+        replicates where it is defined (None when it is defined in none, e.g. no events at all).
     mean_true_effect : MonteCarloEstimate
         Mean of the true effect on the same scale (its MCSE is 0 for a fixed scenario); the
         difference from ``mean_estimate`` shows the bias of the analysis (confounding,
@@ -109,7 +109,7 @@ class ScenarioResult(ResultMixin):
     expected_controls_enrolled: MonteCarloEstimate | None
     expected_controls_evaluable: MonteCarloEstimate | None
     expected_events: MonteCarloEstimate | None
-    mean_estimate: MonteCarloEstimate
+    mean_estimate: MonteCarloEstimate | None
     mean_true_effect: MonteCarloEstimate
     p_confirmed_exact: float | None = None
     months: tuple[float, ...] = ()
@@ -178,13 +178,23 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         expected_controls_enrolled=MonteCarloEstimate.mean(r["enrolled_c"]) if two else None,
         expected_controls_evaluable=MonteCarloEstimate.mean(r["evaluable_c"]) if two else None,
         expected_events=MonteCarloEstimate.mean(r["events"]) if pm.endpoint.type == "time_to_event" else None,
-        mean_estimate=MonteCarloEstimate.mean(est),
+        mean_estimate=MonteCarloEstimate.mean(est) if est.size else None,
         mean_true_effect=MonteCarloEstimate.mean(r["true_effect"]),
         p_confirmed_exact=exact,
         months=tuple(float(x) for x in grid),
         cumulative_confirmed=_cumulative(month[confirmed], grid, n),
         cumulative_futility=_cumulative(month[r["decision"] == FUTILITY], grid, n),
     )
+
+
+def _finite_or_null(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite_or_null(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite_or_null(v) for v in x]
+    return x
 
 
 def _cumulative(months: np.ndarray, grid: np.ndarray, n: int) -> tuple[float, ...]:
@@ -296,8 +306,11 @@ class SimulationResult(ResultMixin):
         return pd.DataFrame(rows)
 
     def to_json(self) -> str:
-        """The result as JSON text (figures with MCSE, provenance, warnings)."""
-        return json.dumps(to_builtin(self.to_dict()), indent=2, allow_nan=False, default=str) + "\n"
+        """The result as JSON text (figures with MCSE, provenance, warnings).
+
+        A figure that is undefined (an MCSE from a single replicate) is ``null``, never NaN.
+        """
+        return json.dumps(_finite_or_null(to_builtin(self.to_dict())), indent=2, allow_nan=False, default=str) + "\n"
 
     def __repr__(self) -> str:
         p = self.provenance
