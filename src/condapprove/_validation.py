@@ -30,17 +30,23 @@ def _fail(name: str, contract: str, value: Any, hint: str | None = None) -> Desi
     return DesignError(message, hint=hint)
 
 
-def check_probability(value: Any, name: str, *, open_low: bool = False, open_high: bool = False) -> float:
-    """Return ``value`` as a float in [0, 1] (bounds optionally open), or raise."""
-    lo = "(" if open_low else "["
-    hi = ")" if open_high else "]"
-    contract = f"a probability in {lo}0, 1{hi}"
+def _as_finite(value: Any, name: str, contract: str) -> float:
+    """``value`` as a finite float (not a bool), or the template error naming ``contract``."""
     try:
         x = float(value)
     except (TypeError, ValueError):
         raise _fail(name, contract, value) from None
     if isinstance(value, bool) or not math.isfinite(x):
         raise _fail(name, contract, value)
+    return x
+
+
+def check_probability(value: Any, name: str, *, open_low: bool = False, open_high: bool = False) -> float:
+    """Return ``value`` as a float in [0, 1] (bounds optionally open), or raise."""
+    lo = "(" if open_low else "["
+    hi = ")" if open_high else "]"
+    contract = f"a probability in {lo}0, 1{hi}"
+    x = _as_finite(value, name, contract)
     if x < 0 or x > 1 or (open_low and x == 0) or (open_high and x == 1):
         raise _fail(name, contract, value)
     return x
@@ -78,25 +84,15 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite float > 0 (or >= 0), or raise."""
     contract = "a finite number >= 0" if allow_zero else "a finite number > 0"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise _fail(name, contract, value) from None
-    if isinstance(value, bool) or not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+    x = _as_finite(value, name, contract)
+    if x < 0 or (x == 0 and not allow_zero):
         raise _fail(name, contract, value)
     return x
 
 
 def check_finite(value: Any, name: str) -> float:
     """Return ``value`` as a finite float (booleans, NaN and infinities are refused), or raise."""
-    contract = "a finite number"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise _fail(name, contract, value) from None
-    if isinstance(value, bool) or not math.isfinite(x):
-        raise _fail(name, contract, value)
-    return x
+    return _as_finite(value, name, "a finite number")
 
 
 def check_one_of(value: Any, name: str, options: Iterable[str]) -> str:

@@ -112,6 +112,21 @@ def _emit(text: str, output: str | None) -> None:
         raise DesignError(f"cannot write the output: {exc.strerror}", file=output) from None
 
 
+# options shared by several commands
+_REPLICATES = click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
+_SEED = click.option("--seed", type=int, help="Root seed (default: the design's, else fresh entropy, recorded).")
+_SCENARIOS = click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios (repeatable).")
+_OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False),
+                       help="Write here (atomically) instead of stdout.")
+_JOBS = click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+_PLOT = click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
+                     help="Write PNG and SVG plots in this folder.")
+
+
+def _format(*choices: str, default: str) -> Callable[[F], F]:
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="condapprove")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
@@ -153,12 +168,12 @@ def schema(output: str | None) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
-@click.option("--seed", type=int, help="Root seed (default: the design's, else fresh entropy, recorded).")
-@click.option("--scenario", "scenarios", multiple=True, help="Run only this scenario (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@_REPLICATES
+@_SEED
+@_SCENARIOS
+@_format("table", "json", "csv", default="table")
+@_OUTPUT
+@_JOBS
 @click.option("--chunk-size", type=int, default=None, help="Replicates per unit of work (results do not depend on it).")
 @click.option("--mcse-target", type=float, default=None,
               help="Add replicates until every probability's Monte-Carlo SE is at most this.")
@@ -167,7 +182,7 @@ def schema(output: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--checkpoint", type=click.Path(file_okay=False),
               help="Folder to save completed chunks in; rerun the same command to resume.")
-@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG and SVG plots in this folder.")
+@_PLOT
 @_guard
 def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
              output: str | None, jobs: int, chunk_size: int | None, mcse_target: float | None,
@@ -217,8 +232,8 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@_format("table", "json", default="table")
+@_OUTPUT
 @_guard
 def estimate(file: str, fmt: str, output: str | None) -> None:
     """Estimate presumed efficacy from the approval cohort of design FILE and state the evidence verdict."""
@@ -254,13 +269,13 @@ def _table_or_data(frame: Any, fmt: str, text: str | None) -> str:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the first design's).")
-@click.option("--seed", type=int, help="One seed for all designs (default: the first design's).")
-@click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
-@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG and SVG plots in this folder.")
+@_REPLICATES
+@_SEED
+@_SCENARIOS
+@_format("table", "json", "csv", default="table")
+@_OUTPUT
+@_JOBS
+@_PLOT
 @_guard
 def compare(files: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
             output: str | None, jobs: int, plot_dir: str | None) -> None:
@@ -294,13 +309,13 @@ def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--vary", "vary", multiple=True, required=True,
               help="PATH=V1,V2,... or PATH=START:STOP:STEP (repeatable: a grid).")
-@click.option("--replicates", "-n", type=int, help="Replicates per scenario and point.")
-@click.option("--seed", type=int, help="Seed (default: the design's).")
-@click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
-@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="Write PNG and SVG plots in this folder.")
+@_REPLICATES
+@_SEED
+@_SCENARIOS
+@_format("table", "json", "csv", default="csv")
+@_OUTPUT
+@_JOBS
+@_PLOT
 @_guard
 def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...],
           fmt: str, output: str | None, jobs: int, plot_dir: str | None) -> None:
@@ -325,10 +340,10 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
 @click.option("--null", "null_scenario", help="The no-effect scenario (default: detected).")
 @click.option("--lower", type=float, required=True, help="Lower end of the search.")
 @click.option("--upper", type=float, required=True, help="Upper end of the search.")
-@click.option("--replicates", "-n", type=int, help="Replicates per evaluation.")
-@click.option("--seed", type=int, help="Seed (default: the design's).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@_REPLICATES
+@_SEED
+@_format("table", "json", default="table")
+@_JOBS
 @_guard
 def size(file: str, path: str, target: float, scenario: str, null_scenario: str | None, lower: float, upper: float,
          replicates: int | None, seed: int | None, fmt: str, jobs: int) -> None:
@@ -368,8 +383,8 @@ def _write_plots(directory: str, results: list[tuple[str, Any]]) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
-@click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
-@click.option("--seed", type=int, help="Root seed (default: the design's).")
+@_REPLICATES
+@_SEED
 @_guard
 def report(files: tuple[str, ...], output: str, replicates: int | None, seed: int | None) -> None:
     """One self-contained HTML page per run: design, evidence verdict, operating characteristics, plots, provenance.

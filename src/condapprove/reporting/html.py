@@ -453,20 +453,9 @@ def _look_text(look: Any) -> str:
 
 
 def _scenario_truth(design: Design, s: Any) -> str:
-    def show(v: Any) -> str:
-        if v is None:
-            return "\u2013"
-        if isinstance(v, (int, float)):
-            return f"{v:g}"
-        given = {k: x for k, x in v.model_dump().items() if x is not None}
-        return " ".join(f"{k} {x}" for k, x in given.items())
+    from ..simulation.results import truth_label
 
-    kind = design.post_marketing.endpoint.type
-    if kind == "binary":
-        return show(s.treated_rate) + ("" if s.control_rate is None else f" / {show(s.control_rate)}")
-    if kind == "continuous":
-        return show(s.treated_mean) + ("" if s.control_mean is None else f" / {show(s.control_mean)}")
-    return f"HR {show(s.hazard_ratio)}"
+    return truth_label(design, s)
 
 
 def _design_section(design: Design, simulation: SimulationResult | None) -> Section:

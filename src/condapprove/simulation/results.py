@@ -125,7 +125,8 @@ class ScenarioResult(ResultMixin):
         return frame
 
 
-def _truth_label(design: Design, scenario: Scenario) -> str:
+def truth_label(design: Design, scenario: Scenario) -> str:
+    """The true parameters of a scenario in words (a distribution for assurance is shown by its parameters)."""
     def show(v: Any) -> str:
         if v is None:
             return "-"
@@ -161,7 +162,7 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     est = r["estimate"][np.isfinite(r["estimate"])]
     return ScenarioResult(
         name=scenario.name,
-        truth=_truth_label(design, scenario),
+        truth=truth_label(design, scenario),
         p_confirmed=prop(confirmed),
         look_labels=labels,
         p_confirmed_by_look=by_look,
