@@ -124,6 +124,8 @@ class PoissonAccrual:
     def inverse(self, lam: FloatArray | float) -> FloatArray:
         """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never)."""
         lam = np.asarray(lam, dtype=np.float64)
+        if self._knots.size == 1:  # constant rate from the start: the common case, no segments to find
+            return self.start + lam / self._level[0]
         i = np.clip(np.searchsorted(self._cum, lam, side="right") - 1, 0, None)
         rest = np.maximum(lam - self._cum[i], 0.0)
         a, b = self._level[i], self._slope[i]
@@ -152,7 +154,7 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        e = np.ascontiguousarray(rng.standard_exponential((k, size)).T)  # patient-major: prefix-stable in k
+        e = rng.standard_exponential((k, size)).T  # patient-major: patient j's draw does not depend on k
         np.cumsum(e, axis=1, out=e)
         if keep != 1.0:
             e /= keep

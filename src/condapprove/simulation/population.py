@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,7 @@ class Streams:
     def patients(self, purpose: str, m: int, n: int, draw: str = "random", **kw: Any) -> np.ndarray:
         """A (m, n) array of draws, patient-major (so patient j's draws do not depend on n)."""
         rng = self(purpose)
-        return np.ascontiguousarray(getattr(rng, draw)(size=(n, m), **kw).T)
+        return np.asarray(getattr(rng, draw)(size=(n, m), **kw).T)
 
 
 def accrual_process(a: Accrual) -> PoissonAccrual:
@@ -203,6 +203,13 @@ class ArmData:
     y: np.ndarray
     dropout_time: np.ndarray | None
     x: np.ndarray | None
+    _cumulative: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False, compare=False)
+
+    def cumulative(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cumulative sums of ``y`` and ``y**2`` along each row (computed once)."""
+        if not self._cumulative:
+            self._cumulative.append((np.cumsum(self.y, axis=1), np.cumsum(self.y * self.y, axis=1)))
+        return self._cumulative[0]
 
 
 def allocation(ratio: float, total: int) -> np.ndarray:

@@ -60,9 +60,19 @@ def max_information(design: Design) -> float:
 
 
 def _sums(d: ArmData, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mask, count, sum and sum of squares of the outcomes ready by ``tau``.
+
+    Patients are in entry order and share one follow-up, so the ready ones are a prefix of each
+    row: the sums are read off cumulative sums computed once per arm (cached on the arm's data).
+    """
     mask = d.ready <= tau[:, None]
-    y = np.where(mask, d.y, 0.0)
-    return mask, mask.sum(axis=1).astype(np.float64), y.sum(axis=1), (y * y).sum(axis=1)
+    count = mask.sum(axis=1)
+    cs, css = d.cumulative()
+    rows = np.arange(count.size)
+    last = np.maximum(count - 1, 0)
+    s = np.where(count > 0, cs[rows, last], 0.0)
+    ss = np.where(count > 0, css[rows, last], 0.0)
+    return mask, count.astype(np.float64), s, ss
 
 
 def look_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> LookStats:
