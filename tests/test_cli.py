@@ -203,3 +203,10 @@ def test_report_and_plots(tmp_path: Path) -> None:
     names = sorted(p.name for p in plots.iterdir())
     assert "comparison-oc.png" in names and "comparison-oc.svg" in names
     assert "stemirac_survey-decisions.svg" in names and "two_arm_trial-oc.png" in names
+
+
+def test_selftest_command(tmp_path: Path) -> None:
+    report = tmp_path / "iq.txt"
+    code, out, err = run("selftest", "--report", str(report))
+    assert code == 0, out + err
+    assert "PASS" in out and report.exists() and "PASS" in report.read_text()

@@ -41,8 +41,8 @@ _EXPORTS: dict[str, str] = {
     "SimulationResult": "simulation",
     "ScenarioResult": "simulation",
 }
-_SUBMODULES = {"accrual", "boundaries", "endpoints", "errors", "estimate", "evidence", "priors", "results",
-               "simulation", "spec"}
+_SUBMODULES = {"accrual", "boundaries", "endpoints", "errors", "estimate", "evidence", "explore", "priors",
+               "reporting", "results", "selftest", "simulation", "spec"}
 
 __all__ = [
     "__version__",
@@ -67,8 +67,11 @@ __all__ = [
     "errors",
     "estimate",
     "evidence",
+    "explore",
     "priors",
+    "reporting",
     "results",
+    "selftest",
     "simulation",
     "spec",
 ]

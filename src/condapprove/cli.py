@@ -420,6 +420,26 @@ def _join_pages(pages: list[str]) -> str:
     return head + "<body>" + sep.join(bodies) + "</body></html>\n"
 
 
+@cli.command()
+@click.option("--report", type=click.Path(dir_okay=False),
+              help="Write a validation report here (JSON if the name ends in .json, else text), atomically.")
+@click.option("--verbose", "-v", is_flag=True, help="Print the full report (every check), not only the summary.")
+@_guard
+def selftest(report: str | None, verbose: bool) -> None:
+    """Installation qualification: check this installation against R reference values (a few seconds).
+
+    Exit status 0 when every check agrees with its reference value, 1 when any does not.
+    """
+    from .selftest import run_selftest
+
+    result = run_selftest(report=report)
+    click.echo(result.to_text() if verbose else result.summary())
+    if report is not None:
+        click.echo(f"wrote {report}", err=True)
+    if not result.passed:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``condapprove`` console script."""
     os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -85,7 +85,8 @@ def _applies(design: Design, scenario: Scenario) -> bool:
         return False
     if not isinstance(scenario.treated_rate, float) or pm.treated.never_treated > 0:
         return False
-    if pm.heterogeneity is not None and (pm.heterogeneity.lot_sd > 0 or pm.heterogeneity.dilution != 1):
+    het = pm.heterogeneity
+    if het is not None and (het.lot_sd > 0 or het.dilution != 1 or (het.sites > 1 and het.site_sd > 0)):
         return False
     accruals = [pm.treated.accrual]
     if isinstance(pm.control, ConcurrentControl):
@@ -103,7 +104,7 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
 
     Applies to a single fixed analysis of a binary endpoint against a benchmark or a
     concurrent control, with a fixed true rate, no capacity cap, no confounders and no
-    lot effects or dilution.  ``max_cells`` bounds the number of (arm sizes x outcomes)
+    lot or site effects or dilution.  ``max_cells`` bounds the number of (arm sizes x outcomes)
     cells evaluated.
     """
     pm = design.post_marketing

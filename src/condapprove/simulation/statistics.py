@@ -193,7 +193,13 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
             est = np.where(np.asarray(hr.degenerate), np.nan, np.asarray(hr.log_hazard_ratio, dtype=np.float64))
             nc = obs[1].valid.sum(axis=1).astype(np.float64)
     zeros = np.zeros_like(nt)
-    return LookStats(z=np.where(np.isfinite(z), z, 0.0), information=events, estimate=est, n_treated=nt,
+    # information: the events of the recruited arms (an external cohort's events are historical and fixed;
+    # target_events and event-driven looks count recruited events too, so the fractions are consistent)
+    recruited = [o for o, d in zip(obs, data) if d.arm.process is not None]
+    info = sum(np.count_nonzero(np.asarray(o.event, dtype=bool) & np.asarray(o.valid, dtype=bool), axis=1)
+               for o in recruited)
+    return LookStats(z=np.where(np.isfinite(z), z, 0.0), information=np.asarray(info, dtype=np.float64),
+                     estimate=est, n_treated=nt,
                      n_control=nc, events=events, sum_t=zeros, sum_c=zeros, ss_t=zeros, ss_c=zeros)
 
 
