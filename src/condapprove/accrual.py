@@ -125,7 +125,7 @@ class PoissonAccrual:
         """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never)."""
         lam = np.asarray(lam, dtype=np.float64)
         if self._knots.size == 1:  # constant rate from the start: the common case, no segments to find
-            return self.start + lam / self._level[0]
+            return np.asarray(self.start + lam / self._level[0])
         i = np.clip(np.searchsorted(self._cum, lam, side="right") - 1, 0, None)
         rest = np.maximum(lam - self._cum[i], 0.0)
         a, b = self._level[i], self._slope[i]
