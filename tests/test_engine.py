@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -291,3 +292,34 @@ def test_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
     condapprove.simulate(design, replicates=2048, seed=5, checkpoint=tmp_path / "c")
     with pytest.raises(DesignError, match=r"the checkpoint belongs to another run \(it differs in seed_entropy\)"):
         condapprove.simulate(design, replicates=2048, seed=6, checkpoint=tmp_path / "c")
+
+
+def _die_in_block_1(design: Any, scenario_index: int, blocks: Any, *args: Any) -> Any:
+    """A chunk function that kills its worker process the first time it meets block 1."""
+    import os
+
+    from condapprove.simulation import engine
+
+    marker = Path(os.environ["CONDAPPROVE_TEST_MARKER"])
+    if 1 in blocks and not marker.exists():
+        marker.write_text("died")
+        os._exit(1)
+    return engine._real_run_chunk(design, scenario_index, blocks, *args)
+
+
+def test_a_dead_worker_is_reported_and_its_chunk_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from condapprove.simulation import engine
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the patched chunk function reaches the workers only when they are forked")
+    design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")
+    plain = condapprove.simulate(design, replicates=8192, seed=4, chunk_size=2048, scenarios=["modest"])
+    monkeypatch.setenv("CONDAPPROVE_TEST_MARKER", str(tmp_path / "marker"))
+    monkeypatch.setattr(engine, "_real_run_chunk", engine._run_chunk, raising=False)
+    monkeypatch.setattr(engine, "_run_chunk", _die_in_block_1)
+    with pytest.warns(RuntimeWarning, match=r"a worker process died while simulating; its chunk \(scenario 'modest'"):
+        res = condapprove.simulate(design, replicates=8192, seed=4, chunk_size=2048, scenarios=["modest"], n_jobs=2)
+    assert res.scenarios == plain.scenarios
+    assert any("worker process died" in w for w in res.warnings)

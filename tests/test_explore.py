@@ -115,3 +115,17 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["size", str(STEM), "--vary", "post_marketing.treated.target_n", "--target", "0.99",
                                  "--scenario", "modest", "--lower", "20", "--upper", "40", "-n", "2048"])
     assert r.exit_code == 2 and "the best was" in r.stdout
+
+
+def test_sweep_and_size_resume_from_checkpoints(tmp_path: Path) -> None:
+    d = condapprove.load_design(STEM)
+    vary = {"post_marketing.treated.target_n": [30, 60]}
+    first = sweep(d, vary, replicates=4096, seed=2, checkpoint=tmp_path / "s")
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["point-0", "point-1"]
+    again = sweep(d, vary, replicates=4096, seed=2, checkpoint=tmp_path / "s")
+    assert again.results[1].scenarios == first.results[1].scenarios
+    a = size(d, "post_marketing.treated.target_n", target=0.6, scenario="modest", lower=20, upper=100,
+             replicates=2048, seed=1, checkpoint=tmp_path / "z")
+    b = size(d, "post_marketing.treated.target_n", target=0.6, scenario="modest", lower=20, upper=100,
+             replicates=2048, seed=1, checkpoint=tmp_path / "z")
+    assert a.value == b.value and a.p_confirmed == b.p_confirmed

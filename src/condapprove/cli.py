@@ -119,6 +119,8 @@ _SCENARIOS = click.option("--scenario", "scenarios", multiple=True, help="Only t
 _OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False),
                        help="Write here (atomically) instead of stdout.")
 _JOBS = click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+_CHECKPOINT = click.option("--checkpoint", type=click.Path(file_okay=False),
+                           help="Folder to save completed chunks in; rerun the same command to resume.")
 _PLOT = click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
                      help="Write PNG and SVG plots in this folder.")
 
@@ -180,8 +182,7 @@ def schema(output: str | None) -> None:
 @click.option("--max-replicates", type=int, default=None, help="Cap for --mcse-target (default: the design's).")
 @click.option("--scheduler", help="Address of a Dask distributed scheduler to run the chunks on (condapprove[dask]).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--checkpoint", type=click.Path(file_okay=False),
-              help="Folder to save completed chunks in; rerun the same command to resume.")
+@_CHECKPOINT
 @_PLOT
 @_guard
 def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
@@ -316,16 +317,17 @@ def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
 @_OUTPUT
 @_JOBS
 @_PLOT
+@_CHECKPOINT
 @_guard
 def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...],
-          fmt: str, output: str | None, jobs: int, plot_dir: str | None) -> None:
+          fmt: str, output: str | None, jobs: int, plot_dir: str | None, checkpoint: str | None) -> None:
     """Simulate design FILE over a grid of field values (tidy output, one row per point and scenario)."""
     from .explore import sweep as run
     from .spec.loader import load_design_with_source
 
     design = load_design_with_source(file).design
     result = run(design, _vary_option(vary), replicates=replicates, seed=seed, scenarios=scenarios or None,
-                 n_jobs=jobs)
+                 n_jobs=jobs, checkpoint=checkpoint)
     _emit(_table_or_data(result.to_frame(), fmt, None), output)
     if plot_dir is not None:
         labels = [", ".join(f"{p.rsplit('.', 1)[-1]}={v:g}" for p, v in zip(result.paths, pt)) for pt in result.points]
@@ -344,9 +346,10 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
 @_SEED
 @_format("table", "json", default="table")
 @_JOBS
+@_CHECKPOINT
 @_guard
 def size(file: str, path: str, target: float, scenario: str, null_scenario: str | None, lower: float, upper: float,
-         replicates: int | None, seed: int | None, fmt: str, jobs: int) -> None:
+         replicates: int | None, seed: int | None, fmt: str, jobs: int, checkpoint: str | None) -> None:
     """Smallest value of a field reaching P(confirmed) >= TARGET under a scenario (the null kept <= alpha)."""
     from .explore import size as run
     from .results import to_builtin
@@ -354,7 +357,7 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
 
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
-                 upper=upper, replicates=replicates, seed=seed, n_jobs=jobs)
+                 upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint)
     if fmt == "json":
         click.echo(json.dumps(to_builtin(result.to_dict()), indent=2))
     else:

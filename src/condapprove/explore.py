@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import itertools
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -256,8 +257,12 @@ class SweepResult(ResultMixin):
 
 def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: int | None = None, seed: SeedLike = None,
           scenarios: Sequence[str] | None = None, n_jobs: int = 1,
-          progress: Callable[[int, int], None] | None = None) -> SweepResult:
+          progress: Callable[[int, int], None] | None = None,
+          checkpoint: str | os.PathLike[str] | None = None) -> SweepResult:
     """Simulate ``design`` at every combination of the values in ``vary`` (dotted path -> values).
+
+    With ``checkpoint`` (a folder), each grid point keeps its completed chunks in a subfolder
+    ``point-<i>``, so an interrupted sweep resumes where it stopped with identical results.
 
     Examples
     --------
@@ -284,7 +289,9 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
         d = design
         for p, v in zip(paths, point):
             d = set_path(d, p, float(v))
-        results.append(_quiet_simulate(d, replicates=replicates, seed=seed, scenarios=scenarios, n_jobs=n_jobs))
+        ckpt = None if checkpoint is None else os.path.join(os.fspath(checkpoint), f"point-{i}")
+        results.append(_quiet_simulate(d, replicates=replicates, seed=seed, scenarios=scenarios, n_jobs=n_jobs,
+                                       checkpoint=ckpt))
         if progress is not None:
             progress(i + 1, len(points))
     return SweepResult(paths=tuple(paths), points=tuple(tuple(float(v) for v in p) for p in points),
@@ -366,7 +373,7 @@ def _null_scenario(design: Design) -> str | None:
 
 def size(design: Design, path: str, *, target: float, scenario: str, lower: float, upper: float,
          null_scenario: str | None = None, replicates: int | None = None, seed: SeedLike = None,
-         n_jobs: int = 1) -> SizeResult:
+         n_jobs: int = 1, checkpoint: str | os.PathLike[str] | None = None) -> SizeResult:
     """Smallest value of the field ``path`` in [lower, upper] with P(confirmed | scenario) >= target.
 
     Integer fields are searched over integers by bisection (P(confirmed) is assumed to increase
@@ -376,6 +383,8 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     Common random numbers make the simulated probability nearly monotone in the field.  The
     no-effect scenario (``null_scenario``, default: one whose treated value equals the control
     or benchmark) must keep P(confirmed) <= alpha + 3 MCSE at the answer, else an error says so.
+    With ``checkpoint`` (a folder), each evaluated value keeps its chunks in a subfolder
+    ``value-<v>``, so an interrupted search resumes with identical results.
 
     Examples
     --------
@@ -416,8 +425,9 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     def run(v: float) -> SimulationResult:
         if v not in cache:
             wanted = [scenario] + ([null] if null is not None and null != scenario else [])
+            ckpt = None if checkpoint is None else os.path.join(os.fspath(checkpoint), f"value-{v:g}")
             cache[v] = _quiet_simulate(set_path(probe, path, v), replicates=replicates, seed=seed,
-                                       scenarios=wanted, n_jobs=n_jobs)
+                                       scenarios=wanted, n_jobs=n_jobs, checkpoint=ckpt)
             est = cache[v][scenario].p_confirmed
             evaluated.append((v, est.value, est.mcse))
         return cache[v]

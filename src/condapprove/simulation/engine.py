@@ -42,6 +42,7 @@ import platform
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ from scipy import special
 
 from .._rng import root_seed_sequence
 from .._typing import SeedLike
-from ..errors import DesignError, DesignWarning, MonteCarloPrecisionWarning
+from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
 from ..spec.schema import (
     BayesianDecision,
     Design,
@@ -472,6 +473,15 @@ def simulate(
     if executor is None and n_jobs > 1:
         own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs)
 
+    def _replace_pool() -> Executor:
+        """A fresh local pool after a worker died (only the pool this call made can be replaced)."""
+        nonlocal own_pool, executor
+        if own_pool is None:
+            raise CondapproveError("a worker of the given executor died; rerun (with --checkpoint to keep work)")
+        own_pool.shutdown(wait=False, cancel_futures=True)
+        own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs)
+        return own_pool
+
     def execute(todo: dict[int, range], size: int) -> dict[int, list[dict[str, np.ndarray]]]:
         tasks = [(s, list(blocks[i:i + per_chunk])) for s, blocks in todo.items()
                  for i in range(0, len(blocks), per_chunk)]
@@ -502,7 +512,26 @@ def simulate(
             futures = {i: executor.submit(_run_chunk, design, s, b, size, entropy, spawn_key)
                        for i, (s, b) in enumerate(tasks) if i not in saved}
             for i in range(len(tasks)):  # results in submission order: deterministic
-                finish(i, saved[i] if i in saved else futures[i].result())
+                if i in saved:
+                    finish(i, saved[i])
+                    continue
+                try:
+                    out = futures[i].result()
+                except BrokenProcessPool:
+                    # a worker died (killed, out of memory): say so, and rerun this chunk and the ones not yet
+                    # collected in a fresh pool; their streams are the same, so the result is unchanged
+                    new_pool = _replace_pool()
+                    msg = (f"a worker process died while simulating; its chunk (scenario "
+                           f"{design.scenarios[tasks[i][0]].name!r}, blocks {tasks[i][1][0]}-{tasks[i][1][-1]}) "
+                           "and the pending ones were run again")
+                    warnings.warn(msg, RuntimeWarning, stacklevel=2)
+                    warns.append(msg)
+                    for j in range(i, len(tasks)):
+                        if j not in saved:
+                            s2, b2 = tasks[j]
+                            futures[j] = new_pool.submit(_run_chunk, design, s2, b2, size, entropy, spawn_key)
+                    out = futures[i].result()
+                finish(i, out)
         done: dict[int, list[dict[str, np.ndarray]]] = {s: [] for s in todo}
         for (s, _), o in zip(tasks, outputs):
             done[s].append(o)
