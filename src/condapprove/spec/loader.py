@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import math
 import os
+import reprlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,10 +61,41 @@ def _model_field_names() -> list[str]:
     return sorted(names)
 
 
+#: Largest design file read (design files are a few kilobytes; data belong in referenced CSV files).
+MAX_DESIGN_BYTES = 4 * 2**20
+
+#: Largest number of values a design may expand to (aliases counted at every use): design files are
+#: small, and a few nested aliases can otherwise expand to billions of values ("billion laughs").
+MAX_EXPANDED_VALUES = 200_000
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Number of values ``node`` stands for once every alias is expanded (memoised on shared nodes)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a cycle (recursive alias) counts once
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(v, memo) for v in node.value)
+    else:
+        total = 1
+    memo[key] = min(total, 10 * MAX_EXPANDED_VALUES)
+    return memo[key]
+
+
 def _walk_marks(node: yaml.Node, loc: _Loc, marks: dict[_Loc, tuple[int, int]], problems: list[Problem],
-                file: str | None) -> None:
-    """Record the (line, column) of every node by its path; report duplicate keys."""
+                file: str | None, visited: set[int] | None = None) -> None:
+    """Record the (line, column) of every node by its path; report duplicate keys.
+
+    A node reached again through an alias is not walked again (its problems point at the anchor).
+    """
+    visited = set() if visited is None else visited
     marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -81,10 +113,10 @@ def _walk_marks(node: yaml.Node, loc: _Loc, marks: dict[_Loc, tuple[int, int]], 
                 continue
             seen[key] = key_node.start_mark.line + 1
             marks[(*loc, "__key__", key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk_marks(value_node, (*loc, key), marks, problems, file)
+            _walk_marks(value_node, (*loc, key), marks, problems, file, visited)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk_marks(item, (*loc, i), marks, problems, file)
+            _walk_marks(item, (*loc, i), marks, problems, file, visited)
 
 
 def _resolve_loc(data: Any, loc: tuple[Any, ...]) -> _Loc:
@@ -109,8 +141,12 @@ def _resolve_loc(data: Any, loc: tuple[Any, ...]) -> _Loc:
 _FIELD_NAMES = set(_model_field_names())
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 50, 50
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
+    text = _REPR.repr(value)  # bounded: a value may be a huge shared structure
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -251,6 +287,10 @@ def parse_design(text: str, *, file: str | None = None) -> Design:
         if node is None:
             raise DesignErrors([Problem(loc="", message="the design file is empty", file=file, line=1, column=1)])
         marks: dict[_Loc, tuple[int, int]] = {}
+        if _expanded_size(node, {}) > MAX_EXPANDED_VALUES:
+            raise DesignErrors([Problem(
+                loc="", message=f"the YAML expands to more than {MAX_EXPANDED_VALUES:,} values (nested aliases?); "
+                "refusing to read it", file=file, line=1, column=1)])
         _walk_marks(node, (), marks, problems, file)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -404,6 +444,10 @@ def _read(path: str | os.PathLike[str]) -> tuple[str, bytes]:
         raise DesignErrors([Problem(loc="", message="is a directory, not a design file", file=name)]) from None
     except OSError as exc:
         raise DesignErrors([Problem(loc="", message=f"cannot be read: {exc.strerror}", file=name)]) from None
+    if len(raw) > MAX_DESIGN_BYTES:
+        raise DesignErrors([Problem(loc="", message=f"is {len(raw) / 2**20:.1f} MiB; a design file must be at most "
+                                    f"{MAX_DESIGN_BYTES // 2**20} MiB (put patient data in a CSV it references)",
+                                    file=name)])
     return name, raw
 
 
