@@ -68,7 +68,8 @@ class Problem:
         text = ": ".join(parts + [self.message]) if parts else self.message
         if self.hint:
             text += f" (help: {self.hint})"
-        return text
+        # one problem, one line: line breaks echoed from the input (a key, a CSV header) are shown escaped
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class DesignError(CondapproveError, ValueError):

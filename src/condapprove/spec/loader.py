@@ -281,8 +281,9 @@ def parse_design(text: str, *, file: str | None = None) -> Design:
         With one :class:`~condapprove.errors.Problem` per problem found.
     """
     problems: list[Problem] = []
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # the reader already refuses control characters: inside the try
         node = loader.get_single_node()
         if node is None:
             raise DesignErrors([Problem(loc="", message="the design file is empty", file=file, line=1, column=1)])
@@ -304,8 +305,16 @@ def parse_design(text: str, *, file: str | None = None) -> Design:
         raise DesignErrors([Problem(loc="", message=f"invalid YAML: {exc}", file=file)]) from None
     except RecursionError:
         raise DesignErrors([Problem(loc="", message="the YAML document is nested too deeply", file=file)]) from None
+    except DesignErrors:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        # PyYAML's constructors fail this way on explicit tags with impossible values (!!float abc, !!int '')
+        raise DesignErrors([Problem(loc="", message=f"a tagged value cannot be read ({type(exc).__name__}: {exc}); "
+                                    "remove the explicit tag (!!float, !!int, ...) or fix the value", file=file,
+                                    line=1, column=1)]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         raise DesignErrors([Problem(loc="", message=f"must be a mapping of sections; got {type(data).__name__}",
                                     file=file, line=1, column=1)])
@@ -382,7 +391,10 @@ def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], fi
         raise DesignErrors([Problem(loc="pre_approval.cohort.data", message=f"{reason}: {shown}", file=file,
                                     line=line, column=col, hint="the path is relative to the design file")]) from None
     text = _decode(raw, shown)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise DesignErrors([Problem(loc="", message=f"is not a readable CSV file: {exc}", file=shown)]) from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         raise DesignErrors([Problem(loc="", message="the CSV file is empty (a header row is needed)", file=shown,

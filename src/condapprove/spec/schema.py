@@ -75,7 +75,7 @@ class Approval(_Model):
     time_limit_years: Annotated[float, Field(gt=0.0, le=MAX_TIME_LIMIT_YEARS, allow_inf_nan=False)] = Field(
         description="Time limit of the approval in years (at most 7 under the PMD Act)."
     )
-    extension_years: NonNegative = Field(
+    extension_years: Annotated[float, Field(ge=0.0, le=MAX_TIME_LIMIT_YEARS, allow_inf_nan=False)] = Field(
         0.0, description="Extension of the time limit granted later (HeartSheet: 5 + 3 years)."
     )
     filing_lead_months: NonNegative = Field(
@@ -118,7 +118,8 @@ class Accrual(_Model):
     beyond it wait for the next free slot.
     """
 
-    rate_per_month: Positive = Field(description="Patients per month once fully ramped up.")
+    rate_per_month: Annotated[float, Field(gt=0.0, le=100_000.0, allow_inf_nan=False)] = Field(
+        description="Patients per month once fully ramped up.")
     ramp_up_months: NonNegative = Field(0.0, description="Months of linear ramp-up from rate 0.")
     start_month: NonNegative = Field(0.0, description="Months after approval before the first patient can enrol.")
     rate_changes: list[RateChange] = Field(default_factory=list, description="Later changes of the rate.")
@@ -262,7 +263,8 @@ class ConcurrentControl(_Model):
     """
 
     kind: Literal["concurrent"]
-    ratio: Positive | None = Field(None, description="Controls per treated patient.")
+    ratio: Annotated[float, Field(ge=0.01, le=20.0, allow_inf_nan=False)] | None = Field(
+        None, description="Controls per treated patient (0.01 to 20).")
     accrual: Accrual | None = Field(None, description="The control arm's own accrual (instead of ratio).")
     target_n: Annotated[int, Field(ge=1, le=100_000)] | None = Field(None, description="Evaluable controls awaited.")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
@@ -306,7 +308,7 @@ class Heterogeneity(_Model):
     treatment-by-site interaction).
     """
 
-    lot_size: Annotated[int, Field(ge=1)] = 1
+    lot_size: Annotated[int, Field(ge=1, le=100_000)] = 1
     lot_sd: NonNegative = 0.0
     dilution: Positive = 1.0
     sites: Annotated[int, Field(ge=1, le=10_000)] = 1
