@@ -750,17 +750,11 @@ class PiecewiseExponentialCurve(_Curve):
     rates: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        b = np.asarray(self.breaks, dtype=np.float64).reshape(-1) if np.size(self.breaks) else np.empty(0)
-        r = check_finite_array(self.rates, "rates")
-        if b.size and (not np.all(np.isfinite(b)) or b[0] <= 0 or np.any(np.diff(b) <= 0)):
-            raise _fail("breaks", "strictly increasing finite times > 0", self.breaks)
-        if r.size != b.size + 1:
-            message = f"`rates` must have len(breaks) + 1 = {b.size + 1} entries; got {r.size}."
-            raise DesignError(message)
-        if np.any(r < 0) or not np.any(r > 0):
-            raise _fail("rates", "hazards >= 0, at least one > 0", self.rates)
-        object.__setattr__(self, "breaks", tuple(float(v) for v in b))
-        object.__setattr__(self, "rates", tuple(float(v) for v in r))
+        from ..kernels.survival import piecewise_iv
+
+        breaks, rates = piecewise_iv(self.breaks, self.rates)
+        object.__setattr__(self, "breaks", breaks)
+        object.__setattr__(self, "rates", rates)
 
     @classmethod
     def from_survival_at(cls, times: Sequence[float], survival: Sequence[float]) -> PiecewiseExponentialCurve:
@@ -769,19 +763,9 @@ class PiecewiseExponentialCurve(_Curve):
         The hazard on :math:`(t_{j-1}, t_j]` is :math:`\\log(s_{j-1}/s_j)/(t_j - t_{j-1})` (with
         :math:`t_0 = 0, s_0 = 1`); the last hazard continues after the last landmark.
         """
-        t = check_finite_array(times, "times")
-        s = check_finite_array(survival, "survival")
-        if t.size != s.size:
-            message = f"`survival` must have the same length as `times` ({t.size}); got length {s.size}."
-            raise DesignError(message)
-        if t[0] <= 0 or np.any(np.diff(t) <= 0):
-            raise _fail("times", "strictly increasing times > 0", times)
-        if np.any(s <= 0) or np.any(s >= 1) or np.any(np.diff(s) > 0):
-            raise _fail("survival", "non-increasing survival probabilities in (0, 1)", survival)
-        tt = np.concatenate(([0.0], t))
-        ss = np.concatenate(([1.0], s))
-        rates = -np.diff(np.log(ss)) / np.diff(tt)
-        return cls(tuple(t[:-1]), tuple(rates))
+        from ..kernels.survival import piecewise_from_survival_at
+
+        return cls(*piecewise_from_survival_at(times, survival))
 
     def _edges(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         edges = np.concatenate(([0.0], np.asarray(self.breaks, dtype=np.float64)))

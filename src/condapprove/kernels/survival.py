@@ -186,6 +186,40 @@ class _BaselineMixin:
         return float(self.inverse_cumulative_hazard(math.log(2.0)))
 
 
+def piecewise_iv(breaks: Any, rates: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Validate piecewise-exponential ``breaks`` (increasing, > 0) and ``rates`` (>= 0, one more)."""
+    try:
+        b = np.asarray(breaks, dtype=np.float64).reshape(-1) if np.size(breaks) else np.empty(0)
+    except (TypeError, ValueError):
+        raise _fail("breaks", "strictly increasing finite times > 0", breaks) from None
+    r = check_finite_array(rates, "rates")
+    if b.size and (not np.all(np.isfinite(b)) or b[0] <= 0 or np.any(np.diff(b) <= 0)):
+        raise _fail("breaks", "strictly increasing finite times > 0", breaks)
+    if r.size != b.size + 1:
+        message = f"`rates` must have len(breaks) + 1 = {b.size + 1} entries; got {r.size}."
+        raise DesignError(message)
+    if np.any(r < 0) or not np.any(r > 0):
+        raise _fail("rates", "hazards >= 0, at least one > 0", rates)
+    return tuple(float(v) for v in b), tuple(float(v) for v in r)
+
+
+def piecewise_from_survival_at(times: Any, survival: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Breaks and rates of the piecewise-exponential curve through landmark survivals ``S(t_j) = s_j``."""
+    t = check_finite_array(times, "times")
+    s = check_finite_array(survival, "survival")
+    if t.size != s.size:
+        message = f"`survival` must have the same length as `times` ({t.size}); got length {s.size}."
+        raise DesignError(message)
+    if t[0] <= 0 or np.any(np.diff(t) <= 0):
+        raise _fail("times", "strictly increasing times > 0", times)
+    if np.any(s <= 0) or np.any(s >= 1) or np.any(np.diff(s) > 0):
+        raise _fail("survival", "non-increasing survival probabilities in (0, 1)", survival)
+    tt = np.concatenate(([0.0], t))
+    ss = np.concatenate(([1.0], s))
+    rates = -np.diff(np.log(ss)) / np.diff(tt)
+    return tuple(float(v) for v in t[:-1]), tuple(float(v) for v in rates)
+
+
 @dataclass(frozen=True, slots=True)
 class Exponential(_BaselineMixin):
     """Exponential baseline: constant hazard ``rate``.
@@ -265,20 +299,9 @@ class PiecewiseExponential(_BaselineMixin):
     rates: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        try:
-            b = np.asarray(self.breaks, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise _fail("breaks", "strictly increasing finite times > 0", self.breaks) from None
-        r = check_finite_array(self.rates, "rates")
-        if b.size and (not np.all(np.isfinite(b)) or b[0] <= 0 or np.any(np.diff(b) <= 0)):
-            raise _fail("breaks", "strictly increasing finite times > 0", self.breaks)
-        if r.size != b.size + 1:
-            message = f"`rates` must have len(breaks) + 1 = {b.size + 1} entries; got {r.size}."
-            raise DesignError(message)
-        if np.any(r < 0) or not np.any(r > 0):
-            raise _fail("rates", "hazards >= 0, at least one > 0", self.rates)
-        object.__setattr__(self, "breaks", tuple(float(v) for v in b))
-        object.__setattr__(self, "rates", tuple(float(v) for v in r))
+        breaks, rates = piecewise_iv(self.breaks, self.rates)
+        object.__setattr__(self, "breaks", breaks)
+        object.__setattr__(self, "rates", rates)
 
     @classmethod
     def from_survival_at(cls, times: Sequence[float], survival: Sequence[float]) -> PiecewiseExponential:
@@ -287,19 +310,7 @@ class PiecewiseExponential(_BaselineMixin):
         The hazard on :math:`(t_{j-1}, t_j]` is :math:`\\log(s_{j-1}/s_j)/(t_j - t_{j-1})` (with
         :math:`t_0 = 0, s_0 = 1`); the last hazard continues after the last landmark.
         """
-        t = check_finite_array(times, "times")
-        s = check_finite_array(survival, "survival")
-        if t.size != s.size:
-            message = f"`survival` must have the same length as `times` ({t.size}); got length {s.size}."
-            raise DesignError(message)
-        if t[0] <= 0 or np.any(np.diff(t) <= 0):
-            raise _fail("times", "strictly increasing times > 0", times)
-        if np.any(s <= 0) or np.any(s >= 1) or np.any(np.diff(s) > 0):
-            raise _fail("survival", "non-increasing survival probabilities in (0, 1)", survival)
-        tt = np.concatenate(([0.0], t))
-        ss = np.concatenate(([1.0], s))
-        rates = -np.diff(np.log(ss)) / np.diff(tt)
-        return cls(tuple(float(v) for v in t[:-1]), tuple(float(v) for v in rates))
+        return cls(*piecewise_from_survival_at(times, survival))
 
     def _edges(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Interval starts :math:`b_j`, rates :math:`\\lambda_j` and :math:`\\Lambda_0(b_j)`."""
