@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -70,7 +71,7 @@ _ALTERNATIVES = ("two-sided", "less", "greater")
 # --------------------------------------------------------------------------------------------
 
 
-class _BatchResult(ResultMixin):
+class _BatchResult(ResultMixin, ABC):
     """``to_frame()`` with one row per replicate (every per-replicate array becomes a column)."""
 
     __slots__ = ()
@@ -94,8 +95,9 @@ class _BatchResult(ResultMixin):
                 cols[f.name] = [v] * m
         return pd.DataFrame(cols)
 
-    def _m(self) -> int:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _m(self) -> int:
+        """Number of replicates (rows) of the result."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,7 +113,7 @@ class LogisticFitBatch(_BatchResult):
         the minimum-norm one); the fitted scores are still the maximum-likelihood ones.
     ps : ndarray of float, shape (m, n)
         Fitted propensity scores ``P(t = 1 | X)``; clipped to ``[1e-6, 1 - 1e-6]`` in rows with
-        ``converged`` false; 0.5 (a placeholder) at entries outside ``valid``.
+        ``converged`` false; 0.5 (a neutral value, never used) at entries outside ``valid``.
     converged : ndarray of bool, shape (m,)
         False for rows that did not converge in ``max_iter`` iterations, that separate
         (a fitted score within ``1e-8`` of 0 or 1, the test of

@@ -24,6 +24,7 @@ Time units are whatever the caller uses consistently (calendar months from appro
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -165,16 +166,18 @@ class Baseline(Protocol):
         ...  # pragma: no cover
 
 
-class _BaselineMixin:
+class _BaselineMixin(ABC):
     """``survival`` and ``median`` from the two methods of :class:`Baseline`."""
 
     __slots__ = ()
 
-    def cumulative_hazard(self, t: ArrayLike) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def cumulative_hazard(self, t: ArrayLike) -> Any:
+        """Return :math:`\\Lambda_0(t)` (each baseline's formula)."""
 
-    def inverse_cumulative_hazard(self, h: ArrayLike) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def inverse_cumulative_hazard(self, h: ArrayLike) -> Any:
+        """Return :math:`\\Lambda_0^{-1}(h)` (each baseline's formula)."""
 
     def survival(self, t: ArrayLike) -> Any:
         """Return :math:`S_0(t) = \\exp(-\\Lambda_0(t))` (float for a scalar, array otherwise)."""
