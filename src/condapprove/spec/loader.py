@@ -214,14 +214,20 @@ def _problems_from_validation(exc: ValidationError, data: Any, marks: dict[_Loc,
     locs = [_resolve_loc(data, e["loc"]) for e in errors]
     mapping_types = {"model_type", "model_attributes_type", "dict_type"}
     scalar_types = {"float_parsing", "float_type", "int_parsing", "int_type", "string_type", "bool_type"}
+    # How many errors sit at or below each location (every prefix of every location counted once per error):
+    # an error has rivals when another error sits at or below its own location.  Linear in the errors.
+    below: dict[_Loc, int] = {}
+    for loc in locs:
+        for k in range(len(loc) + 1):
+            below[loc[:k]] = below.get(loc[:k], 0) + 1
     keep = []
-    for i, e in enumerate(errors):
-        rivals = [j for j in range(len(errors)) if j != i and locs[j][: len(locs[i])] == locs[i]]
+    for e, loc in zip(errors, locs):
+        rivals = below[loc] > 1
         if e["type"] in mapping_types and rivals:
             continue
         if e["type"] in scalar_types and isinstance(e.get("input"), dict) and rivals:
             continue
-        keep.append((e, locs[i]))
+        keep.append((e, loc))
     for err, loc in keep:
         message, hint = _message(err)
         lines = message.split("\n") if err["type"] == "value_error" else [message]
