@@ -15,6 +15,8 @@ except ImportError:  # imported as a top-level module by build.py and the tests
 
 SLUG = "heartsheet"
 TITLE = "HeartSheet: an accrual shortfall under a 5 + 3-year limit"
+SUMMARY = ("accrual shortfall: 7 patients, a 60 vs 120 survey planned in 5 years, 49 vs 102 filed after 8; "
+           "the original limit, the extension and a registry alternative")
 
 #: One seed for every simulation of the page (common random numbers across designs).
 SEED = 20150918
