@@ -187,6 +187,9 @@ def test_collategene_shows_its_published_facts() -> None:
     assert "120 treated vs 80 controls" in page
     p = float(stats.hypergeom.sf(11, 40, 15, 27))  # Fisher one-sided: 12 or more healed of 27, 15 healed of 40
     assert value(doc, "rct.x.12.fisher_one_sided") == pytest.approx(p, rel=1e-9)
+    # the trial's power two ways: the library's closed form and the page's enumeration of significant outcomes
+    assert value(doc, "rct.curse.power") == pytest.approx(value(doc, "rct.power.0.45.0.25"), rel=1e-9)
+    assert value(doc, "rct.curse.mean_diff") > 0.2  # the winner's curse
     # the crude survey is biased against the product and misses the RCT's effect more often than weighting
     assert value(doc, "cmp.crude.effect as in the RCT.mean_estimate") < value(
         doc, "cmp.weighted.effect as in the RCT.mean_estimate")

@@ -5,6 +5,7 @@ Run through ``python docs/cases/build.py --only collategene``; see ``docs/cases/
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,19 @@ def compute(replicates: int) -> dict[str, Any]:
     for pt, pc in RCT_POWER:
         out[f"rct.power.{pt:g}.{pc:g}"] = exact(binary_power_fixed_n(nt, nc, treated_rate=pt, control_rate=pc,
                                                                      test="fisher", alpha=0.025))
+    # The winner's curse, exactly: the mean observed difference over the trial outcomes that are significant
+    # (Fisher, one-sided 2.5%), weighted by their binomial probabilities at 45% vs 25%.
+    pt, pc = RCT_POWER[0]
+    mass = total = 0.0
+    for x1 in range(nt + 1):
+        w1 = math.comb(nt, x1) * pt**x1 * (1 - pt) ** (nt - x1)
+        for x2 in range(nc + 1):
+            if two_proportions(x1, nt, x2, nc, alternative="greater").pvalue <= 0.025:
+                w = w1 * math.comb(nc, x2) * pc**x2 * (1 - pc) ** (nc - x2)
+                mass += w
+                total += w * (x1 / nt - x2 / nc)
+    out["rct.curse.power"] = exact(mass)
+    out["rct.curse.mean_diff"] = exact(total / mass)
 
     designs = {label: _kit.design(stem) for label, (stem, _) in DESIGNS.items()}
     for label, d in designs.items():
@@ -184,8 +198,10 @@ With 13 placebo patients, only a large difference is significant. The exact prob
 {_kit.table(["true healing, treated", "true healing, placebo", "P(significant)"], power_rows)}
 
 At the effect assumed for the survey (45% vs 25%) the interim had a power of
-{f(doc, 'rct.power.0.45.0.25', 3)}: a trial this small that *is* significant has usually overestimated the effect,
-so a confirmatory study sized on its estimate starts with too little power.
+{f(doc, 'rct.power.0.45.0.25', 3)}, and a trial this small that *is* significant overestimates the effect: over
+the significant outcomes the mean observed difference is {v('rct.curse.mean_diff'):.3f} for a true 0.200
+(exact enumeration of all {nt + 1} × {nc + 1} outcomes). A confirmatory study sized on such an estimate starts
+with too little power.
 
 ## What chance did the post-marketing survey have by the deadline?
 

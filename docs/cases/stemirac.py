@@ -215,8 +215,10 @@ with common random numbers:
   'decision_month_median', 1)}, well before the cut-off; a product without effect is confirmed with probability
   {c('exact', 'no effect')} (exact {v('cmp.exact.no effect.p_confirmed_exact'):.4f}, below 2.5% because the test is
   discrete).
-* The group-sequential survey has the same level ({c('group-sequential', 'no effect')}) and power
-  ({c('group-sequential', 'modest')}) and decides earlier when the effect is large.
+* The group-sequential survey has about the same level ({c('group-sequential', 'no effect')}) and power
+  ({c('group-sequential', 'modest')}) and decides earlier when there is an effect (median month
+  {c('group-sequential', 'modest', 'decision_month_median', 1)} against {c('exact', 'modest',
+  'decision_month_median', 1)} at the modest effect), enrolling fewer patients.
 * The Bayesian rule that borrows a quarter of the approval cohort confirms the modest effect more often
   ({c('bayesian', 'modest')}, at a median month {c('bayesian', 'modest', 'decision_month_median', 1)}), but it
   also confirms a product with no effect with probability {c('bayesian', 'no effect')}: the optimistic cohort and
