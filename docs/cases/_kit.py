@@ -398,6 +398,7 @@ def line_chart(doc: Mapping[str, Any], xs: Sequence[float], series: Sequence[tup
         errs = [1.96 * float(numbers_of(doc)[key]["mcse"] or 0.0) for key in keys]
         ax.errorbar(list(xs), vals, yerr=errs, label=label, color=PALETTE[j % len(PALETTE)], marker="o",
                     markersize=4, linewidth=1.4, capsize=2, elinewidth=0.8)
+    ax.set_xticks(list(xs), [f"{x:g}" for x in xs])
     if hline is not None:
         ax.axhline(hline, color="#616e7c", linestyle="--", linewidth=0.8)
     if ylim is not None:
