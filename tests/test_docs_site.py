@@ -66,13 +66,15 @@ def test_design_reference_is_current() -> None:
 
 def test_design_reference_lists_every_field() -> None:
     """Spot checks that the generator reads the schema: paths, bounds, enums, defaults and unions."""
+    path = _load_generator()._path_cell
     text = (DOCS / "reference" / "design-file.md").read_text(encoding="utf-8")
     for row in (
-        "| `approval.time_limit_years` | number | yes | > 0, ≤ 7 | — |",
-        "| `post_marketing.treated.dropout` | number | no | ≥ 0, < 1 | `0` |",
-        "| `simulation.replicates` | integer | no | ≥ 1, ≤ 100,000,000 | `10000` |",
-        ("`post_marketing.decision.spending` | string | no | one of `obrien-fleming`, `pocock`, `kim-demets`, "
-         "`hwang-shih-decani` | `obrien-fleming` |"),
+        f"| {path('approval.time_limit_years')} | number | yes | > 0, ≤ 7 | — |",
+        f"| {path('post_marketing.treated.dropout')} | number | no | ≥ 0, < 1 | `0` |",
+        f"| {path('simulation.replicates')} | integer | no | ≥ 1, ≤ 100,000,000 | `10000` |",
+        (f"| {path('post_marketing.decision.spending')} | string | no | one of `obrien-fleming`, `pocock`, "
+         "`kim-demets`, `hwang-shih-decani` | `obrien-fleming` |"),
+        f"| {path('pre_approval.priors.<name>.beta')} | list of number | no | exactly 2 items; each > 0 | none |",
     ):
         assert row in text, row
     for heading in ("## `post_marketing.control` (kind: external)", "## `pre_approval.evidence[]` (criterion: t_test)",
@@ -103,11 +105,13 @@ def test_generator_renders_a_small_schema() -> None:
         },
     }
     text = generator.render(schema)
-    assert "| `a.n` | integer | no | ≥ 1, ≤ 10 | `3` | A count. |" in text
-    assert "| `a.tag` | string | no | matches `^[a-z]+$` | none |  |" in text
+    path = generator._path_cell
+    assert path("a.n") == '<code class="ca-path">a.<wbr>n</code>'
+    assert f"| {path('a.n')} | integer | no | ≥ 1, ≤ 10 | `3` | A count. |" in text
+    assert f"| {path('a.tag')} | string | no | matches `^[a-z]+$` | none |  |" in text
     assert "*A*: An `A`." in text
     assert "## `items[]` (kind: y) {#items-kind-y}" in text
-    assert "| `items[].p` | number | no | > 0, < 1 | `0.5` |  |" in text
+    assert f"| {path('items[].p')} | number | no | > 0, < 1 | `0.5` |  |" in text
     assert "[`x`](#items-kind-x)" in text
 
 

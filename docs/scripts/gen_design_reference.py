@@ -49,7 +49,19 @@ def _text(description: str | None) -> str:
     text = re.sub(r"``([^`]+)``", r"`\1`", description)
     text = re.sub(r":(?:class|func|meth|mod|attr):`~?\.?([^`]+)`", r"`\1`", text)
     text = re.sub(r"(?m)^\s*\* ", "\x00", text)  # reST bullets: one line each in the table cell
-    return " ".join(text.split()).replace("|", "\\|").replace("\x00", "<br>• ")
+    return " ".join(text.split()).replace("\x00", "<br>• ")
+
+
+def _cell(text: str) -> str:
+    """Escape the pipes of ``text`` for a table cell, outside code spans (Python-Markdown keeps those)."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(part if part.startswith("`") else part.replace("|", "\\|") for part in parts)
+
+
+def _path_cell(path: str) -> str:
+    """A dotted path as code that may break after its dots only (``<wbr>``), not inside a name."""
+    escaped = path.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return '<code class="ca-path">' + escaped.replace(".", ".<wbr>") + "</code>"
 
 
 def _num(value: Any) -> str:
@@ -337,7 +349,7 @@ def _guide_link(path: str) -> str:
 
 def _row(row: Row) -> str:
     required = "yes" if row.required else "no"
-    cells = [f"`{row.path}`", row.type, required, row.constraints or "", row.default, row.description]
+    cells = [_path_cell(row.path), row.type, required, row.constraints or "", row.default, _cell(row.description)]
     return "| " + " | ".join(cells) + " |"
 
 
