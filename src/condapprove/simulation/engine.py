@@ -46,7 +46,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from .._rng import root_seed_sequence
 from .._typing import SeedLike
@@ -54,17 +53,30 @@ from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPre
 from ..spec.schema import (
     BayesianDecision,
     Design,
-    FixedDecision,
     GroupSequentialDecision,
     Look,
     TimeToEventEndpoint,
 )
+from . import sufficient
 from .analytic import exact_p_confirmed
-from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm
-from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult, summarise
-from .statistics import fixed_pvalue, look_statistics, max_information, posterior_probability, treated_prior
+from .decision import decide
+from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
+from .results import (
+    CONFIRMED,
+    FUTILITY,
+    NOT_CONFIRMED,
+    UNDECIDED,
+    Provenance,
+    ScenarioResult,
+    SimulationResult,
+    summarise,
+)
+from .statistics import (
+    Looks,
+    look_statistics,
+)
 
-__all__ = ["simulate", "BLOCK_SIZE", "DEFAULT_CHUNK_SIZE", "CONFIRMED", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED"]
+__all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
 #: Replicates per random stream. Results depend on it, so it is a constant (recorded in provenance).
 BLOCK_SIZE = 2048
@@ -141,19 +153,8 @@ def _final_time(design: Design, data: list[Any]) -> np.ndarray:
     return np.asarray(np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0))
 
 
-def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final: np.ndarray) -> np.ndarray:
-    """Conditional power under the current trend (theta = z / sqrt(I))."""
-    rest = info_max - info
-    with np.errstate(invalid="ignore", divide="ignore"):
-        theta = z / np.sqrt(info)
-        num = c_final * math.sqrt(info_max) - z * np.sqrt(info) - theta * rest
-        cp = special.ndtr(-num / np.sqrt(rest))
-    return np.where(rest > 0, cp, np.where(z >= c_final, 1.0, 0.0))
-
-
-def _simulate_block(design: Design, scenario_index: int, streams: Streams, m: int) -> dict[str, np.ndarray]:
-    """Simulate ``m`` replicates of one scenario; returns per-replicate arrays."""
-    pm = design.post_marketing
+def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int) -> tuple[Looks, list[Any]]:
+    """Simulate ``m`` replicates patient by patient; the looks and the arms' patients."""
     scenario = design.scenarios[scenario_index]
     cutoff = design.cutoff_month
     truth = draw_truth(streams, design, scenario, m)
@@ -167,124 +168,41 @@ def _simulate_block(design: Design, scenario_index: int, streams: Streams, m: in
     interim = _look_times(design, data, final)
     # looks in time order; an interim on or after the final analysis is replaced by it
     times = np.concatenate([np.where(interim < final[:, None], interim, np.inf), final[:, None]], axis=1)
-    n_looks = times.shape[1]
     # The look that waits for the k-th event happens at that event's calendar month, entry + time; the
     # data are read an instant later (1e-9 month, a few milliseconds) so rounding of entry + time - entry
     # cannot censor the very event that triggered the look.
-    stats = [look_statistics(design, data, np.minimum(times[:, j], final) + _READ_LAG) for j in range(n_looks)]
-    z = np.stack([s.z for s in stats], axis=1)
-    info = np.stack([s.information for s in stats], axis=1)
-    active = np.isfinite(times)
-    # a look that adds no information (or precedes all information) is skipped
-    order = np.argsort(np.where(active, times, np.inf), axis=1, kind="stable")
-    rows = np.arange(m)[:, None]
-    z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
-    prev = np.maximum.accumulate(np.where(active, info, -np.inf), axis=1)
-    prev = np.concatenate([np.full((m, 1), 0.0), prev[:, :-1]], axis=1)
-    is_final = order == n_looks - 1
-    active &= (info > prev) | is_final
-    decision = np.full(m, -1)
-    look_of = np.full(m, n_looks - 1)
-    dec = pm.decision
-    if isinstance(dec, FixedDecision):
-        s_final = stats[-1]
-        win = fixed_pvalue(design, s_final) <= pm.alpha
-        decision = np.where(win, CONFIRMED, -1)
-        crossing = np.zeros((m, n_looks), dtype=bool)
-        crossing[:, -1] = win
-        futile = np.zeros_like(crossing)
-        look_pos = np.full(m, n_looks - 1)
-        order = np.tile(np.arange(n_looks), (m, 1))
-        active = np.zeros((m, n_looks), dtype=bool)
-        active[:, -1] = True
-    else:
-        if isinstance(dec, GroupSequentialDecision):
-            from ..boundaries import efficacy_bounds_batch
+    stats = [look_statistics(design, data, np.minimum(times[:, j], final) + _READ_LAG) for j in range(times.shape[1])]
+    return Looks(times=times, final=final, target_time=target_time, stats=stats,
+                 true_effect=true_effect(design, truth)), data
 
-            # compact each row's active looks to the front (NaN padding after), as the batch API wants
-            key = np.where(active, np.arange(n_looks), n_looks + np.arange(n_looks))
-            pos = np.argsort(key, axis=1, kind="stable")
-            info_c = np.where(np.take_along_axis(active, pos, 1), np.take_along_axis(info, pos, 1), np.nan)
-            max_info = max_information(design)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                bounds_c = efficacy_bounds_batch(np.maximum(info_c, 1e-12), dec.alpha, dec.spending, dec.parameter,
-                                                 max_information=max_info, final=True)
-            bounds = np.full((m, n_looks), np.inf)
-            np.put_along_axis(bounds, pos, np.where(np.isnan(bounds_c), np.inf, bounds_c), axis=1)
-            crossing = active & (z >= bounds)
-            futile = np.zeros_like(crossing)
-            if dec.futility_conditional_power_below is not None:
-                # the final look's bound: the last non-padding entry of each compacted row
-                n_active = np.count_nonzero(~np.isnan(bounds_c), axis=1)
-                last = bounds_c[np.arange(m), np.maximum(n_active - 1, 0)]
-                cp = _conditional_power(z, info, max_info, last[:, None])
-                futile = active & ~crossing & (cp < dec.futility_conditional_power_below)
-            if dec.futility_z_below is not None:  # z <= bound stops (equality counts, as in rpact)
-                f_by_look = np.append(np.asarray(dec.futility_z_below, dtype=np.float64), -np.inf)
-                futile |= active & ~crossing & (z <= f_by_look[order])
-        else:
-            assert isinstance(dec, BayesianDecision)
-            prior = treated_prior(design)
-            post = np.stack([posterior_probability(design, s, prior) for s in stats], axis=1)[rows, order]
-            crossing = active & (post >= dec.threshold)
-            futile = np.zeros_like(crossing)
-            if dec.futility_below is not None:
-                futile = active & ~crossing & (post < dec.futility_below)
-        is_final = np.take_along_axis(np.tile(np.arange(n_looks), (m, 1)), order, 1) == n_looks - 1
-        futile &= ~is_final  # futility is judged at interims only
-        stop = crossing | futile
-        any_stop = stop.any(axis=1)
-        look_pos = np.where(any_stop, np.argmax(stop, axis=1), np.argmax(is_final, axis=1))
-        hit_cross = crossing[np.arange(m), look_pos]
-        hit_fut = futile[np.arange(m), look_pos]
-        decision = np.where(any_stop & hit_cross, CONFIRMED, np.where(any_stop & hit_fut, FUTILITY, -1))
-    reached = target_time <= cutoff
-    decision = np.where(decision >= 0, decision, np.where(reached, NOT_CONFIRMED, UNDECIDED))
-    look_index = order[np.arange(m), look_pos]  # in design order: 0..J-1 interims, J final
-    look_index = np.where(look_index == n_looks - 1, len(pm.analyses), look_index)
-    dec_time = times[np.arange(m), look_pos]
-    dec_time = np.where(np.isfinite(dec_time), dec_time, final)
-    # statistics at the decision
-    sel = order[np.arange(m), look_pos]
 
-    def pick(field: str) -> np.ndarray:
-        return np.asarray(np.stack([getattr(s, field) for s in stats], axis=1)[np.arange(m), sel])
-
-    out: dict[str, np.ndarray] = {
-        "decision": decision.astype(np.int8),
-        "look": look_index.astype(np.int16),
-        "month": dec_time,
-        "target_reached": reached,
-        "estimate": pick("estimate"),
-        "evaluable_t": pick("n_treated"),
-        "evaluable_c": pick("n_control"),
-        "events": pick("events"),
-        "true_effect": _true_effect(design, truth),
-    }
+def _patient_enrolled(design: Design, data: list[Any], dec_time: np.ndarray,
+                      streams: Streams) -> tuple[np.ndarray, np.ndarray]:
+    """Patients enrolled in each arm by the decision (evaluable or not)."""
+    pm = design.post_marketing
+    m = dec_time.size
     enrolled = []
     for d in data:
         if d.arm.process is None:
             enrolled.append(np.full(m, float(d.arm.n)))
             continue
         follow = getattr(pm.endpoint, "followup_months", 0.0)
-        end = np.minimum(np.minimum(d.entry[:, -1], dec_time), cutoff - follow)
+        end = np.minimum(np.minimum(d.entry[:, -1], dec_time), design.cutoff_month - follow)
         kept = (d.entry <= end[:, None]).sum(axis=1)
         if d.arm.lost > 0:  # non-evaluable enrolments: the thinned-out Poisson process, (1 - keep) Lambda(end)
             lam = d.arm.lost * d.arm.process.expected(np.maximum(end, 0.0))
             kept = kept + streams(f"lost:{d.arm.label}").poisson(lam)
         enrolled.append(kept)
-    out["enrolled_t"] = np.asarray(enrolled[0], dtype=np.float64)
-    out["enrolled_c"] = np.asarray(enrolled[1], dtype=np.float64) if len(enrolled) > 1 else np.zeros(m)
+    return (np.asarray(enrolled[0], dtype=np.float64),
+            np.asarray(enrolled[1], dtype=np.float64) if len(enrolled) > 1 else np.zeros(m))
+
+
+def _simulate_block(design: Design, scenario_index: int, streams: Streams, m: int) -> dict[str, np.ndarray]:
+    """Simulate ``m`` replicates of one scenario patient by patient; returns per-replicate arrays."""
+    looks, data = _patient_looks(design, scenario_index, streams, m)
+    out = decide(design, looks)
+    out["enrolled_t"], out["enrolled_c"] = _patient_enrolled(design, data, out["month"], streams)
     return out
-
-
-def _true_effect(design: Design, truth: Any) -> np.ndarray:
-    pm = design.post_marketing
-    t = np.asarray(truth.treated[:, 0], dtype=np.float64)
-    if isinstance(pm.endpoint, TimeToEventEndpoint):
-        return np.asarray(np.log(t))
-    return np.asarray(t - float(truth.reference))
 
 
 _FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable_t", "evaluable_c", "events",
@@ -295,10 +213,14 @@ def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], repli
                entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Simulate the given blocks of one scenario (a picklable unit of work)."""
     root = np.random.SeedSequence(entropy, spawn_key=spawn_key)
+    key = scenario_key(design.scenarios[scenario_index].name)
+    sizes = [min(BLOCK_SIZE, replicates - b * BLOCK_SIZE) for b in blocks]
+    if sufficient.eligible(design):
+        with np.errstate(all="ignore"):
+            return sufficient.simulate_chunk(design, scenario_index, [Streams(root, (key, b)) for b in blocks], sizes)
     parts = []
-    for b in blocks:
-        m = min(BLOCK_SIZE, replicates - b * BLOCK_SIZE)
-        streams = Streams(root, (scenario_key(design.scenarios[scenario_index].name), b))
+    for b, m in zip(blocks, sizes):
+        streams = Streams(root, (key, b))
         with np.errstate(all="ignore"):
             parts.append(_simulate_block(design, scenario_index, streams, m))
     return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}

@@ -28,8 +28,8 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 
-__all__ = ["Arm", "ArmData", "Streams", "Truth", "accrual_process", "allocation", "arms_of", "draw_truth", "paired_entries",
-           "simulate_arm"]
+__all__ = ["Arm", "ArmData", "Streams", "Truth", "accrual_process", "allocation", "arms_of", "draw_truth", "outcome_parameter", "paired_entries",
+           "simulate_arm", "true_effect"]
 
 
 class Streams:
@@ -150,12 +150,12 @@ def _posterior_draw(rng: np.random.Generator, design: Design, prior_name: str, m
 
 def draw_truth(streams: Streams, design: Design, scenario: Scenario, m: int) -> Truth:
     """Draw (or repeat) the true parameters of ``m`` replicates."""
-    rng = streams("truth")
     pm = design.post_marketing
     kind = pm.endpoint.type
     value = {"binary": scenario.treated_rate, "continuous": scenario.treated_mean,
              "time_to_event": scenario.hazard_ratio}[kind]
     if isinstance(value, DistributionSpec):
+        rng = streams("truth")
         if value.posterior is not None:
             draws = _posterior_draw(rng, design, value.posterior, m)
         elif value.beta is not None:
@@ -246,6 +246,27 @@ def paired_entries(streams: Streams, design: Design, arms: list[Arm], m: int) ->
     return [et, ec]
 
 
+def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndarray:
+    """An arm's response rate (binary) or mean (continuous) before patient effects, shape (m, 1).
+
+    The treated arm's effect is diluted (``heterogeneity.dilution``) on the logit scale (binary)
+    or the mean scale (continuous) towards the control or benchmark value.
+    """
+    het = design.post_marketing.heterogeneity
+    dilution = het.dilution if het is not None else 1.0
+    if design.post_marketing.endpoint.type == "continuous":
+        ref = truth.reference if truth.reference is not None else 0.0
+        return np.asarray((ref + dilution * (truth.treated - ref)) if arm.treated else np.full((m, 1), ref))
+    assert truth.reference is not None
+    ref = truth.reference
+    base = truth.treated if arm.treated else np.full((m, 1), ref)
+    if arm.treated and dilution != 1.0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            diluted = special.expit(special.logit(ref) + dilution * (special.logit(base) - special.logit(ref)))
+        base = np.where(np.isnan(diluted), base, diluted)
+    return np.asarray(base)
+
+
 def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: int,
                  entry: np.ndarray | None = None) -> ArmData:
     """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
@@ -294,18 +315,11 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
                 / ep.dropout_rate_per_month
         ready = entry
     elif isinstance(ep, ContinuousEndpoint):
-        ref = truth.reference if truth.reference is not None else 0.0
-        mean = (ref + dilution * (truth.treated - ref)) if arm.treated else ref
+        mean = outcome_parameter(design, arm, truth, m)
         y = mean + lin + ep.sd * streams.patients(f"y:{arm.label}", m, n, "standard_normal")
         ready = entry + ep.followup_months
     else:
-        assert truth.reference is not None
-        ref = truth.reference
-        base = truth.treated if arm.treated else np.full((m, 1), ref)
-        if arm.treated and dilution != 1.0:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                diluted = special.expit(special.logit(ref) + dilution * (special.logit(base) - special.logit(ref)))
-            base = np.where(np.isnan(diluted), base, diluted)
+        base = outcome_parameter(design, arm, truth, m)
         if np.any(lin != 0):
             with np.errstate(divide="ignore"):
                 p = special.expit(special.logit(base) + lin)
@@ -316,3 +330,11 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     if arm.process is None:
         ready = np.zeros((m, n))
     return ArmData(arm=arm, entry=entry, ready=ready, y=y, dropout_time=dropout_time, x=x)
+
+
+def true_effect(design: Design, truth: Truth) -> np.ndarray:
+    """Each replicate's true effect: treated minus reference (binary, continuous) or the log hazard ratio."""
+    t = np.asarray(truth.treated[:, 0], dtype=np.float64)
+    if isinstance(design.post_marketing.endpoint, TimeToEventEndpoint):
+        return np.asarray(np.log(t))
+    return np.asarray(t - float(truth.reference))  # type: ignore[arg-type]

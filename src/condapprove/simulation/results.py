@@ -334,7 +334,7 @@ class SimulationResult(ResultMixin):
                 est = getattr(s, key)
                 if est is None:
                     cells.append("-")
-                elif key.startswith("p_") or key.startswith("mean_e") or key.startswith("mean_t"):
+                elif key.startswith(("p_", "mean_e", "mean_t")):
                     cells.append(f"{est.value:.4f} ± {est.mcse:.4f}")
                 else:
                     cells.append(f"{est.value:.2f} ± {est.mcse:.2f}")

@@ -1,0 +1,168 @@
+"""The decision rule applied to the looks of many replicates at once.
+
+Looks are taken in calendar order; a look that adds no information is skipped; ``fixed`` tests at
+the final analysis; ``group_sequential`` compares z with Lan-DeMets bounds recomputed for the
+information each replicate observed (computed once per distinct information pattern), with optional
+futility on conditional power or z; ``bayesian`` compares the posterior probability with its threshold.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from scipy import special
+
+from ..spec.schema import BayesianDecision, Design, FixedDecision, GroupSequentialDecision
+from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
+from .statistics import Looks, fixed_pvalue, max_information, posterior_probability, treated_prior
+
+__all__ = ["decide"]
+
+
+def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final: np.ndarray) -> np.ndarray:
+    """Conditional power under the current trend (theta = z / sqrt(I))."""
+    rest = info_max - info
+    with np.errstate(invalid="ignore", divide="ignore"):
+        theta = z / np.sqrt(info)
+        num = c_final * math.sqrt(info_max) - z * np.sqrt(info) - theta * rest
+        cp = special.ndtr(-num / np.sqrt(rest))
+    return np.where(rest > 0, cp, np.where(z >= c_final, 1.0, 0.0))
+
+
+def _unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a 2-d float array and each row's index among them (``np.unique(axis=0)``, faster).
+
+    One lexicographic sort of the columns (few, here) instead of a sort of the rows as records.
+    """
+    order = np.lexsort(x.T[::-1])
+    xs = x[order]
+    new = np.ones(x.shape[0], dtype=bool)
+    new[1:] = np.any(xs[1:] != xs[:-1], axis=1)
+    group = np.cumsum(new) - 1
+    inverse = np.empty(x.shape[0], dtype=np.intp)
+    inverse[order] = group
+    return xs[new], inverse
+
+
+def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
+    """Apply the decision rule to every replicate: outcome, look, month and the statistics at the decision."""
+    pm = design.post_marketing
+    cutoff = design.cutoff_month
+    times, final, target_time, stats = looks.times, looks.final, looks.target_time, looks.stats
+    m, n_looks = times.shape
+    z = np.stack([s.z for s in stats], axis=1)
+    info = np.stack([s.information for s in stats], axis=1)
+    active = np.isfinite(times)
+    # a look that adds no information (or precedes all information) is skipped
+    order = np.argsort(np.where(active, times, np.inf), axis=1, kind="stable")
+    rows = np.arange(m)[:, None]
+    z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
+    prev = np.maximum.accumulate(np.where(active, info, -np.inf), axis=1)
+    prev = np.concatenate([np.full((m, 1), 0.0), prev[:, :-1]], axis=1)
+    is_final = order == n_looks - 1
+    active &= (info > prev) | is_final
+    decision = np.full(m, -1)
+    dec = pm.decision
+    if isinstance(dec, FixedDecision):
+        s_final = stats[-1]
+        win = fixed_pvalue(design, s_final) <= pm.alpha
+        decision = np.where(win, CONFIRMED, -1)
+        look_pos = np.full(m, n_looks - 1)
+        order = np.tile(np.arange(n_looks), (m, 1))
+    else:
+        if isinstance(dec, GroupSequentialDecision):
+            bounds, last = _group_sequential_bounds(design, dec, info, active, is_final)
+            crossing = active & (z >= bounds)
+            futile = np.zeros_like(crossing)
+            if dec.futility_conditional_power_below is not None:
+                cp = _conditional_power(z, info, max_information(design), last[:, None])
+                futile = active & ~crossing & (cp < dec.futility_conditional_power_below)
+            if dec.futility_z_below is not None:  # z <= bound stops (equality counts, as in rpact)
+                f_by_look = np.append(np.asarray(dec.futility_z_below, dtype=np.float64), -np.inf)
+                futile |= active & ~crossing & (z <= f_by_look[order])
+        else:
+            assert isinstance(dec, BayesianDecision)
+            prior = treated_prior(design)
+            post = np.stack([posterior_probability(design, s, prior) for s in stats], axis=1)[rows, order]
+            crossing = active & (post >= dec.threshold)
+            futile = np.zeros_like(crossing)
+            if dec.futility_below is not None:
+                futile = active & ~crossing & (post < dec.futility_below)
+        futile &= ~is_final  # futility is judged at interims only
+        stop = crossing | futile
+        any_stop = stop.any(axis=1)
+        look_pos = np.where(any_stop, np.argmax(stop, axis=1), np.argmax(is_final, axis=1))
+        hit_cross = crossing[np.arange(m), look_pos]
+        hit_fut = futile[np.arange(m), look_pos]
+        decision = np.where(any_stop & hit_cross, CONFIRMED, np.where(any_stop & hit_fut, FUTILITY, -1))
+    reached = target_time <= cutoff
+    decision = np.where(decision >= 0, decision, np.where(reached, NOT_CONFIRMED, UNDECIDED))
+    look_index = order[np.arange(m), look_pos]  # in design order: 0..J-1 interims, J final
+    look_index = np.where(look_index == n_looks - 1, len(pm.analyses), look_index)
+    dec_time = times[np.arange(m), look_pos]
+    dec_time = np.where(np.isfinite(dec_time), dec_time, final)
+    # statistics at the decision
+    sel = order[np.arange(m), look_pos]
+
+    def pick(field: str) -> np.ndarray:
+        return np.asarray(np.stack([getattr(s, field) for s in stats], axis=1)[np.arange(m), sel])
+
+    return {
+        "decision": decision.astype(np.int8),
+        "look": look_index.astype(np.int16),
+        "month": dec_time,
+        "target_reached": reached,
+        "estimate": pick("estimate"),
+        "evaluable_t": pick("n_treated"),
+        "evaluable_c": pick("n_control"),
+        "events": pick("events"),
+        "true_effect": looks.true_effect,
+    }
+
+
+def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info: np.ndarray, active: np.ndarray,
+                             is_final: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Efficacy bounds at each (time-ordered) look for the information observed, and each row's final bound.
+
+    Rows share few distinct information patterns (none, with a sufficient-statistics design that reaches its
+    targets), so the bounds are computed once per distinct row.  When the final analysis adds nothing to the
+    last interim (no patient or event between them), the interims keep their bounds and the final analysis,
+    on the same data, spends the remaining alpha at the last interim's information.
+    """
+    m, n_looks = info.shape
+    prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
+    final_info = info[is_final]
+    stale = final_info <= prior
+    act = active & ~(stale[:, None] & is_final)
+    # compact each row's active looks to the front (NaN padding after), as the batch API wants
+    key = np.where(act, np.arange(n_looks), n_looks + np.arange(n_looks))
+    pos = np.argsort(key, axis=1, kind="stable")
+    info_c = np.where(np.take_along_axis(act, pos, 1), np.maximum(np.take_along_axis(info, pos, 1), 1e-12), np.nan)
+    bounds_c = _bounds_by_pattern(design, dec, info_c, final=True)
+    n_active = np.count_nonzero(~np.isnan(bounds_c), axis=1)
+    # the final look's bound: the last non-padding entry of each compacted row
+    last = bounds_c[np.arange(m), np.maximum(n_active - 1, 0)]
+    if stale.any():
+        bounds_c[stale] = _bounds_by_pattern(design, dec, info_c[stale], final=False)
+    bounds = np.full((m, n_looks), np.inf)
+    np.put_along_axis(bounds, pos, np.where(np.isnan(bounds_c), np.inf, bounds_c), axis=1)
+    bounds[is_final] = np.where(stale, last, bounds[is_final])
+    return bounds, last
+
+
+def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.ndarray, *, final: bool) -> np.ndarray:
+    """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row."""
+    from ..boundaries import efficacy_bounds_batch
+
+    keyed = np.where(np.isnan(info_c), -1.0, info_c)  # -1: padding (NaN rows would not be recognised as equal)
+    uniq, inverse = _unique_rows(keyed)
+    uniq[uniq < 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bounds_u = efficacy_bounds_batch(uniq, dec.alpha, dec.spending, dec.parameter,
+                                         max_information=max_information(design), final=final)
+    return np.asarray(bounds_u[inverse.ravel()])
+
+

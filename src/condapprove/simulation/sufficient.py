@@ -1,0 +1,328 @@
+"""Sufficient-statistics simulation of binary and continuous designs: the same model, drawn per look.
+
+For a binary or continuous endpoint without patient-level effects (no confounders, sites or lots)
+every test the engine applies depends on the data only through each arm's number of evaluable
+patients, sum and sum of squares at each look.  Those are drawn directly instead of patient by
+patient, *exactly* in distribution:
+
+* **Calendar time.**  Evaluable patients of the recruited stream (one arm against a benchmark or an
+  external cohort, or a randomised trial's patients allocated in entry order, see
+  :func:`.population.allocation`) arrive as a Poisson process with intensity ``keep * lambda(t)``.
+  In the time scale :math:`u = \\text{keep}\\,\\Lambda(t)` it is a unit-rate Poisson process, so the
+  entry of the k-th patient is :math:`\\Lambda^{-1}(G_k/\\text{keep})` with :math:`G_k \\sim`
+  Gamma(k), drawn only at the patients the looks need (increments of independent gammas).
+* **Counts at calendar months** (month looks, the cut-off, the decision): given the known points
+  around a month -- the nearest patient entries or counts already drawn on either side -- the
+  points between them are independent uniforms, so the count is the left count plus a binomial.
+* **Outcomes.**  Between consecutive looks an arm gains ``d`` patients: their responders are
+  Binomial(d, p); the sum of their scores is Normal(d mu, d sigma^2), and, independently, their sum of
+  squared deviations sigma^2 chi^2(d - 1).
+
+The looks then go through the same statistics (:func:`.statistics.statistics_from_sums`) and decision
+rule as the patient-level simulation, which remains the reference (tests compare the two within
+Monte-Carlo error).  Per replicate the cost is a few draws per look instead of a few per patient.
+The random numbers differ from the patient-level path, so a design simulated this way and one
+simulated patient by patient (e.g. with lot heterogeneity added) share the scenario's truth
+draws but not its patients: comparisons between them are not common-random-number paired.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..accrual import PoissonAccrual
+from ..spec.schema import BenchmarkControl, ConcurrentControl, Design, ExternalControl
+from .decision import decide
+from .population import Arm, Streams, Truth, allocation, arms_of, draw_truth, outcome_parameter, true_effect
+from .statistics import Looks, LookStats, statistics_from_sums
+
+__all__ = ["eligible", "simulate_chunk"]
+
+
+def eligible(design: Design) -> bool:
+    """Whether ``design`` is simulated exactly from sufficient statistics (see the module notes)."""
+    pm = design.post_marketing
+    if pm.endpoint.type not in ("binary", "continuous"):
+        return False
+    if getattr(pm.control, "confounding", None) is not None:
+        return False
+    het = pm.heterogeneity
+    if het is not None and (het.lot_sd > 0 or (het.sites > 1 and het.site_sd > 0)):
+        return False
+    if pm.treated.accrual.capacity_per_month is not None:
+        return False
+    c = pm.control
+    if isinstance(c, (BenchmarkControl, ExternalControl)):
+        return True
+    assert isinstance(c, ConcurrentControl)
+    arms = arms_of(design)
+    return len(arms) == 2 and arms[1].paired
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """The recruited stream of evaluable patients: its process, thinning and allocation."""
+
+    process: PoissonAccrual
+    keep: float
+    n: int  # patients recruited (both arms of a randomised trial)
+    treated_before: np.ndarray  # treated_before[c]: treated among the first c patients, c = 0..n
+    last: tuple[int, ...]  # 1-based index of each recruited arm's last patient
+
+    def u(self, t: np.ndarray) -> np.ndarray:
+        """Calendar months to the unit-rate time scale of evaluable arrivals."""
+        return self.keep * np.asarray(self.process.expected(np.maximum(t, 0.0)))
+
+    def entry(self, u: np.ndarray) -> np.ndarray:
+        """The unit-rate time scale back to calendar months (inf: never)."""
+        return np.asarray(self.process.inverse(u / self.keep))
+
+
+def _stream(design: Design, arms: list[Arm]) -> _Stream:
+    treated = arms[0]
+    assert treated.process is not None
+    if len(arms) == 2 and arms[1].paired:
+        c = design.post_marketing.control
+        assert isinstance(c, ConcurrentControl) and c.ratio is not None
+        p = treated.process
+        both = PoissonAccrual(rate=p.rate * (1 + c.ratio), ramp_up=p.ramp_up, start=p.start,
+                              changes=tuple((mo, r * (1 + c.ratio)) for mo, r in p.changes))
+        n = treated.n + arms[1].n
+        is_t = allocation(c.ratio, n)
+        last = (int(np.flatnonzero(is_t)[-1]) + 1, int(np.flatnonzero(~is_t)[-1]) + 1)
+        return _Stream(both, treated.keep, n, np.concatenate([[0], np.cumsum(is_t)]), last)
+    return _Stream(treated.process, treated.keep, treated.n, np.arange(treated.n + 1), (treated.n,))
+
+
+@dataclass(slots=True)
+class _Known:
+    """Points of the unit-rate process already drawn in each replicate, to condition later counts on.
+
+    Each known point has, per replicate, a position ``pos`` and the numbers of arrivals at or before it
+    (``incl``) and strictly before it (``excl``; they differ by one at a patient's own entry).  Counts
+    are non-decreasing in position, so the nearest known point on each side gives the tightest condition.
+    Points are kept as lists of (m,) arrays: the few points are combined elementwise, which is much faster
+    than reducing along a short axis.
+    """
+
+    pos: list[np.ndarray]
+    incl: list[np.ndarray]
+    excl: list[np.ndarray]
+    n: int
+
+    def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For a count in [0, u]: the left count, the points between the neighbours, the fraction, and whether
+        a right neighbour exists (otherwise the count is ``n``: every patient has arrived)."""
+        # a query at a patient's own entry (computed through Lambda and back) counts that patient
+        cut = u * (1.0 + 1e-12) + 1e-12
+        left_pos = np.zeros_like(u)
+        left_n = np.zeros(u.shape, dtype=np.int64)
+        right_pos = np.full_like(u, np.inf)
+        right_n = np.full(u.shape, self.n + 1, dtype=np.int64)
+        for pos, incl, excl in zip(self.pos, self.incl, self.excl):
+            below = pos <= cut
+            np.maximum(left_pos, np.where(below, pos, 0.0), out=left_pos)
+            np.maximum(left_n, np.where(below, incl, 0), out=left_n)
+            np.minimum(right_pos, np.where(below, np.inf, pos), out=right_pos)
+            np.minimum(right_n, np.where(below, self.n + 1, excl), out=right_n)
+        inside = np.isfinite(right_pos)
+        between = np.where(inside, right_n - left_n, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.clip(np.where(inside, (u - left_pos) / (right_pos - left_pos), 0.0), 0.0, 1.0)
+        return left_n, between, frac, inside
+
+    def remember(self, u: np.ndarray, c: np.ndarray) -> None:
+        self.pos.append(u)
+        self.incl.append(c)
+        self.excl.append(c)
+
+
+class _Blocks:
+    """The blocks of a chunk: their streams and row slices (every draw is made block by block)."""
+
+    def __init__(self, streams: list[Streams], sizes: list[int]) -> None:
+        self.streams = streams
+        edges = np.cumsum([0, *sizes])
+        self.slices = [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges)]
+        self.m = int(edges[-1])
+
+    def draw(self, purpose: str, fn: Callable[[np.random.Generator, slice], np.ndarray]) -> np.ndarray:
+        """Concatenate ``fn(generator of the block's purpose, block rows)`` over the blocks."""
+        return np.concatenate([fn(st(purpose), sl) for st, sl in zip(self.streams, self.slices)])
+
+    def count(self, known: _Known, u: np.ndarray) -> np.ndarray:
+        """Counts in [0, u] given the known points (binomials drawn only where some patient is unplaced)."""
+        left_n, between, frac, inside = known.prepare(u)
+        need = inside & (between > 0)
+
+        def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
+            c = np.where(inside[sl], left_n[sl], known.n)
+            k = need[sl]
+            c[k] += rng.binomial(between[sl][k], frac[sl][k])
+            return c
+
+        c = self.draw("sufficient:counts", one)
+        known.remember(u, c)
+        return c
+
+
+def _look_index(design: Design, n: int) -> list[int | None]:
+    """For each interim: the patient whose readiness triggers it (None: a month look)."""
+    out: list[int | None] = []
+    for look in design.post_marketing.analyses:
+        if look.month is not None:
+            out.append(None)
+        elif look.patients is not None:
+            out.append(int(look.patients))
+        else:
+            assert look.information is not None
+            out.append(math.ceil(look.information * n - 1e-9))
+    return out
+
+
+def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
+                   sizes: list[int]) -> dict[str, np.ndarray]:
+    """Simulate the blocks of one chunk (``sizes[b]`` replicates drawn from ``streams[b]``) from sufficient statistics.
+
+    Each block draws only from its own streams, in a fixed order; everything else is computed for the
+    whole chunk at once (per replicate), so results do not depend on how blocks are grouped into chunks.
+    """
+    pm = design.post_marketing
+    follow = float(getattr(pm.endpoint, "followup_months", 0.0))
+    cutoff = design.cutoff_month
+    blocks = _Blocks(streams, sizes)
+    m = blocks.m
+    scenario = design.scenarios[scenario_index]
+    truths = [draw_truth(st, design, scenario, size) for st, size in zip(streams, sizes)]
+    truth = Truth(treated=np.concatenate([t.treated for t in truths]), reference=truths[0].reference)
+    arms = arms_of(design)
+    st = _stream(design, arms)
+    n = st.n
+    trig = _look_index(design, n)
+    # entries of the patients the looks (and the enrolment counts) need: gamma increments
+    ks = np.array(sorted({k for k in trig if k is not None and k <= n} | {n, *st.last}), dtype=np.int64)
+    shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
+    g = blocks.draw("sufficient:entries", lambda rng, sl: rng.standard_gamma(shape, size=(sl.stop - sl.start, ks.size)))
+    np.cumsum(g, axis=1, out=g)
+    known = _Known(pos=list(g.T), incl=[np.full(m, k) for k in ks], excl=[np.full(m, k - 1) for k in ks], n=n)
+    ready_at = {int(k): st.entry(g[:, i]) + follow for i, k in enumerate(ks)}
+    target_time = ready_at[n]
+    final = np.minimum(target_time, cutoff)
+    # counts at calendar months, in increasing order (each conditions the next)
+    months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
+    at_month = {mo: blocks.count(known, np.full(m, float(st.u(np.array(mo - follow))))) for mo in months}
+    reached = np.isfinite(target_time) & (target_time <= cutoff)
+    final_count = np.where(reached, n, at_month[cutoff])
+    n_looks = len(trig) + 1
+    times = np.full((m, n_looks), np.inf)
+    counts = np.empty((m, n_looks), dtype=np.int64)
+    for j, (look, k) in enumerate(zip(pm.analyses, trig)):
+        if k is None:
+            assert look.month is not None
+            t, c = np.full(m, float(look.month)), at_month[float(look.month)]
+        elif k <= n:
+            t, c = ready_at[k], np.full(m, k)
+        else:  # more patients than the study recruits: the look never happens
+            t, c = np.full(m, np.inf), final_count
+        active = t < final
+        times[:, j] = np.where(active, t, np.inf)
+        counts[:, j] = np.where(active, c, final_count)
+    times[:, -1] = final
+    counts[:, -1] = final_count
+    stats = _look_sums(design, blocks, arms, st, truth, counts)
+    out = decide(design, Looks(times=times, final=final, target_time=target_time, stats=stats,
+                               true_effect=true_effect(design, truth)))
+    out["enrolled_t"], out["enrolled_c"] = _enrolled(design, blocks, known, st, arms, g, ks, out["month"])
+    return out
+
+
+def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, param: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Sum and sum of squares of ``d`` new patients' outcomes (arrays of shape (m, L))."""
+    ep = design.post_marketing.endpoint
+    p = np.broadcast_to(param, d.shape)
+    if ep.type == "binary":
+        s = blocks.draw(purpose, lambda rng, sl: rng.binomial(d[sl], p[sl])).astype(np.float64)
+        return s, s  # y = y**2 for 0/1 outcomes
+    sd = float(ep.sd)  # type: ignore[union-attr]
+    df = d.astype(np.float64)
+
+    def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
+        return np.stack([rng.standard_normal(d[sl].shape), rng.standard_gamma(np.maximum(df[sl] - 1.0, 0.0) / 2.0)])
+
+    z, half_chi2 = np.moveaxis(blocks.draw(purpose, lambda rng, sl: np.moveaxis(one(rng, sl), 0, 1)), 1, 0)
+    s = df * p + sd * np.sqrt(df) * z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ss = 2.0 * sd * sd * half_chi2 + np.where(d > 0, s * s / np.maximum(df, 1.0), 0.0)
+    return s, ss
+
+
+def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth,
+               counts: np.ndarray) -> list[LookStats]:
+    """Each arm's count, sum and sum of squares at each look, from increments between sorted counts."""
+    m, n_looks = counts.shape
+    monotone = bool(np.all(counts[:, 1:] >= counts[:, :-1]))
+    order = np.arange(n_looks)[None, :] if monotone else np.argsort(counts, axis=1, kind="stable")
+    c_sorted = counts if monotone else np.take_along_axis(counts, order, axis=1)
+    t_sorted = st.treated_before[c_sorted]
+    d_t = np.diff(t_sorted, axis=1, prepend=0)
+    s_t, q_t = _increments(blocks, "sufficient:y:treated", design, d_t, outcome_parameter(design, arms[0], truth, m))
+    inverse = None if monotone else np.argsort(order, axis=1)
+
+    def back(x: np.ndarray) -> np.ndarray:
+        x = np.cumsum(x, axis=1)
+        return x if inverse is None else np.take_along_axis(x, inverse, axis=1)
+
+    nt = back(d_t).astype(np.float64)
+    sum_t, ss_t = back(s_t), back(q_t)
+    zeros = np.zeros(m)
+    nc: np.ndarray | None = None
+    sum_c = ss_c = np.zeros((m, n_looks))
+    if len(arms) == 2 and arms[1].paired:
+        d_c = np.diff(c_sorted, axis=1, prepend=0) - d_t
+        s_c, q_c = _increments(blocks, "sufficient:y:control", design, d_c, outcome_parameter(design, arms[1], truth, m))
+        nc = back(d_c).astype(np.float64)
+        sum_c, ss_c = back(s_c), back(q_c)
+    elif len(arms) == 2:  # an external cohort, observed in full from month 0
+        ext = arms[1]
+        d_e = np.full((m, 1), ext.n, dtype=np.int64)
+        s_e, q_e = _increments(blocks, "sufficient:y:control", design, d_e, outcome_parameter(design, ext, truth, m))
+        nc = np.full((m, n_looks), float(ext.n))
+        sum_c, ss_c = np.repeat(s_e, n_looks, axis=1), np.repeat(q_e, n_looks, axis=1)
+    return [statistics_from_sums(design, nt[:, j], sum_t[:, j], ss_t[:, j], None if nc is None else nc[:, j],
+                                 zeros if nc is None else sum_c[:, j], zeros if nc is None else ss_c[:, j])
+            for j in range(n_looks)]
+
+
+def _poisson(lam: np.ndarray) -> Callable[[np.random.Generator, slice], np.ndarray]:
+    def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
+        return np.asarray(rng.poisson(lam[sl]))
+
+    return one
+
+
+def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms: list[Arm], g: np.ndarray,
+              ks: np.ndarray, dec_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Patients enrolled in each arm by the decision (evaluable or not), as the patient-level path counts them.
+
+    An arm's evaluable patients enrolled by ``end = min(its last entry, decision, cut-off - follow-up)``,
+    plus its non-evaluable arrivals by then, Poisson with mean ``(1 - keep) Lambda_arm(end)``.
+    """
+    follow = float(getattr(design.post_marketing.endpoint, "followup_months", 0.0))
+    m = dec_time.size
+    end = np.minimum(dec_time, design.cutoff_month - follow)
+    c = blocks.count(known, st.u(end))
+    out = [st.treated_before[c].astype(np.float64)]
+    if len(arms) == 2:
+        out.append((c - st.treated_before[c]).astype(np.float64) if arms[1].paired else np.full(m, float(arms[1].n)))
+    for i, arm in enumerate(arms[: len(st.last)]):
+        if arm.lost > 0:
+            assert arm.process is not None
+            last_entry = st.entry(g[:, int(np.searchsorted(ks, st.last[i]))])
+            lam = arm.lost * arm.process.expected(np.maximum(np.minimum(last_entry, end), 0.0))
+            out[i] = out[i] + blocks.draw(f"lost:{arm.label}", _poisson(lam))
+    return out[0], out[1] if len(out) > 1 else np.zeros(m)

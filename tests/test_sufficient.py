@@ -1,0 +1,140 @@
+"""The sufficient-statistics path against the patient-level path (the reference model).
+
+Both simulate the same model; they use different random numbers, so every reported figure must agree
+within Monte-Carlo error: |a - b| <= 4 sqrt(se_a^2 + se_b^2) for probabilities and means (about 6e-5
+chance of a false alarm per comparison under independence).  The designs exercise what the sufficient
+path has to get right: month looks and the cut-off (conditional binomial counts), dropout (thinning),
+ramp-up and rate changes, unequal allocation, an external cohort, futility rules, Bayesian rules,
+assurance and dilution.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import condapprove
+from condapprove.errors import DesignWarning
+from condapprove.simulation import sufficient
+from condapprove.simulation.statistics import _t_to_z, _t_to_z_exact
+from condapprove.spec import design_from_mapping
+
+FIGURES = ("p_confirmed", "p_futility", "p_not_confirmed", "p_undecided", "p_target_not_reached",
+           "mean_decision_month", "expected_treated_enrolled", "expected_treated_evaluable",
+           "expected_controls_enrolled", "expected_controls_evaluable", "mean_estimate", "mean_true_effect")
+
+BIN = {"type": "binary", "followup_months": 6}
+CONT = {"type": "continuous", "sd": 10.0, "followup_months": 6}
+
+CASES: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
+    "benchmark-binary-gs-cutoff": (
+        {"study": "use_results_survey", "endpoint": BIN,
+         "treated": {"accrual": {"rate_per_month": 0.9, "ramp_up_months": 12}, "target_n": 60, "dropout": 0.1},
+         "control": {"kind": "benchmark", "rate": 0.3},
+         "analyses": [{"patients": 20}, {"patients": 40}],
+         "decision": {"rule": "group_sequential", "spending": "obrien-fleming"}},
+        [{"name": "modest", "treated_rate": 0.45}]),
+    "paired-binary-month-look-cp-futility": (
+        {"study": "clinical_trial", "endpoint": BIN,
+         "treated": {"accrual": {"rate_per_month": 1.0, "ramp_up_months": 6,
+                                 "rate_changes": [{"month": 30, "rate_per_month": 0.5}]},
+                     "target_n": 50, "dropout": 0.15},
+         "control": {"kind": "concurrent", "ratio": 1, "dropout": 0.15},
+         "analyses": [{"month": 30}],
+         "decision": {"rule": "group_sequential", "futility_conditional_power_below": 0.2}},
+        [{"name": "alt", "treated_rate": 0.55, "control_rate": 0.3}]),
+    "paired-continuous-2to1-information-zfutility": (
+        {"study": "clinical_trial", "endpoint": CONT,
+         "treated": {"accrual": {"rate_per_month": 1.2, "start_month": 6}, "target_n": 40},
+         "control": {"kind": "concurrent", "ratio": 0.5},
+         "analyses": [{"information": 0.5}, {"month": 40}],
+         "decision": {"rule": "group_sequential", "spending": "pocock", "futility_z_below": [0.0, 0.5]}},
+        [{"name": "alt", "treated_mean": 8.0, "control_mean": 2.0}]),
+    "benchmark-continuous-bayesian": (
+        {"study": "clinical_trial", "endpoint": CONT,
+         "treated": {"accrual": {"rate_per_month": 0.8}, "target_n": 30, "dropout": 0.2},
+         "control": {"kind": "benchmark", "mean": 0.0},
+         "analyses": [{"patients": 10}, {"month": 36}],
+         "decision": {"rule": "bayesian", "threshold": 0.975, "futility_below": 0.2,
+                      "prior": {"normal": [0.0, 20.0]}}},
+        [{"name": "alt", "treated_mean": 5.0}]),
+    "external-binary-fisher": (
+        {"study": "use_results_survey", "endpoint": BIN,
+         "treated": {"accrual": {"rate_per_month": 0.4}, "target_n": 30},
+         "control": {"kind": "external", "n": 80}},
+        [{"name": "a", "treated_rate": 0.55, "control_rate": 0.3}]),
+    "assurance-binary-bayesian-dilution": (
+        {"study": "use_results_survey", "endpoint": BIN,
+         "treated": {"accrual": {"rate_per_month": 1.0, "ramp_up_months": 6}, "target_n": 50},
+         "control": {"kind": "benchmark", "rate": 0.25},
+         "heterogeneity": {"dilution": 0.7},
+         "analyses": [{"patients": 25}],
+         "decision": {"rule": "bayesian", "threshold": 0.95}},
+        [{"name": "assurance", "treated_rate": {"beta": [8, 12]}}]),
+    "paired-binary-slow-fixed": (
+        {"study": "clinical_trial", "endpoint": {"type": "binary", "followup_months": 0},
+         "treated": {"accrual": {"rate_per_month": 0.35}, "target_n": 40},
+         "control": {"kind": "concurrent", "ratio": 1},
+         "analyses": [{"patients": 30}, {"month": 24}],
+         "decision": {"rule": "group_sequential"}},
+        [{"name": "alt", "treated_rate": 0.6, "control_rate": 0.3}]),
+}
+
+
+def _design(post: dict[str, Any], scenarios: list[dict[str, Any]]) -> condapprove.Design:
+    return design_from_mapping({"name": "sufficient", "approval": {"date": "2020-01-01", "time_limit_years": 5,
+                                                                  "filing_lead_months": 6},
+                                "post_marketing": post, "scenarios": scenarios})
+
+
+def _run(design: condapprove.Design, n: int, seed: int) -> condapprove.SimulationResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        return condapprove.simulate(design, replicates=n, seed=seed)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sufficient_path_matches_patient_level(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    design = _design(*CASES[case])
+    assert sufficient.eligible(design)
+    fast = _run(design, 16_384, seed=1).scenarios[0]
+    monkeypatch.setattr(sufficient, "eligible", lambda d: False)
+    slow = _run(design, 16_384, seed=2).scenarios[0]
+    compared = 0
+    for name in FIGURES:
+        a, b = getattr(fast, name), getattr(slow, name)
+        if a is None or b is None:
+            assert a is None and b is None, name
+            continue
+        tol = 4 * math.hypot(a.mcse, b.mcse) + 1e-9
+        assert abs(a.value - b.value) <= tol, f"{name}: {a.value:.5f} vs {b.value:.5f} (tolerance {tol:.5f})"
+        compared += 1
+    for a, b in zip(fast.p_confirmed_by_look, slow.p_confirmed_by_look, strict=True):
+        assert abs(a.value - b.value) <= 4 * math.hypot(a.mcse, b.mcse) + 1e-9
+    assert compared >= 9
+
+
+def test_ineligible_designs_stay_patient_level() -> None:
+    post, scen = CASES["benchmark-binary-gs-cutoff"]
+    for extra in ({"heterogeneity": {"lot_size": 5, "lot_sd": 0.3}},
+                  {"heterogeneity": {"sites": 3, "site_sd": 0.3}},
+                  {"treated": {**post["treated"], "accrual": {"rate_per_month": 2, "capacity_per_month": 1}}}):
+        assert not sufficient.eligible(_design({**post, **extra}, scen))
+
+
+def test_chunking_does_not_change_sufficient_results() -> None:
+    design = _design(*CASES["paired-binary-month-look-cp-futility"])
+    a = condapprove.simulate(design, replicates=3 * 2048 + 100, seed=7, chunk_size=2048)
+    b = condapprove.simulate(design, replicates=3 * 2048 + 100, seed=7, chunk_size=4 * 2048)
+    assert a.scenarios == b.scenarios
+
+
+@pytest.mark.parametrize("df", [1.0, 2.0, 3.0, 7.0, 29.0, 118.0, 1e4])
+def test_interpolated_t_to_z_is_within_1e9_of_the_exact_transform(df: float) -> None:
+    t = np.random.default_rng(int(df)).uniform(-9.0, 9.0, 50_000)
+    d = np.full(t.size, df)
+    assert np.max(np.abs(_t_to_z(t, d) - _t_to_z_exact(t, d))) < 1e-9
