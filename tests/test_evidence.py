@@ -263,7 +263,7 @@ scenarios: [{name: a, treated_rate: 0.3}]
      "    - {criterion: one_sample_logrank, reference: {median: 6}}", 0, "verdict: efficacy"),
     # constant values: zero SD
     ("  endpoint: {type: continuous}\n  cohort: {values: [2, 2, 2]}\n"
-     "  evidence:\n    - {criterion: t_test, mu0: 0}", 2, "`sd` must be a finite number > 0"),
+     "  evidence:\n    - {criterion: t_test, mu0: 0}", 2, "pre_approval.cohort.values: must not all be equal"),
     # a single lot
     ("  endpoint: {type: binary}\n  cohort: {responses: [1, 0, 1], lots: [A, A, A]}\n"
      "  evidence:\n    - {criterion: new_lot_prediction, greater_than: 0.1}", 2, "needs at least 2 lots; got 1"),

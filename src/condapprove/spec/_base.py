@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["MAX_TIME_LIMIT_YEARS", "NonNegative", "OpenProbability", "Positive", "Probability", "Model"]
+__all__ = ["MAX_TIME_LIMIT_YEARS", "Model", "NonNegative", "OpenProbability", "Positive", "Probability"]
 
 #: PMD Act Art. 23-26: the time limit of a conditional approval is at most 7 years.
 MAX_TIME_LIMIT_YEARS = 7.0

@@ -17,6 +17,7 @@ import hashlib
 import math
 import os
 import reprlib
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,11 +372,46 @@ _ROLES: dict[str, tuple[str, Any]] = {
 }
 
 
+#: Largest cohort CSV read (a patient-level approval cohort is a few hundred rows: kilobytes).
+MAX_DATA_BYTES = 64 * 2**20
+
+#: cohort field filled from a CSV -> the role of its column (``columns:`` of the design).
+_FIELD_ROLES = {field: role for role, (field, _) in _ROLES.items()}
+
+
+def _read_data_bytes(path: Path, shown: str, where: dict[str, Any]) -> bytes:
+    """The bytes of a referenced data file: a regular file of at most :data:`MAX_DATA_BYTES` (a directory, a
+    device such as /dev/zero, a pipe or a socket is refused before anything is read)."""
+    def refuse(message: str, hint: str | None = "the path is relative to the design file") -> DesignErrors:
+        return DesignErrors([Problem(loc="pre_approval.cohort.data", message=message, hint=hint, **where)])
+
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise refuse(f"is a directory, not a CSV file: {shown}")
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse(f"is not a regular file (a device, pipe or socket?): {shown}", None)
+        if info.st_size > MAX_DATA_BYTES:
+            raise refuse(f"{shown} is {info.st_size / 2**20:.1f} MiB; a cohort CSV must be at most "
+                         f"{MAX_DATA_BYTES // 2**20} MiB", None)
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_DATA_BYTES + 1)
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
+        raise refuse(f"{reason}: {shown}") from None
+    if len(raw) > MAX_DATA_BYTES:  # it grew while we looked
+        raise refuse(f"{shown} is over {MAX_DATA_BYTES // 2**20} MiB; a cohort CSV must be at most that", None)
+    return raw
+
+
 def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], file: str | None) -> Design:
     """Read a cohort CSV referenced by the design (path relative to the design file) and inline its data.
 
     Problems point at the design file (a missing file, an unknown column) or at the CSV's own
-    lines (a value that does not parse); all of them are collected.
+    lines (a value that does not parse); all of them are collected.  The values read are then
+    validated through :class:`~condapprove.spec.pre_approval.PreApproval`, as if they had been
+    written in the design: a problem of one value points at its CSV line, a problem of a whole
+    column (too few rows, all values equal) at the design's ``data`` field.
     """
     pre = design.pre_approval
     if pre is None or pre.cohort.data is None:
@@ -388,20 +424,22 @@ def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], fi
     base = Path(file).parent if file else Path(".")
     path = base / cohort.data
     shown = str(path) if file else cohort.data
-    data_loc: _Loc = ("pre_approval", "cohort", "data")
-    line, col = _mark(marks, data_loc)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-        raise DesignErrors([Problem(loc="pre_approval.cohort.data", message=f"{reason}: {shown}", file=file,
-                                    line=line, column=col, hint="the path is relative to the design file")]) from None
+    line, col = _mark(marks, ("pre_approval", "cohort", "data"))
+    raw = _read_data_bytes(path, shown, {"file": file, "line": line, "column": col})
     text = _decode(raw, shown)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    row_lines: list[int] = []  # the line each kept row starts on
+    end = 0
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                row_lines.append(end + 1)
+            end = reader.line_num
     except csv.Error as exc:
-        raise DesignErrors([Problem(loc="", message=f"is not a readable CSV file: {exc}", file=shown)]) from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+        raise DesignErrors([Problem(loc="", message=f"is not a readable CSV file: {exc}", file=shown,
+                                    line=reader.line_num or None)]) from None
     if not rows:
         raise DesignErrors([Problem(loc="", message="the CSV file is empty (a header row is needed)", file=shown,
                                     line=1)])
@@ -409,23 +447,32 @@ def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], fi
     problems: list[Problem] = []
     index: dict[str, int] = {}
     for role, name in cohort.columns.items():
-        if name in header:
-            index[role] = header.index(name)
+        ln, cl = _mark(marks, ("pre_approval", "cohort", "columns", role))
+        where = [j + 1 for j, h in enumerate(header) if h == name]
+        if len(where) == 1:
+            index[role] = where[0] - 1
+            continue
+        if where:
+            problems.append(Problem(loc=f"pre_approval.cohort.columns.{role}",
+                                    message=f"column {name!r} appears {len(where)} times in the header of {shown} "
+                                            f"(columns {', '.join(map(str, where))}); which one is meant?",
+                                    file=file, line=ln, column=cl, hint="rename or remove the duplicates"))
             continue
         close = difflib.get_close_matches(name, header, n=1)
-        ln, cl = _mark(marks, ("pre_approval", "cohort", "columns", role))
+        hint = f"did you mean {close[0]!r}?" if close else None
+        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+            hint = "the columns must be separated by commas (the header seems to use another separator)"
         problems.append(Problem(loc=f"pre_approval.cohort.columns.{role}",
                                 message=f"column {name!r} is not in the header of {shown} "
                                         f"(columns: {', '.join(header)})",
-                                file=file, line=ln, column=cl,
-                                hint=f"did you mean {close[0]!r}?" if close else None))
+                                file=file, line=ln, column=cl, hint=hint))
     if problems:
         raise DesignErrors(problems)
     if len(rows) == 1:
         raise DesignErrors([Problem(loc="", message="the CSV file has a header but no data rows", file=shown,
-                                    line=1)])
+                                    line=row_lines[0])])
     parsed: dict[str, list[Any]] = {field: [] for key, (field, _) in _ROLES.items() if key in index}
-    for lineno, row in enumerate(rows[1:], start=2):
+    for lineno, row in zip(row_lines[1:], rows[1:]):
         for key, j in index.items():
             field, parse = _ROLES[key]
             cell = row[j] if j < len(row) else ""
@@ -433,12 +480,53 @@ def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], fi
                 parsed[field].append(parse(cell))
             except ValueError as exc:
                 why = str(exc) if str(exc).startswith("must") else "must be a number"
-                problems.append(Problem(loc=f"column {header[j]!r}", message=f"{why}; got {cell!r}", file=shown,
-                                        line=lineno))
+                problems.append(Problem(loc=f"column {header[j]!r}", message=f"{why}; got {_describe(cell)}",
+                                        file=shown, line=lineno))
     if problems:
         raise DesignErrors(problems)
+    _validate_csv_cohort(pre, parsed, {field: cohort.columns[role] for field, role in _FIELD_ROLES.items()
+                                        if field in parsed}, row_lines[1:], shown, marks, file)
     new_cohort = cohort.model_copy(update=parsed)
     return design.model_copy(update={"pre_approval": pre.model_copy(update={"cohort": new_cohort})})
+
+
+def _validate_csv_cohort(pre: pre_approval.PreApproval, parsed: dict[str, list[Any]], columns: dict[str, str],
+                         row_lines: list[int], shown: str, marks: dict[_Loc, tuple[int, int]],
+                         file: str | None) -> None:
+    """Validate the values read from a CSV through the model, as if the design had given them inline.
+
+    A problem of one value points at its CSV line; one of a whole column or of the cohort at the design's
+    ``data`` field (naming the CSV and the column); any other at its own field of the design.
+    """
+    inline = {"endpoint": pre.endpoint, "cohort": parsed, "lots": pre.lots, "priors": pre.priors,
+              "evidence": pre.evidence}
+    try:
+        pre_approval.PreApproval.model_validate(inline)
+    except ValidationError as exc:
+        found = _problems_from_validation(exc, inline, {}, None)
+    else:
+        return
+    data_line, data_col = _mark(marks, ("pre_approval", "cohort", "data"))
+    problems: list[Problem] = []
+    for p in found:
+        parts = p.loc.split(".") if p.loc else []
+        if parts[:1] == ["cohort"] and len(parts) > 1 and parts[1] in columns:
+            column = columns[parts[1]]
+            if len(parts) > 2 and parts[2].isdigit() and int(parts[2]) < len(row_lines):
+                problems.append(Problem(loc=f"column {column!r}", message=p.message, file=shown,
+                                        line=row_lines[int(parts[2])]))
+                continue
+            message = f"column {column!r} of {shown}: {p.message.replace('item(s)', 'row(s)')}"
+        elif parts[:1] == ["cohort"]:
+            message = f"{shown}: {p.message}"
+        else:
+            ln, cl = _mark(marks, ("pre_approval", *(int(x) if x.isdigit() else x for x in parts)))
+            problems.append(Problem(loc=".".join(["pre_approval", *parts]), message=p.message, file=file,
+                                    line=ln, column=cl, hint=p.hint))
+            continue
+        problems.append(Problem(loc="pre_approval.cohort.data", message=message, file=file, line=data_line,
+                                column=data_col, hint=p.hint))
+    raise DesignErrors(problems)
 
 
 def design_from_mapping(data: dict[str, Any]) -> Design:

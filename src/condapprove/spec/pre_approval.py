@@ -6,10 +6,13 @@ The cohort and criteria are turned into :mod:`condapprove.evidence` objects by
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
+from ..errors import DesignError
 from ._base import Model as _Model
 from ._base import NonNegative, OpenProbability, Positive
 
@@ -343,9 +346,67 @@ class PreApproval(_Model):
             if isinstance(c, NewLotPredictionSpec) and not has_lots:
                 problems.append(f"@evidence.{i}: new_lot_prediction needs per-lot data (pre_approval.lots, or lot "
                                 "labels in the cohort)")
+        if not problems:
+            problems = self._data_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _data_problems(self) -> list[str]:
+        """What the estimators cannot use in a structurally valid cohort (checked once its data are inline)."""
+        c, kind = self.cohort, self.endpoint.type
+        if c.data is not None and c.responses is None and c.values is None and c.durations is None:
+            return []  # a CSV not read yet: the loader checks its data through this model once it has read them
+        problems: list[str] = []
+        lot_criteria = [i for i, e in enumerate(self.evidence) if isinstance(e, NewLotPredictionSpec)]
+        if kind == "continuous" and c.n is not None and c.n < 2:
+            problems.append(f"@cohort.n: must be >= 2 for a continuous cohort (an SD needs two patients); got {c.n}")
+        if c.values is not None:
+            v = np.asarray(c.values, dtype=np.float64)
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean, sd = float(v.mean()), float(v.std(ddof=1))
+            if not (math.isfinite(mean) and math.isfinite(sd)):
+                problems.append(f"@cohort.values: too large to summarise (the mean or SD overflows); got values up "
+                                f"to {float(np.abs(v).max()):g}; rescale them")
+            elif sd == 0:
+                problems.append(f"@cohort.values: must not all be equal (the SD would be 0); got {v.size} values of "
+                                f"{v[0]:g}")
+        if c.lots is not None:
+            labels = list(dict.fromkeys(c.lots))
+            if kind == "continuous" and c.values is not None:
+                by_lot: dict[str, list[float]] = {lab: [] for lab in labels}
+                for x, lab in zip(c.values, c.lots):
+                    by_lot[lab].append(x)
+                small = [lab for lab, xs in by_lot.items() if len(xs) < 2]
+                if small:
+                    problems.append(f"@cohort.lots: every lot needs at least 2 patients (for its SD); lot "
+                                    f"{small[0]!r} has 1")
+                elif lot_criteria:
+                    flat = [lab for lab, xs in by_lot.items() if min(xs) == max(xs)]
+                    if flat:
+                        problems.append(f"@cohort.lots: the values of lot {flat[0]!r} are all equal (its SD is 0), "
+                                        f"which new_lot_prediction cannot weigh")
+            if lot_criteria and len(labels) < 2:
+                problems.append(f"@evidence.{lot_criteria[0]}: new_lot_prediction needs at least 2 lots; got "
+                                f"{len(labels)} (the cohort's distinct lot labels)")
+        lots = self.lots
+        if (lots is not None and lots.events is not None and c.n is not None and c.responders is not None
+                and (sum(lots.n) != c.n or sum(lots.events) != c.responders)):
+            problems.append(f"@lots: the lots must add up to the cohort ({c.responders}/{c.n}); got "
+                                f"{sum(lots.events)}/{sum(lots.n)}")
+        if lots is not None and lots.sds is not None:
+            for i, (sd_i, n_i) in enumerate(zip(lots.sds, lots.n)):
+                if not sd_i * sd_i / n_i > 0:
+                    problems.append(f"@lots.sds.{i}: too small: its sampling variance sd^2/n is 0 in floating point; "
+                                    f"got {sd_i:g}")
+        if c.durations is not None and not any(d > 0 for d in c.durations):
+            problems.append("@cohort.durations: at least one must be > 0; got all 0")
+        if not problems:
+            try:
+                self.build_cohort()
+            except DesignError as exc:  # a net under the checks above: what the estimators would refuse
+                problems.append(f"@cohort: {exc.problem.message}")
+        return problems
 
     def build_cohort(self) -> Any:
         """The cohort as a :mod:`condapprove.evidence` object (CSV data must have been inlined by the loader)."""
@@ -359,10 +420,14 @@ class PreApproval(_Model):
             if c.responses is not None:
                 x, n = sum(c.responses), len(c.responses)
                 lot_events = lot_n = None
-                if c.lots is not None:
-                    labels = list(dict.fromkeys(c.lots))
-                    lot_n = tuple(sum(1 for lab in c.lots if lab == L) for L in labels)
-                    lot_events = tuple(sum(r for r, lab in zip(c.responses, c.lots) if lab == L) for L in labels)
+                if c.lots is not None:  # per lot, in the order the lots first appear
+                    counts: dict[str, list[int]] = {}
+                    for r, lab in zip(c.responses, c.lots):
+                        tally = counts.setdefault(lab, [0, 0])
+                        tally[0] += r
+                        tally[1] += 1
+                    lot_events = tuple(t[0] for t in counts.values())
+                    lot_n = tuple(t[1] for t in counts.values())
                 return ev.BinaryCohort(responders=x, n=n, lot_events=lot_events, lot_n=lot_n)
             assert c.responders is not None and c.n is not None
             return ev.BinaryCohort(responders=c.responders, n=c.n,
