@@ -8,8 +8,12 @@ Usage::
     python benchmarks/run.py --quick    # 10x fewer replicates
 
 Each case runs in its own Python process, so ``peak_rss_mib`` is that case's peak resident
-memory.  The "random-number floor" is the time to draw just the random numbers the model
-consumes for the same replicates (numpy's PCG64), the unavoidable cost of the simulation.
+memory.  The "random-number floor" (``floor_seconds``) is the time spent inside numpy's random-number calls
+(PCG64) during an instrumented patient-by-patient run of the same design: the random numbers the model
+consumes per patient (entry times, outcomes, dropout), without any statistics -- the unavoidable cost of a
+per-patient simulation.  Binary and continuous designs without patient-level effects are simulated from
+sufficient statistics (a few draws per look instead of per patient), so they can run below that floor;
+``drawn_seconds`` is the random-number time of the engine's own run.
 rpact is timed on the same design with ``system.time`` in one R process per case.
 """
 
@@ -38,8 +42,6 @@ CASES: dict[str, dict[str, Any]] = {
             "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
         },
         "scenario": {"name": "alt", "treated_rate": 0.45, "control_rate": 0.30},
-        "floor": lambda rng, r: (rng.standard_exponential((r, 90)), rng.standard_exponential((r, 90)),
-                                 rng.random((r, 90)), rng.random((r, 90))),
         "rpact": """
             d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
             t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(60, 120, 180), pi1 = 0.45,
@@ -55,8 +57,6 @@ CASES: dict[str, dict[str, Any]] = {
             "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
         },
         "scenario": {"name": "alt", "treated_mean": 0.4, "control_mean": 0.0},
-        "floor": lambda rng, r: (rng.standard_exponential((r, 90)), rng.standard_exponential((r, 90)),
-                                 rng.standard_normal((r, 90)), rng.standard_normal((r, 90))),
         "rpact": """
             d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
             t <- system.time(getSimulationMeans(d, groups = 2, plannedSubjects = c(60, 120, 180), alternative = 0.4,
@@ -75,7 +75,6 @@ CASES: dict[str, dict[str, Any]] = {
             "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
         },
         "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        "floor": lambda rng, r: tuple(rng.standard_exponential((r, 120)) for _ in range(6)),
         "rpact": """
             d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
             t <- system.time(getSimulationSurvival(d, plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240,
@@ -94,7 +93,69 @@ def _design(case: dict[str, Any]) -> Any:
     })
 
 
-def run_case(name: str, replicates: int, jobs: int) -> dict[str, Any]:
+class _TimedGenerator:
+    """A numpy Generator whose drawing methods add their own duration to a shared clock."""
+
+    def __init__(self, gen: np.random.Generator, clock: list[float]) -> None:
+        self._gen, self._clock = gen, clock
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._gen, name)
+        if not callable(attr):
+            return attr
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                self._clock[0] += time.perf_counter() - t0
+
+        return timed
+
+
+def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> float:
+    """Seconds spent inside the random-number calls of the same simulation: the random numbers the model
+    consumes, drawn by numpy, with everything else (the statistics, the decisions) left out.
+
+    ``patient_level``: of the patient-by-patient simulation of the model (what any per-patient engine must
+    draw); otherwise of the engine's own run (fewer numbers where it uses sufficient statistics).
+    """
+    import warnings
+
+    import condapprove
+    from condapprove import _rng
+    from condapprove.simulation import sufficient
+
+    eligible = sufficient.eligible
+    if patient_level:
+        sufficient.eligible = lambda d: False  # type: ignore[assignment]
+
+    clock = [0.0]
+    original = _rng.spawn_streams
+
+    def spawn(root: Any, key: Any) -> Any:
+        return _TimedGenerator(original(root, key), clock)
+
+    from condapprove.kernels import survival
+
+    def as_generator(rng: Any = None) -> Any:
+        return rng if isinstance(rng, _TimedGenerator) else _rng.as_generator(rng)
+
+    _rng.spawn_streams = spawn  # type: ignore[assignment]
+    survival.as_generator = as_generator  # type: ignore[assignment]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            condapprove.simulate(design, replicates=replicates, seed=1)
+    finally:
+        _rng.spawn_streams = original
+        survival.as_generator = _rng.as_generator
+        sufficient.eligible = eligible
+    return clock[0]
+
+
+def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) -> dict[str, Any]:
     """Time one case in this process (called in a subprocess by :func:`main`)."""
     import warnings
 
@@ -108,13 +169,10 @@ def run_case(name: str, replicates: int, jobs: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         res = condapprove.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)
         seconds = time.perf_counter() - t0
-    rng = np.random.default_rng(1)
-    t0 = time.perf_counter()
-    for start in range(0, replicates, 2048):
-        case["floor"](rng, min(2048, replicates - start))
-    floor = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"case": name, "replicates": replicates, "seconds": seconds, "floor_seconds": floor,
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the instrumented runs
+    floor = rng_floor(design, replicates, patient_level=True) if with_floor else float("nan")
+    drawn = rng_floor(design, replicates, patient_level=False) if with_floor else float("nan")
+    return {"case": name, "replicates": replicates, "seconds": seconds, "floor_seconds": floor, "drawn_seconds": drawn,
             "p_confirmed": res.scenarios[0].p_confirmed.value, "peak_rss_mib": peak, "jobs": jobs}
 
 
@@ -138,32 +196,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="10x fewer replicates")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for condapprove")
     parser.add_argument("--no-rpact", action="store_true", help="do not time rpact")
+    parser.add_argument("--replicates", type=int, help="replicates for every case (default: per case)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the instrumented floor runs (scaling, memory)")
     parser.add_argument("--case", choices=sorted(CASES), action="append", help="run only these cases")
     parser.add_argument("--internal", nargs=3, metavar=("CASE", "REPLICATES", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.internal:
-        print(json.dumps(run_case(args.internal[0], int(args.internal[1]), int(args.internal[2]))))
+        print(json.dumps(run_case(args.internal[0], int(args.internal[1]), int(args.internal[2]),
+                                  with_floor=not args.no_floor)))
         return
     scale = 0.1 if args.quick else 1.0
     rows = []
     for name in args.case or list(CASES):
-        reps = int(CASES[name]["replicates"] * scale)
-        proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs)],
+        reps = args.replicates or int(CASES[name]["replicates"] * scale)
+        proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
+                               *(["--no-floor"] if args.no_floor else [])],
                               capture_output=True, text=True, check=True)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
-        row["rpact_seconds"] = None if args.no_rpact else rpact_seconds(name, scale)
+        row["rpact_seconds"] = None if args.no_rpact else rpact_seconds(name, reps / CASES[name]["replicates"])
         rows.append(row)
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(f"{'case':<11}{'replicates':>11}{'seconds':>9}{'rep/s':>10}{'floor s':>9}{'x floor':>8}"
+    print(f"{'case':<11}{'replicates':>11}{'seconds':>9}{'rep/s':>10}{'floor s':>9}{'x floor':>8}{'drawn s':>9}"
           f"{'rpact s':>9}{'speed-up':>9}{'MiB':>7}")
     for r in rows:
         rp = r["rpact_seconds"]
         rp_text = "-" if rp is None else f"{rp:.2f}"
         speedup = "-" if rp is None else f"{rp / r['seconds']:.2f}"
         print(f"{r['case']:<11}{r['replicates']:>11}{r['seconds']:>9.2f}{r['replicates'] / r['seconds']:>10.0f}"
-              f"{r['floor_seconds']:>9.3f}{r['seconds'] / r['floor_seconds']:>8.1f}{rp_text:>9}{speedup:>9}"
+              f"{r['floor_seconds']:>9.3f}{r['seconds'] / r['floor_seconds']:>8.2f}{r['drawn_seconds']:>9.3f}"
+              f"{rp_text:>9}{speedup:>9}"
               f"{r['peak_rss_mib']:>7.0f}")
 
 

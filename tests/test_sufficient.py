@@ -138,3 +138,25 @@ def test_interpolated_t_to_z_is_within_1e9_of_the_exact_transform(df: float) -> 
     t = np.random.default_rng(int(df)).uniform(-9.0, 9.0, 50_000)
     d = np.full(t.size, df)
     assert np.max(np.abs(_t_to_z(t, d) - _t_to_z_exact(t, d))) < 1e-9
+
+
+def test_logrank_from_keys_equals_logrank_batch() -> None:
+    """The engine's key-based log-rank gives logrank_batch's statistics, with ties, padding and empty arms."""
+    from condapprove.kernels.survival import LOGRANK_PAD_KEY, logrank_batch, logrank_from_keys, logrank_keys
+
+    rng = np.random.default_rng(5)
+    m, n = 700, 37
+    time = np.round(rng.exponential(5.0, (m, n)), 1)  # rounding makes ties
+    event = rng.random((m, n)) < 0.7
+    treated = rng.random((m, n)) < 0.5
+    valid = rng.random((m, n)) < 0.9
+    treated[:5] = True  # rows with one arm only: degenerate
+    ref = logrank_batch(time, event, treated, valid)
+    key = np.where(valid, logrank_keys(time, ~event, treated), LOGRANK_PAD_KEY)
+    got = logrank_from_keys(key, np.count_nonzero(valid, axis=1), np.count_nonzero(valid & treated, axis=1))
+    np.testing.assert_array_equal(got.observed_treated, ref.observed_treated)
+    np.testing.assert_array_equal(got.events, ref.events)
+    np.testing.assert_array_equal(got.degenerate, ref.degenerate)
+    np.testing.assert_allclose(got.expected_treated, ref.expected_treated, rtol=1e-12)
+    np.testing.assert_allclose(got.variance, ref.variance, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.z, ref.z, rtol=1e-10, atol=1e-12)

@@ -694,6 +694,8 @@ def logrank_batch(
     event: ArrayLike,
     treated: ArrayLike,
     valid: ArrayLike | None = None,
+    *,
+    check: bool = True,
 ) -> LogrankBatchResult:
     """Two-arm log-rank statistic for every replicate (row) at once, as R's ``survdiff``.
 
@@ -707,6 +709,10 @@ def logrank_batch(
         True = treated arm, False = control arm.
     valid : array_like of bool, shape (m, n), optional
         Real (not padded, enrolled) patients; default all.  Other columns are ignored whatever they hold.
+    check : bool
+        Validate the inputs (default).  ``False`` skips the checks for arrays a caller has built itself
+        (float64 ``time``, boolean ``event``, ``treated`` and ``valid`` of one shape, valid times finite and
+        ``>= 0``), as the simulation engine does at every look; anything else then gives undefined results.
 
     Returns
     -------
@@ -765,7 +771,11 @@ def logrank_batch(
     >>> res.observed_treated, np.round(res.expected_treated, 4), res.events
     (array([2, 1]), array([3.35  , 1.8333]), array([4, 3]))
     """
-    t, e, x, v = _logrank_iv(time, event, treated, valid)
+    if check:
+        t, e, x, v = _logrank_iv(time, event, treated, valid)
+    else:
+        t, e, x = (np.asarray(a) for a in (time, event, treated))
+        v = np.ones(t.shape, dtype=bool) if valid is None else np.asarray(valid)
     m, n = t.shape
     ev = e & v
     xv = x & v
@@ -799,6 +809,7 @@ def logrank_batch(
 # Rows are processed in blocks of about this many entries (a few hundred kB per temporary).
 _BLOCK_ENTRIES = 1 << 16
 _CODE_BITS = np.uint64(3)
+_INF_BITS = np.uint64(0x7FF0_0000_0000_0000)  # above the bit pattern of every finite double
 _PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)  # above the bit pattern of every finite double >= 0; code 3
 
 
@@ -819,7 +830,9 @@ def _logrank_block(
     bits = (np.where(v, t, 0.0) + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into +0.0
     code = ((~ev).astype(np.uint64) << np.uint64(1)) | xv.astype(np.uint64)
     key = np.where(v, (bits & ~_CODE_BITS) | code, _PAD_KEY)
-    key.sort(axis=1)
+    # the keys of valid entries are the bit patterns of finite doubles >= 0 (ordered as the numbers) and the
+    # padding key is a NaN, which numpy sorts last: sorting them as doubles orders them as the integers, faster
+    key.view(np.float64).sort(axis=1)
     tk = key >> np.uint64(2)
     new = np.empty((b, n), dtype=np.bool_)
     new[:, 0] = True
@@ -827,7 +840,8 @@ def _logrank_block(
     low = (key & _CODE_BITS).ravel()
     xs = (low & np.uint64(1)).view(np.int64)
     x_before = np.cumsum(xs) - xs  # treated entries before each position (flat, across rows)
-    ev_pos = np.flatnonzero(low < np.uint64(2))  # events, in flat row-major order
+    # events, in flat row-major order (the sort may rewrite the padding NaNs' bits, so they are excluded by value)
+    ev_pos = np.flatnonzero((low < np.uint64(2)) & (key.ravel() < _INF_BITS))
     group_first = np.flatnonzero(new.ravel()[ev_pos])  # events that open a tie group
     pos = ev_pos[group_first]
     d = np.diff(group_first, append=ev_pos.size).astype(np.float64)  # events in each group
@@ -840,6 +854,76 @@ def _logrank_block(
     v_terms = np.where(r > 1.0, d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0), 0.0)
     var = np.bincount(row, weights=v_terms, minlength=b).astype(np.float64, copy=False)
     return e1, var
+
+
+def logrank_keys(time: FloatArray, censored: BoolArray, treated: BoolArray) -> np.ndarray:
+    """Sort keys of (time, censored, arm) for :func:`logrank_from_keys` (times finite and ``>= 0``).
+
+    The bit pattern of a double ``>= 0`` orders like the number; its two lowest significand bits are
+    replaced by ``2 * censored + treated`` (events sort before censorings at equal times).  Replace the
+    keys of patients not in the analysis by :data:`LOGRANK_PAD_KEY`.
+    """
+    bits = (np.asarray(time, dtype=np.float64) + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into +0.0
+    return np.asarray((bits & ~_CODE_BITS) | (censored.astype(np.uint64) << np.uint64(1)) | treated.astype(np.uint64))
+
+
+def logrank_from_keys(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> LogrankBatchResult:
+    """The log-rank statistics of :func:`logrank_batch` from keys built by :func:`logrank_keys` (sorted in place).
+
+    For the simulation engine, which builds the keys of every look from quantities it computes once per
+    replicate; ``n_valid`` and ``n1`` are the numbers of patients in the analysis and of treated ones.
+    """
+    m, n = key.shape
+    e1 = np.zeros(m)
+    var = np.zeros(m)
+    o1 = np.zeros(m, dtype=np.int64)
+    total = np.zeros(m, dtype=np.int64)
+    if n > 0:
+        step = max(1, _BLOCK_ENTRIES // n)
+        for lo in range(0, m, step):  # blocks of rows keep the temporaries in cache
+            hi = min(m, lo + step)
+            e1[lo:hi], var[lo:hi], o1[lo:hi], total[lo:hi] = _logrank_sorted(key[lo:hi], n_valid[lo:hi], n1[lo:hi])
+    degenerate = ~(var > 0.0)
+    z = np.zeros(m)
+    ok = ~degenerate
+    z[ok] = (e1[ok] - o1[ok]) / np.sqrt(var[ok])
+    n1 = np.asarray(n1, dtype=np.int64)
+    return LogrankBatchResult(z=z, observed_treated=o1, expected_treated=e1, variance=var, events=total,
+                              n_treated=n1, n_control=np.asarray(n_valid, dtype=np.int64) - n1, degenerate=degenerate)
+
+
+LOGRANK_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+
+
+def _logrank_sorted(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
+    """:math:`E_1`, :math:`V`, :math:`O_1` and the events of the rows of one block of keys (see :func:`_logrank_block`)."""
+    b, n = key.shape
+    key.view(np.float64).sort(axis=1)  # see _logrank_block: the padding is a NaN, sorted last
+    tk = key >> np.uint64(2)
+    new = np.empty((b, n), dtype=np.bool_)
+    new[:, 0] = True
+    np.not_equal(tk[:, 1:], tk[:, :-1], out=new[:, 1:])
+    low = (key & _CODE_BITS).astype(np.int8)
+    x_before = np.cumsum(low & 1, axis=1, dtype=np.int32).ravel()
+    is_event = ((low < 2) & (key < _INF_BITS)).ravel()
+    ev_pos = np.flatnonzero(is_event)
+    row_all = ev_pos // n
+    treated_ev = (low.ravel()[ev_pos] & 1).astype(np.float64)
+    o1 = np.bincount(row_all, weights=treated_ev, minlength=b).astype(np.int64)
+    total = np.bincount(row_all, minlength=b).astype(np.int64)
+    group_first = np.flatnonzero(new.ravel()[ev_pos])  # events that open a tie group
+    pos = ev_pos[group_first]
+    d = np.diff(group_first, append=ev_pos.size).astype(np.float64)  # events in each group
+    row = row_all[group_first]
+    col = pos - row * n
+    r = (n_valid[row] - col).astype(np.float64)
+    # treated patients before this column: the inclusive running count minus this entry's own flag
+    r1 = (n1[row] - (x_before[pos] - (low.ravel()[pos] & 1))).astype(np.float64)
+    frac = r1 / r
+    e1 = np.bincount(row, weights=d * frac, minlength=b).astype(np.float64, copy=False)
+    v_terms = np.where(r > 1.0, d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0), 0.0)
+    var = np.bincount(row, weights=v_terms, minlength=b).astype(np.float64, copy=False)
+    return e1, var, o1, total
 
 
 # --------------------------------------------------------------------------------------------- one-sample log-rank

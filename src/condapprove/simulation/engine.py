@@ -71,10 +71,7 @@ from .results import (
     SimulationResult,
     summarise,
 )
-from .statistics import (
-    Looks,
-    look_statistics,
-)
+from .statistics import Looks, look_statistics, tte_look_statistics
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
@@ -104,7 +101,7 @@ def _kth(values: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(np.partition(values, k - 1, axis=1)[:, k - 1])
 
 
-def _look_times(design: Design, data: list[Any], final: np.ndarray) -> np.ndarray:
+def _look_times(design: Design, data: list[Any], final: np.ndarray, events: np.ndarray | None) -> np.ndarray:
     """Calendar months of the interim looks, shape (m, J); inf where a look never happens."""
     pm = design.post_marketing
     m = final.size
@@ -114,7 +111,6 @@ def _look_times(design: Design, data: list[Any], final: np.ndarray) -> np.ndarra
     tte = isinstance(pm.endpoint, TimeToEventEndpoint)
     recruited = [d for d in data if d.arm.process is not None]  # an external cohort is not recruited
     ready = np.concatenate([d.ready for d in recruited], axis=1)
-    events = _event_calendar(recruited) if tte else None
     total_patients = sum(d.arm.n for d in recruited)
     out = np.empty((m, len(looks)))
     for j, look in enumerate(looks):
@@ -144,12 +140,12 @@ def _event_calendar(data: list[Any]) -> np.ndarray:
     return np.concatenate(cols, axis=1)
 
 
-def _final_time(design: Design, data: list[Any]) -> np.ndarray:
-    """Month at which every target is reached (inf if never)."""
+def _final_time(design: Design, data: list[Any], events: np.ndarray | None) -> np.ndarray:
+    """Month at which every target is reached (inf if never); ``events``: the event calendar (time to event)."""
     pm = design.post_marketing
-    if isinstance(pm.endpoint, TimeToEventEndpoint):
+    if events is not None:
         assert pm.target_events is not None
-        return _kth(_event_calendar([d for d in data if d.arm.process is not None]), pm.target_events)
+        return _kth(events, pm.target_events)
     return np.asarray(np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0))
 
 
@@ -163,15 +159,21 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
     if len(arms) == 2 and arms[1].paired:
         entries = list(paired_entries(streams, design, arms, m))
     data = [simulate_arm(streams, design, arm, truth, m, entry) for arm, entry in zip(arms, entries)]
-    target_time = _final_time(design, data)
+    tte = isinstance(design.post_marketing.endpoint, TimeToEventEndpoint)
+    events = _event_calendar([d for d in data if d.arm.process is not None]) if tte else None
+    target_time = _final_time(design, data, events)
     final = np.minimum(target_time, cutoff)
-    interim = _look_times(design, data, final)
+    interim = _look_times(design, data, final, events)
     # looks in time order; an interim on or after the final analysis is replaced by it
     times = np.concatenate([np.where(interim < final[:, None], interim, np.inf), final[:, None]], axis=1)
     # The look that waits for the k-th event happens at that event's calendar month, entry + time; the
     # data are read an instant later (1e-9 month, a few milliseconds) so rounding of entry + time - entry
     # cannot censor the very event that triggered the look.
-    stats = [look_statistics(design, data, np.minimum(times[:, j], final) + _READ_LAG) for j in range(times.shape[1])]
+    taus = [np.minimum(times[:, j], final) + _READ_LAG for j in range(times.shape[1])]
+    if tte:
+        stats = tte_look_statistics(design, data, taus)
+    else:
+        stats = [look_statistics(design, data, tau) for tau in taus]
     return Looks(times=times, final=final, target_time=target_time, stats=stats,
                  true_effect=true_effect(design, truth)), data
 

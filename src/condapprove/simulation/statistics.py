@@ -291,6 +291,91 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
                      n_control=nc, events=events, sum_t=zeros, sum_c=zeros, ss_t=zeros, ss_c=zeros)
 
 
+#: Rows of a block handled together in the time-to-event statistics: (256 x patients) arrays stay in cache.
+_TTE_ROWS = 256
+
+
+def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray]) -> list[LookStats]:
+    """Time-to-event statistics at several looks (calendar months ``taus``), sharing the work that does not
+    depend on the look: each patient's time to the first of event and dropout, and whether it is the event.
+
+    The same statistics as :func:`look_statistics` (which it replaces for time to event in the engine):
+    the two-arm log-rank (and Pike/Peto log hazard ratio), or the one-sample log-rank against the baseline.
+    Rows are processed :data:`_TTE_ROWS` at a time so the temporaries stay in cache.
+    """
+    pm = design.post_marketing
+    ep = pm.endpoint
+    assert isinstance(ep, TimeToEventEndpoint)
+    # an external cohort is historical: fully observed (censored only by its own dropout), never cut by a look
+    entry = np.concatenate([d.entry if d.arm.process is not None else np.full_like(d.entry, -1e12)
+                            for d in data], axis=1)
+    first = np.concatenate([d.y if d.dropout_time is None else np.minimum(d.y, d.dropout_time) for d in data], axis=1)
+    is_event = np.concatenate([np.isfinite(d.y) if d.dropout_time is None else (d.y <= d.dropout_time) & np.isfinite(d.y)
+                               for d in data], axis=1)
+    n_t = data[0].entry.shape[1]
+    recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
+    m = entry.shape[0]
+    fields = ("z", "information", "estimate", "n_treated", "n_control", "events")
+    cols = {f: np.empty((len(taus), m)) for f in fields}
+    baseline = ep.baseline.build() if len(data) == 1 else None
+    for lo in range(0, m, _TTE_ROWS):
+        rows = slice(lo, min(m, lo + _TTE_ROWS))
+        part = _tte_rows(entry[rows], first[rows], is_event[rows], n_t, recruited, [t[rows] for t in taus], baseline)
+        for f in fields:
+            cols[f][:, rows] = part[f]
+    zeros = np.zeros(m)
+    return [LookStats(z=cols["z"][j], information=cols["information"][j], estimate=cols["estimate"][j],
+                      n_treated=cols["n_treated"][j], n_control=cols["n_control"][j], events=cols["events"][j],
+                      sum_t=zeros, sum_c=zeros, ss_t=zeros, ss_c=zeros) for j in range(len(taus))]
+
+
+def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, n_t: int, recruited: np.ndarray,
+              taus: list[np.ndarray], baseline: Any) -> dict[str, np.ndarray]:
+    """:func:`tte_look_statistics` for a few rows; arrays of shape (looks, rows)."""
+    from ..kernels.survival import LOGRANK_PAD_KEY, logrank_from_keys, logrank_keys, one_sample_logrank_batch
+
+    k, m = len(taus), entry.shape[0]
+    out = {f: np.empty((k, m)) for f in ("z", "information", "estimate", "n_treated", "n_control", "events")}
+    treated = np.zeros(entry.shape[1], dtype=bool)
+    treated[:n_t] = True
+    if baseline is None:
+        # sort keys of the patients whose event or dropout is seen, and the arm code of the administratively censored
+        first_key = logrank_keys(np.where(np.isfinite(first), first, 0.0), ~is_event, treated[None, :])
+        admin_code = np.uint64(2) | treated.astype(np.uint64)[None, :]
+    for j, tau in enumerate(taus):
+        with np.errstate(invalid="ignore"):
+            c = tau[:, None] - entry  # follow-up available at the look (1e12 months for a historical cohort)
+        valid = c >= 0.0
+        seen = first <= c
+        event = is_event & seen
+        nt = np.count_nonzero(valid[:, :n_t], axis=1)
+        out["n_treated"][j] = nt
+        out["information"][j] = np.count_nonzero(event & valid & recruited, axis=1)
+        if baseline is None:
+            admin = (np.where(valid, c, 0.0).view(np.uint64) & ~np.uint64(3)) | admin_code
+            key = np.where(valid, np.where(seen, first_key, admin), LOGRANK_PAD_KEY)
+            nv = np.count_nonzero(valid, axis=1)
+            lr = logrank_from_keys(key, nv, nt)
+            z, events = lr.z, lr.events.astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):  # Pike/Peto one-step estimate (O - E) / V
+                est = np.where(lr.degenerate, np.nan, (lr.observed_treated - lr.expected_treated) / lr.variance)
+            out["n_control"][j] = nv - nt
+        else:
+            time = np.where(valid, np.minimum(first, c), 0.0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = one_sample_logrank_batch(time, event, valid, baseline, method="wu")
+            z = np.asarray(res.z, dtype=np.float64)
+            events = np.asarray(res.observed, dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est = np.where((events > 0) & (res.expected > 0), np.log(events / res.expected), np.nan)
+            out["n_control"][j] = 0.0
+        out["z"][j] = np.where(np.isfinite(z), z, 0.0)
+        out["events"][j] = events
+        out["estimate"][j] = est
+    return out
+
+
 def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
     """One-sided p-value of the design's fixed test at a look."""
     pm = design.post_marketing
