@@ -93,9 +93,13 @@ class PoissonAccrual:
         level = np.array([r * f for r, f in zip(rates, ramp)], dtype=np.float64)
         slope = np.array([r / self.ramp_up if self.ramp_up > 0 and k < self.start + self.ramp_up else 0.0
                           for r, k in zip(rates, knots)], dtype=np.float64)
+        # The rise of the intensity over each segment, r * (ramp(k_{i+1}) - ramp(k_i)), computed directly rather than
+        # as slope * width: a ramp-up of 1e-308 months has an infinite slope but a finite rise.
+        rise = np.array([r * (self._ramp(k1) - f) for r, f, k1 in zip(rates[:-1], ramp[:-1], knots[1:])],
+                        dtype=np.float64)
         k = np.array(knots, dtype=np.float64)
         widths = np.diff(k)
-        cum = np.concatenate([[0.0], np.cumsum(level[:-1] * widths + 0.5 * slope[:-1] * widths**2)])
+        cum = np.concatenate([[0.0], np.cumsum(level[:-1] * widths + 0.5 * rise * widths)])
         object.__setattr__(self, "_knots", k)
         object.__setattr__(self, "_slope", slope)
         object.__setattr__(self, "_level", level)
@@ -118,7 +122,9 @@ class PoissonAccrual:
         t = np.asarray(t, dtype=np.float64)
         i = np.clip(np.searchsorted(self._knots, t, side="right") - 1, 0, None)
         u = np.maximum(t - self._knots[i], 0.0)
-        out = self._cum[i] + self._level[i] * u + 0.5 * self._slope[i] * u * u
+        with np.errstate(invalid="ignore"):  # inf * 0 inside a ramp-up of (nearly) zero length: no time passes
+            ramp = np.nan_to_num(0.5 * self._slope[i] * u * u, nan=0.0)
+        out = self._cum[i] + self._level[i] * u + ramp
         return np.where(t <= self.start, 0.0, out)
 
     def inverse(self, lam: FloatArray | float) -> FloatArray:

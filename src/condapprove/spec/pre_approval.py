@@ -13,8 +13,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..errors import DesignError
+from ._base import Alpha, NonNegative, OpenProbability, Positive
 from ._base import Model as _Model
-from ._base import NonNegative, OpenProbability, Positive
 
 __all__ = [
     "BetaMixtureSpec",
@@ -232,7 +232,7 @@ class ExactTestSpec(_Model):
 
     criterion: Literal["exact_test"]
     p0: OpenProbability
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+    alpha: Alpha = 0.025
 
 
 class TTestSpec(_Model):
@@ -240,7 +240,7 @@ class TTestSpec(_Model):
 
     criterion: Literal["t_test"]
     mu0: Annotated[float, Field(allow_inf_nan=False)]
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+    alpha: Alpha = 0.025
 
 
 class OneSampleLogrankSpec(_Model):
@@ -248,7 +248,7 @@ class OneSampleLogrankSpec(_Model):
 
     criterion: Literal["one_sample_logrank"]
     reference: ReferenceCurveSpec
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+    alpha: Alpha = 0.025
     method: Literal["wu", "standard", "exact"] = "wu"
 
 

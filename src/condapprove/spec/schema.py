@@ -29,9 +29,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ._base import MAX_TIME_LIMIT_YEARS, NonNegative, OpenProbability, Positive, Probability
+from ._base import MAX_TIME_LIMIT_YEARS, Alpha, NonNegative, OpenProbability, Positive, Probability
 from ._base import Model as _Model
 from .pre_approval import PreApproval, PriorSpec
+
+#: Smallest time scale of an event-time distribution (median, survival_at months, Weibull scale), in months.
+MIN_MONTHS = 1e-3
+#: Largest |gamma| of Hwang-Shih-DeCani spending (exp(-gamma) must stay finite; |gamma| <= 10 in practice).
+MAX_HSD_GAMMA = 30.0
+#: Bounds of a lognormal design prior of the hazard ratio: |meanlog| and sdlog (exp of the draws stays finite).
+MAX_LOG_HR = 20.0
+MAX_SDLOG = 10.0
 
 __all__ = [
     "MAX_TIME_LIMIT_YEARS",
@@ -106,7 +114,7 @@ class RateChange(_Model):
     """From ``month`` on, patients arrive at ``rate_per_month`` (models site activation, new indications...)."""
 
     month: Positive
-    rate_per_month: NonNegative
+    rate_per_month: Annotated[float, Field(ge=0.0, le=100_000.0, allow_inf_nan=False)]
 
 
 class Accrual(_Model):
@@ -155,7 +163,8 @@ class ContinuousEndpoint(_Model):
 class BaselineSpec(_Model):
     """The control (or reference) event-time distribution: exactly one of the forms."""
 
-    median_months: Positive | None = Field(None, description="Exponential with this median.")
+    median_months: Annotated[float, Field(ge=MIN_MONTHS, allow_inf_nan=False)] | None = Field(
+        None, description="Exponential with this median (at least 0.001 months).")
     survival_at: dict[Literal["months", "survival"], Positive] | None = Field(
         None, description="Exponential through S(months) = survival.")
     weibull: dict[Literal["shape", "scale"], Positive] | None = Field(None, description="Weibull (R pweibull).")
@@ -170,8 +179,12 @@ class BaselineSpec(_Model):
         if self.survival_at is not None and (set(self.survival_at) != {"months", "survival"}
                                              or not self.survival_at["survival"] < 1):
             raise ValueError("@survival_at: must be {months: t, survival: s} with 0 < s < 1")
+        if self.survival_at is not None and self.survival_at["months"] < MIN_MONTHS:
+            raise ValueError(f"@survival_at.months: must be >= {MIN_MONTHS:g}; got {self.survival_at['months']:g}")
         if self.weibull is not None and set(self.weibull) != {"shape", "scale"}:
             raise ValueError("@weibull: must be {shape: k, scale: lambda}")
+        if self.weibull is not None and self.weibull["scale"] < MIN_MONTHS:
+            raise ValueError(f"@weibull.scale: must be >= {MIN_MONTHS:g}; got {self.weibull['scale']:g}")
         if self.piecewise_exponential is not None:
             pw = self.piecewise_exponential
             if set(pw) != {"breaks", "rates"} or len(pw["rates"]) != len(pw["breaks"]) + 1:
@@ -343,7 +356,7 @@ class Analysis(_Model):
     """
 
     test: Literal["exact_binomial", "fisher", "score", "t", "z", "logrank", "one_sample_logrank"] | None = None
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+    alpha: Alpha = 0.025
 
 
 class FixedDecision(_Model):
@@ -357,7 +370,7 @@ class GroupSequentialDecision(_Model):
     information actually observed; optional non-binding futility on conditional power."""
 
     rule: Literal["group_sequential"]
-    alpha: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] = 0.025
+    alpha: Alpha = 0.025
     spending: Literal["obrien-fleming", "pocock", "kim-demets", "hwang-shih-decani"] = "obrien-fleming"
     parameter: Annotated[float, Field(allow_inf_nan=False)] | None = None
     futility_conditional_power_below: OpenProbability | None = None
@@ -504,6 +517,10 @@ class PostMarketing(_Model):
                                 f"{dec.parameter:g}")
             if dec.spending == "kim-demets" and dec.parameter is not None and dec.parameter <= 0:
                 problems.append(f"@decision.parameter: must be > 0 for kim-demets spending; got {dec.parameter:g}")
+            if (dec.spending == "hwang-shih-decani" and dec.parameter is not None
+                    and abs(dec.parameter) > MAX_HSD_GAMMA):
+                problems.append(f"@decision.parameter: gamma must be between -{MAX_HSD_GAMMA:g} and {MAX_HSD_GAMMA:g} "
+                                f"for hwang-shih-decani spending; got {dec.parameter:g}")
         if self.analyses and isinstance(self.decision, FixedDecision):
             problems.append("@decision: interim analyses need decision: {rule: group_sequential} or "
                             "{rule: bayesian}")
@@ -513,9 +530,35 @@ class PostMarketing(_Model):
                                 f"({len(self.analyses)}); got {len(dec.futility_z_below)}")
         if isinstance(self.decision, BayesianDecision) and kind == "time_to_event":
             problems.append("@decision.rule: the Bayesian rule is available for binary and continuous endpoints")
+        problems.extend(self._allocation_problems())
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _allocation_problems(self) -> list[str]:
+        """A randomised 1:ratio trial allocates patient k to treatment when ceil(k / (1 + ratio)) increases
+        (the engine's allocation, balanced at every look); its targets must be what that allocation gives."""
+        c, t = self.control, self.treated
+        if not (isinstance(c, ConcurrentControl) and c.ratio is not None and self.randomised
+                and t.accrual.capacity_per_month is None):
+            return []
+        keep_t = (1.0 - t.never_treated) * (1.0 if self.endpoint.type == "time_to_event" else 1.0 - t.dropout)
+        keep_c = 1.0 if self.endpoint.type == "time_to_event" else 1.0 - c.dropout
+        if keep_c != keep_t:  # the arms are then enrolled separately
+            return []
+
+        def treated_of(n: int) -> int:
+            total = n + math.ceil(c.ratio * n - 1e-9)  # type: ignore[operator]
+            return math.ceil(total / (1.0 + c.ratio) - 1e-12)  # type: ignore[operator]
+
+        n = t.target_n
+        if treated_of(n) == n:
+            return []
+        below = next((m for m in range(n - 1, max(0, n - 100), -1) if treated_of(m) == m), None)
+        above = next((m for m in range(n + 1, n + 100) if treated_of(m) == m), None)
+        near = " or ".join(str(m) for m in (below, above) if m is not None)
+        return [f"@treated.target_n: randomising 1:{c.ratio:g}, the {n + self.control_target_n} patients give "
+                f"{treated_of(n)} treated, not {n}" + (f"; try target_n: {near}" if near else "")]
 
     @property
     def control_kind(self) -> str:
@@ -597,6 +640,13 @@ class DistributionSpec(_Model):
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of beta, normal, lognormal or posterior")
+        if self.lognormal is not None:
+            meanlog, sdlog = self.lognormal
+            if abs(meanlog) > MAX_LOG_HR:
+                raise ValueError(f"@lognormal.0: meanlog (the log hazard ratio) must be between -{MAX_LOG_HR:g} and "
+                                 f"{MAX_LOG_HR:g}; got {meanlog:g}")
+            if sdlog > MAX_SDLOG:
+                raise ValueError(f"@lognormal.1: sdlog must be <= {MAX_SDLOG:g}; got {sdlog:g}")
         return self
 
 
