@@ -15,13 +15,7 @@ Examples
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("condapprove")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
 
 #: public name -> module it lives in
 _EXPORTS: dict[str, str] = {
@@ -92,7 +86,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from .spec import Design, load_design
 
 
+def _version() -> str:
+    # importlib.metadata costs tens of milliseconds to import: only when the version is asked for
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("condapprove")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
     if name in _EXPORTS:
         module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
         value = getattr(module, name)

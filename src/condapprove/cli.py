@@ -18,7 +18,6 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__
 from .errors import CondapproveError, DesignError
 
 __all__ = ["cli", "main"]
@@ -129,8 +128,15 @@ def _format(*choices: str, default: str) -> Callable[[F], F]:
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True)
 
 
+
+def _version() -> str:
+    from . import __version__  # looked up only when needed (importlib.metadata is slow to import)
+
+    return str(__version__)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="condapprove")
+@click.version_option(None, "--version", package_name="condapprove", prog_name="condapprove")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def cli(debug: bool) -> None:
     """Evidence and post-marketing study design under Japan's conditional, time-limited approval."""
@@ -250,7 +256,7 @@ def estimate(file: str, fmt: str, output: str | None) -> None:
     priors = {name: spec.build() for name, spec in pre.priors.items()}
     result = evaluate_evidence(pre.build_cohort(), pre.criteria(), priors=priors)
     if fmt == "json":
-        doc = {"design": loaded.design.name, "design_sha256": loaded.sha256, "condapprove_version": __version__,
+        doc = {"design": loaded.design.name, "design_sha256": loaded.sha256, "condapprove_version": _version(),
                "endpoint": pre.endpoint.name, **to_builtin(result.to_dict()), "verdict": result.verdict}
         text = json.dumps(doc, indent=2) + "\n"
     else:

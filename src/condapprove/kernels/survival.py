@@ -921,7 +921,7 @@ def _logrank_sorted(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> tuple[F
     r1 = (n1[row] - (x_before[pos] - (low.ravel()[pos] & 1))).astype(np.float64)
     frac = r1 / r
     e1 = np.bincount(row, weights=d * frac, minlength=b).astype(np.float64, copy=False)
-    v_terms = np.where(r > 1.0, d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0), 0.0)
+    v_terms = d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0)  # 0 when r = 1 (then d = r)
     var = np.bincount(row, weights=v_terms, minlength=b).astype(np.float64, copy=False)
     return e1, var, o1, total
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -159,10 +160,23 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
     keyed = np.where(np.isnan(info_c), -1.0, info_c)  # -1: padding (NaN rows would not be recognised as equal)
     uniq, inverse = _unique_rows(keyed)
     uniq[uniq < 0] = np.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bounds_u = efficacy_bounds_batch(uniq, dec.alpha, dec.spending, dec.parameter,
-                                         max_information=max_information(design), final=final)
+    setting = (dec.alpha, str(dec.spending), dec.parameter, max_information(design), final)
+    keys = [(setting, row.tobytes()) for row in uniq]
+    missing = [i for i, k in enumerate(keys) if k not in _BOUNDS_CACHE]
+    if missing:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            new = efficacy_bounds_batch(uniq[missing], dec.alpha, dec.spending, dec.parameter,
+                                        max_information=setting[3], final=final)
+        if len(_BOUNDS_CACHE) > 100_000:
+            _BOUNDS_CACHE.clear()
+        for i, row in zip(missing, new):
+            _BOUNDS_CACHE[keys[i]] = row
+    bounds_u = np.stack([_BOUNDS_CACHE[k] for k in keys])
     return np.asarray(bounds_u[inverse.ravel()])
+
+
+#: Bounds already computed, by (decision setting, information row): chunks and scenarios share their few patterns.
+_BOUNDS_CACHE: dict[tuple[Any, bytes], np.ndarray] = {}
 
 

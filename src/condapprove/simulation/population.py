@@ -286,7 +286,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             entry = apply_capacity(entry, arm.capacity)
     conf = getattr(pm.control, "confounding", None)
     x = None
-    lin = np.zeros((m, n))
+    lin = zero_lin = np.zeros((m, n))
     if conf is not None:
         prev = np.asarray(arm.prevalence)
         u = streams(f"x:{arm.label}").random((n, m, prev.size)).transpose(1, 0, 2)
@@ -306,8 +306,11 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     if isinstance(ep, TimeToEventEndpoint):
         from ..kernels.survival import draw_event_times
 
-        log_hr = lin + (dilution * np.log(truth.treated) if arm.treated else 0.0)
-        log_hr_pm = np.broadcast_to(log_hr, (m, n)).T
+        arm_log_hr = dilution * np.log(truth.treated) if arm.treated else np.zeros((m, 1))
+        if lin is zero_lin:  # no patient-level effects: one log hazard ratio per replicate, broadcast over patients
+            log_hr_pm = np.asarray(arm_log_hr).T
+        else:
+            log_hr_pm = np.broadcast_to(lin + arm_log_hr, (m, n)).T
         y = np.ascontiguousarray(
             draw_event_times(streams(f"y:{arm.label}"), ep.baseline.build(), (n, m), log_hr=log_hr_pm).T)
         if ep.dropout_rate_per_month > 0:

@@ -192,6 +192,23 @@ def _t_table(df: float) -> tuple[np.ndarray, np.ndarray]:
     return got
 
 
+def _t_interpolated(t: np.ndarray, df: float) -> np.ndarray:
+    """:func:`_t_to_z` for one df: cubic Hermite interpolation inside |t| < 8, the exact transform outside."""
+    z, dz = _t_table(df)
+    inside = np.abs(t) < _T_HALF
+    x = (np.where(inside, t, 0.0) + _T_HALF) / _T_STEP
+    i = np.minimum(x.astype(np.int64), _T_GRID.size - 2)
+    u = x - i
+    h = _T_STEP
+    u2 = u * u
+    u3 = u2 * u
+    out = ((2 * u3 - 3 * u2 + 1) * z[i] + (u3 - 2 * u2 + u) * h * dz[i]
+           + (-2 * u3 + 3 * u2) * z[i + 1] + (u3 - u2) * h * dz[i + 1])
+    if not inside.all():
+        out[~inside] = _t_to_z_exact(t[~inside], df)
+    return np.asarray(out)
+
+
 def _t_to_z(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     """The z with the same one-sided p-value as ``t`` on ``df`` degrees of freedom (exact size at a fixed look).
 
@@ -204,19 +221,15 @@ def _t_to_z(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     df = np.broadcast_to(np.asarray(df, dtype=np.float64), t.shape)
     if t.size < _T_MIN_ROWS:
         return _t_to_z_exact(t, df)
+    lo, hi = float(df.min()), float(df.max())
+    if lo == hi and lo >= 1.0:  # the usual case: one df for every row
+        return _t_interpolated(t, lo)
     out = np.empty_like(t)
     done = np.zeros(t.shape, dtype=bool)
     values, counts = np.unique(df, return_counts=True)
     for v in values[counts >= _T_MIN_ROWS]:
-        rows = (df == v) & (np.abs(t) < _T_HALF)
-        z, dz = _t_table(float(v))
-        x = (t[rows] + _T_HALF) / _T_STEP
-        i = np.minimum(x.astype(np.int64), _T_GRID.size - 2)
-        u = x - i
-        h = _T_STEP
-        u2, u3 = u * u, u * u * u
-        out[rows] = ((2 * u3 - 3 * u2 + 1) * z[i] + (u3 - 2 * u2 + u) * h * dz[i]
-                     + (-2 * u3 + 3 * u2) * z[i + 1] + (u3 - u2) * h * dz[i + 1])
+        rows = df == v
+        out[rows] = _t_interpolated(t[rows], float(v))
         done |= rows
     rest = ~done
     if rest.any():
@@ -339,28 +352,37 @@ def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, n_t: i
     treated = np.zeros(entry.shape[1], dtype=bool)
     treated[:n_t] = True
     if baseline is None:
-        # sort keys of the patients whose event or dropout is seen, and the arm code of the administratively censored
+        # sort keys (see logrank_keys) of each patient's event or dropout (all ones, above every key, if neither
+        # ever happens), and the code of an administrative censoring: 2 (censored) + treated
         first_key = logrank_keys(np.where(np.isfinite(first), first, 0.0), ~is_event, treated[None, :])
+        first_key[~np.isfinite(first)] = LOGRANK_PAD_KEY
         admin_code = np.uint64(2) | treated.astype(np.uint64)[None, :]
+        all_recruited = bool(recruited.all())
     for j, tau in enumerate(taus):
         with np.errstate(invalid="ignore"):
             c = tau[:, None] - entry  # follow-up available at the look (1e12 months for a historical cohort)
         valid = c >= 0.0
-        seen = first <= c
-        event = is_event & seen
         nt = np.count_nonzero(valid[:, :n_t], axis=1)
         out["n_treated"][j] = nt
-        out["information"][j] = np.count_nonzero(event & valid & recruited, axis=1)
         if baseline is None:
-            admin = (np.where(valid, c, 0.0).view(np.uint64) & ~np.uint64(3)) | admin_code
-            key = np.where(valid, np.where(seen, first_key, admin), LOGRANK_PAD_KEY)
+            # the key of the observed time min(first, c) is the smaller of the two keys (the bit patterns of
+            # doubles >= 0 order like the numbers; at a tie the event's code is the smaller); patients not yet
+            # entered (c < 0: the sign bit) get all ones, the padding
+            cb = c.view(np.uint64)
+            pad = np.uint64(0) - (cb >> np.uint64(63))
+            key = np.minimum((cb & ~np.uint64(3)) | admin_code, first_key)
+            key |= pad
             nv = np.count_nonzero(valid, axis=1)
             lr = logrank_from_keys(key, nv, nt)
             z, events = lr.z, lr.events.astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):  # Pike/Peto one-step estimate (O - E) / V
                 est = np.where(lr.degenerate, np.nan, (lr.observed_treated - lr.expected_treated) / lr.variance)
             out["n_control"][j] = nv - nt
+            out["information"][j] = events if all_recruited else np.count_nonzero(
+                is_event & (first <= c) & valid & recruited, axis=1)
         else:
+            event = is_event & (first <= c)
+            out["information"][j] = np.count_nonzero(event & valid & recruited, axis=1)
             time = np.where(valid, np.minimum(first, c), 0.0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
