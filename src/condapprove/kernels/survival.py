@@ -896,29 +896,42 @@ LOGRANK_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
 
 def _logrank_sorted(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
-    """:math:`E_1`, :math:`V`, :math:`O_1` and the events of the rows of one block of keys (see :func:`_logrank_block`)."""
+    """:math:`E_1`, :math:`V`, :math:`O_1` and the events of the rows of one block of keys (see :func:`_logrank_block`).
+
+    Without tied event times (the rule in continuous-time simulations) every event is its own group
+    (:math:`d = 1`), which needs neither the tie groups nor the hypergeometric correction; ties take the
+    general path.
+    """
     b, n = key.shape
     key.view(np.float64).sort(axis=1)  # see _logrank_block: the padding is a NaN, sorted last
-    tk = key >> np.uint64(2)
-    new = np.empty((b, n), dtype=np.bool_)
-    new[:, 0] = True
-    np.not_equal(tk[:, 1:], tk[:, :-1], out=new[:, 1:])
-    low = (key & _CODE_BITS).astype(np.int8)
-    x_before = np.cumsum(low & 1, axis=1, dtype=np.int32).ravel()
-    is_event = ((low < 2) & (key < _INF_BITS)).ravel()
-    ev_pos = np.flatnonzero(is_event)
+    flat = key.ravel()
+    low = (flat & _CODE_BITS).astype(np.int8)
+    ev_pos = np.flatnonzero((low < 2) & (flat < _INF_BITS))  # events, in row-major order
     row_all = ev_pos // n
-    treated_ev = (low.ravel()[ev_pos] & 1).astype(np.float64)
+    t_ev = flat[ev_pos] >> np.uint64(2)
+    tied = (t_ev[1:] == t_ev[:-1]) & (row_all[1:] == row_all[:-1])
+    treated_ev = (low[ev_pos] & 1).astype(np.float64)
     o1 = np.bincount(row_all, weights=treated_ev, minlength=b).astype(np.int64)
     total = np.bincount(row_all, minlength=b).astype(np.int64)
-    group_first = np.flatnonzero(new.ravel()[ev_pos])  # events that open a tie group
+    x_before = np.cumsum((low & 1).reshape(b, n), axis=1, dtype=np.int32).ravel()  # inclusive running count
+    if not tied.any():
+        col = ev_pos - row_all * n
+        r = (n_valid[row_all] - col).astype(np.float64)
+        r1 = (n1[row_all] - (x_before[ev_pos] - (low[ev_pos] & 1))).astype(np.float64)
+        frac = r1 / r
+        e1 = np.bincount(row_all, weights=frac, minlength=b).astype(np.float64, copy=False)
+        var = np.bincount(row_all, weights=frac * (1.0 - frac), minlength=b).astype(np.float64, copy=False)
+        return e1, var, o1, total
+    opens = np.ones(ev_pos.size, dtype=bool)
+    opens[1:] = ~tied  # an event opens a tie group unless it ties with the event before it in its row
+    group_first = np.flatnonzero(opens)
     pos = ev_pos[group_first]
     d = np.diff(group_first, append=ev_pos.size).astype(np.float64)  # events in each group
     row = row_all[group_first]
     col = pos - row * n
     r = (n_valid[row] - col).astype(np.float64)
     # treated patients before this column: the inclusive running count minus this entry's own flag
-    r1 = (n1[row] - (x_before[pos] - (low.ravel()[pos] & 1))).astype(np.float64)
+    r1 = (n1[row] - (x_before[pos] - (low[pos] & 1))).astype(np.float64)
     frac = r1 / r
     e1 = np.bincount(row, weights=d * frac, minlength=b).astype(np.float64, copy=False)
     v_terms = d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0)  # 0 when r = 1 (then d = r)

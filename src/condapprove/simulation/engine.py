@@ -71,7 +71,7 @@ from .results import (
     SimulationResult,
     summarise,
 )
-from .statistics import Looks, look_statistics, tte_look_statistics
+from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
@@ -101,8 +101,18 @@ def _kth(values: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(np.partition(values, k - 1, axis=1)[:, k - 1])
 
 
+def _kth_sorted(values: np.ndarray, k: int) -> np.ndarray:
+    """:func:`_kth` of rows already sorted."""
+    if k > values.shape[1]:
+        return np.full(values.shape[0], np.inf)
+    return np.asarray(values[:, k - 1])
+
+
 def _look_times(design: Design, data: list[Any], final: np.ndarray, events: np.ndarray | None) -> np.ndarray:
-    """Calendar months of the interim looks, shape (m, J); inf where a look never happens."""
+    """Calendar months of the interim looks, shape (m, J); inf where a look never happens.
+
+    ``events``: the calendar months of the recruited arms' events, each row sorted (time to event).
+    """
     pm = design.post_marketing
     m = final.size
     looks: Sequence[Look] = pm.analyses
@@ -110,42 +120,39 @@ def _look_times(design: Design, data: list[Any], final: np.ndarray, events: np.n
         return np.zeros((m, 0))
     tte = isinstance(pm.endpoint, TimeToEventEndpoint)
     recruited = [d for d in data if d.arm.process is not None]  # an external cohort is not recruited
-    ready = np.concatenate([d.ready for d in recruited], axis=1)
     total_patients = sum(d.arm.n for d in recruited)
+    ready_cache: list[np.ndarray] = []
+
+    def ready() -> np.ndarray:
+        if not ready_cache:
+            ready_cache.append(np.concatenate([d.ready for d in recruited], axis=1))
+        return ready_cache[0]
+
     out = np.empty((m, len(looks)))
     for j, look in enumerate(looks):
         if look.month is not None:
             out[:, j] = look.month
         elif look.patients is not None:
-            out[:, j] = _kth(ready, look.patients)
+            out[:, j] = _kth(ready(), look.patients)
         elif look.events is not None:
             assert events is not None
-            out[:, j] = _kth(events, look.events)
+            out[:, j] = _kth_sorted(events, look.events)
         else:
             assert look.information is not None
             if tte:
                 assert events is not None and pm.target_events is not None
-                out[:, j] = _kth(events, math.ceil(look.information * pm.target_events - 1e-9))
+                out[:, j] = _kth_sorted(events, math.ceil(look.information * pm.target_events - 1e-9))
             else:
-                out[:, j] = _kth(ready, math.ceil(look.information * total_patients - 1e-9))
+                out[:, j] = _kth(ready(), math.ceil(look.information * total_patients - 1e-9))
     return out
 
 
-def _event_calendar(data: list[Any]) -> np.ndarray:
-    """Calendar month of each observed event (inf: censored by dropout or no event)."""
-    cols = []
-    for d in data:
-        seen = d.y if d.dropout_time is None else np.where(d.y <= d.dropout_time, d.y, np.inf)
-        cols.append(d.entry + seen)
-    return np.concatenate(cols, axis=1)
-
-
 def _final_time(design: Design, data: list[Any], events: np.ndarray | None) -> np.ndarray:
-    """Month at which every target is reached (inf if never); ``events``: the event calendar (time to event)."""
+    """Month at which every target is reached (inf if never); ``events``: the sorted event calendar (time to event)."""
     pm = design.post_marketing
     if events is not None:
         assert pm.target_events is not None
-        return _kth(events, pm.target_events)
+        return _kth_sorted(events, pm.target_events)
     return np.asarray(np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0))
 
 
@@ -160,7 +167,8 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
         entries = list(paired_entries(streams, design, arms, m))
     data = [simulate_arm(streams, design, arm, truth, m, entry) for arm, entry in zip(arms, entries)]
     tte = isinstance(design.post_marketing.endpoint, TimeToEventEndpoint)
-    events = _event_calendar([d for d in data if d.arm.process is not None]) if tte else None
+    patients = TtePatients.of(data) if tte else None
+    events = np.sort(patients.event_calendar(), axis=1) if patients is not None else None
     target_time = _final_time(design, data, events)
     final = np.minimum(target_time, cutoff)
     interim = _look_times(design, data, final, events)
@@ -171,7 +179,7 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
     # cannot censor the very event that triggered the look.
     taus = [np.minimum(times[:, j], final) + _READ_LAG for j in range(times.shape[1])]
     if tte:
-        stats = tte_look_statistics(design, data, taus)
+        stats = tte_look_statistics(design, data, taus, patients)
     else:
         stats = [look_statistics(design, data, tau) for tau in taus]
     return Looks(times=times, final=final, target_time=target_time, stats=stats,

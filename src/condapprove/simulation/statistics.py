@@ -308,7 +308,40 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
 _TTE_ROWS = 256
 
 
-def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray]) -> list[LookStats]:
+@dataclass(frozen=True, slots=True)
+class TtePatients:
+    """The look-independent part of the time-to-event data of a block, every arm side by side.
+
+    ``entry`` (m, n): entry month (-1e12 for a historical cohort, which no look cuts); ``first``: time from
+    entry to the first of event and dropout (inf: neither); ``is_event``: that first is the event;
+    ``n_t``: the treated arm's columns (the first); ``recruited`` (n,): columns of recruited arms.
+    """
+
+    entry: np.ndarray
+    first: np.ndarray
+    is_event: np.ndarray
+    n_t: int
+    recruited: np.ndarray
+
+    @staticmethod
+    def of(data: list[ArmData]) -> TtePatients:
+        entry = np.concatenate([d.entry if d.arm.process is not None else np.full_like(d.entry, -1e12)
+                                for d in data], axis=1)
+        first = np.concatenate([d.y if d.dropout_time is None else np.minimum(d.y, d.dropout_time) for d in data],
+                               axis=1)
+        is_event = np.concatenate([np.isfinite(d.y) if d.dropout_time is None
+                                   else (d.y <= d.dropout_time) & np.isfinite(d.y) for d in data], axis=1)
+        recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
+        return TtePatients(entry, first, is_event, data[0].entry.shape[1], recruited)
+
+    def event_calendar(self) -> np.ndarray:
+        """Calendar month of each recruited patient's event (inf: censored by dropout, or no event)."""
+        cols = self.recruited if not self.recruited.all() else slice(None)
+        return np.asarray(np.where(self.is_event[:, cols], self.entry[:, cols] + self.first[:, cols], np.inf))
+
+
+def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray],
+                        patients: TtePatients | None = None) -> list[LookStats]:
     """Time-to-event statistics at several looks (calendar months ``taus``), sharing the work that does not
     depend on the look: each patient's time to the first of event and dropout, and whether it is the event.
 
@@ -319,14 +352,8 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
     pm = design.post_marketing
     ep = pm.endpoint
     assert isinstance(ep, TimeToEventEndpoint)
-    # an external cohort is historical: fully observed (censored only by its own dropout), never cut by a look
-    entry = np.concatenate([d.entry if d.arm.process is not None else np.full_like(d.entry, -1e12)
-                            for d in data], axis=1)
-    first = np.concatenate([d.y if d.dropout_time is None else np.minimum(d.y, d.dropout_time) for d in data], axis=1)
-    is_event = np.concatenate([np.isfinite(d.y) if d.dropout_time is None else (d.y <= d.dropout_time) & np.isfinite(d.y)
-                               for d in data], axis=1)
-    n_t = data[0].entry.shape[1]
-    recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
+    p = TtePatients.of(data) if patients is None else patients
+    entry, first, is_event, n_t, recruited = p.entry, p.first, p.is_event, p.n_t, p.recruited
     m = entry.shape[0]
     fields = ("z", "information", "estimate", "n_treated", "n_control", "events")
     cols = {f: np.empty((len(taus), m)) for f in fields}
