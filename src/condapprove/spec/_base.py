@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as _dt
+import re
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+import numpy as np
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_PROBABILITY", "Alpha", "Model", "NonNegative", "OpenProbability", "Positive", "Probability"]
+__all__ = ["MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_PROBABILITY", "Alpha", "Date", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
 
 #: PMD Act Art. 23-26: the time limit of a conditional approval is at most 7 years.
 MAX_TIME_LIMIT_YEARS = 7.0
@@ -39,13 +42,50 @@ NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
+def _whole_number(x: Any) -> Any:
+    """A whole float (60.0, as JSON Schema's integer allows) or a numpy integer as an int; anything else as is."""
+    if type(x) is float and x.is_integer():
+        return int(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def _iso_date(x: Any) -> Any:
+    """Text YYYY-MM-DD (quoted in YAML, or from JSON) as a date; anything else as is (the strict date refuses
+    numbers, which lax validation would read as Unix times)."""
+    if isinstance(x, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", x):
+        try:
+            return _dt.date.fromisoformat(x)
+        except ValueError:
+            return x
+    return x
+
+
+def _list_as_tuple(x: Any) -> Any:
+    return tuple(x) if isinstance(x, list) else x
+
+
+#: Put last in ``Annotated[int, Field(...), WholeNumber]``: whole floats (60.0, which JSON Schema counts as
+#: integers) and numpy integers are read as ints; booleans and text stay refused.  (Last, so that the bounds
+#: stay the integer's and reach the JSON Schema.)
+WholeNumber = BeforeValidator(_whole_number)
+#: A date: a YAML date or YYYY-MM-DD text; numbers refused.
+Date = Annotated[_dt.date, BeforeValidator(_iso_date)]
+#: A pair written as a YAML list ``[a, b]``.
+PairOf = BeforeValidator(_list_as_tuple)
+
+
 class Model(BaseModel):
     """Base of the design models: frozen, unknown keys forbidden.
+
+    Validation is strict, as the JSON Schema (``condapprove schema``) is: a boolean or quoted text is not a
+    number, a number is not a boolean or a date; integers are accepted where a float is expected.
 
     Cross-field validators report problems as lines ``@rel.path: message`` (joined by
     newlines) so the loader can point at the offending field, not the parent section.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 

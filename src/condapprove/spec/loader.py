@@ -7,7 +7,9 @@ YAML node: ``designs/x.yaml:12:9: post_marketing.treated.accrual.rate_per_month:
 YAML is read with PyYAML's safe loader (no Python tags).  Two YAML 1.1 surprises are
 handled explicitly: duplicate keys are an error (PyYAML would silently keep the last),
 and a boolean where text is expected (``name: no``) gets a hint to quote it.
-Numbers written as ``1e-3`` (a string in YAML 1.1) are accepted where a number is expected.
+Numbers written as ``1e-3`` (a string in YAML 1.1) are read as numbers (as in YAML 1.2 and JSON).
+Validation is strict, as the JSON Schema is: quoted numbers, booleans for numbers and numbers for
+booleans or dates are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import difflib
 import hashlib
 import math
 import os
+import re
 import reprlib
 import stat
 from collections.abc import Iterator
@@ -162,6 +165,8 @@ _SIMPLE: dict[str, tuple[str, bool]] = {
     "int_type": ("must be an integer", True),
     "int_from_float": ("must be a whole number", True),
     "string_type": ("must be text", True),
+    "bool_type": ("must be true or false", True),
+    "tuple_type": ("must be a list", True),
     "string_too_short": ("must not be empty", True),
     "too_short": ("must have at least {min_length} item(s)", True),
     "too_long": ("must have at most {max_length} item(s)", True),
@@ -174,6 +179,14 @@ _SIMPLE: dict[str, tuple[str, bool]] = {
 }
 
 
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _message(err: Any) -> tuple[str, str | None]:
     """Turn one pydantic error into 'must be <contract>; got <value>' plus an optional hint."""
     typ = err["type"]
@@ -181,8 +194,12 @@ def _message(err: Any) -> tuple[str, str | None]:
     value = err.get("input")
     got = f"; got {_describe(value)}"
     hint = None
-    if isinstance(value, bool) and typ in ("string_type", "float_type", "int_type", "literal_error"):
+    if isinstance(value, bool) and typ in ("string_type", "literal_error"):
         hint = "YAML reads yes/no/on/off/true/false as booleans; quote the value if you meant text"
+    elif isinstance(value, bool) and typ in ("float_type", "int_type"):
+        hint = "YAML reads yes/no/on/off/true/false as booleans; write the number"
+    elif isinstance(value, str) and typ in ("float_type", "int_type") and _is_number_text(value):
+        hint = "numbers are written without quotes"
     bounds = {
         "greater_than": ("> ", "gt"), "greater_than_equal": (">= ", "ge"),
         "less_than": ("< ", "lt"), "less_than_equal": ("<= ", "le"),
@@ -194,6 +211,8 @@ def _message(err: Any) -> tuple[str, str | None]:
         if err["loc"][-1:] == ("time_limit_years",) and typ == "less_than_equal":
             hint = "the PMD Act allows at most 7 years; put a granted extension in approval.extension_years"
         return f"must be {sym}{shown}{got}", hint
+    if typ == "int_type" and isinstance(value, float) and not isinstance(value, bool):
+        typ = "int_from_float"  # 2.5 where an integer is expected: say "whole number", as lax validation did
     if typ in _SIMPLE:
         template, with_value = _SIMPLE[typ]
         return template.format(**ctx) + (got if with_value else ""), hint if with_value else None
@@ -270,6 +289,9 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+# YAML 1.2 floats without a dot (1e-3, 2E+5), which YAML 1.1 reads as text: numbers, as JSON has them.
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
 
 
 def parse_design(text: str, *, file: str | None = None) -> Design:

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..errors import DesignError
-from ._base import Alpha, NonNegative, OpenProbability, Positive
+from ._base import Alpha, NonNegative, OpenProbability, PairOf, Positive, WholeNumber
 from ._base import Model as _Model
 
 __all__ = [
@@ -67,7 +67,7 @@ class PriorSpec(_Model):
 
     beta: Annotated[list[Positive], Field(min_length=2, max_length=2)] | None = None
     beta_mixture: BetaMixtureSpec | None = None
-    normal: tuple[Annotated[float, Field(allow_inf_nan=False)], Positive] | None = None
+    normal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = None
     normal_mixture: NormalMixtureSpec | None = None
 
     @model_validator(mode="after")
@@ -99,7 +99,7 @@ class PriorSpec(_Model):
         return NormalMixture(tuple(n.weights), tuple(n.means), tuple(n.sds))
 
 
-Binary01 = Annotated[int, Field(ge=0, le=1)]
+Binary01 = Annotated[int, Field(ge=0, le=1), WholeNumber]
 
 
 class CohortSpec(_Model):
@@ -112,8 +112,8 @@ class CohortSpec(_Model):
       (path relative to the design file; read and checked when the design is loaded).
     """
 
-    responders: Annotated[int, Field(ge=0)] | None = None
-    n: Annotated[int, Field(ge=1)] | None = None
+    responders: Annotated[int, Field(ge=0), WholeNumber] | None = None
+    n: Annotated[int, Field(ge=1), WholeNumber] | None = None
     mean: Annotated[float, Field(allow_inf_nan=False)] | None = None
     sd: Positive | None = None
     responses: Annotated[list[Binary01], Field(min_length=1)] | None = None
@@ -144,10 +144,10 @@ _CSV_ROLES: dict[str, tuple[set[str], set[str]]] = {  # endpoint -> (required ro
 class LotSummaries(_Model):
     """Per-lot summaries: ``{events, n}`` (binary) or ``{means, sds, n}`` (continuous)."""
 
-    events: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2)] | None = None
+    events: Annotated[list[Annotated[int, Field(ge=0), WholeNumber]], Field(min_length=2)] | None = None
     means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = None
     sds: Annotated[list[Positive], Field(min_length=2)] | None = None
-    n: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2)]
+    n: Annotated[list[Annotated[int, Field(ge=1), WholeNumber]], Field(min_length=2)]
 
     @model_validator(mode="after")
     def _consistent(self) -> LotSummaries:

@@ -23,13 +23,22 @@ Calendar time is measured in months from the approval date throughout.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ._base import MAX_TIME_LIMIT_YEARS, Alpha, NonNegative, OpenProbability, Positive, Probability
+from ._base import (
+    MAX_TIME_LIMIT_YEARS,
+    Alpha,
+    Date,
+    NonNegative,
+    OpenProbability,
+    PairOf,
+    Positive,
+    Probability,
+    WholeNumber,
+)
 from ._base import Model as _Model
 from .pre_approval import PreApproval, PriorSpec
 
@@ -79,7 +88,7 @@ class Approval(_Model):
     write and file the application for full approval).
     """
 
-    date: _dt.date = Field(description="Date of the conditional, time-limited approval (YYYY-MM-DD).")
+    date: Date = Field(description="Date of the conditional, time-limited approval (YYYY-MM-DD).")
     time_limit_years: Annotated[float, Field(gt=0.0, le=MAX_TIME_LIMIT_YEARS, allow_inf_nan=False)] = Field(
         description="Time limit of the approval in years (at most 7 under the PMD Act)."
     )
@@ -230,7 +239,7 @@ class TreatedArm(_Model):
     """
 
     accrual: Accrual
-    target_n: Annotated[int, Field(ge=1, le=100_000)] = Field(
+    target_n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = Field(
         description="Evaluable treated patients the analysis waits for (patients enrolled, for time to event).")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
         0.0, description="Probability that a treated patient drops out before the endpoint is observed.")
@@ -279,7 +288,7 @@ class ConcurrentControl(_Model):
     ratio: Annotated[float, Field(ge=0.01, le=20.0, allow_inf_nan=False)] | None = Field(
         None, description="Controls per treated patient (0.01 to 20).")
     accrual: Accrual | None = Field(None, description="The control arm's own accrual (instead of ratio).")
-    target_n: Annotated[int, Field(ge=1, le=100_000)] | None = Field(None, description="Evaluable controls awaited.")
+    target_n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = Field(None, description="Evaluable controls awaited.")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
         0.0, description="Probability that a control patient drops out before the endpoint is observed.")
     randomised: bool | None = Field(None, description="Default: true in a clinical trial, false in a survey.")
@@ -302,7 +311,7 @@ class ExternalControl(_Model):
     """An external (registry or historical) cohort of ``n`` patients, all observed at the start."""
 
     kind: Literal["external"]
-    n: Annotated[int, Field(ge=1, le=100_000)]
+    n: Annotated[int, Field(ge=1, le=100_000), WholeNumber]
     confounding: Confounding | None = None
 
 
@@ -321,10 +330,10 @@ class Heterogeneity(_Model):
     treatment-by-site interaction).
     """
 
-    lot_size: Annotated[int, Field(ge=1, le=100_000)] = 1
+    lot_size: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = 1
     lot_sd: NonNegative = 0.0
     dilution: Positive = 1.0
-    sites: Annotated[int, Field(ge=1, le=10_000)] = 1
+    sites: Annotated[int, Field(ge=1, le=10_000), WholeNumber] = 1
     site_sd: NonNegative = 0.0
 
 
@@ -333,8 +342,8 @@ class Look(_Model):
     ``events``, or ``information`` (fraction of the final target)."""
 
     month: Positive | None = None
-    patients: Annotated[int, Field(ge=1)] | None = None
-    events: Annotated[int, Field(ge=1)] | None = None
+    patients: Annotated[int, Field(ge=1), WholeNumber] | None = None
+    events: Annotated[int, Field(ge=1), WholeNumber] | None = None
     information: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
@@ -429,7 +438,7 @@ class PostMarketing(_Model):
     endpoint: Endpoint
     treated: TreatedArm
     control: Control
-    target_events: Annotated[int, Field(ge=1)] | None = Field(
+    target_events: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
         None, description="Events the final analysis waits for (time to event).")
     heterogeneity: Heterogeneity | None = None
     analyses: list[Look] = Field(default_factory=list, description="Interim analyses (the final one is implicit).")
@@ -630,9 +639,9 @@ class DistributionSpec(_Model):
     under that prior of ``pre_approval.priors``).
     """
 
-    beta: tuple[Positive, Positive] | None = None
-    normal: tuple[Annotated[float, Field(allow_inf_nan=False)], Positive] | None = None
-    lognormal: tuple[Annotated[float, Field(allow_inf_nan=False)], Positive] | None = None
+    beta: Annotated[tuple[Positive, Positive], PairOf] | None = None
+    normal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = None
+    lognormal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = None
     posterior: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
@@ -673,12 +682,12 @@ class Scenario(_Model):
 class SimulationSettings(_Model):
     """How many replicates, and the seed of the random streams."""
 
-    replicates: Annotated[int, Field(ge=1, le=100_000_000)] = Field(10_000, description="Monte-Carlo replicates.")
-    seed: Annotated[int, Field(ge=0)] | None = Field(
+    replicates: Annotated[int, Field(ge=1, le=100_000_000), WholeNumber] = Field(10_000, description="Monte-Carlo replicates.")
+    seed: Annotated[int, Field(ge=0), WholeNumber] | None = Field(
         None, description="Root seed; omitted means fresh entropy, recorded in the output.")
     mcse_target: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] | None = Field(
         None, description="Add replicates until every probability's MCSE is at most this.")
-    max_replicates: Annotated[int, Field(ge=1, le=100_000_000)] = Field(
+    max_replicates: Annotated[int, Field(ge=1, le=100_000_000), WholeNumber] = Field(
         1_000_000, description="Cap on the replicates per scenario when mcse_target is given.")
 
 
