@@ -37,7 +37,7 @@ def test_validate_ok() -> None:
 
 def test_validate_bad_exit_2_one_line_per_problem() -> None:
     bad = ROOT / "tests" / "bad_designs" / "38_many_problems.yaml"
-    code, out, err = run("validate", str(bad))
+    code, _out, err = run("validate", str(bad))
     assert code == 2
     assert "Traceback" not in err
     lines = err.strip().splitlines()
@@ -49,7 +49,7 @@ def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
     bad = tmp_path / "x.yaml"
     bad.write_text((DESIGNS / "stemirac_survey.yaml").read_text().replace("rate_per_month: 1.5", "rate_per_month: -3"))
     proc = subprocess.run([sys.executable, "-m", "condapprove.cli", "simulate", str(bad)], capture_output=True,
-                          text=True, cwd=tmp_path)
+                          text=True, cwd=tmp_path, check=False)
     assert proc.returncode == 2
     assert proc.stderr == (f"{bad}:31:31: post_marketing.treated.accrual.rate_per_month: must be > 0; got -3\n")
     assert proc.stdout == ""
@@ -143,7 +143,7 @@ def test_validate_starts_fast_without_heavy_imports() -> None:
             "try:\n    main(['validate', %r])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('scipy.stats', 'pandas', 'statsmodels', 'lifelines') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code % STEM], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=False)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 

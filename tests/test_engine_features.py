@@ -190,7 +190,7 @@ def test_conditional_power_futility_matches_its_closed_form() -> None:
     c1, c2 = group_sequential([0.5, 1.0], alpha=0.025).critical_values
 
     def cp(z1: float) -> float:
-        return float(stats.norm.sf((c2 * math.sqrt(2) - 2 * z1)))
+        return float(stats.norm.sf(c2 * math.sqrt(2) - 2 * z1))
 
     z_star = optimize.brentq(lambda z: cp(z) - 0.2, -5, c1)
     _within(s.p_futility, float(stats.norm.cdf(z_star)))

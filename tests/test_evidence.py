@@ -204,10 +204,10 @@ def test_csv_cohort_is_read_relative_to_the_design(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("csv_text, message", [
-    ("patient,resp,lot\n1,1,A\n", "{d}:7:36: pre_approval.cohort.columns.lot: column 'lot_id' is not in the header "
-                                  "of {c} (columns: patient, resp, lot) (help: did you mean 'lot'?)"),
-    ("patient,resp,lot_id\n1,yes,A\n2,1,B\n3,2,B\n", "{c}:2: column 'resp': must be 0 or 1; got 'yes'\n"
-                                                     "{c}:4: column 'resp': must be 0 or 1; got '2'"),
+    ("patient,resp,lot\n1,1,A\n", ("{d}:7:36: pre_approval.cohort.columns.lot: column 'lot_id' is not in the header "
+                                  "of {c} (columns: patient, resp, lot) (help: did you mean 'lot'?)")),
+    ("patient,resp,lot_id\n1,yes,A\n2,1,B\n3,2,B\n", ("{c}:2: column 'resp': must be 0 or 1; got 'yes'\n"
+                                                     "{c}:4: column 'resp': must be 0 or 1; got '2'")),
     ("", "{c}:1: the CSV file is empty (a header row is needed)"),
     ("patient,resp,lot_id\n", "{c}:1: the CSV file has a header but no data rows"),
 ])
@@ -258,18 +258,18 @@ scenarios: [{name: a, treated_rate: 0.3}]
 
 @pytest.mark.parametrize("pre, expect_code, expect", [
     # all censored: KM stays at 1, the one-sample test has O = 0: a defined result, no NaN
-    ("  endpoint: {type: time_to_event}\n  cohort: {durations: [3, 5, 12], events: [0, 0, 0]}\n"
+    (("  endpoint: {type: time_to_event}\n  cohort: {durations: [3, 5, 12], events: [0, 0, 0]}\n"
      "  evidence:\n    - {criterion: lower_bound, greater_than: 0.15, time: 2}\n"
-     "    - {criterion: one_sample_logrank, reference: {median: 6}}", 0, "verdict: efficacy"),
+     "    - {criterion: one_sample_logrank, reference: {median: 6}}"), 0, "verdict: efficacy"),
     # constant values: zero SD
-    ("  endpoint: {type: continuous}\n  cohort: {values: [2, 2, 2]}\n"
-     "  evidence:\n    - {criterion: t_test, mu0: 0}", 2, "pre_approval.cohort.values: must not all be equal"),
+    (("  endpoint: {type: continuous}\n  cohort: {values: [2, 2, 2]}\n"
+     "  evidence:\n    - {criterion: t_test, mu0: 0}"), 2, "pre_approval.cohort.values: must not all be equal"),
     # a single lot
-    ("  endpoint: {type: binary}\n  cohort: {responses: [1, 0, 1], lots: [A, A, A]}\n"
-     "  evidence:\n    - {criterion: new_lot_prediction, greater_than: 0.1}", 2, "needs at least 2 lots; got 1"),
+    (("  endpoint: {type: binary}\n  cohort: {responses: [1, 0, 1], lots: [A, A, A]}\n"
+     "  evidence:\n    - {criterion: new_lot_prediction, greater_than: 0.1}"), 2, "needs at least 2 lots; got 1"),
     # x > n
-    ("  endpoint: {type: binary}\n  cohort: {responders: 8, n: 7}\n"
-     "  evidence:\n    - {criterion: exact_test, p0: 0.3}", 2, "pre_approval.cohort.responders: must be <= n (7); got 8"),
+    (("  endpoint: {type: binary}\n  cohort: {responders: 8, n: 7}\n"
+     "  evidence:\n    - {criterion: exact_test, p0: 0.3}"), 2, "pre_approval.cohort.responders: must be <= n (7); got 8"),
 ])
 def test_edge_cohorts_never_traceback(tmp_path: Path, pre: str, expect_code: int, expect: str) -> None:
     f = tmp_path / "d.yaml"

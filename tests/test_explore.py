@@ -38,7 +38,7 @@ def test_compare_differences_are_not_noise() -> None:
         c = condapprove.simulate(d2, replicates=2048, seed=seed + 100, scenarios=["modest"])["modest"].p_confirmed.value
         diffs_crn.append(b - a)
         diffs_ind.append(c - a)
-    spread = lambda x: max(x) - min(x)  # noqa: E731
+    spread = lambda x: max(x) - min(x)
     assert spread(diffs_crn) < spread(diffs_ind)
 
 

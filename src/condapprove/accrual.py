@@ -167,7 +167,7 @@ class PoissonAccrual:
         return self.inverse(e)
 
 
-def RampedPoissonAccrual(*, rate: float, ramp_up: float = 0.0, start: float = 0.0) -> PoissonAccrual:  # noqa: N802
+def RampedPoissonAccrual(*, rate: float, ramp_up: float = 0.0, start: float = 0.0) -> PoissonAccrual:
     """A :class:`PoissonAccrual` without rate changes (kept for readability of simple designs)."""
     return PoissonAccrual(rate=rate, ramp_up=ramp_up, start=start)
 

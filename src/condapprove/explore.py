@@ -19,7 +19,6 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-
 from ._typing import SeedLike
 from .errors import DesignError, DesignWarning
 from .results import MonteCarloEstimate, ResultMixin
@@ -114,7 +113,7 @@ def parse_values(spec: str) -> list[float]:
             start, stop, step = (float(x) for x in spec.split(":"))
             if step <= 0 or stop < start:
                 raise ValueError
-            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            count = math.floor((stop - start) / step + 1e-9) + 1
             return [start + i * step for i in range(count)]
         values = [float(x) for x in spec.split(",") if x.strip()]
         if not values or not all(math.isfinite(v) for v in values):
@@ -346,8 +345,8 @@ class SizeResult(ResultMixin):
                     f"{self.scenario!r}; the best was {self.p_confirmed.value:.4f} ± {self.p_confirmed.mcse:.4f} "
                     f"at {self.evaluated[-1][0]:g}")
         v = f"{self.value:g}"
-        lines = [f"{self.path} = {v}: P(confirmed | {self.scenario}) = {self.p_confirmed.value:.4f} "
-                 f"± {self.p_confirmed.mcse:.4f} (target {self.target:g})"]
+        lines = [(f"{self.path} = {v}: P(confirmed | {self.scenario}) = {self.p_confirmed.value:.4f} "
+                 f"± {self.p_confirmed.mcse:.4f} (target {self.target:g})")]
         if self.p_confirmed_below is not None:
             lines.append(f"one step below: {self.p_confirmed_below.value:.4f} ± {self.p_confirmed_below.mcse:.4f}")
         if self.p_null is not None:

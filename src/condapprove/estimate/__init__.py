@@ -50,7 +50,7 @@ _EXPORTS: dict[str, str] = {
     "iptw_weights": "external", "match_nearest": "external", "propensity_scores": "external",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 (lazy exports: the public names are the keys of _EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

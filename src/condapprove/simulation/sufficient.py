@@ -136,6 +136,10 @@ class _Known:
             frac = np.clip(np.where(inside, (u - left_pos) / (right_pos - left_pos), 0.0), 0.0, 1.0)
         return left_n, between, frac, inside
 
+    def subset(self, rows: np.ndarray) -> _Known:
+        """The known points of some rows."""
+        return _Known([p[rows] for p in self.pos], [c[rows] for c in self.incl], [c[rows] for c in self.excl], self.n)
+
     def remember(self, u: np.ndarray, c: np.ndarray) -> None:
         self.pos.append(u)
         self.incl.append(c)
@@ -155,18 +159,28 @@ class _Blocks:
         """Concatenate ``fn(generator of the block's purpose, block rows)`` over the blocks."""
         return np.concatenate([fn(st(purpose), sl) for st, sl in zip(self.streams, self.slices)])
 
-    def count(self, known: _Known, u: np.ndarray) -> np.ndarray:
-        """Counts in [0, u] given the known points (binomials drawn only where some patient is unplaced)."""
-        left_n, between, frac, inside = known.prepare(u)
-        need = inside & (between > 0)
+    def count(self, known: _Known, u: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Counts in [0, u] given the known points (binomials drawn only where some patient is unplaced).
+
+        ``last``: the entry of the last patient (a known point): at or after it every patient has arrived.
+        """
+        c = np.full(u.shape, known.n, dtype=np.int64)
+        rows = np.flatnonzero(u * (1.0 + 1e-12) + 1e-12 < last)
+        left_n, between, frac, inside = known.subset(rows).prepare(u[rows])
+        c[rows] = np.where(inside, left_n, known.n)
+        need = np.zeros(u.shape, dtype=bool)
+        need[rows] = inside & (between > 0)
+        n_between = np.zeros(u.shape, dtype=np.int64)
+        n_between[rows] = between
+        p_between = np.zeros(u.shape)
+        p_between[rows] = frac
 
         def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
-            c = np.where(inside[sl], left_n[sl], known.n)
             k = need[sl]
-            c[k] += rng.binomial(between[sl][k], frac[sl][k])
-            return c
+            return np.asarray(rng.binomial(n_between[sl][k], p_between[sl][k]))
 
-        c = self.draw("sufficient:counts", one)
+        extra = [one(st("sufficient:counts"), sl) for st, sl in zip(self.streams, self.slices)]
+        c[need] += np.concatenate(extra)
         known.remember(u, c)
         return c
 
@@ -215,7 +229,8 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     final = np.minimum(target_time, cutoff)
     # counts at calendar months, in increasing order (each conditions the next)
     months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
-    at_month = {mo: blocks.count(known, np.full(m, float(st.u(np.array(mo - follow))))) for mo in months}
+    g_last = g[:, int(np.searchsorted(ks, n))]
+    at_month = {mo: blocks.count(known, np.full(m, float(st.u(np.array(mo - follow)))), g_last) for mo in months}
     reached = np.isfinite(target_time) & (target_time <= cutoff)
     final_count = np.where(reached, n, at_month[cutoff])
     n_looks = len(trig) + 1
@@ -271,7 +286,8 @@ def _binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndar
     p0 = p.flat[0] if p.size else 0.0
     if p.size == 0 or not np.all(p == p0):
         return np.asarray(rng.binomial(n, p))
-    values = np.unique(n)
+    lo, hi = int(n.min()), int(n.max())
+    values = np.array([lo]) if lo == hi else np.unique(n)
     if values.size > 8 or values[-1] > 5000:
         return np.asarray(rng.binomial(n, p))
     u = rng.random(n.shape)
@@ -354,7 +370,7 @@ def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms:
     follow = float(getattr(design.post_marketing.endpoint, "followup_months", 0.0))
     m = dec_time.size
     end = np.minimum(dec_time, design.cutoff_month - follow)
-    c = blocks.count(known, st.u(end))
+    c = blocks.count(known, st.u(end), g[:, int(np.searchsorted(ks, st.n))])
     out = [st.treated_before[c].astype(np.float64)]
     if len(arms) == 2:
         out.append((c - st.treated_before[c]).astype(np.float64) if arms[1].paired else np.full(m, float(arms[1].n)))

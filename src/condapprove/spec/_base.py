@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import sys
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = ["MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_PROBABILITY", "Alpha", "Date", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
@@ -46,7 +46,8 @@ def _whole_number(x: Any) -> Any:
     """A whole float (60.0, as JSON Schema's integer allows) or a numpy integer as an int; anything else as is."""
     if type(x) is float and x.is_integer():
         return int(x)
-    if isinstance(x, np.integer):
+    np = sys.modules.get("numpy")  # a numpy integer exists only if numpy is loaded: no import (start-up time)
+    if np is not None and isinstance(x, np.integer):
         return int(x)
     return x
 

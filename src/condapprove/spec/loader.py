@@ -506,7 +506,8 @@ def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], fi
                                         file=shown, line=lineno))
     if problems:
         raise DesignErrors(problems)
-    _validate_csv_cohort(pre, parsed, {field: cohort.columns[role] for field, role in _FIELD_ROLES.items()
+    columns: dict[str, str] = dict(cohort.columns or {})
+    _validate_csv_cohort(pre, parsed, {field: columns[role] for field, role in _FIELD_ROLES.items()
                                         if field in parsed}, row_lines[1:], shown, marks, file)
     new_cohort = cohort.model_copy(update=parsed)
     return design.model_copy(update={"pre_approval": pre.model_copy(update={"cohort": new_cohort})})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from ..errors import DesignError
@@ -182,9 +181,9 @@ class ReferenceCurveSpec(_Model):
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of survival_at, median, weibull or piecewise_exponential")
-        if self.survival_at is not None:
-            if set(self.survival_at) != {"time", "survival"} or not self.survival_at["survival"] < 1:
-                raise ValueError("@survival_at: must be {time: t, survival: s} with 0 < s < 1")
+        if self.survival_at is not None and (
+                set(self.survival_at) != {"time", "survival"} or not self.survival_at["survival"] < 1):
+            raise ValueError("@survival_at: must be {time: t, survival: s} with 0 < s < 1")
         if self.weibull is not None and set(self.weibull) != {"shape", "scale"}:
             raise ValueError("@weibull: must be {shape: k, scale: lambda}")
         if self.piecewise_exponential is not None and set(self.piecewise_exponential) != {"breaks", "rates"}:
@@ -317,10 +316,10 @@ class PreApproval(_Model):
             if self.cohort.lots is not None and seq is not None and len(self.cohort.lots) != len(seq):
                 problems.append(f"@cohort.lots: must have one label per patient ({len(seq)}); "
                                 f"got {len(self.cohort.lots)}")
-        if self.cohort.durations is not None and self.cohort.events is not None:
-            if len(self.cohort.durations) != len(self.cohort.events):
-                problems.append(f"@cohort.events: must have one entry per duration ({len(self.cohort.durations)}); "
-                                f"got {len(self.cohort.events)}")
+        if (self.cohort.durations is not None and self.cohort.events is not None
+                and len(self.cohort.durations) != len(self.cohort.events)):
+            problems.append(f"@cohort.events: must have one entry per duration ({len(self.cohort.durations)}); "
+                            f"got {len(self.cohort.events)}")
         if self.lots is not None:
             lot_kind = "binary" if self.lots.events is not None else "continuous"
             if lot_kind != kind:
@@ -362,6 +361,8 @@ class PreApproval(_Model):
         if kind == "continuous" and c.n is not None and c.n < 2:
             problems.append(f"@cohort.n: must be >= 2 for a continuous cohort (an SD needs two patients); got {c.n}")
         if c.values is not None:
+            import numpy as np  # here, not at module level: validating a design need not load numpy
+
             v = np.asarray(c.values, dtype=np.float64)
             with np.errstate(over="ignore", invalid="ignore"):
                 mean, sd = float(v.mean()), float(v.std(ddof=1))

@@ -533,10 +533,10 @@ class PostMarketing(_Model):
         if self.analyses and isinstance(self.decision, FixedDecision):
             problems.append("@decision: interim analyses need decision: {rule: group_sequential} or "
                             "{rule: bayesian}")
-        if isinstance(dec, GroupSequentialDecision) and dec.futility_z_below is not None:
-            if len(dec.futility_z_below) != len(self.analyses):
-                problems.append(f"@decision.futility_z_below: must have one value per interim analysis "
-                                f"({len(self.analyses)}); got {len(dec.futility_z_below)}")
+        if (isinstance(dec, GroupSequentialDecision) and dec.futility_z_below is not None
+                and len(dec.futility_z_below) != len(self.analyses)):
+            problems.append(f"@decision.futility_z_below: must have one value per interim analysis "
+                            f"({len(self.analyses)}); got {len(dec.futility_z_below)}")
         if isinstance(self.decision, BayesianDecision) and kind == "time_to_event":
             problems.append("@decision.rule: the Bayesian rule is available for binary and continuous endpoints")
         problems.extend(self._allocation_problems())
@@ -756,10 +756,10 @@ class Design(_Model):
                 elif getattr(dist, want) is None:
                     problems.append(f"@scenarios.{i}.{treated_field}: a {kind} effect is drawn from {want}: [...]")
         dec = pm.decision
-        if isinstance(dec, BayesianDecision) and dec.power_prior is not None:
-            if self.pre_approval is None or self.pre_approval.endpoint.type != kind:
-                problems.append("@post_marketing.decision.power_prior: needs a pre_approval cohort with the same "
-                                "endpoint type")
+        if (isinstance(dec, BayesianDecision) and dec.power_prior is not None
+                and (self.pre_approval is None or self.pre_approval.endpoint.type != kind)):
+            problems.append("@post_marketing.decision.power_prior: needs a pre_approval cohort with the same "
+                            "endpoint type")
         if problems:
             raise ValueError("\n".join(problems))
         return self
