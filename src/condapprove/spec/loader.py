@@ -506,7 +506,7 @@ def _read_referenced_data(design: Design, marks: dict[_Loc, tuple[int, int]], fi
                                         file=shown, line=lineno))
     if problems:
         raise DesignErrors(problems)
-    columns: dict[str, str] = dict(cohort.columns or {})
+    columns: dict[str, str] = {str(k): v for k, v in (cohort.columns or {}).items()}
     _validate_csv_cohort(pre, parsed, {field: columns[role] for field, role in _FIELD_ROLES.items()
                                         if field in parsed}, row_lines[1:], shown, marks, file)
     new_cohort = cohort.model_copy(update=parsed)
