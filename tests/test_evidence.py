@@ -279,3 +279,22 @@ def test_edge_cohorts_never_traceback(tmp_path: Path, pre: str, expect_code: int
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert expect in (result.stdout + result.stderr)
     assert "nan" not in result.stdout.lower()
+
+
+def test_estimate_json_writes_null_for_a_limit_not_reached(tmp_path: Path) -> None:
+    """A Kaplan-Meier median (and its upper limit) that is not reached is infinite: the JSON says null, not
+    Infinity, so strict JSON readers can load it."""
+    import json
+
+    f = tmp_path / "d.yaml"
+    f.write_text(BASE_PRE % ("  endpoint: {type: time_to_event}\n  cohort: {durations: [3, 5, 12, 14], "
+                             "events: [1, 0, 0, 0]}\n  evidence:\n    - {criterion: lower_bound, greater_than: 0.15, "
+                             "time: 2}"))
+    result = CliRunner().invoke(cli, ["estimate", str(f), "--format", "json"])
+    assert result.exit_code == 0, result.output
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"non-JSON constant {constant} in the output")
+
+    doc = json.loads(result.stdout, parse_constant=refuse)
+    assert "null" in result.stdout and doc["verdict"]

@@ -245,7 +245,7 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
 def estimate(file: str, fmt: str, output: str | None) -> None:
     """Estimate presumed efficacy from the approval cohort of design FILE and state the evidence verdict."""
     from .evidence import evaluate_evidence
-    from .results import to_builtin
+    from .results import json_text, to_builtin
     from .spec.loader import load_design_with_source
 
     loaded = load_design_with_source(file)
@@ -258,7 +258,7 @@ def estimate(file: str, fmt: str, output: str | None) -> None:
     if fmt == "json":
         doc = {"design": loaded.design.name, "design_sha256": loaded.sha256, "condapprove_version": _version(),
                "endpoint": pre.endpoint.name, **to_builtin(result.to_dict()), "verdict": result.verdict}
-        text = json.dumps(doc, indent=2) + "\n"
+        text = json_text(doc)
     else:
         text = f"{loaded.design.name}\nendpoint: {pre.endpoint.name}\n" + result.summary() + "\n"
     _emit(text, output)
@@ -358,14 +358,14 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
          replicates: int | None, seed: int | None, fmt: str, jobs: int, checkpoint: str | None) -> None:
     """Smallest value of a field reaching P(confirmed) >= TARGET under a scenario (the null kept <= alpha)."""
     from .explore import size as run
-    from .results import to_builtin
+    from .results import json_text
     from .spec.loader import load_design_with_source
 
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
                  upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint)
     if fmt == "json":
-        click.echo(json.dumps(to_builtin(result.to_dict()), indent=2))
+        click.echo(json_text(result.to_dict()), nl=False)
     else:
         click.echo(result.summary())
     if result.value is None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -54,6 +55,25 @@ def to_builtin(value: Any) -> Any:
     if isinstance(value, np.floating):
         return float(value)
     return value
+
+
+def json_text(value: Any) -> str:
+    """JSON of a result (via :func:`to_builtin`) with every non-finite number written as ``null``.
+
+    NaN and infinities are not JSON; an undefined figure (an MCSE from one replicate, a confidence limit
+    that is not reached) is ``null`` instead, so any JSON reader can load the output.
+    """
+    return json.dumps(_finite_or_null(to_builtin(value)), indent=2, allow_nan=False, default=str) + "\n"
+
+
+def _finite_or_null(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite_or_null(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite_or_null(v) for v in x]
+    return x
 
 
 class ResultMixin:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._text import render_table
-from ..results import MonteCarloEstimate, ResultMixin, to_builtin
+from ..results import MonteCarloEstimate, ResultMixin, json_text
 from ..spec.schema import Design, Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -188,16 +187,6 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     )
 
 
-def _finite_or_null(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _finite_or_null(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_finite_or_null(v) for v in x]
-    return x
-
-
 def _cumulative(months: np.ndarray, grid: np.ndarray, n: int) -> tuple[float, ...]:
     counts = np.searchsorted(np.sort(months), grid, side="right")
     return tuple(float(c) / n for c in counts)
@@ -311,7 +300,7 @@ class SimulationResult(ResultMixin):
 
         A figure that is undefined (an MCSE from a single replicate) is ``null``, never NaN.
         """
-        return json.dumps(_finite_or_null(to_builtin(self.to_dict())), indent=2, allow_nan=False, default=str) + "\n"
+        return json_text(self.to_dict())
 
     def __repr__(self) -> str:
         p = self.provenance
