@@ -131,3 +131,28 @@ def test_any_accrual_rate_and_target_validate_or_fail_cleanly(rate: float, targe
 def test_public_api() -> None:
     assert callable(condapprove.load_design) and callable(condapprove.simulate)
     assert "simulate" in condapprove.__all__
+
+
+@pytest.mark.parametrize("text, value", [("010", 10), ("10_000", 10_000), ("0x1F", 31), ("0o17", 15), ("-5", -5),
+                                         ("1e-3", 0.001), ("1.5", 1.5), ("1:30", "1:30"), ("1:30.5", "1:30.5"),
+                                         ("0b101", "0b101")])
+def test_numbers_are_read_as_yaml_1_2(text: str, value: object) -> None:
+    """YAML 1.1 reads 1:30 as 90 (sexagesimal) and 010 as 8 (octal): a design value written by hand would pass
+    silently as another number.  Read as YAML 1.2 / JSON do: text that is not a number stays text, and the
+    schema refuses it with a located message."""
+    import yaml
+
+    from condapprove.spec.loader import _Loader
+
+    assert yaml.load(f"a: {text}", Loader=_Loader)["a"] == value
+
+
+def test_sexagesimal_looking_value_is_refused_with_its_location() -> None:
+    from condapprove.errors import DesignErrors
+    from condapprove.spec import parse_design
+
+    text = (ROOT / "designs" / "stemirac_survey.yaml").read_text().replace("target_n: 60", "target_n: 1:00")
+    assert "1:00" in text
+    with pytest.raises(DesignErrors) as info:
+        parse_design(text, file="x.yaml")
+    assert any("target_n" in p.loc for p in info.value.problems)
