@@ -324,3 +324,18 @@ def test_a_dead_worker_is_reported_and_its_chunk_rerun(tmp_path: Path, monkeypat
         res = condapprove.simulate(design, replicates=8192, seed=4, chunk_size=2048, scenarios=["modest"], n_jobs=2)
     assert res.scenarios == plain.scenarios
     assert any("worker process died" in w for w in res.warnings)
+
+
+def test_provenance_summarises_a_large_cohort() -> None:
+    """A cohort of many patients (e.g. read from a large CSV) is not copied into every result's provenance:
+    its lists are replaced by their length and hash; short lists and designs without a cohort are kept."""
+    from condapprove.simulation.engine import MAX_COHORT_IN_PROVENANCE, _compact_cohort
+
+    big = list(range(MAX_COHORT_IN_PROVENANCE + 1))
+    design = {"name": "x", "pre_approval": {"endpoint": {"type": "continuous"},
+                                            "cohort": {"values": big, "lots": ["a", "b"]}}}
+    out = _compact_cohort(design)
+    assert out["pre_approval"]["cohort"]["values"].startswith(f"<{len(big)} values, sha256 ")
+    assert out["pre_approval"]["cohort"]["lots"] == ["a", "b"]
+    assert design["pre_approval"]["cohort"]["values"] is big  # the input is not modified
+    assert _compact_cohort({"name": "y"}) == {"name": "y"}

@@ -509,9 +509,30 @@ def simulate(
         cutoff_month=float(design.cutoff_month),
         test=_rule_label(design),
         defaults_applied=tuple(_defaults_applied(design)),
-        resolved_design=resolved,
+        resolved_design=_compact_cohort(resolved),
     )
     return SimulationResult(scenarios=tuple(results), provenance=prov, warnings=tuple(warns))
+
+
+#: Patient-level cohort lists longer than this are summarised in the provenance (a CSV cohort can be huge).
+MAX_COHORT_IN_PROVENANCE = 1000
+
+
+def _compact_cohort(resolved: dict[str, Any]) -> dict[str, Any]:
+    """The resolved design for the provenance, with long patient-level cohort lists replaced by a summary.
+
+    A cohort read from a large CSV would otherwise be copied into every result; the summary keeps its
+    length and SHA-256 (of its JSON), so two runs can still be told apart (the design hash covers it all).
+    """
+    cohort = (resolved.get("pre_approval") or {}).get("cohort")
+    if not isinstance(cohort, dict):
+        return resolved
+    long = {k: v for k, v in cohort.items() if isinstance(v, list) and len(v) > MAX_COHORT_IN_PROVENANCE}
+    if not long:
+        return resolved
+    summary = {k: f"<{len(v)} values, sha256 {hashlib.sha256(json.dumps(v).encode()).hexdigest()[:16]}>"
+               for k, v in long.items()}
+    return {**resolved, "pre_approval": {**resolved["pre_approval"], "cohort": {**cohort, **summary}}}
 
 
 def _probabilities(r: ScenarioResult) -> list[Any]:
