@@ -57,9 +57,15 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     info = np.stack([s.information for s in stats], axis=1)
     active = np.isfinite(times)
     # a look that adds no information (or precedes all information) is skipped
-    order = np.argsort(np.where(active, times, np.inf), axis=1, kind="stable")
+    key = np.where(active, times, np.inf)
     rows = np.arange(m)[:, None]
-    z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
+    if n_looks == 1 or bool(np.all(key[:, 1:] >= key[:, :-1])):  # usual: every row's looks already in time order
+        order = np.broadcast_to(np.arange(n_looks), (m, n_looks))
+        identity = True
+    else:
+        order = np.argsort(key, axis=1, kind="stable")
+        z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
+        identity = False
     prev = np.maximum.accumulate(np.where(active, info, -np.inf), axis=1)
     prev = np.concatenate([np.full((m, 1), 0.0), prev[:, :-1]], axis=1)
     is_final = order == n_looks - 1
@@ -86,7 +92,9 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         else:
             assert isinstance(dec, BayesianDecision)
             prior = treated_prior(design)
-            post = np.stack([posterior_probability(design, s, prior) for s in stats], axis=1)[rows, order]
+            post = np.stack([posterior_probability(design, s, prior) for s in stats], axis=1)
+            if not identity:
+                post = post[rows, order]
             crossing = active & (post >= dec.threshold)
             futile = np.zeros_like(crossing)
             if dec.futility_below is not None:
@@ -136,6 +144,12 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
     prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
     final_info = info[is_final]
     stale = final_info <= prior
+    if bool(active.all()) and not stale.any():  # usual: every look counts, in order (the final is the last)
+        if bool(np.all(info == info[0])):  # and one information pattern for all (fixed sample sizes)
+            one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
+            return np.broadcast_to(one, (m, n_looks)), np.full(m, one[0, -1])
+        bounds_all = _bounds_by_pattern(design, dec, np.maximum(info, 1e-12), final=True)
+        return bounds_all, bounds_all[:, -1]
     act = active & ~(stale[:, None] & is_final)
     # compact each row's active looks to the front (NaN padding after), as the batch API wants
     key = np.where(act, np.arange(n_looks), n_looks + np.arange(n_looks))

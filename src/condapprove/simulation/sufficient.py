@@ -32,6 +32,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -348,9 +349,49 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
         s_e, q_e = _increments(blocks, "sufficient:y:control", design, d_e, outcome_parameter(design, ext, truth, m))
         nc = np.full((m, n_looks), float(ext.n))
         sum_c, ss_c = np.repeat(s_e, n_looks, axis=1), np.repeat(q_e, n_looks, axis=1)
-    return [statistics_from_sums(design, nt[:, j], sum_t[:, j], ss_t[:, j], None if nc is None else nc[:, j],
-                                 zeros if nc is None else sum_c[:, j], zeros if nc is None else ss_c[:, j])
-            for j in range(n_looks)]
+    out = []
+    for j in range(n_looks):
+        args = (nt[:, j], sum_t[:, j], ss_t[:, j], None if nc is None else nc[:, j],
+                zeros if nc is None else sum_c[:, j], zeros if nc is None else ss_c[:, j])
+        fast = _binary_by_table(design, *args) if design.post_marketing.endpoint.type == "binary" else None
+        out.append(fast if fast is not None else statistics_from_sums(design, *args))
+    return out
+
+
+#: Largest table of binary look statistics (outcomes of both arms) built to look the statistics up.
+_MAX_TABLE = 250_000
+_TABLES: dict[tuple[Any, ...], LookStats] = {}
+
+
+def _binary_by_table(design: Design, nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray | None,
+                     sc: np.ndarray, ssc: np.ndarray) -> LookStats | None:
+    """Binary look statistics looked up in a table of every (responders treated, responders control) outcome.
+
+    When every replicate has the same numbers of patients at the look (looks at fixed numbers of patients),
+    the statistics depend only on the two counts of responders: they are computed once for each possible
+    pair by :func:`.statistics.statistics_from_sums` itself and gathered, giving the same numbers.  None when
+    the numbers of patients vary or the table would be large.
+    """
+    n0 = float(nt[0])
+    c0 = float(nc[0]) if nc is not None else 0.0
+    if not (bool(np.all(nt == n0)) and (nc is None or bool(np.all(nc == c0)))):
+        return None
+    a, b = int(n0) + 1, int(c0) + 1
+    if a * b > _MAX_TABLE:
+        return None
+    key = (n0, None if nc is None else c0, getattr(design.post_marketing.control, "rate", None))
+    table = _TABLES.get(key)
+    if table is None:
+        xt, xc = (g.ravel().astype(np.float64) for g in np.meshgrid(np.arange(a), np.arange(b), indexing="ij"))
+        table = statistics_from_sums(design, np.full(xt.size, n0), xt, xt, None if nc is None else np.full(xt.size, c0),
+                                     xc, xc)
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        _TABLES[key] = table
+    idx = st.astype(np.int64) * b + (sc.astype(np.int64) if nc is not None else 0)
+    zeros = np.zeros(nt.size)
+    return LookStats(z=table.z[idx], information=table.information[idx], estimate=table.estimate[idx], n_treated=nt,
+                     n_control=nc if nc is not None else zeros, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
 
 
 def _poisson(lam: np.ndarray) -> Callable[[np.random.Generator, slice], np.ndarray]:
