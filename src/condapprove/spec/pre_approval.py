@@ -31,14 +31,17 @@ __all__ = [
 class MixtureSpec(_Model):
     """Mixture weights (normalised by the prior) with one entry per component."""
 
-    weights: Annotated[list[Annotated[float, Field(gt=0.0, allow_inf_nan=False)]], Field(min_length=1)]
+    weights: Annotated[list[Annotated[float, Field(gt=0.0, allow_inf_nan=False)]], Field(min_length=1)] = Field(
+        description="Positive weight of each component (normalised to sum to 1), one per component.")
 
 
 class BetaMixtureSpec(MixtureSpec):
     """A mixture of beta distributions."""
 
-    a: Annotated[list[Positive], Field(min_length=1)]
-    b: Annotated[list[Positive], Field(min_length=1)]
+    a: Annotated[list[Positive], Field(min_length=1)] = Field(
+        description="First shape parameter a of each Beta(a, b) component, one per weight.")
+    b: Annotated[list[Positive], Field(min_length=1)] = Field(
+        description="Second shape parameter b of each Beta(a, b) component, one per weight.")
 
     @model_validator(mode="after")
     def _same_length(self) -> BetaMixtureSpec:
@@ -50,8 +53,10 @@ class BetaMixtureSpec(MixtureSpec):
 class NormalMixtureSpec(MixtureSpec):
     """A mixture of normal distributions."""
 
-    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=1)]
-    sds: Annotated[list[Positive], Field(min_length=1)]
+    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=1)] = Field(
+        description="Mean of each normal component, one per weight.")
+    sds: Annotated[list[Positive], Field(min_length=1)] = Field(
+        description="Standard deviation of each normal component, one per weight.")
 
     @model_validator(mode="after")
     def _same_length(self) -> NormalMixtureSpec:
@@ -64,10 +69,14 @@ class PriorSpec(_Model):
     """A named prior: ``{beta: [a, b]}``, ``{beta_mixture: {weights, a, b}}`` (response rates),
     ``{normal: [mean, sd]}`` or ``{normal_mixture: {weights, means, sds}}`` (means)."""
 
-    beta: Annotated[list[Positive], Field(min_length=2, max_length=2)] | None = None
-    beta_mixture: BetaMixtureSpec | None = None
-    normal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = None
-    normal_mixture: NormalMixtureSpec | None = None
+    beta: Annotated[list[Positive], Field(min_length=2, max_length=2)] | None = Field(
+        None, description="[a, b]: a Beta(a, b) prior of a response rate (binary endpoints).")
+    beta_mixture: BetaMixtureSpec | None = Field(
+        None, description="A mixture of beta priors of a response rate (binary endpoints).")
+    normal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = Field(
+        None, description="[mean, sd]: a normal prior of a mean (continuous endpoints).")
+    normal_mixture: NormalMixtureSpec | None = Field(
+        None, description="A mixture of normal priors of a mean (continuous endpoints).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PriorSpec:
@@ -111,17 +120,34 @@ class CohortSpec(_Model):
       (path relative to the design file; read and checked when the design is loaded).
     """
 
-    responders: Annotated[int, Field(ge=0), WholeNumber] | None = None
-    n: Annotated[int, Field(ge=1), WholeNumber] | None = None
-    mean: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    sd: Positive | None = None
-    responses: Annotated[list[Binary01], Field(min_length=1)] | None = None
-    values: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = None
-    durations: Annotated[list[NonNegative], Field(min_length=1)] | None = None
-    events: Annotated[list[Binary01], Field(min_length=1)] | None = None
-    lots: Annotated[list[str], Field(min_length=1)] | None = None
-    data: Annotated[str, Field(min_length=1)] | None = None
-    columns: dict[Literal["response", "value", "time", "event", "lot"], Annotated[str, Field(min_length=1)]] | None = None
+    responders: Annotated[int, Field(ge=0), WholeNumber] | None = Field(
+        None, description="Responders among the n patients (binary summary form, with n; at most n).")
+    n: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+        None, description="Patients of the cohort (summary forms: with responders, or with mean and sd, where it "
+                          "must be at least 2).")
+    mean: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None, description="Mean score of the cohort (continuous summary form, with sd and n).")
+    sd: Positive | None = Field(
+        None, description="Sample standard deviation of the scores (continuous summary form, with mean and n).")
+    responses: Annotated[list[Binary01], Field(min_length=1)] | None = Field(
+        None, description="Patient-level responses, 1 = responder and 0 = not (binary; optionally with lots).")
+    values: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = Field(
+        None, description="Patient-level scores, at least 2 and not all equal (continuous; optionally with lots).")
+    durations: Annotated[list[NonNegative], Field(min_length=1)] | None = Field(
+        None, description="Months from treatment to the event or censoring, one per patient, not all 0 (time to "
+                          "event, with events).")
+    events: Annotated[list[Binary01], Field(min_length=1)] | None = Field(
+        None, description="Event indicator per duration: 1 = event, 0 = censored (time to event).")
+    lots: Annotated[list[str], Field(min_length=1)] | None = Field(
+        None, description="Manufacturing-lot label of each patient, one per response or value (not with "
+                          "pre_approval.lots); used by new_lot_prediction.")
+    data: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="Path of a comma-separated CSV file of patient-level data, relative to the design file, "
+                          "read when the design is loaded (with columns).")
+    columns: dict[Literal["response", "value", "time", "event", "lot"],
+                  Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="CSV column of each role: response (binary), value (continuous), time and event (time to "
+                          "event), and optionally lot (binary and continuous).")
 
     def given(self) -> set[str]:
         """Names of the fields that were given."""
@@ -143,10 +169,15 @@ _CSV_ROLES: dict[str, tuple[set[str], set[str]]] = {  # endpoint -> (required ro
 class LotSummaries(_Model):
     """Per-lot summaries: ``{events, n}`` (binary) or ``{means, sds, n}`` (continuous)."""
 
-    events: Annotated[list[Annotated[int, Field(ge=0), WholeNumber]], Field(min_length=2)] | None = None
-    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = None
-    sds: Annotated[list[Positive], Field(min_length=2)] | None = None
-    n: Annotated[list[Annotated[int, Field(ge=1), WholeNumber]], Field(min_length=2)]
+    events: Annotated[list[Annotated[int, Field(ge=0), WholeNumber]], Field(min_length=2)] | None = Field(
+        None, description="Responders of each lot (binary; at most that lot's n, and adding up to the cohort's "
+                          "responders).")
+    means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = Field(
+        None, description="Mean score of each lot (continuous, with sds).")
+    sds: Annotated[list[Positive], Field(min_length=2)] | None = Field(
+        None, description="Standard deviation of the scores of each lot (continuous, with means).")
+    n: Annotated[list[Annotated[int, Field(ge=1), WholeNumber]], Field(min_length=2)] = Field(
+        description="Patients of each lot, one entry per lot (binary lots must add up to the cohort's n).")
 
     @model_validator(mode="after")
     def _consistent(self) -> LotSummaries:
@@ -171,10 +202,15 @@ class ReferenceCurveSpec(_Model):
     """A reference survival curve: ``{survival_at: {time, survival}}`` or ``{median}`` (exponential),
     ``{weibull: {shape, scale}}``, or ``{piecewise_exponential: {breaks, rates}}``."""
 
-    survival_at: dict[Literal["time", "survival"], Positive] | None = None
-    median: Positive | None = None
-    weibull: dict[Literal["shape", "scale"], Positive] | None = None
-    piecewise_exponential: dict[Literal["breaks", "rates"], list[NonNegative]] | None = None
+    survival_at: dict[Literal["time", "survival"], Positive] | None = Field(
+        None, description="{time: t, survival: s}: exponential curve through S(t) = s, 0 < s < 1 (t in the "
+                          "durations' months).")
+    median: Positive | None = Field(None, description="Exponential curve with this median, in months.")
+    weibull: dict[Literal["shape", "scale"], Positive] | None = Field(
+        None, description="{shape: k, scale: lambda}: S(t) = exp(-(t/lambda)^k), as R's pweibull (scale in months).")
+    piecewise_exponential: dict[Literal["breaks", "rates"], list[NonNegative]] | None = Field(
+        None, description="{breaks: [b1, ...], rates: [r0, r1, ...]}: hazard per month r0 on [0, b1), r1 on "
+                          "[b1, b2), ..., with one more rate than breaks.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ReferenceCurveSpec:
@@ -210,55 +246,75 @@ class ReferenceCurveSpec(_Model):
 class PosteriorProbabilitySpec(_Model):
     """``P(effect > greater_than | data; prior) >= at_least`` (binary, continuous)."""
 
-    criterion: Literal["posterior_probability"]
-    prior: str
-    greater_than: Annotated[float, Field(allow_inf_nan=False)]
-    at_least: OpenProbability
+    criterion: Literal["posterior_probability"] = Field(
+        description="Selects a posterior-probability criterion (binary and continuous cohorts).")
+    prior: str = Field(description="Name of the prior under pre_approval.priors that the cohort updates.")
+    greater_than: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="Value the response rate (binary) or mean (continuous) must exceed.")
+    at_least: OpenProbability = Field(
+        description="Passes when the posterior probability of exceeding greater_than is at least this.")
 
 
 class LowerBoundSpec(_Model):
     """The lower bound of the two-sided interval exceeds ``greater_than`` (``time``: landmark, time to event)."""
 
-    criterion: Literal["lower_bound"]
-    greater_than: Annotated[float, Field(allow_inf_nan=False)]
-    confidence_level: OpenProbability = 0.95
-    method: Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"] = "clopper-pearson"
-    time: Positive | None = None
+    criterion: Literal["lower_bound"] = Field(
+        description="Selects a lower-confidence-bound criterion (every endpoint type).")
+    greater_than: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="Passes when the lower bound exceeds this: a response rate, a mean, or survival at time.")
+    confidence_level: OpenProbability = Field(0.95, description="Level of the two-sided confidence interval.")
+    method: Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"] = Field(
+        "clopper-pearson", description="Binomial interval method (binary cohorts only; a continuous cohort uses the t "
+                                       "interval, a time-to-event one the Kaplan-Meier log-log interval).")
+    time: Positive | None = Field(
+        None, description="Landmark in months at which the Kaplan-Meier survival is bounded; required for a "
+                          "time-to-event cohort.")
 
 
 class ExactTestSpec(_Model):
     """The exact one-sided binomial test of ``p <= p0`` rejects at level ``alpha`` (binary)."""
 
-    criterion: Literal["exact_test"]
-    p0: OpenProbability
-    alpha: Alpha = 0.025
+    criterion: Literal["exact_test"] = Field(description="Selects the exact binomial test (binary cohorts).")
+    p0: OpenProbability = Field(description="Response rate of the null hypothesis p <= p0 (e.g. a historical rate).")
+    alpha: Alpha = Field(0.025, description="One-sided significance level the p-value must not exceed.")
 
 
 class TTestSpec(_Model):
     """The one-sided one-sample t test of ``mean <= mu0`` rejects at level ``alpha`` (continuous)."""
 
-    criterion: Literal["t_test"]
-    mu0: Annotated[float, Field(allow_inf_nan=False)]
-    alpha: Alpha = 0.025
+    criterion: Literal["t_test"] = Field(description="Selects the one-sample t test (continuous cohorts).")
+    mu0: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="Mean of the null hypothesis mean <= mu0 (e.g. a control's mean).")
+    alpha: Alpha = Field(0.025, description="One-sided significance level the p-value must not exceed.")
 
 
 class OneSampleLogrankSpec(_Model):
     """The one-sample log-rank test against a reference curve rejects at level ``alpha`` (time to event)."""
 
-    criterion: Literal["one_sample_logrank"]
-    reference: ReferenceCurveSpec
-    alpha: Alpha = 0.025
-    method: Literal["wu", "standard", "exact"] = "wu"
+    criterion: Literal["one_sample_logrank"] = Field(
+        description="Selects the one-sample log-rank test (time-to-event cohorts).")
+    reference: ReferenceCurveSpec = Field(
+        description="Reference (historical) survival curve; the test is one-sided towards fewer events than it "
+                    "predicts.")
+    alpha: Alpha = Field(0.025, description="One-sided significance level the p-value must not exceed.")
+    method: Literal["wu", "standard", "exact"] = Field(
+        "wu", description="wu: (O - E)/sqrt((O + E)/2); standard: (O - E)/sqrt(E); exact: O ~ Poisson(E).")
 
 
 class NewLotPredictionSpec(_Model):
     """The lower prediction bound for a new lot exceeds ``greater_than`` (binary, continuous; needs lots)."""
 
-    criterion: Literal["new_lot_prediction"]
-    greater_than: Annotated[float, Field(allow_inf_nan=False)]
-    confidence_level: OpenProbability = 0.95
-    method: Literal["REML", "DL", "PM", "ML"] = "REML"
-    test: Literal["z", "hartung-knapp"] = "hartung-knapp"
+    criterion: Literal["new_lot_prediction"] = Field(
+        description="Selects the new-lot prediction criterion (binary and continuous cohorts with per-lot data).")
+    greater_than: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="Passes when the lower prediction bound for a new lot's rate (back-transformed from log odds) "
+                    "or mean exceeds this.")
+    confidence_level: OpenProbability = Field(0.95, description="Level of the two-sided prediction interval.")
+    method: Literal["REML", "DL", "PM", "ML"] = Field(
+        "REML", description="Estimator of the between-lot variance tau^2: REML, DerSimonian-Laird, Paule-Mandel or "
+                            "maximum likelihood.")
+    test: Literal["z", "hartung-knapp"] = Field(
+        "hartung-knapp", description="Interval of the random-effects model: normal (z) or Hartung-Knapp (t).")
 
 
 CriterionSpec = Annotated[
@@ -279,19 +335,29 @@ _CRITERIA_FOR: dict[str, set[str]] = {
 class PreApprovalEndpoint(_Model):
     """The endpoint of the approval cohort."""
 
-    type: Literal["binary", "continuous", "time_to_event"]
-    name: str = "response"
-    followup_months: NonNegative = 0.0
+    type: Literal["binary", "continuous", "time_to_event"] = Field(
+        description="Endpoint type, which fixes the cohort forms, criteria and priors allowed.")
+    name: str = Field("response", description="What is measured (for reports).")
+    followup_months: NonNegative = Field(
+        0.0, description="Months from treatment until the endpoint was observed (recorded only: no computation "
+                         "uses it).")
 
 
 class PreApproval(_Model):
     """The approval cohort and the declarative evidence criteria for "presumed efficacy"."""
 
-    endpoint: PreApprovalEndpoint
-    cohort: CohortSpec
-    lots: LotSummaries | None = None
-    priors: dict[str, PriorSpec] = Field(default_factory=dict)
-    evidence: Annotated[list[CriterionSpec], Field(min_length=1)]
+    endpoint: PreApprovalEndpoint = Field(
+        description="Type, name and follow-up of the endpoint measured in the approval cohort.")
+    cohort: CohortSpec = Field(description="The approval cohort's data, in one of the forms of its endpoint type.")
+    lots: LotSummaries | None = Field(
+        None, description="Per-lot summaries of at least 2 lots (not with lot labels in the cohort); none means no "
+                          "per-lot data unless the cohort has lot labels.")
+    priors: dict[str, PriorSpec] = Field(
+        default_factory=dict, description="Named priors, of the endpoint's family (none for time to event), used by "
+                                          "posterior_probability criteria, their sensitivity rows and posterior "
+                                          "scenarios.")
+    evidence: Annotated[list[CriterionSpec], Field(min_length=1)] = Field(
+        description="The criteria, at least one; the verdict is efficacy presumed when all pass.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PreApproval:

@@ -122,8 +122,12 @@ class Approval(_Model):
 class RateChange(_Model):
     """From ``month`` on, patients arrive at ``rate_per_month`` (models site activation, new indications...)."""
 
-    month: Positive
-    rate_per_month: Annotated[float, Field(ge=0.0, le=100_000.0, allow_inf_nan=False)]
+    month: Positive = Field(
+        description="Calendar month (after approval, > start_month, increasing along the list) from which the new "
+                    "rate applies.")
+    rate_per_month: Annotated[float, Field(ge=0.0, le=100_000.0, allow_inf_nan=False)] = Field(
+        description="Patients per month from this month on (the ramp-up factor still applies during the ramp-up; "
+                    "0 closes enrolment).")
 
 
 class Accrual(_Model):
@@ -136,11 +140,17 @@ class Accrual(_Model):
     """
 
     rate_per_month: Annotated[float, Field(gt=0.0, le=100_000.0, allow_inf_nan=False)] = Field(
-        description="Patients per month once fully ramped up.")
-    ramp_up_months: NonNegative = Field(0.0, description="Months of linear ramp-up from rate 0.")
+        description="Patients per month (a Poisson rate) once fully ramped up, until the first rate change.")
+    ramp_up_months: NonNegative = Field(
+        0.0, description="Months over which the rate rises linearly from 0 at start_month to its full value (0: "
+                         "full rate at once).")
     start_month: NonNegative = Field(0.0, description="Months after approval before the first patient can enrol.")
-    rate_changes: list[RateChange] = Field(default_factory=list, description="Later changes of the rate.")
-    capacity_per_month: Positive | None = Field(None, description="At most this many treatments a month.")
+    rate_changes: list[RateChange] = Field(
+        default_factory=list, description="Later switches of the rate (site activation or closure), in increasing "
+                                          "months after start_month; none keeps rate_per_month to the cut-off.")
+    capacity_per_month: Positive | None = Field(
+        None, description="At most this many evaluable patients treated a month (manufacturing), first come first "
+                          "served: the others wait for the next slot; none means no cap.")
 
     @model_validator(mode="after")
     def _increasing(self) -> Accrual:
@@ -155,7 +165,7 @@ class Accrual(_Model):
 class BinaryEndpoint(_Model):
     """A response (yes/no) observed ``followup_months`` after treatment."""
 
-    type: Literal["binary"]
+    type: Literal["binary"] = Field(description="Selects a binary (responder yes/no) endpoint.")
     name: str = Field("response", description="What a response is (for reports).")
     followup_months: NonNegative = Field(0.0, description="Months from treatment until the response is observed.")
 
@@ -163,7 +173,7 @@ class BinaryEndpoint(_Model):
 class ContinuousEndpoint(_Model):
     """A normally distributed (change) score observed ``followup_months`` after treatment, with SD ``sd``."""
 
-    type: Literal["continuous"]
+    type: Literal["continuous"] = Field(description="Selects a continuous, normally distributed score.")
     name: str = Field("change score", description="What is measured (for reports).")
     followup_months: NonNegative = Field(0.0, description="Months from treatment until the score is observed.")
     sd: Positive = Field(description="Patient-level standard deviation of the score (both arms).")
@@ -220,10 +230,14 @@ class BaselineSpec(_Model):
 class TimeToEventEndpoint(_Model):
     """Time from treatment to an event; proportional hazards; censored at each analysis cut-off."""
 
-    type: Literal["time_to_event"]
+    type: Literal["time_to_event"] = Field(description="Selects a time-to-event endpoint (analysed by log-rank tests).")
     name: str = Field("event", description="What the event is (for reports).")
-    baseline: BaselineSpec = Field(description="Control (or reference) event-time distribution.")
-    dropout_rate_per_month: NonNegative = Field(0.0, description="Exponential loss to follow-up (both arms).")
+    baseline: BaselineSpec = Field(
+        description="Event-time distribution of the control arm, or the reference curve of a benchmark comparison; "
+                    "the treated hazard is this one times the scenario's hazard_ratio.")
+    dropout_rate_per_month: NonNegative = Field(
+        0.0, description="Hazard per month of an exponential loss to follow-up, in every arm (an external cohort "
+                         "included); 0 means no loss.")
 
 
 Endpoint = Annotated[BinaryEndpoint | ContinuousEndpoint | TimeToEventEndpoint, Field(discriminator="type")]
@@ -238,11 +252,12 @@ class TreatedArm(_Model):
     patients are enrolled; loss to follow-up is the endpoint's dropout hazard.
     """
 
-    accrual: Accrual
+    accrual: Accrual = Field(description="How the treated patients are enrolled over calendar time.")
     target_n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = Field(
         description="Evaluable treated patients the analysis waits for (patients enrolled, for time to event).")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
-        0.0, description="Probability that a treated patient drops out before the endpoint is observed.")
+        0.0, description="Probability that a treated patient drops out before the endpoint is observed, replaced by "
+                         "further enrolment (binary and continuous only: must be 0 for time to event).")
     never_treated: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
         0.0, description="Probability that an enrolled patient is never treated (e.g. manufacturing failure).")
 
@@ -254,26 +269,37 @@ class Covariate(_Model):
     mean (continuous) or the log hazard ratio (time to event).
     """
 
-    name: Annotated[str, Field(min_length=1)]
-    prevalence_treated: Probability
-    prevalence_control: Probability
-    effect: Annotated[float, Field(allow_inf_nan=False)]
+    name: Annotated[str, Field(min_length=1)] = Field(description="Name of the confounder (for reports).")
+    prevalence_treated: Probability = Field(description="Probability that a treated patient has the confounder.")
+    prevalence_control: Probability = Field(
+        description="Probability that a control patient (concurrent or external) has the confounder.")
+    effect: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="Added to the linear predictor of a patient with the confounder, in either arm: log odds "
+                    "(binary), the mean (continuous) or the log hazard (time to event).")
 
 
 class Confounding(_Model):
     """Measured confounders of a non-randomised comparison and how the analysis adjusts for them."""
 
-    covariates: Annotated[list[Covariate], Field(min_length=1)]
-    adjustment: Literal["none", "propensity_weighting"] = "none"
+    covariates: Annotated[list[Covariate], Field(min_length=1)] = Field(
+        description="The binary confounders, each present independently with its arm's prevalence.")
+    adjustment: Literal["none", "propensity_weighting"] = Field(
+        "none", description="none: the crude comparison; propensity_weighting: stabilised ATT weights from a "
+                            "logistic propensity score on the covariates, tested with z (binary and continuous "
+                            "endpoints, not with the Bayesian rule).")
 
 
 class BenchmarkControl(_Model):
     """A fixed historical benchmark: ``rate`` (binary), ``mean`` (continuous); for time to
     event the endpoint's ``baseline`` is the reference curve (one-sample log-rank test)."""
 
-    kind: Literal["benchmark"]
-    rate: OpenProbability | None = Field(None, description="Historical response rate (binary).")
-    mean: Annotated[float, Field(allow_inf_nan=False)] | None = Field(None, description="Historical mean (continuous).")
+    kind: Literal["benchmark"] = Field(description="Selects a fixed historical value: no control patients.")
+    rate: OpenProbability | None = Field(
+        None, description="Historical response rate the treated rate is tested against; required for, and only "
+                          "for, a binary endpoint.")
+    mean: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None, description="Historical mean score the treated mean is tested against; required for, and only for, a "
+                          "continuous endpoint.")
 
 
 class ConcurrentControl(_Model):
@@ -284,15 +310,25 @@ class ConcurrentControl(_Model):
     ``ratio * target_n`` rounded up) or an ``accrual`` of its own with ``target_n``.
     """
 
-    kind: Literal["concurrent"]
+    kind: Literal["concurrent"] = Field(description="Selects a concurrent control arm recruited alongside the treated.")
     ratio: Annotated[float, Field(ge=0.01, le=20.0, allow_inf_nan=False)] | None = Field(
-        None, description="Controls per treated patient (0.01 to 20).")
-    accrual: Accrual | None = Field(None, description="The control arm's own accrual (instead of ratio).")
-    target_n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = Field(None, description="Evaluable controls awaited.")
+        None, description="Controls per treated patient: the arm accrues at ratio times the treated rate (same "
+                          "ramp-up, start and rate changes, no capacity) up to ceil(ratio * target_n); give either "
+                          "this or accrual with target_n.")
+    accrual: Accrual | None = Field(
+        None, description="The control arm's own accrual, instead of ratio (target_n is then required).")
+    target_n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = Field(
+        None, description="Evaluable controls the analysis waits for (enrolled, for time to event); only with the "
+                          "arm's own accrual.")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
-        0.0, description="Probability that a control patient drops out before the endpoint is observed.")
-    randomised: bool | None = Field(None, description="Default: true in a clinical trial, false in a survey.")
-    confounding: Confounding | None = Field(None, description="Confounders of a non-randomised comparison.")
+        0.0, description="Probability that a control patient drops out before the endpoint is observed, replaced by "
+                         "further enrolment (binary and continuous only: must be 0 for time to event).")
+    randomised: bool | None = Field(
+        None, description="Whether the arm is randomised; omitted means true in a clinical_trial without confounding, "
+                          "else false.")
+    confounding: Confounding | None = Field(
+        None, description="Measured confounders of a non-randomised comparison (not with randomised: true); none "
+                          "means the arms differ only by treatment.")
 
     @model_validator(mode="after")
     def _ratio_or_accrual(self) -> ConcurrentControl:
@@ -310,9 +346,13 @@ class ConcurrentControl(_Model):
 class ExternalControl(_Model):
     """An external (registry or historical) cohort of ``n`` patients, all observed at the start."""
 
-    kind: Literal["external"]
-    n: Annotated[int, Field(ge=1, le=100_000), WholeNumber]
-    confounding: Confounding | None = None
+    kind: Literal["external"] = Field(description="Selects an external (registry or historical) control cohort.")
+    n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = Field(
+        description="Patients of the external cohort, all present from month 0 in every analysis and not counted "
+                    "in patients, events or information looks nor towards target_events.")
+    confounding: Confounding | None = Field(
+        None, description="Measured confounders between the treated and the external cohort; none means no "
+                          "confounding.")
 
 
 Control = Annotated[BenchmarkControl | ConcurrentControl | ExternalControl, Field(discriminator="kind")]
@@ -330,21 +370,37 @@ class Heterogeneity(_Model):
     treatment-by-site interaction).
     """
 
-    lot_size: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = 1
-    lot_sd: NonNegative = 0.0
-    dilution: Positive = 1.0
-    sites: Annotated[int, Field(ge=1, le=10_000), WholeNumber] = 1
-    site_sd: NonNegative = 0.0
+    lot_size: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = Field(
+        1, description="Consecutive treated patients sharing one manufacturing lot (and its random shift).")
+    lot_sd: NonNegative = Field(
+        0.0, description="SD of each lot's normal random shift of the treated linear predictor (log odds, mean or log "
+                         "hazard); 0 means no lot variation.")
+    dilution: Positive = Field(
+        1.0, description="Multiplies the scenario's effect on the linear-predictor scale in the post-marketing "
+                         "population (0.5 halves the log odds ratio, mean difference or log hazard ratio).")
+    sites: Annotated[int, Field(ge=1, le=10_000), WholeNumber] = Field(
+        1, description="Number of sites; each patient of every arm (an external cohort included) is at one drawn "
+                       "at random, each equally likely.")
+    site_sd: NonNegative = Field(
+        0.0, description="SD of each site's normal random shift of the linear predictor, drawn once per replicate "
+                         "and the same in both arms; used when sites > 1.")
 
 
 class Look(_Model):
     """When an analysis happens: exactly one of ``month``, ``patients`` (evaluable, all arms),
     ``events``, or ``information`` (fraction of the final target)."""
 
-    month: Positive | None = None
-    patients: Annotated[int, Field(ge=1), WholeNumber] | None = None
-    events: Annotated[int, Field(ge=1), WholeNumber] | None = None
-    information: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] | None = None
+    month: Positive | None = Field(
+        None, description="Look at this calendar month after approval (before the data cut-off).")
+    patients: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+        None, description="Look when this many patients of the recruited arms together (treated and a concurrent "
+                          "control) are evaluable (enrolled, for time to event); below the final analysis's targets.")
+    events: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+        None, description="Look when this many events of the recruited arms have occurred (time to event only; below "
+                          "target_events).")
+    information: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] | None = Field(
+        None, description="Look at this fraction of the final target: of target_events for time to event, else of "
+                          "the total target patients of the recruited arms.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Look:
@@ -364,25 +420,36 @@ class Analysis(_Model):
     propensity-adjusted comparison.
     """
 
-    test: Literal["exact_binomial", "fisher", "score", "t", "z", "logrank", "one_sample_logrank"] | None = None
-    alpha: Alpha = 0.025
+    test: Literal["exact_binomial", "fisher", "score", "t", "z", "logrank", "one_sample_logrank"] | None = Field(
+        None, description="Test of the fixed final analysis; must fit the endpoint and control, and omitted means "
+                          "the default for them (z with propensity_weighting).")
+    alpha: Alpha = Field(
+        0.025, description="One-sided significance level of the fixed final analysis (a group-sequential decision "
+                           "uses its own alpha).")
 
 
 class FixedDecision(_Model):
     """One final analysis with the test of ``analysis`` (the default)."""
 
-    rule: Literal["fixed"]
+    rule: Literal["fixed"] = Field(description="Selects one final analysis at the targets or at the data cut-off.")
 
 
 class GroupSequentialDecision(_Model):
     """Lan-DeMets alpha spending on the z statistic at each look, bounds recomputed for the
     information actually observed; optional non-binding futility on conditional power."""
 
-    rule: Literal["group_sequential"]
-    alpha: Alpha = 0.025
-    spending: Literal["obrien-fleming", "pocock", "kim-demets", "hwang-shih-decani"] = "obrien-fleming"
-    parameter: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    futility_conditional_power_below: OpenProbability | None = None
+    rule: Literal["group_sequential"] = Field(
+        description="Selects Lan-DeMets alpha spending over the interim looks and the final analysis.")
+    alpha: Alpha = Field(0.025, description="Overall one-sided significance level spent over the looks.")
+    spending: Literal["obrien-fleming", "pocock", "kim-demets", "hwang-shih-decani"] = Field(
+        "obrien-fleming", description="Lan-DeMets alpha-spending function (O'Brien-Fleming-type, Pocock-type, "
+                                      "Kim-DeMets power or Hwang-Shih-DeCani).")
+    parameter: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None, description="Shape of the spending function: rho > 0 (alpha * t^rho) for kim-demets, gamma (-30 to 30; "
+                          "0 is linear) for hwang-shih-decani; required for those two, refused for the others.")
+    futility_conditional_power_below: OpenProbability | None = Field(
+        None, description="Non-binding futility: stop at an interim when the conditional power under the current "
+                          "trend, against the final look's efficacy bound, is below this; none means no such rule.")
     futility_z_below: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
         None, description="Non-binding futility: stop at interim k when z <= this (one value per interim).")
 
@@ -390,8 +457,12 @@ class GroupSequentialDecision(_Model):
 class PowerPriorSpec(_Model):
     """A power prior from the approval cohort, discounted by ``a0``, on top of ``initial``."""
 
-    a0: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-    initial: PriorSpec | None = None
+    a0: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = Field(
+        description="Power to which the approval cohort's likelihood is raised: 0 borrows nothing, 1 counts its "
+                    "patients in full.")
+    initial: PriorSpec | None = Field(
+        None, description="Prior the discounted cohort updates, a single beta or normal (not a mixture); none means "
+                          "Beta(1, 1) for a rate and flat for a mean.")
 
 
 class BayesianDecision(_Model):
@@ -402,12 +473,21 @@ class BayesianDecision(_Model):
     from the approval cohort (``pre_approval``), discounted by ``a0``.
     """
 
-    rule: Literal["bayesian"]
-    margin: Annotated[float, Field(allow_inf_nan=False)] = 0.0
-    threshold: Annotated[float, Field(gt=0.5, lt=1.0, allow_inf_nan=False)] = 0.975
-    futility_below: OpenProbability | None = None
-    prior: PriorSpec | None = None
-    power_prior: PowerPriorSpec | None = None
+    rule: Literal["bayesian"] = Field(
+        description="Selects a posterior-probability rule at every look (binary and continuous endpoints).")
+    margin: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        0.0, description="The effect (treated rate or mean minus the benchmark or control's) must exceed this.")
+    threshold: Annotated[float, Field(gt=0.5, lt=1.0, allow_inf_nan=False)] = Field(
+        0.975, description="Confirm at a look when P(effect > margin | data) is at least this.")
+    futility_below: OpenProbability | None = Field(
+        None, description="Stop for futility at an interim when P(effect > margin | data) is below this; none means "
+                          "no futility stop.")
+    prior: PriorSpec | None = Field(
+        None, description="Prior of the treated rate or mean, of the endpoint's family (not with power_prior); "
+                          "without it or power_prior, Beta(1, 1) for a rate and flat for a mean.")
+    power_prior: PowerPriorSpec | None = Field(
+        None, description="Build the treated prior from the pre_approval cohort (same endpoint type), discounted by "
+                          "a0 (not with prior).")
 
     @model_validator(mode="after")
     def _one_prior(self) -> BayesianDecision:
@@ -434,16 +514,29 @@ _TESTS_FOR = {
 class PostMarketing(_Model):
     """The post-marketing approval-condition evaluation."""
 
-    study: Literal["clinical_trial", "use_results_survey"]
-    endpoint: Endpoint
-    treated: TreatedArm
-    control: Control
+    study: Literal["clinical_trial", "use_results_survey"] = Field(
+        description="Kind of study (for reports); a concurrent control's randomised defaults to true in a "
+                    "clinical_trial without confounding.")
+    endpoint: Endpoint = Field(description="What is measured in each patient, and when.")
+    treated: TreatedArm = Field(description="The treated patients: accrual, target and losses.")
+    control: Control = Field(description="What the treated are compared with: a benchmark, a concurrent arm or an "
+                                         "external cohort.")
     target_events: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
-        None, description="Events the final analysis waits for (time to event).")
-    heterogeneity: Heterogeneity | None = None
-    analyses: list[Look] = Field(default_factory=list, description="Interim analyses (the final one is implicit).")
-    analysis: Analysis = Field(default_factory=lambda: Analysis())
-    decision: Decision = Field(default_factory=lambda: FixedDecision(rule="fixed"))
+        None, description="Events of the recruited arms together (not an external cohort's) the final analysis "
+                          "waits for; required for a time-to-event endpoint and refused otherwise.")
+    heterogeneity: Heterogeneity | None = Field(
+        None, description="Lot-to-lot and site-to-site variation and dilution of the effect; none means none of "
+                          "them.")
+    analyses: list[Look] = Field(
+        default_factory=list, description="Interim looks, each of one kind (looks of one kind increasing); the "
+                                          "final analysis is implicit, and looks need a group_sequential or "
+                                          "bayesian decision.")
+    analysis: Analysis = Field(
+        default_factory=lambda: Analysis(),
+        description="Test and one-sided level of the final analysis under a fixed decision.")
+    decision: Decision = Field(
+        default_factory=lambda: FixedDecision(rule="fixed"),
+        description="The decision rule: fixed (one final analysis), group_sequential or bayesian.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PostMarketing:
@@ -639,10 +732,16 @@ class DistributionSpec(_Model):
     under that prior of ``pre_approval.priors``).
     """
 
-    beta: Annotated[tuple[Positive, Positive], PairOf] | None = None
-    normal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = None
-    lognormal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = None
-    posterior: Annotated[str, Field(min_length=1)] | None = None
+    beta: Annotated[tuple[Positive, Positive], PairOf] | None = Field(
+        None, description="[a, b]: draw the treated response rate from Beta(a, b) (for treated_rate).")
+    normal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = Field(
+        None, description="[mean, sd]: draw the treated mean from this normal distribution (for treated_mean).")
+    lognormal: Annotated[tuple[Annotated[float, Field(allow_inf_nan=False)], Positive], PairOf] | None = Field(
+        None, description="[meanlog, sdlog]: draw the hazard ratio as exp(N(meanlog, sdlog^2)), |meanlog| <= 20 and "
+                          "sdlog <= 10 (for hazard_ratio).")
+    posterior: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="Name of a prior under pre_approval.priors: draw from the approval cohort's posterior "
+                          "under it (treated_rate or treated_mean; the cohort's endpoint type must match).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DistributionSpec:
@@ -671,22 +770,35 @@ class Scenario(_Model):
     (:class:`DistributionSpec`) for assurance.
     """
 
-    name: Annotated[str, Field(min_length=1)]
-    treated_rate: Probability | DistributionSpec | None = None
-    control_rate: Probability | None = None
-    treated_mean: Value | DistributionSpec | None = None
-    control_mean: Value | None = None
-    hazard_ratio: Positive | DistributionSpec | None = None
+    name: Annotated[str, Field(min_length=1)] = Field(
+        description="Name of the scenario, unique in the design (it also keys the scenario's random streams).")
+    treated_rate: Probability | DistributionSpec | None = Field(
+        None, description="True response rate of a treated patient without confounders, or a design prior to draw it "
+                          "from; required for, and only for, a binary endpoint.")
+    control_rate: Probability | None = Field(
+        None, description="True response rate of a control without confounders; required with a concurrent or "
+                          "external control of a binary endpoint, refused with a benchmark.")
+    treated_mean: Value | DistributionSpec | None = Field(
+        None, description="True mean score of a treated patient without confounders, or a design prior to draw it "
+                          "from; required for, and only for, a continuous endpoint.")
+    control_mean: Value | None = Field(
+        None, description="True mean score of a control without confounders; required with a concurrent or external "
+                          "control of a continuous endpoint, refused with a benchmark.")
+    hazard_ratio: Positive | DistributionSpec | None = Field(
+        None, description="True hazard ratio of treated against the control arm or the baseline reference curve (< 1 "
+                          "is benefit), or a design prior; required for, and only for, a time-to-event endpoint.")
 
 
 class SimulationSettings(_Model):
     """How many replicates, and the seed of the random streams."""
 
-    replicates: Annotated[int, Field(ge=1, le=100_000_000), WholeNumber] = Field(10_000, description="Monte-Carlo replicates.")
+    replicates: Annotated[int, Field(ge=1, le=100_000_000), WholeNumber] = Field(
+        10_000, description="Monte-Carlo replicates per scenario (the starting number when mcse_target is given).")
     seed: Annotated[int, Field(ge=0), WholeNumber] | None = Field(
         None, description="Root seed; omitted means fresh entropy, recorded in the output.")
     mcse_target: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] | None = Field(
-        None, description="Add replicates until every probability's MCSE is at most this.")
+        None, description="Add replicates, in blocks of 2048, until every reported probability's MCSE is at most "
+                          "this (up to max_replicates); none means exactly replicates.")
     max_replicates: Annotated[int, Field(ge=1, le=100_000_000), WholeNumber] = Field(
         1_000_000, description="Cap on the replicates per scenario when mcse_target is given.")
 
@@ -701,13 +813,18 @@ _SCENARIO_FIELDS = {
 class Design(_Model):
     """A complete design: approval, approval cohort, post-marketing study, scenarios, simulation."""
 
-    name: Annotated[str, Field(min_length=1)]
-    description: str = ""
-    approval: Approval
-    pre_approval: PreApproval | None = None
-    post_marketing: PostMarketing
-    scenarios: Annotated[list[Scenario], Field(min_length=1)]
-    simulation: SimulationSettings = Field(default_factory=lambda: SimulationSettings())
+    name: Annotated[str, Field(min_length=1)] = Field(description="The design's name (printed in reports).")
+    description: str = Field("", description="Free text about the design (shown in the HTML report).")
+    approval: Approval = Field(description="Approval date and time limit, which fix the data cut-off.")
+    pre_approval: PreApproval | None = Field(
+        None, description="The approval cohort and the evidence criteria for presumed efficacy, evaluated by "
+                          "condapprove estimate; the simulation uses it only for posterior scenarios and a "
+                          "power_prior.")
+    post_marketing: PostMarketing = Field(description="The post-marketing approval-condition evaluation to simulate.")
+    scenarios: Annotated[list[Scenario], Field(min_length=1)] = Field(
+        description="The true effects to simulate, at least one, with unique names.")
+    simulation: SimulationSettings = Field(
+        default_factory=lambda: SimulationSettings(), description="Replicates, seed and precision target.")
 
     @property
     def cutoff_month(self) -> float:
