@@ -9,7 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_PROBABILITY", "Alpha", "Date", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
+#: Shortest time scale (months) of an event-time curve: shorter ones over- or underflow the hazards.
+MIN_MONTHS = 1e-3
+
+__all__ = ["MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_MONTHS", "MIN_PROBABILITY", "Alpha", "Date", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
 
 #: PMD Act Art. 23-26: the time limit of a conditional approval is at most 7 years.
 MAX_TIME_LIMIT_YEARS = 7.0

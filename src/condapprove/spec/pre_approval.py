@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from ..errors import DesignError
-from ._base import Alpha, NonNegative, OpenProbability, PairOf, Positive, WholeNumber
+from ._base import MIN_MONTHS, Alpha, NonNegative, OpenProbability, PairOf, Positive, WholeNumber
 from ._base import Model as _Model
 
 __all__ = [
@@ -224,6 +224,20 @@ class ReferenceCurveSpec(_Model):
             raise ValueError("@weibull: must be {shape: k, scale: lambda}")
         if self.piecewise_exponential is not None and set(self.piecewise_exponential) != {"breaks", "rates"}:
             raise ValueError("@piecewise_exponential: must be {breaks: [...], rates: [...]}")
+        scale = {"survival_at.time": (self.survival_at or {}).get("time"), "median": self.median,
+                 "weibull.scale": (self.weibull or {}).get("scale")}
+        for name, value in scale.items():  # as for the endpoint's baseline: tiny time scales overflow the hazards
+            if value is not None and value < MIN_MONTHS:
+                raise ValueError(f"@{name}: must be >= {MIN_MONTHS:g} months; got {value:g}")
+        if self.piecewise_exponential is not None:
+            pw = self.piecewise_exponential
+            if len(pw["rates"]) != len(pw["breaks"]) + 1:
+                raise ValueError("@piecewise_exponential: must be {breaks: [b1, ...], rates: [r0, r1, ...]} with one "
+                                 f"more rate than breaks; got {len(pw['breaks'])} breaks and {len(pw['rates'])} rates")
+            try:  # the curve's own checks (increasing breaks, a positive rate somewhere...), at validate time
+                self.build()
+            except DesignError as exc:
+                raise ValueError(f"@piecewise_exponential: {exc}") from None
         return self
 
     def build(self) -> tuple[Any, str]:
@@ -392,6 +406,10 @@ class PreApproval(_Model):
                 problems.append(f"@lots: {lot_kind} lot summaries do not fit a {kind} endpoint")
             if self.cohort.lots is not None:
                 problems.append("@lots: give lots either as summaries here or as labels in the cohort, not both")
+            elif self.cohort.responses is not None or self.cohort.values is not None or self.cohort.data is not None:
+                problems.append("@lots: lot summaries go with a summary cohort ({responders, n} or {mean, sd, n}); "
+                                "with patient-level data give each patient's lot in the cohort (lots: [...], or a "
+                                "lot column) instead")
         family = {"binary": "beta", "continuous": "normal"}.get(kind)
         for name, prior in self.priors.items():
             if family is None:
@@ -408,6 +426,9 @@ class PreApproval(_Model):
                                 f"got {c.prior!r}")
             if isinstance(c, LowerBoundSpec) and kind == "time_to_event" and c.time is None:
                 problems.append(f"@evidence.{i}.time: required for a lower bound of survival (the landmark)")
+            if isinstance(c, LowerBoundSpec) and kind != "time_to_event" and c.time is not None:
+                problems.append(f"@evidence.{i}.time: a landmark applies to a time-to-event cohort only; remove it "
+                                f"for a {kind} cohort (got {c.time:g})")
             if isinstance(c, NewLotPredictionSpec) and not has_lots:
                 problems.append(f"@evidence.{i}: new_lot_prediction needs per-lot data (pre_approval.lots, or lot "
                                 "labels in the cohort)")

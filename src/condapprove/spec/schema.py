@@ -28,8 +28,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from ..errors import DesignError
 from ._base import (
     MAX_TIME_LIMIT_YEARS,
+    MIN_MONTHS,
     Alpha,
     Date,
     NonNegative,
@@ -43,7 +45,6 @@ from ._base import Model as _Model
 from .pre_approval import PreApproval, PriorSpec
 
 #: Smallest time scale of an event-time distribution (median, survival_at months, Weibull scale), in months.
-MIN_MONTHS = 1e-3
 #: Largest |gamma| of Hwang-Shih-DeCani spending (exp(-gamma) must stay finite; |gamma| <= 10 in practice).
 MAX_HSD_GAMMA = 30.0
 #: Bounds of a lognormal design prior of the hazard ratio: |meanlog| and sdlog (exp of the draws stays finite).
@@ -209,6 +210,10 @@ class BaselineSpec(_Model):
             if set(pw) != {"breaks", "rates"} or len(pw["rates"]) != len(pw["breaks"]) + 1:
                 raise ValueError("@piecewise_exponential: must be {breaks: [b1, ...], rates: [r0, r1, ...]} with one "
                                  "more rate than breaks")
+            try:  # the baseline's own checks (increasing breaks, ...), at validate time rather than in simulate
+                self.build()
+            except DesignError as exc:
+                raise ValueError(f"@piecewise_exponential: {exc}") from None
         return self
 
     def build(self) -> Any:
