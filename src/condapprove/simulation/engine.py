@@ -77,8 +77,10 @@ __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CON
 
 #: Replicates per random stream. Results depend on it, so it is a constant (recorded in provenance).
 BLOCK_SIZE = 2048
-#: Default replicates per unit of work (results do not depend on it).
+#: Largest default number of replicates per unit of work (results do not depend on it).
 DEFAULT_CHUNK_SIZE = 16 * BLOCK_SIZE
+#: By default a run is cut into about this many units of work, so that worker processes share it evenly.
+_DEFAULT_CHUNKS = 12
 
 
 _READ_LAG = 1e-9
@@ -285,6 +287,14 @@ def _int_arg(value: Any, name: str, *, minimum: int = 1, multiple: int = 1) -> i
     return int(value)
 
 
+def _default_chunk(replicates: int) -> int:
+    """About 1/12 of the run's blocks per unit of work, at most :data:`DEFAULT_CHUNK_SIZE` (a function of the
+    replicates only, so a checkpoint resumes whatever ``n_jobs``): small runs still split evenly between workers,
+    large ones keep long vectorised chunks."""
+    blocks = math.ceil(replicates / BLOCK_SIZE)
+    return BLOCK_SIZE * min(DEFAULT_CHUNK_SIZE // BLOCK_SIZE, max(1, math.ceil(blocks / _DEFAULT_CHUNKS)))
+
+
 def simulate(
     design: Design,
     *,
@@ -316,7 +326,8 @@ def simulate(
         Names of the scenarios to run (default: all).  A scenario's results do not
         depend on which others are run.
     chunk_size : int, optional
-        Replicates per unit of work, a multiple of :data:`BLOCK_SIZE`; results do not depend on it.
+        Replicates per unit of work, a multiple of :data:`BLOCK_SIZE`; results do not depend on it.  Default:
+        about a twelfth of the run (so worker processes share it evenly), at most :data:`DEFAULT_CHUNK_SIZE`.
     n_jobs : int
         Worker processes (1 runs in this process); results do not depend on it.
     executor : concurrent.futures.Executor, optional
@@ -357,7 +368,7 @@ def simulate(
     if not isinstance(design, Design):
         raise DesignError(f"`design` must be a condapprove Design (see condapprove.load_design); got {design!r}.")
     n = _int_arg(design.simulation.replicates if replicates is None else replicates, "replicates")
-    chunk = _int_arg(DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
+    chunk = _int_arg(_default_chunk(n) if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
     n_jobs = _int_arg(n_jobs, "n_jobs")
     if mcse_target is not None and not (isinstance(mcse_target, (int, float)) and 0 < mcse_target < 0.5):
         raise DesignError(f"`mcse_target` must be a number in (0, 0.5); got {mcse_target!r}.")
