@@ -287,10 +287,16 @@ def _int_arg(value: Any, name: str, *, minimum: int = 1, multiple: int = 1) -> i
     return int(value)
 
 
-def _default_chunk(replicates: int) -> int:
-    """About 1/12 of the run's blocks per unit of work, at most :data:`DEFAULT_CHUNK_SIZE` (a function of the
-    replicates only, so a checkpoint resumes whatever ``n_jobs``): small runs still split evenly between workers,
-    large ones keep long vectorised chunks."""
+def _default_chunk(design: Design, replicates: int) -> int:
+    """Replicates per unit of work by default (a function of the design and replicates only, so a checkpoint
+    resumes whatever ``n_jobs``).
+
+    Patient by patient, a unit is about 1/12 of the run's blocks (at most :data:`DEFAULT_CHUNK_SIZE`), so two
+    workers share even a small run evenly; from sufficient statistics, where a block is cheap and the chunk is
+    vectorised as a whole, :data:`DEFAULT_CHUNK_SIZE`.
+    """
+    if sufficient.eligible(design):
+        return DEFAULT_CHUNK_SIZE
     blocks = math.ceil(replicates / BLOCK_SIZE)
     return BLOCK_SIZE * min(DEFAULT_CHUNK_SIZE // BLOCK_SIZE, max(1, math.ceil(blocks / _DEFAULT_CHUNKS)))
 
@@ -327,7 +333,8 @@ def simulate(
         depend on which others are run.
     chunk_size : int, optional
         Replicates per unit of work, a multiple of :data:`BLOCK_SIZE`; results do not depend on it.  Default:
-        about a twelfth of the run (so worker processes share it evenly), at most :data:`DEFAULT_CHUNK_SIZE`.
+        :data:`DEFAULT_CHUNK_SIZE` from sufficient statistics; patient by patient, about a twelfth of the run
+        (so worker processes share it evenly), at most :data:`DEFAULT_CHUNK_SIZE`.
     n_jobs : int
         Worker processes (1 runs in this process); results do not depend on it.
     executor : concurrent.futures.Executor, optional
@@ -368,7 +375,7 @@ def simulate(
     if not isinstance(design, Design):
         raise DesignError(f"`design` must be a condapprove Design (see condapprove.load_design); got {design!r}.")
     n = _int_arg(design.simulation.replicates if replicates is None else replicates, "replicates")
-    chunk = _int_arg(_default_chunk(n) if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
+    chunk = _int_arg(_default_chunk(design, n) if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
     n_jobs = _int_arg(n_jobs, "n_jobs")
     if mcse_target is not None and not (isinstance(mcse_target, (int, float)) and 0 < mcse_target < 0.5):
         raise DesignError(f"`mcse_target` must be a number in (0, 0.5); got {mcse_target!r}.")

@@ -266,11 +266,18 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
         return s, s  # y = y**2 for 0/1 outcomes
     sd = float(ep.sd)  # type: ignore[union-attr]
     df = d.astype(np.float64)
+    # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
+    # normals first and then all the gammas gives every block the same numbers as interleaving would)
+    z = blocks.draw(purpose, lambda rng, sl: rng.standard_normal(d[sl].shape))
+    shape = np.maximum(df - 1.0, 0.0) / 2.0
+    one_shape = float(shape.flat[0]) if shape.size and bool(np.all(shape == shape.flat[0])) else None
 
-    def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
-        return np.stack([rng.standard_normal(d[sl].shape), rng.standard_gamma(np.maximum(df[sl] - 1.0, 0.0) / 2.0)])
+    def gammas(rng: np.random.Generator, sl: slice) -> np.ndarray:
+        if one_shape is not None:  # equal increments at every look: a scalar shape (faster, the same numbers)
+            return np.asarray(rng.standard_gamma(one_shape, size=(sl.stop - sl.start, shape.shape[1])))
+        return np.asarray(rng.standard_gamma(shape[sl]))
 
-    z, half_chi2 = np.moveaxis(blocks.draw(purpose, lambda rng, sl: np.moveaxis(one(rng, sl), 0, 1)), 1, 0)
+    half_chi2 = blocks.draw(purpose, gammas)
     s = df * p + sd * np.sqrt(df) * z
     with np.errstate(invalid="ignore", divide="ignore"):
         ss = 2.0 * sd * sd * half_chi2 + np.where(d > 0, s * s / np.maximum(df, 1.0), 0.0)
