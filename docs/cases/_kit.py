@@ -108,6 +108,22 @@ def mc(estimate: Any, mcse: float | None = None) -> dict[str, Any]:
     return {"value": value, "mcse": se}
 
 
+def probability(estimate: Any) -> dict[str, Any]:
+    """A Monte-Carlo probability (a :class:`condapprove.MonteCarloEstimate`) with an Agresti-Coull MCSE; see
+    :func:`share`."""
+    return share(float(estimate.value), int(estimate.n_sims))
+
+
+def share(p: float, n: int) -> dict[str, Any]:
+    """A probability from a share ``p`` of ``n`` replicates, with an Agresti-Coull MCSE.
+
+    The MCSE is sqrt(q (1 - q) / n) with q = (x + 2) / (n + 4), x = p n: the plain binomial formula is 0 at
+    p = 0 or 1 and understates the error close to them, which would make the pages' agreement checks too strict.
+    """
+    q = (round(p * n) + 2.0) / (n + 4.0)
+    return mc(float(p), math.sqrt(q * (1.0 - q) / n))
+
+
 def numbers_of(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     """The ``numbers`` mapping of a case document, or ``doc`` itself when it is already that mapping."""
     inner = doc.get("numbers")

@@ -42,24 +42,9 @@ _TARGET = (60, 90, 120)
 _T_MEAN, _T_SE, _T_N, _C_MEAN, _C_SE, _C_N = 8.3, 1.4, 46, 2.3, 2.5, 15
 
 
-def _mc(est: Any) -> dict[str, Any]:
-    """A Monte-Carlo mean or quantile with its MCSE."""
-    return _kit.mc(float(est.value), float(est.mcse))
-
-
-def _p(est: Any) -> dict[str, Any]:
-    """A Monte-Carlo probability; see :func:`_prob`."""
-    return _prob(float(est.value), int(est.n_sims))
-
-
-def _prob(p: float, n: int) -> dict[str, Any]:
-    """A probability from a share ``p`` of ``n`` replicates, with an Agresti-Coull MCSE.
-
-    The MCSE is sqrt(q (1 - q) / n) with q = (x + 2) / (n + 4), x = p n: the plain binomial
-    formula is 0 at p = 0 or 1 and understates the error close to them.
-    """
-    q = (round(p * n) + 2.0) / (n + 4.0)
-    return _kit.mc(float(p), math.sqrt(q * (1.0 - q) / n))
+_mc = _kit.mc  # a Monte-Carlo mean or quantile with its MCSE
+_p = _kit.probability  # a Monte-Carlo probability with an Agresti-Coull MCSE
+_prob = _kit.share
 
 
 def _put(out: dict[str, Any], prefix: str, sc: Any) -> None:

@@ -10,7 +10,6 @@ manufacturing capacity.  All simulations share one seed (common random numbers).
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,24 +48,9 @@ _VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
 }
 
 
-def _mc(est: Any) -> dict[str, Any]:
-    """A Monte-Carlo mean or quantile with its MCSE."""
-    return _kit.mc(float(est.value), float(est.mcse))
-
-
-def _p(est: Any) -> dict[str, Any]:
-    """A Monte-Carlo probability; see :func:`_prob`."""
-    return _prob(float(est.value), int(est.n_sims))
-
-
-def _prob(p: float, n: int) -> dict[str, Any]:
-    """A probability from a share ``p`` of ``n`` replicates, with an Agresti-Coull MCSE.
-
-    The MCSE is sqrt(q (1 - q) / n) with q = (x + 2) / (n + 4), x = p n: the plain binomial
-    formula is 0 at p = 0 or 1 and understates the error close to them.
-    """
-    q = (round(p * n) + 2.0) / (n + 4.0)
-    return _kit.mc(float(p), math.sqrt(q * (1.0 - q) / n))
+_mc = _kit.mc  # a Monte-Carlo mean or quantile with its MCSE
+_p = _kit.probability  # a Monte-Carlo probability with an Agresti-Coull MCSE
+_prob = _kit.share
 
 
 def _put(out: dict[str, Any], prefix: str, sc: Any) -> None:
