@@ -905,19 +905,25 @@ def _logrank_sorted(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> tuple[F
     b, n = key.shape
     key.view(np.float64).sort(axis=1)  # see _logrank_block: the padding is a NaN, sorted last
     flat = key.ravel()
-    low = (flat & _CODE_BITS).astype(np.int8)
-    ev_pos = np.flatnonzero((low < 2) & (flat < _INF_BITS))  # events, in row-major order
+    # events: censoring bit clear; the padding (the last n - n_valid columns of a row) may have lost its code bits
+    # to the sort's NaN handling, so candidates beyond a row's valid columns are dropped (few, per event)
+    ev_pos = np.flatnonzero((flat & np.uint64(2)) == 0)
     row_all = ev_pos // n
-    t_ev = flat[ev_pos] >> np.uint64(2)
+    keep = ev_pos - row_all * n < n_valid[row_all]
+    if not keep.all():
+        ev_pos, row_all = ev_pos[keep], row_all[keep]
+    ev_key = flat[ev_pos]
+    t_ev = ev_key >> np.uint64(2)
     tied = (t_ev[1:] == t_ev[:-1]) & (row_all[1:] == row_all[:-1])
-    treated_ev = (low[ev_pos] & 1).astype(np.float64)
+    treated_ev = (ev_key & np.uint64(1)).astype(np.int64)
     o1 = np.bincount(row_all, weights=treated_ev, minlength=b).astype(np.int64)
     total = np.bincount(row_all, minlength=b).astype(np.int64)
-    x_before = np.cumsum((low & 1).reshape(b, n), axis=1, dtype=np.int32).ravel()  # inclusive running count
+    low = (flat & np.uint64(1)).astype(np.int8)  # treated flags (a padding entry may carry one: after every event)
+    x_before = np.cumsum(low.reshape(b, n), axis=1, dtype=np.int32).ravel()  # inclusive running count
     if not tied.any():
         col = ev_pos - row_all * n
         r = (n_valid[row_all] - col).astype(np.float64)
-        r1 = (n1[row_all] - (x_before[ev_pos] - (low[ev_pos] & 1))).astype(np.float64)
+        r1 = (n1[row_all] - (x_before[ev_pos] - treated_ev)).astype(np.float64)
         frac = r1 / r
         e1 = np.bincount(row_all, weights=frac, minlength=b).astype(np.float64, copy=False)
         var = np.bincount(row_all, weights=frac * (1.0 - frac), minlength=b).astype(np.float64, copy=False)
@@ -931,7 +937,7 @@ def _logrank_sorted(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> tuple[F
     col = pos - row * n
     r = (n_valid[row] - col).astype(np.float64)
     # treated patients before this column: the inclusive running count minus this entry's own flag
-    r1 = (n1[row] - (x_before[pos] - (low[pos] & 1))).astype(np.float64)
+    r1 = (n1[row] - (x_before[pos] - low[pos])).astype(np.float64)
     frac = r1 / r
     e1 = np.bincount(row, weights=d * frac, minlength=b).astype(np.float64, copy=False)
     v_terms = d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0)  # 0 when r = 1 (then d = r)
