@@ -271,3 +271,21 @@ def test_site_effects_are_shared_by_both_arms() -> None:
     se_var = math.sqrt((m4 - est.var() ** 2) / n_sims)
     assert abs(est.var(ddof=1) - var) <= 4 * se_var
     assert abs(est.mean() - 0.5) <= 4 * math.sqrt(var / n_sims)
+
+
+def test_final_analysis_without_new_information_spends_the_rest_of_alpha() -> None:
+    """Accrual stops at month 6 (rate 0 afterwards), so the interim at month 12 and the final analysis at the
+    cut-off see the same patients. The interim keeps its O'Brien-Fleming bound for the information fraction
+    observed; the final analysis, on the same data, spends the remaining alpha at that information: under no
+    effect P(confirmed) = P(Z >= bound of a final look at that fraction) = alpha exactly (the t statistic is
+    mapped to z with its exact null distribution), and the interim crossings are the first bound's tail."""
+    post = {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
+            "treated": {"accrual": {"rate_per_month": 30.0, "rate_changes": [{"month": 6, "rate_per_month": 0.0}]},
+                        "target_n": 400},
+            "control": {"kind": "benchmark", "mean": 0.0},
+            "analyses": [{"month": 12}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"}}
+    res = _sim(_design(post, [{"name": "null", "treated_mean": 0.0}]), 40_960)["null"]
+    _within(res.p_confirmed, 0.025)
+    assert res.p_confirmed_by_look[0].value < res.p_confirmed.value  # the interim spends only part of alpha
+    assert res.p_target_not_reached.value == 1.0
