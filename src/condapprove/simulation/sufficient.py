@@ -46,7 +46,21 @@ __all__ = ["eligible", "simulate_chunk"]
 
 
 def eligible(design: Design) -> bool:
-    """Whether ``design`` is simulated exactly from sufficient statistics (see the module notes)."""
+    """Whether ``design`` is simulated exactly from sufficient statistics (see the module notes).
+
+    True for a binary or continuous endpoint without confounders, lot or site effects or a manufacturing
+    capacity, against a benchmark, an external cohort or a randomised control; such designs are simulated by
+    :func:`simulate_chunk`, all others patient by patient.
+
+    Examples
+    --------
+    >>> import condapprove
+    >>> from condapprove.simulation import sufficient
+    >>> sufficient.eligible(condapprove.load_design("designs/stemirac_survey.yaml"))
+    True
+    >>> sufficient.eligible(condapprove.load_design("designs/akuugo_trial.yaml"))  # lot-to-lot variation
+    False
+    """
     pm = design.post_marketing
     if pm.endpoint.type not in ("binary", "continuous"):
         return False
