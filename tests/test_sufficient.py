@@ -144,29 +144,37 @@ def test_interpolated_t_to_z_is_within_1e9_of_the_exact_transform(df: float) -> 
 
 
 @pytest.mark.parametrize("decimals", [1, None])
-def test_logrank_from_keys_equals_logrank_batch(decimals: int | None) -> None:
-    """The engine's key-based log-rank gives logrank_batch's statistics, with ties (rounded times) or without
-    (the fast path), padding and empty arms."""
-    from condapprove.kernels.survival import LOGRANK_PAD_KEY, logrank_batch, logrank_from_keys, logrank_keys
+def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | None) -> None:
+    """At a look the engine builds each patient's sort key as the smaller of its event-or-dropout key and its
+    administrative-censoring key; that must give the log-rank of the data seen at the look (observe_at, then
+    logrank_batch, itself checked against R's survdiff): with tied times (rounded) or without, patients not yet
+    entered or never entered, patients with neither event nor dropout, and rows with one arm only."""
+    from condapprove.kernels.survival import logrank_batch, observe_at
+    from condapprove.simulation.statistics import _tte_rows
 
     rng = np.random.default_rng(5)
-    m, n = 700, 37
-    time = rng.exponential(5.0, (m, n))
+    m, n, n_t = 600, 40, 20
+    entry = np.sort(rng.uniform(0.0, 24.0, (m, n)), axis=1)
+    entry[:3, n_t:] = np.inf  # no control ever entered: no comparison
+    event_time = rng.exponential(10.0, (m, n))
+    event_time[rng.random((m, n)) < 0.1] = np.inf
+    dropout = np.where(rng.random((m, n)) < 0.3, rng.exponential(20.0, (m, n)), np.inf)
     if decimals is not None:
-        time = np.round(time, decimals)  # rounding makes ties
-    event = rng.random((m, n)) < 0.7
-    treated = rng.random((m, n)) < 0.5
-    valid = rng.random((m, n)) < 0.9
-    treated[:5] = True  # rows with one arm only: degenerate
+        event_time, dropout = np.round(event_time, decimals), np.round(dropout, decimals)  # ties
+    first = np.minimum(event_time, dropout)
+    is_event = np.isfinite(event_time) & (event_time <= dropout)
+    tau = rng.uniform(6.0, 30.0, m)
+    got = _tte_rows(entry, first, is_event, n_t, np.ones(n, dtype=bool), [tau], None)
+    time, event, valid = observe_at(entry, event_time, dropout, tau)
+    treated = np.zeros((m, n), dtype=bool)
+    treated[:, :n_t] = True
     ref = logrank_batch(time, event, treated, valid)
-    key = np.where(valid, logrank_keys(time, ~event, treated), LOGRANK_PAD_KEY)
-    got = logrank_from_keys(key, np.count_nonzero(valid, axis=1), np.count_nonzero(valid & treated, axis=1))
-    np.testing.assert_array_equal(got.observed_treated, ref.observed_treated)
-    np.testing.assert_array_equal(got.events, ref.events)
-    np.testing.assert_array_equal(got.degenerate, ref.degenerate)
-    np.testing.assert_allclose(got.expected_treated, ref.expected_treated, rtol=1e-12)
-    np.testing.assert_allclose(got.variance, ref.variance, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(got.z, ref.z, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(got["events"][0], ref.events)
+    np.testing.assert_array_equal(got["information"][0], ref.events)
+    np.testing.assert_array_equal(got["n_treated"][0], ref.n_treated)
+    np.testing.assert_array_equal(got["n_control"][0], ref.n_control)
+    np.testing.assert_allclose(got["z"][0], ref.z, rtol=1e-10, atol=1e-12)
+    assert np.all(ref.degenerate[:3]) and np.all(got["z"][0][:3] == 0.0)
 
 
 def _random_design(rnd: random.Random) -> dict[str, Any]:

@@ -694,8 +694,6 @@ def logrank_batch(
     event: ArrayLike,
     treated: ArrayLike,
     valid: ArrayLike | None = None,
-    *,
-    check: bool = True,
 ) -> LogrankBatchResult:
     """Two-arm log-rank statistic for every replicate (row) at once, as R's ``survdiff``.
 
@@ -709,10 +707,6 @@ def logrank_batch(
         True = treated arm, False = control arm.
     valid : array_like of bool, shape (m, n), optional
         Real (not padded, enrolled) patients; default all.  Other columns are ignored whatever they hold.
-    check : bool
-        Validate the inputs (default).  ``False`` skips the checks for arrays a caller has built itself
-        (float64 ``time``, boolean ``event``, ``treated`` and ``valid`` of one shape, valid times finite and
-        ``>= 0``), as the simulation engine does at every look; anything else then gives undefined results.
 
     Returns
     -------
@@ -736,10 +730,11 @@ def logrank_batch(
     :math:`z = (E_1 - O_1)/\\sqrt V`; rows with :math:`V = 0` get :math:`z = 0` and ``degenerate = True``
     (no warning: a look with no information is routine in a simulation).
 
-    Implementation: one sort per row of a 64-bit key (the time's bit pattern, whose two lowest significand
-    bits carry the censoring and arm codes so that events sort before censorings at equal times; padded
-    columns sort last), tie groups found by comparing neighbours, risk sets from the column of each tie
-    group's first event and a running count of treated patients, per-row sums with ``bincount``;
+    Implementation (:func:`logrank_keys`, :func:`logrank_from_keys`, shared with the simulation engine): one
+    sort per row of a 64-bit key (the time's bit pattern, whose two lowest significand bits carry the censoring
+    and arm codes so that events sort before censorings at equal times; padded columns sort last), tie groups
+    found by comparing neighbouring events (skipped when a block has none), risk sets from the column of each
+    tie group's first event and a running count of treated patients, per-row sums with ``bincount``;
     :math:`O(mn\\log n)` time.  Rows are processed in blocks of about 65,000 entries so the temporaries stay
     in cache (a loop over blocks, not over replicates).  Ties are equal times: exact equality up to the two
     lowest significand bits (times within a relative 4.4e-16 may be merged).  R's ``survdiff`` also merges
@@ -771,89 +766,14 @@ def logrank_batch(
     >>> res.observed_treated, np.round(res.expected_treated, 4), res.events
     (array([2, 1]), array([3.35  , 1.8333]), array([4, 3]))
     """
-    if check:
-        t, e, x, v = _logrank_iv(time, event, treated, valid)
-    else:
-        t, e, x = (np.asarray(a) for a in (time, event, treated))
-        v = np.ones(t.shape, dtype=bool) if valid is None else np.asarray(valid)
-    m, n = t.shape
-    ev = e & v
-    xv = x & v
-    n_valid = np.count_nonzero(v, axis=1)
-    n1 = np.count_nonzero(xv, axis=1)
-    e1 = np.zeros(m)
-    var = np.zeros(m)
-    if n > 0:
-        step = max(1, _BLOCK_ENTRIES // n)
-        for lo in range(0, m, step):  # blocks of rows keep the temporaries in cache
-            hi = min(m, lo + step)
-            e1[lo:hi], var[lo:hi] = _logrank_block(t[lo:hi], ev[lo:hi], xv[lo:hi], v[lo:hi], n_valid[lo:hi], n1[lo:hi])
-    o1 = np.count_nonzero(ev & xv, axis=1).astype(np.int64)
-    total = np.count_nonzero(ev, axis=1).astype(np.int64)
-    degenerate = ~(var > 0.0)
-    z = np.zeros(m)
-    ok = ~degenerate
-    z[ok] = (e1[ok] - o1[ok]) / np.sqrt(var[ok])
-    return LogrankBatchResult(
-        z=z,
-        observed_treated=o1,
-        expected_treated=e1,
-        variance=var,
-        events=total,
-        n_treated=n1.astype(np.int64),
-        n_control=(n_valid - n1).astype(np.int64),
-        degenerate=degenerate,
-    )
+    t, e, x, v = _logrank_iv(time, event, treated, valid)
+    key = np.where(v, logrank_keys(np.where(v, t, 0.0), ~e, x), LOGRANK_PAD_KEY)
+    return logrank_from_keys(key, np.count_nonzero(v, axis=1), np.count_nonzero(x & v, axis=1))
 
 
 # Rows are processed in blocks of about this many entries (a few hundred kB per temporary).
 _BLOCK_ENTRIES = 1 << 16
 _CODE_BITS = np.uint64(3)
-_INF_BITS = np.uint64(0x7FF0_0000_0000_0000)  # above the bit pattern of every finite double
-_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)  # above the bit pattern of every finite double >= 0; code 3
-
-
-def _logrank_block(
-    t: FloatArray, ev: BoolArray, xv: BoolArray, v: BoolArray, n_valid: IntArray, n1: IntArray
-) -> tuple[FloatArray, FloatArray]:
-    """:math:`E_1` and :math:`V` of the rows of one block (``ev``, ``xv`` already masked by ``v``).
-
-    Sort key: the bit pattern of a double ``>= 0`` orders like the number, so the time's bits with the two
-    lowest significand bits replaced by a code, ``2 * censored + treated``, sort by time, put events before
-    censorings at equal times and carry the patient's data along: one ``sort`` per row and no gather.
-    Padded columns get a key above every time (code 3: censored).  Tie groups are runs of equal ``key >> 2``.
-    Because events come first, a tie group has events exactly when its first entry is an event, and its
-    events are the run of events from there: the groups with events, their sizes :math:`d` and their start
-    columns (hence :math:`r = n - \text{column}`) come from the event positions alone.
-    """
-    b, n = t.shape
-    bits = (np.where(v, t, 0.0) + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into +0.0
-    code = ((~ev).astype(np.uint64) << np.uint64(1)) | xv.astype(np.uint64)
-    key = np.where(v, (bits & ~_CODE_BITS) | code, _PAD_KEY)
-    # the keys of valid entries are the bit patterns of finite doubles >= 0 (ordered as the numbers) and the
-    # padding key is a NaN, which numpy sorts last: sorting them as doubles orders them as the integers, faster
-    key.view(np.float64).sort(axis=1)
-    tk = key >> np.uint64(2)
-    new = np.empty((b, n), dtype=np.bool_)
-    new[:, 0] = True
-    np.not_equal(tk[:, 1:], tk[:, :-1], out=new[:, 1:])
-    low = (key & _CODE_BITS).ravel()
-    xs = (low & np.uint64(1)).view(np.int64)
-    x_before = np.cumsum(xs) - xs  # treated entries before each position (flat, across rows)
-    # events, in flat row-major order (the sort may rewrite the padding NaNs' bits, so they are excluded by value)
-    ev_pos = np.flatnonzero((low < np.uint64(2)) & (key.ravel() < _INF_BITS))
-    group_first = np.flatnonzero(new.ravel()[ev_pos])  # events that open a tie group
-    pos = ev_pos[group_first]
-    d = np.diff(group_first, append=ev_pos.size).astype(np.float64)  # events in each group
-    row = pos // n
-    row_start = row * n
-    r = (n_valid[row] - (pos - row_start)).astype(np.float64)
-    r1 = (n1[row] - (x_before[pos] - x_before[row_start])).astype(np.float64)
-    frac = r1 / r
-    e1 = np.bincount(row, weights=d * frac, minlength=b).astype(np.float64, copy=False)
-    v_terms = np.where(r > 1.0, d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0), 0.0)
-    var = np.bincount(row, weights=v_terms, minlength=b).astype(np.float64, copy=False)
-    return e1, var
 
 
 def logrank_keys(time: FloatArray, censored: BoolArray, treated: BoolArray) -> np.ndarray:
@@ -896,14 +816,17 @@ LOGRANK_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
 
 def _logrank_sorted(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
-    """:math:`E_1`, :math:`V`, :math:`O_1` and the events of the rows of one block of keys (see :func:`_logrank_block`).
+    """:math:`E_1`, :math:`V`, :math:`O_1` and the events of the rows of one block of keys.
 
+    The keys are sorted as doubles: valid keys are the bit patterns of finite doubles >= 0 (ordered as the numbers,
+    events before censorings at equal times) and the padding is a NaN, which numpy sorts last.  Risk sets come from
+    each event's column (:math:`r = n_{valid} - \text{column}`) and a running count of treated patients.
     Without tied event times (the rule in continuous-time simulations) every event is its own group
     (:math:`d = 1`), which needs neither the tie groups nor the hypergeometric correction; ties take the
     general path.
     """
     b, n = key.shape
-    key.view(np.float64).sort(axis=1)  # see _logrank_block: the padding is a NaN, sorted last
+    key.view(np.float64).sort(axis=1)
     flat = key.ravel()
     # events: censoring bit clear; the padding (the last n - n_valid columns of a row) may have lost its code bits
     # to the sort's NaN handling, so candidates beyond a row's valid columns are dropped (few, per event)

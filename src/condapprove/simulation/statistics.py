@@ -125,10 +125,6 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
     ep = pm.endpoint
     zeros = np.zeros(nt.size)
     one_arm = nc is None
-    if ep.type == "continuous" and nc is not None and nt.size and nt.min() > 1 and nc.min() > 1:
-        fast = _two_arm_t(nt, st, sst, nc, sc, ssc)
-        if fast is not None:
-            return fast
     if nc is None:
         nc = zeros
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -163,28 +159,13 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
             pooled = ((nt - 1) * var_t + (nc - 1) * var_c) / np.maximum(df, 1)
             se = np.sqrt(pooled * (1 / np.maximum(nt, 1) + 1 / np.maximum(nc, 1)))
             ok = (nt > 1) & (nc > 1) & (se > 0)
-            t = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.where(ok, se, 1.0), 0.0)
-            z = _t_to_z(t, np.maximum(df, 1))
             est, info = mean_t - mean_c, _two_arm_info(nt, nc)
+            if ok.all():  # the usual case: no empty arm or zero spread to guard against
+                t = est / se
+            else:
+                t = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.where(ok, se, 1.0), 0.0)
+            z = _t_to_z(t, np.maximum(df, 1))
     return LookStats(z=z, information=np.asarray(info, dtype=np.float64), estimate=est, n_treated=nt,
-                     n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
-
-
-def _two_arm_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray,
-               ssc: np.ndarray) -> LookStats | None:
-    """:func:`statistics_from_sums` for two continuous arms of at least 2 patients in every replicate: the same
-    formulas without the guards for empty arms (None if some standard error is 0, for the general path)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_t, mean_c = st / nt, sc / nc
-        var_t = np.maximum((sst - st * st / nt) / (nt - 1), 0.0)
-        var_c = np.maximum((ssc - sc * sc / nc) / (nc - 1), 0.0)
-        df = nt + nc - 2
-        se = np.sqrt(((nt - 1) * var_t + (nc - 1) * var_c) / df * (1 / nt + 1 / nc))
-    if not bool(np.all(se > 0)):
-        return None
-    est = mean_t - mean_c
-    zeros = np.zeros(nt.size)
-    return LookStats(z=_t_to_z(est / se, df), information=nt * nc / (nt + nc), estimate=est, n_treated=nt,
                      n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
 
 

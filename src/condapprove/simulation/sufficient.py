@@ -129,12 +129,12 @@ class _Known:
     incl: list[np.ndarray]
     excl: list[np.ndarray]
     n: int
+    last: np.ndarray  # position of the n-th (last) patient: at or after it every patient has arrived
 
-    def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For a count in [0, u]: the left count, the points between the neighbours, the fraction, and whether
-        a right neighbour exists (otherwise the count is ``n``: every patient has arrived)."""
-        # a query at a patient's own entry (computed through Lambda and back) counts that patient
-        cut = u * (1.0 + 1e-12) + 1e-12
+    def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For a count in [0, u] with ``u`` before the last patient: the count at the nearest known point on the
+        left, the number of points between it and the nearest on the right, and where ``u`` lies between them."""
+        cut = _reach(u)
         left_pos = np.zeros_like(u)
         left_n = np.zeros(u.shape, dtype=np.int64)
         right_pos = np.full_like(u, np.inf)
@@ -145,20 +145,23 @@ class _Known:
             np.maximum(left_n, np.where(below, incl, 0), out=left_n)
             np.minimum(right_pos, np.where(below, np.inf, pos), out=right_pos)
             np.minimum(right_n, np.where(below, self.n + 1, excl), out=right_n)
-        inside = np.isfinite(right_pos)
-        between = np.where(inside, right_n - left_n, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.clip(np.where(inside, (u - left_pos) / (right_pos - left_pos), 0.0), 0.0, 1.0)
-        return left_n, between, frac, inside
+        frac = np.clip((u - left_pos) / (right_pos - left_pos), 0.0, 1.0)
+        return left_n, right_n - left_n, frac
 
     def subset(self, rows: np.ndarray) -> _Known:
         """The known points of some rows."""
-        return _Known([p[rows] for p in self.pos], [c[rows] for c in self.incl], [c[rows] for c in self.excl], self.n)
+        return _Known([p[rows] for p in self.pos], [c[rows] for c in self.incl], [c[rows] for c in self.excl], self.n,
+                      self.last[rows])
 
     def remember(self, u: np.ndarray, c: np.ndarray) -> None:
         self.pos.append(u)
         self.incl.append(c)
         self.excl.append(c)
+
+
+def _reach(u: np.ndarray) -> np.ndarray:
+    """``u`` widened by rounding: a query at a patient's own entry (computed through Lambda and back) counts them."""
+    return u * (1.0 + 1e-12) + 1e-12
 
 
 class _Blocks:
@@ -174,28 +177,24 @@ class _Blocks:
         """Concatenate ``fn(generator of the block's purpose, block rows)`` over the blocks."""
         return np.concatenate([fn(st(purpose), sl) for st, sl in zip(self.streams, self.slices)])
 
-    def count(self, known: _Known, u: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """Counts in [0, u] given the known points (binomials drawn only where some patient is unplaced).
-
-        ``last``: the entry of the last patient (a known point): at or after it every patient has arrived.
-        """
+    def count(self, known: _Known, u: np.ndarray) -> np.ndarray:
+        """Counts in [0, u] given the known points: ``n`` where every patient has arrived, else the count at the
+        nearest known point on the left plus a binomial for the points between the two neighbours."""
         c = np.full(u.shape, known.n, dtype=np.int64)
-        rows = np.flatnonzero(u * (1.0 + 1e-12) + 1e-12 < last)
-        left_n, between, frac, inside = known.subset(rows).prepare(u[rows])
-        c[rows] = np.where(inside, left_n, known.n)
-        need = np.zeros(u.shape, dtype=bool)
-        need[rows] = inside & (between > 0)
+        rows = np.flatnonzero(_reach(u) < known.last)
+        left_n, between, frac = known.subset(rows).prepare(u[rows])
+        c[rows] = left_n
         n_between = np.zeros(u.shape, dtype=np.int64)
         n_between[rows] = between
         p_between = np.zeros(u.shape)
         p_between[rows] = frac
+        need = n_between > 0
 
         def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
             k = need[sl]
             return np.asarray(rng.binomial(n_between[sl][k], p_between[sl][k]))
 
-        extra = [one(st("sufficient:counts"), sl) for st, sl in zip(self.streams, self.slices)]
-        c[need] += np.concatenate(extra)
+        c[need] += self.draw("sufficient:counts", one)
         known.remember(u, c)
         return c
 
@@ -238,14 +237,15 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
     g = blocks.draw("sufficient:entries", lambda rng, sl: rng.standard_gamma(shape, size=(sl.stop - sl.start, ks.size)))
     np.cumsum(g, axis=1, out=g)
-    known = _Known(pos=list(g.T), incl=[np.full(m, k) for k in ks], excl=[np.full(m, k - 1) for k in ks], n=n)
-    ready_at = {int(k): st.entry(g[:, i]) + follow for i, k in enumerate(ks)}
+    known = _Known(pos=list(g.T), incl=[np.full(m, k) for k in ks], excl=[np.full(m, k - 1) for k in ks], n=n,
+                   last=g[:, -1])  # ks ends with n
+    entry_at = {int(k): st.entry(g[:, i]) for i, k in enumerate(ks)}
+    ready_at = {k: e + follow for k, e in entry_at.items()}
     target_time = ready_at[n]
     final = np.minimum(target_time, cutoff)
     # counts at calendar months, in increasing order (each conditions the next)
     months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
-    g_last = g[:, int(np.searchsorted(ks, n))]
-    at_month = {mo: blocks.count(known, np.full(m, float(st.u(np.array(mo - follow)))), g_last) for mo in months}
+    at_month = {mo: blocks.count(known, np.full(m, float(st.u(np.array(mo - follow))))) for mo in months}
     reached = np.isfinite(target_time) & (target_time <= cutoff)
     final_count = np.where(reached, n, at_month[cutoff])
     n_looks = len(trig) + 1
@@ -267,7 +267,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     stats = _look_sums(design, blocks, arms, st, truth, counts)
     out = decide(design, Looks(times=times, final=final, target_time=target_time, stats=stats,
                                true_effect=true_effect(design, truth)))
-    out["enrolled_t"], out["enrolled_c"] = _enrolled(design, blocks, known, st, arms, g, ks, out["month"])
+    out["enrolled_t"], out["enrolled_c"] = _enrolled(design, blocks, known, st, arms, entry_at, out["month"])
     return out
 
 
@@ -422,8 +422,8 @@ def _poisson(lam: np.ndarray) -> Callable[[np.random.Generator, slice], np.ndarr
     return one
 
 
-def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms: list[Arm], g: np.ndarray,
-              ks: np.ndarray, dec_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms: list[Arm],
+              entry_at: dict[int, np.ndarray], dec_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Patients enrolled in each arm by the decision (evaluable or not), as the patient-level path counts them.
 
     An arm's evaluable patients enrolled by ``end = min(its last entry, decision, cut-off - follow-up)``,
@@ -432,14 +432,13 @@ def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms:
     follow = float(getattr(design.post_marketing.endpoint, "followup_months", 0.0))
     m = dec_time.size
     end = np.minimum(dec_time, design.cutoff_month - follow)
-    c = blocks.count(known, st.u(end), g[:, int(np.searchsorted(ks, st.n))])
+    c = blocks.count(known, st.u(end))
     out = [st.treated_before[c].astype(np.float64)]
     if len(arms) == 2:
         out.append((c - st.treated_before[c]).astype(np.float64) if arms[1].paired else np.full(m, float(arms[1].n)))
     for i, arm in enumerate(arms[: len(st.last)]):
         if arm.lost > 0:
             assert arm.process is not None
-            last_entry = st.entry(g[:, int(np.searchsorted(ks, st.last[i]))])
-            lam = arm.lost * arm.process.expected(np.maximum(np.minimum(last_entry, end), 0.0))
+            lam = arm.lost * arm.process.expected(np.maximum(np.minimum(entry_at[st.last[i]], end), 0.0))
             out[i] = out[i] + blocks.draw(f"lost:{arm.label}", _poisson(lam))
     return out[0], out[1] if len(out) > 1 else np.zeros(m)
