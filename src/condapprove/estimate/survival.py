@@ -768,20 +768,16 @@ class PiecewiseExponentialCurve(_Curve):
         return cls(*piecewise_from_survival_at(times, survival))
 
     def _edges(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        edges = np.concatenate(([0.0], np.asarray(self.breaks, dtype=np.float64)))
-        rates = np.asarray(self.rates, dtype=np.float64)
-        h_edges = np.concatenate(([0.0], np.cumsum(rates[:-1] * np.diff(edges))))
-        return edges, rates, h_edges
+        from ..kernels.survival import piecewise_edges
+
+        return piecewise_edges(self.breaks, self.rates)
 
     def cumulative_hazard(self, t: ArrayLike) -> Any:
         """Return :math:`\\Lambda_0(t) = \\sum_j \\lambda_j |[b_j, b_{j+1}) \\cap [0, t]|`."""
+        from ..kernels.survival import piecewise_cumulative_hazard
+
         arr, scalar = _times_iv(t)
-        edges, rates, h_edges = self._edges()
-        j = np.searchsorted(edges, arr, side="right") - 1
-        with np.errstate(invalid="ignore"):
-            h = h_edges[j] + rates[j] * (arr - edges[j])
-        h = np.where(np.isinf(arr), np.inf if rates[-1] > 0 else h_edges[-1], h)
-        return _out(h, scalar)
+        return _out(piecewise_cumulative_hazard(arr, self.breaks, self.rates), scalar)
 
     def hazard(self, t: ArrayLike) -> Any:
         """Return the hazard in force at ``t`` (right-continuous)."""

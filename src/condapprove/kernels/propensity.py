@@ -200,8 +200,42 @@ def _interval(estimate: FloatArray, se: FloatArray, confidence_level: float, alt
     return ConfidenceInterval(estimate - z * se, np.full_like(estimate, math.inf))  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DifferenceBatch(_BatchResult):
+class _WaldBatch(_BatchResult):
+    """Per-replicate Wald estimates (``estimate``, ``standard_error``, ``statistic``, ``se_type``, ``defined``):
+    the statistic, p-values, intervals and a short repr shared by the difference and regression batches."""
+
+    __slots__ = ()
+    estimate: FloatArray
+    standard_error: FloatArray
+    statistic: FloatArray
+    se_type: str
+    defined: BoolArray
+
+    def _m(self) -> int:
+        return int(self.estimate.shape[0])
+
+    @property
+    def z(self) -> FloatArray:
+        """The Wald statistic ``estimate / standard_error`` (same as ``statistic``)."""
+        return self.statistic
+
+    def pvalue(self, alternative: Literal["two-sided", "less", "greater"] = "two-sided") -> FloatArray:
+        """Normal-approximation p-values of the Wald statistics (H1: effect != 0, < 0 or > 0)."""
+        return _pvalue(self.statistic, alternative)
+
+    def confidence_interval(
+        self, confidence_level: float = 0.95, alternative: Literal["two-sided", "less", "greater"] = "two-sided"
+    ) -> ConfidenceInterval:
+        """Wald intervals ``estimate -/+ z * standard_error`` (arrays of shape ``(m,)``)."""
+        return _interval(self.estimate, self.standard_error, confidence_level, alternative)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(m={self._m()}, se_type={self.se_type!r}, "
+                f"n_defined={int(self.defined.sum())}, mean_estimate={float(np.nanmean(self.estimate)):.4g})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)  # the short repr of _WaldBatch
+class DifferenceBatch(_WaldBatch):
     """Treated-minus-control weighted mean differences, one per replicate.
 
     Attributes
@@ -238,31 +272,10 @@ class DifferenceBatch(_BatchResult):
     se_type: str
     defined: BoolArray
 
-    def _m(self) -> int:
-        return int(self.estimate.shape[0])
-
-    @property
-    def z(self) -> FloatArray:
-        """The Wald statistic ``estimate / standard_error`` (same as ``statistic``)."""
-        return self.statistic
-
-    def pvalue(self, alternative: Literal["two-sided", "less", "greater"] = "two-sided") -> FloatArray:
-        """Normal-approximation p-values of the Wald statistics (H1: effect != 0, < 0 or > 0)."""
-        return _pvalue(self.statistic, alternative)
-
-    def confidence_interval(
-        self, confidence_level: float = 0.95, alternative: Literal["two-sided", "less", "greater"] = "two-sided"
-    ) -> ConfidenceInterval:
-        """Wald intervals ``estimate -/+ z * standard_error`` (arrays of shape ``(m,)``)."""
-        return _interval(self.estimate, self.standard_error, confidence_level, alternative)
-
-    def __repr__(self) -> str:
-        return (f"DifferenceBatch(m={self._m()}, se_type={self.se_type!r}, "
-                f"n_defined={int(self.defined.sum())}, mean_estimate={float(np.nanmean(self.estimate)):.4g})")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RegressionBatch(_BatchResult):
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)  # the short repr of _WaldBatch
+class RegressionBatch(_WaldBatch):
     """Covariate-adjusted treatment effects by least squares, one per replicate.
 
     Attributes
@@ -295,27 +308,6 @@ class RegressionBatch(_BatchResult):
     se_type: str
     defined: BoolArray
 
-    def _m(self) -> int:
-        return int(self.estimate.shape[0])
-
-    @property
-    def z(self) -> FloatArray:
-        """The Wald statistic ``estimate / standard_error`` (same as ``statistic``)."""
-        return self.statistic
-
-    def pvalue(self, alternative: Literal["two-sided", "less", "greater"] = "two-sided") -> FloatArray:
-        """Normal-approximation p-values of the Wald statistics (H1: effect != 0, < 0 or > 0)."""
-        return _pvalue(self.statistic, alternative)
-
-    def confidence_interval(
-        self, confidence_level: float = 0.95, alternative: Literal["two-sided", "less", "greater"] = "two-sided"
-    ) -> ConfidenceInterval:
-        """Wald intervals ``estimate -/+ z * standard_error`` (arrays of shape ``(m,)``)."""
-        return _interval(self.estimate, self.standard_error, confidence_level, alternative)
-
-    def __repr__(self) -> str:
-        return (f"RegressionBatch(m={self._m()}, se_type={self.se_type!r}, "
-                f"n_defined={int(self.defined.sum())}, mean_estimate={float(np.nanmean(self.estimate)):.4g})")
 
 
 # --------------------------------------------------------------------------------------------

@@ -223,6 +223,28 @@ def piecewise_from_survival_at(times: Any, survival: Any) -> tuple[tuple[float, 
     return tuple(float(v) for v in t[:-1]), tuple(float(v) for v in rates)
 
 
+def piecewise_edges(breaks: Sequence[float], rates: Sequence[float]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Interval starts :math:`b_j` (from 0), rates :math:`\\lambda_j` and :math:`\\Lambda_0(b_j)` of validated
+    breaks and rates (:func:`piecewise_iv`)."""
+    edges = np.concatenate(([0.0], np.asarray(breaks, dtype=np.float64)))
+    r = np.asarray(rates, dtype=np.float64)
+    h_edges = np.concatenate(([0.0], np.cumsum(r[:-1] * np.diff(edges))))
+    return edges, r, h_edges
+
+
+def piecewise_cumulative_hazard(t: FloatArray, breaks: Sequence[float], rates: Sequence[float]) -> FloatArray:
+    """:math:`\\Lambda_0(t) = \\Lambda_0(b_j) + \\lambda_j (t - b_j)` for :math:`t \\in [b_j, b_{j+1})` (times
+    ``>= 0``, ``inf`` allowed: the plateau when the last rate is 0).  Shared by the simulation's baselines and the
+    estimators' reference curves."""
+    edges, r, h_edges = piecewise_edges(breaks, rates)
+    j = np.searchsorted(edges, t, side="right") - 1
+    with np.errstate(invalid="ignore"):
+        h = h_edges[j] + r[j] * (t - edges[j])
+    if r[-1] == 0.0:
+        h = np.where(np.isinf(t), h_edges[-1], h)
+    return np.asarray(h)
+
+
 @dataclass(frozen=True, slots=True)
 class Exponential(_BaselineMixin):
     """Exponential baseline: constant hazard ``rate``.
@@ -315,28 +337,14 @@ class PiecewiseExponential(_BaselineMixin):
         """
         return cls(*piecewise_from_survival_at(times, survival))
 
-    def _edges(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Interval starts :math:`b_j`, rates :math:`\\lambda_j` and :math:`\\Lambda_0(b_j)`."""
-        edges = np.concatenate(([0.0], np.asarray(self.breaks, dtype=np.float64)))
-        rates = np.asarray(self.rates, dtype=np.float64)
-        h_edges = np.concatenate(([0.0], np.cumsum(rates[:-1] * np.diff(edges))))
-        return edges, rates, h_edges
-
     def cumulative_hazard(self, t: ArrayLike) -> Any:
         """Return :math:`\\Lambda_0(t) = \\Lambda_0(b_j) + \\lambda_j (t - b_j)` for :math:`t \\in [b_j, b_{j+1})`."""
-        arr = _times_iv(t)
-        edges, rates, h_edges = self._edges()
-        j = np.searchsorted(edges, arr, side="right") - 1
-        with np.errstate(invalid="ignore"):
-            h = h_edges[j] + rates[j] * (arr - edges[j])
-        if rates[-1] == 0.0:
-            h = np.where(np.isinf(arr), h_edges[-1], h)
-        return _out(h)
+        return _out(piecewise_cumulative_hazard(_times_iv(t), self.breaks, self.rates))
 
     def inverse_cumulative_hazard(self, h: ArrayLike) -> Any:
         """Return :math:`\\inf\\{t: \\Lambda_0(t) \\ge h\\}`; ``inf`` beyond the plateau of a zero last rate."""
         arr = _hazards_iv(h)
-        edges, rates, h_edges = self._edges()
+        edges, rates, h_edges = piecewise_edges(self.breaks, self.rates)
         # largest j with Lambda(b_j) < h: its rate is > 0 unless j is the last interval
         j = np.maximum(np.searchsorted(h_edges, arr, side="left") - 1, 0)
         rj = rates[j]
