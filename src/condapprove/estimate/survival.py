@@ -835,15 +835,16 @@ class WeibullCurve(_Curve):
     @classmethod
     def from_median(cls, median: float, *, shape: float) -> WeibullCurve:
         """Curve with the given median and shape: :math:`\\sigma = m / (\\log 2)^{1/k}`."""
-        k = check_positive(shape, "shape")
-        return cls(k, check_positive(median, "median") / math.log(2.0) ** (1.0 / k))
+        from ..kernels.survival import weibull_through
+
+        return cls(*weibull_through(median, 0.5, shape, name="median"))
 
     @classmethod
     def from_survival_at(cls, t: float, survival: float, *, shape: float) -> WeibullCurve:
         """Curve through :math:`S_0(t) = ` ``survival`` with the given shape."""
-        k = check_positive(shape, "shape")
-        s = check_probability(survival, "survival", open_low=True, open_high=True)
-        return cls(k, check_positive(t, "t") / (-math.log(s)) ** (1.0 / k))
+        from ..kernels.survival import weibull_through
+
+        return cls(*weibull_through(t, survival, shape))
 
     def cumulative_hazard(self, t: ArrayLike) -> Any:
         """Return :math:`(t/\\sigma)^k`."""

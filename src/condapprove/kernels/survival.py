@@ -223,6 +223,14 @@ def piecewise_from_survival_at(times: Any, survival: Any) -> tuple[tuple[float, 
     return tuple(float(v) for v in t[:-1]), tuple(float(v) for v in rates)
 
 
+def weibull_through(t: float, survival: float, shape: float, *, name: str = "t") -> tuple[float, float]:
+    """Shape and scale of the Weibull curve with shape :math:`k` through :math:`S(t) = s`:
+    :math:`\\sigma = t / (-\\log s)^{1/k}` (the median for :math:`s = 1/2`)."""
+    k = check_positive(shape, "shape")
+    s = check_probability(survival, "survival", open_low=True, open_high=True)
+    return k, check_positive(t, name) / (-math.log(s)) ** (1.0 / k)
+
+
 def piecewise_edges(breaks: Sequence[float], rates: Sequence[float]) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Interval starts :math:`b_j` (from 0), rates :math:`\\lambda_j` and :math:`\\Lambda_0(b_j)` of validated
     breaks and rates (:func:`piecewise_iv`)."""
@@ -388,15 +396,12 @@ class Weibull(_BaselineMixin):
     @classmethod
     def from_median(cls, median: float, *, shape: float) -> Weibull:
         """Baseline with the given median and shape: :math:`\\sigma = m / (\\log 2)^{1/k}`."""
-        k = check_positive(shape, "shape")
-        return cls(k, check_positive(median, "median") / math.log(2.0) ** (1.0 / k))
+        return cls(*weibull_through(median, 0.5, shape, name="median"))
 
     @classmethod
     def from_survival_at(cls, t: float, survival: float, *, shape: float) -> Weibull:
         """Baseline through :math:`S_0(t) =` ``survival`` with the given shape."""
-        k = check_positive(shape, "shape")
-        s = check_probability(survival, "survival", open_low=True, open_high=True)
-        return cls(k, check_positive(t, "t") / (-math.log(s)) ** (1.0 / k))
+        return cls(*weibull_through(t, survival, shape))
 
     def cumulative_hazard(self, t: ArrayLike) -> Any:
         """Return :math:`(t/\\sigma)^k` for times ``t >= 0``."""
