@@ -143,14 +143,47 @@ def test_interpolated_t_to_z_is_within_1e9_of_the_exact_transform(df: float) -> 
     assert np.max(np.abs(_t_to_z(t, d) - _t_to_z_exact(t, d))) < 1e-9
 
 
+@pytest.mark.parametrize("n_t,n_c", [(60, 60), (2, 1), (1, 1), (150, 30)])
+def test_compiled_pooled_t_gives_the_numbers_of_the_numpy_code(n_t: int, n_c: int, monkeypatch: Any) -> None:
+    """The compiled two-arm t (one pass, many rows with one df) equals the numpy code to the last bit, including
+    rows with an arm too small or without spread, |t| beyond the interpolation table, and +-0 differences."""
+    from condapprove.simulation import statistics
+
+    design = design_from_mapping({
+        "name": "t", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+        "post_marketing": {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
+                           "treated": {"accrual": {"rate_per_month": 10.0}, "target_n": 60},
+                           "control": {"kind": "concurrent", "ratio": 1}},
+        "scenarios": [{"name": "a", "treated_mean": 0.3, "control_mean": 0.0}]})
+    rng = np.random.default_rng(n_t * 1000 + n_c)
+    m = 5000
+    total = n_t + n_c
+    nt = rng.integers(0, total + 1, m).astype(np.float64)
+    nt[:4] = [0, 1, total - 1, total]
+    nc = total - nt
+    st = rng.normal(0.3, 1.0, m) * nt
+    sc = rng.normal(0.0, 1.0, m) * nc
+    sst = st * st / np.maximum(nt, 1) + rng.chisquare(np.maximum(nt - 1, 1)) * (nt > 1)
+    ssc = sc * sc / np.maximum(nc, 1) + rng.chisquare(np.maximum(nc - 1, 1)) * (nc > 1)
+    sst[10], ssc[10] = st[10] ** 2 / max(nt[10], 1), sc[10] ** 2 / max(nc[10], 1)  # no spread
+    st[11] += 50.0 * nt[11]  # |t| far beyond the table
+    fused = statistics.statistics_from_sums(design, nt, st, sst, nc, sc, ssc)
+    monkeypatch.setattr(statistics, "_pooled_t_fused", lambda *a: None)
+    plain = statistics.statistics_from_sums(design, nt, st, sst, nc, sc, ssc)
+    for field in ("z", "estimate", "information"):
+        np.testing.assert_array_equal(getattr(fused, field), getattr(plain, field))
+
+
 @pytest.mark.parametrize("decimals", [1, None])
 def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | None) -> None:
     """At a look the engine builds each patient's sort key as the smaller of its event-or-dropout key and its
     administrative-censoring key; that must give the log-rank of the data seen at the look (observe_at, then
     logrank_batch, itself checked against R's survdiff): with tied times (rounded) or without, patients not yet
     entered or never entered, patients with neither event nor dropout, and rows with one arm only."""
+    from types import SimpleNamespace
+
     from condapprove.kernels.survival import logrank_batch, observe_at
-    from condapprove.simulation.statistics import _tte_rows
+    from condapprove.simulation.statistics import TtePatients, _tte_rows
 
     rng = np.random.default_rng(5)
     m, n, n_t = 600, 40, 20
@@ -163,8 +196,15 @@ def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | 
         event_time, dropout = np.round(event_time, decimals), np.round(dropout, decimals)  # ties
     first = np.minimum(event_time, dropout)
     is_event = np.isfinite(event_time) & (event_time <= dropout)
+    arms = [SimpleNamespace(entry=entry[:, cols], y=event_time[:, cols], dropout_time=dropout[:, cols],
+                            arm=SimpleNamespace(process=object())) for cols in (slice(0, n_t), slice(n_t, n))]
+    p = TtePatients.of(arms)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(p.entry, entry)
+    np.testing.assert_array_equal(p.first, first)
+    np.testing.assert_array_equal(p.is_event, is_event)
+    np.testing.assert_array_equal(p.events, np.sort(np.where(is_event, entry + first, np.inf), axis=1))
     tau = rng.uniform(6.0, 30.0, m)
-    got = _tte_rows(entry, first, is_event, n_t, np.ones(n, dtype=bool), [tau], None)
+    got = _tte_rows(p.entry, p.first, p.is_event, p.first_key, n_t, p.recruited, [tau], None)
     time, event, valid = observe_at(entry, event_time, dropout, tau)
     treated = np.zeros((m, n), dtype=bool)
     treated[:, :n_t] = True

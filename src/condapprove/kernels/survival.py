@@ -784,8 +784,6 @@ def logrank_batch(
     return logrank_from_keys(key, np.count_nonzero(v, axis=1), np.count_nonzero(x & v, axis=1))
 
 
-# Rows are processed in blocks of about this many entries (a few hundred kB per temporary).
-_BLOCK_ENTRIES = 1 << 16
 _CODE_BITS = np.uint64(3)
 
 
@@ -804,81 +802,30 @@ def logrank_from_keys(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> Logra
     """The log-rank statistics of :func:`logrank_batch` from keys built by :func:`logrank_keys` (sorted in place).
 
     For the simulation engine, which builds the keys of every look from quantities it computes once per
-    replicate; ``n_valid`` and ``n1`` are the numbers of patients in the analysis and of treated ones.
+    replicate; ``n_valid`` and ``n1`` are the numbers of patients in the analysis and of treated ones (the other
+    keys are :data:`LOGRANK_PAD_KEY`).  Each row is sorted (as doubles: numpy's vectorised sort) and then walked
+    once by a compiled loop (:func:`condapprove.kernels._tte_jit.walk_sorted`): risk sets from the position in
+    the row and a running count of treated patients; tied event times form one group with the hypergeometric
+    variance.
     """
+    from ._tte_jit import walk_sorted
+
     m, n = key.shape
-    e1 = np.zeros(m)
-    var = np.zeros(m)
-    o1 = np.zeros(m, dtype=np.int64)
-    total = np.zeros(m, dtype=np.int64)
+    e1, var = np.zeros(m), np.zeros(m)
+    o1, total = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    n_valid, n1 = np.array(n_valid, dtype=np.int64), np.array(n1, dtype=np.int64)  # copies: the result keeps them
     if n > 0:
-        step = max(1, _BLOCK_ENTRIES // n)
-        for lo in range(0, m, step):  # blocks of rows keep the temporaries in cache
-            hi = min(m, lo + step)
-            e1[lo:hi], var[lo:hi], o1[lo:hi], total[lo:hi] = _logrank_sorted(key[lo:hi], n_valid[lo:hi], n1[lo:hi])
+        key.view(np.float64).sort(axis=1)
+        walk_sorted(key, n_valid, n1, e1, var, o1, total)
     degenerate = ~(var > 0.0)
     z = np.zeros(m)
     ok = ~degenerate
     z[ok] = (e1[ok] - o1[ok]) / np.sqrt(var[ok])
-    n1 = np.asarray(n1, dtype=np.int64)
     return LogrankBatchResult(z=z, observed_treated=o1, expected_treated=e1, variance=var, events=total,
-                              n_treated=n1, n_control=np.asarray(n_valid, dtype=np.int64) - n1, degenerate=degenerate)
+                              n_treated=n1, n_control=n_valid - n1, degenerate=degenerate)
 
 
 LOGRANK_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-
-
-def _logrank_sorted(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
-    """:math:`E_1`, :math:`V`, :math:`O_1` and the events of the rows of one block of keys.
-
-    The keys are sorted as doubles: valid keys are the bit patterns of finite doubles >= 0 (ordered as the numbers,
-    events before censorings at equal times) and the padding is a NaN, which numpy sorts last.  Risk sets come from
-    each event's column (:math:`r = n_{valid} - \text{column}`) and a running count of treated patients.
-    Without tied event times (the rule in continuous-time simulations) every event is its own group
-    (:math:`d = 1`), which needs neither the tie groups nor the hypergeometric correction; ties take the
-    general path.
-    """
-    b, n = key.shape
-    key.view(np.float64).sort(axis=1)
-    flat = key.ravel()
-    # events: censoring bit clear; the padding (the last n - n_valid columns of a row) may have lost its code bits
-    # to the sort's NaN handling, so candidates beyond a row's valid columns are dropped (few, per event)
-    ev_pos = np.flatnonzero((flat & np.uint64(2)) == 0)
-    row_all = ev_pos // n
-    keep = ev_pos - row_all * n < n_valid[row_all]
-    if not keep.all():
-        ev_pos, row_all = ev_pos[keep], row_all[keep]
-    ev_key = flat[ev_pos]
-    t_ev = ev_key >> np.uint64(2)
-    tied = (t_ev[1:] == t_ev[:-1]) & (row_all[1:] == row_all[:-1])
-    treated_ev = (ev_key & np.uint64(1)).astype(np.int64)
-    o1 = np.bincount(row_all, weights=treated_ev, minlength=b).astype(np.int64)
-    total = np.bincount(row_all, minlength=b).astype(np.int64)
-    low = (flat & np.uint64(1)).astype(np.int8)  # treated flags (a padding entry may carry one: after every event)
-    x_before = np.cumsum(low.reshape(b, n), axis=1, dtype=np.int32).ravel()  # inclusive running count
-    if not tied.any():
-        col = ev_pos - row_all * n
-        r = (n_valid[row_all] - col).astype(np.float64)
-        r1 = (n1[row_all] - (x_before[ev_pos] - treated_ev)).astype(np.float64)
-        frac = r1 / r
-        e1 = np.bincount(row_all, weights=frac, minlength=b).astype(np.float64, copy=False)
-        var = np.bincount(row_all, weights=frac * (1.0 - frac), minlength=b).astype(np.float64, copy=False)
-        return e1, var, o1, total
-    opens = np.ones(ev_pos.size, dtype=bool)
-    opens[1:] = ~tied  # an event opens a tie group unless it ties with the event before it in its row
-    group_first = np.flatnonzero(opens)
-    pos = ev_pos[group_first]
-    d = np.diff(group_first, append=ev_pos.size).astype(np.float64)  # events in each group
-    row = row_all[group_first]
-    col = pos - row * n
-    r = (n_valid[row] - col).astype(np.float64)
-    # treated patients before this column: the inclusive running count minus this entry's own flag
-    r1 = (n1[row] - (x_before[pos] - low[pos])).astype(np.float64)
-    frac = r1 / r
-    e1 = np.bincount(row, weights=d * frac, minlength=b).astype(np.float64, copy=False)
-    v_terms = d * frac * (1.0 - frac) * (r - d) / np.maximum(r - 1.0, 1.0)  # 0 when r = 1 (then d = r)
-    var = np.bincount(row, weights=v_terms, minlength=b).astype(np.float64, copy=False)
-    return e1, var, o1, total
 
 
 # --------------------------------------------------------------------------------------------- one-sample log-rank

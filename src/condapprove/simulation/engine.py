@@ -170,7 +170,7 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
     data = [simulate_arm(streams, design, arm, truth, m, entry) for arm, entry in zip(arms, entries)]
     tte = isinstance(design.post_marketing.endpoint, TimeToEventEndpoint)
     patients = TtePatients.of(data) if tte else None
-    events = np.sort(patients.event_calendar(), axis=1) if patients is not None else None
+    events = patients.events if patients is not None else None
     target_time = _final_time(design, data, events)
     final = np.minimum(target_time, cutoff)
     interim = _look_times(design, data, final, events)

@@ -311,8 +311,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             log_hr_pm = np.asarray(arm_log_hr).T
         else:
             log_hr_pm = np.broadcast_to(lin + arm_log_hr, (m, n)).T
-        y = np.ascontiguousarray(
-            draw_event_times(streams(f"y:{arm.label}"), ep.baseline.build(), (n, m), log_hr=log_hr_pm).T)
+        y = draw_event_times(streams(f"y:{arm.label}"), ep.baseline.build(), (n, m), log_hr=log_hr_pm).T
         if ep.dropout_rate_per_month > 0:
             dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential") \
                 / ep.dropout_rate_per_month

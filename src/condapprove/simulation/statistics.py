@@ -144,6 +144,12 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
             z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.sqrt(np.where(ok, var, 1.0)), 0.0)
             est, info = mean_t - mean_c, _two_arm_info(nt, nc)
     else:  # continuous: t statistics mapped to the z scale through their t distribution
+        if not one_arm and nt.size >= _T_MIN_ROWS:
+            fused = _pooled_t_fused(nt, st, sst, nc, sc, ssc)
+            if fused is not None:
+                z, est = fused
+                return LookStats(z=z, information=_two_arm_info(nt, nc), estimate=est, n_treated=nt, n_control=nc,
+                                 events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
         var_t = _var(nt, st, sst)
         if one_arm:
             mu0 = pm.control.mean  # type: ignore[union-attr]
@@ -167,6 +173,25 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
             z = _t_to_z(t, np.maximum(df, 1))
     return LookStats(z=z, information=np.asarray(info, dtype=np.float64), estimate=est, n_treated=nt,
                      n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
+
+
+def _pooled_t_fused(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray,
+                    ssc: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """z and estimate of the two-arm pooled t in one compiled pass, when every row has the same degrees of freedom
+    (looks at fixed numbers of patients); the same numbers as the numpy code below it.  None otherwise."""
+    df = float(nt[0] + nc[0] - 2.0)
+    if df < 1.0 or not bool(np.all(nt + nc == nt[0] + nc[0])):
+        return None
+    from ..kernels._t_jit import pooled_t_z
+
+    z_grid, dz_grid = _t_table(df)
+    z, est = np.empty(nt.size), np.empty(nt.size)
+    outside = np.empty(nt.size, dtype=bool)
+    f64 = [np.ascontiguousarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]
+    pooled_t_z(*f64, _T_HALF, _T_STEP, z_grid, dz_grid, z, est, outside)
+    if outside.any():
+        z[outside] = _t_to_z_exact(z[outside], df)
+    return z, est
 
 
 def _t_to_z_exact(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
@@ -317,30 +342,42 @@ class TtePatients:
 
     ``entry`` (m, n): entry month (-1e12 for a historical cohort, which no look cuts); ``first``: time from
     entry to the first of event and dropout (inf: neither); ``is_event``: that first is the event;
-    ``n_t``: the treated arm's columns (the first); ``recruited`` (n,): columns of recruited arms.
+    ``first_key``: its log-rank sort key (see :func:`~condapprove.kernels.survival.logrank_keys`; the padding
+    if neither ever happens); ``events``: the calendar months of the recruited patients' events, each row
+    sorted (inf: censored by dropout, no event, or a historical cohort; the look that waits for the k-th event
+    happens at ``events[:, k - 1]``); ``n_t``: the treated arm's columns (the first);
+    ``recruited`` (n,): columns of recruited arms.
     """
 
     entry: np.ndarray
     first: np.ndarray
     is_event: np.ndarray
+    first_key: np.ndarray
+    events: np.ndarray
     n_t: int
     recruited: np.ndarray
 
     @staticmethod
     def of(data: list[ArmData]) -> TtePatients:
-        entry = np.concatenate([d.entry if d.arm.process is not None else np.full_like(d.entry, -1e12)
-                                for d in data], axis=1)
-        first = np.concatenate([d.y if d.dropout_time is None else np.minimum(d.y, d.dropout_time) for d in data],
-                               axis=1)
-        is_event = np.concatenate([np.isfinite(d.y) if d.dropout_time is None
-                                   else (d.y <= d.dropout_time) & np.isfinite(d.y) for d in data], axis=1)
-        recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
-        return TtePatients(entry, first, is_event, data[0].entry.shape[1], recruited)
+        """The columns of every arm, in one compiled pass per arm."""
+        from ..kernels._tte_jit import patient_columns
 
-    def event_calendar(self) -> np.ndarray:
-        """Calendar month of each recruited patient's event (inf: censored by dropout, or no event)."""
-        cols = self.recruited if not self.recruited.all() else slice(None)
-        return np.asarray(np.where(self.is_event[:, cols], self.entry[:, cols] + self.first[:, cols], np.inf))
+        m = data[0].y.shape[0]
+        n = sum(d.y.shape[1] for d in data)
+        entry, first, calendar = np.empty((m, n)), np.empty((m, n)), np.empty((m, n))
+        is_event = np.empty((m, n), dtype=bool)
+        first_key = np.empty((m, n), dtype=np.uint64)
+        col = 0
+        for i, d in enumerate(data):
+            drop = d.dropout_time if d.dropout_time is not None else np.empty((0, 0))
+            # the draws are patient-major (transposed views): numpy's copy to rows is cheaper than strided reads
+            patient_columns(np.ascontiguousarray(d.entry, dtype=np.float64), np.ascontiguousarray(d.y, dtype=np.float64),
+                            np.ascontiguousarray(drop, dtype=np.float64), d.dropout_time is not None,
+                            d.arm.process is not None, i == 0, col, entry, first, is_event, first_key, calendar)
+            col += d.y.shape[1]
+        calendar.sort(axis=1)
+        recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
+        return TtePatients(entry, first, is_event, first_key, calendar, data[0].entry.shape[1], recruited)
 
 
 def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray],
@@ -363,7 +400,8 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
     baseline = ep.baseline.build() if len(data) == 1 else None
     for lo in range(0, m, _TTE_ROWS):
         rows = slice(lo, min(m, lo + _TTE_ROWS))
-        part = _tte_rows(entry[rows], first[rows], is_event[rows], n_t, recruited, [t[rows] for t in taus], baseline)
+        part = _tte_rows(entry[rows], first[rows], is_event[rows], p.first_key[rows], n_t, recruited,
+                         [t[rows] for t in taus], baseline)
         for f in fields:
             cols[f][:, rows] = part[f]
     zeros = np.zeros(m)
@@ -372,45 +410,45 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
                       sum_t=zeros, sum_c=zeros, ss_t=zeros, ss_c=zeros) for j in range(len(taus))]
 
 
-def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, n_t: int, recruited: np.ndarray,
-              taus: list[np.ndarray], baseline: Any) -> dict[str, np.ndarray]:
+def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_key: np.ndarray, n_t: int,
+              recruited: np.ndarray, taus: list[np.ndarray], baseline: Any) -> dict[str, np.ndarray]:
     """:func:`tte_look_statistics` for a few rows; arrays of shape (looks, rows)."""
-    from ..kernels.survival import LOGRANK_PAD_KEY, logrank_from_keys, logrank_keys, one_sample_logrank_batch
+    from ..kernels._tte_jit import look_keys
+    from ..kernels.survival import logrank_from_keys, one_sample_logrank_batch
 
     k, m = len(taus), entry.shape[0]
     out = {f: np.empty((k, m)) for f in ("z", "information", "estimate", "n_treated", "n_control", "events")}
     treated = np.zeros(entry.shape[1], dtype=bool)
     treated[:n_t] = True
     if baseline is None:
-        # sort keys (see logrank_keys) of each patient's event or dropout (all ones, above every key, if neither
-        # ever happens), and the code of an administrative censoring: 2 (censored) + treated
-        first_key = logrank_keys(np.where(np.isfinite(first), first, 0.0), ~is_event, treated[None, :])
-        first_key[~np.isfinite(first)] = LOGRANK_PAD_KEY
-        admin_code = np.uint64(2) | treated.astype(np.uint64)[None, :]
+        # the code of an administrative censoring: 2 (censored) + treated
+        admin_code = np.uint64(2) | treated.astype(np.uint64)
         all_recruited = bool(recruited.all())
+        key = np.empty(entry.shape, dtype=np.uint64)
+        nv, nt = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
     for j, tau in enumerate(taus):
-        with np.errstate(invalid="ignore"):
-            c = tau[:, None] - entry  # follow-up available at the look (1e12 months for a historical cohort)
-        valid = c >= 0.0
-        nt = np.count_nonzero(valid[:, :n_t], axis=1)
-        out["n_treated"][j] = nt
         if baseline is None:
-            # the key of the observed time min(first, c) is the smaller of the two keys (the bit patterns of
-            # doubles >= 0 order like the numbers; at a tie the event's code is the smaller); patients not yet
-            # entered (c < 0: the sign bit) get all ones, the padding
-            cb = c.view(np.uint64)
-            pad = np.uint64(0) - (cb >> np.uint64(63))
-            key = np.minimum((cb & ~np.uint64(3)) | admin_code, first_key)
-            key |= pad
-            nv = np.count_nonzero(valid, axis=1)
+            # the key of the observed time min(first, c), c = tau - entry, is the smaller of the two keys (the
+            # bit patterns of doubles >= 0 order like the numbers; at a tie the event's code is the smaller);
+            # patients not yet entered get the padding
+            look_keys(entry, np.ascontiguousarray(tau), first_key, admin_code, key, nv, nt)
             lr = logrank_from_keys(key, nv, nt)
             z, events = lr.z, lr.events.astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):  # Pike/Peto one-step estimate (O - E) / V
                 est = np.where(lr.degenerate, np.nan, (lr.observed_treated - lr.expected_treated) / lr.variance)
-            out["n_control"][j] = nv - nt
-            out["information"][j] = events if all_recruited else np.count_nonzero(
-                is_event & (first <= c) & valid & recruited, axis=1)
+            out["n_treated"][j] = lr.n_treated
+            out["n_control"][j] = lr.n_control
+            if all_recruited:
+                out["information"][j] = events
+            else:
+                with np.errstate(invalid="ignore"):
+                    c = tau[:, None] - entry
+                out["information"][j] = np.count_nonzero(is_event & (first <= c) & (c >= 0.0) & recruited, axis=1)
         else:
+            with np.errstate(invalid="ignore"):
+                c = tau[:, None] - entry  # follow-up available at the look
+            valid = c >= 0.0
+            out["n_treated"][j] = np.count_nonzero(valid[:, :n_t], axis=1)
             event = is_event & (first <= c)
             out["information"][j] = np.count_nonzero(event & valid & recruited, axis=1)
             time = np.where(valid, np.minimum(first, c), 0.0)

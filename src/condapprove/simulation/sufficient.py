@@ -159,6 +159,15 @@ class _Known:
         self.excl.append(c)
 
 
+def _running_sums(x: np.ndarray) -> np.ndarray:
+    """Running sums along the rows of ``x`` (m, L), in place, column by column: for the few columns here (looks)
+    a handful of whole-column additions, several times faster than ``np.cumsum(axis=1)`` and the same numbers
+    (the same additions in the same order)."""
+    for j in range(1, x.shape[1]):
+        x[:, j] += x[:, j - 1]
+    return x
+
+
 def _reach(u: np.ndarray) -> np.ndarray:
     """``u`` widened by rounding: a query at a patient's own entry (computed through Lambda and back) counts them."""
     return u * (1.0 + 1e-12) + 1e-12
@@ -236,7 +245,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     ks = np.array(sorted({k for k in trig if k is not None and k <= n} | {n, *st.last}), dtype=np.int64)
     shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
     g = blocks.draw("sufficient:entries", lambda rng, sl: rng.standard_gamma(shape, size=(sl.stop - sl.start, ks.size)))
-    np.cumsum(g, axis=1, out=g)
+    _running_sums(g)
     known = _Known(pos=list(g.T), incl=[np.full(m, k) for k in ks], excl=[np.full(m, k - 1) for k in ks], n=n,
                    last=g[:, -1])  # ks ends with n
     entry_at = {int(k): st.entry(g[:, i]) for i, k in enumerate(ks)}
@@ -351,7 +360,7 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     inverse = None if monotone else np.argsort(order, axis=1)
 
     def back(x: np.ndarray) -> np.ndarray:
-        x = np.cumsum(x, axis=1)
+        x = _running_sums(np.array(x))
         return x if inverse is None else np.take_along_axis(x, inverse, axis=1)
 
     nt = back(d_t).astype(np.float64)

@@ -1,0 +1,56 @@
+"""Compiled (numba) loop of the two-arm pooled t statistic on the z scale: one pass instead of ~50 numpy passes.
+
+Imported lazily by :func:`condapprove.simulation.statistics.statistics_from_sums` for many rows sharing one
+number of degrees of freedom (looks at fixed numbers of patients).  Every operation is the one the numpy
+code performs, in the same order (numba does not reassociate or fuse floating-point operations without
+``fastmath``), so both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["pooled_t_z"]
+
+
+@njit(cache=True, nogil=True)
+def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray, ssc: np.ndarray,
+               half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out_z: np.ndarray,
+               out_est: np.ndarray, outside: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Pooled two-sample t statistics mapped to z by cubic Hermite interpolation of a table.
+
+    Each arm's count ``n``, sum ``s`` and sum of squares ``ss`` give the mean (nan for an empty arm) and the
+    variance :math:`\\max(0, (ss - s^2 / n) / (n - 1))` (0 below two patients); :math:`t` is the difference of
+    means over its pooled standard error, 0 where either arm has fewer than two patients or no spread.
+    ``z_grid``/``dz_grid`` hold z and dz/dt on the grid ``-half, -half + step, ...`` for the rows' common
+    degrees of freedom; rows with :math:`|t| \\ge` ``half`` are flagged in ``outside`` (``out_z`` then holds t)
+    for the exact transform.  ``out_est`` receives the difference of means.
+    """
+    last = z_grid.size - 2
+    for r in range(nt.size):
+        n1, n0 = nt[r], nc[r]
+        m1 = st[r] / max(n1, 1.0) if n1 > 0 else np.nan
+        m0 = sc[r] / max(n0, 1.0) if n0 > 0 else np.nan
+        v1 = max((sst[r] - st[r] * st[r] / max(n1, 1.0)) / max(n1 - 1.0, 1.0), 0.0) if n1 > 1 else 0.0
+        v0 = max((ssc[r] - sc[r] * sc[r] / max(n0, 1.0)) / max(n0 - 1.0, 1.0), 0.0) if n0 > 1 else 0.0
+        df = n1 + n0 - 2.0
+        pooled = ((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / max(df, 1.0)
+        se = math.sqrt(pooled * (1.0 / max(n1, 1.0) + 1.0 / max(n0, 1.0)))
+        est = m1 - m0
+        out_est[r] = est
+        t = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
+        if abs(t) < half:
+            x = (t + half) / step
+            i = min(np.int64(x), last)
+            u = x - i
+            u2 = u * u
+            u3 = u2 * u
+            out_z[r] = ((2 * u3 - 3 * u2 + 1) * z_grid[i] + (u3 - 2 * u2 + u) * step * dz_grid[i]
+                        + (-2 * u3 + 3 * u2) * z_grid[i + 1] + (u3 - u2) * step * dz_grid[i + 1])
+            outside[r] = False
+        else:
+            out_z[r] = t
+            outside[r] = True

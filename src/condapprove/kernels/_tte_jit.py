@@ -1,0 +1,167 @@
+"""Compiled (numba) loops of the two-arm log-rank on sort keys: one pass per row instead of ~25 numpy passes.
+
+Imported lazily by :mod:`condapprove.kernels.survival` (numba's import costs about 0.3 s, and only
+time-to-event work needs it).  The functions are compiled on first use and cached on disk
+(``cache=True``); see :func:`condapprove.kernels.survival.logrank_from_keys` for the key layout.
+
+Keys are the bit patterns of doubles ``>= 0`` (``uint64``) whose two lowest significand bits hold
+``2 * censored + treated``; anything that is not a finite double (the padding, all ones) is not in the
+analysis.  After an ascending sort as doubles, the rows list every valid key first, in time order, events
+before censorings at equal times.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["look_keys", "patient_columns", "walk_sorted"]
+
+_EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
+_PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+
+
+@njit(cache=True, nogil=True)
+def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
+              out: np.ndarray, n_valid: np.ndarray, n1: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Keys of the observed times at calendar months ``tau`` (one per row) into ``out`` (uint64, unsorted).
+
+    A patient has entered when ``c = tau - entry >= 0``; the observed key is the smaller of the key of the
+    administrative censoring at ``c`` (code ``admin_code``) and ``first_key`` (event or dropout, or the
+    padding if neither ever happens).  Patients not yet entered get the padding.  ``n_valid`` and ``n1``
+    receive each row's numbers of entered and of entered treated patients.
+    """
+    b, n = entry.shape
+    cf = out.view(np.float64)
+    low = ~np.uint64(3)
+    for i in range(b):
+        t = tau[i]
+        for j in range(n):
+            cf[i, j] = (t - entry[i, j]) + 0.0  # + 0.0: -0.0 becomes +0.0
+        nv = 0
+        x1 = 0
+        for j in range(n):
+            k = out[i, j]
+            entered = np.uint64(1) - (k >> np.uint64(63))  # c >= 0: the sign bit is clear
+            code = admin_code[j]
+            nv += entered
+            x1 += entered & code
+            k = (k & low) | code
+            f = first_key[i, j]
+            out[i, j] = (k if k < f else f) | (entered - np.uint64(1))  # all ones when not entered
+        n_valid[i] = nv
+        n1[i] = x1
+
+
+@njit(cache=True, nogil=True)
+def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.ndarray, var: np.ndarray,
+                o1: np.ndarray, events: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Expected treated events ``e1``, variance ``var``, observed treated ``o1`` and ``events`` of each row of
+    sorted keys whose first ``n_valid`` entries are in the analysis, ``n1`` of them treated (filled in place).
+
+    One branch-free pass per row: at position ``j`` the risk set is ``n_valid - j`` patients, of whom the
+    treated not yet passed; a single event contributes :math:`f (1 - f)` to the variance, with
+    :math:`f` the treated share of the risk set.  A row with tied event times is walked again by groups of
+    ``d`` tied events, each with the hypergeometric variance :math:`d f (1 - f) (r - d) / (r - 1)`.
+    """
+    b = key.shape[0]
+    one, two = np.uint64(1), np.uint64(2)
+    for i in range(b):
+        row = key[i]
+        nv = n_valid[i]
+        x1 = n1[i]
+        seen1 = 0  # treated patients before the current position
+        se1 = 0.0
+        sv = 0.0
+        so1 = 0
+        sev = 0
+        tie = False
+        prev = _PAD
+        for j in range(nv):
+            k = row[j]
+            x = np.int64(k & one)
+            ev = np.int64(1) - np.int64((k >> one) & one)
+            frac = (x1 - seen1) / (nv - j)
+            f = ev * frac
+            se1 += f
+            sv += f * (1.0 - frac)
+            so1 += ev * x
+            sev += ev
+            seen1 += x
+            t = (k >> two) | ((k & two) << np.uint64(62))  # a censoring's never equals an event's
+            tie |= (ev == 1) & (t == prev)
+            prev = t
+        if tie:
+            seen1 = 0
+            se1 = 0.0
+            sv = 0.0
+            j = 0
+            while j < nv:
+                k = row[j]
+                if k & two:
+                    seen1 += k & one
+                    j += 1
+                    continue
+                t = k >> two
+                r = nv - j
+                frac = (x1 - seen1) / r
+                d = 0
+                d1 = 0
+                while j < nv and (row[j] & two) == 0 and (row[j] >> two) == t:
+                    d1 += row[j] & one
+                    d += 1
+                    j += 1
+                seen1 += d1
+                if d == 1:
+                    se1 += frac
+                    sv += frac * (1.0 - frac)
+                else:
+                    se1 += d * frac
+                    sv += d * frac * (1.0 - frac) * (r - d) / max(r - 1.0, 1.0)
+        e1[i] = se1
+        var[i] = sv
+        o1[i] = so1
+        events[i] = sev
+
+
+@njit(cache=True, nogil=True)
+def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
+                    treated: bool, col0: int, out_entry: np.ndarray, out_first: np.ndarray, out_is_event: np.ndarray,
+                    out_first_key: np.ndarray, out_calendar: np.ndarray) -> None:  # pragma: no cover - compiled
+    """One arm's look-independent time-to-event columns, written at columns ``col0:`` of the outputs.
+
+    ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
+    ``has_dropout``) are C-contiguous (m, n) arrays.  Writes the entry month (-1e12 for a historical cohort, which no look cuts),
+    the time to the first of event and dropout, whether it is the event, its sort key (code
+    ``2 * censored + treated``; the padding if neither ever happens) and the calendar month of a recruited
+    patient's event (inf: censored by dropout, no event, or not recruited).
+    """
+    m, n = y.shape
+    low = ~np.uint64(3)
+    code_t = np.uint64(1) if treated else np.uint64(0)
+    buf = np.empty(n, dtype=np.float64)  # a row of first times, read back as bit patterns
+    bits = buf.view(np.uint64)
+    for i in range(m):
+        for j in range(n):
+            t = y[i, j]
+            e = entry[i, j] if recruited else -1e12
+            f = t
+            ev = t < np.inf
+            if has_dropout:
+                dj = dropout[i, j]
+                ev = ev and t <= dj
+                f = min(t, dj)
+            c = col0 + j
+            out_entry[i, c] = e
+            out_first[i, c] = f
+            out_is_event[i, c] = ev
+            out_calendar[i, c] = e + f if (ev and recruited) else np.inf
+            buf[j] = f + 0.0  # + 0.0: -0.0 becomes +0.0
+        for j in range(n):
+            c = col0 + j
+            k = bits[j]
+            if k < _EXP_MASK:  # finite (and >= 0)
+                code = code_t if out_is_event[i, c] else (np.uint64(2) | code_t)
+                out_first_key[i, c] = (k & low) | code
+            else:
+                out_first_key[i, c] = _PAD
