@@ -127,6 +127,12 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
     one_arm = nc is None
     if nc is None:
         nc = zeros
+    elif ep.type == "continuous" and nt.size >= _T_MIN_ROWS:
+        fused = _pooled_t_fused(nt, st, sst, nc, sc, ssc)
+        if fused is not None:
+            z, est = fused
+            return LookStats(z=z, information=_two_arm_info(nt, nc), estimate=est, n_treated=nt, n_control=nc,
+                             events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
         mean_c = np.where(nc > 0, sc / np.maximum(nc, 1), np.nan)
@@ -144,12 +150,6 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
             z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.sqrt(np.where(ok, var, 1.0)), 0.0)
             est, info = mean_t - mean_c, _two_arm_info(nt, nc)
     else:  # continuous: t statistics mapped to the z scale through their t distribution
-        if not one_arm and nt.size >= _T_MIN_ROWS:
-            fused = _pooled_t_fused(nt, st, sst, nc, sc, ssc)
-            if fused is not None:
-                z, est = fused
-                return LookStats(z=z, information=_two_arm_info(nt, nc), estimate=est, n_treated=nt, n_control=nc,
-                                 events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
         var_t = _var(nt, st, sst)
         if one_arm:
             mu0 = pm.control.mean  # type: ignore[union-attr]
@@ -182,12 +182,13 @@ def _pooled_t_fused(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndar
     df = float(nt[0] + nc[0] - 2.0)
     if df < 1.0 or not bool(np.all(nt + nc == nt[0] + nc[0])):
         return None
-    from ..kernels._t_jit import pooled_t_z
+    from ..kernels._normal_jit import pooled_t_z
 
     z_grid, dz_grid = _t_table(df)
     z, est = np.empty(nt.size), np.empty(nt.size)
     outside = np.empty(nt.size, dtype=bool)
-    f64 = [np.ascontiguousarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]
+    # columns of the looks' (m, L) arrays are strided views: the loop reads them in place
+    f64 = [np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]
     pooled_t_z(*f64, _T_HALF, _T_STEP, z_grid, dz_grid, z, est, outside)
     if outside.any():
         z[outside] = _t_to_z_exact(z[outside], df)

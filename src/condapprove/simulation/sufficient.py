@@ -288,22 +288,24 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
         s = blocks.draw(purpose, lambda rng, sl: _binomial(rng, d[sl], p[sl])).astype(np.float64)
         return s, s  # y = y**2 for 0/1 outcomes
     sd = float(ep.sd)  # type: ignore[union-attr]
-    df = d.astype(np.float64)
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
     # normals first and then all the gammas gives every block the same numbers as interleaving would)
     z = blocks.draw(purpose, lambda rng, sl: rng.standard_normal(d[sl].shape))
-    shape = np.maximum(df - 1.0, 0.0) / 2.0
-    one_shape = float(shape.flat[0]) if shape.size and bool(np.all(shape == shape.flat[0])) else None
+    same = d.size > 0 and bool(np.all(d == d.flat[0]))
+    # equal increments at every look (the usual case): one scalar shape, faster and the same numbers
+    one_shape = max(float(d.flat[0]) - 1.0, 0.0) / 2.0 if same else None
+    shape = None if same else np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
 
     def gammas(rng: np.random.Generator, sl: slice) -> np.ndarray:
-        if one_shape is not None:  # equal increments at every look: a scalar shape (faster, the same numbers)
-            return np.asarray(rng.standard_gamma(one_shape, size=(sl.stop - sl.start, shape.shape[1])))
+        if shape is None:
+            return np.asarray(rng.standard_gamma(one_shape, size=(sl.stop - sl.start, d.shape[1])))
         return np.asarray(rng.standard_gamma(shape[sl]))
 
     half_chi2 = blocks.draw(purpose, gammas)
-    s = df * p + sd * np.sqrt(df) * z
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ss = 2.0 * sd * sd * half_chi2 + np.where(d > 0, s * s / np.maximum(df, 1.0), 0.0)
+    from ..kernels._normal_jit import normal_increments
+
+    s, ss = np.empty(d.shape), np.empty(d.shape)
+    normal_increments(d, p, z, half_chi2, sd, s, ss)  # one compiled pass
     return s, ss
 
 
