@@ -19,7 +19,7 @@ __all__ = ["normal_increments", "pooled_t_z"]
 @njit(cache=True, nogil=True)
 def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray, ssc: np.ndarray,
                half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out_z: np.ndarray,
-               out_est: np.ndarray, outside: np.ndarray) -> None:  # pragma: no cover - compiled
+               out_est: np.ndarray, out_info: np.ndarray, outside: np.ndarray) -> None:  # pragma: no cover - compiled
     """Pooled two-sample t statistics mapped to z by cubic Hermite interpolation of a table.
 
     Each arm's count ``n``, sum ``s`` and sum of squares ``ss`` give the mean (nan for an empty arm) and the
@@ -27,7 +27,8 @@ def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, 
     means over its pooled standard error, 0 where either arm has fewer than two patients or no spread.
     ``z_grid``/``dz_grid`` hold z and dz/dt on the grid ``-half, -half + step, ...`` for the rows' common
     degrees of freedom; rows with :math:`|t| \\ge` ``half`` are flagged in ``outside`` (``out_z`` then holds t)
-    for the exact transform.  ``out_est`` receives the difference of means.
+    for the exact transform.  ``out_est`` receives the difference of means and ``out_info`` the information
+    :math:`n_t n_c / (n_t + n_c)` (0 when an arm is empty).
     """
     last = z_grid.size - 2
     for r in range(nt.size):
@@ -41,6 +42,7 @@ def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, 
         se = math.sqrt(pooled * (1.0 / max(n1, 1.0) + 1.0 / max(n0, 1.0)))
         est = m1 - m0
         out_est[r] = est
+        out_info[r] = n1 * n0 / max(n1 + n0, 1.0) if (n1 > 0 and n0 > 0) else 0.0
         t = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
         if abs(t) < half:
             x = (t + half) / step

@@ -130,10 +130,12 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     # statistics at the decision
     sel = order[np.arange(m), look_pos]
 
+    at = [sel == j for j in range(1, n_looks)]
+
     def pick(field: str) -> np.ndarray:
         out = np.array(getattr(stats[0], field), dtype=np.float64)
         for j in range(1, n_looks):
-            np.copyto(out, getattr(stats[j], field), where=sel == j)
+            np.copyto(out, getattr(stats[j], field), where=at[j - 1])
         return out
 
     return {
@@ -159,13 +161,15 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
     on the same data, spends the remaining alpha at the last interim's information.
     """
     m, n_looks = info.shape
+    if n_looks > 1 and bool(active.all()) and bool(is_final[:, -1].all()) and bool(np.all(info == info[0])):
+        # usual with fixed sample sizes: every look counts, in order, with one information pattern for all rows
+        if info[0, -1] > info[0, :-1].max():  # the final analysis adds information
+            one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
+            return np.broadcast_to(one, (m, n_looks)), np.full(m, one[0, -1])
     prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
     final_info = info[is_final]
     stale = final_info <= prior
-    if bool(active.all()) and not stale.any():  # usual: every look counts, in order (the final is the last)
-        if bool(np.all(info == info[0])):  # and one information pattern for all (fixed sample sizes)
-            one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
-            return np.broadcast_to(one, (m, n_looks)), np.full(m, one[0, -1])
+    if bool(active.all()) and not stale.any():  # every look counts, in order (the final is the last)
         bounds_all = _bounds_by_pattern(design, dec, np.maximum(info, 1e-12), final=True)
         return bounds_all, bounds_all[:, -1]
     act = active & ~(stale[:, None] & is_final)

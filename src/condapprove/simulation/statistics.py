@@ -130,8 +130,8 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
     elif ep.type == "continuous" and nt.size >= _T_MIN_ROWS:
         fused = _pooled_t_fused(nt, st, sst, nc, sc, ssc)
         if fused is not None:
-            z, est = fused
-            return LookStats(z=z, information=_two_arm_info(nt, nc), estimate=est, n_treated=nt, n_control=nc,
+            z, est, info = fused
+            return LookStats(z=z, information=info, estimate=est, n_treated=nt, n_control=nc,
                              events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
@@ -176,8 +176,8 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
 
 
 def _pooled_t_fused(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray,
-                    ssc: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """z and estimate of the two-arm pooled t in one compiled pass, when every row has the same degrees of freedom
+                    ssc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """z, estimate and information of the two-arm pooled t in one compiled pass, when every row has the same degrees of freedom
     (looks at fixed numbers of patients); the same numbers as the numpy code below it.  None otherwise."""
     df = float(nt[0] + nc[0] - 2.0)
     if df < 1.0 or not bool(np.all(nt + nc == nt[0] + nc[0])):
@@ -185,14 +185,14 @@ def _pooled_t_fused(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndar
     from ..kernels._normal_jit import pooled_t_z
 
     z_grid, dz_grid = _t_table(df)
-    z, est = np.empty(nt.size), np.empty(nt.size)
+    z, est, info = np.empty(nt.size), np.empty(nt.size), np.empty(nt.size)
     outside = np.empty(nt.size, dtype=bool)
     # columns of the looks' (m, L) arrays are strided views: the loop reads them in place
     f64 = [np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]
-    pooled_t_z(*f64, _T_HALF, _T_STEP, z_grid, dz_grid, z, est, outside)
+    pooled_t_z(*f64, _T_HALF, _T_STEP, z_grid, dz_grid, z, est, info, outside)
     if outside.any():
         z[outside] = _t_to_z_exact(z[outside], df)
-    return z, est
+    return z, est, info
 
 
 def _t_to_z_exact(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
