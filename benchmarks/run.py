@@ -6,6 +6,7 @@ Usage::
     python benchmarks/run.py --json     # a JSON list: case, replicates, seconds, floor_seconds,
                                         #   rpact_seconds (null without R/rpact), peak_rss_mib
     python benchmarks/run.py --quick    # 10x fewer replicates
+    python benchmarks/run.py --repeat 5 # the median of 5 timed runs on each side (default 3)
 
 Each case runs in its own Python process, so ``peak_rss_mib`` is that case's peak resident
 memory.  The "random-number floor" (``floor_seconds``) is the time spent inside numpy's random-number calls
@@ -15,6 +16,10 @@ per-patient simulation.  Binary and continuous designs without patient-level eff
 sufficient statistics (a few draws per look instead of per patient), so they can run below that floor;
 ``drawn_seconds`` is the random-number time of the engine's own run.
 rpact is timed on the same design with ``system.time`` in one R process per case.
+
+Timings on a shared machine vary by tens of percent from run to run, so each side is timed ``--repeat``
+times (default 3; condapprove after one warm-up run that imports and compiles everything) and the
+medians are compared; the JSON also lists every run (``seconds_runs``, ``rpact_runs``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -155,39 +161,45 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> float:
     return clock[0]
 
 
-def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) -> dict[str, Any]:
-    """Time one case in this process (called in a subprocess by :func:`main`)."""
+def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True, repeat: int = 3) -> dict[str, Any]:
+    """Time one case in this process (called in a subprocess by :func:`main`): the median of ``repeat`` runs."""
+    import statistics
     import warnings
 
     import condapprove
 
     case = CASES[name]
     design = _design(case)
+    runs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        condapprove.simulate(design, replicates=2048, seed=1)  # warm-up: imports, caches
-        t0 = time.perf_counter()
-        res = condapprove.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)
-        seconds = time.perf_counter() - t0
+        condapprove.simulate(design, replicates=2048, seed=1)  # warm-up: imports, compiled kernels, caches
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            res = condapprove.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)
+            runs.append(time.perf_counter() - t0)
+    seconds = statistics.median(runs)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the instrumented runs
     floor = rng_floor(design, replicates, patient_level=True) if with_floor else float("nan")
     drawn = rng_floor(design, replicates, patient_level=False) if with_floor else float("nan")
-    return {"case": name, "replicates": replicates, "seconds": seconds, "floor_seconds": floor, "drawn_seconds": drawn,
-            "p_confirmed": res.scenarios[0].p_confirmed.value, "peak_rss_mib": peak, "jobs": jobs}
+    return {"case": name, "replicates": replicates, "seconds": seconds, "seconds_runs": runs, "floor_seconds": floor,
+            "drawn_seconds": drawn, "p_confirmed": res.scenarios[0].p_confirmed.value, "peak_rss_mib": peak,
+            "jobs": jobs}
 
 
-def rpact_seconds(name: str, scale: float) -> float | None:
-    """rpact's time on the same design, or None without R/rpact."""
+def rpact_seconds(name: str, scale: float, repeat: int = 3) -> list[float] | None:
+    """rpact's times on the same design (``repeat`` runs in one R process), or None without R/rpact."""
     if shutil.which("Rscript") is None:
         return None
     code = textwrap.dedent(CASES[name]["rpact"])
     if scale != 1:
         code = code.replace("100000", str(int(100000 * scale))).replace("10000,", f"{int(10000 * scale)},")
-    script = "suppressMessages(library(rpact))\n" + code + "\ncat(t[['elapsed']])\n"
+    script = ("suppressMessages(library(rpact))\n" + f"for (i in 1:{repeat}) {{\n" + code
+              + "\ncat(t[['elapsed']], '\\n')\n}\n")
     proc = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return None
-    return float(proc.stdout.strip().splitlines()[-1])
+    return [float(x) for x in proc.stdout.split()[-repeat:]]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -199,21 +211,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replicates", type=int, help="replicates for every case (default: per case)")
     parser.add_argument("--no-floor", action="store_true", help="skip the instrumented floor runs (scaling, memory)")
     parser.add_argument("--case", choices=sorted(CASES), action="append", help="run only these cases")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed runs of each side (the medians are compared; default 3)")
     parser.add_argument("--internal", nargs=3, metavar=("CASE", "REPLICATES", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.internal:
         print(json.dumps(run_case(args.internal[0], int(args.internal[1]), int(args.internal[2]),
-                                  with_floor=not args.no_floor)))
+                                  with_floor=not args.no_floor, repeat=args.repeat)))
         return
     scale = 0.1 if args.quick else 1.0
     rows = []
     for name in args.case or list(CASES):
         reps = args.replicates or int(CASES[name]["replicates"] * scale)
         proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
-                               *(["--no-floor"] if args.no_floor else [])],
+                               "--repeat", str(args.repeat), *(["--no-floor"] if args.no_floor else [])],
                               capture_output=True, text=True, check=True)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
-        row["rpact_seconds"] = None if args.no_rpact else rpact_seconds(name, reps / CASES[name]["replicates"])
+        rp = None if args.no_rpact else rpact_seconds(name, reps / CASES[name]["replicates"], args.repeat)
+        row["rpact_seconds"] = None if rp is None else statistics.median(rp)
+        row["rpact_runs"] = rp
         rows.append(row)
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -159,6 +159,7 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     if grid[-1] < design.cutoff_month:
         grid = np.append(grid, design.cutoff_month)
     est = r["estimate"][np.isfinite(r["estimate"])]
+    month_sorted = np.sort(month)
     return ScenarioResult(
         name=scenario.name,
         truth=truth_label(design, scenario),
@@ -169,9 +170,9 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         p_not_confirmed=prop(r["decision"] == NOT_CONFIRMED),
         p_undecided=prop(r["decision"] == UNDECIDED),
         p_target_not_reached=prop(~r["target_reached"]),
-        decision_month_q1=MonteCarloEstimate.quantile(month, 0.25),
-        decision_month_median=MonteCarloEstimate.quantile(month, 0.5),
-        decision_month_q3=MonteCarloEstimate.quantile(month, 0.75),
+        decision_month_q1=MonteCarloEstimate.quantile(month_sorted, 0.25, presorted=True),
+        decision_month_median=MonteCarloEstimate.quantile(month_sorted, 0.5, presorted=True),
+        decision_month_q3=MonteCarloEstimate.quantile(month_sorted, 0.75, presorted=True),
         mean_decision_month=MonteCarloEstimate.mean(month),
         expected_treated_enrolled=MonteCarloEstimate.mean(r["enrolled_t"]),
         expected_treated_evaluable=MonteCarloEstimate.mean(r["evaluable_t"]),
@@ -188,7 +189,9 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
 
 
 def _cumulative(months: np.ndarray, grid: np.ndarray, n: int) -> tuple[float, ...]:
-    counts = np.searchsorted(np.sort(months), grid, side="right")
+    """Share of the ``n`` replicates with a month ``<=`` each grid month (a count per grid cell, no sort)."""
+    cell = np.searchsorted(grid, months, side="left")  # month <= grid[k]  iff  cell <= k
+    counts = np.cumsum(np.bincount(cell, minlength=grid.size + 1))[: grid.size]
     return tuple(float(c) / n for c in counts)
 
 
