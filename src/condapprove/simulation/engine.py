@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from .._alloc import keep_freed_memory
 from .._rng import root_seed_sequence
 from .._typing import SeedLike
 from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
@@ -377,6 +378,7 @@ def simulate(
     n = _int_arg(design.simulation.replicates if replicates is None else replicates, "replicates")
     chunk = _int_arg(_default_chunk(design, n) if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
     n_jobs = _int_arg(n_jobs, "n_jobs")
+    keep_freed_memory()  # chunks reuse the memory the previous chunk freed (see condapprove._alloc)
     if mcse_target is not None and not (isinstance(mcse_target, (int, float)) and 0 < mcse_target < 0.5):
         raise DesignError(f"`mcse_target` must be a number in (0, 0.5); got {mcse_target!r}.")
     max_replicates = _int_arg(design.simulation.max_replicates if max_replicates is None else max_replicates,
@@ -421,7 +423,7 @@ def simulate(
             "condapprove_version": __version__})
     own_pool = None
     if executor is None and n_jobs > 1:
-        own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs)
+        own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
 
     def _replace_pool() -> Executor:
         """A fresh local pool after a worker died (only the pool this call made can be replaced)."""
@@ -429,7 +431,7 @@ def simulate(
         if own_pool is None:
             raise CondapproveError("a worker of the given executor died; rerun (with --checkpoint to keep work)")
         own_pool.shutdown(wait=False, cancel_futures=True)
-        own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs)
+        own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
         return own_pool
 
     def execute(todo: dict[int, range], size: int) -> dict[int, list[dict[str, np.ndarray]]]:

@@ -1,0 +1,45 @@
+"""Keep freed memory for reuse (glibc): the simulation allocates and frees the same few MiB in every chunk.
+
+By default glibc serves allocations above 128 KiB (a threshold it raises as it goes) with fresh ``mmap``
+pages and gives memory at the top of the heap back to the operating system when it is freed.  A chunk of
+the simulation allocates tens of arrays of a few MiB and frees them; with the default settings the next
+chunk can page-fault all of that memory back in (measured: about 29,000 page faults, 115 MiB, per 10^4
+time-to-event replicates in one process, and in every fresh worker process), which costs up to a third of
+the run time on a virtual machine.  :func:`keep_freed_memory` raises the two thresholds once per process,
+so freed chunk memory is reused; peak memory is unchanged (it is still one chunk's working set), but the
+process keeps that memory until it exits.  Elsewhere than glibc (macOS, musl, Windows) it does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+
+__all__ = ["keep_freed_memory"]
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+#: Freed memory kept at the top of the heap before glibc returns it to the system.
+TRIM_THRESHOLD = 1 << 30
+#: Allocations served from the heap (reusable) rather than fresh pages: glibc's maximum on 64-bit systems.
+MMAP_THRESHOLD = 32 << 20
+
+_done = False
+
+
+def keep_freed_memory() -> bool:
+    """Raise glibc's trim and mmap thresholds once per process; True if they are set (False: not glibc)."""
+    global _done
+    if _done:
+        return True
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(libc.mallopt(_M_MMAP_THRESHOLD,
+                                                                                          MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+    _done = ok
+    return ok
