@@ -48,7 +48,7 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
             x1 += entered & code
             k = (k & low) | code
             f = first_key[i, j]
-            out[i, j] = (k if k < f else f) | (entered - np.uint64(1))  # all ones when not entered
+            out[i, j] = min(f, k) | (entered - np.uint64(1))  # all ones when not entered
         n_valid[i] = nv
         n1[i] = x1
 

@@ -47,14 +47,6 @@ def _unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs[new], inverse
 
 
-def _first_true(x: np.ndarray) -> np.ndarray:
-    """Column of the first True of each row of a (m, L) boolean array (-1: none), column by column."""
-    out = np.full(x.shape[0], -1, dtype=np.int64)
-    for j in range(x.shape[1] - 1, -1, -1):
-        out[x[:, j]] = j
-    return out
-
-
 def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     """Apply the decision rule to every replicate: outcome, look, month and the statistics at the decision."""
     pm = design.post_marketing
@@ -84,14 +76,17 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         prev[:, j] = running
     is_final = order == n_looks - 1
     active &= (info > prev) | is_final
-    decision = np.full(m, -1)
     dec = pm.decision
-    if isinstance(dec, FixedDecision):
+    if isinstance(dec, FixedDecision):  # only the final analysis (the last column) decides
         s_final = stats[-1]
         win = fixed_pvalue(design, s_final) <= pm.alpha
-        decision = np.where(win, CONFIRMED, -1)
-        look_pos = np.full(m, n_looks - 1)
-        order = np.tile(np.arange(n_looks), (m, 1))
+        crossing = np.zeros((m, n_looks), dtype=bool)
+        crossing[:, -1] = win
+        futile = np.zeros_like(crossing)
+        is_final = np.zeros_like(crossing)
+        is_final[:, -1] = True
+        order = np.broadcast_to(np.arange(n_looks), (m, n_looks))
+        times = np.asarray(looks.times)  # in design order (the final is the last)
     else:
         if isinstance(dec, GroupSequentialDecision):
             bounds, last = _group_sequential_bounds(design, dec, info, active, is_final)
@@ -114,33 +109,28 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
             if dec.futility_below is not None:
                 futile = active & ~crossing & (post < dec.futility_below)
         futile &= ~is_final  # futility is judged at interims only
-        stop = crossing | futile
-        first_stop = _first_true(stop)
-        any_stop = first_stop >= 0
-        look_pos = np.where(any_stop, first_stop, _first_true(is_final))
-        hit_cross = crossing[np.arange(m), look_pos]
-        hit_fut = futile[np.arange(m), look_pos]
-        decision = np.where(any_stop & hit_cross, CONFIRMED, np.where(any_stop & hit_fut, FUTILITY, -1))
     reached = target_time <= cutoff
-    decision = np.where(decision >= 0, decision, np.where(reached, NOT_CONFIRMED, UNDECIDED))
-    look_index = order[np.arange(m), look_pos]  # in design order: 0..J-1 interims, J final
-    look_index = np.where(look_index == n_looks - 1, len(pm.analyses), look_index)
-    dec_time = times[np.arange(m), look_pos]
-    dec_time = np.where(np.isfinite(dec_time), dec_time, final)
-    # statistics at the decision
-    sel = order[np.arange(m), look_pos]
+    from ._decide_jit import first_decision, pick_rows
 
-    at = [sel == j for j in range(1, n_looks)]
+    # the first look that stops (else the final analysis): outcome, look (design order), month, and which
+    # look's statistics to report -- one compiled pass over the rows
+    decision = np.empty(m, dtype=np.int8)
+    look_index = np.empty(m, dtype=np.int16)
+    dec_time = np.empty(m)
+    sel = np.empty(m, dtype=np.int64)
+    codes = np.array([CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED], dtype=np.int8)
+    first_decision(crossing, futile, is_final, np.asarray(times, dtype=np.float64), np.asarray(final, dtype=np.float64),
+                   np.asarray(order, dtype=np.int64), np.asarray(reached), len(pm.analyses), codes, decision,
+                   look_index, dec_time, sel)
 
     def pick(field: str) -> np.ndarray:
-        out = np.array(getattr(stats[0], field), dtype=np.float64)
-        for j in range(1, n_looks):
-            np.copyto(out, getattr(stats[j], field), where=at[j - 1])
+        out = np.empty(m)
+        pick_rows(tuple(np.ascontiguousarray(getattr(s, field), dtype=np.float64) for s in stats), sel, out)
         return out
 
     return {
-        "decision": decision.astype(np.int8),
-        "look": look_index.astype(np.int16),
+        "decision": decision,
+        "look": look_index,
         "month": dec_time,
         "target_reached": reached,
         "estimate": pick("estimate"),
@@ -161,11 +151,12 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
     on the same data, spends the remaining alpha at the last interim's information.
     """
     m, n_looks = info.shape
-    if n_looks > 1 and bool(active.all()) and bool(is_final[:, -1].all()) and bool(np.all(info == info[0])):
-        # usual with fixed sample sizes: every look counts, in order, with one information pattern for all rows
-        if info[0, -1] > info[0, :-1].max():  # the final analysis adds information
-            one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
-            return np.broadcast_to(one, (m, n_looks)), np.full(m, one[0, -1])
+    # usual with fixed sample sizes: every look counts, in order, with one information pattern for all rows,
+    # and the final analysis adds information
+    if (n_looks > 1 and bool(active.all()) and bool(is_final[:, -1].all()) and bool(np.all(info == info[0]))
+            and info[0, -1] > info[0, :-1].max()):
+        one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
+        return np.broadcast_to(one, (m, n_looks)), np.full(m, one[0, -1])
     prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
     final_info = info[is_final]
     stale = final_info <= prior
