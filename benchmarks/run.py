@@ -6,7 +6,7 @@ Usage::
     python benchmarks/run.py --json     # a JSON list: case, replicates, seconds, floor_seconds,
                                         #   rpact_seconds (null without R/rpact), peak_rss_mib
     python benchmarks/run.py --quick    # 10x fewer replicates
-    python benchmarks/run.py --repeat 5 # the median of 5 timed runs on each side (default 3)
+    python benchmarks/run.py --repeat 5 # 5 alternating runs of each side (default 3); medians
 
 Each case runs in its own Python process, so ``peak_rss_mib`` is that case's peak resident
 memory.  The "random-number floor" (``floor_seconds``) is the time spent inside numpy's random-number calls
@@ -17,9 +17,12 @@ sufficient statistics (a few draws per look instead of per patient), so they can
 ``drawn_seconds`` is the random-number time of the engine's own run.
 rpact is timed on the same design with ``system.time`` in one R process per case.
 
-Timings on a shared machine vary by tens of percent from run to run, so each side is timed ``--repeat``
-times (default 3; condapprove after one warm-up run that imports and compiles everything) and the
-medians are compared; the JSON also lists every run (``seconds_runs``, ``rpact_runs``).
+Timings on a shared machine vary by tens of percent from minute to minute, so the two sides alternate
+``--repeat`` times (default 3): a fresh condapprove process (one warm-up run that imports and compiles
+everything, one timed run, its floor runs), then one rpact run.  ``seconds``, ``rpact_seconds`` and
+``floor_seconds`` are medians; ``speedup`` is the median of the back-to-back ratios, ``floor_ratio`` the
+median of each process's ratio to its own floor; the JSON also lists every run (``seconds_runs``,
+``rpact_runs``).
 """
 
 from __future__ import annotations
@@ -223,25 +226,41 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for name in args.case or list(CASES):
         reps = args.replicates or int(CASES[name]["replicates"] * scale)
-        proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
-                               "--repeat", str(args.repeat), *(["--no-floor"] if args.no_floor else [])],
-                              capture_output=True, text=True, check=True)
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
-        rp = None if args.no_rpact else rpact_seconds(name, reps / CASES[name]["replicates"], args.repeat)
-        row["rpact_seconds"] = None if rp is None else statistics.median(rp)
-        row["rpact_runs"] = rp
+        # the two sides alternate (condapprove, then rpact, ``repeat`` times), so a slow spell of the machine
+        # hits both; each condapprove run is a fresh process (warm-up, one timed run, its own floor runs)
+        runs, rp_runs = [], []
+        for _ in range(args.repeat):
+            proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
+                                   "--repeat", "1", *(["--no-floor"] if args.no_floor else [])],
+                                  capture_output=True, text=True, check=True)
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            if not args.no_rpact:
+                rp = rpact_seconds(name, reps / CASES[name]["replicates"], 1)
+                rp_runs.append(None if rp is None else rp[0])
+        secs = [r["seconds"] for r in runs]
+        row = {**runs[0], "seconds": statistics.median(secs), "seconds_runs": secs,
+               "floor_seconds": statistics.median(r["floor_seconds"] for r in runs),
+               "drawn_seconds": statistics.median(r["drawn_seconds"] for r in runs),
+               "floor_ratio": statistics.median(r["seconds"] / r["floor_seconds"] for r in runs),
+               "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+        have_rpact = bool(rp_runs) and None not in rp_runs
+        row["rpact_seconds"] = statistics.median(rp_runs) if have_rpact else None
+        row["rpact_runs"] = rp_runs if have_rpact else None
+        # the speed-up of each (condapprove, rpact) pair, timed back to back; its median is reported
+        row["speedup"] = statistics.median(b / a for a, b in zip(secs, rp_runs)) if have_rpact else None
         rows.append(row)
-    if args.json:
-        print(json.dumps(rows, indent=2))
+    if args.json:  # not measured (--no-floor): null
+        print(json.dumps([{k: None if isinstance(v, float) and v != v else v for k, v in r.items()} for r in rows],
+                         indent=2))
         return
     print(f"{'case':<11}{'replicates':>11}{'seconds':>9}{'rep/s':>10}{'floor s':>9}{'x floor':>8}{'drawn s':>9}"
           f"{'rpact s':>9}{'speed-up':>9}{'MiB':>7}")
     for r in rows:
         rp = r["rpact_seconds"]
         rp_text = "-" if rp is None else f"{rp:.2f}"
-        speedup = "-" if rp is None else f"{rp / r['seconds']:.2f}"
-        print(f"{r['case']:<11}{r['replicates']:>11}{r['seconds']:>9.2f}{r['replicates'] / r['seconds']:>10.0f}"
-              f"{r['floor_seconds']:>9.3f}{r['seconds'] / r['floor_seconds']:>8.2f}{r['drawn_seconds']:>9.3f}"
+        speedup = "-" if rp is None else f"{r['speedup']:.2f}"
+        print(f"{r['case']:<11}{r['replicates']:>11}{r['seconds']:>9.3f}{r['replicates'] / r['seconds']:>10.0f}"
+              f"{r['floor_seconds']:>9.3f}{r['floor_ratio']:>8.2f}{r['drawn_seconds']:>9.3f}"
               f"{rp_text:>9}{speedup:>9}"
               f"{r['peak_rss_mib']:>7.0f}")
 

@@ -168,6 +168,13 @@ def _running_sums(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _steps(x: np.ndarray) -> np.ndarray:
+    """Increments along the rows of ``x`` (m, L) from 0 (``np.diff(x, axis=1, prepend=0)``), column by column."""
+    d = np.array(x)
+    d[:, 1:] -= x[:, :-1]
+    return d
+
+
 def _reach(u: np.ndarray) -> np.ndarray:
     """``u`` widened by rounding: a query at a patient's own entry (computed through Lambda and back) counts them."""
     return u * (1.0 + 1e-12) + 1e-12
@@ -357,7 +364,7 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     order = np.arange(n_looks)[None, :] if monotone else np.argsort(counts, axis=1, kind="stable")
     c_sorted = counts if monotone else np.take_along_axis(counts, order, axis=1)
     t_sorted = st.treated_before[c_sorted]
-    d_t = np.diff(t_sorted, axis=1, prepend=0)
+    d_t = _steps(t_sorted)
     s_t, q_t = _increments(blocks, "sufficient:y:treated", design, d_t, outcome_parameter(design, arms[0], truth, m))
     inverse = None if monotone else np.argsort(order, axis=1)
 
@@ -371,7 +378,7 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     nc: np.ndarray | None = None
     sum_c = ss_c = np.zeros((m, n_looks))
     if len(arms) == 2 and arms[1].paired:
-        d_c = np.diff(c_sorted, axis=1, prepend=0) - d_t
+        d_c = _steps(c_sorted) - d_t
         s_c, q_c = _increments(blocks, "sufficient:y:control", design, d_c, outcome_parameter(design, arms[1], truth, m))
         nc = back(d_c).astype(np.float64)
         sum_c, ss_c = back(s_c), back(q_c)
