@@ -18,16 +18,17 @@ __all__ = ["normal_increments", "pooled_t_z"]
 
 @njit(cache=True, nogil=True)
 def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray, ssc: np.ndarray,
-               half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out_z: np.ndarray,
+               df_table: float, half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out_z: np.ndarray,
                out_est: np.ndarray, out_info: np.ndarray, outside: np.ndarray) -> None:  # pragma: no cover - compiled
     """Pooled two-sample t statistics mapped to z by cubic Hermite interpolation of a table.
 
     Each arm's count ``n``, sum ``s`` and sum of squares ``ss`` give the mean (nan for an empty arm) and the
     variance :math:`\\max(0, (ss - s^2 / n) / (n - 1))` (0 below two patients); :math:`t` is the difference of
     means over its pooled standard error, 0 where either arm has fewer than two patients or no spread.
-    ``z_grid``/``dz_grid`` hold z and dz/dt on the grid ``-half, -half + step, ...`` for the rows' common
-    degrees of freedom; rows with :math:`|t| \\ge` ``half`` are flagged in ``outside`` (``out_z`` then holds t)
-    for the exact transform.  ``out_est`` receives the difference of means and ``out_info`` the information
+    ``z_grid``/``dz_grid`` hold z and dz/dt on the grid ``-half, -half + step, ...`` for ``df_table`` degrees
+    of freedom; rows with other degrees of freedom (:math:`\\max(n_t + n_c - 2, 1)`) or with
+    :math:`|t| \\ge` ``half`` are flagged in ``outside`` (``out_z`` then holds t) for the exact transform.
+    ``out_est`` receives the difference of means and ``out_info`` the information
     :math:`n_t n_c / (n_t + n_c)` (0 when an arm is empty).
     """
     last = z_grid.size - 2
@@ -44,7 +45,7 @@ def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, 
         out_est[r] = est
         out_info[r] = n1 * n0 / max(n1 + n0, 1.0) if (n1 > 0 and n0 > 0) else 0.0
         t = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
-        if abs(t) < half:
+        if abs(t) < half and max(df, 1.0) == df_table:
             x = (t + half) / step
             i = min(np.int64(x), last)
             u = x - i

@@ -177,21 +177,34 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
 
 def _pooled_t_fused(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray,
                     ssc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """z, estimate and information of the two-arm pooled t in one compiled pass, when every row has the same degrees of freedom
-    (looks at fixed numbers of patients); the same numbers as the numpy code below it.  None otherwise."""
-    df = float(nt[0] + nc[0] - 2.0)
-    if df < 1.0 or not bool(np.all(nt + nc == nt[0] + nc[0])):
+    """z, estimate and information of the two-arm pooled t in one compiled pass; the same numbers as the numpy
+    code of :func:`statistics_from_sums`.
+
+    For looks where most rows share their degrees of freedom (at fixed numbers of patients; at the final
+    analysis, the rows that reached their targets): those rows go through the interpolation table of that df,
+    the others through the exact transform, as :func:`_t_to_z` would do.  None (use the numpy code) when no df
+    has :data:`_T_MIN_ROWS` rows, or when a second one does (``_t_to_z`` would tabulate it too).
+    """
+    df = np.maximum(nt + nc - 2.0, 1.0)  # the degrees of freedom _t_to_z is given
+    df0 = float(df.max())
+    same = df == df0
+    n_same = int(np.count_nonzero(same))
+    if n_same < _T_MIN_ROWS:
         return None
+    if n_same < df.size:
+        _, counts = np.unique(df[~same], return_counts=True)
+        if bool(np.any(counts >= _T_MIN_ROWS)):
+            return None
     from ..kernels._normal_jit import pooled_t_z
 
-    z_grid, dz_grid = _t_table(df)
+    z_grid, dz_grid = _t_table(df0)
     z, est, info = np.empty(nt.size), np.empty(nt.size), np.empty(nt.size)
     outside = np.empty(nt.size, dtype=bool)
     # columns of the looks' (m, L) arrays are strided views: the loop reads them in place
     f64 = [np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]
-    pooled_t_z(*f64, _T_HALF, _T_STEP, z_grid, dz_grid, z, est, info, outside)
-    if outside.any():
-        z[outside] = _t_to_z_exact(z[outside], df)
+    pooled_t_z(*f64, df0, _T_HALF, _T_STEP, z_grid, dz_grid, z, est, info, outside)
+    if outside.any():  # |t| beyond the table, or another df: z holds t
+        z[outside] = _t_to_z_exact(z[outside], df[outside])
     return z, est, info
 
 
