@@ -114,49 +114,42 @@ def _stream(design: Design, arms: list[Arm]) -> _Stream:
     return _Stream(treated.process, treated.keep, treated.n, np.arange(treated.n + 1), (treated.n,))
 
 
-@dataclass(slots=True)
 class _Known:
     """Points of the unit-rate process already drawn in each replicate, to condition later counts on.
 
     Each known point has, per replicate, a position ``pos`` and the numbers of arrivals at or before it
     (``incl``) and strictly before it (``excl``; they differ by one at a patient's own entry).  Counts
     are non-decreasing in position, so the nearest known point on each side gives the tightest condition.
-    Points are kept as lists of (m,) arrays: the few points are combined elementwise, which is much faster
-    than reducing along a short axis.
+    Points are rows of (points, replicates) arrays, with room for the counts remembered later.
     """
 
-    pos: list[np.ndarray]
-    incl: list[np.ndarray]
-    excl: list[np.ndarray]
-    n: int
-    last: np.ndarray  # position of the n-th (last) patient: at or after it every patient has arrived
+    def __init__(self, pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n: int, last: np.ndarray) -> None:
+        k, m = pos.shape
+        self.pos, self.incl, self.excl = np.empty((k + 8, m)), np.empty((k + 8, m), dtype=np.int64), \
+            np.empty((k + 8, m), dtype=np.int64)
+        self.pos[:k], self.incl[:k], self.excl[:k] = pos, incl, excl
+        self.k, self.n, self.last = k, n, last  # last: position of the n-th (last) patient
 
     def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For a count in [0, u] with ``u`` before the last patient: the count at the nearest known point on the
-        left, the number of points between it and the nearest on the right, and where ``u`` lies between them."""
-        cut = _reach(u)
-        left_pos = np.zeros_like(u)
-        left_n = np.zeros(u.shape, dtype=np.int64)
-        right_pos = np.full_like(u, np.inf)
-        right_n = np.full(u.shape, self.n + 1, dtype=np.int64)
-        for pos, incl, excl in zip(self.pos, self.incl, self.excl):
-            below = pos <= cut
-            np.maximum(left_pos, np.where(below, pos, 0.0), out=left_pos)
-            np.maximum(left_n, np.where(below, incl, 0), out=left_n)
-            np.minimum(right_pos, np.where(below, np.inf, pos), out=right_pos)
-            np.minimum(right_n, np.where(below, self.n + 1, excl), out=right_n)
-        frac = np.clip((u - left_pos) / (right_pos - left_pos), 0.0, 1.0)
-        return left_n, right_n - left_n, frac
+        """For a count in [0, u] of each row: the count at the nearest known point on the left (``n`` at or after
+        the last patient), the number of arrivals between it and the nearest on the right, and where ``u`` lies
+        between them (one compiled pass, :func:`._counts_jit.between_known`)."""
+        from ._counts_jit import between_known
 
-    def subset(self, rows: np.ndarray) -> _Known:
-        """The known points of some rows."""
-        return _Known([p[rows] for p in self.pos], [c[rows] for c in self.incl], [c[rows] for c in self.excl], self.n,
-                      self.last[rows])
+        m = u.size
+        left, between, frac = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m)
+        between_known(self.pos, self.incl, self.excl, self.k, self.n, self.last, np.asarray(u, dtype=np.float64),
+                      left, between, frac)
+        return left, between, frac
 
     def remember(self, u: np.ndarray, c: np.ndarray) -> None:
-        self.pos.append(u)
-        self.incl.append(c)
-        self.excl.append(c)
+        if self.k == self.pos.shape[0]:
+            grow = self.pos.shape[0]
+            self.pos = np.concatenate([self.pos, np.empty((grow, self.pos.shape[1]))])
+            self.incl = np.concatenate([self.incl, np.empty((grow, self.pos.shape[1]), dtype=np.int64)])
+            self.excl = np.concatenate([self.excl, np.empty((grow, self.pos.shape[1]), dtype=np.int64)])
+        self.pos[self.k], self.incl[self.k], self.excl[self.k] = u, c, c
+        self.k += 1
 
 
 def _running_sums(x: np.ndarray) -> np.ndarray:
@@ -175,11 +168,6 @@ def _steps(x: np.ndarray) -> np.ndarray:
     return d
 
 
-def _reach(u: np.ndarray) -> np.ndarray:
-    """``u`` widened by rounding: a query at a patient's own entry (computed through Lambda and back) counts them."""
-    return u * (1.0 + 1e-12) + 1e-12
-
-
 class _Blocks:
     """The blocks of a chunk: their streams and row slices (every draw is made block by block)."""
 
@@ -196,14 +184,7 @@ class _Blocks:
     def count(self, known: _Known, u: np.ndarray) -> np.ndarray:
         """Counts in [0, u] given the known points: ``n`` where every patient has arrived, else the count at the
         nearest known point on the left plus a binomial for the points between the two neighbours."""
-        c = np.full(u.shape, known.n, dtype=np.int64)
-        rows = np.flatnonzero(_reach(u) < known.last)
-        left_n, between, frac = known.subset(rows).prepare(u[rows])
-        c[rows] = left_n
-        n_between = np.zeros(u.shape, dtype=np.int64)
-        n_between[rows] = between
-        p_between = np.zeros(u.shape)
-        p_between[rows] = frac
+        c, n_between, p_between = known.prepare(u)
         need = n_between > 0
 
         def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
@@ -253,7 +234,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
     g = blocks.draw("sufficient:entries", lambda rng, sl: rng.standard_gamma(shape, size=(sl.stop - sl.start, ks.size)))
     _running_sums(g)
-    known = _Known(pos=list(g.T), incl=[np.full(m, k) for k in ks], excl=[np.full(m, k - 1) for k in ks], n=n,
+    known = _Known(pos=g.T, incl=np.repeat(ks[:, None], m, axis=1), excl=np.repeat(ks[:, None] - 1, m, axis=1), n=n,
                    last=g[:, -1])  # ks ends with n
     entry_at = {int(k): st.entry(g[:, i]) for i, k in enumerate(ks)}
     ready_at = {k: e + follow for k, e in entry_at.items()}
