@@ -160,8 +160,11 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        e = rng.standard_exponential((k, size)).T  # patient-major: patient j's draw does not depend on k
-        np.cumsum(e, axis=1, out=e)
+        from ._cumsum_jit import cumsum_rows
+
+        gaps = rng.standard_exponential((k, size))  # patient-major: patient j's draw does not depend on k
+        cumsum_rows(gaps)  # arrival times: running sums down the patients, vectorised over the replicates
+        e = gaps.T
         if keep != 1.0:
             e /= keep
         return self.inverse(e)
