@@ -160,7 +160,7 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        from ._cumsum_jit import cumsum_rows
+        from ._jit import cumsum_rows
 
         gaps = rng.standard_exponential((k, size))  # patient-major: patient j's draw does not depend on k
         cumsum_rows(gaps)  # arrival times: running sums down the patients, vectorised over the replicates

@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from .._jit import compiled
 
 __all__ = ["normal_increments", "pooled_t_z"]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray, ssc: np.ndarray,
                df_table: float, half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out_z: np.ndarray,
                out_est: np.ndarray, out_info: np.ndarray, outside: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -31,7 +32,7 @@ def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, 
     ``out_est`` receives the difference of means and ``out_info`` the information
     :math:`n_t n_c / (n_t + n_c)` (0 when an arm is empty).
     """
-    last = z_grid.size - 2
+    last = np.int64(z_grid.size - 2)
     for r in range(nt.size):
         n1, n0 = nt[r], nc[r]
         m1 = st[r] / max(n1, 1.0) if n1 > 0 else np.nan
@@ -47,7 +48,8 @@ def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, 
         t = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
         if abs(t) < half and max(df, 1.0) == df_table:
             x = (t + half) / step
-            i = min(np.int64(x), last)
+            i = np.int64(x)
+            i = min(i, last)
             u = x - i
             u2 = u * u
             u3 = u2 * u
@@ -59,7 +61,7 @@ def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, 
             outside[r] = True
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def normal_increments(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np.ndarray, sd: float,
                       out_s: np.ndarray, out_ss: np.ndarray) -> None:  # pragma: no cover - compiled
     r"""Sum and sum of squares of ``d`` new N(p, sd^2) outcomes from their sufficient draws (all (m, L)).

@@ -13,7 +13,8 @@ before censorings at equal times.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .._jit import compiled
 
 __all__ = ["look_keys", "patient_columns", "walk_sorted"]
 
@@ -21,7 +22,7 @@ _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its expon
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
               out: np.ndarray, n_valid: np.ndarray, n1: np.ndarray) -> None:  # pragma: no cover - compiled
     """Keys of the observed times at calendar months ``tau`` (one per row) into ``out`` (uint64, unsorted).
@@ -53,7 +54,7 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
         n1[i] = x1
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.ndarray, var: np.ndarray,
                 o1: np.ndarray, events: np.ndarray) -> None:  # pragma: no cover - compiled
     """Expected treated events ``e1``, variance ``var``, observed treated ``o1`` and ``events`` of each row of
@@ -70,11 +71,11 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
         row = key[i]
         nv = n_valid[i]
         x1 = n1[i]
-        seen1 = 0  # treated patients before the current position
+        seen1 = np.int64(0)  # treated patients before the current position
         se1 = 0.0
         sv = 0.0
-        so1 = 0
-        sev = 0
+        so1 = np.int64(0)
+        sev = np.int64(0)
         tie = False
         prev = _PAD
         for j in range(nv):
@@ -92,7 +93,7 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
             tie |= (ev == 1) & (t == prev)
             prev = t
         if tie:
-            seen1 = 0
+            seen1 = np.int64(0)
             se1 = 0.0
             sv = 0.0
             j = 0
@@ -124,7 +125,7 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
         events[i] = sev
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
                     treated: bool, col0: int, out_entry: np.ndarray, out_first: np.ndarray, out_is_event: np.ndarray,
                     out_first_key: np.ndarray, out_calendar: np.ndarray) -> None:  # pragma: no cover - compiled

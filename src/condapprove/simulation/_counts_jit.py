@@ -7,12 +7,13 @@ performs the numpy code's operations in the same order, so the counts drawn from
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .._jit import compiled
 
 __all__ = ["between_known"]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def between_known(pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n_points: int, n: int, last: np.ndarray,
                   u: np.ndarray, out_left: np.ndarray, out_between: np.ndarray,
                   out_frac: np.ndarray) -> None:  # pragma: no cover - compiled

@@ -7,12 +7,13 @@ stay in numpy; these loops only read off their outcome.  Imported lazily (numba'
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .._jit import compiled
 
 __all__ = ["first_decision", "pick_rows"]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def first_decision(crossing: np.ndarray, futile: np.ndarray, is_final: np.ndarray, times: np.ndarray,
                    final: np.ndarray, order: np.ndarray, reached: np.ndarray, n_interims: int, codes: np.ndarray,
                    out_decision: np.ndarray, out_look: np.ndarray, out_month: np.ndarray,
@@ -49,8 +50,8 @@ def first_decision(crossing: np.ndarray, futile: np.ndarray, is_final: np.ndarra
         out_sel[i] = sel
 
 
-@njit(cache=True, nogil=True)
-def pick_rows(columns: tuple, sel: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+@compiled
+def pick_rows(columns: tuple[np.ndarray, ...], sel: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
     """``out[i] = columns[sel[i]][i]``: each row's value at its selected look (a tuple of like 1-d arrays)."""
     for i in range(sel.size):
         out[i] = columns[sel[i]][i]

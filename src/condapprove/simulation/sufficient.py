@@ -281,7 +281,7 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
     z = blocks.draw(purpose, lambda rng, sl: rng.standard_normal(d[sl].shape))
     same = d.size > 0 and bool(np.all(d == d.flat[0]))
     # equal increments at every look (the usual case): one scalar shape, faster and the same numbers
-    one_shape = max(float(d.flat[0]) - 1.0, 0.0) / 2.0 if same else None
+    one_shape = max(float(d.flat[0]) - 1.0, 0.0) / 2.0 if same else 0.0
     shape = None if same else np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
 
     def gammas(rng: np.random.Generator, sl: slice) -> np.ndarray:
