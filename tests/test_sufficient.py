@@ -204,7 +204,11 @@ def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | 
     is_event = np.isfinite(event_time) & (event_time <= dropout)
     arms = [SimpleNamespace(entry=entry[:, cols], y=event_time[:, cols], dropout_time=dropout[:, cols],
                             arm=SimpleNamespace(process=object())) for cols in (slice(0, n_t), slice(n_t, n))]
-    p = TtePatients.of(arms)  # type: ignore[arg-type]
+    p = TtePatients.of(arms, full=True)  # type: ignore[arg-type]
+    lean = TtePatients.of(arms)  # type: ignore[arg-type]
+    assert lean.first.size == 0 and lean.is_event.size == 0  # two recruited arms: not needed
+    np.testing.assert_array_equal(lean.first_key, p.first_key)
+    np.testing.assert_array_equal(lean.events, p.events)
     np.testing.assert_array_equal(p.entry, entry)
     np.testing.assert_array_equal(p.first, first)
     np.testing.assert_array_equal(p.is_event, is_event)

@@ -127,21 +127,24 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
 
 @compiled
 def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
-                    treated: bool, col0: int, out_entry: np.ndarray, out_first: np.ndarray, out_is_event: np.ndarray,
-                    out_first_key: np.ndarray, out_calendar: np.ndarray) -> None:  # pragma: no cover - compiled
+                    treated: bool, col0: int, full: bool, out_entry: np.ndarray, out_first: np.ndarray,
+                    out_is_event: np.ndarray, out_first_key: np.ndarray,
+                    out_calendar: np.ndarray) -> None:  # pragma: no cover - compiled
     """One arm's look-independent time-to-event columns, written at columns ``col0:`` of the outputs.
 
     ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
-    ``has_dropout``) are C-contiguous (m, n) arrays.  Writes the entry month (-1e12 for a historical cohort, which no look cuts),
-    the time to the first of event and dropout, whether it is the event, its sort key (code
-    ``2 * censored + treated``; the padding if neither ever happens) and the calendar month of a recruited
-    patient's event (inf: censored by dropout, no event, or not recruited).
+    ``has_dropout``) are C-contiguous (m, n) arrays.  Writes the entry month (-1e12 for a historical cohort,
+    which no look cuts), the sort key of the first of event and dropout (code ``2 * censored + treated``; the
+    padding if neither ever happens) and the calendar month of a recruited patient's event (inf: censored by
+    dropout, no event, or not recruited); with ``full``, also the time to the first of event and dropout and
+    whether it is the event (needed only by the one-sample log-rank and beside a historical cohort).
     """
     m, n = y.shape
     low = ~np.uint64(3)
     code_t = np.uint64(1) if treated else np.uint64(0)
     buf = np.empty(n, dtype=np.float64)  # a row of first times, read back as bit patterns
     bits = buf.view(np.uint64)
+    events = np.empty(n, dtype=np.bool_)
     for i in range(m):
         for j in range(n):
             t = y[i, j]
@@ -154,15 +157,16 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
                 f = min(t, dj)
             c = col0 + j
             out_entry[i, c] = e
-            out_first[i, c] = f
-            out_is_event[i, c] = ev
+            if full:
+                out_first[i, c] = f
+                out_is_event[i, c] = ev
             out_calendar[i, c] = e + f if (ev and recruited) else np.inf
             buf[j] = f + 0.0  # + 0.0: -0.0 becomes +0.0
+            events[j] = ev
         for j in range(n):
-            c = col0 + j
             k = bits[j]
             if k < _EXP_MASK:  # finite (and >= 0)
-                code = code_t if out_is_event[i, c] else (np.uint64(2) | code_t)
-                out_first_key[i, c] = (k & low) | code
+                code = code_t if events[j] else (np.uint64(2) | code_t)
+                out_first_key[i, col0 + j] = (k & low) | code
             else:
-                out_first_key[i, c] = _PAD
+                out_first_key[i, col0 + j] = _PAD

@@ -355,7 +355,8 @@ class TtePatients:
     """The look-independent part of the time-to-event data of a block, every arm side by side.
 
     ``entry`` (m, n): entry month (-1e12 for a historical cohort, which no look cuts); ``first``: time from
-    entry to the first of event and dropout (inf: neither); ``is_event``: that first is the event;
+    entry to the first of event and dropout (inf: neither) and ``is_event``: that first is the event (both
+    empty, shape (0, 0), unless needed: one arm against a baseline, or an arm that is not recruited);
     ``first_key``: its log-rank sort key (see :func:`~condapprove.kernels.survival.logrank_keys`; the padding
     if neither ever happens); ``events``: the calendar months of the recruited patients' events, each row
     sorted (inf: censored by dropout, no event, or a historical cohort; the look that waits for the k-th event
@@ -372,14 +373,18 @@ class TtePatients:
     recruited: np.ndarray
 
     @staticmethod
-    def of(data: list[ArmData]) -> TtePatients:
-        """The columns of every arm, in one compiled pass per arm."""
+    def of(data: list[ArmData], full: bool | None = None) -> TtePatients:
+        """The columns of every arm, in one compiled pass per arm; ``full``: also ``first`` and ``is_event``
+        (default: when the statistics need them)."""
         from ..kernels._tte_jit import patient_columns
 
+        if full is None:
+            full = len(data) == 1 or any(d.arm.process is None for d in data)
         m = data[0].y.shape[0]
         n = sum(d.y.shape[1] for d in data)
-        entry, first, calendar = np.empty((m, n)), np.empty((m, n)), np.empty((m, n))
-        is_event = np.empty((m, n), dtype=bool)
+        entry, calendar = np.empty((m, n)), np.empty((m, n))
+        first = np.empty((m, n) if full else (0, 0))
+        is_event = np.empty((m, n) if full else (0, 0), dtype=bool)
         first_key = np.empty((m, n), dtype=np.uint64)
         col = 0
         for i, d in enumerate(data):
@@ -387,7 +392,8 @@ class TtePatients:
             # the draws are patient-major (transposed views): numpy's copy to rows is cheaper than strided reads
             patient_columns(np.ascontiguousarray(d.entry, dtype=np.float64), np.ascontiguousarray(d.y, dtype=np.float64),
                             np.ascontiguousarray(drop, dtype=np.float64), d.dropout_time is not None,
-                            d.arm.process is not None, i == 0, col, entry, first, is_event, first_key, calendar)
+                            d.arm.process is not None, i == 0, col, full, entry, first, is_event, first_key,
+                            calendar)
             col += d.y.shape[1]
         calendar.sort(axis=1)
         recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
