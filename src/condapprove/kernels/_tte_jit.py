@@ -1,8 +1,10 @@
-"""Compiled (numba) loops of the two-arm log-rank on sort keys: one pass per row instead of ~25 numpy passes.
+"""Compiled (numba) loops of the time-to-event simulation and the two-arm log-rank on sort keys: the patients'
+look-independent columns, each look's keys, and the log-rank sums in one pass per row (instead of ~25 numpy
+passes per look).
 
-Imported lazily by :mod:`condapprove.kernels.survival` (numba's import costs about 0.3 s, and only
-time-to-event work needs it).  The functions are compiled on first use and cached on disk
-(``cache=True``); see :func:`condapprove.kernels.survival.logrank_from_keys` for the key layout.
+Imported lazily by :mod:`condapprove.kernels.survival` and the simulation (numba's import costs about 0.3 s);
+compiled on first use and cached by :func:`condapprove._jit.compiled`.  See
+:func:`condapprove.kernels.survival.logrank_from_keys` for the key layout.
 
 Keys are the bit patterns of doubles ``>= 0`` (``uint64``) whose two lowest significand bits hold
 ``2 * censored + treated``; anything that is not a finite double (the padding, all ones) is not in the

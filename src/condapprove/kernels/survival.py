@@ -745,11 +745,10 @@ def logrank_batch(
 
     Implementation (:func:`logrank_keys`, :func:`logrank_from_keys`, shared with the simulation engine): one
     sort per row of a 64-bit key (the time's bit pattern, whose two lowest significand bits carry the censoring
-    and arm codes so that events sort before censorings at equal times; padded columns sort last), tie groups
-    found by comparing neighbouring events (skipped when a block has none), risk sets from the column of each
-    tie group's first event and a running count of treated patients, per-row sums with ``bincount``;
-    :math:`O(mn\\log n)` time.  Rows are processed in blocks of about 65,000 entries so the temporaries stay
-    in cache (a loop over blocks, not over replicates).  Ties are equal times: exact equality up to the two
+    and arm codes so that events sort before censorings at equal times; padded columns sort last), then one
+    compiled pass per row (numba): risk sets from the position in the row and a running count of treated
+    patients; a row with tied event times is walked again by tie groups; :math:`O(mn\\log n)` time.  Ties are
+    equal times: exact equality up to the two
     lowest significand bits (times within a relative 4.4e-16 may be merged).  R's ``survdiff`` also merges
     times closer than about 1.5e-8 relative; the difference matters only for times that differ by rounding
     error.
