@@ -14,7 +14,8 @@ def test_compiled_loops_work_where_no_cache_folder_is_writable(monkeypatch: Any)
 
     from condapprove._jit import compiled
 
-    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.6x
+    monkeypatch.setattr(impl, "_locator_classes", [])
 
     def twice(x: np.ndarray) -> np.ndarray:
         return 2.0 * x
