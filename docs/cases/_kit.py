@@ -366,18 +366,11 @@ def bar_chart(doc: Mapping[str, Any], categories: Sequence[str], series: Sequenc
     width = 0.8 / max(k, 1)
     for j, (label, keys) in enumerate(series):
         xs = [i - 0.4 + width * (j + 0.5) for i in range(len(categories))]
-        vals = [float(value(doc, key)) for key in keys]
-        errs = [1.96 * float(numbers_of(doc)[key]["mcse"] or 0.0) for key in keys]
+        vals, errs = _values_and_errors(doc, keys)
         ax.bar(xs, vals, width=width * 0.92, label=label, color=PALETTE[j % len(PALETTE)], yerr=errs,
                error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#1f2933"})
     ax.set_xticks(range(len(categories)), list(categories))
-    if hline is not None:
-        ax.axhline(hline, color="#616e7c", linestyle="--", linewidth=0.8)
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, loc="left", fontsize=10)
+    _finish(ax, ylabel=ylabel, title=title, hline=hline, ylim=ylim)
     ax.legend(frameon=False, fontsize=8, ncols=min(k, 4), loc="upper left")
     return ax
 
@@ -410,18 +403,28 @@ def line_chart(doc: Mapping[str, Any], xs: Sequence[float], series: Sequence[tup
     """
     ax = _axes(figsize)
     for j, (label, keys) in enumerate(series):
-        vals = [float(value(doc, key)) for key in keys]
-        errs = [1.96 * float(numbers_of(doc)[key]["mcse"] or 0.0) for key in keys]
+        vals, errs = _values_and_errors(doc, keys)
         ax.errorbar(list(xs), vals, yerr=errs, label=label, color=PALETTE[j % len(PALETTE)], marker="o",
                     markersize=4, linewidth=1.4, capsize=2, elinewidth=0.8)
     ax.set_xticks(list(xs), [f"{x:g}" for x in xs])
+    ax.set_xlabel(xlabel)
+    _finish(ax, ylabel=ylabel, title=title, hline=hline, ylim=ylim)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def _values_and_errors(doc: Mapping[str, Any], keys: Sequence[str]) -> tuple[list[float], list[float]]:
+    """The numbers of ``keys`` and their 95% Monte-Carlo error bars (1.96 MCSE; 0 for exact numbers)."""
+    return ([float(value(doc, key)) for key in keys],
+            [1.96 * float(numbers_of(doc)[key]["mcse"] or 0.0) for key in keys])
+
+
+def _finish(ax: Any, *, ylabel: str, title: str, hline: float | None, ylim: tuple[float, float] | None) -> None:
+    """The y label, title, reference line and y limits shared by the charts."""
     if hline is not None:
         ax.axhline(hline, color="#616e7c", linestyle="--", linewidth=0.8)
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, loc="left", fontsize=10)
-    ax.legend(frameon=False, fontsize=8)
-    return ax
