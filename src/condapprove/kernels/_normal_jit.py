@@ -1,5 +1,6 @@
 """Compiled (numba) loops for normal outcomes: the sums of new patients' outcomes from their sufficient draws,
-and the two-arm pooled t statistic on the z scale -- one pass each instead of tens of numpy passes.
+the two-arm pooled t statistic, and the interpolated t-to-z transform -- one pass each instead of tens of
+numpy passes.
 
 Imported lazily by the simulation (numba's import costs about 0.3 s).  Every operation is the one the
 numpy code performs, in the same order (numba does not reassociate or fuse floating-point operations
@@ -14,51 +15,54 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["normal_increments", "pooled_t_z"]
+__all__ = ["hermite", "normal_increments", "pooled_t"]
 
 
 @compiled
-def pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray, ssc: np.ndarray,
-               df_table: float, half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out_z: np.ndarray,
-               out_est: np.ndarray, out_info: np.ndarray, outside: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Pooled two-sample t statistics mapped to z by cubic Hermite interpolation of a table.
+def pooled_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray, ssc: np.ndarray,
+             out_t: np.ndarray, out_est: np.ndarray, out_info: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Pooled two-sample t statistics, differences of means and information, from each arm's sums.
 
     Each arm's count ``n``, sum ``s`` and sum of squares ``ss`` give the mean (nan for an empty arm) and the
-    variance :math:`\\max(0, (ss - s^2 / n) / (n - 1))` (0 below two patients); :math:`t` is the difference of
-    means over its pooled standard error, 0 where either arm has fewer than two patients or no spread.
-    ``z_grid``/``dz_grid`` hold z and dz/dt on the grid ``-half, -half + step, ...`` for ``df_table`` degrees
-    of freedom; rows with other degrees of freedom (:math:`\\max(n_t + n_c - 2, 1)`) or with
-    :math:`|t| \\ge` ``half`` are flagged in ``outside`` (``out_z`` then holds t) for the exact transform.
-    ``out_est`` receives the difference of means and ``out_info`` the information
-    :math:`n_t n_c / (n_t + n_c)` (0 when an arm is empty).
+    variance :math:`\\max(0, (ss - s^2 / n) / (n - 1))` (0 below two patients); ``out_t`` is the difference of
+    means over its pooled standard error (0 where either arm has fewer than two patients or no spread), on
+    :math:`n_t + n_c - 2` degrees of freedom; ``out_info`` is :math:`n_t n_c / (n_t + n_c)` (0 when an arm is
+    empty).
     """
-    last = np.int64(z_grid.size - 2)
     for r in range(nt.size):
         n1, n0 = nt[r], nc[r]
         m1 = st[r] / max(n1, 1.0) if n1 > 0 else np.nan
         m0 = sc[r] / max(n0, 1.0) if n0 > 0 else np.nan
         v1 = max((sst[r] - st[r] * st[r] / max(n1, 1.0)) / max(n1 - 1.0, 1.0), 0.0) if n1 > 1 else 0.0
         v0 = max((ssc[r] - sc[r] * sc[r] / max(n0, 1.0)) / max(n0 - 1.0, 1.0), 0.0) if n0 > 1 else 0.0
-        df = n1 + n0 - 2.0
-        pooled = ((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / max(df, 1.0)
+        pooled = ((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / max(n1 + n0 - 2.0, 1.0)
         se = math.sqrt(pooled * (1.0 / max(n1, 1.0) + 1.0 / max(n0, 1.0)))
         est = m1 - m0
         out_est[r] = est
         out_info[r] = n1 * n0 / max(n1 + n0, 1.0) if (n1 > 0 and n0 > 0) else 0.0
-        t = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
-        if abs(t) < half and max(df, 1.0) == df_table:
-            x = (t + half) / step
-            i = np.int64(x)
-            i = min(i, last)
+        out_t[r] = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
+
+
+@compiled
+def hermite(t: np.ndarray, half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out: np.ndarray,
+            inside: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Cubic Hermite interpolation of z(t) from its values ``z_grid`` and slopes ``dz_grid`` on the grid
+    ``-half, -half + step, ...``; ``inside`` flags the rows with :math:`|t| <` ``half`` (the others are left to
+    the exact transform)."""
+    last = np.int64(z_grid.size - 2)
+    for r in range(t.size):
+        tr = t[r]
+        if abs(tr) < half:
+            x = (tr + half) / step
+            i = min(np.int64(x), last)
             u = x - i
             u2 = u * u
             u3 = u2 * u
-            out_z[r] = ((2 * u3 - 3 * u2 + 1) * z_grid[i] + (u3 - 2 * u2 + u) * step * dz_grid[i]
-                        + (-2 * u3 + 3 * u2) * z_grid[i + 1] + (u3 - u2) * step * dz_grid[i + 1])
-            outside[r] = False
+            out[r] = ((2 * u3 - 3 * u2 + 1) * z_grid[i] + (u3 - 2 * u2 + u) * step * dz_grid[i]
+                      + (-2 * u3 + 3 * u2) * z_grid[i + 1] + (u3 - u2) * step * dz_grid[i + 1])
+            inside[r] = True
         else:
-            out_z[r] = t
-            outside[r] = True
+            inside[r] = False
 
 
 @compiled

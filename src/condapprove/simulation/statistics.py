@@ -127,12 +127,14 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
     one_arm = nc is None
     if nc is None:
         nc = zeros
-    elif ep.type == "continuous" and nt.size >= _T_MIN_ROWS:
-        fused = _pooled_t_fused(nt, st, sst, nc, sc, ssc)
-        if fused is not None:
-            z, est, info = fused
-            return LookStats(z=z, information=info, estimate=est, n_treated=nt, n_control=nc,
-                             events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
+    elif ep.type == "continuous":  # two arms: the pooled t (one compiled pass), on the z scale
+        from ..kernels._normal_jit import pooled_t
+
+        t, est, info = np.empty(nt.size), np.empty(nt.size), np.empty(nt.size)
+        f64 = [np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]  # strided columns read in place
+        pooled_t(*f64, t, est, info)
+        return LookStats(z=_t_to_z(t, np.maximum(nt + nc - 2, 1)), information=info, estimate=est, n_treated=nt,
+                         n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
         mean_c = np.where(nc > 0, sc / np.maximum(nc, 1), np.nan)
@@ -149,63 +151,16 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
             ok = (nt > 0) & (nc > 0) & (var > 0)
             z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.sqrt(np.where(ok, var, 1.0)), 0.0)
             est, info = mean_t - mean_c, _two_arm_info(nt, nc)
-    else:  # continuous: t statistics mapped to the z scale through their t distribution
+    else:  # continuous, one arm against a benchmark mean: the t statistic mapped to the z scale (two arms: above)
+        mu0 = pm.control.mean  # type: ignore[union-attr]
+        assert mu0 is not None
         var_t = _var(nt, st, sst)
-        if one_arm:
-            mu0 = pm.control.mean  # type: ignore[union-attr]
-            assert mu0 is not None
-            ok = (nt > 1) & (var_t > 0)
-            t = np.where(ok, (np.nan_to_num(mean_t) - mu0) / np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1)),
-                         0.0)
-            z = _t_to_z(t, np.maximum(nt - 1, 1))
-            est, info = mean_t - mu0, nt
-        else:
-            var_c = _var(nc, sc, ssc)
-            df = nt + nc - 2
-            pooled = ((nt - 1) * var_t + (nc - 1) * var_c) / np.maximum(df, 1)
-            se = np.sqrt(pooled * (1 / np.maximum(nt, 1) + 1 / np.maximum(nc, 1)))
-            ok = (nt > 1) & (nc > 1) & (se > 0)
-            est, info = mean_t - mean_c, _two_arm_info(nt, nc)
-            if ok.all():  # the usual case: no empty arm or zero spread to guard against
-                t = est / se
-            else:
-                t = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.where(ok, se, 1.0), 0.0)
-            z = _t_to_z(t, np.maximum(df, 1))
+        ok = (nt > 1) & (var_t > 0)
+        t = np.where(ok, (np.nan_to_num(mean_t) - mu0) / np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1)), 0.0)
+        z = _t_to_z(t, np.maximum(nt - 1, 1))
+        est, info = mean_t - mu0, nt
     return LookStats(z=z, information=np.asarray(info, dtype=np.float64), estimate=est, n_treated=nt,
                      n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
-
-
-def _pooled_t_fused(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray,
-                    ssc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """z, estimate and information of the two-arm pooled t in one compiled pass; the same numbers as the numpy
-    code of :func:`statistics_from_sums`.
-
-    For looks where most rows share their degrees of freedom (at fixed numbers of patients; at the final
-    analysis, the rows that reached their targets): those rows go through the interpolation table of that df,
-    the others through the exact transform, as :func:`_t_to_z` would do.  None (use the numpy code) when no df
-    has :data:`_T_MIN_ROWS` rows, or when a second one does (``_t_to_z`` would tabulate it too).
-    """
-    df = np.maximum(nt + nc - 2.0, 1.0)  # the degrees of freedom _t_to_z is given
-    df0 = float(df.max())
-    same = df == df0
-    n_same = int(np.count_nonzero(same))
-    if n_same < _T_MIN_ROWS:
-        return None
-    if n_same < df.size:
-        _, counts = np.unique(df[~same], return_counts=True)
-        if bool(np.any(counts >= _T_MIN_ROWS)):
-            return None
-    from ..kernels._normal_jit import pooled_t_z
-
-    z_grid, dz_grid = _t_table(df0)
-    z, est, info = np.empty(nt.size), np.empty(nt.size), np.empty(nt.size)
-    outside = np.empty(nt.size, dtype=bool)
-    # columns of the looks' (m, L) arrays are strided views: the loop reads them in place
-    f64 = [np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]
-    pooled_t_z(*f64, df0, _T_HALF, _T_STEP, z_grid, dz_grid, z, est, info, outside)
-    if outside.any():  # |t| beyond the table, or another df: z holds t
-        z[outside] = _t_to_z_exact(z[outside], df[outside])
-    return z, est, info
 
 
 def _t_to_z_exact(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
@@ -236,19 +191,15 @@ def _t_table(df: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _t_interpolated(t: np.ndarray, df: float) -> np.ndarray:
     """:func:`_t_to_z` for one df: cubic Hermite interpolation inside |t| < 8, the exact transform outside."""
+    from ..kernels._normal_jit import hermite
+
     z, dz = _t_table(df)
-    inside = np.abs(t) < _T_HALF
-    x = (np.where(inside, t, 0.0) + _T_HALF) / _T_STEP
-    i = np.minimum(x.astype(np.int64), _T_GRID.size - 2)
-    u = x - i
-    h = _T_STEP
-    u2 = u * u
-    u3 = u2 * u
-    out = ((2 * u3 - 3 * u2 + 1) * z[i] + (u3 - 2 * u2 + u) * h * dz[i]
-           + (-2 * u3 + 3 * u2) * z[i + 1] + (u3 - u2) * h * dz[i + 1])
+    t = np.ascontiguousarray(t, dtype=np.float64)
+    out, inside = np.empty(t.size), np.empty(t.size, dtype=bool)
+    hermite(t, _T_HALF, _T_STEP, z, dz, out, inside)  # one compiled pass
     if not inside.all():
         out[~inside] = _t_to_z_exact(t[~inside], df)
-    return np.asarray(out)
+    return out
 
 
 def _t_to_z(t: np.ndarray, df: np.ndarray) -> np.ndarray:
