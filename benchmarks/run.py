@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import shutil
 import statistics
@@ -164,45 +165,39 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> float:
     return clock[0]
 
 
-def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True, repeat: int = 3) -> dict[str, Any]:
-    """Time one case in this process (called in a subprocess by :func:`main`): the median of ``repeat`` runs."""
-    import statistics
+def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) -> dict[str, Any]:
+    """Time one run of a case in this process, after a warm-up (called in a fresh subprocess by :func:`main`)."""
     import warnings
 
     import condapprove
 
     case = CASES[name]
     design = _design(case)
-    runs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         condapprove.simulate(design, replicates=2048, seed=1)  # warm-up: imports, compiled kernels, caches
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            res = condapprove.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)
-            runs.append(time.perf_counter() - t0)
-    seconds = statistics.median(runs)
+        t0 = time.perf_counter()
+        res = condapprove.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)
+        seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the instrumented runs
     floor = rng_floor(design, replicates, patient_level=True) if with_floor else float("nan")
     drawn = rng_floor(design, replicates, patient_level=False) if with_floor else float("nan")
-    return {"case": name, "replicates": replicates, "seconds": seconds, "seconds_runs": runs, "floor_seconds": floor,
-            "drawn_seconds": drawn, "p_confirmed": res.scenarios[0].p_confirmed.value, "peak_rss_mib": peak,
-            "jobs": jobs}
+    return {"case": name, "replicates": replicates, "seconds": seconds, "floor_seconds": floor, "drawn_seconds": drawn,
+            "p_confirmed": res.scenarios[0].p_confirmed.value, "peak_rss_mib": peak, "jobs": jobs}
 
 
-def rpact_seconds(name: str, scale: float, repeat: int = 3) -> list[float] | None:
-    """rpact's times on the same design (``repeat`` runs in one R process), or None without R/rpact."""
+def rpact_seconds(name: str, scale: float) -> float | None:
+    """rpact's time on the same design (one run, in a fresh R process), or None without R/rpact."""
     if shutil.which("Rscript") is None:
         return None
     code = textwrap.dedent(CASES[name]["rpact"])
     if scale != 1:
         code = code.replace("100000", str(int(100000 * scale))).replace("10000,", f"{int(10000 * scale)},")
-    script = ("suppressMessages(library(rpact))\n" + f"for (i in 1:{repeat}) {{\n" + code
-              + "\ncat(t[['elapsed']], '\\n')\n}\n")
+    script = "suppressMessages(library(rpact))\n" + code + "\ncat(t[['elapsed']])\n"
     proc = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return None
-    return [float(x) for x in proc.stdout.split()[-repeat:]]
+    return float(proc.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -220,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.internal:
         print(json.dumps(run_case(args.internal[0], int(args.internal[1]), int(args.internal[2]),
-                                  with_floor=not args.no_floor, repeat=args.repeat)))
+                                  with_floor=not args.no_floor)))
         return
     scale = 0.1 if args.quick else 1.0
     rows = []
@@ -231,12 +226,11 @@ def main(argv: list[str] | None = None) -> None:
         runs, rp_runs = [], []
         for _ in range(args.repeat):
             proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
-                                   "--repeat", "1", *(["--no-floor"] if args.no_floor else [])],
+                                   *(["--no-floor"] if args.no_floor else [])],
                                   capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             if not args.no_rpact:
-                rp = rpact_seconds(name, reps / CASES[name]["replicates"], 1)
-                rp_runs.append(None if rp is None else rp[0])
+                rp_runs.append(rpact_seconds(name, reps / CASES[name]["replicates"]))
         secs = [r["seconds"] for r in runs]
         row = {**runs[0], "seconds": statistics.median(secs), "seconds_runs": secs,
                "floor_seconds": statistics.median(r["floor_seconds"] for r in runs),
@@ -250,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         row["speedup"] = statistics.median(b / a for a, b in zip(secs, rp_runs)) if have_rpact else None
         rows.append(row)
     if args.json:  # not measured (--no-floor): null
-        print(json.dumps([{k: None if isinstance(v, float) and v != v else v for k, v in r.items()} for r in rows],
+        print(json.dumps([{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows],
                          indent=2))
         return
     print(f"{'case':<11}{'replicates':>11}{'seconds':>9}{'rep/s':>10}{'floor s':>9}{'x floor':>8}{'drawn s':>9}"
