@@ -167,6 +167,11 @@ class PoissonAccrual:
         e = gaps.T
         if keep != 1.0:
             e /= keep
+        if self._knots.size == 1:  # constant rate: inverse() in place, the same operations in the same order
+            e /= self._level[0]
+            if self.start != 0.0:
+                e += self.start
+            return e
         return self.inverse(e)
 
 

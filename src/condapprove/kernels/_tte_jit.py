@@ -62,42 +62,50 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
     """Expected treated events ``e1``, variance ``var``, observed treated ``o1`` and ``events`` of each row of
     sorted keys whose first ``n_valid`` entries are in the analysis, ``n1`` of them treated (filled in place).
 
-    One branch-free pass per row: at position ``j`` the risk set is ``n_valid - j`` patients, of whom the
-    treated not yet passed; a single event contributes :math:`f (1 - f)` to the variance, with
-    :math:`f` the treated share of the risk set.  A row with tied event times is walked again by groups of
-    ``d`` tied events, each with the hypergeometric variance :math:`d f (1 - f) (r - d) / (r - 1)`.
+    At position ``j`` the risk set is ``n_valid - j`` patients, of whom the treated not yet passed; a single
+    event contributes :math:`f` to ``e1`` and :math:`f (1 - f)` to the variance, with :math:`f` the treated
+    share of the risk set.  Three passes per row: a branch-free one that lists each event's treated at risk and
+    risk set (and counts, and looks for tied event times); the shares, divided in one vectorised loop; their
+    sums, in position order.  A row with tied event times is walked again by groups of ``d`` tied events, each
+    with the hypergeometric variance :math:`d f (1 - f) (r - d) / (r - 1)`.
     """
-    b = key.shape[0]
+    b, n = key.shape
     one, two = np.uint64(1), np.uint64(2)
+    at_risk1 = np.empty(n, dtype=np.float64)  # per event: treated at risk, risk set, their ratio
+    at_risk = np.empty(n, dtype=np.float64)
+    share = np.empty(n, dtype=np.float64)
     for i in range(b):
         row = key[i]
         nv = n_valid[i]
         x1 = n1[i]
         seen1 = np.int64(0)  # treated patients before the current position
-        se1 = 0.0
-        sv = 0.0
         so1 = np.int64(0)
-        sev = np.int64(0)
+        cnt = 0
         tie = False
         prev = _PAD
         for j in range(nv):
             k = row[j]
             x = np.int64(k & one)
             ev = np.int64(1) - np.int64((k >> one) & one)
-            frac = (x1 - seen1) / (nv - j)
-            f = ev * frac
-            se1 += f
-            sv += f * (1.0 - frac)
+            at_risk1[cnt] = x1 - seen1  # written at every position, kept (cnt advances) at an event
+            at_risk[cnt] = nv - j
+            cnt += ev
             so1 += ev * x
-            sev += ev
             seen1 += x
             t = (k >> two) | ((k & two) << np.uint64(62))  # a censoring's never equals an event's
             tie |= (ev == 1) & (t == prev)
             prev = t
-        if tie:
+        for c in range(cnt):
+            share[c] = at_risk1[c] / at_risk[c]
+        se1 = 0.0
+        sv = 0.0
+        if not tie:
+            for c in range(cnt):
+                frac = share[c]
+                se1 += frac
+                sv += frac * (1.0 - frac)
+        else:
             seen1 = np.int64(0)
-            se1 = 0.0
-            sv = 0.0
             j = 0
             while j < nv:
                 k = row[j]
@@ -124,7 +132,12 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
         e1[i] = se1
         var[i] = sv
         o1[i] = so1
-        events[i] = sev
+        events[i] = cnt
+
+
+#: Rows of a block of :func:`patient_columns`: the draws are read down the patients (contiguous in the
+#: patient-major arrays) and written across them, so a block's output rows stay in cache while it is filled.
+_ROW_BLOCK = 8
 
 
 @compiled
@@ -135,40 +148,41 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     """One arm's look-independent time-to-event columns, written at columns ``col0:`` of the outputs.
 
     ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
-    ``has_dropout``) are C-contiguous (m, n) arrays.  Writes the entry month (-1e12 for a historical cohort,
-    which no look cuts), the sort key of the first of event and dropout (code ``2 * censored + treated``; the
-    padding if neither ever happens) and the calendar month of a recruited patient's event (inf: censored by
-    dropout, no event, or not recruited); with ``full``, also the time to the first of event and dropout and
-    whether it is the event (needed only by the one-sample log-rank and beside a historical cohort).
+    ``has_dropout``) are (m, n) arrays of any layout: the engine passes the patient-major draws as they are
+    (transposed views), and the loop reads them :data:`_ROW_BLOCK` rows at a time down the patients, so the
+    transposition costs no separate copy.  Writes the entry month (-1e12 for a historical cohort, which no look
+    cuts), the sort key of the first of event and dropout (code ``2 * censored + treated``; the padding if
+    neither ever happens) and the calendar month of a recruited patient's event (inf: censored by dropout, no
+    event, or not recruited); with ``full``, also the time to the first of event and dropout and whether it is
+    the event (needed only by the one-sample log-rank and beside a historical cohort).
     """
     m, n = y.shape
     low = ~np.uint64(3)
     code_t = np.uint64(1) if treated else np.uint64(0)
-    buf = np.empty(n, dtype=np.float64)  # a row of first times, read back as bit patterns
+    cens = np.uint64(2) | code_t
+    buf = np.empty(1, dtype=np.float64)  # a first time, read back as its bit pattern
     bits = buf.view(np.uint64)
-    events = np.empty(n, dtype=np.bool_)
-    for i in range(m):
+    for i0 in range(0, m, _ROW_BLOCK):
+        i1 = min(i0 + _ROW_BLOCK, m)
         for j in range(n):
-            t = y[i, j]
-            e = entry[i, j] if recruited else -1e12
-            f = t
-            ev = t < np.inf
-            if has_dropout:
-                dj = dropout[i, j]
-                ev = ev and t <= dj
-                f = min(t, dj)
             c = col0 + j
-            out_entry[i, c] = e
-            if full:
-                out_first[i, c] = f
-                out_is_event[i, c] = ev
-            out_calendar[i, c] = e + f if (ev and recruited) else np.inf
-            buf[j] = f + 0.0  # + 0.0: -0.0 becomes +0.0
-            events[j] = ev
-        for j in range(n):
-            k = bits[j]
-            if k < _EXP_MASK:  # finite (and >= 0)
-                code = code_t if events[j] else (np.uint64(2) | code_t)
-                out_first_key[i, col0 + j] = (k & low) | code
-            else:
-                out_first_key[i, col0 + j] = _PAD
+            for i in range(i0, i1):
+                t = y[i, j]
+                e = entry[i, j] if recruited else -1e12
+                f = t
+                ev = t < np.inf
+                if has_dropout:
+                    dj = dropout[i, j]
+                    ev = ev and t <= dj
+                    f = min(t, dj)
+                out_entry[i, c] = e
+                if full:
+                    out_first[i, c] = f
+                    out_is_event[i, c] = ev
+                out_calendar[i, c] = e + f if (ev and recruited) else np.inf
+                buf[0] = f + 0.0  # + 0.0: -0.0 becomes +0.0
+                k = bits[0]
+                if k < _EXP_MASK:  # finite (and >= 0)
+                    out_first_key[i, c] = (k & low) | (code_t if ev else cens)
+                else:
+                    out_first_key[i, c] = _PAD

@@ -297,7 +297,11 @@ class Exponential(_BaselineMixin):
 
     def inverse_cumulative_hazard(self, h: ArrayLike) -> Any:
         """Return :math:`h/\\lambda` for cumulative hazards ``h >= 0``."""
-        return _out(_hazards_iv(h) / self.rate)
+        return _out(self._inverse_of(_hazards_iv(h)))
+
+    def _inverse_of(self, h: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """The formula on checked hazards (``out``: may be ``h`` itself)."""
+        return np.divide(h, self.rate, out=out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,15 +355,17 @@ class PiecewiseExponential(_BaselineMixin):
 
     def inverse_cumulative_hazard(self, h: ArrayLike) -> Any:
         """Return :math:`\\inf\\{t: \\Lambda_0(t) \\ge h\\}`; ``inf`` beyond the plateau of a zero last rate."""
-        arr = _hazards_iv(h)
+        return _out(self._inverse_of(_hazards_iv(h)))
+
+    def _inverse_of(self, arr: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """The formula on checked hazards (a new array; ``out`` is not used)."""
         edges, rates, h_edges = piecewise_edges(self.breaks, self.rates)
         # largest j with Lambda(b_j) < h: its rate is > 0 unless j is the last interval
         j = np.maximum(np.searchsorted(h_edges, arr, side="left") - 1, 0)
         rj = rates[j]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = edges[j] + (arr - h_edges[j]) / rj
-        t = np.where(arr <= 0.0, 0.0, np.where(rj > 0.0, t, np.inf))
-        return _out(t)
+        return np.where(arr <= 0.0, 0.0, np.where(rj > 0.0, t, np.inf))
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +415,11 @@ class Weibull(_BaselineMixin):
 
     def inverse_cumulative_hazard(self, h: ArrayLike) -> Any:
         """Return :math:`\\sigma h^{1/k}` for cumulative hazards ``h >= 0``."""
-        return _out(self.scale * _hazards_iv(h) ** (1.0 / self.shape))
+        return _out(self._inverse_of(_hazards_iv(h)))
+
+    def _inverse_of(self, h: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """The formula on checked hazards (a new array; ``out`` is not used)."""
+        return self.scale * h ** (1.0 / self.shape)
 
 
 def _baseline_iv(baseline: Any, *, inverse: bool) -> Any:
@@ -502,8 +512,12 @@ def draw_event_times(
         message = f"`log_hr` must be a scalar or broadcastable to `size` {shape}; got shape {beta.shape}."
         raise DesignError(message)
     gen = as_generator(rng)
-    e = gen.standard_exponential(shape)
-    h = e * np.exp(-beta) if beta.ndim or float(beta) != 0.0 else e
+    h = gen.standard_exponential(shape)
+    if beta.ndim or float(beta) != 0.0:
+        np.multiply(h, np.exp(-beta), out=h)
+    inverse = getattr(base, "_inverse_of", None)
+    if inverse is not None:  # a built-in baseline: h >= 0 by construction (no checks), and h may be overwritten
+        return np.asarray(inverse(h, out=h), dtype=np.float64).reshape(shape)
     return np.asarray(base.inverse_cumulative_hazard(h), dtype=np.float64).reshape(shape)
 
 

@@ -223,6 +223,13 @@ def allocation(ratio: float, total: int) -> np.ndarray:
     return np.ceil(k / (1.0 + ratio) - 1e-12) > np.ceil((k - 1.0) / (1.0 + ratio) - 1e-12)
 
 
+def _columns(a: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``a[:, pos]``: a view when the positions are evenly spaced (1:1 allocation), a copy otherwise."""
+    if pos.size > 1 and np.all(np.diff(pos) == pos[1] - pos[0]):
+        return a[:, pos[0]:pos[-1] + 1:pos[1] - pos[0]]
+    return a[:, pos]
+
+
 def paired_entries(streams: Streams, design: Design, arms: list[Arm], m: int) -> list[np.ndarray]:
     """Entry months of a randomised trial's two arms from one stream of patients.
 
@@ -239,7 +246,7 @@ def paired_entries(streams: Streams, design: Design, arms: list[Arm], m: int) ->
     total = arms[0].n + arms[1].n
     is_t = allocation(c.ratio, total)
     entry = both.first_arrivals(streams("entry:trial"), m, total, keep=treated.keep)
-    et, ec = entry[:, is_t], entry[:, ~is_t]
+    et, ec = _columns(entry, np.flatnonzero(is_t)), _columns(entry, np.flatnonzero(~is_t))
     if et.shape[1] != arms[0].n or ec.shape[1] != arms[1].n:
         raise DesignError(f"the allocation of {total} patients 1:{c.ratio:g} gives {et.shape[1]} treated and "
                           f"{ec.shape[1]} controls, not {arms[0].n} and {arms[1].n}")
@@ -313,8 +320,8 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             log_hr_pm = np.broadcast_to(lin + arm_log_hr, (m, n)).T
         y = draw_event_times(streams(f"y:{arm.label}"), ep.baseline.build(), (n, m), log_hr=log_hr_pm).T
         if ep.dropout_rate_per_month > 0:
-            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential") \
-                / ep.dropout_rate_per_month
+            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
+            dropout_time /= ep.dropout_rate_per_month
         ready = entry
     elif isinstance(ep, ContinuousEndpoint):
         mean = outcome_parameter(design, arm, truth, m)

@@ -340,11 +340,9 @@ class TtePatients:
         col = 0
         for i, d in enumerate(data):
             drop = d.dropout_time if d.dropout_time is not None else np.empty((0, 0))
-            # the draws are patient-major (transposed views): numpy's copy to rows is cheaper than strided reads
-            patient_columns(np.ascontiguousarray(d.entry, dtype=np.float64), np.ascontiguousarray(d.y, dtype=np.float64),
-                            np.ascontiguousarray(drop, dtype=np.float64), d.dropout_time is not None,
-                            d.arm.process is not None, i == 0, col, full, entry, first, is_event, first_key,
-                            calendar)
+            # the draws are patient-major (transposed views): read as they are, in blocks of rows
+            patient_columns(d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col,
+                            full, entry, first, is_event, first_key, calendar)
             col += d.y.shape[1]
         calendar.sort(axis=1)
         recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
