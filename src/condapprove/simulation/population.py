@@ -87,8 +87,24 @@ class Arm:
     paired: bool = False  # randomised 1:ratio with the treated arm from one stream (see allocation)
 
 
+#: The arms of the last few designs, by identity (a design is frozen): the engine asks for them several times a
+#: run, and building the accrual processes is a measurable part of a short run's fixed cost.
+_ARMS: dict[int, tuple[Design, tuple[Arm, ...]]] = {}
+
+
 def arms_of(design: Design) -> list[Arm]:
     """The arms of the design (treated first)."""
+    hit = _ARMS.get(id(design))
+    if hit is not None and hit[0] is design:
+        return list(hit[1])
+    arms = _arms_of(design)
+    if len(_ARMS) >= 16:
+        _ARMS.pop(next(iter(_ARMS)), None)
+    _ARMS[id(design)] = (design, tuple(arms))
+    return arms
+
+
+def _arms_of(design: Design) -> list[Arm]:
     pm = design.post_marketing
     tte = isinstance(pm.endpoint, TimeToEventEndpoint)
     conf = getattr(pm.control, "confounding", None)
