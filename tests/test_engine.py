@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import condapprove
 from condapprove.endpoints import BinaryOutcome, binary_pvalues
@@ -339,3 +341,35 @@ def test_provenance_summarises_a_large_cohort() -> None:
     assert out["pre_approval"]["cohort"]["lots"] == ["a", "b"]
     assert design["pre_approval"]["cohort"]["values"] is big  # the input is not modified
     assert _compact_cohort({"name": "y"}) == {"name": "y"}
+
+
+# ------------------------------------------------------------------------------------------------ summaries
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, 1.0, 12.5, np.inf, -np.inf, np.nan])),
+                min_size=1, max_size=40),
+       st.one_of(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), st.floats(0.0, 1.0)))
+def test_sorted_quantile_is_numpys_quantile_bit_for_bit(values: list[float], q: float) -> None:
+    from condapprove.results import _sorted_quantile
+
+    v = np.sort(np.array(values))
+    with np.errstate(invalid="ignore"):
+        expected = float(np.quantile(v, q))
+        got = _sorted_quantile(v, q)
+    assert (np.isnan(expected) and np.isnan(got)) or (expected == got and np.signbit(expected) == np.signbit(got))
+
+
+def test_cumulative_curves_count_each_decision_by_grid_month() -> None:
+    from condapprove.simulation.results import _cumulative
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    month = np.where(rng.random(n) < 0.1, np.inf, rng.uniform(0, 40, n))
+    month[:50] = np.arange(50) % 41  # months exactly on the grid count from that month on
+    decision = rng.integers(0, 4, n).astype(np.int8)
+    grid = np.append(np.arange(0.0, 40.0), 39.5)[:-1]
+    curves = _cumulative(month, decision, grid, n)
+    for d in range(4):
+        expected = [np.count_nonzero((decision == d) & (month <= g)) / n for g in grid]
+        assert curves[d] == tuple(expected)

@@ -105,6 +105,22 @@ class ResultMixin:
         return pd.DataFrame([row])
 
 
+def _sorted_quantile(v: np.ndarray, q: float) -> float:
+    """``np.quantile(v, q)`` (its default 'linear' method) of increasing ``v``, without numpy's partition of all of ``v``.
+
+    The result depends only on the two order statistics around the virtual index :math:`(n - 1) q`, so numpy is
+    asked for the same interpolation on those two values with the index's fractional part as the quantile (a
+    2-value sample's virtual index is that fraction itself): the same numbers in the same operations.  Samples
+    with a NaN (last once sorted), and indexes at the ends, take numpy's own path.
+    """
+    n = v.size
+    vi = (n - 1) * q
+    lo = math.floor(vi)
+    if n < 2 or not 0 <= lo < n - 1 or np.isnan(v[-1]):
+        return float(np.quantile(v, q))
+    return float(np.quantile(v[lo:lo + 2], vi - lo))
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class MonteCarloEstimate(ResultMixin):
     """A figure estimated by simulation, with its Monte-Carlo standard error.
@@ -165,7 +181,7 @@ class MonteCarloEstimate(ResultMixin):
         n = v.size
         if n == 0:
             return cls(value=math.nan, mcse=math.nan, n_sims=0)
-        est = float(np.quantile(v, q))
+        est = _sorted_quantile(v, q)
         half = 1.959963984540054 * math.sqrt(n * q * (1 - q))
         lo = int(max(0, math.floor(n * q - half)))
         hi = int(min(n - 1, math.ceil(n * q + half)))

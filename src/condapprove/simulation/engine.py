@@ -445,14 +445,24 @@ def simulate(
                 got = ckpt.load(scenario_key(design.scenarios[s].name), b)
                 if got is not None:
                     saved[i] = got
-        outputs: list[dict[str, np.ndarray]] = []
+        # each scenario's results are copied into one array per field as its chunks arrive (while workers still
+        # simulate), instead of being concatenated after the last one
+        rows = [sum(min(BLOCK_SIZE, size - x * BLOCK_SIZE) for x in b) for _, b in tasks]
+        start, total_rows = [], dict.fromkeys(todo, 0)
+        for (s, _), r in zip(tasks, rows):
+            start.append(total_rows[s])
+            total_rows[s] += r
+        merged: dict[int, dict[str, np.ndarray]] = {}
 
         def finish(i: int, out: dict[str, np.ndarray]) -> None:
             nonlocal finished
             s, b = tasks[i]
             if ckpt is not None and i not in saved:
                 ckpt.save(scenario_key(design.scenarios[s].name), b, out)
-            outputs.append(out)
+            if s not in merged:
+                merged[s] = {k: np.empty(total_rows[s], dtype=out[k].dtype) for k in _FIELDS}
+            for k in _FIELDS:
+                merged[s][k][start[i]:start[i] + rows[i]] = out[k]
             finished += len(b)
             if progress is not None:
                 progress(finished, total)
@@ -484,13 +494,10 @@ def simulate(
                             futures[j] = new_pool.submit(_run_chunk, design, s2, b2, size, entropy, spawn_key)
                     out = futures[i].result()
                 finish(i, out)
-        done: dict[int, list[dict[str, np.ndarray]]] = {s: [] for s in todo}
-        for (s, _), o in zip(tasks, outputs):
-            done[s].append(o)
-        return done
+        return {s: [merged[s]] if s in merged else [] for s in todo}
 
     def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:
-        merged = {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
+        merged = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
         scen = design.scenarios[s]
         return summarise(design, scen, merged, exact_p_confirmed(design, scen))
 

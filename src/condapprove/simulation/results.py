@@ -158,8 +158,12 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     grid = np.arange(0.0, math.floor(design.cutoff_month) + 1.0)
     if grid[-1] < design.cutoff_month:
         grid = np.append(grid, design.cutoff_month)
-    est = r["estimate"][np.isfinite(r["estimate"])]
+    est = r["estimate"]
+    finite = np.isfinite(est)
+    if not finite.all():
+        est = est[finite]
     month_sorted = np.sort(month)
+    cumulative = _cumulative(month, r["decision"], grid, n)
     return ScenarioResult(
         name=scenario.name,
         truth=truth_label(design, scenario),
@@ -183,16 +187,19 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         mean_true_effect=MonteCarloEstimate.mean(r["true_effect"]),
         p_confirmed_exact=exact,
         months=tuple(float(x) for x in grid),
-        cumulative_confirmed=_cumulative(month[confirmed], grid, n),
-        cumulative_futility=_cumulative(month[r["decision"] == FUTILITY], grid, n),
+        cumulative_confirmed=cumulative[CONFIRMED],
+        cumulative_futility=cumulative[FUTILITY],
     )
 
 
-def _cumulative(months: np.ndarray, grid: np.ndarray, n: int) -> tuple[float, ...]:
-    """Share of the ``n`` replicates with a month ``<=`` each grid month (a count per grid cell, no sort)."""
+def _cumulative(months: np.ndarray, decision: np.ndarray, grid: np.ndarray, n: int) -> list[tuple[float, ...]]:
+    """For each decision code (0..3): the share of the ``n`` replicates with that decision by each grid month
+    (``month <= grid[k]``), from one count per (grid cell, decision) -- no sort, no subsets."""
     cell = np.searchsorted(grid, months, side="left")  # month <= grid[k]  iff  cell <= k
-    counts = np.cumsum(np.bincount(cell, minlength=grid.size + 1))[: grid.size]
-    return tuple(float(c) / n for c in counts)
+    codes = 4
+    counts = np.bincount(cell * codes + decision, minlength=(grid.size + 1) * codes).reshape(-1, codes)
+    running = np.cumsum(counts[: grid.size], axis=0)
+    return [tuple(float(c) / n for c in running[:, d]) for d in range(codes)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
