@@ -108,17 +108,20 @@ class ResultMixin:
 def _sorted_quantile(v: np.ndarray, q: float) -> float:
     """``np.quantile(v, q)`` (its default 'linear' method) of increasing ``v``, without numpy's partition of all of ``v``.
 
-    The result depends only on the two order statistics around the virtual index :math:`(n - 1) q`, so numpy is
-    asked for the same interpolation on those two values with the index's fractional part as the quantile (a
-    2-value sample's virtual index is that fraction itself): the same numbers in the same operations.  Samples
-    with a NaN (last once sorted), and indexes at the ends, take numpy's own path.
+    The result depends only on the two order statistics around the virtual index :math:`(n - 1) q`: they are
+    interpolated with numpy's formula (``_lerp``: ``a + (b - a) t``, or ``b - (b - a)(1 - t)`` from
+    ``t >= 0.5``), the same operations on the same doubles, so the same number (tested bit for bit against
+    ``np.quantile``).  Samples with a NaN (last once sorted), and indexes at the ends, take numpy's own path.
     """
     n = v.size
     vi = (n - 1) * q
     lo = math.floor(vi)
     if n < 2 or not 0 <= lo < n - 1 or np.isnan(v[-1]):
         return float(np.quantile(v, q))
-    return float(np.quantile(v[lo:lo + 2], vi - lo))
+    a, b = float(v[lo]), float(v[lo + 1])
+    t = vi - lo
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
