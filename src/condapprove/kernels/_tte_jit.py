@@ -64,15 +64,16 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
 
     At position ``j`` the risk set is ``n_valid - j`` patients, of whom the treated not yet passed; a single
     event contributes :math:`f` to ``e1`` and :math:`f (1 - f)` to the variance, with :math:`f` the treated
-    share of the risk set.  Three passes per row: a branch-free one that lists each event's treated at risk and
-    risk set (and counts, and looks for tied event times); the shares, divided in one vectorised loop; their
-    sums, in position order.  A row with tied event times is walked again by groups of ``d`` tied events, each
-    with the hypergeometric variance :math:`d f (1 - f) (r - d) / (r - 1)`.
+    share of the risk set.  Per row: a branch-free pass that lists each event's treated at risk, risk set and
+    time; then short loops over the events alone (a tie is two equal neighbouring times; the shares, divided in
+    one vectorised loop; their sums, in position order).  A row with tied event times is summed again by
+    :func:`_tied_sums`.
     """
     b, n = key.shape
     one, two = np.uint64(1), np.uint64(2)
-    at_risk1 = np.empty(n, dtype=np.float64)  # per event: treated at risk, risk set, their ratio
+    at_risk1 = np.empty(n, dtype=np.float64)  # per event: treated at risk, risk set, time, share
     at_risk = np.empty(n, dtype=np.float64)
+    time = np.empty(n, dtype=np.uint64)
     share = np.empty(n, dtype=np.float64)
     for i in range(b):
         row = key[i]
@@ -81,58 +82,67 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
         seen1 = np.int64(0)  # treated patients before the current position
         so1 = np.int64(0)
         cnt = 0
-        tie = False
-        prev = _PAD
         for j in range(nv):
             k = row[j]
             x = np.int64(k & one)
             ev = np.int64(1) - np.int64((k >> one) & one)
             at_risk1[cnt] = x1 - seen1  # written at every position, kept (cnt advances) at an event
             at_risk[cnt] = nv - j
+            time[cnt] = k >> two
             cnt += ev
             so1 += ev * x
             seen1 += x
-            t = (k >> two) | ((k & two) << np.uint64(62))  # a censoring's never equals an event's
-            tie |= (ev == 1) & (t == prev)
-            prev = t
+        tie = False
+        for c in range(1, cnt):  # events sort before censorings at equal times: tied events are neighbours
+            tie |= time[c] == time[c - 1]
         for c in range(cnt):
             share[c] = at_risk1[c] / at_risk[c]
         se1 = 0.0
         sv = 0.0
-        if not tie:
-            for c in range(cnt):
-                frac = share[c]
-                se1 += frac
-                sv += frac * (1.0 - frac)
-        else:
-            seen1 = np.int64(0)
-            j = 0
-            while j < nv:
-                k = row[j]
-                if k & two:
-                    seen1 += k & one
-                    j += 1
-                    continue
-                t = k >> two
-                r = nv - j
-                frac = (x1 - seen1) / r
-                d = 0
-                d1 = 0
-                while j < nv and (row[j] & two) == 0 and (row[j] >> two) == t:
-                    d1 += row[j] & one
-                    d += 1
-                    j += 1
-                seen1 += d1
-                if d == 1:
-                    se1 += frac
-                    sv += frac * (1.0 - frac)
-                else:
-                    se1 += d * frac
-                    sv += d * frac * (1.0 - frac) * (r - d) / max(r - 1.0, 1.0)
+        for c in range(cnt):
+            frac = share[c]
+            se1 += frac
+            sv += frac * (1.0 - frac)
+        if tie:
+            se1, sv = _tied_sums(row, nv, x1)
         e1[i] = se1
         var[i] = sv
         o1[i] = so1
         events[i] = cnt
+
+
+@compiled
+def _tied_sums(row: np.ndarray, nv: int, x1: int) -> tuple[float, float]:  # pragma: no cover - compiled
+    """``e1`` and ``var`` of one row of sorted keys with tied event times: each group of ``d`` tied events
+    contributes :math:`d f` and the hypergeometric variance :math:`d f (1 - f) (r - d) / (r - 1)`."""
+    one, two = np.uint64(1), np.uint64(2)
+    seen1 = np.int64(0)
+    se1 = 0.0
+    sv = 0.0
+    j = 0
+    while j < nv:
+        k = row[j]
+        if k & two:
+            seen1 += k & one
+            j += 1
+            continue
+        t = k >> two
+        r = nv - j
+        frac = (x1 - seen1) / r
+        d = 0
+        d1 = 0
+        while j < nv and (row[j] & two) == 0 and (row[j] >> two) == t:
+            d1 += row[j] & one
+            d += 1
+            j += 1
+        seen1 += d1
+        if d == 1:
+            se1 += frac
+            sv += frac * (1.0 - frac)
+        else:
+            se1 += d * frac
+            sv += d * frac * (1.0 - frac) * (r - d) / max(r - 1.0, 1.0)
+    return se1, sv
 
 
 #: Rows of a block of :func:`patient_columns`: the draws are read down the patients (contiguous in the
