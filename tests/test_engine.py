@@ -373,3 +373,19 @@ def test_cumulative_curves_count_each_decision_by_grid_month() -> None:
     for d in range(4):
         expected = [np.count_nonzero((decision == d) & (month <= g)) / n for g in grid]
         assert curves[d] == tuple(expected)
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(-5, 100), st.integers(-2, 90).map(float), st.sampled_from([np.inf, -np.inf, np.nan])),
+                min_size=1, max_size=60),
+       st.sampled_from([84.0, 84.5, 1.0, 0.25, 30.999]))
+def test_grid_cells_are_searchsorted(months: list[float], cutoff: float) -> None:
+    from condapprove.simulation.results import _grid_cells
+
+    grid = np.arange(0.0, np.floor(cutoff) + 1.0)
+    if grid[-1] < cutoff:
+        grid = np.append(grid, cutoff)
+    m = np.array(months)
+    np.testing.assert_array_equal(_grid_cells(grid, m), np.searchsorted(grid, m, side="left"))
+    other = np.array([0.0, 2.5, 7.0])  # not whole months: searched
+    np.testing.assert_array_equal(_grid_cells(other, m), np.searchsorted(other, m, side="left"))

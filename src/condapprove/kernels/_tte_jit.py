@@ -81,7 +81,7 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
         x1 = n1[i]
         seen1 = np.int64(0)  # treated patients before the current position
         so1 = np.int64(0)
-        cnt = 0
+        cnt = np.int64(0)
         for j in range(nv):
             k = row[j]
             x = np.int64(k & one)

@@ -35,6 +35,7 @@ The model of one replicate
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -220,6 +221,41 @@ def _simulate_block(design: Design, scenario_index: int, streams: Streams, m: in
 
 _FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable_t", "evaluable_c", "events",
            "true_effect", "enrolled_t", "enrolled_c")
+#: The type of each field of a chunk's results (the same from both simulation paths).
+_FIELD_TYPES = {"decision": np.int8, "look": np.int16, "target_reached": np.bool_}
+
+#: Result arrays of the simulations running in this process, by token, in shared memory: a worker process
+#: forked after they were made writes its chunk's rows into them instead of sending them back through a pipe
+#: (where, on two cores, each chunk waited for the busy parent to read it).
+_SHARED: dict[int, dict[str, np.ndarray]] = {}
+_TOKENS = itertools.count(1)
+
+
+def _shared_arrays(rows: int) -> dict[str, np.ndarray]:
+    """One array of ``rows`` rows per field, all in one anonymous shared mapping (inherited by forked workers)."""
+    import mmap
+
+    types = [np.dtype(_FIELD_TYPES.get(k, np.float64)) for k in _FIELDS]
+    offsets, total = [], 0
+    for t in types:
+        offsets.append(total)
+        total += -(-rows * t.itemsize // 64) * 64  # each field on a cache line of its own
+    buf = mmap.mmap(-1, max(total, 1))
+    return {k: np.frombuffer(buf, dtype=t, count=rows, offset=o) for k, t, o in zip(_FIELDS, types, offsets)}
+
+
+def _run_chunk_shared(token: int, start: int, design: Design, scenario_index: int, blocks: Sequence[int],
+                      replicates: int, entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | None:
+    """:func:`_run_chunk`, its rows written at ``start`` into the shared arrays ``token`` when this process has
+    them (None is returned); a process that does not (a worker not forked from the caller: Dask, a pool made
+    earlier) returns them as usual."""
+    out = _run_chunk(design, scenario_index, blocks, replicates, entropy, spawn_key)
+    into = _SHARED.get(token)
+    if into is None:
+        return out
+    for k in _FIELDS:
+        into[k][start:start + out[k].size] = out[k]
+    return None
 
 
 def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], replicates: int,
@@ -452,17 +488,20 @@ def simulate(
         for (s, _), r in zip(tasks, rows):
             start.append(total_rows[s])
             total_rows[s] += r
-        merged: dict[int, dict[str, np.ndarray]] = {}
+        # with an executor, in shared memory that forked workers write into (see _run_chunk_shared)
+        token = {s: next(_TOKENS) for s in total_rows}
+        merged = {s: _shared_arrays(r) if executor is not None else
+                  {k: np.empty(r, dtype=_FIELD_TYPES.get(k, np.float64)) for k in _FIELDS} for s, r in total_rows.items()}
 
-        def finish(i: int, out: dict[str, np.ndarray]) -> None:
+        def finish(i: int, out: dict[str, np.ndarray] | None) -> None:
             nonlocal finished
             s, b = tasks[i]
+            here = slice(start[i], start[i] + rows[i])
+            if out is not None:
+                for k in _FIELDS:
+                    merged[s][k][here] = out[k]
             if ckpt is not None and i not in saved:
-                ckpt.save(scenario_key(design.scenarios[s].name), b, out)
-            if s not in merged:
-                merged[s] = {k: np.empty(total_rows[s], dtype=out[k].dtype) for k in _FIELDS}
-            for k in _FIELDS:
-                merged[s][k][start[i]:start[i] + rows[i]] = out[k]
+                ckpt.save(scenario_key(design.scenarios[s].name), b, {k: merged[s][k][here] for k in _FIELDS})
             finished += len(b)
             if progress is not None:
                 progress(finished, total)
@@ -471,30 +510,36 @@ def simulate(
             for i, (s, b) in enumerate(tasks):
                 finish(i, saved[i] if i in saved else _run_chunk(design, s, b, size, entropy, spawn_key))
         else:
-            futures = {i: executor.submit(_run_chunk, design, s, b, size, entropy, spawn_key)
-                       for i, (s, b) in enumerate(tasks) if i not in saved}
-            for i in range(len(tasks)):  # results in submission order: deterministic
-                if i in saved:
-                    finish(i, saved[i])
-                    continue
-                try:
-                    out = futures[i].result()
-                except BrokenProcessPool:
-                    # a worker died (killed, out of memory): say so, and rerun this chunk and the ones not yet
-                    # collected in a fresh pool; their streams are the same, so the result is unchanged
-                    new_pool = _replace_pool()
-                    msg = (f"a worker process died while simulating; its chunk (scenario "
-                           f"{design.scenarios[tasks[i][0]].name!r}, blocks {tasks[i][1][0]}-{tasks[i][1][-1]}) "
-                           "and the pending ones were run again")
-                    warnings.warn(msg, RuntimeWarning, stacklevel=2)
-                    warns.append(msg)
-                    for j in range(i, len(tasks)):
-                        if j not in saved:
-                            s2, b2 = tasks[j]
-                            futures[j] = new_pool.submit(_run_chunk, design, s2, b2, size, entropy, spawn_key)
-                    out = futures[i].result()
-                finish(i, out)
-        return {s: [merged[s]] if s in merged else [] for s in todo}
+            _SHARED.update((token[s], merged[s]) for s in merged)  # before the submits fork the workers
+            try:
+                futures = {i: executor.submit(_run_chunk_shared, token[s], start[i], design, s, b, size, entropy, spawn_key)
+                           for i, (s, b) in enumerate(tasks) if i not in saved}
+                for i in range(len(tasks)):  # results in submission order: deterministic
+                    if i in saved:
+                        finish(i, saved[i])
+                        continue
+                    try:
+                        out = futures[i].result()
+                    except BrokenProcessPool:
+                        # a worker died (killed, out of memory): say so, and rerun this chunk and the ones not yet
+                        # collected in a fresh pool; their streams are the same, so the result is unchanged
+                        new_pool = _replace_pool()
+                        msg = (f"a worker process died while simulating; its chunk (scenario "
+                               f"{design.scenarios[tasks[i][0]].name!r}, blocks {tasks[i][1][0]}-{tasks[i][1][-1]}) "
+                               "and the pending ones were run again")
+                        warnings.warn(msg, RuntimeWarning, stacklevel=2)
+                        warns.append(msg)
+                        for j in range(i, len(tasks)):
+                            if j not in saved:
+                                s2, b2 = tasks[j]
+                                futures[j] = new_pool.submit(_run_chunk_shared, token[s2], start[j], design, s2, b2,
+                                                             size, entropy, spawn_key)
+                        out = futures[i].result()
+                    finish(i, out)
+            finally:
+                for s in merged:
+                    _SHARED.pop(token[s], None)
+        return {s: [merged[s]] for s in merged}
 
     def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:
         merged = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}

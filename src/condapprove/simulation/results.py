@@ -192,10 +192,25 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     )
 
 
+def _grid_cells(grid: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(grid, months, side="left")`` (the number of grid months before each month) for the
+    summary's grid -- whole months from 0, then possibly the cut-off -- as ``ceil`` clipped to the grid, instead
+    of a binary search per month (several times faster for 10^6 months); any other grid, or a NaN, is searched."""
+    whole = grid.size if grid[-1] == grid.size - 1 else grid.size - 1  # the whole months 0 .. whole - 1
+    if not np.array_equal(grid[:whole], np.arange(whole)) or bool(np.isnan(months).any()):
+        return np.searchsorted(grid, months, side="left")
+    cell = np.ceil(months)  # the whole months k < month: 0 .. ceil(month) - 1
+    np.clip(cell, 0, whole, out=cell)
+    out = cell.astype(np.intp)
+    if whole < grid.size:  # the cut-off, after the last whole month
+        out += months > grid[-1]
+    return np.asarray(out)
+
+
 def _cumulative(months: np.ndarray, decision: np.ndarray, grid: np.ndarray, n: int) -> list[tuple[float, ...]]:
     """For each decision code (0..3): the share of the ``n`` replicates with that decision by each grid month
     (``month <= grid[k]``), from one count per (grid cell, decision) -- no sort, no subsets."""
-    cell = np.searchsorted(grid, months, side="left")  # month <= grid[k]  iff  cell <= k
+    cell = _grid_cells(grid, months)  # month <= grid[k]  iff  cell <= k
     codes = 4
     counts = np.bincount(cell * codes + decision, minlength=(grid.size + 1) * codes).reshape(-1, codes)
     running = np.cumsum(counts[: grid.size], axis=0)
