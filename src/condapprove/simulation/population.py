@@ -309,7 +309,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             entry = apply_capacity(entry, arm.capacity)
     conf = getattr(pm.control, "confounding", None)
     x = None
-    lin = zero_lin = np.zeros((m, n))
+    lin = zero_lin = np.broadcast_to(0.0, (m, n))  # no patient-level effects yet (a view: nothing allocated)
     if conf is not None:
         prev = np.asarray(arm.prevalence)
         u = streams(f"x:{arm.label}").random((n, m, prev.size)).transpose(1, 0, 2)
