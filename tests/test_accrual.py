@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from condapprove.accrual import RampedPoissonAccrual
+from condapprove.accrual import PoissonAccrual, RampedPoissonAccrual
 from condapprove.errors import DesignError
 
 
@@ -100,3 +100,15 @@ def test_capacity_queue() -> None:
     np.testing.assert_allclose(apply_capacity(a, 1.0), [[0.0, 1.0, 2.0, 10.0, 11.0]])
     with pytest.raises(DesignError, match="`capacity_per_month` must be a finite number > 0"):
         apply_capacity(a, 0.0)
+
+
+@pytest.mark.parametrize("acc", [PoissonAccrual(rate=3.0, start=2.0), PoissonAccrual(rate=3.0),
+                                 PoissonAccrual(rate=3.0, ramp_up=6.0, changes=((12.0, 1.5), (20.0, 0.0)))])
+def test_inverse_into_its_own_argument_gives_the_same_months(acc: PoissonAccrual) -> None:
+    """first_arrivals inverts the arrival scale in place (``out=lam``): the same numbers as a fresh result."""
+    lam = np.random.default_rng(1).uniform(0.0, 80.0, (50, 7))
+    lam[0, :3] = [0.0, 0.0, 1e9]
+    expected = acc.inverse(lam)
+    got = acc.inverse(lam, out=lam)
+    assert got is lam
+    np.testing.assert_array_equal(got, expected)

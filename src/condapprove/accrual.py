@@ -127,18 +127,22 @@ class PoissonAccrual:
         out = self._cum[i] + self._level[i] * u + ramp
         return np.where(t <= self.start, 0.0, out)
 
-    def inverse(self, lam: FloatArray | float) -> FloatArray:
-        """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never)."""
+    def inverse(self, lam: FloatArray | float, out: FloatArray | None = None) -> FloatArray:
+        """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never); written into
+        ``out`` when given (which may be ``lam`` itself: a constant rate is then inverted in place)."""
         lam = np.asarray(lam, dtype=np.float64)
         if self._knots.size == 1:  # constant rate from the start: the common case, no segments to find
-            return np.asarray(self.start + lam / self._level[0])
+            months = np.asarray(np.divide(lam, self._level[0], out=out))
+            return np.asarray(np.add(self.start, months, out=months))
         i = np.clip(np.searchsorted(self._cum, lam, side="right") - 1, 0, None)
         rest = np.maximum(lam - self._cum[i], 0.0)
         a, b = self._level[i], self._slope[i]
         with np.errstate(divide="ignore", invalid="ignore"):
             quad = np.where(b > 0, 2.0 * rest / (a + np.sqrt(a * a + 2.0 * b * rest)), rest / a)
         u = np.where(rest == 0, 0.0, np.where((a == 0) & (b == 0), np.inf, quad))
-        return self._knots[i] + u
+        if out is None:
+            return self._knots[i] + u
+        return np.add(self._knots[i], u, out=out)
 
     def first_arrivals(self, rng: np.random.Generator, size: int, k: int, *, keep: float = 1.0) -> FloatArray:
         """Times of the first ``k`` arrivals of the thinned process, for ``size`` replicates.
@@ -167,12 +171,7 @@ class PoissonAccrual:
         e = gaps.T
         if keep != 1.0:
             e /= keep
-        if self._knots.size == 1:  # constant rate: inverse() in place, the same operations in the same order
-            e /= self._level[0]
-            if self.start != 0.0:
-                e += self.start
-            return e
-        return self.inverse(e)
+        return self.inverse(e, out=e)
 
 
 def RampedPoissonAccrual(*, rate: float, ramp_up: float = 0.0, start: float = 0.0) -> PoissonAccrual:

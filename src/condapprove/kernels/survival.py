@@ -299,9 +299,9 @@ class Exponential(_BaselineMixin):
         """Return :math:`h/\\lambda` for cumulative hazards ``h >= 0``."""
         return _out(self._inverse_of(_hazards_iv(h)))
 
-    def _inverse_of(self, h: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        """The formula on checked hazards (``out``: may be ``h`` itself)."""
-        return np.divide(h, self.rate, out=out)
+    def _inverse_of(self, h: FloatArray, reuse: bool = False) -> FloatArray:
+        """The formula on checked hazards (``reuse``: ``h`` may be overwritten with the result)."""
+        return np.divide(h, self.rate, out=h if reuse else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +357,8 @@ class PiecewiseExponential(_BaselineMixin):
         """Return :math:`\\inf\\{t: \\Lambda_0(t) \\ge h\\}`; ``inf`` beyond the plateau of a zero last rate."""
         return _out(self._inverse_of(_hazards_iv(h)))
 
-    def _inverse_of(self, arr: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        """The formula on checked hazards (a new array; ``out`` is not used)."""
+    def _inverse_of(self, arr: FloatArray, reuse: bool = False) -> FloatArray:
+        """The formula on checked hazards (a new array, whatever ``reuse``)."""
         edges, rates, h_edges = piecewise_edges(self.breaks, self.rates)
         # largest j with Lambda(b_j) < h: its rate is > 0 unless j is the last interval
         j = np.maximum(np.searchsorted(h_edges, arr, side="left") - 1, 0)
@@ -417,8 +417,8 @@ class Weibull(_BaselineMixin):
         """Return :math:`\\sigma h^{1/k}` for cumulative hazards ``h >= 0``."""
         return _out(self._inverse_of(_hazards_iv(h)))
 
-    def _inverse_of(self, h: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        """The formula on checked hazards (a new array; ``out`` is not used)."""
+    def _inverse_of(self, h: FloatArray, reuse: bool = False) -> FloatArray:
+        """The formula on checked hazards (a new array, whatever ``reuse``)."""
         return self.scale * h ** (1.0 / self.shape)
 
 
@@ -517,7 +517,7 @@ def draw_event_times(
         np.multiply(h, np.exp(-beta), out=h)
     inverse = getattr(base, "_inverse_of", None)
     if inverse is not None:  # a built-in baseline: h >= 0 by construction (no checks), and h may be overwritten
-        return np.asarray(inverse(h, out=h), dtype=np.float64).reshape(shape)
+        return np.asarray(inverse(h, reuse=True), dtype=np.float64).reshape(shape)
     return np.asarray(base.inverse_cumulative_hazard(h), dtype=np.float64).reshape(shape)
 
 

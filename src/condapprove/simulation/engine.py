@@ -222,7 +222,8 @@ def _simulate_block(design: Design, scenario_index: int, streams: Streams, m: in
 _FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable_t", "evaluable_c", "events",
            "true_effect", "enrolled_t", "enrolled_c")
 #: The type of each field of a chunk's results (the same from both simulation paths).
-_FIELD_TYPES = {"decision": np.int8, "look": np.int16, "target_reached": np.bool_}
+_FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reached": np.bool_}.get(k, np.float64))
+                for k in _FIELDS}
 
 #: Result arrays of the simulations running in this process, by token, in shared memory: a worker process
 #: forked after they were made writes its chunk's rows into them instead of sending them back through a pipe
@@ -235,13 +236,12 @@ def _shared_arrays(rows: int) -> dict[str, np.ndarray]:
     """One array of ``rows`` rows per field, all in one anonymous shared mapping (inherited by forked workers)."""
     import mmap
 
-    types = [np.dtype(_FIELD_TYPES.get(k, np.float64)) for k in _FIELDS]
     offsets, total = [], 0
-    for t in types:
+    for t in _FIELD_TYPES.values():
         offsets.append(total)
         total += -(-rows * t.itemsize // 64) * 64  # each field on a cache line of its own
     buf = mmap.mmap(-1, max(total, 1))
-    return {k: np.frombuffer(buf, dtype=t, count=rows, offset=o) for k, t, o in zip(_FIELDS, types, offsets)}
+    return {k: np.frombuffer(buf, dtype=t, count=rows, offset=o) for (k, t), o in zip(_FIELD_TYPES.items(), offsets)}
 
 
 def _run_chunk_shared(token: int, start: int, design: Design, scenario_index: int, blocks: Sequence[int],
@@ -490,8 +490,8 @@ def simulate(
             total_rows[s] += r
         # with an executor, in shared memory that forked workers write into (see _run_chunk_shared)
         token = {s: next(_TOKENS) for s in total_rows}
-        merged = {s: _shared_arrays(r) if executor is not None else
-                  {k: np.empty(r, dtype=_FIELD_TYPES.get(k, np.float64)) for k in _FIELDS} for s, r in total_rows.items()}
+        merged = {s: _shared_arrays(r) if executor is not None else {k: np.empty(r, dtype=t) for k, t in _FIELD_TYPES.items()}
+                  for s, r in total_rows.items()}
 
         def finish(i: int, out: dict[str, np.ndarray] | None) -> None:
             nonlocal finished

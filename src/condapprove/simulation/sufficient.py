@@ -124,9 +124,11 @@ class _Known:
     """
 
     def __init__(self, pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n: int, last: np.ndarray) -> None:
+        """``pos`` (points, replicates); ``incl`` and ``excl`` broadcast to it (one count per point, say)."""
         k, m = pos.shape
-        self.pos, self.incl, self.excl = np.empty((k + 8, m)), np.empty((k + 8, m), dtype=np.int64), \
-            np.empty((k + 8, m), dtype=np.int64)
+        self.pos = np.empty((k + 8, m))
+        self.incl = np.empty((k + 8, m), dtype=np.int64)
+        self.excl = np.empty((k + 8, m), dtype=np.int64)
         self.pos[:k], self.incl[:k], self.excl[:k] = pos, incl, excl
         self.k, self.n, self.last = k, n, last  # last: position of the n-th (last) patient
 
@@ -234,8 +236,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
     g = blocks.draw("sufficient:entries", lambda rng, sl: rng.standard_gamma(shape, size=(sl.stop - sl.start, ks.size)))
     _running_sums(g)
-    known = _Known(pos=g.T, incl=np.repeat(ks[:, None], m, axis=1), excl=np.repeat(ks[:, None] - 1, m, axis=1), n=n,
-                   last=g[:, -1])  # ks ends with n
+    known = _Known(pos=g.T, incl=ks[:, None], excl=ks[:, None] - 1, n=n, last=g[:, -1])  # ks ends with n
     entry_at = {int(k): st.entry(g[:, i]) for i, k in enumerate(ks)}
     ready_at = {k: e + follow for k, e in entry_at.items()}
     target_time = ready_at[n]
