@@ -31,3 +31,43 @@ def test_running_sum_down_the_patients_is_numpys_cumsum() -> None:
     expected = np.cumsum(x, axis=0)
     cumsum_rows(x)
     np.testing.assert_array_equal(x, expected)  # the same additions in the same order: bit for bit
+
+
+# The streams' seeds: the compiled hash of condapprove._seed_jit against numpy's SeedSequence.
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_WORD = st.integers(0, 2**32 - 1)
+_BIG = st.integers(0, 2**130)
+
+
+@settings(max_examples=200, deadline=None)
+@given(entropy=st.one_of(_WORD, _BIG), root_key=st.lists(st.one_of(_WORD, _BIG), max_size=3),
+       key=st.lists(st.one_of(_WORD, _BIG), max_size=4), pool_size=st.sampled_from([4, 5, 8]))
+def test_stream_seeds_are_numpys_bit_for_bit(entropy: int, root_key: list[int], key: list[int],
+                                             pool_size: int) -> None:
+    """``spawn_streams`` gives the generator numpy's ``SeedSequence(entropy, spawn_key=root key + key)`` gives
+    (the same first draws), and its seed sequence the same state words of any length and type; keys of one word
+    (the engine's) and of several words (large integers), entropy of one word and of several."""
+    from condapprove._rng import spawn_streams
+
+    root = np.random.SeedSequence(entropy, spawn_key=tuple(root_key), pool_size=pool_size)
+    got = spawn_streams(root, tuple(key))
+    ref_seq = np.random.SeedSequence(entropy, spawn_key=tuple(root_key) + tuple(key), pool_size=pool_size)
+    ref = np.random.Generator(np.random.PCG64(ref_seq))
+    np.testing.assert_array_equal(got.integers(0, 2**63, 8), ref.integers(0, 2**63, 8))
+    mine = got.bit_generator.seed_seq
+    for n, dtype in ((1, np.uint32), (7, np.uint32), (4, np.uint64), (3, np.uint64), (9, "uint64")):
+        a, b = mine.generate_state(n, dtype), ref_seq.generate_state(n, dtype)
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def test_stream_seeds_from_a_sequence_entropy_take_numpys_own_path() -> None:
+    """A root whose entropy is a list (a user's SeedSequence) is handed to numpy unchanged: same stream."""
+    from condapprove._rng import spawn_streams
+
+    root = np.random.SeedSequence([1, 2, 3])
+    ref = np.random.Generator(np.random.PCG64(np.random.SeedSequence([1, 2, 3], spawn_key=(4, 5))))
+    np.testing.assert_array_equal(spawn_streams(root, (4, 5)).random(4), ref.random(4))
