@@ -389,3 +389,22 @@ def test_grid_cells_are_searchsorted(months: list[float], cutoff: float) -> None
     np.testing.assert_array_equal(_grid_cells(grid, m), np.searchsorted(grid, m, side="left"))
     other = np.array([0.0, 2.5, 7.0])  # not whole months: searched
     np.testing.assert_array_equal(_grid_cells(other, m), np.searchsorted(other, m, side="left"))
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.integers(0, 300).map(float), st.sampled_from([np.inf, -np.inf])),
+                min_size=1, max_size=300),
+       st.booleans())
+def test_mean_estimate_is_numpys_mean_and_std_bit_for_bit(values: list[float], strided: bool) -> None:
+    """``MonteCarloEstimate.mean`` takes the sum once; its value and MCSE are numpy's ``mean`` and
+    ``std(ddof=1) / sqrt(n)`` exactly (also over infinities, and for a strided view)."""
+    from condapprove.results import MonteCarloEstimate
+
+    v = np.repeat(np.array(values), 2)[::2] if strided else np.array(values)
+    with np.errstate(invalid="ignore"):
+        got = MonteCarloEstimate.mean(v)
+        mean = float(v.mean())
+        mcse = float(v.std(ddof=1)) / np.sqrt(v.size) if v.size > 1 else np.nan
+    for a, b in ((got.value, mean), (got.mcse, mcse)):
+        assert (np.isnan(a) and np.isnan(b)) or a == b
+    assert got.n_sims == v.size
