@@ -71,8 +71,8 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
     """
     b, n = key.shape
     one, two = np.uint64(1), np.uint64(2)
-    at_risk1 = np.empty(n, dtype=np.float64)  # per event: treated at risk, risk set, time, share
-    at_risk = np.empty(n, dtype=np.float64)
+    at_risk1 = np.empty(n, dtype=np.int64)  # per event: treated at risk, risk set, time, share
+    at_risk = np.empty(n, dtype=np.int64)  # (integers: no conversion per position, only per event below)
     time = np.empty(n, dtype=np.uint64)
     share = np.empty(n, dtype=np.float64)
     for i in range(b):
@@ -96,7 +96,7 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
         for c in range(1, cnt):  # events sort before censorings at equal times: tied events are neighbours
             tie |= time[c] == time[c - 1]
         for c in range(cnt):
-            share[c] = at_risk1[c] / at_risk[c]
+            share[c] = float(at_risk1[c]) / float(at_risk[c])
         se1 = 0.0
         sv = 0.0
         for c in range(cnt):
