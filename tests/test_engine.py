@@ -408,3 +408,20 @@ def test_mean_estimate_is_numpys_mean_and_std_bit_for_bit(values: list[float], s
     for a, b in ((got.value, mean), (got.mcse, mcse)):
         assert (np.isnan(a) and np.isnan(b)) or a == b
     assert got.n_sims == v.size
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 12), st.booleans(), st.integers(0, 2**32 - 1))
+def test_count_at_most_is_numpys_count(m: int, n: int, patient_major: bool, seed: int) -> None:
+    """The engine's count of patients entered by each row's month equals numpy's, for row-major arrays and the
+    patient-major (transposed) ones the engine passes, with ties at the bound, infinities and NaN."""
+    from condapprove.simulation._counts_jit import count_at_most
+
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array([0.0, 1.0, 2.5, 3.0, np.inf, np.nan]), size=(n, m) if patient_major else (m, n))
+    x = x.T if patient_major else x
+    bound = rng.choice(np.array([0.0, 1.0, 2.5, np.inf, -1.0]), size=m)
+    out = np.empty(m, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        count_at_most(x, bound, out)
+        np.testing.assert_array_equal(out, (x <= bound[:, None]).sum(axis=1))

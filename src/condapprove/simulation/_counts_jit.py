@@ -1,7 +1,8 @@
-"""Compiled (numba) loop of the sufficient-statistics simulation: where a count falls among the known points.
+"""Compiled (numba) loops of counts: where a count falls among the known points (the sufficient-statistics
+simulation), and the patients entered by a month (the patient-level simulation).
 
-Imported lazily by :class:`condapprove.simulation.sufficient._Known` (numba's import costs about 0.3 s).  It
-performs the numpy code's operations in the same order, so the counts drawn from its output are the same.
+Imported lazily by :class:`condapprove.simulation.sufficient._Known` and the engine (numba's import costs about
+0.3 s).  They perform the numpy code's operations in the same order, so the counts are the same.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["between_known"]
+__all__ = ["between_known", "count_at_most"]
 
 
 @compiled
@@ -54,3 +55,17 @@ def between_known(pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n_points:
         out_left[i] = left_n
         out_between[i] = right_n - left_n
         out_frac[i] = frac
+
+
+@compiled
+def count_at_most(x: np.ndarray, bound: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out[i] = #{j : x[i, j] <= bound[i]}`` for an (m, n) array of any layout (``(x <= bound[:, None]).sum(1)``).
+
+    The loop runs down the rows for each column, so the engine's patient-major entry months (transposed views)
+    are read in memory order; NaN is never counted.
+    """
+    m, n = x.shape
+    out[:] = 0
+    for j in range(n):
+        for i in range(m):
+            out[i] += x[i, j] <= bound[i]
