@@ -425,3 +425,43 @@ def test_count_at_most_is_numpys_count(m: int, n: int, patient_major: bool, seed
     with np.errstate(invalid="ignore"):
         count_at_most(x, bound, out)
         np.testing.assert_array_equal(out, (x <= bound[:, None]).sum(axis=1))
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 5), st.integers(0, 2**32 - 1), st.booleans())
+def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_rows: bool) -> None:
+    """The compiled pass of ``decide`` for rows whose looks are in time order gives the numpy rule's z,
+    information and counting looks (a look counts when it happens and adds information to the counting looks
+    before it, or is the final analysis), NaN information and looks that never happen included; it declines
+    (False) when any row is out of order."""
+    from condapprove.simulation._decide_jit import looks_in_order
+
+    rng = np.random.default_rng(seed)
+    times = rng.choice(np.array([1.0, 2.0, 3.0, 5.0, np.inf, np.nan]), size=(m, n_looks))
+    if sort_rows:  # in order, looks that never happen (inf, NaN) last
+        times = np.sort(np.where(np.isfinite(times), times, np.inf), axis=1)
+        times[np.isinf(times) & (rng.random(times.shape) < 0.5)] = np.nan
+    info = rng.choice(np.array([0.0, 10.0, 20.0, 20.0, 35.0, np.nan]), size=(m, n_looks))
+    z = rng.normal(size=(m, n_looks))
+    out_z, out_info = np.empty((m, n_looks)), np.empty((m, n_looks))
+    out_active = np.empty((m, n_looks), dtype=bool)
+    ok = looks_in_order(times, tuple(np.ascontiguousarray(z[:, j]) for j in range(n_looks)),
+                        tuple(np.ascontiguousarray(info[:, j]) for j in range(n_looks)), out_z, out_info, out_active)
+    key = np.where(np.isfinite(times), times, np.inf)
+    assert ok == bool(np.all(key[:, 1:] >= key[:, :-1]))
+    if not ok:
+        return
+    active = np.isfinite(times)
+    prev = np.empty((m, n_looks))
+    prev[:, 0] = 0.0
+    running = np.full(m, -np.inf)
+    for j in range(1, n_looks):
+        running = np.maximum(running, np.where(active[:, j - 1], info[:, j - 1], -np.inf))
+        prev[:, j] = running
+    is_final = np.zeros((m, n_looks), dtype=bool)
+    is_final[:, -1] = True
+    with np.errstate(invalid="ignore"):
+        expected = active & ((info > prev) | is_final)
+    np.testing.assert_array_equal(out_active, expected)
+    np.testing.assert_array_equal(out_z, z)
+    np.testing.assert_array_equal(out_info, info)

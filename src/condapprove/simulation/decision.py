@@ -53,29 +53,40 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     cutoff = design.cutoff_month
     times, final, target_time, stats = looks.times, looks.final, looks.target_time, looks.stats
     m, n_looks = times.shape
-    z = np.stack([s.z for s in stats], axis=1)
-    info = np.stack([s.information for s in stats], axis=1)
-    active = np.isfinite(times)
-    # a look that adds no information (or precedes all information) is skipped
-    key = np.where(active, times, np.inf)
+    from ._decide_jit import first_decision, looks_in_order, pick_rows
+
+    def columns(field: str) -> tuple[np.ndarray, ...]:
+        return tuple(np.ascontiguousarray(getattr(s, field), dtype=np.float64) for s in stats)
+
     rows = np.arange(m)[:, None]
-    if n_looks == 1 or bool(np.all(key[:, 1:] >= key[:, :-1])):  # usual: every row's looks already in time order
+    z, info = np.empty((m, n_looks)), np.empty((m, n_looks))
+    active = np.empty((m, n_looks), dtype=bool)
+    # usual: every row's looks already in time order; one compiled pass then fills z, the information and which
+    # looks count (the numpy code below, for rows that need their looks sorted, gives the same)
+    if looks_in_order(np.asarray(times, dtype=np.float64), columns("z"), columns("information"), z, info, active):
         order = np.broadcast_to(np.arange(n_looks), (m, n_looks))
         identity = True
+        is_final = np.zeros((m, n_looks), dtype=bool)
+        is_final[:, -1] = True
     else:
+        z = np.stack([s.z for s in stats], axis=1)
+        info = np.stack([s.information for s in stats], axis=1)
+        active = np.isfinite(times)
+        # a look that adds no information (or precedes all information) is skipped
+        key = np.where(active, times, np.inf)
         order = np.argsort(key, axis=1, kind="stable")
         z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
         identity = False
-    # the largest information of the active looks before each look (0 before the first); column by column,
-    # several times faster than np.maximum.accumulate along the few looks of a row
-    prev = np.empty((m, n_looks))
-    prev[:, 0] = 0.0
-    running = np.full(m, -np.inf)
-    for j in range(1, n_looks):
-        running = np.maximum(running, np.where(active[:, j - 1], info[:, j - 1], -np.inf))
-        prev[:, j] = running
-    is_final = order == n_looks - 1
-    active &= (info > prev) | is_final
+        # the largest information of the active looks before each look (0 before the first); column by column,
+        # several times faster than np.maximum.accumulate along the few looks of a row
+        prev = np.empty((m, n_looks))
+        prev[:, 0] = 0.0
+        running = np.full(m, -np.inf)
+        for j in range(1, n_looks):
+            running = np.maximum(running, np.where(active[:, j - 1], info[:, j - 1], -np.inf))
+            prev[:, j] = running
+        is_final = order == n_looks - 1
+        active &= (info > prev) | is_final
     dec = pm.decision
     if isinstance(dec, FixedDecision):  # only the final analysis (the last column) decides
         s_final = stats[-1]
@@ -110,8 +121,6 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
                 futile = active & ~crossing & (post < dec.futility_below)
         futile &= ~is_final  # futility is judged at interims only
     reached = target_time <= cutoff
-    from ._decide_jit import first_decision, pick_rows
-
     # the first look that stops (else the final analysis): outcome, look (design order), month, and which
     # look's statistics to report -- one compiled pass over the rows
     decision = np.empty(m, dtype=np.int8)
