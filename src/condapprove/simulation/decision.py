@@ -134,7 +134,10 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
 
     def pick(field: str) -> np.ndarray:
         out = np.empty(m)
-        pick_rows(tuple(np.ascontiguousarray(getattr(s, field), dtype=np.float64) for s in stats), sel, out)
+        cols = [np.asarray(getattr(s, field), dtype=np.float64) for s in stats]
+        if any(c.strides != cols[0].strides for c in cols):  # the compiled loop wants columns of one layout
+            cols = [np.ascontiguousarray(c) for c in cols]
+        pick_rows(tuple(cols), sel, out)  # columns of a (replicates, looks) array are read in place
         return out
 
     return {
