@@ -334,3 +334,24 @@ def test_random_designs_agree_between_the_paths(monkeypatch: pytest.MonkeyPatch)
                 assert abs(a.value - b.value) <= 4.5 * math.hypot(a.mcse, b.mcse) + 1e-9, (name, a, b)
         checked += 1
     assert checked >= 60
+
+
+@pytest.mark.parametrize(("n_values", "p_varies"), [((5,), False), ((0, 3, 7), False), (tuple(range(10)), False),
+                                                   ((5,), True)])
+def test_chunk_binomials_are_the_blocks_binomials(n_values: tuple[int, ...], p_varies: bool) -> None:
+    """Binomial increments drawn for a whole chunk (uniforms in place, one table lookup; or, when the chunk is not
+    invertible, block by block) are the numbers each block's own stream gives on its own, bit for bit."""
+    from condapprove.simulation.population import Streams
+
+    root = np.random.SeedSequence(7)
+    sizes = [5, 3, 4]
+    rng = np.random.default_rng(1)
+    n = rng.choice(np.array(n_values), size=(sum(sizes), 3))
+    p = rng.uniform(0.2, 0.8, (sum(sizes), 1)) if p_varies else np.full((sum(sizes), 1), 0.35)
+    p = np.broadcast_to(p, n.shape)
+    got = sufficient._binomial_blocks(sufficient._Blocks([Streams(root, (0, b)) for b in range(3)], sizes), "y", n, p)
+    blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(3)], sizes)
+    expected = np.concatenate([sufficient._binomial(st("y"), n[sl], p[sl]) for st, sl in zip(blocks.streams,
+                                                                                              blocks.slices)])
+    np.testing.assert_array_equal(got, expected)
+    assert np.all((got >= 0) & (got <= n))

@@ -183,6 +183,14 @@ class _Blocks:
         """Concatenate ``fn(generator of the block's purpose, block rows)`` over the blocks."""
         return np.concatenate([fn(st(purpose), sl) for st, sl in zip(self.streams, self.slices)])
 
+    def fill(self, purpose: str, cols: int, fn: Callable[[np.random.Generator, np.ndarray], object]) -> np.ndarray:
+        """An (m, ``cols``) array whose rows of each block ``fn(generator of the block's purpose, rows)`` fills in
+        place (a draw with ``out=``: the numbers :meth:`draw` would give, without a copy per block)."""
+        out = np.empty((self.m, cols))
+        for st, sl in zip(self.streams, self.slices):
+            fn(st(purpose), out[sl])
+        return out
+
     def count(self, known: _Known, u: np.ndarray) -> np.ndarray:
         """Counts in [0, u] given the known points: ``n`` where every patient has arrived, else the count at the
         nearest known point on the left plus a binomial for the points between the two neighbours."""
@@ -274,23 +282,20 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
     ep = design.post_marketing.endpoint
     p = np.broadcast_to(param, d.shape)
     if ep.type == "binary":
-        s = blocks.draw(purpose, lambda rng, sl: _binomial(rng, d[sl], p[sl])).astype(np.float64)
+        s = _binomial_blocks(blocks, purpose, d, p).astype(np.float64)
         return s, s  # y = y**2 for 0/1 outcomes
     sd = float(ep.sd)  # type: ignore[union-attr]
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
     # normals first and then all the gammas gives every block the same numbers as interleaving would)
-    z = blocks.draw(purpose, lambda rng, sl: rng.standard_normal(d[sl].shape))
+    z = blocks.fill(purpose, d.shape[1], lambda rng, rows: rng.standard_normal(out=rows))
     same = d.size > 0 and bool(np.all(d == d.flat[0]))
     # equal increments at every look (the usual case): one scalar shape, faster and the same numbers
-    one_shape = max(float(d.flat[0]) - 1.0, 0.0) / 2.0 if same else 0.0
-    shape = None if same else np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
-
-    def gammas(rng: np.random.Generator, sl: slice) -> np.ndarray:
-        if shape is None:
-            return np.asarray(rng.standard_gamma(one_shape, size=(sl.stop - sl.start, d.shape[1])))
-        return np.asarray(rng.standard_gamma(shape[sl]))
-
-    half_chi2 = blocks.draw(purpose, gammas)
+    if same:
+        one_shape = max(float(d.flat[0]) - 1.0, 0.0) / 2.0
+        half_chi2 = blocks.fill(purpose, d.shape[1], lambda rng, rows: rng.standard_gamma(one_shape, out=rows))
+    else:
+        shape = np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
+        half_chi2 = blocks.draw(purpose, lambda rng, sl: np.asarray(rng.standard_gamma(shape[sl])))
     from ..kernels._normal_jit import normal_increments
 
     s, ss = np.empty(d.shape), np.empty(d.shape)
@@ -305,19 +310,41 @@ def _binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndar
     draw and a table lookup, several times faster than numpy's general binomial sampler; the inversion
     ``X = #{x : F(x) <= U}`` is exact up to the rounding of the tabulated CDF.
     """
-    p0 = p.flat[0] if p.size else 0.0
-    if p.size == 0 or not np.all(p == p0):
+    values = _invertible(n, p)
+    if values is None:
         return np.asarray(rng.binomial(n, p))
+    return _invert(rng.random(n.shape), n, values, float(p.flat[0]))
+
+
+def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """:func:`_binomial` of each block's rows from its own stream, the same numbers; when the whole chunk is
+    invertible (then every block is: its p are the same, its n a subset) the uniforms are drawn in place and the
+    table lookups made once for the chunk instead of once per block."""
+    values = _invertible(n, p)
+    if values is None:
+        return blocks.draw(purpose, lambda rng, sl: _binomial(rng, n[sl], p[sl]))
+    u = blocks.fill(purpose, n.shape[1], lambda rng, rows: rng.random(out=rows))
+    return _invert(u, n, values, float(p.flat[0]))
+
+
+def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+    """The distinct numbers of trials when every p is the same and there are few of them (else None)."""
+    if p.size == 0 or not np.all(p == p.flat[0]):
+        return None
     lo, hi = int(n.min()), int(n.max())
     values = np.array([lo]) if lo == hi else np.unique(n)
     if values.size > 8 or values[-1] > 5000:
-        return np.asarray(rng.binomial(n, p))
-    u = rng.random(n.shape)
+        return None
+    return values
+
+
+def _invert(u: np.ndarray, n: np.ndarray, values: np.ndarray, p0: float) -> np.ndarray:
+    """Binomial(n, p0) by inversion of uniforms ``u``: ``#{x : F(x) <= u}`` (at most n)."""
     out = np.zeros(n.shape, dtype=np.int64)
     for v in values:
         if v == 0:
             continue
-        cdf = _binomial_cdf(int(v), float(p0))
+        cdf = _binomial_cdf(int(v), p0)
         rows = n == v if values.size > 1 else slice(None)
         out[rows] = np.minimum(np.searchsorted(cdf, u[rows], side="right"), v)
     return out
