@@ -242,7 +242,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     # entries of the patients the looks (and the enrolment counts) need: gamma increments
     ks = np.array(sorted({k for k in trig if k is not None and k <= n} | {n, *st.last}), dtype=np.int64)
     shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
-    g = blocks.draw("sufficient:entries", lambda rng, sl: rng.standard_gamma(shape, size=(sl.stop - sl.start, ks.size)))
+    g = blocks.fill("sufficient:entries", ks.size, lambda rng, rows: rng.standard_gamma(shape, out=rows))
     _running_sums(g)
     known = _Known(pos=g.T, incl=ks[:, None], excl=ks[:, None] - 1, n=n, last=g[:, -1])  # ks ends with n
     entry_at = {int(k): st.entry(g[:, i]) for i, k in enumerate(ks)}
