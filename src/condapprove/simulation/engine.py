@@ -554,6 +554,8 @@ def simulate(
         if target is None:
             n_blocks = math.ceil(n / BLOCK_SIZE)
             done = execute({s: range(n_blocks) for s in wanted}, n)
+            if own_pool is not None:  # every chunk is in: the workers exit while the results are summarised
+                own_pool.shutdown(wait=False)
             results = [summary(s, done[s]) for s in wanted]
         else:
             results = _until_precise(design, wanted, n, float(target), max_replicates, execute, summary, warns)
