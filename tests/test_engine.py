@@ -465,3 +465,37 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     np.testing.assert_array_equal(out_active, expected)
     np.testing.assert_array_equal(out_z, z)
     np.testing.assert_array_equal(out_info, info)
+
+
+def _broken_summary_part(token: int, part: str, keys: tuple[str, ...]) -> None:
+    raise RuntimeError("a summary part that fails in the worker")
+
+
+@pytest.mark.parametrize("design_file", ["two_arm_trial.yaml", "delytact_external.yaml", "stemirac_survey.yaml"])
+def test_workers_summarise_part_of_the_results_with_the_same_numbers(design_file: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --jobs, the worker processes compute the decision months' quartiles and the mean counts from the
+    shared result arrays while the caller computes the rest: the summary is the one-process summary exactly, and
+    a part that fails in a worker is computed by the caller instead."""
+    import multiprocessing
+
+    from condapprove.simulation import engine
+
+    design = condapprove.load_design(DESIGNS / design_file)
+    serial = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048)
+    calls: list[bool] = []
+    real = engine.summarise
+
+    def spy(*args: object, **kw: object) -> object:
+        parts = args[4] if len(args) > 4 else None
+        calls.append(callable(parts) and set(parts()) >= {"decision_month_median", "expected_treated_evaluable"})
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "summarise", spy)
+    parallel = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
+    assert parallel.scenarios == serial.scenarios
+    assert calls and all(calls)  # every scenario was given the parts the workers computed
+    if multiprocessing.get_start_method() == "fork":  # the patched part reaches forked workers only
+        monkeypatch.setattr(engine, "_summary_part_shared", _broken_summary_part)
+        again = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
+        assert again.scenarios == serial.scenarios

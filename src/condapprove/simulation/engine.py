@@ -42,7 +42,7 @@ import os
 import platform
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -52,6 +52,7 @@ from .._alloc import keep_freed_memory
 from .._rng import root_seed_sequence
 from .._typing import SeedLike
 from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
+from ..results import MonteCarloEstimate
 from ..spec.schema import (
     BayesianDecision,
     Design,
@@ -72,6 +73,8 @@ from .results import (
     ScenarioResult,
     SimulationResult,
     summarise,
+    summary_keys,
+    summary_part,
 )
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
 
@@ -259,6 +262,14 @@ def _run_chunk_shared(token: int, start: int, design: Design, scenario_index: in
     for k in _FIELDS:
         into[k][start:start + out[k].size] = out[k]
     return None
+
+
+def _summary_part_shared(token: int, part: str, keys: tuple[str, ...]) -> dict[str, MonteCarloEstimate] | None:
+    """:func:`.results.summary_part` of the shared arrays ``token`` in a worker forked with them (None in a
+    worker that does not have them): the worker processes summarise part of the results while the caller
+    summarises the rest."""
+    r = _SHARED.get(token)
+    return None if r is None else summary_part(r, part, keys)
 
 
 def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], replicates: int,
@@ -473,6 +484,8 @@ def simulate(
         own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
         return own_pool
 
+    shared_tokens: dict[int, int] = {}  # scenario -> token of its result arrays in shared memory (last execute)
+
     def execute(todo: dict[int, range], size: int) -> dict[int, list[dict[str, np.ndarray]]]:
         tasks = [(s, list(blocks[i:i + per_chunk])) for s, blocks in todo.items()
                  for i in range(0, len(blocks), per_chunk)]
@@ -493,6 +506,8 @@ def simulate(
             total_rows[s] += r
         # with an executor, in shared memory that forked workers write into (see _run_chunk_shared)
         token = {s: next(_TOKENS) for s in total_rows}
+        if executor is not None:
+            shared_tokens.update(token)
         merged = {s: _shared_arrays(r) if executor is not None else {k: np.empty(r, dtype=t) for k, t in _FIELD_TYPES.items()}
                   for s, r in total_rows.items()}
 
@@ -544,19 +559,36 @@ def simulate(
                     _SHARED.pop(token[s], None)
         return {s: [merged[s]] for s in merged}
 
-    def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:
+    def summary(s: int, parts: list[dict[str, np.ndarray]], futures: list[Future[Any]] | None = None) -> ScenarioResult:
         merged = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
         scen = design.scenarios[s]
-        return summarise(design, scen, merged, exact_p_confirmed(design, scen))
+
+        def collect() -> dict[str, MonteCarloEstimate]:
+            got: dict[str, MonteCarloEstimate] = {}
+            for f in futures or ():
+                try:
+                    part = f.result()
+                except Exception:  # noqa: BLE001 - a worker that failed: summarise() computes that part itself
+                    part = None
+                got.update(part or {})
+            return got
+
+        return summarise(design, scen, merged, exact_p_confirmed(design, scen), collect if futures else None)
 
     target = design.simulation.mcse_target if mcse_target is None else mcse_target
     try:
         if target is None:
             n_blocks = math.ceil(n / BLOCK_SIZE)
             done = execute({s: range(n_blocks) for s in wanted}, n)
-            if own_pool is not None:  # every chunk is in: the workers exit while the results are summarised
+            pending: dict[int, list[Future[Any]]] = {}
+            if own_pool is not None:
+                # every chunk is in: the workers summarise part of the results in shared memory (the decision
+                # months' quartiles, the mean counts) while this process does the rest, then exit
+                keys = summary_keys(design)
+                pending = {s: [own_pool.submit(_summary_part_shared, shared_tokens[s], part, ks)
+                               for part, ks in keys.items()] for s in wanted if s in shared_tokens}
                 own_pool.shutdown(wait=False)
-            results = [summary(s, done[s]) for s in wanted]
+            results = [summary(s, done[s], pending.get(s)) for s in wanted]
         else:
             results = _until_precise(design, wanted, n, float(target), max_replicates, execute, summary, warns)
     finally:

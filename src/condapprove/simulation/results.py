@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -142,8 +143,55 @@ def truth_label(design: Design, scenario: Scenario) -> str:
     return f"HR {show(scenario.hazard_ratio)}"
 
 
-def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None) -> ScenarioResult:
-    """Operating characteristics of one scenario from its per-replicate arrays."""
+#: Summary figures that depend on one or a few per-replicate arrays only, in groups a worker process can compute
+#: while the caller computes the rest (:func:`summary_part`); the keys are :class:`ScenarioResult` fields.
+SUMMARY_PARTS: dict[str, tuple[str, ...]] = {
+    "months": ("decision_month_q1", "decision_month_median", "decision_month_q3", "mean_decision_month"),
+    "counts": ("expected_treated_enrolled", "expected_treated_evaluable", "expected_controls_enrolled",
+               "expected_controls_evaluable", "expected_events"),
+}
+
+
+def summary_keys(design: Design) -> dict[str, tuple[str, ...]]:
+    """The figures of each group of :data:`SUMMARY_PARTS` a summary of ``design`` reports (controls with a
+    control arm, events for time to event)."""
+    pm = design.post_marketing
+    skip = set()
+    if pm.control_kind == "benchmark":
+        skip |= {"expected_controls_enrolled", "expected_controls_evaluable"}
+    if pm.endpoint.type != "time_to_event":
+        skip.add("expected_events")
+    return {part: tuple(k for k in keys if k not in skip) for part, keys in SUMMARY_PARTS.items()}
+
+
+_COUNT_FIELDS = {"expected_treated_enrolled": "enrolled_t", "expected_treated_evaluable": "evaluable_t",
+                 "expected_controls_enrolled": "enrolled_c", "expected_controls_evaluable": "evaluable_c",
+                 "expected_events": "events"}
+
+
+def summary_part(r: dict[str, np.ndarray], part: str, keys: tuple[str, ...]) -> dict[str, MonteCarloEstimate]:
+    """The figures ``keys`` of one group of :data:`SUMMARY_PARTS` from the per-replicate arrays ``r`` (the
+    quartiles and the mean of the decision months; the mean numbers of patients and events)."""
+    if part == "months":
+        month = r["month"]
+        month_sorted = np.sort(month)
+        return {"decision_month_q1": MonteCarloEstimate.quantile(month_sorted, 0.25, presorted=True),
+                "decision_month_median": MonteCarloEstimate.quantile(month_sorted, 0.5, presorted=True),
+                "decision_month_q3": MonteCarloEstimate.quantile(month_sorted, 0.75, presorted=True),
+                "mean_decision_month": MonteCarloEstimate.mean(month)}
+    if part == "counts":
+        return {k: MonteCarloEstimate.mean(r[_COUNT_FIELDS[k]]) for k in keys}
+    raise ValueError(f"unknown summary part {part!r}")
+
+
+def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None,
+              parts: Callable[[], dict[str, MonteCarloEstimate]] | None = None) -> ScenarioResult:
+    """Operating characteristics of one scenario from its per-replicate arrays.
+
+    ``parts``: called once the rest is computed, it returns figures of :data:`SUMMARY_PARTS` computed elsewhere
+    (by worker processes, from the same arrays, with :func:`summary_part`: the same numbers); a group it does
+    not return in full is computed here.
+    """
     pm = design.post_marketing
     n = int(r["decision"].size)
 
@@ -154,7 +202,6 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     confirmed = r["decision"] == CONFIRMED
     by_look = tuple(prop(confirmed & (r["look"] == j)) for j in range(len(labels)))
     two = pm.control_kind != "benchmark"
-    month = r["month"]
     grid = np.arange(0.0, math.floor(design.cutoff_month) + 1.0)
     if grid[-1] < design.cutoff_month:
         grid = np.append(grid, design.cutoff_month)
@@ -162,8 +209,13 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     finite = np.isfinite(est)
     if not finite.all():
         est = est[finite]
-    month_sorted = np.sort(month)
-    cumulative = _cumulative(month, r["decision"], grid, n)
+    cumulative = _cumulative(r["month"], r["decision"], grid, n)
+    mean_estimate = MonteCarloEstimate.mean(est) if est.size else None
+    mean_true_effect = MonteCarloEstimate.mean(r["true_effect"])
+    got = dict(parts()) if parts is not None else {}
+    for part, keys in summary_keys(design).items():
+        if not all(k in got for k in keys):
+            got.update(summary_part(r, part, keys))
     return ScenarioResult(
         name=scenario.name,
         truth=truth_label(design, scenario),
@@ -174,17 +226,17 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         p_not_confirmed=prop(r["decision"] == NOT_CONFIRMED),
         p_undecided=prop(r["decision"] == UNDECIDED),
         p_target_not_reached=prop(~r["target_reached"]),
-        decision_month_q1=MonteCarloEstimate.quantile(month_sorted, 0.25, presorted=True),
-        decision_month_median=MonteCarloEstimate.quantile(month_sorted, 0.5, presorted=True),
-        decision_month_q3=MonteCarloEstimate.quantile(month_sorted, 0.75, presorted=True),
-        mean_decision_month=MonteCarloEstimate.mean(month),
-        expected_treated_enrolled=MonteCarloEstimate.mean(r["enrolled_t"]),
-        expected_treated_evaluable=MonteCarloEstimate.mean(r["evaluable_t"]),
-        expected_controls_enrolled=MonteCarloEstimate.mean(r["enrolled_c"]) if two else None,
-        expected_controls_evaluable=MonteCarloEstimate.mean(r["evaluable_c"]) if two else None,
-        expected_events=MonteCarloEstimate.mean(r["events"]) if pm.endpoint.type == "time_to_event" else None,
-        mean_estimate=MonteCarloEstimate.mean(est) if est.size else None,
-        mean_true_effect=MonteCarloEstimate.mean(r["true_effect"]),
+        decision_month_q1=got["decision_month_q1"],
+        decision_month_median=got["decision_month_median"],
+        decision_month_q3=got["decision_month_q3"],
+        mean_decision_month=got["mean_decision_month"],
+        expected_treated_enrolled=got["expected_treated_enrolled"],
+        expected_treated_evaluable=got["expected_treated_evaluable"],
+        expected_controls_enrolled=got.get("expected_controls_enrolled") if two else None,
+        expected_controls_evaluable=got.get("expected_controls_evaluable") if two else None,
+        expected_events=got.get("expected_events") if pm.endpoint.type == "time_to_event" else None,
+        mean_estimate=mean_estimate,
+        mean_true_effect=mean_true_effect,
         p_confirmed_exact=exact,
         months=tuple(float(x) for x in grid),
         cumulative_confirmed=cumulative[CONFIRMED],
