@@ -585,8 +585,11 @@ def simulate(
                 # every chunk is in: the workers summarise part of the results in shared memory (the decision
                 # months' quartiles, the mean counts) while this process does the rest, then exit
                 keys = summary_keys(design)
-                pending = {s: [own_pool.submit(_summary_part_shared, shared_tokens[s], part, ks)
-                               for part, ks in keys.items()] for s in wanted if s in shared_tokens}
+                try:
+                    pending = {s: [own_pool.submit(_summary_part_shared, shared_tokens[s], part, ks)
+                                   for part, ks in keys.items()] for s in wanted if s in shared_tokens}
+                except BrokenProcessPool:  # no workers left: this process summarises it all
+                    pending = {}
                 own_pool.shutdown(wait=False)
             results = [summary(s, done[s], pending.get(s)) for s in wanted]
         else:
