@@ -127,11 +127,17 @@ class _MixedSeed(ISeedSequence):
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         if dtype is np.uint64 and n_words == self._state.size:  # what PCG64 asks for
             return self._state.copy()
-        from ._seed_jit import state_words
-
         dt = np.dtype(dtype)
-        if dt == np.dtype(np.uint32):
-            return np.asarray(state_words(self.pool, int(n_words)))
-        if dt == np.dtype(np.uint64):
-            return np.asarray(state_words(self.pool, 2 * int(n_words)).astype("<u4").view("<u8").astype(np.uint64))
-        raise ValueError("only support uint32 or uint64")
+        if dt not in (np.dtype(np.uint32), np.dtype(np.uint64)):
+            raise ValueError("only support uint32 or uint64")
+        # any other request (not made by the engine): numpy's read-out hash, in Python
+        from ._seed_jit import INIT_B, MULT_B, XSHIFT
+
+        words, hash_b = [], INIT_B
+        for i in range(int(n_words) * (2 if dt == np.dtype(np.uint64) else 1)):
+            value = int(self.pool[i % self.pool.size]) ^ hash_b
+            hash_b = (hash_b * MULT_B) & 0xFFFF_FFFF
+            value = (value * hash_b) & 0xFFFF_FFFF
+            words.append(value ^ (value >> XSHIFT))
+        out = np.array(words, dtype=np.uint32)
+        return out if dt == np.dtype(np.uint32) else out.astype("<u4").view("<u8").astype(np.uint64)
