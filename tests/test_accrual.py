@@ -112,3 +112,20 @@ def test_inverse_into_its_own_argument_gives_the_same_months(acc: PoissonAccrual
     got = acc.inverse(lam, out=lam)
     assert got is lam
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("rate", "start", "keep"), [(20.0, 0.0, 1.0), (7.3, 2.5, 0.8), (0.37, 0.0, 0.55), (1e3, 1.0, 1.0)])
+def test_constant_rate_arrivals_in_one_pass_are_the_step_by_step_months(rate: float, start: float, keep: float) -> None:
+    """A constant-rate accrual's arrival months come from one compiled pass (running sums, thinning, inverse):
+    the numbers of the running sums, the thinning and :meth:`PoissonAccrual.inverse` taken one after another."""
+    from condapprove._jit import cumsum_rows
+
+    acc = PoissonAccrual(rate=rate, start=start)
+    got = acc.first_arrivals(np.random.default_rng(5), 300, 50, keep=keep)
+    gaps = np.random.default_rng(5).standard_exponential((50, 300))
+    cumsum_rows(gaps)
+    e = gaps.T
+    if keep != 1.0:
+        e /= keep
+    np.testing.assert_array_equal(got, acc.inverse(e))
+    assert np.all(np.diff(got, axis=1) >= 0)

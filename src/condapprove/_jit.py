@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["compiled", "cumsum_rows"]
+__all__ = ["arrival_months", "compiled", "cumsum_rows"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -38,3 +38,22 @@ def cumsum_rows(x: np.ndarray) -> None:  # pragma: no cover - compiled
     for j in range(1, k):
         for i in range(m):
             x[j, i] += x[j - 1, i]
+
+
+@compiled
+def arrival_months(x: np.ndarray, keep: float, rate: float, start: float) -> None:  # pragma: no cover - compiled
+    """In place: the arrival months of a constant-rate accrual from its (k, m) patient-major exponential gaps.
+
+    The same operations, in the same order, as :func:`cumsum_rows` followed by the thinning (``/ keep``, only
+    when ``keep != 1``) and the constant-rate inverse (``start + sum / rate``), in one pass instead of three or
+    four over the array: the same numbers.
+    """
+    k, m = x.shape
+    run = np.zeros(m)
+    thin = keep != 1.0
+    for j in range(k):
+        for i in range(m):
+            s = run[i] + x[j, i] if j > 0 else x[j, i]
+            run[i] = s
+            v = s / keep if thin else s
+            x[j, i] = start + v / rate

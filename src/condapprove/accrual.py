@@ -164,9 +164,12 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        from ._jit import cumsum_rows
+        from ._jit import arrival_months, cumsum_rows
 
         gaps = rng.standard_exponential((k, size))  # patient-major: patient j's draw does not depend on k
+        if self._knots.size == 1:  # constant rate: running sums, thinning and the inverse in one compiled pass
+            arrival_months(gaps, float(keep), float(self._level[0]), float(self.start))
+            return gaps.T
         cumsum_rows(gaps)  # arrival times: running sums down the patients, vectorised over the replicates
         e = gaps.T
         if keep != 1.0:
