@@ -111,7 +111,7 @@ def _entropy_words(root: np.random.SeedSequence) -> list[int] | None:
     ok = isinstance(e, (int, np.integer)) and not isinstance(e, bool) and int(e) >= 0
     words = _int_words(int(e)) if ok else None  # type: ignore[arg-type]  # an integer when ok
     if len(_ROOT_WORDS) >= 16:
-        _ROOT_WORDS.pop(next(iter(_ROOT_WORDS)), None)
+        _ROOT_WORDS.clear()  # (clear, not evict one: atomic, so safe when threads share the cache)
     _ROOT_WORDS[id(root)] = (root, words)
     return words
 

@@ -99,7 +99,7 @@ def arms_of(design: Design) -> list[Arm]:
         return list(hit[1])
     arms = _arms_of(design)
     if len(_ARMS) >= 16:
-        _ARMS.pop(next(iter(_ARMS)), None)
+        _ARMS.clear()  # (clear, not evict one: atomic, so safe when threads share the cache)
     _ARMS[id(design)] = (design, tuple(arms))
     return arms
 
