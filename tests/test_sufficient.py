@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import condapprove
 from condapprove.errors import DesignError, DesignErrors, DesignWarning
@@ -355,3 +357,23 @@ def test_chunk_binomials_are_the_blocks_binomials(n_values: tuple[int, ...], p_v
                                                                                               blocks.slices)])
     np.testing.assert_array_equal(got, expected)
     assert np.all((got >= 0) & (got <= n))
+
+
+@settings(derandomize=True, max_examples=100, deadline=None)
+@given(st.integers(1, 80), st.floats(0.001, 0.999), st.integers(0, 2**32 - 1))
+def test_guide_table_inversion_is_numpys_binary_search(v: int, p: float, seed: int) -> None:
+    """Binomial counts by inversion through a guide table equal ``np.searchsorted(cdf, u, side="right")`` capped
+    at n, also for uniforms exactly at CDF values and at the table's cell edges, and only where n matches."""
+    from condapprove.simulation._counts_jit import invert_cdf
+
+    cdf, guide = sufficient._binomial_table(v, p)
+    rng = np.random.default_rng(seed)
+    cells = guide.size
+    u = np.concatenate([rng.random(200), cdf[cdf < 1.0], np.nextafter(cdf[cdf < 1.0], 0.0),
+                        np.arange(cells) / cells, np.nextafter(np.arange(1, cells) / cells, 0.0)])
+    u = u[(u >= 0.0) & (u < 1.0)].reshape(1, -1)
+    n = np.where(rng.random(u.shape) < 0.9, v, v + 1)
+    out = np.full(u.shape, -1, dtype=np.int64)
+    invert_cdf(u, n, v, cdf, guide, out)
+    expected = np.where(n == v, np.minimum(np.searchsorted(cdf, u, side="right"), v), -1)
+    np.testing.assert_array_equal(out, expected)

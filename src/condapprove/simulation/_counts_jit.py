@@ -1,5 +1,5 @@
-"""Compiled (numba) loops of counts: where a count falls among the known points (the sufficient-statistics
-simulation), and the patients entered by a month (the patient-level simulation).
+"""Compiled (numba) loops of counts: where a count falls among the known points and binomial counts by inversion
+(the sufficient-statistics simulation), and the patients entered by a month (the patient-level simulation).
 
 Imported lazily by :class:`condapprove.simulation.sufficient._Known` and the engine (numba's import costs about
 0.3 s).  They perform the numpy code's operations in the same order, so the counts are the same.
@@ -11,7 +11,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["between_known", "count_at_most"]
+__all__ = ["between_known", "count_at_most", "invert_cdf"]
 
 
 @compiled
@@ -69,3 +69,28 @@ def count_at_most(x: np.ndarray, bound: np.ndarray, out: np.ndarray) -> None:  #
     for j in range(n):
         for i in range(m):
             out[i] += x[i, j] <= bound[i]
+
+
+@compiled
+def invert_cdf(u: np.ndarray, n: np.ndarray, v: int, cdf: np.ndarray, guide: np.ndarray,
+               out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Where ``n == v``: ``out = min(#{x : cdf[x] <= u}, v)`` (``np.searchsorted(cdf, u, side="right")``, the
+    inversion of a binomial CDF), found from a guide table instead of a binary search.
+
+    ``guide[g]`` is the number of CDF values ``<= (g - 1) / G`` (``G = guide.size``): a uniform ``u`` in cell
+    ``g = floor(u G)`` exceeds ``(g - 1) / G``, so its count is at least ``guide[g]``, and the search steps up
+    from there (a step or two for a table of a few cells per value).  Uniforms are in [0, 1).
+    """
+    m, cols = u.shape
+    cells = guide.size
+    size = cdf.size
+    for i in range(m):
+        for j in range(cols):
+            if n[i, j] != v:
+                continue
+            x = u[i, j]
+            g = np.int64(x * cells)  # u >= 0
+            k = guide[g if g < cells else cells - 1]
+            while k < size and cdf[k] <= x:
+                k += 1
+            out[i, j] = min(k, v)

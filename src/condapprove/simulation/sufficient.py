@@ -339,27 +339,35 @@ def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
 
 
 def _invert(u: np.ndarray, n: np.ndarray, values: np.ndarray, p0: float) -> np.ndarray:
-    """Binomial(n, p0) by inversion of uniforms ``u``: ``#{x : F(x) <= u}`` (at most n)."""
+    """Binomial(n, p0) by inversion of uniforms ``u``: ``#{x : F(x) <= u}`` (at most n), one compiled pass per
+    number of trials with a guide table into the CDF (the counts ``np.searchsorted`` gives)."""
+    from ._counts_jit import invert_cdf
+
     out = np.zeros(n.shape, dtype=np.int64)
+    u2, n2, out2 = (np.atleast_2d(a) for a in (u, n, out))
     for v in values:
         if v == 0:
             continue
-        cdf = _binomial_cdf(int(v), p0)
-        rows = n == v if values.size > 1 else slice(None)
-        out[rows] = np.minimum(np.searchsorted(cdf, u[rows], side="right"), v)
+        cdf, guide = _binomial_table(int(v), p0)
+        invert_cdf(u2, n2, int(v), cdf, guide, out2)
     return out
 
 
-_CDF_CACHE: dict[tuple[int, float], np.ndarray] = {}
+_CDF_CACHE: dict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = {}
 
 
-def _binomial_cdf(n: int, p: float) -> np.ndarray:
+def _binomial_table(n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Binomial(n, p) CDF at 0..n and its guide table for :func:`._counts_jit.invert_cdf` (four cells per
+    value): ``guide[g]`` counts the CDF values ``<= (g - 1) / G``."""
     key = (n, p)
     got = _CDF_CACHE.get(key)
     if got is None:
         from scipy import stats
 
-        got = np.asarray(stats.binom.cdf(np.arange(n + 1), n, p), dtype=np.float64)
+        cdf = np.asarray(stats.binom.cdf(np.arange(n + 1), n, p), dtype=np.float64)
+        cells = 4 * (n + 1)
+        guide = np.searchsorted(cdf, (np.arange(cells) - 1.0) / cells, side="right").astype(np.int64)
+        got = (cdf, guide)
         if len(_CDF_CACHE) < 4096:
             _CDF_CACHE[key] = got
     return got
