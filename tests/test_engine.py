@@ -435,6 +435,7 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     before it, or is the final analysis), NaN information and looks that never happen included; it declines
     (False) when any row is out of order."""
     from condapprove.simulation._decide_jit import looks_in_order
+    from condapprove.simulation.decision import _counting_looks
 
     rng = np.random.default_rng(seed)
     times = rng.choice(np.array([1.0, 2.0, 3.0, 5.0, np.inf, np.nan]), size=(m, n_looks))
@@ -451,17 +452,10 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     assert ok == bool(np.all(key[:, 1:] >= key[:, :-1]))
     if not ok:
         return
-    active = np.isfinite(times)
-    prev = np.empty((m, n_looks))
-    prev[:, 0] = 0.0
-    running = np.full(m, -np.inf)
-    for j in range(1, n_looks):
-        running = np.maximum(running, np.where(active[:, j - 1], info[:, j - 1], -np.inf))
-        prev[:, j] = running
     is_final = np.zeros((m, n_looks), dtype=bool)
     is_final[:, -1] = True
     with np.errstate(invalid="ignore"):
-        expected = active & ((info > prev) | is_final)
+        expected = _counting_looks(np.isfinite(times), info, is_final)  # the rule decide() applies to sorted rows
     np.testing.assert_array_equal(out_active, expected)
     np.testing.assert_array_equal(out_z, z)
     np.testing.assert_array_equal(out_info, info)

@@ -76,8 +76,8 @@ def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.rand
         words = [w for k in spawn_key for w in _int_words(k)]
     if words and len(run) < root.pool_size:  # numpy pads the run entropy to the pool size before a spawn key
         run = run + [0] * (root.pool_size - len(run))
-    pool, state = _child_seed(np.array(run + words, dtype=np.uint32), root.pool_size, _PCG64_WORDS)
-    return np.random.Generator(np.random.PCG64(_MixedSeed(pool, state)))  # type: ignore[arg-type]  # an ISeedSequence
+    state = _child_seed(np.array(run + words, dtype=np.uint32), root.pool_size, _PCG64_WORDS)
+    return np.random.Generator(np.random.PCG64(_MixedSeed(state, root.entropy, spawn_key, root.pool_size)))  # type: ignore[arg-type]  # an ISeedSequence
 
 
 #: The 64-bit state words PCG64 asks of its seed sequence (128-bit state and increment).
@@ -117,27 +117,17 @@ def _entropy_words(root: np.random.SeedSequence) -> list[int] | None:
 
 
 class _MixedSeed(ISeedSequence):
-    """A child seed sequence given by its mixed pool (see :func:`spawn_streams`): it gives a bit generator the
-    state words numpy's :class:`~numpy.random.SeedSequence` with the same entropy and spawn key would."""
+    """The seed of a child stream (see :func:`spawn_streams`): it hands PCG64 the state words that the compiled hash
+    computed; any other request (not made by the engine) is answered by numpy's own :class:`~numpy.random.SeedSequence`
+    with the same entropy, spawn key and pool size."""
 
-    def __init__(self, pool: np.ndarray, state: np.ndarray) -> None:
-        self.pool = pool
-        self._state = state  # generate_state(len(state), np.uint64), computed with the pool
+    def __init__(self, state: np.ndarray, entropy: Any, spawn_key: tuple[int, ...], pool_size: int) -> None:
+        self._state = state  # generate_state(len(state), np.uint64)
+        self._args = (entropy, spawn_key, pool_size)
 
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         if dtype is np.uint64 and n_words == self._state.size:  # what PCG64 asks for
             return self._state.copy()
-        dt = np.dtype(dtype)
-        if dt not in (np.dtype(np.uint32), np.dtype(np.uint64)):
-            raise ValueError("only support uint32 or uint64")
-        # any other request (not made by the engine): numpy's read-out hash, in Python
-        from ._seed_jit import INIT_B, MULT_B, XSHIFT
-
-        words, hash_b = [], INIT_B
-        for i in range(int(n_words) * (2 if dt == np.dtype(np.uint64) else 1)):
-            value = int(self.pool[i % self.pool.size]) ^ hash_b
-            hash_b = (hash_b * MULT_B) & 0xFFFF_FFFF
-            value = (value * hash_b) & 0xFFFF_FFFF
-            words.append(value ^ (value >> XSHIFT))
-        out = np.array(words, dtype=np.uint32)
-        return out if dt == np.dtype(np.uint32) else out.astype("<u4").view("<u8").astype(np.uint64)
+        entropy, spawn_key, pool_size = self._args
+        seq = np.random.SeedSequence(entropy=entropy, spawn_key=spawn_key, pool_size=pool_size)
+        return np.asarray(seq.generate_state(n_words, dtype))

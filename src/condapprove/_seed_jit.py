@@ -1,5 +1,5 @@
-"""numpy's :class:`~numpy.random.SeedSequence` hash, compiled (numba): the pool of a child stream and the state
-words a bit generator asks of it, the same numbers as numpy's (tested bit for bit).
+"""numpy's :class:`~numpy.random.SeedSequence` hash, compiled (numba): the state words a bit generator asks of a
+child stream's seed sequence, the same numbers as numpy's (tested bit for bit).
 
 numpy builds a stream's seed sequence in Python-level code (coercing the entropy and spawn key to 32-bit words,
 then mixing them): 15-30 microseconds a stream, several percent of a short simulation, which makes a few hundred
@@ -18,23 +18,22 @@ import numpy as np
 
 from ._jit import compiled
 
-__all__ = ["INIT_B", "MULT_B", "XSHIFT", "child_seed"]
+__all__ = ["child_seed"]
 
 _M32 = np.uint64(0xFFFF_FFFF)
 _INIT_A = np.uint64(0x43B0_D7E5)
 _MULT_A = np.uint64(0x931E_8875)
-INIT_B = 0x8B51_F9DD  #: the read-out hash's initial multiplier (also used by condapprove._rng)
-MULT_B = 0x58F3_8DED  #: and its step
+_INIT_B = np.uint64(0x8B51_F9DD)
+_MULT_B = np.uint64(0x58F3_8DED)
 _MIX_MULT_L = np.uint64(0xCA01_F9DD)
 _MIX_MULT_R = np.uint64(0x4973_F715)
-XSHIFT = 16  #: the hashes' xor-shift
-_SHIFT = np.uint64(XSHIFT)
+_SHIFT = np.uint64(16)
 
 
 @compiled
-def child_seed(entropy: np.ndarray, pool_size: int, n64: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """The pool (uint32) of a seed sequence whose assembled entropy words are ``entropy`` (uint32), and its first
-    ``n64`` 64-bit state words (numpy's ``generate_state(n64, np.uint64)``: pairs of 32-bit words, low first).
+def child_seed(entropy: np.ndarray, pool_size: int, n64: int) -> np.ndarray:  # pragma: no cover - compiled
+    """The first ``n64`` 64-bit state words (numpy's ``generate_state(n64, np.uint64)``: pairs of 32-bit words, low
+    first) of a seed sequence whose assembled entropy words are ``entropy`` (uint32).
 
     Arithmetic is on 64-bit integers masked to 32 bits (numba would widen 32-bit products).
     """
@@ -64,14 +63,14 @@ def child_seed(entropy: np.ndarray, pool_size: int, n64: int) -> tuple[np.ndarra
             value ^= value >> _SHIFT
             mixed = ((_MIX_MULT_L * pool[i_dst]) - (_MIX_MULT_R * value)) & _M32
             pool[i_dst] = mixed ^ (mixed >> _SHIFT)
-    hash_b = np.uint64(INIT_B)
+    hash_b = _INIT_B
     state = np.empty(n64, dtype=np.uint64)
     for i in range(n64):
         word = np.uint64(0)
         for h in range(2):  # the low half first
             value = pool[(2 * i + h) % pool_size] ^ hash_b
-            hash_b = (hash_b * np.uint64(MULT_B)) & _M32
+            hash_b = (hash_b * _MULT_B) & _M32
             value = (value * hash_b) & _M32
             word |= (value ^ (value >> _SHIFT)) << np.uint64(32 * h)
         state[i] = word
-    return pool.astype(np.uint32), state
+    return state

@@ -47,6 +47,24 @@ def _unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs[new], inverse
 
 
+def _counting_looks(happens: np.ndarray, info: np.ndarray, is_final: np.ndarray) -> np.ndarray:
+    """Which of each row's looks (in time order) count: those that happen and add information to the counting
+    looks before them (more than 0 at the first), and the final analysis if it happens.
+
+    The numpy rule, for rows whose looks had to be sorted; :func:`._decide_jit.looks_in_order` computes the same
+    for rows already in order.  The largest information before each look is taken column by column, several times
+    faster than ``np.maximum.accumulate`` along the few looks of a row.
+    """
+    m, n_looks = info.shape
+    prev = np.empty((m, n_looks))
+    prev[:, 0] = 0.0
+    running = np.full(m, -np.inf)
+    for j in range(1, n_looks):
+        running = np.maximum(running, np.where(happens[:, j - 1], info[:, j - 1], -np.inf))
+        prev[:, j] = running
+    return np.asarray(happens & ((info > prev) | is_final))
+
+
 def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     """Apply the decision rule to every replicate: outcome, look, month and the statistics at the decision."""
     pm = design.post_marketing
@@ -77,16 +95,8 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         order = np.argsort(key, axis=1, kind="stable")
         z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
         identity = False
-        # the largest information of the active looks before each look (0 before the first); column by column,
-        # several times faster than np.maximum.accumulate along the few looks of a row
-        prev = np.empty((m, n_looks))
-        prev[:, 0] = 0.0
-        running = np.full(m, -np.inf)
-        for j in range(1, n_looks):
-            running = np.maximum(running, np.where(active[:, j - 1], info[:, j - 1], -np.inf))
-            prev[:, j] = running
         is_final = order == n_looks - 1
-        active &= (info > prev) | is_final
+        active = _counting_looks(active, info, is_final)
     dec = pm.decision
     if isinstance(dec, FixedDecision):  # only the final analysis (the last column) decides
         s_final = stats[-1]

@@ -505,9 +505,8 @@ def simulate(
             start.append(total_rows[s])
             total_rows[s] += r
         # with an executor, in shared memory that forked workers write into (see _run_chunk_shared)
-        token = {s: next(_TOKENS) for s in total_rows}
-        if executor is not None:
-            shared_tokens.update(token)
+        token = {s: next(_TOKENS) for s in total_rows} if executor is not None else {}
+        shared_tokens.update(token)
         merged = {s: _shared_arrays(r) if executor is not None else {k: np.empty(r, dtype=t) for k, t in _FIELD_TYPES.items()}
                   for s, r in total_rows.items()}
 

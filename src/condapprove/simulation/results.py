@@ -145,10 +145,13 @@ def truth_label(design: Design, scenario: Scenario) -> str:
 
 #: Summary figures that depend on one or a few per-replicate arrays only, in groups a worker process can compute
 #: while the caller computes the rest (:func:`summary_part`); the keys are :class:`ScenarioResult` fields.
+#: The mean counts, by field of :class:`ScenarioResult` and per-replicate array.
+_COUNT_FIELDS = {"expected_treated_enrolled": "enrolled_t", "expected_treated_evaluable": "evaluable_t",
+                 "expected_controls_enrolled": "enrolled_c", "expected_controls_evaluable": "evaluable_c",
+                 "expected_events": "events"}
 SUMMARY_PARTS: dict[str, tuple[str, ...]] = {
     "months": ("decision_month_q1", "decision_month_median", "decision_month_q3", "mean_decision_month"),
-    "counts": ("expected_treated_enrolled", "expected_treated_evaluable", "expected_controls_enrolled",
-               "expected_controls_evaluable", "expected_events"),
+    "counts": tuple(_COUNT_FIELDS),
 }
 
 
@@ -162,11 +165,6 @@ def summary_keys(design: Design) -> dict[str, tuple[str, ...]]:
     if pm.endpoint.type != "time_to_event":
         skip.add("expected_events")
     return {part: tuple(k for k in keys if k not in skip) for part, keys in SUMMARY_PARTS.items()}
-
-
-_COUNT_FIELDS = {"expected_treated_enrolled": "enrolled_t", "expected_treated_evaluable": "evaluable_t",
-                 "expected_controls_enrolled": "enrolled_c", "expected_controls_evaluable": "evaluable_c",
-                 "expected_events": "events"}
 
 
 def summary_part(r: dict[str, np.ndarray], part: str, keys: tuple[str, ...]) -> dict[str, MonteCarloEstimate]:
@@ -201,7 +199,6 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     labels = tuple(f"interim_{j + 1}" for j in range(len(pm.analyses))) + ("final",)
     confirmed = r["decision"] == CONFIRMED
     by_look = tuple(prop(confirmed & (r["look"] == j)) for j in range(len(labels)))
-    two = pm.control_kind != "benchmark"
     grid = np.arange(0.0, math.floor(design.cutoff_month) + 1.0)
     if grid[-1] < design.cutoff_month:
         grid = np.append(grid, design.cutoff_month)
@@ -212,10 +209,10 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     cumulative = _cumulative(r["month"], r["decision"], grid, n)
     mean_estimate = MonteCarloEstimate.mean(est) if est.size else None
     mean_true_effect = MonteCarloEstimate.mean(r["true_effect"])
-    got = dict(parts()) if parts is not None else {}
+    offered = parts() if parts is not None else {}
+    got: dict[str, MonteCarloEstimate] = {}
     for part, keys in summary_keys(design).items():
-        if not all(k in got for k in keys):
-            got.update(summary_part(r, part, keys))
+        got.update({k: offered[k] for k in keys} if all(k in offered for k in keys) else summary_part(r, part, keys))
     return ScenarioResult(
         name=scenario.name,
         truth=truth_label(design, scenario),
@@ -232,9 +229,9 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         mean_decision_month=got["mean_decision_month"],
         expected_treated_enrolled=got["expected_treated_enrolled"],
         expected_treated_evaluable=got["expected_treated_evaluable"],
-        expected_controls_enrolled=got.get("expected_controls_enrolled") if two else None,
-        expected_controls_evaluable=got.get("expected_controls_evaluable") if two else None,
-        expected_events=got.get("expected_events") if pm.endpoint.type == "time_to_event" else None,
+        expected_controls_enrolled=got.get("expected_controls_enrolled"),  # reported as summary_keys() says
+        expected_controls_evaluable=got.get("expected_controls_evaluable"),
+        expected_events=got.get("expected_events"),
         mean_estimate=mean_estimate,
         mean_true_effect=mean_true_effect,
         p_confirmed_exact=exact,
