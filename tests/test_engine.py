@@ -493,3 +493,55 @@ def test_workers_summarise_part_of_the_results_with_the_same_numbers(design_file
         monkeypatch.setattr(engine, "_summary_part_shared", _broken_summary_part)
         again = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
         assert again.scenarios == serial.scenarios
+
+
+@pytest.mark.parametrize("post, scaled", [
+    ({}, (True, True)),  # randomised, exponential baseline, dropout: scaled by the columns' pass
+    ({"endpoint": {"type": "time_to_event", "baseline": {"median_months": 9.0}}}, (True, True)),  # no dropout
+    ({"heterogeneity": {"lot_sd": 0.3, "lot_size": 10}}, (False, True)),  # lot effects (treated): drawn as before
+    ({"endpoint": {"type": "time_to_event", "dropout_rate_per_month": 0.01,
+                   "baseline": {"piecewise_exponential": {"breaks": [6.0], "rates": [0.1, 0.05]}}}},
+     (False, False)),  # not exponential
+    ({"control": {"kind": "external", "n": 30}, "study": "use_results_survey"}, (True, True)),  # a historical cohort
+])
+def test_times_scaled_later_are_the_times_drawn_scaled(post: dict[str, Any], scaled: tuple[bool, bool]) -> None:
+    """``simulate_arm(..., scale_later=True)`` leaves an exponential arm's event and dropout times as standard
+    exponential draws with their scale; scaled (by ``event_times()`` or by the columns' pass of
+    ``TtePatients.of``) they are the times ``simulate_arm`` draws otherwise, bit for bit, and so are the
+    columns.  Arms with patient-level effects or another baseline are drawn as before."""
+    from condapprove.simulation.population import Streams, arms_of, draw_truth, paired_entries, simulate_arm
+    from condapprove.simulation.statistics import TtePatients
+
+    pm: dict[str, Any] = {
+        "study": "clinical_trial",
+        "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12.0}, "dropout_rate_per_month": 0.02},
+        "treated": {"accrual": {"rate_per_month": 4.0}, "target_n": 40},
+        "control": {"kind": "concurrent", "ratio": 1}, "target_events": 40,
+    }
+    pm.update(post)
+    design = design_from_mapping({"name": "t", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+                                  "post_marketing": pm, "scenarios": [{"name": "alt", "hazard_ratio": 0.7}]})
+    m = 300
+    root = np.random.SeedSequence(11)
+    sets = []
+    for later in (False, True):
+        streams = Streams(root, (0, 0))
+        truth = draw_truth(streams, design, design.scenarios[0], m)
+        arms = arms_of(design)
+        entries: list[Any] = [None] * len(arms)
+        if len(arms) == 2 and arms[1].paired:
+            entries = list(paired_entries(streams, design, arms, m))
+        sets.append([simulate_arm(streams, design, a, truth, m, e, scale_later=later) for a, e in zip(arms, entries)])
+    now, later_data = sets
+    assert [b.scale is not None for b in later_data] == list(scaled)
+    for a, b in zip(now, later_data):
+        assert a.scale is None
+        y, drop = b.event_times()
+        np.testing.assert_array_equal(y, a.y)
+        assert (drop is None) == (a.dropout_time is None)
+        if drop is not None:
+            np.testing.assert_array_equal(drop, a.dropout_time)
+    for full in (False, True):
+        p, q = TtePatients.of(now, full=full), TtePatients.of(later_data, full=full)
+        for f in ("entry", "first", "is_event", "first_key", "events"):
+            np.testing.assert_array_equal(getattr(q, f), getattr(p, f))

@@ -244,7 +244,7 @@ def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | 
         event_time, dropout = np.round(event_time, decimals), np.round(dropout, decimals)  # ties
     first = np.minimum(event_time, dropout)
     is_event = np.isfinite(event_time) & (event_time <= dropout)
-    arms = [SimpleNamespace(entry=entry[:, cols], y=event_time[:, cols], dropout_time=dropout[:, cols],
+    arms = [SimpleNamespace(entry=entry[:, cols], y=event_time[:, cols], dropout_time=dropout[:, cols], scale=None,
                             arm=SimpleNamespace(process=object())) for cols in (slice(0, n_t), slice(n_t, n))]
     p = TtePatients.of(arms, full=True)  # type: ignore[arg-type]
     lean = TtePatients.of(arms)  # type: ignore[arg-type]

@@ -153,14 +153,17 @@ _ROW_BLOCK = 8
 @compiled
 def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
                     treated: bool, col0: int, full: bool, out_entry: np.ndarray, out_first: np.ndarray,
-                    out_is_event: np.ndarray, out_first_key: np.ndarray,
-                    out_calendar: np.ndarray) -> None:  # pragma: no cover - compiled
+                    out_is_event: np.ndarray, out_first_key: np.ndarray, out_calendar: np.ndarray, scaled: bool,
+                    y_mult: np.ndarray, y_rate: float, dropout_rate: float) -> None:  # pragma: no cover - compiled
     """One arm's look-independent time-to-event columns, written at columns ``col0:`` of the outputs.
 
     ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
     ``has_dropout``) are (m, n) arrays of any layout: the engine passes the patient-major draws as they are
     (transposed views), and the loop reads them :data:`_ROW_BLOCK` rows at a time down the patients, so the
-    transposition costs no separate copy.  Writes the entry month (-1e12 for a historical cohort, which no look
+    transposition costs no separate copy.  With ``scaled``, ``y`` and ``dropout`` are standard exponential
+    draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the operations of
+    :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without passes of
+    their own over the arrays).  Writes the entry month (-1e12 for a historical cohort, which no look
     cuts), the sort key of the first of event and dropout (code ``2 * censored + treated``; the padding if
     neither ever happens) and the calendar month of a recruited patient's event (inf: censored by dropout, no
     event, or not recruited); with ``full``, also the time to the first of event and dropout and whether it is
@@ -178,11 +181,15 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
             c = col0 + j
             for i in range(i0, i1):
                 t = y[i, j]
+                if scaled:
+                    t = (t * y_mult[i]) / y_rate
                 e = entry[i, j] if recruited else -1e12
                 f = t
                 ev = t < np.inf
                 if has_dropout:
                     dj = dropout[i, j]
+                    if scaled:
+                        dj = dj / dropout_rate
                     ev = ev and t <= dj
                     f = min(t, dj)
                 out_entry[i, c] = e

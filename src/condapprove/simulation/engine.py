@@ -172,8 +172,9 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
     entries: list[np.ndarray | None] = [None] * len(arms)
     if len(arms) == 2 and arms[1].paired:
         entries = list(paired_entries(streams, design, arms, m))
-    data = [simulate_arm(streams, design, arm, truth, m, entry) for arm, entry in zip(arms, entries)]
     tte = isinstance(design.post_marketing.endpoint, TimeToEventEndpoint)
+    # time to event: the event and dropout times are scaled by TtePatients.of, in its pass over the draws
+    data = [simulate_arm(streams, design, arm, truth, m, entry, scale_later=tte) for arm, entry in zip(arms, entries)]
     patients = TtePatients.of(data) if tte else None
     events = patients.events if patients is not None else None
     target_time = _final_time(design, data, events)

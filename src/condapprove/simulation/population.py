@@ -28,7 +28,7 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 
-__all__ = ["Arm", "ArmData", "Streams", "Truth", "accrual_process", "allocation", "arms_of", "draw_truth", "outcome_parameter", "paired_entries",
+__all__ = ["Arm", "ArmData", "Streams", "Truth", "TteScale", "accrual_process", "allocation", "arms_of", "draw_truth", "outcome_parameter", "paired_entries",
            "simulate_arm", "true_effect"]
 
 
@@ -199,6 +199,20 @@ def draw_truth(streams: Streams, design: Design, scenario: Scenario, m: int) -> 
 
 
 @dataclass(frozen=True, slots=True)
+class TteScale:
+    """How a time-to-event arm's standard exponential draws become times, when :func:`simulate_arm` leaves that
+    to the pass that reads them (``scale_later``): event time ``y * y_mult[i] / y_rate`` in replicate ``i``
+    (``y_mult``: :math:`e^{-\beta}`, one per replicate; ``y_rate``: the exponential baseline's rate), dropout
+    time ``dropout_time / dropout_rate``.  The same operations, in the same order, as
+    :func:`~condapprove.kernels.survival.draw_event_times` and the dropout's scaling: the same numbers.
+    """
+
+    y_mult: np.ndarray
+    y_rate: float
+    dropout_rate: float
+
+
+@dataclass(frozen=True, slots=True)
 class ArmData:
     """Patients of one arm in one block.
 
@@ -207,10 +221,13 @@ class ArmData:
     entry : (m, n) calendar month of treatment (inf: never, within the deadline's horizon).
     ready : (m, n) month from which the patient counts in an analysis: the response or
         score is observed (binary, continuous); the entry (time to event).
-    y : (m, n) response (0/1), score, or event time since treatment (time to event).
-    dropout_time : (m, n) or None, time to loss to follow-up since treatment (time to event).
+    y : (m, n) response (0/1), score, or event time since treatment (time to event; see ``scale``).
+    dropout_time : (m, n) or None, time to loss to follow-up since treatment (time to event; see ``scale``).
     x : (m, n, p) or None, confounders.
-    lost_rate_scale : float, multiplies Lambda(t) to give the expected non-evaluable enrolments.
+    scale : TteScale or None, set when ``y`` and ``dropout_time`` hold the standard exponential draws and
+        not yet the times (time to event, ``simulate_arm(..., scale_later=True)``): read them through
+        :meth:`event_times`, or scale them as :class:`TteScale` says in the pass that reads them (as
+        :meth:`~condapprove.simulation.statistics.TtePatients.of` does, saving the passes over the arrays).
     """
 
     arm: Arm
@@ -219,7 +236,18 @@ class ArmData:
     y: np.ndarray
     dropout_time: np.ndarray | None
     x: np.ndarray | None
+    scale: TteScale | None = None
     _cumulative: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False, compare=False)
+
+    def event_times(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """``y`` and ``dropout_time`` as times since treatment (time to event), ``scale`` applied if set."""
+        sc = self.scale
+        if sc is None:
+            return self.y, self.dropout_time
+        y = np.multiply(self.y, sc.y_mult[:, None])
+        y /= sc.y_rate
+        drop = None if self.dropout_time is None else self.dropout_time / sc.dropout_rate
+        return y, drop
 
     def cumulative(self) -> tuple[np.ndarray, np.ndarray]:
         """Cumulative sums of ``y`` and ``y**2`` along each row (computed once)."""
@@ -291,10 +319,13 @@ def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndar
 
 
 def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: int,
-                 entry: np.ndarray | None = None) -> ArmData:
+                 entry: np.ndarray | None = None, *, scale_later: bool = False) -> ArmData:
     """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
 
     ``entry`` gives the entry months when they were drawn jointly with another arm (randomised trials).
+    ``scale_later``: for time to event with an exponential baseline and no patient-level effects, leave the
+    event and dropout times as standard exponential draws with their :class:`TteScale` (the same numbers once
+    scaled), for a pass that reads them anyway to scale them on the way.
     """
     pm = design.post_marketing
     ep = pm.endpoint
@@ -326,18 +357,27 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         lot_effect = streams.patients("lots", m, n_lots, "normal", loc=0.0, scale=het.lot_sd)
         lin = lin + np.repeat(lot_effect, het.lot_size, axis=1)[:, :n]
     dropout_time = None
+    scale = None
     if isinstance(ep, TimeToEventEndpoint):
-        from ..kernels.survival import draw_event_times
+        from ..kernels.survival import Exponential, draw_event_times
 
         arm_log_hr = dilution * np.log(truth.treated) if arm.treated else np.zeros((m, 1))
         if lin is zero_lin:  # no patient-level effects: one log hazard ratio per replicate, broadcast over patients
-            log_hr_pm = np.asarray(arm_log_hr).T
+            log_hr_pm = np.asarray(arm_log_hr, dtype=np.float64).T
         else:
             log_hr_pm = np.broadcast_to(lin + arm_log_hr, (m, n)).T
-        y = draw_event_times(streams(f"y:{arm.label}"), ep.baseline.build(), (n, m), log_hr=log_hr_pm).T
-        if ep.dropout_rate_per_month > 0:
-            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
-            dropout_time /= ep.dropout_rate_per_month
+        baseline = ep.baseline.build()
+        if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
+            # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
+            y = streams(f"y:{arm.label}").standard_exponential((n, m)).T
+            scale = TteScale(np.exp(-log_hr_pm)[0], baseline.rate, ep.dropout_rate_per_month)
+            if ep.dropout_rate_per_month > 0:
+                dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
+        else:
+            y = draw_event_times(streams(f"y:{arm.label}"), baseline, (n, m), log_hr=log_hr_pm).T
+            if ep.dropout_rate_per_month > 0:
+                dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
+                dropout_time /= ep.dropout_rate_per_month
         ready = entry
     elif isinstance(ep, ContinuousEndpoint):
         mean = outcome_parameter(design, arm, truth, m)
@@ -354,7 +394,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         ready = entry + ep.followup_months
     if arm.process is None:
         ready = np.zeros((m, n))
-    return ArmData(arm=arm, entry=entry, ready=ready, y=y, dropout_time=dropout_time, x=x)
+    return ArmData(arm=arm, entry=entry, ready=ready, y=y, dropout_time=dropout_time, x=x, scale=scale)
 
 
 def true_effect(design: Design, truth: Truth) -> np.ndarray:

@@ -262,7 +262,7 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
     ep = pm.endpoint
     assert isinstance(ep, TimeToEventEndpoint)
     # an external cohort is historical: fully observed (censored only by its own dropout), not by the cut-off
-    obs = [observe_at(d.entry, d.y, d.dropout_time, tau if d.arm.process is not None else np.full_like(tau, 1e12))
+    obs = [observe_at(d.entry, *d.event_times(), tau if d.arm.process is not None else np.full_like(tau, 1e12))
            for d in data]
     nt = obs[0].valid.sum(axis=1).astype(np.float64)
     with warnings.catch_warnings():
@@ -298,6 +298,7 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
 
 
 #: Rows of a block handled together in the time-to-event statistics: (256 x patients) arrays stay in cache.
+_NO_MULT = np.ones(0)
 _TTE_ROWS = 256
 
 
@@ -340,9 +341,12 @@ class TtePatients:
         col = 0
         for i, d in enumerate(data):
             drop = d.dropout_time if d.dropout_time is not None else np.empty((0, 0))
+            sc = d.scale  # standard exponential draws to scale on the way (ArmData.scale), or the times
             # the draws are patient-major (transposed views): read as they are, in blocks of rows
             patient_columns(d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col,
-                            full, entry, first, is_event, first_key, calendar)
+                            full, entry, first, is_event, first_key, calendar, sc is not None,
+                            sc.y_mult if sc is not None else _NO_MULT, sc.y_rate if sc is not None else 1.0,
+                            sc.dropout_rate if sc is not None else 1.0)
             col += d.y.shape[1]
         calendar.sort(axis=1)
         recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
