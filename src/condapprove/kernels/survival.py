@@ -816,26 +816,46 @@ def logrank_from_keys(key: np.ndarray, n_valid: IntArray, n1: IntArray) -> Logra
 
     For the simulation engine, which builds the keys of every look from quantities it computes once per
     replicate; ``n_valid`` and ``n1`` are the numbers of patients in the analysis and of treated ones (the other
-    keys are :data:`LOGRANK_PAD_KEY`).  Each row is sorted (as doubles: numpy's vectorised sort) and then walked
-    once by a compiled loop (:func:`condapprove.kernels._tte_jit.walk_sorted`): risk sets from the position in
-    the row and a running count of treated patients; tied event times form one group with the hypergeometric
-    variance.
+    keys are :data:`LOGRANK_PAD_KEY`).  The sums come from :func:`logrank_sums`, the statistic from
+    :func:`logrank_z`.
+    """
+    m = key.shape[0]
+    e1, var = np.empty(m), np.empty(m)
+    o1, total = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    n_valid, n1 = np.array(n_valid, dtype=np.int64), np.array(n1, dtype=np.int64)  # copies: the result keeps them
+    logrank_sums(key, n_valid, n1, e1, var, o1, total)
+    z, degenerate = logrank_z(e1, var, o1)
+    return LogrankBatchResult(z=z, observed_treated=o1, expected_treated=e1, variance=var, events=total,
+                              n_treated=n1, n_control=n_valid - n1, degenerate=degenerate)
+
+
+def logrank_sums(key: np.ndarray, n_valid: IntArray, n1: IntArray, e1: FloatArray, var: FloatArray, o1: IntArray,
+                 events: IntArray) -> None:
+    """Sort each row of keys (:func:`logrank_keys`) in place and write its log-rank sums into the given arrays.
+
+    ``e1`` (expected treated events), ``var`` (variance), ``o1`` (observed treated events) and ``events``
+    (int64), one per row; ``n_valid`` and ``n1`` (int64) are the numbers of patients in the analysis and of
+    treated ones.  Each row is sorted as doubles (numpy's vectorised sort) and then walked once by a compiled
+    loop (:func:`condapprove.kernels._tte_jit.walk_sorted`): risk sets from the position in the row and a running
+    count of treated patients; tied event times form one group with the hypergeometric variance.
     """
     from ._tte_jit import walk_sorted
 
-    m, n = key.shape
-    e1, var = np.zeros(m), np.zeros(m)
-    o1, total = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
-    n_valid, n1 = np.array(n_valid, dtype=np.int64), np.array(n1, dtype=np.int64)  # copies: the result keeps them
-    if n > 0:
-        key.view(np.float64).sort(axis=1)
-        walk_sorted(key, n_valid, n1, e1, var, o1, total)
+    if key.shape[1] == 0:
+        for a in (e1, var, o1, events):
+            a[...] = 0
+        return
+    key.view(np.float64).sort(axis=1)
+    walk_sorted(key, n_valid, n1, e1, var, o1, events)
+
+
+def logrank_z(e1: FloatArray, var: FloatArray, o1: IntArray) -> tuple[FloatArray, BoolArray]:
+    """The log-rank z, :math:`(E_1 - O_1)/\\sqrt{V}`, and where it is degenerate (:math:`V = 0`: z is 0)."""
     degenerate = ~(var > 0.0)
-    z = np.zeros(m)
+    z = np.zeros(var.shape)
     ok = ~degenerate
     z[ok] = (e1[ok] - o1[ok]) / np.sqrt(var[ok])
-    return LogrankBatchResult(z=z, observed_treated=o1, expected_treated=e1, variance=var, events=total,
-                              n_treated=n1, n_control=n_valid - n1, degenerate=degenerate)
+    return z, degenerate
 
 
 LOGRANK_PAD_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)

@@ -366,18 +366,9 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
     ep = pm.endpoint
     assert isinstance(ep, TimeToEventEndpoint)
     p = TtePatients.of(data) if patients is None else patients
-    entry, first, is_event, n_t, recruited = p.entry, p.first, p.is_event, p.n_t, p.recruited
-    m = entry.shape[0]
-    fields = ("z", "information", "estimate", "n_treated", "n_control", "events")
-    cols = {f: np.empty((len(taus), m)) for f in fields}
     baseline = ep.baseline.build() if len(data) == 1 else None
-    for lo in range(0, m, _TTE_ROWS):
-        rows = slice(lo, min(m, lo + _TTE_ROWS))
-        part = _tte_rows(entry[rows], first[rows], is_event[rows], p.first_key[rows], n_t, recruited,
-                         [t[rows] for t in taus], baseline)
-        for f in fields:
-            cols[f][:, rows] = part[f]
-    zeros = np.zeros(m)
+    cols = _tte_rows(p.entry, p.first, p.is_event, p.first_key, p.n_t, p.recruited, taus, baseline)
+    zeros = np.zeros(p.entry.shape[0])
     return [LookStats(z=cols["z"][j], information=cols["information"][j], estimate=cols["estimate"][j],
                       n_treated=cols["n_treated"][j], n_control=cols["n_control"][j], events=cols["events"][j],
                       sum_t=zeros, sum_c=zeros, ss_t=zeros, ss_c=zeros) for j in range(len(taus))]
@@ -385,54 +376,90 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
 
 def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_key: np.ndarray, n_t: int,
               recruited: np.ndarray, taus: list[np.ndarray], baseline: Any) -> dict[str, np.ndarray]:
-    """:func:`tte_look_statistics` for a few rows; arrays of shape (looks, rows)."""
-    from ..kernels._tte_jit import look_keys
-    from ..kernels.survival import logrank_from_keys, one_sample_logrank_batch
+    """:func:`tte_look_statistics` from the patients' columns; arrays of shape (looks, rows)."""
+    if baseline is not None:
+        m = entry.shape[0]
+        cols = {f: np.empty((len(taus), m)) for f in _TTE_FIELDS}
+        for lo in range(0, m, _TTE_ROWS):
+            rows = slice(lo, min(m, lo + _TTE_ROWS))
+            part = _one_sample_rows(entry[rows], first[rows], is_event[rows], n_t, recruited,
+                                    [t[rows] for t in taus], baseline)
+            for f in _TTE_FIELDS:
+                cols[f][:, rows] = part[f]
+        return cols
+    return _two_arm_rows(entry, first, is_event, first_key, n_t, recruited, taus)
 
-    k, m = len(taus), entry.shape[0]
-    out = {f: np.empty((k, m)) for f in ("z", "information", "estimate", "n_treated", "n_control", "events")}
-    treated = np.zeros(entry.shape[1], dtype=bool)
+
+_TTE_FIELDS = ("z", "information", "estimate", "n_treated", "n_control", "events")
+
+
+def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_key: np.ndarray, n_t: int,
+                  recruited: np.ndarray, taus: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """The two-arm log-rank at each look.  The compiled steps (each look's keys, their sort and the walk) run
+    :data:`_TTE_ROWS` rows at a time, every look of those rows in turn while their columns are in cache, and
+    write the sums into arrays of all the rows; the statistics are then computed once per look."""
+    from ..kernels._tte_jit import look_keys
+    from ..kernels.survival import logrank_sums, logrank_z
+
+    k, (m, n) = len(taus), entry.shape
+    treated = np.zeros(n, dtype=bool)
     treated[:n_t] = True
-    if baseline is None:
-        # the code of an administrative censoring: 2 (censored) + treated
-        admin_code = np.uint64(2) | treated.astype(np.uint64)
-        all_recruited = bool(recruited.all())
-        key = np.empty(entry.shape, dtype=np.uint64)
-        nv, nt = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
-    for j, tau in enumerate(taus):
-        if baseline is None:
+    admin_code = np.uint64(2) | treated.astype(np.uint64)  # the code of an administrative censoring
+    taus = [np.ascontiguousarray(t) for t in taus]
+    e1, var = np.empty((k, m)), np.empty((k, m))
+    o1, events, nv, nt = (np.empty((k, m), dtype=np.int64) for _ in range(4))
+    key = np.empty((min(m, _TTE_ROWS), n), dtype=np.uint64)
+    for lo in range(0, m, _TTE_ROWS):
+        rows = slice(lo, min(m, lo + _TTE_ROWS))
+        kr = key[:rows.stop - lo]
+        for j in range(k):
             # the key of the observed time min(first, c), c = tau - entry, is the smaller of the two keys (the
             # bit patterns of doubles >= 0 order like the numbers; at a tie the event's code is the smaller);
             # patients not yet entered get the padding
-            look_keys(entry, np.ascontiguousarray(tau), first_key, admin_code, key, nv, nt)
-            lr = logrank_from_keys(key, nv, nt)
-            z, events = lr.z, lr.events.astype(np.float64)
-            with np.errstate(divide="ignore", invalid="ignore"):  # Pike/Peto one-step estimate (O - E) / V
-                est = np.where(lr.degenerate, np.nan, (lr.observed_treated - lr.expected_treated) / lr.variance)
-            out["n_treated"][j] = lr.n_treated
-            out["n_control"][j] = lr.n_control
-            if all_recruited:
-                out["information"][j] = events
-            else:
-                with np.errstate(invalid="ignore"):
-                    c = tau[:, None] - entry
-                out["information"][j] = np.count_nonzero(is_event & (first <= c) & (c >= 0.0) & recruited, axis=1)
+            look_keys(entry[rows], taus[j][rows], first_key[rows], admin_code, kr, nv[j, rows], nt[j, rows])
+            logrank_sums(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
+    out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
+    all_recruited = bool(recruited.all())
+    for j in range(k):
+        z, degenerate = logrank_z(e1[j], var[j], o1[j])
+        out["z"][j] = np.where(np.isfinite(z), z, 0.0)
+        out["events"][j] = events[j]
+        with np.errstate(divide="ignore", invalid="ignore"):  # Pike/Peto one-step estimate (O - E) / V
+            out["estimate"][j] = np.where(degenerate, np.nan, (o1[j] - e1[j]) / var[j])
+        out["n_treated"][j] = nt[j]
+        out["n_control"][j] = nv[j] - nt[j]
+        if all_recruited:
+            out["information"][j] = events[j]
         else:
             with np.errstate(invalid="ignore"):
-                c = tau[:, None] - entry  # follow-up available at the look
-            valid = c >= 0.0
-            out["n_treated"][j] = np.count_nonzero(valid[:, :n_t], axis=1)
-            event = is_event & (first <= c)
-            out["information"][j] = np.count_nonzero(event & valid & recruited, axis=1)
-            time = np.where(valid, np.minimum(first, c), 0.0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = one_sample_logrank_batch(time, event, valid, baseline, method="wu")
-            z = np.asarray(res.z, dtype=np.float64)
-            events = np.asarray(res.observed, dtype=np.float64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                est = np.where((events > 0) & (res.expected > 0), np.log(events / res.expected), np.nan)
-            out["n_control"][j] = 0.0
+                c = taus[j][:, None] - entry
+            out["information"][j] = np.count_nonzero(is_event & (first <= c) & (c >= 0.0) & recruited, axis=1)
+    return out
+
+
+def _one_sample_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, n_t: int, recruited: np.ndarray,
+                     taus: list[np.ndarray], baseline: Any) -> dict[str, np.ndarray]:
+    """The one-sample log-rank against ``baseline`` at each look, for a few rows; arrays of shape (looks, rows)."""
+    from ..kernels.survival import one_sample_logrank_batch
+
+    k, m = len(taus), entry.shape[0]
+    out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
+    for j, tau in enumerate(taus):
+        with np.errstate(invalid="ignore"):
+            c = tau[:, None] - entry  # follow-up available at the look
+        valid = c >= 0.0
+        out["n_treated"][j] = np.count_nonzero(valid[:, :n_t], axis=1)
+        event = is_event & (first <= c)
+        out["information"][j] = np.count_nonzero(event & valid & recruited, axis=1)
+        time = np.where(valid, np.minimum(first, c), 0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = one_sample_logrank_batch(time, event, valid, baseline, method="wu")
+        z = np.asarray(res.z, dtype=np.float64)
+        events = np.asarray(res.observed, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = np.where((events > 0) & (res.expected > 0), np.log(events / res.expected), np.nan)
+        out["n_control"][j] = 0.0
         out["z"][j] = np.where(np.isfinite(z), z, 0.0)
         out["events"][j] = events
         out["estimate"][j] = est
