@@ -129,3 +129,21 @@ def test_constant_rate_arrivals_in_one_pass_are_the_step_by_step_months(rate: fl
         e /= keep
     np.testing.assert_array_equal(got, acc.inverse(e))
     assert np.all(np.diff(got, axis=1) >= 0)
+
+
+@given(rate=st.floats(1e-3, 1e4), start=st.floats(0, 60), keep=st.floats(0.01, 1.0), seed=st.integers(0, 2**32 - 1),
+       capacity=st.one_of(st.none(), st.floats(1e-3, 1e3)))
+def test_monotone_arrivals_are_nondecreasing_in_floating_point(rate: float, start: float, keep: float, seed: int,
+                                                              capacity: float | None) -> None:
+    """What the engine's binary search for enrolled counts relies on: a constant-rate accrual (and it alone) says
+    its arrivals are in order, and every row is nondecreasing as computed, before and after a capacity."""
+    from condapprove.accrual import apply_capacity
+
+    acc = PoissonAccrual(rate=rate, start=start)
+    assert acc.monotone_arrivals
+    assert not PoissonAccrual(rate=rate, ramp_up=1.0).monotone_arrivals
+    assert not PoissonAccrual(rate=rate, start=start, changes=((start + 1.0, rate),)).monotone_arrivals
+    t = acc.first_arrivals(np.random.default_rng(seed), 40, 60, keep=keep)
+    if capacity is not None:
+        t = apply_capacity(t, capacity)
+    assert np.all(t[:, 1:] >= t[:, :-1])

@@ -427,6 +427,23 @@ def test_count_at_most_is_numpys_count(m: int, n: int, patient_major: bool, seed
         np.testing.assert_array_equal(out, (x <= bound[:, None]).sum(axis=1))
 
 
+@settings(derandomize=True, max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 12), st.booleans(), st.integers(0, 2**32 - 1))
+def test_count_at_most_sorted_is_numpys_count_on_ordered_rows(m: int, n: int, patient_major: bool, seed: int) -> None:
+    """The binary-search count the engine uses for entries in order equals numpy's count on nondecreasing rows
+    (ties, ties at the bound, infinite entries), for bounds below, inside and beyond a row, infinite and NaN."""
+    from condapprove.simulation._counts_jit import count_at_most_sorted
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.choice(np.array([0.0, 1.0, 2.5, 3.0, 7.0, np.inf]), size=(m, n)), axis=1)
+    x = np.ascontiguousarray(x.T).T if patient_major else x
+    bound = rng.choice(np.array([-1.0, 0.0, 1.0, 2.0, 2.5, 7.0, np.inf, -np.inf, np.nan]), size=m)
+    out = np.full(m, -1, dtype=np.int64)
+    count_at_most_sorted(x, bound, out)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(out, (x <= bound[:, None]).sum(axis=1))
+
+
 @settings(derandomize=True, max_examples=150, deadline=None)
 @given(st.integers(1, 30), st.integers(1, 5), st.integers(0, 2**32 - 1), st.booleans())
 def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_rows: bool) -> None:

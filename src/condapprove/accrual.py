@@ -105,6 +105,14 @@ class PoissonAccrual:
         object.__setattr__(self, "_level", level)
         object.__setattr__(self, "_cum", cum)
 
+    @property
+    def monotone_arrivals(self) -> bool:
+        """Whether each row of :meth:`first_arrivals` is nondecreasing in floating point too, not only in exact
+        arithmetic: at a constant rate from the start (no ramp-up, no rate changes) the months are one monotone
+        formula of running sums of non-negative draws; the segments of a ramp-up or a rate change may round an
+        arrival a unit in the last place below the one before."""
+        return bool(self._knots.size == 1)
+
     def _full_rate(self, t: float) -> float:
         r = self.rate
         for m, new in self.changes:

@@ -197,7 +197,7 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
 def _patient_enrolled(design: Design, data: list[Any], dec_time: np.ndarray,
                       streams: Streams) -> tuple[np.ndarray, np.ndarray]:
     """Patients enrolled in each arm by the decision (evaluable or not)."""
-    from ._counts_jit import count_at_most
+    from ._counts_jit import count_at_most, count_at_most_sorted
 
     pm = design.post_marketing
     m = dec_time.size
@@ -209,7 +209,12 @@ def _patient_enrolled(design: Design, data: list[Any], dec_time: np.ndarray,
         follow = getattr(pm.endpoint, "followup_months", 0.0)
         end = np.minimum(np.minimum(d.entry[:, -1], dec_time), design.cutoff_month - follow)
         kept = np.empty(m, dtype=np.int64)
-        count_at_most(d.entry, end, kept)  # (d.entry <= end[:, None]).sum(axis=1), in one compiled pass
+        # (d.entry <= end[:, None]).sum(axis=1), compiled; a randomised trial's arms share the treated arm's process
+        process = data[0].arm.process if d.arm.paired else d.arm.process
+        if process.monotone_arrivals:  # rows in order (a capacity keeps them so): a binary search per row
+            count_at_most_sorted(d.entry, end, kept)
+        else:
+            count_at_most(d.entry, end, kept)
         if d.arm.lost > 0:  # non-evaluable enrolments: the thinned-out Poisson process, (1 - keep) Lambda(end)
             lam = d.arm.lost * d.arm.process.expected(np.maximum(end, 0.0))
             kept = kept + streams(f"lost:{d.arm.label}").poisson(lam)
