@@ -147,3 +147,15 @@ def test_monotone_arrivals_are_nondecreasing_in_floating_point(rate: float, star
     if capacity is not None:
         t = apply_capacity(t, capacity)
     assert np.all(t[:, 1:] >= t[:, :-1])
+
+
+@given(rate=st.floats(1e-3, 1e4), start=st.floats(0, 60),
+       t=st.lists(st.one_of(st.floats(-100, 9e5), st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan])), max_size=20))
+def test_constant_rate_expected_is_the_general_formula(rate: float, start: float, t: list[float]) -> None:
+    """A constant rate's expected arrivals take a shorter path: the numbers of the general piecewise formula (here
+    reached through a rate change, to the same rate, long after every month tested), NaN and infinities included."""
+    acc = PoissonAccrual(rate=rate, start=start)
+    general = PoissonAccrual(rate=rate, start=start, changes=((1e6, rate),))
+    x = np.array(t, dtype=np.float64)
+    np.testing.assert_array_equal(acc.expected(x), general.expected(x))
+    assert float(acc.expected(start + 2.0)) == float(general.expected(start + 2.0))

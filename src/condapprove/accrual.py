@@ -128,6 +128,10 @@ class PoissonAccrual:
     def expected(self, t: FloatArray | float) -> FloatArray:
         """Expected number of arrivals by month ``t``, :math:`\\Lambda(t)`."""
         t = np.asarray(t, dtype=np.float64)
+        if self._knots.size == 1:  # constant rate from the start: the general formula's one segment, in fewer passes
+            out = np.maximum(t - self._knots[0], 0.0)
+            out *= self._level[0]  # (cum 0 + level u + a ramp of 0: the same numbers)
+            return np.where(t <= self.start, 0.0, out)
         i = np.clip(np.searchsorted(self._knots, t, side="right") - 1, 0, None)
         u = np.maximum(t - self._knots[i], 0.0)
         with np.errstate(invalid="ignore"):  # inf * 0 inside a ramp-up of (nearly) zero length: no time passes
