@@ -202,7 +202,7 @@ def draw_truth(streams: Streams, design: Design, scenario: Scenario, m: int) -> 
 class TteScale:
     """How a time-to-event arm's standard exponential draws become times, when :func:`simulate_arm` leaves that
     to the pass that reads them (``scale_later``): event time ``y * y_mult[i] / y_rate`` in replicate ``i``
-    (``y_mult``: :math:`e^{-\beta}`, one per replicate; ``y_rate``: the exponential baseline's rate), dropout
+    (``y_mult``: :math:`e^{-\\beta}`, one per replicate; ``y_rate``: the exponential baseline's rate), dropout
     time ``dropout_time / dropout_rate``.  The same operations, in the same order, as
     :func:`~condapprove.kernels.survival.draw_event_times` and the dropout's scaling: the same numbers.
     """
@@ -371,12 +371,11 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
             y = streams(f"y:{arm.label}").standard_exponential((n, m)).T
             scale = TteScale(np.exp(-log_hr_pm)[0], baseline.rate, ep.dropout_rate_per_month)
-            if ep.dropout_rate_per_month > 0:
-                dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
         else:
             y = draw_event_times(streams(f"y:{arm.label}"), baseline, (n, m), log_hr=log_hr_pm).T
-            if ep.dropout_rate_per_month > 0:
-                dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
+        if ep.dropout_rate_per_month > 0:
+            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
+            if scale is None:
                 dropout_time /= ep.dropout_rate_per_month
         ready = entry
     elif isinstance(ep, ContinuousEndpoint):

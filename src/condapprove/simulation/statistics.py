@@ -298,8 +298,9 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
 
 
 #: Rows of a block handled together in the time-to-event statistics: (256 x patients) arrays stay in cache.
-_NO_MULT = np.ones(0)
 _TTE_ROWS = 256
+#: The multiplier argument of the columns' pass for times already scaled (not read).
+_NO_MULT = np.ones(0)
 
 
 @dataclass(frozen=True, slots=True)
