@@ -169,8 +169,8 @@ def _t_to_z_exact(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
     return np.asarray(-np.sign(t) * special.ndtri(np.clip(special.stdtr(df, -a), 1e-300, 0.5)))
 
 
-#: Grid step and half-width (in t) of the interpolated transform; many rows with one df use it.
-_T_STEP, _T_HALF, _T_MIN_ROWS = 1.0 / 64.0, 8.0, 2048
+#: Grid step and half-width (in t) of the interpolated transform; its tables, by df (cleared when full).
+_T_STEP, _T_HALF, _T_MAX_TABLES = 1.0 / 64.0, 8.0, 2048
 _T_GRID = np.arange(-_T_HALF, _T_HALF + _T_STEP / 2, _T_STEP)
 _T_TABLES: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -184,8 +184,9 @@ def _t_table(df: float) -> tuple[np.ndarray, np.ndarray]:
                         - (df + 1) / 2 * np.log1p(_T_GRID**2 / df))
         dens_z = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
         got = (z, dens_t / dens_z)
-        if len(_T_TABLES) < 4096:
-            _T_TABLES[df] = got
+        if len(_T_TABLES) >= _T_MAX_TABLES:
+            _T_TABLES.clear()  # (clear, not evict one: atomic, so safe when threads share the cache)
+        _T_TABLES[df] = got
     return got
 
 
@@ -205,28 +206,31 @@ def _t_interpolated(t: np.ndarray, df: float) -> np.ndarray:
 def _t_to_z(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     """The z with the same one-sided p-value as ``t`` on ``df`` degrees of freedom (exact size at a fixed look).
 
-    :math:`z = \\Phi^{-1}(F_{df}(t))`.  Where many rows share a df (the usual case: looks at fixed numbers of
-    patients), the transform is evaluated by cubic Hermite interpolation of exact values and derivatives
-    on a grid of step 1/64 over |t| < 8 (absolute error below 1e-9 for df >= 1, checked in the tests);
-    other rows use the incomplete beta function directly.
+    :math:`z = \\Phi^{-1}(F_{df}(t))`, for rows with ``df >= 1`` by cubic Hermite interpolation of exact values
+    and derivatives on a grid of step 1/64 over |t| < 8 (absolute error below 1e-9, checked in the tests; one
+    table per df, computed once and kept), through the incomplete beta function directly elsewhere.  Which way
+    a row takes depends on its own t and df alone, so a replicate's z does not depend on the other rows of its
+    chunk (nor on how the replicates are cut into chunks).
     """
     t = np.asarray(t, dtype=np.float64)
     df = np.broadcast_to(np.asarray(df, dtype=np.float64), t.shape)
-    if t.size < _T_MIN_ROWS:
-        return _t_to_z_exact(t, df)
+    if t.size == 0:
+        return np.empty(t.shape)
     lo, hi = float(df.min()), float(df.max())
     if lo == hi and lo >= 1.0:  # the usual case: one df for every row
-        return _t_interpolated(t, lo)
-    out = np.empty_like(t)
-    done = np.zeros(t.shape, dtype=bool)
-    values, counts = np.unique(df, return_counts=True)
-    for v in values[counts >= _T_MIN_ROWS]:
-        rows = df == v
-        out[rows] = _t_interpolated(t[rows], float(v))
-        done |= rows
-    rest = ~done
-    if rest.any():
-        out[rest] = _t_to_z_exact(t[rest], df[rest])
+        return _t_interpolated(t, lo).reshape(t.shape)
+    out = np.empty(t.shape)
+    tabulated = df >= 1.0
+    if not tabulated.all():
+        out[~tabulated] = _t_to_z_exact(t[~tabulated], df[~tabulated])
+    rows = np.flatnonzero(tabulated.ravel())
+    values, which = np.unique(df.ravel()[rows], return_inverse=True)
+    order = np.argsort(which, kind="stable")  # the rows of each df, together
+    edges = np.searchsorted(which[order], np.arange(values.size + 1))
+    flat = out.reshape(-1)
+    for v, a, b in zip(values, edges[:-1], edges[1:]):
+        sel = rows[order[a:b]]
+        flat[sel] = _t_interpolated(t.ravel()[sel], float(v))
     return out
 
 
