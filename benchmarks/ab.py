@@ -1,0 +1,92 @@
+"""Time the working tree against an earlier commit, alternately in one Python process (before/after figures).
+
+Usage::
+
+    python benchmarks/ab.py d603984                       # the three benchmark cases, 30 pairs each
+    python benchmarks/ab.py HEAD~3 --case survival --pairs 20
+
+The commit's ``src/condapprove`` is exported with ``git archive`` into a temporary folder as a package named
+``condapprove_before`` (its absolute imports renamed), and both versions simulate the same design with the same
+seed, one after the other, swapping which goes first at every pair, so a slow spell of the machine hits both.
+Prints each version's median and fastest time and the median of the pairs' ratios (after / before): on a
+shared machine whose speed drifts by tens of percent, that ratio is steadier than either time.  Run it from
+the repository's root; the results of the two versions are not compared (the tests do that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import pathlib
+import re
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import warnings
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import run  # the benchmark's cases (after the path insert)
+
+PACKAGE = "condapprove_before"
+
+
+def export(rev: str, into: pathlib.Path) -> None:
+    """``src/condapprove`` of ``rev`` as the package :data:`PACKAGE` in ``into``."""
+    data = subprocess.run(["git", "archive", rev, "src/condapprove"], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    pkg = into / PACKAGE
+    (into / "src" / "condapprove").rename(pkg)
+    for f in pkg.rglob("*.py"):
+        f.write_text(re.sub(r"\bcondapprove\b", PACKAGE, f.read_text()))
+
+
+def time_pairs(case: str, replicates: int, pairs: int, before: object, after: object) -> str:
+    """``pairs`` alternations of the two versions on one benchmark case; a one-line summary."""
+    spec = run.CASES[case]
+    mapping = {"name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+               "post_marketing": spec["post"], "scenarios": [spec["scenario"]]}
+    versions = [(mod, importlib.import_module(mod.__name__ + ".spec").design_from_mapping(mapping))
+                for mod in (before, after)]
+    for mod, design in versions:  # warm-up: imports, compiled loops, caches
+        mod.simulate(design, replicates=4096, seed=1)  # type: ignore[attr-defined]
+    times: list[list[float]] = [[], []]
+    for i in range(pairs):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for k in order:
+            mod, design = versions[k]
+            t0 = time.perf_counter()
+            mod.simulate(design, replicates=replicates, seed=1)  # type: ignore[attr-defined]
+            times[k].append(time.perf_counter() - t0)
+    ratio = statistics.median(b / a for a, b in zip(*times))
+    return (f"{case}: before median {statistics.median(times[0]):.4f} s (fastest {min(times[0]):.4f}) | after median "
+            f"{statistics.median(times[1]):.4f} s (fastest {min(times[1]):.4f}) | after/before, median of "
+            f"{pairs} pairs: {ratio:.3f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rev", help="the earlier commit (anything git understands)")
+    parser.add_argument("--case", choices=sorted(run.CASES), action="append", help="only these cases")
+    parser.add_argument("--replicates", type=int, help="replicates (default: the benchmark's, per case)")
+    parser.add_argument("--pairs", type=int, default=30, help="alternations per case (default 30)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        export(args.rev, pathlib.Path(tmp))
+        sys.path.insert(0, tmp)
+        before = importlib.import_module(PACKAGE)
+        after = importlib.import_module("condapprove")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for case in args.case or list(run.CASES):
+                reps = args.replicates or int(run.CASES[case]["replicates"])
+                print(time_pairs(case, reps, args.pairs, before, after), flush=True)
+
+
+if __name__ == "__main__":
+    main()
