@@ -361,34 +361,49 @@ def test_sorted_quantile_is_numpys_quantile_bit_for_bit(values: list[float], q: 
 
 
 def test_cumulative_curves_count_each_decision_by_grid_month() -> None:
-    from condapprove.simulation.results import _cumulative
+    from condapprove.simulation.results import _curves, _tallies
 
     rng = np.random.default_rng(3)
     n = 5000
     month = np.where(rng.random(n) < 0.1, np.inf, rng.uniform(0, 40, n))
     month[:50] = np.arange(50) % 41  # months exactly on the grid count from that month on
     decision = rng.integers(0, 4, n).astype(np.int8)
-    grid = np.append(np.arange(0.0, 40.0), 39.5)[:-1]
-    curves = _cumulative(month, decision, grid, n)
-    for d in range(4):
-        expected = [np.count_nonzero((decision == d) & (month <= g)) / n for g in grid]
-        assert curves[d] == tuple(expected)
+    for grid in (np.arange(0.0, 40.0), np.append(np.arange(0.0, 40.0), 40.5)):
+        r = {"decision": decision, "look": np.zeros(n, dtype=np.int16), "month": month,
+             "target_reached": np.ones(n, dtype=bool)}
+        curves = _curves(_tallies(r, grid, 1)[2], grid.size, n)
+        for d in range(4):
+            expected = [np.count_nonzero((decision == d) & (month <= g)) / n for g in grid]
+            assert curves[d] == tuple(expected)
 
 
 @settings(derandomize=True, max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.floats(-5, 100), st.integers(-2, 90).map(float), st.sampled_from([np.inf, -np.inf, np.nan])),
-                min_size=1, max_size=60),
+@given(st.lists(st.tuples(st.one_of(st.floats(-5, 100), st.integers(-2, 90).map(float),
+                                    st.sampled_from([np.inf, -np.inf, np.nan, 84.5, 0.25, 30.999, -0.0])),
+                          st.integers(0, 3), st.integers(-1, 3), st.booleans()), min_size=1, max_size=60),
        st.sampled_from([84.0, 84.5, 1.0, 0.25, 30.999]))
-def test_grid_cells_are_searchsorted(months: list[float], cutoff: float) -> None:
-    from condapprove.simulation.results import _grid_cells
+def test_summary_tallies_are_numpys_counts(rows: list[tuple[float, int, int, bool]], cutoff: float) -> None:
+    """The summary's one-pass counts equal numpy's: replicates per decision, confirmations per look (a look
+    outside the range is not counted), per (np.searchsorted cell of the month on the grid, decision) -- NaN and
+    infinite months, months on the grid and past the cut-off included -- and replicates short of their targets."""
+    from condapprove.simulation.results import CONFIRMED, _tallies
 
     grid = np.arange(0.0, np.floor(cutoff) + 1.0)
     if grid[-1] < cutoff:
         grid = np.append(grid, cutoff)
-    m = np.array(months)
-    np.testing.assert_array_equal(_grid_cells(grid, m), np.searchsorted(grid, m, side="left"))
-    other = np.array([0.0, 2.5, 7.0])  # not whole months: searched
-    np.testing.assert_array_equal(_grid_cells(other, m), np.searchsorted(other, m, side="left"))
+    month = np.array([r[0] for r in rows])
+    decision = np.array([r[1] for r in rows], dtype=np.int8)
+    look = np.array([r[2] for r in rows], dtype=np.int16)
+    reached = np.array([r[3] for r in rows])
+    n_looks = 3
+    r = {"decision": decision, "look": look, "month": month, "target_reached": reached}
+    decisions, by_look, cells, not_reached = _tallies(r, grid, n_looks)
+    np.testing.assert_array_equal(decisions, np.bincount(decision, minlength=4))
+    np.testing.assert_array_equal(by_look, [np.count_nonzero((decision == CONFIRMED) & (look == j))
+                                            for j in range(n_looks)])
+    cell = np.searchsorted(grid, month, side="left")
+    np.testing.assert_array_equal(cells.ravel(), np.bincount(cell * 4 + decision, minlength=(grid.size + 1) * 4))
+    assert not_reached == np.count_nonzero(~reached)
 
 
 @settings(derandomize=True, max_examples=200, deadline=None)
