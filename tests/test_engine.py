@@ -368,10 +368,11 @@ def test_cumulative_curves_count_each_decision_by_grid_month() -> None:
     month = np.where(rng.random(n) < 0.1, np.inf, rng.uniform(0, 40, n))
     month[:50] = np.arange(50) % 41  # months exactly on the grid count from that month on
     decision = rng.integers(0, 4, n).astype(np.int8)
-    for grid in (np.arange(0.0, 40.0), np.append(np.arange(0.0, 40.0), 40.5)):
+    for cutoff in (39.0, 39.5):
+        grid = np.arange(0.0, 40.0) if cutoff == 39.0 else np.append(np.arange(0.0, 40.0), cutoff)
         r = {"decision": decision, "look": np.zeros(n, dtype=np.int16), "month": month,
              "target_reached": np.ones(n, dtype=bool)}
-        curves = _curves(_tallies(r, grid, 1)[2], grid.size, n)
+        curves = _curves(_tallies(r, 40, cutoff, 1)[2], grid.size, n)
         for d in range(4):
             expected = [np.count_nonzero((decision == d) & (month <= g)) / n for g in grid]
             assert curves[d] == tuple(expected)
@@ -397,7 +398,7 @@ def test_summary_tallies_are_numpys_counts(rows: list[tuple[float, int, int, boo
     reached = np.array([r[3] for r in rows])
     n_looks = 3
     r = {"decision": decision, "look": look, "month": month, "target_reached": reached}
-    decisions, by_look, cells, not_reached = _tallies(r, grid, n_looks)
+    decisions, by_look, cells, not_reached = _tallies(r, int(np.floor(cutoff)) + 1, cutoff, n_looks)
     np.testing.assert_array_equal(decisions, np.bincount(decision, minlength=4))
     np.testing.assert_array_equal(by_look, [np.count_nonzero((decision == CONFIRMED) & (look == j))
                                             for j in range(n_looks)])

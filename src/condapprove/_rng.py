@@ -70,10 +70,7 @@ def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.rand
         from ._seed_jit import child_seed
 
         _child_seed = child_seed
-    if spawn_key and min(spawn_key) >= 0 and max(spawn_key) <= 0xFFFF_FFFF:  # one word each (the usual case)
-        words = list(spawn_key)
-    else:
-        words = [w for k in spawn_key for w in _int_words(k)]
+    words = [w for k in spawn_key for w in _int_words(k)]
     if words and len(run) < root.pool_size:  # numpy pads the run entropy to the pool size before a spawn key
         run = run + [0] * (root.pool_size - len(run))
     state = _child_seed(np.array(run + words, dtype=np.uint32), root.pool_size, _PCG64_WORDS)

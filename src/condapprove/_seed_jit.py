@@ -46,23 +46,17 @@ def child_seed(entropy: np.ndarray, pool_size: int, n64: int) -> np.ndarray:  # 
         hash_a = (hash_a * _MULT_A) & _M32
         value = (value * hash_a) & _M32
         pool[i] = value ^ (value >> _SHIFT)
-    for i_src in range(pool_size):
+    # every pool word mixed into every other, then each remaining entropy word into every pool word
+    for i_src in range(max(pool_size, n)):
         for i_dst in range(pool_size):
             if i_src != i_dst:
-                value = pool[i_src] ^ hash_a
+                src = pool[i_src] if i_src < pool_size else np.uint64(entropy[i_src])
+                value = src ^ hash_a
                 hash_a = (hash_a * _MULT_A) & _M32
                 value = (value * hash_a) & _M32
                 value ^= value >> _SHIFT
                 mixed = ((_MIX_MULT_L * pool[i_dst]) - (_MIX_MULT_R * value)) & _M32
                 pool[i_dst] = mixed ^ (mixed >> _SHIFT)
-    for i_src in range(pool_size, n):
-        for i_dst in range(pool_size):
-            value = np.uint64(entropy[i_src]) ^ hash_a
-            hash_a = (hash_a * _MULT_A) & _M32
-            value = (value * hash_a) & _M32
-            value ^= value >> _SHIFT
-            mixed = ((_MIX_MULT_L * pool[i_dst]) - (_MIX_MULT_R * value)) & _M32
-            pool[i_dst] = mixed ^ (mixed >> _SHIFT)
     hash_b = _INIT_B
     state = np.empty(n64, dtype=np.uint64)
     for i in range(n64):

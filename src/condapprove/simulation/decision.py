@@ -74,7 +74,12 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     from ._decide_jit import first_decision, looks_in_order, pick_rows
 
     def columns(field: str) -> tuple[np.ndarray, ...]:
-        return tuple(np.ascontiguousarray(getattr(s, field), dtype=np.float64) for s in stats)
+        """The looks' columns of a statistic, for the compiled loops: read in place (columns of one
+        (replicates, looks) array), copied only when their layouts differ."""
+        cols = [np.asarray(getattr(s, field), dtype=np.float64) for s in stats]
+        if any(c.strides != cols[0].strides for c in cols):  # a tuple of columns must share one layout
+            cols = [np.ascontiguousarray(c) for c in cols]
+        return tuple(cols)
 
     rows = np.arange(m)[:, None]
     z, info = np.empty((m, n_looks)), np.empty((m, n_looks))
@@ -144,10 +149,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
 
     def pick(field: str) -> np.ndarray:
         out = np.empty(m)
-        cols = [np.asarray(getattr(s, field), dtype=np.float64) for s in stats]
-        if any(c.strides != cols[0].strides for c in cols):  # the compiled loop wants columns of one layout
-            cols = [np.ascontiguousarray(c) for c in cols]
-        pick_rows(tuple(cols), sel, out)  # columns of a (replicates, looks) array are read in place
+        pick_rows(columns(field), sel, out)
         return out
 
     return {

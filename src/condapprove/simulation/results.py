@@ -143,12 +143,12 @@ def truth_label(design: Design, scenario: Scenario) -> str:
     return f"HR {show(scenario.hazard_ratio)}"
 
 
-#: Summary figures that depend on one or a few per-replicate arrays only, in groups a worker process can compute
-#: while the caller computes the rest (:func:`summary_part`); the keys are :class:`ScenarioResult` fields.
 #: The mean counts, by field of :class:`ScenarioResult` and per-replicate array.
 _COUNT_FIELDS = {"expected_treated_enrolled": "enrolled_t", "expected_treated_evaluable": "evaluable_t",
                  "expected_controls_enrolled": "enrolled_c", "expected_controls_evaluable": "evaluable_c",
                  "expected_events": "events"}
+#: Summary figures that depend on one or a few per-replicate arrays only, in groups a worker process can compute
+#: while the caller computes the rest (:func:`summary_part`); the keys are :class:`ScenarioResult` fields.
 SUMMARY_PARTS: dict[str, tuple[str, ...]] = {
     "months": ("decision_month_q1", "decision_month_median", "decision_month_q3", "mean_decision_month"),
     "counts": tuple(_COUNT_FIELDS),
@@ -197,10 +197,10 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         return MonteCarloEstimate.proportion(int(count), n)
 
     labels = tuple(f"interim_{j + 1}" for j in range(len(pm.analyses))) + ("final",)
-    grid = np.arange(0.0, math.floor(design.cutoff_month) + 1.0)
-    if grid[-1] < design.cutoff_month:
-        grid = np.append(grid, design.cutoff_month)
-    decisions, by_look_counts, cells, not_reached = _tallies(r, grid, len(labels))
+    cutoff = design.cutoff_month
+    whole = math.floor(cutoff) + 1  # the grid: whole months 0 .. floor(cut-off), then the cut-off if not one of them
+    grid = np.arange(float(whole)) if cutoff == whole - 1 else np.append(np.arange(float(whole)), cutoff)
+    decisions, by_look_counts, cells, not_reached = _tallies(r, whole, cutoff, len(labels))
     by_look = tuple(prop(c) for c in by_look_counts)
     est = r["estimate"]
     finite = np.isfinite(est)
@@ -248,21 +248,20 @@ def _curves(counts: np.ndarray, grid_size: int, n: int) -> list[tuple[float, ...
     return [tuple(float(c) / n for c in running[:, d]) for d in range(counts.shape[1])]
 
 
-def _tallies(r: dict[str, np.ndarray], grid: np.ndarray,
+def _tallies(r: dict[str, np.ndarray], whole: int, cutoff: float,
              n_looks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The counts of a summary, in one compiled pass (:func:`._summary_jit.tally`): replicates per decision code,
     confirmations per look, replicates per (grid cell of the decision month, decision) -- the cell of a month is
     the number of grid months before it, so ``month <= grid[k]`` iff its cell is at most ``k`` -- and replicates
-    short of their targets.  ``grid``: the summary's, whole months from 0, then the cut-off if it is not one."""
+    short of their targets.  The grid: whole months ``0 .. whole - 1``, then ``cutoff`` if it is not one of them."""
     from ._summary_jit import tally
 
-    whole = grid.size if grid[-1] == grid.size - 1 else grid.size - 1
-    assert np.array_equal(grid[:whole], np.arange(whole)), "the summary's grid of whole months"
-    cells = np.zeros((grid.size + 1) * 4, dtype=np.int64)
+    after_whole = cutoff > whole - 1
+    cells = np.zeros((whole + after_whole + 1) * 4, dtype=np.int64)
     by_look, decisions = np.zeros(n_looks, dtype=np.int64), np.zeros(4, dtype=np.int64)
     not_reached = tally(np.ascontiguousarray(r["decision"]), np.ascontiguousarray(r["look"]),
                         np.ascontiguousarray(r["month"], dtype=np.float64), np.ascontiguousarray(r["target_reached"]),
-                        whole, float(grid[-1]), whole < grid.size, cells, by_look, decisions)
+                        whole, float(cutoff), after_whole, cells, by_look, decisions)
     if not_reached < 0:
         raise ValueError("decision codes must be 0..3")
     return decisions, by_look, cells.reshape(-1, 4), int(not_reached)

@@ -347,11 +347,10 @@ class TtePatients:
         for i, d in enumerate(data):
             drop = d.dropout_time if d.dropout_time is not None else np.empty((0, 0))
             sc = d.scale  # standard exponential draws to scale on the way (ArmData.scale), or the times
+            scale = (True, sc.y_mult, sc.y_rate, sc.dropout_rate) if sc is not None else (False, _NO_MULT, 1.0, 1.0)
             # the draws are patient-major (transposed views): read as they are, in blocks of rows
             patient_columns(d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col,
-                            full, entry, first, is_event, first_key, calendar, sc is not None,
-                            sc.y_mult if sc is not None else _NO_MULT, sc.y_rate if sc is not None else 1.0,
-                            sc.dropout_rate if sc is not None else 1.0)
+                            full, entry, first, is_event, first_key, calendar, *scale)
             col += d.y.shape[1]
         calendar.sort(axis=1)
         recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
