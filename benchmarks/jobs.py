@@ -1,0 +1,146 @@
+"""``--jobs 2`` against ``--jobs 1``, beside what this machine's two cores give to work that needs no coordination.
+
+Usage::
+
+    python benchmarks/jobs.py                       # the three cases (binary and continuous 10^6, survival 10^5)
+    python benchmarks/jobs.py --case binary --pairs 20
+    python benchmarks/jobs.py --json
+
+Each pair runs, in fresh Python processes and in an order that alternates from one pair to the next:
+
+* the engine with one worker and with two (``benchmarks/run.py``'s own timed run: a warm-up, then one timed
+  ``condapprove.simulate`` call, whose worker pool is started inside the timed call);
+* the *reference*: the same number of random draws (numpy's ``standard_exponential`` into preallocated blocks of
+  240 x 2,048, each block a few MiB as the engine's are), once in the process alone and once split between two
+  worker processes started inside the timed part.  It has no coordination at all, so its speed-up is what the
+  machine gives two processes at that minute: on a virtual machine whose second core is shared, this moves by
+  tens of percent from minute to minute, and the engine's speed-up cannot be read without it.
+
+Reports, per case, the median over the pairs of the engine's speed-up (jobs 1 time / jobs 2 time), the
+reference's, and the ratio of the two (the share of the machine's parallel speed-up the engine attains); the
+engine's results are identical with one or two workers (the tests check that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+#: Replicates of each case: long enough that starting the workers is a small part of the run.
+REPLICATES = {"binary": 1_000_000, "continuous": 1_000_000, "survival": 100_000}
+#: Blocks of draws in the reference (about half a second in one process on this machine).
+REFERENCE_BLOCKS = 200
+_RUN = pathlib.Path(__file__).with_name("run.py")
+
+
+def _draw_blocks(count: int) -> float:
+    """Draw ``count`` blocks of 240 x 2,048 standard exponentials into one preallocated array; the seconds taken."""
+    import numpy as np
+
+    rng = np.random.default_rng(count)
+    out = np.empty((240, 2048))
+    t0 = time.perf_counter()
+    for _ in range(count):
+        rng.standard_exponential(out=out)
+    return time.perf_counter() - t0
+
+
+def reference(blocks: int, two_first: bool = False) -> dict[str, float]:
+    """The reference's times: ``blocks`` blocks in this process, and split between two worker processes (pool
+    start-up included, as in the engine's timed call); with ``two_first``, the two workers first."""
+    import multiprocessing
+
+    _draw_blocks(2)  # numpy imported, pages touched
+
+    def alone() -> float:
+        t0 = time.perf_counter()
+        _draw_blocks(blocks)
+        return time.perf_counter() - t0
+
+    def two() -> float:
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(_draw_blocks, [blocks // 2, blocks - blocks // 2]))
+        return time.perf_counter() - t0
+
+    if two_first:
+        t2, t1 = two(), alone()
+    else:
+        t1, t2 = alone(), two()
+    return {"one": t1, "two": t2}
+
+
+def _engine(case: str, replicates: int, jobs: int) -> float:
+    proc = subprocess.run([sys.executable, str(_RUN), "--internal", case, str(replicates), str(jobs), "--no-floor"],
+                          capture_output=True, text=True, check=True)
+    return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def _reference(blocks: int, two_first: bool) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, "--internal-reference", str(blocks), str(int(two_first))],
+                          capture_output=True, text=True, check=True)
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def measure(case: str, pairs: int, replicates: int, blocks: int) -> dict[str, Any]:
+    """``pairs`` interleaved pairs of the engine (jobs 1, jobs 2) and of the reference; medians and every pair."""
+    one, two, ref_one, ref_two = [], [], [], []
+    for i in range(pairs):
+        steps = ["engine", "reference"] if i % 2 == 0 else ["reference", "engine"]
+        for step in steps:
+            if step == "engine":
+                order = (1, 2) if i % 2 == 0 else (2, 1)
+                got = {j: _engine(case, replicates, j) for j in order}
+                one.append(got[1])
+                two.append(got[2])
+            else:
+                r = _reference(blocks, two_first=i % 2 == 1)
+                ref_one.append(r["one"])
+                ref_two.append(r["two"])
+    engine = [a / b for a, b in zip(one, two)]
+    machine = [a / b for a, b in zip(ref_one, ref_two)]
+    return {
+        "case": case, "replicates": replicates, "pairs": pairs,
+        "jobs1_seconds": statistics.median(one), "jobs2_seconds": statistics.median(two),
+        "speedup": statistics.median(engine), "speedup_of_medians": statistics.median(one) / statistics.median(two),
+        "reference_speedup": statistics.median(machine),
+        "share_of_reference": statistics.median(e / m for e, m in zip(engine, machine)),
+        "speedup_pairs": engine, "reference_pairs": machine, "jobs1_runs": one, "jobs2_runs": two,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=sorted(REPLICATES), action="append", help="run only these cases")
+    parser.add_argument("--pairs", type=int, default=10, help="interleaved pairs per case (default 10)")
+    parser.add_argument("--replicates", type=int, help="replicates for every case (default: per case)")
+    parser.add_argument("--blocks", type=int, default=REFERENCE_BLOCKS, help="blocks of draws in the reference")
+    parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument("--internal-reference", type=int, nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.internal_reference is not None:
+        print(json.dumps(reference(args.internal_reference[0], bool(args.internal_reference[1]))))
+        return
+    rows = [measure(c, args.pairs, args.replicates or REPLICATES[c], args.blocks) for c in args.case or list(REPLICATES)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"{'case':<11}{'replicates':>11}{'jobs 1 s':>10}{'jobs 2 s':>10}{'speed-up':>10}{'machine':>9}{'share':>7}"
+          f"  speed-up per pair")
+    for r in rows:
+        pairs = " ".join(f"{x:.2f}" for x in r["speedup_pairs"])
+        print(f"{r['case']:<11}{r['replicates']:>11}{r['jobs1_seconds']:>10.3f}{r['jobs2_seconds']:>10.3f}"
+              f"{r['speedup']:>10.2f}{r['reference_speedup']:>9.2f}{r['share_of_reference']:>7.2f}  {pairs}")
+    print("speed-up: median over the pairs of jobs-1 time / jobs-2 time; machine: the same for the reference draws "
+          "(no coordination); share: median of the pairs' speed-up / machine")
+
+
+if __name__ == "__main__":
+    main()
