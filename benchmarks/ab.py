@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/ab.py d603984                       # the three benchmark cases, 30 pairs each
     python benchmarks/ab.py HEAD~3 --case survival --pairs 20
+    python benchmarks/ab.py HEAD --design designs/delytact_survey.yaml   # a design file (10^4 replicates)
 
 The commit's ``src/condapprove`` is exported with ``git archive`` into a temporary folder as a package named
 ``condapprove_before`` (its absolute imports renamed), and both versions simulate the same design with the same
@@ -46,13 +47,8 @@ def export(rev: str, into: pathlib.Path) -> None:
         f.write_text(re.sub(r"\bcondapprove\b", PACKAGE, f.read_text()))
 
 
-def time_pairs(case: str, replicates: int, pairs: int, before: object, after: object) -> str:
-    """``pairs`` alternations of the two versions on one benchmark case; a one-line summary."""
-    spec = run.CASES[case]
-    mapping = {"name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
-               "post_marketing": spec["post"], "scenarios": [spec["scenario"]]}
-    versions = [(mod, importlib.import_module(mod.__name__ + ".spec").design_from_mapping(mapping))
-                for mod in (before, after)]
+def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[object, object]]) -> str:
+    """``pairs`` alternations of the two versions (each a package and its design); a one-line summary."""
     for mod, design in versions:  # warm-up: imports, compiled loops, caches
         mod.simulate(design, replicates=4096, seed=1)  # type: ignore[attr-defined]
     times: list[list[float]] = [[], []]
@@ -64,28 +60,45 @@ def time_pairs(case: str, replicates: int, pairs: int, before: object, after: ob
             mod.simulate(design, replicates=replicates, seed=1)  # type: ignore[attr-defined]
             times[k].append(time.perf_counter() - t0)
     ratio = statistics.median(b / a for a, b in zip(*times))
-    return (f"{case}: before median {statistics.median(times[0]):.4f} s (fastest {min(times[0]):.4f}) | after median "
+    return (f"{label}: before median {statistics.median(times[0]):.4f} s (fastest {min(times[0]):.4f}) | after median "
             f"{statistics.median(times[1]):.4f} s (fastest {min(times[1]):.4f}) | after/before, median of "
             f"{pairs} pairs: {ratio:.3f}")
+
+
+def case_versions(case: str, packages: tuple[object, object]) -> list[tuple[object, object]]:
+    """Each package with its own build of a benchmark case's design."""
+    spec = run.CASES[case]
+    mapping = {"name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+               "post_marketing": spec["post"], "scenarios": [spec["scenario"]]}
+    return [(mod, importlib.import_module(mod.__name__ + ".spec").design_from_mapping(mapping))  # type: ignore[attr-defined]
+            for mod in packages]
+
+
+def file_versions(path: str, packages: tuple[object, object]) -> list[tuple[object, object]]:
+    """Each package with its own reading of a design file."""
+    return [(mod, mod.load_design(path)) for mod in packages]  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the earlier commit (anything git understands)")
     parser.add_argument("--case", choices=sorted(run.CASES), action="append", help="only these cases")
+    parser.add_argument("--design", action="append", metavar="FILE",
+                        help="a design file instead of the benchmark's cases (repeatable; 10^4 replicates by default)")
     parser.add_argument("--replicates", type=int, help="replicates (default: the benchmark's, per case)")
     parser.add_argument("--pairs", type=int, default=30, help="alternations per case (default 30)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         export(args.rev, pathlib.Path(tmp))
         sys.path.insert(0, tmp)
-        before = importlib.import_module(PACKAGE)
-        after = importlib.import_module("condapprove")
+        packages = (importlib.import_module(PACKAGE), importlib.import_module("condapprove"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for case in args.case or list(run.CASES):
+            for path in args.design or []:
+                print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages)), flush=True)
+            for case in args.case or ([] if args.design else list(run.CASES)):
                 reps = args.replicates or int(run.CASES[case]["replicates"])
-                print(time_pairs(case, reps, args.pairs, before, after), flush=True)
+                print(time_pairs(case, reps, args.pairs, case_versions(case, packages)), flush=True)
 
 
 if __name__ == "__main__":

@@ -150,7 +150,10 @@ class PoissonAccrual:
         rest = np.maximum(lam - self._cum[i], 0.0)
         a, b = self._level[i], self._slope[i]
         with np.errstate(divide="ignore", invalid="ignore"):
-            quad = np.where(b > 0, 2.0 * rest / (a + np.sqrt(a * a + 2.0 * b * rest)), rest / a)
+            # the stable root of the quadratic; where a subnormal ``rest`` at the foot of a ramp-up makes 2 b rest
+            # underflow to 0 (so the root's denominator is 0), its value there, sqrt(2 rest / b)
+            root = a + np.sqrt(a * a + 2.0 * b * rest)
+            quad = np.where(b > 0, np.where(root > 0, 2.0 * rest / root, np.sqrt(2.0 * rest / b)), rest / a)
         u = np.where(rest == 0, 0.0, np.where((a == 0) & (b == 0), np.inf, quad))
         if out is None:
             return self._knots[i] + u
@@ -176,17 +179,16 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        from ._jit import arrival_months, cumsum_rows
+        from ._jit import arrival_months, arrival_months_piecewise
 
         gaps = rng.standard_exponential((k, size))  # patient-major: patient j's draw does not depend on k
-        if self._knots.size == 1:  # constant rate: running sums, thinning and the inverse in one compiled pass
+        # running sums down the patients, thinning and the inverse in one compiled pass (the numbers of cumsum_rows,
+        # ``/ keep`` and inverse() one after another)
+        if self._knots.size == 1:  # constant rate
             arrival_months(gaps, float(keep), float(self._level[0]), float(self.start))
-            return gaps.T
-        cumsum_rows(gaps)  # arrival times: running sums down the patients, vectorised over the replicates
-        e = gaps.T
-        if keep != 1.0:
-            e /= keep
-        return self.inverse(e, out=e)
+        else:
+            arrival_months_piecewise(gaps, float(keep), self._knots, self._cum, self._level, self._slope)
+        return gaps.T
 
 
 def RampedPoissonAccrual(*, rate: float, ramp_up: float = 0.0, start: float = 0.0) -> PoissonAccrual:
