@@ -461,6 +461,31 @@ def test_count_at_most_sorted_is_numpys_count_on_ordered_rows(m: int, n: int, pa
 
 
 @settings(derandomize=True, max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 12), st.integers(0, 12), st.integers(0, 2**32 - 1),
+       st.sampled_from(["sorted", "some rows out of order", "NaN"]), st.data())
+def test_kth_of_arms_is_numpys_partition(m: int, na: int, nb: int, seed: int, kind: str, data: Any) -> None:
+    """The looks' k-th patient of two arms (a merge of each arm's ordered arrival months) is numpy's partition of
+    the arms side by side, ties and infinite months included; rows out of order, or holding a NaN, are sorted
+    instead and give numpy's value too (NaN last)."""
+    from condapprove.simulation.engine import _kth, _kth_of_arms
+
+    rng = np.random.default_rng(seed)
+    values = np.array([0.0, 1.0, 2.5, 3.0, 7.0, np.inf])
+    # patient-major draws seen through a transpose, as the engine's arrays are
+    a = np.sort(rng.choice(values, size=(m, na)), axis=1).T.copy().T
+    b = np.sort(rng.choice(values, size=(m, nb)), axis=1).T.copy().T
+    if kind != "sorted":
+        rows = rng.random(m) < 0.5
+        bad = np.nan if kind == "NaN" else -1.0
+        part = a if nb == 0 or rng.random() < 0.5 else b
+        part[rows, rng.integers(0, part.shape[1])] = bad
+    k = data.draw(st.integers(1, na + nb + 1))
+    for parts in ([a, b], [a]):
+        want = _kth(np.concatenate(parts, axis=1), k)
+        np.testing.assert_array_equal(_kth_of_arms(parts, k, m), want)
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
 @given(st.integers(1, 30), st.integers(1, 5), st.integers(0, 2**32 - 1), st.booleans())
 def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_rows: bool) -> None:
     """The compiled pass of ``decide`` for rows whose looks are in time order gives the numpy rule's z,

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["between_known", "count_at_most", "count_at_most_sorted", "invert_cdf"]
+__all__ = ["between_known", "count_at_most", "count_at_most_sorted", "invert_cdf", "kth_of_ordered"]
 
 
 @compiled
@@ -115,3 +115,46 @@ def invert_cdf(u: np.ndarray, n: np.ndarray, v: int, cdf: np.ndarray, guide: np.
             while k < size and cdf[k] <= x:
                 k += 1
             out[i, j] = min(k, v)
+
+
+@compiled
+def kth_of_ordered(a: np.ndarray, b: np.ndarray, k: int, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The ``k``-th smallest (1-based) of each replicate's values in ``a`` and ``b`` together (``k`` at most their
+    patients), as ``np.partition`` of the two side by side gives it.
+
+    ``a`` (na, m) and ``b`` (nb, m; possibly no patients) are patient-major, one column per replicate, and each
+    part's columns are normally nondecreasing (arrival months): the two are then merged up to the k-th value.  A
+    replicate whose values are not in order in either part, or hold a NaN, is sorted whole instead (numpy's order,
+    NaN last), so the value is the k-th order statistic either way.
+    """
+    na, m = a.shape
+    nb = b.shape[0]
+    ok = np.ones(m, dtype=np.bool_)
+    for part in (a, b):  # down the patients, across the replicates (the compiler vectorises this)
+        n = part.shape[0]
+        for j in range(n):
+            for i in range(m):
+                ok[i] &= part[j, i] == part[j, i]  # not NaN
+        for j in range(1, n):
+            for i in range(m):
+                ok[i] &= part[j, i] >= part[j - 1, i]
+    buf = np.empty(na + nb)
+    for i in range(m):
+        if ok[i]:
+            p = 0
+            q = 0
+            v = 0.0
+            for _ in range(k):
+                if q >= nb or (p < na and a[p, i] <= b[q, i]):
+                    v = a[p, i]
+                    p += 1
+                else:
+                    v = b[q, i]
+                    q += 1
+            out[i] = v
+        else:
+            for j in range(na):
+                buf[j] = a[j, i]
+            for j in range(nb):
+                buf[na + j] = b[j, i]
+            out[i] = np.sort(buf)[k - 1]
