@@ -33,6 +33,26 @@ def test_running_sum_down_the_patients_is_numpys_cumsum() -> None:
     np.testing.assert_array_equal(x, expected)  # the same additions in the same order: bit for bit
 
 
+
+def test_arm_cumulative_sums_are_numpys_cumsum_in_either_layout() -> None:
+    """The look statistics' cumulative sums of an arm's outcomes and their squares, compiled for both layouts of
+    ``y`` (a transposed view of patient-major draws, or replicate-major), equal numpy's cumsum bit for bit,
+    infinities and NaN included."""
+    from condapprove._jit import running_sums
+    from condapprove.simulation.population import ArmData
+
+    rng = np.random.default_rng(11)
+    base = rng.standard_normal((37, 53)) * 1e3
+    base[3, 5], base[7, 0], base[9, 52] = np.inf, np.nan, -np.inf
+    for y in (base, np.ascontiguousarray(base.T).T):  # replicate-major, patient-major
+        data = ArmData(arm=None, entry=y, ready=y, y=y, dropout_time=None, x=None)  # type: ignore[arg-type]
+        s, ss = data.cumulative()
+        np.testing.assert_array_equal(s, np.cumsum(y, axis=1))
+        np.testing.assert_array_equal(ss, np.cumsum(y * y, axis=1))
+    s, ss = np.empty((2, 0)), np.empty((2, 0))
+    running_sums(np.empty((2, 0)), s, ss)  # no patients
+
+
 # The streams' seeds: the compiled hash of condapprove._seed_jit against numpy's SeedSequence.
 
 from hypothesis import given, settings

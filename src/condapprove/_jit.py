@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["arrival_months", "arrival_months_piecewise", "compiled", "cumsum_rows"]
+__all__ = ["arrival_months", "arrival_months_piecewise", "compiled", "cumsum_rows", "running_sums"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -41,6 +41,24 @@ def cumsum_rows(x: np.ndarray) -> None:  # pragma: no cover - compiled
         for i in range(m):
             x[j, i] += x[j - 1, i]
 
+
+
+@compiled
+def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``s = np.cumsum(y, axis=1)`` and ``ss = np.cumsum(y * y, axis=1)`` of a replicate-major (m, n) array: the same
+    additions in the same order, row by row in one pass (numpy's cumsum along the rows of a few hundred patients
+    took four to six times as long)."""
+    m, n = y.shape
+    for i in range(m):
+        a = 0.0
+        b = 0.0
+        for j in range(n):
+            v = y[i, j]
+            a = a + v if j > 0 else v
+            sq = v * v
+            b = b + sq if j > 0 else sq
+            s[i, j] = a
+            ss[i, j] = b
 
 @compiled
 def arrival_months(x: np.ndarray, keep: float, rate: float, start: float) -> None:  # pragma: no cover - compiled

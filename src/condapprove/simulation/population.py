@@ -250,9 +250,27 @@ class ArmData:
         return y, drop
 
     def cumulative(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cumulative sums of ``y`` and ``y**2`` along each row (computed once)."""
+        """Cumulative sums of ``y`` and ``y**2`` along each row (computed once).
+
+        ``np.cumsum(y, axis=1)``'s additions in its order, compiled: down a patient-major copy of ``y``, a whole row
+        of replicates at a time, when ``y`` is a transposed view of the draws (:func:`condapprove._jit.cumsum_rows`,
+        vectorised across the replicates); row by row otherwise (:func:`condapprove._jit.running_sums`).  The same
+        numbers, several times faster than numpy's cumsum along the patients.
+        """
         if not self._cumulative:
-            self._cumulative.append((np.cumsum(self.y, axis=1), np.cumsum(self.y * self.y, axis=1)))
+            from .._jit import cumsum_rows, running_sums
+
+            if self.y.T.flags.c_contiguous:  # patient-major
+                s = np.array(self.y.T, dtype=np.float64)
+                ss = s * s
+                cumsum_rows(s)
+                cumsum_rows(ss)
+                self._cumulative.append((s.T, ss.T))
+            else:
+                y = np.ascontiguousarray(self.y, dtype=np.float64)
+                s, ss = np.empty(y.shape), np.empty(y.shape)
+                running_sums(y, s, ss)
+                self._cumulative.append((s, ss))
         return self._cumulative[0]
 
 
