@@ -18,7 +18,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["look_keys", "patient_columns", "walk_sorted"]
+__all__ = ["look_keys", "patient_columns", "recruited_events", "walk_sorted"]
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -55,6 +55,22 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
         n_valid[i] = nv
         n1[i] = x1
 
+
+
+@compiled
+def recruited_events(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, recruited: np.ndarray,
+                     tau: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Events of recruited patients observed by calendar months ``tau`` (one per row), into ``out``:
+    ``count_nonzero(is_event & (first <= c) & (c >= 0) & recruited, axis=1)`` with ``c = tau - entry``, in one pass
+    (the information of a look beside a historical cohort, whose events do not count)."""
+    b, n = entry.shape
+    for i in range(b):
+        t = tau[i]
+        cnt = 0
+        for j in range(n):
+            c = t - entry[i, j]
+            cnt += is_event[i, j] and first[i, j] <= c and c >= 0.0 and recruited[j]
+        out[i] = cnt
 
 @compiled
 def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.ndarray, var: np.ndarray,

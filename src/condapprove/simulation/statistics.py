@@ -402,7 +402,7 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
     """The two-arm log-rank at each look.  The compiled steps (each look's keys, their sort and the walk) run
     :data:`_TTE_ROWS` rows at a time, every look of those rows in turn while their columns are in cache, and
     write the sums into arrays of all the rows; the statistics are then computed once per look."""
-    from ..kernels._tte_jit import look_keys
+    from ..kernels._tte_jit import look_keys, recruited_events
     from ..kernels.survival import logrank_sums, logrank_z
 
     k, (m, n) = len(taus), entry.shape
@@ -434,10 +434,8 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
         out["n_control"][j] = nv[j] - nt[j]
         if all_recruited:
             out["information"][j] = events[j]
-        else:
-            with np.errstate(invalid="ignore"):
-                c = taus[j][:, None] - entry
-            out["information"][j] = np.count_nonzero(is_event & (first <= c) & (c >= 0.0) & recruited, axis=1)
+        else:  # the events of recruited patients (not of a historical cohort), compiled
+            recruited_events(entry, first, is_event, recruited, taus[j], out["information"][j])
     return out
 
 
