@@ -7,6 +7,7 @@ Usage::
                                         #   rpact_seconds (null without R/rpact), peak_rss_mib
     python benchmarks/run.py --quick    # 10x fewer replicates
     python benchmarks/run.py --repeat 5 # 5 alternating runs of each side (default 3); medians
+    python benchmarks/run.py --variants # the same kinds of designs with other parameters (VARIANTS)
 
 Each case runs in its own Python process, so ``peak_rss_mib`` is that case's peak resident
 memory.  The "random-number floor" (``floor_seconds``) is the time spent inside numpy's random-number calls
@@ -96,6 +97,147 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 
+#: The same kinds of designs with other parameters (``--variants``): more looks, futility bounds, Pocock spending,
+#: unequal looks, 2:1 allocation, one arm against a benchmark rate, more patients, a ramp-up of accrual.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "binary-4looks": {
+        "replicates": 100_000,
+        "post": {
+            "study": "clinical_trial", "endpoint": {"type": "binary"},
+            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 150},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "analyses": [{"patients": 75}, {"patients": 150}, {"patients": 225}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
+        },
+        "scenario": {"name": "alt", "treated_rate": 0.25, "control_rate": 0.15},
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 4, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
+            t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(75, 150, 225, 300), pi1 = 0.25,
+                 pi2 = 0.15, maxNumberOfIterations = 100000, seed = 1))""",
+    },
+    "binary-2to1": {
+        "replicates": 100_000,
+        "post": {
+            "study": "clinical_trial", "endpoint": {"type": "binary"},
+            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 120},
+            "control": {"kind": "concurrent", "ratio": 0.5},
+            "analyses": [{"patients": 60}, {"patients": 120}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
+        },
+        "scenario": {"name": "alt", "treated_rate": 0.45, "control_rate": 0.30},
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
+            t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(60, 120, 180), pi1 = 0.45,
+                 pi2 = 0.30, allocationRatioPlanned = 2, maxNumberOfIterations = 100000, seed = 1))""",
+    },
+    "binary-one-arm": {
+        "replicates": 100_000,
+        "post": {
+            "study": "clinical_trial", "endpoint": {"type": "binary"},
+            "treated": {"accrual": {"rate_per_month": 10.0}, "target_n": 90},
+            "control": {"kind": "benchmark", "rate": 0.2},
+            "analyses": [{"patients": 30}, {"patients": 60}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
+        },
+        "scenario": {"name": "alt", "treated_rate": 0.35},
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
+            t <- system.time(getSimulationRates(d, groups = 1, plannedSubjects = c(30, 60, 90), pi1 = 0.35,
+                 thetaH0 = 0.2, maxNumberOfIterations = 100000, seed = 1))""",
+    },
+    "binary-5looks-pocock-futility": {
+        "replicates": 100_000,
+        "post": {
+            "study": "clinical_trial", "endpoint": {"type": "binary"},
+            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 200},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "analyses": [{"patients": 80}, {"patients": 160}, {"patients": 240}, {"patients": 320}],
+            "decision": {"rule": "group_sequential", "spending": "pocock", "futility_z_below": [0.0, 0.0, 0.0, 0.0]},
+        },
+        "scenario": {"name": "alt", "treated_rate": 0.6, "control_rate": 0.5},
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 5, alpha = 0.025, sided = 1, typeOfDesign = "asP",
+                 futilityBounds = c(0, 0, 0, 0), bindingFutility = FALSE)
+            t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(80, 160, 240, 320, 400), pi1 = 0.6,
+                 pi2 = 0.5, maxNumberOfIterations = 100000, seed = 1))""",
+    },
+    "continuous-unequal-looks": {
+        "replicates": 100_000,
+        "post": {
+            "study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.5},
+            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 100},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "analyses": [{"patients": 50}, {"patients": 100}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
+        },
+        "scenario": {"name": "alt", "treated_mean": 0.3, "control_mean": 0.0},
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF",
+                 informationRates = c(0.25, 0.5, 1))
+            t <- system.time(getSimulationMeans(d, groups = 2, plannedSubjects = c(50, 100, 200), alternative = 0.3,
+                 stDev = 1.5, maxNumberOfIterations = 100000, seed = 1))""",
+    },
+    "continuous-5looks-futility": {
+        "replicates": 100_000,
+        "post": {
+            "study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 2.0},
+            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 150},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "analyses": [{"patients": 60}, {"patients": 120}, {"patients": 180}, {"patients": 240}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming", "futility_z_below": [0.0, 0.0, 0.0, 0.0]},
+        },
+        "scenario": {"name": "alt", "treated_mean": 0.5, "control_mean": 0.0},
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 5, alpha = 0.025, sided = 1, typeOfDesign = "asOF",
+                 futilityBounds = c(0, 0, 0, 0), bindingFutility = FALSE)
+            t <- system.time(getSimulationMeans(d, groups = 2, plannedSubjects = c(60, 120, 180, 240, 300),
+                 alternative = 0.5, stDev = 2, maxNumberOfIterations = 100000, seed = 1))""",
+    },
+    "survival-400": {
+        "replicates": 10_000,
+        "post": {
+            "study": "clinical_trial",
+            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 10.0},
+                         "dropout_rate_per_month": 0.00878},
+            "treated": {"accrual": {"rate_per_month": 10.0}, "target_n": 200},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "target_events": 180,
+            "analyses": [{"events": 60}, {"events": 120}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
+        },
+        "scenario": {"name": "alt", "hazard_ratio": 0.75},
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
+            t <- system.time(getSimulationSurvival(d, plannedEvents = c(60, 120, 180), maxNumberOfSubjects = 400,
+                 accrualTime = 20, hazardRatio = 0.75, median2 = 10, dropoutRate1 = 0.1, dropoutRate2 = 0.1,
+                 dropoutTime = 12, maxNumberOfIterations = 10000, seed = 1))""",
+    },
+    "survival-ramp-up": {
+        "replicates": 10_000,
+        "post": {
+            "study": "clinical_trial",
+            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12.0},
+                         "dropout_rate_per_month": 0.0042},
+            "treated": {"accrual": {"rate_per_month": 10.0, "ramp_up_months": 6}, "target_n": 120},
+            "control": {"kind": "concurrent", "ratio": 1},
+            "target_events": 120,
+            "analyses": [{"events": 40}, {"events": 80}],
+            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
+        },
+        "scenario": {"name": "alt", "hazard_ratio": 0.7},
+        # rpact's accrual: 10 a month (both arms) for 6 months, then 20, until 240 patients (ours ramps linearly)
+        "rpact": """
+            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
+            t <- system.time(getSimulationSurvival(d, plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240,
+                 accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20), hazardRatio = 0.7, median2 = 12,
+                 dropoutRate1 = 0.05, dropoutRate2 = 0.05, dropoutTime = 12, maxNumberOfIterations = 10000,
+                 seed = 1))""",
+    },
+}
+#: Every case by name (the three benchmark cases and the variants).
+ALL_CASES = {**CASES, **VARIANTS}
+
+
 def _design(case: dict[str, Any]) -> Any:
     from condapprove.spec import design_from_mapping
 
@@ -176,7 +318,7 @@ def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) 
 
     import condapprove
 
-    case = CASES[name]
+    case = ALL_CASES[name]
     design = _design(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -197,7 +339,7 @@ def rpact_seconds(name: str, scale: float) -> float | None:
     """rpact's time on the same design (one run, in a fresh R process), or None without R/rpact."""
     if shutil.which("Rscript") is None:
         return None
-    code = textwrap.dedent(CASES[name]["rpact"])
+    code = textwrap.dedent(ALL_CASES[name]["rpact"])
     if scale != 1:
         code = code.replace("100000", str(int(100000 * scale))).replace("10000,", f"{int(10000 * scale)},")
     script = "suppressMessages(library(rpact))\n" + code + "\ncat(t[['elapsed']])\n"
@@ -215,7 +357,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-rpact", action="store_true", help="do not time rpact")
     parser.add_argument("--replicates", type=int, help="replicates for every case (default: per case)")
     parser.add_argument("--no-floor", action="store_true", help="skip the instrumented floor runs (scaling, memory)")
-    parser.add_argument("--case", choices=sorted(CASES), action="append", help="run only these cases")
+    parser.add_argument("--case", choices=sorted(ALL_CASES), action="append", help="run only these cases")
+    parser.add_argument("--variants", action="store_true",
+                        help="the same kinds of designs with other parameters (VARIANTS) instead of the three cases")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs of each side (the medians are compared; default 3)")
     parser.add_argument("--internal", nargs=3, metavar=("CASE", "REPLICATES", "JOBS"), help=argparse.SUPPRESS)
@@ -226,8 +370,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     scale = 0.1 if args.quick else 1.0
     rows = []
-    for name in args.case or list(CASES):
-        reps = args.replicates or int(CASES[name]["replicates"] * scale)
+    for name in args.case or list(VARIANTS if args.variants else CASES):
+        reps = args.replicates or int(ALL_CASES[name]["replicates"] * scale)
         # the two sides alternate (condapprove, then rpact, ``repeat`` times), so a slow spell of the machine
         # hits both; each condapprove run is a fresh process (warm-up, one timed run, its own floor runs)
         runs, rp_runs = [], []
@@ -237,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
                                   capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             if not args.no_rpact:
-                rp_runs.append(rpact_seconds(name, reps / CASES[name]["replicates"]))
+                rp_runs.append(rpact_seconds(name, reps / ALL_CASES[name]["replicates"]))
         secs = [r["seconds"] for r in runs]
         row = {**runs[0], "seconds": statistics.median(secs), "seconds_runs": secs,
                "floor_seconds": statistics.median(r["floor_seconds"] for r in runs),
@@ -255,13 +399,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps([{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows],
                          indent=2))
         return
-    print(f"{'case':<11}{'replicates':>11}{'seconds':>9}{'rep/s':>10}{'floor s':>9}{'x floor':>8}{'drawn s':>9}"
+    w = max([11] + [len(r["case"]) + 2 for r in rows])
+    print(f"{'case':<{w}}{'replicates':>11}{'seconds':>9}{'rep/s':>10}{'floor s':>9}{'x floor':>8}{'drawn s':>9}"
           f"{'x drawn':>8}{'rpact s':>9}{'speed-up':>9}{'MiB':>7}")
     for r in rows:
         rp = r["rpact_seconds"]
         rp_text = "-" if rp is None else f"{rp:.2f}"
         speedup = "-" if rp is None else f"{r['speedup']:.2f}"
-        print(f"{r['case']:<11}{r['replicates']:>11}{r['seconds']:>9.3f}{r['replicates'] / r['seconds']:>10.0f}"
+        print(f"{r['case']:<{w}}{r['replicates']:>11}{r['seconds']:>9.3f}{r['replicates'] / r['seconds']:>10.0f}"
               f"{r['floor_seconds']:>9.3f}{r['floor_ratio']:>8.2f}{r['drawn_seconds']:>9.3f}{r['drawn_ratio']:>8.2f}"
               f"{rp_text:>9}{speedup:>9}"
               f"{r['peak_rss_mib']:>7.0f}")
