@@ -10,7 +10,6 @@ user without a home folder, say) :func:`compiled` still works and compiles in me
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +41,6 @@ def cumsum_rows(x: np.ndarray) -> None:  # pragma: no cover - compiled
             x[j, i] += x[j - 1, i]
 
 
-
 @compiled
 def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragma: no cover - compiled
     """``s = np.cumsum(y, axis=1)`` and ``ss = np.cumsum(y * y, axis=1)`` of a replicate-major (m, n) array: the same
@@ -59,6 +57,7 @@ def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragm
             b = b + sq if j > 0 else sq
             s[i, j] = a
             ss[i, j] = b
+
 
 @compiled
 def arrival_months(x: np.ndarray, keep: float, rate: float, start: float) -> None:  # pragma: no cover - compiled
@@ -87,13 +86,13 @@ def _piecewise_inverse(lam: float, knots: np.ndarray, cum: np.ndarray, level: np
     last segment), so the same number."""
     n = cum.size
     i = 0
-    if lam != lam:
+    if math.isnan(lam):
         i = n - 1
     else:
         while i + 1 < n and cum[i + 1] <= lam:
             i += 1
     rest = lam - cum[i]
-    if rest < 0.0:  # np.maximum(lam - cum, 0.0) (NaN stays NaN)
+    if rest < 0.0:  # noqa: PLR1730 - np.maximum(lam - cum, 0.0): NaN stays NaN (max() would not say)
         rest = 0.0
     a = level[i]
     b = slope[i]
@@ -106,7 +105,7 @@ def _piecewise_inverse(lam: float, knots: np.ndarray, cum: np.ndarray, level: np
         u = (2.0 * rest) / root if root > 0.0 else math.sqrt(2.0 * rest / b)
     else:
         u = rest / a
-    return knots[i] + u
+    return float(knots[i] + u)
 
 
 @compiled

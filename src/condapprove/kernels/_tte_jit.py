@@ -56,7 +56,6 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
         n1[i] = x1
 
 
-
 @compiled
 def recruited_events(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, recruited: np.ndarray,
                      tau: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -71,6 +70,7 @@ def recruited_events(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray,
             c = t - entry[i, j]
             cnt += is_event[i, j] and first[i, j] <= c and c >= 0.0 and recruited[j]
         out[i] = cnt
+
 
 @compiled
 def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.ndarray, var: np.ndarray,

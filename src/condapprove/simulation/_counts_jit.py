@@ -130,7 +130,7 @@ def kth_of_ordered(a: np.ndarray, b: np.ndarray, k: int, out: np.ndarray) -> Non
     na, m = a.shape
     nb = b.shape[0]
     ok = np.ones(m, dtype=np.bool_)
-    for part in (a, b):  # down the patients, across the replicates (the compiler vectorises this)
+    for part in (a, b):  # down the patients, across the replicates
         n = part.shape[0]
         for j in range(n):
             for i in range(m):
