@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["arrival_months", "arrival_months_piecewise", "compiled", "cumsum_rows", "running_sums"]
+__all__ = ["arrival_months", "compiled", "cumsum_rows", "running_sums"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -60,25 +60,6 @@ def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragm
 
 
 @compiled
-def arrival_months(x: np.ndarray, keep: float, rate: float, start: float) -> None:  # pragma: no cover - compiled
-    """In place: the arrival months of a constant-rate accrual from its (k, m) patient-major exponential gaps.
-
-    The same operations, in the same order, as :func:`cumsum_rows` followed by the thinning (``/ keep``, only
-    when ``keep != 1``) and the constant-rate inverse (``start + sum / rate``), in one pass instead of three or
-    four over the array: the same numbers.
-    """
-    k, m = x.shape
-    run = np.zeros(m)
-    thin = keep != 1.0
-    for j in range(k):
-        for i in range(m):
-            s = run[i] + x[j, i] if j > 0 else x[j, i]
-            run[i] = s
-            v = s / keep if thin else s
-            x[j, i] = start + v / rate
-
-
-@compiled
 def _piecewise_inverse(lam: float, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
                        slope: np.ndarray) -> float:  # pragma: no cover - compiled
     """:meth:`condapprove.accrual.PoissonAccrual.inverse` of one value: the same operations in the same order (its
@@ -109,22 +90,24 @@ def _piecewise_inverse(lam: float, knots: np.ndarray, cum: np.ndarray, level: np
 
 
 @compiled
-def arrival_months_piecewise(x: np.ndarray, keep: float, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
-                             slope: np.ndarray) -> None:  # pragma: no cover - compiled
-    """In place: the arrival months of an accrual with a ramp-up or rate changes from its (k, m) patient-major
-    exponential gaps (``knots``, ``cum``, ``level``, ``slope``: its segments, see
-    :class:`~condapprove.accrual.PoissonAccrual`).
+def arrival_months(x: np.ndarray, keep: float, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
+                   slope: np.ndarray) -> None:  # pragma: no cover - compiled
+    """In place: the arrival months of an accrual from its (k, m) patient-major exponential gaps (``knots``,
+    ``cum``, ``level``, ``slope``: its segments, see :class:`~condapprove.accrual.PoissonAccrual`).
 
     The same operations, in the same order, as :func:`cumsum_rows`, the thinning (``/ keep``, only when
-    ``keep != 1``) and :meth:`~condapprove.accrual.PoissonAccrual.inverse`, in one pass instead of about twenty
-    numpy passes with their temporaries: the same numbers.
+    ``keep != 1``) and :meth:`~condapprove.accrual.PoissonAccrual.inverse` (for a constant rate from the start,
+    one segment, its own formula ``start + sum / rate``), in one pass instead of three to twenty numpy passes with
+    their temporaries: the same numbers.
     """
     k, m = x.shape
     run = np.zeros(m)
     thin = keep != 1.0
+    constant = knots.size == 1
+    start, rate = knots[0], level[0]
     for j in range(k):
         for i in range(m):
             s = run[i] + x[j, i] if j > 0 else x[j, i]
             run[i] = s
             v = s / keep if thin else s
-            x[j, i] = _piecewise_inverse(v, knots, cum, level, slope)
+            x[j, i] = start + v / rate if constant else _piecewise_inverse(v, knots, cum, level, slope)

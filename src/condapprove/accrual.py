@@ -179,15 +179,12 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        from ._jit import arrival_months, arrival_months_piecewise
+        from ._jit import arrival_months
 
         gaps = rng.standard_exponential((k, size))  # patient-major: patient j's draw does not depend on k
         # running sums down the patients, thinning and the inverse in one compiled pass (the numbers of cumsum_rows,
         # ``/ keep`` and inverse() one after another)
-        if self._knots.size == 1:  # constant rate
-            arrival_months(gaps, float(keep), float(self._level[0]), float(self.start))
-        else:
-            arrival_months_piecewise(gaps, float(keep), self._knots, self._cum, self._level, self._slope)
+        arrival_months(gaps, float(keep), self._knots, self._cum, self._level, self._slope)
         return gaps.T
 
 
