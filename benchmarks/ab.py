@@ -67,9 +67,7 @@ def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[obj
 
 def case_versions(case: str, packages: tuple[object, object]) -> list[tuple[object, object]]:
     """Each package with its own build of a benchmark case's design."""
-    spec = run.CASES[case]
-    mapping = {"name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
-               "post_marketing": spec["post"], "scenarios": [spec["scenario"]]}
+    mapping = run.mapping(run.CASES[case])
     return [(mod, importlib.import_module(mod.__name__ + ".spec").design_from_mapping(mapping))  # type: ignore[attr-defined]
             for mod in packages]
 

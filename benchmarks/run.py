@@ -38,61 +38,52 @@ import shutil
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 from typing import Any
 
 import numpy as np
 
+
+def _trial(endpoint: dict[str, Any], rate: float, target_n: int, analyses: list[dict[str, Any]], *,
+           control: dict[str, Any] | None = None, decision: dict[str, Any] | None = None,
+           **more: Any) -> dict[str, Any]:
+    """A post-marketing clinical trial: 1:1 concurrent controls and O'Brien-Fleming-type spending unless given."""
+    return {"study": "clinical_trial", "endpoint": endpoint,
+            "treated": {"accrual": {"rate_per_month": rate, **more.pop("accrual", {})}, "target_n": target_n},
+            "control": control or {"kind": "concurrent", "ratio": 1}, **more, "analyses": analyses,
+            "decision": decision or {"rule": "group_sequential", "spending": "obrien-fleming"}}
+
+
+def _rpact(simulation: str, args: str, *, k_max: int = 3, spending: str = "asOF", design: str = "") -> str:
+    """rpact's call on the same design; ``{iterations}`` is filled in by :func:`rpact_code`."""
+    return (f'd <- getDesignGroupSequential(kMax = {k_max}, alpha = 0.025, sided = 1, typeOfDesign = "{spending}"'
+            f"{design})\nt <- system.time({simulation}(d, {args}, maxNumberOfIterations = {{iterations}}, seed = 1))")
+
+
+_PATIENTS = [{"patients": 60}, {"patients": 120}]
+_SURVIVAL_ENDPOINT = {"type": "time_to_event", "baseline": {"median_months": 12.0}, "dropout_rate_per_month": 0.0042}
+_SURVIVAL_RPACT = ("plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, {accrual}, hazardRatio = 0.7, "
+                   "median2 = 12, dropoutRate1 = 0.05, dropoutRate2 = 0.05, dropoutTime = 12")
+
 CASES: dict[str, dict[str, Any]] = {
     "binary": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "binary"},
-            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 90},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "analyses": [{"patients": 60}, {"patients": 120}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial({"type": "binary"}, 100.0, 90, _PATIENTS),
         "scenario": {"name": "alt", "treated_rate": 0.45, "control_rate": 0.30},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(60, 120, 180), pi1 = 0.45,
-                 pi2 = 0.30, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(60, 120, 180), pi1 = 0.45, pi2 = 0.30"),
     },
     "continuous": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
-            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 90},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "analyses": [{"patients": 60}, {"patients": 120}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial({"type": "continuous", "sd": 1.0}, 100.0, 90, _PATIENTS),
         "scenario": {"name": "alt", "treated_mean": 0.4, "control_mean": 0.0},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationMeans(d, groups = 2, plannedSubjects = c(60, 120, 180), alternative = 0.4,
-                 stDev = 1, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationMeans",
+                        "groups = 2, plannedSubjects = c(60, 120, 180), alternative = 0.4, stDev = 1"),
     },
     "survival": {
         "replicates": 10_000,
-        "post": {
-            "study": "clinical_trial",
-            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12.0},
-                         "dropout_rate_per_month": 0.0042},
-            "treated": {"accrual": {"rate_per_month": 10.0}, "target_n": 120},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "target_events": 120,
-            "analyses": [{"events": 40}, {"events": 80}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial(_SURVIVAL_ENDPOINT, 10.0, 120, [{"events": 40}, {"events": 80}], target_events=120),
         "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationSurvival(d, plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240,
-                 accrualTime = 12, hazardRatio = 0.7, median2 = 12, dropoutRate1 = 0.05, dropoutRate2 = 0.05,
-                 dropoutTime = 12, maxNumberOfIterations = 10000, seed = 1))""",
+        "rpact": _rpact("getSimulationSurvival", _SURVIVAL_RPACT.format(accrual="accrualTime = 12")),
     },
 }
 
@@ -102,149 +93,86 @@ CASES: dict[str, dict[str, Any]] = {
 VARIANTS: dict[str, dict[str, Any]] = {
     "binary-4looks": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "binary"},
-            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 150},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "analyses": [{"patients": 75}, {"patients": 150}, {"patients": 225}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial({"type": "binary"}, 100.0, 150, [{"patients": 75}, {"patients": 150}, {"patients": 225}]),
         "scenario": {"name": "alt", "treated_rate": 0.25, "control_rate": 0.15},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 4, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(75, 150, 225, 300), pi1 = 0.25,
-                 pi2 = 0.15, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationRates",
+                        "groups = 2, plannedSubjects = c(75, 150, 225, 300), pi1 = 0.25, pi2 = 0.15", k_max=4),
     },
     "binary-2to1": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "binary"},
-            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 120},
-            "control": {"kind": "concurrent", "ratio": 0.5},
-            "analyses": [{"patients": 60}, {"patients": 120}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial({"type": "binary"}, 100.0, 120, _PATIENTS, control={"kind": "concurrent", "ratio": 0.5}),
         "scenario": {"name": "alt", "treated_rate": 0.45, "control_rate": 0.30},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(60, 120, 180), pi1 = 0.45,
-                 pi2 = 0.30, allocationRatioPlanned = 2, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(60, 120, 180), pi1 = 0.45, "
+                                              "pi2 = 0.30, allocationRatioPlanned = 2"),
     },
     "binary-one-arm": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "binary"},
-            "treated": {"accrual": {"rate_per_month": 10.0}, "target_n": 90},
-            "control": {"kind": "benchmark", "rate": 0.2},
-            "analyses": [{"patients": 30}, {"patients": 60}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial({"type": "binary"}, 10.0, 90, [{"patients": 30}, {"patients": 60}],
+                       control={"kind": "benchmark", "rate": 0.2}),
         "scenario": {"name": "alt", "treated_rate": 0.35},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationRates(d, groups = 1, plannedSubjects = c(30, 60, 90), pi1 = 0.35,
-                 thetaH0 = 0.2, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationRates", "groups = 1, plannedSubjects = c(30, 60, 90), pi1 = 0.35, thetaH0 = 0.2"),
     },
     "binary-5looks-pocock-futility": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "binary"},
-            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 200},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "analyses": [{"patients": 80}, {"patients": 160}, {"patients": 240}, {"patients": 320}],
-            "decision": {"rule": "group_sequential", "spending": "pocock", "futility_z_below": [0.0, 0.0, 0.0, 0.0]},
-        },
+        "post": _trial({"type": "binary"}, 100.0, 200, [{"patients": p} for p in (80, 160, 240, 320)],
+                       decision={"rule": "group_sequential", "spending": "pocock", "futility_z_below": [0.0] * 4}),
         "scenario": {"name": "alt", "treated_rate": 0.6, "control_rate": 0.5},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 5, alpha = 0.025, sided = 1, typeOfDesign = "asP",
-                 futilityBounds = c(0, 0, 0, 0), bindingFutility = FALSE)
-            t <- system.time(getSimulationRates(d, groups = 2, plannedSubjects = c(80, 160, 240, 320, 400), pi1 = 0.6,
-                 pi2 = 0.5, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(80, 160, 240, 320, 400), pi1 = 0.6, "
+                                              "pi2 = 0.5", k_max=5, spending="asP",
+                        design=", futilityBounds = c(0, 0, 0, 0), bindingFutility = FALSE"),
     },
     "continuous-unequal-looks": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.5},
-            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 100},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "analyses": [{"patients": 50}, {"patients": 100}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial({"type": "continuous", "sd": 1.5}, 100.0, 100, [{"patients": 50}, {"patients": 100}]),
         "scenario": {"name": "alt", "treated_mean": 0.3, "control_mean": 0.0},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF",
-                 informationRates = c(0.25, 0.5, 1))
-            t <- system.time(getSimulationMeans(d, groups = 2, plannedSubjects = c(50, 100, 200), alternative = 0.3,
-                 stDev = 1.5, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationMeans",
+                        "groups = 2, plannedSubjects = c(50, 100, 200), alternative = 0.3, stDev = 1.5",
+                        design=", informationRates = c(0.25, 0.5, 1)"),
     },
     "continuous-5looks-futility": {
         "replicates": 100_000,
-        "post": {
-            "study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 2.0},
-            "treated": {"accrual": {"rate_per_month": 100.0}, "target_n": 150},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "analyses": [{"patients": 60}, {"patients": 120}, {"patients": 180}, {"patients": 240}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming", "futility_z_below": [0.0, 0.0, 0.0, 0.0]},
-        },
+        "post": _trial({"type": "continuous", "sd": 2.0}, 100.0, 150, [{"patients": p} for p in (60, 120, 180, 240)],
+                       decision={"rule": "group_sequential", "spending": "obrien-fleming",
+                                 "futility_z_below": [0.0] * 4}),
         "scenario": {"name": "alt", "treated_mean": 0.5, "control_mean": 0.0},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 5, alpha = 0.025, sided = 1, typeOfDesign = "asOF",
-                 futilityBounds = c(0, 0, 0, 0), bindingFutility = FALSE)
-            t <- system.time(getSimulationMeans(d, groups = 2, plannedSubjects = c(60, 120, 180, 240, 300),
-                 alternative = 0.5, stDev = 2, maxNumberOfIterations = 100000, seed = 1))""",
+        "rpact": _rpact("getSimulationMeans",
+                        "groups = 2, plannedSubjects = c(60, 120, 180, 240, 300), alternative = 0.5, stDev = 2",
+                        k_max=5, design=", futilityBounds = c(0, 0, 0, 0), bindingFutility = FALSE"),
     },
     "survival-400": {
         "replicates": 10_000,
-        "post": {
-            "study": "clinical_trial",
-            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 10.0},
-                         "dropout_rate_per_month": 0.00878},
-            "treated": {"accrual": {"rate_per_month": 10.0}, "target_n": 200},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "target_events": 180,
-            "analyses": [{"events": 60}, {"events": 120}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 10.0},
+                        "dropout_rate_per_month": 0.00878}, 10.0, 200, [{"events": 60}, {"events": 120}],
+                       target_events=180),
         "scenario": {"name": "alt", "hazard_ratio": 0.75},
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationSurvival(d, plannedEvents = c(60, 120, 180), maxNumberOfSubjects = 400,
-                 accrualTime = 20, hazardRatio = 0.75, median2 = 10, dropoutRate1 = 0.1, dropoutRate2 = 0.1,
-                 dropoutTime = 12, maxNumberOfIterations = 10000, seed = 1))""",
+        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(60, 120, 180), maxNumberOfSubjects = 400, "
+                        "accrualTime = 20, hazardRatio = 0.75, median2 = 10, dropoutRate1 = 0.1, dropoutRate2 = 0.1, "
+                        "dropoutTime = 12"),
     },
     "survival-ramp-up": {
         "replicates": 10_000,
-        "post": {
-            "study": "clinical_trial",
-            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12.0},
-                         "dropout_rate_per_month": 0.0042},
-            "treated": {"accrual": {"rate_per_month": 10.0, "ramp_up_months": 6}, "target_n": 120},
-            "control": {"kind": "concurrent", "ratio": 1},
-            "target_events": 120,
-            "analyses": [{"events": 40}, {"events": 80}],
-            "decision": {"rule": "group_sequential", "spending": "obrien-fleming"},
-        },
+        "post": _trial(_SURVIVAL_ENDPOINT, 10.0, 120, [{"events": 40}, {"events": 80}], target_events=120,
+                       accrual={"ramp_up_months": 6}),
         "scenario": {"name": "alt", "hazard_ratio": 0.7},
         # rpact's accrual: 10 a month (both arms) for 6 months, then 20, until 240 patients (ours ramps linearly)
-        "rpact": """
-            d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-            t <- system.time(getSimulationSurvival(d, plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240,
-                 accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20), hazardRatio = 0.7, median2 = 12,
-                 dropoutRate1 = 0.05, dropoutRate2 = 0.05, dropoutTime = 12, maxNumberOfIterations = 10000,
-                 seed = 1))""",
+        "rpact": _rpact("getSimulationSurvival", _SURVIVAL_RPACT.format(
+            accrual="accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20)")),
     },
 }
 #: Every case by name (the three benchmark cases and the variants).
 ALL_CASES = {**CASES, **VARIANTS}
 
 
+def mapping(case: dict[str, Any]) -> dict[str, Any]:
+    """The design file's content of a case (as a mapping)."""
+    return {"name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+            "post_marketing": case["post"], "scenarios": [case["scenario"]]}
+
+
 def _design(case: dict[str, Any]) -> Any:
     from condapprove.spec import design_from_mapping
 
-    return design_from_mapping({
-        "name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
-        "post_marketing": case["post"], "scenarios": [case["scenario"]],
-    })
+    return design_from_mapping(mapping(case))
 
 
 class _TimedGenerator:
@@ -335,14 +263,16 @@ def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) 
             "peak_rss_mib": peak, "jobs": jobs}
 
 
+def rpact_code(name: str, scale: float = 1.0) -> str:
+    """rpact's call for a case, with ``scale`` times its replicates as iterations."""
+    return str(ALL_CASES[name]["rpact"]).format(iterations=int(ALL_CASES[name]["replicates"] * scale))
+
+
 def rpact_seconds(name: str, scale: float) -> float | None:
     """rpact's time on the same design (one run, in a fresh R process), or None without R/rpact."""
     if shutil.which("Rscript") is None:
         return None
-    code = textwrap.dedent(ALL_CASES[name]["rpact"])
-    if scale != 1:
-        code = code.replace("100000", str(int(100000 * scale))).replace("10000,", f"{int(10000 * scale)},")
-    script = "suppressMessages(library(rpact))\n" + code + "\ncat(t[['elapsed']])\n"
+    script = "suppressMessages(library(rpact))\n" + rpact_code(name, scale) + "\ncat(t[['elapsed']])\n"
     proc = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return None
