@@ -279,6 +279,40 @@ def test_inverse_cumulative_hazard_round_trip(h, which):
     assert base.cumulative_hazard(t) == pytest.approx(h, rel=1e-10, abs=1e-12)
 
 
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(
+    widths=st.lists(st.floats(0.01, 20.0), min_size=0, max_size=5),
+    rates=st.lists(st.sampled_from([0.0, 0.003, 0.05, 0.2, 1.7]), min_size=6, max_size=6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_piecewise_inverse_compiled_equals_numpy(widths, rates, seed):
+    """From _COMPILED_MIN hazards on the inverse runs compiled: the same numbers, bit for bit, as the numpy
+    formula (zero rates in the middle and at the end included: flat stretches, a cure fraction's plateau)."""
+    from unittest import mock
+
+    import condapprove.kernels.survival as ks
+
+    breaks = tuple(np.cumsum(widths))
+    r = list(rates[: len(breaks) + 1])
+    if not any(r):
+        r[0] = 0.05
+    base = PiecewiseExponential(breaks=breaks, rates=tuple(r))
+    _, _, h_edges = ks.piecewise_edges(base.breaks, base.rates)
+    rng = np.random.default_rng(seed)
+    # exponential draws scaled as the engine's are, the knots themselves, 0, -0.0, inf and NaN
+    h = np.concatenate([rng.standard_exponential(3000) * rng.choice([0.1, 1.0, 30.0]), h_edges,
+                        [0.0, -0.0, np.inf, np.nan, 1e-300, 1e300]])
+    assert h.size >= ks._COMPILED_MIN
+    compiled = base._inverse_of(h.copy())
+    in_place = h.copy()
+    assert base._inverse_of(in_place, reuse=True) is in_place
+    with mock.patch.object(ks, "_COMPILED_MIN", h.size + 1):
+        numpy_path = base._inverse_of(h.copy())
+    np.testing.assert_array_equal(compiled, numpy_path)
+    np.testing.assert_array_equal(in_place, numpy_path)
+    assert compiled.view(np.uint64).tolist() == numpy_path.view(np.uint64).tolist()  # -0.0 and NaN payloads too
+
+
 def test_baseline_constructors_and_protocol():
     assert isinstance(Exponential(0.1), Baseline)
     assert not isinstance(WeibullCurve(1.0, 2.0), Baseline)  # no inverse_cumulative_hazard

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["look_keys", "patient_columns", "recruited_events", "walk_sorted"]
+__all__ = ["look_keys", "patient_columns", "piecewise_inverse", "recruited_events", "walk_sorted"]
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -219,3 +219,33 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
                     out_first_key[i, c] = (k & low) | (code_t if ev else cens)
                 else:
                     out_first_key[i, c] = _PAD
+
+
+@compiled
+def piecewise_inverse(h: np.ndarray, edges: np.ndarray, rates: np.ndarray, h_edges: np.ndarray,
+                      out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The piecewise-exponential inverse cumulative hazard of each ``h`` (1-d; ``out`` may be ``h``): the numpy
+    formula of :meth:`condapprove.kernels.survival.PiecewiseExponential._inverse_of`, operation for operation.
+
+    ``j`` is the last interval whose cumulative hazard at its start is below ``h`` (the count of ``h_edges < h``,
+    less one, at least 0: numpy's ``searchsorted(h_edges, h, side="left") - 1``; a NaN, which numpy sorts
+    last, takes the last interval); then ``edges[j] + (h - h_edges[j]) / rates[j]``, 0 where ``h <= 0`` and inf
+    where the rate is 0 (the plateau of a cure fraction).
+    """
+    k_max = h_edges.size
+    for i in range(h.size):
+        a = h[i]
+        k = 0
+        if np.isnan(a):
+            k = k_max
+        else:
+            while k < k_max and h_edges[k] < a:
+                k += 1
+        j = max(k - 1, 0)
+        rj = rates[j]
+        if a <= 0.0:
+            out[i] = 0.0
+        elif rj > 0.0:
+            out[i] = edges[j] + (a - h_edges[j]) / rj
+        else:
+            out[i] = np.inf
