@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from ._dist import binom_sf, hypergeom_sf
 from ._typing import FloatArray, IntArray
 
 __all__ = ["BinaryOutcome", "BinaryTest", "binary_pvalues", "simulate_binary"]
@@ -83,7 +84,7 @@ def binary_pvalues(outcome: BinaryOutcome, *, test: BinaryTest, benchmark: float
     if test == "exact_binomial":
         if benchmark is None:
             raise ValueError("`benchmark` must be given for the exact binomial test; got None.")
-        p = stats.binom.sf(x_t - 1, n_t, benchmark)
+        p = binom_sf(x_t - 1, n_t, benchmark)
         return np.where(n_t > 0, p, 1.0)
     if outcome.x_control is None or outcome.n_control is None:
         raise ValueError(f"`test` {test!r} needs a concurrent control arm; got none.")
@@ -92,7 +93,7 @@ def binary_pvalues(outcome: BinaryOutcome, *, test: BinaryTest, benchmark: float
     if test == "fisher":
         total = n_t + n_c
         succ = x_t + x_c
-        p = stats.hypergeom.sf(x_t - 1, np.maximum(total, 1), succ, n_t)
+        p = hypergeom_sf(x_t - 1, np.maximum(total, 1), succ, n_t)
         return np.where(both, p, 1.0)
     if test == "score":
         nt = np.maximum(n_t, 1).astype(np.float64)

@@ -16,8 +16,8 @@ This is the analytic counterpart shown beside the simulated probability.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from .._dist import binom_pmf, poisson_pmf, poisson_sf
 from .._typing import FloatArray
 from ..endpoints import BinaryOutcome, binary_pvalues
 from ..spec.schema import (
@@ -46,8 +46,8 @@ def evaluable_distribution(accrual: Accrual, dropout: float, target: int, last_e
     """``P(N = n)`` for ``n = 0..target`` where ``N = min(target, Poisson(mu))``."""
     mu = expected_evaluable(accrual, dropout, last_entry_month)
     n = np.arange(target + 1)
-    pmf = np.asarray(stats.poisson.pmf(n, mu), dtype=np.float64)
-    pmf[target] = stats.poisson.sf(target - 1, mu)
+    pmf = poisson_pmf(n, mu)
+    pmf[target] = poisson_sf(target - 1, mu)
     return pmf
 
 
@@ -64,14 +64,14 @@ def binary_power_fixed_n(n_treated: int, n_control: int | None, *, treated_rate:
     0.57440...
     """
     xt = np.arange(n_treated + 1)
-    pt = stats.binom.pmf(xt, n_treated, treated_rate)
+    pt = binom_pmf(xt, n_treated, treated_rate)
     if n_control is None:
         out = BinaryOutcome(x_treated=xt, n_treated=np.full_like(xt, n_treated))
         reject = binary_pvalues(out, test=test, benchmark=benchmark) <= alpha  # type: ignore[arg-type]
         return float(pt[reject].sum())
     assert control_rate is not None
     xc = np.arange(n_control + 1)
-    pc = stats.binom.pmf(xc, n_control, control_rate)
+    pc = binom_pmf(xc, n_control, control_rate)
     gt, gc = np.meshgrid(xt, xc, indexing="ij")
     out = BinaryOutcome(x_treated=gt.ravel(), n_treated=np.full(gt.size, n_treated),
                         x_control=gc.ravel(), n_control=np.full(gc.size, n_control))

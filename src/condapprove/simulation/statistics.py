@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from .._dist import t_sf
 from ..endpoints import BinaryOutcome, binary_pvalues
 from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEventEndpoint
 from .population import ArmData
@@ -489,7 +490,7 @@ def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
             ok = (nt > 1) & (var_t > 0)
             se = np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1))
             tstat = (mean_t - pm.control.mean) / se  # type: ignore[operator]
-            return np.where(ok, stats.t.sf(tstat, np.maximum(nt - 1, 1)), 1.0)
+            return np.where(ok, t_sf(tstat, np.maximum(nt - 1, 1)), 1.0)
         var_c = _var(nc, s.sum_c, s.ss_c)
         mean_c = s.sum_c / np.maximum(nc, 1)
         a, b = var_t / np.maximum(nt, 1), var_c / np.maximum(nc, 1)
@@ -497,7 +498,7 @@ def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
         se = np.sqrt(np.where(ok, a + b, 1.0))
         with np.errstate(invalid="ignore", divide="ignore"):
             df = (a + b) ** 2 / (a * a / np.maximum(nt - 1, 1) + b * b / np.maximum(nc - 1, 1))
-        return np.where(ok, stats.t.sf((mean_t - mean_c) / se, np.where(ok & np.isfinite(df), df, 1.0)), 1.0)
+        return np.where(ok, t_sf((mean_t - mean_c) / se, np.where(ok & np.isfinite(df), df, 1.0)), 1.0)
     # z, logrank, one_sample_logrank: normal reference; a look without information shows nothing
     return np.where(s.information > 0, special.ndtr(-s.z), 1.0)
 

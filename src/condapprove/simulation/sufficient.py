@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dist import binom_cdf
 from ..accrual import PoissonAccrual
 from ..spec.schema import BenchmarkControl, ConcurrentControl, Design, ExternalControl
 from .decision import decide
@@ -362,9 +363,7 @@ def _binomial_table(n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
     key = (n, p)
     got = _CDF_CACHE.get(key)
     if got is None:
-        from scipy import stats
-
-        cdf = np.asarray(stats.binom.cdf(np.arange(n + 1), n, p), dtype=np.float64)
+        cdf = binom_cdf(np.arange(n + 1), n, p)
         cells = 4 * (n + 1)
         guide = np.searchsorted(cdf, (np.arange(cells) - 1.0) / cells, side="right").astype(np.int64)
         got = (cdf, guide)

@@ -1,0 +1,89 @@
+"""condapprove._dist: scipy.stats' values without importing scipy.stats.
+
+Reference: scipy.stats itself, compared for equality (the same numbers, not approximately), over integer
+arguments and valid parameters as the simulation uses them: inside, below and above the support, empty arms,
+p = 0 and 1, and every tail of the t distribution (inf, -inf and NaN included).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from condapprove import _dist
+
+from .conftest import ROOT
+
+PROBABILITIES = st.one_of(st.sampled_from([0.0, 1.0, 0.5, 1e-12, 1 - 1e-12]), st.floats(0.0, 1.0))
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> None:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape
+    assert a.view(np.uint64).tolist() == b.view(np.uint64).tolist()  # bit for bit, NaN included
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(n=st.lists(st.integers(0, 400), min_size=1, max_size=20), p=PROBABILITIES, seed=st.integers(0, 2**32 - 1))
+def test_binomial_cdf_sf_pmf_equal_scipy_stats(n, p, seed):
+    rng = np.random.default_rng(seed)
+    n = np.repeat(np.asarray(n), 8)
+    k = rng.integers(-3, n + 4).astype(np.float64)  # below, inside and above the support
+    k[0] = np.nan
+    _same(_dist.binom_cdf(k, n, p), stats.binom.cdf(k, n, p))
+    _same(_dist.binom_sf(k, n, p), stats.binom.sf(k, n, p))
+    _same(_dist.binom_pmf(k, n, p), stats.binom.pmf(k, n, p))
+    # the table of sufficient.py: the whole support of one n
+    m = int(n[0])
+    _same(_dist.binom_cdf(np.arange(m + 1), m, p), stats.binom.cdf(np.arange(m + 1), m, p))
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(n_t=st.integers(0, 60), n_c=st.integers(0, 60), seed=st.integers(0, 2**32 - 1))
+def test_hypergeometric_sf_equals_scipy_stats(n_t, n_c, seed):
+    """As Fisher's exact test calls it: P(X >= x_t) given both margins, every outcome of the two arms."""
+    rng = np.random.default_rng(seed)
+    x_t = rng.integers(0, n_t + 1, 50)
+    x_c = rng.integers(0, n_c + 1, 50)
+    args = (x_t - 1, np.maximum(n_t + n_c, 1), x_t + x_c, np.full(50, n_t))
+    _same(_dist.hypergeom_sf(*args), stats.hypergeom.sf(*args))
+    k = rng.integers(-3, n_t + 4, 50)  # below and above the support too
+    _same(_dist.hypergeom_sf(k, *args[1:]), stats.hypergeom.sf(k, *args[1:]))
+
+
+@settings(derandomize=True, max_examples=100, deadline=None)
+@given(mu=st.one_of(st.just(0.0), st.floats(1e-9, 500.0)), top=st.integers(0, 300))
+def test_poisson_pmf_sf_equal_scipy_stats(mu, top):
+    k = np.arange(-2, top + 3)
+    _same(_dist.poisson_pmf(k, mu), stats.poisson.pmf(k, mu))
+    _same(_dist.poisson_sf(k, mu), stats.poisson.sf(k, mu))
+
+
+@settings(derandomize=True, max_examples=100, deadline=None)
+@given(df=st.one_of(st.integers(1, 400).map(float), st.floats(0.5, 1e6)), seed=st.integers(0, 2**32 - 1))
+def test_t_sf_equals_scipy_stats(df, seed):
+    t = np.concatenate([np.random.default_rng(seed).standard_t(df, 200) * 3,
+                        [0.0, -0.0, 40.0, -40.0, 1e300, -1e300, np.inf, -np.inf, np.nan]])
+    _same(_dist.t_sf(t, df), stats.t.sf(t, df))
+    dfs = np.full(t.shape, df)
+    _same(_dist.t_sf(t, dfs), stats.t.sf(t, dfs))
+
+
+@pytest.mark.parametrize("design", ["stemirac_survey", "two_arm_trial", "heartsheet_survey_planned", "delytact_external"])
+def test_simulate_does_not_import_scipy_stats(design):
+    """A design without a pre-approval cohort (whose evidence needs scipy.stats) simulates without importing it:
+    it takes about 0.6 s, a third of a short command."""
+    code = ("import sys, condapprove\n"
+            f"d = condapprove.load_design({str(ROOT / 'designs' / (design + '.yaml'))!r})\n"
+            "condapprove.simulate(d, replicates=4096, seed=1)\n"
+            "print('scipy.stats' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "False"
