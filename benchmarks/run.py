@@ -25,7 +25,10 @@ Timings on a shared machine vary by tens of percent from minute to minute, so th
 everything, one timed run, its floor runs), then one rpact run.  ``seconds``, ``rpact_seconds`` and
 ``floor_seconds`` are medians; ``speedup`` is the median of the back-to-back ratios, ``floor_ratio`` the
 median of each process's ratio to its own floor; the JSON also lists every run (``seconds_runs``,
-``rpact_runs``).
+``rpact_runs``).  ``p_confirmed`` (condapprove) and ``rpact_power`` (rpact's ``overallReject``) show that the two
+simulate the same design: they agree within Monte-Carlo error (rpact's simulation of a one-arm t test uses a normal
+approximation: about 0.807 where the exact power, rpact's ``getPowerMeans`` with ``normalApproximation = FALSE``
+and condapprove's, is 0.799).
 """
 
 from __future__ import annotations
@@ -55,7 +58,14 @@ def _trial(endpoint: dict[str, Any], rate: float, target_n: int, analyses: list[
 
 
 def _rpact(simulation: str, args: str, *, k_max: int = 3, spending: str = "asOF", design: str = "") -> str:
-    """rpact's call on the same design; ``{iterations}`` is filled in by :func:`rpact_code`."""
+    """rpact's call on the same design; ``{iterations}`` is filled in by :func:`rpact_code`.
+
+    A survival design tests for a hazard ratio below 1, as condapprove's do: ``directionUpper = FALSE`` (rpact's
+    default tests for one above 1, so with a hazard ratio of 0.7 it would never stop early and would report a
+    power of 0; it is also slower that way, by 0-20% in a check of the seven survival cases).
+    """
+    if simulation == "getSimulationSurvival":
+        args += ", directionUpper = FALSE"
     return (f'd <- getDesignGroupSequential(kMax = {k_max}, alpha = 0.025, sided = 1, typeOfDesign = "{spending}"'
             f"{design})\nt <- system.time({simulation}(d, {args}, maxNumberOfIterations = {{iterations}}, seed = 1))")
 
@@ -89,7 +99,8 @@ CASES: dict[str, dict[str, Any]] = {
 
 
 #: The same kinds of designs with other parameters (``--variants``): more looks, futility bounds, Pocock spending,
-#: unequal looks, 2:1 allocation, one arm against a benchmark rate, more patients, a ramp-up of accrual.
+#: unequal looks, 2:1 allocation, one arm against a benchmark, more patients, a ramp-up of accrual, Weibull and
+#: piecewise-exponential baselines, no dropout.
 VARIANTS: dict[str, dict[str, Any]] = {
     "binary-4looks": {
         "replicates": 100_000,
@@ -157,6 +168,62 @@ VARIANTS: dict[str, dict[str, Any]] = {
         # rpact's accrual: 10 a month (both arms) for 6 months, then 20, until 240 patients (ours ramps linearly)
         "rpact": _rpact("getSimulationSurvival", _SURVIVAL_RPACT.format(
             accrual="accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20)")),
+    },
+    "binary-900": {
+        "replicates": 100_000,
+        "post": _trial({"type": "binary"}, 100.0, 450, [{"patients": 300}, {"patients": 600}]),
+        "scenario": {"name": "alt", "treated_rate": 0.2, "control_rate": 0.15},
+        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(300, 600, 900), pi1 = 0.2, pi2 = 0.15"),
+    },
+    "continuous-2to1": {
+        "replicates": 100_000,
+        "post": _trial({"type": "continuous", "sd": 1.0}, 100.0, 120, _PATIENTS, control={"kind": "concurrent", "ratio": 0.5}),
+        "scenario": {"name": "alt", "treated_mean": 0.4, "control_mean": 0.0},
+        "rpact": _rpact("getSimulationMeans", "groups = 2, plannedSubjects = c(60, 120, 180), alternative = 0.4, stDev = 1, "
+                                              "allocationRatioPlanned = 2"),
+    },
+    "continuous-one-arm": {
+        "replicates": 100_000,
+        "post": _trial({"type": "continuous", "sd": 1.0}, 10.0, 90, [{"patients": 30}, {"patients": 60}],
+                       control={"kind": "benchmark", "mean": 0.0}),
+        "scenario": {"name": "alt", "treated_mean": 0.3},
+        "rpact": _rpact("getSimulationMeans",
+                        "groups = 1, plannedSubjects = c(30, 60, 90), alternative = 0.3, stDev = 1, thetaH0 = 0"),
+    },
+    "survival-2to1": {
+        "replicates": 10_000,
+        "post": _trial(_SURVIVAL_ENDPOINT, 10.0, 160, [{"events": 40}, {"events": 80}], target_events=120,
+                       control={"kind": "concurrent", "ratio": 0.5}),
+        "scenario": {"name": "alt", "hazard_ratio": 0.7},
+        # 15 a month (both arms) for 16 months; 2 treated to 1 control
+        "rpact": _rpact("getSimulationSurvival", _SURVIVAL_RPACT.format(accrual="accrualTime = 16")
+                        + ", allocation1 = 2, allocation2 = 1"),
+    },
+    "survival-weibull": {
+        "replicates": 10_000,
+        "post": _trial({"type": "time_to_event", "baseline": {"weibull": {"shape": 1.5, "scale": 15.0}}}, 10.0, 120,
+                       [{"events": 40}, {"events": 80}], target_events=120),
+        "scenario": {"name": "alt", "hazard_ratio": 0.7},
+        # rpact's Weibull: S(t) = exp(-(lambda2 t)^kappa), the treated hazard hazardRatio times the control's
+        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, "
+                        "accrualTime = 12, hazardRatio = 0.7, lambda2 = 1 / 15, kappa = 1.5"),
+    },
+    "survival-piecewise": {
+        "replicates": 10_000,
+        "post": _trial({"type": "time_to_event",
+                        "baseline": {"piecewise_exponential": {"breaks": [6.0], "rates": [0.08, 0.04]}}}, 10.0, 120,
+                       [{"events": 40}, {"events": 80}], target_events=120),
+        "scenario": {"name": "alt", "hazard_ratio": 0.7},
+        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, "
+                        "accrualTime = 12, hazardRatio = 0.7, piecewiseSurvivalTime = c(0, 6), lambda2 = c(0.08, 0.04)"),
+    },
+    "survival-5looks": {
+        "replicates": 10_000,
+        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 8.0}}, 15.0, 150,
+                       [{"events": e} for e in (30, 60, 90, 120)], target_events=150),
+        "scenario": {"name": "alt", "hazard_ratio": 0.65},
+        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(30, 60, 90, 120, 150), maxNumberOfSubjects = 300, "
+                        "accrualTime = 10, hazardRatio = 0.65, median2 = 8", k_max=5),
     },
 }
 #: Every case by name (the three benchmark cases and the variants).
@@ -268,15 +335,19 @@ def rpact_code(name: str, scale: float = 1.0) -> str:
     return str(ALL_CASES[name]["rpact"]).format(iterations=int(ALL_CASES[name]["replicates"] * scale))
 
 
-def rpact_seconds(name: str, scale: float) -> float | None:
-    """rpact's time on the same design (one run, in a fresh R process), or None without R/rpact."""
+def rpact_run(name: str, scale: float) -> tuple[float, float] | None:
+    """rpact's time on the same design (one run, in a fresh R process) and the power it found (``overallReject``:
+    beside condapprove's probability of confirmation, it shows the two simulate the same design), or None without
+    R/rpact."""
     if shutil.which("Rscript") is None:
         return None
-    script = "suppressMessages(library(rpact))\n" + rpact_code(name, scale) + "\ncat(t[['elapsed']])\n"
+    code = rpact_code(name, scale).replace("t <- system.time(", "t <- system.time(s <- ")
+    script = "suppressMessages(library(rpact))\n" + code + "\ncat(t[['elapsed']], s$overallReject)\n"
     proc = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return None
-    return float(proc.stdout.strip().splitlines()[-1])
+    seconds, power = proc.stdout.strip().splitlines()[-1].split()
+    return float(seconds), float(power)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -304,14 +375,16 @@ def main(argv: list[str] | None = None) -> None:
         reps = args.replicates or int(ALL_CASES[name]["replicates"] * scale)
         # the two sides alternate (condapprove, then rpact, ``repeat`` times), so a slow spell of the machine
         # hits both; each condapprove run is a fresh process (warm-up, one timed run, its own floor runs)
-        runs, rp_runs = [], []
+        runs, rp_runs, rp_power = [], [], []
         for _ in range(args.repeat):
             proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
                                    *(["--no-floor"] if args.no_floor else [])],
                                   capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             if not args.no_rpact:
-                rp_runs.append(rpact_seconds(name, reps / ALL_CASES[name]["replicates"]))
+                got = rpact_run(name, reps / ALL_CASES[name]["replicates"])
+                rp_runs.append(None if got is None else got[0])
+                rp_power.append(None if got is None else got[1])
         secs = [r["seconds"] for r in runs]
         row = {**runs[0], "seconds": statistics.median(secs), "seconds_runs": secs,
                "floor_seconds": statistics.median(r["floor_seconds"] for r in runs),
@@ -322,6 +395,7 @@ def main(argv: list[str] | None = None) -> None:
         have_rpact = bool(rp_runs) and None not in rp_runs
         row["rpact_seconds"] = statistics.median(rp_runs) if have_rpact else None
         row["rpact_runs"] = rp_runs if have_rpact else None
+        row["rpact_power"] = rp_power[0] if have_rpact else None  # the same seed every run
         # the speed-up of each (condapprove, rpact) pair, timed back to back; its median is reported
         row["speedup"] = statistics.median(b / a for a, b in zip(secs, rp_runs)) if have_rpact else None
         rows.append(row)
@@ -331,15 +405,18 @@ def main(argv: list[str] | None = None) -> None:
         return
     w = max([11] + [len(r["case"]) + 2 for r in rows])
     print(f"{'case':<{w}}{'replicates':>11}{'seconds':>9}{'rep/s':>10}{'floor s':>9}{'x floor':>8}{'drawn s':>9}"
-          f"{'x drawn':>8}{'rpact s':>9}{'speed-up':>9}{'MiB':>7}")
+          f"{'x drawn':>8}{'rpact s':>9}{'speed-up':>9}{'MiB':>7}{'power':>8}{'rpact':>7}")
     for r in rows:
         rp = r["rpact_seconds"]
         rp_text = "-" if rp is None else f"{rp:.2f}"
+        rp_power = "-" if r["rpact_power"] is None else f"{r['rpact_power']:.3f}"
         speedup = "-" if rp is None else f"{r['speedup']:.2f}"
         print(f"{r['case']:<{w}}{r['replicates']:>11}{r['seconds']:>9.3f}{r['replicates'] / r['seconds']:>10.0f}"
               f"{r['floor_seconds']:>9.3f}{r['floor_ratio']:>8.2f}{r['drawn_seconds']:>9.3f}{r['drawn_ratio']:>8.2f}"
               f"{rp_text:>9}{speedup:>9}"
-              f"{r['peak_rss_mib']:>7.0f}")
+              f"{r['peak_rss_mib']:>7.0f}{r['p_confirmed']:>8.3f}{rp_power:>7}")
+    print("power: condapprove's probability of confirmation (seed 1) and rpact's overallReject (seed 1) on the same "
+          "design")
 
 
 if __name__ == "__main__":
