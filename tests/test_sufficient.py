@@ -238,6 +238,53 @@ def test_compiled_pooled_t_gives_the_numbers_of_the_numpy_code(n_t: int, n_c: in
     np.testing.assert_allclose(t[ok], ref, rtol=1e-9)
 
 
+@pytest.mark.parametrize("n,short", [(90, 0), (2, 0), (1, 0), (30, 500), (60, 2600)])
+def test_compiled_one_sample_t_gives_the_numbers_of_the_numpy_code(n: int, short: int) -> None:
+    """One arm against a benchmark mean: the compiled t (and its z, estimate and information) equal the numpy code
+    it replaced to the last bit, with empty and one-patient rows, rows without spread, |t| beyond the table and
+    rows with fewer patients; and t is scipy's one-sample t."""
+    from scipy import stats as sps
+
+    from condapprove.simulation import statistics
+    from condapprove.simulation.statistics import _t_to_z, _var
+
+    mu0 = 0.25
+    design = design_from_mapping({
+        "name": "t1", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+        "post_marketing": {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1.0},
+                           "treated": {"accrual": {"rate_per_month": 10.0}, "target_n": 60},
+                           "control": {"kind": "benchmark", "mean": mu0}},
+        "scenarios": [{"name": "a", "treated_mean": 0.5}]})
+    rng = np.random.default_rng(n * 7 + short)
+    m = 5000
+    nt = np.full(m, float(n))
+    nt[m - short:] = rng.integers(0, n + 1, short)
+    nt[:3] = [0, 1, n]
+    st = rng.normal(0.5, 1.0, m) * nt
+    sst = st * st / np.maximum(nt, 1) + rng.chisquare(np.maximum(nt - 1, 1)) * (nt > 1)
+    sst[1] += 1.0  # one patient: no variance, whatever the sum of squares
+    sst[5] = st[5] ** 2 / max(nt[5], 1)  # no spread
+    sst[6] = st[6] ** 2 / max(nt[6], 1) * (1 - 1e-15)  # a variance rounded below 0
+    st[7] += 50.0 * nt[7]  # |t| far beyond the table
+    got = statistics.statistics_from_sums(design, nt, st, sst, None, np.zeros(m), np.zeros(m))
+    # the numpy code the compiled loop replaced
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
+    var_t = _var(nt, st, sst)
+    ok = (nt > 1) & (var_t > 0)
+    t = np.where(ok, (np.nan_to_num(mean_t) - mu0) / np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1)), 0.0)
+    np.testing.assert_array_equal(got.z, _t_to_z(t, np.maximum(nt - 1, 1)))
+    np.testing.assert_array_equal(got.estimate, mean_t - mu0)
+    np.testing.assert_array_equal(got.information, nt)
+    np.testing.assert_array_equal(got.n_control, np.zeros(m))
+    if n > 1:  # and one data set against scipy's t test on the raw data (z with the same one-sided p-value)
+        one = rng.normal(0.5, 1.0, n)
+        row = statistics.statistics_from_sums(design, np.array([float(n)]), np.array([one.sum()]),
+                                              np.array([(one * one).sum()]), None, np.zeros(1), np.zeros(1))
+        p_greater = sps.ttest_1samp(one, mu0, alternative="greater").pvalue
+        np.testing.assert_allclose(row.z, sps.norm.isf(p_greater), rtol=1e-8, atol=1e-9)
+
+
 @pytest.mark.parametrize("decimals", [1, None])
 def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | None) -> None:
     """At a look the engine builds each patient's sort key as the smaller of its event-or-dropout key and its

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["hermite", "normal_increments", "pooled_t"]
+__all__ = ["hermite", "normal_increments", "one_sample_t", "pooled_t"]
 
 
 @compiled
@@ -41,6 +41,26 @@ def pooled_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc
         out_est[r] = est
         out_info[r] = n1 * n0 / max(n1 + n0, 1.0) if (n1 > 0 and n0 > 0) else 0.0
         out_t[r] = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
+
+
+@compiled
+def one_sample_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, mu0: float, out_t: np.ndarray,
+                 out_est: np.ndarray) -> None:  # pragma: no cover - compiled
+    """One-sample t statistics against the mean ``mu0`` and differences of means, from the count ``n``, sum ``s``
+    and sum of squares ``ss`` of each row.
+
+    ``out_est`` is the mean less ``mu0`` (nan for an empty arm); ``out_t`` is that over :math:`\\sqrt{v / n}`
+    with :math:`v = (ss - s^2 / n) / (n - 1)`, on :math:`n - 1` degrees of freedom, and 0 where there are fewer
+    than two patients or :math:`v` is not positive (no spread; a variance rounded below 0; a nan).  The numpy code
+    it replaced clamped the variance at 0 and read the mean through ``np.nan_to_num``: neither changes a t that is
+    computed (a positive variance needs a finite mean), so the numbers are the same.
+    """
+    for r in range(nt.size):
+        n = nt[r]
+        mean = st[r] / max(n, 1.0) if n > 0 else np.nan
+        out_est[r] = mean - mu0
+        var = (sst[r] - st[r] * st[r] / max(n, 1.0)) / max(n - 1.0, 1.0)
+        out_t[r] = (mean - mu0) / math.sqrt(var / n) if (n > 1 and var > 0) else 0.0
 
 
 @compiled

@@ -125,41 +125,37 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
     pm = design.post_marketing
     ep = pm.endpoint
     zeros = np.zeros(nt.size)
-    one_arm = nc is None
-    if nc is None:
-        nc = zeros
-    elif ep.type == "continuous":  # two arms: the pooled t (one compiled pass), on the z scale
-        from ..kernels._normal_jit import pooled_t
+    if ep.type == "continuous":  # the t statistic (one compiled pass; strided columns read in place), on the z scale
+        from ..kernels._normal_jit import one_sample_t, pooled_t
 
-        t, est, info = np.empty(nt.size), np.empty(nt.size), np.empty(nt.size)
-        f64 = [np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)]  # strided columns read in place
-        pooled_t(*f64, t, est, info)
+        t, est = np.empty(nt.size), np.empty(nt.size)
+        if nc is None:  # one arm against a benchmark mean
+            mu0 = pm.control.mean  # type: ignore[union-attr]
+            assert mu0 is not None
+            one_sample_t(*(np.asarray(a, dtype=np.float64) for a in (nt, st, sst)), float(mu0), t, est)
+            return LookStats(z=_t_to_z(t, np.maximum(nt - 1, 1)), information=np.asarray(nt, dtype=np.float64),
+                             estimate=est, n_treated=nt, n_control=zeros, events=zeros, sum_t=st, sum_c=sc, ss_t=sst,
+                             ss_c=ssc)
+        info = np.empty(nt.size)
+        pooled_t(*(np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)), t, est, info)
         return LookStats(z=_t_to_z(t, np.maximum(nt + nc - 2, 1)), information=info, estimate=est, n_treated=nt,
                          n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
-        mean_c = np.where(nc > 0, sc / np.maximum(nc, 1), np.nan)
-    if ep.type == "binary":
-        if one_arm:
-            p0 = pm.control.rate  # type: ignore[union-attr]
-            assert p0 is not None
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z = np.where(nt > 0, (st - nt * p0) / np.sqrt(np.maximum(nt, 1) * p0 * (1 - p0)), 0.0)
-            est, info = mean_t - p0, nt
-        else:
-            pbar = (st + sc) / np.maximum(nt + nc, 1)
-            var = pbar * (1 - pbar) * (1 / np.maximum(nt, 1) + 1 / np.maximum(nc, 1))
-            ok = (nt > 0) & (nc > 0) & (var > 0)
-            z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.sqrt(np.where(ok, var, 1.0)), 0.0)
-            est, info = mean_t - mean_c, _two_arm_info(nt, nc)
-    else:  # continuous, one arm against a benchmark mean: the t statistic mapped to the z scale (two arms: above)
-        mu0 = pm.control.mean  # type: ignore[union-attr]
-        assert mu0 is not None
-        var_t = _var(nt, st, sst)
-        ok = (nt > 1) & (var_t > 0)
-        t = np.where(ok, (np.nan_to_num(mean_t) - mu0) / np.sqrt(np.where(ok, var_t, 1.0) / np.maximum(nt, 1)), 0.0)
-        z = _t_to_z(t, np.maximum(nt - 1, 1))
-        est, info = mean_t - mu0, nt
+    if nc is None:  # binary, one arm against a benchmark rate
+        p0 = pm.control.rate  # type: ignore[union-attr]
+        assert p0 is not None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.where(nt > 0, (st - nt * p0) / np.sqrt(np.maximum(nt, 1) * p0 * (1 - p0)), 0.0)
+        est, info, nc = mean_t - p0, nt, zeros
+    else:  # binary, two arms
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_c = np.where(nc > 0, sc / np.maximum(nc, 1), np.nan)
+        pbar = (st + sc) / np.maximum(nt + nc, 1)
+        var = pbar * (1 - pbar) * (1 / np.maximum(nt, 1) + 1 / np.maximum(nc, 1))
+        ok = (nt > 0) & (nc > 0) & (var > 0)
+        z = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.sqrt(np.where(ok, var, 1.0)), 0.0)
+        est, info = mean_t - mean_c, _two_arm_info(nt, nc)
     return LookStats(z=z, information=np.asarray(info, dtype=np.float64), estimate=est, n_treated=nt,
                      n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
 
