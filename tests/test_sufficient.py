@@ -422,6 +422,47 @@ def test_chunk_binomials_are_the_blocks_binomials(n_values: tuple[int, ...], p_v
     assert np.all((got >= 0) & (got <= n))
 
 
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_points: float) -> None:
+    """A count between two known points skips the rows with p = 0 (queries at a known point) and the blocks left
+    without rows, as numpy draws nothing for them: the counts, the points remembered and every stream's state
+    afterwards are those of drawing a binomial for every row with patients between, block by block."""
+    from condapprove.simulation.population import Streams
+
+    root = np.random.SeedSequence(seed)
+    rng = np.random.default_rng(seed)
+    sizes = [6, 1, 5, 4]
+    m = sum(sizes)
+    pos = np.sort(rng.exponential(20.0, (m, 3)), axis=1).T  # three known points per row: patients 20, 40, 60
+    ks = np.array([20, 40, 60])[:, None]
+
+    def query() -> np.ndarray:
+        u = rng.uniform(0.0, 1.2 * pos[-1])
+        at = rng.random(m) < share_at_points
+        u[at] = pos[rng.integers(0, 3, m), np.arange(m)][at]  # exactly at a known point: p = 0
+        u[sizes[0]:sizes[0] + sizes[1]] = pos[0, sizes[0]]  # a whole block at a known point
+        return u
+
+    queries = [query(), query()]
+    blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(len(sizes))], sizes)
+    known = sufficient._Known(pos=pos, incl=ks, excl=ks - 1, n=60, last=pos[-1])
+    got = [blocks.count(known, u).copy() for u in queries]
+    # the reference: every row with patients between gets its binomial draw, every block draws
+    ref_blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(len(sizes))], sizes)
+    ref_known = sufficient._Known(pos=pos, incl=ks, excl=ks - 1, n=60, last=pos[-1])
+    for u, g in zip(queries, got):
+        c, n_between, p_between = ref_known.prepare(u)
+        need = n_between > 0
+        c[need] += np.concatenate([st("sufficient:counts").binomial(n_between[sl][need[sl]], p_between[sl][need[sl]])
+                                   for st, sl in zip(ref_blocks.streams, ref_blocks.slices)])
+        ref_known.remember(u, c)
+        np.testing.assert_array_equal(g, c)
+    np.testing.assert_array_equal(known.incl[:known.k], ref_known.incl[:ref_known.k])
+    for a, b in zip(blocks.streams, ref_blocks.streams):  # the streams are where the reference left them
+        np.testing.assert_array_equal(a("sufficient:counts").random(3), b("sufficient:counts").random(3))
+
+
 @settings(derandomize=True, max_examples=100, deadline=None)
 @given(st.integers(1, 80), st.floats(0.001, 0.999), st.integers(0, 2**32 - 1))
 def test_guide_table_inversion_is_numpys_binary_search(v: int, p: float, seed: int) -> None:

@@ -196,13 +196,14 @@ class _Blocks:
         """Counts in [0, u] given the known points: ``n`` where every patient has arrived, else the count at the
         nearest known point on the left plus a binomial for the points between the two neighbours."""
         c, n_between, p_between = known.prepare(u)
-        need = n_between > 0
-
-        def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
-            k = need[sl]
-            return np.asarray(rng.binomial(n_between[sl][k], p_between[sl][k]))
-
-        c[need] += self.draw("sufficient:counts", one)
+        # a binomial with p = 0 is 0 and numpy draws no random number for it (nor for n = 0): those rows, and the
+        # blocks left with none, are skipped, the same numbers (a query exactly at a known point -- a decision at a
+        # look -- has p = 0 towards the next one)
+        need = (n_between > 0) & (p_between > 0.0)
+        parts = [np.asarray(st("sufficient:counts").binomial(n_between[sl][k], p_between[sl][k]))
+                 for st, sl in zip(self.streams, self.slices) if (k := need[sl]).any()]
+        if parts:
+            c[need] += np.concatenate(parts)
         known.remember(u, c)
         return c
 
