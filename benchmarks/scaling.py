@@ -1,0 +1,73 @@
+"""Is the engine's cost linear in replicates?  10^4 against 10^6 replicates of the benchmark's cases, in one process.
+
+Usage::
+
+    python benchmarks/scaling.py                      # the three cases: 8 rounds (survival 4) of five 10^4 runs and one 10^6 run
+    python benchmarks/scaling.py --case binary --rounds 3 --small 5
+    python benchmarks/scaling.py --json
+
+After a warm-up, each round times ``--small`` runs of 10^4 replicates and then one of 10^6, so the two sizes are
+interleaved and a slow spell of the machine hits both.  The ratio of the medians is reported (linear cost: 100);
+the issue's target is within 20% of it.  A 10^6 survival run takes 10-15 s here, hence fewer rounds by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import sys
+import time
+import warnings
+from typing import Any
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import run  # the benchmark's cases (after the path insert)
+
+ROUNDS = {"binary": 8, "continuous": 8, "survival": 4}
+
+
+def measure(case: str, rounds: int, small: int, seed: int = 1) -> dict[str, Any]:
+    """``rounds`` rounds of ``small`` runs of 10^4 replicates and one of 10^6, in this process; every time."""
+    import condapprove
+
+    design = run._design(run.CASES[case])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        condapprove.simulate(design, replicates=4096, seed=seed)  # imports, compiled loops, caches
+        short, long = [], []
+        for _ in range(rounds):
+            for _ in range(small):
+                t0 = time.perf_counter()
+                condapprove.simulate(design, replicates=10**4, seed=seed)
+                short.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            condapprove.simulate(design, replicates=10**6, seed=seed)
+            long.append(time.perf_counter() - t0)
+    return {"case": case, "rounds": rounds, "small_runs": small, "seconds_1e4": statistics.median(short),
+            "seconds_1e6": statistics.median(long), "ratio": statistics.median(long) / statistics.median(short),
+            "runs_1e4": short, "runs_1e6": long}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=sorted(run.CASES), action="append", help="only these cases")
+    parser.add_argument("--rounds", type=int, help="rounds per case (default: 8, survival 4)")
+    parser.add_argument("--small", type=int, default=5, help="10^4 runs per round (default 5)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list")
+    args = parser.parse_args(argv)
+    rows = [measure(c, args.rounds or ROUNDS[c], args.small) for c in args.case or list(run.CASES)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        print(f"{r['case']:<11} 10^4: {r['seconds_1e4']:.4f} s (median of {len(r['runs_1e4'])}, "
+              f"{min(r['runs_1e4']):.4f}-{max(r['runs_1e4']):.4f})   10^6: {r['seconds_1e6']:.3f} s (median of "
+              f"{len(r['runs_1e6'])}, {min(r['runs_1e6']):.3f}-{max(r['runs_1e6']):.3f})   ratio {r['ratio']:.1f}")
+    print("ratio: median 10^6 time / median 10^4 time (linear cost: 100; the target: 80-120)")
+
+
+if __name__ == "__main__":
+    main()
