@@ -444,7 +444,7 @@ def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_po
         u[sizes[0]:sizes[0] + sizes[1]] = pos[0, sizes[0]]  # a whole block at a known point
         return u
 
-    queries = [query(), query()]
+    queries = [query(), query(), query()]  # three: more than the room made at first (two), so the points grow
     blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(len(sizes))], sizes)
     known = sufficient._Known(pos=pos, incl=ks, excl=ks - 1, n=60, last=pos[-1])
     got = [blocks.count(known, u).copy() for u in queries]

@@ -124,12 +124,14 @@ class _Known:
     Points are rows of (points, replicates) arrays, with room for the counts remembered later.
     """
 
-    def __init__(self, pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n: int, last: np.ndarray) -> None:
-        """``pos`` (points, replicates); ``incl`` and ``excl`` broadcast to it (one count per point, say)."""
+    def __init__(self, pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n: int, last: np.ndarray,
+                 room: int = 2) -> None:
+        """``pos`` (points, replicates); ``incl`` and ``excl`` broadcast to it (one count per point, say); ``room``:
+        the counts to be remembered (room is made for more as they come)."""
         k, m = pos.shape
-        self.pos = np.empty((k + 8, m))
-        self.incl = np.empty((k + 8, m), dtype=np.int64)
-        self.excl = np.empty((k + 8, m), dtype=np.int64)
+        self.pos = np.empty((k + room, m))
+        self.incl = np.empty((k + room, m), dtype=np.int64)
+        self.excl = np.empty((k + room, m), dtype=np.int64)
         self.pos[:k], self.incl[:k], self.excl[:k] = pos, incl, excl
         self.k, self.n, self.last = k, n, last  # last: position of the n-th (last) patient
 
@@ -246,13 +248,14 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
     g = blocks.fill("sufficient:entries", ks.size, lambda rng, rows: rng.standard_gamma(shape, out=rows))
     _running_sums(g)
-    known = _Known(pos=g.T, incl=ks[:, None], excl=ks[:, None] - 1, n=n, last=g[:, -1])  # ks ends with n
+    months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
+    # room for the counts at those months and the enrolled count (three arrays of the chunk's rows per point)
+    known = _Known(pos=g.T, incl=ks[:, None], excl=ks[:, None] - 1, n=n, last=g[:, -1], room=len(months) + 1)
     entry_at = {int(k): st.entry(g[:, i]) for i, k in enumerate(ks)}
     ready_at = {k: e + follow for k, e in entry_at.items()}
     target_time = ready_at[n]
     final = np.minimum(target_time, cutoff)
     # counts at calendar months, in increasing order (each conditions the next)
-    months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
     at_month = {mo: blocks.count(known, np.full(m, float(st.u(np.array(mo - follow))))) for mo in months}
     reached = np.isfinite(target_time) & (target_time <= cutoff)
     final_count = np.where(reached, n, at_month[cutoff])
@@ -386,19 +389,25 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     inverse = None if monotone else np.argsort(order, axis=1)
 
     def back(x: np.ndarray) -> np.ndarray:
-        x = _running_sums(np.array(x))
+        """Running sums along the looks of an array of this function's own, in place, in the looks' order."""
+        x = _running_sums(x)
         return x if inverse is None else np.take_along_axis(x, inverse, axis=1)
 
-    nt = back(d_t).astype(np.float64)
-    sum_t, ss_t = back(s_t), back(q_t)
+    def sums(s: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Both running sums, in place (``q is s`` for binary outcomes, where y = y**2: summed once)."""
+        total = back(s)
+        return total, total if q is s else back(q)
+
+    nt = back(d_t.astype(np.float64))  # (counts: the same sums in integers or in doubles)
+    sum_t, ss_t = sums(s_t, q_t)
     zeros = np.zeros(m)
     nc: np.ndarray | None = None
     sum_c = ss_c = np.zeros((m, n_looks))
     if len(arms) == 2 and arms[1].paired:
         d_c = _steps(c_sorted) - d_t
         s_c, q_c = _increments(blocks, "sufficient:y:control", design, d_c, outcome_parameter(design, arms[1], truth, m))
-        nc = back(d_c).astype(np.float64)
-        sum_c, ss_c = back(s_c), back(q_c)
+        nc = back(d_c.astype(np.float64))
+        sum_c, ss_c = sums(s_c, q_c)
     elif len(arms) == 2:  # an external cohort, observed in full from month 0
         ext = arms[1]
         d_e = np.full((m, 1), ext.n, dtype=np.int64)
