@@ -87,3 +87,16 @@ def test_simulate_does_not_import_scipy_stats(design):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_without_the_ufuncs_scipy_stats_itself_is_used():
+    """Where an installed scipy lacks the private ufuncs, the functions fall back to scipy.stats (same values)."""
+    from unittest import mock
+
+    k, n = np.arange(-1, 12), np.full(13, 10)
+    with mock.patch.object(_dist, "_ufunc", lambda name: None):
+        _same(_dist.binom_cdf(k, n, 0.3), stats.binom.cdf(k, n, 0.3))
+        _same(_dist.binom_sf(k, n, 0.3), stats.binom.sf(k, n, 0.3))
+        _same(_dist.binom_pmf(k, n, 0.3), stats.binom.pmf(k, n, 0.3))
+        _same(_dist.hypergeom_sf(k, 20, 8, 10), stats.hypergeom.sf(k, 20, 8, 10))
+    assert _dist._ufunc("no_such_ufunc") is None

@@ -34,6 +34,13 @@ def _ufunc(name: str) -> Any:
     return getattr(_ufuncs, name, None)
 
 
+def _scipy_stats(dist: str, method: str, *args: ArrayLike) -> FloatArray:
+    """``scipy.stats.<dist>.<method>(*args)`` itself, where this scipy lacks the ufunc it evaluates."""
+    from scipy import stats
+
+    return np.asarray(getattr(getattr(stats, dist), method)(*args), dtype=np.float64)
+
+
 def _discrete(fn: Callable[..., Any], k: ArrayLike, lo: ArrayLike, hi: ArrayLike, valid: ArrayLike,
               args: tuple[ArrayLike, ...], *, below: float, above: float, inside: str) -> FloatArray:
     """scipy.stats' ``rv_discrete`` method on support [lo, hi]: ``below`` left of it, ``above`` right of its
@@ -52,10 +59,8 @@ def _discrete(fn: Callable[..., Any], k: ArrayLike, lo: ArrayLike, hi: ArrayLike
 def binom_cdf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """``scipy.stats.binom.cdf(k, n, p)``."""
     fn = _ufunc("_binom_cdf")
-    if fn is None:  # pragma: no cover - another scipy
-        from scipy import stats
-
-        return np.asarray(stats.binom.cdf(k, n, p), dtype=np.float64)
+    if fn is None:  # another scipy
+        return _scipy_stats("binom", "cdf", k, n, p)
     n = np.asarray(n)
     return _discrete(fn, np.floor(np.asarray(k, dtype=np.float64)), 0, n, (n >= 0) & (0.0 <= p <= 1.0), (n, p),
                      below=0.0, above=1.0, inside="cdf")
@@ -64,10 +69,8 @@ def binom_cdf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
 def binom_sf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """``scipy.stats.binom.sf(k, n, p)``."""
     fn = _ufunc("_binom_sf")
-    if fn is None:  # pragma: no cover - another scipy
-        from scipy import stats
-
-        return np.asarray(stats.binom.sf(k, n, p), dtype=np.float64)
+    if fn is None:  # another scipy
+        return _scipy_stats("binom", "sf", k, n, p)
     n = np.asarray(n)
     return _discrete(fn, np.floor(np.asarray(k, dtype=np.float64)), 0, n, (n >= 0) & (0.0 <= p <= 1.0), (n, p),
                      below=1.0, above=0.0, inside="sf")
@@ -76,10 +79,8 @@ def binom_sf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
 def binom_pmf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """``scipy.stats.binom.pmf(k, n, p)`` for integer ``k``."""
     fn = _ufunc("_binom_pmf")
-    if fn is None:  # pragma: no cover - another scipy
-        from scipy import stats
-
-        return np.asarray(stats.binom.pmf(k, n, p), dtype=np.float64)
+    if fn is None:  # another scipy
+        return _scipy_stats("binom", "pmf", k, n, p)
     n = np.asarray(n)
     return _discrete(fn, k, 0, n, (n >= 0) & (0.0 <= p <= 1.0), (n, p), below=0.0, above=0.0, inside="pmf")
 
@@ -87,10 +88,8 @@ def binom_pmf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
 def hypergeom_sf(k: ArrayLike, total: ArrayLike, good: ArrayLike, draws: ArrayLike) -> FloatArray:
     """``scipy.stats.hypergeom.sf(k, total, good, draws)`` (scipy's ``M, n, N``)."""
     fn = _ufunc("_hypergeom_sf")
-    if fn is None:  # pragma: no cover - another scipy
-        from scipy import stats
-
-        return np.asarray(stats.hypergeom.sf(k, total, good, draws), dtype=np.float64)
+    if fn is None:  # another scipy
+        return _scipy_stats("hypergeom", "sf", k, total, good, draws)
     total, good, draws = (np.asarray(a) for a in (total, good, draws))
     valid = (total > 0) & (good >= 0) & (draws >= 0) & (good <= total) & (draws <= total)
     lo, hi = np.maximum(draws - (total - good), 0), np.minimum(good, draws)

@@ -287,7 +287,7 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
     ep = design.post_marketing.endpoint
     p = np.broadcast_to(param, d.shape)
     if ep.type == "binary":
-        s = _binomial_blocks(blocks, purpose, d, p).astype(np.float64)
+        s = _binomial_blocks(blocks, purpose, d, p).astype(np.float64, order="F")
         return s, s  # y = y**2 for 0/1 outcomes
     sd = float(ep.sd)  # type: ignore[union-attr]
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
@@ -303,7 +303,7 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
         half_chi2 = blocks.draw(purpose, lambda rng, sl: np.asarray(rng.standard_gamma(shape[sl])))
     from ..kernels._normal_jit import normal_increments
 
-    s, ss = np.empty(d.shape), np.empty(d.shape)
+    s, ss = np.empty(d.shape, order="F"), np.empty(d.shape, order="F")
     normal_increments(d, p, z, half_chi2, sd, s, ss)  # one compiled pass
     return s, ss
 
@@ -388,6 +388,9 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     s_t, q_t = _increments(blocks, "sufficient:y:treated", design, d_t, outcome_parameter(design, arms[0], truth, m))
     inverse = None if monotone else np.argsort(order, axis=1)
 
+    # the per-look arrays are column-major (order="F": _increments makes theirs so too), so that each look's
+    # column is contiguous for the running sums along the looks and for the statistics, which read one look at
+    # a time (the same numbers; 0.95-0.98 of a binary or continuous run)
     def back(x: np.ndarray) -> np.ndarray:
         """Running sums along the looks of an array of this function's own, in place, in the looks' order."""
         x = _running_sums(x)
@@ -398,7 +401,7 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
         total = back(s)
         return total, total if q is s else back(q)
 
-    nt = back(d_t.astype(np.float64))  # (counts: the same sums in integers or in doubles)
+    nt = back(d_t.astype(np.float64, order="F"))  # (counts: the same sums in integers or in doubles)
     sum_t, ss_t = sums(s_t, q_t)
     zeros = np.zeros(m)
     nc: np.ndarray | None = None
@@ -406,7 +409,7 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     if len(arms) == 2 and arms[1].paired:
         d_c = _steps(c_sorted) - d_t
         s_c, q_c = _increments(blocks, "sufficient:y:control", design, d_c, outcome_parameter(design, arms[1], truth, m))
-        nc = back(d_c.astype(np.float64))
+        nc = back(d_c.astype(np.float64, order="F"))
         sum_c, ss_c = sums(s_c, q_c)
     elif len(arms) == 2:  # an external cohort, observed in full from month 0
         ext = arms[1]
