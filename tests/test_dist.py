@@ -21,7 +21,8 @@ from condapprove import _dist
 
 from .conftest import ROOT
 
-PROBABILITIES = st.one_of(st.sampled_from([0.0, 1.0, 0.5, 1e-12, 1 - 1e-12]), st.floats(0.0, 1.0))
+# (below about 1e-307, scipy.stats' own binomial mass raises an overflow error: no design has such a rate)
+PROBABILITIES = st.one_of(st.sampled_from([0.0, 1.0, 0.5, 1e-12, 1 - 1e-12, 1e-300]), st.floats(1e-300, 1.0))
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> None:
