@@ -41,59 +41,61 @@ def _scipy_stats(dist: str, method: str, *args: ArrayLike) -> FloatArray:
     return np.asarray(getattr(getattr(stats, dist), method)(*args), dtype=np.float64)
 
 
-def _discrete(fn: Callable[..., Any], k: ArrayLike, lo: ArrayLike, hi: ArrayLike, valid: ArrayLike,
-              args: tuple[ArrayLike, ...], *, below: float, above: float, inside: str) -> FloatArray:
-    """scipy.stats' ``rv_discrete`` method on support [lo, hi]: ``below`` left of it, ``above`` right of its
-    ``inside`` test (``"cdf"``/``"sf"``: lo <= k < hi; ``"pmf"``: lo <= k <= hi), NaN for invalid parameters,
-    else ``fn(k, *args)`` clipped to [0, 1]."""
-    k, lo, hi, valid, *rest = np.broadcast_arrays(np.asarray(k, dtype=np.float64), lo, hi, valid, *args)
+#: Values left and right of the support, by method.
+_OUTSIDE = {"cdf": (0.0, 1.0), "sf": (1.0, 0.0), "pmf": (0.0, 0.0)}
+
+
+def _discrete(fn: Callable[..., Any], method: str, k: ArrayLike, lo: ArrayLike, hi: ArrayLike, valid: ArrayLike,
+              *args: ArrayLike) -> FloatArray:
+    """scipy.stats' ``rv_discrete.<method>`` on the support [lo, hi]: the values of :data:`_OUTSIDE` left and right
+    of it (``cdf`` and ``sf`` evaluate ``fn`` on lo <= k < hi, at ``floor(k)``; ``pmf`` on lo <= k <= hi), NaN for
+    invalid parameters and a NaN ``k``, else ``fn(k, *args)`` clipped to [0, 1]."""
+    k = np.asarray(k, dtype=np.float64)
+    if method != "pmf":
+        k = np.floor(k)
+    k, lo, hi, valid, *rest = np.broadcast_arrays(k, lo, hi, valid, *args)
+    below, above = _OUTSIDE[method]
     out = np.full(k.shape, above)
     out[k < lo] = below
     out[~valid | np.isnan(k)] = np.nan
-    cond = valid & (k >= lo) & ((k <= hi) if inside == "pmf" else (k < hi))
+    cond = valid & (k >= lo) & ((k <= hi) if method == "pmf" else (k < hi))
     if np.any(cond):
         out[cond] = np.clip(fn(k[cond], *(np.asarray(a[cond], dtype=np.float64) for a in rest)), 0.0, 1.0)
     return out
 
 
+def _binom(method: str, k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
+    fn = _ufunc(f"_binom_{method}")
+    if fn is None:  # another scipy
+        return _scipy_stats("binom", method, k, n, p)
+    n = np.asarray(n)
+    return _discrete(fn, method, k, 0, n, (n >= 0) & (0.0 <= p <= 1.0), n, p)
+
+
 def binom_cdf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """``scipy.stats.binom.cdf(k, n, p)``."""
-    fn = _ufunc("_binom_cdf")
-    if fn is None:  # another scipy
-        return _scipy_stats("binom", "cdf", k, n, p)
-    n = np.asarray(n)
-    return _discrete(fn, np.floor(np.asarray(k, dtype=np.float64)), 0, n, (n >= 0) & (0.0 <= p <= 1.0), (n, p),
-                     below=0.0, above=1.0, inside="cdf")
+    return _binom("cdf", k, n, p)
 
 
 def binom_sf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """``scipy.stats.binom.sf(k, n, p)``."""
-    fn = _ufunc("_binom_sf")
-    if fn is None:  # another scipy
-        return _scipy_stats("binom", "sf", k, n, p)
-    n = np.asarray(n)
-    return _discrete(fn, np.floor(np.asarray(k, dtype=np.float64)), 0, n, (n >= 0) & (0.0 <= p <= 1.0), (n, p),
-                     below=1.0, above=0.0, inside="sf")
+    return _binom("sf", k, n, p)
 
 
 def binom_pmf(k: ArrayLike, n: ArrayLike, p: float) -> FloatArray:
     """``scipy.stats.binom.pmf(k, n, p)`` for integer ``k``."""
-    fn = _ufunc("_binom_pmf")
-    if fn is None:  # another scipy
-        return _scipy_stats("binom", "pmf", k, n, p)
-    n = np.asarray(n)
-    return _discrete(fn, k, 0, n, (n >= 0) & (0.0 <= p <= 1.0), (n, p), below=0.0, above=0.0, inside="pmf")
+    return _binom("pmf", k, n, p)
 
 
 def hypergeom_sf(k: ArrayLike, total: ArrayLike, good: ArrayLike, draws: ArrayLike) -> FloatArray:
-    """``scipy.stats.hypergeom.sf(k, total, good, draws)`` (scipy's ``M, n, N``)."""
+    """``scipy.stats.hypergeom.sf(k, total, good, draws)`` (scipy's ``M, n, N``) for integer ``k``."""
     fn = _ufunc("_hypergeom_sf")
     if fn is None:  # another scipy
         return _scipy_stats("hypergeom", "sf", k, total, good, draws)
     total, good, draws = (np.asarray(a) for a in (total, good, draws))
     valid = (total > 0) & (good >= 0) & (draws >= 0) & (good <= total) & (draws <= total)
     lo, hi = np.maximum(draws - (total - good), 0), np.minimum(good, draws)
-    return _discrete(fn, k, lo, hi, valid, (good, draws, total), below=1.0, above=0.0, inside="sf")
+    return _discrete(fn, "sf", k, lo, hi, valid, good, draws, total)
 
 
 def _poisson_pmf(k: FloatArray, mu: FloatArray) -> FloatArray:
@@ -102,13 +104,12 @@ def _poisson_pmf(k: FloatArray, mu: FloatArray) -> FloatArray:
 
 def poisson_pmf(k: ArrayLike, mu: float) -> FloatArray:
     """``scipy.stats.poisson.pmf(k, mu)`` for integer ``k`` (its formula: exp(k log mu - log k! - mu))."""
-    return _discrete(_poisson_pmf, k, 0, np.inf, mu >= 0, (mu,), below=0.0, above=0.0, inside="pmf")
+    return _discrete(_poisson_pmf, "pmf", k, 0, np.inf, mu >= 0, mu)
 
 
 def poisson_sf(k: ArrayLike, mu: float) -> FloatArray:
     """``scipy.stats.poisson.sf(k, mu)`` (scipy.special's ``pdtrc``)."""
-    return _discrete(special.pdtrc, np.floor(np.asarray(k, dtype=np.float64)), 0, np.inf, mu >= 0, (mu,),
-                     below=1.0, above=0.0, inside="sf")
+    return _discrete(special.pdtrc, "sf", k, 0, np.inf, mu >= 0, mu)
 
 
 def t_sf(t: ArrayLike, df: ArrayLike) -> FloatArray:
