@@ -72,8 +72,19 @@ def _rpact(simulation: str, args: str, *, k_max: int = 3, spending: str = "asOF"
 
 _PATIENTS = [{"patients": 60}, {"patients": 120}]
 _SURVIVAL_ENDPOINT = {"type": "time_to_event", "baseline": {"median_months": 12.0}, "dropout_rate_per_month": 0.0042}
-_SURVIVAL_RPACT = ("plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, {accrual}, hazardRatio = 0.7, "
-                   "median2 = 12, dropoutRate1 = 0.05, dropoutRate2 = 0.05, dropoutTime = 12")
+_SURVIVAL_RPACT = "{accrual}, hazardRatio = 0.7, median2 = 12, dropoutRate1 = 0.05, dropoutRate2 = 0.05, dropoutTime = 12"
+
+
+def _survival(endpoint: dict[str, Any], rpact_args: str, *, target_n: int = 120, **more: Any) -> dict[str, Any]:
+    """The survival case's shape (240 patients, looks at 40/80/120 events, HR 0.7, 10^4 replicates) with this
+    endpoint (and ``target_n`` treated, ``more`` of :func:`_trial`); ``rpact_args`` follow rpact's events and
+    patients."""
+    return {"replicates": 10_000,
+            "post": _trial(endpoint, 10.0, target_n, [{"events": 40}, {"events": 80}], target_events=120, **more),
+            "scenario": {"name": "alt", "hazard_ratio": 0.7},
+            "rpact": _rpact("getSimulationSurvival",
+                            "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, " + rpact_args)}
+
 
 CASES: dict[str, dict[str, Any]] = {
     "binary": {
@@ -89,12 +100,7 @@ CASES: dict[str, dict[str, Any]] = {
         "rpact": _rpact("getSimulationMeans",
                         "groups = 2, plannedSubjects = c(60, 120, 180), alternative = 0.4, stDev = 1"),
     },
-    "survival": {
-        "replicates": 10_000,
-        "post": _trial(_SURVIVAL_ENDPOINT, 10.0, 120, [{"events": 40}, {"events": 80}], target_events=120),
-        "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        "rpact": _rpact("getSimulationSurvival", _SURVIVAL_RPACT.format(accrual="accrualTime = 12")),
-    },
+    "survival": _survival(_SURVIVAL_ENDPOINT, _SURVIVAL_RPACT.format(accrual="accrualTime = 12")),
 }
 
 
@@ -160,15 +166,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
                         "accrualTime = 20, hazardRatio = 0.75, median2 = 10, dropoutRate1 = 0.1, dropoutRate2 = 0.1, "
                         "dropoutTime = 12"),
     },
-    "survival-ramp-up": {
-        "replicates": 10_000,
-        "post": _trial(_SURVIVAL_ENDPOINT, 10.0, 120, [{"events": 40}, {"events": 80}], target_events=120,
-                       accrual={"ramp_up_months": 6}),
-        "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        # rpact's accrual: 10 a month (both arms) for 6 months, then 20, until 240 patients (ours ramps linearly)
-        "rpact": _rpact("getSimulationSurvival", _SURVIVAL_RPACT.format(
-            accrual="accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20)")),
-    },
+    # rpact's accrual: 10 a month (both arms) for 6 months, then 20, until 240 patients (ours ramps linearly)
+    "survival-ramp-up": _survival(_SURVIVAL_ENDPOINT, _SURVIVAL_RPACT.format(
+        accrual="accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20)"), accrual={"ramp_up_months": 6}),
     "binary-900": {
         "replicates": 100_000,
         "post": _trial({"type": "binary"}, 100.0, 450, [{"patients": 300}, {"patients": 600}]),
@@ -190,33 +190,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "rpact": _rpact("getSimulationMeans",
                         "groups = 1, plannedSubjects = c(30, 60, 90), alternative = 0.3, stDev = 1, thetaH0 = 0"),
     },
-    "survival-2to1": {
-        "replicates": 10_000,
-        "post": _trial(_SURVIVAL_ENDPOINT, 10.0, 160, [{"events": 40}, {"events": 80}], target_events=120,
-                       control={"kind": "concurrent", "ratio": 0.5}),
-        "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        # 15 a month (both arms) for 16 months; 2 treated to 1 control
-        "rpact": _rpact("getSimulationSurvival", _SURVIVAL_RPACT.format(accrual="accrualTime = 16")
-                        + ", allocation1 = 2, allocation2 = 1"),
-    },
-    "survival-weibull": {
-        "replicates": 10_000,
-        "post": _trial({"type": "time_to_event", "baseline": {"weibull": {"shape": 1.5, "scale": 15.0}}}, 10.0, 120,
-                       [{"events": 40}, {"events": 80}], target_events=120),
-        "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        # rpact's Weibull: S(t) = exp(-(lambda2 t)^kappa), the treated hazard hazardRatio times the control's
-        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, "
-                        "accrualTime = 12, hazardRatio = 0.7, lambda2 = 1 / 15, kappa = 1.5"),
-    },
-    "survival-piecewise": {
-        "replicates": 10_000,
-        "post": _trial({"type": "time_to_event",
-                        "baseline": {"piecewise_exponential": {"breaks": [6.0], "rates": [0.08, 0.04]}}}, 10.0, 120,
-                       [{"events": 40}, {"events": 80}], target_events=120),
-        "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, "
-                        "accrualTime = 12, hazardRatio = 0.7, piecewiseSurvivalTime = c(0, 6), lambda2 = c(0.08, 0.04)"),
-    },
+    # 15 a month (both arms) for 16 months; 2 treated to 1 control
+    "survival-2to1": _survival(_SURVIVAL_ENDPOINT, _SURVIVAL_RPACT.format(accrual="accrualTime = 16")
+                               + ", allocation1 = 2, allocation2 = 1", target_n=160,
+                               control={"kind": "concurrent", "ratio": 0.5}),
+    # rpact's Weibull: S(t) = exp(-(lambda2 t)^kappa), the treated hazard hazardRatio times the control's
+    "survival-weibull": _survival({"type": "time_to_event", "baseline": {"weibull": {"shape": 1.5, "scale": 15.0}}},
+                                  "accrualTime = 12, hazardRatio = 0.7, lambda2 = 1 / 15, kappa = 1.5"),
+    "survival-piecewise": _survival({"type": "time_to_event",
+                                     "baseline": {"piecewise_exponential": {"breaks": [6.0], "rates": [0.08, 0.04]}}},
+                                    "accrualTime = 12, hazardRatio = 0.7, piecewiseSurvivalTime = c(0, 6), "
+                                    "lambda2 = c(0.08, 0.04)"),
     "survival-5looks": {
         "replicates": 10_000,
         "post": _trial({"type": "time_to_event", "baseline": {"median_months": 8.0}}, 15.0, 150,
