@@ -125,7 +125,7 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
     pm = design.post_marketing
     ep = pm.endpoint
     zeros = np.zeros(nt.size)
-    if ep.type == "continuous":  # the t statistic (one compiled pass; strided columns read in place), on the z scale
+    if ep.type == "continuous":  # the t statistic (one compiled pass, the columns read in place), on the z scale
         from ..kernels._normal_jit import one_sample_t, pooled_t
 
         t, est = np.empty(nt.size), np.empty(nt.size)
