@@ -67,7 +67,7 @@ def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[obj
 
 def case_versions(case: str, packages: tuple[object, object]) -> list[tuple[object, object]]:
     """Each package with its own build of a benchmark case's design."""
-    mapping = run.mapping(run.CASES[case])
+    mapping = run.mapping(run.ALL_CASES[case])
     return [(mod, importlib.import_module(mod.__name__ + ".spec").design_from_mapping(mapping))  # type: ignore[attr-defined]
             for mod in packages]
 
@@ -80,7 +80,8 @@ def file_versions(path: str, packages: tuple[object, object]) -> list[tuple[obje
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the earlier commit (anything git understands)")
-    parser.add_argument("--case", choices=sorted(run.CASES), action="append", help="only these cases")
+    parser.add_argument("--case", choices=sorted(run.ALL_CASES), action="append",
+                        help="only these cases (default: the three; a variant of run.py --variants by name)")
     parser.add_argument("--design", action="append", metavar="FILE",
                         help="a design file instead of the benchmark's cases (repeatable; 10^4 replicates by default)")
     parser.add_argument("--replicates", type=int, help="replicates (default: the benchmark's, per case)")
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
             for path in args.design or []:
                 print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages)), flush=True)
             for case in args.case or ([] if args.design else list(run.CASES)):
-                reps = args.replicates or int(run.CASES[case]["replicates"])
+                reps = args.replicates or int(run.ALL_CASES[case]["replicates"])
                 print(time_pairs(case, reps, args.pairs, case_versions(case, packages)), flush=True)
 
 
