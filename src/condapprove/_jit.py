@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
 
-__all__ = ["arrival_months", "compiled", "cumsum_rows", "running_sums"]
+__all__ = ["arrival_months", "compiled", "cumsum_rows", "float_bits", "running_sums"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -31,6 +33,27 @@ def compiled(fn: Callable[..., Any]) -> Any:
         return njit(cache=True, nogil=True, error_model="numpy")(fn)
     except RuntimeError:  # numba found no writable cache location
         return njit(nogil=True, error_model="numpy")(fn)
+
+
+@intrinsic
+def _float_bits(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
+    """In a compiled loop: the bit pattern of a float64 as a uint64 (an LLVM bitcast, in a register).
+
+    What ``np.float64(x).view(np.uint64)`` gives, without the store and reload of a one-element buffer or a
+    second view of an output array (the loops' earlier way); on this machine the time-to-event columns' pass and
+    the look keys took about a tenth less time with it, the same numbers.
+    """
+    if x != types.float64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], context.get_value_type(types.uint64))
+
+    return types.uint64(types.float64), codegen
+
+
+#: :func:`_float_bits`, called as ``float_bits(x)`` in compiled loops (typed for the type checker).
+float_bits = cast(Callable[[float], np.uint64], _float_bits)
 
 
 @compiled

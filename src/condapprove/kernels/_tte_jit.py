@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import compiled
+from .._jit import compiled, float_bits
 
 __all__ = ["look_keys", "patient_columns", "piecewise_inverse", "recruited_events", "walk_sorted"]
 
@@ -35,16 +35,13 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
     receive each row's numbers of entered and of entered treated patients.
     """
     b, n = entry.shape
-    cf = out.view(np.float64)
     low = ~np.uint64(3)
     for i in range(b):
         t = tau[i]
+        nv = np.uint64(0)
+        x1 = np.uint64(0)
         for j in range(n):
-            cf[i, j] = (t - entry[i, j]) + 0.0  # + 0.0: -0.0 becomes +0.0
-        nv = 0
-        x1 = 0
-        for j in range(n):
-            k = out[i, j]
+            k = float_bits((t - entry[i, j]) + 0.0)  # the bits of c (+ 0.0: -0.0 becomes +0.0)
             entered = np.uint64(1) - (k >> np.uint64(63))  # c >= 0: the sign bit is clear
             code = admin_code[j]
             nv += entered
@@ -189,8 +186,6 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     low = ~np.uint64(3)
     code_t = np.uint64(1) if treated else np.uint64(0)
     cens = np.uint64(2) | code_t
-    buf = np.empty(1, dtype=np.float64)  # a first time, read back as its bit pattern
-    bits = buf.view(np.uint64)
     for i0 in range(0, m, _ROW_BLOCK):
         i1 = min(i0 + _ROW_BLOCK, m)
         for j in range(n):
@@ -213,8 +208,7 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
                     out_first[i, c] = f
                     out_is_event[i, c] = ev
                 out_calendar[i, c] = e + f if (ev and recruited) else np.inf
-                buf[0] = f + 0.0  # + 0.0: -0.0 becomes +0.0
-                k = bits[0]
+                k = float_bits(f + 0.0)  # + 0.0: -0.0 becomes +0.0
                 if k < _EXP_MASK:  # finite (and >= 0)
                     out_first_key[i, c] = (k & low) | (code_t if ev else cens)
                 else:
