@@ -34,6 +34,26 @@ def test_running_sum_down_the_patients_is_numpys_cumsum() -> None:
 
 
 
+def test_float_bits_is_the_bit_pattern_of_the_double() -> None:
+    """``float_bits`` inside a compiled loop gives numpy's ``view(np.uint64)`` of each double: signed zeros,
+    subnormals, the largest double, infinities and NaN (with their sign bits) included."""
+    import numba
+
+    from condapprove._jit import float_bits
+
+    @numba.njit
+    def bits_of(x: np.ndarray, out: np.ndarray) -> None:
+        for i in range(x.size):
+            out[i] = float_bits(x[i])
+
+    special = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.0, -1.0, 1.7976931348623157e308, np.inf,
+               -np.inf, np.nan, -np.nan, 0.1]
+    x = np.concatenate([special, np.random.default_rng(5).standard_normal(1000) * 1e3])
+    out = np.zeros(x.size, dtype=np.uint64)
+    bits_of(x, out)
+    np.testing.assert_array_equal(out, x.view(np.uint64))
+
+
 def test_arm_cumulative_sums_are_numpys_cumsum_in_either_layout() -> None:
     """The look statistics' cumulative sums of an arm's outcomes and their squares, compiled for both layouts of
     ``y`` (a transposed view of patient-major draws, or replicate-major), equal numpy's cumsum bit for bit,
