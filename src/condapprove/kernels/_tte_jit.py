@@ -79,10 +79,11 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
     event contributes :math:`f` to ``e1`` and :math:`f (1 - f)` to the variance, with :math:`f` the treated
     share of the risk set.  Per row: a branch-free pass over the positions that lists, for each event, its key
     and one word holding the treated patients before it (high 32 bits) and its position (low 32 bits: a row has
-    fewer than 2**32 patients), kept up to date with one addition per position; then short loops over the events alone (the treated events; a
-    tie is two equal neighbouring times; the shares, divided in one vectorised loop; their sums, in position
-    order).  A row with tied event times is summed again by :func:`_tied_sums`.  (Two stores and a few
-    operations per position instead of three stores and a dozen: about a fifth less time, the same numbers.)
+    fewer than 2**32 patients), kept up to date with one addition per position; then short loops over the
+    events alone (the treated events; a tie is two equal neighbouring times; the shares, divided in one
+    vectorised loop; their sums, in position order).  A row with tied event times is summed again by
+    :func:`_tied_sums`.  (Two stores and a few operations per position instead of three stores and a dozen:
+    about a fifth less time, the same numbers.)
     """
     b, n = key.shape
     one, two, high = np.uint64(1), np.uint64(2), np.uint64(32)
