@@ -328,6 +328,36 @@ def test_a_dead_worker_is_reported_and_its_chunk_rerun(tmp_path: Path, monkeypat
     assert any("worker process died" in w for w in res.warnings)
 
 
+def test_a_cold_process_simulates_its_first_chunk_before_forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that has not simulated yet runs the first chunk itself before starting its workers (so they
+    inherit the loaded kernels); a warm one leaves every chunk to the workers.  The results are the same."""
+    import os
+
+    from condapprove.simulation import engine
+
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    serial = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048)
+    here: list[tuple[int, ...]] = []  # the chunks simulated in this process (forked workers append to their copy)
+    real = engine._run_chunk
+
+    def spy(design: Any, s: int, blocks: Any, *args: Any) -> Any:
+        if os.getpid() == parent:
+            here.append((s, *blocks))
+        return real(design, s, blocks, *args)
+
+    parent = os.getpid()
+    monkeypatch.setattr(engine, "_run_chunk", spy)
+    monkeypatch.setattr(engine, "_WARM", False)
+    cold = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
+    assert cold.scenarios == serial.scenarios
+    assert here == [(0, 0)]
+    here.clear()
+    monkeypatch.setattr(engine, "_WARM", True)
+    warm = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
+    assert warm.scenarios == serial.scenarios
+    assert here == []
+
+
 def test_provenance_summarises_a_large_cohort() -> None:
     """A cohort of many patients (e.g. read from a large CSV) is not copied into every result's provenance:
     its lists are replaced by their length and hash; short lists and designs without a cohort are kept."""
@@ -526,8 +556,9 @@ def _broken_summary_part(token: int, part: str, keys: tuple[str, ...]) -> None:
 @pytest.mark.parametrize("design_file", ["two_arm_trial.yaml", "delytact_external.yaml", "stemirac_survey.yaml"])
 def test_workers_summarise_part_of_the_results_with_the_same_numbers(design_file: str,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """With --jobs, the worker processes compute the decision months' quartiles and the mean counts from the
-    shared result arrays while the caller computes the rest: the summary is the one-process summary exactly, and
+    """With --jobs, the worker processes compute the last scenario's decision months' quartiles and mean counts
+    from the shared result arrays while the caller computes the rest (the earlier scenarios are summarised by the
+    caller while the workers simulate the next ones): the summary is the one-process summary exactly, and
     a part that fails in a worker is computed by the caller instead."""
     import multiprocessing
 
@@ -539,14 +570,25 @@ def test_workers_summarise_part_of_the_results_with_the_same_numbers(design_file
     real = engine.summarise
 
     def spy(*args: object, **kw: object) -> object:
-        parts = args[4] if len(args) > 4 else None
-        calls.append(callable(parts) and set(parts()) >= {"decision_month_median", "expected_treated_evaluable"})
+        remote = args[4] if len(args) > 4 else None
+        got = {k for fetch in (remote or {}).values() for k in fetch() or {}}  # type: ignore[attr-defined]
+        calls.append({"decision_month_median", "expected_treated_evaluable"} <= got)
         return real(*args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine, "summarise", spy)
-    parallel = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
+    events: list[object] = []
+    parallel = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2,
+                                    progress=lambda done, total: events.append(done))
     assert parallel.scenarios == serial.scenarios
-    assert calls and all(calls)  # every scenario was given the parts the workers computed
+    assert calls[-1] and not any(calls[:-1])  # the last scenario was given the parts the workers computed
+    assert len(calls) == len(design.scenarios)
+    # each scenario but the last was summarised as soon as its third (last) chunk was in
+    monkeypatch.setattr(engine, "summarise", lambda *a, **k: events.append("summary") or real(*a, **k))
+    events.clear()
+    condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2,
+                         progress=lambda done, total: events.append(done))
+    blocks = [3 * (i + 1) for i in range(len(design.scenarios))]
+    assert events == [x for b in blocks for x in (b - 2, b - 1, b, "summary")]
     if multiprocessing.get_start_method() == "fork":  # the patched part reaches forked workers only
         monkeypatch.setattr(engine, "_summary_part_shared", _broken_summary_part)
         again = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)

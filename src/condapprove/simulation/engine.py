@@ -252,6 +252,10 @@ _FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reac
 #: (where, on two cores, each chunk waited for the busy parent to read it).
 _SHARED: dict[int, dict[str, np.ndarray]] = {}
 _TOKENS = itertools.count(1)
+#: Whether this process has simulated a chunk (so numba has loaded its compiled kernels here).
+_WARM = False
+#: One chunk's (or scenario's) per-replicate results, by field.
+_Arrays = dict[str, np.ndarray]
 
 
 def _shared_arrays(rows: int) -> dict[str, np.ndarray]:
@@ -291,6 +295,8 @@ def _summary_part_shared(token: int, part: str, keys: tuple[str, ...]) -> dict[s
 def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], replicates: int,
                entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Simulate the given blocks of one scenario (a picklable unit of work)."""
+    global _WARM
+    _WARM = True
     root = np.random.SeedSequence(entropy, spawn_key=spawn_key)
     key = scenario_key(design.scenarios[scenario_index].name)
     sizes = [min(BLOCK_SIZE, replicates - b * BLOCK_SIZE) for b in blocks]
@@ -502,9 +508,20 @@ def simulate(
 
     shared_tokens: dict[int, int] = {}  # scenario -> token of its result arrays in shared memory (last execute)
 
-    def execute(todo: dict[int, range], size: int) -> dict[int, list[dict[str, np.ndarray]]]:
+    exact: dict[int, float | None] = {}  # scenario -> exact_p_confirmed (computed once)
+
+    def exact_of(s: int) -> float | None:
+        if s not in exact:
+            exact[s] = exact_p_confirmed(design, design.scenarios[s])
+        return exact[s]
+
+    def execute(todo: dict[int, range], size: int,
+                ready: Callable[[int, _Arrays], None] | None = None) -> dict[int, list[_Arrays]]:
+        """Simulate the blocks ``todo`` of each scenario; ``ready(s, arrays)`` is called as soon as scenario
+        ``s``'s rows are all in (while workers may still simulate the next scenarios)."""
         tasks = [(s, list(blocks[i:i + per_chunk])) for s, blocks in todo.items()
                  for i in range(0, len(blocks), per_chunk)]
+        last = {s: i for i, (s, _) in enumerate(tasks)}  # scenario -> its last task
         total = sum(len(b) for _, b in tasks)
         finished = 0
         saved: dict[int, dict[str, np.ndarray]] = {}
@@ -538,18 +555,31 @@ def simulate(
             finished += len(b)
             if progress is not None:
                 progress(finished, total)
+            if ready is not None and last[s] == i:
+                ready(s, merged[s])
 
         if executor is None:
             for i, (s, b) in enumerate(tasks):
                 finish(i, saved[i] if i in saved else _run_chunk(design, s, b, size, entropy, spawn_key))
         else:
             _SHARED.update((token[s], merged[s]) for s in merged)  # before the submits fork the workers
+            first = next((i for i in range(len(tasks)) if i not in saved), None)
+            local: dict[int, _Arrays] = {}  # chunks simulated in this process
+            if not _WARM and first is not None:
+                # the first chunk here, before the workers start: numba loads the compiled kernels once, in this
+                # process (about half a second), and forked workers inherit them instead of each loading them
+                # again beside this process, which needs them for the summary (measured: with two workers, the
+                # first summary of a fresh process took a second of three processes sharing two cores)
+                s, b = tasks[first]
+                local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
             try:
                 futures = {i: executor.submit(_run_chunk_shared, token[s], start[i], design, s, b, size, entropy, spawn_key)
-                           for i, (s, b) in enumerate(tasks) if i not in saved}
+                           for i, (s, b) in enumerate(tasks) if i not in saved and i not in local}
+                for s in todo:  # while the workers simulate
+                    exact_of(s)
                 for i in range(len(tasks)):  # results in submission order: deterministic
-                    if i in saved:
-                        finish(i, saved[i])
+                    if i in saved or i in local:
+                        finish(i, saved[i] if i in saved else local[i])
                         continue
                     try:
                         out = futures[i].result()
@@ -563,7 +593,7 @@ def simulate(
                         warnings.warn(msg, RuntimeWarning, stacklevel=2)
                         warns.append(msg)
                         for j in range(i, len(tasks)):
-                            if j not in saved:
+                            if j not in saved and j not in local:
                                 s2, b2 = tasks[j]
                                 futures[j] = new_pool.submit(_run_chunk_shared, token[s2], start[j], design, s2, b2,
                                                              size, entropy, spawn_key)
@@ -574,39 +604,48 @@ def simulate(
                     _SHARED.pop(token[s], None)
         return {s: [merged[s]] for s in merged}
 
-    def summary(s: int, parts: list[dict[str, np.ndarray]], futures: list[Future[Any]] | None = None) -> ScenarioResult:
+    def summary(s: int, parts: list[dict[str, np.ndarray]], futures: dict[str, Future[Any]] | None = None
+                ) -> ScenarioResult:
+        """Summarise scenario ``s`` from its arrays; ``futures``: groups of figures workers are computing."""
         merged = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
-        scen = design.scenarios[s]
 
-        def collect() -> dict[str, MonteCarloEstimate]:
-            got: dict[str, MonteCarloEstimate] = {}
-            for f in futures or ():
+        def fetch(f: Future[Any]) -> Callable[[], dict[str, MonteCarloEstimate] | None]:
+            def get() -> dict[str, MonteCarloEstimate] | None:
                 try:
-                    part = f.result()
+                    return f.result()  # type: ignore[no-any-return]
                 except Exception:  # noqa: BLE001 - a worker that failed: summarise() computes that part itself
-                    part = None
-                got.update(part or {})
-            return got
+                    return None
+            return get
 
-        return summarise(design, scen, merged, exact_p_confirmed(design, scen), collect if futures else None)
+        remote = {part: fetch(f) for part, f in (futures or {}).items()}
+        return summarise(design, design.scenarios[s], merged, exact_of(s), remote)
 
     target = design.simulation.mcse_target if mcse_target is None else mcse_target
     try:
         if target is None:
             n_blocks = math.ceil(n / BLOCK_SIZE)
-            done = execute({s: range(n_blocks) for s in wanted}, n)
-            pending: dict[int, list[Future[Any]]] = {}
+            early: dict[int, ScenarioResult] = {}
+
+            def ready(s: int, arrays: dict[str, np.ndarray]) -> None:
+                # a scenario whose chunks are all in is summarised at once (with workers, while they simulate the
+                # next scenarios); the last one is summarised below
+                if s != wanted[-1]:
+                    early[s] = summary(s, [arrays])
+
+            done = execute({s: range(n_blocks) for s in wanted}, n, ready)
+            pending: dict[int, dict[str, Future[Any]]] = {}
             if own_pool is not None:
-                # every chunk is in: the workers summarise part of the results in shared memory (the decision
-                # months' quartiles, the mean counts) while this process does the rest, then exit
+                # every chunk is in: the workers summarise part of the last scenario's results in shared memory
+                # (the decision months' quartiles, the mean counts) while this process does the rest, then exit
                 keys = summary_keys(design)
                 try:
-                    pending = {s: [own_pool.submit(_summary_part_shared, shared_tokens[s], part, ks)
-                                   for part, ks in keys.items()] for s in wanted if s in shared_tokens}
+                    pending = {s: {part: own_pool.submit(_summary_part_shared, shared_tokens[s], part, ks)
+                                   for part, ks in keys.items()}
+                               for s in wanted if s in shared_tokens and s not in early}
                 except BrokenProcessPool:  # no workers left: this process summarises it all
                     pending = {}
                 own_pool.shutdown(wait=False)
-            results = [summary(s, done[s], pending.get(s)) for s in wanted]
+            results = [early[s] if s in early else summary(s, done[s], pending.get(s)) for s in wanted]
         else:
             results = _until_precise(design, wanted, n, float(target), max_replicates, execute, summary, warns)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -182,13 +182,18 @@ def summary_part(r: dict[str, np.ndarray], part: str, keys: tuple[str, ...]) -> 
     raise ValueError(f"unknown summary part {part!r}")
 
 
+#: A function that returns figures of a summary computed elsewhere (None if they could not be).
+Fetch = Callable[[], "dict[str, MonteCarloEstimate] | None"]
+
+
 def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None,
-              parts: Callable[[], dict[str, MonteCarloEstimate]] | None = None) -> ScenarioResult:
+              remote: Mapping[str, Fetch] | None = None) -> ScenarioResult:
     """Operating characteristics of one scenario from its per-replicate arrays.
 
-    ``parts``: called once the rest is computed, it returns figures of :data:`SUMMARY_PARTS` computed elsewhere
-    (by worker processes, from the same arrays, with :func:`summary_part`: the same numbers); a group it does
-    not return in full is computed here.
+    ``remote``: groups of :data:`SUMMARY_PARTS` being computed elsewhere (by worker processes, from the same
+    arrays, with :func:`summary_part`: the same numbers), each with a function that returns its figures.  They
+    are called once everything else is computed here; a group whose function returns None, or not every
+    figure, is computed here.
     """
     pm = design.post_marketing
     n = int(r["decision"].size)
@@ -209,10 +214,16 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     cumulative = _curves(cells, grid.size, n)
     mean_estimate = MonteCarloEstimate.mean(est) if est.size else None
     mean_true_effect = MonteCarloEstimate.mean(r["true_effect"])
-    offered = parts() if parts is not None else {}
+    remote = remote or {}
+    groups = summary_keys(design)
     got: dict[str, MonteCarloEstimate] = {}
-    for part, keys in summary_keys(design).items():
-        got.update({k: offered[k] for k in keys} if all(k in offered for k in keys) else summary_part(r, part, keys))
+    for part, keys in groups.items():
+        if part not in remote:
+            got.update(summary_part(r, part, keys))
+    for part, fetch in remote.items():
+        offered = fetch() or {}
+        got.update({k: offered[k] for k in groups[part]} if all(k in offered for k in groups[part])
+                   else summary_part(r, part, groups[part]))
     return ScenarioResult(
         name=scenario.name,
         truth=truth_label(design, scenario),
