@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeAlias
 
 import numpy as np
-from scipy import integrate, optimize, special, stats
 
+from ._lazy import lazy_modules
 from ._typing import ArrayLike, FloatArray
 from ._validation import (
     check_confidence_level,
@@ -43,6 +43,9 @@ from .results import ConfidenceInterval, ResultMixin
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    from scipy import integrate, optimize, special, stats
+else:  # imported on first use (about a second): building or validating a prior does not need them
+    integrate, optimize, special, stats = lazy_modules(globals(), "scipy", "integrate", "optimize", "special", "stats")
 
 __all__ = ["Beta", "BetaBinomial", "BetaMixture", "EssMethod", "Normal", "NormalMixture"]
 
