@@ -5,6 +5,7 @@ Usage::
     python benchmarks/jobs.py                       # the three cases (binary and continuous 10^6, survival 10^5)
     python benchmarks/jobs.py --case binary --pairs 20
     python benchmarks/jobs.py --json
+    python benchmarks/jobs.py --cli designs/two_arm_trial.yaml --replicates 1000000   # whole commands
 
 Each pair runs, in fresh Python processes and in an order that alternates from one pair to the next:
 
@@ -15,6 +16,11 @@ Each pair runs, in fresh Python processes and in an order that alternates from o
   worker processes started inside the timed part.  It has no coordination at all, so its speed-up is what the
   machine gives two processes at that minute: on a virtual machine whose second core is shared, this moves by
   tens of percent from minute to minute, and the engine's speed-up cannot be read without it.
+
+With ``--cli FILE``, each pair instead times two whole ``condapprove simulate FILE -n R -q`` commands in fresh
+processes (``--jobs 1`` and ``--jobs 2``, alternating which goes first): what a user of the command sees,
+start-up included (imports and numba's loading of the compiled kernels, about 1.5 s that one process pays
+before any replicate is simulated, whatever ``--jobs``).
 
 Reports, per case, the median over the pairs of the engine's speed-up (jobs 1 time / jobs 2 time), the
 reference's, and the ratio of the two (the share of the machine's parallel speed-up the engine attains); the
@@ -89,6 +95,26 @@ def _reference(blocks: int, two_first: bool) -> dict[str, float]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def _command(design: str, replicates: int, jobs: int) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "condapprove.cli", "simulate", design, "-n", str(replicates), "-j", str(jobs),
+                    "-q"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def measure_command(design: str, pairs: int, replicates: int) -> dict[str, Any]:
+    """``pairs`` pairs of whole commands (jobs 1, jobs 2, alternating which goes first); medians and every pair."""
+    one, two = [], []
+    for i in range(pairs):
+        got = {j: _command(design, replicates, j) for j in ((1, 2) if i % 2 == 0 else (2, 1))}
+        one.append(got[1])
+        two.append(got[2])
+    speedups = [a / b for a, b in zip(one, two)]
+    return {"design": design, "replicates": replicates, "pairs": pairs, "jobs1_seconds": statistics.median(one),
+            "jobs2_seconds": statistics.median(two), "speedup": statistics.median(speedups),
+            "speedup_pairs": speedups, "jobs1_runs": one, "jobs2_runs": two}
+
+
 def measure(case: str, pairs: int, replicates: int, blocks: int) -> dict[str, Any]:
     """``pairs`` interleaved pairs of the engine (jobs 1, jobs 2) and of the reference; medians and every pair."""
     one, two, ref_one, ref_two = [], [], [], []
@@ -123,10 +149,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replicates", type=int, help="replicates for every case (default: per case)")
     parser.add_argument("--blocks", type=int, default=REFERENCE_BLOCKS, help="blocks of draws in the reference")
     parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument("--cli", metavar="FILE", action="append",
+                        help="time whole `condapprove simulate FILE` commands instead (repeatable)")
     parser.add_argument("--internal-reference", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.internal_reference is not None:
         print(json.dumps(reference(args.internal_reference[0], bool(args.internal_reference[1]))))
+        return
+    if args.cli:
+        commands = [measure_command(f, args.pairs, args.replicates or 1_000_000) for f in args.cli]
+        if args.json:
+            print(json.dumps(commands, indent=2))
+            return
+        print(f"{'design':<36}{'replicates':>11}{'jobs 1 s':>10}{'jobs 2 s':>10}{'speed-up':>10}  speed-up per pair")
+        for r in commands:
+            pairs = " ".join(f"{x:.2f}" for x in r["speedup_pairs"])
+            print(f"{r['design']:<36}{r['replicates']:>11}{r['jobs1_seconds']:>10.3f}{r['jobs2_seconds']:>10.3f}"
+                  f"{r['speedup']:>10.2f}  {pairs}")
+        print("whole commands in fresh processes, start-up included; speed-up: median over the pairs of jobs-1 time "
+              "/ jobs-2 time")
         return
     rows = [measure(c, args.pairs, args.replicates or REPLICATES[c], args.blocks) for c in args.case or list(REPLICATES)]
     if args.json:
