@@ -358,6 +358,22 @@ def test_a_cold_process_simulates_its_first_chunk_before_forking(monkeypatch: py
     assert here == []
 
 
+def test_a_failing_first_chunk_leaves_no_shared_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error in the chunk a cold process runs before forking its workers propagates, and the shared result
+    arrays registered for the workers are dropped."""
+    from condapprove.simulation import engine
+
+    def boom(*args: Any) -> Any:
+        raise RuntimeError("a chunk that fails")
+
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    monkeypatch.setattr(engine, "_run_chunk", boom)
+    monkeypatch.setattr(engine, "_WARM", False)
+    with pytest.raises(RuntimeError, match="a chunk that fails"):
+        condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
+    assert engine._SHARED == {}
+
+
 def test_provenance_summarises_a_large_cohort() -> None:
     """A cohort of many patients (e.g. read from a large CSV) is not copied into every result's provenance:
     its lists are replaced by their length and hash; short lists and designs without a cohort are kept."""

@@ -565,14 +565,14 @@ def simulate(
             _SHARED.update((token[s], merged[s]) for s in merged)  # before the submits fork the workers
             first = next((i for i in range(len(tasks)) if i not in saved), None)
             local: dict[int, _Arrays] = {}  # chunks simulated in this process
-            if not _WARM and first is not None:
-                # the first chunk here, before the workers start: numba loads the compiled kernels once, in this
-                # process (about half a second), and forked workers inherit them instead of each loading them
-                # again beside this process, which needs them for the summary (measured: with two workers, the
-                # first summary of a fresh process took a second of three processes sharing two cores)
-                s, b = tasks[first]
-                local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
             try:
+                if not _WARM and first is not None:
+                    # the first chunk here, before the workers start: numba loads the compiled kernels once, in this
+                    # process (about half a second), and forked workers inherit them instead of each loading them
+                    # again beside this process, which needs them for the summary (measured: with two workers, the
+                    # first summary of a fresh process took a second of three processes sharing two cores)
+                    s, b = tasks[first]
+                    local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
                 futures = {i: executor.submit(_run_chunk_shared, token[s], start[i], design, s, b, size, entropy, spawn_key)
                            for i, (s, b) in enumerate(tasks) if i not in saved and i not in local}
                 for s in todo:  # while the workers simulate
