@@ -12,7 +12,7 @@ import pytest
 
 import condapprove
 from condapprove.boundaries import efficacy_bounds
-from condapprove.errors import DesignWarning
+from condapprove.errors import DesignError, DesignWarning
 from condapprove.spec import design_from_mapping
 
 
@@ -112,3 +112,21 @@ def test_zero_rate_scenarios() -> None:
                [{"name": "zero", "treated_rate": 0.0, "control_rate": 0.0}])
     assert res["zero"].p_confirmed.value == 0.0
     assert np.isfinite(res["zero"].mean_true_effect.value)
+
+
+@pytest.mark.parametrize("value, expected", [(3, 3), (3.0, 3), (np.int64(3), 3), (np.int32(-2), -2),
+                                             (np.float64(4.0), 4), (np.float32(5.0), 5)])
+def test_check_int_takes_python_and_numpy_integers(value: object, expected: int) -> None:
+    """check_int recognises numpy's scalars without importing numpy itself (it looks for a loaded numpy)."""
+    from condapprove._validation import check_int
+
+    got = check_int(value, "n")
+    assert got == expected and type(got) is int
+
+
+@pytest.mark.parametrize("value", [True, 2.5, np.float64(2.5), np.float64("nan"), "3", None, np.array([3])])
+def test_check_int_refuses_non_integers(value: object) -> None:
+    from condapprove._validation import check_int
+
+    with pytest.raises(DesignError, match=r"`n` must be an integer; got "):
+        check_int(value, "n")

@@ -7,12 +7,14 @@ Messages follow "``name`` must be <contract>; got <repr(value)>." and raise
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .errors import DesignError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = [
     "check_confidence_level",
@@ -71,8 +73,14 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
         contract += f" <= {maximum}"
     if isinstance(value, bool):
         raise _fail(name, contract, value)
-    integral_float = isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer()
-    if isinstance(value, (int, np.integer)) or integral_float:
+    # numpy's scalars, when numpy is loaded (a value cannot be one otherwise): checking a design's cohort need not
+    # import numpy (see condapprove.cohorts)
+    np_ = sys.modules.get("numpy")
+    floats: tuple[type, ...] = (float, np_.floating) if np_ else (float,)
+    ints: tuple[type, ...] = (int, np_.integer) if np_ else (int,)
+    is_float, is_int = isinstance(value, floats), isinstance(value, ints)
+    integral_float = is_float and math.isfinite(value) and float(value).is_integer()
+    if is_int or integral_float:
         x = int(value)
     else:
         raise _fail(name, contract, value)
@@ -109,6 +117,8 @@ def check_one_of(value: Any, name: str, options: Iterable[str]) -> str:
 
 def check_finite_array(value: Any, name: str, *, ndim: int = 1, min_size: int = 1) -> np.ndarray:
     """Return ``value`` as a finite float64 array of the given ``ndim`` and at least ``min_size`` entries."""
+    import numpy as np
+
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

@@ -497,8 +497,8 @@ class PreApproval(_Model):
         return problems
 
     def build_cohort(self) -> Any:
-        """The cohort as a :mod:`condapprove.evidence` object (CSV data must have been inlined by the loader)."""
-        from .. import evidence as ev
+        """The cohort as a :mod:`condapprove.cohorts` object (CSV data must have been inlined by the loader)."""
+        from .. import cohorts as ev
 
         c, kind = self.cohort, self.endpoint.type
         if c.data is not None and c.responses is None and c.values is None and c.durations is None:
