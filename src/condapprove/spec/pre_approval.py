@@ -498,7 +498,7 @@ class PreApproval(_Model):
 
     def build_cohort(self) -> Any:
         """The cohort as a :mod:`condapprove.cohorts` object (CSV data must have been inlined by the loader)."""
-        from .. import cohorts as ev
+        from .. import cohorts
 
         c, kind = self.cohort, self.endpoint.type
         if c.data is not None and c.responses is None and c.values is None and c.durations is None:
@@ -516,22 +516,22 @@ class PreApproval(_Model):
                         tally[1] += 1
                     lot_events = tuple(t[0] for t in counts.values())
                     lot_n = tuple(t[1] for t in counts.values())
-                return ev.BinaryCohort(responders=x, n=n, lot_events=lot_events, lot_n=lot_n)
+                return cohorts.BinaryCohort(responders=x, n=n, lot_events=lot_events, lot_n=lot_n)
             assert c.responders is not None and c.n is not None
-            return ev.BinaryCohort(responders=c.responders, n=c.n,
+            return cohorts.BinaryCohort(responders=c.responders, n=c.n,
                                    lot_events=tuple(lots.events) if lots and lots.events else None,
                                    lot_n=tuple(lots.n) if lots else None)
         if kind == "continuous":
             if c.values is not None:
-                return ev.ContinuousCohort.from_values(c.values, c.lots)
+                return cohorts.ContinuousCohort.from_values(c.values, c.lots)
             assert c.mean is not None and c.sd is not None and c.n is not None
-            return ev.ContinuousCohort(
+            return cohorts.ContinuousCohort(
                 mean=c.mean, sd=c.sd, n=c.n,
                 lot_means=tuple(lots.means) if lots and lots.means else None,
                 lot_sds=tuple(lots.sds) if lots and lots.sds else None,
                 lot_n=tuple(lots.n) if lots else None)
         assert c.durations is not None and c.events is not None
-        return ev.TimeToEventCohort(durations=tuple(c.durations), events=tuple(c.events))
+        return cohorts.TimeToEventCohort(durations=tuple(c.durations), events=tuple(c.events))
 
     def criteria(self) -> list[Any]:
         """The criteria as :mod:`condapprove.evidence` objects."""
