@@ -519,8 +519,8 @@ class PreApproval(_Model):
                 return cohorts.BinaryCohort(responders=x, n=n, lot_events=lot_events, lot_n=lot_n)
             assert c.responders is not None and c.n is not None
             return cohorts.BinaryCohort(responders=c.responders, n=c.n,
-                                   lot_events=tuple(lots.events) if lots and lots.events else None,
-                                   lot_n=tuple(lots.n) if lots else None)
+                                        lot_events=tuple(lots.events) if lots and lots.events else None,
+                                        lot_n=tuple(lots.n) if lots else None)
         if kind == "continuous":
             if c.values is not None:
                 return cohorts.ContinuousCohort.from_values(c.values, c.lots)
