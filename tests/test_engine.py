@@ -358,6 +358,31 @@ def test_a_cold_process_simulates_its_first_chunk_before_forking(monkeypatch: py
     assert here == []
 
 
+@pytest.mark.parametrize("warm, submits", [(False, 0), (True, 3)])
+def test_a_run_of_one_chunk_starts_workers_only_to_simulate_it(warm: bool, submits: int,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold process simulates a one-chunk run itself, and then starts no worker just to summarise (workers it
+    forked afterwards would not have the result arrays); a warm one sends the chunk and two summary parts."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from condapprove.simulation import engine
+
+    calls: list[str] = []
+
+    class Counting(ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            calls.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    serial = condapprove.simulate(design, replicates=2048, seed=11, scenarios=["as hoped"])
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", Counting)
+    monkeypatch.setattr(engine, "_WARM", warm)
+    res = condapprove.simulate(design, replicates=2048, seed=11, scenarios=["as hoped"], n_jobs=2)
+    assert res.scenarios == serial.scenarios
+    assert len(calls) == submits
+
+
 def test_a_failing_first_chunk_leaves_no_shared_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
     """An error in the chunk a cold process runs before forking its workers propagates, and the shared result
     arrays registered for the workers are dropped."""

@@ -575,6 +575,9 @@ def simulate(
                     local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
                 futures = {i: executor.submit(_run_chunk_shared, token[s], start[i], design, s, b, size, entropy, spawn_key)
                            for i, (s, b) in enumerate(tasks) if i not in saved and i not in local}
+                if not futures:  # no worker was started with these arrays: none can summarise from them
+                    for s in token:
+                        shared_tokens.pop(s, None)
                 for s in todo:  # while the workers simulate
                     exact_of(s)
                 for i in range(len(tasks)):  # results in submission order: deterministic
