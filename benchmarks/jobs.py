@@ -157,31 +157,27 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(reference(args.internal_reference[0], bool(args.internal_reference[1]))))
         return
     if args.cli:
-        commands = [measure_command(f, args.pairs, args.replicates or 1_000_000) for f in args.cli]
-        if args.json:
-            print(json.dumps(commands, indent=2))
-            return
-        print(f"{'design':<36}{'replicates':>11}{'jobs 1 s':>10}{'jobs 2 s':>10}{'speed-up':>10}  speed-up per pair")
-        for r in commands:
-            pairs = " ".join(f"{x:.2f}" for x in r["speedup_pairs"])
-            print(f"{r['design']:<36}{r['replicates']:>11}{r['jobs1_seconds']:>10.3f}{r['jobs2_seconds']:>10.3f}"
-                  f"{r['speedup']:>10.2f}  {pairs}")
-        print("whole commands in fresh processes, start-up included; speed-up: median over the pairs of jobs-1 time "
-              "/ jobs-2 time")
-        return
-    rows = [measure(c, args.pairs, args.replicates or REPLICATES[c], args.blocks) for c in args.case or list(REPLICATES)]
+        rows = [measure_command(f, args.pairs, args.replicates or 1_000_000) for f in args.cli]
+        first, extra = ("design", 36), []
+        legend = "whole commands in fresh processes, start-up included; speed-up: median over the pairs of jobs-1 time"
+        legend += " / jobs-2 time"
+    else:
+        rows = [measure(c, args.pairs, args.replicates or REPLICATES[c], args.blocks)
+                for c in args.case or list(REPLICATES)]
+        first, extra = ("case", 11), [("machine", "reference_speedup", 9), ("share", "share_of_reference", 7)]
+        legend = ("speed-up: median over the pairs of jobs-1 time / jobs-2 time; machine: the same for the reference "
+                  "draws (no coordination); share: median of the pairs' speed-up / machine")
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(f"{'case':<11}{'replicates':>11}{'jobs 1 s':>10}{'jobs 2 s':>10}{'speed-up':>10}{'machine':>9}{'share':>7}"
-          f"  speed-up per pair")
+    name, width = first
+    print(f"{name:<{width}}{'replicates':>11}{'jobs 1 s':>10}{'jobs 2 s':>10}{'speed-up':>10}"
+          + "".join(f"{h:>{w}}" for h, _, w in extra) + "  speed-up per pair")
     for r in rows:
         pairs = " ".join(f"{x:.2f}" for x in r["speedup_pairs"])
-        print(f"{r['case']:<11}{r['replicates']:>11}{r['jobs1_seconds']:>10.3f}{r['jobs2_seconds']:>10.3f}"
-              f"{r['speedup']:>10.2f}{r['reference_speedup']:>9.2f}{r['share_of_reference']:>7.2f}  {pairs}")
-    print("speed-up: median over the pairs of jobs-1 time / jobs-2 time; machine: the same for the reference draws "
-          "(no coordination); share: median of the pairs' speed-up / machine")
-
+        print(f"{r[name]:<{width}}{r['replicates']:>11}{r['jobs1_seconds']:>10.3f}{r['jobs2_seconds']:>10.3f}"
+              f"{r['speedup']:>10.2f}" + "".join(f"{r[k]:>{w}.2f}" for _, k, w in extra) + f"  {pairs}")
+    print(legend)
 
 if __name__ == "__main__":
     main()

@@ -392,3 +392,18 @@ def test_predictive_is_a_distribution(prior: BetaMixture, n: int) -> None:
     pmf = pred.pmf(np.arange(n + 1))
     assert np.all(pmf >= 0) and pmf.sum() == pytest.approx(1.0, abs=1e-10)
     assert pred.mean == pytest.approx(n * prior.mean, rel=1e-9, abs=1e-12)
+
+
+def test_building_and_updating_priors_loads_no_heavy_scipy_module() -> None:
+    """priors.py names scipy.stats, optimize and integrate through `scipy`, which loads them on first look-up: a
+    Bayesian simulation builds and updates priors without paying their import (about a second)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from condapprove.priors import Beta, Normal\n"
+            "Beta(2, 3).update(3, 5); Normal(0.0, 1.0)\n"
+            "print(sorted(m for m in ('scipy.stats', 'scipy.optimize', 'scipy.integrate') if m in sys.modules))\n"
+            "from condapprove.priors import scipy; scipy.stats.beta\n"
+            "print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["[]", "True"]

@@ -6,14 +6,10 @@ reported with its value, its threshold and pass/fail; the overall verdict is
 the Bayesian criteria under every listed prior, and the binary interval criteria
 under every interval method, so the dependence of the verdict on these choices is visible.
 
-Cohorts (from :mod:`condapprove.cohorts`, re-exported here)
-------------------------------------------------------------
-:class:`BinaryCohort`
-    responders of n patients, optionally split by manufacturing lot.
-:class:`ContinuousCohort`
-    mean, SD and n of a change score (from data or published summaries), optionally per lot.
-:class:`TimeToEventCohort`
-    durations and event indicators.
+Cohorts
+-------
+:class:`BinaryCohort`, :class:`ContinuousCohort` and :class:`TimeToEventCohort`, from :mod:`condapprove.cohorts`
+(re-exported here; described there).
 
 Criteria (which cohorts they apply to)
 --------------------------------------

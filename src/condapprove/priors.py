@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeAlias
 
 import numpy as np
+import scipy  # its submodules load on first use (stats, optimize, integrate: about a second); a prior is built without
 
-from ._lazy import lazy_modules
 from ._typing import ArrayLike, FloatArray
 from ._validation import (
     check_confidence_level,
@@ -43,9 +43,6 @@ from .results import ConfidenceInterval, ResultMixin
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-    from scipy import integrate, optimize, special, stats
-else:  # imported on first use (about a second): building or validating a prior does not need them
-    integrate, optimize, special, stats = lazy_modules(globals(), "scipy", "integrate", "optimize", "special", "stats")
 
 __all__ = ["Beta", "BetaBinomial", "BetaMixture", "EssMethod", "Normal", "NormalMixture"]
 
@@ -166,7 +163,8 @@ def _mixture_ppf(
         elif fhi <= 0:
             flat[i] = hi
         else:
-            flat[i] = optimize.brentq(f, lo, hi, xtol=1e-14 * max(1.0, abs(lo), abs(hi)), rtol=4 * np.finfo(float).eps)
+            flat[i] = scipy.optimize.brentq(f, lo, hi, xtol=1e-14 * max(1.0, abs(lo), abs(hi)),
+                                            rtol=4 * np.finfo(float).eps)
     return out
 
 
@@ -176,7 +174,7 @@ def _mixture_mode(logpdf: Callable[[FloatArray], FloatArray], grid: FloatArray) 
     i = int(np.argmax(vals))
     lo = grid[max(i - 1, 0)]
     hi = grid[min(i + 1, grid.size - 1)]
-    res = optimize.minimize_scalar(
+    res = scipy.optimize.minimize_scalar(
         lambda t: -float(logpdf(np.array([t]))[0]), bounds=(lo, hi), method="bounded", options={"xatol": 1e-12}
     )
     return float(res.x) if -res.fun >= vals[i] else float(grid[i])
@@ -187,7 +185,7 @@ def _quad_pieces(f: Callable[[float], float], breaks: list[float]) -> float:
     edges = [-np.inf, *sorted(set(breaks)), np.inf]
     total = 0.0
     for lo, hi in itertools.pairwise(edges):
-        val, _ = integrate.quad(f, lo, hi, epsabs=1e-12, epsrel=1e-11, limit=200)
+        val, _ = scipy.integrate.quad(f, lo, hi, epsabs=1e-12, epsrel=1e-11, limit=200)
         total += val
     return total
 
@@ -363,7 +361,7 @@ class _Mixture(_Univariate):
         """Posterior weights: each ``w_k`` times its component's marginal likelihood (given as a log), renormalised."""
         with np.errstate(divide="ignore"):  # a zero weight stays zero
             logw = np.log(self.weights) + log_marginal
-        return tuple(np.exp(logw - special.logsumexp(logw)).tolist())
+        return tuple(np.exp(logw - scipy.special.logsumexp(logw)).tolist())
 
     def _robust_weights(self, weight: Any) -> tuple[float, ...]:
         """Validate ``weight``; return the weights with a last component of that weight added.
@@ -378,10 +376,10 @@ class _Mixture(_Univariate):
 # Beta family
 # ---------------------------------------------------------------------------------------------
 _BETA = _Family(
-    pdf=lambda x, a, b: np.asarray(stats.beta.pdf(x, a, b), dtype=np.float64),
-    cdf=lambda x, a, b: np.asarray(special.betainc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
-    sf=lambda x, a, b: np.asarray(special.betaincc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
-    ppf=lambda q, a, b: np.asarray(special.betaincinv(a, b, q), dtype=np.float64),
+    pdf=lambda x, a, b: np.asarray(scipy.stats.beta.pdf(x, a, b), dtype=np.float64),
+    cdf=lambda x, a, b: np.asarray(scipy.special.betainc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
+    sf=lambda x, a, b: np.asarray(scipy.special.betaincc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
+    ppf=lambda q, a, b: np.asarray(scipy.special.betaincinv(a, b, q), dtype=np.float64),
     moments=lambda a, b: (a / (a + b), a * (a + 1.0) / ((a + b) * (a + b + 1.0))),
     support=(0.0, 1.0),
     first_positive=True,
@@ -398,13 +396,13 @@ def _beta_mixture_info_var(w: FloatArray, a: FloatArray, b: FloatArray) -> float
     if w.size == 1:
         return 0.0
     lw = np.log(w)
-    lbeta = special.betaln(a, b)
+    lbeta = scipy.special.betaln(a, b)
 
     def f(z: float) -> float:
         log_t = -np.logaddexp(0.0, -z)  # log expit(z)
         log_1mt = -np.logaddexp(0.0, z)  # log expit(-z)
         logpk = lw + (a - 1.0) * log_t + (b - 1.0) * log_1mt - lbeta
-        lp = special.logsumexp(logpk)
+        lp = scipy.special.logsumexp(logpk)
         if not np.isfinite(lp):
             return 0.0
         om = np.exp(logpk - lp)
@@ -416,8 +414,8 @@ def _beta_mixture_info_var(w: FloatArray, a: FloatArray, b: FloatArray) -> float
     qs = np.array([1e-6, 0.5, 1 - 1e-6])
     breaks = []
     for ak, bk in zip(a, b, strict=True):
-        t = np.clip(special.betaincinv(ak, bk, qs), 1e-300, 1 - 1e-16)
-        breaks.extend(special.logit(t).tolist())
+        t = np.clip(scipy.special.betaincinv(ak, bk, qs), 1e-300, 1 - 1e-16)
+        breaks.extend(scipy.special.logit(t).tolist())
     return _quad_pieces(f, [float(v) for v in breaks if np.isfinite(v)])
 
 
@@ -432,15 +430,15 @@ def _beta_mix_logpdf(w: FloatArray, a: FloatArray, b: FloatArray, t: FloatArray)
         np.log(w)[:, None]
         + (a - 1.0)[:, None] * np.log(t)[None, :]
         + (b - 1.0)[:, None] * np.log1p(-t)[None, :]
-        - special.betaln(a, b)[:, None]
+        - scipy.special.betaln(a, b)[:, None]
     )
-    return np.asarray(special.logsumexp(lp, axis=0), dtype=np.float64)
+    return np.asarray(scipy.special.logsumexp(lp, axis=0), dtype=np.float64)
 
 
 def _beta_mix_info(w: FloatArray, a: FloatArray, b: FloatArray, t: float) -> float:
     """Negative second derivative of the log mixture density at ``t``."""
-    lp = np.log(w) + (a - 1.0) * math.log(t) + (b - 1.0) * math.log1p(-t) - special.betaln(a, b)
-    om = np.exp(lp - special.logsumexp(lp))
+    lp = np.log(w) + (a - 1.0) * math.log(t) + (b - 1.0) * math.log1p(-t) - scipy.special.betaln(a, b)
+    om = np.exp(lp - scipy.special.logsumexp(lp))
     g = (a - 1.0) / t - (b - 1.0) / (1.0 - t)
     h = -(a - 1.0) / t**2 - (b - 1.0) / (1.0 - t) ** 2
     gbar = float(om @ g)
@@ -790,7 +788,7 @@ class BetaMixture(_Mixture):
         n = check_int(n, "n", minimum=0)
         x = check_int(x, "x", minimum=0, maximum=n)
         _, a, b = self._arrays()
-        new_w = self._reweighted(special.betaln(a + x, b + n - x) - special.betaln(a, b))
+        new_w = self._reweighted(scipy.special.betaln(a + x, b + n - x) - scipy.special.betaln(a, b))
         return BetaMixture(new_w, tuple((a + x).tolist()), tuple((b + n - x).tolist()))
 
     def predictive(self, n: int) -> BetaBinomial:
@@ -915,19 +913,19 @@ class BetaBinomial(ResultMixin):
         """``P(X = k)`` (0 outside ``0..n`` and at non-integers)."""
         arr, scalar = _points(k, "k")
         kk = arr[..., None]
-        vals = stats.betabinom.pmf(kk, self.n, np.array(self.a), np.array(self.b))
+        vals = scipy.stats.betabinom.pmf(kk, self.n, np.array(self.a), np.array(self.b))
         return _out(np.asarray(vals @ np.array(self.weights)), scalar)
 
     def cdf(self, k: ArrayLike) -> Any:
         """``P(X <= k)``."""
         arr, scalar = _points(k, "k")
-        vals = stats.betabinom.cdf(arr[..., None], self.n, np.array(self.a), np.array(self.b))
+        vals = scipy.stats.betabinom.cdf(arr[..., None], self.n, np.array(self.a), np.array(self.b))
         return _out(np.clip(np.asarray(vals @ np.array(self.weights)), 0.0, 1.0), scalar)
 
     def sf(self, k: ArrayLike) -> Any:
         """``P(X > k)``, computed directly (``P(X >= k) = sf(k - 1)``)."""
         arr, scalar = _points(k, "k")
-        vals = stats.betabinom.sf(arr[..., None], self.n, np.array(self.a), np.array(self.b))
+        vals = scipy.stats.betabinom.sf(arr[..., None], self.n, np.array(self.a), np.array(self.b))
         return _out(np.clip(np.asarray(vals @ np.array(self.weights)), 0.0, 1.0), scalar)
 
     @property
@@ -959,10 +957,10 @@ def _se_iv(se: Any) -> float:
 
 
 _NORMAL = _Family(
-    pdf=lambda x, m, s: np.asarray(stats.norm.pdf(x, m, s), dtype=np.float64),
-    cdf=lambda x, m, s: np.asarray(special.ndtr((x - m) / s), dtype=np.float64),
-    sf=lambda x, m, s: np.asarray(special.ndtr((m - x) / s), dtype=np.float64),
-    ppf=lambda q, m, s: np.asarray(m + s * special.ndtri(q), dtype=np.float64),
+    pdf=lambda x, m, s: np.asarray(scipy.stats.norm.pdf(x, m, s), dtype=np.float64),
+    cdf=lambda x, m, s: np.asarray(scipy.special.ndtr((x - m) / s), dtype=np.float64),
+    sf=lambda x, m, s: np.asarray(scipy.special.ndtr((m - x) / s), dtype=np.float64),
+    ppf=lambda q, m, s: np.asarray(m + s * scipy.special.ndtri(q), dtype=np.float64),
     moments=lambda m, s: (m, s**2 + m**2),
     support=(-np.inf, np.inf),
     first_positive=False,
@@ -970,8 +968,8 @@ _NORMAL = _Family(
 
 
 def _normal_mix_info(w: FloatArray, m: FloatArray, s: FloatArray, x: float) -> float:
-    lp = np.log(w) + stats.norm.logpdf(x, m, s)
-    om = np.exp(lp - special.logsumexp(lp))
+    lp = np.log(w) + scipy.stats.norm.logpdf(x, m, s)
+    om = np.exp(lp - scipy.special.logsumexp(lp))
     g = -(x - m) / s**2
     gbar = float(om @ g)
     return float(om @ (1.0 / s**2) - om @ (g - gbar) ** 2)
@@ -996,7 +994,7 @@ def _normal_ess(w: FloatArray, m: FloatArray, s: FloatArray, method: str, sigma_
         lp = (np.log(w) - np.log(s) - 0.5 * math.log(2.0 * math.pi))[:, None] - 0.5 * (
             (x[None, :] - m[:, None]) / s[:, None]
         ) ** 2
-        lmix = special.logsumexp(lp, axis=0)
+        lmix = scipy.special.logsumexp(lp, axis=0)
         om = np.exp(lp - lmix)
         g = -(x[None, :] - m[:, None]) / s[:, None] ** 2
         gbar = np.sum(om * g, axis=0)
@@ -1009,7 +1007,7 @@ def _normal_ess(w: FloatArray, m: FloatArray, s: FloatArray, method: str, sigma_
 
     def logpdf(x: FloatArray) -> FloatArray:
         return np.asarray(
-            special.logsumexp(lw[:, None] + stats.norm.logpdf(x[None, :], m[:, None], s[:, None]), axis=0)
+            scipy.special.logsumexp(lw[:, None] + scipy.stats.norm.logpdf(x[None, :], m[:, None], s[:, None]), axis=0)
         )
 
     mode = _mixture_mode(logpdf, grid)
@@ -1276,7 +1274,7 @@ class NormalMixture(_Mixture):
         _, m, s = self._arrays()
         prec = 1.0 / s**2 + 1.0 / v
         new_m = (m / s**2 + y / v) / prec
-        new_w = self._reweighted(stats.norm.logpdf(y, m, np.sqrt(s**2 + v)))
+        new_w = self._reweighted(scipy.stats.norm.logpdf(y, m, np.sqrt(s**2 + v)))
         return NormalMixture(new_w, tuple(new_m.tolist()), tuple(np.sqrt(1.0 / prec).tolist()))
 
     def predictive(self, se: float) -> NormalMixture:
