@@ -131,3 +131,70 @@ def test_recruited_events_are_numpys_count(m: int, n: int, seed: int) -> None:
         c = tau[:, None] - entry
         want = np.count_nonzero(is_event & (first <= c) & (c >= 0.0) & recruited, axis=1)
     np.testing.assert_array_equal(out, want)
+
+
+def test_prefetch_in_a_compiled_loop_changes_no_result() -> None:
+    """``prefetch`` is only a hint: a loop that prefetches ahead (past the end too, and through a strided view)
+    reads the same numbers as one that does not."""
+    import numba
+
+    from condapprove._jit import prefetch
+
+    @numba.njit
+    def total(x: np.ndarray, ahead: int) -> float:
+        s = 0.0
+        for i in range(x.size):
+            prefetch(x, i + ahead)
+            s += x[i]
+        return s
+
+    base = np.random.default_rng(2).standard_normal((64, 33))
+    for x in (base.ravel(), base[:, 5], base.T[7], base[3, ::-2]):  # contiguous, strided, reversed
+        for ahead in (0, 8, 10_000):
+            expected = 0.0
+            for v in x:  # the same additions in the same order
+                expected += float(v)
+            assert total(x, ahead) == expected
+
+
+def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | None, recruited: bool,
+                      treated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``patient_columns`` writes (entry, first key, calendar), computed with numpy operations."""
+    e = entry if recruited else np.full(y.shape, -1e12)
+    first = y if dropout is None else np.minimum(y, dropout)
+    event = (y < np.inf) & (True if dropout is None else y <= dropout)
+    calendar = np.where(event & recruited, e + first, np.inf)
+    code_t = np.uint64(treated)
+    bits = (first + 0.0).view(np.uint64)
+    key = np.where(bits < np.uint64(0x7FF0_0000_0000_0000),
+                   (bits & ~np.uint64(3)) | np.where(event, code_t, np.uint64(2) | code_t),
+                   np.uint64(0xFFFF_FFFF_FFFF_FFFF))
+    return e, key, calendar
+
+
+def test_patient_columns_read_either_layout_with_prefetch() -> None:
+    """The time-to-event columns' pass (which prefetches the patient-major draws a few blocks of rows ahead) writes
+    what numpy's operations give, for patient-major draws seen through a transpose (the engine's) and for
+    replicate-major ones, for numbers of rows that are not a multiple of its blocks, with and without dropout,
+    recruited or not: ties of event and dropout, infinities (no event) included."""
+    from condapprove.kernels._tte_jit import patient_columns
+
+    rng = np.random.default_rng(9)
+    for m, n in ((1, 3), (37, 11), (300, 24)):
+        entry = np.sort(rng.uniform(0, 12, (n, m)), axis=0)  # patient-major, as drawn
+        y = rng.standard_exponential((n, m)) * 10
+        dropout = rng.standard_exponential((n, m)) * 30
+        y[0, 0], dropout[min(1, n - 1), -1] = np.inf, y[min(1, n - 1), -1]  # no event; an event tied with dropout
+        for layout in ("patient-major", "replicate-major"):
+            e_v, y_v, d_v = (a.T if layout == "patient-major" else np.ascontiguousarray(a.T) for a in (entry, y, dropout))
+            for has_dropout in (True, False):
+                for recruited, treated in ((True, True), (True, False), (False, False)):
+                    out_entry, out_cal = np.full((m, n + 2), 7.0), np.full((m, n + 2), 7.0)
+                    out_key = np.zeros((m, n + 2), dtype=np.uint64)
+                    patient_columns(e_v, y_v, d_v if has_dropout else np.empty((0, 0)), has_dropout, recruited,
+                                    treated, 2, False, out_entry, np.empty((0, 0)), np.empty((0, 0), dtype=bool),
+                                    out_key, out_cal, False, np.ones(0), 1.0, 1.0)
+                    want = _columns_by_numpy(e_v, y_v, d_v if has_dropout else None, recruited, treated)
+                    for got, expected in zip((out_entry, out_key, out_cal), want):
+                        np.testing.assert_array_equal(got[:, 2:], expected)
+                    np.testing.assert_array_equal(out_entry[:, :2], 7.0)  # columns before col0 untouched

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import compiled, float_bits
+from .._jit import compiled, float_bits, prefetch
 
 __all__ = ["look_keys", "patient_columns", "piecewise_inverse", "recruited_events", "walk_sorted"]
 
@@ -163,6 +163,9 @@ def _tied_sums(row: np.ndarray, nv: int, x1: int) -> tuple[float, float]:  # pra
 #: Rows of a block of :func:`patient_columns`: the draws are read down the patients (contiguous in the
 #: patient-major arrays) and written across them, so a block's output rows stay in cache while it is filled.
 _ROW_BLOCK = 8
+#: How far ahead, in rows, :func:`patient_columns` prefetches each patient's draws: two blocks, so that a line
+#: asked for now arrives before its block starts.
+_PREFETCH_ROWS = 2 * _ROW_BLOCK
 
 
 @compiled
@@ -175,7 +178,10 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
     ``has_dropout``) are (m, n) arrays of any layout: the engine passes the patient-major draws as they are
     (transposed views), and the loop reads them :data:`_ROW_BLOCK` rows at a time down the patients, so the
-    transposition costs no separate copy.  With ``scaled``, ``y`` and ``dropout`` are standard exponential
+    transposition costs no separate copy.  Each block reads one cache line of every patient's draws, hundreds of
+    lines 16 KiB apart, more streams than the processor's prefetchers follow: the loop asks for each patient's
+    line :data:`_PREFETCH_ROWS` rows ahead itself (:func:`condapprove._jit.prefetch`; the pass took about half
+    the time on an AMD EPYC without AVX-512, the same numbers).  With ``scaled``, ``y`` and ``dropout`` are standard exponential
     draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the operations of
     :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without passes of
     their own over the arrays).  Writes the entry month (-1e12 for a historical cohort, which no look
@@ -188,10 +194,18 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     low = ~np.uint64(3)
     code_t = np.uint64(1) if treated else np.uint64(0)
     cens = np.uint64(2) | code_t
+    y_t, entry_t, dropout_t = y.T, entry.T, dropout.T  # patient by patient: the draws as they lie in memory
     for i0 in range(0, m, _ROW_BLOCK):
         i1 = min(i0 + _ROW_BLOCK, m)
+        ahead = i0 + _PREFETCH_ROWS
         for j in range(n):
             c = col0 + j
+            if ahead < m:  # this patient's draws of a later block of rows, on their way while this block is done
+                prefetch(y_t[j], ahead)
+                if recruited:
+                    prefetch(entry_t[j], ahead)
+                if has_dropout:
+                    prefetch(dropout_t[j], ahead)
             for i in range(i0, i1):
                 t = y[i, j]
                 if scaled:
