@@ -212,3 +212,25 @@ def test_inverse_of_a_subnormal_count_at_the_foot_of_a_ramp_up_is_finite(lam: fl
     want = 3.0 + np.sqrt(2.0 * lam / b)
     assert float(acc.inverse(lam)) == pytest.approx(want, rel=1e-12)
     assert _piecewise_inverse(lam, acc._knots, acc._cum, acc._level, acc._slope) == float(acc.inverse(lam))
+
+
+def test_capacity_of_patient_major_arrivals_is_numpys_formula_bit_for_bit() -> None:
+    """The engine's arrivals are patient-major (a transposed view); for them the capacity is one compiled pass down
+    the patients, which must give ``np.maximum.accumulate(arrivals - j * gap) + j * gap`` exactly (infinities and
+    NaN carried as numpy carries them), in the same layout; any other array takes numpy's formula itself."""
+    from condapprove.accrual import apply_capacity
+
+    rng = np.random.default_rng(21)
+    for k, m in ((240, 2048), (1, 5), (9, 4)):
+        x = np.cumsum(rng.exponential(0.3, (k, m)), axis=0)  # patient-major, as drawn
+        x[0, 0] = np.inf
+        if k > 2 and m > 2:
+            x[2, 2] = np.nan
+            x[k - 1, 1] = -np.inf
+        for arrivals in (x.T, np.ascontiguousarray(x.T)):
+            for capacity in (2.0, 3.7):
+                j = np.arange(k, dtype=np.float64) * (1.0 / capacity)
+                expected = np.maximum.accumulate(arrivals - j, axis=-1) + j
+                got = apply_capacity(arrivals, capacity)
+                np.testing.assert_array_equal(got, expected)
+                assert got.T.flags.c_contiguous == arrivals.T.flags.c_contiguous  # the layout kept

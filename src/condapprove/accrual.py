@@ -204,6 +204,15 @@ def apply_capacity(arrivals: FloatArray, capacity_per_month: float) -> FloatArra
     array([[0. , 0.5, 1. , 5. ]])
     """
     gap = 1.0 / check_positive(capacity_per_month, "capacity_per_month")
+    arrivals = np.asarray(arrivals)
+    if arrivals.ndim == 2 and arrivals.dtype == np.float64 and arrivals.T.flags.c_contiguous and arrivals.size:
+        # the engine's patient-major arrivals (a transposed view): one compiled pass down the patients, the same
+        # numbers, in the same layout
+        from ._jit import capacity_rows
+
+        out = np.empty(arrivals.T.shape)
+        capacity_rows(arrivals.T, gap, out)
+        return out.T
     j = np.arange(arrivals.shape[-1], dtype=np.float64) * gap
     return np.maximum.accumulate(arrivals - j, axis=-1) + j
 
