@@ -686,3 +686,44 @@ def test_times_scaled_later_are_the_times_drawn_scaled(post: dict[str, Any], sca
         p, q = TtePatients.of(now, full=full), TtePatients.of(later_data, full=full)
         for f in ("entry", "first", "is_event", "first_key", "events"):
             np.testing.assert_array_equal(getattr(q, f), getattr(p, f))
+
+
+def test_decision_curves_are_the_counts_divided_by_the_replicates() -> None:
+    """The cumulative decision curves divide each running count by the number of replicates: numpy's division
+    of the whole column gives Python's ``float(count) / n`` for every count (both correctly rounded)."""
+    from condapprove.simulation.results import _curves
+
+    rng = np.random.default_rng(4)
+    for n in (1, 3, 7, 10_000, 999_983, 2**40 + 1):
+        counts = rng.integers(0, max(1, n // 40), (41, 4))
+        got = _curves(counts, 37, n)
+        running = np.cumsum(counts[:37], axis=0)
+        assert got == [tuple(float(c) / n for c in running[:, d]) for d in range(4)]
+        assert all(type(v) is float for curve in got for v in curve)
+
+
+def test_values_derived_from_a_design_are_kept_per_design_object() -> None:
+    """``per_design`` computes once per design object and name, and never returns the value of another object
+    (identity is checked, so a reused id cannot give a stale value); the cache is cleared when full."""
+    from condapprove.simulation import _memo
+
+    calls: list[str] = []
+
+    def make(tag: str) -> Any:
+        def compute() -> str:
+            calls.append(tag)
+            return tag
+        return compute
+
+    a, b = object(), object()
+    assert _memo.per_design("x", a, make("a")) == "a"
+    assert _memo.per_design("x", a, make("again")) == "a"  # kept
+    assert _memo.per_design("y", a, make("ay")) == "ay"  # another name
+    assert _memo.per_design("x", b, make("b")) == "b"  # another object
+    assert calls == ["a", "ay", "b"]
+    key = ("x", id(a))
+    _memo._CACHE[key] = (object(), "stale")  # an entry of another object under a's id
+    assert _memo.per_design("x", a, make("fresh")) == "fresh"
+    for i in range(_memo.MAX_ENTRIES + 1):
+        _memo.per_design(f"fill{i}", a, make("f"))
+    assert len(_memo._CACHE) <= _memo.MAX_ENTRIES

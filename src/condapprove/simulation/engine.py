@@ -61,6 +61,7 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 from . import sufficient
+from ._memo import per_design
 from .analytic import exact_p_confirmed
 from .decision import decide
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
@@ -482,7 +483,8 @@ def simulate(
     per_chunk = chunk // BLOCK_SIZE
     spawn_key = tuple(root.spawn_key)
     resolved = design.model_dump(mode="json")
-    design_hash = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
+    design_hash = per_design("sha256", design,
+                             lambda: hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest())
     ckpt = None
     if checkpoint is not None:
         from .. import __version__
@@ -677,7 +679,7 @@ def simulate(
         mcse_target=None if target is None else float(target),
         cutoff_month=float(design.cutoff_month),
         test=_rule_label(design),
-        defaults_applied=tuple(_defaults_applied(design)),
+        defaults_applied=per_design("defaults", design, lambda: tuple(_defaults_applied(design))),
         resolved_design=_compact_cohort(resolved),
     )
     return SimulationResult(scenarios=tuple(results), provenance=prov, warnings=tuple(warns))

@@ -256,7 +256,8 @@ def _curves(counts: np.ndarray, grid_size: int, n: int) -> list[tuple[float, ...
     """For each decision code (0..3): the share of the ``n`` replicates with that decision by each grid month
     (``month <= grid[k]``), from the counts per (grid cell, decision code) -- no sort, no subsets."""
     running = np.cumsum(counts[:grid_size], axis=0)
-    return [tuple(float(c) / n for c in running[:, d]) for d in range(counts.shape[1])]
+    # numpy's division of the (exact) counts by n, correctly rounded as Python's float(c) / n: the same numbers
+    return [tuple((running[:, d] / n).tolist()) for d in range(counts.shape[1])]
 
 
 def _tallies(r: dict[str, np.ndarray], whole: int, cutoff: float,
