@@ -111,9 +111,12 @@ def _stream(design: Design, arms: list[Arm]) -> _Stream:
                               changes=tuple((mo, r * (1 + c.ratio)) for mo, r in p.changes))
         n = treated.n + arms[1].n
         is_t = allocation(c.ratio, n)
-        last = (int(np.flatnonzero(is_t)[-1]) + 1, int(np.flatnonzero(~is_t)[-1]) + 1)
-        return _Stream(both, treated.keep, n, np.concatenate([[0], np.cumsum(is_t)]), last)
-    return _Stream(treated.process, treated.keep, treated.n, np.arange(treated.n + 1), (treated.n,))
+        last: tuple[int, ...] = (int(np.flatnonzero(is_t)[-1]) + 1, int(np.flatnonzero(~is_t)[-1]) + 1)
+        before = np.concatenate([[0], np.cumsum(is_t)])
+    else:
+        both, n, before, last = treated.process, treated.n, np.arange(treated.n + 1), (treated.n,)
+    before.setflags(write=False)  # kept for the design's later chunks (simulate_chunk): read only
+    return _Stream(both, treated.keep, n, before, last)
 
 
 class _Known:
