@@ -28,7 +28,10 @@ median of each process's ratio to its own floor; the JSON also lists every run (
 ``rpact_runs``).  ``p_confirmed`` (condapprove) and ``rpact_power`` (rpact's ``overallReject``) show that the two
 simulate the same design: they agree within Monte-Carlo error (rpact's simulation of a one-arm t test uses a normal
 approximation: about 0.807 where the exact power, rpact's ``getPowerMeans`` with ``normalApproximation = FALSE``
-and condapprove's, is 0.799).
+and condapprove's, is 0.799).  ``machine`` (JSON; the table's last line) names the processor, whether it has AVX2
+and AVX-512, and the versions of numpy, numba and scipy: the sixth round's code ran the survival case at 2.82-2.96
+times its own draws on the earlier rounds' machine and at 4.44 on the seventh round's, an AMD EPYC without AVX-512
+(``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -291,6 +294,32 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
     return clock[0], total
 
 
+def machine() -> dict[str, Any]:
+    """What the figures depend on besides the code: the processor (its model, and whether it has AVX2 and AVX-512,
+    which numpy's sorts and the compiled loops use), its logical cores, and the numerical libraries' versions."""
+    import os
+    import platform
+
+    import numba
+    import scipy
+
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:  # not Linux: the model from platform, no flags
+        pass
+    return {"cpu": model, "avx2": "avx2" in flags, "avx512f": "avx512f" in flags, "logical_cores": os.cpu_count(),
+            "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
+            "scipy": scipy.__version__}
+
+
 def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) -> dict[str, Any]:
     """Time one run of a case in this process, after a warm-up (called in a fresh subprocess by :func:`main`)."""
     import warnings
@@ -311,7 +340,7 @@ def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) 
     drawn, drawn_total = rng_floor(design, replicates, patient_level=False) if with_floor else nan
     return {"case": name, "replicates": replicates, "seconds": seconds, "floor_seconds": floor, "drawn_seconds": drawn,
             "drawn_ratio": drawn_total / drawn, "p_confirmed": res.scenarios[0].p_confirmed.value,
-            "peak_rss_mib": peak, "jobs": jobs}
+            "peak_rss_mib": peak, "jobs": jobs, "machine": machine()}
 
 
 def rpact_code(name: str, scale: float = 1.0) -> str:
@@ -401,6 +430,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{r['peak_rss_mib']:>7.0f}{r['p_confirmed']:>8.3f}{rp_power:>7}")
     print("power: condapprove's probability of confirmation (seed 1) and rpact's overallReject (seed 1) on the same "
           "design")
+    m = rows[0]["machine"] if rows else machine()
+    simd = "AVX-512" if m["avx512f"] else "AVX2, no AVX-512" if m["avx2"] else "no AVX2"
+    print(f"machine: {m['cpu']} ({simd}), {m['logical_cores']} logical cores; Python {m['python']}, numpy "
+          f"{m['numpy']}, numba {m['numba']}, scipy {m['scipy']}")
 
 
 if __name__ == "__main__":
