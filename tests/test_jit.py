@@ -155,6 +155,7 @@ def test_prefetch_in_a_compiled_loop_changes_no_result() -> None:
             for v in x:  # the same additions in the same order
                 expected += float(v)
             assert total(x, ahead) == expected
+    assert all("@llvm.prefetch" in ir for ir in total.inspect_llvm().values())  # the hint is really emitted
 
 
 def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | None, recruited: bool,
