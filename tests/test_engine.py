@@ -702,10 +702,10 @@ def test_decision_curves_are_the_counts_divided_by_the_replicates() -> None:
         assert all(type(v) is float for curve in got for v in curve)
 
 
-def test_values_derived_from_a_design_are_kept_per_design_object() -> None:
-    """``per_design`` computes once per design object and name, and never returns the value of another object
+def test_values_derived_from_an_object_are_kept_per_object() -> None:
+    """``per_object`` (a design's hash, defaults and arrival stream; a root seed's words) computes once per object and name, and never returns the value of another object
     (identity is checked, so a reused id cannot give a stale value); the cache is cleared when full."""
-    from condapprove.simulation import _memo
+    from condapprove import _memo
 
     calls: list[str] = []
 
@@ -716,14 +716,14 @@ def test_values_derived_from_a_design_are_kept_per_design_object() -> None:
         return compute
 
     a, b = object(), object()
-    assert _memo.per_design("x", a, make("a")) == "a"
-    assert _memo.per_design("x", a, make("again")) == "a"  # kept
-    assert _memo.per_design("y", a, make("ay")) == "ay"  # another name
-    assert _memo.per_design("x", b, make("b")) == "b"  # another object
+    assert _memo.per_object("x", a, make("a")) == "a"
+    assert _memo.per_object("x", a, make("again")) == "a"  # kept
+    assert _memo.per_object("y", a, make("ay")) == "ay"  # another name
+    assert _memo.per_object("x", b, make("b")) == "b"  # another object
     assert calls == ["a", "ay", "b"]
     key = ("x", id(a))
     _memo._CACHE[key] = (object(), "stale")  # an entry of another object under a's id
-    assert _memo.per_design("x", a, make("fresh")) == "fresh"
+    assert _memo.per_object("x", a, make("fresh")) == "fresh"
     for i in range(_memo.MAX_ENTRIES + 1):
-        _memo.per_design(f"fill{i}", a, make("f"))
+        _memo.per_object(f"fill{i}", a, make("f"))
     assert len(_memo._CACHE) <= _memo.MAX_ENTRIES

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
+from ._memo import per_object
 from ._typing import SeedLike
 from .errors import DesignError
 
@@ -95,22 +96,16 @@ def _int_words(x: int) -> list[int]:
     return out
 
 
-#: The entropy words of the last few roots, by identity (a run spawns hundreds of streams from one root).
-_ROOT_WORDS: dict[int, tuple[np.random.SeedSequence, list[int] | None]] = {}
-
-
 def _entropy_words(root: np.random.SeedSequence) -> list[int] | None:
-    """The root's entropy as 32-bit words, or None when it is not a non-negative integer (numpy's own path)."""
-    hit = _ROOT_WORDS.get(id(root))
-    if hit is not None and hit[0] is root:
-        return hit[1]
-    e = root.entropy
-    ok = isinstance(e, (int, np.integer)) and not isinstance(e, bool) and int(e) >= 0
-    words = _int_words(int(e)) if ok else None  # type: ignore[arg-type]  # an integer when ok
-    if len(_ROOT_WORDS) >= 16:
-        _ROOT_WORDS.clear()  # (clear, not evict one: atomic, so safe when threads share the cache)
-    _ROOT_WORDS[id(root)] = (root, words)
-    return words
+    """The root's entropy as 32-bit words, or None when it is not a non-negative integer (numpy's own path);
+    computed once per root (a run spawns hundreds of streams from one)."""
+
+    def words() -> list[int] | None:
+        e = root.entropy
+        ok = isinstance(e, (int, np.integer)) and not isinstance(e, bool) and int(e) >= 0
+        return _int_words(int(e)) if ok else None  # type: ignore[arg-type]  # an integer when ok
+
+    return per_object("entropy words", root, words)
 
 
 class _MixedSeed(ISeedSequence):

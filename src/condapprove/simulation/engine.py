@@ -34,6 +34,7 @@ The model of one replicate
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -49,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from .._alloc import keep_freed_memory
+from .._memo import per_object
 from .._rng import root_seed_sequence
 from .._typing import SeedLike
 from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
@@ -61,7 +63,6 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 from . import sufficient
-from ._memo import per_design
 from .analytic import exact_p_confirmed
 from .decision import decide
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
@@ -483,7 +484,7 @@ def simulate(
     per_chunk = chunk // BLOCK_SIZE
     spawn_key = tuple(root.spawn_key)
     resolved = design.model_dump(mode="json")
-    design_hash = per_design("sha256", design,
+    design_hash = per_object("sha256", design,
                              lambda: hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest())
     ckpt = None
     if checkpoint is not None:
@@ -510,12 +511,10 @@ def simulate(
 
     shared_tokens: dict[int, int] = {}  # scenario -> token of its result arrays in shared memory (last execute)
 
-    exact: dict[int, float | None] = {}  # scenario -> exact_p_confirmed (computed once)
-
+    @functools.cache
     def exact_of(s: int) -> float | None:
-        if s not in exact:
-            exact[s] = exact_p_confirmed(design, design.scenarios[s])
-        return exact[s]
+        """:func:`.analytic.exact_p_confirmed` of scenario ``s``, computed once per run."""
+        return exact_p_confirmed(design, design.scenarios[s])
 
     def execute(todo: dict[int, range], size: int,
                 ready: Callable[[int, _Arrays], None] | None = None) -> dict[int, list[_Arrays]]:
@@ -679,7 +678,7 @@ def simulate(
         mcse_target=None if target is None else float(target),
         cutoff_month=float(design.cutoff_month),
         test=_rule_label(design),
-        defaults_applied=per_design("defaults", design, lambda: tuple(_defaults_applied(design))),
+        defaults_applied=per_object("defaults", design, lambda: tuple(_defaults_applied(design))),
         resolved_design=_compact_cohort(resolved),
     )
     return SimulationResult(scenarios=tuple(results), provenance=prov, warnings=tuple(warns))

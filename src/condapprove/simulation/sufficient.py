@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from .._dist import binom_cdf
+from .._memo import per_object
 from ..accrual import PoissonAccrual
 from ..spec.schema import BenchmarkControl, ConcurrentControl, Design, ExternalControl
-from ._memo import per_design
 from .decision import decide
 from .population import Arm, Streams, Truth, allocation, arms_of, draw_truth, outcome_parameter, true_effect
 from .statistics import Looks, LookStats, statistics_from_sums
@@ -244,7 +244,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     truths = [draw_truth(st, design, scenario, size) for st, size in zip(streams, sizes)]
     truth = Truth(treated=np.concatenate([t.treated for t in truths]), reference=truths[0].reference)
     arms = arms_of(design)
-    st = per_design("sufficient stream", design, lambda: _stream(design, arms))
+    st = per_object("sufficient stream", design, lambda: _stream(design, arms))
     n = st.n
     trig = _look_index(design, n)
     # entries of the patients the looks (and the enrolment counts) need: gamma increments
