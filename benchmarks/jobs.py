@@ -179,5 +179,6 @@ def main(argv: list[str] | None = None) -> None:
               f"{r['speedup']:>10.2f}" + "".join(f"{r[k]:>{w}.2f}" for _, k, w in extra) + f"  {pairs}")
     print(legend)
 
+
 if __name__ == "__main__":
     main()
