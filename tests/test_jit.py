@@ -54,6 +54,26 @@ def test_float_bits_is_the_bit_pattern_of_the_double() -> None:
     np.testing.assert_array_equal(out, x.view(np.uint64))
 
 
+def test_bits_float_is_the_double_of_the_bit_pattern() -> None:
+    """``bits_float`` inside a compiled loop gives numpy's ``view(np.float64)`` of each uint64: the inverse of
+    ``float_bits`` (NaN payloads compared as bits)."""
+    import numba
+
+    from condapprove._jit import bits_float
+
+    @numba.njit
+    def doubles_of(k: np.ndarray, out: np.ndarray) -> None:
+        for i in range(k.size):
+            out[i] = bits_float(k[i])
+
+    x = np.concatenate([[0.0, -0.0, 5e-324, 1.0, np.inf, -np.inf, np.nan],
+                        np.random.default_rng(6).standard_normal(1000) * 1e3])
+    k = np.concatenate([x.view(np.uint64), np.random.default_rng(7).integers(0, 2**63, 1000, dtype=np.uint64) * 2])
+    out = np.zeros(k.size)
+    doubles_of(k, out)
+    np.testing.assert_array_equal(out.view(np.uint64), k)
+
+
 def test_arm_cumulative_sums_are_numpys_cumsum_in_either_layout() -> None:
     """The look statistics' cumulative sums of an arm's outcomes and their squares, compiled for both layouts of
     ``y`` (a transposed view of patient-major draws, or replicate-major), equal numpy's cumsum bit for bit,
@@ -199,3 +219,73 @@ def test_patient_columns_read_either_layout_with_prefetch() -> None:
                     for got, expected in zip((out_entry, out_key, out_cal), want):
                         np.testing.assert_array_equal(got[:, 2:], expected)
                     np.testing.assert_array_equal(out_entry[:, :2], 7.0)  # columns before col0 untouched
+
+
+# The log-rank at a look from narrow (uint32) keys, against the wide (uint64) keys it stands in for.
+
+
+def _logrank_both_ways(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray,
+                       n_t: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """The sums of ``walk_sorted`` (n_valid, n1, e1, var, o1, events) from the wide keys and from the narrow ones,
+    and which rows ``unsure_rows`` reports."""
+    from condapprove.kernels._tte_jit import look_keys, look_keys32, unsure_rows, walk_sorted
+
+    m, n = entry.shape
+    code = np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
+    out = []
+    for dtype in (np.uint64, np.uint32):
+        key = np.empty((m, n), dtype=dtype)
+        sums = [np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m), np.empty(m),
+                np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)]
+        (look_keys if dtype is np.uint64 else look_keys32)(entry, tau, first_key, code, key, sums[0], sums[1])
+        (key.view(np.float64) if dtype is np.uint64 else key).sort(axis=1)
+        walk_sorted(key, *sums)
+        out.append(sums)
+    unsure = np.empty(m, dtype=bool)
+    assert unsure_rows(key, out[1][0], unsure) == np.count_nonzero(unsure)
+    return out[0], out[1], unsure
+
+
+def _first_keys(first: np.ndarray, censored: np.ndarray, n_t: int) -> np.ndarray:
+    from condapprove.kernels.survival import logrank_keys
+
+    treated = np.broadcast_to(np.arange(first.shape[1]) < n_t, first.shape)
+    return np.where(np.isfinite(first), logrank_keys(np.where(np.isfinite(first), first, 0.0), censored, treated),
+                    np.uint64(0xFFFF_FFFF_FFFF_FFFF))
+
+
+def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not() -> None:
+    """Narrow keys (``look_keys32``) sorted and walked give the wide keys' sums bit for bit in every row that
+    ``unsure_rows`` does not report, and it reports every row where they may differ: exact ties, two different times
+    closer than the narrow keys resolve (a dropout an instant before an event, where the narrow order would put the
+    event first), and looks at month 0, never (inf) or not a number.  Patients not yet entered and patients with
+    neither event nor dropout included."""
+    rng = np.random.default_rng(11)
+    m, n, n_t = 400, 60, 30
+    entry = np.sort(rng.uniform(0.0, 12.0, (m, n)), axis=1)
+    entry[:, n_t:] = np.sort(rng.uniform(0.0, 12.0, (m, n - n_t)), axis=1)
+    first = rng.exponential(10.0, (m, n))
+    first[rng.random((m, n)) < 0.1] = np.inf
+    censored = rng.random((m, n)) < 0.3
+    tau = rng.uniform(3.0, 30.0, m)
+    # rows 0-9: an exact tie of two events, both observed by the look; rows 10-19: a dropout (patient 2) a relative 1e-12 before an event
+    # (patient 40, the other arm), both observed by the look; rows 20-23: looks at odd months
+    first[:10, [5, 45]] = 2.0
+    censored[:10, [5, 45]] = False
+    entry[:20, [2, 5, 40, 45]] = 0.0
+    tau[:20] = 30.0
+    first[10:20, 2] = 7.0
+    first[10:20, 40] = 7.0 * (1 + 1e-12)
+    censored[10:20, 2], censored[10:20, 40] = True, False
+    tau[20:24] = [0.0, np.inf, np.nan, -1.0]
+    entry[20, :3] = 0.0  # entered at month 0, observed at a look at month 0
+    wide, narrow, unsure = _logrank_both_ways(entry, tau, _first_keys(first, censored, n_t), n_t)
+    assert unsure[:22].all() and not unsure[23]  # a look before month 0 sees nobody
+    assert not unsure[24:].any()  # continuous times: no other row is unsure here
+    differs = np.zeros(m, dtype=bool)
+    for w, v in zip(wide, narrow):
+        differs |= ~((w == v) | (np.isnan(w.astype(float)) & np.isnan(v.astype(float))))
+    assert differs[10:20].all()  # the narrow order really is wrong there: the check matters
+    assert not differs[~unsure].any()
+    np.testing.assert_array_equal(wide[0], narrow[0])  # patients in the analysis: counted the same way
+    np.testing.assert_array_equal(wide[1], narrow[1])

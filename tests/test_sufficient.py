@@ -332,6 +332,62 @@ def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | 
     assert np.all(ref.degenerate[:3]) and np.all(got["z"][0][:3] == 0.0)
 
 
+@pytest.mark.parametrize("kind", ["continuous", "near", "rounded"])
+def test_engine_narrow_look_keys_give_the_wide_keys_numbers(kind: str, monkeypatch: Any) -> None:
+    """The engine sorts narrow (uint32) look keys and analyses again with the wide (uint64) keys each row where two
+    times may have merged, and every remaining row once merged rows are common: its log-rank numbers are the wide
+    keys' bit for bit, with continuous times (no row again), with a dropout a relative 1e-12 before an event in
+    every tenth row (those rows again), and with times rounded to 0.1 month (ties in most rows: the narrow keys
+    given up after the first block of rows)."""
+    from types import SimpleNamespace
+
+    from condapprove.kernels._tte_jit import look_keys
+    from condapprove.kernels.survival import logrank_sums, logrank_z
+    from condapprove.simulation import statistics
+    from condapprove.simulation.statistics import _TTE_ROWS, TtePatients, _tte_rows
+
+    rng = np.random.default_rng(8)
+    m, n, n_t = 700, 40, 20
+    entry = np.sort(rng.uniform(0.0, 24.0, (m, n)), axis=1)
+    event_time = rng.exponential(10.0, (m, n))
+    dropout = np.where(rng.random((m, n)) < 0.3, rng.exponential(20.0, (m, n)), np.inf)
+    if kind == "near":
+        entry[::10, [0, n_t]] = 0.0
+        dropout[::10, 0], event_time[::10, 0] = 5.0, np.inf
+        event_time[::10, n_t], dropout[::10, n_t] = 5.0 * (1 + 1e-12), np.inf
+    if kind == "rounded":
+        event_time, dropout = np.round(event_time, 1), np.round(dropout, 1)
+    arms = [SimpleNamespace(entry=entry[:, cols], y=event_time[:, cols], dropout_time=dropout[:, cols], scale=None,
+                            arm=SimpleNamespace(process=object())) for cols in (slice(0, n_t), slice(n_t, n))]
+    p = TtePatients.of(arms)  # type: ignore[arg-type]
+    taus = [rng.uniform(6.0, 30.0, m) for _ in range(3)]
+    wide_rows = []
+    real = statistics._wide_logrank
+    monkeypatch.setattr(statistics, "_wide_logrank", lambda idx, *a: (wide_rows.append(idx.size), real(idx, *a)))
+    got = _tte_rows(p.entry, p.first, p.is_event, p.first_key, n_t, p.recruited, taus, None)
+    code = np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
+    for j, tau in enumerate(taus):
+        key = np.empty((m, n), dtype=np.uint64)
+        nv, nt, o1, events = (np.empty(m, dtype=np.int64) for _ in range(4))
+        e1, var = np.empty(m), np.empty(m)
+        look_keys(p.entry, tau, p.first_key, code, key, nv, nt)
+        logrank_sums(key, nv, nt, e1, var, o1, events)
+        z, _ = logrank_z(e1, var, o1)
+        np.testing.assert_array_equal(got["z"][j], np.where(np.isfinite(z), z, 0.0))
+        np.testing.assert_array_equal(got["events"][j], events)
+        np.testing.assert_array_equal(got["n_treated"][j], nt)
+        np.testing.assert_array_equal(got["n_control"][j], nv - nt)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.testing.assert_array_equal(got["estimate"][j], np.where(var == 0, np.nan, (o1 - e1) / var))
+    if kind == "continuous":
+        assert wide_rows == []
+    elif kind == "near":  # the rows with the pair observed at the look, in every block
+        assert sum(wide_rows) == len(taus) * 70 and max(wide_rows) < _TTE_ROWS
+    else:
+        assert wide_rows.count(_TTE_ROWS) == 3  # the second block's rows, whole, at each look
+        assert wide_rows[-1] == m - 2 * _TTE_ROWS
+
+
 def _random_design(rnd: random.Random) -> dict[str, Any]:
     """A random binary or continuous design of the kinds the sufficient path takes (or refuses, for the loader)."""
     ep = rnd.choice(["binary", "continuous"])

@@ -18,7 +18,8 @@ from numba import njit
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["arrival_months", "capacity_rows", "compiled", "cumsum_rows", "float_bits", "prefetch", "running_sums"]
+__all__ = ["arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows", "float_bits", "prefetch",
+           "running_sums"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -54,6 +55,23 @@ def _float_bits(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
 
 #: :func:`_float_bits`, called as ``float_bits(x)`` in compiled loops (typed for the type checker).
 float_bits = cast(Callable[[float], np.uint64], _float_bits)
+
+
+@intrinsic
+def _bits_float(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
+    """In a compiled loop: the float64 whose bit pattern is the uint64 ``x`` (the inverse of :func:`_float_bits`;
+    ``np.uint64(x).view(np.float64)``), an LLVM bitcast in a register."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.uint64), codegen
+
+
+#: :func:`_bits_float`, called as ``bits_float(k)`` in compiled loops (typed for the type checker).
+bits_float = cast(Callable[[np.uint64], float], _bits_float)
 
 
 @intrinsic

@@ -398,9 +398,13 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
                   recruited: np.ndarray, taus: list[np.ndarray]) -> dict[str, np.ndarray]:
     """The two-arm log-rank at each look.  The compiled steps (each look's keys, their sort and the walk) run
     :data:`_TTE_ROWS` rows at a time, every look of those rows in turn while their columns are in cache, and
-    write the sums into arrays of all the rows; the statistics are then computed once per look."""
-    from ..kernels._tte_jit import look_keys, recruited_events
-    from ..kernels.survival import logrank_sums, logrank_z
+    write the sums into arrays of all the rows; the statistics are then computed once per look.
+
+    The keys sorted are narrow (uint32: :func:`condapprove.kernels._tte_jit.look_keys32`), which numpy sorts about
+    twice as fast as the wide ones; a row where two of them share a time is analysed again from the wide keys
+    (:func:`_wide_logrank`), so the numbers are the wide keys' in every row."""
+    from ..kernels._tte_jit import look_keys32, recruited_events, unsure_rows, walk_sorted
+    from ..kernels.survival import logrank_z
 
     k, (m, n) = len(taus), entry.shape
     treated = np.zeros(n, dtype=bool)
@@ -409,16 +413,30 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
     taus = [np.ascontiguousarray(t) for t in taus]
     e1, var = np.empty((k, m)), np.empty((k, m))
     o1, events, nv, nt = (np.empty((k, m), dtype=np.int64) for _ in range(4))
-    key = np.empty((min(m, _TTE_ROWS), n), dtype=np.uint64)
+    key = np.empty((min(m, _TTE_ROWS), n), dtype=np.uint32)
+    unsure = np.empty(min(m, _TTE_ROWS), dtype=bool)
+    narrow, n_unsure = True, 0
     for lo in range(0, m, _TTE_ROWS):
         rows = slice(lo, min(m, lo + _TTE_ROWS))
-        kr = key[:rows.stop - lo]
+        kr, ur = key[:rows.stop - lo], unsure[:rows.stop - lo]
         for j in range(k):
             # the key of the observed time min(first, c), c = tau - entry, is the smaller of the two keys (the
             # bit patterns of doubles >= 0 order like the numbers; at a tie the event's code is the smaller);
-            # patients not yet entered get the padding
-            look_keys(entry[rows], taus[j][rows], first_key[rows], admin_code, kr, nv[j, rows], nt[j, rows])
-            logrank_sums(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
+            # patients not yet entered get the padding.  Narrow keys first (half the bytes to sort); a row where
+            # two times may have merged in them is analysed again with the wide keys: the same numbers
+            if not narrow:
+                _wide_logrank(np.arange(lo, rows.stop), j, entry, taus, first_key, admin_code,
+                              (nv, nt, e1, var, o1, events))
+                continue
+            look_keys32(entry[rows], taus[j][rows], first_key[rows], admin_code, kr, nv[j, rows], nt[j, rows])
+            kr.sort(axis=1)
+            walk_sorted(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
+            if unsure_rows(kr, nv[j, rows], ur):
+                redo = lo + np.flatnonzero(ur)
+                n_unsure += redo.size
+                _wide_logrank(redo, j, entry, taus, first_key, admin_code, (nv, nt, e1, var, o1, events))
+        # where merged times are common (tied entry times, say), the narrow keys cost more than they save
+        narrow = n_unsure * _NARROW_GIVE_UP <= k * rows.stop
     out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
     all_recruited = bool(recruited.all())
     for j in range(k):
@@ -434,6 +452,26 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
         else:  # the events of recruited patients (not of a historical cohort), compiled
             recruited_events(entry, first, is_event, recruited, taus[j], out["information"][j])
     return out
+
+
+#: The narrow keys are given up for a run's remaining rows once more than one look-row in this many was analysed
+#: twice (the narrow sort and the wide one).
+_NARROW_GIVE_UP = 8
+
+
+def _wide_logrank(idx: np.ndarray, j: int, entry: np.ndarray, taus: list[np.ndarray], first_key: np.ndarray,
+                  admin_code: np.ndarray, sums: tuple[np.ndarray, ...]) -> None:
+    """The log-rank sums of look ``j`` in rows ``idx`` from the wide (uint64) keys, into ``sums`` (the arrays
+    ``n_valid, n_treated, e1, var, o1, events`` of shape (looks, rows))."""
+    from ..kernels._tte_jit import look_keys
+    from ..kernels.survival import logrank_sums
+
+    nv, nt, e1, var, o1, events = (np.empty(idx.size, dtype=a.dtype) for a in sums)
+    key = np.empty((idx.size, entry.shape[1]), dtype=np.uint64)
+    look_keys(entry[idx], taus[j][idx], first_key[idx], admin_code, key, nv, nt)
+    logrank_sums(key, nv, nt, e1, var, o1, events)
+    for whole, part in zip(sums, (nv, nt, e1, var, o1, events)):
+        whole[j, idx] = part
 
 
 def _one_sample_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, n_t: int, recruited: np.ndarray,
