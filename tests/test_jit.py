@@ -256,10 +256,12 @@ def _first_keys(first: np.ndarray, censored: np.ndarray, n_t: int) -> np.ndarray
 
 def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not() -> None:
     """Narrow keys (``look_keys32``) sorted and walked give the wide keys' sums bit for bit in every row that
-    ``unsure_rows`` does not report, and it reports every row where they may differ: exact ties, two different times
-    closer than the narrow keys resolve (a dropout an instant before an event, where the narrow order would put the
-    event first), and looks at month 0, never (inf) or not a number.  Patients not yet entered and patients with
-    neither event nor dropout included."""
+    ``unsure_rows`` does not report, and it reports every row where they may differ: exact ties of events, and an
+    event and another time closer than the narrow keys resolve (a dropout an instant before an event, where the
+    narrow order would put the event first); looks an instant after month 0 or a million months on included.
+    Censorings that merge (two dropouts an instant apart; patients entered together and censored at a look at month 0) are not
+    reported: the sums are the same.  Patients not yet entered and patients with neither event nor dropout
+    included."""
     rng = np.random.default_rng(11)
     m, n, n_t = 400, 60, 30
     entry = np.sort(rng.uniform(0.0, 12.0, (m, n)), axis=1)
@@ -277,11 +279,17 @@ def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not() -> No
     first[10:20, 2] = 7.0
     first[10:20, 40] = 7.0 * (1 + 1e-12)
     censored[10:20, 2], censored[10:20, 40] = True, False
-    tau[20:24] = [0.0, np.inf, np.nan, -1.0]
-    entry[20, :3] = 0.0  # entered at month 0, observed at a look at month 0
+    tau[20:24] = [0.0, 1e-9, 1e6, -1.0]
+    entry[20, [0, 1, 40]] = 0.0  # entered at month 0, censored together at a look at month 0
+    # rows 24-33: two dropouts a relative 1e-12 apart, in the two arms
+    entry[24:34, [3, 41]] = 0.0
+    tau[24:34] = 30.0
+    first[24:34, 3], first[24:34, 41] = 6.0 * (1 + 1e-12), 6.0
+    censored[24:34, [3, 41]] = True
     wide, narrow, unsure = _logrank_both_ways(entry, tau, _first_keys(first, censored, n_t), n_t)
-    assert unsure[:22].all() and not unsure[23]  # a look before month 0 sees nobody
-    assert not unsure[24:].any()  # continuous times: no other row is unsure here
+    assert unsure[:20].all()
+    assert not unsure[20] and not unsure[23]  # only censorings at month 0; a look before month 0 sees nobody
+    assert not unsure[24:].any()  # merged censorings, continuous times: no other row is unsure here
     differs = np.zeros(m, dtype=bool)
     for w, v in zip(wide, narrow):
         differs |= ~((w == v) | (np.isnan(w.astype(float)) & np.isnan(v.astype(float))))

@@ -64,11 +64,14 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
 
 #: The padding of a narrow key (:func:`look_keys32`): above every narrow key of a patient in the analysis.
 PAD32 = np.uint32(0xFFFF_FFFF)
-#: A narrow key's time runs over [0, 2**29] for observed times in [0, tau] ...
-_Q_SPAN = float(2**29)
-#: ... and is at most 2**30 - 2 (an observed time above twice tau, or a time that is not a number, merges with its
-#: neighbours, which :func:`unsure_rows` then reports), so that ``q << 2 | 3`` stays below the padding.
-_Q_MAX = float(2**30 - 2)
+#: A narrow key's time: ``q`` in [0, 2**29] for times in [0, tau], linear ...
+_Q_SPAN = 2**29
+#: ... and above it, for times beyond the look's month (a historical cohort entered long before, observed to its
+#: event), ``2**29`` plus the difference of the doubles' bit patterns from tau's shifted right by this many bits
+#: (a relative 2**-25: 16 binades above tau before the codes run out) ...
+_ABOVE_SHIFT = np.uint64(27)
+#: ... at most this (times that far beyond, and times that are not finite, merge at the top).
+_ABOVE_MAX = np.uint64(2**29 - 3)
 
 
 @compiled
@@ -78,21 +81,27 @@ def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin
     vectorised sort orders about twice as fast per row.
 
     Each key of :func:`look_keys` (of time ``t`` once its two code bits are cleared, and code ``2 * censored +
-    treated``) becomes ``q << 2 | code`` with ``q = floor(t * 2**29 / tau)`` (at most ``2**30 - 2``; 0 for a time
-    that is not a number), and the padding :data:`PAD32`.  ``q`` never decreases as ``t`` grows, so sorting the
-    narrow keys orders the patients as sorting the wide ones would, *except* where two different times share a
-    ``q`` (over a look's span of months, ``2**-29`` of it: about one row in ten thousand has such a pair).  Such a
-    row is found after the sort by :func:`unsure_rows` and is to be analysed with the wide keys; in every other row
-    the narrow and the wide keys list the same codes in the same order, with no ties, so the log-rank walk gives the
-    same numbers bit for bit.
+    treated``) becomes ``q << 2 | code``, and the padding :data:`PAD32`.  Up to the look's month ``tau``, ``q =
+    floor(t * 2**29 / tau)``; beyond it (a historical cohort, entered long before, is observed to its event)
+    ``q = 2**29 + ((bits(t) - bits(tau)) >> 27)``, at most ``2**30 - 3`` (for a look at a month that is not
+    positive and finite, every time is taken as beyond it, from 0).  ``q`` never decreases as ``t`` grows, so
+    sorting the narrow keys orders the patients as sorting the wide ones would, *except* where two different times
+    share a ``q`` (``2**-29`` of the look's span, or a relative ``2**-25`` beyond it: up to about one row in ten
+    thousand has such a pair with an event in the benchmark's designs).  Such a row is found after the sort by
+    :func:`unsure_rows` and is to be analysed with the wide keys; in every other row the walk meets the same events
+    at the same positions with the same patients before them, and no tied events, so it gives the wide keys'
+    numbers bit for bit.
     """
     b, n = entry.shape
     three = np.uint64(3)
     cleared = ~three
-    pad = np.uint64(PAD32)
+    span = np.uint32(_Q_SPAN)
     for i in range(b):
         t = tau[i]
-        scale = _Q_SPAN / t
+        linear = t > 0.0 and t < np.inf
+        scale = _Q_SPAN / t if linear else 0.0
+        upto = t if linear else -1.0
+        base = float_bits(t) if linear else np.uint64(0)
         nv = np.uint64(0)
         x1 = np.uint64(0)
         for j in range(n):
@@ -100,20 +109,26 @@ def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin
             k, entered = _observed_key(t, entry[i, j], first_key[i, j], code)
             nv += entered
             x1 += entered & code
-            x = bits_float(k & cleared) * scale
-            if not x >= 0.0:  # not a number (the padding's bits, a look at month 0 or never) or below 0
-                x = 0.0
-            q = np.uint32(np.int32(min(x, _Q_MAX)))  # through int32: a conversion the processor vectorises
-            out[i, j] = (q << np.uint32(2)) | np.uint32((k & three) | (pad & (entered - np.uint64(1))))
+            bits = k & cleared
+            v = bits_float(bits)
+            if v <= upto:
+                q = np.uint32(np.int32(min(v * scale, _Q_SPAN)))  # through int32: a conversion that vectorises
+            else:  # beyond tau, or not a number (the padding's bits)
+                q = span + np.uint32(min((bits - base) >> _ABOVE_SHIFT, _ABOVE_MAX))
+            out[i, j] = PAD32 if k == _PAD else (q << np.uint32(2)) | np.uint32(k & three)
         n_valid[i] = nv
         n1[i] = x1
 
 
 @compiled
 def unsure_rows(key: np.ndarray, n_valid: np.ndarray, out: np.ndarray) -> int:  # pragma: no cover - compiled
-    """Whether two of the first ``n_valid`` sorted keys of each row share their time (all but the two code bits),
-    into ``out`` (bool); returns the number of such rows.  For narrow keys (:func:`look_keys32`): a row where two
-    different times may have merged."""
+    """Whether two neighbours among the first ``n_valid`` sorted keys of each row share their time (all but the two
+    code bits) and are not both censorings, into ``out`` (bool); returns the number of such rows.
+
+    For narrow keys (:func:`look_keys32`): a row where an event's time may have merged with another time.  Two
+    censorings that merged are harmless: no event lies between them, so every event has both before it or neither,
+    in either order, and the log-rank sums are the same (a historical cohort's patients, all entered at month 0 and
+    censored together at each look, are such ties)."""
     b = key.shape[0]
     two = np.uint64(2)
     total = 0
@@ -121,7 +136,8 @@ def unsure_rows(key: np.ndarray, n_valid: np.ndarray, out: np.ndarray) -> int:  
         row = key[i]
         same = False
         for j in range(1, n_valid[i]):
-            same |= (np.uint64(row[j]) >> two) == (np.uint64(row[j - 1]) >> two)
+            k, prev = np.uint64(row[j]), np.uint64(row[j - 1])
+            same |= ((k >> two) == (prev >> two)) & ((k & prev & two) == 0)
         out[i] = same
         total += same
     return total
