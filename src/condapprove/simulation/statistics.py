@@ -401,8 +401,8 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
     write the sums into arrays of all the rows; the statistics are then computed once per look.
 
     The keys sorted are narrow (uint32: :func:`condapprove.kernels._tte_jit.look_keys32`), which numpy sorts about
-    twice as fast as the wide ones; a row where two of them share a time is analysed again from the wide keys
-    (:func:`_wide_logrank`), so the numbers are the wide keys' in every row."""
+    twice as fast as the wide ones; a row where an event's time may have merged with another in them is analysed
+    again from the wide keys (:func:`_wide_logrank`), so the numbers are the wide keys' in every row."""
     from ..kernels._tte_jit import look_keys32, recruited_events, unsure_rows, walk_sorted
     from ..kernels.survival import logrank_z
 
@@ -435,7 +435,7 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
                 redo = lo + np.flatnonzero(ur)
                 n_unsure += redo.size
                 _wide_logrank(redo, j, entry, taus, first_key, admin_code, (nv, nt, e1, var, o1, events))
-        # where merged times are common (tied entry times, say), the narrow keys cost more than they save
+        # where merged times are common (tied event times, say), the narrow keys cost more than they save
         narrow = n_unsure * _NARROW_GIVE_UP <= k * rows.stop
     out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
     all_recruited = bool(recruited.all())
@@ -454,7 +454,7 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
     return out
 
 
-#: The narrow keys are given up for a run's remaining rows once more than one look-row in this many was analysed
+#: The narrow keys are given up for a block's remaining rows once more than one look-row in this many was analysed
 #: twice (the narrow sort and the wide one).
 _NARROW_GIVE_UP = 8
 
