@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 
 def test_compiled_loops_work_where_no_cache_folder_is_writable(monkeypatch: Any) -> None:
@@ -224,8 +225,8 @@ def test_patient_columns_read_either_layout_with_prefetch() -> None:
 # The log-rank at a look from narrow (uint32) keys, against the wide (uint64) keys it stands in for.
 
 
-def _logrank_both_ways(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray,
-                       n_t: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+def _logrank_both_ways(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, n_t: int,
+                       beyond: bool = True) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """The sums of ``walk_sorted`` (n_valid, n1, e1, var, o1, events) from the wide keys and from the narrow ones,
     and which rows ``unsure_rows`` reports."""
     from condapprove.kernels._tte_jit import look_keys, look_keys32, unsure_rows, walk_sorted
@@ -237,7 +238,10 @@ def _logrank_both_ways(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray
         key = np.empty((m, n), dtype=dtype)
         sums = [np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m), np.empty(m),
                 np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)]
-        (look_keys if dtype is np.uint64 else look_keys32)(entry, tau, first_key, code, key, sums[0], sums[1])
+        if dtype is np.uint64:
+            look_keys(entry, tau, first_key, code, key, sums[0], sums[1])
+        else:
+            look_keys32(entry, tau, first_key, code, key, sums[0], sums[1], beyond)
         (key.view(np.float64) if dtype is np.uint64 else key).sort(axis=1)
         walk_sorted(key, *sums)
         out.append(sums)
@@ -254,14 +258,16 @@ def _first_keys(first: np.ndarray, censored: np.ndarray, n_t: int) -> np.ndarray
                     np.uint64(0xFFFF_FFFF_FFFF_FFFF))
 
 
-def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not() -> None:
+@pytest.mark.parametrize("beyond", [True, False])
+def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not(beyond: bool) -> None:
     """Narrow keys (``look_keys32``) sorted and walked give the wide keys' sums bit for bit in every row that
     ``unsure_rows`` does not report, and it reports every row where they may differ: exact ties of events, and an
     event and another time closer than the narrow keys resolve (a dropout an instant before an event, where the
     narrow order would put the event first); looks an instant after month 0 or a million months on included.
-    Censorings that merge (two dropouts an instant apart; patients entered together and censored at a look at month 0) are not
-    reported: the sums are the same.  Patients not yet entered and patients with neither event nor dropout
-    included."""
+    Censorings that merge (two dropouts an instant apart; patients entered together and censored at a look at
+    month 0) are not reported: the sums are the same.  Events beyond the look's month (patients entered long
+    before, as a historical cohort) keep their order when ``beyond`` is set, and merge with the other times there
+    (reported) when it is not.  Patients not yet entered and patients with neither event nor dropout included."""
     rng = np.random.default_rng(11)
     m, n, n_t = 400, 60, 30
     entry = np.sort(rng.uniform(0.0, 12.0, (m, n)), axis=1)
@@ -286,10 +292,15 @@ def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not() -> No
     tau[24:34] = 30.0
     first[24:34, 3], first[24:34, 41] = 6.0 * (1 + 1e-12), 6.0
     censored[24:34, [3, 41]] = True
-    wide, narrow, unsure = _logrank_both_ways(entry, tau, _first_keys(first, censored, n_t), n_t)
+    # rows 34-43: five control patients entered long before month 0, two with events beyond the look's month
+    entry[34:44, 50:55] = -1e12
+    first[34:44, 50:55] = [40.0, 55.0, np.inf, np.inf, np.inf]
+    censored[34:44, 50:52] = False
+    wide, narrow, unsure = _logrank_both_ways(entry, tau, _first_keys(first, censored, n_t), n_t, beyond)
     assert unsure[:20].all()
     assert not unsure[20] and not unsure[23]  # only censorings at month 0; a look before month 0 sees nobody
-    assert not unsure[24:].any()  # merged censorings, continuous times: no other row is unsure here
+    assert unsure[34:44].all() != beyond
+    assert not unsure[24:34].any() and not unsure[44:].any()  # merged censorings, continuous times: not reported
     differs = np.zeros(m, dtype=bool)
     for w, v in zip(wide, narrow):
         differs |= ~((w == v) | (np.isnan(w.astype(float)) & np.isnan(v.astype(float))))

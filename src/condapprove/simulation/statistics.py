@@ -416,6 +416,7 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
     key = np.empty((min(m, _TTE_ROWS), n), dtype=np.uint32)
     unsure = np.empty(min(m, _TTE_ROWS), dtype=bool)
     narrow, n_unsure = True, 0
+    beyond = not bool(recruited.all())  # a historical cohort, entered long before, is observed beyond the looks
     for lo in range(0, m, _TTE_ROWS):
         rows = slice(lo, min(m, lo + _TTE_ROWS))
         kr, ur = key[:rows.stop - lo], unsure[:rows.stop - lo]
@@ -428,7 +429,8 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
                 _wide_logrank(np.arange(lo, rows.stop), j, entry, taus, first_key, admin_code,
                               (nv, nt, e1, var, o1, events))
                 continue
-            look_keys32(entry[rows], taus[j][rows], first_key[rows], admin_code, kr, nv[j, rows], nt[j, rows])
+            look_keys32(entry[rows], taus[j][rows], first_key[rows], admin_code, kr, nv[j, rows], nt[j, rows],
+                        beyond)
             kr.sort(axis=1)
             walk_sorted(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
             if unsure_rows(kr, nv[j, rows], ur):
