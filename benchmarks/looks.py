@@ -9,8 +9,9 @@ Runs the case's design once to capture what the engine hands to its look statist
 key of the first of event and dropout, and each look's calendar month), then times, per look and per 256-replicate
 part as the engine runs them, the wide keys (``look_keys``, numpy's sort as doubles, ``walk_sorted``) and the narrow
 ones (``look_keys32`` as the engine calls it, numpy's sort of 32-bit integers, ``walk_sorted``, then
-``unsure_rows``), alternating the two (``docs/performance.md``, item 36).  Prints milliseconds per block (all the looks), each step's total over the passes'
-median, and checks that the two give the same sums wherever no row is reported.
+``unsure_rows``), alternating the two (``docs/performance.md``, item 36).  Prints milliseconds per block (all the
+looks), each step's total over the passes' median, and checks that the two give the same sums wherever no row is
+reported.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, runs in times.items():
         steps = {s: statistics.median(c[s] for c in runs) * 1e3 for s in runs[0]}
         total = statistics.median(sum(c.values()) for c in runs) * 1e3
-        print(f"{name:7s} " + "  ".join(f"{s} {v:6.2f}" for s, v in steps.items()) + f"   all {total:6.2f} ms per block")
+        parts = "  ".join(f"{s} {v:6.2f}" for s, v in steps.items())
+        print(f"{name:7s} {parts}   all {total:6.2f} ms per block")
     reported = sum(int(n[4].sum()) for n in results["narrow"])
     same = all(np.array_equal(w[:4, ~n[4].astype(bool)], n[:4, ~n[4].astype(bool)])
                for w, n in zip(results["wide"], results["narrow"]))

@@ -703,8 +703,9 @@ def test_decision_curves_are_the_counts_divided_by_the_replicates() -> None:
 
 
 def test_values_derived_from_an_object_are_kept_per_object() -> None:
-    """``per_object`` (a design's hash, defaults and arrival stream; a root seed's words) computes once per object and name, and never returns the value of another object
-    (identity is checked, so a reused id cannot give a stale value); the cache is cleared when full."""
+    """``per_object`` (a design's hash, defaults and arrival stream; a root seed's words) computes once per object
+    and name, and never returns the value of another object (identity is checked, so a reused id cannot give a
+    stale value); the cache is cleared when full."""
     from condapprove import _memo
 
     calls: list[str] = []

@@ -208,7 +208,8 @@ def test_patient_columns_read_either_layout_with_prefetch() -> None:
         dropout = rng.standard_exponential((n, m)) * 30
         y[0, 0], dropout[min(1, n - 1), -1] = np.inf, y[min(1, n - 1), -1]  # no event; an event tied with dropout
         for layout in ("patient-major", "replicate-major"):
-            e_v, y_v, d_v = (a.T if layout == "patient-major" else np.ascontiguousarray(a.T) for a in (entry, y, dropout))
+            e_v, y_v, d_v = (a.T if layout == "patient-major" else np.ascontiguousarray(a.T)
+                             for a in (entry, y, dropout))
             for has_dropout in (True, False):
                 for recruited, treated in ((True, True), (True, False), (False, False)):
                     out_entry, out_cal = np.full((m, n + 2), 7.0), np.full((m, n + 2), 7.0)
@@ -276,8 +277,8 @@ def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not(beyond:
     first[rng.random((m, n)) < 0.1] = np.inf
     censored = rng.random((m, n)) < 0.3
     tau = rng.uniform(3.0, 30.0, m)
-    # rows 0-9: an exact tie of two events, both observed by the look; rows 10-19: a dropout (patient 2) a relative 1e-12 before an event
-    # (patient 40, the other arm), both observed by the look; rows 20-23: looks at odd months
+    # rows 0-9: an exact tie of two events, both observed by the look; rows 10-19: a dropout (patient 2) a relative
+    # 1e-12 before an event (patient 40, the other arm), both observed by the look; rows 20-23: looks at odd months
     first[:10, [5, 45]] = 2.0
     censored[:10, [5, 45]] = False
     entry[:20, [2, 5, 40, 45]] = 0.0

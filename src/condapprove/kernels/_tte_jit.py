@@ -19,22 +19,30 @@ import numpy as np
 
 from .._jit import bits_float, compiled, float_bits, prefetch
 
-__all__ = ["PAD32", "look_keys", "look_keys32", "patient_columns", "piecewise_inverse", "recruited_events", "unsure_rows",
-           "walk_sorted"]
+__all__ = ["PAD32", "look_keys", "look_keys32", "patient_columns", "piecewise_inverse", "recruited_events",
+           "unsure_rows", "walk_sorted"]
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
 
 @compiled
-def _observed_key(t: float, entry: float, first_key: np.uint64,
-                  code: np.uint64) -> tuple[np.uint64, np.uint64]:  # pragma: no cover - compiled
-    """The key of a patient's observed time at calendar month ``t`` (the padding, all ones, if not yet entered)
-    and whether the patient has entered (1 or 0): see :func:`look_keys`."""
-    k = float_bits((t - entry) + 0.0)  # the bits of c = t - entry (+ 0.0: -0.0 becomes +0.0)
-    entered = np.uint64(1) - (k >> np.uint64(63))  # c >= 0: the sign bit is clear
-    k = (k & ~np.uint64(3)) | code
-    return min(first_key, k) | (entered - np.uint64(1)), entered
+def _row_keys(t: float, entry: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
+              out: np.ndarray) -> tuple[np.uint64, np.uint64]:  # pragma: no cover - compiled
+    """One row of :func:`look_keys` into ``out`` (uint64); returns its numbers of entered and of entered treated
+    patients."""
+    low = ~np.uint64(3)
+    nv = np.uint64(0)
+    x1 = np.uint64(0)
+    for j in range(entry.size):
+        code = admin_code[j]
+        k = float_bits((t - entry[j]) + 0.0)  # the bits of c = t - entry (+ 0.0: -0.0 becomes +0.0)
+        entered = np.uint64(1) - (k >> np.uint64(63))  # c >= 0: the sign bit is clear
+        nv += entered
+        x1 += entered & code
+        k = (k & low) | code
+        out[j] = min(first_key[j], k) | (entered - np.uint64(1))  # all ones when not entered
+    return nv, x1
 
 
 @compiled
@@ -47,19 +55,8 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
     padding if neither ever happens).  Patients not yet entered get the padding.  ``n_valid`` and ``n1``
     receive each row's numbers of entered and of entered treated patients.
     """
-    b, n = entry.shape
-    for i in range(b):
-        t = tau[i]
-        nv = np.uint64(0)
-        x1 = np.uint64(0)
-        for j in range(n):
-            code = admin_code[j]
-            k, entered = _observed_key(t, entry[i, j], first_key[i, j], code)
-            nv += entered
-            x1 += entered & code
-            out[i, j] = k
-        n_valid[i] = nv
-        n1[i] = x1
+    for i in range(entry.shape[0]):
+        n_valid[i], n1[i] = _row_keys(tau[i], entry[i], first_key[i], admin_code, out[i])
 
 
 #: The padding of a narrow key (:func:`look_keys32`): above every narrow key of a patient in the analysis.
@@ -95,25 +92,22 @@ def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin
 
     ``beyond``: whether times beyond ``tau`` are expected (a historical cohort).  When False, every such time takes
     ``q = 2**29`` and a look at a month that is not positive and finite puts every time at 0 (a cheaper loop, about
-    0.7 of the time here; a row where that merges an event's time with another is reported like any other).
+    0.6–0.8 of the time here; a row where that merges an event's time with another is reported like any other).
     """
     b, n = entry.shape
     three = np.uint64(3)
     cleared = ~three
     span = np.uint32(_Q_SPAN)
+    wide = np.empty(n, dtype=np.uint64)  # one row of look_keys' keys (in the core's cache), then narrowed
     for i in range(b):
         t = tau[i]
+        n_valid[i], n1[i] = _row_keys(t, entry[i], first_key[i], admin_code, wide)
         linear = t > 0.0 and t < np.inf
         scale = _Q_SPAN / t if linear else 0.0
         upto = t if linear else -1.0
         base = float_bits(t) if linear else np.uint64(0)
-        nv = np.uint64(0)
-        x1 = np.uint64(0)
         for j in range(n):
-            code = admin_code[j]
-            k, entered = _observed_key(t, entry[i, j], first_key[i, j], code)
-            nv += entered
-            x1 += entered & code
+            k = wide[j]
             bits = k & cleared
             v = bits_float(bits)
             x = v * scale
@@ -123,8 +117,6 @@ def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin
             if beyond and v > upto:  # beyond tau, by the bit patterns
                 q = span + np.uint32(min((bits - base) >> _ABOVE_SHIFT, _ABOVE_MAX))
             out[i, j] = PAD32 if k == _PAD else (q << np.uint32(2)) | np.uint32(k & three)
-        n_valid[i] = nv
-        n1[i] = x1
 
 
 @compiled
@@ -134,8 +126,8 @@ def unsure_rows(key: np.ndarray, n_valid: np.ndarray, out: np.ndarray) -> int:  
 
     For narrow keys (:func:`look_keys32`): a row where an event's time may have merged with another time.  Two
     censorings that merged are harmless: no event lies between them, so every event has both before it or neither,
-    in either order, and the log-rank sums are the same (a historical cohort's patients, all entered at month 0 and
-    censored together at each look, are such ties)."""
+    in either order, and the log-rank sums are the same (a historical cohort's patients without an event, all entered
+    at the same month and so censored together at each look, are such ties)."""
     b = key.shape[0]
     two = np.uint64(2)
     total = 0
@@ -279,9 +271,9 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     lines 16 KiB apart, more streams than the processor's prefetchers follow: the loop asks for each patient's
     line :data:`_PREFETCH_ROWS` rows ahead itself (:func:`condapprove._jit.prefetch`; the pass took about half
     the time on an AMD EPYC without AVX-512, the same numbers).  With ``scaled``, ``y`` and ``dropout`` are
-    standard exponential draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the operations of
-    :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without passes of
-    their own over the arrays).  Writes the entry month (-1e12 for a historical cohort, which no look
+    standard exponential draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the
+    operations of :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without
+    passes of their own over the arrays).  Writes the entry month (-1e12 for a historical cohort, which no look
     cuts), the sort key of the first of event and dropout (code ``2 * censored + treated``; the padding if
     neither ever happens) and the calendar month of a recruited patient's event (inf: censored by dropout, no
     event, or not recruited); with ``full``, also the time to the first of event and dropout and whether it is

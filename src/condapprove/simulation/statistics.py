@@ -416,7 +416,7 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
     key = np.empty((min(m, _TTE_ROWS), n), dtype=np.uint32)
     unsure = np.empty(min(m, _TTE_ROWS), dtype=bool)
     narrow, n_unsure = True, 0
-    beyond = not bool(recruited.all())  # a historical cohort, entered long before, is observed beyond the looks
+    all_recruited = bool(recruited.all())  # else a historical cohort, entered long before, is seen beyond the looks
     for lo in range(0, m, _TTE_ROWS):
         rows = slice(lo, min(m, lo + _TTE_ROWS))
         kr, ur = key[:rows.stop - lo], unsure[:rows.stop - lo]
@@ -430,7 +430,7 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
                               (nv, nt, e1, var, o1, events))
                 continue
             look_keys32(entry[rows], taus[j][rows], first_key[rows], admin_code, kr, nv[j, rows], nt[j, rows],
-                        beyond)
+                        not all_recruited)
             kr.sort(axis=1)
             walk_sorted(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
             if unsure_rows(kr, nv[j, rows], ur):
@@ -440,7 +440,6 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
         # where merged times are common (tied event times, say), the narrow keys cost more than they save
         narrow = n_unsure * _NARROW_GIVE_UP <= k * rows.stop
     out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
-    all_recruited = bool(recruited.all())
     for j in range(k):
         z, degenerate = logrank_z(e1[j], var[j], o1[j])
         out["z"][j] = np.where(np.isfinite(z), z, 0.0)
