@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/looks.py                    # the survival case, 2,048 replicates, 5 passes of each
     python benchmarks/looks.py --case survival-400 --passes 10
+    python benchmarks/looks.py --reported 20480   # every time-to-event design: look-rows sent back to the wide keys
 
 Runs the case's design once to capture what the engine hands to its look statistics (each patient's entry month and
 key of the first of event and dropout, and each look's calendar month), then times, per look and per 256-replicate
@@ -52,7 +53,7 @@ def capture(case: str, replicates: int) -> tuple[Any, ...]:
             warnings.simplefilter("ignore")
             condapprove.simulate(run._design(run.ALL_CASES[case]), replicates=replicates, seed=1)
     finally:
-        statistics._two_arm_rows = real  # type: ignore[assignment]
+        statistics._two_arm_rows = real
     if not got:
         raise SystemExit(f"{case}: not a two-arm time-to-event design")
     return got[0]
@@ -94,12 +95,52 @@ def one_pass(args: tuple[Any, ...], narrow: bool, clock: dict[str, float]) -> li
     return sums
 
 
+def count_reported(replicates: int, seed: int = 5) -> None:
+    """For every time-to-event benchmark case and shipped design: how many look-rows of a run of ``replicates``
+    the narrow keys report (``unsure_rows``), so that the engine analyses them again from the wide keys."""
+    import glob
+
+    import condapprove
+    from condapprove.kernels import _tte_jit
+
+    count = [0, 0]
+    real = _tte_jit.unsure_rows
+
+    def spy(key: np.ndarray, n_valid: np.ndarray, out: np.ndarray) -> int:
+        got = int(real(key, n_valid, out))
+        count[0] += key.shape[0]
+        count[1] += got
+        return got
+
+    designs = [(name, run._design(case)) for name, case in run.ALL_CASES.items() if name.startswith("survival")]
+    root = pathlib.Path(__file__).resolve().parents[1]
+    designs += [(pathlib.Path(f).name, condapprove.load_design(f))
+                for f in sorted(glob.glob(str(root / "designs" / "*.yaml")))]
+    _tte_jit.unsure_rows = spy  # the engine imports it when it runs its looks
+    try:
+        for name, design in designs:
+            if design.post_marketing.endpoint.type != "time_to_event":
+                continue
+            count[:] = [0, 0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                condapprove.simulate(design, replicates=replicates, seed=seed)
+            print(f"{name}: {count[1]} of {count[0]} look-rows reported")
+    finally:
+        _tte_jit.unsure_rows = real
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", default="survival", choices=sorted(c for c in run.ALL_CASES if "survival" in c))
     parser.add_argument("--replicates", type=int, default=2048, help="rows of the captured block")
     parser.add_argument("--passes", type=int, default=5, help="alternating passes of each version")
+    parser.add_argument("--reported", type=int, metavar="REPLICATES",
+                        help="instead: the look-rows reported in runs of every time-to-event design")
     args = parser.parse_args(argv)
+    if args.reported:
+        count_reported(args.reported)
+        return
     block = capture(args.case, args.replicates)
     one_pass(block, False, {})  # compile or load both versions' loops
     one_pass(block, True, {})
