@@ -617,3 +617,49 @@ def test_stabilization_changes_neither_estimate_nor_se(seed, estimand):
                 for s in (True, False))
     np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(a.standard_error, b.standard_error, rtol=1e-10, atol=1e-13)
+
+
+def test_binary_covariates_grouped_into_cells(monkeypatch):
+    """Binary covariates: the fit over cells of patients (covariate pattern x treatment, counts as weights) equals
+    the fit over the patients themselves, row by row, including rows that separate, are rank deficient or cannot
+    be fitted."""
+    from condapprove.kernels import propensity
+
+    rng = np.random.default_rng(11)
+    m, n, p = 240, 50, 3
+    X = (rng.random((m, n, p)) < rng.uniform(0.1, 0.6, p)).astype(np.float64)
+    t = rng.random((m, n)) < 1 / (1 + np.exp(-(X @ np.array([1.0, -0.7, 0.4]) - 0.3)))
+    valid = rng.random((m, n)) < 0.85
+    X[:20, :, 2] = 1.0  # a constant covariate: rank deficient
+    t[20:30] = X[20:30, :, 0] == 1  # treatment follows a covariate: separation
+    t[30:35] = True  # no controls
+    valid[35:40, 6:] = False  # fewer patients than coefficients
+    X[~valid] = np.nan  # the padding may hold anything
+    seen = []
+    cells = propensity._binary_cells
+    monkeypatch.setattr(propensity, "_binary_cells", lambda *a: seen.append(cells(*a)) or seen[-1])
+    grouped = logistic_fit_batch(X, t, valid)
+    assert seen[-1] is not None and seen[-1][2].shape == (m, 2 ** (p + 1))  # the cells were used
+    monkeypatch.setattr(propensity, "_MAX_GROUPED", -1)
+    each = logistic_fit_batch(X, t, valid)
+    assert seen[-1] is None
+    np.testing.assert_array_equal(grouped.converged, each.converged)
+    np.testing.assert_array_equal(grouped.full_rank, each.full_rank)
+    ok = each.converged
+    assert 150 < ok.sum() < m and (~each.full_rank[:20]).all() and not ok[20:40].any()
+    np.testing.assert_array_equal(grouped.n_iter[ok], each.n_iter[ok])
+    close(grouped.coef[ok & each.full_rank], each.coef[ok & each.full_rank], rtol=1e-9, atol=1e-9)
+    close(grouped.ps, each.ps, rtol=1e-9, atol=1e-7)  # not converged: diverging coefficients, clipped scores
+    close(grouped.ps[ok], each.ps[ok], rtol=1e-12, atol=1e-14)
+    close(grouped.deviance, each.deviance, rtol=1e-12, atol=1e-12)
+    assert (grouped.ps[~valid] == 0.5).all()
+    # a cell without patients is not tested for separation: here the three populated cells fit 0.001 and 0.999
+    # (1,000 patients each), and the empty cell (1, 1) would extrapolate to 1 - 1e-9
+    x = np.repeat(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), 1000, axis=0)
+    tt = np.zeros(3000, dtype=bool)
+    tt[:1] = tt[1000:1999] = tt[2000:2999] = True
+    assert logistic_fit_batch(x[None], tt[None]).converged[0]  # each patient (_MAX_GROUPED is -1 here)
+    monkeypatch.undo()
+    one = logistic_fit_batch(x[None], tt[None])
+    assert one.converged[0] and cells(x[None], tt[None], np.ones((1, 3000), dtype=bool)) is not None
+    close(one.ps[0, [0, 1000, 2000]], [0.001, 0.999, 0.999], rtol=1e-9)

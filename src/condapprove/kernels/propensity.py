@@ -428,6 +428,38 @@ def _cross(ZT: FloatArray, XX: FloatArray | None, w: FloatArray, iu: IntArray, j
     return H
 
 
+#: Binary covariates are grouped into cells (:func:`_binary_cells`) when there are at most this many covariates.
+_MAX_GROUPED = 8
+
+
+def _binary_cells(X: FloatArray, t: BoolArray, valid: BoolArray
+                  ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray] | None:
+    """Each row's patients grouped by covariate pattern and treatment, when every valid covariate is 0 or 1 and
+    the ``2**(p + 1)`` cells are fewer than the patients (else None).
+
+    Returns each patient's cell (m, n), the cells' design ``[1, X]`` as (m, q, cells) (a broadcast view: the same
+    for every row), and per row the number of valid patients in each cell and whether the cell is treated: the
+    weights and outcomes of a logistic fit with the same likelihood as the patients' (patients in a cell share
+    their linear predictor), so the Newton iterations take the same steps up to rounding.
+    """
+    m, n, p = X.shape
+    size = 2 ** (p + 1)
+    if p > _MAX_GROUPED or size >= n or not np.all((X == 0.0) | (X == 1.0)):  # X is 0 outside valid
+        return None
+    cell = t.astype(np.int64)
+    for j in range(p):
+        cell += X[:, :, j].astype(np.int64) << (j + 1)
+    flat = (cell + size * np.arange(m)[:, None])[valid]
+    counts = np.bincount(flat, minlength=m * size).reshape(m, size).astype(np.float64)
+    codes = np.arange(size)
+    design = np.empty((p + 1, size))
+    design[0] = 1.0
+    for j in range(p):
+        design[j + 1] = (codes >> (j + 1)) & 1
+    treated = np.broadcast_to((codes & 1).astype(np.float64), (m, size))
+    return cell, np.broadcast_to(design, (m, p + 1, size)), counts, np.array(treated)
+
+
 def _wald(estimate: FloatArray, se: FloatArray) -> tuple[FloatArray, BoolArray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = estimate / se
@@ -505,6 +537,14 @@ def logistic_fit_batch(
     space of ``Z``.  A step that raises the deviance is halved (up to 30 times).  Converged
     rows are frozen; the loop is over iterations, never over rows.
 
+    When every valid covariate is 0 or 1 (at most 8 covariates, and fewer than ``n`` cells), the
+    patients of each row are first grouped by covariate pattern and treatment, and the same
+    iterations run over the ``2**(p + 1)`` cells with their patient counts as weights: patients
+    in a cell share their linear predictor, so the likelihood, gradient, Hessian and deviance
+    are the patients' (summed in another order, so results agree to rounding), at a cost that
+    no longer grows with ``n`` (the simulation's confounders are binary: its weighted
+    comparison took about 0.4 of its time this way, ``docs/performance.md``).
+
     Rows are flagged ``converged=False`` when, as
     :func:`condapprove.estimate.external.propensity_scores` would raise for them, they
 
@@ -543,28 +583,35 @@ def logistic_fit_batch(
     tol = check_positive(tol, "tol")
     m, n, p = Xf.shape
     q = p + 1
-    vf = v.astype(np.float64)
-    tf = tb.astype(np.float64)
-    sign = 1.0 - 2.0 * tf  # deviance contribution softplus(sign * eta)
-    # design as (m, q, n), zero at padded entries, so that every product is a batched matmul
-    ZT = np.empty((m, q, n))
-    ZT[:, 0, :] = vf
-    ZT[:, 1:, :] = np.swapaxes(Xf, 1, 2)  # already 0 outside valid
     n_valid = v.sum(axis=1)
     n_treated = tb.sum(axis=1)
     fittable = (n_treated > 0) & (n_treated < n_valid) & (n_valid > q)
-    # products of pairs of covariate columns, for the Hessians Z' W Z (when they fit in ~100 MB)
     iu, ju = np.triu_indices(p)
+    cells = _binary_cells(Xf, tb, v)
     XX: FloatArray | None = None
-    if iu.size * m * n <= _PAIR_BUDGET:
+    if cells is not None:
+        # binary covariates: the patients of a row grouped by covariate pattern and treatment, each cell with its
+        # count as weight (the same likelihood, its gradient and Hessian summed over a few cells instead of n)
+        cell, ZT, vf, tf = cells
+    else:
+        cell = None
+        vf = v.astype(np.float64)
+        tf = tb.astype(np.float64)
+        # design as (m, q, n), zero at padded entries, so that every product is a batched matmul
+        ZT = np.empty((m, q, n))
+        ZT[:, 0, :] = vf
+        ZT[:, 1:, :] = np.swapaxes(Xf, 1, 2)  # already 0 outside valid
+    sign = 1.0 - 2.0 * tf  # deviance contribution softplus(sign * eta), weighted by vf
+    # products of pairs of covariate columns, for the Hessians Z' W Z (when they fit in ~100 MB)
+    if cells is None and iu.size * m * n <= _PAIR_BUDGET:
         XX = np.empty((m, iu.size, n))
         for k, (i, j) in enumerate(zip(iu, ju, strict=True)):  # a loop over column pairs only
             np.multiply(ZT[:, i + 1, :], ZT[:, j + 1, :], out=XX[:, k, :])
     full_rank = _scaled_rank(_cross(ZT, XX, vf, iu, ju)) == q
 
     beta = np.zeros((m, q))
-    eta = np.zeros((m, n))
-    ex = np.ones((m, n))  # exp(-|eta|)
+    eta = np.zeros(vf.shape)
+    ex = np.ones(vf.shape)  # exp(-|eta|)
     dev = _deviance(eta, ex, sign, vf)
     converged = np.zeros(m, dtype=np.bool_)
     n_iter = np.zeros(m, dtype=np.int64)
@@ -612,8 +659,10 @@ def logistic_fit_batch(
         active[idx[done | stuck]] = False
 
     mu = expit(eta)
-    separated = np.any(v & ((mu <= SEPARATION_TOL) | (mu >= 1.0 - SEPARATION_TOL)), axis=1)
+    separated = np.any((vf > 0) & ((mu <= SEPARATION_TOL) | (mu >= 1.0 - SEPARATION_TOL)), axis=1)
     converged &= fittable & ~separated
+    if cell is not None:  # each patient's score is its cell's
+        mu = np.take_along_axis(mu, cell, axis=1)
     ps = np.where(converged[:, None], mu, np.clip(mu, PS_CLIP, 1.0 - PS_CLIP))
     ps = np.where(v, ps, 0.5)
     return LogisticFitBatch(coef=beta, ps=ps, converged=converged, full_rank=full_rank, n_iter=n_iter,
