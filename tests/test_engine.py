@@ -684,7 +684,7 @@ def test_times_scaled_later_are_the_times_drawn_scaled(post: dict[str, Any], sca
             np.testing.assert_array_equal(drop, a.dropout_time)
     for full in (False, True):
         p, q = TtePatients.of(now, full=full), TtePatients.of(later_data, full=full)
-        for f in ("entry", "first", "is_event", "first_key", "events"):
+        for f in ("entry", "first", "is_event", "first_key", "calendar", "order"):
             np.testing.assert_array_equal(getattr(q, f), getattr(p, f))
 
 

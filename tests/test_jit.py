@@ -154,6 +154,37 @@ def test_recruited_events_are_numpys_count(m: int, n: int, seed: int) -> None:
     np.testing.assert_array_equal(out, want)
 
 
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 300), st.integers(0, 4), st.integers(0, 2**32 - 1))
+def test_kth_event_from_narrow_order_keys_is_the_sorted_rows_column(m: int, n: int, extra_bits: int,
+                                                                   seed: int) -> None:
+    """The k-th smallest month of each row, from the sorted narrow order keys (each carrying its column) and the
+    exact months of the few that share a key, equals the sorted rows' column k - 1 for every k (inf beyond the
+    row): months apart by a relative 1e-7 (one key), exact ties, infinities and the largest doubles, negative
+    months and -0.0, with the
+    fewest index bits and with more (up to 24: keys without every exponent bit)."""
+    from condapprove.kernels._tte_jit import kth_ordered, order_keys
+
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(0.0, 60.0, (m, n))
+    kind = rng.integers(0, 6, (m, n))
+    near = base[:, :1] * (1.0 + rng.integers(0, 3, (m, n)) * 1e-7)  # a relative 1e-7: one narrow key
+    huge = np.finfo(np.float64).max * (base / 60.0)  # finite, in the top binade: beside inf in the widest keys
+    values = np.select([kind == 0, kind == 1, kind == 2, kind == 3, kind == 4], [np.round(base), near, np.inf, -base,
+                                                                                huge], base)
+    values[rng.random((m, n)) < 0.05] = -0.0
+    want = np.sort(values, axis=1)
+    bits = max(1, (n - 1).bit_length()) + (extra_bits if extra_bits < 4 else 24 - max(1, (n - 1).bit_length()))
+    order = np.empty((m, n), dtype=np.uint32)
+    order_keys(values, bits, order)
+    order.sort(axis=1)
+    np.testing.assert_array_equal(order & np.uint32((1 << bits) - 1) < n, True)  # every key carries its column
+    out = np.empty(m)
+    for k in range(1, n + 2):
+        kth_ordered(values, order, bits, k, out)
+        np.testing.assert_array_equal(out, want[:, k - 1] if k <= n else np.inf)
+
+
 def test_prefetch_in_a_compiled_loop_changes_no_result() -> None:
     """``prefetch`` is only a hint: a loop that prefetches ahead (past the end too, and through a strided view)
     reads the same numbers as one that does not."""

@@ -126,17 +126,11 @@ def _kth_of_arms(parts: list[np.ndarray], k: int, m: int) -> np.ndarray:
     return out
 
 
-def _kth_sorted(values: np.ndarray, k: int) -> np.ndarray:
-    """:func:`_kth` of rows already sorted."""
-    if k > values.shape[1]:
-        return np.full(values.shape[0], np.inf)
-    return np.asarray(values[:, k - 1])
-
-
-def _look_times(design: Design, data: list[Any], final: np.ndarray, events: np.ndarray | None) -> np.ndarray:
+def _look_times(design: Design, data: list[Any], final: np.ndarray, patients: TtePatients | None) -> np.ndarray:
     """Calendar months of the interim looks, shape (m, J); inf where a look never happens.
 
-    ``events``: the calendar months of the recruited arms' events, each row sorted (time to event).
+    ``patients``: the time-to-event columns, whose :meth:`~.statistics.TtePatients.kth_event` gives the month of
+    each row's k-th event (time to event).
     """
     pm = design.post_marketing
     m = final.size
@@ -154,24 +148,24 @@ def _look_times(design: Design, data: list[Any], final: np.ndarray, events: np.n
         elif look.patients is not None:
             out[:, j] = _kth_of_arms(ready, look.patients, m)
         elif look.events is not None:
-            assert events is not None
-            out[:, j] = _kth_sorted(events, look.events)
+            assert patients is not None
+            out[:, j] = patients.kth_event(look.events)
         else:
             assert look.information is not None
             if tte:
-                assert events is not None and pm.target_events is not None
-                out[:, j] = _kth_sorted(events, math.ceil(look.information * pm.target_events - 1e-9))
+                assert patients is not None and pm.target_events is not None
+                out[:, j] = patients.kth_event(math.ceil(look.information * pm.target_events - 1e-9))
             else:
                 out[:, j] = _kth_of_arms(ready, math.ceil(look.information * total_patients - 1e-9), m)
     return out
 
 
-def _final_time(design: Design, data: list[Any], events: np.ndarray | None) -> np.ndarray:
-    """Month at which every target is reached (inf if never); ``events``: the sorted event calendar (time to event)."""
+def _final_time(design: Design, data: list[Any], patients: TtePatients | None) -> np.ndarray:
+    """Month at which every target is reached (inf if never); ``patients``: the time-to-event columns."""
     pm = design.post_marketing
-    if events is not None:
+    if patients is not None:
         assert pm.target_events is not None
-        return _kth_sorted(events, pm.target_events)
+        return patients.kth_event(pm.target_events)
     return np.asarray(np.max(np.stack([d.ready.max(axis=1) for d in data]), axis=0))
 
 
@@ -188,10 +182,9 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
     # time to event: the event and dropout times are scaled by TtePatients.of, in its pass over the draws
     data = [simulate_arm(streams, design, arm, truth, m, entry, scale_later=tte) for arm, entry in zip(arms, entries)]
     patients = TtePatients.of(data) if tte else None
-    events = patients.events if patients is not None else None
-    target_time = _final_time(design, data, events)
+    target_time = _final_time(design, data, patients)
     final = np.minimum(target_time, cutoff)
-    interim = _look_times(design, data, final, events)
+    interim = _look_times(design, data, final, patients)
     # looks in time order; an interim on or after the final analysis is replaced by it
     times = np.concatenate([np.where(interim < final[:, None], interim, np.inf), final[:, None]], axis=1)
     # The look that waits for the k-th event happens at that event's calendar month, entry + time; the

@@ -312,31 +312,45 @@ class TtePatients:
     entry to the first of event and dropout (inf: neither) and ``is_event``: that first is the event (both
     empty, shape (0, 0), unless needed: one arm against a baseline, or an arm that is not recruited);
     ``first_key``: its log-rank sort key (see :func:`~condapprove.kernels.survival.logrank_keys`; the padding
-    if neither ever happens); ``events``: the calendar months of the recruited patients' events, each row
-    sorted (inf: censored by dropout, no event, or a historical cohort; the look that waits for the k-th event
-    happens at ``events[:, k - 1]``); ``n_t``: the treated arm's columns (the first);
-    ``recruited`` (n,): columns of recruited arms.
+    if neither ever happens); ``calendar``: the calendar months of the recruited patients' events (inf: censored
+    by dropout, no event, or a historical cohort), and ``order`` their narrow order keys, each row sorted
+    (:func:`~condapprove.kernels._tte_jit.order_key`, the column in the ``index_bits`` lowest bits): the look
+    that waits for the k-th event happens at :meth:`kth_event` ``(k)``; ``n_t``: the treated arm's columns (the
+    first); ``recruited`` (n,): columns of recruited arms.
     """
 
     entry: np.ndarray
     first: np.ndarray
     is_event: np.ndarray
     first_key: np.ndarray
-    events: np.ndarray
+    calendar: np.ndarray
+    order: np.ndarray
+    index_bits: int
     n_t: int
     recruited: np.ndarray
+
+    def kth_event(self, k: int) -> np.ndarray:
+        """The calendar month of each row's ``k``-th event (inf if it has fewer): ``np.sort(calendar, axis=1)[:,
+        k - 1]``, from the sorted order keys (:func:`~condapprove.kernels._tte_jit.kth_ordered`)."""
+        from ..kernels._tte_jit import kth_ordered
+
+        out = np.empty(self.calendar.shape[0])
+        kth_ordered(self.calendar, self.order, self.index_bits, k, out)
+        return out
 
     @staticmethod
     def of(data: list[ArmData], full: bool | None = None) -> TtePatients:
         """The columns of every arm, in one compiled pass per arm; ``full``: also ``first`` and ``is_event``
         (default: when the statistics need them)."""
-        from ..kernels._tte_jit import patient_columns
+        from ..kernels._tte_jit import order_keys, patient_columns
 
         if full is None:
             full = len(data) == 1 or any(d.arm.process is None for d in data)
         m = data[0].y.shape[0]
         n = sum(d.y.shape[1] for d in data)
         entry, calendar = np.empty((m, n)), np.empty((m, n))
+        order = np.empty((m, n), dtype=np.uint32)
+        index_bits = max(1, (n - 1).bit_length())
         first = np.empty((m, n) if full else (0, 0))
         is_event = np.empty((m, n) if full else (0, 0), dtype=bool)
         first_key = np.empty((m, n), dtype=np.uint64)
@@ -349,9 +363,11 @@ class TtePatients:
             patient_columns(d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col,
                             full, entry, first, is_event, first_key, calendar, *scale)
             col += d.y.shape[1]
-        calendar.sort(axis=1)
+        order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
+        order.sort(axis=1)
         recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
-        return TtePatients(entry, first, is_event, first_key, calendar, data[0].entry.shape[1], recruited)
+        return TtePatients(entry, first, is_event, first_key, calendar, order, index_bits, data[0].entry.shape[1],
+                           recruited)
 
 
 def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray],
