@@ -17,7 +17,8 @@
 #     rank-deficient design the aliased columns are dropped first, as lm does).
 #
 # Cases: continuous and binary outcomes, small n, binary and normal covariates, a covariate
-# constant in the sample, two collinear covariates, unequal weights with ties, p = 3.
+# constant in the sample, two collinear covariates, unequal weights with ties, p = 3, and only
+# binary covariates (with and without an alias).
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -124,6 +125,24 @@ t <- c(1, 1, 1, 1, 0, 0, 0, 0, 0)
 y <- c(3, 5, 3, 4, 1, 2, 2, 1, 4)
 w <- c(1, 1, 2, 2, 0.5, 0.5, 1, 1, 3)
 cases[[length(cases) + 1]] <- make_case("tiny9", y, t, cbind(x1), w, "continuous")
+
+# 7. three binary covariates, as the simulation's confounders (condapprove fits these over covariate cells)
+set.seed(707)
+n <- 120
+X <- cbind(rbinom(n, 1, 0.4), rbinom(n, 1, 0.25), rbinom(n, 1, 0.6))
+t <- rbinom(n, 1, plogis(-0.3 + X %*% c(0.9, -0.6, 0.4)))
+y <- rbinom(n, 1, plogis(-1 + 0.5 * t + X %*% c(0.7, 0.2, -0.3)))
+w <- round(runif(n, 0.5, 2), 3)
+cases[[length(cases) + 1]] <- make_case("binary3_120", y, t, X, w, "binary")
+
+# 8. two binary covariates, one the complement of the other (aliased, over covariate cells too)
+set.seed(808)
+n <- 80
+x1 <- rbinom(n, 1, 0.5); x2 <- 1 - x1
+t <- rbinom(n, 1, plogis(-0.4 + 1.1 * x1))
+y <- round(1 + 0.6 * t + x1 + rnorm(n), 4)
+w <- round(rexp(n) + 0.2, 4)
+cases[[length(cases) + 1]] <- make_case("binary_alias80", y, t, cbind(x1, x2), w, "continuous")
 
 ref <- list(
   generated_by = "tests/reference/make_reference_kernels_propensity.R",
