@@ -542,8 +542,8 @@ def logistic_fit_batch(
     iterations run over the ``2**(p + 1)`` cells with their patient counts as weights: patients
     in a cell share their linear predictor, so the likelihood, gradient, Hessian and deviance
     are the patients' (summed in another order, so results agree to rounding), at a cost that
-    no longer grows with ``n`` (the simulation's confounders are binary: its weighted
-    comparison took about 0.4 of its time this way, ``docs/performance.md``).
+    no longer grows with ``n`` (the simulation's confounders are binary: a design with them
+    took 0.49 of its time this way, item 38 of ``docs/performance.md``).
 
     Rows are flagged ``converged=False`` when, as
     :func:`condapprove.estimate.external.propensity_scores` would raise for them, they
