@@ -663,3 +663,51 @@ def test_binary_covariates_grouped_into_cells(monkeypatch):
     one = logistic_fit_batch(x[None], tt[None])
     assert one.converged[0] and cells(x[None], tt[None], np.ones((1, 3000), dtype=bool)) is not None
     close(one.ps[0, [0, 1000, 2000]], [0.001, 0.999, 0.999], rtol=1e-9)
+
+
+@pytest.mark.parametrize("per_patient_fit", [False, True])
+def test_att_difference_over_cells_is_the_three_kernels(monkeypatch, per_patient_fit):
+    """The simulation's weighted comparison of a binary outcome from counts of cells equals logistic_fit_batch,
+    ps_weights_batch (ATT, stabilised) and weighted_difference_batch (HC0) one after the other, patient by
+    patient: rows with no controls, no treated patients, an outcome constant in both groups or in one, the
+    outcome equal to the treatment, separation and fewer patients than coefficients included; None unless every
+    covariate and outcome is 0 or 1."""
+    from condapprove.kernels import propensity
+    from condapprove.kernels.propensity import att_difference_over_cells
+
+    rng = np.random.default_rng(21)
+    m, n, p = 400, 120, 2
+    X = (rng.random((m, n, p)) < rng.uniform(0.1, 0.6, p)).astype(np.float64)
+    t = rng.random((m, n)) < 1 / (1 + np.exp(-(X @ np.array([0.9, -0.5]) + 0.2)))
+    y = (rng.random((m, n)) < 1 / (1 + np.exp(-(X @ np.array([0.6, 0.3]) - 1.0 + 0.4 * t)))).astype(np.float64)
+    valid = rng.random((m, n)) < 0.8
+    t[:10] = True  # no controls
+    t[10:14] = False  # no treated patients
+    y[14:24] = 1.0  # constant in both groups
+    y[24:34] = np.where(t[24:34], y[24:34], 0.0)  # constant among the controls
+    t[34:40] = X[34:40, :, 0] == 1  # separation
+    valid[40:43, 3:] = False  # fewer patients than coefficients
+    y[43:48] = t[43:48]  # the outcome is the treatment
+    t &= valid
+    X[~valid], y[~valid] = 0.0, 0.0
+    if per_patient_fit:
+        monkeypatch.setattr(propensity, "_MAX_GROUPED", -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = logistic_fit_batch(X, t, valid)
+        w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
+        want = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
+    monkeypatch.undo()
+    got = att_difference_over_cells(X, t, y, valid)
+    assert got is not None
+    estimate, z, defined = got
+    np.testing.assert_array_equal(defined, want.defined)
+    assert 300 < defined.sum() < m and not defined[:14].any() and not defined[14:24].any()
+    close(estimate, want.estimate, rtol=1e-12, atol=1e-14)
+    close(z, want.statistic, rtol=1e-10, atol=1e-12)
+    assert defined[24:34].all()  # one group constant: the other's variance
+    x2, y2 = X.copy(), y.copy()
+    x2[0, np.flatnonzero(valid[0])[0], 0] = 0.5
+    y2[0, np.flatnonzero(valid[0])[0]] = 2.0
+    assert att_difference_over_cells(x2, t, y, valid) is None
+    assert att_difference_over_cells(X, t, y2, valid) is None

@@ -49,6 +49,7 @@ __all__ = [
     "LogisticFitBatch",
     "PSWeightsBatch",
     "RegressionBatch",
+    "att_difference_over_cells",
     "logistic_fit_batch",
     "ps_weights_batch",
     "regression_adjusted_batch",
@@ -451,13 +452,118 @@ def _binary_cells(X: FloatArray, t: BoolArray, valid: BoolArray
         cell += X[:, :, j].astype(np.int64) << (j + 1)
     flat = (cell + size * np.arange(m)[:, None])[valid]
     counts = np.bincount(flat, minlength=m * size).reshape(m, size).astype(np.float64)
+    return (cell, *_cell_design(m, p, counts))
+
+
+def _cell_design(m: int, p: int, counts: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The design ``[1, X]`` of the ``2**(p + 1)`` cells ``t + 2 * pattern`` (pattern bit ``j``: covariate ``j``)
+    as (m, q, cells) (a broadcast view), the ``counts`` (m, cells), and whether each cell is treated."""
+    size = 2 ** (p + 1)
     codes = np.arange(size)
     design = np.empty((p + 1, size))
     design[0] = 1.0
     for j in range(p):
         design[j + 1] = (codes >> (j + 1)) & 1
     treated = np.broadcast_to((codes & 1).astype(np.float64), (m, size))
-    return cell, np.broadcast_to(design, (m, p + 1, size)), counts, np.array(treated)
+    return np.broadcast_to(design, (m, p + 1, size)), counts, np.array(treated)
+
+
+
+def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid: BoolArray
+                              ) -> tuple[FloatArray, FloatArray, BoolArray] | None:
+    """The simulation's propensity-weighted comparison of a binary outcome, from counts of cells.
+
+    What :func:`logistic_fit_batch`, :func:`ps_weights_batch` (``estimand="ATT"``, stabilised) and
+    :func:`weighted_difference_batch` (``se_type="HC0"``) give one after the other, when every valid covariate
+    and outcome is 0 or 1.
+
+    Parameters
+    ----------
+    X : ndarray of float, shape (m, n, p)
+        Covariates, 0 outside ``valid`` (not checked: the engine's arrays).
+    t : ndarray of bool, shape (m, n)
+        Treatment indicator, False outside ``valid``.
+    y : ndarray of float, shape (m, n)
+        Outcome, 0 outside ``valid``.
+    valid : ndarray of bool, shape (m, n)
+        Which entries are patients.
+
+    Returns
+    -------
+    tuple of ndarray, or None
+        The weighted difference ``estimate``, its ``z`` statistic and whether they are ``defined`` (as
+        :class:`DifferenceBatch`), each of shape (m,); None unless every valid covariate and outcome is 0 or 1,
+        with at most 8 covariates and fewer than ``n`` pattern x treatment cells.
+
+    Notes
+    -----
+    The patients of a row differ only by cell (covariate pattern, treatment, outcome), so the fit runs over the
+    pattern x treatment cells (:func:`_newton`, weighted by their counts), each weight is its cell's, and the
+    weighted means and the sandwich variance are sums over the cells of a count times a weight (times the
+    squared residual, ``1 - mean`` or ``-mean``): the same formulas, summed in another order, so the results
+    agree with the patient-by-patient kernels to rounding, at a cost that does not grow with the patients beyond
+    one pass to count them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from condapprove.kernels.propensity import att_difference_over_cells
+    >>> rng = np.random.default_rng(1)
+    >>> X = (rng.random((2, 80, 1)) < 0.4).astype(float)
+    >>> t = rng.random((2, 80)) < 0.3 + 0.3 * X[..., 0]
+    >>> y = (rng.random((2, 80)) < 0.4).astype(float)
+    >>> estimate, z, defined = att_difference_over_cells(X, t, y, np.ones((2, 80), dtype=bool))
+    >>> defined.tolist()
+    [True, True]
+    """
+    m, n, p = X.shape
+    size = 2 ** (p + 2)
+    if p > _MAX_GROUPED or size // 2 >= n or not np.all((X == 0.0) | (X == 1.0)) or not np.all((y == 0.0) | (y == 1.0)):
+        return None
+    code = t.astype(np.int64) + 2 * y.astype(np.int64)  # cell t + 2 y + 4 pattern
+    for j in range(p):
+        code += X[:, :, j].astype(np.int64) << (j + 2)
+    flat = (code + size * np.arange(m)[:, None])[valid]
+    cells = np.bincount(flat, minlength=m * size).reshape(m, size // 4, 2, 2).astype(np.float64)  # pattern, y, t
+    count = cells.sum(axis=2)  # (m, patterns, t): the fit's cells t + 2 * pattern, in that order once flattened
+    ones = cells[:, :, 1, :]  # patients with the outcome, by pattern and treatment
+    n_valid = count.sum(axis=(1, 2))
+    n1 = count[:, :, 1].sum(axis=1)
+    fittable = (n1 > 0) & (n1 < n_valid) & (n_valid > p + 1)
+    iu, ju = np.triu_indices(p)
+    ZT, vf, tf = _cell_design(m, p, count.reshape(m, size // 2))
+    _, mu, converged, _, _, _ = _newton(ZT, None, vf, tf, fittable, iu, ju, 25, 1e-10)
+    e = mu[:, 0::2]  # a pattern's score (its treated and control cells share it)
+    e = np.where(converged[:, None], e, np.clip(e, PS_CLIP, 1.0 - PS_CLIP))
+    nv = np.maximum(n_valid, 1)
+    w1 = np.broadcast_to((1.0 * (n1 / nv))[:, None], e.shape)  # ATT, stabilised: ps_weights_batch's operations
+    w0 = e / (1.0 - e) * ((nv - n1) / nv)[:, None]
+    n_1, n_0 = count[:, :, 1], count[:, :, 0]
+    used1, used0 = np.where(w1 > 0, n_1, 0.0), np.where(w0 > 0, n_0, 0.0)
+    k1, k0 = used1.sum(axis=1), used0.sum(axis=1)
+    s1, s0 = (np.where(w1 > 0, ones[:, :, 1], 0.0).sum(axis=1), np.where(w0 > 0, ones[:, :, 0], 0.0).sum(axis=1))
+    W1, W0 = (w1 * used1).sum(axis=1), (w0 * used0).sum(axis=1)
+    ok = (k1 > 0) & (k0 > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m1 = np.where(k1 > 0, (w1 * np.where(w1 > 0, ones[:, :, 1], 0.0)).sum(axis=1) / W1, np.nan)
+        m0 = np.where(k0 > 0, (w0 * np.where(w0 > 0, ones[:, :, 0], 0.0)).sum(axis=1) / W0, np.nan)
+    # a group whose outcome is constant (all 0 or all 1) has residuals exactly 0
+    const1, const0 = (k1 > 0) & ((s1 == 0) | (s1 == k1)), (k0 > 0) & ((s0 == 0) | (s0 == k0))
+    m1 = np.where(const1, np.where(s1 > 0, 1.0, 0.0), m1)
+    m0 = np.where(const0, np.where(s0 > 0, 1.0, 0.0), m0)
+    var = np.zeros(m)
+    for w, used, yes, mean, const, W in ((w1, used1, ones[:, :, 1], m1, const1, W1),
+                                         (w0, used0, ones[:, :, 0], m0, const0, W0)):
+        keep = ok & ~const
+        d = np.where(keep, mean, 0.0)[:, None]
+        scale = (keep / np.where(W > 0, W, 1.0))[:, None]
+        hit, miss = w * (1.0 - d) * scale, w * (0.0 - d) * scale  # a patient's scaled score, outcome 1 or 0
+        yes_used = np.where(w > 0, yes, 0.0)
+        var = var + (yes_used * hit * hit + (used - yes_used) * miss * miss).sum(axis=1)
+    estimate = np.where(ok, m1 - m0, np.nan)
+    se = np.where(~ok, np.nan, np.sqrt(var))
+    z, defined = _wald(estimate, se)
+    return estimate, z, defined
 
 
 def _wald(estimate: FloatArray, se: FloatArray) -> tuple[FloatArray, BoolArray]:
@@ -485,6 +591,72 @@ def _warn_undefined(defined: BoolArray, what: str) -> None:
 # --------------------------------------------------------------------------------------------
 # logistic propensity model
 # --------------------------------------------------------------------------------------------
+
+
+def _newton(ZT: FloatArray, XX: FloatArray | None, vf: FloatArray, tf: FloatArray, fittable: BoolArray,
+            iu: IntArray, ju: IntArray, max_iter: int, tol: float
+            ) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray, IntArray, FloatArray]:
+    """The Newton iterations of :func:`logistic_fit_batch` over the units of ``ZT`` (m, q, units): patients, or
+    cells of patients with their counts as the weights ``vf`` and their treatment ``tf``.  Returns the
+    coefficients, each unit's fitted probability, and per row ``converged`` (not separated, fittable),
+    ``full_rank``, ``n_iter`` and ``deviance``."""
+    m, q = ZT.shape[0], ZT.shape[1]
+    sign = 1.0 - 2.0 * tf  # deviance contribution softplus(sign * eta), weighted by vf
+    full_rank = _scaled_rank(_cross(ZT, XX, vf, iu, ju)) == q
+
+    beta = np.zeros((m, q))
+    eta = np.zeros(vf.shape)
+    ex = np.ones(vf.shape)  # exp(-|eta|)
+    dev = _deviance(eta, ex, sign, vf)
+    converged = np.zeros(m, dtype=np.bool_)
+    n_iter = np.zeros(m, dtype=np.int64)
+    active = fittable.copy()
+    eye = np.eye(q)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        every = idx.size == m  # no copies while every row is still iterating
+        ZTa = ZT if every else ZT[idx]
+        ta, va, sa = (tf, vf, sign) if every else (tf[idx], vf[idx], sign[idx])
+        e_a, eta_a = (ex, eta) if every else (ex[idx], eta[idx])
+        mu = np.where(eta_a >= 0, 1.0, e_a) / (1.0 + e_a)
+        w = mu * (1.0 - mu) * va
+        g = (ZTa @ ((ta - mu) * va)[:, :, None])[:, :, 0]
+        H = _cross(ZTa, None if XX is None else XX if every else XX[idx], w, iu, ju)
+        lam = 1e-12 * np.max(np.einsum("mii->mi", H), axis=1) + 1e-12
+        step = np.linalg.solve(H + lam[:, None, None] * eye, g[:, :, None])[:, :, 0]
+        bad_step = ~np.all(np.isfinite(step), axis=1)
+        step[bad_step] = 0.0
+        dev_old = dev[idx]
+        new_beta = beta[idx] + step
+        new_eta = (new_beta[:, None, :] @ ZTa)[:, 0, :]
+        new_ex = np.exp(-np.abs(new_eta))
+        new_dev = _deviance(new_eta, new_ex, sa, va)
+        worse = new_dev > dev_old + 1e-12 * (np.abs(dev_old) + 0.1)
+        for _halving in range(30):
+            if not np.any(worse):
+                break
+            wi = np.flatnonzero(worse)
+            step[wi] *= 0.5
+            new_beta[wi] = beta[idx[wi]] + step[wi]
+            new_eta[wi] = (new_beta[wi][:, None, :] @ ZTa[wi])[:, 0, :]
+            new_ex[wi] = np.exp(-np.abs(new_eta[wi]))
+            new_dev[wi] = _deviance(new_eta[wi], new_ex[wi], sa[wi], va[wi])
+            worse[wi] = new_dev[wi] > dev_old[wi] + 1e-12 * (np.abs(dev_old[wi]) + 0.1)
+        keep = ~worse  # a row whose deviance still rises keeps its old coefficients
+        ki = idx[keep]
+        beta[ki], eta[ki], ex[ki], dev[ki] = new_beta[keep], new_eta[keep], new_ex[keep], new_dev[keep]
+        n_iter[idx] += 1
+        done = keep & (np.abs(new_dev - dev_old) < tol * (np.abs(new_dev) + 0.1))
+        converged[idx[done]] = True
+        stuck = worse | bad_step
+        active[idx[done | stuck]] = False
+
+    mu = expit(eta)
+    separated = np.any((vf > 0) & ((mu <= SEPARATION_TOL) | (mu >= 1.0 - SEPARATION_TOL)), axis=1)
+    converged &= fittable & ~separated
+    return beta, mu, converged, full_rank, n_iter, dev
 
 
 def logistic_fit_batch(
@@ -601,66 +773,12 @@ def logistic_fit_batch(
         ZT = np.empty((m, q, n))
         ZT[:, 0, :] = vf
         ZT[:, 1:, :] = np.swapaxes(Xf, 1, 2)  # already 0 outside valid
-    sign = 1.0 - 2.0 * tf  # deviance contribution softplus(sign * eta), weighted by vf
     # products of pairs of covariate columns, for the Hessians Z' W Z (when they fit in ~100 MB)
     if cells is None and iu.size * m * n <= _PAIR_BUDGET:
         XX = np.empty((m, iu.size, n))
         for k, (i, j) in enumerate(zip(iu, ju, strict=True)):  # a loop over column pairs only
             np.multiply(ZT[:, i + 1, :], ZT[:, j + 1, :], out=XX[:, k, :])
-    full_rank = _scaled_rank(_cross(ZT, XX, vf, iu, ju)) == q
-
-    beta = np.zeros((m, q))
-    eta = np.zeros(vf.shape)
-    ex = np.ones(vf.shape)  # exp(-|eta|)
-    dev = _deviance(eta, ex, sign, vf)
-    converged = np.zeros(m, dtype=np.bool_)
-    n_iter = np.zeros(m, dtype=np.int64)
-    active = fittable.copy()
-    eye = np.eye(q)
-    for _ in range(max_iter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        every = idx.size == m  # no copies while every row is still iterating
-        ZTa = ZT if every else ZT[idx]
-        ta, va, sa = (tf, vf, sign) if every else (tf[idx], vf[idx], sign[idx])
-        e_a, eta_a = (ex, eta) if every else (ex[idx], eta[idx])
-        mu = np.where(eta_a >= 0, 1.0, e_a) / (1.0 + e_a)
-        w = mu * (1.0 - mu) * va
-        g = (ZTa @ ((ta - mu) * va)[:, :, None])[:, :, 0]
-        H = _cross(ZTa, None if XX is None else XX if every else XX[idx], w, iu, ju)
-        lam = 1e-12 * np.max(np.einsum("mii->mi", H), axis=1) + 1e-12
-        step = np.linalg.solve(H + lam[:, None, None] * eye, g[:, :, None])[:, :, 0]
-        bad_step = ~np.all(np.isfinite(step), axis=1)
-        step[bad_step] = 0.0
-        dev_old = dev[idx]
-        new_beta = beta[idx] + step
-        new_eta = (new_beta[:, None, :] @ ZTa)[:, 0, :]
-        new_ex = np.exp(-np.abs(new_eta))
-        new_dev = _deviance(new_eta, new_ex, sa, va)
-        worse = new_dev > dev_old + 1e-12 * (np.abs(dev_old) + 0.1)
-        for _halving in range(30):
-            if not np.any(worse):
-                break
-            wi = np.flatnonzero(worse)
-            step[wi] *= 0.5
-            new_beta[wi] = beta[idx[wi]] + step[wi]
-            new_eta[wi] = (new_beta[wi][:, None, :] @ ZTa[wi])[:, 0, :]
-            new_ex[wi] = np.exp(-np.abs(new_eta[wi]))
-            new_dev[wi] = _deviance(new_eta[wi], new_ex[wi], sa[wi], va[wi])
-            worse[wi] = new_dev[wi] > dev_old[wi] + 1e-12 * (np.abs(dev_old[wi]) + 0.1)
-        keep = ~worse  # a row whose deviance still rises keeps its old coefficients
-        ki = idx[keep]
-        beta[ki], eta[ki], ex[ki], dev[ki] = new_beta[keep], new_eta[keep], new_ex[keep], new_dev[keep]
-        n_iter[idx] += 1
-        done = keep & (np.abs(new_dev - dev_old) < tol * (np.abs(new_dev) + 0.1))
-        converged[idx[done]] = True
-        stuck = worse | bad_step
-        active[idx[done | stuck]] = False
-
-    mu = expit(eta)
-    separated = np.any((vf > 0) & ((mu <= SEPARATION_TOL) | (mu >= 1.0 - SEPARATION_TOL)), axis=1)
-    converged &= fittable & ~separated
+    beta, mu, converged, full_rank, n_iter, dev = _newton(ZT, XX, vf, tf, fittable, iu, ju, max_iter, tol)
     if cell is not None:  # each patient's score is its cell's
         mu = np.take_along_axis(mu, cell, axis=1)
     ps = np.where(converged[:, None], mu, np.clip(mu, PS_CLIP, 1.0 - PS_CLIP))

@@ -238,7 +238,12 @@ def _var(n: np.ndarray, s: np.ndarray, ss: np.ndarray) -> np.ndarray:
 
 
 def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from ..kernels.propensity import logistic_fit_batch, ps_weights_batch, weighted_difference_batch
+    from ..kernels.propensity import (
+        att_difference_over_cells,
+        logistic_fit_batch,
+        ps_weights_batch,
+        weighted_difference_batch,
+    )
 
     t = np.concatenate([np.ones_like(mt, dtype=bool), np.zeros_like(mc, dtype=bool)], axis=1)
     valid = np.concatenate([mt, mc], axis=1)
@@ -249,11 +254,16 @@ def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.n
     x = np.where(valid[:, :, None], x, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = logistic_fit_batch(x, t, valid)
-        w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
-        diff = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
-    ok = np.asarray(diff.defined) & np.isfinite(diff.statistic)
-    return np.where(ok, diff.statistic, 0.0), np.where(ok, diff.estimate, np.nan)
+        cells = att_difference_over_cells(x, t, y, valid)  # binary covariates and outcome: from counts of cells
+        if cells is not None:
+            estimate, z, defined = cells
+        else:
+            fit = logistic_fit_batch(x, t, valid)
+            w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
+            diff = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
+            estimate, z, defined = diff.estimate, diff.statistic, diff.defined
+    ok = np.asarray(defined) & np.isfinite(z)
+    return np.where(ok, z, 0.0), np.where(ok, estimate, np.nan)
 
 
 def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> LookStats:
