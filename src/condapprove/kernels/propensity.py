@@ -447,12 +447,21 @@ def _binary_cells(X: FloatArray, t: BoolArray, valid: BoolArray
     size = 2 ** (p + 1)
     if p > _MAX_GROUPED or size >= n or not np.all((X == 0.0) | (X == 1.0)):  # X is 0 outside valid
         return None
-    cell = t.astype(np.int64)
-    for j in range(p):
-        cell += X[:, :, j].astype(np.int64) << (j + 1)
-    flat = (cell + size * np.arange(m)[:, None])[valid]
-    counts = np.bincount(flat, minlength=m * size).reshape(m, size).astype(np.float64)
+    cell, counts = _count_cells(X, t.astype(np.int64), 1, valid)
     return (cell, *_cell_design(m, p, counts))
+
+
+def _count_cells(X: FloatArray, low: IntArray, shift: int, valid: BoolArray) -> tuple[IntArray, FloatArray]:
+    """Each patient's cell ``low + (pattern << shift)`` (pattern bit ``j``: covariate ``j``, 0 or 1), computed in
+    ``low`` itself (int64, m x n), and each row's number of valid patients in each of the ``2**(p + shift)``
+    cells, as floats (m, cells)."""
+    m, _, p = X.shape
+    size = 2 ** (p + shift)
+    cell = low
+    for j in range(p):
+        cell += X[:, :, j].astype(np.int64) << (j + shift)
+    flat = (cell + size * np.arange(m)[:, None])[valid]
+    return cell, np.bincount(flat, minlength=m * size).reshape(m, size).astype(np.float64)
 
 
 def _cell_design(m: int, p: int, counts: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -520,11 +529,8 @@ def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid:
     size = 2 ** (p + 2)
     if p > _MAX_GROUPED or size // 2 >= n or not np.all((X == 0.0) | (X == 1.0)) or not np.all((y == 0.0) | (y == 1.0)):
         return None
-    code = t.astype(np.int64) + 2 * y.astype(np.int64)  # cell t + 2 y + 4 pattern
-    for j in range(p):
-        code += X[:, :, j].astype(np.int64) << (j + 2)
-    flat = (code + size * np.arange(m)[:, None])[valid]
-    cells = np.bincount(flat, minlength=m * size).reshape(m, size // 4, 2, 2).astype(np.float64)  # pattern, y, t
+    _, counts = _count_cells(X, t.astype(np.int64) + 2 * y.astype(np.int64), 2, valid)  # cell t + 2 y + 4 pattern
+    cells = counts.reshape(m, size // 4, 2, 2)  # pattern, outcome, treatment
     count = cells.sum(axis=2)  # (m, patterns, t): the fit's cells t + 2 * pattern, in that order once flattened
     ones = cells[:, :, 1, :]  # patients with the outcome, by pattern and treatment
     n_valid = count.sum(axis=(1, 2))
@@ -536,30 +542,24 @@ def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid:
     e = mu[:, 0::2]  # a pattern's score (its treated and control cells share it)
     e = np.where(converged[:, None], e, np.clip(e, PS_CLIP, 1.0 - PS_CLIP))
     nv = np.maximum(n_valid, 1)
-    w1 = np.broadcast_to((1.0 * (n1 / nv))[:, None], e.shape)  # ATT, stabilised: ps_weights_batch's operations
-    w0 = e / (1.0 - e) * ((nv - n1) / nv)[:, None]
-    n_1, n_0 = count[:, :, 1], count[:, :, 0]
-    used1, used0 = np.where(w1 > 0, n_1, 0.0), np.where(w0 > 0, n_0, 0.0)
-    k1, k0 = used1.sum(axis=1), used0.sum(axis=1)
-    s1, s0 = (np.where(w1 > 0, ones[:, :, 1], 0.0).sum(axis=1), np.where(w0 > 0, ones[:, :, 0], 0.0).sum(axis=1))
-    W1, W0 = (w1 * used1).sum(axis=1), (w0 * used0).sum(axis=1)
-    ok = (k1 > 0) & (k0 > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m1 = np.where(k1 > 0, (w1 * np.where(w1 > 0, ones[:, :, 1], 0.0)).sum(axis=1) / W1, np.nan)
-        m0 = np.where(k0 > 0, (w0 * np.where(w0 > 0, ones[:, :, 0], 0.0)).sum(axis=1) / W0, np.nan)
-    # a group whose outcome is constant (all 0 or all 1) has residuals exactly 0
-    const1, const0 = (k1 > 0) & ((s1 == 0) | (s1 == k1)), (k0 > 0) & ((s0 == 0) | (s0 == k0))
-    m1 = np.where(const1, np.where(s1 > 0, 1.0, 0.0), m1)
-    m0 = np.where(const0, np.where(s0 > 0, 1.0, 0.0), m0)
-    var = np.zeros(m)
-    for w, used, yes, mean, const, W in ((w1, used1, ones[:, :, 1], m1, const1, W1),
-                                         (w0, used0, ones[:, :, 0], m0, const0, W0)):
-        keep = ok & ~const
-        d = np.where(keep, mean, 0.0)[:, None]
-        scale = (keep / np.where(W > 0, W, 1.0))[:, None]
+    # ATT, stabilised (ps_weights_batch's operations).  Every patient counted has a positive weight (a group's is 0
+    # only when it has nobody; a control's score is at least PS_CLIP, or SEPARATION_TOL where the fit converged),
+    # so all are used, as weighted_difference_batch would.  A group whose outcome is constant gets a mean of
+    # exactly 0 or 1 (its two sums below add the same products), so its residuals are exactly 0, as there.
+    groups = ((1, np.broadcast_to((1.0 * (n1 / nv))[:, None], e.shape)), (0, e / (1.0 - e) * ((nv - n1) / nv)[:, None]))
+    n_g = [count[:, :, g].sum(axis=1) for g, _ in groups]
+    ok = (n_g[0] > 0) & (n_g[1] > 0)
+    means, var = [], np.zeros(m)
+    for (g, w), k in zip(groups, n_g):
+        W = (w * count[:, :, g]).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(k > 0, (w * ones[:, :, g]).sum(axis=1) / W, np.nan)
+        means.append(mean)
+        d = np.where(ok, mean, 0.0)[:, None]
+        scale = (ok / np.where(W > 0, W, 1.0))[:, None]
         hit, miss = w * (1.0 - d) * scale, w * (0.0 - d) * scale  # a patient's scaled score, outcome 1 or 0
-        yes_used = np.where(w > 0, yes, 0.0)
-        var = var + (yes_used * hit * hit + (used - yes_used) * miss * miss).sum(axis=1)
+        var = var + (ones[:, :, g] * hit * hit + (count[:, :, g] - ones[:, :, g]) * miss * miss).sum(axis=1)
+    m1, m0 = means
     estimate = np.where(ok, m1 - m0, np.nan)
     se = np.where(~ok, np.nan, np.sqrt(var))
     z, defined = _wald(estimate, se)
