@@ -153,6 +153,28 @@ def test_validate_starts_fast_without_heavy_imports(design: str) -> None:
     assert proc.stdout.strip().splitlines()[-2:] == ["exit 0", "[]"], proc.stdout + proc.stderr
 
 
+def test_imports_pause_the_collector_and_freeze_only_in_the_scripts_own_process() -> None:
+    """A command's imports run with the cyclic GC paused; the console script (`main`) then freezes what they
+    built, while a command invoked from another program (here CliRunner) leaves the collector as it found it."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    code, out, _ = run("validate", TWO)
+    assert code == 0 and out.endswith(": ok\n")
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        assert run("validate", TWO)[0] == 0 and not gc.isenabled()  # a paused collector stays paused
+    finally:
+        gc.enable()
+    script = ("import gc, sys; from condapprove.cli import main\n"
+              "try:\n    main(['validate', %r])\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"
+              "print(gc.isenabled(), gc.get_freeze_count() > 10000)")
+    proc = subprocess.run([sys.executable, "-c", script % TWO], capture_output=True, text=True, check=False)
+    assert proc.stdout.strip().splitlines()[-2:] == ["exit 0", "True True"], proc.stdout + proc.stderr
+
+
 def test_scheduler_option_matches_serial_json() -> None:
     distributed = pytest.importorskip("distributed")
     serial = run("simulate", TWO, "-n", "4096", "--seed", "3", "--format", "json", "--chunk-size", "2048")[1]

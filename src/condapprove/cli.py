@@ -8,6 +8,7 @@ with one ``FILE:LINE:COL: field: message`` line per problem and no traceback
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from .errors import CondapproveError, DesignError
 __all__ = ["cli", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_OWN_PROCESS = object()  # the root context's obj when the console script runs the command (see _importing)
 
 
 def _die_input(problems: list[str]) -> NoReturn:
@@ -59,6 +61,28 @@ def _guard(func: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _importing() -> Iterator[None]:
+    """Import a command's modules with the cyclic garbage collector paused.
+
+    A command's first imports (the design schema's pydantic validators; numpy and scipy for the others) build
+    some 10^5 objects that live as long as the process.  The collector would walk them again and again while
+    they are built, and once more at exit.  In the console script's own process (:func:`main`) they are then
+    frozen (:func:`gc.freeze`), so later collections skip them; imported from another program, the collector is
+    only paused.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and ctx.find_root().obj is _OWN_PROCESS:
+            gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
@@ -147,7 +171,8 @@ def cli(debug: bool) -> None:
 @_guard
 def validate(files: tuple[str, ...]) -> None:
     """Check design FILES; print every problem as FILE:LINE:COL: field: message."""
-    from .spec.loader import load_design_with_source
+    with _importing():
+        from .spec.loader import load_design_with_source
 
     bad: list[str] = []
     for f in files:
@@ -166,7 +191,8 @@ def validate(files: tuple[str, ...]) -> None:
 @_guard
 def schema(output: str | None) -> None:
     """Print the JSON Schema of design files (for editors' validation and completion)."""
-    from .spec.schema import Design
+    with _importing():
+        from .spec.schema import Design
 
     doc = Design.model_json_schema()
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -196,8 +222,9 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
              max_replicates: int | None, scheduler: str | None, quiet: bool, checkpoint: str | None,
              plot_dir: str | None) -> None:
     """Simulate the post-marketing study of design FILE under each scenario."""
-    from .simulation import simulate as run
-    from .spec.loader import load_design_with_source
+    with _importing():
+        from .simulation import simulate as run
+        from .spec.loader import load_design_with_source
 
     if replicates is not None and replicates < 1:
         raise DesignError(f"must be >= 1; got {replicates}", loc="--replicates")
@@ -244,9 +271,10 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
 @_guard
 def estimate(file: str, fmt: str, output: str | None) -> None:
     """Estimate presumed efficacy from the approval cohort of design FILE and state the evidence verdict."""
-    from .evidence import evaluate_evidence
-    from .results import json_text, to_builtin
-    from .spec.loader import load_design_with_source
+    with _importing():
+        from .evidence import evaluate_evidence
+        from .results import json_text, to_builtin
+        from .spec.loader import load_design_with_source
 
     loaded = load_design_with_source(file)
     pre = loaded.design.pre_approval
@@ -287,8 +315,9 @@ def _table_or_data(frame: Any, fmt: str, text: str | None) -> str:
 def compare(files: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...], fmt: str,
             output: str | None, jobs: int, plot_dir: str | None) -> None:
     """Simulate designs FILES side by side with common random numbers (same seed, same streams per scenario)."""
-    from .explore import compare as run
-    from .spec.loader import load_design_with_source
+    with _importing():
+        from .explore import compare as run
+        from .spec.loader import load_design_with_source
 
     if len(files) < 2:
         raise DesignError(f"give at least 2 design files; got {len(files)}", loc="FILES")
@@ -328,8 +357,9 @@ def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
 def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | None, scenarios: tuple[str, ...],
           fmt: str, output: str | None, jobs: int, plot_dir: str | None, checkpoint: str | None) -> None:
     """Simulate design FILE over a grid of field values (tidy output, one row per point and scenario)."""
-    from .explore import sweep as run
-    from .spec.loader import load_design_with_source
+    with _importing():
+        from .explore import sweep as run
+        from .spec.loader import load_design_with_source
 
     design = load_design_with_source(file).design
     result = run(design, _vary_option(vary), replicates=replicates, seed=seed, scenarios=scenarios or None,
@@ -357,9 +387,10 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
 def size(file: str, path: str, target: float, scenario: str, null_scenario: str | None, lower: float, upper: float,
          replicates: int | None, seed: int | None, fmt: str, jobs: int, checkpoint: str | None) -> None:
     """Smallest value of a field reaching P(confirmed) >= TARGET under a scenario (the null kept <= alpha)."""
-    from .explore import size as run
-    from .results import json_text
-    from .spec.loader import load_design_with_source
+    with _importing():
+        from .explore import size as run
+        from .results import json_text
+        from .spec.loader import load_design_with_source
 
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
@@ -400,10 +431,11 @@ def report(files: tuple[str, ...], output: str, replicates: int | None, seed: in
 
     Several FILES give one page with a section per design.
     """
-    from ._io import write_atomic
-    from .reporting.html import design_report
-    from .simulation import simulate as run
-    from .spec.loader import load_design_with_source
+    with _importing():
+        from ._io import write_atomic
+        from .reporting.html import design_report
+        from .simulation import simulate as run
+        from .spec.loader import load_design_with_source
 
     pages = []
     for f in files:
@@ -439,7 +471,8 @@ def selftest(report: str | None, verbose: bool) -> None:
 
     Exit status 0 when every check agrees with its reference value, 1 when any does not.
     """
-    from .selftest import run_selftest
+    with _importing():
+        from .selftest import run_selftest
 
     result = run_selftest(report=report)
     click.echo(result.to_text() if verbose else result.summary())
@@ -452,7 +485,7 @@ def selftest(report: str | None, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``condapprove`` console script."""
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    cli.main(args=argv, prog_name="condapprove")
+    cli.main(args=argv, prog_name="condapprove", obj=_OWN_PROCESS)
 
 
 if __name__ == "__main__":  # pragma: no cover
