@@ -5,6 +5,7 @@ Usage::
     python benchmarks/ab.py d603984                       # the three benchmark cases, 30 pairs each
     python benchmarks/ab.py HEAD~3 --case survival --pairs 20
     python benchmarks/ab.py HEAD --design designs/delytact_survey.yaml   # a design file (10^4 replicates)
+    python benchmarks/ab.py HEAD --case binary --replicates 1000000 --jobs 2     # with two worker processes
 
 The commit's ``src/condapprove`` is exported with ``git archive`` into a temporary folder as a package named
 ``condapprove_before`` (its absolute imports renamed), and both versions simulate the same design with the same
@@ -47,7 +48,7 @@ def export(rev: str, into: pathlib.Path) -> None:
         f.write_text(re.sub(r"\bcondapprove\b", PACKAGE, f.read_text()))
 
 
-def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[object, object]]) -> str:
+def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[object, object]], jobs: int = 1) -> str:
     """``pairs`` alternations of the two versions (each a package and its design); a one-line summary."""
     for mod, design in versions:  # warm-up: imports, compiled loops, caches
         mod.simulate(design, replicates=4096, seed=1)  # type: ignore[attr-defined]
@@ -57,7 +58,7 @@ def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[obj
         for k in order:
             mod, design = versions[k]
             t0 = time.perf_counter()
-            mod.simulate(design, replicates=replicates, seed=1)  # type: ignore[attr-defined]
+            mod.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)  # type: ignore[attr-defined]
             times[k].append(time.perf_counter() - t0)
     ratio = statistics.median(b / a for a, b in zip(*times))
     return (f"{label}: before median {statistics.median(times[0]):.4f} s (fastest {min(times[0]):.4f}) | after median "
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="a design file instead of the benchmark's cases (repeatable; 10^4 replicates by default)")
     parser.add_argument("--replicates", type=int, help="replicates (default: the benchmark's, per case)")
     parser.add_argument("--pairs", type=int, default=30, help="alternations per case (default 30)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes of the timed runs (default 1)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         export(args.rev, pathlib.Path(tmp))
@@ -94,10 +96,11 @@ def main(argv: list[str] | None = None) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for path in args.design or []:
-                print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages)), flush=True)
+                print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages), args.jobs),
+                      flush=True)
             for case in args.case or ([] if args.design else list(run.CASES)):
                 reps = args.replicates or int(run.ALL_CASES[case]["replicates"])
-                print(time_pairs(case, reps, args.pairs, case_versions(case, packages)), flush=True)
+                print(time_pairs(case, reps, args.pairs, case_versions(case, packages), args.jobs), flush=True)
 
 
 if __name__ == "__main__":
