@@ -31,8 +31,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import run  # the benchmark's cases (after the path insert)
 
-#: Rows of a part, as the engine runs them (condapprove.simulation.statistics._TTE_ROWS).
-PART = 256
+from condapprove.simulation.statistics import _TTE_ROWS as PART  # rows of a part, as the engine runs them
 
 
 def capture(case: str, replicates: int) -> tuple[Any, ...]:

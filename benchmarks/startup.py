@@ -77,13 +77,11 @@ def main() -> None:
                 if before is None:
                     times.append(run_once(here, design))
                     continue
-                first_here = (r + i) % 2 == 0
-                a = run_once(here, design) if first_here else None
-                b = run_once(before, design)
-                a = a if a is not None else run_once(here, design)
-                times.append(a)
-                before_times.append(b)
-                ratios.append(a / b)
+                order = (here, before) if (r + i) % 2 == 0 else (before, here)
+                got = {src: run_once(src, design) for src in order}
+                times.append(got[here])
+                before_times.append(got[before])
+                ratios.append(got[here] / got[before])
     doc: dict[str, object] = {"designs": len(designs), "rounds": args.rounds, "this_tree": summary(times)}
     if before is not None:
         doc[args.against] = summary(before_times)

@@ -288,15 +288,15 @@ def kth_ordered(values: np.ndarray, order: np.ndarray, index_bits: int, k: int,
     one).  numpy sorts the 32-bit keys of a 2,048 x 240 block in 0.91 ms here, the doubles in 2.1 ms at best.
     """
     m, n = values.shape
+    if k > n:
+        out[:] = np.inf
+        return
     b = np.uint32(index_bits)
     mask = np.uint32((1 << index_bits) - 1)
     # with at most 20 index bits the keys keep every exponent bit: a group of infinities holds nothing else
     inf_top = order_key(np.inf, 0, index_bits) >> b if index_bits <= 20 else np.uint32(0)
     group = np.empty(n)
     for i in range(m):
-        if k > n:
-            out[i] = np.inf
-            continue
         row = order[i]
         key = row[k - 1]
         top = key >> b

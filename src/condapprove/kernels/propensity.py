@@ -444,11 +444,19 @@ def _binary_cells(X: FloatArray, t: BoolArray, valid: BoolArray
     their linear predictor), so the Newton iterations take the same steps up to rounding.
     """
     m, n, p = X.shape
-    size = 2 ** (p + 1)
-    if p > _MAX_GROUPED or size >= n or not np.all((X == 0.0) | (X == 1.0)):  # X is 0 outside valid
+    if not _groupable(X, n):
         return None
     cell, counts = _count_cells(X, t.astype(np.int64), 1, valid)
-    return (cell, *_cell_design(m, p, counts))
+    design, treated = _cell_design(m, p)
+    return cell, design, counts, treated
+
+
+def _groupable(X: FloatArray, n: int) -> bool:
+    """Whether the patients' covariates can be grouped into ``2**(p + 1)`` pattern x treatment cells: every one is
+    0 or 1 (``X`` is 0 outside the valid entries), at most :data:`_MAX_GROUPED` of them, and fewer cells than the
+    ``n`` patients."""
+    p = X.shape[2]
+    return p <= _MAX_GROUPED and 2 ** (p + 1) < n and bool(np.all((X == 0.0) | (X == 1.0)))
 
 
 def _count_cells(X: FloatArray, low: IntArray, shift: int, valid: BoolArray) -> tuple[IntArray, FloatArray]:
@@ -464,9 +472,9 @@ def _count_cells(X: FloatArray, low: IntArray, shift: int, valid: BoolArray) -> 
     return cell, np.bincount(flat, minlength=m * size).reshape(m, size).astype(np.float64)
 
 
-def _cell_design(m: int, p: int, counts: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _cell_design(m: int, p: int) -> tuple[FloatArray, FloatArray]:
     """The design ``[1, X]`` of the ``2**(p + 1)`` cells ``t + 2 * pattern`` (pattern bit ``j``: covariate ``j``)
-    as (m, q, cells) (a broadcast view), the ``counts`` (m, cells), and whether each cell is treated."""
+    as (m, q, cells) (a broadcast view), and whether each cell is treated (m, cells)."""
     size = 2 ** (p + 1)
     codes = np.arange(size)
     design = np.empty((p + 1, size))
@@ -474,8 +482,7 @@ def _cell_design(m: int, p: int, counts: FloatArray) -> tuple[FloatArray, FloatA
     for j in range(p):
         design[j + 1] = (codes >> (j + 1)) & 1
     treated = np.broadcast_to((codes & 1).astype(np.float64), (m, size))
-    return np.broadcast_to(design, (m, p + 1, size)), counts, np.array(treated)
-
+    return np.broadcast_to(design, (m, p + 1, size)), np.array(treated)
 
 
 def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid: BoolArray
@@ -527,7 +534,7 @@ def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid:
     """
     m, n, p = X.shape
     size = 2 ** (p + 2)
-    if p > _MAX_GROUPED or size // 2 >= n or not np.all((X == 0.0) | (X == 1.0)) or not np.all((y == 0.0) | (y == 1.0)):
+    if not (_groupable(X, n) and np.all((y == 0.0) | (y == 1.0))):
         return None
     _, counts = _count_cells(X, t.astype(np.int64) + 2 * y.astype(np.int64), 2, valid)  # cell t + 2 y + 4 pattern
     cells = counts.reshape(m, size // 4, 2, 2)  # pattern, outcome, treatment
@@ -537,8 +544,8 @@ def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid:
     n1 = count[:, :, 1].sum(axis=1)
     fittable = (n1 > 0) & (n1 < n_valid) & (n_valid > p + 1)
     iu, ju = np.triu_indices(p)
-    ZT, vf, tf = _cell_design(m, p, count.reshape(m, size // 2))
-    _, mu, converged, _, _, _ = _newton(ZT, None, vf, tf, fittable, iu, ju, 25, 1e-10)
+    ZT, tf = _cell_design(m, p)
+    _, mu, converged, _, _, _ = _newton(ZT, None, count.reshape(m, size // 2), tf, fittable, iu, ju, 25, 1e-10)
     e = mu[:, 0::2]  # a pattern's score (its treated and control cells share it)
     e = np.where(converged[:, None], e, np.clip(e, PS_CLIP, 1.0 - PS_CLIP))
     nv = np.maximum(n_valid, 1)
