@@ -56,8 +56,15 @@ class Streams:
         return self._cache[purpose]
 
     def patients(self, purpose: str, m: int, n: int, draw: str = "random", **kw: Any) -> np.ndarray:
-        """A (m, n) array of draws, patient-major (so patient j's draws do not depend on n)."""
+        """A (m, n) array of draws, patient-major (so patient j's draws do not depend on n); drawn in a compiled
+        loop for the parameterless draws of :data:`condapprove._draw_jit.DRAWS` (the same numbers)."""
         rng = self(purpose)
+        if not kw:
+            from .._draw_jit import DRAWS
+            from .._draw_jit import draw as compiled_draw
+
+            if draw in DRAWS:
+                return compiled_draw(rng, draw, (n, m)).T
         return np.asarray(getattr(rng, draw)(size=(n, m), **kw).T)
 
 
@@ -377,6 +384,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     dropout_time = None
     scale = None
     if isinstance(ep, TimeToEventEndpoint):
+        from .._draw_jit import draw
         from ..kernels.survival import Exponential, draw_event_times
 
         arm_log_hr = dilution * np.log(truth.treated) if arm.treated else np.zeros((m, 1))
@@ -387,7 +395,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         baseline = ep.baseline.build()
         if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
-            y = streams(f"y:{arm.label}").standard_exponential((n, m)).T
+            y = draw(streams(f"y:{arm.label}"), "standard_exponential", (n, m)).T
             scale = TteScale(np.exp(-log_hr_pm)[0], baseline.rate, ep.dropout_rate_per_month)
         else:
             y = draw_event_times(streams(f"y:{arm.label}"), baseline, (n, m), log_hr=log_hr_pm).T

@@ -1,0 +1,92 @@
+"""Draws in compiled loops (`condapprove._draw_jit`): numpy's numbers bit for bit, and the generator left where
+numpy would leave it, so every stream, and every scenario table, is the same as with numpy's draws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from condapprove import _draw_jit
+from condapprove.accrual import PoissonAccrual
+from condapprove.simulation.population import Streams
+
+SHAPES = [(0,), (1,), (7,), (3, 4), (240, 37), (2, 0, 3)]
+
+
+@pytest.mark.parametrize("method", sorted(_draw_jit.DRAWS))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_compiled_draw_is_numpys_and_leaves_the_same_state(method: str, shape: tuple[int, ...]) -> None:
+    ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+    a = _draw_jit.draw(ours, method, shape)
+    b = getattr(theirs, method)(shape)
+    assert a.shape == shape and a.dtype == np.float64
+    np.testing.assert_array_equal(a, b)
+    assert ours.bit_generator.state == theirs.bit_generator.state
+    # and the next numbers agree too
+    np.testing.assert_array_equal(ours.random(5), theirs.random(5))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**63), n=st.integers(0, 3000), method=st.sampled_from(sorted(_draw_jit.DRAWS)))
+def test_compiled_draws_match_numpy_for_any_seed(seed: int, n: int, method: str) -> None:
+    """Long enough arrays (3,000 numbers) reach the ziggurats' rare slow paths (tails, wedges) for some seeds."""
+    np.testing.assert_array_equal(_draw_jit.draw(np.random.default_rng(seed), method, (n,)),
+                                  getattr(np.random.default_rng(seed), method)(n))
+
+
+def test_the_ziggurat_tails_are_numpys() -> None:
+    """2 x 10^6 numbers of each: thousands of draws take the exponential's and the normal's tail and wedge code."""
+    for method, tail in (("standard_exponential", 7.7), ("standard_normal", 3.66)):  # beyond the last layer
+        a = _draw_jit.draw(np.random.default_rng(5), method, (2_000_000,))
+        b = getattr(np.random.default_rng(5), method)(2_000_000)
+        np.testing.assert_array_equal(a, b)
+        assert np.sum(np.abs(a) > tail) > 100  # the tails were visited
+
+
+class _Wrapper:
+    """Not a Generator: stands for the benchmark's timing wrapper."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(name)
+        return getattr(self.rng, name)
+
+
+def test_anything_but_a_generator_is_asked_through_its_own_method() -> None:
+    w = _Wrapper(np.random.default_rng(2))
+    a = _draw_jit.draw(w, "standard_normal", (4, 5))  # type: ignore[arg-type]
+    assert w.calls == ["standard_normal"]
+    np.testing.assert_array_equal(a, np.random.default_rng(2).standard_normal((4, 5)))
+
+
+@pytest.mark.parametrize("accrual", [PoissonAccrual(rate=20.0), PoissonAccrual(rate=5.0, ramp_up=6.0, start=1.0),
+                                     PoissonAccrual(rate=8.0, changes=((3.0, 2.0), (10.0, 0.0)))])
+@pytest.mark.parametrize("keep", [1.0, 0.8])
+def test_arrivals_are_those_of_numpys_gaps(accrual: PoissonAccrual, keep: float) -> None:
+    """``first_arrivals`` (compiled gaps, then the running sums) against numpy's gaps through the accrual's own
+    formulas: the running sums, the thinning and the inverse of the cumulative intensity."""
+    got = accrual.first_arrivals(np.random.default_rng(4), 300, 50, keep=keep)
+    gaps = np.random.default_rng(4).standard_exponential((50, 300))
+    expected = accrual.inverse(np.cumsum(gaps, axis=0) / keep).T
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)
+    wrapped = accrual.first_arrivals(_Wrapper(np.random.default_rng(4)), 300, 50, keep=keep)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got, wrapped)  # the two paths give the same numbers
+
+
+@pytest.mark.parametrize("method", sorted(_draw_jit.DRAWS))
+def test_patient_major_draws_of_a_block(method: str) -> None:
+    """``Streams.patients`` draws patient-major through the compiled loop: numpy's (n, m) draw, transposed."""
+    root = np.random.SeedSequence(9)
+    got = Streams(root, (0,)).patients("y:treated", 6, 4, method)
+    expected = getattr(Streams(root, (0,))("y:treated"), method)(size=(4, 6)).T
+    np.testing.assert_array_equal(got, expected)
+    # a draw with parameters stays numpy's
+    np.testing.assert_array_equal(Streams(root, (1,)).patients("lots", 6, 4, "normal", loc=1.0, scale=2.0),
+                                  Streams(root, (1,))("lots").normal(1.0, 2.0, size=(4, 6)).T)
