@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 from pathlib import Path
@@ -358,11 +359,11 @@ def test_a_cold_process_simulates_its_first_chunk_before_forking(monkeypatch: py
     assert here == []
 
 
-@pytest.mark.parametrize("warm, submits", [(False, 0), (True, 3)])
+@pytest.mark.parametrize("warm, submits", [(False, 0), (True, 1)])
 def test_a_run_of_one_chunk_starts_workers_only_to_simulate_it(warm: bool, submits: int,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cold process simulates a one-chunk run itself, and then starts no worker just to summarise (workers it
-    forked afterwards would not have the result arrays); a warm one sends the chunk and two summary parts."""
+    """A cold process simulates a one-chunk run itself, and then starts no worker just to summarise; a warm one
+    sends the chunk (and summarises it itself)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from condapprove.simulation import engine
@@ -432,7 +433,7 @@ def test_sorted_quantile_is_numpys_quantile_bit_for_bit(values: list[float], q: 
 
 
 def test_cumulative_curves_count_each_decision_by_grid_month() -> None:
-    from condapprove.simulation.results import _curves, _tallies
+    from condapprove.simulation.results import Running, _curves
 
     rng = np.random.default_rng(3)
     n = 5000
@@ -443,7 +444,9 @@ def test_cumulative_curves_count_each_decision_by_grid_month() -> None:
         grid = np.arange(0.0, 40.0) if cutoff == 39.0 else np.append(np.arange(0.0, 40.0), cutoff)
         r = {"decision": decision, "look": np.zeros(n, dtype=np.int16), "month": month,
              "target_reached": np.ones(n, dtype=bool)}
-        curves = _curves(_tallies(r, 40, cutoff, 1)[2], grid.size, n)
+        running = Running(cutoff, 1)
+        running.add(r)
+        curves = _curves(running.cells.reshape(-1, 4), grid.size, n)
         for d in range(4):
             expected = [np.count_nonzero((decision == d) & (month <= g)) / n for g in grid]
             assert curves[d] == tuple(expected)
@@ -458,7 +461,7 @@ def test_summary_tallies_are_numpys_counts(rows: list[tuple[float, int, int, boo
     """The summary's one-pass counts equal numpy's: replicates per decision, confirmations per look (a look
     outside the range is not counted), per (np.searchsorted cell of the month on the grid, decision) -- NaN and
     infinite months, months on the grid and past the cut-off included -- and replicates short of their targets."""
-    from condapprove.simulation.results import CONFIRMED, _tallies
+    from condapprove.simulation.results import CONFIRMED, Running
 
     grid = np.arange(0.0, np.floor(cutoff) + 1.0)
     if grid[-1] < cutoff:
@@ -469,7 +472,11 @@ def test_summary_tallies_are_numpys_counts(rows: list[tuple[float, int, int, boo
     reached = np.array([r[3] for r in rows])
     n_looks = 3
     r = {"decision": decision, "look": look, "month": month, "target_reached": reached}
-    decisions, by_look, cells, not_reached = _tallies(r, int(np.floor(cutoff)) + 1, cutoff, n_looks)
+    running = Running(cutoff, n_looks)
+    half = len(rows) // 2  # in two parts: the counts add up
+    running.add({k: v[:half] for k, v in r.items()})
+    running.add({k: v[half:] for k, v in r.items()})
+    decisions, by_look, cells, not_reached = running.decisions, running.by_look, running.cells, running.not_reached
     np.testing.assert_array_equal(decisions, np.bincount(decision, minlength=4))
     np.testing.assert_array_equal(by_look, [np.count_nonzero((decision == CONFIRMED) & (look == j))
                                             for j in range(n_looks)])
@@ -590,50 +597,66 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     np.testing.assert_array_equal(out_info, info)
 
 
-def _broken_summary_part(token: int, part: str, keys: tuple[str, ...]) -> None:
-    raise RuntimeError("a summary part that fails in the worker")
-
-
 @pytest.mark.parametrize("design_file", ["two_arm_trial.yaml", "delytact_external.yaml", "stemirac_survey.yaml"])
-def test_workers_summarise_part_of_the_results_with_the_same_numbers(design_file: str,
+def test_summaries_added_chunk_by_chunk_are_those_of_all_rows_at_once(design_file: str,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """With --jobs, the worker processes compute the last scenario's decision months' quartiles and mean counts
-    from the shared result arrays while the caller computes the rest (the earlier scenarios are summarised by the
-    caller while the workers simulate the next ones): the summary is the one-process summary exactly, and
-    a part that fails in a worker is computed by the caller instead."""
-    import multiprocessing
-
+    """Each chunk's counts and sorted decision months are added up as the chunk comes in (in this process, or
+    while worker processes simulate the next chunks): the summary equals the one of a single chunk exactly, and
+    each scenario but the last is summarised as soon as its last chunk is in."""
     from condapprove.simulation import engine
 
     design = condapprove.load_design(DESIGNS / design_file)
+    whole = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=8192)  # one chunk
     serial = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048)
-    calls: list[bool] = []
+    assert serial.scenarios == whole.scenarios
     real = engine.summarise
-
-    def spy(*args: object, **kw: object) -> object:
-        remote = args[4] if len(args) > 4 else None
-        got = {k for fetch in (remote or {}).values() for k in fetch() or {}}  # type: ignore[attr-defined]
-        calls.append({"decision_month_median", "expected_treated_evaluable"} <= got)
-        return real(*args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine, "summarise", spy)
     events: list[object] = []
+    monkeypatch.setattr(engine, "summarise", lambda *a, **k: events.append("summary") or real(*a, **k))
     parallel = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2,
                                     progress=lambda done, total: events.append(done))
-    assert parallel.scenarios == serial.scenarios
-    assert calls[-1] and not any(calls[:-1])  # the last scenario was given the parts the workers computed
-    assert len(calls) == len(design.scenarios)
-    # each scenario but the last was summarised as soon as its third (last) chunk was in
-    monkeypatch.setattr(engine, "summarise", lambda *a, **k: events.append("summary") or real(*a, **k))
-    events.clear()
-    condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2,
-                         progress=lambda done, total: events.append(done))
+    assert parallel.scenarios == whole.scenarios
     blocks = [3 * (i + 1) for i in range(len(design.scenarios))]
     assert events == [x for b in blocks for x in (b - 2, b - 1, b, "summary")]
-    if multiprocessing.get_start_method() == "fork":  # the patched part reaches forked workers only
-        monkeypatch.setattr(engine, "_summary_part_shared", _broken_summary_part)
-        again = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
-        assert again.scenarios == serial.scenarios
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.floats(-1e3, 1e3), st.integers(0, 5).map(float),
+                                   st.sampled_from([np.inf, -np.inf, 0.0, -0.0])), max_size=40),
+                min_size=1, max_size=8), st.data())
+def test_kth_of_sorted_runs_is_numpys_order_statistic(runs: list[list[float]], data: st.DataObject) -> None:
+    """The k-th smallest of numbers sorted run by run is ``np.sort(all)[k]``: ties across runs, infinities, empty
+    runs and signed zeros (equal: either is numpy's) included."""
+    from condapprove.simulation._summary_jit import kth_of_runs
+
+    values = np.concatenate([np.sort(np.array(r, dtype=np.float64)) for r in runs])
+    if values.size == 0:
+        return
+    bounds = np.cumsum([0, *(len(r) for r in runs)], dtype=np.int64)
+    expected = np.sort(values)
+    for k in data.draw(st.lists(st.integers(0, values.size - 1), min_size=1, max_size=5)):
+        assert kth_of_runs(values, bounds, k) == expected[k]
+
+
+@pytest.mark.parametrize("nan", [False, True])
+def test_month_quartiles_from_sorted_chunks_are_those_of_one_sort(nan: bool) -> None:
+    """:meth:`Running.month_quantiles` over several chunks (ties, infinite months; NaN: numpy's own path) equals
+    :meth:`MonteCarloEstimate.quantile` of all the months, value and MCSE."""
+    from condapprove.results import MonteCarloEstimate
+    from condapprove.simulation.results import Running
+
+    rng = np.random.default_rng(8)
+    month = np.round(rng.gamma(4.0, 6.0, 9000), 1)
+    month[rng.random(9000) < 0.05] = np.inf
+    if nan:
+        month[17] = np.nan
+    running = Running(84.0, 2)
+    for lo, hi in [(0, 2048), (2048, 2049), (2049, 6000), (6000, 9000)]:
+        running.add({"decision": np.zeros(hi - lo, dtype=np.int8), "look": np.zeros(hi - lo, dtype=np.int16),
+                     "month": month[lo:hi], "target_reached": np.ones(hi - lo, dtype=bool)})
+    for q, got in zip((0.25, 0.5, 0.75), running.month_quantiles((0.25, 0.5, 0.75))):
+        expected = MonteCarloEstimate.quantile(month, q)
+        np.testing.assert_equal((got.value, got.mcse, got.n_sims), (expected.value, expected.mcse, expected.n_sims))
+        assert not nan or np.isnan(got.value)
 
 
 @pytest.mark.parametrize("post, scaled", [
@@ -728,3 +751,44 @@ def test_values_derived_from_an_object_are_kept_per_object() -> None:
     for i in range(_memo.MAX_ENTRIES + 1):
         _memo.per_object(f"fill{i}", a, make("f"))
     assert len(_memo._CACHE) <= _memo.MAX_ENTRIES
+
+
+@settings(derandomize=True, max_examples=120, deadline=None)
+@given(st.integers(1, 7000), st.sampled_from(["normal", "constant", "inf", "-inf", "both", "nan", "huge"]),
+       st.integers(0, 2**32 - 1))
+def test_means_from_block_sums_are_numpys(n: int, kind: str, seed: int) -> None:
+    """:meth:`Running.mean` (each block's sums, combined block after block) is numpy's mean and standard
+    deviation (:meth:`MonteCarloEstimate.mean`) to the last digits, whatever the chunks: exactly a constant's
+    (MCSE 0), and numpy's NaN or infinity where a value is NaN or infinite; of the finite values for an estimate."""
+    from condapprove.results import MonteCarloEstimate
+    from condapprove.simulation.results import BLOCK_SIZE, Running
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(3.0, 2.0, n)
+    if kind == "constant":
+        x[:] = np.log(0.7)
+    elif kind == "huge":
+        x *= 1e300
+    else:
+        for v in {"inf": [np.inf], "-inf": [-np.inf], "both": [np.inf, -np.inf], "nan": [np.nan]}.get(kind, []):
+            x[rng.integers(0, n)] = v
+    cuts = sorted({0, n, *(BLOCK_SIZE * int(b) for b in rng.integers(1, 4, 2) if BLOCK_SIZE * int(b) < n)})
+    running = Running(84.0, 1, ("month", "estimate"))
+    for lo, hi in itertools.pairwise(cuts):
+        running.add({"decision": np.zeros(hi - lo, dtype=np.int8), "look": np.zeros(hi - lo, dtype=np.int16),
+                     "month": x[lo:hi], "estimate": x[lo:hi], "target_reached": np.ones(hi - lo, dtype=bool)})
+    finite = x[np.isfinite(x)]
+    for got, expected in [(running.mean("month"), MonteCarloEstimate.mean(x)),
+                          (running.mean("estimate"), MonteCarloEstimate.mean(finite) if finite.size else None)]:
+        if expected is None:
+            assert got is None
+            continue
+        assert got is not None and got.n_sims == expected.n_sims
+        if not np.isfinite(expected.value):
+            np.testing.assert_equal((got.value, got.mcse), (expected.value, np.nan))
+            continue
+        np.testing.assert_allclose(got.value, expected.value, rtol=1e-13, atol=1e-13 * abs(expected.mcse))
+        if kind == "constant" or n == 1:
+            np.testing.assert_equal(got.mcse, 0.0 if n > 1 else np.nan)
+        else:
+            np.testing.assert_allclose(got.mcse, expected.mcse, rtol=1e-12)

@@ -1,5 +1,6 @@
-"""Compiled (numba) loop of a scenario's summary: the counts behind its probabilities and cumulative curves in
-one pass over the replicates, instead of about twenty numpy passes over arrays of 10^6 replicates.
+"""Compiled (numba) loops of a scenario's summary: the counts behind its probabilities and cumulative curves in
+one pass over the replicates, instead of about twenty numpy passes over arrays of 10^6 replicates; and an order
+statistic of numbers sorted chunk by chunk (the decision months' quartiles), without sorting them all again.
 
 Imported lazily by :func:`condapprove.simulation.results.summarise` (numba's import costs about 0.3 s).  The
 counts are integers, so they equal numpy's exactly (tested against the numpy code).
@@ -11,7 +12,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["tally"]
+__all__ = ["block_moments", "combine_moments", "kth_of_runs", "tally"]
 
 
 @compiled
@@ -61,3 +62,196 @@ def tally(decision: np.ndarray, look: np.ndarray, month: np.ndarray, reached: np
     for x in range(width):
         decisions[x & 3] += cells[x]
     return int(not_reached)
+
+
+@compiled
+def _count_below(values: np.ndarray, lo: int, hi: int, x: float, inclusive: bool) -> int:  # pragma: no cover
+    """How many of the increasing ``values[lo:hi]`` are below ``x`` (at most ``x`` when ``inclusive``)."""
+    a, b = lo, hi
+    while a < b:
+        mid = (a + b) >> 1
+        v = values[mid]
+        if v < x or (inclusive and v == x):
+            a = mid + 1
+        else:
+            b = mid
+    return a - lo
+
+
+@compiled
+def kth_of_runs(values: np.ndarray, bounds: np.ndarray, k: int) -> float:  # pragma: no cover - compiled
+    """The ``k``-th smallest (0-based) of ``values``, a concatenation of increasing runs ``values[bounds[r]:
+    bounds[r + 1]]`` without NaN: ``np.sort(values)[k]``, a number of the sample, found without merging the runs.
+
+    Each run keeps a window of candidates (at first the whole run) and ``k`` counts within the windows.  The middle
+    of the largest window is the pivot: binary searches count the candidates below it and at most it in every
+    window; if ``k`` falls between the two counts the pivot is the answer, else every window keeps only its
+    candidates below the pivot, or only those above it (``k`` less those dropped below).  Each step halves the
+    largest window at least, so about (runs x log2 run length) steps at most, each a binary search per run.
+    """
+    runs = bounds.size - 1
+    lo = bounds[:-1].copy()
+    hi = bounds[1:].copy()
+    below = np.empty(runs, dtype=np.int64)
+    at_most = np.empty(runs, dtype=np.int64)
+    while True:
+        widest = 0
+        for r in range(1, runs):
+            if hi[r] - lo[r] > hi[widest] - lo[widest]:
+                widest = r
+        x = values[(lo[widest] + hi[widest]) >> 1]
+        n_below = 0
+        n_at_most = 0
+        for r in range(runs):
+            below[r] = _count_below(values, lo[r], hi[r], x, False)
+            at_most[r] = _count_below(values, lo[r], hi[r], x, True)
+            n_below += below[r]
+            n_at_most += at_most[r]
+        if n_below <= k < n_at_most:
+            return float(x)
+        if k < n_below:
+            for r in range(runs):
+                hi[r] = lo[r] + below[r]
+        else:
+            k -= n_at_most
+            for r in range(runs):
+                lo[r] += at_most[r]
+
+
+@compiled
+def _sum_from(x: np.ndarray, lo: int, hi: int, centre: float, square: bool) -> float:  # pragma: no cover
+    """``sum((x[lo:hi] - centre) ** (2 if square else 1))`` in four interleaved partial sums (added as ``(s0 + s1) +
+    (s2 + s3)``, then the remainder in order): four additions in flight instead of one."""
+    s0 = s1 = s2 = s3 = 0.0
+    i = lo
+    while i + 4 <= hi:
+        d0, d1, d2, d3 = x[i] - centre, x[i + 1] - centre, x[i + 2] - centre, x[i + 3] - centre
+        if square:
+            d0, d1, d2, d3 = d0 * d0, d1 * d1, d2 * d2, d3 * d3
+        s0 += d0
+        s1 += d1
+        s2 += d2
+        s3 += d3
+        i += 4
+    total = (s0 + s1) + (s2 + s3)
+    while i < hi:
+        d = x[i] - centre
+        total += d * d if square else d
+        i += 1
+    return total
+
+
+@compiled
+def _nonfinite_mean(x: np.ndarray, lo: int, hi: int) -> float:  # pragma: no cover - compiled
+    """numpy's mean of ``x[lo:hi]`` when it is not finite: NaN with a NaN or both infinities, else the infinity
+    (a sum that overflows counts as its sign's infinity)."""
+    up = down = False
+    s = 0.0
+    for i in range(lo, hi):
+        v = x[i]
+        if np.isnan(v):
+            return np.nan
+        up |= v == np.inf
+        down |= v == -np.inf
+        s += v
+    if up and down:
+        return np.nan
+    if up or (not down and s > 0):
+        return np.inf
+    return -np.inf
+
+
+@compiled
+def block_moments(x: np.ndarray, block: int, finite_only: bool, count: np.ndarray, mean: np.ndarray,
+                  m2: np.ndarray) -> None:  # pragma: no cover - compiled
+    """For each block of ``block`` consecutive values of ``x`` (the last may be shorter): how many values it has
+    (only the finite ones when ``finite_only``), their mean and their sum of squared deviations from it (two passes
+    over the block), into ``count``, ``mean`` and ``m2`` (one cell per block; 0, NaN and NaN for a block without
+    values).
+
+    The mean is the block's first value plus the mean of the differences from it: a block of equal values (a
+    fixed scenario's true effect) has exactly that mean and a sum of squares of 0, as numpy's mean and standard
+    deviation give them.  Without ``finite_only`` the sums are :func:`_sum_from`'s, and a block whose mean is not
+    finite (a NaN or an infinite value) has numpy's mean of it (:func:`_nonfinite_mean`) and a NaN sum of squares,
+    as numpy's standard deviation of it is NaN.
+    """
+    n = x.size
+    for b in range(count.size):
+        lo = b * block
+        hi = min(lo + block, n)
+        if not finite_only:
+            c = hi - lo
+            count[b] = c
+            if c == 0:
+                mean[b] = np.nan
+                m2[b] = np.nan
+                continue
+            first = x[lo]
+            mu = first + _sum_from(x, lo, hi, first, False) / c
+            if not np.isfinite(mu):  # a NaN or an infinity in the block: numpy's mean of it, and no spread
+                mean[b] = _nonfinite_mean(x, lo, hi)
+                m2[b] = np.nan
+                continue
+            mean[b] = mu
+            m2[b] = _sum_from(x, lo, hi, mu, True)
+            continue
+        c = 0
+        s = 0.0
+        first = 0.0
+        for i in range(lo, hi):
+            v = x[i]
+            if np.isfinite(v):
+                if c == 0:
+                    first = v
+                c += 1
+                s += v - first
+        count[b] = c
+        if c == 0:
+            mean[b] = np.nan
+            m2[b] = np.nan
+            continue
+        mu = first + s / c
+        d2 = 0.0
+        for i in range(lo, hi):
+            v = x[i]
+            if np.isfinite(v):
+                d = v - mu
+                d2 += d * d
+        mean[b] = mu
+        m2[b] = d2
+
+
+@compiled
+def combine_moments(count: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> tuple[int, float, float]:
+    """The count, mean and sum of squared deviations of all the values of the blocks described by ``count``,
+    ``mean`` and ``m2`` (:func:`block_moments`), combined one block after another in order (Chan, Golub and
+    LeVeque's update): ``n = n_a + n_b``, ``mean = mean_a + delta n_b / n``, ``m2 = m2_a + m2_b + delta^2 n_a n_b /
+    n`` with ``delta = mean_b - mean_a``; blocks without values are skipped.  A block with a mean that is not finite
+    makes the whole mean numpy's (NaN with a NaN or both infinities, else the infinity) and ``m2`` NaN."""
+    nan = up = down = False
+    for b in range(count.size):
+        if count[b] > 0 and not np.isfinite(mean[b]):
+            nan |= np.isnan(mean[b])
+            up |= mean[b] == np.inf
+            down |= mean[b] == -np.inf
+    if nan or up or down:
+        total = 0
+        for b in range(count.size):
+            total += count[b]
+        return total, (np.nan if nan or (up and down) else (np.inf if up else -np.inf)), np.nan
+    n = 0
+    mu = 0.0
+    s2 = 0.0
+    for b in range(count.size):
+        nb = count[b]
+        if nb == 0:
+            continue
+        if n == 0:
+            n, mu, s2 = nb, mean[b], m2[b]
+            continue
+        total = n + nb
+        delta = mean[b] - mu
+        mu = mu + delta * (nb / total)
+        s2 = s2 + m2[b] + delta * delta * (n * (nb / total))
+        n = total
+    return n, mu, s2

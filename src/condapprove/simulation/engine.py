@@ -43,7 +43,7 @@ import os
 import platform
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -54,7 +54,6 @@ from .._memo import per_object
 from .._rng import root_seed_sequence
 from .._typing import SeedLike
 from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
-from ..results import MonteCarloEstimate
 from ..spec.schema import (
     BayesianDecision,
     Design,
@@ -67,23 +66,22 @@ from .analytic import exact_p_confirmed
 from .decision import decide
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
 from .results import (
+    BLOCK_SIZE,
     CONFIRMED,
     FUTILITY,
     NOT_CONFIRMED,
     UNDECIDED,
+    ChunkSummary,
     Provenance,
+    Running,
     ScenarioResult,
     SimulationResult,
     summarise,
-    summary_keys,
-    summary_part,
 )
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
-#: Replicates per random stream. Results depend on it, so it is a constant (recorded in provenance).
-BLOCK_SIZE = 2048
 #: Largest default number of replicates per unit of work (results do not depend on it).
 DEFAULT_CHUNK_SIZE = 16 * BLOCK_SIZE
 #: By default a run is cut into about this many units of work, so that worker processes share it evenly.
@@ -241,6 +239,10 @@ _FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable
 #: The type of each field of a chunk's results (the same from both simulation paths).
 _FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reached": np.bool_}.get(k, np.float64))
                 for k in _FIELDS}
+#: The result arrays a scenario keeps: each chunk's decision months sorted (the summary's quartiles are read from
+#: them; everything else it reports is added up chunk by chunk, :class:`.results.Running`), and the chunks' rows
+#: of every field only when they are saved to a checkpoint.
+_SORTED_MONTHS = {"month_sorted": np.dtype(np.float64)}
 
 #: Result arrays of the simulations running in this process, by token, in shared memory: a worker process
 #: forked after they were made writes its chunk's rows into them instead of sending them back through a pipe
@@ -253,38 +255,34 @@ _WARM = False
 _Arrays = dict[str, np.ndarray]
 
 
-def _shared_arrays(rows: int) -> dict[str, np.ndarray]:
-    """One array of ``rows`` rows per field, all in one anonymous shared mapping (inherited by forked workers)."""
+def _shared_arrays(rows: int, types: dict[str, np.dtype[Any]]) -> dict[str, np.ndarray]:
+    """One array of ``rows`` rows per field of ``types``, all in one anonymous shared mapping (inherited by forked
+    workers)."""
     import mmap
 
     offsets, total = [], 0
-    for t in _FIELD_TYPES.values():
+    for t in types.values():
         offsets.append(total)
         total += -(-rows * t.itemsize // 64) * 64  # each field on a cache line of its own
     buf = mmap.mmap(-1, max(total, 1))
-    return {k: np.frombuffer(buf, dtype=t, count=rows, offset=o) for (k, t), o in zip(_FIELD_TYPES.items(), offsets)}
+    return {k: np.frombuffer(buf, dtype=t, count=rows, offset=o) for (k, t), o in zip(types.items(), offsets)}
 
 
 def _run_chunk_shared(token: int, start: int, design: Design, scenario_index: int, blocks: Sequence[int],
-                      replicates: int, entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | None:
-    """:func:`_run_chunk`, its rows written at ``start`` into the shared arrays ``token`` when this process has
-    them (None is returned); a process that does not (a worker not forked from the caller: Dask, a pool made
-    earlier) returns them as usual."""
+                      replicates: int, entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
+    """:func:`_run_chunk`, when this process has the shared arrays ``token``: the chunk's decision months sorted
+    written into them at ``start`` (and its rows, when they are kept for a checkpoint), and its
+    :class:`.results.ChunkSummary` returned (computed here, while the rows are in cache); a process that does not
+    (a worker not forked from the caller: Dask, a pool made earlier) returns the rows as usual."""
     out = _run_chunk(design, scenario_index, blocks, replicates, entropy, spawn_key)
     into = _SHARED.get(token)
     if into is None:
         return out
-    for k in _FIELDS:
-        into[k][start:start + out[k].size] = out[k]
-    return None
-
-
-def _summary_part_shared(token: int, part: str, keys: tuple[str, ...]) -> dict[str, MonteCarloEstimate] | None:
-    """:func:`.results.summary_part` of the shared arrays ``token`` in a worker forked with them (None in a
-    worker that does not have them): the worker processes summarise part of the results while the caller
-    summarises the rest."""
-    r = _SHARED.get(token)
-    return None if r is None else summary_part(r, part, keys)
+    n = out["month"].size
+    for k in into.keys() & _FIELD_TYPES.keys():  # (kept only for a checkpoint)
+        into[k][start:start + n] = out[k]
+    into["month_sorted"][start:start + n] = np.sort(out["month"])
+    return Running.of(design).summary_of(out)
 
 
 def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], replicates: int,
@@ -502,7 +500,9 @@ def simulate(
         own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
         return own_pool
 
-    shared_tokens: dict[int, int] = {}  # scenario -> token of its result arrays in shared memory (last execute)
+    # scenario -> its summary's counts and sorted decision months, added chunk by chunk as the chunks come in (while
+    # worker processes simulate the next ones), through every execute() of the scenario
+    running: dict[int, Running] = {}
 
     @functools.cache
     def exact_of(s: int) -> float | None:
@@ -533,17 +533,23 @@ def simulate(
             total_rows[s] += r
         # with an executor, in shared memory that forked workers write into (see _run_chunk_shared)
         token = {s: next(_TOKENS) for s in total_rows} if executor is not None else {}
-        shared_tokens.update(token)
-        merged = {s: _shared_arrays(r) if executor is not None else {k: np.empty(r, dtype=t) for k, t in _FIELD_TYPES.items()}
+        kept = _SORTED_MONTHS if ckpt is None else {**_FIELD_TYPES, **_SORTED_MONTHS}
+        merged = {s: _shared_arrays(r, kept) if executor is not None else {k: np.empty(r, dtype=t) for k, t in kept.items()}
                   for s, r in total_rows.items()}
 
-        def finish(i: int, out: dict[str, np.ndarray] | None) -> None:
+        def finish(i: int, out: dict[str, np.ndarray] | ChunkSummary) -> None:
             nonlocal finished
             s, b = tasks[i]
             here = slice(start[i], start[i] + rows[i])
-            if out is not None:
-                for k in _FIELDS:
+            if s not in running:
+                running[s] = Running.of(design)
+            if isinstance(out, ChunkSummary):  # a worker wrote the rows, sorted the months and summed the chunk
+                running[s].add_summary(out, rows[i])
+            else:
+                for k in merged[s].keys() & _FIELD_TYPES.keys():  # (kept only for a checkpoint)
                     merged[s][k][here] = out[k]
+                merged[s]["month_sorted"][here] = np.sort(out["month"])
+                running[s].add_summary(running[s].summary_of(out), rows[i])
             if ckpt is not None and i not in saved:
                 ckpt.save(scenario_key(design.scenarios[s].name), b, {k: merged[s][k][here] for k in _FIELDS})
             finished += len(b)
@@ -569,9 +575,6 @@ def simulate(
                     local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
                 futures = {i: executor.submit(_run_chunk_shared, token[s], start[i], design, s, b, size, entropy, spawn_key)
                            for i, (s, b) in enumerate(tasks) if i not in saved and i not in local}
-                if not futures:  # no worker was started with these arrays: none can summarise from them
-                    for s in token:
-                        shared_tokens.pop(s, None)
                 for s in todo:  # while the workers simulate
                     exact_of(s)
                 for i in range(len(tasks)):  # results in submission order: deterministic
@@ -601,21 +604,10 @@ def simulate(
                     _SHARED.pop(token[s], None)
         return {s: [merged[s]] for s in merged}
 
-    def summary(s: int, parts: list[dict[str, np.ndarray]], futures: dict[str, Future[Any]] | None = None
-                ) -> ScenarioResult:
-        """Summarise scenario ``s`` from its arrays; ``futures``: groups of figures workers are computing."""
-        merged = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
-
-        def fetch(f: Future[Any]) -> Callable[[], dict[str, MonteCarloEstimate] | None]:
-            def get() -> dict[str, MonteCarloEstimate] | None:
-                try:
-                    return f.result()  # type: ignore[no-any-return]
-                except Exception:  # noqa: BLE001 - a worker that failed: summarise() computes that part itself
-                    return None
-            return get
-
-        remote = {part: fetch(f) for part, f in (futures or {}).items()}
-        return summarise(design, design.scenarios[s], merged, exact_of(s), remote)
+    def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:
+        """Summarise scenario ``s`` from its arrays (and what :class:`.results.Running` added up of them)."""
+        merged = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return summarise(design, design.scenarios[s], merged, exact_of(s), running[s])
 
     target = design.simulation.mcse_target if mcse_target is None else mcse_target
     try:
@@ -630,19 +622,9 @@ def simulate(
                     early[s] = summary(s, [arrays])
 
             done = execute({s: range(n_blocks) for s in wanted}, n, ready)
-            pending: dict[int, dict[str, Future[Any]]] = {}
-            if own_pool is not None:
-                # every chunk is in: the workers summarise part of the last scenario's results in shared memory
-                # (the decision months' quartiles, the mean counts) while this process does the rest, then exit
-                keys = summary_keys(design)
-                try:
-                    pending = {s: {part: own_pool.submit(_summary_part_shared, shared_tokens[s], part, ks)
-                                   for part, ks in keys.items()}
-                               for s in wanted if s in shared_tokens and s not in early}
-                except BrokenProcessPool:  # no workers left: this process summarises it all
-                    pending = {}
+            if own_pool is not None:  # every chunk is in: the workers may exit while this process summarises
                 own_pool.shutdown(wait=False)
-            results = [early[s] if s in early else summary(s, done[s], pending.get(s)) for s in wanted]
+            results = [early[s] if s in early else summary(s, done[s]) for s in wanted]
         else:
             results = _until_precise(design, wanted, n, float(target), max_replicates, execute, summary, warns)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -147,83 +147,190 @@ def truth_label(design: Design, scenario: Scenario) -> str:
 _COUNT_FIELDS = {"expected_treated_enrolled": "enrolled_t", "expected_treated_evaluable": "evaluable_t",
                  "expected_controls_enrolled": "enrolled_c", "expected_controls_evaluable": "evaluable_c",
                  "expected_events": "events"}
-#: Summary figures that depend on one or a few per-replicate arrays only, in groups a worker process can compute
-#: while the caller computes the rest (:func:`summary_part`); the keys are :class:`ScenarioResult` fields.
-SUMMARY_PARTS: dict[str, tuple[str, ...]] = {
-    "months": ("decision_month_q1", "decision_month_median", "decision_month_q3", "mean_decision_month"),
-    "counts": tuple(_COUNT_FIELDS),
-}
 
 
-def summary_keys(design: Design) -> dict[str, tuple[str, ...]]:
-    """The figures of each group of :data:`SUMMARY_PARTS` a summary of ``design`` reports (controls with a
-    control arm, events for time to event)."""
+def _count_keys(design: Design) -> tuple[str, ...]:
+    """The mean counts a summary of ``design`` reports (controls with a control arm, events for time to event)."""
     pm = design.post_marketing
     skip = set()
     if pm.control_kind == "benchmark":
         skip |= {"expected_controls_enrolled", "expected_controls_evaluable"}
     if pm.endpoint.type != "time_to_event":
         skip.add("expected_events")
-    return {part: tuple(k for k in keys if k not in skip) for part, keys in SUMMARY_PARTS.items()}
+    return tuple(k for k in _COUNT_FIELDS if k not in skip)
 
 
-def summary_part(r: dict[str, np.ndarray], part: str, keys: tuple[str, ...]) -> dict[str, MonteCarloEstimate]:
-    """The figures ``keys`` of one group of :data:`SUMMARY_PARTS` from the per-replicate arrays ``r`` (the
-    quartiles and the mean of the decision months; the mean numbers of patients and events)."""
-    if part == "months":
-        month = r["month"]
-        month_sorted = np.sort(month)
-        return {"decision_month_q1": MonteCarloEstimate.quantile(month_sorted, 0.25, presorted=True),
-                "decision_month_median": MonteCarloEstimate.quantile(month_sorted, 0.5, presorted=True),
-                "decision_month_q3": MonteCarloEstimate.quantile(month_sorted, 0.75, presorted=True),
-                "mean_decision_month": MonteCarloEstimate.mean(month)}
-    if part == "counts":
-        return {k: MonteCarloEstimate.mean(r[_COUNT_FIELDS[k]]) for k in keys}
-    raise ValueError(f"unknown summary part {part!r}")
+#: Replicates per random stream, and per block of the summary's sums.  Results depend on it, so it is a constant
+#: (recorded in provenance).
+BLOCK_SIZE = 2048
+
+#: The per-replicate arrays whose means a summary reports, and whether only their finite values count (an
+#: estimate is undefined, NaN or infinite, in a replicate without events, say).
+_MEANS = {"month": False, "estimate": True, "true_effect": False, **dict.fromkeys(_COUNT_FIELDS.values(), False)}
 
 
-#: A function that returns figures of a summary computed elsewhere (None if they could not be).
-Fetch = Callable[[], "dict[str, MonteCarloEstimate] | None"]
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChunkSummary:
+    """What a summary needs of one chunk's rows but their sorted decision months (:meth:`Running.summary_of`):
+    small enough to send back from a worker process.  ``moments``: for each array of :data:`_MEANS`, the count,
+    mean and sum of squared deviations of each block of :data:`BLOCK_SIZE` rows."""
+
+    cells: np.ndarray
+    by_look: np.ndarray
+    decisions: np.ndarray
+    not_reached: int
+    moments: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+class Running:
+    """What a scenario's summary needs of its replicates, added up chunk by chunk as the chunks come in.
+
+    The engine adds each chunk as it arrives (a worker process computes the chunk's part while its rows are in
+    cache and sends it back), so that once the last chunk is in little is left to do.  Kept per chunk:
+
+    * the counts, in one compiled pass (:func:`._summary_jit.tally`): replicates per decision code, confirmations
+      per look, replicates per (grid cell of the decision month, decision) -- the cell of a month is the number
+      of grid months before it, so ``month <= grid[k]`` iff its cell is at most ``k`` -- and replicates short of
+      their targets (integers: added up, they are the counts of all the rows);
+    * the chunk's decision months sorted, from which the quartiles' order statistics are selected
+      (:func:`._summary_jit.kth_of_runs`: the numbers of one sort of all the months);
+    * for each mean the summary reports, each block's count, mean and sum of squared deviations
+      (:func:`._summary_jit.block_moments`), combined block after block in order at the end
+      (:func:`._summary_jit.combine_moments`).  Chunks hold whole blocks, so the blocks, and the figures, do not
+      depend on how the replicates were split into chunks or between processes.  They are numpy's mean and
+      standard deviation (:meth:`MonteCarloEstimate.mean`) but for the rounding of the sums (in the last digits),
+      exact for a constant (an MCSE of 0), and numpy's where a value is NaN or infinite.
+    """
+
+    def __init__(self, cutoff: float, n_looks: int, means: tuple[str, ...] = tuple(_MEANS)) -> None:
+        self.whole = math.floor(cutoff) + 1  # the grid: whole months 0 .. floor(cut-off), then the cut-off
+        self.cutoff = float(cutoff)
+        self.after_whole = cutoff > self.whole - 1
+        self.cells = np.zeros((self.whole + self.after_whole + 1) * 4, dtype=np.int64)
+        self.by_look = np.zeros(n_looks, dtype=np.int64)
+        self.decisions = np.zeros(4, dtype=np.int64)
+        self.not_reached = 0
+        self.n = 0
+        self.run_sizes: list[int] = []  # rows of each chunk added, whose sorted months make one increasing run
+        self._sorted_here: list[np.ndarray] = []  # those runs, when add() sorted them
+        self._moments: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {k: [] for k in means}
+
+    @classmethod
+    def of(cls, design: Design, r: Mapping[str, np.ndarray] | None = None) -> Running:
+        """The running summary of ``design``'s scenarios (its cut-off, its looks and the final analysis), with the
+        rows ``r`` added."""
+        means = ("month", "estimate", "true_effect", *(_COUNT_FIELDS[k] for k in _count_keys(design)))
+        running = cls(design.cutoff_month, len(design.post_marketing.analyses) + 1, means)
+        if r is not None:
+            running.add(r)
+        return running
+
+    def summary_of(self, r: Mapping[str, np.ndarray]) -> ChunkSummary:
+        """The :class:`ChunkSummary` of the rows ``r`` (one array per field, of the same rows; a chunk of whole
+        blocks but the last)."""
+        from ._summary_jit import block_moments, tally
+
+        cells, by_look, decisions = np.zeros_like(self.cells), np.zeros_like(self.by_look), np.zeros(4, dtype=np.int64)
+        not_reached = tally(np.ascontiguousarray(r["decision"]), np.ascontiguousarray(r["look"]),
+                            np.ascontiguousarray(r["month"], dtype=np.float64), np.ascontiguousarray(r["target_reached"]),
+                            self.whole, self.cutoff, self.after_whole, cells, by_look, decisions)  # from zero
+        if not_reached < 0:
+            raise ValueError("decision codes must be 0..3")
+        moments = {}
+        blocks = -(-int(r["decision"].size) // BLOCK_SIZE)
+        for k in self._moments:
+            finite_only = _MEANS[k]
+            if k not in r:  # (a caller that only counts)
+                continue
+            count, mean, m2 = np.empty(blocks, dtype=np.int64), np.empty(blocks), np.empty(blocks)
+            block_moments(np.ascontiguousarray(r[k], dtype=np.float64), BLOCK_SIZE, finite_only, count, mean, m2)
+            moments[k] = (count, mean, m2)
+        return ChunkSummary(cells, by_look, decisions, int(not_reached), moments)
+
+    def add_summary(self, part: ChunkSummary, rows: int) -> None:
+        """Add the :class:`ChunkSummary` of a chunk of ``rows`` rows (its decision months, sorted, are the next
+        ``rows`` of the ``sorted_months`` given to :meth:`month_quantiles`)."""
+        self.cells += part.cells
+        self.by_look += part.by_look
+        self.decisions += part.decisions
+        self.not_reached += part.not_reached
+        self.n += rows
+        self.run_sizes.append(rows)
+        for k, m in part.moments.items():
+            self._moments[k].append(m)
+
+    def add(self, r: Mapping[str, np.ndarray]) -> None:
+        """Add the rows ``r`` (one array per field, of the same rows; a chunk of whole blocks but the last), and
+        keep their decision months sorted."""
+        self._sorted_here.append(np.sort(r["month"]))
+        self.add_summary(self.summary_of(r), int(r["month"].size))
+
+    def mean(self, field: str) -> MonteCarloEstimate | None:
+        """:meth:`MonteCarloEstimate.mean` of a field of :data:`_MEANS` (one of those given when made) over the rows
+        added, from the blocks' sums (of its finite values for an estimate; None if it has none)."""
+        from ._summary_jit import combine_moments
+
+        parts = self._moments[field]
+        if not parts:
+            return None
+        n, mu, s2 = combine_moments(np.concatenate([c for c, _, _ in parts]), np.concatenate([x for _, x, _ in parts]),
+                                    np.concatenate([x for _, _, x in parts]))
+        if n == 0:
+            return None
+        sd = math.sqrt(s2 / (n - 1)) if n > 1 else math.nan
+        return MonteCarloEstimate(value=float(mu), mcse=sd / math.sqrt(n), n_sims=int(n))
+
+    def month_quantiles(self, qs: tuple[float, ...], sorted_months: np.ndarray | None = None
+                        ) -> list[MonteCarloEstimate]:
+        """:meth:`MonteCarloEstimate.quantile` of all the decision months for each of ``qs``.
+
+        ``sorted_months``: each chunk's months sorted, one after another in the order the chunks were added
+        (the engine's arrays); by default the runs :meth:`add` sorted.  Only the order statistics are read (a few
+        of each run's pages), not the whole array.
+        """
+        values = sorted_months if sorted_months is not None else (
+            np.concatenate(self._sorted_here) if self._sorted_here else np.zeros(0))
+        if values.size != self.n:
+            raise ValueError(f"{values.size} sorted months for {self.n} rows")
+        bounds = np.cumsum([0, *self.run_sizes], dtype=np.int64)
+        if len(self.run_sizes) == 1:
+            return [MonteCarloEstimate.quantile(values, q, presorted=True) for q in qs]
+        ends = values[bounds[1:][bounds[1:] > bounds[:-1]] - 1]
+        if self.n < 2 or np.isnan(ends).any():  # a NaN (sorted last in its run): numpy's own path
+            return [MonteCarloEstimate.quantile(values, q) for q in qs]
+        from ._summary_jit import kth_of_runs
+
+        return [MonteCarloEstimate.quantile_of_order(lambda k: kth_of_runs(values, bounds, k), self.n, q) for q in qs]
 
 
 def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None,
-              remote: Mapping[str, Fetch] | None = None) -> ScenarioResult:
-    """Operating characteristics of one scenario from its per-replicate arrays.
-
-    ``remote``: groups of :data:`SUMMARY_PARTS` being computed elsewhere (by worker processes, from the same
-    arrays, with :func:`summary_part`: the same numbers), each with a function that returns its figures.  They
-    are called once everything else is computed here; a group whose function returns None, or not every
-    figure, is computed here.
+              running: Running | None = None) -> ScenarioResult:
+    """Operating characteristics of one scenario from its per-replicate arrays ``r``, or from ``running``, the
+    same rows added up chunk by chunk (:class:`Running`; the same numbers as adding them at once), with ``r``
+    holding only each chunk's decision months sorted (``r["month_sorted"]``, in the order they were added).
     """
     pm = design.post_marketing
-    n = int(r["decision"].size)
+    if running is None:
+        running = Running.of(design, r)
+    n = running.n
 
-    def prop(count: int) -> MonteCarloEstimate:
+    def prop(count: int | np.integer[Any]) -> MonteCarloEstimate:
         return MonteCarloEstimate.proportion(int(count), n)
 
+    def mean(field: str) -> MonteCarloEstimate:
+        got = running.mean(field)
+        assert got is not None  # the values of every field but the estimate count whether finite or not
+        return got
+
     labels = tuple(f"interim_{j + 1}" for j in range(len(pm.analyses))) + ("final",)
-    cutoff = design.cutoff_month
-    whole = math.floor(cutoff) + 1  # the grid: whole months 0 .. floor(cut-off), then the cut-off if not one of them
-    grid = np.arange(float(whole)) if cutoff == whole - 1 else np.append(np.arange(float(whole)), cutoff)
-    decisions, by_look_counts, cells, not_reached = _tallies(r, whole, cutoff, len(labels))
-    by_look = tuple(prop(c) for c in by_look_counts)
-    est = r["estimate"]
-    finite = np.isfinite(est)
-    if not finite.all():
-        est = est[finite]
-    cumulative = _curves(cells, grid.size, n)
-    mean_estimate = MonteCarloEstimate.mean(est) if est.size else None
-    mean_true_effect = MonteCarloEstimate.mean(r["true_effect"])
-    remote = remote or {}
-    groups = summary_keys(design)
-    got: dict[str, MonteCarloEstimate] = {}
-    for part, keys in groups.items():
-        if part not in remote:
-            got.update(summary_part(r, part, keys))
-    for part, fetch in remote.items():
-        offered = fetch() or {}
-        got.update({k: offered[k] for k in groups[part]} if all(k in offered for k in groups[part])
-                   else summary_part(r, part, groups[part]))
+    cutoff, whole = design.cutoff_month, running.whole
+    grid = np.arange(float(whole)) if not running.after_whole else np.append(np.arange(float(whole)), cutoff)
+    decisions = running.decisions
+    by_look = tuple(prop(c) for c in running.by_look)
+    mean_estimate = running.mean("estimate")  # of the finite estimates; None without any
+    cumulative = _curves(running.cells.reshape(-1, 4), grid.size, n)
+    counts = {k: mean(_COUNT_FIELDS[k]) for k in _count_keys(design)}
+    quartiles = running.month_quantiles((0.25, 0.5, 0.75), r.get("month_sorted"))
     return ScenarioResult(
         name=scenario.name,
         truth=truth_label(design, scenario),
@@ -233,18 +340,18 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         p_futility=prop(decisions[FUTILITY]),
         p_not_confirmed=prop(decisions[NOT_CONFIRMED]),
         p_undecided=prop(decisions[UNDECIDED]),
-        p_target_not_reached=prop(not_reached),
-        decision_month_q1=got["decision_month_q1"],
-        decision_month_median=got["decision_month_median"],
-        decision_month_q3=got["decision_month_q3"],
-        mean_decision_month=got["mean_decision_month"],
-        expected_treated_enrolled=got["expected_treated_enrolled"],
-        expected_treated_evaluable=got["expected_treated_evaluable"],
-        expected_controls_enrolled=got.get("expected_controls_enrolled"),  # reported as summary_keys() says
-        expected_controls_evaluable=got.get("expected_controls_evaluable"),
-        expected_events=got.get("expected_events"),
+        p_target_not_reached=prop(running.not_reached),
+        decision_month_q1=quartiles[0],
+        decision_month_median=quartiles[1],
+        decision_month_q3=quartiles[2],
+        mean_decision_month=mean("month"),
+        expected_treated_enrolled=counts["expected_treated_enrolled"],
+        expected_treated_evaluable=counts["expected_treated_evaluable"],
+        expected_controls_enrolled=counts.get("expected_controls_enrolled"),  # reported as _count_keys() says
+        expected_controls_evaluable=counts.get("expected_controls_evaluable"),
+        expected_events=counts.get("expected_events"),
         mean_estimate=mean_estimate,
-        mean_true_effect=mean_true_effect,
+        mean_true_effect=mean("true_effect"),
         p_confirmed_exact=exact,
         months=tuple(float(x) for x in grid),
         cumulative_confirmed=cumulative[CONFIRMED],
@@ -258,25 +365,6 @@ def _curves(counts: np.ndarray, grid_size: int, n: int) -> list[tuple[float, ...
     running = np.cumsum(counts[:grid_size], axis=0)
     # numpy's division of the (exact) counts by n, correctly rounded as Python's float(c) / n: the same numbers
     return [tuple((running[:, d] / n).tolist()) for d in range(counts.shape[1])]
-
-
-def _tallies(r: dict[str, np.ndarray], whole: int, cutoff: float,
-             n_looks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The counts of a summary, in one compiled pass (:func:`._summary_jit.tally`): replicates per decision code,
-    confirmations per look, replicates per (grid cell of the decision month, decision) -- the cell of a month is
-    the number of grid months before it, so ``month <= grid[k]`` iff its cell is at most ``k`` -- and replicates
-    short of their targets.  The grid: whole months ``0 .. whole - 1``, then ``cutoff`` if it is not one of them."""
-    from ._summary_jit import tally
-
-    after_whole = cutoff > whole - 1
-    cells = np.zeros((whole + after_whole + 1) * 4, dtype=np.int64)
-    by_look, decisions = np.zeros(n_looks, dtype=np.int64), np.zeros(4, dtype=np.int64)
-    not_reached = tally(np.ascontiguousarray(r["decision"]), np.ascontiguousarray(r["look"]),
-                        np.ascontiguousarray(r["month"], dtype=np.float64), np.ascontiguousarray(r["target_reached"]),
-                        whole, float(cutoff), after_whole, cells, by_look, decisions)
-    if not_reached < 0:
-        raise ValueError("decision codes must be 0..3")
-    return decisions, by_look, cells.reshape(-1, 4), int(not_reached)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
