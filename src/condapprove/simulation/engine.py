@@ -245,8 +245,9 @@ _FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reac
 _SORTED_MONTHS = {"month_sorted": np.dtype(np.float64)}
 
 #: Result arrays of the simulations running in this process, by token, in shared memory: a worker process
-#: forked after they were made writes its chunk's rows into them instead of sending them back through a pipe
-#: (where, on two cores, each chunk waited for the busy parent to read it).
+#: forked after they were made writes its chunk's part into them (its decision months sorted; its rows too for a
+#: checkpoint) instead of sending arrays back through a pipe (where, on two cores, each chunk waited for the busy
+#: parent to read it).
 _SHARED: dict[int, dict[str, np.ndarray]] = {}
 _TOKENS = itertools.count(1)
 #: Whether this process has simulated a chunk (so numba has loaded its compiled kernels here).
@@ -269,7 +270,8 @@ def _shared_arrays(rows: int, types: dict[str, np.dtype[Any]]) -> dict[str, np.n
 
 
 def _run_chunk_shared(token: int, start: int, design: Design, scenario_index: int, blocks: Sequence[int],
-                      replicates: int, entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
+                      replicates: int, entropy: int,
+                      spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
     """:func:`_run_chunk`, when this process has the shared arrays ``token``: the chunk's decision months sorted
     written into them at ``start`` (and its rows, when they are kept for a checkpoint), and its
     :class:`.results.ChunkSummary` returned (computed here, while the rows are in cache); a process that does not
@@ -534,8 +536,8 @@ def simulate(
         # with an executor, in shared memory that forked workers write into (see _run_chunk_shared)
         token = {s: next(_TOKENS) for s in total_rows} if executor is not None else {}
         kept = _SORTED_MONTHS if ckpt is None else {**_FIELD_TYPES, **_SORTED_MONTHS}
-        merged = {s: _shared_arrays(r, kept) if executor is not None else {k: np.empty(r, dtype=t) for k, t in kept.items()}
-                  for s, r in total_rows.items()}
+        merged = {s: _shared_arrays(r, kept) if executor is not None
+                  else {k: np.empty(r, dtype=t) for k, t in kept.items()} for s, r in total_rows.items()}
 
         def finish(i: int, out: dict[str, np.ndarray] | ChunkSummary) -> None:
             nonlocal finished
@@ -543,7 +545,7 @@ def simulate(
             here = slice(start[i], start[i] + rows[i])
             if s not in running:
                 running[s] = Running.of(design)
-            if isinstance(out, ChunkSummary):  # a worker wrote the rows, sorted the months and summed the chunk
+            if isinstance(out, ChunkSummary):  # a forked worker wrote its part into merged[s] and summed the chunk
                 running[s].add_summary(out, rows[i])
             else:
                 for k in merged[s].keys() & _FIELD_TYPES.keys():  # (kept only for a checkpoint)

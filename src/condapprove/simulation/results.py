@@ -232,7 +232,8 @@ class Running:
 
         cells, by_look, decisions = np.zeros_like(self.cells), np.zeros_like(self.by_look), np.zeros(4, dtype=np.int64)
         not_reached = tally(np.ascontiguousarray(r["decision"]), np.ascontiguousarray(r["look"]),
-                            np.ascontiguousarray(r["month"], dtype=np.float64), np.ascontiguousarray(r["target_reached"]),
+                            np.ascontiguousarray(r["month"], dtype=np.float64),
+                            np.ascontiguousarray(r["target_reached"]),
                             self.whole, self.cutoff, self.after_whole, cells, by_look, decisions)  # from zero
         if not_reached < 0:
             raise ValueError("decision codes must be 0..3")
