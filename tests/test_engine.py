@@ -792,3 +792,17 @@ def test_means_from_block_sums_are_numpys(n: int, kind: str, seed: int) -> None:
             np.testing.assert_equal(got.mcse, 0.0 if n > 1 else np.nan)
         else:
             np.testing.assert_allclose(got.mcse, expected.mcse, rtol=1e-12)
+
+
+def test_quantile_from_order_statistics_is_the_sorted_samples() -> None:
+    """:meth:`MonteCarloEstimate.quantile_of_order` reads the same order statistics as :meth:`quantile` (the ends
+    included) and refuses fewer than two numbers or a q outside [0, 1]."""
+    from condapprove.results import MonteCarloEstimate
+
+    v = np.sort(np.random.default_rng(4).gamma(2.0, 3.0, 101))
+    for q in (0.0, 0.3, 0.5, 0.999, 1.0):
+        assert MonteCarloEstimate.quantile_of_order(lambda k: float(v[k]), v.size, q) == \
+            MonteCarloEstimate.quantile(v, q, presorted=True)
+    for n, q in ((1, 0.5), (5, 1.5), (5, -0.1)):
+        with pytest.raises(ValueError, match="quantile_of_order"):
+            MonteCarloEstimate.quantile_of_order(lambda k: 0.0, n, q)

@@ -179,12 +179,14 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
-        from ._draw_jit import exponential_arrivals
+        from ._draw_jit import draw
+        from ._jit import arrival_months
 
-        # patient-major exponential gaps (patient j's draw does not depend on k), drawn in the compiled pass that
-        # takes their running sums, thins and inverts them (the numbers of cumsum_rows, ``/ keep`` and inverse() one
-        # after another)
-        return exponential_arrivals(rng, k, size, keep, self._knots, self._cum, self._level, self._slope).T
+        gaps = draw(rng, "standard_exponential", (k, size))  # patient-major: patient j's draw does not depend on k
+        # running sums down the patients, thinning and the inverse in one compiled pass (the numbers of cumsum_rows,
+        # ``/ keep`` and inverse() one after another)
+        arrival_months(gaps, float(keep), self._knots, self._cum, self._level, self._slope)
+        return gaps.T
 
 
 def RampedPoissonAccrual(*, rate: float, ramp_up: float = 0.0, start: float = 0.0) -> PoissonAccrual:

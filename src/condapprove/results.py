@@ -107,34 +107,39 @@ class ResultMixin:
         return pd.DataFrame([row])
 
 
-def _interpolated(a: float, b: float, t: float) -> float:
-    """numpy's linear interpolation of the quantiles (``_lerp``): ``a + (b - a) t``, or ``b - (b - a)(1 - t)`` from
-    ``t >= 0.5``."""
+def _quantile_of_order(kth: Callable[[int], float], n: int, q: float) -> float:
+    """``np.quantile`` (its default 'linear' method, ``0 <= q <= 1``) of ``n >= 2`` numbers without NaN, known
+    through ``kth(i)``, their ``i``-th smallest (0-based).
+
+    The result depends only on the two order statistics around the virtual index :math:`(n - 1) q`: they are
+    interpolated with numpy's formula (``_lerp``: ``a + (b - a) t``, or ``b - (b - a)(1 - t)`` from ``t >= 0.5``),
+    the same operations on the same doubles, so the same number (tested bit for bit against ``np.quantile``); at
+    the top (``q = 1``) it is the largest.
+    """
+    vi = (n - 1) * q
+    lo = math.floor(vi)
+    if lo >= n - 1:  # q = 1
+        return kth(n - 1)
+    a, b = kth(lo), kth(lo + 1)
+    t = vi - lo
     diff = b - a
     return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
 
 def _sorted_quantile(v: np.ndarray, q: float) -> float:
-    """``np.quantile(v, q)`` (its default 'linear' method) of increasing ``v``, without numpy's partition of all of ``v``.
-
-    The result depends only on the two order statistics around the virtual index :math:`(n - 1) q`: they are
-    interpolated with numpy's formula (:func:`_interpolated`), the same operations on the same doubles, so the
-    same number (tested bit for bit against ``np.quantile``).  Samples with a NaN (last once sorted), and indexes at
-    the ends, take numpy's own path.
-    """
-    n = v.size
-    vi = (n - 1) * q
-    lo = math.floor(vi)
-    if n < 2 or not 0 <= lo < n - 1 or np.isnan(v[-1]):
+    """``np.quantile(v, q)`` of increasing ``v``, without numpy's partition of all of ``v``
+    (:func:`_quantile_of_order`); a sample of fewer than two numbers or with a NaN (last once sorted), and ``q``
+    outside [0, 1), take numpy's own path."""
+    if v.size < 2 or np.isnan(v[-1]) or not 0.0 <= q < 1.0:
         return float(np.quantile(v, q))
-    return _interpolated(float(v[lo]), float(v[lo + 1]), vi - lo)
+    return _quantile_of_order(lambda i: float(v[i]), v.size, q)
 
 
 def _quantile_interval_ranks(n: int, q: float) -> tuple[int, int]:
     """The ranks of the distribution-free 95% interval of the ``q``-quantile of ``n`` numbers:
-    ``n q ± 1.96 sqrt(n q (1-q))``, clipped to the sample."""
+    ``n q ± 1.96 sqrt(n q (1-q))``, both clipped to the sample (at ``q = 1`` the lower one was ``n``, past it)."""
     half = 1.959963984540054 * math.sqrt(n * q * (1 - q))
-    return int(max(0, math.floor(n * q - half))), int(min(n - 1, math.ceil(n * q + half)))
+    return int(min(n - 1, max(0, math.floor(n * q - half)))), int(min(n - 1, math.ceil(n * q + half)))
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,11 +217,9 @@ class MonteCarloEstimate(ResultMixin):
     def quantile_of_order(cls, kth: Callable[[int], float], n: int, q: float) -> MonteCarloEstimate:
         """:meth:`quantile` of a sample of ``n`` numbers (at least 2, no NaN) known through ``kth(i)``, its
         ``i``-th smallest (0-based): the same numbers from the four order statistics it reads."""
-        if n < 2:
-            raise ValueError("quantile_of_order needs at least two numbers")
-        vi = (n - 1) * q
-        at = math.floor(vi)
-        est = _interpolated(kth(at), kth(at + 1), vi - at) if 0 <= at < n - 1 else kth(min(max(at, 0), n - 1))
+        if n < 2 or not 0.0 <= q <= 1.0:
+            raise ValueError(f"quantile_of_order needs at least two numbers and 0 <= q <= 1; got n={n}, q={q}")
+        est = _quantile_of_order(kth, n, q)
         lo, hi = _quantile_interval_ranks(n, q)
         return cls(value=est, mcse=float(kth(hi) - kth(lo)) / (2 * 1.959963984540054), n_sims=int(n))
 

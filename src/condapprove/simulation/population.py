@@ -384,7 +384,6 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     dropout_time = None
     scale = None
     if isinstance(ep, TimeToEventEndpoint):
-        from .._draw_jit import draw
         from ..kernels.survival import Exponential, draw_event_times
 
         arm_log_hr = dilution * np.log(truth.treated) if arm.treated else np.zeros((m, 1))
@@ -395,7 +394,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         baseline = ep.baseline.build()
         if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
-            y = draw(streams(f"y:{arm.label}"), "standard_exponential", (n, m)).T
+            y = streams.patients(f"y:{arm.label}", m, n, "standard_exponential")
             scale = TteScale(np.exp(-log_hr_pm)[0], baseline.rate, ep.dropout_rate_per_month)
         else:
             y = draw_event_times(streams(f"y:{arm.label}"), baseline, (n, m), log_hr=log_hr_pm).T
