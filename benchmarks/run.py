@@ -295,10 +295,22 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
         finally:
             clock[0] += time.perf_counter() - t0
 
+    gamma_rows = _draw_jit.standard_gamma_rows
+
+    def compiled_gamma_rows(rng: Any, shape: Any, out: Any) -> Any:
+        if not isinstance(rng, _TimedGenerator):
+            return gamma_rows(rng, shape, out)
+        t0 = time.perf_counter()
+        try:
+            return gamma_rows(rng._gen, shape, out)
+        finally:
+            clock[0] += time.perf_counter() - t0
+
     _rng.spawn_streams = spawn  # type: ignore[assignment]
     survival.as_generator = as_generator  # type: ignore[assignment]
     if not patient_level:  # otherwise draw() asks the timed generator for numpy's draw
         _draw_jit.draw = compiled_draw  # type: ignore[assignment]
+        _draw_jit.standard_gamma_rows = compiled_gamma_rows  # type: ignore[assignment]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -310,6 +322,7 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
         survival.as_generator = _rng.as_generator
         sufficient.eligible = eligible
         _draw_jit.draw = draw  # type: ignore[assignment]
+        _draw_jit.standard_gamma_rows = gamma_rows  # type: ignore[assignment]
     return clock[0], total
 
 

@@ -90,3 +90,43 @@ def test_patient_major_draws_of_a_block(method: str) -> None:
     # a draw with parameters stays numpy's
     np.testing.assert_array_equal(Streams(root, (1,)).patients("lots", 6, 4, "normal", loc=1.0, scale=2.0),
                                   Streams(root, (1,))("lots").normal(1.0, 2.0, size=(4, 6)).T)
+
+
+@pytest.mark.parametrize("shape", [[60.0, 60.0, 59.0, 1.0], [1.0], [0.0, 2.5, 1.0], [1.0000001, 3e6], [14.5, 14.5, 14.5]])
+@pytest.mark.parametrize("rows", [0, 1, 2048])
+def test_gammas_by_column_are_numpys(shape: list[float], rows: int) -> None:
+    """``standard_gamma_rows`` (a shape per column, as the sufficient statistics' entry gaps): numpy's numbers, in
+    numpy's order (row after row), and the generator left where numpy leaves it."""
+    ours, theirs = np.random.default_rng(3), np.random.default_rng(3)
+    out = np.empty((rows, len(shape)))
+    got = _draw_jit.standard_gamma_rows(ours, np.array(shape), out)
+    assert got is out
+    np.testing.assert_array_equal(out, theirs.standard_gamma(shape, size=(rows, len(shape))))
+    assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**63), rows=st.integers(0, 500),
+       shape=st.lists(st.one_of(st.just(0.0), st.just(1.0), st.floats(1.0, 1e4)), min_size=1, max_size=6))
+def test_gammas_by_column_match_numpy_for_any_seed(seed: int, rows: int, shape: list[float]) -> None:
+    """Small shapes near 1 reject often (the loop's second test and its retries); any seed gives numpy's numbers."""
+    out = np.empty((rows, len(shape)))
+    _draw_jit.standard_gamma_rows(np.random.default_rng(seed), np.array(shape), out)
+    np.testing.assert_array_equal(out, np.random.default_rng(seed).standard_gamma(shape, size=(rows, len(shape))))
+
+
+def test_gammas_by_column_outside_the_compiled_loop_are_numpys() -> None:
+    """Shapes below 1 (another algorithm), a strided ``out`` and anything but a Generator go through numpy's call
+    (which refuses the strided ``out``, as it would)."""
+    out = np.empty((40, 2))
+    _draw_jit.standard_gamma_rows(np.random.default_rng(8), np.array([0.5, 2.0]), out)
+    np.testing.assert_array_equal(out, np.random.default_rng(8).standard_gamma([0.5, 2.0], size=(40, 2)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _draw_jit.standard_gamma_rows(np.random.default_rng(8), np.array([2.0, 3.0]), np.empty((40, 4))[:, ::2])
+    w = _Wrapper(np.random.default_rng(2))
+    out = np.empty((5, 2))
+    _draw_jit.standard_gamma_rows(w, np.array([3.0, 1.0]), out)  # type: ignore[arg-type]
+    assert w.calls == ["standard_gamma"]
+    np.testing.assert_array_equal(out, np.random.default_rng(2).standard_gamma([3.0, 1.0], size=(5, 2)))
+    with pytest.raises(ValueError):  # numpy's own check of the shapes
+        _draw_jit.standard_gamma_rows(np.random.default_rng(1), np.array([-1.0, 2.0]), np.empty((3, 2)))
