@@ -5,6 +5,7 @@ Usage::
     python benchmarks/jobs.py                       # the three cases (binary and continuous 10^6, survival 10^5)
     python benchmarks/jobs.py --case binary --pairs 20
     python benchmarks/jobs.py --json
+    python benchmarks/jobs.py --kept-workers        # a session's later calls: workers kept from an earlier call
     python benchmarks/jobs.py --cli designs/two_arm_trial.yaml --replicates 1000000   # whole commands
 
 Each pair runs, in fresh Python processes and in an order that alternates from one pair to the next:
@@ -58,12 +59,17 @@ def _draw_blocks(count: int) -> float:
     return time.perf_counter() - t0
 
 
-def reference(blocks: int, two_first: bool = False) -> dict[str, float]:
+def reference(blocks: int, two_first: bool = False, kept: bool = False) -> dict[str, float]:
     """The reference's times: ``blocks`` blocks in this process, and split between two worker processes (pool
-    start-up included, as in the engine's timed call); with ``two_first``, the two workers first."""
+    start-up included, as in the engine's timed call; with ``kept``, two workers started and warmed before, as the
+    engine's kept workers); with ``two_first``, the two workers first."""
     import multiprocessing
 
     _draw_blocks(2)  # numpy imported, pages touched
+    started = None
+    if kept:
+        started = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+        list(started.map(_draw_blocks, [2, 2]))
 
     def alone() -> float:
         t0 = time.perf_counter()
@@ -72,26 +78,31 @@ def reference(blocks: int, two_first: bool = False) -> dict[str, float]:
 
     def two() -> float:
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            list(pool.map(_draw_blocks, [blocks // 2, blocks - blocks // 2]))
+        if started is not None:
+            list(started.map(_draw_blocks, [blocks // 2, blocks - blocks // 2]))
+        else:
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+                list(pool.map(_draw_blocks, [blocks // 2, blocks - blocks // 2]))
         return time.perf_counter() - t0
 
     if two_first:
         t2, t1 = two(), alone()
     else:
         t1, t2 = alone(), two()
+    if started is not None:
+        started.shutdown()
     return {"one": t1, "two": t2}
 
 
-def _engine(case: str, replicates: int, jobs: int) -> float:
-    proc = subprocess.run([sys.executable, str(_RUN), "--internal", case, str(replicates), str(jobs), "--no-floor"],
-                          capture_output=True, text=True, check=True)
+def _engine(case: str, replicates: int, jobs: int, kept: bool = False) -> float:
+    proc = subprocess.run([sys.executable, str(_RUN), "--internal", case, str(replicates), str(jobs), "--no-floor",
+                           *(["--kept-workers"] if kept else [])], capture_output=True, text=True, check=True)
     return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
 
-def _reference(blocks: int, two_first: bool) -> dict[str, float]:
-    proc = subprocess.run([sys.executable, __file__, "--internal-reference", str(blocks), str(int(two_first))],
-                          capture_output=True, text=True, check=True)
+def _reference(blocks: int, two_first: bool, kept: bool = False) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, "--internal-reference", str(blocks), str(int(two_first)),
+                           str(int(kept))], capture_output=True, text=True, check=True)
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
@@ -115,25 +126,27 @@ def measure_command(design: str, pairs: int, replicates: int) -> dict[str, Any]:
             "speedup_pairs": speedups, "jobs1_runs": one, "jobs2_runs": two}
 
 
-def measure(case: str, pairs: int, replicates: int, blocks: int) -> dict[str, Any]:
-    """``pairs`` interleaved pairs of the engine (jobs 1, jobs 2) and of the reference; medians and every pair."""
+def measure(case: str, pairs: int, replicates: int, blocks: int, kept: bool = False) -> dict[str, Any]:
+    """``pairs`` interleaved pairs of the engine (jobs 1, jobs 2) and of the reference; medians and every pair
+    (``kept``: the jobs-2 runs use workers a warm-up call kept, and the reference's two workers are started
+    before its timer)."""
     one, two, ref_one, ref_two = [], [], [], []
     for i in range(pairs):
         steps = ["engine", "reference"] if i % 2 == 0 else ["reference", "engine"]
         for step in steps:
             if step == "engine":
                 order = (1, 2) if i % 2 == 0 else (2, 1)
-                got = {j: _engine(case, replicates, j) for j in order}
+                got = {j: _engine(case, replicates, j, kept) for j in order}
                 one.append(got[1])
                 two.append(got[2])
             else:
-                r = _reference(blocks, two_first=i % 2 == 1)
+                r = _reference(blocks, two_first=i % 2 == 1, kept=kept)
                 ref_one.append(r["one"])
                 ref_two.append(r["two"])
     engine = [a / b for a, b in zip(one, two)]
     machine = [a / b for a, b in zip(ref_one, ref_two)]
     return {
-        "case": case, "replicates": replicates, "pairs": pairs,
+        "case": case, "replicates": replicates, "pairs": pairs, "kept_workers": kept,
         "jobs1_seconds": statistics.median(one), "jobs2_seconds": statistics.median(two),
         "speedup": statistics.median(engine), "speedup_of_medians": statistics.median(one) / statistics.median(two),
         "reference_speedup": statistics.median(machine),
@@ -151,10 +164,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     parser.add_argument("--cli", metavar="FILE", action="append",
                         help="time whole `condapprove simulate FILE` commands instead (repeatable)")
-    parser.add_argument("--internal-reference", type=int, nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--kept-workers", action="store_true",
+                        help="time jobs-2 calls that use the workers an earlier call kept (a session's later calls)")
+    parser.add_argument("--internal-reference", type=int, nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.internal_reference is not None:
-        print(json.dumps(reference(args.internal_reference[0], bool(args.internal_reference[1]))))
+        blocks, two_first, kept = args.internal_reference
+        print(json.dumps(reference(blocks, bool(two_first), bool(kept))))
         return
     if args.cli:
         rows = [measure_command(f, args.pairs, args.replicates or 1_000_000) for f in args.cli]
@@ -162,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         legend = "whole commands in fresh processes, start-up included; speed-up: median over the pairs of jobs-1 time"
         legend += " / jobs-2 time"
     else:
-        rows = [measure(c, args.pairs, args.replicates or REPLICATES[c], args.blocks)
+        rows = [measure(c, args.pairs, args.replicates or REPLICATES[c], args.blocks, args.kept_workers)
                 for c in args.case or list(REPLICATES)]
         first, extra = ("case", 11), [("machine", "reference_speedup", 9), ("share", "share_of_reference", 7)]
         legend = ("speed-up: median over the pairs of jobs-1 time / jobs-2 time; machine: the same for the reference "

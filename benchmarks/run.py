@@ -352,8 +352,10 @@ def machine() -> dict[str, Any]:
             "scipy": scipy.__version__}
 
 
-def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) -> dict[str, Any]:
-    """Time one run of a case in this process, after a warm-up (called in a fresh subprocess by :func:`main`)."""
+def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True, kept: bool = False) -> dict[str, Any]:
+    """Time one run of a case in this process, after a warm-up (called in a fresh subprocess by :func:`main`);
+    ``kept``: after a first call with ``jobs`` workers, so the timed run uses the workers it kept (a session's
+    second call) instead of starting them."""
     import warnings
 
     import condapprove
@@ -363,6 +365,8 @@ def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True) 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         condapprove.simulate(design, replicates=2048, seed=1)  # warm-up: imports, compiled kernels, caches
+        if kept:  # a first call of the same size, with another seed: the second call finds the workers started
+            condapprove.simulate(design, replicates=replicates, seed=2, n_jobs=jobs)
         t0 = time.perf_counter()
         res = condapprove.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)
         seconds = time.perf_counter() - t0
@@ -408,11 +412,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="the same kinds of designs with other parameters (VARIANTS) instead of the three cases")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs of each side (the medians are compared; default 3)")
+    parser.add_argument("--kept-workers", action="store_true",
+                        help="with --jobs: time a call that uses the workers an earlier call kept (not their start)")
     parser.add_argument("--internal", nargs=3, metavar=("CASE", "REPLICATES", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.internal:
         print(json.dumps(run_case(args.internal[0], int(args.internal[1]), int(args.internal[2]),
-                                  with_floor=not args.no_floor)))
+                                  with_floor=not args.no_floor, kept=args.kept_workers)))
         return
     scale = 0.1 if args.quick else 1.0
     rows = []
@@ -423,7 +429,8 @@ def main(argv: list[str] | None = None) -> None:
         runs, rp_runs, rp_power = [], [], []
         for _ in range(args.repeat):
             proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
-                                   *(["--no-floor"] if args.no_floor else [])],
+                                   *(["--no-floor"] if args.no_floor else []),
+                                   *(["--kept-workers"] if args.kept_workers else [])],
                                   capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             if not args.no_rpact:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -15,3 +17,13 @@ settings.load_profile("condapprove")
 ROOT = Path(__file__).resolve().parent.parent
 DESIGNS = ROOT / "designs"
 REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_workers() -> Iterator[None]:
+    """Each test starts without the worker processes ``simulate(n_jobs > 1)`` keeps between calls: they were forked
+    before the test's ``monkeypatch`` and would not see it (tests of the reuse itself make their own calls)."""
+    yield
+    from condapprove.simulation.workers import shutdown_workers
+
+    shutdown_workers()

@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "simulate": "simulation",
     "SimulationResult": "simulation",
     "ScenarioResult": "simulation",
+    "shutdown_workers": "simulation",
 }
 _SUBMODULES = {"accrual", "boundaries", "endpoints", "errors", "estimate", "evidence", "explore", "priors",
                "reporting", "results", "selftest", "simulation", "spec"}
@@ -65,6 +66,7 @@ __all__ = [
     "reporting",
     "results",
     "selftest",
+    "shutdown_workers",
     "simulate",
     "simulation",
     "spec",
@@ -82,7 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SmallSampleWarning,
     )
     from .results import ConfidenceInterval, MonteCarloEstimate
-    from .simulation import ScenarioResult, SimulationResult, simulate
+    from .simulation import ScenarioResult, SimulationResult, shutdown_workers, simulate
     from .spec import Design, load_design
 
 

@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import json
 import math
 import os
 import platform
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -79,6 +78,7 @@ from .results import (
     summarise,
 )
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
+from .workers import arena_view, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
@@ -243,47 +243,27 @@ _FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reac
 #: them; everything else it reports is added up chunk by chunk, :class:`.results.Running`), and the chunks' rows
 #: of every field only when they are saved to a checkpoint.
 _SORTED_MONTHS = {"month_sorted": np.dtype(np.float64)}
-
-#: Result arrays of the simulations running in this process, by token, in shared memory: a worker process
-#: forked after they were made writes its chunk's part into them (its decision months sorted; its rows too for a
-#: checkpoint) instead of sending arrays back through a pipe (where, on two cores, each chunk waited for the busy
-#: parent to read it).
-_SHARED: dict[int, dict[str, np.ndarray]] = {}
-_TOKENS = itertools.count(1)
 #: Whether this process has simulated a chunk (so numba has loaded its compiled kernels here).
 _WARM = False
 #: One chunk's (or scenario's) per-replicate results, by field.
 _Arrays = dict[str, np.ndarray]
 
 
-def _shared_arrays(rows: int, types: dict[str, np.dtype[Any]]) -> dict[str, np.ndarray]:
-    """One array of ``rows`` rows per field of ``types``, all in one anonymous shared mapping (inherited by forked
-    workers)."""
-    import mmap
-
-    offsets, total = [], 0
-    for t in types.values():
-        offsets.append(total)
-        total += -(-rows * t.itemsize // 64) * 64  # each field on a cache line of its own
-    buf = mmap.mmap(-1, max(total, 1))
-    return {k: np.frombuffer(buf, dtype=t, count=rows, offset=o) for (k, t), o in zip(types.items(), offsets)}
-
-
-def _run_chunk_shared(token: int, start: int, design: Design, scenario_index: int, blocks: Sequence[int],
-                      replicates: int, entropy: int,
-                      spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
-    """:func:`_run_chunk`, when this process has the shared arrays ``token``: the chunk's decision months sorted
-    written into them at ``start`` (and its rows, when they are kept for a checkpoint), and its
-    :class:`.results.ChunkSummary` returned (computed here, while the rows are in cache); a process that does not
-    (a worker not forked from the caller: Dask, a pool made earlier) returns the rows as usual."""
+def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None, design: Design, scenario_index: int,
+                       blocks: Sequence[int], replicates: int, entropy: int,
+                       spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
+    """:func:`_run_chunk` in a worker process: the chunk's :class:`.results.ChunkSummary` (computed here, while the
+    rows are in cache), its decision months sorted into the caller's arena at ``into`` (arena key, byte offset; see
+    :class:`.workers.Arena`) or, in a process without that arena, sent back with it; or its rows when they are
+    kept (for a checkpoint)."""
     out = _run_chunk(design, scenario_index, blocks, replicates, entropy, spawn_key)
-    into = _SHARED.get(token)
-    if into is None:
+    if keep_rows:
         return out
-    n = out["month"].size
-    for k in into.keys() & _FIELD_TYPES.keys():  # (kept only for a checkpoint)
-        into[k][start:start + n] = out[k]
-    into["month_sorted"][start:start + n] = np.sort(out["month"])
+    target = None if into is None else arena_view(into[0], into[1], out["month"].size)
+    if target is None:
+        return Running.of(design).summary_of(out, with_sorted_months=True)
+    target[:] = out["month"]
+    target.sort()
     return Running.of(design).summary_of(out)
 
 
@@ -404,7 +384,9 @@ def simulate(
         :data:`DEFAULT_CHUNK_SIZE` from sufficient statistics; patient by patient, about a twelfth of the run
         (so worker processes share it evenly), at most :data:`DEFAULT_CHUNK_SIZE`.
     n_jobs : int
-        Worker processes (1 runs in this process); results do not depend on it.
+        Worker processes (1 runs in this process); results do not depend on it.  The workers are kept, idle, for
+        the next call with the same ``n_jobs`` (starting them costs tens of milliseconds), until the interpreter
+        exits or :func:`~condapprove.shutdown_workers` ends them (see :mod:`.workers`).
     executor : concurrent.futures.Executor, optional
         Run chunks on this executor instead (overrides ``n_jobs``).
     design_path, design_sha256 : str, optional
@@ -489,18 +471,20 @@ def simulate(
             "design_sha256": design_hash, "seed_entropy": str(entropy), "replicates": n, "block_size": BLOCK_SIZE,
             "chunk_size": chunk, "mcse_target": target_hdr, "max_replicates": max_replicates,
             "condapprove_version": __version__})
-    own_pool = None
-    if executor is None and n_jobs > 1:
-        own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
+    ours = executor is None and n_jobs > 1  # this process's workers, kept for the next call (see .workers)
+    arena = None
+    if ours:
+        kept_workers = worker_pool(n_jobs)
+        executor, arena = kept_workers.pool, kept_workers.arena
+    lent: list[int] = []  # regions of the arena this call was lent
 
     def _replace_pool() -> Executor:
-        """A fresh local pool after a worker died (only the pool this call made can be replaced)."""
-        nonlocal own_pool, executor
-        if own_pool is None:
+        """A fresh pool of this process's workers after one died (a given executor cannot be replaced)."""
+        nonlocal executor
+        if not ours:
             raise CondapproveError("a worker of the given executor died; rerun (with --checkpoint to keep work)")
-        own_pool.shutdown(wait=False, cancel_futures=True)
-        own_pool = executor = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
-        return own_pool
+        executor = worker_pool(n_jobs, fresh=True).pool
+        return executor
 
     # scenario -> its summary's counts and sorted decision months, added chunk by chunk as the chunks come in (while
     # worker processes simulate the next ones), through every execute() of the scenario
@@ -533,11 +517,17 @@ def simulate(
         for (s, _), r in zip(tasks, rows):
             start.append(total_rows[s])
             total_rows[s] += r
-        # with an executor, in shared memory that forked workers write into (see _run_chunk_shared)
-        token = {s: next(_TOKENS) for s in total_rows} if executor is not None else {}
         kept = _SORTED_MONTHS if ckpt is None else {**_FIELD_TYPES, **_SORTED_MONTHS}
-        merged = {s: _shared_arrays(r, kept) if executor is not None
-                  else {k: np.empty(r, dtype=t) for k, t in kept.items()} for s, r in total_rows.items()}
+        merged = {s: {k: np.empty(r, dtype=t) for k, t in kept.items()} for s, r in total_rows.items()}
+        # with this process's workers, each scenario's sorted months in their arena, written by the workers
+        region: dict[int, int] = {}
+        if arena is not None and ckpt is None:
+            for s, r in total_rows.items():
+                offset = arena.lend(r)
+                if offset is not None:
+                    lent.append(offset)
+                    region[s] = offset
+                    merged[s]["month_sorted"] = arena.view(offset, r)
 
         def finish(i: int, out: dict[str, np.ndarray] | ChunkSummary) -> None:
             nonlocal finished
@@ -545,7 +535,9 @@ def simulate(
             here = slice(start[i], start[i] + rows[i])
             if s not in running:
                 running[s] = Running.of(design)
-            if isinstance(out, ChunkSummary):  # a forked worker wrote its part into merged[s] and summed the chunk
+            if isinstance(out, ChunkSummary):  # a worker summed the chunk and sorted its months (into the arena)
+                if out.month_sorted is not None:
+                    merged[s]["month_sorted"][here] = out.month_sorted
                 running[s].add_summary(out, rows[i])
             else:
                 for k in merged[s].keys() & _FIELD_TYPES.keys():  # (kept only for a checkpoint)
@@ -564,19 +556,32 @@ def simulate(
             for i, (s, b) in enumerate(tasks):
                 finish(i, saved[i] if i in saved else _run_chunk(design, s, b, size, entropy, spawn_key))
         else:
-            _SHARED.update((token[s], merged[s]) for s in merged)  # before the submits fork the workers
             first = next((i for i in range(len(tasks)) if i not in saved), None)
             local: dict[int, _Arrays] = {}  # chunks simulated in this process
+            if not _WARM and first is not None:
+                # the first chunk here, before the workers start: numba loads the compiled kernels once, in this
+                # process (about half a second), and forked workers inherit them instead of each loading them
+                # again beside this process, which needs them for the summary (measured: with two workers, the
+                # first summary of a fresh process took a second of three processes sharing two cores)
+                s, b = tasks[first]
+                local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
+
+            def submit(j: int) -> Future[Any]:
+                assert executor is not None
+                s2, b2 = tasks[j]
+                assert arena is not None or s2 not in region
+                into = (arena.key, region[s2] + 8 * start[j]) if arena is not None and s2 in region else None
+                return executor.submit(_run_chunk_summary, ckpt is not None, into, design, s2, b2, size, entropy,
+                                       spawn_key)
+
+            pending = [i for i in range(len(tasks)) if i not in saved and i not in local]
+            futures: dict[int, Future[Any]] = {}
             try:
-                if not _WARM and first is not None:
-                    # the first chunk here, before the workers start: numba loads the compiled kernels once, in this
-                    # process (about half a second), and forked workers inherit them instead of each loading them
-                    # again beside this process, which needs them for the summary (measured: with two workers, the
-                    # first summary of a fresh process took a second of three processes sharing two cores)
-                    s, b = tasks[first]
-                    local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
-                futures = {i: executor.submit(_run_chunk_shared, token[s], start[i], design, s, b, size, entropy, spawn_key)
-                           for i, (s, b) in enumerate(tasks) if i not in saved and i not in local}
+                try:
+                    futures = {i: submit(i) for i in pending}
+                except BrokenProcessPool:  # a worker kept from an earlier call died since
+                    _replace_pool()
+                    futures = {i: submit(i) for i in pending}
                 for s in todo:  # while the workers simulate
                     exact_of(s)
                 for i in range(len(tasks)):  # results in submission order: deterministic
@@ -588,7 +593,7 @@ def simulate(
                     except BrokenProcessPool:
                         # a worker died (killed, out of memory): say so, and rerun this chunk and the ones not yet
                         # collected in a fresh pool; their streams are the same, so the result is unchanged
-                        new_pool = _replace_pool()
+                        _replace_pool()
                         msg = (f"a worker process died while simulating; its chunk (scenario "
                                f"{design.scenarios[tasks[i][0]].name!r}, blocks {tasks[i][1][0]}-{tasks[i][1][-1]}) "
                                "and the pending ones were run again")
@@ -596,14 +601,15 @@ def simulate(
                         warns.append(msg)
                         for j in range(i, len(tasks)):
                             if j not in saved and j not in local:
-                                s2, b2 = tasks[j]
-                                futures[j] = new_pool.submit(_run_chunk_shared, token[s2], start[j], design, s2, b2,
-                                                             size, entropy, spawn_key)
+                                futures[j] = submit(j)
                         out = futures[i].result()
                     finish(i, out)
-            finally:
-                for s in merged:
-                    _SHARED.pop(token[s], None)
+            except BaseException:
+                # interrupted (an error, Ctrl-C): the chunks not started are dropped, so that the workers, kept for
+                # the next call, do not simulate them first
+                for f in futures.values():
+                    f.cancel()
+                raise
         return {s: [merged[s]] for s in merged}
 
     def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:
@@ -624,14 +630,13 @@ def simulate(
                     early[s] = summary(s, [arrays])
 
             done = execute({s: range(n_blocks) for s in wanted}, n, ready)
-            if own_pool is not None:  # every chunk is in: the workers may exit while this process summarises
-                own_pool.shutdown(wait=False)
             results = [early[s] if s in early else summary(s, done[s]) for s in wanted]
         else:
             results = _until_precise(design, wanted, n, float(target), max_replicates, execute, summary, warns)
     finally:
-        if own_pool is not None:
-            own_pool.shutdown()
+        if arena is not None:  # the summaries hold no view of it
+            for offset in lent:
+                arena.give_back(offset)
     n = max(r.p_confirmed.n_sims for r in results)
 
     sha = design_sha256 or design_hash

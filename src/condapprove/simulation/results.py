@@ -171,15 +171,17 @@ _MEANS = {"month": False, "estimate": True, "true_effect": False, **dict.fromkey
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ChunkSummary:
-    """What a summary needs of one chunk's rows but their sorted decision months (:meth:`Running.summary_of`):
-    small enough to send back from a worker process.  ``moments``: for each array of :data:`_MEANS`, the count,
-    mean and sum of squared deviations of each block of :data:`BLOCK_SIZE` rows."""
+    """What a summary needs of one chunk's rows (:meth:`Running.summary_of`): small enough to send back from a
+    worker process.  ``moments``: for each array of :data:`_MEANS`, the count, mean and sum of squared deviations
+    of each block of :data:`BLOCK_SIZE` rows; ``month_sorted``: the chunk's decision months sorted (8 bytes a
+    replicate), when asked for."""
 
     cells: np.ndarray
     by_look: np.ndarray
     decisions: np.ndarray
     not_reached: int
     moments: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    month_sorted: np.ndarray | None = None
 
 
 class Running:
@@ -225,9 +227,9 @@ class Running:
             running.add(r)
         return running
 
-    def summary_of(self, r: Mapping[str, np.ndarray]) -> ChunkSummary:
+    def summary_of(self, r: Mapping[str, np.ndarray], *, with_sorted_months: bool = False) -> ChunkSummary:
         """The :class:`ChunkSummary` of the rows ``r`` (one array per field, of the same rows; a chunk of whole
-        blocks but the last)."""
+        blocks but the last), with their decision months sorted if ``with_sorted_months``."""
         from ._summary_jit import block_moments, tally
 
         cells, by_look, decisions = np.zeros_like(self.cells), np.zeros_like(self.by_look), np.zeros(4, dtype=np.int64)
@@ -246,7 +248,8 @@ class Running:
             count, mean, m2 = np.empty(blocks, dtype=np.int64), np.empty(blocks), np.empty(blocks)
             block_moments(np.ascontiguousarray(r[k], dtype=np.float64), BLOCK_SIZE, finite_only, count, mean, m2)
             moments[k] = (count, mean, m2)
-        return ChunkSummary(cells, by_look, decisions, int(not_reached), moments)
+        return ChunkSummary(cells, by_look, decisions, int(not_reached), moments,
+                            np.sort(r["month"]) if with_sorted_months else None)
 
     def add_summary(self, part: ChunkSummary, rows: int) -> None:
         """Add the :class:`ChunkSummary` of a chunk of ``rows`` rows (its decision months, sorted, are the next

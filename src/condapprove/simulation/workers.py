@@ -1,0 +1,150 @@
+"""The worker processes of :func:`~condapprove.simulate` with ``n_jobs > 1``: one pool per process, kept from one
+call to the next.
+
+Starting workers costs a run twice: forking them (about 10 ms each here, for a process that has loaded numba and
+scipy) and, in each worker, the page faults of its first chunk's memory (some 6,000 pages, 25-50 ms on the virtual
+machine of ``docs/performance.md``).  For one run of 10^6 replicates that is a few percent; for the runs of 10^5
+replicates of a design sweep (``condapprove.compare``, a notebook loop) it made ``n_jobs=2`` slower than one
+process.  So the pool a call starts is kept, idle, for the next call with the same ``n_jobs`` (as joblib keeps
+its workers); it is replaced when ``n_jobs`` changes, when a worker has died, and in a process forked from the
+one that started it.  The workers end with the interpreter, or earlier with :func:`shutdown_workers`.
+
+Each pool comes with an :class:`Arena`, shared memory its workers inherit: a call lends a scenario a region of
+it, each worker writes its chunks' sorted decision months there, and only a few kilobytes of counts and sums go
+back through the executor's pipe (where, on two busy cores, a chunk's 8 bytes a replicate waited for the caller to
+be scheduled to read them: 1.072 of a binary 10^6 run's time with two new workers, ten fresh-process pairs).
+
+Workers are forked, so they see the modules as they were when the pool started: code patched later in the caller
+(a test's ``monkeypatch``) does not reach them until :func:`shutdown_workers` lets the next call start afresh.
+Their results never depend on which worker simulated what, or on the state a worker kept from an earlier call:
+every chunk is drawn from its own streams.
+"""
+
+from __future__ import annotations
+
+import itertools
+import mmap
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._alloc import keep_freed_memory
+
+__all__ = ["Arena", "Workers", "arena_view", "shutdown_workers", "worker_pool"]
+
+#: Bytes of each pool's arena: the sorted months of 8 million replicates in flight (only pages written take memory).
+ARENA_BYTES = 64 << 20
+
+
+class Arena:
+    """Shared memory lent to a call's scenarios for their sorted decision months, written by the workers that
+    inherited it (an anonymous shared mapping made before they are forked).  Regions are lent first-fit on 64-byte
+    boundaries and given back after the call; a call that finds no room sends its months through the pipe."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, nbytes: int = ARENA_BYTES) -> None:
+        self.key = (os.getpid(), next(Arena._ids))
+        self.nbytes = nbytes
+        self._buf = mmap.mmap(-1, nbytes)
+        self._lock = threading.Lock()
+        self._lent: dict[int, int] = {}  # offset -> bytes
+
+    def lend(self, n: int) -> int | None:
+        """The byte offset of a region of ``n`` float64 lent to the caller, or None when there is no room."""
+        need = max(-(-n * 8 // 64) * 64, 64)
+        with self._lock:
+            at = 0
+            for offset, size in sorted(self._lent.items()):
+                if offset - at >= need:
+                    break
+                at = offset + size
+            if at + need > self.nbytes:
+                return None
+            self._lent[at] = need
+            return at
+
+    def give_back(self, offset: int) -> None:
+        """Give back the region lent at ``offset``."""
+        with self._lock:
+            del self._lent[offset]
+
+    def view(self, offset: int, n: int) -> np.ndarray:
+        """``n`` float64 of the arena from byte ``offset`` (shared with the workers)."""
+        return np.frombuffer(self._buf, dtype=np.float64, count=n, offset=offset)
+
+
+#: The arenas made in this process (or inherited from the process that forked it), by key.
+_ARENAS: dict[tuple[int, int], Arena] = {}
+
+
+def arena_view(key: tuple[int, int], offset: int, n: int) -> np.ndarray | None:
+    """In a worker: ``n`` float64 at byte ``offset`` of the arena ``key`` if this process has it (it was forked
+    after the arena was made), else None (a worker of another executor: the caller gets the months by pipe)."""
+    arena = _ARENAS.get(key)
+    return None if arena is None else arena.view(offset, n)
+
+
+@dataclass(frozen=True)
+class Workers:
+    """A pool of worker processes and the arena they share with the process that started them."""
+
+    pool: ProcessPoolExecutor
+    arena: Arena
+
+
+_LOCK = threading.Lock()
+#: The pool kept: the process that started it, its number of workers, the pool and its arena.
+_POOL: tuple[int, int, Workers] | None = None
+
+
+def _broken(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of ``pool`` died (the executor then refuses new work)."""
+    return bool(getattr(pool, "_broken", False))
+
+
+def worker_pool(n_jobs: int, *, fresh: bool = False) -> Workers:
+    """This process's pool of ``n_jobs`` worker processes: the one kept from an earlier call when it has as many
+    workers and none died, else a new one (``fresh``: always a new one), with its arena.  A pool replaced finishes
+    the work it was given (another thread's call, say) before its workers exit; one whose worker died is abandoned.
+    The arena is made before the pool forks its workers (at its first task), so they inherit it."""
+    global _POOL
+    with _LOCK:
+        if _POOL is not None:
+            pid, n, old = _POOL
+            if pid != os.getpid():  # inherited by a fork: the pool's threads are not in this process
+                _POOL = None
+            elif fresh or n != n_jobs or _broken(old.pool):
+                old.pool.shutdown(wait=False, cancel_futures=_broken(old.pool))
+                _ARENAS.pop(old.arena.key, None)  # (the calls still using it keep it alive)
+                _POOL = None
+        if _POOL is None:
+            arena = Arena()
+            _ARENAS[arena.key] = arena
+            pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
+            _POOL = (os.getpid(), n_jobs, Workers(pool, arena))
+        return _POOL[2]
+
+
+def shutdown_workers(wait: bool = True) -> None:
+    """End the worker processes :func:`~condapprove.simulate` keeps for its next call with ``n_jobs > 1`` (they
+    hold a chunk's working set each, a few tens of MiB); the next such call starts new ones.  Does nothing when
+    there are none.
+
+    Examples
+    --------
+    >>> import condapprove
+    >>> design = condapprove.load_design("designs/two_arm_trial.yaml")
+    >>> res = condapprove.simulate(design, replicates=8192, seed=1, chunk_size=2048, n_jobs=2)
+    >>> condapprove.shutdown_workers()
+    """
+    global _POOL
+    with _LOCK:
+        kept, _POOL = _POOL, None
+        if kept is not None:
+            _ARENAS.pop(kept[2].arena.key, None)
+    if kept is not None and kept[0] == os.getpid():
+        kept[2].pool.shutdown(wait=wait)

@@ -1,0 +1,169 @@
+"""The worker processes of ``simulate(n_jobs > 1)``, kept from one call to the next (`condapprove.simulation.workers`):
+reused while ``n_jobs`` stays the same, replaced when it changes or a worker died, never the source of a different
+result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import warnings
+from typing import Any
+
+import pytest
+
+import condapprove
+from condapprove.simulation import workers
+
+from .conftest import DESIGNS
+
+DESIGN = DESIGNS / "two_arm_trial.yaml"
+
+
+def _pids(pool: Any) -> set[int]:
+    return set(pool._processes)
+
+
+def _run(n_jobs: int, **kw: Any) -> Any:
+    design = condapprove.load_design(DESIGN)
+    return condapprove.simulate(design, replicates=8192, seed=5, chunk_size=2048, scenarios=["as hoped"],
+                                n_jobs=n_jobs, **kw)
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    """Whether process ``pid`` has exited (and been reaped) within ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_workers_are_kept_for_the_next_call_with_as_many() -> None:
+    serial = _run(1)
+    first = _run(2)
+    pool = workers.worker_pool(2).pool
+    pids = _pids(pool)
+    assert len(pids) == 2
+    second = _run(2)
+    assert workers.worker_pool(2).pool is pool and _pids(pool) == pids  # the same processes
+    assert first.scenarios == second.scenarios == serial.scenarios
+
+
+def test_another_number_of_workers_replaces_them() -> None:
+    _run(2)
+    old = workers.worker_pool(2).pool
+    old_pids = _pids(old)
+    res = _run(3)
+    new = workers.worker_pool(3).pool
+    assert new is not old and len(_pids(new)) == 3
+    assert all(_gone(p) for p in old_pids)  # the old workers exit once their work is done
+    assert res.scenarios == _run(1).scenarios
+
+
+def test_a_worker_killed_between_calls_is_replaced() -> None:
+    serial = _run(1)
+    _run(2)
+    pool = workers.worker_pool(2).pool
+    victim = min(_pids(pool))
+    os.kill(victim, signal.SIGKILL)
+    assert _gone(victim)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # noticed at the submit or at a result: either is fine
+        res = _run(2)
+    assert res.scenarios == serial.scenarios
+    assert workers.worker_pool(2).pool is not pool
+
+
+def test_an_interrupted_call_leaves_no_work_queued_for_the_next() -> None:
+    serial = _run(1)
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        design = condapprove.load_design(DESIGN)
+        condapprove.simulate(design, replicates=2048 * 40, seed=5, chunk_size=2048, n_jobs=2, progress=stop)
+    pool = workers.worker_pool(2).pool
+    # of the 119 chunks sent, at most those the workers were running and those already in their queue (one more
+    # than the workers) are still to run
+    assert sum(not w.future.cancelled() for w in list(pool._pending_work_items.values())) <= 2 + 3
+    assert _run(2).scenarios == serial.scenarios
+
+
+def test_shutdown_workers_ends_them() -> None:
+    _run(2)
+    pids = _pids(workers.worker_pool(2).pool)
+    condapprove.shutdown_workers()
+    assert all(_gone(p) for p in pids)
+    assert workers._POOL is None
+    condapprove.shutdown_workers()  # nothing to end: nothing happens
+
+
+def test_a_pool_inherited_by_a_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a process forked from the one that started the pool, the pool's threads do not exist: a new one is made
+    (and the inherited one left alone)."""
+    _run(2)
+    kept = workers.worker_pool(2).pool
+    pid, n, kept_workers = workers._POOL  # type: ignore[misc]
+    monkeypatch.setattr(workers, "_POOL", (pid + 1, n, kept_workers))  # as a forked child would see it
+    try:
+        fresh = workers.worker_pool(2).pool
+        assert fresh is not kept
+        assert not kept._shutdown_thread  # left alone
+    finally:
+        kept.shutdown()
+
+
+def test_the_workers_write_the_sorted_months_into_the_arena(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each scenario's sorted months are lent a region of the pool's arena, which the workers write (what they send
+    back has no months); the regions are given back after the call.  Without room in the arena the months come
+    through the pipe: the same results."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from condapprove.simulation.results import ChunkSummary, Running
+
+    serial = _run(1)
+    into: list[Any] = []
+    piped: list[bool] = []
+    submit, add = ProcessPoolExecutor.submit, Running.add_summary
+
+    def spy_submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        into.append(args[1])
+        return submit(self, fn, *args, **kwargs)
+
+    def spy_add(self: Any, part: ChunkSummary, rows: int) -> None:
+        piped.append(part.month_sorted is not None)
+        add(self, part, rows)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", spy_submit)
+    monkeypatch.setattr(Running, "add_summary", spy_add)
+    in_arena = _run(2)
+    arena = workers.worker_pool(2).arena
+    assert in_arena.scenarios == serial.scenarios
+    assert into and all(x is not None and x[0] == arena.key for x in into)
+    assert piped.count(False) == len(into)  # every chunk a worker ran wrote its months into the arena
+    assert arena._lent == {}  # given back
+    into.clear()
+    piped.clear()
+    monkeypatch.setattr(arena, "lend", lambda n: None)  # no room
+    by_pipe = _run(2)
+    assert by_pipe.scenarios == serial.scenarios
+    assert into and all(x is None for x in into)
+    assert piped.count(True) == len(into)
+
+
+def test_arena_regions_are_lent_first_fit_and_given_back() -> None:
+    arena = workers.Arena(1024)
+    a, b, c = arena.lend(8), arena.lend(1), arena.lend(16)  # 64, 64 and 128 bytes
+    assert (a, b, c) == (0, 64, 128)
+    assert arena.lend(100) is None  # 800 bytes: no room left after 256
+    arena.give_back(b)
+    assert arena.lend(5) == 64  # the hole
+    assert arena.lend(96) == 256 and arena.lend(1) is None
+    v = arena.view(128, 16)
+    v[:] = 7.0
+    assert arena.view(128, 16).sum() == 112.0
