@@ -569,7 +569,6 @@ def simulate(
             def submit(j: int) -> Future[Any]:
                 assert executor is not None
                 s2, b2 = tasks[j]
-                assert arena is not None or s2 not in region
                 into = (arena.key, region[s2] + 8 * start[j]) if arena is not None and s2 in region else None
                 return executor.submit(_run_chunk_summary, ckpt is not None, into, design, s2, b2, size, entropy,
                                        spawn_key)
