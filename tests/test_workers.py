@@ -167,3 +167,20 @@ def test_arena_regions_are_lent_first_fit_and_given_back() -> None:
     v = arena.view(128, 16)
     v[:] = 7.0
     assert arena.view(128, 16).sum() == 112.0
+
+
+def test_a_run_to_a_precision_target_and_a_checkpointed_run_with_kept_workers(tmp_path: Any) -> None:
+    """Runs that simulate in several rounds (``mcse_target``: each round lends the arena new regions, all given back
+    at the end) and runs that keep their rows for a checkpoint (rows through the pipe, no arena) give the serial
+    results with kept workers, twice in a row."""
+    design = condapprove.load_design(DESIGN)
+    kw: dict[str, Any] = {"replicates": 2048, "seed": 3, "chunk_size": 2048, "scenarios": ["as hoped"]}
+    serial = condapprove.simulate(design, mcse_target=0.006, **kw)
+    assert serial.scenarios[0].p_confirmed.n_sims > 2048  # several rounds
+    for _ in range(2):
+        assert condapprove.simulate(design, mcse_target=0.006, n_jobs=2, **kw).scenarios == serial.scenarios
+        assert workers.worker_pool(2).arena._lent == {}
+    plain = condapprove.simulate(design, **{**kw, "replicates": 8192})
+    for i in range(2):
+        saved = condapprove.simulate(design, n_jobs=2, checkpoint=tmp_path / f"ckpt{i}", **{**kw, "replicates": 8192})
+        assert saved.scenarios == plain.scenarios
