@@ -184,3 +184,63 @@ def test_a_run_to_a_precision_target_and_a_checkpointed_run_with_kept_workers(tm
     for i in range(2):
         saved = condapprove.simulate(design, n_jobs=2, checkpoint=tmp_path / f"ckpt{i}", **{**kw, "replicates": 8192})
         assert saved.scenarios == plain.scenarios
+
+
+def test_a_kept_pool_shut_down_behind_the_callers_back_is_replaced() -> None:
+    """A kept pool that no longer takes work (shut down by another thread's call that replaced it, say) is
+    replaced by the next call, with the serial results."""
+    serial = _run(1)
+    _run(2)
+    pool = workers.worker_pool(2).pool
+    pool.shutdown()
+    assert _run(2).scenarios == serial.scenarios
+    assert workers.worker_pool(2).pool is not pool
+
+
+def test_a_pool_shut_down_between_its_lookup_and_the_submits_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race the lookup cannot see: another thread shuts the pool down after this call got it; the submits'
+    refusal sends the call to the pool kept then (here a new one), with the serial results."""
+    from condapprove.simulation import engine
+
+    serial = _run(1)
+    _run(2)
+    stale = workers.worker_pool(2)
+    real = workers.worker_pool
+    calls: list[bool] = []
+
+    def lookup(n_jobs: int, *, fresh: bool = False) -> workers.Workers:
+        calls.append(fresh)
+        if len(calls) == 1:  # the call's first lookup: the pool, shut down right after
+            stale.pool.shutdown()
+            return stale
+        return real(n_jobs, fresh=fresh)
+
+    monkeypatch.setattr(engine, "worker_pool", lookup)
+    assert _run(2).scenarios == serial.scenarios
+    assert calls == [False, False]  # looked up again, not forced fresh
+    assert real(2).pool is not stale.pool
+
+
+def test_threads_simulating_at_once_with_different_numbers_of_workers() -> None:
+    """Two threads, one asking for two workers and one for three, four calls each: they replace each other's pool,
+    every call gives the serial results and none fails."""
+    import threading
+
+    serial = _run(1)
+    got: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work(n_jobs: int) -> None:
+        for _ in range(4):
+            try:
+                got.append(_run(n_jobs).scenarios)
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(got) == 8 and all(s == serial.scenarios for s in got)

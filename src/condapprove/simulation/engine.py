@@ -478,12 +478,13 @@ def simulate(
         executor, arena = kept_workers.pool, kept_workers.arena
     lent: list[int] = []  # regions of the arena this call was lent
 
-    def _replace_pool() -> Executor:
-        """A fresh pool of this process's workers after one died (a given executor cannot be replaced)."""
+    def _replace_pool(*, fresh: bool = True) -> Executor:
+        """A fresh pool of this process's workers after one died (a given executor cannot be replaced); with
+        ``fresh=False`` the kept pool, unless it cannot take work (see :func:`.workers.worker_pool`)."""
         nonlocal executor
         if not ours:
             raise CondapproveError("a worker of the given executor died; rerun (with --checkpoint to keep work)")
-        executor = worker_pool(n_jobs, fresh=True).pool
+        executor = worker_pool(n_jobs, fresh=fresh).pool
         return executor
 
     # scenario -> its summary's counts and sorted decision months, added chunk by chunk as the chunks come in (while
@@ -578,8 +579,12 @@ def simulate(
             try:
                 try:
                     futures = {i: submit(i) for i in pending}
-                except BrokenProcessPool:  # a worker kept from an earlier call died since
-                    _replace_pool()
+                except RuntimeError:  # (BrokenProcessPool is one)
+                    if not ours:
+                        raise
+                    # the kept pool takes no work: a worker died since the last call, or another thread's call
+                    # with another n_jobs replaced it; the pool kept now (or a new one) takes it
+                    _replace_pool(fresh=False)
                     futures = {i: submit(i) for i in pending}
                 for s in todo:  # while the workers simulate
                     exact_of(s)

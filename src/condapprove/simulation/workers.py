@@ -6,8 +6,10 @@ scipy) and, in each worker, the page faults of its first chunk's memory (some 6,
 machine of ``docs/performance.md``).  For one run of 10^6 replicates that is a few percent; for the runs of 10^5
 replicates of a design sweep (``condapprove.compare``, a notebook loop) it made ``n_jobs=2`` slower than one
 process.  So the pool a call starts is kept, idle, for the next call with the same ``n_jobs`` (as joblib keeps
-its workers); it is replaced when ``n_jobs`` changes, when a worker has died, and in a process forked from the
-one that started it.  The workers end with the interpreter, or earlier with :func:`shutdown_workers`.
+its workers); it is replaced when ``n_jobs`` changes, when a worker has died, when it was shut down, and in a
+process forked from the one that started it.  The workers end with the interpreter, or earlier with
+:func:`shutdown_workers`.  Threads may simulate at the same time: they share the pool; one that asks for another
+``n_jobs`` replaces it, and the old pool still finishes the work it was given.
 
 Each pool comes with an :class:`Arena`, shared memory its workers inherit: a call lends a scenario a region of
 it, each worker writes its chunks' sorted decision months there, and only a few kilobytes of counts and sums go
@@ -106,9 +108,14 @@ def _broken(pool: ProcessPoolExecutor) -> bool:
     return bool(getattr(pool, "_broken", False))
 
 
+def _unusable(pool: ProcessPoolExecutor) -> bool:
+    """Whether ``pool`` refuses new work: a worker died, or it was shut down."""
+    return _broken(pool) or bool(getattr(pool, "_shutdown_thread", False))
+
+
 def worker_pool(n_jobs: int, *, fresh: bool = False) -> Workers:
     """This process's pool of ``n_jobs`` worker processes: the one kept from an earlier call when it has as many
-    workers and none died, else a new one (``fresh``: always a new one), with its arena.  A pool replaced finishes
+    workers and takes work (none died, it was not shut down), else a new one (``fresh``: always a new one), with its arena.  A pool replaced finishes
     the work it was given (another thread's call, say) before its workers exit; one whose worker died is abandoned.
     The arena is made before the pool forks its workers (at its first task), so they inherit it."""
     global _POOL
@@ -117,7 +124,7 @@ def worker_pool(n_jobs: int, *, fresh: bool = False) -> Workers:
             pid, n, old = _POOL
             if pid != os.getpid():  # inherited by a fork: the pool's threads are not in this process
                 _POOL = None
-            elif fresh or n != n_jobs or _broken(old.pool):
+            elif fresh or n != n_jobs or _unusable(old.pool):
                 old.pool.shutdown(wait=False, cancel_futures=_broken(old.pool))
                 _ARENAS.pop(old.arena.key, None)  # (the calls still using it keep it alive)
                 _POOL = None
