@@ -92,7 +92,8 @@ def test_patient_major_draws_of_a_block(method: str) -> None:
                                   Streams(root, (1,))("lots").normal(1.0, 2.0, size=(4, 6)).T)
 
 
-@pytest.mark.parametrize("shape", [[60.0, 60.0, 59.0, 1.0], [1.0], [0.0, 2.5, 1.0], [1.0000001, 3e6], [14.5, 14.5, 14.5]])
+@pytest.mark.parametrize("shape", [[60.0, 60.0, 59.0, 1.0], [1.0], [0.0, 2.5, 1.0], [1.0000001, 3e6],
+                                   [14.5, 14.5, 14.5]])
 @pytest.mark.parametrize("rows", [0, 1, 2048])
 def test_gammas_by_column_are_numpys(shape: list[float], rows: int) -> None:
     """``standard_gamma_rows`` (a shape per column, as the sufficient statistics' entry gaps): numpy's numbers, in

@@ -1,15 +1,16 @@
 """The worker processes of :func:`~condapprove.simulate` with ``n_jobs > 1``: one pool per process, kept from one
 call to the next.
 
-Starting workers costs a run twice: forking them (about 10 ms each here, for a process that has loaded numba and
-scipy) and, in each worker, the page faults of its first chunk's memory (some 6,000 pages, 25-50 ms on the virtual
-machine of ``docs/performance.md``).  For one run of 10^6 replicates that is a few percent; for the runs of 10^5
-replicates of a design sweep (``condapprove.compare``, a notebook loop) it made ``n_jobs=2`` slower than one
-process.  So the pool a call starts is kept, idle, for the next call with the same ``n_jobs`` (as joblib keeps
-its workers); it is replaced when ``n_jobs`` changes, when a worker has died, when it was shut down, and in a
-process forked from the one that started it.  The workers end with the interpreter, or earlier with
-:func:`shutdown_workers`.  Threads may simulate at the same time: they share the pool; one that asks for another
-``n_jobs`` replaces it, and the old pool still finishes the work it was given.
+Starting workers costs a run twice: forking them (the first submit, which forks two, took 18-32 ms on the virtual
+machine of ``docs/performance.md``, for a process that has loaded numba and scipy) and, in each worker, the page
+faults of its first chunk's memory (about 6,250 pages: a binary worker's first chunk took 50-100 ms there, the next
+ones 21-24 ms). For one run of 10^6 replicates that is a few percent; for the runs of 10^5 replicates of a design
+sweep (``condapprove.explore.compare``, a notebook loop) it made ``n_jobs=2`` slower than one process. So the pool a
+call starts is kept, idle, for the next call with the same ``n_jobs`` (as joblib keeps its workers); it is replaced
+when ``n_jobs`` changes, when a worker has died, when it was shut down, and in a process forked from the one that
+started it. The workers end with the interpreter, or earlier with :func:`shutdown_workers`. Threads may simulate at
+the same time: they share the pool; one that asks for another ``n_jobs`` replaces it, and the old pool still
+finishes the work it was given.
 
 Each pool comes with an :class:`Arena`, shared memory its workers inherit: a call lends a scenario a region of
 it, each worker writes its chunks' sorted decision months there, and only a few kilobytes of counts and sums go
@@ -115,9 +116,10 @@ def _unusable(pool: ProcessPoolExecutor) -> bool:
 
 def worker_pool(n_jobs: int, *, fresh: bool = False) -> Workers:
     """This process's pool of ``n_jobs`` worker processes: the one kept from an earlier call when it has as many
-    workers and takes work (none died, it was not shut down), else a new one (``fresh``: always a new one), with its arena.  A pool replaced finishes
-    the work it was given (another thread's call, say) before its workers exit; one whose worker died is abandoned.
-    The arena is made before the pool forks its workers (at its first task), so they inherit it."""
+    workers and takes work (none died, it was not shut down), else a new one (``fresh``: always a new one), with
+    its arena.  A pool replaced finishes the work it was given (another thread's call, say) before its workers
+    exit; one whose worker died is abandoned.  The arena is made before the pool forks its workers (at its first
+    task), so they inherit it."""
     global _POOL
     with _LOCK:
         if _POOL is not None:
