@@ -24,6 +24,12 @@ def _pids(pool: Any) -> set[int]:
     return set(pool._processes)
 
 
+def _kept() -> workers.Workers:
+    kept = workers.kept_workers()
+    assert kept is not None
+    return kept
+
+
 def _run(n_jobs: int, **kw: Any) -> Any:
     design = condapprove.load_design(DESIGN)
     return condapprove.simulate(design, replicates=8192, seed=5, chunk_size=2048, scenarios=["as hoped"],
@@ -45,20 +51,21 @@ def _gone(pid: int, timeout: float = 10.0) -> bool:
 def test_workers_are_kept_for_the_next_call_with_as_many() -> None:
     serial = _run(1)
     first = _run(2)
-    pool = workers.worker_pool(2).pool
+    pool = _kept().pool
     pids = _pids(pool)
     assert len(pids) == 2
     second = _run(2)
-    assert workers.worker_pool(2).pool is pool and _pids(pool) == pids  # the same processes
+    assert _kept().pool is pool and _pids(pool) == pids  # the same processes
+    assert _kept().users == 0  # no call holds it
     assert first.scenarios == second.scenarios == serial.scenarios
 
 
 def test_another_number_of_workers_replaces_them() -> None:
     _run(2)
-    old = workers.worker_pool(2).pool
+    old = _kept().pool
     old_pids = _pids(old)
     res = _run(3)
-    new = workers.worker_pool(3).pool
+    new = _kept().pool
     assert new is not old and len(_pids(new)) == 3
     assert all(_gone(p) for p in old_pids)  # the old workers exit once their work is done
     assert res.scenarios == _run(1).scenarios
@@ -67,7 +74,7 @@ def test_another_number_of_workers_replaces_them() -> None:
 def test_a_worker_killed_between_calls_is_replaced() -> None:
     serial = _run(1)
     _run(2)
-    pool = workers.worker_pool(2).pool
+    pool = _kept().pool
     victim = min(_pids(pool))
     os.kill(victim, signal.SIGKILL)
     assert _gone(victim)
@@ -75,7 +82,7 @@ def test_a_worker_killed_between_calls_is_replaced() -> None:
         warnings.simplefilter("ignore", RuntimeWarning)  # noticed at the submit or at a result: either is fine
         res = _run(2)
     assert res.scenarios == serial.scenarios
-    assert workers.worker_pool(2).pool is not pool
+    assert _kept().pool is not pool
 
 
 def test_an_interrupted_call_leaves_no_work_queued_for_the_next() -> None:
@@ -87,7 +94,7 @@ def test_an_interrupted_call_leaves_no_work_queued_for_the_next() -> None:
     with pytest.raises(KeyboardInterrupt):
         design = condapprove.load_design(DESIGN)
         condapprove.simulate(design, replicates=2048 * 40, seed=5, chunk_size=2048, n_jobs=2, progress=stop)
-    pool = workers.worker_pool(2).pool
+    pool = _kept().pool
     # of the 119 chunks sent, at most those the workers were running and those already in their queue (one more
     # than the workers) are still to run
     assert sum(not w.future.cancelled() for w in list(pool._pending_work_items.values())) <= 2 + 3
@@ -96,7 +103,7 @@ def test_an_interrupted_call_leaves_no_work_queued_for_the_next() -> None:
 
 def test_shutdown_workers_ends_them() -> None:
     _run(2)
-    pids = _pids(workers.worker_pool(2).pool)
+    pids = _pids(_kept().pool)
     condapprove.shutdown_workers()
     assert all(_gone(p) for p in pids)
     assert workers._POOL is None
@@ -107,15 +114,30 @@ def test_a_pool_inherited_by_a_fork_is_not_used(monkeypatch: pytest.MonkeyPatch)
     """In a process forked from the one that started the pool, the pool's threads do not exist: a new one is made
     (and the inherited one left alone)."""
     _run(2)
-    kept = workers.worker_pool(2).pool
-    pid, n, kept_workers = workers._POOL  # type: ignore[misc]
-    monkeypatch.setattr(workers, "_POOL", (pid + 1, n, kept_workers))  # as a forked child would see it
+    kept = _kept()
+    pid, n, _ = workers._POOL  # type: ignore[misc]
+    monkeypatch.setattr(workers, "_POOL", (pid + 1, n, kept))  # as a forked child would see it
+    fresh = workers.worker_pool(2)
     try:
-        fresh = workers.worker_pool(2).pool
         assert fresh is not kept
-        assert not kept._shutdown_thread  # left alone
+        assert not kept.pool._shutdown_thread  # left alone
     finally:
-        kept.shutdown()
+        workers.release(fresh)
+        kept.pool.shutdown()
+
+
+def test_a_pool_in_use_is_shut_down_only_when_its_last_call_is_done() -> None:
+    """A call (another thread's) that asks for another number of workers keeps a new pool in place of the one a
+    running call uses; that one still takes work, and is shut down when its call releases it."""
+    a = workers.worker_pool(2)  # a call running with two workers
+    b = workers.worker_pool(3)  # another thread's call, with three
+    assert _kept() is b and a.retired and not a.pool._shutdown_thread
+    assert a.pool.submit(pow, 2, 10).result() == 1024  # still takes work
+    workers.release(b)
+    assert not a.pool._shutdown_thread
+    workers.release(a)
+    assert a.pool._shutdown_thread  # by its last user
+    assert not b.pool._shutdown_thread and b.users == 0  # kept for the next call
 
 
 def test_the_workers_write_the_sorted_months_into_the_arena(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +164,7 @@ def test_the_workers_write_the_sorted_months_into_the_arena(monkeypatch: pytest.
     monkeypatch.setattr(ProcessPoolExecutor, "submit", spy_submit)
     monkeypatch.setattr(Running, "add_summary", spy_add)
     in_arena = _run(2)
-    arena = workers.worker_pool(2).arena
+    arena = _kept().arena
     assert in_arena.scenarios == serial.scenarios
     assert into and all(x is not None and x[0] == arena.key for x in into)
     assert piped.count(False) == len(into)  # every chunk a worker ran wrote its months into the arena
@@ -179,7 +201,7 @@ def test_a_run_to_a_precision_target_and_a_checkpointed_run_with_kept_workers(tm
     assert serial.scenarios[0].p_confirmed.n_sims > 2048  # several rounds
     for _ in range(2):
         assert condapprove.simulate(design, mcse_target=0.006, n_jobs=2, **kw).scenarios == serial.scenarios
-        assert workers.worker_pool(2).arena._lent == {}
+        assert _kept().arena._lent == {}
     plain = condapprove.simulate(design, **{**kw, "replicates": 8192})
     for i in range(2):
         saved = condapprove.simulate(design, n_jobs=2, checkpoint=tmp_path / f"ckpt{i}", **{**kw, "replicates": 8192})
@@ -191,34 +213,10 @@ def test_a_kept_pool_shut_down_behind_the_callers_back_is_replaced() -> None:
     replaced by the next call, with the serial results."""
     serial = _run(1)
     _run(2)
-    pool = workers.worker_pool(2).pool
+    pool = _kept().pool
     pool.shutdown()
     assert _run(2).scenarios == serial.scenarios
-    assert workers.worker_pool(2).pool is not pool
-
-
-def test_a_pool_shut_down_between_its_lookup_and_the_submits_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The race the lookup cannot see: another thread shuts the pool down after this call got it; the submits'
-    refusal sends the call to the pool kept then (here a new one), with the serial results."""
-    from condapprove.simulation import engine
-
-    serial = _run(1)
-    _run(2)
-    stale = workers.worker_pool(2)
-    real = workers.worker_pool
-    calls: list[bool] = []
-
-    def lookup(n_jobs: int, *, fresh: bool = False) -> workers.Workers:
-        calls.append(fresh)
-        if len(calls) == 1:  # the call's first lookup: the pool, shut down right after
-            stale.pool.shutdown()
-            return stale
-        return real(n_jobs, fresh=fresh)
-
-    monkeypatch.setattr(engine, "worker_pool", lookup)
-    assert _run(2).scenarios == serial.scenarios
-    assert calls == [False, False]  # looked up again, not forced fresh
-    assert real(2).pool is not stale.pool
+    assert _kept().pool is not pool
 
 
 def test_threads_simulating_at_once_with_different_numbers_of_workers() -> None:

@@ -78,7 +78,7 @@ from .results import (
     summarise,
 )
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
-from .workers import arena_view, worker_pool
+from .workers import arena_view, release, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
@@ -472,19 +472,21 @@ def simulate(
             "chunk_size": chunk, "mcse_target": target_hdr, "max_replicates": max_replicates,
             "condapprove_version": __version__})
     ours = executor is None and n_jobs > 1  # this process's workers, kept for the next call (see .workers)
-    arena = None
-    if ours:
-        kept_workers = worker_pool(n_jobs)
-        executor, arena = kept_workers.pool, kept_workers.arena
+    kept_workers = worker_pool(n_jobs) if ours else None
+    arena = kept_workers.arena if kept_workers is not None else None
+    if kept_workers is not None:
+        executor = kept_workers.pool
     lent: list[int] = []  # regions of the arena this call was lent
 
-    def _replace_pool(*, fresh: bool = True) -> Executor:
-        """A fresh pool of this process's workers after one died (a given executor cannot be replaced); with
-        ``fresh=False`` the kept pool, unless it cannot take work (see :func:`.workers.worker_pool`)."""
-        nonlocal executor
-        if not ours:
+    def _replace_pool() -> Executor:
+        """After this process's pool refused work (a worker died): the pool kept now, a new one unless another
+        call already replaced it (a given executor cannot be replaced)."""
+        nonlocal executor, kept_workers
+        if kept_workers is None:
             raise CondapproveError("a worker of the given executor died; rerun (with --checkpoint to keep work)")
-        executor = worker_pool(n_jobs, fresh=fresh).pool
+        old, kept_workers = kept_workers, worker_pool(n_jobs)
+        release(old)
+        executor = kept_workers.pool
         return executor
 
     # scenario -> its summary's counts and sorted decision months, added chunk by chunk as the chunks come in (while
@@ -579,12 +581,8 @@ def simulate(
             try:
                 try:
                     futures = {i: submit(i) for i in pending}
-                except RuntimeError:  # (BrokenProcessPool is one)
-                    if not ours:
-                        raise
-                    # the kept pool takes no work: a worker died since the last call, or another thread's call
-                    # with another n_jobs replaced it; the pool kept now (or a new one) takes it
-                    _replace_pool(fresh=False)
+                except BrokenProcessPool:  # a worker kept from an earlier call died since
+                    _replace_pool()
                     futures = {i: submit(i) for i in pending}
                 for s in todo:  # while the workers simulate
                     exact_of(s)
@@ -641,6 +639,8 @@ def simulate(
         if arena is not None:  # the summaries hold no view of it
             for offset in lent:
                 arena.give_back(offset)
+        if kept_workers is not None:
+            release(kept_workers)
     n = max(r.p_confirmed.n_sims for r in results)
 
     sha = design_sha256 or design_hash

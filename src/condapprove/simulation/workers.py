@@ -9,8 +9,8 @@ sweep (``condapprove.explore.compare``, a notebook loop) it made ``n_jobs=2`` sl
 call starts is kept, idle, for the next call with the same ``n_jobs`` (as joblib keeps its workers); it is replaced
 when ``n_jobs`` changes, when a worker has died, when it was shut down, and in a process forked from the one that
 started it. The workers end with the interpreter, or earlier with :func:`shutdown_workers`. Threads may simulate at
-the same time: they share the pool; one that asks for another ``n_jobs`` replaces it, and the old pool still
-finishes the work it was given.
+the same time: they share the pool; one that asks for another ``n_jobs`` replaces it as the pool kept, and the old
+one is shut down when the calls using it are done.
 
 Each pool comes with an :class:`Arena`, shared memory its workers inherit: a call lends a scenario a region of
 it, each worker writes its chunks' sorted decision months there, and only a few kilobytes of counts and sums go
@@ -36,7 +36,7 @@ import numpy as np
 
 from .._alloc import keep_freed_memory
 
-__all__ = ["Arena", "Workers", "arena_view", "shutdown_workers", "worker_pool"]
+__all__ = ["Arena", "Workers", "arena_view", "kept_workers", "release", "shutdown_workers", "worker_pool"]
 
 #: Bytes of each pool's arena: the sorted months of 8 million replicates in flight (only pages written take memory).
 ARENA_BYTES = 64 << 20
@@ -91,12 +91,16 @@ def arena_view(key: tuple[int, int], offset: int, n: int) -> np.ndarray | None:
     return None if arena is None else arena.view(offset, n)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Workers:
-    """A pool of worker processes and the arena they share with the process that started them."""
+    """A pool of worker processes and the arena they share with the process that started them; ``users``: the calls
+    using it now (:func:`worker_pool` to :func:`release`); ``retired``: replaced as the pool kept, to be shut down
+    when its last user releases it."""
 
     pool: ProcessPoolExecutor
     arena: Arena
+    users: int = 0
+    retired: bool = False
 
 
 _LOCK = threading.Lock()
@@ -114,34 +118,53 @@ def _unusable(pool: ProcessPoolExecutor) -> bool:
     return _broken(pool) or bool(getattr(pool, "_shutdown_thread", False))
 
 
-def worker_pool(n_jobs: int, *, fresh: bool = False) -> Workers:
-    """This process's pool of ``n_jobs`` worker processes: the one kept from an earlier call when it has as many
-    workers and takes work (none died, it was not shut down), else a new one (``fresh``: always a new one), with
-    its arena.  A pool replaced finishes the work it was given (another thread's call, say) before its workers
-    exit; one whose worker died is abandoned.  The arena is made before the pool forks its workers (at its first
-    task), so they inherit it."""
+def _retire(workers: Workers) -> None:
+    """(Holding the lock.) ``workers`` is no longer the pool kept: shut it down now if no call uses it or a worker
+    died (its users then get ``BrokenProcessPool`` and move on), else when its last user releases it."""
+    workers.retired = True
+    _ARENAS.pop(workers.arena.key, None)  # (its workers have it; a new pool's would not need it)
+    if workers.users == 0 or _broken(workers.pool):
+        workers.pool.shutdown(wait=False, cancel_futures=_broken(workers.pool))
+
+
+def worker_pool(n_jobs: int) -> Workers:
+    """This process's pool of ``n_jobs`` worker processes, with its arena, for one call (give it back with
+    :func:`release`): the one kept from an earlier call when it has as many workers and takes work (no worker
+    died, it was not shut down), else a new one, kept in its place.  A pool replaced while other calls (threads)
+    use it goes on until they release it, so a call never finds its pool shut down by another.  The arena is
+    made before the pool forks its workers (at its first task), so they inherit it."""
     global _POOL
     with _LOCK:
         if _POOL is not None:
             pid, n, old = _POOL
             if pid != os.getpid():  # inherited by a fork: the pool's threads are not in this process
                 _POOL = None
-            elif fresh or n != n_jobs or _unusable(old.pool):
-                old.pool.shutdown(wait=False, cancel_futures=_broken(old.pool))
-                _ARENAS.pop(old.arena.key, None)  # (the calls still using it keep it alive)
+            elif n != n_jobs or _unusable(old.pool):
+                _retire(old)
                 _POOL = None
         if _POOL is None:
             arena = Arena()
             _ARENAS[arena.key] = arena
             pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
             _POOL = (os.getpid(), n_jobs, Workers(pool, arena))
-        return _POOL[2]
+        workers = _POOL[2]
+        workers.users += 1
+        return workers
+
+
+def release(workers: Workers) -> None:
+    """A call is done with ``workers`` (from :func:`worker_pool`): a pool replaced meanwhile is shut down once its
+    last user has released it."""
+    with _LOCK:
+        workers.users -= 1
+        if workers.retired and workers.users == 0:
+            workers.pool.shutdown(wait=False)
 
 
 def shutdown_workers(wait: bool = True) -> None:
     """End the worker processes :func:`~condapprove.simulate` keeps for its next call with ``n_jobs > 1`` (they
-    hold a chunk's working set each, a few tens of MiB); the next such call starts new ones.  Does nothing when
-    there are none.
+    hold a chunk's working set each, a few tens of MiB); the next such call starts new ones.  Calls using them at
+    the time (other threads) finish first, and the workers end then.  Does nothing when there are none.
 
     Examples
     --------
@@ -153,7 +176,17 @@ def shutdown_workers(wait: bool = True) -> None:
     global _POOL
     with _LOCK:
         kept, _POOL = _POOL, None
-        if kept is not None:
-            _ARENAS.pop(kept[2].arena.key, None)
-    if kept is not None and kept[0] == os.getpid():
-        kept[2].pool.shutdown(wait=wait)
+        if kept is None:
+            return
+        workers = kept[2]
+        workers.retired = True  # (a call still using it shuts it down when it is done: release)
+        _ARENAS.pop(workers.arena.key, None)
+        now = kept[0] == os.getpid() and workers.users == 0
+    if now:
+        workers.pool.shutdown(wait=wait)
+
+
+def kept_workers() -> Workers | None:
+    """The pool kept for the next call, if any (without taking it for a call)."""
+    with _LOCK:
+        return _POOL[2] if _POOL is not None and _POOL[0] == os.getpid() else None
