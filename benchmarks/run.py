@@ -284,33 +284,26 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
     def as_generator(rng: Any = None) -> Any:
         return rng if isinstance(rng, _TimedGenerator) else _rng.as_generator(rng)
 
-    draw = _draw_jit.draw
+    # the engine's compiled draws, timed as the engine makes them (on the generator the timed one wraps)
+    compiled = {name: getattr(_draw_jit, name) for name in ("draw", "standard_gamma_rows")}
 
-    def compiled_draw(rng: Any, method: str, shape: tuple[int, ...]) -> Any:
-        if not isinstance(rng, _TimedGenerator):
-            return draw(rng, method, shape)
-        t0 = time.perf_counter()
-        try:
-            return draw(rng._gen, method, shape)
-        finally:
-            clock[0] += time.perf_counter() - t0
+    def timed(fn: Any) -> Any:
+        def call(rng: Any, *args: Any) -> Any:
+            if not isinstance(rng, _TimedGenerator):
+                return fn(rng, *args)
+            t0 = time.perf_counter()
+            try:
+                return fn(rng._gen, *args)
+            finally:
+                clock[0] += time.perf_counter() - t0
 
-    gamma_rows = _draw_jit.standard_gamma_rows
-
-    def compiled_gamma_rows(rng: Any, shape: Any, out: Any) -> Any:
-        if not isinstance(rng, _TimedGenerator):
-            return gamma_rows(rng, shape, out)
-        t0 = time.perf_counter()
-        try:
-            return gamma_rows(rng._gen, shape, out)
-        finally:
-            clock[0] += time.perf_counter() - t0
+        return call
 
     _rng.spawn_streams = spawn  # type: ignore[assignment]
     survival.as_generator = as_generator  # type: ignore[assignment]
     if not patient_level:  # otherwise draw() asks the timed generator for numpy's draw
-        _draw_jit.draw = compiled_draw  # type: ignore[assignment]
-        _draw_jit.standard_gamma_rows = compiled_gamma_rows  # type: ignore[assignment]
+        for name, fn in compiled.items():
+            setattr(_draw_jit, name, timed(fn))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -321,8 +314,8 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
         _rng.spawn_streams = original
         survival.as_generator = _rng.as_generator
         sufficient.eligible = eligible
-        _draw_jit.draw = draw  # type: ignore[assignment]
-        _draw_jit.standard_gamma_rows = gamma_rows  # type: ignore[assignment]
+        for name, fn in compiled.items():
+            setattr(_draw_jit, name, fn)
     return clock[0], total
 
 

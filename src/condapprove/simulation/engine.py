@@ -520,9 +520,8 @@ def simulate(
         for (s, _), r in zip(tasks, rows):
             start.append(total_rows[s])
             total_rows[s] += r
-        kept = _SORTED_MONTHS if ckpt is None else {**_FIELD_TYPES, **_SORTED_MONTHS}
-        merged = {s: {k: np.empty(r, dtype=t) for k, t in kept.items()} for s, r in total_rows.items()}
-        # with this process's workers, each scenario's sorted months in their arena, written by the workers
+        # with this process's workers, each scenario's sorted months in a region of their arena, which the workers
+        # write (see .workers); where there is none, and for a checkpoint's rows, in arrays of this process
         region: dict[int, int] = {}
         if arena is not None and ckpt is None:
             for s, r in total_rows.items():
@@ -530,7 +529,9 @@ def simulate(
                 if offset is not None:
                     lent.append(offset)
                     region[s] = offset
-                    merged[s]["month_sorted"] = arena.view(offset, r)
+        kept = _SORTED_MONTHS if ckpt is None else {**_FIELD_TYPES, **_SORTED_MONTHS}
+        merged = {s: {"month_sorted": arena.view(region[s], r)} if arena is not None and s in region
+                  else {k: np.empty(r, dtype=t) for k, t in kept.items()} for s, r in total_rows.items()}
 
         def finish(i: int, out: dict[str, np.ndarray] | ChunkSummary) -> None:
             nonlocal finished
@@ -538,15 +539,13 @@ def simulate(
             here = slice(start[i], start[i] + rows[i])
             if s not in running:
                 running[s] = Running.of(design)
-            if isinstance(out, ChunkSummary):  # a worker summed the chunk and sorted its months (into the arena)
-                if out.month_sorted is not None:
-                    merged[s]["month_sorted"][here] = out.month_sorted
-                running[s].add_summary(out, rows[i])
-            else:
+            if not isinstance(out, ChunkSummary):  # the rows (else a worker summed them, months in the arena or not)
                 for k in merged[s].keys() & _FIELD_TYPES.keys():  # (kept only for a checkpoint)
                     merged[s][k][here] = out[k]
-                merged[s]["month_sorted"][here] = np.sort(out["month"])
-                running[s].add_summary(running[s].summary_of(out), rows[i])
+                out = running[s].summary_of(out, with_sorted_months=True)
+            if out.month_sorted is not None:
+                merged[s]["month_sorted"][here] = out.month_sorted
+            running[s].add_summary(out, rows[i])
             if ckpt is not None and i not in saved:
                 ckpt.save(scenario_key(design.scenarios[s].name), b, {k: merged[s][k][here] for k in _FIELDS})
             finished += len(b)

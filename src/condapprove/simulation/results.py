@@ -266,8 +266,10 @@ class Running:
     def add(self, r: Mapping[str, np.ndarray]) -> None:
         """Add the rows ``r`` (one array per field, of the same rows; a chunk of whole blocks but the last), and
         keep their decision months sorted."""
-        self._sorted_here.append(np.sort(r["month"]))
-        self.add_summary(self.summary_of(r), int(r["month"].size))
+        part = self.summary_of(r, with_sorted_months=True)
+        assert part.month_sorted is not None
+        self._sorted_here.append(part.month_sorted)
+        self.add_summary(part, int(r["month"].size))
 
     def mean(self, field: str) -> MonteCarloEstimate | None:
         """:meth:`MonteCarloEstimate.mean` of a field of :data:`_MEANS` (one of those given when made) over the rows
