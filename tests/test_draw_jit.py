@@ -30,6 +30,26 @@ def test_compiled_draw_is_numpys_and_leaves_the_same_state(method: str, shape: t
     np.testing.assert_array_equal(ours.random(5), theirs.random(5))
 
 
+@pytest.mark.parametrize("method", sorted(_draw_jit.DRAWS))
+@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (3, 4), (240, 37), (37, 2048)])
+def test_transposed_draws_are_numpys_transposed_and_leave_the_same_state(method: str,
+                                                                        shape: tuple[int, int]) -> None:
+    """``draw(..., transposed=True)``: numpy's draw of ``shape``, transposed, C-contiguous; the generator where numpy
+    leaves it."""
+    ours, theirs = np.random.default_rng(12), np.random.default_rng(12)
+    a = _draw_jit.draw(ours, method, shape, transposed=True)
+    b = getattr(theirs, method)(shape)
+    assert a.shape == shape[::-1] and a.dtype == np.float64 and a.flags.c_contiguous
+    np.testing.assert_array_equal(a, b.T)
+    assert ours.bit_generator.state == theirs.bit_generator.state
+    w = _Wrapper(np.random.default_rng(12))  # through a wrapper's own method: the same numbers and layout
+    c = _draw_jit.draw(w, method, shape, transposed=True)  # type: ignore[arg-type]
+    assert w.calls == [method] and c.flags.c_contiguous
+    np.testing.assert_array_equal(c, b.T)
+    with pytest.raises(ValueError, match="2-d shape"):
+        _draw_jit.draw(ours, method, (2, 3, 4), transposed=True)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**63), n=st.integers(0, 3000), method=st.sampled_from(sorted(_draw_jit.DRAWS)))
 def test_compiled_draws_match_numpy_for_any_seed(seed: int, n: int, method: str) -> None:
@@ -87,9 +107,16 @@ def test_patient_major_draws_of_a_block(method: str) -> None:
     got = Streams(root, (0,)).patients("y:treated", 6, 4, method)
     expected = getattr(Streams(root, (0,))("y:treated"), method)(size=(4, 6)).T
     np.testing.assert_array_equal(got, expected)
+    assert got.T.flags.c_contiguous  # a transposed view of the draws
+    rows = Streams(root, (0,)).patients("y:treated", 6, 4, method, rows=True)  # the same numbers, replicate-major
+    assert rows.flags.c_contiguous
+    np.testing.assert_array_equal(rows, expected)
     # a draw with parameters stays numpy's
     np.testing.assert_array_equal(Streams(root, (1,)).patients("lots", 6, 4, "normal", loc=1.0, scale=2.0),
                                   Streams(root, (1,))("lots").normal(1.0, 2.0, size=(4, 6)).T)
+    lots = Streams(root, (1,)).patients("lots", 6, 4, "normal", rows=True, loc=1.0, scale=2.0)
+    assert lots.flags.c_contiguous
+    np.testing.assert_array_equal(lots, Streams(root, (1,))("lots").normal(1.0, 2.0, size=(4, 6)).T)
 
 
 @pytest.mark.parametrize("shape", [[60.0, 60.0, 59.0, 1.0], [1.0], [0.0, 2.5, 1.0], [1.0000001, 3e6],

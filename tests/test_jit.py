@@ -225,12 +225,16 @@ def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | No
     return e, key, calendar
 
 
-def test_patient_columns_read_either_layout_with_prefetch() -> None:
-    """The time-to-event columns' pass (which prefetches the patient-major draws a few blocks of rows ahead) writes
-    what numpy's operations give, for patient-major draws seen through a transpose (the engine's) and for
-    replicate-major ones, for numbers of rows that are not a multiple of its blocks, with and without dropout,
-    recruited or not: ties of event and dropout, infinities (no event) included."""
-    from condapprove.kernels._tte_jit import patient_columns
+@pytest.mark.parametrize("kernel", ["patient_columns", "patient_columns_rows"])
+def test_patient_columns_read_either_layout_with_prefetch(kernel: str) -> None:
+    """The time-to-event columns' passes (``patient_columns`` prefetches the patient-major draws a few blocks of rows
+    ahead; ``patient_columns_rows`` reads along the rows) write what numpy's operations give, for patient-major
+    draws seen through a transpose and for replicate-major ones (the engine passes each to its own pass), for
+    numbers of rows that are not a multiple of the blocks, with and without dropout, recruited or not: ties of
+    event and dropout, infinities (no event) included."""
+    from condapprove.kernels import _tte_jit
+
+    patient_columns = getattr(_tte_jit, kernel)
 
     rng = np.random.default_rng(9)
     for m, n in ((1, 3), (37, 11), (300, 24)):
@@ -252,6 +256,68 @@ def test_patient_columns_read_either_layout_with_prefetch() -> None:
                     for got, expected in zip((out_entry, out_key, out_cal), want):
                         np.testing.assert_array_equal(got[:, 2:], expected)
                     np.testing.assert_array_equal(out_entry[:, :2], 7.0)  # columns before col0 untouched
+
+
+@pytest.mark.parametrize("kernel", ["patient_columns", "patient_columns_rows"])
+@pytest.mark.parametrize("has_dropout", [True, False])
+def test_patient_columns_scale_the_draws_and_write_the_full_columns(kernel: str, has_dropout: bool) -> None:
+    """With ``scaled`` (standard exponential draws read as ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate``)
+    and ``full`` (also the time to the first of event and dropout, and whether it is the event), both passes write
+    what numpy's operations on the scaled times give, bit for bit."""
+    from condapprove.kernels import _tte_jit
+
+    rng = np.random.default_rng(10)
+    m, n = 45, 13
+    entry = np.sort(rng.uniform(0, 12, (n, m)), axis=0).T
+    y = rng.standard_exponential((m, n))
+    dropout = rng.standard_exponential((m, n))
+    y[3, 4] = np.inf
+    mult, y_rate, d_rate = rng.uniform(0.5, 2.0, m), 0.0578, 0.0043
+    dropout[5, 6] = (y[5, 6] * mult[5]) / y_rate * d_rate  # (near) a tie of event and dropout
+    t = (y * mult[:, None]) / y_rate
+    d = dropout / d_rate
+    for layout in ("patient-major", "replicate-major"):
+        y_v, d_v = (np.ascontiguousarray(a.T).T if layout == "patient-major" else a for a in (y, dropout))
+        outs = [np.full((m, n + 1), 7.0), np.full((m, n + 1), 7.0), np.zeros((m, n + 1), dtype=bool),
+                np.zeros((m, n + 1), dtype=np.uint64), np.full((m, n + 1), 7.0)]
+        getattr(_tte_jit, kernel)(entry, y_v, d_v if has_dropout else np.empty((0, 0)), has_dropout, True, False,
+                                  1, True, *outs, True, mult, y_rate, d_rate)
+        out_entry, out_first, out_is_event, out_key, out_cal = outs
+        want = _columns_by_numpy(entry, t, d if has_dropout else None, True, False)
+        for got, expected in zip((out_entry, out_key, out_cal), want):
+            np.testing.assert_array_equal(got[:, 1:], expected)
+        np.testing.assert_array_equal(out_first[:, 1:], np.minimum(t, d) if has_dropout else t)
+        np.testing.assert_array_equal(out_is_event[:, 1:], (t < np.inf) & (t <= d) if has_dropout else t < np.inf)
+        np.testing.assert_array_equal(out_first[:, 0], 7.0)  # the column before col0 untouched
+
+
+@pytest.mark.parametrize("has_dropout", [True, False])
+def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool) -> None:
+    """``two_arm_columns_rows`` (a randomised trial's arms in one pass over the rows) writes what
+    ``patient_columns_rows`` writes for each arm in turn, the treated first: arms of different sizes, multipliers
+    and rates, entries read through transposes of one patient-major array (as the engine's alternate)."""
+    from condapprove.kernels._tte_jit import patient_columns_rows, two_arm_columns_rows
+
+    rng = np.random.default_rng(12)
+    m, n_t, n_c = 37, 9, 6
+    entry = np.sort(rng.uniform(0, 12, (n_t + n_c, m)), axis=0)  # patient-major
+    e_t, e_c = entry.T[:, :n_t], entry.T[:, n_t:]
+    y_t, y_c, d_t, d_c = (rng.standard_exponential((m, n)) for n in (n_t, n_c, n_t, n_c))
+    y_t[2, 3] = np.inf
+    mult_t, mult_c = rng.uniform(0.5, 2.0, m), rng.uniform(0.5, 2.0, m)
+    rates = (0.05, 0.004, 0.08, 0.007)  # each arm's event and dropout rates
+    no_drop = np.empty((0, 0))
+    want = [np.full((m, n_t + n_c), 7.0), np.zeros((m, n_t + n_c), dtype=np.uint64), np.full((m, n_t + n_c), 7.0)]
+    for treated, e, y, d, mult, (y_rate, d_rate), col in ((True, e_t, y_t, d_t, mult_t, rates[:2], 0),
+                                                          (False, e_c, y_c, d_c, mult_c, rates[2:], n_t)):
+        patient_columns_rows(e, y, d if has_dropout else no_drop, has_dropout, True, treated, col, False, want[0],
+                             no_drop, np.empty((0, 0), dtype=bool), want[1], want[2], True, mult, y_rate, d_rate)
+    got = [np.full((m, n_t + n_c), 7.0), np.zeros((m, n_t + n_c), dtype=np.uint64), np.full((m, n_t + n_c), 7.0)]
+    two_arm_columns_rows(e_t, y_t, d_t if has_dropout else no_drop, e_c, y_c, d_c if has_dropout else no_drop,
+                         has_dropout, *got, mult_t, *rates[:2], mult_c, *rates[2:])
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert np.isfinite(got[2][:, :n_t]).any() and np.isfinite(got[2][:, n_t:]).any()
 
 
 # The log-rank at a look from narrow (uint32) keys, against the wide (uint64) keys it stands in for.

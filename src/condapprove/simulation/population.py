@@ -40,6 +40,8 @@ class Streams:
     patient-major (shape (patients, replicates), then transposed).  So a patient's numbers do
     not depend on how many patients an arm has or on what else is drawn: two designs that
     differ in a sample size or a covariate see the same patients (common random numbers).
+    The layout in memory does not change the numbers: :meth:`patients` gives a transposed view of the
+    draws, or with ``rows`` the same numbers replicate by replicate.
     """
 
     def __init__(self, root: np.random.SeedSequence, key: tuple[int, ...]) -> None:
@@ -55,17 +57,24 @@ class Streams:
             self._cache[purpose] = spawn_streams(self._root, (*self._key, h))
         return self._cache[purpose]
 
-    def patients(self, purpose: str, m: int, n: int, draw: str = "random", **kw: Any) -> np.ndarray:
-        """A (m, n) array of draws, patient-major (so patient j's draws do not depend on n); drawn in a compiled
-        loop for the parameterless draws of :data:`condapprove._draw_jit.DRAWS` (the same numbers)."""
+    def patients(self, purpose: str, m: int, n: int, draw: str = "random", *, rows: bool = False,
+                 **kw: Any) -> np.ndarray:
+        """A (m, n) array of draws, drawn patient-major (so patient j's draws do not depend on n); drawn in a compiled
+        loop for the parameterless draws of :data:`condapprove._draw_jit.DRAWS` (the same numbers).
+
+        The array is a transposed view of the draws as they lie in memory, or, with ``rows``, C-contiguous (the
+        same numbers laid out replicate by replicate, for a pass that reads them along the rows; the compiled
+        draws store them so at little cost, numpy's are copied)."""
         rng = self(purpose)
         if not kw:
             from .._draw_jit import DRAWS
             from .._draw_jit import draw as compiled_draw
 
             if draw in DRAWS:
-                return compiled_draw(rng, draw, (n, m)).T
-        return np.asarray(getattr(rng, draw)(size=(n, m), **kw).T)
+                return compiled_draw(rng, draw, (n, m), transposed=True) if rows else compiled_draw(rng, draw,
+                                                                                                   (n, m)).T
+        a = np.asarray(getattr(rng, draw)(size=(n, m), **kw).T)
+        return np.ascontiguousarray(a) if rows else a
 
 
 def accrual_process(a: Accrual) -> PoissonAccrual:
@@ -394,12 +403,15 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         baseline = ep.baseline.build()
         if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
-            y = streams.patients(f"y:{arm.label}", m, n, "standard_exponential")
+            # replicate-major, for the pass that reads them with the scaling (TtePatients.of: item 45 of
+            # docs/performance.md)
+            y = streams.patients(f"y:{arm.label}", m, n, "standard_exponential", rows=True)
             scale = TteScale(np.exp(-log_hr_pm)[0], baseline.rate, ep.dropout_rate_per_month)
         else:
             y = draw_event_times(streams(f"y:{arm.label}"), baseline, (n, m), log_hr=log_hr_pm).T
         if ep.dropout_rate_per_month > 0:
-            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential")
+            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential",
+                                            rows=scale is not None)
             if scale is None:
                 dropout_time /= ep.dropout_rate_per_month
         ready = entry

@@ -352,7 +352,7 @@ class TtePatients:
     def of(data: list[ArmData], full: bool | None = None) -> TtePatients:
         """The columns of every arm, in one compiled pass per arm; ``full``: also ``first`` and ``is_event``
         (default: when the statistics need them)."""
-        from ..kernels._tte_jit import order_keys, patient_columns
+        from ..kernels._tte_jit import order_keys, patient_columns, patient_columns_rows, two_arm_columns_rows
 
         if full is None:
             full = len(data) == 1 or any(d.arm.process is None for d in data)
@@ -364,15 +364,29 @@ class TtePatients:
         first = np.empty((m, n) if full else (0, 0))
         is_event = np.empty((m, n) if full else (0, 0), dtype=bool)
         first_key = np.empty((m, n), dtype=np.uint64)
-        col = 0
-        for i, d in enumerate(data):
-            drop = d.dropout_time if d.dropout_time is not None else np.empty((0, 0))
-            sc = d.scale  # standard exponential draws to scale on the way (ArmData.scale), or the times
-            scale = (True, sc.y_mult, sc.y_rate, sc.dropout_rate) if sc is not None else (False, _NO_MULT, 1.0, 1.0)
-            # the draws are patient-major (transposed views): read as they are, in blocks of rows
-            patient_columns(d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col,
-                            full, entry, first, is_event, first_key, calendar, *scale)
-            col += d.y.shape[1]
+        drops = [d.dropout_time if d.dropout_time is not None else np.empty((0, 0)) for d in data]
+        # replicate-major draws (the engine's for an exponential baseline: simulate_arm) are read along the rows,
+        # patient-major ones (transposed views) as they lie, in blocks of rows: the same numbers
+        rows = [d.y.flags.c_contiguous and drop.flags.c_contiguous for d, drop in zip(data, drops)]
+        if (len(data) == 2 and all(rows) and not full
+                and all(d.scale is not None and d.arm.process is not None for d in data)
+                and (data[0].dropout_time is None) == (data[1].dropout_time is None)):
+            # a randomised trial: both arms in one pass, each output row written whole
+            t, c = data[0].scale, data[1].scale
+            assert t is not None and c is not None
+            two_arm_columns_rows(data[0].entry, data[0].y, drops[0], data[1].entry, data[1].y, drops[1],
+                                 data[0].dropout_time is not None, entry, first_key, calendar, t.y_mult, t.y_rate,
+                                 t.dropout_rate, c.y_mult, c.y_rate, c.dropout_rate)
+        else:
+            col = 0
+            for i, (d, drop) in enumerate(zip(data, drops)):
+                sc = d.scale  # standard exponential draws to scale on the way (ArmData.scale), or the times
+                scale = (True, sc.y_mult, sc.y_rate, sc.dropout_rate) if sc is not None else (False, _NO_MULT, 1.0,
+                                                                                                 1.0)
+                (patient_columns_rows if rows[i] else patient_columns)(
+                    d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col, full,
+                    entry, first, is_event, first_key, calendar, *scale)
+                col += d.y.shape[1]
         order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
         order.sort(axis=1)
         recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
