@@ -288,12 +288,12 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
     compiled = {name: getattr(_draw_jit, name) for name in ("draw", "standard_gamma_rows")}
 
     def timed(fn: Any) -> Any:
-        def call(rng: Any, *args: Any) -> Any:
+        def call(rng: Any, *args: Any, **kwargs: Any) -> Any:
             if not isinstance(rng, _TimedGenerator):
-                return fn(rng, *args)
+                return fn(rng, *args, **kwargs)
             t0 = time.perf_counter()
             try:
-                return fn(rng._gen, *args)
+                return fn(rng._gen, *args, **kwargs)
             finally:
                 clock[0] += time.perf_counter() - t0
 

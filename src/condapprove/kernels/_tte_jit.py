@@ -362,10 +362,11 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     ``has_dropout``) are (m, n) arrays of any layout: the engine passes patient-major draws (transposed views:
     baselines other than the exponential, arms with patient-level effects) as they are, and the loop reads them
     :data:`_ROW_BLOCK` rows at a time down the patients, so the transposition costs no separate copy (an
-    exponential arm's draws, laid out replicate by replicate, go to :func:`patient_columns_rows`).  Each block reads one cache line of every patient's draws, hundreds of
-    lines 16 KiB apart, more streams than the processor's prefetchers follow: the loop asks for each patient's
-    line :data:`_PREFETCH_ROWS` rows ahead itself (:func:`condapprove._jit.prefetch`; the pass took about half
-    the time on an AMD EPYC without AVX-512, the same numbers).  With ``scaled``, ``y`` and ``dropout`` are
+    exponential arm's draws, laid out replicate by replicate, go to :func:`patient_columns_rows`).  Each block
+    reads one cache line of every patient's draws, hundreds of lines 16 KiB apart, more streams than the
+    processor's prefetchers follow: the loop asks for each patient's line :data:`_PREFETCH_ROWS` rows ahead
+    itself (:func:`condapprove._jit.prefetch`; the pass took about half the time on an AMD EPYC without AVX-512,
+    the same numbers).  With ``scaled``, ``y`` and ``dropout`` are
     standard exponential draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the
     operations of :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without
     passes of their own over the arrays).  Writes the entry month (-1e12 for a historical cohort, which no look

@@ -1,0 +1,39 @@
+"""The benchmark script's own runs (``benchmarks/run.py``): each case, and a variant drawn another way, runs and
+is instrumented end to end (the random-number floor and the engine's own draws), so a change to how the engine
+draws cannot break the user's ``python benchmarks/run.py``.  No timing is asserted: only that the times exist
+and that the instrumented parts fit inside the runs they were taken from."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("condapprove_benchmark_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["binary", "continuous", "survival", "survival-weibull"])
+def test_a_case_runs_with_its_floor_and_its_own_draws(bench: ModuleType, name: str) -> None:
+    from condapprove import _draw_jit, _rng
+
+    draw, spawn = _draw_jit.draw, _rng.spawn_streams
+    row = bench.run_case(name, 2048, 1)
+    assert (_draw_jit.draw, _rng.spawn_streams) == (draw, spawn)  # the instrumentation is undone
+    assert row["case"] == name and row["replicates"] == 2048
+    assert row["seconds"] > 0 and row["floor_seconds"] > 0 and row["drawn_seconds"] > 0
+    assert math.isfinite(row["drawn_ratio"]) and row["drawn_ratio"] > 1  # the draws are part of their run
+    assert 0 <= row["p_confirmed"] <= 1
