@@ -698,8 +698,9 @@ def test_times_scaled_later_are_the_times_drawn_scaled(post: dict[str, Any], sca
     assert [b.scale is not None for b in later_data] == list(scaled)
     for a, b in zip(now, later_data):
         assert a.scale is None
-        # draws scaled later are laid out replicate-major, for the columns' passes that read along the rows
-        assert b.y.flags.c_contiguous == (b.scale is not None) and not a.y.flags.c_contiguous
+        # every arm's draws are laid out replicate-major, for the columns' passes that read along the rows
+        assert a.y.flags.c_contiguous and b.y.flags.c_contiguous
+        assert all(d.dropout_time is None or d.dropout_time.flags.c_contiguous for d in (a, b))
         y, drop = b.event_times()
         np.testing.assert_array_equal(y, a.y)
         assert (drop is None) == (a.dropout_time is None)

@@ -295,7 +295,8 @@ def test_patient_columns_scale_the_draws_and_write_the_full_columns(kernel: str,
 def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool) -> None:
     """``two_arm_columns_rows`` (a randomised trial's arms in one pass over the rows) writes what
     ``patient_columns_rows`` writes for each arm in turn, the treated first: arms of different sizes, multipliers
-    and rates, entries read through transposes of one patient-major array (as the engine's alternate)."""
+    and rates, scaled or not, entries read through transposes of one patient-major array (as the engine's
+    alternate)."""
     from condapprove.kernels._tte_jit import patient_columns_rows, two_arm_columns_rows
 
     rng = np.random.default_rng(12)
@@ -314,7 +315,14 @@ def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool) -> 
                              no_drop, np.empty((0, 0), dtype=bool), want[1], want[2], True, mult, y_rate, d_rate)
     got = [np.full((m, n_t + n_c), 7.0), np.zeros((m, n_t + n_c), dtype=np.uint64), np.full((m, n_t + n_c), 7.0)]
     two_arm_columns_rows(e_t, y_t, d_t if has_dropout else no_drop, e_c, y_c, d_c if has_dropout else no_drop,
-                         has_dropout, *got, mult_t, *rates[:2], mult_c, *rates[2:])
+                         has_dropout, *got, True, mult_t, *rates[:2], True, mult_c, *rates[2:])
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    # an arm whose draws are the times already (patient-level effects, another baseline): read unscaled
+    patient_columns_rows(e_c, y_c, d_c if has_dropout else no_drop, has_dropout, True, False, n_t, False, want[0],
+                         no_drop, np.empty((0, 0), dtype=bool), want[1], want[2], False, np.ones(0), 1.0, 1.0)
+    two_arm_columns_rows(e_t, y_t, d_t if has_dropout else no_drop, e_c, y_c, d_c if has_dropout else no_drop,
+                         has_dropout, *got, True, mult_t, *rates[:2], False, np.ones(0), 1.0, 1.0)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
     assert np.isfinite(got[2][:, :n_t]).any() and np.isfinite(got[2][:, n_t:]).any()

@@ -359,10 +359,9 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     """One arm's look-independent time-to-event columns, written at columns ``col0:`` of the outputs.
 
     ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
-    ``has_dropout``) are (m, n) arrays of any layout: the engine passes patient-major draws (transposed views:
-    baselines other than the exponential, arms with patient-level effects) as they are, and the loop reads them
-    :data:`_ROW_BLOCK` rows at a time down the patients, so the transposition costs no separate copy (an
-    exponential arm's draws, laid out replicate by replicate, go to :func:`patient_columns_rows`).  Each block
+    ``has_dropout``) are (m, n) arrays of any layout: patient-major draws (transposed views) are read as they
+    are, :data:`_ROW_BLOCK` rows at a time down the patients, so the transposition costs no separate copy (the
+    engine lays its draws out replicate by replicate for :func:`patient_columns_rows` instead).  Each block
     reads one cache line of every patient's draws, hundreds of lines 16 KiB apart, more streams than the
     processor's prefetchers follow: the loop asks for each patient's line :data:`_PREFETCH_ROWS` rows ahead
     itself (:func:`condapprove._jit.prefetch`; the pass took about half the time on an AMD EPYC without AVX-512,
@@ -451,19 +450,20 @@ def patient_columns_rows(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, 
 @compiled
 def two_arm_columns_rows(entry_t: np.ndarray, y_t: np.ndarray, dropout_t: np.ndarray, entry_c: np.ndarray,
                          y_c: np.ndarray, dropout_c: np.ndarray, has_dropout: bool, out_entry: np.ndarray,
-                         out_first_key: np.ndarray, out_calendar: np.ndarray, y_mult_t: np.ndarray, y_rate_t: float,
-                         dropout_rate_t: float, y_mult_c: np.ndarray, y_rate_c: float,
+                         out_first_key: np.ndarray, out_calendar: np.ndarray, scaled_t: bool, y_mult_t: np.ndarray,
+                         y_rate_t: float, dropout_rate_t: float, scaled_c: bool, y_mult_c: np.ndarray, y_rate_c: float,
                          dropout_rate_c: float) -> None:  # pragma: no cover - compiled
-    """:func:`patient_columns_rows` of a randomised trial's two arms at once (both recruited, their draws scaled,
-    without the columns of ``full``): the treated arm (``_t``) in the first columns, the control arm (``_c``) after
-    them, row after row, so that each output row is written whole while it is in cache (the same numbers as the
-    two passes; 2.54 against 3.73 ms for 2 x 120 patients and 2,048 rows, docs/performance.md, item 45)."""
+    """:func:`patient_columns_rows` of a randomised trial's two arms at once (both recruited, without the columns
+    of ``full``; each arm's draws scaled or not as its ``scaled_`` says): the treated arm (``_t``) in the first
+    columns, the control arm (``_c``) after them, row after row, so that each output row is written whole while it
+    is in cache (the same numbers as the two passes; 2.54 against 3.73 ms for 2 x 120 patients and 2,048 rows,
+    docs/performance.md, item 45)."""
     n_t = y_t.shape[1]
     for i in range(y_t.shape[0]):
         _row_columns(i, entry_t, y_t, dropout_t, has_dropout, True, np.uint64(1), 0, out_entry, out_first_key,
-                     out_calendar, True, y_mult_t, y_rate_t, dropout_rate_t)
+                     out_calendar, scaled_t, y_mult_t, y_rate_t, dropout_rate_t)
         _row_columns(i, entry_c, y_c, dropout_c, has_dropout, True, np.uint64(0), n_t, out_entry, out_first_key,
-                     out_calendar, True, y_mult_c, y_rate_c, dropout_rate_c)
+                     out_calendar, scaled_c, y_mult_c, y_rate_c, dropout_rate_c)
 
 
 @compiled

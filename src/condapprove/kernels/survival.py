@@ -468,6 +468,7 @@ def draw_event_times(
     size: int | tuple[int, ...],
     *,
     log_hr: ArrayLike = 0.0,
+    transposed: bool = False,
 ) -> FloatArray:
     """Draw event times under proportional hazards, :math:`S(t) = S_0(t)^{\\exp(\\beta)}`.
 
@@ -483,10 +484,13 @@ def draw_event_times(
     log_hr : float or array_like, optional
         Log hazard ratio :math:`\\beta` against the baseline, finite; a scalar or an array broadcastable to
         ``size`` (per-patient effects: lot effects, confounders).  Default 0 (the baseline itself).
+    transposed : bool, optional
+        For a 2-d ``size``: return the transpose of the draw, C-contiguous (the same numbers, laid out for a
+        pass along its rows; the engine's time-to-event arms).  Default False.
 
     Returns
     -------
-    ndarray of float, shape ``size``
+    ndarray of float, shape ``size`` (reversed if ``transposed``)
         Event times since the start of treatment; ``inf`` where the baseline has a cure fraction and the
         patient is cured.
 
@@ -528,14 +532,24 @@ def draw_event_times(
     if bshape != shape:
         message = f"`log_hr` must be a scalar or broadcastable to `size` {shape}; got shape {beta.shape}."
         raise DesignError(message)
+    if transposed and len(shape) != 2:
+        raise DesignError(f"`transposed` needs a 2-d `size`; got {shape}.")
     gen = as_generator(rng)
-    h = gen.standard_exponential(shape)
-    if beta.ndim or float(beta) != 0.0:
-        np.multiply(h, np.exp(-beta), out=h)
+    if transposed:  # the same numbers (the compiled draw is numpy's), each element's operations unchanged
+        from .._draw_jit import draw
+
+        h = draw(gen, "standard_exponential", shape, transposed=True)
+        if beta.ndim or float(beta) != 0.0:
+            np.multiply(h, np.broadcast_to(np.exp(-beta), shape).T, out=h)
+    else:
+        h = gen.standard_exponential(shape)
+        if beta.ndim or float(beta) != 0.0:
+            np.multiply(h, np.exp(-beta), out=h)
+    out_shape = shape[::-1] if transposed else shape
     inverse = getattr(base, "_inverse_of", None)
     if inverse is not None:  # a built-in baseline: h >= 0 by construction (no checks), and h may be overwritten
-        return np.asarray(inverse(h, reuse=True), dtype=np.float64).reshape(shape)
-    return np.asarray(base.inverse_cumulative_hazard(h), dtype=np.float64).reshape(shape)
+        return np.ascontiguousarray(inverse(h, reuse=True), dtype=np.float64).reshape(out_shape)
+    return np.ascontiguousarray(base.inverse_cumulative_hazard(h), dtype=np.float64).reshape(out_shape)
 
 
 # --------------------------------------------------------------------------------------------- observation

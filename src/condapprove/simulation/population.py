@@ -404,14 +404,13 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
             # replicate-major, for the pass that reads them with the scaling (TtePatients.of: item 45 of
-            # docs/performance.md)
+            # docs/performance.md; so are the other arms' times and every arm's dropout)
             y = streams.patients(f"y:{arm.label}", m, n, "standard_exponential", rows=True)
             scale = TteScale(np.exp(-log_hr_pm)[0], baseline.rate, ep.dropout_rate_per_month)
-        else:
-            y = draw_event_times(streams(f"y:{arm.label}"), baseline, (n, m), log_hr=log_hr_pm).T
+        else:  # replicate-major as well (the same numbers), for the columns' pass along the rows
+            y = draw_event_times(streams(f"y:{arm.label}"), baseline, (n, m), log_hr=log_hr_pm, transposed=True)
         if ep.dropout_rate_per_month > 0:
-            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential",
-                                            rows=scale is not None)
+            dropout_time = streams.patients(f"dropout:{arm.label}", m, n, "standard_exponential", rows=True)
             if scale is None:
                 dropout_time /= ep.dropout_rate_per_month
         ready = entry

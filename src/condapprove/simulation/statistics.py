@@ -365,27 +365,24 @@ class TtePatients:
         is_event = np.empty((m, n) if full else (0, 0), dtype=bool)
         first_key = np.empty((m, n), dtype=np.uint64)
         drops = [d.dropout_time if d.dropout_time is not None else np.empty((0, 0)) for d in data]
-        # replicate-major draws (the engine's for an exponential baseline: simulate_arm) are read along the rows,
-        # patient-major ones (transposed views) as they lie, in blocks of rows: the same numbers
+        # standard exponential draws to scale on the way (ArmData.scale), or the times
+        scales = [(True, d.scale.y_mult, d.scale.y_rate, d.scale.dropout_rate) if d.scale is not None
+                  else (False, _NO_MULT, 1.0, 1.0) for d in data]
+        # replicate-major draws (the engine's: simulate_arm) are read along the rows, patient-major ones
+        # (transposed views) as they lie, in blocks of rows: the same numbers
         rows = [d.y.flags.c_contiguous and drop.flags.c_contiguous for d, drop in zip(data, drops)]
-        if (len(data) == 2 and all(rows) and not full
-                and all(d.scale is not None and d.arm.process is not None for d in data)
+        if (len(data) == 2 and all(rows) and not full and all(d.arm.process is not None for d in data)
                 and (data[0].dropout_time is None) == (data[1].dropout_time is None)):
             # a randomised trial: both arms in one pass, each output row written whole
-            t, c = data[0].scale, data[1].scale
-            assert t is not None and c is not None
             two_arm_columns_rows(data[0].entry, data[0].y, drops[0], data[1].entry, data[1].y, drops[1],
-                                 data[0].dropout_time is not None, entry, first_key, calendar, t.y_mult, t.y_rate,
-                                 t.dropout_rate, c.y_mult, c.y_rate, c.dropout_rate)
+                                 data[0].dropout_time is not None, entry, first_key, calendar, *scales[0],
+                                 *scales[1])
         else:
             col = 0
             for i, (d, drop) in enumerate(zip(data, drops)):
-                sc = d.scale  # standard exponential draws to scale on the way (ArmData.scale), or the times
-                scale = (True, sc.y_mult, sc.y_rate, sc.dropout_rate) if sc is not None else (False, _NO_MULT, 1.0,
-                                                                                                 1.0)
                 (patient_columns_rows if rows[i] else patient_columns)(
                     d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col, full,
-                    entry, first, is_event, first_key, calendar, *scale)
+                    entry, first, is_event, first_key, calendar, *scales[i])
                 col += d.y.shape[1]
         order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
         order.sort(axis=1)
