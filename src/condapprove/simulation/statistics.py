@@ -350,8 +350,8 @@ class TtePatients:
 
     @staticmethod
     def of(data: list[ArmData], full: bool | None = None) -> TtePatients:
-        """The columns of every arm, in one compiled pass per arm; ``full``: also ``first`` and ``is_event``
-        (default: when the statistics need them)."""
+        """The columns of every arm, in one compiled pass per arm (both arms of a randomised trial in one);
+        ``full``: also ``first`` and ``is_event`` (default: when the statistics need them)."""
         from ..kernels._tte_jit import order_keys, patient_columns, patient_columns_rows, two_arm_columns_rows
 
         if full is None:
