@@ -185,31 +185,6 @@ def test_kth_event_from_narrow_order_keys_is_the_sorted_rows_column(m: int, n: i
         np.testing.assert_array_equal(out, want[:, k - 1] if k <= n else np.inf)
 
 
-def test_prefetch_in_a_compiled_loop_changes_no_result() -> None:
-    """``prefetch`` is only a hint: a loop that prefetches ahead (past the end too, and through a strided view)
-    reads the same numbers as one that does not."""
-    import numba
-
-    from condapprove._jit import prefetch
-
-    @numba.njit
-    def total(x: np.ndarray, ahead: int) -> float:
-        s = 0.0
-        for i in range(x.size):
-            prefetch(x, i + ahead)
-            s += x[i]
-        return s
-
-    base = np.random.default_rng(2).standard_normal((64, 33))
-    for x in (base.ravel(), base[:, 5], base.T[7], base[3, ::-2]):  # contiguous, strided, reversed
-        for ahead in (0, 8, 10_000):
-            expected = 0.0
-            for v in x:  # the same additions in the same order
-                expected += float(v)
-            assert total(x, ahead) == expected
-    assert all("@llvm.prefetch" in ir for ir in total.inspect_llvm().values())  # the hint is really emitted
-
-
 def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | None, recruited: bool,
                       treated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What ``patient_columns`` writes (entry, first key, calendar), computed with numpy operations."""
@@ -225,16 +200,11 @@ def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | No
     return e, key, calendar
 
 
-@pytest.mark.parametrize("kernel", ["patient_columns", "patient_columns_rows"])
-def test_patient_columns_read_either_layout_with_prefetch(kernel: str) -> None:
-    """The time-to-event columns' passes (``patient_columns`` prefetches the patient-major draws a few blocks of rows
-    ahead; ``patient_columns_rows`` reads along the rows) write what numpy's operations give, for patient-major
-    draws seen through a transpose and for replicate-major ones (the engine passes each to its own pass), for
-    numbers of rows that are not a multiple of the blocks, with and without dropout, recruited or not: ties of
-    event and dropout, infinities (no event) included."""
-    from condapprove.kernels import _tte_jit
-
-    patient_columns = getattr(_tte_jit, kernel)
+def test_patient_columns_read_either_layout() -> None:
+    """The time-to-event columns' pass writes what numpy's operations give, for replicate-major draws (the
+    engine's) and for patient-major ones seen through a transpose, with and without dropout, recruited or not:
+    ties of event and dropout, infinities (no event) included."""
+    from condapprove.kernels._tte_jit import patient_columns
 
     rng = np.random.default_rng(9)
     for m, n in ((1, 3), (37, 11), (300, 24)):
@@ -258,13 +228,12 @@ def test_patient_columns_read_either_layout_with_prefetch(kernel: str) -> None:
                     np.testing.assert_array_equal(out_entry[:, :2], 7.0)  # columns before col0 untouched
 
 
-@pytest.mark.parametrize("kernel", ["patient_columns", "patient_columns_rows"])
 @pytest.mark.parametrize("has_dropout", [True, False])
-def test_patient_columns_scale_the_draws_and_write_the_full_columns(kernel: str, has_dropout: bool) -> None:
+def test_patient_columns_scale_the_draws_and_write_the_full_columns(has_dropout: bool) -> None:
     """With ``scaled`` (standard exponential draws read as ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate``)
-    and ``full`` (also the time to the first of event and dropout, and whether it is the event), both passes write
-    what numpy's operations on the scaled times give, bit for bit."""
-    from condapprove.kernels import _tte_jit
+    and ``full`` (also the time to the first of event and dropout, and whether it is the event), the pass writes
+    what numpy's operations on the scaled times give, bit for bit, for either layout of the draws."""
+    from condapprove.kernels._tte_jit import patient_columns
 
     rng = np.random.default_rng(10)
     m, n = 45, 13
@@ -280,8 +249,8 @@ def test_patient_columns_scale_the_draws_and_write_the_full_columns(kernel: str,
         y_v, d_v = (np.ascontiguousarray(a.T).T if layout == "patient-major" else a for a in (y, dropout))
         outs = [np.full((m, n + 1), 7.0), np.full((m, n + 1), 7.0), np.zeros((m, n + 1), dtype=bool),
                 np.zeros((m, n + 1), dtype=np.uint64), np.full((m, n + 1), 7.0)]
-        getattr(_tte_jit, kernel)(entry, y_v, d_v if has_dropout else np.empty((0, 0)), has_dropout, True, False,
-                                  1, True, *outs, True, mult, y_rate, d_rate)
+        patient_columns(entry, y_v, d_v if has_dropout else np.empty((0, 0)), has_dropout, True, False, 1, True,
+                        *outs, True, mult, y_rate, d_rate)
         out_entry, out_first, out_is_event, out_key, out_cal = outs
         want = _columns_by_numpy(entry, t, d if has_dropout else None, True, False)
         for got, expected in zip((out_entry, out_key, out_cal), want):
@@ -293,11 +262,11 @@ def test_patient_columns_scale_the_draws_and_write_the_full_columns(kernel: str,
 
 @pytest.mark.parametrize("has_dropout", [True, False])
 def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool) -> None:
-    """``two_arm_columns_rows`` (a randomised trial's arms in one pass over the rows) writes what
-    ``patient_columns_rows`` writes for each arm in turn, the treated first: arms of different sizes, multipliers
+    """``two_arm_columns`` (a randomised trial's arms in one pass over the rows) writes what
+    ``patient_columns`` writes for each arm in turn, the treated first: arms of different sizes, multipliers
     and rates, scaled or not, entries read through transposes of one patient-major array (as the engine's
     alternate)."""
-    from condapprove.kernels._tte_jit import patient_columns_rows, two_arm_columns_rows
+    from condapprove.kernels._tte_jit import patient_columns, two_arm_columns
 
     rng = np.random.default_rng(12)
     m, n_t, n_c = 37, 9, 6
@@ -311,17 +280,17 @@ def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool) -> 
     want = [np.full((m, n_t + n_c), 7.0), np.zeros((m, n_t + n_c), dtype=np.uint64), np.full((m, n_t + n_c), 7.0)]
     for treated, e, y, d, mult, (y_rate, d_rate), col in ((True, e_t, y_t, d_t, mult_t, rates[:2], 0),
                                                           (False, e_c, y_c, d_c, mult_c, rates[2:], n_t)):
-        patient_columns_rows(e, y, d if has_dropout else no_drop, has_dropout, True, treated, col, False, want[0],
+        patient_columns(e, y, d if has_dropout else no_drop, has_dropout, True, treated, col, False, want[0],
                              no_drop, np.empty((0, 0), dtype=bool), want[1], want[2], True, mult, y_rate, d_rate)
     got = [np.full((m, n_t + n_c), 7.0), np.zeros((m, n_t + n_c), dtype=np.uint64), np.full((m, n_t + n_c), 7.0)]
-    two_arm_columns_rows(e_t, y_t, d_t if has_dropout else no_drop, e_c, y_c, d_c if has_dropout else no_drop,
+    two_arm_columns(e_t, y_t, d_t if has_dropout else no_drop, e_c, y_c, d_c if has_dropout else no_drop,
                          has_dropout, *got, True, mult_t, *rates[:2], True, mult_c, *rates[2:])
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
     # an arm whose draws are the times already (patient-level effects, another baseline): read unscaled
-    patient_columns_rows(e_c, y_c, d_c if has_dropout else no_drop, has_dropout, True, False, n_t, False, want[0],
+    patient_columns(e_c, y_c, d_c if has_dropout else no_drop, has_dropout, True, False, n_t, False, want[0],
                          no_drop, np.empty((0, 0), dtype=bool), want[1], want[2], False, np.ones(0), 1.0, 1.0)
-    two_arm_columns_rows(e_t, y_t, d_t if has_dropout else no_drop, e_c, y_c, d_c if has_dropout else no_drop,
+    two_arm_columns(e_t, y_t, d_t if has_dropout else no_drop, e_c, y_c, d_c if has_dropout else no_drop,
                          has_dropout, *got, True, mult_t, *rates[:2], False, np.ones(0), 1.0, 1.0)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)

@@ -31,57 +31,32 @@ __all__ = ["DRAWS", "draw", "standard_gamma_rows"]
 
 @compiled
 def _fill_standard_exponential(rng: np.random.Generator, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[:] = rng.standard_exponential(out.size)`` (``out`` 1-d)."""
-    for i in range(out.size):
-        out[i] = rng.standard_exponential()
+    """``out[:] = rng.standard_exponential(out.shape)`` for a 2-d ``out`` of any strides: the numbers in numpy's
+    order, ``out``'s rows one after another (the array to fill seen as one row, or the transpose of the one to
+    fill, so that each number is stored at its place in the transpose)."""
+    for j in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[j, i] = rng.standard_exponential()
 
 
 @compiled
 def _fill_standard_normal(rng: np.random.Generator, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[:] = rng.standard_normal(out.size)`` (``out`` 1-d)."""
-    for i in range(out.size):
-        out[i] = rng.standard_normal()
+    """``out[:] = rng.standard_normal(out.shape)`` (as :func:`_fill_standard_exponential`)."""
+    for j in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[j, i] = rng.standard_normal()
 
 
 @compiled
 def _fill_random(rng: np.random.Generator, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[:] = rng.random(out.size)`` (``out`` 1-d)."""
-    for i in range(out.size):
-        out[i] = rng.random()
-
-
-@compiled
-def _fill_standard_exponential_t(rng: np.random.Generator, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[:] = rng.standard_exponential(out.shape[::-1]).T`` (``out`` 2-d): the numbers in numpy's order, each
-    stored at its place in the transpose."""
-    m, n = out.shape
-    for j in range(n):
-        for i in range(m):
-            out[i, j] = rng.standard_exponential()
-
-
-@compiled
-def _fill_standard_normal_t(rng: np.random.Generator, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[:] = rng.standard_normal(out.shape[::-1]).T`` (``out`` 2-d)."""
-    m, n = out.shape
-    for j in range(n):
-        for i in range(m):
-            out[i, j] = rng.standard_normal()
-
-
-@compiled
-def _fill_random_t(rng: np.random.Generator, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[:] = rng.random(out.shape[::-1]).T`` (``out`` 2-d)."""
-    m, n = out.shape
-    for j in range(n):
-        for i in range(m):
-            out[i, j] = rng.random()
+    """``out[:] = rng.random(out.shape)`` (as :func:`_fill_standard_exponential`)."""
+    for j in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[j, i] = rng.random()
 
 
 _FILLS: dict[str, Any] = {"standard_exponential": _fill_standard_exponential,
                           "standard_normal": _fill_standard_normal, "random": _fill_random}
-_FILLS_T: dict[str, Any] = {"standard_exponential": _fill_standard_exponential_t,
-                            "standard_normal": _fill_standard_normal_t, "random": _fill_random_t}
 #: The Generator methods :func:`draw` makes in compiled loops (float64, no parameters).
 DRAWS = frozenset(_FILLS)
 
@@ -92,7 +67,7 @@ def draw(rng: np.random.Generator, method: str, shape: tuple[int, ...], *, trans
 
     With ``transposed`` (``shape`` 2-d), its transpose as a C-contiguous array: the same numbers drawn in the same
     order, each stored at its place in the transpose.  A pass that reads the draws along the transpose's rows then
-    reads them in order (:func:`condapprove.kernels._tte_jit.patient_columns_rows`).  The stores cost little for
+    reads them in order (:func:`condapprove.kernels._tte_jit.patient_columns`).  The stores cost little for
     up to a few hundred columns: 2,048 rows of 120 patients' exponentials took 1.14 against 0.95 ms, of 240 patients'
     3.27 against 1.85 ms (docs/performance.md, item 45).
 
@@ -109,14 +84,14 @@ def draw(rng: np.random.Generator, method: str, shape: tuple[int, ...], *, trans
     if type(rng) is not np.random.Generator:
         a = np.asarray(getattr(rng, method)(shape), dtype=np.float64)
         return np.ascontiguousarray(a.T) if transposed else a
-    if transposed:
-        if len(shape) != 2:
-            raise ValueError(f"transposed draws need a 2-d shape, not {shape}")
-        out = np.empty(shape[::-1])
-        _FILLS_T[method](rng, out)
+    if not transposed:
+        out = np.empty(shape)
+        _FILLS[method](rng, out.reshape(1, -1))
         return out
-    out = np.empty(shape)
-    _FILLS[method](rng, out.reshape(-1))
+    if len(shape) != 2:
+        raise ValueError(f"transposed draws need a 2-d shape, not {shape}")
+    out = np.empty(shape[::-1])
+    _FILLS[method](rng, out.T)
     return out
 
 

@@ -18,7 +18,7 @@ from numba import njit
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows", "float_bits", "prefetch",
+__all__ = ["arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows", "float_bits",
            "running_sums"]
 
 
@@ -72,43 +72,6 @@ def _bits_float(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
 
 #: :func:`_bits_float`, called as ``bits_float(k)`` in compiled loops (typed for the type checker).
 bits_float = cast(Callable[[np.uint64], float], _bits_float)
-
-
-@intrinsic
-def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: no cover - compiled
-    """In a compiled loop: ask the processor to bring the cache line of ``array[index]`` (a 1-d array) into its
-    caches for a coming read (LLVM's ``llvm.prefetch``: read, highest locality, data).  Nothing is read, so an index
-    past the end is harmless; where the processor has no such instruction it compiles to nothing.
-
-    For a loop that reads hundreds of rows of a patient-major array at once, one cache line of each at a time
-    (the transposing passes): the processor's own prefetchers follow a few such streams, not hundreds, so without
-    it each line waits for memory in turn.
-    """
-    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
-        return None
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        from llvmlite import ir
-        from numba.core import cgutils
-
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        index = context.cast(builder, args[1], signature.args[1], types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [index],  # type: ignore[no-untyped-call]
-                                       wraparound=False)  # the strides honoured
-        byte_ptr = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")  # type: ignore[no-untyped-call]
-        # rw 0 (read), locality 3 (keep in every cache level), cache type 1 (data)
-        builder.call(fn, [builder.bitcast(ptr, byte_ptr), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return types.void(array, index), codegen
-
-
-#: :func:`_prefetch`, called as ``prefetch(row, index)`` in compiled loops (typed for the type checker).
-prefetch = cast(Callable[[np.ndarray, int], None], _prefetch)
 
 
 @compiled

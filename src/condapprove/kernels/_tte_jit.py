@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import bits_float, compiled, float_bits, prefetch
+from .._jit import bits_float, compiled, float_bits
 
 __all__ = ["PAD32", "kth_ordered", "look_keys", "look_keys32", "order_key", "order_keys", "patient_columns",
-           "patient_columns_rows", "piecewise_inverse", "recruited_events", "two_arm_columns_rows", "unsure_rows",
-           "walk_sorted"]
+           "piecewise_inverse", "recruited_events", "two_arm_columns", "unsure_rows", "walk_sorted"]
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -318,14 +317,6 @@ def kth_ordered(values: np.ndarray, order: np.ndarray, index_bits: int, k: int,
         out[i] = np.sort(group[:last - first + 1])[k - 1 - first]
 
 
-#: Rows of a block of :func:`patient_columns`: the draws are read down the patients (contiguous in the
-#: patient-major arrays) and written across them, so a block's output rows stay in cache while it is filled.
-_ROW_BLOCK = 8
-#: How far ahead, in rows, :func:`patient_columns` prefetches each patient's draws: two blocks, so that a line
-#: asked for now arrives before its block starts.
-_PREFETCH_ROWS = 2 * _ROW_BLOCK
-
-
 @compiled
 def _first_of(y: float, dropout: float, has_dropout: bool, scaled: bool, y_mult: float, y_rate: float,
               dropout_rate: float) -> tuple[float, bool]:  # pragma: no cover - compiled
@@ -352,55 +343,6 @@ def _first_key(f: float, ev: bool, code_t: np.uint64) -> np.uint64:  # pragma: n
 
 
 @compiled
-def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
-                    treated: bool, col0: int, full: bool, out_entry: np.ndarray, out_first: np.ndarray,
-                    out_is_event: np.ndarray, out_first_key: np.ndarray, out_calendar: np.ndarray, scaled: bool,
-                    y_mult: np.ndarray, y_rate: float, dropout_rate: float) -> None:  # pragma: no cover - compiled
-    """One arm's look-independent time-to-event columns, written at columns ``col0:`` of the outputs.
-
-    ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
-    ``has_dropout``) are (m, n) arrays of any layout: patient-major draws (transposed views) are read as they
-    are, :data:`_ROW_BLOCK` rows at a time down the patients, so the transposition costs no separate copy (the
-    engine lays its draws out replicate by replicate for :func:`patient_columns_rows` instead).  Each block
-    reads one cache line of every patient's draws, hundreds of lines 16 KiB apart, more streams than the
-    processor's prefetchers follow: the loop asks for each patient's line :data:`_PREFETCH_ROWS` rows ahead
-    itself (:func:`condapprove._jit.prefetch`; the pass took about half the time on an AMD EPYC without AVX-512,
-    the same numbers).  With ``scaled``, ``y`` and ``dropout`` are
-    standard exponential draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the
-    operations of :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without
-    passes of their own over the arrays).  Writes the entry month (-1e12 for a historical cohort, which no look
-    cuts), the sort key of the first of event and dropout (code ``2 * censored + treated``; the padding if
-    neither ever happens) and the calendar month of a recruited patient's event (inf: censored by dropout, no
-    event, or not recruited); with ``full``, also the time to the first of event and dropout and whether it is
-    the event (needed only by the one-sample log-rank and beside a historical cohort).
-    """
-    m, n = y.shape
-    code_t = np.uint64(1) if treated else np.uint64(0)
-    y_t, entry_t, dropout_t = y.T, entry.T, dropout.T  # patient by patient: the draws as they lie in memory
-    for i0 in range(0, m, _ROW_BLOCK):
-        i1 = min(i0 + _ROW_BLOCK, m)
-        ahead = i0 + _PREFETCH_ROWS
-        for j in range(n):
-            c = col0 + j
-            if ahead < m:  # this patient's draws of a later block of rows, on their way while this block is done
-                prefetch(y_t[j], ahead)
-                if recruited:
-                    prefetch(entry_t[j], ahead)
-                if has_dropout:
-                    prefetch(dropout_t[j], ahead)
-            for i in range(i0, i1):
-                f, ev = _first_of(y[i, j], dropout[i, j] if has_dropout else 0.0, has_dropout, scaled,
-                                  y_mult[i] if scaled else 1.0, y_rate, dropout_rate)
-                e = entry[i, j] if recruited else -1e12
-                out_entry[i, c] = e
-                if full:
-                    out_first[i, c] = f
-                    out_is_event[i, c] = ev
-                out_calendar[i, c] = e + f if (ev and recruited) else np.inf
-                out_first_key[i, c] = _first_key(f, ev, code_t)
-
-
-@compiled
 def _row_columns(i: int, entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
                  code_t: np.uint64, col0: int, out_entry: np.ndarray, out_first_key: np.ndarray,
                  out_calendar: np.ndarray, scaled: bool, y_mult: np.ndarray, y_rate: float,
@@ -419,19 +361,29 @@ def _row_columns(i: int, entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, 
 
 
 @compiled
-def patient_columns_rows(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
-                         treated: bool, col0: int, full: bool, out_entry: np.ndarray, out_first: np.ndarray,
-                         out_is_event: np.ndarray, out_first_key: np.ndarray, out_calendar: np.ndarray, scaled: bool,
-                         y_mult: np.ndarray, y_rate: float,
-                         dropout_rate: float) -> None:  # pragma: no cover - compiled
-    """:func:`patient_columns` (the same arguments, the same numbers) for draws ``y`` and ``dropout`` in replicate-major
-    layout, as the engine draws them for this pass (:func:`condapprove._draw_jit.draw` with ``transposed``): row
-    after row, reading and writing along the rows.  ``entry`` may have either layout (the engine's, drawn
-    patient-major for their running sums, are read through a transpose).
+def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_dropout: bool, recruited: bool,
+                    treated: bool, col0: int, full: bool, out_entry: np.ndarray, out_first: np.ndarray,
+                    out_is_event: np.ndarray, out_first_key: np.ndarray, out_calendar: np.ndarray, scaled: bool,
+                    y_mult: np.ndarray, y_rate: float, dropout_rate: float) -> None:  # pragma: no cover - compiled
+    """One arm's look-independent time-to-event columns, written at columns ``col0:`` of the outputs.
 
-    The loop writes only the three columns every design needs, so the compiler keeps it tight: with the two
+    ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
+    ``has_dropout``) are (m, n) arrays of any layout, read row after row along the rows: the engine lays its
+    draws out replicate by replicate for this pass (:func:`condapprove._draw_jit.draw` with ``transposed``; its
+    entries, drawn patient-major for their running sums, are read through a transpose).  With ``scaled``, ``y``
+    and ``dropout`` are standard exponential draws, read as the times ``y * y_mult[i] / y_rate`` and
+    ``dropout / dropout_rate`` (the operations of :class:`~condapprove.simulation.population.TteScale`, in its
+    order: the same numbers, without passes of their own over the arrays).  Writes the entry month (-1e12 for a
+    historical cohort, which no look cuts), the sort key of the first of event and dropout (code
+    ``2 * censored + treated``; the padding if neither ever happens) and the calendar month of a recruited
+    patient's event (inf: censored by dropout, no event, or not recruited); with ``full``, also the time to the
+    first of event and dropout and whether it is the event (needed only by the one-sample log-rank and beside a
+    historical cohort).
+
+    The main loop writes only the three columns every design needs, so the compiler keeps it tight: with the two
     columns of ``full`` among its stores it took five times as long (on 256 rows in cache, 9.6 against 1.9 ns a
-    patient); they get a second pass of their own.
+    patient); they get a second pass of their own.  (The pass before docs/performance.md's item 45 read
+    patient-major draws eight rows at a time and scattered its stores across the rows: about 12 ns a patient.)
     """
     code_t = np.uint64(1) if treated else np.uint64(0)
     for i in range(y.shape[0]):
@@ -448,12 +400,12 @@ def patient_columns_rows(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, 
 
 
 @compiled
-def two_arm_columns_rows(entry_t: np.ndarray, y_t: np.ndarray, dropout_t: np.ndarray, entry_c: np.ndarray,
-                         y_c: np.ndarray, dropout_c: np.ndarray, has_dropout: bool, out_entry: np.ndarray,
-                         out_first_key: np.ndarray, out_calendar: np.ndarray, scaled_t: bool, y_mult_t: np.ndarray,
-                         y_rate_t: float, dropout_rate_t: float, scaled_c: bool, y_mult_c: np.ndarray, y_rate_c: float,
-                         dropout_rate_c: float) -> None:  # pragma: no cover - compiled
-    """:func:`patient_columns_rows` of a randomised trial's two arms at once (both recruited, without the columns
+def two_arm_columns(entry_t: np.ndarray, y_t: np.ndarray, dropout_t: np.ndarray, entry_c: np.ndarray,
+                    y_c: np.ndarray, dropout_c: np.ndarray, has_dropout: bool, out_entry: np.ndarray,
+                    out_first_key: np.ndarray, out_calendar: np.ndarray, scaled_t: bool, y_mult_t: np.ndarray,
+                    y_rate_t: float, dropout_rate_t: float, scaled_c: bool, y_mult_c: np.ndarray, y_rate_c: float,
+                    dropout_rate_c: float) -> None:  # pragma: no cover - compiled
+    """:func:`patient_columns` of a randomised trial's two arms at once (both recruited, without the columns
     of ``full``; each arm's draws scaled or not as its ``scaled_`` says): the treated arm (``_t``) in the first
     columns, the control arm (``_c``) after them, row after row, so that each output row is written whole while it
     is in cache (the same numbers as the two passes; 2.54 against 3.73 ms for 2 x 120 patients and 2,048 rows,

@@ -539,12 +539,11 @@ def draw_event_times(
         from .._draw_jit import draw
 
         h = draw(gen, "standard_exponential", shape, transposed=True)
-        if beta.ndim or float(beta) != 0.0:
-            np.multiply(h, np.broadcast_to(np.exp(-beta), shape).T, out=h)
     else:
         h = gen.standard_exponential(shape)
-        if beta.ndim or float(beta) != 0.0:
-            np.multiply(h, np.exp(-beta), out=h)
+    if beta.ndim or float(beta) != 0.0:
+        factor = np.exp(-beta)
+        np.multiply(h, np.broadcast_to(factor, shape).T if transposed else factor, out=h)
     out_shape = shape[::-1] if transposed else shape
     inverse = getattr(base, "_inverse_of", None)
     if inverse is not None:  # a built-in baseline: h >= 0 by construction (no checks), and h may be overwritten

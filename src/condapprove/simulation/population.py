@@ -71,8 +71,8 @@ class Streams:
             from .._draw_jit import draw as compiled_draw
 
             if draw in DRAWS:
-                return compiled_draw(rng, draw, (n, m), transposed=True) if rows else compiled_draw(rng, draw,
-                                                                                                   (n, m)).T
+                a = compiled_draw(rng, draw, (n, m), transposed=rows)
+                return a if rows else a.T
         a = np.asarray(getattr(rng, draw)(size=(n, m), **kw).T)
         return np.ascontiguousarray(a) if rows else a
 

@@ -352,7 +352,7 @@ class TtePatients:
     def of(data: list[ArmData], full: bool | None = None) -> TtePatients:
         """The columns of every arm, in one compiled pass per arm (both arms of a randomised trial in one);
         ``full``: also ``first`` and ``is_event`` (default: when the statistics need them)."""
-        from ..kernels._tte_jit import order_keys, patient_columns, patient_columns_rows, two_arm_columns_rows
+        from ..kernels._tte_jit import order_keys, patient_columns, two_arm_columns
 
         if full is None:
             full = len(data) == 1 or any(d.arm.process is None for d in data)
@@ -368,21 +368,16 @@ class TtePatients:
         # standard exponential draws to scale on the way (ArmData.scale), or the times
         scales = [(True, d.scale.y_mult, d.scale.y_rate, d.scale.dropout_rate) if d.scale is not None
                   else (False, _NO_MULT, 1.0, 1.0) for d in data]
-        # replicate-major draws (the engine's: simulate_arm) are read along the rows, patient-major ones
-        # (transposed views) as they lie, in blocks of rows: the same numbers
-        rows = [d.y.flags.c_contiguous and drop.flags.c_contiguous for d, drop in zip(data, drops)]
-        if (len(data) == 2 and all(rows) and not full and all(d.arm.process is not None for d in data)
+        if (len(data) == 2 and not full and all(d.arm.process is not None for d in data)
                 and (data[0].dropout_time is None) == (data[1].dropout_time is None)):
             # a randomised trial: both arms in one pass, each output row written whole
-            two_arm_columns_rows(data[0].entry, data[0].y, drops[0], data[1].entry, data[1].y, drops[1],
-                                 data[0].dropout_time is not None, entry, first_key, calendar, *scales[0],
-                                 *scales[1])
+            two_arm_columns(data[0].entry, data[0].y, drops[0], data[1].entry, data[1].y, drops[1],
+                            data[0].dropout_time is not None, entry, first_key, calendar, *scales[0], *scales[1])
         else:
             col = 0
             for i, (d, drop) in enumerate(zip(data, drops)):
-                (patient_columns_rows if rows[i] else patient_columns)(
-                    d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0, col, full,
-                    entry, first, is_event, first_key, calendar, *scales[i])
+                patient_columns(d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0,
+                                col, full, entry, first, is_event, first_key, calendar, *scales[i])
                 col += d.y.shape[1]
         order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
         order.sort(axis=1)
