@@ -55,6 +55,19 @@ def test_float_bits_is_the_bit_pattern_of_the_double() -> None:
     np.testing.assert_array_equal(out, x.view(np.uint64))
 
 
+def test_small_float_is_the_exact_double_of_an_integer_below_2_52() -> None:
+    """The log-rank walk's conversion of its counts (an OR with the bits of 2**52, then 2**52 subtracted) gives
+    ``float(x)`` exactly for every integer in [0, 2**52): the edges, every power of two and its neighbours, and
+    random integers of every size."""
+    from condapprove.kernels._tte_jit import _small_float
+
+    rng = np.random.default_rng(11)
+    powers = [2**k + d for k in range(52) for d in (-1, 0, 1) if 0 <= 2**k + d < 2**52]
+    values = [0, 1, 2**52 - 1, *powers, *rng.integers(0, 2**52, 500).tolist(), *rng.integers(0, 1000, 500).tolist()]
+    for v in values:
+        assert _small_float(np.uint64(v)) == float(v), v
+
+
 def test_bits_float_is_the_double_of_the_bit_pattern() -> None:
     """``bits_float`` inside a compiled loop gives numpy's ``view(np.float64)`` of each uint64: the inverse of
     ``float_bits`` (NaN payloads compared as bits)."""

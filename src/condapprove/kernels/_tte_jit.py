@@ -158,6 +158,19 @@ def recruited_events(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray,
         out[i] = cnt
 
 
+#: The bits of 2**52: OR-ed into an integer below 2**52, the double 2**52 + that integer, exactly.
+_TWO52_BITS = np.uint64(0x4330_0000_0000_0000)
+_TWO52 = 4503599627370496.0
+
+
+@compiled
+def _small_float(x: np.uint64) -> float:  # pragma: no cover - compiled
+    """``float(x)`` for ``0 <= x < 2**52``, exactly, in two operations that vectorise (an OR with the bits of
+    2**52, then a subtraction of 2**52): without AVX-512 there is no vector conversion of 64-bit integers, and
+    ``float(x)`` is then one scalar conversion per element."""
+    return bits_float(x | _TWO52_BITS) - _TWO52
+
+
 @compiled
 def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.ndarray, var: np.ndarray,
                 o1: np.ndarray, events: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -200,7 +213,9 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
             tie |= (event_key[c] >> two) == (event_key[c - 1] >> two)
         for c in range(cnt):
             w = packed[c]
-            share[c] = float(x1 - np.int64(w >> high)) / float(nv - np.int64(w & low32))
+            # (the counts as doubles through _small_float: the vector division then needs no scalar conversion)
+            share[c] = (_small_float(np.uint64(x1 - np.int64(w >> high)))
+                        / _small_float(np.uint64(nv - np.int64(w & low32))))
         se1 = 0.0
         sv = 0.0
         for c in range(cnt):
