@@ -20,7 +20,7 @@ import numpy as np
 from .._jit import bits_float, compiled, float_bits
 
 __all__ = ["PAD32", "kth_ordered", "look_keys", "look_keys32", "order_key", "order_keys", "patient_columns",
-           "piecewise_inverse", "recruited_events", "split_at", "two_arm_columns", "unsure_rows", "walk_sorted"]
+           "piecewise_inverse", "recruited_events", "two_arm_columns", "unsure_rows", "walk_sorted"]
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -292,20 +292,15 @@ def order_keys(values: np.ndarray, index_bits: int, out: np.ndarray) -> None:  #
 
 
 @compiled
-def kth_ordered(values: np.ndarray, order: np.ndarray, index_bits: int, k: int, out: np.ndarray,
-                split: int = 0) -> None:  # pragma: no cover - compiled
+def kth_ordered(values: np.ndarray, order: np.ndarray, index_bits: int, k: int,
+                out: np.ndarray) -> None:  # pragma: no cover - compiled
     """The ``k``-th smallest of each row of ``values`` (inf if ``k`` exceeds the row), into ``out``, from the row's
     :func:`order_key` keys sorted (``order``): exactly ``np.sort(values, axis=1)[:, k - 1]``.
 
-    ``split``: with ``0 < split < n``, each row's keys are sorted in two parts, ``order[:, :split]`` and
-    ``order[:, split:]`` (see :func:`split_at`), and the ``k``-th key of the two is found by a binary search on how
-    many of the first part are among the ``k`` smallest; otherwise the whole row is sorted.
-
-    The ``k``-th key names a group of months that share their key but for the index: they hold the positions of
-    the group's run of keys (the keys never decrease as the months grow), so the ``k``-th month is the group's
-    ``(k - 1 - first)``-th smallest, read from ``values`` through the indices (almost always a group of one: the
-    keys before and after the ``k``-th have another time).  numpy sorts the 32-bit keys of a 2,048 x 240 block in
-    0.91 ms here, the doubles in 2.1 ms at best.
+    The key at position ``k - 1`` names a group of months that share their key but for the index: they hold the
+    positions of the group's run of keys (the keys never decrease as the months grow), so the ``k``-th month is
+    the group's ``(k - 1 - first)``-th smallest, read from ``values`` through the indices (almost always a group of
+    one).  numpy sorts the 32-bit keys of a 2,048 x 240 block in 0.91 ms here, the doubles in 2.1 ms at best.
     """
     m, n = values.shape
     if k > n:
@@ -316,60 +311,25 @@ def kth_ordered(values: np.ndarray, order: np.ndarray, index_bits: int, k: int, 
     # with at most 20 index bits the keys keep every exponent bit: a group of infinities holds nothing else
     inf_top = order_key(np.inf, 0, index_bits) >> b if index_bits <= 20 else np.uint32(0)
     group = np.empty(n)
-    two = 0 < split < n
-    na, nb = split, n - split
     for i in range(m):
         row = order[i]
-        if two:
-            # ia of the first part and k - ia of the second are the k smallest: the least ia whose next key in
-            # the first part is above the second part's (k - ia)-th (the keys of a row are distinct)
-            lo, hi = max(0, k - nb), min(k, na)
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if row[mid] < row[split + k - mid - 1]:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            ia, ib = lo, k - lo
-            in_a = ib == 0 or (ia > 0 and row[ia - 1] > row[split + ib - 1])
-            key = row[ia - 1] if in_a else row[split + ib - 1]
-            top = key >> b
-            # its neighbours in the order of the two parts together: the larger of the two keys before it, the
-            # smaller of the two after it
-            a_before, b_before = (ia - 1, ib) if in_a else (ia, ib - 1)
-            alone = ((a_before == 0 or (row[a_before - 1] >> b) != top)
-                     and (b_before == 0 or (row[split + b_before - 1] >> b) != top)
-                     and (ia == na or (row[ia] >> b) != top) and (ib == nb or (row[split + ib] >> b) != top))
-        else:
-            key = row[k - 1]
-            top = key >> b
-            alone = (k == 1 or (row[k - 2] >> b) != top) and (k == n or (row[k] >> b) != top)
+        key = row[k - 1]
+        top = key >> b
         if index_bits <= 20 and top == inf_top:  # fewer than k events: no need to look at the (many) others
             out[i] = np.inf
-        elif alone:
+            continue
+        first = k - 1
+        while first > 0 and (row[first - 1] >> b) == top:
+            first -= 1
+        last = k - 1
+        while last < n - 1 and (row[last + 1] >> b) == top:
+            last += 1
+        if first == last:
             out[i] = values[i, key & mask]
-        else:  # the months of the group, the keys before it counted (rare: a row's scan)
-            first = 0
-            size = 0
-            for p in range(n):
-                t = row[p] >> b
-                if t < top:
-                    first += 1
-                elif t == top:
-                    group[size] = values[i, row[p] & mask]
-                    size += 1
-            out[i] = np.sort(group[:size])[k - 1 - first]
-
-
-def split_at(n: int) -> int:
-    """Where :class:`~condapprove.simulation.statistics.TtePatients` cuts a row of ``n`` order keys into two parts
-    sorted apart (0: sorted whole): in halves when each half has at most 128 keys and the row more.
-
-    numpy 2.4 sorts rows of up to 128 32-bit keys far faster per key than longer ones (here 256 rows of 120-128
-    keys in 50-61 us, of 129-256 keys in 129-207 us), and :func:`kth_ordered` finds the k-th of two sorted parts
-    with a binary search.
-    """
-    return n // 2 if 128 < n <= 256 else 0
+            continue
+        for p in range(first, last + 1):
+            group[p - first] = values[i, row[p] & mask]
+        out[i] = np.sort(group[:last - first + 1])[k - 1 - first]
 
 
 @compiled
