@@ -331,6 +331,18 @@ def test_piecewise_inverse_compiled_equals_numpy(widths, rates, seed):
     np.testing.assert_array_equal(compiled, numpy_path)
     np.testing.assert_array_equal(in_place, numpy_path)
     assert compiled.view(np.uint64).tolist() == numpy_path.view(np.uint64).tolist()  # -0.0 and NaN payloads too
+    # each of the special values and knots alone, and just above each knot: tiles that reach one interval (the
+    # compiled pass skips the intervals a tile does not reach)
+    from condapprove.kernels._tte_jit import piecewise_inverse
+
+    edges, r_arr, _ = ks.piecewise_edges(base.breaks, base.rates)
+    for v in np.concatenate([h[3000:], np.nextafter(h_edges, np.inf)]):
+        one = np.array([v])
+        got = np.full(1, -1.0)
+        piecewise_inverse(one, edges, r_arr, h_edges, got)
+        with mock.patch.object(ks, "_COMPILED_MIN", 2):
+            want = base._inverse_of(one.copy())
+        assert got.view(np.uint64).tolist() == want.view(np.uint64).tolist(), v
 
 
 def test_baseline_constructors_and_protocol():

@@ -433,6 +433,11 @@ def two_arm_columns(entry_t: np.ndarray, y_t: np.ndarray, dropout_t: np.ndarray,
                      out_calendar, scaled_c, y_mult_c, y_rate_c, dropout_rate_c)
 
 
+#: Hazards inverted at a time by :func:`piecewise_inverse` (copied into a buffer in the core's cache: ``out`` may be
+#: the input).
+_INVERSE_TILE = 256
+
+
 @compiled
 def piecewise_inverse(h: np.ndarray, edges: np.ndarray, rates: np.ndarray, h_edges: np.ndarray,
                       out: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -443,21 +448,46 @@ def piecewise_inverse(h: np.ndarray, edges: np.ndarray, rates: np.ndarray, h_edg
     less one, at least 0: numpy's ``searchsorted(h_edges, h, side="left") - 1``; a NaN, which numpy sorts
     last, takes the last interval); then ``edges[j] + (h - h_edges[j]) / rates[j]``, 0 where ``h <= 0`` and inf
     where the rate is 0 (the plateau of a cure fraction).
+
+    :data:`_INVERSE_TILE` values at a time, one pass per interval they reach, each computing the interval's formula
+    for every value and keeping it where the value lies in the interval: without a branch on the values the passes
+    vectorise (the divisions four at a time), 0.5-0.6 against 2.0-2.2 ms for 120 x 2,048 hazards over two
+    intervals one value at a time (the search of its interval and the branches).
     """
     k_max = h_edges.size
-    for i in range(h.size):
-        a = h[i]
-        k = 0
-        if np.isnan(a):
-            k = k_max
-        else:
-            while k < k_max and h_edges[k] < a:
-                k += 1
-        j = max(k - 1, 0)
-        rj = rates[j]
-        if a <= 0.0:
-            out[i] = 0.0
-        elif rj > 0.0:
-            out[i] = edges[j] + (a - h_edges[j]) / rj
-        else:
-            out[i] = np.inf
+    buf = np.empty(_INVERSE_TILE)
+    for lo in range(0, h.size, _INVERSE_TILE):
+        nb = min(h.size, lo + _INVERSE_TILE) - lo
+        tile, res = buf[:nb], out[lo:lo + nb]  # (views: indices the compiler knows are not negative)
+        smallest, largest, nan = np.inf, -np.inf, False  # of the tile: the intervals it reaches
+        for i in range(nb):
+            a = h[lo + i]
+            tile[i] = a
+            smallest = a if a < smallest else smallest  # noqa: FURB136 - NaN passed over, as meant
+            largest = a if a > largest else largest  # noqa: FURB136
+            nan |= np.isnan(a)
+        for j in range(k_max):
+            first, last = j == 0, j == k_max - 1
+            below = h_edges[j]
+            above = h_edges[j + 1] if not last else np.inf
+            if not ((last and nan) or ((first or largest > below) and (last or smallest <= above))):
+                continue  # no value of the tile in this interval
+            rj, ej = rates[j], edges[j]
+            if rj > 0.0:
+                for i in range(nb):
+                    a = tile[i]
+                    t = 0.0 if a <= 0.0 else ej + (a - below) / rj
+                    res[i] = t if _in_interval(a, below, above, first, last) else res[i]
+            else:
+                for i in range(nb):
+                    a = tile[i]
+                    t = 0.0 if a <= 0.0 else np.inf
+                    res[i] = t if _in_interval(a, below, above, first, last) else res[i]
+
+
+@compiled
+def _in_interval(a: float, below: float, above: float, first: bool, last: bool) -> bool:  # pragma: no cover
+    """Whether the hazard ``a`` takes the interval whose cumulative hazards at its ends are ``below`` and ``above``
+    (the first also for hazards at or below its start, the last also for NaN): ``below < a <= above``.  (A NaN is
+    taken by the first interval too, whose pass comes before the last's.)"""
+    return ((first or below < a) and (last or not above < a)) or (last and np.isnan(a))
