@@ -147,14 +147,16 @@ def recruited_events(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray,
                      tau: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
     """Events of recruited patients observed by calendar months ``tau`` (one per row), into ``out``:
     ``count_nonzero(is_event & (first <= c) & (c >= 0) & recruited, axis=1)`` with ``c = tau - entry``, in one pass
-    (the information of a look beside a historical cohort, whose events do not count)."""
+    (the information of a look beside a historical cohort, whose events do not count).  The conditions are joined
+    with ``&``, not ``and``: without the branches of ``and`` the loop vectorises (0.21-0.22 against 1.7-1.8 ms for
+    2,048 rows of 160 patients)."""
     b, n = entry.shape
     for i in range(b):
         t = tau[i]
         cnt = 0
         for j in range(n):
             c = t - entry[i, j]
-            cnt += is_event[i, j] and first[i, j] <= c and c >= 0.0 and recruited[j]
+            cnt += is_event[i, j] & (first[i, j] <= c) & (c >= 0.0) & recruited[j]
         out[i] = cnt
 
 
