@@ -88,6 +88,33 @@ def test_bayesian_single_arm_matches_exact_enumeration() -> None:
     _within(res["a"].p_confirmed, exact)
 
 
+@pytest.mark.parametrize("control", [{"kind": "benchmark", "rate": 0.3}, {"kind": "external", "n": 80}])
+def test_binary_posterior_once_per_distinct_counts_is_every_rows_own(control: dict[str, Any]) -> None:
+    """The binary posterior probability, computed once per distinct row of counts and gathered, equals the formula
+    applied to every row itself, bit for bit (against a benchmark rate and against a control arm)."""
+    from condapprove.simulation.statistics import LookStats, _binary_posterior, posterior_probability, treated_prior
+
+    post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 6},
+            "treated": {"accrual": {"rate_per_month": 0.6}, "target_n": 40}, "control": control,
+            "decision": {"rule": "bayesian", "threshold": 0.95, "prior": {"beta": [1, 3]}}}
+    scenario = {"name": "a", "treated_rate": 0.5} | ({} if control["kind"] == "benchmark" else {"control_rate": 0.3})
+    d = _design(post, [scenario])
+    rng = np.random.default_rng(8)
+    m = 20000
+    nt = rng.integers(38, 41, m).astype(float)
+    nc = np.full(m, 80.0) if control["kind"] == "external" else np.zeros(m)
+    x_t, x_c = rng.binomial(nt.astype(int), 0.5).astype(float), rng.binomial(nc.astype(int), 0.3).astype(float)
+    zeros = np.zeros(m)
+    s = LookStats(z=zeros, information=zeros, estimate=zeros, n_treated=nt, n_control=nc, events=zeros, sum_t=x_t,
+                  sum_c=x_c, ss_t=x_t, ss_c=x_c)
+    prior = treated_prior(d)
+    got = posterior_probability(d, s, prior)
+    own = (_binary_posterior(d, prior, x_t, nt) if control["kind"] == "benchmark"
+           else _binary_posterior(d, prior, x_t, nt, x_c, nc))
+    assert got.tolist() == own.tolist()
+    assert len({(a, b, c) for a, b, c in zip(x_t, nt, x_c)}) < m // 2  # rows share their counts: gathered
+
+
 def test_assurance_is_the_prior_average_of_the_exact_power() -> None:
     """treated_rate ~ Beta(8, 12): P(confirmed) = integral of the exact P(confirmed | p) over the prior."""
     post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 3},

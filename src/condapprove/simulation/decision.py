@@ -17,7 +17,7 @@ from scipy import special
 
 from ..spec.schema import BayesianDecision, Design, FixedDecision, GroupSequentialDecision
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
-from .statistics import Looks, fixed_pvalue, max_information, posterior_probability, treated_prior
+from .statistics import Looks, fixed_pvalue, max_information, posterior_probability, treated_prior, unique_rows
 
 __all__ = ["decide"]
 
@@ -30,21 +30,6 @@ def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final
         num = c_final * math.sqrt(info_max) - z * np.sqrt(info) - theta * rest
         cp = special.ndtr(-num / np.sqrt(rest))
     return np.where(rest > 0, cp, np.where(z >= c_final, 1.0, 0.0))
-
-
-def _unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of a 2-d float array and each row's index among them (``np.unique(axis=0)``, faster).
-
-    One lexicographic sort of the columns (few, here) instead of a sort of the rows as records.
-    """
-    order = np.lexsort(x.T[::-1])
-    xs = x[order]
-    new = np.ones(x.shape[0], dtype=bool)
-    new[1:] = np.any(xs[1:] != xs[:-1], axis=1)
-    group = np.cumsum(new) - 1
-    inverse = np.empty(x.shape[0], dtype=np.intp)
-    inverse[order] = group
-    return xs[new], inverse
 
 
 def _counting_looks(happens: np.ndarray, info: np.ndarray, is_final: np.ndarray) -> np.ndarray:
@@ -215,7 +200,7 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
         uniq, inverse = info_c, np.zeros(1, dtype=np.intp)
     else:
         keyed = np.where(np.isnan(info_c), -1.0, info_c)  # -1: padding (NaN rows would not be recognised as equal)
-        uniq, inverse = _unique_rows(keyed)
+        uniq, inverse = unique_rows(keyed)
         uniq[uniq < 0] = np.nan
     setting = (dec.alpha, str(dec.spending), dec.parameter, max_information(design), final)
     keys = [(setting, row.tobytes()) for row in uniq]
