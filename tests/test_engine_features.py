@@ -115,6 +115,24 @@ def test_binary_posterior_once_per_distinct_counts_is_every_rows_own(control: di
     assert len({(a, b, c) for a, b, c in zip(x_t, nt, x_c)}) < m // 2  # rows share their counts: gathered
 
 
+def test_unique_rows_groups_equal_rows_nan_padding_included() -> None:
+    """Each row's distinct row is itself (NaN at the same places counting as equal, as the bounds' padded
+    information patterns need), there are as many as distinct tuples (NaN as one value), and a single row or none is
+    its own."""
+    from condapprove.simulation.statistics import unique_rows
+
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, (400, 3)).astype(float)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    uniq, inverse = unique_rows(x)
+    np.testing.assert_array_equal(uniq[inverse], x)  # (NaN compared equal by assert_array_equal)
+    assert len(uniq) == len({tuple(np.where(np.isnan(r), -1.0, r)) for r in x}) == 64
+    for rows in (x[:1], x[:0]):
+        u, inv = unique_rows(rows)
+        np.testing.assert_array_equal(u, rows)
+        assert inv.tolist() == [0] * len(rows)
+
+
 def test_assurance_is_the_prior_average_of_the_exact_power() -> None:
     """treated_rate ~ Beta(8, 12): P(confirmed) = integral of the exact P(confirmed | p) over the prior."""
     post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 3},

@@ -68,6 +68,20 @@ def test_small_float_is_the_exact_double_of_an_integer_below_2_52() -> None:
         assert _small_float(np.uint64(v)) == float(v), v
 
 
+def test_value_range_passes_over_nan_and_says_it_saw_one() -> None:
+    """The smallest and largest numbers of a row (NaN passed over) and whether it holds a NaN: numpy's nanmin and
+    nanmax, infinities included; an empty row or one of NaN alone has no numbers (inf, -inf)."""
+    from condapprove._jit import value_range
+
+    rng = np.random.default_rng(2)
+    rows = [np.array([]), np.array([np.nan]), np.array([3.0, np.nan, -1.0]), np.array([-np.inf, 2.0, np.inf]),
+            np.array([0.0, -0.0]), rng.standard_normal(257)]
+    for row in rows:
+        numbers = row[~np.isnan(row)]
+        want = ((numbers.min(), numbers.max()) if numbers.size else (np.inf, -np.inf)) + (bool(np.isnan(row).any()),)
+        assert value_range(row) == want
+
+
 def test_bits_float_is_the_double_of_the_bit_pattern() -> None:
     """``bits_float`` inside a compiled loop gives numpy's ``view(np.float64)`` of each uint64: the inverse of
     ``float_bits`` (NaN payloads compared as bits)."""

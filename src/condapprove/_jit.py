@@ -19,7 +19,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 __all__ = ["arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows", "float_bits",
-           "running_sums"]
+           "running_sums", "value_range"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -130,6 +130,19 @@ def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragm
 
 
 @compiled
+def value_range(values: np.ndarray) -> tuple[float, float, bool]:  # pragma: no cover - compiled
+    """The smallest and largest of the numbers in ``values`` (1-d; NaN passed over: inf and -inf when there are no
+    numbers) and whether any is NaN: which segments of a piecewise function a row of values reaches."""
+    smallest, largest, nan = np.inf, -np.inf, False
+    for i in range(values.size):
+        v = values[i]
+        smallest = v if v < smallest else smallest  # noqa: FURB136 - NaN passed over, as meant (min() would not say)
+        largest = v if v > largest else largest  # noqa: FURB136
+        nan |= math.isnan(v)
+    return smallest, largest, nan
+
+
+@compiled
 def _inverse_row(lam: np.ndarray, out: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
                  slope: np.ndarray) -> None:  # pragma: no cover - compiled
     """:meth:`condapprove.accrual.PoissonAccrual.inverse` of a row of values ``lam`` into ``out`` (of an accrual with
@@ -143,12 +156,7 @@ def _inverse_row(lam: np.ndarray, out: np.ndarray, knots: np.ndarray, cum: np.nd
     of the formula).
     """
     n = cum.size
-    smallest, largest, nan = np.inf, -np.inf, False  # of the row: the segments it reaches
-    for i in range(lam.size):
-        v = lam[i]
-        smallest = v if v < smallest else smallest  # noqa: FURB136 - NaN passed over, as meant (min() would not say)
-        largest = v if v > largest else largest  # noqa: FURB136
-        nan |= math.isnan(v)
+    smallest, largest, nan = value_range(lam)  # of the row: the segments it reaches
     for s in range(n):
         lo = cum[s]
         hi = cum[s + 1] if s + 1 < n else np.inf

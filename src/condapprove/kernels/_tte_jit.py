@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import bits_float, compiled, float_bits
+from .._jit import bits_float, compiled, float_bits, value_range
 
 __all__ = ["PAD32", "kth_ordered", "look_keys", "look_keys32", "order_key", "order_keys", "patient_columns",
            "piecewise_inverse", "recruited_events", "two_arm_columns", "unsure_rows", "walk_sorted"]
@@ -461,13 +461,8 @@ def piecewise_inverse(h: np.ndarray, edges: np.ndarray, rates: np.ndarray, h_edg
     for lo in range(0, h.size, _INVERSE_TILE):
         nb = min(h.size, lo + _INVERSE_TILE) - lo
         tile, res = buf[:nb], out[lo:lo + nb]  # (views: indices the compiler knows are not negative)
-        smallest, largest, nan = np.inf, -np.inf, False  # of the tile: the intervals it reaches
-        for i in range(nb):
-            a = h[lo + i]
-            tile[i] = a
-            smallest = a if a < smallest else smallest  # noqa: FURB136 - NaN passed over, as meant
-            largest = a if a > largest else largest  # noqa: FURB136
-            nan |= np.isnan(a)
+        tile[:] = h[lo:lo + nb]
+        smallest, largest, nan = value_range(tile)  # of the tile: the intervals it reaches
         for j in range(k_max):
             first, last = j == 0, j == k_max - 1
             below = h_edges[j]

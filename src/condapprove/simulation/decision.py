@@ -196,12 +196,7 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
     """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row."""
     from ..boundaries import efficacy_bounds_batch
 
-    if info_c.shape[0] == 1:  # one pattern (the usual fixed-look case): no distinct rows to find
-        uniq, inverse = info_c, np.zeros(1, dtype=np.intp)
-    else:
-        keyed = np.where(np.isnan(info_c), -1.0, info_c)  # -1: padding (NaN rows would not be recognised as equal)
-        uniq, inverse = unique_rows(keyed)
-        uniq[uniq < 0] = np.nan
+    uniq, inverse = unique_rows(info_c)  # (NaN: padding, the same in rows with as few looks)
     setting = (dec.alpha, str(dec.spending), dec.parameter, max_information(design), final)
     keys = [(setting, row.tobytes()) for row in uniq]
     missing = [i for i, k in enumerate(keys) if k not in _BOUNDS_CACHE]

@@ -473,9 +473,9 @@ def simulate(
             "condapprove_version": __version__})
     ours = executor is None and n_jobs > 1  # this process's workers, kept for the next call (see .workers)
     kept_workers = worker_pool(n_jobs) if ours else None
-    arena = kept_workers.arena if kept_workers is not None else None
+    arena = None
     if kept_workers is not None:
-        executor = kept_workers.pool
+        executor, arena = kept_workers.pool, kept_workers.arena
     lent: list[int] = []  # regions of the arena this call was lent
 
     def _replace_pool() -> Executor:

@@ -637,12 +637,18 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
 def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of a 2-d float array and each row's index among them (``np.unique(axis=0)``, faster).
 
-    One lexicographic sort of the columns (few, here) instead of a sort of the rows as records.
+    One lexicographic sort of the columns (few, here) instead of a sort of the rows as records; rows are compared
+    by their bit patterns, so rows with NaN at the same places are one row (numpy's sort puts NaN last); a single
+    row (the one information pattern of a fixed-look design's bounds) is its own, without the sort's calls.
     """
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] <= 1:
+        return x, np.zeros(x.shape[0], dtype=np.intp)
     order = np.lexsort(x.T[::-1])
     xs = x[order]
+    bits = xs.view(np.uint64)
     new = np.ones(x.shape[0], dtype=bool)
-    new[1:] = np.any(xs[1:] != xs[:-1], axis=1)
+    new[1:] = np.any(bits[1:] != bits[:-1], axis=1)
     group = np.cumsum(new) - 1
     inverse = np.empty(x.shape[0], dtype=np.intp)
     inverse[order] = group

@@ -118,13 +118,12 @@ def _unusable(pool: ProcessPoolExecutor) -> bool:
     return _broken(pool) or bool(getattr(pool, "_shutdown_thread", False))
 
 
-def _retire(workers: Workers) -> None:
-    """(Holding the lock.) ``workers`` is no longer the pool kept: shut it down now if no call uses it or a worker
-    died (its users then get ``BrokenProcessPool`` and move on), else when its last user releases it."""
+def _retire(workers: Workers) -> bool:
+    """(Holding the lock.) ``workers`` is no longer the pool kept: its last user shuts it down when it releases it
+    (:func:`release`); returns whether no call uses it now, so that the caller shuts it down itself."""
     workers.retired = True
     _ARENAS.pop(workers.arena.key, None)  # (its workers have it; a new pool's would not need it)
-    if workers.users == 0 or _broken(workers.pool):
-        workers.pool.shutdown(wait=False, cancel_futures=_broken(workers.pool))
+    return workers.users == 0
 
 
 def worker_pool(n_jobs: int) -> Workers:
@@ -140,7 +139,10 @@ def worker_pool(n_jobs: int) -> Workers:
             if pid != os.getpid():  # inherited by a fork: the pool's threads are not in this process
                 _POOL = None
             elif n != n_jobs or _unusable(old.pool):
-                _retire(old)
+                # shut down now if no call uses it, or if a worker died (its users then get BrokenProcessPool and
+                # move on)
+                if _retire(old) or _broken(old.pool):
+                    old.pool.shutdown(wait=False, cancel_futures=_broken(old.pool))
                 _POOL = None
         if _POOL is None:
             arena = Arena()
@@ -179,9 +181,7 @@ def shutdown_workers(wait: bool = True) -> None:
         if kept is None:
             return
         workers = kept[2]
-        workers.retired = True  # (a call still using it shuts it down when it is done: release)
-        _ARENAS.pop(workers.arena.key, None)
-        now = kept[0] == os.getpid() and workers.users == 0
+        now = _retire(workers) and kept[0] == os.getpid()  # (else a call still using it does: release)
     if now:
         workers.pool.shutdown(wait=wait)
 
