@@ -86,6 +86,36 @@ def test_anything_but_a_generator_is_asked_through_its_own_method() -> None:
     np.testing.assert_array_equal(a, np.random.default_rng(2).standard_normal((4, 5)))
 
 
+@pytest.mark.parametrize("bits", [np.random.Philox, np.random.SFC64, np.random.PCG64DXSM, np.random.MT19937])
+def test_other_bit_generators_draw_through_numpy(bits: Any) -> None:
+    """The compiled loops run PCG64's own step: a Generator on any other bit generator gets numpy's draws (its own
+    numbers, not PCG64's), and is left where numpy leaves it."""
+    for method in sorted(_draw_jit.DRAWS):
+        ours, theirs = np.random.Generator(bits(5)), np.random.Generator(bits(5))
+        np.testing.assert_array_equal(_draw_jit.draw(ours, method, (30, 7), transposed=True),
+                                      getattr(theirs, method)((30, 7)).T)
+        np.testing.assert_equal(ours.bit_generator.state, theirs.bit_generator.state)  # (arrays in it)
+    ours, theirs = np.random.Generator(bits(6)), np.random.Generator(bits(6))
+    shape = np.array([3.0, 1.0, 0.0])
+    np.testing.assert_array_equal(_draw_jit.standard_gamma_rows(ours, shape, np.empty((40, 3))),
+                                  theirs.standard_gamma(shape, size=(40, 3)))
+    np.testing.assert_equal(ours.bit_generator.state, theirs.bit_generator.state)  # (arrays in it)
+
+
+def test_the_pcg64_state_is_read_and_written_whole() -> None:
+    """A state whose 128-bit words use every bit (high and low halves, the increment's too), and the 32-bit buffer
+    numpy keeps for ``integers``: the compiled loop continues numpy's stream exactly and leaves the buffer alone."""
+    state = {"bit_generator": "PCG64", "state": {"state": (1 << 128) - 12345, "inc": (1 << 127) + (1 << 64) + 3},
+             "has_uint32": 1, "uinteger": 987654321}
+    ours, theirs = np.random.Generator(np.random.PCG64()), np.random.Generator(np.random.PCG64())
+    ours.bit_generator.state = state
+    theirs.bit_generator.state = state
+    for method in sorted(_draw_jit.DRAWS):
+        np.testing.assert_array_equal(_draw_jit.draw(ours, method, (5000,)), getattr(theirs, method)(5000))
+        assert ours.bit_generator.state == theirs.bit_generator.state
+    assert ours.integers(0, 2**32, dtype=np.uint32) == theirs.integers(0, 2**32, dtype=np.uint32)
+
+
 @pytest.mark.parametrize("accrual", [PoissonAccrual(rate=20.0), PoissonAccrual(rate=5.0, ramp_up=6.0, start=1.0),
                                      PoissonAccrual(rate=8.0, changes=((3.0, 2.0), (10.0, 0.0)))])
 @pytest.mark.parametrize("keep", [1.0, 0.8])
