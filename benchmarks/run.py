@@ -285,7 +285,7 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
         return rng if isinstance(rng, _TimedGenerator) else _rng.as_generator(rng)
 
     # the engine's compiled draws, timed as the engine makes them (on the generator the timed one wraps)
-    compiled = {name: getattr(_draw_jit, name) for name in ("draw", "standard_gamma_rows")}
+    compiled = {name: getattr(_draw_jit, name) for name in ("draw", "draw_into", "standard_gamma_rows")}
 
     def timed(fn: Any) -> Any:
         def call(rng: Any, *args: Any, **kwargs: Any) -> Any:

@@ -86,6 +86,26 @@ def test_anything_but_a_generator_is_asked_through_its_own_method() -> None:
     np.testing.assert_array_equal(a, np.random.default_rng(2).standard_normal((4, 5)))
 
 
+@pytest.mark.parametrize("method", sorted(_draw_jit.DRAWS))
+def test_draws_into_an_array_are_numpys(method: str) -> None:
+    """``draw_into``: numpy's ``method(out=...)``, numbers and final state, into an array or a block of its rows (the
+    sufficient statistics' normals); a wrapper and another bit generator through their own method."""
+    ours, theirs = np.random.default_rng(13), np.random.default_rng(13)
+    a, b = np.full((10, 3), np.nan), np.full((10, 3), np.nan)
+    assert _draw_jit.draw_into(ours, method, a[2:9]) is not None
+    getattr(theirs, method)(out=b[2:9])
+    np.testing.assert_array_equal(a, b)  # the rows outside untouched
+    assert ours.bit_generator.state == theirs.bit_generator.state
+    w = _Wrapper(np.random.default_rng(13))
+    c = np.empty((7, 3))
+    _draw_jit.draw_into(w, method, c)  # type: ignore[arg-type]
+    assert w.calls == [method]
+    np.testing.assert_array_equal(c, b[2:9])
+    philox = np.empty((7, 3))
+    _draw_jit.draw_into(np.random.Generator(np.random.Philox(1)), method, philox)
+    np.testing.assert_array_equal(philox, getattr(np.random.Generator(np.random.Philox(1)), method)((7, 3)))
+
+
 @pytest.mark.parametrize("bits", [np.random.Philox, np.random.SFC64, np.random.PCG64DXSM, np.random.MT19937])
 def test_other_bit_generators_draw_through_numpy(bits: Any) -> None:
     """The compiled loops run PCG64's own step: a Generator on any other bit generator gets numpy's draws (its own

@@ -33,7 +33,7 @@ from numba.np.random import _constants as _zig
 
 from ._jit import compiled
 
-__all__ = ["DRAWS", "draw", "standard_gamma_rows"]
+__all__ = ["DRAWS", "draw", "draw_into", "standard_gamma_rows"]
 
 
 #: PCG64's multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``).
@@ -239,6 +239,25 @@ def draw(rng: np.random.Generator, method: str, shape: tuple[int, ...], *, trans
         return out
     a = np.asarray(getattr(rng, method)(shape), dtype=np.float64)
     return np.ascontiguousarray(a.T) if transposed else a
+
+
+def draw_into(rng: np.random.Generator, method: str, out: np.ndarray) -> np.ndarray:
+    """``getattr(rng, method)(out=out)`` for a method of :data:`DRAWS` and a C-contiguous float64 ``out``, drawn in a
+    compiled loop when ``rng`` is a Generator on PCG64: the same numbers in ``out``'s order, and the generator left in
+    the same state (a block's rows of a chunk's sufficient statistics, say).  Returns ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = draw_into(np.random.default_rng(1), "standard_normal", np.empty((3, 2)))
+    >>> bool(np.array_equal(a, np.random.default_rng(1).standard_normal((3, 2))))
+    True
+    """
+    if (type(rng) is np.random.Generator and out.flags.c_contiguous and out.dtype == np.float64
+            and _on_pcg64(rng, _fill, _CODES[method], out.reshape(1, -1))):
+        return out
+    getattr(rng, method)(out=out)
+    return out
 
 
 @compiled

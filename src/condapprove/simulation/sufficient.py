@@ -299,14 +299,16 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
         s = _binomial_blocks(blocks, purpose, d, p).astype(np.float64, order="F")
         return s, s  # y = y**2 for 0/1 outcomes
     sd = float(ep.sd)  # type: ignore[union-attr]
+    from .. import _draw_jit  # (its attributes looked up at the call: the benchmark times the compiled draws)
+
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
     # normals first and then all the gammas gives every block the same numbers as interleaving would)
-    z = blocks.fill(purpose, d.shape[1], lambda rng, rows: rng.standard_normal(out=rows))
+    z = blocks.fill(purpose, d.shape[1], lambda rng, rows: _draw_jit.draw_into(rng, "standard_normal", rows))
     same = d.size > 0 and bool(np.all(d == d.flat[0]))
-    # equal increments at every look (the usual case): one scalar shape, faster and the same numbers
+    # equal increments at every look (the usual case): one shape for every column, drawn in the compiled loop
     if same:
-        one_shape = max(float(d.flat[0]) - 1.0, 0.0) / 2.0
-        half_chi2 = blocks.fill(purpose, d.shape[1], lambda rng, rows: rng.standard_gamma(one_shape, out=rows))
+        shapes = np.full(d.shape[1], max(float(d.flat[0]) - 1.0, 0.0) / 2.0)
+        half_chi2 = blocks.fill(purpose, d.shape[1], lambda rng, rows: _draw_jit.standard_gamma_rows(rng, shapes, rows))
     else:
         shape = np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
         half_chi2 = blocks.draw(purpose, lambda rng, sl: np.asarray(rng.standard_gamma(shape[sl])))
