@@ -544,3 +544,47 @@ def test_guide_table_inversion_is_numpys_binary_search(v: int, p: float, seed: i
     invert_cdf(u, n, v, cdf, guide, out)
     expected = np.where(n == v, np.minimum(np.searchsorted(cdf, u, side="right"), v), -1)
     np.testing.assert_array_equal(out, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 40), looks=st.integers(1, 4),
+       change=st.sampled_from(["none", "info", "nan", "inactive", "not final"]))
+def test_one_pattern_is_the_numpy_test(seed: int, m: int, looks: int, change: str) -> None:
+    """``_decide_jit.one_pattern``: ``active.all() and is_final[:, -1].all() and np.all(info == info[0])``, for rows
+    that share one pattern and for one entry changed anywhere (NaN information equal to nothing, itself included)."""
+    from condapprove.simulation._decide_jit import one_pattern
+
+    rng = np.random.default_rng(seed)
+    info = np.asfortranarray(np.tile(np.cumsum(rng.uniform(1, 50, looks)), (m, 1)))
+    active = np.ones((m, looks), dtype=bool, order="F")
+    is_final = np.zeros((m, looks), dtype=bool, order="F")
+    is_final[:, -1] = True
+    i, j = int(rng.integers(m)), int(rng.integers(looks))
+    if change == "info":
+        info[i, j] += 1.0
+    elif change == "nan":
+        info[i, j] = np.nan
+    elif change == "inactive":
+        active[i, j] = False
+    elif change == "not final":
+        is_final[i, -1] = False
+    expected = bool(active.all()) and bool(is_final[:, -1].all()) and bool(np.all(info == info[0]))
+    assert one_pattern(info, active, is_final) is expected
+    assert expected is (change == "none" or (change == "info" and m == 1))  # (one row: its own pattern)
+
+
+@pytest.mark.parametrize("control", [True, False])
+def test_binary_statistics_gathered_by_outcomes_are_numpys(control: bool) -> None:
+    """``_counts_jit.by_outcomes``: numpy's gather of three tables at ``xt * b + xc``."""
+    from condapprove.simulation._counts_jit import by_outcomes
+
+    rng = np.random.default_rng(5)
+    a, b = 31, 21 if control else 1
+    tables = [rng.normal(size=a * b) for _ in range(3)]
+    xt = rng.integers(0, a, 500).astype(np.float64)
+    xc = rng.integers(0, b, 500).astype(np.float64) if control else np.zeros(500)
+    got = [np.empty(500) for _ in range(3)]
+    by_outcomes(xt, xc, b, *tables, *got)
+    idx = xt.astype(np.int64) * b + xc.astype(np.int64)
+    for g, t in zip(got, tables):
+        np.testing.assert_array_equal(g, t[idx])

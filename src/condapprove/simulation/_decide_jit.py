@@ -10,7 +10,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["first_decision", "looks_in_order", "pick_rows"]
+__all__ = ["first_decision", "looks_in_order", "one_pattern", "pick_rows"]
 
 
 @compiled
@@ -51,6 +51,22 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
                 running = np.nan
             elif seen > running:
                 running = seen
+    return True
+
+
+@compiled
+def one_pattern(info: np.ndarray, active: np.ndarray, is_final: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Whether every look of every row counts (``active``), the last is each row's final analysis, and every row's
+    information equals the first row's, look by look (``==``: a NaN equals nothing): ``active.all() and
+    is_final[:, -1].all() and np.all(info == info[0])`` in one pass that stops at the first row that differs (the
+    numpy expression took about 38 us for 2,048 rows of three looks, once per chunk)."""
+    m, n_looks = info.shape
+    for i in range(m):
+        if not is_final[i, n_looks - 1]:
+            return False
+        for j in range(n_looks):
+            if not (active[i, j] and info[i, j] == info[0, j]):
+                return False
     return True
 
 

@@ -162,11 +162,12 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
     last interim (no patient or event between them), the interims keep their bounds and the final analysis,
     on the same data, spends the remaining alpha at the last interim's information.
     """
+    from ._decide_jit import one_pattern
+
     m, n_looks = info.shape
     # usual with fixed sample sizes: every look counts, in order, with one information pattern for all rows,
     # and the final analysis adds information
-    if (n_looks > 1 and bool(active.all()) and bool(is_final[:, -1].all()) and bool(np.all(info == info[0]))
-            and info[0, -1] > info[0, :-1].max()):
+    if n_looks > 1 and m > 0 and one_pattern(info, active, is_final) and info[0, -1] > info[0, :-1].max():
         one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
         return np.broadcast_to(one, (m, n_looks)), np.full(m, one[0, -1])
     prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)

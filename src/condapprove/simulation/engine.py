@@ -452,7 +452,7 @@ def simulate(
             hint = f" (help: did you mean {close[0]!r}?)" if close else ""
             raise DesignError(f"`scenario` must be one of {', '.join(map(repr, names))}; got {missing[0]!r}{hint}")
         wanted = [names.index(s) for s in dict.fromkeys(scenarios)]
-    warns = design_warnings(design)
+    warns = list(per_object("design warnings", design, lambda: tuple(design_warnings(design))))
     for w in warns:
         warnings.warn(w, DesignWarning, stacklevel=2)
 

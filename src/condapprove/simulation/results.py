@@ -279,8 +279,7 @@ class Running:
         parts = self._moments[field]
         if not parts:
             return None
-        n, mu, s2 = combine_moments(np.concatenate([c for c, _, _ in parts]), np.concatenate([x for _, x, _ in parts]),
-                                    np.concatenate([x for _, _, x in parts]))
+        n, mu, s2 = combine_moments(*(parts[0] if len(parts) == 1 else (np.concatenate(x) for x in zip(*parts))))
         if n == 0:
             return None
         sd = math.sqrt(s2 / (n - 1)) if n > 1 else math.nan

@@ -467,10 +467,13 @@ def _binary_by_table(design: Design, nt: np.ndarray, st: np.ndarray, sst: np.nda
         if len(_TABLES) > 256:
             _TABLES.clear()
         _TABLES[key] = table
-    idx = st.astype(np.int64) * b + (sc.astype(np.int64) if nc is not None else 0)
+    from ._counts_jit import by_outcomes
+
     zeros = np.zeros(nt.size)
-    return LookStats(z=table.z[idx], information=table.information[idx], estimate=table.estimate[idx], n_treated=nt,
-                     n_control=nc if nc is not None else zeros, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
+    z, info, est = np.empty(nt.size), np.empty(nt.size), np.empty(nt.size)
+    by_outcomes(st, sc if nc is not None else zeros, b, table.z, table.information, table.estimate, z, info, est)
+    return LookStats(z=z, information=info, estimate=est, n_treated=nt, n_control=nc if nc is not None else zeros,
+                     events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
 
 
 def _poisson(lam: np.ndarray) -> Callable[[np.random.Generator, slice], np.ndarray]:
