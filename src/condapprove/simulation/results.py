@@ -358,7 +358,7 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         mean_estimate=mean_estimate,
         mean_true_effect=mean("true_effect"),
         p_confirmed_exact=exact,
-        months=tuple(float(x) for x in grid),
+        months=tuple(grid.tolist()),
         cumulative_confirmed=cumulative[CONFIRMED],
         cumulative_futility=cumulative[FUTILITY],
     )

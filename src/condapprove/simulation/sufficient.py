@@ -261,8 +261,11 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     ready_at = {k: e + follow for k, e in entry_at.items()}
     target_time = ready_at[n]
     final = np.minimum(target_time, cutoff)
-    # counts at calendar months, in increasing order (each conditions the next)
-    at_month = {mo: blocks.count(known, np.full(m, float(st.u(np.array(mo - follow))))) for mo in months}
+    # counts at calendar months, in increasing order (each conditions the next), at their positions on the unit-rate
+    # scale (the same for every chunk of the design)
+    positions = per_object("sufficient month positions", design,
+                           lambda: [float(st.u(np.array(mo - follow))) for mo in months])
+    at_month = {mo: blocks.count(known, np.full(m, u)) for mo, u in zip(months, positions)}
     reached = np.isfinite(target_time) & (target_time <= cutoff)
     final_count = np.where(reached, n, at_month[cutoff])
     n_looks = len(trig) + 1
@@ -458,7 +461,8 @@ def _binary_by_table(design: Design, nt: np.ndarray, st: np.ndarray, sst: np.nda
     a, b = int(n0) + 1, int(c0) + 1
     if a * b > _MAX_TABLE:
         return None
-    key = (n0, None if nc is None else c0, getattr(design.post_marketing.control, "rate", None))
+    key = (n0, None if nc is None else c0,
+           per_object("control rate", design, lambda: getattr(design.post_marketing.control, "rate", None)))
     table = _TABLES.get(key)
     if table is None:
         xt, xc = (g.ravel().astype(np.float64) for g in np.meshgrid(np.arange(a), np.arange(b), indexing="ij"))
