@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/scaling.py                      # the three cases: 8 rounds (survival 4) of five 10^4 runs and one 10^6 run
     python benchmarks/scaling.py --case binary --rounds 3 --small 5
+    python benchmarks/scaling.py --case binary-2to1 --case continuous-one-arm   # variants of run.py --variants
     python benchmarks/scaling.py --json
 
 After a warm-up, each round times ``--small`` runs of 10^4 replicates and then one of 10^6, so the two sizes are
@@ -33,7 +34,7 @@ def measure(case: str, rounds: int, small: int, seed: int = 1) -> dict[str, Any]
     """``rounds`` rounds of ``small`` runs of 10^4 replicates and one of 10^6, in this process; every time."""
     import condapprove
 
-    design = run._design(run.CASES[case])
+    design = run._design(run.ALL_CASES[case])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         condapprove.simulate(design, replicates=4096, seed=seed)  # imports, compiled loops, caches
@@ -53,17 +54,20 @@ def measure(case: str, rounds: int, small: int, seed: int = 1) -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=sorted(run.CASES), action="append", help="only these cases")
-    parser.add_argument("--rounds", type=int, help="rounds per case (default: 8, survival 4)")
+    parser.add_argument("--case", choices=sorted(run.ALL_CASES), action="append",
+                        help="only these cases (the three, or a variant of run.py's --variants, by name)")
+    parser.add_argument("--rounds", type=int, help="rounds per case (default: 8, time to event 4)")
     parser.add_argument("--small", type=int, default=5, help="10^4 runs per round (default 5)")
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     args = parser.parse_args(argv)
-    rows = [measure(c, args.rounds or ROUNDS[c], args.small) for c in args.case or list(run.CASES)]
+    rows = [measure(c, args.rounds or ROUNDS.get(c, 4 if c.startswith("survival") else 8), args.small)
+            for c in args.case or list(run.CASES)]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
+    width = max(11, *(len(r["case"]) + 1 for r in rows))
     for r in rows:
-        print(f"{r['case']:<11} 10^4: {r['seconds_1e4']:.4f} s (median of {len(r['runs_1e4'])}, "
+        print(f"{r['case']:<{width}} 10^4: {r['seconds_1e4']:.4f} s (median of {len(r['runs_1e4'])}, "
               f"{min(r['runs_1e4']):.4f}-{max(r['runs_1e4']):.4f})   10^6: {r['seconds_1e6']:.3f} s (median of "
               f"{len(r['runs_1e6'])}, {min(r['runs_1e6']):.3f}-{max(r['runs_1e6']):.3f})   ratio {r['ratio']:.1f}")
     print("ratio: median 10^6 time / median 10^4 time (linear cost: 100; the target: 80-120)")

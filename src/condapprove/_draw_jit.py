@@ -1,29 +1,31 @@
 """Draws from a numpy :class:`~numpy.random.Generator` in compiled loops: numpy's numbers, in less time.
 
 For a Generator on PCG64 (every stream of the engine, :func:`condapprove._rng.spawn_streams`), the loops run numpy's
-algorithms themselves: PCG64's step and output (:func:`_pcg64_step`: a 128-bit multiply-add and an xor-rotate, on
+algorithms themselves: PCG64's step and output (:func:`_pcg64_intrinsic`: a 128-bit multiply-add and an xor-rotate, on
 the state read from the bit generator and written back after the loop), the ziggurats of ``standard_exponential``
 and ``standard_normal`` (numpy's tables, as numba ships them) and the 53-bit doubles of ``random``.  They give
 ``rng.standard_exponential(size)`` and the others bit for bit, and leave the generator in the same state (tested,
-over the tails and wedges of both ziggurats too).  On the machine of ``docs/performance.md``, 120 x 2,048
-exponentials took about 1.0 ms against numpy's 1.8-2.2 ms, and against 1.7 ms for the loops before these (numba's
-own Generator methods, which call the bit generator through a function pointer for every number; item 52 there);
-normals 1.9 against 2.7-3.1 ms, uniforms 0.5-0.6 against 0.8-1.2 ms.  A call costs about 10 µs more than numpy's
-(the state's round trip through Python), so these serve large arrays, such as a block's patients, and not the few
-numbers per replicate of the sufficient statistics.
+over the tails and wedges of both ziggurats too).  On the machine of ``docs/performance.md`` (item 52 there),
+120 x 2,048 exponentials took 1.0-1.1 ms against numpy's 1.8-2.3 ms, and against 1.7-1.8 ms for the loops before
+these (numba's own Generator methods, which call the bit generator through a function pointer for every number);
+normals 1.9 against 2.7-3.1 ms, uniforms 0.5-0.7 against 0.8-1.2 ms (medians of 80).  A call costs about 10 µs
+more than numpy's (the state's round trip through Python), so these serve arrays of thousands of numbers, such as
+a block's patients or a block's rows of a chunk's sufficient statistics (:func:`draw_into`).
 
 Gammas with a shape per column (:func:`standard_gamma_rows`: the gaps between the patients a binary or continuous
-design's looks need) are drawn the same way: 0.15 against 0.25 ms for 2,048 x 4 (numba's Generator methods) and
-numpy's broadcasting of an array of shapes costs more still; with one shape for the whole array numpy is as fast
-(no compiled loop then).
+design's looks need, and a continuous design's chi-squares, one shape for every column) are drawn the same way:
+0.12-0.17 ms for 2,048 x 4 against 0.21-0.31 ms for numpy's call and 0.24-0.26 ms for numba's Generator methods;
+for 2,048 x 3 chi-squares of 59 degrees of freedom 153-165 against numpy's 201-206 µs.
 
 Any other bit generator, and anything else passed as ``rng`` (a wrapper that times a generator's calls, say), is
 asked for the same draw through its own method: the same numbers.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 from llvmlite import ir
@@ -42,14 +44,15 @@ _M64 = (1 << 64) - 1
 
 
 @intrinsic
-def _pcg64_step(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:  # pragma: no cover - compiled
+def _pcg64_intrinsic(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> Any:  # pragma: no cover
     """In a compiled loop: one step of numpy's PCG64 on its 128-bit state (``hi``, ``lo``) with increment
     (``inc_hi``, ``inc_lo``): the next state, ``state * multiplier + increment``, as LLVM 128-bit integers (one
     64 x 64 -> 128-bit multiplication and two more), and its 64-bit output (XSL-RR: the two halves xor-ed,
     rotated right by the state's top six bits).  Returns ``(hi, lo, output)``: ``next_uint64``."""
     if not all(t == types.uint64 for t in (hi, lo, inc_hi, inc_lo)):
         return None
-    sig = types.UniTuple(types.uint64, 3)(types.uint64, types.uint64, types.uint64, types.uint64)
+    u64 = types.uint64
+    sig = types.UniTuple(u64, 3)(u64, u64, u64, u64)  # type: ignore[no-untyped-call]
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         i128, i64 = ir.IntType(128), ir.IntType(64)
@@ -67,6 +70,12 @@ def _pcg64_step(typingctx: Any, hi: Any, lo: Any, inc_hi: Any, inc_lo: Any) -> A
         return context.make_tuple(builder, signature.return_type, [new_hi, new_lo, out])
 
     return sig, codegen
+
+
+#: :func:`_pcg64_intrinsic`, called as ``_pcg64_step(hi, lo, inc_hi, inc_lo)`` in compiled loops (typed for the type
+#: checker).
+_pcg64_step = cast(Callable[[np.uint64, np.uint64, np.uint64, np.uint64], tuple[np.uint64, np.uint64, np.uint64]],
+                   _pcg64_intrinsic)
 
 
 #: numpy's ziggurat tables (``distributions.c``, as numba copies them): the exponential's ...
@@ -106,7 +115,7 @@ def _standard_exponential(hi: np.uint64, lo: np.uint64, ihi: np.uint64,
     x, ri, idx = _exponential_candidate(r)
     if ri < _KE[idx]:
         return hi, lo, x
-    return _exponential_rest(hi, lo, ihi, ilo, r)
+    return _exponential_rest(hi, lo, ihi, ilo, r)  # type: ignore[no-any-return]  # (a compiled function)
 
 
 @compiled
@@ -145,7 +154,7 @@ def _standard_normal(hi: np.uint64, lo: np.uint64, ihi: np.uint64,
     x, rabs, idx = _normal_candidate(r)
     if rabs < _KI[idx]:
         return hi, lo, x
-    return _normal_rest(hi, lo, ihi, ilo, r)
+    return _normal_rest(hi, lo, ihi, ilo, r)  # type: ignore[no-any-return]  # (a compiled function)
 
 
 @compiled
@@ -213,7 +222,7 @@ def _on_pcg64(rng: np.random.Generator, fill: Any, *args: Any) -> bool:
 
 def draw(rng: np.random.Generator, method: str, shape: tuple[int, ...], *, transposed: bool = False) -> np.ndarray:
     """``getattr(rng, method)(shape)`` for a method of :data:`DRAWS`, drawn in a compiled loop when ``rng`` is a
-    Generator: the same numbers, and the generator left in the same state.
+    Generator on PCG64: the same numbers, and the generator left in the same state.
 
     With ``transposed`` (``shape`` 2-d), its transpose as a C-contiguous array: the same numbers drawn in the same
     order, each stored at its place in the transpose.  A pass that reads the draws along the transpose's rows then
@@ -296,8 +305,8 @@ def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndar
 
 def standard_gamma_rows(rng: np.random.Generator, shape: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``rng.standard_gamma(shape, out=out)`` for a (m, k) ``out`` and ``k`` shapes (one per column): the same
-    numbers, and the generator left in the same state, drawn in a compiled loop when ``rng`` is a Generator, ``out``
-    C-contiguous and every shape 0 or at least 1 (else, and for anything but a Generator, numpy's own call).
+    numbers, and the generator left in the same state, drawn in a compiled loop when ``rng`` is a Generator on PCG64,
+    ``out`` C-contiguous and every shape 0 or at least 1 (else numpy's own call).
 
     Examples
     --------
