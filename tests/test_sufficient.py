@@ -588,3 +588,136 @@ def test_binary_statistics_gathered_by_outcomes_are_numpys(control: bool) -> Non
     idx = xt.astype(np.int64) * b + xc.astype(np.int64)
     for g, t in zip(got, tables):
         np.testing.assert_array_equal(g, t[idx])
+
+
+def _counts_in_order(rng: np.random.Generator, m: int, looks: int, n: int, constant_looks: int) -> np.ndarray:
+    """(m, looks) nondecreasing counts in [0, n], column-major, each row one of two patterns (so that each arm has at
+    most eight numbers of new patients, drawn by inversion); the first ``constant_looks`` looks the same in every
+    row (looks at fixed numbers of patients)."""
+    patterns = np.sort(rng.integers(0, n + 1, (2, looks)), axis=1)
+    patterns[1, :constant_looks] = patterns[0, :constant_looks]
+    counts = np.sort(patterns[rng.integers(0, 2, m)], axis=1)
+    return np.asfortranarray(counts)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 30), looks=st.integers(1, 4),
+       kind=st.sampled_from(["paired", "paired 2:1", "benchmark"]), constant_looks=st.integers(0, 4))
+def test_binary_sums_are_the_sorted_paths_numbers(seed: int, m: int, looks: int, kind: str,
+                                                  constant_looks: int) -> None:
+    """``_binary_sums`` (two compiled passes per arm) gives the numpy path's running counts and responders, bit for
+    bit, from the same streams, and says which looks have the same count in every row."""
+    from condapprove.simulation.population import Streams, Truth, arms_of
+
+    post = {"study": "clinical_trial", "endpoint": BIN, "treated": {"accrual": {"rate_per_month": 1.0},
+                                                                   "target_n": 12},
+            "control": ({"kind": "benchmark", "rate": 0.3} if kind == "benchmark"
+                        else {"kind": "concurrent", "ratio": 0.5 if kind == "paired 2:1" else 1})}
+    paired = kind != "benchmark"
+    design = _design(post, [{"name": "a", "treated_rate": 0.55} | ({"control_rate": 0.3} if paired else {})])
+    arms = arms_of(design)
+    stream = sufficient._stream(design, arms)
+    rng = np.random.default_rng(seed)
+    counts = _counts_in_order(rng, m, looks, stream.n, constant_looks)
+    truth = Truth(treated=np.full((m, 1), 0.55), reference=0.3)
+    sizes = [m // 2, m - m // 2] if m > 1 else [1]
+
+    def blocks() -> sufficient._Blocks:
+        return sufficient._Blocks([Streams(np.random.SeedSequence(seed), (0, b)) for b in range(len(sizes))], sizes)
+
+    got = sufficient._binary_sums(design, blocks(), arms, stream, truth, counts, paired)
+    assert got is not None
+    nt, sum_t, ss_t, nc, sum_c, ss_c = sufficient._sums_sorted(design, blocks(), arms, stream, truth, counts, paired)
+    assert ss_t is sum_t and ss_c is sum_c  # (0/1 outcomes: y = y**2, summed once)
+    (n1, s1, same1), control = got
+    np.testing.assert_array_equal(n1, nt)
+    np.testing.assert_array_equal(s1, sum_t)
+    np.testing.assert_array_equal(same1, np.all(nt == nt[0], axis=0))
+    assert (control is None) is (not paired)
+    if control is not None:
+        n2, s2, same2 = control
+        np.testing.assert_array_equal(n2, nc)
+        np.testing.assert_array_equal(s2, sum_c)
+        np.testing.assert_array_equal(same2, np.all(nc == nc[0], axis=0))
+        np.testing.assert_array_equal(n1 + n2, counts)  # every recruited patient in one arm
+    assert bool(np.all(s1 <= n1)) and bool(np.all(np.diff(s1, axis=1) <= np.diff(n1, axis=1)))
+
+
+@pytest.mark.parametrize("why", ["out of order", "rates vary", "many sizes"])
+def test_binary_sums_leave_other_cases_to_the_numpy_path_without_drawing(why: str) -> None:
+    """Counts out of order, rates that vary between rows, or more than eight numbers of new patients: None, and the
+    streams are untouched (the numpy path then draws its own numbers from them)."""
+    from condapprove.simulation.population import Streams, Truth, arms_of
+
+    post = {"study": "clinical_trial", "endpoint": BIN, "treated": {"accrual": {"rate_per_month": 1.0},
+                                                                   "target_n": 40},
+            "control": {"kind": "concurrent", "ratio": 1}}
+    design = _design(post, [{"name": "a", "treated_rate": 0.55, "control_rate": 0.3}])
+    arms = arms_of(design)
+    stream = sufficient._stream(design, arms)
+    m = 30
+    counts = np.asfortranarray(np.tile([10, 20, 40], (m, 1)))
+    rates = np.full((m, 1), 0.55)
+    if why == "out of order":
+        counts[7, 1] = 9  # one fewer than at the look before
+    elif why == "rates vary":
+        rates[3] = 0.6
+    else:
+        counts[:, 0] = np.arange(m) % 10  # ten distinct numbers of new patients at the first look
+    root = np.random.SeedSequence(3)
+    streams = [Streams(root, (0, 0))]
+    got = sufficient._binary_sums(design, sufficient._Blocks(streams, [m]), arms, stream,
+                                  Truth(treated=rates, reference=0.3), counts, True)
+    assert got is None
+    fresh = Streams(root, (0, 0))
+    for purpose in ("sufficient:y:treated", "sufficient:y:control"):
+        np.testing.assert_array_equal(streams[0](purpose).random(4), fresh(purpose).random(4))
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.lists(st.integers(-3, 12), min_size=1, max_size=40), st.integers(1, 8))
+def test_distinct_values_are_numpys_unique(values: list[int], room: int) -> None:
+    """``_counts_jit.distinct_values``: ``np.unique`` when it fits in the room, else room + 1."""
+    from condapprove.simulation._counts_jit import distinct_values
+
+    x = np.array(values, dtype=np.int64).reshape(-1, 1 if len(values) % 2 else 2)
+    out = np.empty(room, dtype=np.int64)
+    k = distinct_values(np.asfortranarray(x), out)
+    uniq = np.unique(x)
+    if uniq.size <= room:
+        assert k == uniq.size
+        np.testing.assert_array_equal(out[:k], uniq)
+    else:
+        assert k == room + 1
+
+
+def test_pick_rows_reads_each_statistic_at_each_rows_look() -> None:
+    """``_decide_jit.pick_rows``: ``out[k, i] = fields[k][sel[i]][i]`` for several statistics in one pass."""
+    from condapprove.simulation._decide_jit import pick_rows
+
+    rng = np.random.default_rng(2)
+    m, looks = 50, 3
+    stats = [rng.normal(size=(m, looks)) for _ in range(4)]
+    fields = tuple(tuple(np.asfortranarray(a)[:, j] for j in range(looks)) for a in stats)
+    sel = rng.integers(0, looks, m)
+    out = np.empty((4, m))
+    pick_rows(fields, sel, out)
+    for k, a in enumerate(stats):
+        np.testing.assert_array_equal(out[k], a[np.arange(m), sel])
+
+
+def test_one_patterns_bounds_are_a_copy_of_the_cached_row() -> None:
+    """The bounds of a single information pattern come from the cache as a copy: writing to them (as the rows whose
+    final analysis adds nothing do) leaves the cached row, and the next chunk's bounds, as they were."""
+    from condapprove.simulation import decision
+
+    design = _design(*CASES["paired-binary-slow-fixed"])
+    dec = design.post_marketing.decision
+    info = np.array([[5.0, 10.0]])
+    first = decision._bounds_by_pattern(design, dec, info, final=True)  # computed, then cached
+    again = decision._bounds_by_pattern(design, dec, info, final=True)  # from the cache
+    np.testing.assert_array_equal(first, again)
+    expected = again.copy()
+    again[:] = -1.0
+    np.testing.assert_array_equal(decision._bounds_by_pattern(design, dec, info, final=True), expected)
+    assert expected.shape == (1, 2) and bool(np.all(np.isfinite(expected)))

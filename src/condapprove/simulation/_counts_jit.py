@@ -12,7 +12,8 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["between_known", "by_outcomes", "count_at_most", "count_at_most_sorted", "invert_cdf", "kth_of_ordered"]
+__all__ = ["between_known", "binary_steps", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted",
+           "distinct_values", "invert_cdf", "kth_of_ordered"]
 
 
 @compiled
@@ -173,3 +174,101 @@ def by_outcomes(xt: np.ndarray, xc: np.ndarray, b: int, z: np.ndarray, info: np.
         out_z[i] = z[k]
         out_info[i] = info[k]
         out_est[i] = est[k]
+
+
+@compiled
+def binary_steps(counts: np.ndarray, treated_before: np.ndarray, paired: bool, d_t: np.ndarray,
+                 d_c: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Each arm's new patients at each look from the recruited stream's counts at the looks, in one pass.
+
+    ``counts`` (m, L): patients recruited by each look; ``treated_before[c]``: treated among the first ``c``.  Fills
+    ``d_t[:, j] = treated_before[counts[:, j]] - treated_before[counts[:, j - 1]]`` (from 0 at the first look) and,
+    when ``paired``, ``d_c`` with the other patients (the numpy steps of ``sufficient._look_sums`` for counts in
+    order).  False, with the outputs unspecified, when some row's counts decrease (its looks are then sorted first).
+    """
+    m, n_looks = counts.shape
+    for j in range(n_looks):
+        for i in range(m):
+            c = counts[i, j]
+            t = treated_before[c]
+            c0 = 0
+            t0 = 0
+            if j > 0:
+                c0 = counts[i, j - 1]
+                if c < c0:
+                    return False
+                t0 = treated_before[c0]
+            d_t[i, j] = t - t0
+            if paired:
+                d_c[i, j] = (c - c0) - (t - t0)
+    return True
+
+
+@compiled
+def distinct_values(x: np.ndarray, out: np.ndarray) -> int:  # pragma: no cover - compiled
+    """The distinct values of the 2-D integer array ``x``, ascending in ``out[:k]``, and their number ``k``; when
+    there are more than ``out.size``, ``out.size + 1`` (the first ones found are then in ``out``, unsorted)."""
+    k = 0
+    rows, cols = x.shape
+    for j in range(cols):
+        for i in range(rows):
+            v = x[i, j]
+            found = False
+            for h in range(k):
+                if out[h] == v:
+                    found = True
+                    break
+            if not found:
+                if k == out.size:
+                    return k + 1
+                out[k] = v
+                k += 1
+    for h in range(1, k):  # insertion sort of the few values
+        v = out[h]
+        g = h - 1
+        while g >= 0 and out[g] > v:
+            out[g + 1] = out[g]
+            g -= 1
+        out[g + 1] = v
+    return k
+
+
+@compiled
+def binomial_sums(d: np.ndarray, u: np.ndarray, slot: np.ndarray, cdf: np.ndarray, cdf_start: np.ndarray,
+                  guide: np.ndarray, guide_start: np.ndarray, n_out: np.ndarray, s_out: np.ndarray,
+                  constant: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Running sums along the looks of ``d`` (m, L: patients added at each look) and of their responders, drawn by
+    inversion of the uniforms ``u`` (m, L), as doubles into ``n_out`` and ``s_out``; ``constant[j]``: whether every
+    row has the same ``n_out[:, j]``.
+
+    The responders among ``v = d[i, j] > 0`` patients are :func:`invert_cdf`'s count with table ``slot[v]``: its
+    CDF is ``cdf[cdf_start[t]:cdf_start[t + 1]]``, its guide ``guide[guide_start[t]:guide_start[t + 1]]``; none
+    for ``v = 0``.  The same counts as :func:`invert_cdf` for each number of patients and the same sums (whole
+    numbers, exact in doubles) as numpy's column-by-column running sums, in one pass instead of a dozen numpy calls.
+    """
+    m, n_looks = d.shape
+    for j in range(n_looks):
+        same = True
+        for i in range(m):
+            v = d[i, j]
+            x = 0
+            if v > 0:
+                t = slot[v]
+                c0 = cdf_start[t]
+                size = cdf_start[t + 1] - c0
+                g0 = guide_start[t]
+                cells = guide_start[t + 1] - g0
+                ui = u[i, j]
+                g = np.int64(ui * cells)  # u >= 0
+                k = guide[g0 + (g if g < cells else cells - 1)]
+                while k < size and cdf[c0 + k] <= ui:
+                    k += 1
+                x = min(k, v)
+            if j == 0:
+                n_out[i, j] = np.float64(v)
+                s_out[i, j] = np.float64(x)
+            else:
+                n_out[i, j] = n_out[i, j - 1] + np.float64(v)
+                s_out[i, j] = s_out[i, j - 1] + np.float64(x)
+            same &= n_out[i, j] == n_out[0, j]
+        constant[j] = same

@@ -108,7 +108,11 @@ def first_decision(crossing: np.ndarray, futile: np.ndarray, is_final: np.ndarra
 
 
 @compiled
-def pick_rows(columns: tuple[np.ndarray, ...], sel: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[i] = columns[sel[i]][i]``: each row's value at its selected look (a tuple of like 1-d arrays)."""
-    for i in range(sel.size):
-        out[i] = columns[sel[i]][i]
+def pick_rows(fields: tuple[tuple[np.ndarray, ...], ...], sel: np.ndarray,
+              out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out[k, i] = fields[k][sel[i]][i]``: each row's value of each statistic at its selected look (``fields``: per
+    statistic, a tuple of like 1-d arrays, one per look; ``out`` (statistics, rows))."""
+    for k in range(len(fields)):
+        columns = fields[k]
+        for i in range(sel.size):
+            out[k, i] = columns[sel[i]][i]

@@ -58,15 +58,15 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     m, n_looks = times.shape
     from ._decide_jit import first_decision, looks_in_order, pick_rows
 
-    def columns(field: str) -> tuple[np.ndarray, ...]:
-        """The looks' columns of a statistic, for the compiled loops: read in place (columns of one
+    def columns(*fields: str) -> tuple[tuple[np.ndarray, ...], ...]:
+        """The looks' columns of each statistic, for the compiled loops: read in place (columns of one
         (replicates, looks) array), copied only when their layouts differ."""
-        cols = [np.asarray(getattr(s, field), dtype=np.float64) for s in stats]
-        if any(c.strides != cols[0].strides for c in cols):  # a tuple of columns must share one layout
-            cols = [np.ascontiguousarray(c) for c in cols]
-        return tuple(cols)
+        cols = [[np.asarray(getattr(s, field), dtype=np.float64) for s in stats] for field in fields]
+        first = cols[0][0].strides
+        if any(c.strides != first for group in cols for c in group):  # tuples of columns must share one layout
+            cols = [[np.ascontiguousarray(c) for c in group] for group in cols]
+        return tuple(tuple(group) for group in cols)
 
-    rows = np.arange(m)[:, None]
     # (replicates, looks) arrays column-major: the numpy passes below (bounds broadcast along the looks, the
     # final look's column, comparisons with the first row) then run down contiguous columns, not over rows of a
     # few looks each (several times faster; the compiled loops read any layout)
@@ -74,7 +74,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     active = np.empty((m, n_looks), dtype=bool, order="F")
     # usual: every row's looks already in time order; one compiled pass then fills z, the information and which
     # looks count (the numpy code below, for rows that need their looks sorted, gives the same)
-    if looks_in_order(np.asarray(times, dtype=np.float64), columns("z"), columns("information"), z, info, active):
+    if looks_in_order(np.asarray(times, dtype=np.float64), *columns("z", "information"), z, info, active):
         order = np.broadcast_to(np.arange(n_looks), (m, n_looks))
         identity = True
         is_final = np.zeros((m, n_looks), dtype=bool, order="F")
@@ -83,6 +83,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         z = np.stack([s.z for s in stats], axis=1)
         info = np.stack([s.information for s in stats], axis=1)
         active = np.isfinite(times)
+        rows = np.arange(m)[:, None]
         # a look that adds no information (or precedes all information) is skipped
         key = np.where(active, times, np.inf)
         order = np.argsort(key, axis=1, kind="stable")
@@ -117,7 +118,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
             prior = treated_prior(design)
             post = np.stack([posterior_probability(design, s, prior) for s in stats], axis=1)
             if not identity:
-                post = post[rows, order]
+                post = post[np.arange(m)[:, None], order]
             crossing = active & (post >= dec.threshold)
             futile = np.zeros_like(crossing)
             if dec.futility_below is not None:
@@ -134,28 +135,25 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     first_decision(crossing, futile, is_final, np.asarray(times, dtype=np.float64), np.asarray(final, dtype=np.float64),
                    np.asarray(order, dtype=np.int64), np.asarray(reached), len(pm.analyses), codes, decision,
                    look_index, dec_time, sel)
-
-    def pick(field: str) -> np.ndarray:
-        out = np.empty(m)
-        pick_rows(columns(field), sel, out)
-        return out
-
+    picked = np.empty((4, m))  # each row's statistics at its deciding look, in one compiled pass
+    pick_rows(columns("estimate", "n_treated", "n_control", "events"), sel, picked)
     return {
         "decision": decision,
         "look": look_index,
         "month": dec_time,
         "target_reached": reached,
-        "estimate": pick("estimate"),
-        "evaluable_t": pick("n_treated"),
-        "evaluable_c": pick("n_control"),
-        "events": pick("events"),
+        "estimate": picked[0],
+        "evaluable_t": picked[1],
+        "evaluable_c": picked[2],
+        "events": picked[3],
         "true_effect": looks.true_effect,
     }
 
 
 def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info: np.ndarray, active: np.ndarray,
                              is_final: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Efficacy bounds at each (time-ordered) look for the information observed, and each row's final bound.
+    """Efficacy bounds at each (time-ordered) look for the information observed ((m, L), or (1, L) when every row has
+    the same), and each row's final bound.
 
     Rows share few distinct information patterns (none, with a sufficient-statistics design that reaches its
     targets), so the bounds are computed once per distinct row.  When the final analysis adds nothing to the
@@ -169,7 +167,7 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
     # and the final analysis adds information
     if n_looks > 1 and m > 0 and one_pattern(info, active, is_final) and info[0, -1] > info[0, :-1].max():
         one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
-        return np.broadcast_to(one, (m, n_looks)), np.full(m, one[0, -1])
+        return one, np.full(m, one[0, -1])  # (1, L): broadcast along the rows
     prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
     final_info = info[is_final]
     stale = final_info <= prior
@@ -197,8 +195,12 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
     """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row."""
     from ..boundaries import efficacy_bounds_batch
 
-    uniq, inverse = unique_rows(info_c)  # (NaN: padding, the same in rows with as few looks)
     setting = (dec.alpha, str(dec.spending), dec.parameter, max_information(design), final)
+    if info_c.shape[0] == 1:  # the one pattern of a fixed-look design: its row from the cache, without the batch's calls
+        got = _BOUNDS_CACHE.get((setting, info_c[0].tobytes()))
+        if got is not None:
+            return np.array(got[None, :])  # (a copy: callers may write to the bounds)
+    uniq, inverse = unique_rows(info_c)  # (NaN: padding, the same in rows with as few looks)
     keys = [(setting, row.tobytes()) for row in uniq]
     missing = [i for i, k in enumerate(keys) if k not in _BOUNDS_CACHE]
     if missing:

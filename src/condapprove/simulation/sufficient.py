@@ -182,9 +182,9 @@ class _Blocks:
 
     def __init__(self, streams: list[Streams], sizes: list[int]) -> None:
         self.streams = streams
-        edges = np.cumsum([0, *sizes])
-        self.slices = [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges)]
-        self.m = int(edges[-1])
+        edges = list(itertools.accumulate(sizes, initial=0))
+        self.slices = [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
+        self.m = edges[-1]
 
     def draw(self, purpose: str, fn: Callable[[np.random.Generator, slice], np.ndarray]) -> np.ndarray:
         """Concatenate ``fn(generator of the block's purpose, block rows)`` over the blocks."""
@@ -228,6 +228,13 @@ def _look_index(design: Design, n: int) -> list[int | None]:
     return out
 
 
+def _entries_needed(trig: list[int | None], n: int, last: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The patients whose entries a chunk draws (those triggering looks, the last of each arm and of the study),
+    ascending, and the shapes of the gamma increments between them (kept for the design's chunks: not mutated)."""
+    ks = np.array(sorted({k for k in trig if k is not None and k <= n} | {n, *last}), dtype=np.int64)
+    return ks, np.diff(ks, prepend=0).astype(np.float64)
+
+
 def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
                    sizes: list[int]) -> dict[str, np.ndarray]:
     """Simulate the blocks of one chunk (``sizes[b]`` replicates drawn from ``streams[b]``) from sufficient statistics.
@@ -247,9 +254,9 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     st = per_object("sufficient stream", design, lambda: _stream(design, arms))
     n = st.n
     trig = _look_index(design, n)
-    # entries of the patients the looks (and the enrolment counts) need: gamma increments
-    ks = np.array(sorted({k for k in trig if k is not None and k <= n} | {n, *st.last}), dtype=np.int64)
-    shape = np.diff(np.concatenate([[0], ks])).astype(np.float64)
+    # entries of the patients the looks (and the enrolment counts) need: gamma increments (the same for every chunk
+    # of the design)
+    ks, shape = per_object("sufficient entries", design, lambda: _entries_needed(trig, n, st.last))
     from .. import _draw_jit  # (its attribute looked up at the call: the benchmark times the compiled draws)
 
     g = blocks.fill("sufficient:entries", ks.size, lambda rng, rows: _draw_jit.standard_gamma_rows(rng, shape, rows))
@@ -257,7 +264,8 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
     # room for the counts at those months and the enrolled count (three arrays of the chunk's rows per point)
     known = _Known(pos=g.T, incl=ks[:, None], excl=ks[:, None] - 1, n=n, last=g[:, -1], room=len(months) + 1)
-    entry_at = {int(k): st.entry(g[:, i]) for i, k in enumerate(ks)}
+    entries = st.entry(g)  # (elementwise: the same numbers as column by column, in one call)
+    entry_at = {int(k): entries[:, i] for i, k in enumerate(ks)}
     ready_at = {k: e + follow for k, e in entry_at.items()}
     target_time = ready_at[n]
     final = np.minimum(target_time, cutoff)
@@ -347,14 +355,17 @@ def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray
 
 
 def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
-    """The distinct numbers of trials when every p is the same and there are few of them (else None)."""
+    """The distinct numbers of trials (ascending) when every p is the same and there are at most 8 of them, none
+    above 5,000 (else None)."""
+    from ._counts_jit import distinct_values
+
     if p.size == 0 or not np.all(p == p.flat[0]):
         return None
-    lo, hi = int(n.min()), int(n.max())
-    values = np.array([lo]) if lo == hi else np.unique(n)
-    if values.size > 8 or values[-1] > 5000:
+    values = np.empty(8, dtype=np.int64)
+    k = distinct_values(np.atleast_2d(np.asarray(n, dtype=np.int64)), values)
+    if not 0 < k <= 8 or values[k - 1] > 5000:
         return None
-    return values
+    return values[:k]
 
 
 def _invert(u: np.ndarray, n: np.ndarray, values: np.ndarray, p0: float) -> np.ndarray:
@@ -390,9 +401,70 @@ def _binomial_table(n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
     return got
 
 
+_TABLES_OF: dict[tuple[tuple[int, ...], float], tuple[np.ndarray, ...]] = {}
+
+
+def _binomial_tables(values: np.ndarray, p: float) -> tuple[np.ndarray, ...]:
+    """:func:`._counts_jit.binomial_sums`'s tables of Binomial(v, p) for each of ``values``: the slot of each number
+    of trials, the CDFs end to end with their starts, the guide tables end to end with theirs."""
+    key = (tuple(int(v) for v in values), p)
+    got = _TABLES_OF.get(key)
+    if got is None:
+        tables = [_binomial_table(int(v), p) for v in values if v > 0]
+        slot = np.full(int(values.max()) + 1, -1, dtype=np.int64)
+        slot[values[values > 0]] = np.arange(len(tables))
+        got = (slot,)
+        for part, dtype in ((0, np.float64), (1, np.int64)):  # the CDFs, then the guides
+            arrays = [t[part] for t in tables]
+            got += (np.concatenate([np.zeros(0, dtype), *arrays]), np.cumsum([0, *(a.size for a in arrays)]))
+        if len(_TABLES_OF) > 4096:
+            _TABLES_OF.clear()
+        _TABLES_OF[key] = got
+    return got
+
+
 def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth,
                counts: np.ndarray) -> list[LookStats]:
     """Each arm's count, sum and sum of squares at each look, from increments between sorted counts."""
+    m, n_looks = counts.shape
+    binary = design.post_marketing.endpoint.type == "binary"
+    paired = len(arms) == 2 and arms[1].paired
+    # binary, counts in order (the usual case): the recruited arms' sums in two compiled passes (_binary_sums)
+    got = _binary_sums(design, blocks, arms, st, truth, counts, paired) if binary else None
+    constant: list[np.ndarray | None] = [None, None]  # per arm: whether each look's patients are the same in every row
+    if got is not None:
+        (nt, sum_t, constant[0]), control = got
+        ss_t = sum_t  # y = y**2 for 0/1 outcomes
+        nc, sum_c, constant[1] = control if control is not None else (None, None, None)
+        ss_c = sum_c
+    else:
+        nt, sum_t, ss_t, nc, sum_c, ss_c = _sums_sorted(design, blocks, arms, st, truth, counts, paired)
+    if len(arms) == 2 and not paired:  # an external cohort, observed in full from month 0
+        ext = arms[1]
+        d_e = np.full((m, 1), ext.n, dtype=np.int64)
+        s_e, q_e = _increments(blocks, "sufficient:y:control", design, d_e, outcome_parameter(design, ext, truth, m))
+        nc = np.full((m, n_looks), float(ext.n))
+        sum_c, ss_c = np.repeat(s_e, n_looks, axis=1), np.repeat(q_e, n_looks, axis=1)
+        constant[1] = np.ones(n_looks, dtype=bool)
+    zeros = np.zeros(m)
+    out = []
+    for j in range(n_looks):
+        args = (nt[:, j], sum_t[:, j], ss_t[:, j], None if nc is None else nc[:, j],
+                zeros if sum_c is None else sum_c[:, j], zeros if ss_c is None else ss_c[:, j])
+        fast = None
+        if binary:
+            same = None if constant[0] is None or (nc is not None and constant[1] is None) else (
+                bool(constant[0][j]) and (nc is None or bool(constant[1][j])))  # type: ignore[index]
+            fast = _binary_by_table(design, *args, constant=same)
+        out.append(fast if fast is not None else statistics_from_sums(design, *args))
+    return out
+
+
+def _sums_sorted(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
+                 paired: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None,
+                                        np.ndarray | None]:
+    """The recruited arms' counts, sums and sums of squares at each look (m, L each; the control's None without a
+    randomised control), in numpy passes over the counts sorted along each row."""
     m, n_looks = counts.shape
     monotone = bool(np.all(counts[:, 1:] >= counts[:, :-1]))
     order = np.arange(n_looks)[None, :] if monotone else np.argsort(counts, axis=1, kind="stable")
@@ -417,27 +489,43 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
 
     nt = back(d_t.astype(np.float64, order="F"))  # (counts: the same sums in integers or in doubles)
     sum_t, ss_t = sums(s_t, q_t)
-    zeros = np.zeros(m)
-    nc: np.ndarray | None = None
-    sum_c = ss_c = np.zeros((m, n_looks))
-    if len(arms) == 2 and arms[1].paired:
-        d_c = _steps(c_sorted) - d_t
-        s_c, q_c = _increments(blocks, "sufficient:y:control", design, d_c, outcome_parameter(design, arms[1], truth, m))
-        nc = back(d_c.astype(np.float64, order="F"))
-        sum_c, ss_c = sums(s_c, q_c)
-    elif len(arms) == 2:  # an external cohort, observed in full from month 0
-        ext = arms[1]
-        d_e = np.full((m, 1), ext.n, dtype=np.int64)
-        s_e, q_e = _increments(blocks, "sufficient:y:control", design, d_e, outcome_parameter(design, ext, truth, m))
-        nc = np.full((m, n_looks), float(ext.n))
-        sum_c, ss_c = np.repeat(s_e, n_looks, axis=1), np.repeat(q_e, n_looks, axis=1)
+    if not paired:
+        return nt, sum_t, ss_t, None, None, None
+    d_c = _steps(c_sorted) - d_t
+    s_c, q_c = _increments(blocks, "sufficient:y:control", design, d_c, outcome_parameter(design, arms[1], truth, m))
+    nc = back(d_c.astype(np.float64, order="F"))
+    return (nt, sum_t, ss_t, nc, *sums(s_c, q_c))
+
+
+def _binary_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
+                 paired: bool) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...] | None] | None:
+    """For binary outcomes, counts in order along every row and responders drawn by inversion (:func:`_invertible`):
+    each recruited arm's running counts and responders at the looks, and whether each look's count is the same in
+    every row -- :func:`_sums_sorted`'s numbers (the same uniforms, the same inversion), in two compiled passes per
+    arm instead of some forty numpy calls.  None (and nothing drawn) otherwise."""
+    from ._counts_jit import binary_steps, binomial_sums
+
+    m, n_looks = counts.shape
+    d_t = np.empty((m, n_looks), dtype=np.int64, order="F")
+    d_c = np.empty((m, n_looks), dtype=np.int64, order="F") if paired else d_t
+    if not binary_steps(counts, st.treated_before, paired, d_t, d_c):
+        return None
+    todo = [(d_t, arms[0], "sufficient:y:treated")] + ([(d_c, arms[1], "sufficient:y:control")] if paired else [])
+    plans = []
+    for d, arm, purpose in todo:
+        p = outcome_parameter(design, arm, truth, m)
+        values = _invertible(d, p)
+        if values is None:
+            return None
+        plans.append((d, purpose, _binomial_tables(values, float(p.flat[0]))))
     out = []
-    for j in range(n_looks):
-        args = (nt[:, j], sum_t[:, j], ss_t[:, j], None if nc is None else nc[:, j],
-                zeros if nc is None else sum_c[:, j], zeros if nc is None else ss_c[:, j])
-        fast = _binary_by_table(design, *args) if design.post_marketing.endpoint.type == "binary" else None
-        out.append(fast if fast is not None else statistics_from_sums(design, *args))
-    return out
+    for d, purpose, tables in plans:
+        u = blocks.fill(purpose, n_looks, lambda rng, rows: rng.random(out=rows))
+        n, s = np.empty((m, n_looks), order="F"), np.empty((m, n_looks), order="F")
+        constant = np.empty(n_looks, dtype=bool)
+        binomial_sums(d, u, *tables, n, s, constant)
+        out.append((n, s, constant))
+    return out[0], out[1] if paired else None
 
 
 #: Largest table of binary look statistics (outcomes of both arms) built to look the statistics up.
@@ -446,17 +534,20 @@ _TABLES: dict[tuple[Any, ...], LookStats] = {}
 
 
 def _binary_by_table(design: Design, nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray | None,
-                     sc: np.ndarray, ssc: np.ndarray) -> LookStats | None:
+                     sc: np.ndarray, ssc: np.ndarray, *, constant: bool | None = None) -> LookStats | None:
     """Binary look statistics looked up in a table of every (responders treated, responders control) outcome.
 
     When every replicate has the same numbers of patients at the look (looks at fixed numbers of patients),
     the statistics depend only on the two counts of responders: they are computed once for each possible
     pair by :func:`.statistics.statistics_from_sums` itself and gathered, giving the same numbers.  None when
-    the numbers of patients vary or the table would be large.
+    the numbers of patients vary or the table would be large.  ``constant``: whether every row has the same numbers
+    of patients, when the caller knows (else it is tested here).
     """
     n0 = float(nt[0])
     c0 = float(nc[0]) if nc is not None else 0.0
-    if not (bool(np.all(nt == n0)) and (nc is None or bool(np.all(nc == c0)))):
+    if constant is None:
+        constant = bool(np.all(nt == n0)) and (nc is None or bool(np.all(nc == c0)))
+    if not constant:
         return None
     a, b = int(n0) + 1, int(c0) + 1
     if a * b > _MAX_TABLE:
