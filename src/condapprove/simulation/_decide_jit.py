@@ -81,10 +81,11 @@ def first_decision(crossing: np.ndarray, futile: np.ndarray, is_final: np.ndarra
     (``futile``) decides; without one, the final analysis (``is_final``) does.  ``codes`` holds the outcome
     codes (confirmed, futility, not confirmed, undecided); a replicate that never stops is "not confirmed" if
     it ``reached`` its targets, else "undecided".  ``order[i, j]`` is the design-order index of time-ordered
-    look ``j`` (the final is the last, ``L - 1``, reported as ``n_interims``); the month is that look's time,
-    or ``final`` when the look never happened.
+    look ``j`` (the final is the last, ``L - 1``, reported as ``n_interims``; ``order`` (m, L), or (1, L) when every
+    row has the same); the month is that look's time, or ``final`` when the look never happened.
     """
     m, n_looks = crossing.shape
+    shared = order.shape[0] == 1
     for i in range(m):
         pos = -1
         for j in range(n_looks):
@@ -99,7 +100,7 @@ def first_decision(crossing: np.ndarray, futile: np.ndarray, is_final: np.ndarra
                     pos = j
                     break
             dec = codes[2] if reached[i] else codes[3]
-        sel = order[i, pos]
+        sel = order[0 if shared else i, pos]
         out_decision[i] = dec
         out_look[i] = n_interims if sel == n_looks - 1 else sel
         t = times[i, pos]

@@ -75,7 +75,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     # usual: every row's looks already in time order; one compiled pass then fills z, the information and which
     # looks count (the numpy code below, for rows that need their looks sorted, gives the same)
     if looks_in_order(np.asarray(times, dtype=np.float64), *columns("z", "information"), z, info, active):
-        order = np.broadcast_to(np.arange(n_looks), (m, n_looks))
+        order = np.arange(n_looks)[None, :]  # (1, L): the same for every row
         identity = True
         is_final = np.zeros((m, n_looks), dtype=bool, order="F")
         is_final[:, -1] = True
@@ -100,7 +100,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         futile = np.zeros_like(crossing)
         is_final = np.zeros_like(crossing)
         is_final[:, -1] = True
-        order = np.broadcast_to(np.arange(n_looks), (m, n_looks))
+        order = np.arange(n_looks)[None, :]  # (1, L): the same for every row
         times = np.asarray(looks.times)  # in design order (the final is the last)
     else:
         if isinstance(dec, GroupSequentialDecision):

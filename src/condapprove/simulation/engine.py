@@ -91,6 +91,7 @@ _DEFAULT_CHUNKS = 12
 _READ_LAG = 1e-9
 
 
+@functools.lru_cache(maxsize=1024)
 def scenario_key(name: str) -> int:
     """The stream key of a scenario: a stable 32-bit hash of its name.
 

@@ -369,7 +369,7 @@ def _curves(counts: np.ndarray, grid_size: int, n: int) -> list[tuple[float, ...
     (``month <= grid[k]``), from the counts per (grid cell, decision code) -- no sort, no subsets."""
     running = np.cumsum(counts[:grid_size], axis=0)
     # numpy's division of the (exact) counts by n, correctly rounded as Python's float(c) / n: the same numbers
-    return [tuple((running[:, d] / n).tolist()) for d in range(counts.shape[1])]
+    return [tuple(shares) for shares in (running / n).T.tolist()]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

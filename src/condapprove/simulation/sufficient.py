@@ -63,6 +63,10 @@ def eligible(design: Design) -> bool:
     >>> sufficient.eligible(condapprove.load_design("designs/akuugo_trial.yaml"))  # lot-to-lot variation
     False
     """
+    return per_object("sufficient eligible", design, lambda: _eligible(design))
+
+
+def _eligible(design: Design) -> bool:
     pm = design.post_marketing
     if pm.endpoint.type not in ("binary", "continuous"):
         return False
