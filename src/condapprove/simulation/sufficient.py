@@ -435,31 +435,30 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     paired = len(arms) == 2 and arms[1].paired
     # binary, counts in order (the usual case): the recruited arms' sums in two compiled passes (_binary_sums)
     got = _binary_sums(design, blocks, arms, st, truth, counts, paired) if binary else None
-    constant: list[np.ndarray | None] = [None, None]  # per arm: whether each look's patients are the same in every row
+    one_count: np.ndarray | None = None  # per look, when known: whether every row has the same numbers of patients
     if got is not None:
-        (nt, sum_t, constant[0]), control = got
+        (nt, sum_t, one_count), control = got
         ss_t = sum_t  # y = y**2 for 0/1 outcomes
-        nc, sum_c, constant[1] = control if control is not None else (None, None, None)
-        ss_c = sum_c
+        nc = sum_c = ss_c = None
+        if control is not None:
+            nc, sum_c, same_c = control
+            ss_c = sum_c
+            one_count = one_count & same_c
     else:
         nt, sum_t, ss_t, nc, sum_c, ss_c = _sums_sorted(design, blocks, arms, st, truth, counts, paired)
-    if len(arms) == 2 and not paired:  # an external cohort, observed in full from month 0
+    if len(arms) == 2 and not paired:  # an external cohort, observed in full from month 0 (the same in every row)
         ext = arms[1]
         d_e = np.full((m, 1), ext.n, dtype=np.int64)
         s_e, q_e = _increments(blocks, "sufficient:y:control", design, d_e, outcome_parameter(design, ext, truth, m))
         nc = np.full((m, n_looks), float(ext.n))
         sum_c, ss_c = np.repeat(s_e, n_looks, axis=1), np.repeat(q_e, n_looks, axis=1)
-        constant[1] = np.ones(n_looks, dtype=bool)
     zeros = np.zeros(m)
     out = []
     for j in range(n_looks):
         args = (nt[:, j], sum_t[:, j], ss_t[:, j], None if nc is None else nc[:, j],
                 zeros if sum_c is None else sum_c[:, j], zeros if ss_c is None else ss_c[:, j])
-        fast = None
-        if binary:
-            same = None if constant[0] is None or (nc is not None and constant[1] is None) else (
-                bool(constant[0][j]) and (nc is None or bool(constant[1][j])))  # type: ignore[index]
-            fast = _binary_by_table(design, *args, constant=same)
+        same = None if one_count is None else bool(one_count[j])
+        fast = _binary_by_table(design, *args, constant=same) if binary else None
         out.append(fast if fast is not None else statistics_from_sums(design, *args))
     return out
 
