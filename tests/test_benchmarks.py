@@ -37,3 +37,18 @@ def test_a_case_runs_with_its_floor_and_its_own_draws(bench: ModuleType, name: s
     assert row["seconds"] > 0 and row["floor_seconds"] > 0 and row["drawn_seconds"] > 0
     assert math.isfinite(row["drawn_ratio"]) and row["drawn_ratio"] > 1  # the draws are part of their run
     assert 0 <= row["p_confirmed"] <= 1
+
+
+def test_fixed_cost_splits_its_runs() -> None:
+    """``benchmarks/fixed_cost.py`` runs a case and splits its three medians as its docstring says (no timing is
+    asserted: the split follows from the medians, whatever they are)."""
+    spec = importlib.util.spec_from_file_location("condapprove_benchmark_fixed", ROOT / "benchmarks" / "fixed_cost.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = module.measure("binary", 1)
+    med = row["medians"]
+    assert set(med) == {"16 chunks", "1 chunk", "1 block"} and all(v > 0 for v in med.values())
+    assert math.isclose(row["per_chunk"] * 15, med["16 chunks"] - med["1 chunk"])
+    assert math.isclose(row["per_block"] * 15, med["1 chunk"] - med["1 block"])
+    assert math.isclose(row["per_run"] + row["per_chunk"] + row["per_block"], med["1 block"])
