@@ -15,7 +15,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["hermite", "normal_increments", "one_sample_t", "pooled_t"]
+__all__ = ["hermite", "normal_increments", "normal_sums", "one_sample_t", "pooled_t"]
 
 
 @compiled
@@ -102,3 +102,32 @@ def normal_increments(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np
             s = df * p[i, j] + sd * math.sqrt(df) * z[i, j]
             out_s[i, j] = s
             out_ss[i, j] = sd2 * half_chi2[i, j] + (s * s / max(df, 1.0) if dij > 0 else 0.0)
+
+
+@compiled
+def normal_sums(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np.ndarray, sd: float, out_n: np.ndarray,
+                out_s: np.ndarray, out_ss: np.ndarray, constant: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Running sums along the looks of :func:`normal_increments`' increments, and of the patients ``d`` (m, L), as
+    doubles into ``out_n``, ``out_s`` and ``out_ss``; ``p`` (m, 1): each row's mean; ``constant[j]``: whether every
+    row has the same ``out_n[:, j]``.  The same increments and the same additions in the same order as
+    :func:`normal_increments` followed by numpy's running sums, column by column (``x[:, j] += x[:, j - 1]``), in
+    one pass."""
+    m, L = d.shape
+    sd2 = 2.0 * sd * sd
+    for j in range(L):
+        same = True
+        for i in range(m):
+            dij = d[i, j]
+            df = float(dij)
+            s = df * p[i, 0] + sd * math.sqrt(df) * z[i, j]
+            ss = sd2 * half_chi2[i, j] + (s * s / max(df, 1.0) if dij > 0 else 0.0)
+            if j == 0:
+                out_n[i, j] = df
+                out_s[i, j] = s
+                out_ss[i, j] = ss
+            else:
+                out_n[i, j] = out_n[i, j - 1] + df
+                out_s[i, j] = out_s[i, j - 1] + s
+                out_ss[i, j] = out_ss[i, j - 1] + ss
+            same &= out_n[i, j] == out_n[0, j]
+        constant[j] = same

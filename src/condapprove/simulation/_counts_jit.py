@@ -12,8 +12,8 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["between_known", "binary_steps", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted",
-           "distinct_values", "invert_cdf", "kth_of_ordered"]
+__all__ = ["between_known", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted", "distinct_values",
+           "invert_cdf", "kth_of_ordered", "look_steps"]
 
 
 @compiled
@@ -177,8 +177,8 @@ def by_outcomes(xt: np.ndarray, xc: np.ndarray, b: int, z: np.ndarray, info: np.
 
 
 @compiled
-def binary_steps(counts: np.ndarray, treated_before: np.ndarray, paired: bool, d_t: np.ndarray,
-                 d_c: np.ndarray) -> bool:  # pragma: no cover - compiled
+def look_steps(counts: np.ndarray, treated_before: np.ndarray, paired: bool, d_t: np.ndarray,
+               d_c: np.ndarray) -> bool:  # pragma: no cover - compiled
     """Each arm's new patients at each look from the recruited stream's counts at the looks, in one pass.
 
     ``counts`` (m, L): patients recruited by each look; ``treated_before[c]``: treated among the first ``c``.  Fills

@@ -314,6 +314,17 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
         s = _binomial_blocks(blocks, purpose, d, p).astype(np.float64, order="F")
         return s, s  # y = y**2 for 0/1 outcomes
     sd = float(ep.sd)  # type: ignore[union-attr]
+    z, half_chi2 = _normal_draws(blocks, purpose, d)
+    from ..kernels._normal_jit import normal_increments
+
+    s, ss = np.empty(d.shape, order="F"), np.empty(d.shape, order="F")
+    normal_increments(d, p, z, half_chi2, sd, s, ss)  # one compiled pass
+    return s, ss
+
+
+def _normal_draws(blocks: _Blocks, purpose: str, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The standard normals and the half chi-squares (gammas of shape (d - 1) / 2) of ``d`` (m, L) new patients'
+    sufficient statistics, from each block's stream of ``purpose``."""
     from .. import _draw_jit  # (its attributes looked up at the call: the benchmark times the compiled draws)
 
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
@@ -327,11 +338,7 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
     else:
         shape = np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
         half_chi2 = blocks.draw(purpose, lambda rng, sl: np.asarray(rng.standard_gamma(shape[sl])))
-    from ..kernels._normal_jit import normal_increments
-
-    s, ss = np.empty(d.shape, order="F"), np.empty(d.shape, order="F")
-    normal_increments(d, p, z, half_chi2, sd, s, ss)  # one compiled pass
-    return s, ss
+    return z, half_chi2
 
 
 def _binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -433,16 +440,14 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     m, n_looks = counts.shape
     binary = design.post_marketing.endpoint.type == "binary"
     paired = len(arms) == 2 and arms[1].paired
-    # binary, counts in order (the usual case): the recruited arms' sums in two compiled passes (_binary_sums)
-    got = _binary_sums(design, blocks, arms, st, truth, counts, paired) if binary else None
+    # counts in order (the usual case): the recruited arms' sums in compiled passes (_binary_sums, _normal_sums)
+    got = (_binary_sums if binary else _normal_sums)(design, blocks, arms, st, truth, counts, paired)
     one_count: np.ndarray | None = None  # per look, when known: whether every row has the same numbers of patients
     if got is not None:
-        (nt, sum_t, one_count), control = got
-        ss_t = sum_t  # y = y**2 for 0/1 outcomes
+        (nt, sum_t, ss_t, one_count), control = got
         nc = sum_c = ss_c = None
         if control is not None:
-            nc, sum_c, same_c = control
-            ss_c = sum_c
+            nc, sum_c, ss_c, same_c = control
             one_count = one_count & same_c
     else:
         nt, sum_t, ss_t, nc, sum_c, ss_c = _sums_sorted(design, blocks, arms, st, truth, counts, paired)
@@ -500,22 +505,36 @@ def _sums_sorted(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, 
     return (nt, sum_t, ss_t, nc, *sums(s_c, q_c))
 
 
-def _binary_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
-                 paired: bool) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...] | None] | None:
-    """For binary outcomes, counts in order along every row and responders drawn by inversion (:func:`_invertible`):
-    each recruited arm's running counts and responders at the looks, and whether each look's count is the same in
-    every row -- :func:`_sums_sorted`'s numbers (the same uniforms, the same inversion), in two compiled passes per
-    arm instead of some forty numpy calls.  None (and nothing drawn) otherwise."""
-    from ._counts_jit import binary_steps, binomial_sums
+def _arm_steps(st: _Stream, counts: np.ndarray, paired: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each recruited arm's new patients at each look (:func:`._counts_jit.look_steps`; the control's is the
+    treated arm's array without a randomised control), or None when some row's counts are out of order."""
+    from ._counts_jit import look_steps
 
     m, n_looks = counts.shape
     d_t = np.empty((m, n_looks), dtype=np.int64, order="F")
     d_c = np.empty((m, n_looks), dtype=np.int64, order="F") if paired else d_t
-    if not binary_steps(counts, st.treated_before, paired, d_t, d_c):
+    return (d_t, d_c) if look_steps(counts, st.treated_before, paired, d_t, d_c) else None
+
+
+#: Each recruited arm's running counts, sums and sums of squares at the looks (m, L each) and whether each look's count
+#: is the same in every row (L,); the treated arm's, then the randomised control's (or None).
+_ArmSums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _binary_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
+                 paired: bool) -> tuple[_ArmSums, _ArmSums | None] | None:
+    """For binary outcomes, counts in order along every row and responders drawn by inversion (:func:`_invertible`):
+    :data:`_ArmSums` of each recruited arm (a sum of squares is its sum: y = y**2) -- :func:`_sums_sorted`'s numbers
+    (the same uniforms, the same inversion), in two compiled passes per arm instead of some forty numpy calls.
+    None (and nothing drawn) otherwise."""
+    from ._counts_jit import binomial_sums
+
+    m, n_looks = counts.shape
+    steps = _arm_steps(st, counts, paired)
+    if steps is None:
         return None
-    todo = [(d_t, arms[0], "sufficient:y:treated")] + ([(d_c, arms[1], "sufficient:y:control")] if paired else [])
     plans = []
-    for d, arm, purpose in todo:
+    for d, arm, purpose in zip(steps, arms[: 1 + paired], _PURPOSES):
         p = outcome_parameter(design, arm, truth, m)
         values = _invertible(d, p)
         if values is None:
@@ -527,8 +546,35 @@ def _binary_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, 
         n, s = np.empty((m, n_looks), order="F"), np.empty((m, n_looks), order="F")
         constant = np.empty(n_looks, dtype=bool)
         binomial_sums(d, u, *tables, n, s, constant)
-        out.append((n, s, constant))
+        out.append((n, s, s, constant))
     return out[0], out[1] if paired else None
+
+
+def _normal_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
+                 paired: bool) -> tuple[_ArmSums, _ArmSums | None] | None:
+    """For continuous outcomes, counts in order along every row: :data:`_ArmSums` of each recruited arm --
+    :func:`_sums_sorted`'s numbers (the same normals and chi-squares, drawn by :func:`_increments`'s calls, and the
+    same additions), the increments and their running sums in one compiled pass per arm.  None (and nothing drawn)
+    otherwise."""
+    from ..kernels._normal_jit import normal_sums
+
+    m, n_looks = counts.shape
+    steps = _arm_steps(st, counts, paired)
+    if steps is None:
+        return None
+    sd = float(design.post_marketing.endpoint.sd)  # type: ignore[union-attr]
+    out = []
+    for d, arm, purpose in zip(steps, arms[: 1 + paired], _PURPOSES):
+        z, half_chi2 = _normal_draws(blocks, purpose, d)
+        n, s, ss = (np.empty((m, n_looks), order="F") for _ in range(3))
+        constant = np.empty(n_looks, dtype=bool)
+        normal_sums(d, outcome_parameter(design, arm, truth, m), z, half_chi2, sd, n, s, ss, constant)
+        out.append((n, s, ss, constant))
+    return out[0], out[1] if paired else None
+
+
+#: The streams of the recruited arms' outcomes.
+_PURPOSES = ("sufficient:y:treated", "sufficient:y:control")
 
 
 #: Largest table of binary look statistics (outcomes of both arms) built to look the statistics up.
