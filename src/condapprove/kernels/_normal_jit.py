@@ -97,11 +97,16 @@ def normal_increments(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np
     sd2 = 2.0 * sd * sd
     for i in range(m):
         for j in range(L):
-            dij = d[i, j]
-            df = float(dij)
-            s = df * p[i, j] + sd * math.sqrt(df) * z[i, j]
-            out_s[i, j] = s
-            out_ss[i, j] = sd2 * half_chi2[i, j] + (s * s / max(df, 1.0) if dij > 0 else 0.0)
+            out_s[i, j], out_ss[i, j] = _increment(d[i, j], p[i, j], z[i, j], half_chi2[i, j], sd, sd2)
+
+
+@compiled
+def _increment(d: int, p: float, z: float, half_chi2: float, sd: float,
+               sd2: float) -> tuple[float, float]:  # pragma: no cover - compiled
+    """One arm's sum and sum of squares of ``d`` new outcomes (:func:`normal_increments`; ``sd2 = 2 sd^2``)."""
+    df = float(d)
+    s = df * p + sd * math.sqrt(df) * z
+    return s, sd2 * half_chi2 + (s * s / max(df, 1.0) if d > 0 else 0.0)
 
 
 @compiled
@@ -117,10 +122,8 @@ def normal_sums(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np.ndarr
     for j in range(L):
         same = True
         for i in range(m):
-            dij = d[i, j]
-            df = float(dij)
-            s = df * p[i, 0] + sd * math.sqrt(df) * z[i, j]
-            ss = sd2 * half_chi2[i, j] + (s * s / max(df, 1.0) if dij > 0 else 0.0)
+            df = float(d[i, j])
+            s, ss = _increment(d[i, j], p[i, 0], z[i, j], half_chi2[i, j], sd, sd2)
             if j == 0:
                 out_n[i, j] = df
                 out_s[i, j] = s

@@ -105,18 +105,22 @@ def invert_cdf(u: np.ndarray, n: np.ndarray, v: int, cdf: np.ndarray, guide: np.
     from there (a step or two for a table of a few cells per value).  Uniforms are in [0, 1).
     """
     m, cols = u.shape
-    cells = guide.size
-    size = cdf.size
     for i in range(m):
         for j in range(cols):
-            if n[i, j] != v:
-                continue
-            x = u[i, j]
-            g = np.int64(x * cells)  # u >= 0
-            k = guide[g if g < cells else cells - 1]
-            while k < size and cdf[k] <= x:
-                k += 1
-            out[i, j] = min(k, v)
+            if n[i, j] == v:
+                out[i, j] = _inverted(u[i, j], v, cdf, 0, cdf.size, guide, 0, guide.size)
+
+
+@compiled
+def _inverted(x: float, v: int, cdf: np.ndarray, c0: int, size: int, guide: np.ndarray, g0: int,
+              cells: int) -> int:  # pragma: no cover - compiled
+    """:func:`invert_cdf`'s count for one uniform ``x`` (in [0, 1)) and ``v`` trials, the CDF in ``cdf[c0:c0 + size]``
+    and its guide in ``guide[g0:g0 + cells]``."""
+    g = np.int64(x * cells)  # x >= 0
+    k = int(guide[g0 + (g if g < cells else cells - 1)])
+    while k < size and cdf[c0 + k] <= x:
+        k += 1
+    return min(k, v)
 
 
 @compiled
@@ -254,16 +258,8 @@ def binomial_sums(d: np.ndarray, u: np.ndarray, slot: np.ndarray, cdf: np.ndarra
             x = 0
             if v > 0:
                 t = slot[v]
-                c0 = cdf_start[t]
-                size = cdf_start[t + 1] - c0
-                g0 = guide_start[t]
-                cells = guide_start[t + 1] - g0
-                ui = u[i, j]
-                g = np.int64(ui * cells)  # u >= 0
-                k = guide[g0 + (g if g < cells else cells - 1)]
-                while k < size and cdf[c0 + k] <= ui:
-                    k += 1
-                x = min(k, v)
+                x = _inverted(u[i, j], v, cdf, cdf_start[t], cdf_start[t + 1] - cdf_start[t], guide, guide_start[t],
+                              guide_start[t + 1] - guide_start[t])
             if j == 0:
                 n_out[i, j] = np.float64(v)
                 s_out[i, j] = np.float64(x)
