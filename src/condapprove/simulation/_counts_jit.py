@@ -1,6 +1,7 @@
-"""Compiled (numba) loops of counts: where a count falls among the known points, binomial counts by inversion and
-binary look statistics looked up by the counts of responders (the sufficient-statistics simulation), and the patients
-entered by a month (the patient-level simulation).
+"""Compiled (numba) loops of counts: where a count falls among the known points, each arm's new patients at each
+look, binomial counts by inversion (with their running sums along the looks) and binary look statistics looked up by
+the counts of responders (the sufficient-statistics simulation), and the patients entered by a month (the
+patient-level simulation).
 
 Imported lazily by :class:`condapprove.simulation.sufficient._Known` and the engine (numba's import costs about
 0.3 s).  They perform the numpy code's operations in the same order, so the counts are the same.
@@ -187,7 +188,7 @@ def look_steps(counts: np.ndarray, treated_before: np.ndarray, paired: bool, d_t
 
     ``counts`` (m, L): patients recruited by each look; ``treated_before[c]``: treated among the first ``c``.  Fills
     ``d_t[:, j] = treated_before[counts[:, j]] - treated_before[counts[:, j - 1]]`` (from 0 at the first look) and,
-    when ``paired``, ``d_c`` with the other patients (the numpy steps of ``sufficient._look_sums`` for counts in
+    when ``paired``, ``d_c`` with the other patients (the numpy steps of ``sufficient._sums_sorted`` for counts in
     order).  False, with the outputs unspecified, when some row's counts decrease (its looks are then sorted first).
     """
     m, n_looks = counts.shape
