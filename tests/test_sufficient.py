@@ -624,7 +624,8 @@ def test_compiled_sums_are_the_sorted_paths_numbers(seed: int, m: int, looks: in
     rng = np.random.default_rng(seed)
     counts = _counts_in_order(rng, m, looks, stream.n, constant_looks)
     # (one rate for every row, as inversion needs; a mean per row, as assurance draws them)
-    truth = Truth(treated=np.full((m, 1), 0.55) if binary else rng.normal(6.0, 1.0, (m, 1)), reference=0.3 if binary else 1.0)
+    truth = Truth(treated=np.full((m, 1), 0.55) if binary else rng.normal(6.0, 1.0, (m, 1)),
+                  reference=0.3 if binary else 1.0)
     sizes = [m // 2, m - m // 2] if m > 1 else [1]
 
     def blocks() -> sufficient._Blocks:

@@ -196,7 +196,7 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
     from ..boundaries import efficacy_bounds_batch
 
     setting = (dec.alpha, str(dec.spending), dec.parameter, max_information(design), final)
-    if info_c.shape[0] == 1:  # the one pattern of a fixed-look design: its row from the cache, without the batch's calls
+    if info_c.shape[0] == 1:  # a fixed-look design's one pattern: its row from the cache, without the batch's calls
         got = _BOUNDS_CACHE.get((setting, info_c[0].tobytes()))
         if got is not None:
             return np.array(got[None, :])  # (a copy: callers may write to the bounds)
