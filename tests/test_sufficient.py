@@ -606,7 +606,7 @@ def _counts_in_order(rng: np.random.Generator, m: int, looks: int, n: int, const
        endpoint=st.sampled_from(["binary", "continuous"]))
 def test_compiled_sums_are_the_sorted_paths_numbers(seed: int, m: int, looks: int, kind: str, constant_looks: int,
                                                     endpoint: str) -> None:
-    """``_binary_sums`` and ``_normal_sums`` (compiled passes per arm) give the numpy path's running counts, sums and
+    """``_compiled_sums`` (compiled passes per arm, binary or continuous) gives the numpy path's running counts, sums and
     sums of squares, bit for bit, from the same streams, and say which looks have the same count in every row."""
     from condapprove.simulation.population import Streams, Truth, arms_of
 
@@ -631,8 +631,7 @@ def test_compiled_sums_are_the_sorted_paths_numbers(seed: int, m: int, looks: in
     def blocks() -> sufficient._Blocks:
         return sufficient._Blocks([Streams(np.random.SeedSequence(seed), (0, b)) for b in range(len(sizes))], sizes)
 
-    fast = sufficient._binary_sums if binary else sufficient._normal_sums
-    got = fast(design, blocks(), arms, stream, truth, counts, paired)
+    got = sufficient._compiled_sums(design, blocks(), arms, stream, truth, counts, paired)
     assert got is not None
     nt, sum_t, ss_t, nc, sum_c, ss_c = sufficient._sums_sorted(design, blocks(), arms, stream, truth, counts, paired)
     assert not binary or (ss_t is sum_t and ss_c is sum_c)  # (0/1 outcomes: y = y**2, summed once)
@@ -654,7 +653,7 @@ def test_compiled_sums_are_the_sorted_paths_numbers(seed: int, m: int, looks: in
 
 
 @pytest.mark.parametrize("why", ["out of order", "rates vary", "many sizes"])
-def test_binary_sums_leave_other_cases_to_the_numpy_path_without_drawing(why: str) -> None:
+def test_compiled_binary_sums_leave_other_cases_to_the_numpy_path_without_drawing(why: str) -> None:
     """Counts out of order, rates that vary between rows, or more than eight numbers of new patients: None, and the
     streams are untouched (the numpy path then draws its own numbers from them)."""
     from condapprove.simulation.population import Streams, Truth, arms_of
@@ -676,7 +675,7 @@ def test_binary_sums_leave_other_cases_to_the_numpy_path_without_drawing(why: st
         counts[:, 0] = np.arange(m) % 10  # ten distinct numbers of new patients at the first look
     root = np.random.SeedSequence(3)
     streams = [Streams(root, (0, 0))]
-    got = sufficient._binary_sums(design, sufficient._Blocks(streams, [m]), arms, stream,
+    got = sufficient._compiled_sums(design, sufficient._Blocks(streams, [m]), arms, stream,
                                   Truth(treated=rates, reference=0.3), counts, True)
     assert got is None
     fresh = Streams(root, (0, 0))
@@ -684,7 +683,7 @@ def test_binary_sums_leave_other_cases_to_the_numpy_path_without_drawing(why: st
         np.testing.assert_array_equal(streams[0](purpose).random(4), fresh(purpose).random(4))
 
 
-def test_normal_sums_leave_counts_out_of_order_to_the_numpy_path_without_drawing() -> None:
+def test_compiled_normal_sums_leave_counts_out_of_order_to_the_numpy_path_without_drawing() -> None:
     """A continuous design's counts out of order in one row: None, and the streams untouched."""
     from condapprove.simulation.population import Streams, Truth, arms_of
 
@@ -698,7 +697,7 @@ def test_normal_sums_leave_counts_out_of_order_to_the_numpy_path_without_drawing
     counts[29, 2] = 19  # one fewer than at the look before
     root = np.random.SeedSequence(3)
     streams = [Streams(root, (0, 0))]
-    got = sufficient._normal_sums(design, sufficient._Blocks(streams, [m]), arms, sufficient._stream(design, arms),
+    got = sufficient._compiled_sums(design, sufficient._Blocks(streams, [m]), arms, sufficient._stream(design, arms),
                                   Truth(treated=np.full((m, 1), 6.0), reference=1.0), counts, True)
     assert got is None
     fresh = Streams(root, (0, 0))

@@ -434,14 +434,18 @@ def _binomial_tables(values: np.ndarray, p: float) -> tuple[np.ndarray, ...]:
     return got
 
 
+#: The streams of the recruited arms' outcomes (treated, then a randomised or external control).
+_PURPOSES = ("sufficient:y:treated", "sufficient:y:control")
+
+
 def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth,
                counts: np.ndarray) -> list[LookStats]:
     """Each arm's count, sum and sum of squares at each look, from increments between sorted counts."""
     m, n_looks = counts.shape
     binary = design.post_marketing.endpoint.type == "binary"
     paired = len(arms) == 2 and arms[1].paired
-    # counts in order (the usual case): the recruited arms' sums in compiled passes (_binary_sums, _normal_sums)
-    got = (_binary_sums if binary else _normal_sums)(design, blocks, arms, st, truth, counts, paired)
+    # counts in order (the usual case): the recruited arms' sums in compiled passes
+    got = _compiled_sums(design, blocks, arms, st, truth, counts, paired)
     one_count: np.ndarray | None = None  # per look, when known: whether every row has the same numbers of patients
     if got is not None:
         (nt, sum_t, ss_t, one_count), control = got
@@ -454,7 +458,7 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     if len(arms) == 2 and not paired:  # an external cohort, observed in full from month 0 (the same in every row)
         ext = arms[1]
         d_e = np.full((m, 1), ext.n, dtype=np.int64)
-        s_e, q_e = _increments(blocks, "sufficient:y:control", design, d_e, outcome_parameter(design, ext, truth, m))
+        s_e, q_e = _increments(blocks, _PURPOSES[1], design, d_e, outcome_parameter(design, ext, truth, m))
         nc = np.full((m, n_looks), float(ext.n))
         sum_c, ss_c = np.repeat(s_e, n_looks, axis=1), np.repeat(q_e, n_looks, axis=1)
     zeros = np.zeros(m)
@@ -479,7 +483,7 @@ def _sums_sorted(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, 
     c_sorted = counts if monotone else np.take_along_axis(counts, order, axis=1)
     t_sorted = st.treated_before[c_sorted]
     d_t = _steps(t_sorted)
-    s_t, q_t = _increments(blocks, "sufficient:y:treated", design, d_t, outcome_parameter(design, arms[0], truth, m))
+    s_t, q_t = _increments(blocks, _PURPOSES[0], design, d_t, outcome_parameter(design, arms[0], truth, m))
     inverse = None if monotone else np.argsort(order, axis=1)
 
     # the per-look arrays are column-major (order="F": _increments makes theirs so too), so that each look's
@@ -500,7 +504,7 @@ def _sums_sorted(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, 
     if not paired:
         return nt, sum_t, ss_t, None, None, None
     d_c = _steps(c_sorted) - d_t
-    s_c, q_c = _increments(blocks, "sufficient:y:control", design, d_c, outcome_parameter(design, arms[1], truth, m))
+    s_c, q_c = _increments(blocks, _PURPOSES[1], design, d_c, outcome_parameter(design, arms[1], truth, m))
     nc = back(d_c.astype(np.float64, order="F"))
     return (nt, sum_t, ss_t, nc, *sums(s_c, q_c))
 
@@ -521,60 +525,44 @@ def _arm_steps(st: _Stream, counts: np.ndarray, paired: bool) -> tuple[np.ndarra
 _ArmSums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _binary_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
-                 paired: bool) -> tuple[_ArmSums, _ArmSums | None] | None:
-    """For binary outcomes, counts in order along every row and responders drawn by inversion (:func:`_invertible`):
-    :data:`_ArmSums` of each recruited arm (a sum of squares is its sum: y = y**2) -- :func:`_sums_sorted`'s numbers
-    (the same uniforms, the same inversion), in two compiled passes per arm instead of some forty numpy calls.
-    None (and nothing drawn) otherwise."""
+def _compiled_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
+                   paired: bool) -> tuple[_ArmSums, _ArmSums | None] | None:
+    """:data:`_ArmSums` of each recruited arm when every row's counts are in order (and, for binary outcomes, the
+    responders are drawn by inversion, :func:`_invertible`): :func:`_sums_sorted`'s numbers, from the same draws
+    and with the same additions, in compiled passes per arm instead of some forty numpy calls -- for binary
+    outcomes the uniforms inverted and summed (:func:`._counts_jit.binomial_sums`; a sum of squares is its sum,
+    y = y**2), for continuous ones the increments and their running sums
+    (:func:`condapprove.kernels._normal_jit.normal_sums`).  None (and nothing drawn) otherwise."""
+    from ..kernels._normal_jit import normal_sums
     from ._counts_jit import binomial_sums
 
     m, n_looks = counts.shape
     steps = _arm_steps(st, counts, paired)
     if steps is None:
         return None
-    plans = []
+    binary = design.post_marketing.endpoint.type == "binary"
+    plans = []  # every arm's tables before any draw, so that nothing is drawn when one arm cannot be inverted
     for d, arm, purpose in zip(steps, arms[: 1 + paired], _PURPOSES):
         p = outcome_parameter(design, arm, truth, m)
-        values = _invertible(d, p)
-        if values is None:
+        values = _invertible(d, p) if binary else None
+        if binary and values is None:
             return None
-        plans.append((d, purpose, _binomial_tables(values, float(p.flat[0]))))
+        plans.append((d, p, purpose, None if values is None else _binomial_tables(values, float(p.flat[0]))))
     out = []
-    for d, purpose, tables in plans:
-        u = blocks.fill(purpose, n_looks, lambda rng, rows: rng.random(out=rows))
+    for d, p, purpose, tables in plans:
         n, s = np.empty((m, n_looks), order="F"), np.empty((m, n_looks), order="F")
         constant = np.empty(n_looks, dtype=bool)
-        binomial_sums(d, u, *tables, n, s, constant)
-        out.append((n, s, s, constant))
-    return out[0], out[1] if paired else None
-
-
-def _normal_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
-                 paired: bool) -> tuple[_ArmSums, _ArmSums | None] | None:
-    """For continuous outcomes, counts in order along every row: :data:`_ArmSums` of each recruited arm --
-    :func:`_sums_sorted`'s numbers (the same normals and chi-squares, drawn by :func:`_increments`'s calls, and the
-    same additions), the increments and their running sums in one compiled pass per arm.  None (and nothing drawn)
-    otherwise."""
-    from ..kernels._normal_jit import normal_sums
-
-    m, n_looks = counts.shape
-    steps = _arm_steps(st, counts, paired)
-    if steps is None:
-        return None
-    sd = float(design.post_marketing.endpoint.sd)  # type: ignore[union-attr]
-    out = []
-    for d, arm, purpose in zip(steps, arms[: 1 + paired], _PURPOSES):
-        z, half_chi2 = _normal_draws(blocks, purpose, d)
-        n, s, ss = (np.empty((m, n_looks), order="F") for _ in range(3))
-        constant = np.empty(n_looks, dtype=bool)
-        normal_sums(d, outcome_parameter(design, arm, truth, m), z, half_chi2, sd, n, s, ss, constant)
+        if tables is not None:
+            u = blocks.fill(purpose, n_looks, lambda rng, rows: rng.random(out=rows))
+            binomial_sums(d, u, *tables, n, s, constant)
+            ss = s
+        else:
+            z, half_chi2 = _normal_draws(blocks, purpose, d)
+            sd = float(design.post_marketing.endpoint.sd)  # type: ignore[union-attr]
+            ss = np.empty((m, n_looks), order="F")
+            normal_sums(d, p, z, half_chi2, sd, n, s, ss, constant)
         out.append((n, s, ss, constant))
     return out[0], out[1] if paired else None
-
-
-#: The streams of the recruited arms' outcomes.
-_PURPOSES = ("sufficient:y:treated", "sufficient:y:control")
 
 
 #: Largest table of binary look statistics (outcomes of both arms) built to look the statistics up.
