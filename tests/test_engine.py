@@ -431,7 +431,7 @@ def test_sorted_quantile_is_numpys_quantile_bit_for_bit(values: list[float], q: 
 
 
 def test_cumulative_curves_count_each_decision_by_grid_month() -> None:
-    from condapprove.simulation.results import Running, _curves
+    from condapprove.simulation.summary import Running, _curves
 
     rng = np.random.default_rng(3)
     n = 5000
@@ -459,7 +459,8 @@ def test_summary_tallies_are_numpys_counts(rows: list[tuple[float, int, int, boo
     """The summary's one-pass counts equal numpy's: replicates per decision, confirmations per look (a look
     outside the range is not counted), per (np.searchsorted cell of the month on the grid, decision) -- NaN and
     infinite months, months on the grid and past the cut-off included -- and replicates short of their targets."""
-    from condapprove.simulation.results import CONFIRMED, Running
+    from condapprove.simulation.results import CONFIRMED
+    from condapprove.simulation.summary import Running
 
     grid = np.arange(0.0, np.floor(cutoff) + 1.0)
     if grid[-1] < cutoff:
@@ -640,7 +641,7 @@ def test_month_quartiles_from_sorted_chunks_are_those_of_one_sort(nan: bool) -> 
     """:meth:`Running.month_quantiles` over several chunks (ties, infinite months; NaN: numpy's own path) equals
     :meth:`MonteCarloEstimate.quantile` of all the months, value and MCSE."""
     from condapprove.results import MonteCarloEstimate
-    from condapprove.simulation.results import Running
+    from condapprove.simulation.summary import Running
 
     rng = np.random.default_rng(8)
     month = np.round(rng.gamma(4.0, 6.0, 9000), 1)
@@ -715,7 +716,7 @@ def test_times_scaled_later_are_the_times_drawn_scaled(post: dict[str, Any], sca
 def test_decision_curves_are_the_counts_divided_by_the_replicates() -> None:
     """The cumulative decision curves divide each running count by the number of replicates: numpy's division
     of the whole column gives Python's ``float(count) / n`` for every count (both correctly rounded)."""
-    from condapprove.simulation.results import _curves
+    from condapprove.simulation.summary import _curves
 
     rng = np.random.default_rng(4)
     for n in (1, 3, 7, 10_000, 999_983, 2**40 + 1):
@@ -762,7 +763,7 @@ def test_means_from_block_sums_are_numpys(n: int, kind: str, seed: int) -> None:
     deviation (:meth:`MonteCarloEstimate.mean`) to the last digits, whatever the chunks: exactly a constant's
     (MCSE 0), and numpy's NaN or infinity where a value is NaN or infinite; of the finite values for an estimate."""
     from condapprove.results import MonteCarloEstimate
-    from condapprove.simulation.results import BLOCK_SIZE, Running
+    from condapprove.simulation.summary import BLOCK_SIZE, Running
 
     rng = np.random.default_rng(seed)
     x = rng.normal(3.0, 2.0, n)
@@ -807,3 +808,20 @@ def test_quantile_from_order_statistics_is_the_sorted_samples() -> None:
     for n, q in ((1, 0.5), (5, 1.5), (5, -0.1)):
         with pytest.raises(ValueError, match="quantile_of_order"):
             MonteCarloEstimate.quantile_of_order(lambda k: 0.0, n, q)
+
+
+def test_results_types_import_without_the_engine() -> None:
+    """The results' types (and the reporting modules, which use them) import without the engine and numba's
+    compiled loops (about 0.3 s), which come with the first use of `simulate` or another engine name."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import condapprove.reporting, condapprove.simulation as s\n"
+            "from condapprove.simulation.results import SimulationResult\n"
+            "print(sorted(m for m in ('numba', 'condapprove.simulation.engine') if m in sys.modules))\n"
+            "print(s.BLOCK_SIZE, callable(s.simulate), 'numba' in sys.modules, sorted(dir(s)) == sorted(s.__all__))\n"
+            "try:\n    s.nothing\nexcept AttributeError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[]", "2048 True True True",
+                                "module 'condapprove.simulation' has no attribute 'nothing'"], out

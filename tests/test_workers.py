@@ -146,7 +146,7 @@ def test_the_workers_write_the_sorted_months_into_the_arena(monkeypatch: pytest.
     through the pipe: the same results."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from condapprove.simulation.results import ChunkSummary, Running
+    from condapprove.simulation.summary import ChunkSummary, Running
 
     serial = _run(1)
     into: list[Any] = []

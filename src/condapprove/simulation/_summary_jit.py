@@ -2,8 +2,9 @@
 one pass over the replicates, instead of about twenty numpy passes over arrays of 10^6 replicates; and an order
 statistic of numbers sorted chunk by chunk (the decision months' quartiles), without sorting them all again.
 
-Imported lazily by :func:`condapprove.simulation.results.summarise` (numba's import costs about 0.3 s).  The
-counts are integers, so they equal numpy's exactly (tested against the numpy code).
+Imported with :mod:`condapprove.simulation.summary` (the engine's running summary), not with the results' types
+(numba's import costs about 0.3 s).  The counts are integers, so they equal numpy's exactly (tested against the
+numpy code).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import special
 
 from ..spec.schema import BayesianDecision, Design, FixedDecision, GroupSequentialDecision
+from ._decide_jit import first_decision, looks_in_order, one_pattern, pick_rows
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
 from .statistics import Looks, fixed_pvalue, max_information, posterior_probability, treated_prior, unique_rows
 
@@ -56,7 +57,6 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     cutoff = design.cutoff_month
     times, final, target_time, stats = looks.times, looks.final, looks.target_time, looks.stats
     m, n_looks = times.shape
-    from ._decide_jit import first_decision, looks_in_order, pick_rows
 
     def columns(*fields: str) -> tuple[tuple[np.ndarray, ...], ...]:
         """The looks' columns of each statistic, for the compiled loops: read in place (columns of one
@@ -160,8 +160,6 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
     last interim (no patient or event between them), the interims keep their bounds and the final analysis,
     on the same data, spends the remaining alpha at the last interim's information.
     """
-    from ._decide_jit import one_pattern
-
     m, n_looks = info.shape
     # usual with fixed sample sizes: every look counts, in order, with one information pattern for all rows,
     # and the final analysis adds information
@@ -193,8 +191,6 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
 
 def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.ndarray, *, final: bool) -> np.ndarray:
     """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row."""
-    from ..boundaries import efficacy_bounds_batch
-
     setting = (dec.alpha, str(dec.spending), dec.parameter, max_information(design), final)
     if info_c.shape[0] == 1:  # a fixed-look design's one pattern: its row from the cache, without the batch's calls
         got = _BOUNDS_CACHE.get((setting, info_c[0].tobytes()))
@@ -204,6 +200,8 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
     keys = [(setting, row.tobytes()) for row in uniq]
     missing = [i for i, k in enumerate(keys) if k not in _BOUNDS_CACHE]
     if missing:
+        from ..boundaries import efficacy_bounds_batch  # (scipy.optimize: only for bounds not yet computed)
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             new = efficacy_bounds_batch(uniq[missing], dec.alpha, dec.spending, dec.parameter,

@@ -61,23 +61,13 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 from . import sufficient
+from ._counts_jit import count_at_most, count_at_most_sorted, kth_of_ordered
 from .analytic import exact_p_confirmed
 from .decision import decide
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
-from .results import (
-    BLOCK_SIZE,
-    CONFIRMED,
-    FUTILITY,
-    NOT_CONFIRMED,
-    UNDECIDED,
-    ChunkSummary,
-    Provenance,
-    Running,
-    ScenarioResult,
-    SimulationResult,
-    summarise,
-)
+from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
+from .summary import BLOCK_SIZE, ChunkSummary, Running, summarise
 from .workers import arena_view, release, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
@@ -117,8 +107,6 @@ def _kth_of_arms(parts: list[np.ndarray], k: int, m: int) -> np.ndarray:
         return np.full(m, np.inf)
     if len(parts) > 2:
         return _kth(np.concatenate(parts, axis=1), k)
-    from ._counts_jit import kth_of_ordered
-
     out = np.empty(m)
     b = parts[1].T if len(parts) == 2 else np.empty((0, m))
     kth_of_ordered(parts[0].T, b, k, out)  # the draws are patient-major: their transposes are the arrays' layout
@@ -201,8 +189,6 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
 def _patient_enrolled(design: Design, data: list[Any], dec_time: np.ndarray,
                       streams: Streams) -> tuple[np.ndarray, np.ndarray]:
     """Patients enrolled in each arm by the decision (evaluable or not)."""
-    from ._counts_jit import count_at_most, count_at_most_sorted
-
     pm = design.post_marketing
     m = dec_time.size
     enrolled = []
@@ -241,7 +227,7 @@ _FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable
 _FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reached": np.bool_}.get(k, np.float64))
                 for k in _FIELDS}
 #: The result arrays a scenario keeps: each chunk's decision months sorted (the summary's quartiles are read from
-#: them; everything else it reports is added up chunk by chunk, :class:`.results.Running`), and the chunks' rows
+#: them; everything else it reports is added up chunk by chunk, :class:`.summary.Running`), and the chunks' rows
 #: of every field only when they are saved to a checkpoint.
 _SORTED_MONTHS = {"month_sorted": np.dtype(np.float64)}
 #: Whether this process has simulated a chunk (so numba has loaded its compiled kernels here).
@@ -253,7 +239,7 @@ _Arrays = dict[str, np.ndarray]
 def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None, design: Design, scenario_index: int,
                        blocks: Sequence[int], replicates: int, entropy: int,
                        spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
-    """:func:`_run_chunk` in a worker process: the chunk's :class:`.results.ChunkSummary` (computed here, while the
+    """:func:`_run_chunk` in a worker process: the chunk's :class:`.summary.ChunkSummary` (computed here, while the
     rows are in cache), its decision months sorted into the caller's arena at ``into`` (arena key, byte offset; see
     :class:`.workers.Arena`) or, in a process without that arena, sent back with it; or its rows when they are
     kept (for a checkpoint)."""
@@ -615,7 +601,7 @@ def simulate(
         return {s: [merged[s]] for s in merged}
 
     def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:
-        """Summarise scenario ``s`` from its arrays (and what :class:`.results.Running` added up of them)."""
+        """Summarise scenario ``s`` from its arrays (and what :class:`.summary.Running` added up of them)."""
         merged = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         return summarise(design, design.scenarios[s], merged, exact_of(s), running[s])
 

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from .. import _draw_jit, _rng  # (their attributes looked up at the call: the benchmark times the draws)
+from .._jit import cumsum_rows, running_sums
 from ..accrual import PoissonAccrual, apply_capacity
 from ..errors import DesignError
 from ..spec.schema import (
@@ -51,10 +53,8 @@ class Streams:
 
     def __call__(self, purpose: str) -> np.random.Generator:
         if purpose not in self._cache:
-            from .._rng import spawn_streams
-
             h = int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:4], "big")
-            self._cache[purpose] = spawn_streams(self._root, (*self._key, h))
+            self._cache[purpose] = _rng.spawn_streams(self._root, (*self._key, h))
         return self._cache[purpose]
 
     def patients(self, purpose: str, m: int, n: int, draw: str = "random", *, rows: bool = False,
@@ -66,13 +66,9 @@ class Streams:
         same numbers laid out replicate by replicate, for a pass that reads them along the rows; the compiled
         draws store them so at little cost, numpy's are copied)."""
         rng = self(purpose)
-        if not kw:
-            from .._draw_jit import DRAWS
-            from .._draw_jit import draw as compiled_draw
-
-            if draw in DRAWS:
-                a = compiled_draw(rng, draw, (n, m), transposed=rows)
-                return a if rows else a.T
+        if not kw and draw in _draw_jit.DRAWS:
+            a = _draw_jit.draw(rng, draw, (n, m), transposed=rows)
+            return a if rows else a.T
         a = np.asarray(getattr(rng, draw)(size=(n, m), **kw).T)
         return np.ascontiguousarray(a) if rows else a
 
@@ -274,8 +270,6 @@ class ArmData:
         numbers, several times faster than numpy's cumsum along the patients.
         """
         if not self._cumulative:
-            from .._jit import cumsum_rows, running_sums
-
             if self.y.T.flags.c_contiguous:  # patient-major
                 s = np.array(self.y.T, dtype=np.float64)
                 ss = s * s

@@ -36,10 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import _draw_jit  # (its attributes looked up at the call: the benchmark times the compiled draws)
 from .._dist import binom_cdf
 from .._memo import per_object
 from ..accrual import PoissonAccrual
+from ..kernels._normal_jit import normal_increments, normal_sums
 from ..spec.schema import BenchmarkControl, ConcurrentControl, Design, ExternalControl
+from ._counts_jit import between_known, binomial_sums, by_outcomes, distinct_values, invert_cdf, look_steps
 from .decision import decide
 from .population import Arm, Streams, Truth, allocation, arms_of, draw_truth, outcome_parameter, true_effect
 from .statistics import Looks, LookStats, statistics_from_sums
@@ -147,8 +150,6 @@ class _Known:
         """For a count in [0, u] of each row: the count at the nearest known point on the left (``n`` at or after
         the last patient), the number of arrivals between it and the nearest on the right, and where ``u`` lies
         between them (one compiled pass, :func:`._counts_jit.between_known`)."""
-        from ._counts_jit import between_known
-
         m = u.size
         left, between, frac = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m)
         between_known(self.pos, self.incl, self.excl, self.k, self.n, self.last, np.asarray(u, dtype=np.float64),
@@ -261,8 +262,6 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     # entries of the patients the looks (and the enrolment counts) need: gamma increments (the same for every chunk
     # of the design)
     ks, shape = per_object("sufficient entries", design, lambda: _entries_needed(trig, n, st.last))
-    from .. import _draw_jit  # (its attribute looked up at the call: the benchmark times the compiled draws)
-
     g = blocks.fill("sufficient:entries", ks.size, lambda rng, rows: _draw_jit.standard_gamma_rows(rng, shape, rows))
     _running_sums(g)
     months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
@@ -315,8 +314,6 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
         return s, s  # y = y**2 for 0/1 outcomes
     sd = float(ep.sd)  # type: ignore[union-attr]
     z, half_chi2 = _normal_draws(blocks, purpose, d)
-    from ..kernels._normal_jit import normal_increments
-
     s, ss = np.empty(d.shape, order="F"), np.empty(d.shape, order="F")
     normal_increments(d, p, z, half_chi2, sd, s, ss)  # one compiled pass
     return s, ss
@@ -325,8 +322,6 @@ def _increments(blocks: _Blocks, purpose: str, design: Design, d: np.ndarray, pa
 def _normal_draws(blocks: _Blocks, purpose: str, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The standard normals and the half chi-squares (gammas of shape (d - 1) / 2) of ``d`` (m, L) new patients'
     sufficient statistics, from each block's stream of ``purpose``."""
-    from .. import _draw_jit  # (its attributes looked up at the call: the benchmark times the compiled draws)
-
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
     # normals first and then all the gammas gives every block the same numbers as interleaving would)
     z = blocks.fill(purpose, d.shape[1], lambda rng, rows: _draw_jit.draw_into(rng, "standard_normal", rows))
@@ -368,8 +363,6 @@ def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray
 def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     """The distinct numbers of trials (ascending) when every p is the same and there are at most 8 of them, none
     above 5,000 (else None)."""
-    from ._counts_jit import distinct_values
-
     if p.size == 0 or not np.all(p == p.flat[0]):
         return None
     values = np.empty(8, dtype=np.int64)
@@ -382,8 +375,6 @@ def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
 def _invert(u: np.ndarray, n: np.ndarray, values: np.ndarray, p0: float) -> np.ndarray:
     """Binomial(n, p0) by inversion of uniforms ``u``: ``#{x : F(x) <= u}`` (at most n), one compiled pass per
     number of trials with a guide table into the CDF (the counts ``np.searchsorted`` gives)."""
-    from ._counts_jit import invert_cdf
-
     out = np.zeros(n.shape, dtype=np.int64)
     u2, n2, out2 = (np.atleast_2d(a) for a in (u, n, out))
     for v in values:
@@ -512,8 +503,6 @@ def _sums_sorted(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, 
 def _arm_steps(st: _Stream, counts: np.ndarray, paired: bool) -> tuple[np.ndarray, np.ndarray] | None:
     """Each recruited arm's new patients at each look (:func:`._counts_jit.look_steps`; the control's is the
     treated arm's array without a randomised control), or None when some row's counts are out of order."""
-    from ._counts_jit import look_steps
-
     m, n_looks = counts.shape
     d_t = np.empty((m, n_looks), dtype=np.int64, order="F")
     d_c = np.empty((m, n_looks), dtype=np.int64, order="F") if paired else d_t
@@ -533,9 +522,6 @@ def _compiled_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream
     outcomes the uniforms inverted and summed (:func:`._counts_jit.binomial_sums`; a sum of squares is its sum,
     y = y**2), for continuous ones the increments and their running sums
     (:func:`condapprove.kernels._normal_jit.normal_sums`).  None (and nothing drawn) otherwise."""
-    from ..kernels._normal_jit import normal_sums
-    from ._counts_jit import binomial_sums
-
     m, n_looks = counts.shape
     steps = _arm_steps(st, counts, paired)
     if steps is None:
@@ -599,8 +585,6 @@ def _binary_by_table(design: Design, nt: np.ndarray, st: np.ndarray, sst: np.nda
         if len(_TABLES) > 256:
             _TABLES.clear()
         _TABLES[key] = table
-    from ._counts_jit import by_outcomes
-
     zeros = np.zeros(nt.size)
     z, info, est = np.empty(nt.size), np.empty(nt.size), np.empty(nt.size)
     by_outcomes(st, sc if nc is not None else zeros, b, table.z, table.information, table.estimate, z, info, est)

@@ -1,0 +1,246 @@
+"""The running summary of a simulation: what a scenario's result needs of its replicates, added up chunk by chunk.
+
+The engine adds each chunk's rows as they come in (:class:`Running`; a worker process sends back a chunk's
+:class:`ChunkSummary`), and :func:`summarise` turns the sums into a :class:`.results.ScenarioResult`.  Its counts,
+moments and order statistics are compiled loops (:mod:`._summary_jit`, imported with this module: it is imported
+only to simulate, while :mod:`.results`, the results' types, is imported to read saved results without numba).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..results import MonteCarloEstimate
+from ..spec.schema import Design, Scenario
+from ._summary_jit import block_moments, combine_moments, kth_of_runs, tally
+from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, ScenarioResult, truth_label
+
+__all__ = ["BLOCK_SIZE", "ChunkSummary", "Running", "summarise"]
+
+
+#: The mean counts, by field of :class:`ScenarioResult` and per-replicate array.
+_COUNT_FIELDS = {"expected_treated_enrolled": "enrolled_t", "expected_treated_evaluable": "evaluable_t",
+                 "expected_controls_enrolled": "enrolled_c", "expected_controls_evaluable": "evaluable_c",
+                 "expected_events": "events"}
+
+
+def _count_keys(design: Design) -> tuple[str, ...]:
+    """The mean counts a summary of ``design`` reports (controls with a control arm, events for time to event)."""
+    pm = design.post_marketing
+    skip = set()
+    if pm.control_kind == "benchmark":
+        skip |= {"expected_controls_enrolled", "expected_controls_evaluable"}
+    if pm.endpoint.type != "time_to_event":
+        skip.add("expected_events")
+    return tuple(k for k in _COUNT_FIELDS if k not in skip)
+
+
+#: Replicates per random stream, and per block of the summary's sums.  Results depend on it, so it is a constant
+#: (recorded in provenance).
+BLOCK_SIZE = 2048
+
+#: The per-replicate arrays whose means a summary reports, and whether only their finite values count (an
+#: estimate is undefined, NaN or infinite, in a replicate without events, say).
+_MEANS = {"month": False, "estimate": True, "true_effect": False, **dict.fromkeys(_COUNT_FIELDS.values(), False)}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChunkSummary:
+    """What a summary needs of one chunk's rows (:meth:`Running.summary_of`): small enough to send back from a
+    worker process.  ``moments``: for each array of :data:`_MEANS`, the count, mean and sum of squared deviations
+    of each block of :data:`BLOCK_SIZE` rows; ``month_sorted``: the chunk's decision months sorted (8 bytes a
+    replicate), when asked for."""
+
+    cells: np.ndarray
+    by_look: np.ndarray
+    decisions: np.ndarray
+    not_reached: int
+    moments: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    month_sorted: np.ndarray | None = None
+
+
+class Running:
+    """What a scenario's summary needs of its replicates, added up chunk by chunk as the chunks come in.
+
+    The engine adds each chunk as it arrives (a worker process computes the chunk's part while its rows are in
+    cache and sends it back), so that once the last chunk is in little is left to do.  Kept per chunk:
+
+    * the counts, in one compiled pass (:func:`._summary_jit.tally`): replicates per decision code, confirmations
+      per look, replicates per (grid cell of the decision month, decision) -- the cell of a month is the number
+      of grid months before it, so ``month <= grid[k]`` iff its cell is at most ``k`` -- and replicates short of
+      their targets (integers: added up, they are the counts of all the rows);
+    * the chunk's decision months sorted, from which the quartiles' order statistics are selected
+      (:func:`._summary_jit.kth_of_runs`: the numbers of one sort of all the months);
+    * for each mean the summary reports, each block's count, mean and sum of squared deviations
+      (:func:`._summary_jit.block_moments`), combined block after block in order at the end
+      (:func:`._summary_jit.combine_moments`).  Chunks hold whole blocks, so the blocks, and the figures, do not
+      depend on how the replicates were split into chunks or between processes.  They are numpy's mean and
+      standard deviation (:meth:`MonteCarloEstimate.mean`) but for the rounding of the sums (in the last digits),
+      exact for a constant (an MCSE of 0), and numpy's where a value is NaN or infinite.
+    """
+
+    def __init__(self, cutoff: float, n_looks: int, means: tuple[str, ...] = tuple(_MEANS)) -> None:
+        self.whole = math.floor(cutoff) + 1  # the grid: whole months 0 .. floor(cut-off), then the cut-off
+        self.cutoff = float(cutoff)
+        self.after_whole = cutoff > self.whole - 1
+        self.cells = np.zeros((self.whole + self.after_whole + 1) * 4, dtype=np.int64)
+        self.by_look = np.zeros(n_looks, dtype=np.int64)
+        self.decisions = np.zeros(4, dtype=np.int64)
+        self.not_reached = 0
+        self.n = 0
+        self.run_sizes: list[int] = []  # rows of each chunk added, whose sorted months make one increasing run
+        self._sorted_here: list[np.ndarray] = []  # those runs, when add() sorted them
+        self._moments: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {k: [] for k in means}
+
+    @classmethod
+    def of(cls, design: Design, r: Mapping[str, np.ndarray] | None = None) -> Running:
+        """The running summary of ``design``'s scenarios (its cut-off, its looks and the final analysis), with the
+        rows ``r`` added."""
+        means = ("month", "estimate", "true_effect", *(_COUNT_FIELDS[k] for k in _count_keys(design)))
+        running = cls(design.cutoff_month, len(design.post_marketing.analyses) + 1, means)
+        if r is not None:
+            running.add(r)
+        return running
+
+    def summary_of(self, r: Mapping[str, np.ndarray], *, with_sorted_months: bool = False) -> ChunkSummary:
+        """The :class:`ChunkSummary` of the rows ``r`` (one array per field, of the same rows; a chunk of whole
+        blocks but the last), with their decision months sorted if ``with_sorted_months``."""
+        cells, by_look, decisions = np.zeros_like(self.cells), np.zeros_like(self.by_look), np.zeros(4, dtype=np.int64)
+        not_reached = tally(np.ascontiguousarray(r["decision"]), np.ascontiguousarray(r["look"]),
+                            np.ascontiguousarray(r["month"], dtype=np.float64),
+                            np.ascontiguousarray(r["target_reached"]),
+                            self.whole, self.cutoff, self.after_whole, cells, by_look, decisions)  # from zero
+        if not_reached < 0:
+            raise ValueError("decision codes must be 0..3")
+        moments = {}
+        blocks = -(-int(r["decision"].size) // BLOCK_SIZE)
+        for k in self._moments:
+            finite_only = _MEANS[k]
+            if k not in r:  # (a caller that only counts)
+                continue
+            count, mean, m2 = np.empty(blocks, dtype=np.int64), np.empty(blocks), np.empty(blocks)
+            block_moments(np.ascontiguousarray(r[k], dtype=np.float64), BLOCK_SIZE, finite_only, count, mean, m2)
+            moments[k] = (count, mean, m2)
+        return ChunkSummary(cells, by_look, decisions, int(not_reached), moments,
+                            np.sort(r["month"]) if with_sorted_months else None)
+
+    def add_summary(self, part: ChunkSummary, rows: int) -> None:
+        """Add the :class:`ChunkSummary` of a chunk of ``rows`` rows (its decision months, sorted, are the next
+        ``rows`` of the ``sorted_months`` given to :meth:`month_quantiles`)."""
+        self.cells += part.cells
+        self.by_look += part.by_look
+        self.decisions += part.decisions
+        self.not_reached += part.not_reached
+        self.n += rows
+        self.run_sizes.append(rows)
+        for k, m in part.moments.items():
+            self._moments[k].append(m)
+
+    def add(self, r: Mapping[str, np.ndarray]) -> None:
+        """Add the rows ``r`` (one array per field, of the same rows; a chunk of whole blocks but the last), and
+        keep their decision months sorted."""
+        part = self.summary_of(r, with_sorted_months=True)
+        assert part.month_sorted is not None
+        self._sorted_here.append(part.month_sorted)
+        self.add_summary(part, int(r["month"].size))
+
+    def mean(self, field: str) -> MonteCarloEstimate | None:
+        """:meth:`MonteCarloEstimate.mean` of a field of :data:`_MEANS` (one of those given when made) over the rows
+        added, from the blocks' sums (of its finite values for an estimate; None if it has none)."""
+        parts = self._moments[field]
+        if not parts:
+            return None
+        n, mu, s2 = combine_moments(*(parts[0] if len(parts) == 1 else (np.concatenate(x) for x in zip(*parts))))
+        if n == 0:
+            return None
+        sd = math.sqrt(s2 / (n - 1)) if n > 1 else math.nan
+        return MonteCarloEstimate(value=float(mu), mcse=sd / math.sqrt(n), n_sims=int(n))
+
+    def month_quantiles(self, qs: tuple[float, ...], sorted_months: np.ndarray | None = None
+                        ) -> list[MonteCarloEstimate]:
+        """:meth:`MonteCarloEstimate.quantile` of all the decision months for each of ``qs``.
+
+        ``sorted_months``: each chunk's months sorted, one after another in the order the chunks were added
+        (the engine's arrays); by default the runs :meth:`add` sorted.  Only the order statistics are read (a few
+        of each run's pages), not the whole array.
+        """
+        values = sorted_months if sorted_months is not None else (
+            np.concatenate(self._sorted_here) if self._sorted_here else np.zeros(0))
+        if values.size != self.n:
+            raise ValueError(f"{values.size} sorted months for {self.n} rows")
+        bounds = np.cumsum([0, *self.run_sizes], dtype=np.int64)
+        if len(self.run_sizes) == 1:
+            return [MonteCarloEstimate.quantile(values, q, presorted=True) for q in qs]
+        ends = values[bounds[1:][bounds[1:] > bounds[:-1]] - 1]
+        if self.n < 2 or np.isnan(ends).any():  # a NaN (sorted last in its run): numpy's own path
+            return [MonteCarloEstimate.quantile(values, q) for q in qs]
+        return [MonteCarloEstimate.quantile_of_order(lambda k: kth_of_runs(values, bounds, k), self.n, q) for q in qs]
+
+
+def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None,
+              running: Running | None = None) -> ScenarioResult:
+    """Operating characteristics of one scenario from its per-replicate arrays ``r``, or from ``running``, the
+    same rows added up chunk by chunk (:class:`Running`; the same numbers as adding them at once), with ``r``
+    holding only each chunk's decision months sorted (``r["month_sorted"]``, in the order they were added).
+    """
+    pm = design.post_marketing
+    if running is None:
+        running = Running.of(design, r)
+    n = running.n
+
+    def prop(count: int | np.integer[Any]) -> MonteCarloEstimate:
+        return MonteCarloEstimate.proportion(int(count), n)
+
+    def mean(field: str) -> MonteCarloEstimate:
+        got = running.mean(field)
+        assert got is not None  # the values of every field but the estimate count whether finite or not
+        return got
+
+    labels = tuple(f"interim_{j + 1}" for j in range(len(pm.analyses))) + ("final",)
+    cutoff, whole = design.cutoff_month, running.whole
+    grid = np.arange(float(whole)) if not running.after_whole else np.append(np.arange(float(whole)), cutoff)
+    decisions = running.decisions
+    by_look = tuple(prop(c) for c in running.by_look)
+    mean_estimate = running.mean("estimate")  # of the finite estimates; None without any
+    cumulative = _curves(running.cells.reshape(-1, 4), grid.size, n)
+    counts = {k: mean(_COUNT_FIELDS[k]) for k in _count_keys(design)}
+    quartiles = running.month_quantiles((0.25, 0.5, 0.75), r.get("month_sorted"))
+    return ScenarioResult(
+        name=scenario.name,
+        truth=truth_label(design, scenario),
+        p_confirmed=prop(decisions[CONFIRMED]),
+        look_labels=labels,
+        p_confirmed_by_look=by_look,
+        p_futility=prop(decisions[FUTILITY]),
+        p_not_confirmed=prop(decisions[NOT_CONFIRMED]),
+        p_undecided=prop(decisions[UNDECIDED]),
+        p_target_not_reached=prop(running.not_reached),
+        decision_month_q1=quartiles[0],
+        decision_month_median=quartiles[1],
+        decision_month_q3=quartiles[2],
+        mean_decision_month=mean("month"),
+        expected_treated_enrolled=counts["expected_treated_enrolled"],
+        expected_treated_evaluable=counts["expected_treated_evaluable"],
+        expected_controls_enrolled=counts.get("expected_controls_enrolled"),  # reported as _count_keys() says
+        expected_controls_evaluable=counts.get("expected_controls_evaluable"),
+        expected_events=counts.get("expected_events"),
+        mean_estimate=mean_estimate,
+        mean_true_effect=mean("true_effect"),
+        p_confirmed_exact=exact,
+        months=tuple(grid.tolist()),
+        cumulative_confirmed=cumulative[CONFIRMED],
+        cumulative_futility=cumulative[FUTILITY],
+    )
+
+
+def _curves(counts: np.ndarray, grid_size: int, n: int) -> list[tuple[float, ...]]:
+    """For each decision code (0..3): the share of the ``n`` replicates with that decision by each grid month
+    (``month <= grid[k]``), from the counts per (grid cell, decision code) -- no sort, no subsets."""
+    running = np.cumsum(counts[:grid_size], axis=0)
+    # numpy's division of the (exact) counts by n, correctly rounded as Python's float(c) / n: the same numbers
+    return [tuple(shares) for shares in (running / n).T.tolist()]
