@@ -37,7 +37,7 @@ def measure(case: str, rounds: int, small: int, seed: int = 1) -> dict[str, Any]
     design = run._design(run.ALL_CASES[case])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        condapprove.simulate(design, replicates=4096, seed=seed)  # imports, compiled loops, caches
+        condapprove.simulate(design, replicates=4096, seed=seed, chunk_size=2048)  # imports, compiled loops, caches
         short, long = [], []
         for _ in range(rounds):
             for _ in range(small):
