@@ -630,15 +630,12 @@ def simulate(
     n = max(r.p_confirmed.n_sims for r in results)
 
     sha = design_sha256 or design_hash
-    import scipy
-
-    from .. import __version__
-
+    ours_v, numpy_v, scipy_v, python_v = _software()
     prov = Provenance(
-        condapprove_version=__version__,
-        numpy_version=np.__version__,
-        scipy_version=scipy.__version__,
-        python_version=platform.python_version(),
+        condapprove_version=ours_v,
+        numpy_version=numpy_v,
+        scipy_version=scipy_v,
+        python_version=python_v,
         design_name=design.name,
         design_path=design_path,
         design_sha256=sha,
@@ -654,6 +651,16 @@ def simulate(
         resolved_design=_compact_cohort(resolved),
     )
     return SimulationResult(scenarios=tuple(results), provenance=prov, warnings=tuple(warns))
+
+
+@functools.cache
+def _software() -> tuple[str, str, str, str]:
+    """The versions of condapprove, numpy, scipy and Python a result's provenance records (once per process)."""
+    import scipy
+
+    from .. import __version__
+
+    return __version__, np.__version__, scipy.__version__, platform.python_version()
 
 
 #: Patient-level cohort lists longer than this are summarised in the provenance (a CSV cohort can be huge).

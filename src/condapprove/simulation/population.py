@@ -18,6 +18,8 @@ from .. import _draw_jit, _rng  # (their attributes looked up at the call: the b
 from .._jit import cumsum_rows, running_sums
 from ..accrual import PoissonAccrual, apply_capacity
 from ..errors import DesignError
+from ..kernels.survival import Exponential, draw_event_times
+from ..priors import Beta, BetaMixture, Normal, NormalMixture
 from ..spec.schema import (
     Accrual,
     BenchmarkControl,
@@ -156,8 +158,6 @@ class Truth:
 def _posterior_draw(rng: np.random.Generator, design: Design, prior_name: str, m: int) -> np.ndarray:
     pre = design.pre_approval
     assert pre is not None
-    from ..priors import Beta, BetaMixture, Normal, NormalMixture
-
     cohort = pre.build_cohort()
     prior = pre.priors[prior_name].build()
     if isinstance(prior, (Beta, BetaMixture)):
@@ -387,8 +387,6 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     dropout_time = None
     scale = None
     if isinstance(ep, TimeToEventEndpoint):
-        from ..kernels.survival import Exponential, draw_event_times
-
         arm_log_hr = dilution * np.log(truth.treated) if arm.treated else np.zeros((m, 1))
         if lin is zero_lin:  # no patient-level effects: one log hazard ratio per replicate, broadcast over patients
             log_hr_pm = np.asarray(arm_log_hr, dtype=np.float64).T

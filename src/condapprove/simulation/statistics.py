@@ -20,6 +20,27 @@ from scipy import special
 
 from .._dist import t_sf
 from ..endpoints import BinaryOutcome, binary_pvalues
+from ..kernels._normal_jit import hermite, one_sample_t, pooled_t
+from ..kernels._tte_jit import (
+    kth_ordered,
+    look_keys,
+    look_keys32,
+    order_keys,
+    patient_columns,
+    recruited_events,
+    two_arm_columns,
+    unsure_rows,
+    walk_sorted,
+)
+from ..kernels.survival import (
+    hazard_ratio_estimate,
+    logrank_batch,
+    logrank_sums,
+    logrank_z,
+    observe_at,
+    one_sample_logrank_batch,
+)
+from ..priors import Beta, Normal
 from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEventEndpoint
 from .population import ArmData
 
@@ -127,8 +148,6 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
     ep = pm.endpoint
     zeros = np.zeros(nt.size)
     if ep.type == "continuous":  # the t statistic (one compiled pass, the columns read in place), on the z scale
-        from ..kernels._normal_jit import one_sample_t, pooled_t
-
         t, est = np.empty(nt.size), np.empty(nt.size)
         if nc is None:  # one arm against a benchmark mean
             mu0 = pm.control.mean  # type: ignore[union-attr]
@@ -190,8 +209,6 @@ def _t_table(df: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _t_interpolated(t: np.ndarray, df: float) -> np.ndarray:
     """:func:`_t_to_z` for one df: cubic Hermite interpolation inside |t| < 8, the exact transform outside."""
-    from ..kernels._normal_jit import hermite
-
     z, dz = _t_table(df)
     t = np.ascontiguousarray(t, dtype=np.float64)
     out, inside = np.empty(t.size), np.empty(t.size, dtype=bool)
@@ -268,8 +285,6 @@ def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.n
 
 
 def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> LookStats:
-    from ..kernels.survival import hazard_ratio_estimate, logrank_batch, observe_at, one_sample_logrank_batch
-
     pm = design.post_marketing
     ep = pm.endpoint
     assert isinstance(ep, TimeToEventEndpoint)
@@ -343,8 +358,6 @@ class TtePatients:
     def kth_event(self, k: int) -> np.ndarray:
         """The calendar month of each row's ``k``-th event (inf if it has fewer): ``np.sort(calendar, axis=1)[:,
         k - 1]``, from the sorted order keys (:func:`~condapprove.kernels._tte_jit.kth_ordered`)."""
-        from ..kernels._tte_jit import kth_ordered
-
         out = np.empty(self.calendar.shape[0])
         kth_ordered(self.calendar, self.order, self.index_bits, k, out)
         return out
@@ -353,8 +366,6 @@ class TtePatients:
     def of(data: list[ArmData], full: bool | None = None) -> TtePatients:
         """The columns of every arm, in one compiled pass per arm (both arms of a randomised trial in one);
         ``full``: also ``first`` and ``is_event`` (default: when the statistics need them)."""
-        from ..kernels._tte_jit import order_keys, patient_columns, two_arm_columns
-
         if full is None:
             full = len(data) == 1 or any(d.arm.process is None for d in data)
         m = data[0].y.shape[0]
@@ -436,9 +447,6 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
     The keys sorted are narrow (uint32: :func:`condapprove.kernels._tte_jit.look_keys32`), which numpy sorts about
     twice as fast as the wide ones; a row where an event's time may have merged with another in them is analysed
     again from the wide keys (:func:`_wide_logrank`), so the numbers are the wide keys' in every row."""
-    from ..kernels._tte_jit import look_keys32, recruited_events, unsure_rows, walk_sorted
-    from ..kernels.survival import logrank_z
-
     k, (m, n) = len(taus), entry.shape
     treated = np.zeros(n, dtype=bool)
     treated[:n_t] = True
@@ -497,9 +505,6 @@ def _wide_logrank(idx: np.ndarray, j: int, entry: np.ndarray, taus: list[np.ndar
                   admin_code: np.ndarray, sums: tuple[np.ndarray, ...]) -> None:
     """The log-rank sums of look ``j`` in rows ``idx`` from the wide (uint64) keys, into ``sums`` (the arrays
     ``n_valid, n_treated, e1, var, o1, events`` of shape (looks, rows))."""
-    from ..kernels._tte_jit import look_keys
-    from ..kernels.survival import logrank_sums
-
     nv, nt, e1, var, o1, events = (np.empty(idx.size, dtype=a.dtype) for a in sums)
     key = np.empty((idx.size, entry.shape[1]), dtype=np.uint64)
     look_keys(entry[idx], taus[j][idx], first_key[idx], admin_code, key, nv, nt)
@@ -511,8 +516,6 @@ def _wide_logrank(idx: np.ndarray, j: int, entry: np.ndarray, taus: list[np.ndar
 def _one_sample_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, n_t: int, recruited: np.ndarray,
                      taus: list[np.ndarray], baseline: Any) -> dict[str, np.ndarray]:
     """The one-sample log-rank against ``baseline`` at each look, for a few rows; arrays of shape (looks, rows)."""
-    from ..kernels.survival import one_sample_logrank_batch
-
     k, m = len(taus), entry.shape[0]
     out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
     for j, tau in enumerate(taus):
@@ -578,8 +581,6 @@ _GL_W = 0.5 * _GL_W
 
 
 def _beta_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from ..priors import Beta
-
     if isinstance(prior, Beta):
         return np.array([1.0]), np.array([prior.a]), np.array([prior.b])
     return (np.asarray(prior.weights, dtype=np.float64), np.asarray(prior.a, dtype=np.float64),
@@ -587,8 +588,6 @@ def _beta_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _normal_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from ..priors import Normal
-
     if isinstance(prior, Normal):
         return np.array([1.0]), np.array([prior.mean]), np.array([prior.sd])
     return (np.asarray(prior.weights, dtype=np.float64), np.asarray(prior.means, dtype=np.float64),
@@ -597,8 +596,6 @@ def _normal_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def treated_prior(design: Design) -> Any:
     """The prior of the treated parameter under the Bayesian rule (None: vague / flat)."""
-    from ..priors import Beta, Normal
-
     dec = design.post_marketing.decision
     assert isinstance(dec, BayesianDecision)
     if dec.prior is not None:
