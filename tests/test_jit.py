@@ -152,6 +152,23 @@ def test_stream_seeds_are_numpys_bit_for_bit(entropy: int, root_key: list[int], 
         np.testing.assert_array_equal(a, b)
 
 
+def test_stream_prefix_words_are_kept_per_root_object() -> None:
+    """The words a block's streams share are kept per root *object*: an entry found under a root's id but made
+    for another root (an id reused after the first was freed) is not used; a key whose last element is longer than
+    a word, or negative, takes the general path."""
+    from condapprove import _rng
+    from condapprove.errors import DesignError
+
+    a, b = np.random.SeedSequence(1), np.random.SeedSequence(2)
+    _rng.spawn_streams(a, (3, 4))
+    _rng._PREFIXES[(id(b), (3,))] = _rng._PREFIXES[(id(a), (3,))]  # as if b had a's id
+    for root, key in ((b, (3, 4)), (a, (3, 5)), (b, (3, 2**40))):
+        ref = np.random.Generator(np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=key)))
+        np.testing.assert_array_equal(_rng.spawn_streams(root, key).random(4), ref.random(4))
+    with pytest.raises(DesignError, match="non-negative"):
+        _rng.spawn_streams(a, (3, -1))
+
+
 def test_stream_seeds_from_a_sequence_entropy_take_numpys_own_path() -> None:
     """A root whose entropy is a list (a user's SeedSequence) is handed to numpy unchanged: same stream."""
     from condapprove._rng import spawn_streams

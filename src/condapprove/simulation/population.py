@@ -6,6 +6,7 @@ parameters may differ between replicates (assurance), so they are arrays of shap
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -36,6 +37,12 @@ __all__ = ["Arm", "ArmData", "Streams", "Truth", "TteScale", "accrual_process", 
            "simulate_arm", "true_effect"]
 
 
+@functools.lru_cache(maxsize=1024)
+def _purpose_word(purpose: str) -> int:
+    """The last word of a purpose's stream key: the first four bytes of its SHA-256 (once per purpose)."""
+    return int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:4], "big")
+
+
 class Streams:
     """The random streams of one block of replicates, one per purpose.
 
@@ -54,10 +61,10 @@ class Streams:
         self._cache: dict[str, np.random.Generator] = {}
 
     def __call__(self, purpose: str) -> np.random.Generator:
-        if purpose not in self._cache:
-            h = int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:4], "big")
-            self._cache[purpose] = _rng.spawn_streams(self._root, (*self._key, h))
-        return self._cache[purpose]
+        got = self._cache.get(purpose)
+        if got is None:
+            got = self._cache[purpose] = _rng.spawn_streams(self._root, (*self._key, _purpose_word(purpose)))
+        return got
 
     def patients(self, purpose: str, m: int, n: int, draw: str = "random", *, rows: bool = False,
                  **kw: Any) -> np.ndarray:
