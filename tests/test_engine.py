@@ -247,11 +247,20 @@ def test_mcse_target_cap_warns() -> None:
     assert res.warnings and "the target was 0.001" in res.warnings[-1]
 
 
-def test_decision_curves_end_at_the_probabilities() -> None:
-    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+@pytest.mark.parametrize("later", [0.0, 0.5])
+def test_decision_curves_end_at_the_probabilities(later: float) -> None:
+    """The curves' months are the whole months to the cut-off, then the cut-off when it falls between two (a
+    filing lead shortened by half a month); at the last the curve is the probability."""
+    spec = condapprove.load_design(DESIGNS / "two_arm_trial.yaml").model_dump()
+    spec["approval"]["filing_lead_months"] -= later
+    design = design_from_mapping(spec)
     res = condapprove.simulate(design, replicates=4096, seed=2)
+    whole = int(design.cutoff_month)
+    last = (design.cutoff_month,) if later else ()
+    assert res.scenarios[0].months == tuple(float(k) for k in range(whole + 1)) + last
     curves = res.decision_curves()
     for s in res.scenarios:
+        assert len(s.months) == len(s.cumulative_confirmed) == len(s.cumulative_futility)
         conf = curves[(curves.scenario == s.name) & (curves.decision == "confirmed")]
         assert list(conf.month)[-1] == design.cutoff_month
         assert conf.probability.is_monotonic_increasing

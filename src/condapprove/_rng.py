@@ -83,7 +83,7 @@ def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.rand
     words = got[1].copy()
     words[-1] = key[-1]
     state = _child_seed(words, root.pool_size, _PCG64_WORDS)
-    return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]  # an ISeedSequence
+    return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]
 
 
 def _spawn(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Generator:
@@ -98,7 +98,7 @@ def _spawn(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Gene
     if words and len(run) < root.pool_size:  # numpy pads the run entropy to the pool size before a spawn key
         run = run + [0] * (root.pool_size - len(run))
     state = _child_seed(np.array(run + words, dtype=np.uint32), root.pool_size, _PCG64_WORDS)
-    return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]  # an ISeedSequence
+    return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]
 
 
 def _prefix_words(root: np.random.SeedSequence, head: tuple[int, ...]) -> np.ndarray | None:
@@ -146,7 +146,7 @@ def _entropy_words(root: np.random.SeedSequence) -> list[int] | None:
     return per_object("entropy words", root, words)
 
 
-class _MixedSeed(ISeedSequence):
+class _MixedSeed(ISeedSequence):  # (PCG64's stubs do not accept an ISeedSequence of one's own: hence the ignores)
     """The seed of a child stream (see :func:`spawn_streams`): it hands PCG64 the state words that the compiled hash
     computed; any other request (not made by the engine) is answered by numpy's own :class:`~numpy.random.SeedSequence`
     with the same entropy, spawn key and pool size."""

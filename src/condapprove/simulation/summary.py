@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._memo import per_object
 from ..results import MonteCarloEstimate
 from ..spec.schema import Design, Scenario
 from ._summary_jit import block_moments, combine_moments, kth_of_runs, tally
@@ -101,8 +102,8 @@ class Running:
     def of(cls, design: Design, r: Mapping[str, np.ndarray] | None = None) -> Running:
         """The running summary of ``design``'s scenarios (its cut-off, its looks and the final analysis), with the
         rows ``r`` added."""
-        means = ("month", "estimate", "true_effect", *(_COUNT_FIELDS[k] for k in _count_keys(design)))
-        running = cls(design.cutoff_month, len(design.post_marketing.analyses) + 1, means)
+        layout = _layout(design)
+        running = cls(design.cutoff_month, len(layout.labels), layout.means)
         if r is not None:
             running.add(r)
         return running
@@ -188,7 +189,6 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     same rows added up chunk by chunk (:class:`Running`; the same numbers as adding them at once), with ``r``
     holding only each chunk's decision months sorted (``r["month_sorted"]``, in the order they were added).
     """
-    pm = design.post_marketing
     if running is None:
         running = Running.of(design, r)
     n = running.n
@@ -201,20 +201,19 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         assert got is not None  # the values of every field but the estimate count whether finite or not
         return got
 
-    labels = tuple(f"interim_{j + 1}" for j in range(len(pm.analyses))) + ("final",)
-    cutoff, whole = design.cutoff_month, running.whole
-    grid = np.arange(float(whole)) if not running.after_whole else np.append(np.arange(float(whole)), cutoff)
+    layout = _layout(design)
     decisions = running.decisions
     by_look = tuple(prop(c) for c in running.by_look)
     mean_estimate = running.mean("estimate")  # of the finite estimates; None without any
-    cumulative = _curves(running.cells.reshape(-1, 4), grid.size, n)
-    counts = {k: mean(_COUNT_FIELDS[k]) for k in _count_keys(design)}
+    cumulative = _curves(running.cells.reshape(-1, 4), len(layout.months), n)
+    counts = {k: mean(_COUNT_FIELDS[k]) for k in layout.counts}
     quartiles = running.month_quantiles((0.25, 0.5, 0.75), r.get("month_sorted"))
     return ScenarioResult(
         name=scenario.name,
-        truth=truth_label(design, scenario),
+        truth=per_object("truth labels", design, lambda: {s.name: truth_label(design, s) for s in design.scenarios}
+                         ).get(scenario.name) or truth_label(design, scenario),
         p_confirmed=prop(decisions[CONFIRMED]),
-        look_labels=labels,
+        look_labels=layout.labels,
         p_confirmed_by_look=by_look,
         p_futility=prop(decisions[FUTILITY]),
         p_not_confirmed=prop(decisions[NOT_CONFIRMED]),
@@ -232,10 +231,35 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         mean_estimate=mean_estimate,
         mean_true_effect=mean("true_effect"),
         p_confirmed_exact=exact,
-        months=tuple(grid.tolist()),
+        months=layout.months,
         cumulative_confirmed=cumulative[CONFIRMED],
         cumulative_futility=cumulative[FUTILITY],
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Layout:
+    """What a summary of a design holds besides its numbers: the looks' labels, the months of its curves (whole
+    months to the cut-off, then the cut-off), the mean counts it reports (:func:`_count_keys`) and the arrays whose
+    means it takes.  The same for every run of a design, so computed once per design (:func:`_layout`)."""
+
+    labels: tuple[str, ...]
+    months: tuple[float, ...]
+    counts: tuple[str, ...]
+    means: tuple[str, ...]
+
+
+def _layout(design: Design) -> _Layout:
+    def make() -> _Layout:
+        n_interims = len(design.post_marketing.analyses)
+        cutoff = float(design.cutoff_month)
+        whole = math.floor(cutoff) + 1
+        months = tuple(float(k) for k in range(whole)) + ((cutoff,) if cutoff > whole - 1 else ())
+        counts = _count_keys(design)
+        return _Layout(labels=tuple(f"interim_{j + 1}" for j in range(n_interims)) + ("final",), months=months,
+                       counts=counts, means=("month", "estimate", "true_effect", *(_COUNT_FIELDS[k] for k in counts)))
+
+    return per_object("summary layout", design, make)
 
 
 def _curves(counts: np.ndarray, grid_size: int, n: int) -> list[tuple[float, ...]]:
