@@ -74,7 +74,7 @@ def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.rand
         return _spawn(root, key)
     got = _PREFIXES.get((id(root), key[:-1]))
     if got is None or got[0] is not root:
-        prefix = _prefix_words(root, key[:-1])
+        prefix = _seed_words(root, (*key[:-1], 0))  # (the last word's slot, set below)
         if prefix is None:
             return _spawn(root, key)
         if len(_PREFIXES) >= 4096:
@@ -88,34 +88,33 @@ def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.rand
 
 def _spawn(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Generator:
     """:func:`spawn_streams` for any key: numpy's own seed sequence when the root's entropy is not a non-negative
-    integer, else the compiled hash of the words assembled here."""
-    spawn_key = tuple(root.spawn_key) + key
-    run = _entropy_words(root)
-    if run is None:
-        child = np.random.SeedSequence(entropy=root.entropy, spawn_key=spawn_key, pool_size=root.pool_size)
+    integer, else the compiled hash of the words :func:`_seed_words` assembles."""
+    words = _seed_words(root, key)
+    if words is None:
+        child = np.random.SeedSequence(entropy=root.entropy, spawn_key=tuple(root.spawn_key) + key,
+                                       pool_size=root.pool_size)
         return np.random.Generator(np.random.PCG64(child))
-    words = [w for k in spawn_key for w in _int_words(k)]
-    if words and len(run) < root.pool_size:  # numpy pads the run entropy to the pool size before a spawn key
-        run = run + [0] * (root.pool_size - len(run))
-    state = _child_seed(np.array(run + words, dtype=np.uint32), root.pool_size, _PCG64_WORDS)
+    state = _child_seed(words, root.pool_size, _PCG64_WORDS)
     return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]
 
 
-def _prefix_words(root: np.random.SeedSequence, head: tuple[int, ...]) -> np.ndarray | None:
-    """The words :func:`_spawn` hashes for a key ``head + (x,)`` with ``x`` one word, ``x``'s slot last (left 0);
-    None when the root's entropy is not a non-negative integer."""
+def _seed_words(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.ndarray | None:
+    """The 32-bit words numpy's seed sequence hashes for the child of ``root`` at ``key``: the root's entropy
+    (padded to the pool size before a spawn key), then the words of its spawn key and ``key``; None when the
+    root's entropy is not a non-negative integer (numpy's own path)."""
     run = _entropy_words(root)
     if run is None:
         return None
-    if len(run) < root.pool_size:  # numpy pads the run entropy to the pool size before a spawn key
+    words = [w for k in (*root.spawn_key, *key) for w in _int_words(k)]
+    if words and len(run) < root.pool_size:
         run = run + [0] * (root.pool_size - len(run))
-    return np.array(run + [w for k in (*root.spawn_key, *head) for w in _int_words(k)] + [0], dtype=np.uint32)
+    return np.array(run + words, dtype=np.uint32)
 
 
 #: The 64-bit state words PCG64 asks of its seed sequence (128-bit state and increment).
 _PCG64_WORDS = 4
 _M32 = 0xFFFF_FFFF
-#: (id of a root, the key but its last word) -> (the root, :func:`_prefix_words`): a block's streams differ only
+#: (id of a root, the key but its last word) -> (the root, :func:`_seed_words`): a block's streams differ only
 #: in their last word (the purpose's), so the words before it are assembled once per block.
 _PREFIXES: dict[tuple[int, tuple[int, ...]], tuple[np.random.SeedSequence, np.ndarray]] = {}
 #: :func:`condapprove._seed_jit.child_seed`, imported on first use (it loads numba).

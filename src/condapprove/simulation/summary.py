@@ -2,8 +2,8 @@
 
 The engine adds each chunk's rows as they come in (:class:`Running`; a worker process sends back a chunk's
 :class:`ChunkSummary`), and :func:`summarise` turns the sums into a :class:`.results.ScenarioResult`.  Its counts,
-moments and order statistics are compiled loops (:mod:`._summary_jit`, imported with this module: it is imported
-only to simulate, while :mod:`.results`, the results' types, is imported to read saved results without numba).
+moments and order statistics are compiled loops (:mod:`._summary_jit`, imported with this module, which only the
+engine imports; :mod:`.results`, the results' types, imports without numba, as the reporting modules need).
 """
 
 from __future__ import annotations
