@@ -95,9 +95,10 @@ def test_an_interrupted_call_leaves_no_work_queued_for_the_next() -> None:
         design = condapprove.load_design(DESIGN)
         condapprove.simulate(design, replicates=2048 * 40, seed=5, chunk_size=2048, n_jobs=2, progress=stop)
     pool = _kept().pool
-    # of the 119 chunks sent, at most those the workers were running and those already in their queue (one more
-    # than the workers) are still to run
-    assert sum(not w.future.cancelled() for w in list(pool._pending_work_items.values())) <= 2 + 3
+    # of the 119 chunks sent, at most these are left uncancelled: those the workers were running, those already in
+    # their queue (one more than the workers), and, one per worker, a chunk finished whose result the executor had
+    # not read yet (it tops the queue up before it reads the results: once seen here as 6 > 2 + 3)
+    assert sum(not w.future.cancelled() for w in list(pool._pending_work_items.values())) <= 2 + 3 + 2
     assert _run(2).scenarios == serial.scenarios
 
 
