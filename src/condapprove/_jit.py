@@ -1,10 +1,11 @@
 """numba, in one place: the decorator of every compiled loop, and the accrual's running sum.
 
-The compiled loops of condapprove live in the ``*_jit`` modules, which the rest of the package imports lazily
-(numba's import costs about 0.3 s and 55 MiB, and LLVM about 120 MiB more once a loop is loaded).  Each loop is
-compiled on first use and cached on disk, next to the package or, where that folder is read-only, in
-``NUMBA_CACHE_DIR`` or the user's cache folder; where no folder is writable (a read-only installation run by a
-user without a home folder, say) :func:`compiled` still works and compiles in memory on each run.
+The compiled loops of condapprove live in the ``*_jit`` modules, which the simulation's engine imports with its
+modules and the rest of the package lazily (numba's import costs about 0.3 s and 55 MiB, and LLVM about 120 MiB more
+once a loop is loaded). Each loop is compiled on first use and cached on disk, next to the package or, where that
+folder is read-only, in ``NUMBA_CACHE_DIR`` or the user's cache folder; where no folder is writable (a read-only
+installation run by a user without a home folder, say) :func:`compiled` still works and compiles in memory on each
+run.
 """
 
 from __future__ import annotations

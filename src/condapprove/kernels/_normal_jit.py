@@ -2,7 +2,7 @@
 the two-arm pooled t statistic, and the interpolated t-to-z transform -- one pass each instead of tens of
 numpy passes.
 
-Imported lazily by the simulation (numba's import costs about 0.3 s).  Every operation is the one the
+Imported with the simulation's engine (numba's import costs about 0.3 s).  Every operation is the one the
 numpy code performs, in the same order (numba does not reassociate or fuse floating-point operations
 without ``fastmath``), so both give the same numbers; the tests check it bit for bit.
 """

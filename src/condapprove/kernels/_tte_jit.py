@@ -2,7 +2,7 @@
 look-independent columns, each look's keys, and the log-rank sums in one pass per row (instead of ~25 numpy
 passes per look).
 
-Imported lazily by :mod:`condapprove.kernels.survival` and the simulation (numba's import costs about 0.3 s);
+Imported lazily by :mod:`condapprove.kernels.survival`, with the engine by the simulation (numba: about 0.3 s);
 compiled on first use and cached by :func:`condapprove._jit.compiled`.  See
 :func:`condapprove.kernels.survival.logrank_from_keys` for the key layout.
 

@@ -3,8 +3,9 @@ look, binomial counts by inversion (with their running sums along the looks) and
 the counts of responders (the sufficient-statistics simulation), and the patients entered by a month (the
 patient-level simulation).
 
-Imported lazily by :class:`condapprove.simulation.sufficient._Known` and the engine (numba's import costs about
-0.3 s).  They perform the numpy code's operations in the same order, so the counts are the same.
+Imported with the simulation's engine (:mod:`condapprove.simulation.sufficient` and the engine import it at module
+level; numba's import costs about 0.3 s). They perform the numpy code's operations in the same order, so the counts
+are the same.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Compiled (numba) loops for the end of :func:`condapprove.simulation.decision.decide`: the first look at which
 each replicate stops, and the statistics at that look -- one pass over the rows instead of about twenty
 numpy passes over (replicates, looks) arrays.  The decision rules themselves (bounds, posteriors, futility)
-stay in numpy; these loops only read off their outcome.  Imported lazily (numba's import costs about 0.3 s).
+stay in numpy; these loops only read off their outcome.  Imported with the engine (:mod:`.decision`).
 """
 
 from __future__ import annotations

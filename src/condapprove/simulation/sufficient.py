@@ -28,6 +28,7 @@ draws but not its patients: comparisons between them are not common-random-numbe
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -403,25 +404,17 @@ def _binomial_table(n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
     return got
 
 
-_TABLES_OF: dict[tuple[tuple[int, ...], float], tuple[np.ndarray, ...]] = {}
-
-
-def _binomial_tables(values: np.ndarray, p: float) -> tuple[np.ndarray, ...]:
-    """:func:`._counts_jit.binomial_sums`'s tables of Binomial(v, p) for each of ``values``: the slot of each number
-    of trials, the CDFs end to end with their starts, the guide tables end to end with theirs."""
-    key = (tuple(int(v) for v in values), p)
-    got = _TABLES_OF.get(key)
-    if got is None:
-        tables = [_binomial_table(int(v), p) for v in values if v > 0]
-        slot = np.full(int(values.max()) + 1, -1, dtype=np.int64)
-        slot[values[values > 0]] = np.arange(len(tables))
-        got = (slot,)
-        for part, dtype in ((0, np.float64), (1, np.int64)):  # the CDFs, then the guides
-            arrays = [t[part] for t in tables]
-            got += (np.concatenate([np.zeros(0, dtype), *arrays]), np.cumsum([0, *(a.size for a in arrays)]))
-        if len(_TABLES_OF) > 4096:
-            _TABLES_OF.clear()
-        _TABLES_OF[key] = got
+@functools.lru_cache(maxsize=4096)
+def _binomial_tables(values: tuple[int, ...], p: float) -> tuple[np.ndarray, ...]:
+    """:func:`._counts_jit.binomial_sums`'s tables of Binomial(v, p) for each of ``values``: the slot of each number of
+    trials, the CDFs end to end with their starts, the guide tables end to end with theirs (kept: not mutated)."""
+    tables = [_binomial_table(v, p) for v in values if v > 0]
+    slot = np.full(max(values) + 1, -1, dtype=np.int64)
+    slot[[v for v in values if v > 0]] = np.arange(len(tables))
+    got: tuple[np.ndarray, ...] = (slot,)
+    for part, dtype in ((0, np.float64), (1, np.int64)):  # the CDFs, then the guides
+        arrays = [t[part] for t in tables]
+        got += (np.concatenate([np.zeros(0, dtype), *arrays]), np.cumsum([0, *(a.size for a in arrays)]))
     return got
 
 
@@ -533,7 +526,8 @@ def _compiled_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream
         values = _invertible(d, p) if binary else None
         if binary and values is None:
             return None
-        plans.append((d, p, purpose, None if values is None else _binomial_tables(values, float(p.flat[0]))))
+        tables = None if values is None else _binomial_tables(tuple(values.tolist()), float(p.flat[0]))
+        plans.append((d, p, purpose, tables))
     out = []
     for d, p, purpose, tables in plans:
         n, s = np.empty((m, n_looks), order="F"), np.empty((m, n_looks), order="F")

@@ -86,9 +86,8 @@ class Running:
     """
 
     def __init__(self, cutoff: float, n_looks: int, means: tuple[str, ...] = tuple(_MEANS)) -> None:
-        self.whole = math.floor(cutoff) + 1  # the grid: whole months 0 .. floor(cut-off), then the cut-off
+        self.whole, self.after_whole = _grid(cutoff)
         self.cutoff = float(cutoff)
-        self.after_whole = cutoff > self.whole - 1
         self.cells = np.zeros((self.whole + self.after_whole + 1) * 4, dtype=np.int64)
         self.by_look = np.zeros(n_looks, dtype=np.int64)
         self.decisions = np.zeros(4, dtype=np.int64)
@@ -237,6 +236,13 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     )
 
 
+def _grid(cutoff: float) -> tuple[int, bool]:
+    """The months of a summary's curves: the number of whole months 0 .. floor(cut-off), and whether the cut-off
+    follows them (a cut-off between two whole months)."""
+    whole = math.floor(cutoff) + 1
+    return whole, cutoff > whole - 1
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Layout:
     """What a summary of a design holds besides its numbers: the looks' labels, the months of its curves (whole
@@ -253,8 +259,8 @@ def _layout(design: Design) -> _Layout:
     def make() -> _Layout:
         n_interims = len(design.post_marketing.analyses)
         cutoff = float(design.cutoff_month)
-        whole = math.floor(cutoff) + 1
-        months = tuple(float(k) for k in range(whole)) + ((cutoff,) if cutoff > whole - 1 else ())
+        whole, after_whole = _grid(cutoff)
+        months = tuple(float(k) for k in range(whole)) + ((cutoff,) if after_whole else ())
         counts = _count_keys(design)
         return _Layout(labels=tuple(f"interim_{j + 1}" for j in range(n_interims)) + ("final",), months=months,
                        counts=counts, means=("month", "estimate", "true_effect", *(_COUNT_FIELDS[k] for k in counts)))
