@@ -515,7 +515,7 @@ def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_po
     ref_blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(len(sizes))], sizes)
     ref_known = sufficient._Known(pos=pos, incl=ks, excl=ks - 1, n=60, last=pos[-1])
     for u, g in zip(queries, got):
-        c, n_between, p_between = ref_known.prepare(u)
+        c, n_between, p_between, _ = ref_known.prepare(u)
         need = n_between > 0
         c[need] += np.concatenate([st("sufficient:counts").binomial(n_between[sl][need[sl]], p_between[sl][need[sl]])
                                    for st, sl in zip(ref_blocks.streams, ref_blocks.slices)])
@@ -524,6 +524,39 @@ def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_po
     np.testing.assert_array_equal(known.incl[:known.k], ref_known.incl[:ref_known.k])
     for a, b in zip(blocks.streams, ref_blocks.streams):  # the streams are where the reference left them
         np.testing.assert_array_equal(a("sufficient:counts").random(3), b("sufficient:counts").random(3))
+
+
+def test_a_count_an_ulp_from_a_known_point_is_the_count_at_the_point() -> None:
+    """A query computed back from a patient's entry month lands an ulp or so either side of the known point: both
+    count the patient at the point and draw nothing (the query an ulp above used to draw a binomial with p about
+    1e-16 for the patients up to the next point).  A query a millionth of a unit beyond still draws, and a chunk's
+    last count (``remember=False``) leaves the known points as they were."""
+    from condapprove.simulation.population import Streams
+
+    m = 8
+    rng = np.random.default_rng(5)
+    pos = np.sort(rng.exponential(20.0, (m, 3)), axis=1).T
+    ks = np.array([20, 40, 60])[:, None]
+    root = np.random.SeedSequence(5)
+
+    def fresh() -> tuple[sufficient._Blocks, sufficient._Known]:
+        return (sufficient._Blocks([Streams(root, (0, 0))], [m]),
+                sufficient._Known(pos=pos, incl=ks, excl=ks - 1, n=60, last=pos[-1]))
+
+    for u in (np.nextafter(pos[1], np.inf), np.nextafter(pos[1], -np.inf), pos[1]):
+        blocks, known = fresh()
+        _, between, frac, draws = known.prepare(u)
+        assert draws == 0 and not frac.any()
+        np.testing.assert_array_equal(blocks.count(known, u, remember=False), 40)
+        assert known.k == 3  # not remembered
+        untouched = Streams(root, (0, 0))("sufficient:counts").random(3)
+        np.testing.assert_array_equal(blocks.streams[0]("sufficient:counts").random(3), untouched)  # nothing drawn
+    blocks, known = fresh()
+    beyond = pos[1] * (1 + 1e-6)
+    _, between, frac, draws = known.prepare(beyond)
+    assert draws == m and (frac > 0).all() and (between == 19).all()
+    c = blocks.count(known, beyond)
+    assert ((c >= 40) & (c <= 59)).all() and known.k == 4
 
 
 @settings(derandomize=True, max_examples=100, deadline=None)

@@ -21,16 +21,20 @@ __all__ = ["between_known", "binomial_sums", "by_outcomes", "count_at_most", "co
 @compiled
 def between_known(pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n_points: int, n: int, last: np.ndarray,
                   u: np.ndarray, out_left: np.ndarray, out_between: np.ndarray,
-                  out_frac: np.ndarray) -> None:  # pragma: no cover - compiled
+                  out_frac: np.ndarray) -> int:  # pragma: no cover - compiled
     """For a count of arrivals in [0, u] of each row: the count at the nearest known point on the left
     (``out_left``), the number of arrivals between it and the nearest known point on the right
     (``out_between``) and where ``u`` lies between the two (``out_frac``, in [0, 1]).
 
     Known point ``k < n_points`` of row ``i`` lies at ``pos[k, i]`` with ``incl[k, i]`` arrivals at or before it and
     ``excl[k, i]`` strictly before it.  A point counts as on the left when it is at or before ``u`` widened by
-    rounding (``u (1 + 1e-12) + 1e-12``: a query at a patient's own entry counts them).  At or after the last
-    patient (``last``) the count is ``n``: nothing between.
+    rounding (``u (1 + 1e-12) + 1e-12``: a query at a patient's own entry counts them), and ``u`` is *at* the left
+    point (``out_frac`` 0) when within the same rounding of it: a query at a patient's entry computed back from the
+    calendar month lands an ulp or so either side of the known point, and none of the ``out_between`` arrivals
+    falls in that width.  At or after the last patient (``last``) the count is ``n``: nothing between.  Returns the
+    number of rows with arrivals to draw (``out_between > 0`` and ``out_frac > 0``).
     """
+    draws = 0
     for i in range(u.size):
         ui = u[i]
         cut = ui * (1.0 + 1e-12) + 1e-12
@@ -52,13 +56,15 @@ def between_known(pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n_points:
                 right_pos = min(right_pos, p)
                 right_n = min(right_n, excl[k, i])
         frac = (ui - left_pos) / (right_pos - left_pos)
-        if frac < 0.0:
+        if frac < 0.0 or ui <= left_pos * (1.0 + 1e-12) + 1e-12:  # at the left point, up to rounding
             frac = 0.0
         elif frac > 1.0:
             frac = 1.0
         out_left[i] = left_n
         out_between[i] = right_n - left_n
         out_frac[i] = frac
+        draws += right_n > left_n and frac > 0.0
+    return draws
 
 
 @compiled

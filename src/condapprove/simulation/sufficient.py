@@ -147,15 +147,16 @@ class _Known:
         self.pos[:k], self.incl[:k], self.excl[:k] = pos, incl, excl
         self.k, self.n, self.last = k, n, last  # last: position of the n-th (last) patient
 
-    def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """For a count in [0, u] of each row: the count at the nearest known point on the left (``n`` at or after
-        the last patient), the number of arrivals between it and the nearest on the right, and where ``u`` lies
-        between them (one compiled pass, :func:`._counts_jit.between_known`)."""
+        the last patient), the number of arrivals between it and the nearest on the right, where ``u`` lies
+        between them, and how many rows have arrivals to draw (one compiled pass,
+        :func:`._counts_jit.between_known`)."""
         m = u.size
         left, between, frac = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m)
-        between_known(self.pos, self.incl, self.excl, self.k, self.n, self.last, np.asarray(u, dtype=np.float64),
-                      left, between, frac)
-        return left, between, frac
+        draws = between_known(self.pos, self.incl, self.excl, self.k, self.n, self.last,
+                              np.asarray(u, dtype=np.float64), left, between, frac)
+        return left, between, frac, int(draws)
 
     def remember(self, u: np.ndarray, c: np.ndarray) -> None:
         if self.k == self.pos.shape[0]:
@@ -204,19 +205,21 @@ class _Blocks:
             fn(st(purpose), out[sl])
         return out
 
-    def count(self, known: _Known, u: np.ndarray) -> np.ndarray:
+    def count(self, known: _Known, u: np.ndarray, *, remember: bool = True) -> np.ndarray:
         """Counts in [0, u] given the known points: ``n`` where every patient has arrived, else the count at the
-        nearest known point on the left plus a binomial for the points between the two neighbours."""
-        c, n_between, p_between = known.prepare(u)
+        nearest known point on the left plus a binomial for the points between the two neighbours.  ``remember``:
+        keep the counts as known points for later counts (not for the chunk's last count)."""
+        c, n_between, p_between, draws = known.prepare(u)
         # a binomial with p = 0 is 0 and numpy draws no random number for it (nor for n = 0): those rows, and the
-        # blocks left with none, are skipped, the same numbers (a query exactly at a known point -- a decision at a
-        # look -- has p = 0 towards the next one)
-        need = (n_between > 0) & (p_between > 0.0)
-        parts = [np.asarray(st("sufficient:counts").binomial(n_between[sl][k], p_between[sl][k]))
-                 for st, sl in zip(self.streams, self.slices) if (k := need[sl]).any()]
-        if parts:
+        # blocks left with none, are skipped, the same numbers (a query at a known point -- a decision at a look,
+        # computed back from its month -- has p = 0 towards the next one)
+        if draws:
+            need = (n_between > 0) & (p_between > 0.0)
+            parts = [np.asarray(st("sufficient:counts").binomial(n_between[sl][k], p_between[sl][k]))
+                     for st, sl in zip(self.streams, self.slices) if (k := need[sl]).any()]
             c[need] += np.concatenate(parts)
-        known.remember(u, c)
+        if remember:
+            known.remember(u, c)
         return c
 
 
@@ -603,7 +606,7 @@ def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms:
     follow = float(getattr(design.post_marketing.endpoint, "followup_months", 0.0))
     m = dec_time.size
     end = np.minimum(dec_time, design.cutoff_month - follow)
-    c = blocks.count(known, st.u(end))
+    c = blocks.count(known, st.u(end), remember=False)  # the chunk's last count
     out = [st.treated_before[c].astype(np.float64)]
     if len(arms) == 2:
         out.append((c - st.treated_before[c]).astype(np.float64) if arms[1].paired else np.full(m, float(arms[1].n)))
