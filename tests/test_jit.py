@@ -178,26 +178,6 @@ def test_stream_seeds_from_a_sequence_entropy_take_numpys_own_path() -> None:
     np.testing.assert_array_equal(spawn_streams(root, (4, 5)).random(4), ref.random(4))
 
 
-@settings(derandomize=True, max_examples=100, deadline=None)
-@given(st.integers(1, 30), st.integers(0, 12), st.integers(0, 2**32 - 1))
-def test_recruited_events_are_numpys_count(m: int, n: int, seed: int) -> None:
-    """The information of a look beside a historical cohort (events of recruited patients observed by the look),
-    compiled, equals the numpy count it replaced, with ties at the look, infinite times and entries, NaN."""
-    from condapprove.kernels._tte_jit import recruited_events
-
-    rng = np.random.default_rng(seed)
-    pick = np.array([0.0, 1.0, 2.5, 4.0, np.inf, np.nan, -1e12])
-    entry, first = rng.choice(pick, size=(m, n)), rng.choice(pick, size=(m, n))
-    is_event, recruited = rng.random((m, n)) < 0.6, rng.random(n) < 0.5
-    tau = rng.choice(np.array([0.0, 2.5, 5.0, np.inf, np.nan]), size=m)
-    out = np.full(m, -1.0)
-    recruited_events(entry, first, is_event, recruited, tau, out)
-    with np.errstate(invalid="ignore"):
-        c = tau[:, None] - entry
-        want = np.count_nonzero(is_event & (first <= c) & (c >= 0.0) & recruited, axis=1)
-    np.testing.assert_array_equal(out, want)
-
-
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(st.integers(1, 12), st.integers(1, 300), st.integers(0, 4), st.integers(0, 2**32 - 1))
 def test_kth_event_from_narrow_order_keys_is_the_sorted_rows_column(m: int, n: int, extra_bits: int,

@@ -334,6 +334,40 @@ def test_engine_look_keys_give_the_logrank_of_the_observed_data(decimals: int | 
     assert np.all(ref.degenerate[:3]) and np.all(got["z"][0][:3] == 0.0)
 
 
+@pytest.mark.parametrize("decimals", [1, None])
+def test_information_beside_a_historical_cohort_is_the_treated_events_at_the_look(decimals: int | None) -> None:
+    """Beside a historical cohort (not recruited: entered long before, observed to its events beyond the look), a
+    look's information counts only the recruited patients' events, which are the treated arm's: the count of
+    observe_at's treated events by the look, while the log-rank's events count both arms; with tied times
+    (rounded) or without."""
+    from types import SimpleNamespace
+
+    from condapprove.kernels.survival import observe_at
+    from condapprove.simulation.statistics import TtePatients, _tte_rows
+
+    rng = np.random.default_rng(6)
+    m, n_t, n_c = 500, 20, 30
+    entry = np.concatenate([np.sort(rng.uniform(0.0, 24.0, (m, n_t)), axis=1), np.full((m, n_c), -1e12)], axis=1)
+    event_time = rng.exponential(10.0, (m, n_t + n_c))
+    dropout = np.where(rng.random((m, n_t + n_c)) < 0.3, rng.exponential(20.0, (m, n_t + n_c)), np.inf)
+    dropout[:, n_t:] = np.inf
+    if decimals is not None:
+        event_time[:, :n_t], dropout[:, :n_t] = np.round(event_time[:, :n_t], decimals), np.round(dropout[:, :n_t],
+                                                                                                    decimals)
+    arms = [SimpleNamespace(entry=entry[:, :n_t], y=event_time[:, :n_t], dropout_time=dropout[:, :n_t], scale=None,
+                            arm=SimpleNamespace(process=object())),
+            SimpleNamespace(entry=entry[:, n_t:], y=event_time[:, n_t:], dropout_time=dropout[:, n_t:], scale=None,
+                            arm=SimpleNamespace(process=None))]
+    p = TtePatients.of(arms)  # type: ignore[arg-type]
+    assert p.first.size == 0 and not p.recruited[n_t:].any()  # first and is_event: not needed for two arms
+    tau = rng.uniform(6.0, 30.0, m)
+    got = _tte_rows(p.entry, p.first, p.is_event, p.first_key, n_t, p.recruited, [tau], None)
+    _, event, valid = observe_at(entry[:, :n_t], event_time[:, :n_t], dropout[:, :n_t], tau)
+    treated_events = np.count_nonzero(event & valid, axis=1)
+    np.testing.assert_array_equal(got["information"][0], treated_events)
+    assert (got["events"][0] > got["information"][0]).all()  # the cohort's events are in the log-rank
+
+
 @pytest.mark.parametrize("kind", ["continuous", "near", "rounded", "cohort"])
 def test_engine_narrow_look_keys_give_the_wide_keys_numbers(kind: str, monkeypatch: Any) -> None:
     """The engine sorts narrow (uint32) look keys and analyses again with the wide (uint64) keys each row where two

@@ -27,7 +27,6 @@ from ..kernels._tte_jit import (
     look_keys32,
     order_keys,
     patient_columns,
-    recruited_events,
     two_arm_columns,
     unsure_rows,
     walk_sorted,
@@ -336,7 +335,7 @@ class TtePatients:
 
     ``entry`` (m, n): entry month (-1e12 for a historical cohort, which no look cuts); ``first``: time from
     entry to the first of event and dropout (inf: neither) and ``is_event``: that first is the event (both
-    empty, shape (0, 0), unless needed: one arm against a baseline, or an arm that is not recruited);
+    empty, shape (0, 0), unless needed: one arm against a baseline);
     ``first_key``: its log-rank sort key (see :func:`~condapprove.kernels.survival.logrank_keys`; the padding
     if neither ever happens); ``calendar``: the calendar months of the recruited patients' events (inf: censored
     by dropout, no event, or a historical cohort), and ``order`` their narrow order keys, each row sorted
@@ -367,7 +366,7 @@ class TtePatients:
         """The columns of every arm, in one compiled pass per arm (both arms of a randomised trial in one);
         ``full``: also ``first`` and ``is_event`` (default: when the statistics need them)."""
         if full is None:
-            full = len(data) == 1 or any(d.arm.process is None for d in data)
+            full = len(data) == 1
         m = data[0].y.shape[0]
         n = sum(d.y.shape[1] for d in data)
         entry, calendar = np.empty((m, n)), np.empty((m, n))
@@ -432,14 +431,14 @@ def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_
             for f in _TTE_FIELDS:
                 cols[f][:, rows] = part[f]
         return cols
-    return _two_arm_rows(entry, first, is_event, first_key, n_t, recruited, taus)
+    return _two_arm_rows(entry, first_key, n_t, recruited, taus)
 
 
 _TTE_FIELDS = ("z", "information", "estimate", "n_treated", "n_control", "events")
 
 
-def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_key: np.ndarray, n_t: int,
-                  recruited: np.ndarray, taus: list[np.ndarray]) -> dict[str, np.ndarray]:
+def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited: np.ndarray,
+                  taus: list[np.ndarray]) -> dict[str, np.ndarray]:
     """The two-arm log-rank at each look.  The compiled steps (each look's keys, their sort and the walk) run
     :data:`_TTE_ROWS` rows at a time, every look of those rows in turn while their columns are in cache, and
     write the sums into arrays of all the rows; the statistics are then computed once per look.
@@ -489,10 +488,9 @@ def _two_arm_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, fi
             out["estimate"][j] = np.where(degenerate, np.nan, (o1[j] - e1[j]) / var[j])
         out["n_treated"][j] = nt[j]
         out["n_control"][j] = nv[j] - nt[j]
-        if all_recruited:
-            out["information"][j] = events[j]
-        else:  # the events of recruited patients (not of a historical cohort), compiled
-            recruited_events(entry, first, is_event, recruited, taus[j], out["information"][j])
+        # the information: the recruited patients' events; beside a historical cohort (whose events do not count)
+        # the only recruited arm is the treated one, so its events as the log-rank counts them
+        out["information"][j] = events[j] if all_recruited else o1[j]
     return out
 
 
