@@ -407,3 +407,70 @@ def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not(beyond:
     assert not differs[~unsure].any()
     np.testing.assert_array_equal(wide[0], narrow[0])  # patients in the analysis: counted the same way
     np.testing.assert_array_equal(wide[1], narrow[1])
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 30), st.integers(0, 2**32 - 1), st.booleans())
+def test_binary_outcomes_are_scipys_expit_compared_with_the_uniforms(m: int, n: int, seed: int,
+                                                                    transposed: bool) -> None:
+    """A patient-level binary response, compiled in one pass, is numpy's ``u < expit(logit(base) + lin)`` with
+    scipy's expit: the same bits for moderate and extreme effects, rates of 0 and 1 (logits of -inf and inf) and
+    NaN, whatever the arrays' layouts."""
+    from scipy import special
+
+    from condapprove._jit import binary_outcomes
+
+    rng = np.random.default_rng(seed)
+    u = rng.random((n, m)).T if transposed else rng.random((m, n))
+    base = rng.choice(np.array([0.0, 1.0, 0.3, 0.5, 0.97, 1e-300]), size=(m, 1))
+    lin = rng.choice(np.array([0.0, -0.0, 0.7, -0.9, 40.0, -745.0, 800.0, np.inf, -np.inf, np.nan]), size=(m, n))
+    lin = np.where(rng.random((m, n)) < 0.5, lin, rng.normal(0.0, 3.0, (m, n)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit_base = special.logit(base)
+        want = (u < special.expit(logit_base + lin)).astype(np.float64)
+    out = np.full((m, n), -1.0)
+    binary_outcomes(u, np.ascontiguousarray(logit_base[:, 0]), lin, out)
+    np.testing.assert_array_equal(out, want)
+
+
+def test_the_compiled_expit_is_scipys_bit_for_bit() -> None:
+    """:func:`condapprove._jit.binary_outcomes` computes ``1 / (1 + exp(-x))``, which is scipy's ``expit`` for
+    doubles: its probability of response is compared with scipy's through uniforms equal to scipy's value (no
+    response: the compiled probability is not above it) and one ulp below it (a response: it is not below it)."""
+    from scipy import special
+
+    from condapprove._jit import binary_outcomes
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(0.0, s, 200_000) for s in (1.0, 10.0, 300.0)])
+    p = special.expit(x)
+    lb = np.zeros(x.size)
+    at, above = np.empty((x.size, 1)), np.empty((x.size, 1))
+    binary_outcomes(p[:, None], lb, x[:, None], at)
+    binary_outcomes(np.nextafter(p, -1.0)[:, None], lb, x[:, None], above)
+    assert not at.any()  # u = scipy's p is never below the compiled p: it is not larger
+    np.testing.assert_array_equal(above[p > 0.0], 1.0)  # and it is not smaller
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 20), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_covariates_and_their_effects_are_the_comparisons_and_the_ordered_sums(k: int, m: int, n: int,
+                                                                              seed: int) -> None:
+    """Binary covariates from patient-major uniforms and their summed effects, in one compiled pass: numpy's
+    comparison, and each patient's effects added in the covariates' order (which, for up to three covariates, is
+    numpy's ``0.0 + x @ effects``, the engine's sum before: a sum of two or three terms rounds the same way)."""
+    from condapprove._jit import covariate_effects
+
+    rng = np.random.default_rng(seed)
+    u = rng.random((n, m, k))
+    prev = rng.choice(np.array([0.0, 1.0, 0.5, 0.25]), size=k)
+    effects = rng.normal(0.0, 1.0, k) * rng.choice(np.array([1.0, 1e-3, 1e3]), size=k)
+    x, lin = np.full((n, m, k), -1.0), np.full((n, m), np.nan)
+    covariate_effects(u, prev, effects, x, lin)
+    np.testing.assert_array_equal(x, (u < prev).astype(np.float64))
+    ordered = np.zeros((n, m))
+    for c in range(k):
+        ordered = ordered + x[:, :, c] * effects[c]
+    np.testing.assert_array_equal(lin, 0.0 + ordered)
+    if k <= 3:
+        np.testing.assert_array_equal(lin.T, 0.0 + x.transpose(1, 0, 2) @ effects)

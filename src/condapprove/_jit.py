@@ -131,6 +131,38 @@ def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragm
 
 
 @compiled
+def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """``out = (u < expit(logit_base[:, None] + lin)).astype(np.float64)`` for (m, n) arrays of any layout, in one
+    pass down the columns (the uniforms are drawn patient-major: a transposed view): each patient's response from
+    its uniform ``u``, its replicate's ``logit_base`` and its own effects ``lin``.  scipy's ``expit(x)`` is
+    ``1 / (1 + exp(-x))`` in double precision, the same operations here (the tests compare the two), after numpy's
+    one addition: the same responses as the three numpy passes and their (m, n) temporaries.  (Remembering a row's
+    few distinct effects to skip their ``exp`` was slower: its branches cost more than the ``exp`` they save.)"""
+    m, n = u.shape
+    for j in range(n):
+        for i in range(m):
+            p = 1.0 / (1.0 + np.exp(-(logit_base[i] + lin[i, j])))
+            out[i, j] = 1.0 if u[i, j] < p else 0.0
+
+
+@compiled
+def covariate_effects(u: np.ndarray, prevalence: np.ndarray, effects: np.ndarray, x: np.ndarray,
+                      lin: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Binary covariates and their summed effects in one pass over patient-major (n, m, k) uniforms ``u``:
+    ``x = (u < prevalence).astype(np.float64)`` (same shape) and ``lin[j, i] = 0.0 + sum_c x[j, i, c] *
+    effects[c]`` (shape (n, m)), the products added in the order of the covariates."""
+    n, m, k = u.shape
+    for j in range(n):
+        for i in range(m):
+            acc = 0.0
+            for c in range(k):
+                v = 1.0 if u[j, i, c] < prevalence[c] else 0.0
+                x[j, i, c] = v
+                acc = acc + v * effects[c]
+            lin[j, i] = 0.0 + acc
+
+
+@compiled
 def value_range(values: np.ndarray) -> tuple[float, float, bool]:  # pragma: no cover - compiled
     """The smallest and largest of the numbers in ``values`` (1-d; NaN passed over: inf and -inf when there are no
     numbers) and whether any is NaN: which segments of a piecewise function a row of values reaches."""

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import special
 
 from .. import _draw_jit, _rng  # (their attributes looked up at the call: the benchmark times the draws)
-from .._jit import cumsum_rows, running_sums
+from .._jit import binary_outcomes, covariate_effects, cumsum_rows, running_sums
 from ..accrual import PoissonAccrual, apply_capacity
 from ..errors import DesignError
 from ..kernels.survival import Exponential, draw_event_times
@@ -353,6 +353,11 @@ def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndar
     return np.asarray(base)
 
 
+def _effects(conf: Any) -> np.ndarray:
+    """The covariates' effects (log odds ratio, mean difference or log hazard ratio), in their order."""
+    return np.asarray([c.effect for c in conf.covariates], dtype=np.float64)
+
+
 def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: int,
                  entry: np.ndarray | None = None, *, scale_later: bool = False) -> ArmData:
     """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
@@ -378,9 +383,12 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     lin = zero_lin = np.broadcast_to(0.0, (m, n))  # no patient-level effects yet (a view: nothing allocated)
     if conf is not None:
         prev = np.asarray(arm.prevalence)
-        u = streams(f"x:{arm.label}").random((n, m, prev.size)).transpose(1, 0, 2)
-        x = (u < prev).astype(np.float64)
-        lin = lin + x @ np.asarray([c.effect for c in conf.covariates])
+        # drawn patient-major (n, m, k) (compiled draws: numpy's numbers), compared and their effects summed in one
+        # compiled pass as laid out; x and lin are (m, n, k) and (m, n) views
+        u = _draw_jit.draw(streams(f"x:{arm.label}"), "random", (n, m, prev.size))
+        x, lin = np.empty(u.shape), np.empty((n, m))
+        covariate_effects(u, np.asarray(prev, dtype=np.float64), _effects(conf), x, lin)
+        x, lin = x.transpose(1, 0, 2), lin.T
     het = pm.heterogeneity
     dilution = het.dilution if het is not None else 1.0
     if het is not None and het.site_sd > 0 and het.sites > 1:
@@ -419,12 +427,14 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         ready = entry + ep.followup_months
     else:
         base = outcome_parameter(design, arm, truth, m)
-        if np.any(lin != 0):
+        u = streams.patients(f"y:{arm.label}", m, n)
+        if np.any(lin != 0):  # responses on the logit scale of each patient's effects, in one compiled pass
             with np.errstate(divide="ignore"):
-                p = special.expit(special.logit(base) + lin)
+                logit_base = np.ascontiguousarray(special.logit(base)[:, 0])
+            y = np.empty((m, n))
+            binary_outcomes(u, logit_base, np.asarray(lin, dtype=np.float64), y)
         else:
-            p = base
-        y = (streams.patients(f"y:{arm.label}", m, n) < p).astype(np.float64)
+            y = (u < base).astype(np.float64)
         ready = entry + ep.followup_months
     if arm.process is None:
         ready = np.zeros((m, n))
