@@ -711,3 +711,45 @@ def test_att_difference_over_cells_is_the_three_kernels(monkeypatch, per_patient
     y2[0, np.flatnonzero(valid[0])[0]] = 2.0
     assert att_difference_over_cells(x2, t, y, valid) is None
     assert att_difference_over_cells(X, t, y2, valid) is None
+
+
+@settings(derandomize=True, max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3), st.integers(0, 2**32 - 1), st.sampled_from(["binary", "covariate 0.5", "outcome 2"]))
+def test_cells_counted_arm_by_arm_are_those_of_the_joined_arms(p: int, seed: int, value: str) -> None:
+    """The engine counts a propensity comparison's cells arm by arm (compiled, from each arm's covariates, outcomes
+    and patients seen at the look, of any layout) instead of joining and masking the two arms' arrays: the same
+    counts, so the same comparison as att_difference_over_cells; a covariate or outcome that is neither 0 nor 1
+    in a valid patient is reported (the caller then takes the general path), and does not matter outside them."""
+    from condapprove.kernels.propensity import _count_cells, att_difference_from_cells, att_difference_over_cells
+    from condapprove.simulation._counts_jit import add_cells
+
+    rng = np.random.default_rng(seed)
+    m, arms = 30, (25, 17)
+    xs = [(rng.random((n, m, p)) < 0.4).astype(np.float64).transpose(1, 0, 2) for n in arms]  # the engine's layout
+    ys = [(rng.random((m, n)) < 0.3).astype(np.float64) for n in arms]
+    valid = [rng.random((m, n)) < 0.7 for n in arms]
+    for x, y, v in zip(xs, ys, valid):  # what invalid patients hold does not matter
+        x[~v] = 0.5
+        y[~v] = 3.0
+    if value != "binary":
+        i, j = 4, int(np.flatnonzero(valid[1][4])[0])
+        if value == "covariate 0.5":
+            xs[1][i, j, p - 1] = 0.5
+        else:
+            ys[1][i, j] = 2.0
+    counts = np.zeros((m, 2 ** (p + 2)))
+    ok = add_cells(xs[0], ys[0], valid[0], True, counts) and add_cells(xs[1], ys[1], valid[1], False, counts)
+    v = np.concatenate(valid, axis=1)
+    X = np.where(v[:, :, None], np.concatenate(xs, axis=1), 0.0)
+    y = np.where(v, np.concatenate(ys, axis=1), 0.0)
+    t = np.concatenate([np.ones((m, arms[0]), dtype=bool), np.zeros((m, arms[1]), dtype=bool)], axis=1) & v
+    joined = att_difference_over_cells(X, t, y, v)
+    assert ok == (value == "binary") == (joined is not None)
+    if ok:
+        _, want = _count_cells(X, t.astype(np.int64) + 2 * y.astype(np.int64), 2, v)
+        np.testing.assert_array_equal(counts, want)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = att_difference_from_cells(counts, p)
+        for a, b in zip(got, joined):
+            np.testing.assert_array_equal(a, b)

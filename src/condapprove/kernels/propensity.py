@@ -453,10 +453,14 @@ def _binary_cells(X: FloatArray, t: BoolArray, valid: BoolArray
 
 def _groupable(X: FloatArray, n: int) -> bool:
     """Whether the patients' covariates can be grouped into ``2**(p + 1)`` pattern x treatment cells: every one is
-    0 or 1 (``X`` is 0 outside the valid entries), at most :data:`_MAX_GROUPED` of them, and fewer cells than the
-    ``n`` patients."""
-    p = X.shape[2]
-    return p <= _MAX_GROUPED and 2 ** (p + 1) < n and bool(np.all((X == 0.0) | (X == 1.0)))
+    0 or 1 (``X`` is 0 outside the valid entries) and :func:`groupable_shape`."""
+    return groupable_shape(X.shape[2], n) and bool(np.all((X == 0.0) | (X == 1.0)))
+
+
+def groupable_shape(p: int, n: int) -> bool:
+    """Whether ``p`` binary covariates of ``n`` patients (a row's columns) are few enough to group the patients
+    into cells: at most :data:`_MAX_GROUPED` of them, and fewer pattern x treatment cells than patients."""
+    return p <= _MAX_GROUPED and 2 ** (p + 1) < n
 
 
 def _count_cells(X: FloatArray, low: IntArray, shift: int, valid: BoolArray) -> tuple[IntArray, FloatArray]:
@@ -532,11 +536,18 @@ def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid:
     >>> defined.tolist()
     [True, True]
     """
-    m, n, p = X.shape
-    size = 2 ** (p + 2)
+    n, p = X.shape[1:]
     if not (_groupable(X, n) and np.all((y == 0.0) | (y == 1.0))):
         return None
     _, counts = _count_cells(X, t.astype(np.int64) + 2 * y.astype(np.int64), 2, valid)  # cell t + 2 y + 4 pattern
+    return att_difference_from_cells(counts, p)
+
+
+def att_difference_from_cells(counts: FloatArray, p: int) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """:func:`att_difference_over_cells` from each row's numbers of valid patients in the cells ``t + 2 y + 4
+    pattern`` (pattern bit ``j``: covariate ``j``; shape (m, ``2**(p + 2)``), as floats), counted by the caller."""
+    m = counts.shape[0]
+    size = 2 ** (p + 2)
     cells = counts.reshape(m, size // 4, 2, 2)  # pattern, outcome, treatment
     count = cells.sum(axis=2)  # (m, patterns, t): the fit's cells t + 2 * pattern, in that order once flattened
     ones = cells[:, :, 1, :]  # patients with the outcome, by pattern and treatment

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["between_known", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted", "distinct_values",
+__all__ = ["add_cells", "between_known", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted", "distinct_values",
            "invert_cdf", "kth_of_ordered", "look_steps"]
 
 
@@ -65,6 +65,32 @@ def between_known(pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n_points:
         out_frac[i] = frac
         draws += right_n > left_n and frac > 0.0
     return draws
+
+
+@compiled
+def add_cells(x: np.ndarray, y: np.ndarray, valid: np.ndarray, treated: bool,
+              counts: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Add one arm's valid patients to each row's numbers in the cells ``t + 2 y + 4 pattern`` (``t``: ``treated``;
+    pattern bit ``j``: covariate ``j``): ``x`` (m, n, p), ``y`` and ``valid`` (m, n), of any layout; ``counts``
+    (m, ``2**(p + 2)``), floats.  Returns False, the counts then partly added, when a valid patient's covariate or
+    outcome is neither 0 nor 1 (the propensity comparison's cells do not apply)."""
+    m, n, p = x.shape
+    for j in range(n):
+        for i in range(m):
+            if not valid[i, j]:
+                continue
+            v = y[i, j]
+            if v != 0.0 and v != 1.0:
+                return False
+            cell = (1 if treated else 0) + (2 if v == 1.0 else 0)
+            for c in range(p):
+                v = x[i, j, c]
+                if v != 0.0 and v != 1.0:
+                    return False
+                if v == 1.0:
+                    cell += 1 << (c + 2)
+            counts[i, cell] += 1.0
+    return True
 
 
 @compiled
