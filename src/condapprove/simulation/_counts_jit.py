@@ -72,25 +72,24 @@ def add_cells(x: np.ndarray, y: np.ndarray, valid: np.ndarray, treated: bool,
               counts: np.ndarray) -> bool:  # pragma: no cover - compiled
     """Add one arm's valid patients to each row's numbers in the cells ``t + 2 y + 4 pattern`` (``t``: ``treated``;
     pattern bit ``j``: covariate ``j``): ``x`` (m, n, p), ``y`` and ``valid`` (m, n), of any layout; ``counts``
-    (m, ``2**(p + 2)``), floats.  Returns False, the counts then partly added, when a valid patient's covariate or
+    (m, ``2**(p + 2)``), floats.  Returns False (the counts then meaningless) when a valid patient's covariate or
     outcome is neither 0 nor 1 (the propensity comparison's cells do not apply)."""
     m, n, p = x.shape
-    for j in range(n):
-        for i in range(m):
-            if not valid[i, j]:
-                continue
+    bad = False
+    t = 1 if treated else 0
+    for i in range(m):  # along the rows; without branches (which patient is valid, and its cell, vary at random)
+        row = counts[i]
+        for j in range(n):
+            ok = valid[i, j]
             v = y[i, j]
-            if v != 0.0 and v != 1.0:
-                return False
-            cell = (1 if treated else 0) + (2 if v == 1.0 else 0)
+            bad |= ok & (v != 0.0) & (v != 1.0)
+            cell = t + 2 * (v == 1.0)
             for c in range(p):
                 v = x[i, j, c]
-                if v != 0.0 and v != 1.0:
-                    return False
-                if v == 1.0:
-                    cell += 1 << (c + 2)
-            counts[i, cell] += 1.0
-    return True
+                bad |= ok & (v != 0.0) & (v != 1.0)
+                cell += (v == 1.0) << (c + 2)
+            row[cell] += ok
+    return not bad
 
 
 @compiled
