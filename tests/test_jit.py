@@ -457,8 +457,9 @@ def test_the_compiled_expit_is_scipys_bit_for_bit() -> None:
 def test_covariates_and_their_effects_are_the_comparisons_and_the_ordered_sums(k: int, m: int, n: int,
                                                                               seed: int) -> None:
     """Binary covariates from patient-major uniforms and their summed effects, in one compiled pass: numpy's
-    comparison, and each patient's effects added in the covariates' order (which, for up to three covariates, is
-    numpy's ``0.0 + x @ effects``, the engine's sum before: a sum of two or three terms rounds the same way)."""
+    comparison, and each patient's effects added in the covariates' order (which, for up to two covariates, is
+    numpy's ``0.0 + x @ effects``, the engine's sum before, whatever order the BLAS library adds them in: a sum of
+    two exact products rounds once)."""
     from condapprove._jit import covariate_effects
 
     rng = np.random.default_rng(seed)
@@ -472,5 +473,5 @@ def test_covariates_and_their_effects_are_the_comparisons_and_the_ordered_sums(k
     for c in range(k):
         ordered = ordered + x[:, :, c] * effects[c]
     np.testing.assert_array_equal(lin, 0.0 + ordered)
-    if k <= 3:
+    if k <= 2:
         np.testing.assert_array_equal(lin.T, 0.0 + x.transpose(1, 0, 2) @ effects)
