@@ -131,7 +131,8 @@ def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragm
 
 
 @compiled
-def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray,
+                    out: np.ndarray) -> None:  # pragma: no cover - compiled
     """``out = (u < expit(logit_base[:, None] + lin)).astype(np.float64)`` for (m, n) arrays of any layout, in one
     pass down the columns (the uniforms are drawn patient-major: a transposed view): each patient's response from
     its uniform ``u``, its replicate's ``logit_base`` and its own effects ``lin``.  scipy's ``expit(x)`` is

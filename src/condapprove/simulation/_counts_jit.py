@@ -14,8 +14,8 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["add_cells", "between_known", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted", "distinct_values",
-           "invert_cdf", "kth_of_ordered", "look_steps"]
+__all__ = ["add_cells", "between_known", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted",
+           "distinct_values", "invert_cdf", "kth_of_ordered", "look_steps"]
 
 
 @compiled

@@ -353,11 +353,6 @@ def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndar
     return np.asarray(base)
 
 
-def _effects(conf: Any) -> np.ndarray:
-    """The covariates' effects (log odds ratio, mean difference or log hazard ratio), in their order."""
-    return np.asarray([c.effect for c in conf.covariates], dtype=np.float64)
-
-
 def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: int,
                  entry: np.ndarray | None = None, *, scale_later: bool = False) -> ArmData:
     """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
@@ -387,7 +382,8 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         # compiled pass as laid out; x and lin are (m, n, k) and (m, n) views
         u = _draw_jit.draw(streams(f"x:{arm.label}"), "random", (n, m, prev.size))
         x, lin = np.empty(u.shape), np.empty((n, m))
-        covariate_effects(u, np.asarray(prev, dtype=np.float64), _effects(conf), x, lin)
+        effects = np.asarray([c.effect for c in conf.covariates], dtype=np.float64)
+        covariate_effects(u, np.asarray(prev, dtype=np.float64), effects, x, lin)
         x, lin = x.transpose(1, 0, 2), lin.T
     het = pm.heterogeneity
     dilution = het.dilution if het is not None else 1.0

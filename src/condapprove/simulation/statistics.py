@@ -256,9 +256,10 @@ def _var(n: np.ndarray, s: np.ndarray, ss: np.ndarray) -> np.ndarray:
 
 
 def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The propensity-weighted comparison (ATT, stabilised weights, HC0) of the patients seen at the look (``mt``,
+    ``mc``): its z statistic (0 where undefined) and estimate (NaN there)."""
     from ..kernels.propensity import (
         att_difference_from_cells,
-        att_difference_over_cells,
         groupable_shape,
         logistic_fit_batch,
         ps_weights_batch,
@@ -267,29 +268,21 @@ def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.n
 
     assert data[0].x is not None and data[1].x is not None
     p = data[0].x.shape[2]
-    if groupable_shape(p, mt.shape[1] + mc.shape[1]):
-        # binary covariates and outcome (the usual case): the cells counted arm by arm in compiled passes, without
-        # the two arms' arrays joined and masked (the same counts as att_difference_over_cells's)
-        counts = np.zeros((mt.shape[0], 2 ** (p + 2)))
-        if (add_cells(data[0].x, data[0].y, mt, True, counts)
-                and add_cells(data[1].x, data[1].y, mc, False, counts)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                estimate, z, defined = att_difference_from_cells(counts, p)
-            ok = np.asarray(defined) & np.isfinite(z)
-            return np.where(ok, z, 0.0), np.where(ok, estimate, np.nan)
-    t = np.concatenate([np.ones_like(mt, dtype=bool), np.zeros_like(mc, dtype=bool)], axis=1)
-    valid = np.concatenate([mt, mc], axis=1)
-    y = np.concatenate([data[0].y, data[1].y], axis=1)
-    x = np.concatenate([data[0].x, data[1].x], axis=1)
-    y = np.where(valid, y, 0.0)
-    x = np.where(valid[:, :, None], x, 0.0)
+    # binary covariates and outcome (the usual case): from counts of the cells, counted arm by arm in compiled
+    # passes (kernels.propensity.att_difference_over_cells's counts and comparison, without joining the arms)
+    counts = np.zeros((mt.shape[0], 2 ** (p + 2)))
+    by_cells = (groupable_shape(p, mt.shape[1] + mc.shape[1])
+                and add_cells(data[0].x, data[0].y, mt, True, counts)
+                and add_cells(data[1].x, data[1].y, mc, False, counts))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cells = att_difference_over_cells(x, t, y, valid)  # binary covariates and outcome: from counts of cells
-        if cells is not None:
-            estimate, z, defined = cells
-        else:
+        if by_cells:
+            estimate, z, defined = att_difference_from_cells(counts, p)
+        else:  # patient by patient, the two arms joined
+            t = np.concatenate([np.ones_like(mt, dtype=bool), np.zeros_like(mc, dtype=bool)], axis=1)
+            valid = np.concatenate([mt, mc], axis=1)
+            y = np.where(valid, np.concatenate([data[0].y, data[1].y], axis=1), 0.0)
+            x = np.where(valid[:, :, None], np.concatenate([data[0].x, data[1].x], axis=1), 0.0)
             fit = logistic_fit_batch(x, t, valid)
             w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
             diff = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
