@@ -82,8 +82,7 @@ def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.rand
         got = _PREFIXES[(id(root), key[:-1])] = (root, prefix)
     words = got[1].copy()
     words[-1] = key[-1]
-    state = _child_seed(words, root.pool_size, _PCG64_WORDS)
-    return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]
+    return _generator(words, root, key)
 
 
 def _spawn(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Generator:
@@ -94,6 +93,12 @@ def _spawn(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Gene
         child = np.random.SeedSequence(entropy=root.entropy, spawn_key=tuple(root.spawn_key) + key,
                                        pool_size=root.pool_size)
         return np.random.Generator(np.random.PCG64(child))
+    return _generator(words, root, key)
+
+
+def _generator(words: np.ndarray, root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Generator:
+    """The PCG64 generator of the child of ``root`` at ``key``, whose seed words are ``words`` (hashed by one
+    compiled call)."""
     state = _child_seed(words, root.pool_size, _PCG64_WORDS)
     return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]
 

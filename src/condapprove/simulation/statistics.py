@@ -465,6 +465,8 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     unsure = np.empty(min(m, _TTE_ROWS), dtype=bool)
     narrow, n_unsure = True, 0
     all_recruited = bool(recruited.all())  # else a historical cohort, entered long before, is seen beyond the looks
+    # (the information below counts the recruited patients' events: beside a historical cohort, the treated arm's)
+    assert all_recruited or (bool(recruited[:n_t].all()) and not recruited[n_t:].any())
     for lo in range(0, m, _TTE_ROWS):
         rows = slice(lo, min(m, lo + _TTE_ROWS))
         kr, ur = key[:rows.stop - lo], unsure[:rows.stop - lo]
