@@ -5,9 +5,12 @@ result."""
 from __future__ import annotations
 
 import os
+import pathlib
+import pickle
 import signal
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -243,3 +246,59 @@ def test_threads_simulating_at_once_with_different_numbers_of_workers() -> None:
         t.join()
     assert errors == []
     assert len(got) == 8 and all(s == serial.scenarios for s in got)
+
+
+def test_a_shipped_value_is_unpickled_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A :class:`~condapprove.simulation.workers.Shipped` value pickles as its key and its pickle; a process that has
+    the key (the one that shipped it) takes its own value, one that has not unpickles it once and then keeps it."""
+    value = {"design": [1.5, 2.5]}
+    blob = pickle.dumps(workers.ship("k", value))
+    assert pickle.loads(blob).value is value  # the process that shipped it: no copy
+    monkeypatch.setattr(workers, "_SHIPPED", {})  # as a worker that has not seen it
+    first, second = pickle.loads(blob).value, pickle.loads(blob).value
+    assert first == value and first is not value
+    assert second is first  # kept from the first time
+    monkeypatch.setattr(workers, "MAX_SHIPPED", 2)
+    for k in ("a", "b", "c"):
+        pickle.loads(pickle.dumps(workers.ship(k, k)))
+    assert "c" in workers._SHIPPED and len(workers._SHIPPED) <= 2  # cleared when full
+
+
+def _received_logged(log: pathlib.Path) -> Callable[[str, bytes], Any]:
+    """``workers._received``, writing a line (process, key) to ``log`` whenever it unpickles a value."""
+    original = workers._received
+
+    def received(key: str, blob: bytes) -> Any:
+        if key not in workers._SHIPPED:
+            with log.open("a") as f:
+                f.write(f"{os.getpid()} {key}\n")
+        return original(key, blob)
+
+    received.__module__, received.__qualname__ = workers.__name__, "_received"  # pickled by that name
+    return received
+
+
+def test_each_worker_unpickles_a_design_once_whatever_its_chunks(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: pathlib.Path) -> None:
+    """The chunks' tasks carry their design as a shipped value: workers forked after the call began have it,
+    kept workers unpickle a design they have not seen once each, not once per chunk (so the values they derive
+    from it are computed once)."""
+    condapprove.shutdown_workers()
+    log = tmp_path / "unpickled.txt"
+    log.touch()
+    monkeypatch.setattr(workers, "_received", _received_logged(log))  # (inherited by the workers forked next)
+    design = condapprove.load_design(DESIGN)
+    kw: dict[str, Any] = {"replicates": 16384, "seed": 5, "chunk_size": 2048, "scenarios": ["as hoped"]}
+    try:
+        first = condapprove.simulate(design, n_jobs=2, **kw)
+        assert log.read_text() == ""  # forked after the call shipped it
+        # the same design under another key (its own seed, unused here): eight chunks of a design the workers have
+        # not seen
+        other = design.model_copy(update={"simulation": design.simulation.model_copy(update={"seed": 99})})
+        condapprove.simulate(other, n_jobs=2, **kw)
+        lines = log.read_text().split()
+        pids = lines[::2]
+        assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids)  # once per worker at most
+        assert first.scenarios == condapprove.simulate(design, n_jobs=1, **kw).scenarios
+    finally:
+        condapprove.shutdown_workers()

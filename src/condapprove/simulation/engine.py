@@ -68,7 +68,7 @@ from .population import Streams, arms_of, draw_truth, paired_entries, simulate_a
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
 from .summary import BLOCK_SIZE, ChunkSummary, Running, summarise
-from .workers import arena_view, release, worker_pool
+from .workers import Shipped, arena_view, release, ship, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
@@ -236,13 +236,14 @@ _WARM = False
 _Arrays = dict[str, np.ndarray]
 
 
-def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None, design: Design, scenario_index: int,
-                       blocks: Sequence[int], replicates: int, entropy: int,
+def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None, shipped: Shipped,
+                       scenario_index: int, blocks: Sequence[int], replicates: int, entropy: int,
                        spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
-    """:func:`_run_chunk` in a worker process: the chunk's :class:`.summary.ChunkSummary` (computed here, while the
-    rows are in cache), its decision months sorted into the caller's arena at ``into`` (arena key, byte offset; see
-    :class:`.workers.Arena`) or, in a process without that arena, sent back with it; or its rows when they are
-    kept (for a checkpoint)."""
+    """:func:`_run_chunk` in a worker process, of the design ``shipped`` (see :class:`.workers.Shipped`): the chunk's
+    :class:`.summary.ChunkSummary` (computed here, while the rows are in cache), its decision months sorted into the
+    caller's arena at ``into`` (arena key, byte offset; see :class:`.workers.Arena`) or, in a process without that
+    arena, sent back with it; or its rows when they are kept (for a checkpoint)."""
+    design: Design = shipped.value
     out = _run_chunk(design, scenario_index, blocks, replicates, entropy, spawn_key)
     if keep_rows:
         return out
@@ -463,6 +464,8 @@ def simulate(
     arena = None
     if kept_workers is not None:
         executor, arena = kept_workers.pool, kept_workers.arena
+    # the design as the chunks' tasks carry it: pickled once, and unpickled once per worker (see .workers.Shipped)
+    shipped = ship(design_hash, design) if executor is not None else None
     lent: list[int] = []  # regions of the arena this call was lent
 
     def _replace_pool() -> Executor:
@@ -556,10 +559,10 @@ def simulate(
                 local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
 
             def submit(j: int) -> Future[Any]:
-                assert executor is not None
+                assert executor is not None and shipped is not None
                 s2, b2 = tasks[j]
                 into = (arena.key, region[s2] + 8 * start[j]) if arena is not None and s2 in region else None
-                return executor.submit(_run_chunk_summary, ckpt is not None, into, design, s2, b2, size, entropy,
+                return executor.submit(_run_chunk_summary, ckpt is not None, into, shipped, s2, b2, size, entropy,
                                        spawn_key)
 
             pending = [i for i in range(len(tasks)) if i not in saved and i not in local]

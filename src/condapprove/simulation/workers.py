@@ -17,6 +17,11 @@ it, each worker writes its chunks' sorted decision months there, and only a few 
 back through the executor's pipe (where, on two busy cores, a chunk's 8 bytes a replicate waited for the caller to
 be scheduled to read them: 1.072 of a binary 10^6 run's time with two new workers, ten fresh-process pairs).
 
+A chunk's design goes to the workers as a :class:`Shipped` value: pickled once per call, and unpickled once per
+worker and design (a worker forked after the call began finds it without unpickling), so that the values a
+worker derives from a design (its decision bounds, the sufficient statistics' tables, kept by
+:func:`condapprove._memo.per_object`) are computed once, not for every chunk's fresh copy.
+
 Workers are forked, so they see the modules as they were when the pool started: code patched later in the caller
 (a test's ``monkeypatch``) does not reach them until :func:`shutdown_workers` lets the next call start afresh.
 Their results never depend on which worker simulated what, or on the state a worker kept from an earlier call:
@@ -28,15 +33,18 @@ from __future__ import annotations
 import itertools
 import mmap
 import os
+import pickle
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .._alloc import keep_freed_memory
 
-__all__ = ["Arena", "Workers", "arena_view", "kept_workers", "release", "shutdown_workers", "worker_pool"]
+__all__ = ["Arena", "Shipped", "Workers", "arena_view", "kept_workers", "release", "ship", "shutdown_workers",
+           "worker_pool"]
 
 #: Bytes of each pool's arena: the sorted months of 8 million replicates in flight (only pages written take memory).
 ARENA_BYTES = 64 << 20
@@ -190,3 +198,59 @@ def kept_workers() -> Workers | None:
     """The pool kept for the next call, if any (without taking it for a call)."""
     with _LOCK:
         return _POOL[2] if _POOL is not None and _POOL[0] == os.getpid() else None
+
+
+#: Values shipped to workers (see :class:`Shipped`), by key, in this process: made here by :func:`ship` (so that
+#: workers forked later have them) or received; cleared when :data:`MAX_SHIPPED` are kept.
+_SHIPPED: dict[str, Any] = {}
+#: Values kept in :data:`_SHIPPED` before it is cleared.
+MAX_SHIPPED = 16
+
+
+def _keep(key: str, value: Any) -> None:
+    if len(_SHIPPED) >= MAX_SHIPPED and key not in _SHIPPED:
+        _SHIPPED.clear()  # (atomic: threads may share it)
+    _SHIPPED[key] = value
+
+
+class Shipped:
+    """An immutable value (a design) sent with each of a call's tasks, identified by ``key`` (a hash of its content:
+    values with the same key must be interchangeable).  Pickled, it is its key and its pickle (made once per call); a
+    process that already has a value under that key (it received it before, or was forked from the process that
+    shipped it) takes that one instead of unpickling another copy, so the value is the same object from one task to
+    the next.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> value = ("a design", 1.5)
+    >>> got = pickle.loads(pickle.dumps(ship("key-1", value)))
+    >>> got.value is value  # in the process that shipped it: the value itself
+    True
+    """
+
+    __slots__ = ("_blob", "key", "value")
+
+    def __init__(self, key: str, value: Any, blob: bytes | None = None) -> None:
+        self.key, self.value, self._blob = key, value, blob
+
+    def __reduce__(self) -> tuple[Any, tuple[str, bytes]]:
+        if self._blob is None:  # (two threads pickling at once would make the same bytes)
+            self._blob = pickle.dumps(self.value, protocol=pickle.HIGHEST_PROTOCOL)
+        return _received, (self.key, self._blob)
+
+
+def ship(key: str, value: Any) -> Shipped:
+    """``value`` ready to be sent to workers under ``key`` (kept in this process, so that workers forked from it
+    later have it)."""
+    _keep(key, value)
+    return Shipped(key, value)
+
+
+def _received(key: str, blob: bytes) -> Shipped:
+    """Unpickling a :class:`Shipped`: the value this process keeps under ``key``, else ``blob`` unpickled and kept."""
+    value = _SHIPPED.get(key)
+    if value is None:
+        value = pickle.loads(blob)  # (our own pickle, from the process that started this worker)
+        _keep(key, value)
+    return Shipped(key, value, blob)
