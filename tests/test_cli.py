@@ -153,6 +153,22 @@ def test_validate_starts_fast_without_heavy_imports(design: str) -> None:
     assert proc.stdout.strip().splitlines()[-2:] == ["exit 0", "[]"], proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize(("preset", "scanned"), [(None, False), ("", True)])
+def test_the_console_script_does_not_look_for_pydantic_plugins(preset: str | None, scanned: bool) -> None:
+    """The console script leaves pydantic's plugins out (looking for them reads every installed distribution's entry
+    points) unless the user set ``PYDANTIC_DISABLE_PLUGINS`` (an empty value loads them)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if preset is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = preset
+    script = ("import os; from condapprove.cli import main\n"
+              "try:\n    main(['validate', %r])\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"
+              "from pydantic.plugin import _loader\n"
+              "print(repr(os.environ['PYDANTIC_DISABLE_PLUGINS']), _loader._plugins is not None)")
+    proc = subprocess.run([sys.executable, "-c", script % TWO], capture_output=True, text=True, env=env, check=False)
+    expected = repr("__all__" if preset is None else preset)
+    assert proc.stdout.strip().splitlines()[-2:] == ["exit 0", f"{expected} {scanned}"], proc.stdout + proc.stderr
+
+
 def test_imports_pause_the_collector_and_freeze_only_in_the_scripts_own_process() -> None:
     """A command's imports run with the cyclic GC paused; the console script (`main`) then freezes what they
     built, while a command invoked from another program (here CliRunner) leaves the collector as it found it."""
