@@ -251,6 +251,7 @@ def test_threads_simulating_at_once_with_different_numbers_of_workers() -> None:
 def test_a_shipped_value_is_unpickled_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """A :class:`~condapprove.simulation.workers.Shipped` value pickles as its key and its pickle; a process that has
     the key (the one that shipped it) takes its own value, one that has not unpickles it once and then keeps it."""
+    monkeypatch.setattr(workers, "_SHIPPED", {})  # (this test's values kept apart from the session's)
     value = {"design": [1.5, 2.5]}
     blob = pickle.dumps(workers.ship("k", value))
     assert pickle.loads(blob).value is value  # the process that shipped it: no copy

@@ -485,8 +485,8 @@ def selftest(report: str | None, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``condapprove`` console script."""
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    # pydantic looks for plugins in every installed distribution's entry points when the first model is built: 13-20
-    # ms of `validate` here, more in a larger environment; the command uses none (set the variable to load them)
+    # pydantic looks for plugins in every installed distribution's entry points when the first model is built: about
+    # 12 ms of `validate` here, more in a larger environment; the command uses none (set the variable to load them)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     cli.main(args=argv, prog_name="condapprove", obj=_OWN_PROCESS)
 
