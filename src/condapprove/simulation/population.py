@@ -377,13 +377,13 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     x = None
     lin = zero_lin = np.broadcast_to(0.0, (m, n))  # no patient-level effects yet (a view: nothing allocated)
     if conf is not None:
-        prev = np.asarray(arm.prevalence)
+        prev = np.asarray(arm.prevalence, dtype=np.float64)
         # drawn patient-major (n, m, k) (compiled draws: numpy's numbers), compared and their effects summed in one
         # compiled pass as laid out; x and lin are (m, n, k) and (m, n) views
         u = _draw_jit.draw(streams(f"x:{arm.label}"), "random", (n, m, prev.size))
         x, lin = np.empty(u.shape), np.empty((n, m))
         effects = np.asarray([c.effect for c in conf.covariates], dtype=np.float64)
-        covariate_effects(u, np.asarray(prev, dtype=np.float64), effects, x, lin)
+        covariate_effects(u, prev, effects, x, lin)
         x, lin = x.transpose(1, 0, 2), lin.T
     het = pm.heterogeneity
     dilution = het.dilution if het is not None else 1.0

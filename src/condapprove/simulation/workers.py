@@ -231,8 +231,9 @@ class Shipped:
 
     __slots__ = ("_blob", "key", "value")
 
-    def __init__(self, key: str, value: Any, blob: bytes | None = None) -> None:
-        self.key, self.value, self._blob = key, value, blob
+    def __init__(self, key: str, value: Any) -> None:
+        self.key, self.value = key, value
+        self._blob: bytes | None = None  # its pickle, made when it is first pickled
 
     def __reduce__(self) -> tuple[Any, tuple[str, bytes]]:
         if self._blob is None:  # (two threads pickling at once would make the same bytes)
@@ -253,4 +254,4 @@ def _received(key: str, blob: bytes) -> Shipped:
     if value is None:
         value = pickle.loads(blob)  # (our own pickle, from the process that started this worker)
         _keep(key, value)
-    return Shipped(key, value, blob)
+    return Shipped(key, value)
