@@ -52,3 +52,23 @@ def test_fixed_cost_splits_its_runs() -> None:
     assert math.isclose(row["per_chunk"] * 15, med["16 chunks"] - med["1 chunk"])
     assert math.isclose(row["per_block"] * 15, med["1 chunk"] - med["1 block"])
     assert math.isclose(row["per_run"] + row["per_chunk"] + row["per_block"], med["1 block"])
+
+
+def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
+    """``benchmarks/timeline.py`` times, in a fresh process, the chunks its workers ran during one ``--jobs 2``
+    call: every chunk of the call once (three chunks of 16 blocks for 40 blocks of binary replicates), each
+    worker's first chunk begun after the call began, its waits between consecutive chunks not negative (no timing
+    is asserted)."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "timeline.py"), "--case", "binary",
+                           "--replicates", str(2048 * 40), "--runs", "1", "--json"],
+                          capture_output=True, text=True, check=True)
+    (row,) = json.loads(proc.stdout)
+    workers = row["workers"]
+    assert 1 <= len(workers) <= 2 and sum(w["chunks"] for w in workers) == 3
+    for w in workers:
+        assert w["first_start_ms"] > 0 and len(w["faults"]) == w["chunks"] == len(w["later_ms"]) + 1
+        assert all(x >= 0 for x in w["waits_ms"]) and len(w["waits_ms"]) == w["chunks"] - 1
+    assert row["workers_user_ms"] > 0 and row["seconds"] > 0
