@@ -215,6 +215,70 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(30, 60, 90, 120, 150), maxNumberOfSubjects = 300, "
                         "accrualTime = 10, hazardRatio = 0.65, median2 = 8", k_max=5),
     },
+    # the twentieth round's: parameters none of the earlier cases had (a rare outcome, Pocock bounds without futility,
+    # 450 and 600 patients, four looks on each endpoint, 120 patients), each chosen before it was first timed
+    "binary-rare": {
+        "replicates": 100_000,
+        "post": _trial({"type": "binary"}, 100.0, 150, [{"patients": 100}, {"patients": 200}]),
+        "scenario": {"name": "alt", "treated_rate": 0.15, "control_rate": 0.05},
+        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(100, 200, 300), pi1 = 0.15, pi2 = 0.05"),
+    },
+    "binary-pocock": {
+        "replicates": 100_000,
+        "post": _trial({"type": "binary"}, 100.0, 60, [{"patients": 40}, {"patients": 80}],
+                       decision={"rule": "group_sequential", "spending": "pocock"}),
+        "scenario": {"name": "alt", "treated_rate": 0.5, "control_rate": 0.35},
+        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(40, 80, 120), pi1 = 0.5, pi2 = 0.35",
+                        spending="asP"),
+    },
+    "continuous-450": {
+        "replicates": 100_000,
+        "post": _trial({"type": "continuous", "sd": 1.0}, 100.0, 225, [{"patients": 150}, {"patients": 300}]),
+        "scenario": {"name": "alt", "treated_mean": 0.2, "control_mean": 0.0},
+        "rpact": _rpact("getSimulationMeans",
+                        "groups = 2, plannedSubjects = c(150, 300, 450), alternative = 0.2, stDev = 1"),
+    },
+    "continuous-4looks-pocock": {
+        "replicates": 100_000,
+        "post": _trial({"type": "continuous", "sd": 2.0}, 100.0, 100,
+                       [{"patients": 50}, {"patients": 100}, {"patients": 150}],
+                       decision={"rule": "group_sequential", "spending": "pocock"}),
+        "scenario": {"name": "alt", "treated_mean": 0.8, "control_mean": 0.0},
+        "rpact": _rpact("getSimulationMeans",
+                        "groups = 2, plannedSubjects = c(50, 100, 150, 200), alternative = 0.8, stDev = 2",
+                        k_max=4, spending="asP"),
+    },
+    # dropout 5% and 10% a year: -log(0.95) / 12 and -log(0.9) / 12 a month
+    "survival-600": {
+        "replicates": 10_000,
+        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 15.0},
+                        "dropout_rate_per_month": 0.004274}, 12.5, 300, [{"events": 100}, {"events": 200}],
+                       target_events=300),
+        "scenario": {"name": "alt", "hazard_ratio": 0.75},
+        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(100, 200, 300), maxNumberOfSubjects = 600, "
+                        "accrualTime = 24, hazardRatio = 0.75, median2 = 15, dropoutRate1 = 0.05, "
+                        "dropoutRate2 = 0.05, dropoutTime = 12"),
+    },
+    "survival-4looks": {
+        "replicates": 10_000,
+        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 10.0},
+                        "dropout_rate_per_month": 0.00878}, 8.0, 160,
+                       [{"events": 50}, {"events": 100}, {"events": 150}], target_events=200),
+        "scenario": {"name": "alt", "hazard_ratio": 0.7},
+        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(50, 100, 150, 200), maxNumberOfSubjects = 320, "
+                        "accrualTime = 20, hazardRatio = 0.7, median2 = 10, dropoutRate1 = 0.1, dropoutRate2 = 0.1, "
+                        "dropoutTime = 12", k_max=4),
+    },
+    "survival-120": {
+        "replicates": 10_000,
+        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 12.0},
+                        "dropout_rate_per_month": 0.004274}, 5.0, 60, [{"events": 20}, {"events": 40}],
+                       target_events=60),
+        "scenario": {"name": "alt", "hazard_ratio": 0.6},
+        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(20, 40, 60), maxNumberOfSubjects = 120, "
+                        "accrualTime = 12, hazardRatio = 0.6, median2 = 12, dropoutRate1 = 0.05, "
+                        "dropoutRate2 = 0.05, dropoutTime = 12"),
+    },
 }
 #: Every case by name (the three benchmark cases and the variants).
 ALL_CASES = {**CASES, **VARIANTS}

@@ -72,3 +72,28 @@ def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
         assert w["first_start_ms"] > 0 and len(w["faults"]) == w["chunks"] == len(w["later_ms"]) + 1
         assert all(x >= 0 for x in w["waits_ms"]) and len(w["waits_ms"]) == w["chunks"] - 1
     assert row["workers_user_ms"] > 0 and row["seconds"] > 0
+
+
+def test_every_case_is_the_design_its_rpact_call_simulates(bench: ModuleType) -> None:
+    """Each benchmark case's design file and rpact call describe the same trial: as many looks, at the same numbers
+    of patients or events, with the same spending function and number of arms (the power both sides report
+    checks the rest, run by run)."""
+    import re
+
+    spending = {"obrien-fleming": "asOF", "pocock": "asP"}
+    for name, case in bench.ALL_CASES.items():
+        design = bench._design(case)  # a valid design file
+        post, code = case["post"], case["rpact"]
+        k_max = int(re.search(r"kMax = (\d+)", code).group(1))
+        assert k_max == len(post["analyses"]) + 1 == len(design.post_marketing.analyses) + 1, name
+        assert f'typeOfDesign = "{spending[post["decision"]["spending"]]}"' in code, name
+        planned = re.search(r"planned(Subjects|Events) = c\(([^)]*)\)", code)
+        counts = [float(x) for x in planned.group(2).split(",")]
+        if planned.group(1) == "Events":
+            assert counts == [a["events"] for a in post["analyses"]] + [post["target_events"]], name
+        else:
+            control = post["control"]
+            two_arms = control["kind"] == "concurrent"
+            final = post["treated"]["target_n"] * (1 + control["ratio"] if two_arms else 1)
+            assert counts == [a["patients"] for a in post["analyses"]] + [final], name
+            assert f"groups = {2 if two_arms else 1}" in code, name
