@@ -75,25 +75,23 @@ def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
 
 
 def test_every_case_is_the_design_its_rpact_call_simulates(bench: ModuleType) -> None:
-    """Each benchmark case's design file and rpact call describe the same trial: as many looks, at the same numbers
-    of patients or events, with the same spending function and number of arms (the power both sides report
-    checks the rest, run by run)."""
+    """Each benchmark case's design (as condapprove validates it) and rpact call describe the same trial: as many
+    looks, at the same numbers of patients or events, with the same spending function and number of arms (the
+    power both sides report checks the rest, run by run)."""
     import re
 
     spending = {"obrien-fleming": "asOF", "pocock": "asP"}
     for name, case in bench.ALL_CASES.items():
-        design = bench._design(case)  # a valid design file
-        post, code = case["post"], case["rpact"]
-        k_max = int(re.search(r"kMax = (\d+)", code).group(1))
-        assert k_max == len(post["analyses"]) + 1 == len(design.post_marketing.analyses) + 1, name
-        assert f'typeOfDesign = "{spending[post["decision"]["spending"]]}"' in code, name
+        pm = bench._design(case).post_marketing
+        code = case["rpact"]
+        assert int(re.search(r"kMax = (\d+)", code).group(1)) == len(pm.analyses) + 1, name
+        assert f'typeOfDesign = "{spending[pm.decision.spending]}"' in code, name
         planned = re.search(r"planned(Subjects|Events) = c\(([^)]*)\)", code)
         counts = [float(x) for x in planned.group(2).split(",")]
         if planned.group(1) == "Events":
-            assert counts == [a["events"] for a in post["analyses"]] + [post["target_events"]], name
+            assert counts == [look.events for look in pm.analyses] + [pm.target_events], name
         else:
-            control = post["control"]
-            two_arms = control["kind"] == "concurrent"
-            final = post["treated"]["target_n"] * (1 + control["ratio"] if two_arms else 1)
-            assert counts == [a["patients"] for a in post["analyses"]] + [final], name
+            two_arms = pm.control.kind == "concurrent"
+            final = pm.treated.target_n * (1 + pm.control.ratio if two_arms else 1)
+            assert counts == [look.patients for look in pm.analyses] + [final], name
             assert f"groups = {2 if two_arms else 1}" in code, name
