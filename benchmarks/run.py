@@ -92,6 +92,27 @@ def _survival(endpoint: dict[str, Any], rpact_args: str, *, target_n: int = 120,
                             "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, " + rpact_args)}
 
 
+def _survival_trial(patients: int, accrual_months: float, events: list[int], hazard_ratio: float, median: float, *,
+                    dropout: tuple[float, float] | None = None) -> dict[str, Any]:
+    """A two-arm 1:1 survival case (10^4 replicates) and its rpact call from the same numbers: ``patients`` in all,
+    accrued evenly over ``accrual_months``, looks at ``events`` (the last the final analysis), the control's
+    exponential ``median`` in months, and ``dropout`` as each side takes it: (condapprove's rate a month, rpact's
+    probability within a year), the rate ``-log(1 - probability) / 12`` as written."""
+    endpoint: dict[str, Any] = {"type": "time_to_event", "baseline": {"median_months": median}}
+    dropout_args = ""
+    if dropout is not None:
+        endpoint["dropout_rate_per_month"] = dropout[0]
+        dropout_args = f", dropoutRate1 = {dropout[1]:g}, dropoutRate2 = {dropout[1]:g}, dropoutTime = 12"
+    return {"replicates": 10_000,
+            "post": _trial(endpoint, patients / 2 / accrual_months, patients // 2,
+                           [{"events": e} for e in events[:-1]], target_events=events[-1]),
+            "scenario": {"name": "alt", "hazard_ratio": hazard_ratio},
+            "rpact": _rpact("getSimulationSurvival",
+                            f"plannedEvents = c({', '.join(map(str, events))}), maxNumberOfSubjects = {patients}, "
+                            f"accrualTime = {accrual_months:g}, hazardRatio = {hazard_ratio:g}, median2 = {median:g}"
+                            + dropout_args, k_max=len(events))}
+
+
 CASES: dict[str, dict[str, Any]] = {
     "binary": {
         "replicates": 100_000,
@@ -162,16 +183,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
                         "groups = 2, plannedSubjects = c(60, 120, 180, 240, 300), alternative = 0.5, stDev = 2",
                         k_max=5, design=", futilityBounds = c(0, 0, 0, 0), bindingFutility = FALSE"),
     },
-    "survival-400": {
-        "replicates": 10_000,
-        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 10.0},
-                        "dropout_rate_per_month": 0.00878}, 10.0, 200, [{"events": 60}, {"events": 120}],
-                       target_events=180),
-        "scenario": {"name": "alt", "hazard_ratio": 0.75},
-        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(60, 120, 180), maxNumberOfSubjects = 400, "
-                        "accrualTime = 20, hazardRatio = 0.75, median2 = 10, dropoutRate1 = 0.1, dropoutRate2 = 0.1, "
-                        "dropoutTime = 12"),
-    },
+    "survival-400": _survival_trial(400, 20, [60, 120, 180], 0.75, 10.0, dropout=(0.00878, 0.1)),
     # rpact's accrual: 10 a month (both arms) for 6 months, then 20, until 240 patients (ours ramps linearly)
     "survival-ramp-up": _survival(_SURVIVAL_ENDPOINT, _SURVIVAL_RPACT.format(
         accrual="accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20)"), accrual={"ramp_up_months": 6}),
@@ -207,14 +219,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                      "baseline": {"piecewise_exponential": {"breaks": [6.0], "rates": [0.08, 0.04]}}},
                                     "accrualTime = 12, hazardRatio = 0.7, piecewiseSurvivalTime = c(0, 6), "
                                     "lambda2 = c(0.08, 0.04)"),
-    "survival-5looks": {
-        "replicates": 10_000,
-        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 8.0}}, 15.0, 150,
-                       [{"events": e} for e in (30, 60, 90, 120)], target_events=150),
-        "scenario": {"name": "alt", "hazard_ratio": 0.65},
-        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(30, 60, 90, 120, 150), maxNumberOfSubjects = 300, "
-                        "accrualTime = 10, hazardRatio = 0.65, median2 = 8", k_max=5),
-    },
+    "survival-5looks": _survival_trial(300, 10, [30, 60, 90, 120, 150], 0.65, 8.0),
     # the twentieth round's: parameters none of the earlier cases had (a rare outcome, Pocock bounds without futility,
     # 450 and 600 patients, four looks on each endpoint, 120 patients), each chosen before it was first timed
     "binary-rare": {
@@ -249,36 +254,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
                         k_max=4, spending="asP"),
     },
     # dropout 5% and 10% a year: -log(0.95) / 12 and -log(0.9) / 12 a month
-    "survival-600": {
-        "replicates": 10_000,
-        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 15.0},
-                        "dropout_rate_per_month": 0.004274}, 12.5, 300, [{"events": 100}, {"events": 200}],
-                       target_events=300),
-        "scenario": {"name": "alt", "hazard_ratio": 0.75},
-        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(100, 200, 300), maxNumberOfSubjects = 600, "
-                        "accrualTime = 24, hazardRatio = 0.75, median2 = 15, dropoutRate1 = 0.05, "
-                        "dropoutRate2 = 0.05, dropoutTime = 12"),
-    },
-    "survival-4looks": {
-        "replicates": 10_000,
-        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 10.0},
-                        "dropout_rate_per_month": 0.00878}, 8.0, 160,
-                       [{"events": 50}, {"events": 100}, {"events": 150}], target_events=200),
-        "scenario": {"name": "alt", "hazard_ratio": 0.7},
-        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(50, 100, 150, 200), maxNumberOfSubjects = 320, "
-                        "accrualTime = 20, hazardRatio = 0.7, median2 = 10, dropoutRate1 = 0.1, dropoutRate2 = 0.1, "
-                        "dropoutTime = 12", k_max=4),
-    },
-    "survival-120": {
-        "replicates": 10_000,
-        "post": _trial({"type": "time_to_event", "baseline": {"median_months": 12.0},
-                        "dropout_rate_per_month": 0.004274}, 5.0, 60, [{"events": 20}, {"events": 40}],
-                       target_events=60),
-        "scenario": {"name": "alt", "hazard_ratio": 0.6},
-        "rpact": _rpact("getSimulationSurvival", "plannedEvents = c(20, 40, 60), maxNumberOfSubjects = 120, "
-                        "accrualTime = 12, hazardRatio = 0.6, median2 = 12, dropoutRate1 = 0.05, "
-                        "dropoutRate2 = 0.05, dropoutTime = 12"),
-    },
+    "survival-600": _survival_trial(600, 24, [100, 200, 300], 0.75, 15.0, dropout=(0.004274, 0.05)),
+    "survival-4looks": _survival_trial(320, 20, [50, 100, 150, 200], 0.7, 10.0, dropout=(0.00878, 0.1)),
+    "survival-120": _survival_trial(120, 12, [20, 40, 60], 0.6, 12.0, dropout=(0.004274, 0.05)),
 }
 #: Every case by name (the three benchmark cases and the variants).
 ALL_CASES = {**CASES, **VARIANTS}
