@@ -92,6 +92,31 @@ def _survival(endpoint: dict[str, Any], rpact_args: str, *, target_n: int = 120,
                             "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, " + rpact_args)}
 
 
+def _two_arm_trial(endpoint: dict[str, Any], patients: list[int], treated: float, control: float, *,
+                   spending: str = "obrien-fleming") -> dict[str, Any]:
+    """A two-arm 1:1 binary or continuous case (10^5 replicates, 100 patients a month) and its rpact call from the
+    same numbers: looks at ``patients`` in all (the last the final analysis), the arms' true rates or means, and
+    Lan-DeMets ``spending`` ("obrien-fleming" or "pocock")."""
+    binary = endpoint["type"] == "binary"
+    planned = f"groups = 2, plannedSubjects = c({', '.join(map(str, patients))}), "
+    if binary:
+        scenario = {"treated_rate": treated, "control_rate": control}
+        call = _rpact("getSimulationRates", planned + f"pi1 = {treated:g}, pi2 = {control:g}",
+                      k_max=len(patients), spending=_RPACT_SPENDING[spending])
+    else:
+        scenario = {"treated_mean": treated, "control_mean": control}
+        call = _rpact("getSimulationMeans", planned + f"alternative = {treated - control:g}, stDev = {endpoint['sd']:g}",
+                      k_max=len(patients), spending=_RPACT_SPENDING[spending])
+    return {"replicates": 100_000,
+            "post": _trial(endpoint, 100.0, patients[-1] // 2, [{"patients": p} for p in patients[:-1]],
+                           decision={"rule": "group_sequential", "spending": spending}),
+            "scenario": {"name": "alt", **scenario}, "rpact": call}
+
+
+#: rpact's ``typeOfDesign`` for condapprove's spending functions.
+_RPACT_SPENDING = {"obrien-fleming": "asOF", "pocock": "asP"}
+
+
 def _survival_trial(patients: int, accrual_months: float, events: list[int], hazard_ratio: float, median: float, *,
                     dropout: tuple[float, float] | None = None) -> dict[str, Any]:
     """A two-arm 1:1 survival case (10^4 replicates) and its rpact call from the same numbers: ``patients`` in all,
@@ -135,13 +160,7 @@ CASES: dict[str, dict[str, Any]] = {
 #: unequal looks, 2:1 allocation, one arm against a benchmark, more patients, a ramp-up of accrual, Weibull and
 #: piecewise-exponential baselines, no dropout.
 VARIANTS: dict[str, dict[str, Any]] = {
-    "binary-4looks": {
-        "replicates": 100_000,
-        "post": _trial({"type": "binary"}, 100.0, 150, [{"patients": 75}, {"patients": 150}, {"patients": 225}]),
-        "scenario": {"name": "alt", "treated_rate": 0.25, "control_rate": 0.15},
-        "rpact": _rpact("getSimulationRates",
-                        "groups = 2, plannedSubjects = c(75, 150, 225, 300), pi1 = 0.25, pi2 = 0.15", k_max=4),
-    },
+    "binary-4looks": _two_arm_trial({"type": "binary"}, [75, 150, 225, 300], 0.25, 0.15),
     "binary-2to1": {
         "replicates": 100_000,
         "post": _trial({"type": "binary"}, 100.0, 120, _PATIENTS, control={"kind": "concurrent", "ratio": 0.5}),
@@ -187,12 +206,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # rpact's accrual: 10 a month (both arms) for 6 months, then 20, until 240 patients (ours ramps linearly)
     "survival-ramp-up": _survival(_SURVIVAL_ENDPOINT, _SURVIVAL_RPACT.format(
         accrual="accrualTime = c(0, 6, 15), accrualIntensity = c(10, 20)"), accrual={"ramp_up_months": 6}),
-    "binary-900": {
-        "replicates": 100_000,
-        "post": _trial({"type": "binary"}, 100.0, 450, [{"patients": 300}, {"patients": 600}]),
-        "scenario": {"name": "alt", "treated_rate": 0.2, "control_rate": 0.15},
-        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(300, 600, 900), pi1 = 0.2, pi2 = 0.15"),
-    },
+    "binary-900": _two_arm_trial({"type": "binary"}, [300, 600, 900], 0.2, 0.15),
     "continuous-2to1": {
         "replicates": 100_000,
         "post": _trial({"type": "continuous", "sd": 1.0}, 100.0, 120, _PATIENTS, control={"kind": "concurrent", "ratio": 0.5}),
@@ -222,37 +236,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "survival-5looks": _survival_trial(300, 10, [30, 60, 90, 120, 150], 0.65, 8.0),
     # the twentieth round's: parameters none of the earlier cases had (a rare outcome, Pocock bounds without futility,
     # 450 and 600 patients, four looks on each endpoint, 120 patients), each chosen before it was first timed
-    "binary-rare": {
-        "replicates": 100_000,
-        "post": _trial({"type": "binary"}, 100.0, 150, [{"patients": 100}, {"patients": 200}]),
-        "scenario": {"name": "alt", "treated_rate": 0.15, "control_rate": 0.05},
-        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(100, 200, 300), pi1 = 0.15, pi2 = 0.05"),
-    },
-    "binary-pocock": {
-        "replicates": 100_000,
-        "post": _trial({"type": "binary"}, 100.0, 60, [{"patients": 40}, {"patients": 80}],
-                       decision={"rule": "group_sequential", "spending": "pocock"}),
-        "scenario": {"name": "alt", "treated_rate": 0.5, "control_rate": 0.35},
-        "rpact": _rpact("getSimulationRates", "groups = 2, plannedSubjects = c(40, 80, 120), pi1 = 0.5, pi2 = 0.35",
-                        spending="asP"),
-    },
-    "continuous-450": {
-        "replicates": 100_000,
-        "post": _trial({"type": "continuous", "sd": 1.0}, 100.0, 225, [{"patients": 150}, {"patients": 300}]),
-        "scenario": {"name": "alt", "treated_mean": 0.2, "control_mean": 0.0},
-        "rpact": _rpact("getSimulationMeans",
-                        "groups = 2, plannedSubjects = c(150, 300, 450), alternative = 0.2, stDev = 1"),
-    },
-    "continuous-4looks-pocock": {
-        "replicates": 100_000,
-        "post": _trial({"type": "continuous", "sd": 2.0}, 100.0, 100,
-                       [{"patients": 50}, {"patients": 100}, {"patients": 150}],
-                       decision={"rule": "group_sequential", "spending": "pocock"}),
-        "scenario": {"name": "alt", "treated_mean": 0.8, "control_mean": 0.0},
-        "rpact": _rpact("getSimulationMeans",
-                        "groups = 2, plannedSubjects = c(50, 100, 150, 200), alternative = 0.8, stDev = 2",
-                        k_max=4, spending="asP"),
-    },
+    "binary-rare": _two_arm_trial({"type": "binary"}, [100, 200, 300], 0.15, 0.05),
+    "binary-pocock": _two_arm_trial({"type": "binary"}, [40, 80, 120], 0.5, 0.35, spending="pocock"),
+    "continuous-450": _two_arm_trial({"type": "continuous", "sd": 1.0}, [150, 300, 450], 0.2, 0.0),
+    "continuous-4looks-pocock": _two_arm_trial({"type": "continuous", "sd": 2.0}, [50, 100, 150, 200], 0.8, 0.0,
+                                               spending="pocock"),
     # dropout 5% and 10% a year: -log(0.95) / 12 and -log(0.9) / 12 a month
     "survival-600": _survival_trial(600, 24, [100, 200, 300], 0.75, 15.0, dropout=(0.004274, 0.05)),
     "survival-4looks": _survival_trial(320, 20, [50, 100, 150, 200], 0.7, 10.0, dropout=(0.00878, 0.1)),
