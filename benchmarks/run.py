@@ -92,29 +92,27 @@ def _survival(endpoint: dict[str, Any], rpact_args: str, *, target_n: int = 120,
                             "plannedEvents = c(40, 80, 120), maxNumberOfSubjects = 240, " + rpact_args)}
 
 
+#: rpact's ``typeOfDesign`` for condapprove's spending functions.
+_RPACT_SPENDING = {"obrien-fleming": "asOF", "pocock": "asP"}
+
+
 def _two_arm_trial(endpoint: dict[str, Any], patients: list[int], treated: float, control: float, *,
                    spending: str = "obrien-fleming") -> dict[str, Any]:
     """A two-arm 1:1 binary or continuous case (10^5 replicates, 100 patients a month) and its rpact call from the
     same numbers: looks at ``patients`` in all (the last the final analysis), the arms' true rates or means, and
     Lan-DeMets ``spending`` ("obrien-fleming" or "pocock")."""
-    binary = endpoint["type"] == "binary"
-    planned = f"groups = 2, plannedSubjects = c({', '.join(map(str, patients))}), "
-    if binary:
+    if endpoint["type"] == "binary":
+        simulation, effect = "getSimulationRates", f"pi1 = {treated:g}, pi2 = {control:g}"
         scenario = {"treated_rate": treated, "control_rate": control}
-        call = _rpact("getSimulationRates", planned + f"pi1 = {treated:g}, pi2 = {control:g}",
-                      k_max=len(patients), spending=_RPACT_SPENDING[spending])
     else:
+        simulation, effect = "getSimulationMeans", f"alternative = {treated - control:g}, stDev = {endpoint['sd']:g}"
         scenario = {"treated_mean": treated, "control_mean": control}
-        call = _rpact("getSimulationMeans", planned + f"alternative = {treated - control:g}, stDev = {endpoint['sd']:g}",
-                      k_max=len(patients), spending=_RPACT_SPENDING[spending])
+    planned = f"groups = 2, plannedSubjects = c({', '.join(map(str, patients))}), "
     return {"replicates": 100_000,
             "post": _trial(endpoint, 100.0, patients[-1] // 2, [{"patients": p} for p in patients[:-1]],
                            decision={"rule": "group_sequential", "spending": spending}),
-            "scenario": {"name": "alt", **scenario}, "rpact": call}
-
-
-#: rpact's ``typeOfDesign`` for condapprove's spending functions.
-_RPACT_SPENDING = {"obrien-fleming": "asOF", "pocock": "asP"}
+            "scenario": {"name": "alt", **scenario},
+            "rpact": _rpact(simulation, planned + effect, k_max=len(patients), spending=_RPACT_SPENDING[spending])}
 
 
 def _survival_trial(patients: int, accrual_months: float, events: list[int], hazard_ratio: float, median: float, *,
