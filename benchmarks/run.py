@@ -8,6 +8,7 @@ Usage::
     python benchmarks/run.py --quick    # 10x fewer replicates
     python benchmarks/run.py --repeat 5 # 5 alternating runs of each side (default 3); medians
     python benchmarks/run.py --variants # the same kinds of designs with other parameters (VARIANTS)
+    python benchmarks/run.py --sweep 12 --sweep-seed 2   # 12 designs with random parameters (sweep_cases)
 
 Each case runs in its own Python process, so ``peak_rss_mib`` is that case's peak resident
 memory.  The "random-number floor" (``floor_seconds``) is the time spent inside numpy's random-number calls
@@ -42,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import resource
 import shutil
 import statistics
@@ -248,6 +250,47 @@ VARIANTS: dict[str, dict[str, Any]] = {
 ALL_CASES = {**CASES, **VARIANTS}
 
 
+def sweep_cases(count: int, seed: int) -> dict[str, dict[str, Any]]:
+    """``count`` designs of the three kinds (binary, continuous, survival in turn) with parameters drawn at random
+    (``seed``) from fixed ranges, each with its rpact call: the issue's "same kinds of designs, other parameters",
+    chosen by a generator instead of by hand (``--sweep``).  All are two-arm 1:1 trials with looks evenly spaced:
+
+    * binary: 2-5 looks, 100-600 patients at the final analysis, a control rate of 0.1-0.5 and a difference of
+      0.08-0.2; continuous: the same looks, a standard deviation of 1-2 and a difference of 0.2-0.5; both with
+      O'Brien-Fleming-type or Pocock-type spending and 10^5 replicates;
+    * survival: 2-4 looks, 100-500 patients accrued over 8-24 months, 35-60% of them as events at the final
+      analysis, a hazard ratio of 0.6-0.8, a control median of 6-24 months, and no dropout or 5% or 10% a year;
+      10^4 replicates.
+
+    The same ``count`` and ``seed`` give the same cases (the ranges were fixed before any of them was timed).
+    """
+    rnd = random.Random(seed)
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(count):
+        kind = ("binary", "continuous", "survival")[i % 3]
+        looks = rnd.choice([2, 3, 3, 3, 4, 5] if kind != "survival" else [2, 3, 3, 3, 4])
+        if kind == "survival":
+            patients = rnd.choice([100, 160, 240, 300, 400, 500])
+            final = int(patients * rnd.uniform(0.35, 0.6))
+            events = sorted({final * (j + 1) // looks for j in range(looks)})
+            dropout = rnd.choice([None, (0.004274, 0.05), (0.00878, 0.1)])
+            case = _survival_trial(patients, rnd.choice([8, 12, 18, 24]), events, rnd.choice([0.6, 0.65, 0.7, 0.75, 0.8]),
+                                   rnd.choice([6.0, 10.0, 12.0, 18.0, 24.0]), dropout=dropout)
+        else:
+            final = rnd.choice([100, 150, 200, 300, 400, 600])
+            patients = sorted({2 * (final * (j + 1) // looks // 2) for j in range(looks)})
+            spending = rnd.choice(["obrien-fleming", "pocock"])
+            if kind == "binary":
+                control = rnd.choice([0.1, 0.2, 0.3, 0.4, 0.5])
+                treated = round(control + rnd.choice([0.08, 0.1, 0.15, 0.2]), 2)
+                case = _two_arm_trial({"type": "binary"}, patients, treated, control, spending=spending)
+            else:
+                sd, effect = rnd.choice([1.0, 1.5, 2.0]), rnd.choice([0.2, 0.3, 0.4, 0.5])
+                case = _two_arm_trial({"type": "continuous", "sd": sd}, patients, effect, 0.0, spending=spending)
+        out[f"sweep{seed}-{kind}-{i}"] = case
+    return out
+
+
 def mapping(case: dict[str, Any]) -> dict[str, Any]:
     """The design file's content of a case (as a mapping)."""
     return {"name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
@@ -434,19 +477,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--case", choices=sorted(ALL_CASES), action="append", help="run only these cases")
     parser.add_argument("--variants", action="store_true",
                         help="the same kinds of designs with other parameters (VARIANTS) instead of the three cases")
+    parser.add_argument("--sweep", type=int, metavar="N",
+                        help="N designs of the three kinds with random parameters (sweep_cases) instead of the cases")
+    parser.add_argument("--sweep-seed", type=int, default=1, help="the seed of --sweep's parameters (default 1)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs of each side (the medians are compared; default 3)")
     parser.add_argument("--kept-workers", action="store_true",
                         help="with --jobs: time a call that uses the workers an earlier call kept (not their start)")
     parser.add_argument("--internal", nargs=3, metavar=("CASE", "REPLICATES", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    sweep = sweep_cases(args.sweep, args.sweep_seed) if args.sweep else {}
+    ALL_CASES.update(sweep)
     if args.internal:
         print(json.dumps(run_case(args.internal[0], int(args.internal[1]), int(args.internal[2]),
                                   with_floor=not args.no_floor, kept=args.kept_workers)))
         return
     scale = 0.1 if args.quick else 1.0
     rows = []
-    for name in args.case or list(VARIANTS if args.variants else CASES):
+    for name in args.case or list(sweep or (VARIANTS if args.variants else CASES)):
         reps = args.replicates or int(ALL_CASES[name]["replicates"] * scale)
         # the two sides alternate (condapprove, then rpact, ``repeat`` times), so a slow spell of the machine
         # hits both; each condapprove run is a fresh process (warm-up, one timed run, its own floor runs)
@@ -454,7 +502,8 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(args.repeat):
             proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
                                    *(["--no-floor"] if args.no_floor else []),
-                                   *(["--kept-workers"] if args.kept_workers else [])],
+                                   *(["--kept-workers"] if args.kept_workers else []),
+                                   *(["--sweep", str(args.sweep), "--sweep-seed", str(args.sweep_seed)] if sweep else [])],
                                   capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             if not args.no_rpact:
@@ -493,6 +542,15 @@ def main(argv: list[str] | None = None) -> None:
               f"{r['peak_rss_mib']:>7.0f}{r['p_confirmed']:>8.3f}{rp_power:>7}")
     print("power: condapprove's probability of confirmation (seed 1) and rpact's overallReject (seed 1) on the same "
           "design")
+    for kind in ("binary", "continuous", "survival") if sweep else ():
+        got = [r for r in rows if r["case"].split("-")[1] == kind]
+        speedups = [r["speedup"] for r in got if r["speedup"] is not None]
+        floors = [r["floor_ratio"] for r in got if not math.isnan(r["floor_ratio"])]
+        if speedups or floors:
+            print(f"sweep, {kind} ({len(got)} designs): speed-up "
+                  + (f"{min(speedups):.1f}-{max(speedups):.1f}x (median {statistics.median(speedups):.1f})"
+                     if speedups else "-")
+                  + (f"; x floor {min(floors):.2f}-{max(floors):.2f}" if floors else ""))
     m = rows[0]["machine"] if rows else machine()
     simd = "AVX-512" if m["avx512f"] else "AVX2, no AVX-512" if m["avx2"] else "no AVX2"
     print(f"machine: {m['cpu']} ({simd}), {m['logical_cores']} logical cores; Python {m['python']}, numpy "

@@ -81,7 +81,7 @@ def test_every_case_is_the_design_its_rpact_call_simulates(bench: ModuleType) ->
     import re
 
     spending = {"obrien-fleming": "asOF", "pocock": "asP"}
-    for name, case in bench.ALL_CASES.items():
+    for name, case in {**bench.ALL_CASES, **bench.sweep_cases(30, 1), **bench.sweep_cases(30, 2)}.items():
         pm = bench._design(case).post_marketing
         code = case["rpact"]
         assert int(re.search(r"kMax = (\d+)", code).group(1)) == len(pm.analyses) + 1, name
@@ -104,3 +104,12 @@ def test_every_case_is_the_design_its_rpact_call_simulates(bench: ModuleType) ->
             final = pm.treated.target_n * (1 + pm.control.ratio if two_arms else 1)
             assert counts == [look.patients for look in pm.analyses] + [final], name
             assert f"groups = {2 if two_arms else 1}" in code, name
+
+
+def test_sweep_cases_are_the_same_for_the_same_seed(bench: ModuleType) -> None:
+    """``--sweep``'s designs come from their count and seed alone (the subprocess that times a case makes them
+    again), in turn binary, continuous and survival, and another seed gives other designs."""
+    first, again, other = bench.sweep_cases(9, 4), bench.sweep_cases(9, 4), bench.sweep_cases(9, 5)
+    assert first == again and first != other
+    assert [name.split("-")[1] for name in first] == ["binary", "continuous", "survival"] * 3
+    assert list(bench.sweep_cases(6, 4).items()) == list(first.items())[:6]
