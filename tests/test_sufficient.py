@@ -520,6 +520,32 @@ def test_chunk_binomials_are_the_blocks_binomials(n_values: tuple[int, ...], p_v
 
 
 @settings(derandomize=True, max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=5), st.booleans(), st.integers(0, 2**32 - 1))
+def test_normal_draws_are_numpys_per_block(increments: list[int], rows_differ: bool, seed: int) -> None:
+    """A continuous design's normals and half chi-squares (gammas of shape (d - 1) / 2) are, block by block, the
+    numbers numpy's ``standard_normal`` and then ``standard_gamma`` give from the block's own stream: whether every
+    look adds as many patients (one shape), each look its own number in every row (a shape per column, such as
+    33, 33 and 34 patients: drawn in the compiled loop), or the rows differ (numpy's own call)."""
+    from condapprove.simulation.population import Streams
+
+    root = np.random.SeedSequence(seed)
+    sizes = [5, 3, 4]
+    d = np.tile(np.array(increments, dtype=np.int64), (sum(sizes), 1))
+    if rows_differ:
+        d[3] += 1
+    z, half_chi2 = sufficient._normal_draws(sufficient._Blocks([Streams(root, (0, b)) for b in range(3)], sizes),
+                                            "y", d)
+    blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(3)], sizes)
+    want_z, want_g = [], []
+    for stream, sl in zip(blocks.streams, blocks.slices):
+        rng = stream("y")
+        want_z.append(rng.standard_normal((sl.stop - sl.start, d.shape[1])))
+        want_g.append(rng.standard_gamma(np.maximum(d[sl] - 1.0, 0.0) / 2.0))
+    np.testing.assert_array_equal(z, np.concatenate(want_z))
+    np.testing.assert_array_equal(half_chi2, np.concatenate(want_g))
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
 def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_points: float) -> None:
     """A count between two known points skips the rows with p = 0 (queries at a known point) and the blocks left
