@@ -170,7 +170,7 @@ def test_patient_major_draws_of_a_block(method: str) -> None:
 
 
 @pytest.mark.parametrize("shape", [[60.0, 60.0, 59.0, 1.0], [1.0], [0.0, 2.5, 1.0], [1.0000001, 3e6],
-                                   [14.5, 14.5, 14.5]])
+                                   [14.5, 14.5, 14.5], [0.5, 2.0], [1e-3, 0.999, 5e-324]])
 @pytest.mark.parametrize("rows", [0, 1, 2048])
 def test_gammas_by_column_are_numpys(shape: list[float], rows: int) -> None:
     """``standard_gamma_rows`` (a shape per column, as the sufficient statistics' entry gaps): numpy's numbers, in
@@ -185,7 +185,8 @@ def test_gammas_by_column_are_numpys(shape: list[float], rows: int) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**63), rows=st.integers(0, 500),
-       shape=st.lists(st.one_of(st.just(0.0), st.just(1.0), st.floats(1.0, 1e4)), min_size=1, max_size=6))
+       shape=st.lists(st.one_of(st.just(0.0), st.just(1.0), st.floats(1e-3, 1.0), st.floats(1.0, 1e4)), min_size=1,
+                      max_size=6))
 def test_gammas_by_column_match_numpy_for_any_seed(seed: int, rows: int, shape: list[float]) -> None:
     """Small shapes near 1 reject often (the loop's second test and its retries); any seed gives numpy's numbers."""
     out = np.empty((rows, len(shape)))
@@ -193,12 +194,33 @@ def test_gammas_by_column_match_numpy_for_any_seed(seed: int, rows: int, shape: 
     np.testing.assert_array_equal(out, np.random.default_rng(seed).standard_gamma(shape, size=(rows, len(shape))))
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**63), rows=st.integers(1, 300), cols=st.integers(1, 5), data=st.data())
+def test_gammas_by_element_match_numpy_for_any_seed(seed: int, rows: int, cols: int, data: st.DataObject) -> None:
+    """A shape per element (the patients a calendar look finds differ from row to row): numpy's numbers in numpy's
+    order, drawn in the compiled loop, and the generator left where numpy leaves it."""
+    values = data.draw(st.lists(st.one_of(st.just(0.0), st.just(1.0), st.just(0.5), st.floats(1e-3, 1.0),
+                                          st.floats(1.0, 1e4)),
+                                min_size=rows * cols, max_size=rows * cols))
+    shape = np.array(values).reshape(rows, cols)
+    ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+    out = np.empty((rows, cols))
+    assert _draw_jit.standard_gamma_rows(ours, shape, out) is out
+    np.testing.assert_array_equal(out, theirs.standard_gamma(shape))
+    assert ours.bit_generator.state == theirs.bit_generator.state
+    served = []  # the compiled loop drew them (numpy's call was not made)
+    original = _draw_jit._on_pcg64
+    _draw_jit._on_pcg64 = lambda *args: served.append(args[2].shape) or original(*args)  # type: ignore[assignment]
+    try:
+        _draw_jit.standard_gamma_rows(np.random.default_rng(seed), shape, np.empty((rows, cols)))
+    finally:
+        _draw_jit._on_pcg64 = original  # type: ignore[assignment]
+    assert served == [(rows, cols)]
+
+
 def test_gammas_by_column_outside_the_compiled_loop_are_numpys() -> None:
-    """Shapes below 1 (another algorithm), a strided ``out`` and anything but a Generator go through numpy's call
-    (which refuses the strided ``out``, as it would)."""
-    out = np.empty((40, 2))
-    _draw_jit.standard_gamma_rows(np.random.default_rng(8), np.array([0.5, 2.0]), out)
-    np.testing.assert_array_equal(out, np.random.default_rng(8).standard_gamma([0.5, 2.0], size=(40, 2)))
+    """A strided ``out`` and anything but a Generator go through numpy's call (which refuses the strided ``out``, as
+    it would)."""
     with pytest.raises(ValueError, match="C-contiguous"):
         _draw_jit.standard_gamma_rows(np.random.default_rng(8), np.array([2.0, 3.0]), np.empty((40, 4))[:, ::2])
     w = _Wrapper(np.random.default_rng(2))
