@@ -790,9 +790,9 @@ def test_means_from_block_sums_are_numpys(n: int, kind: str, seed: int) -> None:
                      "month": x[lo:hi], "estimate": x[lo:hi], "target_reached": np.ones(hi - lo, dtype=bool)})
     finite = x[np.isfinite(x)]
     with np.errstate(invalid="ignore", over="ignore"):  # numpy's own warnings on the infinite and huge values
-        reference = [(running.mean("month"), MonteCarloEstimate.mean(x)),
-                     (running.mean("estimate"), MonteCarloEstimate.mean(finite) if finite.size else None)]
-    for got, expected in reference:
+        expected_month = MonteCarloEstimate.mean(x)
+        expected_estimate = MonteCarloEstimate.mean(finite) if finite.size else None
+    for got, expected in [(running.mean("month"), expected_month), (running.mean("estimate"), expected_estimate)]:
         if expected is None:
             assert got is None
             continue

@@ -335,7 +335,8 @@ def _normal_draws(blocks: _Blocks, purpose: str, d: np.ndarray) -> tuple[np.ndar
     if d.size > 0 and bool(np.all(d == d[:1])):
         shapes = np.maximum(d[0].astype(np.float64) - 1.0, 0.0) / 2.0
         half_chi2 = blocks.fill(purpose, d.shape[1], lambda rng, rows: _draw_jit.standard_gamma_rows(rng, shapes, rows))
-    else:  # a shape per row and look (the patients at a calendar month, say): in the compiled loop as well
+    else:  # a shape per row and look (the patients at a calendar month, say): in the compiled loop as well (this path
+        # for every design took 1.071-1.081 of the time of the designs above, 20-30 pairs: hence the two)
         shape = np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
         half_chi2 = blocks.draw(purpose, lambda rng, sl: _draw_jit.standard_gamma_rows(rng, shape[sl],
                                                                                         np.empty(shape[sl].shape)))
