@@ -230,3 +230,22 @@ def test_gammas_by_column_outside_the_compiled_loop_are_numpys() -> None:
     np.testing.assert_array_equal(out, np.random.default_rng(2).standard_gamma([3.0, 1.0], size=(5, 2)))
     with pytest.raises(ValueError):  # numpy's own check of the shapes
         _draw_jit.standard_gamma_rows(np.random.default_rng(1), np.array([-1.0, 2.0]), np.empty((3, 2)))
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan, -1.0, -np.inf])
+@pytest.mark.parametrize("per_element", [False, True])
+def test_gammas_with_a_shape_outside_the_compiled_loop_are_numpys(bad: float, per_element: bool) -> None:
+    """The compiled loop checks its shapes before drawing anything: with a shape that is negative, infinite or NaN
+    it draws nothing and numpy's own call decides (numpy's numbers for an infinite shape, numpy's error for a
+    negative or NaN one), with the generator where numpy's call leaves it."""
+    shape = np.array([2.0, 0.5, bad]) if not per_element else np.array([[2.0, 0.5, 3.0], [1.0, bad, 7.0]])
+    got_rng, ref_rng = np.random.default_rng(12), np.random.default_rng(12)
+    out = np.empty((2, 3))
+    try:
+        ref = ref_rng.standard_gamma(shape, size=(2, 3))
+    except ValueError:
+        with pytest.raises(ValueError):
+            _draw_jit.standard_gamma_rows(got_rng, shape, out)
+    else:
+        np.testing.assert_array_equal(_draw_jit.standard_gamma_rows(got_rng, shape, out), ref)
+    np.testing.assert_array_equal(got_rng.random(4), ref_rng.random(4))

@@ -137,19 +137,41 @@ def test_stream_seeds_are_numpys_bit_for_bit(entropy: int, root_key: list[int], 
                                              pool_size: int) -> None:
     """``spawn_streams`` gives the generator numpy's ``SeedSequence(entropy, spawn_key=root key + key)`` gives
     (the same first draws), and its seed sequence the same state words of any length and type; keys of one word
-    (the engine's) and of several words (large integers), entropy of one word and of several."""
-    from condapprove._rng import spawn_streams
+    (the engine's) and of several words (large integers), entropy of one word and of several; from the root as a
+    seed sequence and as a :class:`~condapprove._rng.Root` (its entropy, spawn key and pool size, as the engine's
+    chunks make it)."""
+    from condapprove._rng import Root, spawn_streams
 
-    root = np.random.SeedSequence(entropy, spawn_key=tuple(root_key), pool_size=pool_size)
-    got = spawn_streams(root, tuple(key))
-    ref_seq = np.random.SeedSequence(entropy, spawn_key=tuple(root_key) + tuple(key), pool_size=pool_size)
-    ref = np.random.Generator(np.random.PCG64(ref_seq))
-    np.testing.assert_array_equal(got.integers(0, 2**63, 8), ref.integers(0, 2**63, 8))
-    mine = got.bit_generator.seed_seq
-    for n, dtype in ((1, np.uint32), (7, np.uint32), (4, np.uint64), (3, np.uint64), (9, "uint64")):
-        a, b = mine.generate_state(n, dtype), ref_seq.generate_state(n, dtype)
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
+    for root in (np.random.SeedSequence(entropy, spawn_key=tuple(root_key), pool_size=pool_size),
+                 Root(entropy, tuple(root_key), pool_size)):
+        got = spawn_streams(root, tuple(key))
+        ref_seq = np.random.SeedSequence(entropy, spawn_key=tuple(root_key) + tuple(key), pool_size=pool_size)
+        ref = np.random.Generator(np.random.PCG64(ref_seq))
+        np.testing.assert_array_equal(got.integers(0, 2**63, 8), ref.integers(0, 2**63, 8))
+        mine = got.bit_generator.seed_seq
+        for n, dtype in ((1, np.uint32), (7, np.uint32), (4, np.uint64), (3, np.uint64), (9, "uint64")):
+            a, b = mine.generate_state(n, dtype), ref_seq.generate_state(n, dtype)
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+
+
+def test_root_of_a_seed_is_its_seed_sequences_entropy_and_key() -> None:
+    """``root_of``: a non-negative integer seed gives a :class:`~condapprove._rng.Root` with the entropy, spawn key
+    and pool size of ``root_seed_sequence``'s; any other seed that sequence itself; bad seeds numpy's errors."""
+    from condapprove._rng import Root, root_of, root_seed_sequence
+    from condapprove.errors import DesignError
+
+    for seed in (0, 7, np.int64(2**40), 2**130):
+        got, ref = root_of(seed), root_seed_sequence(seed)
+        assert isinstance(got, Root)
+        assert (got.entropy, got.spawn_key, got.pool_size) == (ref.entropy, tuple(ref.spawn_key), ref.pool_size)
+        assert type(got.entropy) is int
+    seq = np.random.SeedSequence(5, spawn_key=(2,))
+    assert root_of(seq) is seq
+    assert isinstance(root_of(None), np.random.SeedSequence)
+    for bad in (-1, True, 1.5, "1"):
+        with pytest.raises(DesignError, match="seed"):
+            root_of(bad)
 
 
 def test_stream_prefix_words_are_kept_per_root_object() -> None:

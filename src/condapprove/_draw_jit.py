@@ -212,7 +212,7 @@ def _fill(words: np.ndarray, code: int, out: np.ndarray) -> None:  # pragma: no 
 def _on_pcg64(rng: np.random.Generator, fill: Any, *args: Any) -> bool:
     """``fill(words, *args)`` on the PCG64 state of ``rng`` (see :func:`_fill`), under the bit generator's lock,
     then the state put back: what numpy's own call would leave.  False (nothing done) for anything but a Generator
-    on PCG64."""
+    on PCG64, and when ``fill`` returns False (it drew nothing)."""
     if type(rng) is not np.random.Generator or type(rng.bit_generator) is not np.random.PCG64:
         return False
     bits = rng.bit_generator
@@ -220,7 +220,8 @@ def _on_pcg64(rng: np.random.Generator, fill: Any, *args: Any) -> bool:
         state = bits.state
         s, inc = state["state"]["state"], state["state"]["inc"]
         words = np.array([s >> 64, s & _M64, inc >> 64, inc & _M64], dtype=np.uint64)
-        fill(words, *args)
+        if fill(words, *args) is False:  # (a fill that refused its arguments before drawing anything)
+            return False
         state["state"]["state"] = int(words[0]) << 64 | int(words[1])
         bits.state = state
     return True
@@ -293,12 +294,15 @@ def _gamma_below_one(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint6
 
 
 @compiled
-def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover
     """``out[:] = rng.standard_gamma(shape, out=out)`` for ``out`` (m, k) C-contiguous and ``shape`` (1, k), a shape
-    per column, or (m, k), one per element, every shape finite and not negative, from the PCG64 state ``words`` (see
-    :func:`_fill`): numpy's ``random_standard_gamma`` (an exponential for shape 1, 0 for shape 0,
-    :func:`_gamma_below_one` below 1, else Marsaglia and Tsang's method with numpy's normal and uniform), element after
-    element in numpy's order."""
+    per column, or (m, k), one per element, from the PCG64 state ``words`` (see :func:`_fill`): numpy's
+    ``random_standard_gamma`` (an exponential for shape 1, 0 for shape 0, :func:`_gamma_below_one` below 1, else
+    Marsaglia and Tsang's method with numpy's normal and uniform), element after element in numpy's order.  False,
+    with nothing drawn, unless every shape is finite and not negative (checked here, not by numpy calls before)."""
+    for s in shape.flat:
+        if not (s >= 0.0 and s < np.inf):
+            return False
     hi, lo, ihi, ilo = words[0], words[1], words[2], words[3]
     m, k = out.shape
     step = 1 if shape.shape[0] > 1 else 0  # (m, k): the row's own shapes; (1, k): the one row of them
@@ -329,6 +333,7 @@ def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndar
                         break
                 out[r, j] = b * v
     words[0], words[1] = hi, lo
+    return True
 
 
 def standard_gamma_rows(rng: np.random.Generator, shape: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -352,7 +357,6 @@ def standard_gamma_rows(rng: np.random.Generator, shape: np.ndarray, out: np.nda
     grid = np.ascontiguousarray(shape.reshape(1, -1) if shape.ndim == 1 else shape)
     if (out.ndim != 2 or shape.shape not in (out.shape[1:], out.shape)
             or not out.flags.c_contiguous or out.dtype != np.float64
-            or not bool(np.all((shape >= 0.0) & (shape < np.inf)))
-            or not _on_pcg64(rng, _fill_standard_gamma_rows, grid, out)):
+            or not _on_pcg64(rng, _fill_standard_gamma_rows, grid, out)):  # (False too for a shape < 0, inf or NaN)
         return np.asarray(rng.standard_gamma(shape, out=out))
     return out

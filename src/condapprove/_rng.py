@@ -9,7 +9,7 @@ on how the work is split between chunks or processes.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
@@ -18,7 +18,22 @@ from ._memo import per_object
 from ._typing import SeedLike
 from .errors import DesignError
 
-__all__ = ["as_generator", "root_seed_sequence", "spawn_streams"]
+__all__ = ["Root", "as_generator", "root_of", "root_seed_sequence", "spawn_streams"]
+
+#: The pool size of numpy's seed sequences (their default, which :func:`root_seed_sequence` keeps).
+_POOL_SIZE = int(np.random.SeedSequence(0).pool_size)
+
+
+class Root(NamedTuple):
+    """A root seed sequence as :func:`spawn_streams` reads it: its integer ``entropy``, ``spawn_key`` and
+    ``pool_size``, without a :class:`~numpy.random.SeedSequence`.  numpy's constructor mixes the entropy into its
+    pool at once (7-15 us here), which the streams' compiled hash never reads; a run's chunks each need their root
+    again (a worker is given only the entropy and spawn key).  The streams are the same as below
+    ``np.random.SeedSequence(entropy, spawn_key=spawn_key)`` (tested)."""
+
+    entropy: int
+    spawn_key: tuple[int, ...] = ()
+    pool_size: int = _POOL_SIZE
 
 
 def root_seed_sequence(seed: SeedLike = None) -> np.random.SeedSequence:
@@ -42,6 +57,14 @@ def root_seed_sequence(seed: SeedLike = None) -> np.random.SeedSequence:
     raise DesignError(f"`seed` must be a non-negative integer, a SeedSequence, a Generator or None; got {seed!r}.")
 
 
+def root_of(seed: SeedLike = None) -> Root | np.random.SeedSequence:
+    """:func:`root_seed_sequence` of ``seed``, as a :class:`Root` for a non-negative integer (the same entropy and
+    spawn key, without building the seed sequence)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and int(seed) >= 0:
+        return Root(int(seed))
+    return root_seed_sequence(seed)
+
+
 def as_generator(rng: SeedLike = None) -> np.random.Generator:
     """Normalise ``rng`` to a :class:`~numpy.random.Generator` (a Generator is returned as is)."""
     if isinstance(rng, np.random.Generator):
@@ -49,7 +72,7 @@ def as_generator(rng: SeedLike = None) -> np.random.Generator:
     return np.random.default_rng(root_seed_sequence(rng))
 
 
-def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Generator:
+def spawn_streams(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.random.Generator:
     """Return the generator of the stream addressed by ``key`` below ``root``.
 
     The stream is a child of ``root`` whose spawn key is ``root.spawn_key + key``; it is
@@ -85,7 +108,7 @@ def spawn_streams(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.rand
     return _generator(words, root, key)
 
 
-def _spawn(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Generator:
+def _spawn(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.random.Generator:
     """:func:`spawn_streams` for any key: numpy's own seed sequence when the root's entropy is not a non-negative
     integer, else the compiled hash of the words :func:`_seed_words` assembles."""
     words = _seed_words(root, key)
@@ -96,14 +119,14 @@ def _spawn(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Gene
     return _generator(words, root, key)
 
 
-def _generator(words: np.ndarray, root: np.random.SeedSequence, key: tuple[int, ...]) -> np.random.Generator:
+def _generator(words: np.ndarray, root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.random.Generator:
     """The PCG64 generator of the child of ``root`` at ``key``, whose seed words are ``words`` (hashed by one
     compiled call)."""
     state = _child_seed(words, root.pool_size, _PCG64_WORDS)
     return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]
 
 
-def _seed_words(root: np.random.SeedSequence, key: tuple[int, ...]) -> np.ndarray | None:
+def _seed_words(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.ndarray | None:
     """The 32-bit words numpy's seed sequence hashes for the child of ``root`` at ``key``: the root's entropy
     (padded to the pool size before a spawn key), then the words of its spawn key and ``key``; None when the
     root's entropy is not a non-negative integer (numpy's own path)."""
@@ -121,7 +144,7 @@ _PCG64_WORDS = 4
 _M32 = 0xFFFF_FFFF
 #: (id of a root, the key but its last word) -> (the root, :func:`_seed_words`): a block's streams differ only
 #: in their last word (the purpose's), so the words before it are assembled once per block.
-_PREFIXES: dict[tuple[int, tuple[int, ...]], tuple[np.random.SeedSequence, np.ndarray]] = {}
+_PREFIXES: dict[tuple[int, tuple[int, ...]], tuple[np.random.SeedSequence | Root, np.ndarray]] = {}
 #: :func:`condapprove._seed_jit.child_seed`, imported on first use (it loads numba).
 _child_seed: Any = None
 
@@ -138,7 +161,7 @@ def _int_words(x: int) -> list[int]:
     return out
 
 
-def _entropy_words(root: np.random.SeedSequence) -> list[int] | None:
+def _entropy_words(root: np.random.SeedSequence | Root) -> list[int] | None:
     """The root's entropy as 32-bit words, or None when it is not a non-negative integer (numpy's own path);
     computed once per root (a run spawns hundreds of streams from one)."""
 
@@ -155,7 +178,7 @@ class _MixedSeed(ISeedSequence):  # (PCG64's stubs do not accept an ISeedSequenc
     computed; any other request (not made by the engine) is answered by numpy's own :class:`~numpy.random.SeedSequence`
     with the same entropy, spawn key and pool size."""
 
-    def __init__(self, state: np.ndarray, root: np.random.SeedSequence, key: tuple[int, ...]) -> None:
+    def __init__(self, state: np.ndarray, root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> None:
         self._state = state  # generate_state(len(state), np.uint64)
         self._root, self._key = root, key
 

@@ -50,7 +50,7 @@ import numpy as np
 
 from .._alloc import keep_freed_memory
 from .._memo import per_object
-from .._rng import root_seed_sequence
+from .._rng import Root, root_of
 from .._typing import SeedLike
 from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
 from ..spec.schema import (
@@ -260,7 +260,7 @@ def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], repli
     """Simulate the given blocks of one scenario (a picklable unit of work)."""
     global _WARM
     _WARM = True
-    root = np.random.SeedSequence(entropy, spawn_key=spawn_key)
+    root = Root(entropy, spawn_key)  # (the streams of np.random.SeedSequence(entropy, spawn_key=spawn_key))
     key = scenario_key(design.scenarios[scenario_index].name)
     sizes = [min(BLOCK_SIZE, replicates - b * BLOCK_SIZE) for b in blocks]
     if sufficient.eligible(design):
@@ -424,7 +424,7 @@ def simulate(
         seed, source = design.simulation.seed, "design"
     else:
         source = "generated" if seed is None else "argument"
-    root = root_seed_sequence(seed)
+    root = root_of(seed)
     entropy = root.entropy
     if not isinstance(entropy, int):
         raise DesignError("`seed` must carry integer entropy; got a SeedSequence with a sequence of entropy.")
@@ -483,10 +483,13 @@ def simulate(
     # worker processes simulate the next ones), through every execute() of the scenario
     running: dict[int, Running] = {}
 
-    @functools.cache
+    exact: dict[int, float | None] = {}
+
     def exact_of(s: int) -> float | None:
         """:func:`.analytic.exact_p_confirmed` of scenario ``s``, computed once per run."""
-        return exact_p_confirmed(design, design.scenarios[s])
+        if s not in exact:
+            exact[s] = exact_p_confirmed(design, design.scenarios[s])
+        return exact[s]
 
     def execute(todo: dict[int, range], size: int,
                 ready: Callable[[int, _Arrays], None] | None = None) -> dict[int, list[_Arrays]]:

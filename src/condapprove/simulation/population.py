@@ -55,7 +55,7 @@ class Streams:
     draws, or with ``rows`` the same numbers replicate by replicate.
     """
 
-    def __init__(self, root: np.random.SeedSequence, key: tuple[int, ...]) -> None:
+    def __init__(self, root: np.random.SeedSequence | _rng.Root, key: tuple[int, ...]) -> None:
         self._root = root
         self._key = key
         self._cache: dict[str, np.random.Generator] = {}
