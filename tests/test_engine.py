@@ -809,6 +809,39 @@ def test_means_from_block_sums_are_numpys(n: int, kind: str, seed: int) -> None:
             np.testing.assert_allclose(got.mcse, expected.mcse, rtol=1e-12)
 
 
+def test_means_of_chunks_with_different_fields_and_after_each_chunk() -> None:
+    """:meth:`Running.mean` after each chunk is the mean of the chunks added so far (not of those added when it was
+    first asked), and a field that only some chunks carry (a caller that only counts) is the mean of those chunks'
+    values, each field with its own blocks."""
+    from condapprove.results import MonteCarloEstimate
+    from condapprove.simulation.summary import BLOCK_SIZE, Running
+
+    rng = np.random.default_rng(3)
+    a, b, c = rng.normal(2.0, 1.0, BLOCK_SIZE + 5), rng.normal(-1.0, 3.0, 700), rng.normal(0.5, 1.0, 900)
+
+    def rows(month: np.ndarray, estimate: np.ndarray | None) -> dict[str, np.ndarray]:
+        n = month.size
+        got = {"decision": np.zeros(n, dtype=np.int8), "look": np.zeros(n, dtype=np.int16), "month": month,
+               "target_reached": np.ones(n, dtype=bool)}
+        return got if estimate is None else {**got, "estimate": estimate}
+
+    running = Running(84.0, 1, ("month", "estimate"))
+    assert running.mean("month") is None
+    running.add(rows(a[:BLOCK_SIZE], a[:BLOCK_SIZE] * 2))
+    first = running.mean("month")
+    assert first is not None and first.n_sims == BLOCK_SIZE
+    running.add(rows(a[BLOCK_SIZE:], None))  # a chunk without estimates
+    running.add(rows(b, b * 2))
+    running.add(rows(c, None))
+    for field, values in (("month", np.concatenate([a, b, c])), ("estimate", np.concatenate([a[:BLOCK_SIZE], b]) * 2)):
+        got, expected = running.mean(field), MonteCarloEstimate.mean(values)
+        assert got is not None and got.n_sims == expected.n_sims
+        np.testing.assert_allclose((got.value, got.mcse), (expected.value, expected.mcse), rtol=1e-12)
+    only = Running(84.0, 1, ("month", "estimate"))
+    only.add(rows(c, None))
+    assert only.mean("estimate") is None and only.mean("month") is not None
+
+
 def test_quantile_from_order_statistics_is_the_sorted_samples() -> None:
     """:meth:`MonteCarloEstimate.quantile_of_order` reads the same order statistics as :meth:`quantile` (the ends
     included) and refuses fewer than two numbers or a q outside [0, 1]."""

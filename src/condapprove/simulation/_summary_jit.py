@@ -13,7 +13,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["block_moments", "combine_moments", "kth_of_runs", "tally"]
+__all__ = ["block_moments", "combine_moments", "combine_rows", "fields_moments", "kth_of_runs", "tally"]
 
 
 @compiled
@@ -220,6 +220,25 @@ def block_moments(x: np.ndarray, block: int, finite_only: bool, count: np.ndarra
                 d2 += d * d
         mean[b] = mu
         m2[b] = d2
+
+
+@compiled
+def fields_moments(xs: tuple[np.ndarray, ...], block: int, finite_only: np.ndarray, count: np.ndarray,
+                   mean: np.ndarray, m2: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`block_moments` of each array ``xs[k]`` (with ``finite_only[k]``) into row ``k`` of ``count``, ``mean``
+    and ``m2`` (fields, blocks): a chunk's means in one call instead of one per field (each call costs several
+    microseconds of dispatch, a run of few replicates several percent of its time)."""
+    for k in range(len(xs)):
+        block_moments(xs[k], block, finite_only[k], count[k], mean[k], m2[k])
+
+
+@compiled
+def combine_rows(count: np.ndarray, mean: np.ndarray, m2: np.ndarray, n: np.ndarray, mu: np.ndarray,
+                 s2: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`combine_moments` of each row of ``count``, ``mean`` and ``m2`` (fields, blocks) into ``n[k]``,
+    ``mu[k]`` and ``s2[k]``: every field's mean in one call."""
+    for k in range(count.shape[0]):
+        n[k], mu[k], s2[k] = combine_moments(count[k], mean[k], m2[k])
 
 
 @compiled

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from .._memo import per_object
 from ..spec.schema import BayesianDecision, Design, FixedDecision, GroupSequentialDecision
 from ._decide_jit import first_decision, looks_in_order, one_pattern, pick_rows
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
@@ -106,7 +107,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         if isinstance(dec, GroupSequentialDecision):
             bounds, last = _group_sequential_bounds(design, dec, info, active, is_final)
             crossing = active & (z >= bounds)
-            futile = np.zeros_like(crossing)
+            futile = np.zeros((m, n_looks), dtype=bool, order="F")
             if dec.futility_conditional_power_below is not None:
                 cp = _conditional_power(z, info, max_information(design), last[:, None])
                 futile = active & ~crossing & (cp < dec.futility_conditional_power_below)
@@ -191,7 +192,8 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
 
 def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.ndarray, *, final: bool) -> np.ndarray:
     """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row."""
-    setting = (dec.alpha, str(dec.spending), dec.parameter, max_information(design), final)
+    setting = (*per_object("spending setting", dec, lambda: (dec.alpha, str(dec.spending), dec.parameter)),
+               per_object("max information", design, lambda: max_information(design)), final)
     if info_c.shape[0] == 1:  # a fixed-look design's one pattern: its row from the cache, without the batch's calls
         got = _BOUNDS_CACHE.get((setting, info_c[0].tobytes()))
         if got is not None:

@@ -652,7 +652,7 @@ def simulate(
         chunk_size=chunk,
         mcse_target=None if target is None else float(target),
         cutoff_month=float(design.cutoff_month),
-        test=_rule_label(design),
+        test=per_object("rule label", design, lambda: _rule_label(design)),
         defaults_applied=per_object("defaults", design, lambda: tuple(_defaults_applied(design))),
         resolved_design=_compact_cohort(resolved),
     )

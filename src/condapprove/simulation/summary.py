@@ -18,7 +18,7 @@ import numpy as np
 from .._memo import per_object
 from ..results import MonteCarloEstimate
 from ..spec.schema import Design, Scenario
-from ._summary_jit import block_moments, combine_moments, kth_of_runs, tally
+from ._summary_jit import combine_rows, fields_moments, kth_of_runs, tally
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, ScenarioResult, truth_label
 
 __all__ = ["BLOCK_SIZE", "ChunkSummary", "Running", "summarise"]
@@ -53,15 +53,15 @@ _MEANS = {"month": False, "estimate": True, "true_effect": False, **dict.fromkey
 @dataclasses.dataclass(frozen=True, slots=True)
 class ChunkSummary:
     """What a summary needs of one chunk's rows (:meth:`Running.summary_of`): small enough to send back from a
-    worker process.  ``moments``: for each array of :data:`_MEANS`, the count, mean and sum of squared deviations
-    of each block of :data:`BLOCK_SIZE` rows; ``month_sorted``: the chunk's decision months sorted (8 bytes a
-    replicate), when asked for."""
+    worker process.  ``moments``: the arrays of :data:`_MEANS` summed (their names), and for each of them (a row) the
+    count, mean and sum of squared deviations of each block of :data:`BLOCK_SIZE` rows (a column), three (arrays,
+    blocks) arrays; ``month_sorted``: the chunk's decision months sorted (8 bytes a replicate), when asked for."""
 
     cells: np.ndarray
     by_look: np.ndarray
     decisions: np.ndarray
     not_reached: int
-    moments: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    moments: tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]
     month_sorted: np.ndarray | None = None
 
 
@@ -95,7 +95,9 @@ class Running:
         self.n = 0
         self.run_sizes: list[int] = []  # rows of each chunk added, whose sorted months make one increasing run
         self._sorted_here: list[np.ndarray] = []  # those runs, when add() sorted them
-        self._moments: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {k: [] for k in means}
+        self._fields = tuple(means)
+        self._moments: list[tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]] = []  # each chunk's
+        self._means: dict[str, MonteCarloEstimate | None] | None = None  # of the chunks added so far
 
     @classmethod
     def of(cls, design: Design, r: Mapping[str, np.ndarray] | None = None) -> Running:
@@ -117,16 +119,13 @@ class Running:
                             self.whole, self.cutoff, self.after_whole, cells, by_look, decisions)  # from zero
         if not_reached < 0:
             raise ValueError("decision codes must be 0..3")
-        moments = {}
         blocks = -(-int(r["decision"].size) // BLOCK_SIZE)
-        for k in self._moments:
-            finite_only = _MEANS[k]
-            if k not in r:  # (a caller that only counts)
-                continue
-            count, mean, m2 = np.empty(blocks, dtype=np.int64), np.empty(blocks), np.empty(blocks)
-            block_moments(np.ascontiguousarray(r[k], dtype=np.float64), BLOCK_SIZE, finite_only, count, mean, m2)
-            moments[k] = (count, mean, m2)
-        return ChunkSummary(cells, by_look, decisions, int(not_reached), moments,
+        fields = tuple(k for k in self._fields if k in r)  # (all of them, but for a caller that only counts)
+        count, mean, m2 = (np.empty((len(fields), blocks), dtype=t) for t in (np.int64, np.float64, np.float64))
+        if fields:  # each array's block sums, in one compiled call
+            fields_moments(tuple(np.ascontiguousarray(r[k], dtype=np.float64) for k in fields), BLOCK_SIZE,
+                           np.array([_MEANS[k] for k in fields]), count, mean, m2)
+        return ChunkSummary(cells, by_look, decisions, int(not_reached), (fields, count, mean, m2),
                             np.sort(r["month"]) if with_sorted_months else None)
 
     def add_summary(self, part: ChunkSummary, rows: int) -> None:
@@ -138,8 +137,8 @@ class Running:
         self.not_reached += part.not_reached
         self.n += rows
         self.run_sizes.append(rows)
-        for k, m in part.moments.items():
-            self._moments[k].append(m)
+        self._moments.append(part.moments)
+        self._means = None
 
     def add(self, r: Mapping[str, np.ndarray]) -> None:
         """Add the rows ``r`` (one array per field, of the same rows; a chunk of whole blocks but the last), and
@@ -152,14 +151,37 @@ class Running:
     def mean(self, field: str) -> MonteCarloEstimate | None:
         """:meth:`MonteCarloEstimate.mean` of a field of :data:`_MEANS` (one of those given when made) over the rows
         added, from the blocks' sums (of its finite values for an estimate; None if it has none)."""
-        parts = self._moments[field]
+        if self._means is None:
+            self._means = self._all_means()
+        return self._means.get(field)
+
+    def _all_means(self) -> dict[str, MonteCarloEstimate | None]:
+        """:meth:`mean` of every field, from the chunks' block sums combined in one compiled call (each field's
+        blocks in the order the chunks were added)."""
+        parts = self._moments
         if not parts:
-            return None
-        n, mu, s2 = combine_moments(*(parts[0] if len(parts) == 1 else (np.concatenate(x) for x in zip(*parts))))
-        if n == 0:
-            return None
-        sd = math.sqrt(s2 / (n - 1)) if n > 1 else math.nan
-        return MonteCarloEstimate(value=float(mu), mcse=sd / math.sqrt(n), n_sims=int(n))
+            return {}
+        fields = parts[0][0]
+        if any(p[0] != fields for p in parts):  # (chunks of a caller that only counted: each field's own blocks)
+            fields = tuple(k for k in self._fields if any(k in p[0] for p in parts))
+            rows = [[tuple(a[p[0].index(k)] for a in p[1:]) for p in parts if k in p[0]] for k in fields]
+            blocks = max(sum(c.size for c, _, _ in r) for r in rows)
+            count, mean, m2 = np.zeros((len(fields), blocks), dtype=np.int64), np.zeros((len(fields), blocks)), \
+                np.zeros((len(fields), blocks))  # (a field with fewer blocks is padded with empty ones)
+            for i, r in enumerate(rows):
+                width = sum(c.size for c, _, _ in r)
+                count[i, :width], mean[i, :width], m2[i, :width] = (np.concatenate(x) for x in zip(*r))
+        elif len(parts) == 1:
+            count, mean, m2 = parts[0][1:]
+        else:
+            count, mean, m2 = (np.concatenate([p[i] for p in parts], axis=1) for i in (1, 2, 3))
+        n, mu, s2 = np.empty(len(fields), dtype=np.int64), np.empty(len(fields)), np.empty(len(fields))
+        combine_rows(count, mean, m2, n, mu, s2)
+        out: dict[str, MonteCarloEstimate | None] = {}
+        for k, nk, muk, s2k in zip(fields, n.tolist(), mu.tolist(), s2.tolist()):
+            sd = math.sqrt(s2k / (nk - 1)) if nk > 1 else math.nan
+            out[k] = MonteCarloEstimate(value=muk, mcse=sd / math.sqrt(nk), n_sims=nk) if nk > 0 else None
+        return out
 
     def month_quantiles(self, qs: tuple[float, ...], sorted_months: np.ndarray | None = None
                         ) -> list[MonteCarloEstimate]:
@@ -173,9 +195,9 @@ class Running:
             np.concatenate(self._sorted_here) if self._sorted_here else np.zeros(0))
         if values.size != self.n:
             raise ValueError(f"{values.size} sorted months for {self.n} rows")
-        bounds = np.cumsum([0, *self.run_sizes], dtype=np.int64)
         if len(self.run_sizes) == 1:
             return [MonteCarloEstimate.quantile(values, q, presorted=True) for q in qs]
+        bounds = np.cumsum([0, *self.run_sizes], dtype=np.int64)
         ends = values[bounds[1:][bounds[1:] > bounds[:-1]] - 1]
         if self.n < 2 or np.isnan(ends).any():  # a NaN (sorted last in its run): numpy's own path
             return [MonteCarloEstimate.quantile(values, q) for q in qs]
@@ -271,6 +293,6 @@ def _layout(design: Design) -> _Layout:
 def _curves(counts: np.ndarray, grid_size: int, n: int) -> list[tuple[float, ...]]:
     """For each decision code (0..3): the share of the ``n`` replicates with that decision by each grid month
     (``month <= grid[k]``), from the counts per (grid cell, decision code) -- no sort, no subsets."""
-    running = np.cumsum(counts[:grid_size], axis=0)
+    running = counts[:grid_size].cumsum(axis=0)
     # numpy's division of the (exact) counts by n, correctly rounded as Python's float(c) / n: the same numbers
     return [tuple(shares) for shares in (running / n).T.tolist()]
