@@ -9,6 +9,9 @@ Usage::
     python benchmarks/run.py --repeat 5 # 5 alternating runs of each side (default 3); medians
     python benchmarks/run.py --variants # the same kinds of designs with other parameters (VARIANTS)
     python benchmarks/run.py --sweep 12 --sweep-seed 2   # 12 designs with random parameters (sweep_cases)
+    python benchmarks/run.py --trial "binary patients=80,160,240 treated=0.5 control=0.35 spending=pocock"
+    python benchmarks/run.py --trial "survival patients=300 accrual=18 events=60,120,180 hr=0.75 median=10 dropout=0.05"
+                                        # a design of one of the three kinds with parameters of your own (trial_case)
 
 Each case runs in its own Python process, so ``peak_rss_mib`` is that case's peak resident
 memory.  The "random-number floor" (``floor_seconds``) is the time spent inside numpy's random-number calls
@@ -41,6 +44,7 @@ times its own draws on the earlier rounds' machine and at 4.44 on the seventh ro
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -291,6 +295,100 @@ def sweep_cases(count: int, seed: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: ``--trial``'s keys for each kind: required, then optional (with their defaults).
+TRIAL_KEYS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "binary": (("patients", "treated", "control"), {"spending": "obrien-fleming", "replicates": "100000"}),
+    "continuous": (("patients", "effect"), {"sd": "1", "spending": "obrien-fleming", "replicates": "100000"}),
+    "survival": (("patients", "accrual", "events", "hr", "median"), {"dropout": "0", "replicates": "10000"}),
+}
+
+
+def trial_case(spec: str) -> dict[str, Any]:
+    """The case of ``--trial``'s ``spec``: a kind, then ``key=value`` pairs (lists comma-separated), a two-arm 1:1
+    design of the kind the benchmark's cases are, with its rpact call (ValueError, saying what is wrong, for a bad
+    spec):
+
+    * ``binary patients=60,120,180 treated=0.45 control=0.30 [spending=obrien-fleming|pocock] [replicates=100000]``:
+      looks at those numbers of patients in all (even numbers; the last the final analysis), the arms' rates;
+    * ``continuous patients=60,120,180 effect=0.4 [sd=1] [spending=...] [replicates=100000]``: the difference of
+      means and the standard deviation;
+    * ``survival patients=240 accrual=12 events=40,80,120 hr=0.7 median=12 [dropout=0.05] [replicates=10000]``:
+      patients accrued evenly over ``accrual`` months, looks at those numbers of events, the hazard ratio, the
+      control's exponential median in months, and the probability of dropping out within a year (condapprove's
+      rate a month ``-log(1 - dropout) / 12``, rpact's ``dropoutRate`` with ``dropoutTime = 12``).
+
+    Examples
+    --------
+    >>> trial_case("binary patients=60,120,180 treated=0.45 control=0.3")["replicates"]
+    100000
+    """
+    kind, *pairs = spec.split()
+    if kind not in TRIAL_KEYS:
+        raise ValueError(f"--trial {spec!r}: the kind must be one of {', '.join(TRIAL_KEYS)}; got {kind!r}")
+    required, optional = TRIAL_KEYS[kind]
+    given: dict[str, str] = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or key not in (*required, *optional) or key in given:
+            raise ValueError(f"--trial {spec!r}: {pair!r} is not one of {kind}'s keys "
+                             f"({', '.join((*required, *optional))}), given once as key=value")
+        given[key] = value
+    missing = [k for k in required if k not in given]
+    if missing:
+        raise ValueError(f"--trial {spec!r}: {kind} needs {', '.join(missing)}")
+    values = {**optional, **given}
+
+    def number(key: str, lo: float = 0.0, hi: float = math.inf) -> float:
+        try:
+            x = float(values[key])
+        except ValueError:
+            raise ValueError(f"--trial {spec!r}: {key} must be a number; got {values[key]!r}") from None
+        if not lo < x < hi:
+            raise ValueError(f"--trial {spec!r}: {key} must be in ({lo:g}, {hi:g}); got {values[key]}")
+        return x
+
+    def counts(key: str) -> list[int]:
+        try:
+            got = [int(v) for v in values[key].split(",")]
+        except ValueError:
+            raise ValueError(f"--trial {spec!r}: {key} must be whole numbers separated by commas") from None
+        if got[0] < 1 or any(b <= a for a, b in itertools.pairwise(got)):
+            raise ValueError(f"--trial {spec!r}: {key} must be positive and increasing; got {values[key]}")
+        return got
+
+    if not values["replicates"].isdigit() or int(values["replicates"]) < 1:
+        raise ValueError(f"--trial {spec!r}: replicates must be a positive whole number; got {values['replicates']}")
+    replicates = int(values["replicates"])
+    if kind == "survival":
+        patients, events = int(number("patients", 1)), counts("events")
+        if patients % 2 or events[-1] > patients:
+            raise ValueError(f"--trial {spec!r}: patients must be even (two arms, 1:1) and at least the last "
+                             "number of events")
+        p_drop = 0.0 if values["dropout"] in ("0", "0.0") else number("dropout", 0, 1)
+        dropout = None if p_drop == 0 else (-math.log1p(-p_drop) / 12, p_drop)
+        case = _survival_trial(patients, number("accrual"), events, number("hr"), number("median"), dropout=dropout)
+    else:
+        patients_at = counts("patients")
+        if patients_at[-1] % 2 or len(patients_at) < 2:
+            raise ValueError(f"--trial {spec!r}: patients needs two looks or more, the last an even number "
+                             "(two arms, 1:1)")
+        spending = values["spending"]
+        if spending not in _RPACT_SPENDING:
+            raise ValueError(f"--trial {spec!r}: spending must be one of {', '.join(_RPACT_SPENDING)}")
+        if kind == "binary":
+            case = _two_arm_trial({"type": "binary"}, patients_at, number("treated", 0, 1), number("control", 0, 1),
+                                  spending=spending)
+        else:
+            case = _two_arm_trial({"type": "continuous", "sd": number("sd")}, patients_at,
+                                  number("effect", -math.inf), 0.0, spending=spending)
+    return {**case, "replicates": replicates}
+
+
+def trial_cases(specs: list[str]) -> dict[str, dict[str, Any]]:
+    """``--trial``'s cases by name (``trial1-binary``, ``trial2-survival``, ... in the order given)."""
+    return {f"trial{i}-{spec.split()[0]}": trial_case(spec) for i, spec in enumerate(specs, 1)}
+
+
 def mapping(case: dict[str, Any]) -> dict[str, Any]:
     """The design file's content of a case (as a mapping)."""
     return {"name": "benchmark", "approval": {"date": "2020-01-01", "time_limit_years": 7},
@@ -480,6 +578,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep", type=int, metavar="N",
                         help="N designs of the three kinds with random parameters (sweep_cases) instead of the cases")
     parser.add_argument("--sweep-seed", type=int, default=1, help="the seed of --sweep's parameters (default 1)")
+    parser.add_argument("--trial", action="append", metavar="SPEC",
+                        help='a design of your own, e.g. "binary patients=60,120,180 treated=0.45 control=0.3" '
+                             "(trial_case: the keys of each kind), instead of the cases; repeatable")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs of each side (the medians are compared; default 3)")
     parser.add_argument("--kept-workers", action="store_true",
@@ -487,6 +588,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--internal", nargs=3, metavar=("CASE", "REPLICATES", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sweep = sweep_cases(args.sweep, args.sweep_seed) if args.sweep else {}
+    try:
+        sweep.update(trial_cases(args.trial or []))
+    except ValueError as e:
+        parser.error(str(e))
     ALL_CASES.update(sweep)
     if args.internal:
         print(json.dumps(run_case(args.internal[0], int(args.internal[1]), int(args.internal[2]),
@@ -503,7 +608,9 @@ def main(argv: list[str] | None = None) -> None:
             proc = subprocess.run([sys.executable, __file__, "--internal", name, str(reps), str(args.jobs),
                                    *(["--no-floor"] if args.no_floor else []),
                                    *(["--kept-workers"] if args.kept_workers else []),
-                                   *(["--sweep", str(args.sweep), "--sweep-seed", str(args.sweep_seed)] if sweep else [])],
+                                   *(["--sweep", str(args.sweep), "--sweep-seed", str(args.sweep_seed)]
+                                     if args.sweep else []),
+                                   *(x for spec in args.trial or [] for x in ("--trial", spec))],
                                   capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             if not args.no_rpact:
@@ -547,7 +654,8 @@ def main(argv: list[str] | None = None) -> None:
         speedups = [r["speedup"] for r in got if r["speedup"] is not None]
         floors = [r["floor_ratio"] for r in got if not math.isnan(r["floor_ratio"])]
         if speedups or floors:
-            print(f"sweep, {kind} ({len(got)} designs): speed-up "
+            print(f"{'sweep and trials' if args.sweep and args.trial else 'sweep' if args.sweep else 'trials'}, "
+                  f"{kind} ({len(got)} designs): speed-up "
                   + (f"{min(speedups):.1f}-{max(speedups):.1f}x (median {statistics.median(speedups):.1f})"
                      if speedups else "-")
                   + (f"; x floor {min(floors):.2f}-{max(floors):.2f}" if floors else ""))

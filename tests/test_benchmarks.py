@@ -113,3 +113,52 @@ def test_sweep_cases_are_the_same_for_the_same_seed(bench: ModuleType) -> None:
     assert first == again and first != other
     assert [name.split("-")[1] for name in first] == ["binary", "continuous", "survival"] * 3
     assert list(bench.sweep_cases(6, 4).items()) == list(first.items())[:6]
+
+
+def test_trial_specs_are_the_designs_they_name(bench: ModuleType) -> None:
+    """``--trial``'s specs give the case that the same numbers give directly (the helpers behind the benchmark's own
+    cases), with their replicates; a survival dropout as the probability within a year is condapprove's rate a
+    month ``-log(1 - p) / 12``; every bad spec is refused with a message naming what is wrong."""
+    got = bench.trial_cases(["binary patients=60,120,180 treated=0.45 control=0.3",
+                             "continuous patients=50,100 effect=0.5 sd=2 spending=pocock replicates=2048",
+                             "survival patients=300 accrual=18 events=60,120,180 hr=0.75 median=10 dropout=0.05"])
+    assert list(got) == ["trial1-binary", "trial2-continuous", "trial3-survival"]
+    assert got["trial1-binary"] == bench._two_arm_trial({"type": "binary"}, [60, 120, 180], 0.45, 0.3)
+    assert got["trial2-continuous"] == {**bench._two_arm_trial({"type": "continuous", "sd": 2.0}, [50, 100], 0.5, 0.0,
+                                                              spending="pocock"), "replicates": 2048}
+    survival = got["trial3-survival"]
+    assert survival == bench._survival_trial(300, 18.0, [60, 120, 180], 0.75, 10.0,
+                                             dropout=(-math.log1p(-0.05) / 12, 0.05))
+    assert bench._design(survival).post_marketing.endpoint.dropout_rate_per_month == -math.log1p(-0.05) / 12
+    assert "dropoutRate1 = 0.05" in survival["rpact"] and survival["replicates"] == 10_000
+    no_dropout = bench.trial_case("survival patients=100 accrual=12 events=20,40 hr=0.7 median=12 dropout=0")
+    assert "dropout" not in no_dropout["rpact"] and bench._design(no_dropout).post_marketing.endpoint.dropout_rate_per_month == 0
+    bad = {"weibull x=1": "kind must be one of", "binary patients=60,120 treated=0.5": "needs control",
+           "binary patients=60,121 treated=0.5 control=0.3": "even", "binary patients=60 treated=0.5 control=0.3": "two looks",
+           "binary patients=120,60 treated=0.5 control=0.3": "increasing", "binary patients=60,120 treated=1.5 control=0.3":
+           "treated must be in", "continuous patients=60,120 effect=x": "effect must be a number",
+           "continuous patients=60,120 effect=0.3 spending=haybittle": "spending must be one of",
+           "binary patients=60,120 treated=0.5 control=0.3 foo=1": "'foo=1' is not one of",
+           "binary patients=60,120 treated=0.5 control=0.3 replicates=2.5": "replicates must be a positive whole",
+           "survival patients=100 accrual=12 events=40,120 hr=0.7 median=12": "at least the last number of events",
+           "survival patients=100 accrual=12 events=40,80 hr=0.7 median=12 dropout=1": "dropout must be in"}
+    for spec, message in bad.items():
+        with pytest.raises(ValueError, match=message):
+            bench.trial_case(spec)
+
+
+def test_a_trial_runs_from_the_command_line() -> None:
+    """``python benchmarks/run.py --trial ...`` times the design in its own process (which makes the case again from
+    the spec) and prints it; a bad spec is a usage error (exit status 2) naming the key."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--no-rpact", "--no-floor", "--repeat", "1", "--json"]
+    proc = subprocess.run([*cmd, "--trial", "binary patients=40,80 treated=0.5 control=0.3 replicates=4096"],
+                          capture_output=True, text=True, check=True)
+    (row,) = json.loads(proc.stdout)
+    assert row["case"] == "trial1-binary" and row["replicates"] == 4096 and row["rpact_seconds"] is None
+    assert 0 <= row["p_confirmed"] <= 1 and row["seconds"] > 0
+    bad = subprocess.run([*cmd, "--trial", "binary patients=40,80 treated=0.5"], capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == 2 and "needs control" in bad.stderr
