@@ -130,7 +130,7 @@ def _sorted_quantile(v: np.ndarray, q: float) -> float:
     """``np.quantile(v, q)`` of increasing ``v``, without numpy's partition of all of ``v``
     (:func:`_quantile_of_order`); a sample of fewer than two numbers or with a NaN (last once sorted), and ``q``
     outside [0, 1), take numpy's own path."""
-    if v.size < 2 or np.isnan(v[-1]) or not 0.0 <= q < 1.0:
+    if v.size < 2 or math.isnan(v[-1]) or not 0.0 <= q < 1.0:
         return float(np.quantile(v, q))
     return _quantile_of_order(lambda i: float(v[i]), v.size, q)
 

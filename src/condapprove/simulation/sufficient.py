@@ -39,6 +39,7 @@ import numpy as np
 
 from .. import _draw_jit  # (its attributes looked up at the call: the benchmark times the compiled draws)
 from .._dist import binom_cdf
+from .._jit import value_range
 from .._memo import per_object
 from ..accrual import PoissonAccrual
 from ..kernels._normal_jit import normal_increments, normal_sums
@@ -370,7 +371,10 @@ def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray
 def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     """The distinct numbers of trials (ascending) when every p is the same and there are at most 8 of them, none
     above 5,000 (else None)."""
-    if p.size == 0 or not np.all(p == p.flat[0]):
+    if p.size == 0:
+        return None
+    smallest, largest, nan = value_range(np.ravel(p))  # (one compiled pass: every p the same, none NaN)
+    if nan or smallest != largest:
         return None
     values = np.empty(8, dtype=np.int64)
     k = distinct_values(np.atleast_2d(np.asarray(n, dtype=np.int64)), values)

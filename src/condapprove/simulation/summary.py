@@ -223,8 +223,8 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
         return got
 
     layout = _layout(design)
-    decisions = running.decisions
-    by_look = tuple(prop(c) for c in running.by_look)
+    decisions = running.decisions.tolist()
+    by_look = tuple(prop(c) for c in running.by_look.tolist())  # (Python integers: no numpy scalar per look)
     mean_estimate = running.mean("estimate")  # of the finite estimates; None without any
     cumulative = _curves(running.cells.reshape(-1, 4), len(layout.months), n)
     counts = {k: mean(_COUNT_FIELDS[k]) for k in layout.counts}
