@@ -162,3 +162,20 @@ def test_a_trial_runs_from_the_command_line() -> None:
     bad = subprocess.run([*cmd, "--trial", "binary patients=40,80 treated=0.5"], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 2 and "needs control" in bad.stderr
+
+
+def test_scaling_pairs_each_large_run_with_the_small_runs_around_it() -> None:
+    """``benchmarks/scaling.py``'s ratio is the median over the rounds of each 10^6 time over the median of the 10^4
+    times around it (the same round's), and its ratio of the medians is what it says (no timing is asserted)."""
+    import statistics
+
+    spec = importlib.util.spec_from_file_location("condapprove_benchmark_scaling", ROOT / "benchmarks" / "scaling.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = module.measure("binary", 2, 1)
+    assert len(row["runs_1e6"]) == len(row["round_ratios"]) == 2 and len(row["runs_1e4"]) == 4
+    for r, big in enumerate(row["runs_1e6"]):
+        assert math.isclose(row["round_ratios"][r], big / statistics.median(row["runs_1e4"][2 * r: 2 * r + 2]))
+    assert math.isclose(row["ratio"], statistics.median(row["round_ratios"]))
+    assert math.isclose(row["ratio_of_medians"], statistics.median(row["runs_1e6"]) / statistics.median(row["runs_1e4"]))
