@@ -577,8 +577,9 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     """The compiled pass of ``decide`` for rows whose looks are in time order gives the numpy rule's z,
     information and counting looks (a look counts when it happens and adds information to the counting looks
     before it, or is the final analysis), NaN information and looks that never happen included; it declines
-    (False) when any row is out of order."""
-    from condapprove.simulation._decide_jit import looks_in_order
+    (0) when any row is out of order, and says 2 exactly when ``one_pattern`` holds of its outputs (every look of
+    every row counts, with the first row's information), rows copied from the first row included."""
+    from condapprove.simulation._decide_jit import looks_in_order, one_pattern
     from condapprove.simulation.decision import _counting_looks
 
     rng = np.random.default_rng(seed)
@@ -593,7 +594,7 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     ok = looks_in_order(times, tuple(np.ascontiguousarray(z[:, j]) for j in range(n_looks)),
                         tuple(np.ascontiguousarray(info[:, j]) for j in range(n_looks)), out_z, out_info, out_active)
     key = np.where(np.isfinite(times), times, np.inf)
-    assert ok == bool(np.all(key[:, 1:] >= key[:, :-1]))
+    assert bool(ok) == bool(np.all(key[:, 1:] >= key[:, :-1])) and ok in (0, 1, 2)
     if not ok:
         return
     is_final = np.zeros((m, n_looks), dtype=bool)
@@ -603,6 +604,13 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     np.testing.assert_array_equal(out_active, expected)
     np.testing.assert_array_equal(out_z, z)
     np.testing.assert_array_equal(out_info, info)
+    assert (ok == 2) is one_pattern(out_info, out_active, is_final)
+    # every row a copy of the first: one pattern unless a look of it does not count or has NaN information
+    times1, info1 = np.tile(times[:1], (m, 1)), np.tile(info[:1], (m, 1))
+    ok1 = looks_in_order(times1, tuple(np.ascontiguousarray(z[:, j]) for j in range(n_looks)),
+                         tuple(np.ascontiguousarray(info1[:, j]) for j in range(n_looks)), out_z, out_info, out_active)
+    assert (ok1 == 2) is (bool(out_active[0].all()) and not bool(np.isnan(info1[0]).any()))
+    assert (ok1 == 2) is one_pattern(out_info, out_active, is_final)
 
 
 @pytest.mark.parametrize("design_file", ["two_arm_trial.yaml", "delytact_external.yaml", "stemirac_survey.yaml"])

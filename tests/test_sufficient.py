@@ -815,13 +815,18 @@ def test_distinct_values_are_numpys_unique(values: list[int], room: int) -> None
         assert k == room + 1
 
 
-def test_pick_rows_reads_each_statistic_at_each_rows_look() -> None:
-    """``_decide_jit.pick_rows``: ``out[k, i] = fields[k][sel[i]][i]`` for several statistics in one pass."""
+@pytest.mark.parametrize("looks", [1, 2, 3, 5])
+def test_pick_rows_reads_each_statistic_at_each_rows_look(looks: int) -> None:
+    """``_decide_jit.pick_rows``: ``out[k, i] = fields[k][sel[i]][i]`` for several statistics in one pass, NaN and
+    infinite values read as they are, whatever look each row stops at."""
     from condapprove.simulation._decide_jit import pick_rows
 
-    rng = np.random.default_rng(2)
-    m, looks = 50, 3
+    rng = np.random.default_rng(2 + looks)
+    m = 200
     stats = [rng.normal(size=(m, looks)) for _ in range(4)]
+    for a in stats:
+        a[rng.random(a.shape) < 0.1] = np.nan
+        a[rng.random(a.shape) < 0.05] = -np.inf
     fields = tuple(tuple(np.asfortranarray(a)[:, j] for j in range(looks)) for a in stats)
     sel = rng.integers(0, looks, m)
     out = np.empty((4, m))

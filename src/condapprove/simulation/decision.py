@@ -75,7 +75,9 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     active = np.empty((m, n_looks), dtype=bool, order="F")
     # usual: every row's looks already in time order; one compiled pass then fills z, the information and which
     # looks count (the numpy code below, for rows that need their looks sorted, gives the same)
-    if looks_in_order(np.asarray(times, dtype=np.float64), *columns("z", "information"), z, info, active):
+    in_order = looks_in_order(np.asarray(times, dtype=np.float64), *columns("z", "information"), z, info, active)
+    same: bool | None = in_order == 2  # every look of every row counts, with the first row's information
+    if in_order:
         order = np.arange(n_looks)[None, :]  # (1, L): the same for every row
         identity = True
         is_final = np.zeros((m, n_looks), dtype=bool, order="F")
@@ -90,6 +92,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         order = np.argsort(key, axis=1, kind="stable")
         z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
         identity = False
+        same = None  # (for _group_sequential_bounds to find out)
         is_final = order == n_looks - 1
         active = _counting_looks(active, info, is_final)
     dec = pm.decision
@@ -105,7 +108,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         times = np.asarray(looks.times)  # in design order (the final is the last)
     else:
         if isinstance(dec, GroupSequentialDecision):
-            bounds, last = _group_sequential_bounds(design, dec, info, active, is_final)
+            bounds, last = _group_sequential_bounds(design, dec, info, active, is_final, same)
             crossing = active & (z >= bounds)
             futile = np.zeros((m, n_looks), dtype=bool, order="F")
             if dec.futility_conditional_power_below is not None:
@@ -152,19 +155,22 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
 
 
 def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info: np.ndarray, active: np.ndarray,
-                             is_final: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                             is_final: np.ndarray, same: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Efficacy bounds at each (time-ordered) look for the information observed ((m, L), or (1, L) when every row has
     the same), and each row's final bound.
 
     Rows share few distinct information patterns (none, with a sufficient-statistics design that reaches its
     targets), so the bounds are computed once per distinct row.  When the final analysis adds nothing to the
     last interim (no patient or event between them), the interims keep their bounds and the final analysis,
-    on the same data, spends the remaining alpha at the last interim's information.
+    on the same data, spends the remaining alpha at the last interim's information.  ``same``: whether
+    :func:`._decide_jit.one_pattern` holds, when the caller knows (:func:`._decide_jit.looks_in_order` finds it in
+    its pass); None: found here.
     """
     m, n_looks = info.shape
     # usual with fixed sample sizes: every look counts, in order, with one information pattern for all rows,
     # and the final analysis adds information
-    if n_looks > 1 and m > 0 and one_pattern(info, active, is_final) and info[0, -1] > info[0, :-1].max():
+    if (n_looks > 1 and m > 0 and (one_pattern(info, active, is_final) if same is None else same)
+            and info[0, -1] > info[0, :-1].max()):
         one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
         return one, np.full(m, one[0, -1])  # (1, L): broadcast along the rows
     prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
