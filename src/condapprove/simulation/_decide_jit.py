@@ -29,32 +29,36 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
     being the last column: found in the same pass), and 1 otherwise.
     """
     m, n_looks = times.shape
-    for i in range(m):
-        prev = -np.inf
-        for j in range(n_looks):
-            t = times[i, j]
-            key = t if np.isfinite(t) else np.inf
-            if key < prev:
+    # look by look down the columns (the outputs are column-major, and a tuple indexed by the look is then read
+    # once per column, not once per value), each step without a branch: 205 against 1,022 us for 32,768 rows of
+    # three looks, 411 against 2,190 us of five (best of seven alternations, one-off); the same outputs
+    for j in range(1, n_looks):  # non-decreasing along a row: every pair of neighbours in order
+        for i in range(m):
+            a = times[i, j - 1]
+            b = times[i, j]
+            if (b if np.isfinite(b) else np.inf) < (a if np.isfinite(a) else np.inf):
                 return 0
-            prev = key
+    running = np.empty(m)  # each row's information of the counting looks so far (before the first: see below)
     same = True
-    for i in range(m):
-        running = -np.inf  # the information of the counting looks so far (before the first: see below)
-        for j in range(n_looks):
-            zj = z_cols[j][i]
-            info = info_cols[j][i]
-            out_z[i, j] = zj
+    for j in range(n_looks):
+        z_col = z_cols[j]
+        info_col = info_cols[j]
+        last = j == n_looks - 1
+        first_info = info_col[0] if m > 0 else 0.0
+        same_here = True
+        for i in range(m):
+            info = info_col[i]
+            out_z[i, j] = z_col[i]
             out_info[i, j] = info
-            before = 0.0 if j == 0 else running
+            r = -np.inf if j == 0 else running[i]
             happens = np.isfinite(times[i, j])
-            active = happens and (info > before or j == n_looks - 1)
+            active = happens & ((info > (0.0 if j == 0 else r)) | last)
             out_active[i, j] = active
-            same = same and active and info == out_info[0, j]
-            seen = info if happens else -np.inf  # np.maximum(running, where(active, info, -inf)), NaN kept
-            if np.isnan(running) or np.isnan(seen):
-                running = np.nan
-            elif seen > running:
-                running = seen
+            same_here &= active & (info == first_info)
+            seen = info if happens else -np.inf
+            # np.maximum(running, where(active, info, -inf)), NaN kept: a NaN running stays (nothing is above it)
+            running[i] = seen if (seen > r) | np.isnan(seen) else r
+        same &= same_here
     return 2 if same else 1
 
 
