@@ -24,9 +24,9 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
     The numpy code it replaces for the usual case (``decide``): ``key = where(isfinite(times), times, inf)``
     non-decreasing along every row, then the running maximum (``np.maximum``, NaN-propagating) of the
     information of the active looks before each look.  Returns 0 (outputs undefined) as soon as a row is out
-    of order (``decide`` then sorts each row's looks); else 2 when besides every look of every row counts and every
-    row's information equals the first row's, look by look (:func:`one_pattern` of the outputs, the final analysis
-    being the last column: found in the same pass), and 1 otherwise.
+    of order (``decide`` then sorts each row's looks); else 2 when, moreover, every look of every row counts and
+    every row's information equals the first row's, look by look (:func:`one_pattern` of the outputs, the final
+    analysis being the last column: found in the same pass), and 1 otherwise.
     """
     m, n_looks = times.shape
     # look by look down the columns (the outputs are column-major, and a tuple indexed by the look is then read
