@@ -1,8 +1,9 @@
 """Random-number streams.
 
 condapprove never touches numpy's global random state.  A user seed is normalised once
-into a :class:`numpy.random.SeedSequence`; independent streams are spawned from it
-(``SeedSequence.spawn``), one per independent unit of work, so results do not depend
+into a :class:`numpy.random.SeedSequence` (or, for an integer seed, a :class:`Root` holding what a seed
+sequence's children need of it); independent streams are spawned from it (the children
+``SeedSequence.spawn`` would make), one per independent unit of work, so results do not depend
 on how the work is split between chunks or processes.
 """
 
