@@ -16,14 +16,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("condapprove_benchmark_run", ROOT / "benchmarks" / "run.py")
+def _script(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` as a module (registered, so that its dataclasses and pickling find it)."""
+    spec = importlib.util.spec_from_file_location(f"condapprove_benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return _script("run")
 
 
 @pytest.mark.parametrize("name", ["binary", "continuous", "survival", "survival-weibull"])
@@ -42,11 +47,7 @@ def test_a_case_runs_with_its_floor_and_its_own_draws(bench: ModuleType, name: s
 def test_fixed_cost_splits_its_runs() -> None:
     """``benchmarks/fixed_cost.py`` runs a case and splits its three medians as its docstring says (no timing is
     asserted: the split follows from the medians, whatever they are)."""
-    spec = importlib.util.spec_from_file_location("condapprove_benchmark_fixed", ROOT / "benchmarks" / "fixed_cost.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    row = module.measure("binary", 1)
+    row = _script("fixed_cost").measure("binary", 1)
     med = row["medians"]
     assert set(med) == {"16 chunks", "1 chunk", "1 block"} and all(v > 0 for v in med.values())
     assert math.isclose(row["per_chunk"] * 15, med["16 chunks"] - med["1 chunk"])
@@ -169,11 +170,7 @@ def test_scaling_pairs_each_large_run_with_the_small_runs_around_it() -> None:
     times around it (the same round's), and its ratio of the medians is what it says (no timing is asserted)."""
     import statistics
 
-    spec = importlib.util.spec_from_file_location("condapprove_benchmark_scaling", ROOT / "benchmarks" / "scaling.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    row = module.measure("binary", 2, 1)
+    row = _script("scaling").measure("binary", 2, 1)
     assert len(row["runs_1e6"]) == len(row["round_ratios"]) == 2 and len(row["runs_1e4"]) == 4
     for r, big in enumerate(row["runs_1e6"]):
         assert math.isclose(row["round_ratios"][r], big / statistics.median(row["runs_1e4"][2 * r: 2 * r + 2]))
