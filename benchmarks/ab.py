@@ -6,6 +6,7 @@ Usage::
     python benchmarks/ab.py HEAD~3 --case survival --pairs 20
     python benchmarks/ab.py HEAD --design designs/delytact_survey.yaml   # a design file (10^4 replicates)
     python benchmarks/ab.py HEAD --case binary --replicates 1000000 --jobs 2     # with two worker processes
+    python benchmarks/ab.py HEAD --trial "survival patients=360 accrual=15 events=50,100,150,200 hr=0.75 median=15"
 
 The commit's ``src/condapprove`` is exported with ``git archive`` into a temporary folder as a package named
 ``condapprove_before`` (its absolute imports renamed), and both versions simulate the same design with the same
@@ -66,9 +67,9 @@ def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[obj
             f"{pairs} pairs: {ratio:.3f}")
 
 
-def case_versions(case: str, packages: tuple[object, object]) -> list[tuple[object, object]]:
-    """Each package with its own build of a benchmark case's design."""
-    mapping = run.mapping(run.ALL_CASES[case])
+def case_versions(case: str | dict[str, object], packages: tuple[object, object]) -> list[tuple[object, object]]:
+    """Each package with its own build of a benchmark case's design (a case's name, or the case itself)."""
+    mapping = run.mapping(run.ALL_CASES[case] if isinstance(case, str) else case)
     return [(mod, importlib.import_module(mod.__name__ + ".spec").design_from_mapping(mapping))  # type: ignore[attr-defined]
             for mod in packages]
 
@@ -85,10 +86,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="only these cases (default: the three; a variant of run.py --variants by name)")
     parser.add_argument("--design", action="append", metavar="FILE",
                         help="a design file instead of the benchmark's cases (repeatable; 10^4 replicates by default)")
+    parser.add_argument("--trial", action="append", metavar="SPEC", default=[],
+                        help='a design of run.py --trial (e.g. "binary patients=60,120,180 treated=0.45 control=0.3"; '
+                             "repeatable)")
     parser.add_argument("--replicates", type=int, help="replicates (default: the benchmark's, per case)")
     parser.add_argument("--pairs", type=int, default=30, help="alternations per case (default 30)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes of the timed runs (default 1)")
     args = parser.parse_args(argv)
+    try:
+        trials = run.trial_cases(args.trial)
+    except ValueError as e:
+        parser.error(str(e))
     with tempfile.TemporaryDirectory() as tmp:
         export(args.rev, pathlib.Path(tmp))
         sys.path.insert(0, tmp)
@@ -98,7 +106,10 @@ def main(argv: list[str] | None = None) -> None:
             for path in args.design or []:
                 print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages), args.jobs),
                       flush=True)
-            for case in args.case or ([] if args.design else list(run.CASES)):
+            for name, trial in trials.items():
+                reps = args.replicates or int(trial["replicates"])  # type: ignore[call-overload]
+                print(time_pairs(name, reps, args.pairs, case_versions(trial, packages), args.jobs), flush=True)
+            for case in args.case or ([] if args.design or trials else list(run.CASES)):
                 reps = args.replicates or int(run.ALL_CASES[case]["replicates"])
                 print(time_pairs(case, reps, args.pairs, case_versions(case, packages), args.jobs), flush=True)
 

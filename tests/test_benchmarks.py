@@ -176,3 +176,19 @@ def test_scaling_pairs_each_large_run_with_the_small_runs_around_it() -> None:
         assert math.isclose(row["round_ratios"][r], big / statistics.median(row["runs_1e4"][2 * r: 2 * r + 2]))
     assert math.isclose(row["ratio"], statistics.median(row["round_ratios"]))
     assert math.isclose(row["ratio_of_medians"], statistics.median(row["runs_1e6"]) / statistics.median(row["runs_1e4"]))
+
+
+def test_ab_times_a_trial_of_ones_own_and_refuses_a_bad_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks/ab.py --trial``: a design of ``run.py --trial`` builds in each version as in ``run.py``, and a bad
+    spec is a usage error (exit status 2) naming the key, before any commit is exported."""
+    ab = _script("ab")
+    spec = "survival patients=60 accrual=6 events=10,20 hr=0.7 median=12"
+    case = ab.run.trial_case(spec)
+    import condapprove
+    from condapprove.spec import design_from_mapping
+
+    (mod, design), = ab.case_versions(case, (condapprove,))
+    assert mod is condapprove and design == design_from_mapping(ab.run.mapping(case))
+    with pytest.raises(SystemExit) as exc:
+        ab.main(["HEAD", "--trial", "survival patients=60 accrual=6 events=10,20 hr=0.7"])
+    assert exc.value.code == 2 and "survival needs median" in capsys.readouterr().err

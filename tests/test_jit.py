@@ -250,9 +250,10 @@ def test_patient_columns_read_either_layout() -> None:
     """The time-to-event columns' pass writes what numpy's operations give, for replicate-major draws (the
     engine's) and for patient-major ones seen through a transpose, with and without dropout, recruited or not:
     ties of event and dropout, infinities (no event) included."""
-    from condapprove.kernels._tte_jit import patient_columns
+    from condapprove.kernels._tte_jit import _STAGED_ROWS, patient_columns
 
     rng = np.random.default_rng(9)
+    assert 300 > _STAGED_ROWS and 300 % _STAGED_ROWS  # (several staged tiles of entries, and a part of one)
     for m, n in ((1, 3), (37, 11), (300, 24)):
         entry = np.sort(rng.uniform(0, 12, (n, m)), axis=0)  # patient-major, as drawn
         y = rng.standard_exponential((n, m)) * 10
@@ -307,15 +308,17 @@ def test_patient_columns_scale_the_draws_and_write_the_full_columns(has_dropout:
 
 
 @pytest.mark.parametrize("has_dropout", [True, False])
-def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool) -> None:
+@pytest.mark.parametrize("m", [37, 150])
+def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool, m: int) -> None:
     """``two_arm_columns`` (a randomised trial's arms in one pass over the rows) writes what
     ``patient_columns`` writes for each arm in turn, the treated first: arms of different sizes, multipliers
     and rates, scaled or not, entries read through transposes of one patient-major array (as the engine's
-    alternate)."""
-    from condapprove.kernels._tte_jit import patient_columns, two_arm_columns
+    alternate); fewer rows than a staged tile of entries, and several tiles with a part of one."""
+    from condapprove.kernels._tte_jit import _STAGED_ROWS, patient_columns, two_arm_columns
 
+    assert 37 < _STAGED_ROWS < 150 and 150 % _STAGED_ROWS
     rng = np.random.default_rng(12)
-    m, n_t, n_c = 37, 9, 6
+    n_t, n_c = 9, 6
     entry = np.sort(rng.uniform(0, 12, (n_t + n_c, m)), axis=0)  # patient-major
     e_t, e_c = entry.T[:, :n_t], entry.T[:, n_t:]
     y_t, y_c, d_t, d_c = (rng.standard_exponential((m, n)) for n in (n_t, n_c, n_t, n_c))
