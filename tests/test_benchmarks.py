@@ -192,3 +192,21 @@ def test_ab_times_a_trial_of_ones_own_and_refuses_a_bad_one(capsys: pytest.Captu
     with pytest.raises(SystemExit) as exc:
         ab.main(["HEAD", "--trial", "survival patients=60 accrual=6 events=10,20 hr=0.7"])
     assert exc.value.code == 2 and "survival needs median" in capsys.readouterr().err
+
+
+def test_perf_map_names_the_kernels_a_run_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks/perf_map.py`` writes one line per compiled kernel, ``address size name`` in hex and by address
+    (the format ``perf`` reads), naming the survival walk after a survival run; a bad spec is a usage error."""
+    script = _script("perf_map")
+    import condapprove
+
+    condapprove.simulate(script.run._design(script.run.ALL_CASES["survival"]), replicates=64, seed=1)
+    n = script.write_map(tmp_path / "perf.map")
+    rows = [line.split() for line in (tmp_path / "perf.map").read_text(encoding="utf-8").splitlines()]
+    assert n == len(rows) > 0 and all(len(r) == 3 for r in rows)
+    addresses = [int(r[0], 16) for r in rows]
+    assert addresses == sorted(addresses) and all(int(r[1], 16) > 0 for r in rows)
+    assert "condapprove.kernels._tte_jit.walk_sorted" in {r[2] for r in rows}
+    with pytest.raises(SystemExit) as exc:
+        script.main(["--trial", "survival patients=60", "--runs", "0"])
+    assert exc.value.code == 2 and "survival needs" in capsys.readouterr().err

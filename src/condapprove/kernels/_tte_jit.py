@@ -396,9 +396,9 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     ``entry``, ``y`` (time from entry to the event, inf: none) and ``dropout`` (time to dropout; used when
     ``has_dropout``) are (m, n) arrays of any layout, read row after row along the rows: the engine lays its
     draws out replicate by replicate for this pass (:func:`condapprove._draw_jit.draw` with ``transposed``; its
-    entries, drawn patient-major for their running sums, are read through a transpose).  With ``scaled``, ``y``
-    and ``dropout`` are standard exponential draws, read as the times ``y * y_mult[i] / y_rate`` and
-    ``dropout / dropout_rate`` (the operations of :class:`~condapprove.simulation.population.TteScale`, in its
+    entries, drawn patient-major for their running sums, are copied a tile of rows at a time into a buffer read
+    along the rows: :func:`_stage_entries`).  With ``scaled``, ``y`` and ``dropout`` are standard exponential
+    draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the operations of :class:`~condapprove.simulation.population.TteScale`, in its
     order: the same numbers, without passes of their own over the arrays).  Writes the entry month (-1e12 for a
     historical cohort, which no look cuts), the sort key of the first of event and dropout (code
     ``2 * censored + treated``; the padding if neither ever happens) and the calendar month of a recruited
