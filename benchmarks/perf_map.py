@@ -4,7 +4,7 @@ Usage::
 
     perf record -F 4000 -g python benchmarks/perf_map.py --case survival --runs 60
     perf report --no-children --sort sym         # numpy's sort, each compiled kernel, the interpreter, ...
-    perf record -F 4000 python benchmarks/perf_map.py --trial "survival patients=360 accrual=15 events=50,100,150,200 hr=0.75 median=15"
+    perf record python benchmarks/perf_map.py --trial "survival patients=360 accrual=15 events=50,100 hr=0.75 median=15"
 
 ``perf`` samples the compiled kernels but cannot name them: numba's code lives in memory it allocated, outside
 any file.  This script runs the case once (which compiles or loads every kernel it uses), writes

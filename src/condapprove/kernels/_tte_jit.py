@@ -398,8 +398,9 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     draws out replicate by replicate for this pass (:func:`condapprove._draw_jit.draw` with ``transposed``; its
     entries, drawn patient-major for their running sums, are copied a tile of rows at a time into a buffer read
     along the rows: :func:`_stage_entries`).  With ``scaled``, ``y`` and ``dropout`` are standard exponential
-    draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the operations of :class:`~condapprove.simulation.population.TteScale`, in its
-    order: the same numbers, without passes of their own over the arrays).  Writes the entry month (-1e12 for a
+    draws, read as the times ``y * y_mult[i] / y_rate`` and ``dropout / dropout_rate`` (the operations of
+    :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without passes of their
+    own over the arrays).  Writes the entry month (-1e12 for a
     historical cohort, which no look cuts), the sort key of the first of event and dropout (code
     ``2 * censored + treated``; the padding if neither ever happens) and the calendar month of a recruited
     patient's event (inf: censored by dropout, no event, or not recruited); with ``full``, also the time to the
