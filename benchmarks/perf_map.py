@@ -39,7 +39,7 @@ def kernels() -> list[tuple[int, str]]:
 
     found = []
     for obj in gc.get_objects():
-        if isinstance(obj, CPUDispatcher):
+        if issubclass(type(obj), CPUDispatcher):  # (not isinstance: a dead weak proxy among the objects raises)
             for cres in obj.overloads.values():
                 address = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
                 if address:
