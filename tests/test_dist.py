@@ -78,16 +78,17 @@ def test_t_sf_equals_scipy_stats(df, seed):
 
 
 @pytest.mark.parametrize("design", ["stemirac_survey", "two_arm_trial", "heartsheet_survey_planned", "delytact_external"])
-def test_simulate_does_not_import_scipy_stats(design):
-    """A design without a pre-approval cohort (whose evidence needs scipy.stats) simulates without importing it:
-    it takes about 0.6 s, a third of a short command."""
+def test_simulate_does_not_import_scipy_stats_or_optimize(design):
+    """A design without a pre-approval cohort (whose evidence needs scipy.stats) simulates without importing
+    scipy.stats (about 0.6 s, a third of a short command) or scipy.optimize (about 0.3 s; the boundaries' root
+    finder is ``condapprove._roots``)."""
     code = ("import sys, condapprove\n"
             f"d = condapprove.load_design({str(ROOT / 'designs' / (design + '.yaml'))!r})\n"
             "condapprove.simulate(d, replicates=4096, seed=1)\n"
-            "print('scipy.stats' in sys.modules)")
+            "print([m for m in ('scipy.stats', 'scipy.optimize') if m in sys.modules])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=True)
-    assert proc.stdout.strip().splitlines()[-1] == "False"
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_without_the_ufuncs_scipy_stats_itself_is_used():

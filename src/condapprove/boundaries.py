@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
+from ._roots import brentq
 from ._typing import ArrayLike, FloatArray
 from ._validation import check_finite, check_int, check_one_of, check_positive, check_probability
 from .errors import ConvergenceError, DesignError

@@ -208,7 +208,7 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
     keys = [(setting, row.tobytes()) for row in uniq]
     missing = [i for i, k in enumerate(keys) if k not in _BOUNDS_CACHE]
     if missing:
-        from ..boundaries import efficacy_bounds_batch  # (scipy.optimize: only for bounds not yet computed)
+        from ..boundaries import efficacy_bounds_batch  # (only for bounds not yet computed)
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
