@@ -165,6 +165,25 @@ def test_a_trial_runs_from_the_command_line() -> None:
     assert bad.returncode == 2 and "needs control" in bad.stderr
 
 
+def test_startup_times_whole_simulate_commands(tmp_path: Path) -> None:
+    """``python benchmarks/startup.py --simulate --design FILE`` times whole ``condapprove simulate`` commands of that
+    design (without ``validate``'s 0.5 s limit, which is not theirs); a missing design is a usage error (exit
+    status 2). No timing is asserted."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--simulate", "--rounds", "2", "--json"]
+    proc = subprocess.run([*cmd, "--design", str(ROOT / "designs" / "stemirac_group_sequential.yaml")], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    doc = json.loads(proc.stdout)
+    assert doc["command"] == "simulate" and doc["designs"] == 1 and doc["rounds"] == 2
+    assert doc["this_tree"]["runs"] == 2 and "over_limit" not in doc["this_tree"]
+    assert 0 < doc["this_tree"]["min"] <= doc["this_tree"]["median"] <= doc["this_tree"]["max"]
+    bad = subprocess.run([*cmd, "--design", str(tmp_path / "none.yaml")], cwd=ROOT, capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
 def test_scaling_pairs_each_large_run_with_the_small_runs_around_it() -> None:
     """``benchmarks/scaling.py``'s ratio is the median over the rounds of each 10^6 time over the median of the 10^4
     times around it (the same round's), and its ratio of the medians is what it says (no timing is asserted)."""
