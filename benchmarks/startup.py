@@ -11,12 +11,11 @@ Usage::
 
 Each run is a fresh ``python`` process doing what the console script does (``condapprove.cli.main``), timed
 from the parent around the whole process: interpreter start-up, imports, validation and exit.  Both sources
-are byte-compiled first, as ``pip install`` does.  With
-``--against REV``, that commit's ``src/`` is exported with ``git archive`` and each design is validated by both
-versions one after the other, alternating which goes first, so a slow spell of the machine hits both; the
-median of the pairs' ratios (this tree / REV) is printed.  ``--against-env NAME=VALUE`` alternates the same way
-with this tree run with that environment variable set (an empty VALUE sets it empty).  Run it from the
-repository's root.
+are byte-compiled first, as ``pip install`` does.  With ``--against REV``, that commit's ``src/`` is exported with
+``git archive`` and each design is validated by both versions one after the other, alternating which goes first,
+so a slow spell of the machine hits both; the median of the pairs' ratios (this tree / REV) is printed, also
+design by design (``by_design`` in the JSON).  ``--against-env NAME=VALUE`` alternates the same way with this
+tree run with that environment variable set (an empty VALUE sets it empty).  Run it from the repository's root.
 
 ``--simulate`` times ``condapprove simulate DESIGN --quiet -o FILE`` instead (the design's own replicates and
 seed): the start-up of a whole command (imports, numba's set-up, loading the compiled loops) with its run.  Each
@@ -111,10 +110,13 @@ def main() -> None:
         times: list[float] = []
         before_times: list[float] = []
         ratios: list[float] = []
+        by_design: dict[str, dict[str, list[float]]] = {d.stem: {"this": [], "before": [], "ratios": []}
+                                                        for d in designs}
         for r in range(args.rounds):
             for i, design in enumerate(designs):
                 if before is None:
                     times.append(run_once(here, design, None, out["this"]))
+                    by_design[design.stem]["this"].append(times[-1])
                     continue
                 order = ("this", "before") if (r + i) % 2 == 0 else ("before", "this")
                 got = {who: run_once(here, design, None, out[who]) if who == "this"
@@ -124,11 +126,17 @@ def main() -> None:
                 times.append(got["this"])
                 before_times.append(got["before"])
                 ratios.append(got["this"] / got["before"])
+                for key, value in (("this", got["this"]), ("before", got["before"]), ("ratios", ratios[-1])):
+                    by_design[design.stem][key].append(value)
     doc: dict[str, object] = {"command": "simulate" if args.simulate else "validate", "designs": len(designs),
                               "rounds": args.rounds, "this_tree": summary(times, not args.simulate)}
     if before is not None:
         doc[label] = summary(before_times, not args.simulate)
         doc["median_ratio"] = statistics.median(ratios)
+    doc["by_design"] = {name: {"median": statistics.median(got["this"]),
+                               **({"before_median": statistics.median(got["before"]),
+                                   "median_ratio": statistics.median(got["ratios"])} if got["before"] else {})}
+                        for name, got in by_design.items()}
     if args.json:
         print(json.dumps(doc, indent=2))
         return
@@ -141,6 +149,11 @@ def main() -> None:
                   f"max {s['max']:.3f} s{over}")
     if "median_ratio" in doc:
         print(f"median ratio (this tree / {label}): {doc['median_ratio']:.3f}")
+    if args.simulate or args.design:  # (a few designs: each one's figures)
+        for name, got in doc["by_design"].items():  # type: ignore[attr-defined]
+            pair = (f", {label} {got['before_median']:.3f} s, median ratio {got['median_ratio']:.3f}"
+                    if "median_ratio" in got else "")
+            print(f"  {name}: median {got['median']:.3f} s{pair}")
 
 
 if __name__ == "__main__":

@@ -179,6 +179,7 @@ def test_startup_times_whole_simulate_commands(tmp_path: Path) -> None:
     assert doc["command"] == "simulate" and doc["designs"] == 1 and doc["rounds"] == 2
     assert doc["this_tree"]["runs"] == 2 and "over_limit" not in doc["this_tree"]
     assert 0 < doc["this_tree"]["min"] <= doc["this_tree"]["median"] <= doc["this_tree"]["max"]
+    assert doc["by_design"] == {"stemirac_group_sequential": {"median": doc["this_tree"]["median"]}}
     bad = subprocess.run([*cmd, "--design", str(tmp_path / "none.yaml")], cwd=ROOT, capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 2 and "no such file" in bad.stderr
