@@ -1,8 +1,8 @@
 """Brent's root finder, as :func:`scipy.optimize.brentq` computes it, without importing :mod:`scipy.optimize`.
 
-Importing :mod:`scipy.optimize` loads scipy's sparse, spatial and fft packages: 0.26-0.34 s of a
-``condapprove simulate`` here (``docs/performance.md``, item 73).  The group-sequential boundaries only need the
-scalar root of a bracketed monotone function, so :func:`brentq` is scipy's C routine
+Importing :mod:`scipy.optimize` loads scipy's sparse, spatial and fft packages: 0.26-0.34 s here, on top of
+scipy.special, and about 17 MiB of memory in every process (``docs/performance.md``, item 73).  The group-sequential
+boundaries only need the scalar root of a bracketed monotone function, so :func:`brentq` is scipy's C routine
 (``scipy/optimize/Zeros/brentq.c``, by Charles Harris) line for line in Python: the same floating-point operations
 in the same order, so the same root to the last bit (``tests/test_roots.py`` compares the two on random
 functions and brackets).
