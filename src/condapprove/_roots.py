@@ -11,14 +11,18 @@ functions and brackets).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 from .errors import ConvergenceError
 
 __all__ = ["brentq"]
 
+#: The smallest relative tolerance, and the default: scipy's ``4 * np.finfo(float).eps``.
+_RTOL = 4 * sys.float_info.epsilon
 
-def brentq(f: Callable[[float], float], a: float, b: float, *, xtol: float = 2e-12, rtol: float = 8.881784197001252e-16,
+
+def brentq(f: Callable[[float], float], a: float, b: float, *, xtol: float = 2e-12, rtol: float = _RTOL,
            maxiter: int = 100) -> float:
     """A root of ``f`` in ``[a, b]``, where ``f(a)`` and ``f(b)`` differ in sign, by Brent's method.
 
@@ -57,8 +61,8 @@ def brentq(f: Callable[[float], float], a: float, b: float, *, xtol: float = 2e-
     """
     if not xtol > 0.0:
         raise ValueError(f"xtol too small ({xtol!r} <= 0)")
-    if not rtol >= 4 * 2.220446049250313e-16:
-        raise ValueError(f"rtol too small ({rtol!r} < 8.881784197001252e-16)")
+    if not rtol >= _RTOL:
+        raise ValueError(f"rtol too small ({rtol!r} < {_RTOL!r})")
     if maxiter < 0:
         raise ValueError("maxiter must be >= 0")
 

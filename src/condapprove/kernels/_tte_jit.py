@@ -37,20 +37,6 @@ def _observed_key(t: float, entry: float, first_key: np.uint64,
 
 
 @compiled
-def _row_keys(t: float, entry: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
-              out: np.ndarray) -> tuple[np.uint64, np.uint64]:  # pragma: no cover - compiled
-    """One row of :func:`look_keys` into ``out`` (uint64); returns its numbers of entered and of entered treated
-    patients."""
-    nv = np.uint64(0)
-    x1 = np.uint64(0)
-    for j in range(entry.size):
-        out[j], entered = _observed_key(t, entry[j], first_key[j], admin_code[j])
-        nv += entered
-        x1 += entered & admin_code[j]
-    return nv, x1
-
-
-@compiled
 def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
               out: np.ndarray, n_valid: np.ndarray, n1: np.ndarray) -> None:  # pragma: no cover - compiled
     """Keys of the observed times at calendar months ``tau`` (one per row) into ``out`` (uint64, unsorted).
@@ -61,7 +47,14 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
     receive each row's numbers of entered and of entered treated patients.
     """
     for i in range(entry.shape[0]):
-        n_valid[i], n1[i] = _row_keys(tau[i], entry[i], first_key[i], admin_code, out[i])
+        t = tau[i]
+        nv = np.uint64(0)
+        x1 = np.uint64(0)
+        for j in range(entry.shape[1]):
+            out[i, j], entered = _observed_key(t, entry[i, j], first_key[i, j], admin_code[j])
+            nv += entered
+            x1 += entered & admin_code[j]
+        n_valid[i], n1[i] = nv, x1
 
 
 #: The padding of a narrow key (:func:`look_keys32`): above every narrow key of a patient in the analysis.
