@@ -453,8 +453,9 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
     def as_generator(rng: Any = None) -> Any:
         return rng if isinstance(rng, _TimedGenerator) else _rng.as_generator(rng)
 
-    # the engine's compiled draws, timed as the engine makes them (on the generator the timed one wraps)
-    compiled = {name: getattr(_draw_jit, name) for name in ("draw", "draw_into", "standard_gamma_rows")}
+    # the engine's compiled draws, timed as the engine makes them (on the generator the timed one wraps, or on the
+    # state words of a chunk's blocks: fill_blocks)
+    compiled = {name: getattr(_draw_jit, name) for name in ("draw", "draw_into", "standard_gamma_rows", "fill_blocks")}
 
     def timed(fn: Any) -> Any:
         def call(rng: Any, *args: Any, **kwargs: Any) -> Any:
@@ -468,11 +469,21 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
 
         return call
 
+    def timed_words(fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                clock[0] += time.perf_counter() - t0
+
+        return call
+
     _rng.spawn_streams = spawn  # type: ignore[assignment]
     survival.as_generator = as_generator  # type: ignore[assignment]
     if not patient_level:  # otherwise draw() asks the timed generator for numpy's draw
         for name, fn in compiled.items():
-            setattr(_draw_jit, name, timed(fn))
+            setattr(_draw_jit, name, timed_words(fn) if name == "fill_blocks" else timed(fn))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -44,6 +44,32 @@ def test_a_case_runs_with_its_floor_and_its_own_draws(bench: ModuleType, name: s
     assert 0 <= row["p_confirmed"] <= 1
 
 
+def test_the_engines_own_draws_include_its_draws_on_state_words(bench: ModuleType,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A binary or continuous chunk draws its blocks' rows on the streams' state words (``fill_blocks``, not a
+    generator's method): the benchmark's count of the engine's own draws times those calls too (each call made to
+    last 2 ms here, so that they alone account for a known share of the count), and is undone after."""
+    import time
+
+    from condapprove import _draw_jit
+
+    fill = _draw_jit.fill_blocks
+    calls = []
+
+    def slow(*args: object, **kwargs: object) -> bool:
+        calls.append(1)
+        end = time.perf_counter() + 0.002
+        while time.perf_counter() < end:
+            pass
+        return fill(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_draw_jit, "fill_blocks", slow)
+    design = bench._design(bench.ALL_CASES["continuous"])
+    drawn, total = bench.rng_floor(design, 4096, patient_level=False)
+    assert calls and drawn >= 0.002 * len(calls) and total > drawn
+    assert _draw_jit.fill_blocks is slow  # the instrumentation is undone
+
+
 def test_fixed_cost_splits_its_runs() -> None:
     """``benchmarks/fixed_cost.py`` runs a case and splits its three medians as its docstring says (no timing is
     asserted: the split follows from the medians, whatever they are)."""

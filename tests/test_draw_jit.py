@@ -249,3 +249,157 @@ def test_gammas_with_a_shape_outside_the_compiled_loop_are_numpys(bad: float, pe
     else:
         np.testing.assert_array_equal(_draw_jit.standard_gamma_rows(got_rng, shape, out), ref)
     np.testing.assert_array_equal(got_rng.random(4), ref_rng.random(4))
+
+
+# -- streams as state words: many blocks in one compiled call (fill_blocks, Streams.words) ---------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(entropy=st.integers(0, 2**130), key=st.lists(st.integers(0, 2**40), max_size=3))
+def test_pcg64_words_are_pcg64s_seeded_state(entropy: int, key: list[int]) -> None:
+    """numpy's seeding of PCG64 from a seed sequence's four words (the increment ``2 * seq + 1``, two steps around
+    the initial value): the same state and increment for any seed sequence."""
+    seq = np.random.SeedSequence(entropy, spawn_key=tuple(key))
+    words = _draw_jit.pcg64_words(seq.generate_state(4, np.uint64))
+    state = np.random.PCG64(seq).state
+    assert words.dtype == np.uint64 and words.shape == (4,)
+    assert int(words[0]) << 64 | int(words[1]) == state["state"]["state"]
+    assert int(words[2]) << 64 | int(words[3]) == state["state"]["inc"]
+    assert state["has_uint32"] == 0  # (no half of a 64-bit output kept: the words are the whole state)
+
+
+def _seqs(n: int, seed: int = 4) -> list[np.random.SeedSequence]:
+    return np.random.SeedSequence(seed).spawn(n)
+
+
+def _words(seqs: list[np.random.SeedSequence]) -> np.ndarray:
+    return np.array([_draw_jit.pcg64_words(s.generate_state(4, np.uint64)) for s in seqs],
+                    dtype=np.uint64).reshape(-1, 4)
+
+
+@pytest.mark.parametrize("method", sorted(_draw_jit.DRAWS))
+@pytest.mark.parametrize("sizes", [[2048, 2048, 17], [0, 5, 0, 3], [1], []])
+@pytest.mark.parametrize("cols", [1, 4])
+def test_fill_blocks_gives_each_blocks_generator_numbers(method: str, sizes: list[int], cols: int) -> None:
+    """Each block's rows are what its generator's ``method`` gives for them (``draw_into``), and each block's words
+    end where its generator's state ends."""
+    seqs = _seqs(len(sizes))
+    words = _words(seqs)
+    edges = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    out = np.full((int(edges[-1]), cols), np.nan)
+    assert _draw_jit.fill_blocks(words, method, out, edges) is True
+    for b, seq in enumerate(seqs):
+        rng = np.random.Generator(np.random.PCG64(seq))
+        np.testing.assert_array_equal(out[edges[b]:edges[b + 1]], getattr(rng, method)((sizes[b], cols)))
+        assert int(words[b, 0]) << 64 | int(words[b, 1]) == rng.bit_generator.state["state"]["state"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=4), per_element=st.booleans(), data=st.data())
+def test_fill_blocks_gammas_are_each_blocks_numpy_gammas(sizes: list[int], per_element: bool,
+                                                         data: st.DataObject) -> None:
+    """Gammas with a shape per column or per element: each block's rows are numpy's ``standard_gamma`` of its
+    generator (its shapes cut as the rows are), and its words end where the generator's state ends."""
+    m, cols = sum(sizes), 3
+    values = st.one_of(st.just(0.0), st.just(1.0), st.floats(1e-3, 1.0), st.floats(1.0, 1e3))
+    count = m * cols if per_element else cols
+    shape = np.array(data.draw(st.lists(values, min_size=count, max_size=count)))
+    shape = shape.reshape(m, cols) if per_element else shape
+    seqs = _seqs(len(sizes), seed=9)
+    words = _words(seqs)
+    edges = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    out = np.empty((m, cols))
+    assert _draw_jit.fill_blocks(words, "standard_gamma", out, edges, shape)
+    for b, seq in enumerate(seqs):
+        rng = np.random.Generator(np.random.PCG64(seq))
+        rows = slice(edges[b], edges[b + 1])
+        ref = rng.standard_gamma(shape[rows] if per_element else shape, size=(sizes[b], cols))
+        np.testing.assert_array_equal(out[rows], ref)
+        assert int(words[b, 0]) << 64 | int(words[b, 1]) == rng.bit_generator.state["state"]["state"]
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan, -1.0])
+def test_fill_blocks_gammas_refuse_bad_shapes_before_drawing(bad: float) -> None:
+    """A shape numpy would refuse (or an infinite one): False, nothing drawn in any block, the words unchanged."""
+    words = _words(_seqs(2))
+    before = words.copy()
+    out = np.zeros((4, 2))
+    shape = np.array([[1.5, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, bad]])
+    assert _draw_jit.fill_blocks(words, "standard_gamma", out, np.array([0, 2, 4]), shape) is False
+    np.testing.assert_array_equal(words, before)
+    assert not out.any()
+
+
+@pytest.mark.parametrize("args", [
+    (np.zeros((2, 4), dtype=np.uint64), "random", np.empty((4, 2)), np.array([0, 2])),  # edges: one short
+    (np.zeros((2, 4), dtype=np.uint64), "random", np.empty((4, 2)), np.array([0, 3, 2])),  # decreasing
+    (np.zeros((2, 4), dtype=np.uint64), "random", np.empty((4, 2)), np.array([0, 2, 5])),  # beyond the rows
+    (np.zeros((2, 4), dtype=np.uint64), "random", np.empty((4, 4))[:, ::2], np.array([0, 2, 4])),  # strided
+    (np.zeros((2, 4), dtype=np.int64), "random", np.empty((4, 2)), np.array([0, 2, 4])),  # not uint64
+    (np.zeros((2, 3), dtype=np.uint64), "random", np.empty((4, 2)), np.array([0, 2, 4])),  # three words
+])
+def test_fill_blocks_refuses_bad_arguments(args: tuple[Any, ...]) -> None:
+    with pytest.raises(ValueError, match="fill_blocks"):
+        _draw_jit.fill_blocks(*args)
+    with pytest.raises(ValueError, match="shapes of shape"):
+        _draw_jit.fill_blocks(np.zeros((1, 4), dtype=np.uint64), "standard_gamma", np.empty((4, 2)),
+                              np.array([0, 4]), np.ones(3))
+
+
+def test_streams_words_and_generator_give_one_stream() -> None:
+    """A purpose's stream is the same whether drawn by its words, by its generator, or first by one and then the
+    other: the generator asked for after the words starts where they are, and no words are handed out once the
+    generator exists (its state would move without them)."""
+    from condapprove import _rng
+
+    root = _rng.Root(2026)
+    ref = Streams(root, (3, 1))("y:treated")  # the generator alone
+    expected = ref.standard_normal((6, 2))
+    tail = ref.random(3)
+
+    streams = Streams(root, (3, 1))
+    words = streams.words("y:treated")
+    assert words is not None
+    out = np.empty((6, 2))
+    assert _draw_jit.fill_blocks(words[None, :], "standard_normal", out, np.array([0, 6]))  # (a view: advanced)
+    np.testing.assert_array_equal(out, expected)
+    again = streams.words("y:treated")  # the words kept, where the draws left them
+    assert again is not None and np.array_equal(again, words)
+    rng = streams("y:treated")  # the generator, from where the words are
+    np.testing.assert_array_equal(rng.random(3), tail)
+    assert streams.words("y:treated") is None  # the generator owns the state now
+    assert streams("y:treated") is rng
+
+
+def test_a_chunks_streams_keep_their_words_in_one_array() -> None:
+    """``Streams.words_of``: one (blocks, 4) array whose rows the blocks' streams keep; the same array for the next
+    draw of the purpose; words a stream already had (drawn from) carried over; None once one of them has its
+    generator."""
+    from condapprove import _rng
+
+    root = _rng.Root(5)
+    blocks = [Streams(root, (0, b)) for b in range(3)]
+    lone = blocks[1].words("y")  # one stream's words first, then drawn from
+    assert lone is not None
+    _draw_jit.fill_blocks(lone[None, :], "random", np.empty((4, 1)), np.array([0, 4]))
+    states = Streams.words_of(blocks, "y")
+    assert states is not None and states.shape == (3, 4)
+    np.testing.assert_array_equal(states[1], lone)  # carried over
+    assert Streams.words_of(blocks, "y") is states
+    out = np.empty((9, 2))
+    _draw_jit.fill_blocks(states, "standard_exponential", out, np.array([0, 3, 6, 9]))
+    for b in range(3):
+        rng = Streams(root, (0, b))("y")
+        if b == 1:
+            rng.random(4)
+        np.testing.assert_array_equal(out[3 * b:3 * b + 3], rng.standard_exponential((3, 2)))
+        np.testing.assert_array_equal(blocks[b]("y").random(2), rng.random(2))  # each generator goes on from there
+    assert Streams.words_of(blocks, "y") is None
+
+
+def test_streams_have_no_words_without_an_integer_entropy() -> None:
+    """A root seed sequence whose entropy is not a non-negative integer: no words (its children's seeds come from
+    numpy's own seed sequence); the generator is numpy's child."""
+    root = np.random.SeedSequence([1, 2, 3])
+    streams = Streams(root, (0, 7))
+    assert streams.words("y:control") is None
+    assert isinstance(streams("y:control"), np.random.Generator)

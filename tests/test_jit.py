@@ -155,6 +155,25 @@ def test_stream_seeds_are_numpys_bit_for_bit(entropy: int, root_key: list[int], 
             np.testing.assert_array_equal(a, b)
 
 
+@settings(max_examples=100, deadline=None)
+@given(entropy=st.one_of(_WORD, _BIG), root_key=st.lists(st.one_of(_WORD, _BIG), max_size=2),
+       heads=st.lists(st.lists(st.one_of(_WORD, _BIG), max_size=3), max_size=5), last=st.one_of(_WORD, _BIG))
+def test_child_states_are_each_childs_seed_state(entropy: int, root_key: list[int], heads: list[list[int]],
+                                                 last: int) -> None:
+    """``child_states``: the rows numpy's ``SeedSequence(entropy, spawn_key=root key + head + (last,))`` gives
+    PCG64 (``generate_state(4, np.uint64)``) for each head, hashed together when the keys' words line up and one by
+    one when they do not (a last element or a head of several words); None for a root without integer entropy."""
+    from condapprove._rng import Root, child_states
+
+    root = Root(entropy, tuple(root_key))
+    got = child_states(root, [tuple(h) for h in heads], last)
+    assert got is not None and got.shape == (len(heads), 4) and got.dtype == np.uint64
+    for row, head in zip(got, heads):
+        ref = np.random.SeedSequence(entropy, spawn_key=(*root_key, *head, last))
+        np.testing.assert_array_equal(row, ref.generate_state(4, np.uint64))
+    assert child_states(np.random.SeedSequence([1, 2]), [(3,)] * 2, 5) is None
+
+
 def test_root_of_a_seed_is_its_seed_sequences_entropy_and_key() -> None:
     """``root_of``: a non-negative integer seed gives a :class:`~condapprove._rng.Root` with the entropy, spawn key
     and pool size of ``root_seed_sequence``'s; any other seed that sequence itself; bad seeds numpy's errors."""

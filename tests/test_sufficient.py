@@ -138,6 +138,21 @@ def test_chunking_does_not_change_sufficient_results() -> None:
     assert a.scenarios == b.scenarios
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_draws_by_state_words_are_the_generators_draws(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk draws every block's rows in one compiled call on the streams' state words; without words (a root
+    whose entropy is not an integer has none) each block's generator draws them: the same numbers either way."""
+    from condapprove.simulation.population import Streams
+
+    design = _design(*CASES[case])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignWarning)
+        by_words = condapprove.simulate(design, replicates=2 * 2048 + 50, seed=11, chunk_size=4096)
+        monkeypatch.setattr(Streams, "words", lambda self, purpose: None)
+        by_generators = condapprove.simulate(design, replicates=2 * 2048 + 50, seed=11, chunk_size=4096)
+    assert by_words.scenarios == by_generators.scenarios
+
+
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(st.integers(1, 6000), st.integers(0, 2**32 - 1))
 def test_t_to_z_of_a_row_does_not_depend_on_the_other_rows(m: int, seed: int) -> None:

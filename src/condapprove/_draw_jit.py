@@ -35,7 +35,7 @@ from numba.np.random import _constants as _zig
 
 from ._jit import compiled
 
-__all__ = ["DRAWS", "draw", "draw_into", "standard_gamma_rows"]
+__all__ = ["DRAWS", "draw", "draw_into", "fill_blocks", "pcg64_words", "set_pcg64_state", "standard_gamma_rows"]
 
 
 #: PCG64's multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``).
@@ -360,3 +360,115 @@ def standard_gamma_rows(rng: np.random.Generator, shape: np.ndarray, out: np.nda
             or not _on_pcg64(rng, _fill_standard_gamma_rows, grid, out)):  # (False too for a shape < 0, inf or NaN)
         return np.asarray(rng.standard_gamma(shape, out=out))
     return out
+
+
+# -- a stream's state as words: many blocks' draws in one compiled call, no Generator --------------------------------
+#
+# Each call above costs about 10 us besides its draws (the state read from the bit generator's dictionary and
+# written back), and a generator costs about 5 us to make (:func:`condapprove._rng.spawn_streams`).  A binary or
+# continuous chunk made three to five such draws for each of its 16 blocks, on streams made for them alone.  The
+# functions below take the streams' states as words instead (:class:`condapprove.simulation.population.Streams`
+# keeps them until a numpy method is asked of the stream) and draw every block's rows in one compiled call.
+
+@compiled
+def _seeded(seeds: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`pcg64_words` of each row of ``seeds`` into ``out`` (both (n, 4) uint64)."""
+    one, top = np.uint64(1), np.uint64(63)
+    for b in range(seeds.shape[0]):
+        ihi = (seeds[b, 2] << one) | (seeds[b, 3] >> top)  # the increment, 2 * seq + 1
+        ilo = (seeds[b, 3] << one) | one
+        lo = ilo + seeds[b, 1]  # a first step from 0 gives the increment; plus the initial value (with its carry)
+        hi = ihi + seeds[b, 0] + (one if lo < ilo else np.uint64(0))
+        hi, lo, _ = _pcg64_step(hi, lo, ihi, ilo)
+        out[b, 0], out[b, 1], out[b, 2], out[b, 3] = hi, lo, ihi, ilo
+
+
+def pcg64_words(seed_states: np.ndarray) -> np.ndarray:
+    """The state of ``np.random.PCG64`` seeded with ``seed_states`` (what its seed sequence's ``generate_state(4,
+    np.uint64)`` gave: the state's initial value, then the increment's, each high word first; or rows of them), as
+    the words the compiled draws advance: state high, low, increment high, low (numpy's ``pcg64_set_seed``: the
+    increment is ``2 * seq + 1``; the state starts at 0, takes a step, adds the initial value, and takes another).
+
+    Examples
+    --------
+    >>> seq = np.random.SeedSequence(7)
+    >>> w = pcg64_words(seq.generate_state(4, np.uint64))
+    >>> s = np.random.PCG64(seq).state["state"]
+    >>> (int(w[0]) << 64 | int(w[1])) == s["state"], (int(w[2]) << 64 | int(w[3])) == s["inc"]
+    (True, True)
+    """
+    seeds = np.ascontiguousarray(seed_states, dtype=np.uint64)
+    if seeds.shape[-1:] != (4,) or seeds.ndim > 2:
+        raise ValueError(f"pcg64_words needs four words, or rows of them; got shape {seeds.shape}")
+    out = np.empty(seeds.shape, dtype=np.uint64)
+    _seeded(seeds.reshape(-1, 4), out.reshape(-1, 4))
+    return out
+
+
+def set_pcg64_state(rng: np.random.Generator, words: np.ndarray) -> None:
+    """Put the state ``words`` (see :func:`pcg64_words`; advanced by compiled draws since) into ``rng``, a Generator
+    on PCG64 with the same increment, so that numpy's methods go on from there."""
+    bits = rng.bit_generator
+    with bits.lock:
+        state = bits.state
+        state["state"]["state"] = int(words[0]) << 64 | int(words[1])
+        bits.state = state
+
+
+@compiled
+def _fill_blocks(words: np.ndarray, code: int, out: np.ndarray, edges: np.ndarray) -> None:  # pragma: no cover
+    """:func:`_fill` of the rows ``edges[b]:edges[b + 1]`` of ``out`` (C-contiguous) from the state ``words[b]``
+    (updated), for each block ``b``."""
+    for b in range(words.shape[0]):
+        _fill(words[b], code, out[edges[b]:edges[b + 1]])
+
+
+@compiled
+def _gamma_blocks(words: np.ndarray, shape: np.ndarray, out: np.ndarray,
+                  edges: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """:func:`_fill_standard_gamma_rows` of the rows ``edges[b]:edges[b + 1]`` of ``out`` from the state
+    ``words[b]``, for each block ``b``, with ``shape`` (1, k), or (m, k) cut as ``out`` is.  False, with nothing
+    drawn, unless every shape is finite and not negative."""
+    for s in shape.flat:
+        if not (s >= 0.0 and s < np.inf):
+            return False
+    each = shape.shape[0] > 1
+    for b in range(words.shape[0]):
+        lo, hi = edges[b], edges[b + 1]
+        _fill_standard_gamma_rows(words[b], shape[lo:hi] if each else shape[0:1], out[lo:hi])
+    return True
+
+
+def fill_blocks(words: np.ndarray, method: str, out: np.ndarray, edges: np.ndarray,
+                shape: np.ndarray | None = None) -> bool:
+    """Fill the rows ``edges[b]:edges[b + 1]`` of ``out`` (C-contiguous float64) from the PCG64 state ``words[b]``
+    (:func:`pcg64_words`, advanced in place), for each block ``b``, in one compiled call: for a ``method`` of
+    :data:`DRAWS`, what :func:`draw_into` of those rows gives on a Generator at that state; for ``"standard_gamma"``,
+    what :func:`standard_gamma_rows` of those rows gives with ``shape`` (one per column, or one per element of
+    ``out``).  False, with nothing drawn, when a shape is negative or not finite.
+
+    Examples
+    --------
+    >>> seqs = [np.random.SeedSequence(1), np.random.SeedSequence(2)]
+    >>> words = np.stack([pcg64_words(s.generate_state(4, np.uint64)) for s in seqs])
+    >>> out = np.empty((5, 2))
+    >>> fill_blocks(words, "standard_normal", out, np.array([0, 3, 5]))
+    True
+    >>> ref = [np.random.Generator(np.random.PCG64(s)).standard_normal((n, 2)) for s, n in zip(seqs, (3, 2))]
+    >>> bool(np.array_equal(out, np.concatenate(ref)))
+    True
+    """
+    edges = np.asarray(edges, dtype=np.int64)
+    if not (out.ndim == 2 and out.flags.c_contiguous and out.dtype == np.float64 and words.dtype == np.uint64
+            and words.ndim == 2 and words.shape[1] == 4 and edges.shape == (words.shape[0] + 1,)
+            and edges[0] == 0 and edges[-1] == out.shape[0] and bool(np.all(np.diff(edges) >= 0))):
+        raise ValueError("fill_blocks needs words (blocks, 4) uint64, out C-contiguous (m, k) float64 and edges "
+                         "from 0 to m, not decreasing, one more than the blocks")
+    if method == "standard_gamma":
+        grid = np.ascontiguousarray(np.asarray(shape, dtype=np.float64))
+        grid = grid.reshape(1, -1) if grid.ndim == 1 else grid
+        if grid.shape not in ((1, out.shape[1]), out.shape):
+            raise ValueError(f"fill_blocks: shapes of shape {grid.shape} for draws of shape {out.shape}")
+        return bool(_gamma_blocks(words, grid, out, edges))
+    _fill_blocks(words, _CODES[method], out, edges)
+    return True

@@ -19,7 +19,7 @@ from ._memo import per_object
 from ._typing import SeedLike
 from .errors import DesignError
 
-__all__ = ["Root", "as_generator", "root_of", "root_seed_sequence", "spawn_streams"]
+__all__ = ["Root", "as_generator", "child_state", "child_states", "root_of", "root_seed_sequence", "spawn_streams"]
 
 #: The pool size of numpy's seed sequences (their default, which :func:`root_seed_sequence` keeps).
 _POOL_SIZE = int(np.random.SeedSequence(0).pool_size)
@@ -88,49 +88,80 @@ def spawn_streams(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> 
     without spawning every sibling before it.
 
     When the root's entropy is an integer (always, for a root made by :func:`root_seed_sequence`), the child's
-    words are hashed by one compiled call (:mod:`condapprove._seed_jit`) instead of numpy's Python-level
-    assembly: the same state, bit for bit, in a few microseconds instead of 15-30.  The words of all but the key's
-    last element (a block's, whose streams differ only in the purpose's word) are assembled once per root and
-    head of the key (a stream took 5.9 against 11.0 us alone, and a binary run of 10^4 replicates about 0.97 of its
-    time).
+    words are hashed by one compiled call (:func:`child_state`) instead of numpy's Python-level assembly: the same
+    state, bit for bit, in a few microseconds instead of 15-30.
     """
-    global _child_seed
-    if _child_seed is None:
-        from ._seed_jit import child_seed
-
-        _child_seed = child_seed
     key = tuple(map(int, key))
-    if not key or not 0 <= key[-1] <= _M32:  # (one word last: every stream of the engine)
-        return _spawn(root, key)
-    got = _PREFIXES.get((id(root), key[:-1]))
-    if got is None or got[0] is not root:
-        prefix = _seed_words(root, (*key[:-1], 0))  # (the last word's slot, set below)
-        if prefix is None:
-            return _spawn(root, key)
-        if len(_PREFIXES) >= 4096:
-            _PREFIXES.clear()
-        got = _PREFIXES[(id(root), key[:-1])] = (root, prefix)
-    words = got[1].copy()
-    words[-1] = key[-1]
-    return _generator(words, root, key)
-
-
-def _spawn(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.random.Generator:
-    """:func:`spawn_streams` for any key: numpy's own seed sequence when the root's entropy is not a non-negative
-    integer, else the compiled hash of the words :func:`_seed_words` assembles."""
-    words = _seed_words(root, key)
-    if words is None:
+    state = child_state(root, key)
+    if state is None:
         child = np.random.SeedSequence(entropy=root.entropy, spawn_key=tuple(root.spawn_key) + key,
                                        pool_size=root.pool_size)
         return np.random.Generator(np.random.PCG64(child))
-    return _generator(words, root, key)
-
-
-def _generator(words: np.ndarray, root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.random.Generator:
-    """The PCG64 generator of the child of ``root`` at ``key``, whose seed words are ``words`` (hashed by one
-    compiled call)."""
-    state = _child_seed(words, root.pool_size, _PCG64_WORDS)
     return np.random.Generator(np.random.PCG64(_MixedSeed(state, root, key)))  # type: ignore[arg-type]
+
+
+def child_state(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.ndarray | None:
+    """What the seed sequence of the child of ``root`` at ``key`` gives PCG64 (``generate_state(4, np.uint64)``),
+    hashed by one compiled call (:mod:`condapprove._seed_jit`); None when the root's entropy is not a non-negative
+    integer (then only numpy's own seed sequence gives it)."""
+    words = _key_words(root, key)
+    return None if words is None else np.asarray(_seed_hash().child_seed(words, root.pool_size, _PCG64_WORDS))
+
+
+def child_states(root: np.random.SeedSequence | Root, heads: list[tuple[int, ...]], last: int) -> np.ndarray | None:
+    """:func:`child_state` of the key ``(*head, last)`` for each of ``heads``, as the rows of one (heads, 4) array
+    hashed in one compiled call (a chunk's blocks' streams of one purpose: the heads are the blocks' keys, ``last``
+    the purpose's word); None when the root's entropy is not a non-negative integer."""
+    if not heads:
+        return np.empty((0, _PCG64_WORDS), dtype=np.uint64)
+    got = [_prefix(root, tuple(map(int, head))) for head in heads] if 0 <= last <= _M32 else []
+    rows = [r for r in got if r is not None]
+    if len(rows) < len(heads) or len({r.size for r in rows}) > 1:  # (a last word of more than 32 bits, a root
+        # without integer entropy, or block numbers beyond 2**32: key by key)
+        one = [child_state(root, (*head, last)) for head in heads]
+        states = [s for s in one if s is not None]
+        return np.stack(states) if len(states) == len(one) else None
+    words = np.stack(rows)
+    words[:, -1] = last
+    return np.asarray(_seed_hash().child_seeds(words, root.pool_size, _PCG64_WORDS))
+
+
+def _seed_hash() -> Any:
+    """:mod:`condapprove._seed_jit`, imported on first use (it loads numba)."""
+    global _seed_jit
+    if _seed_jit is None:
+        from . import _seed_jit as module
+
+        _seed_jit = module
+    return _seed_jit
+
+
+def _key_words(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.ndarray | None:
+    """:func:`_seed_words` of the child at ``key``, its head's words from :func:`_prefix`."""
+    key = tuple(map(int, key))
+    if not key or not 0 <= key[-1] <= _M32:  # (one word last: every stream of the engine)
+        return _seed_words(root, key)
+    prefix = _prefix(root, key[:-1])
+    if prefix is None:
+        return None
+    words = prefix.copy()
+    words[-1] = key[-1]
+    return words
+
+
+def _prefix(root: np.random.SeedSequence | Root, head: tuple[int, ...]) -> np.ndarray | None:
+    """:func:`_seed_words` of ``(*head, 0)`` (not to be written to), assembled once per root and head: a block's
+    streams differ only in their key's last word, the purpose's (a stream took 5.9 against 11.0 us alone, and a
+    binary run of 10^4 replicates about 0.97 of its time)."""
+    got = _PREFIXES.get((id(root), head))
+    if got is None or got[0] is not root:
+        prefix = _seed_words(root, (*head, 0))  # (the last word's slot)
+        if prefix is None:
+            return None
+        if len(_PREFIXES) >= 4096:
+            _PREFIXES.clear()
+        got = _PREFIXES[(id(root), head)] = (root, prefix)
+    return got[1]
 
 
 def _seed_words(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.ndarray | None:
@@ -152,8 +183,8 @@ _M32 = 0xFFFF_FFFF
 #: (id of a root, the key but its last word) -> (the root, :func:`_seed_words`): a block's streams differ only
 #: in their last word (the purpose's), so the words before it are assembled once per block.
 _PREFIXES: dict[tuple[int, tuple[int, ...]], tuple[np.random.SeedSequence | Root, np.ndarray]] = {}
-#: :func:`condapprove._seed_jit.child_seed`, imported on first use (it loads numba).
-_child_seed: Any = None
+#: :mod:`condapprove._seed_jit`, imported on first use (it loads numba).
+_seed_jit: Any = None
 
 
 def _int_words(x: int) -> list[int]:

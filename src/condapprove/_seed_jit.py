@@ -9,7 +9,8 @@ streams (one per block and purpose).  Here the words are mixed by one compiled c
 The algorithm is numpy's (``numpy/random/bit_generator.pyx``, after M. E. O'Neill's ``seed_seq_fe``): each
 entropy word is hashed into a pool of ``pool_size`` 32-bit words with a multiplier that advances at every hash,
 the pool words are mixed with each other, remaining words are mixed into every pool word, and the state is read
-out with a second hash.  One self-contained function (no compiled helpers), so it compiles once, quickly.
+out with a second hash.  One self-contained function (no compiled helpers), so it compiles once, quickly; and a
+loop of it over many children's words (:func:`child_seeds`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from ._jit import compiled
 
-__all__ = ["child_seed"]
+__all__ = ["child_seed", "child_seeds"]
 
 _M32 = np.uint64(0xFFFF_FFFF)
 _INIT_A = np.uint64(0x43B0_D7E5)
@@ -68,3 +69,13 @@ def child_seed(entropy: np.ndarray, pool_size: int, n64: int) -> np.ndarray:  # 
             word |= (value ^ (value >> _SHIFT)) << np.uint64(32 * h)
         state[i] = word
     return state
+
+
+@compiled
+def child_seeds(entropy: np.ndarray, pool_size: int, n64: int) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`child_seed` of each row of ``entropy`` (uint32, one child's assembled words per row), as the rows of
+    one array: a chunk's blocks' streams of one purpose in one call."""
+    out = np.empty((entropy.shape[0], n64), dtype=np.uint64)
+    for b in range(entropy.shape[0]):
+        out[b] = child_seed(entropy[b], pool_size, n64)
+    return out

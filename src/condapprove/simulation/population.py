@@ -59,12 +59,55 @@ class Streams:
         self._root = root
         self._key = key
         self._cache: dict[str, np.random.Generator] = {}
+        # purpose -> (states, row): the state words of its stream, row ``row`` of ``states`` (shared by a chunk's
+        # blocks, :meth:`words_of`), while no generator was asked for it
+        self._words: dict[str, tuple[np.ndarray, int]] = {}
 
     def __call__(self, purpose: str) -> np.random.Generator:
         got = self._cache.get(purpose)
         if got is None:
             got = self._cache[purpose] = _rng.spawn_streams(self._root, (*self._key, _purpose_word(purpose)))
+            held = self._words.pop(purpose, None)
+            if held is not None:  # drawn from by its words before: the generator goes on from where they are
+                _draw_jit.set_pcg64_state(got, held[0][held[1]])
         return got
+
+    def words(self, purpose: str) -> np.ndarray | None:
+        """The state of the stream of ``purpose`` as four words (:func:`condapprove._draw_jit.pcg64_words`), which
+        compiled draws advance in place (:func:`condapprove._draw_jit.fill_blocks`), without making its generator;
+        see :meth:`words_of`."""
+        states = Streams.words_of([self], purpose)
+        return None if states is None else states[0]
+
+    @staticmethod
+    def words_of(streams: list[Streams], purpose: str) -> np.ndarray | None:
+        """The state words of the stream of ``purpose`` of each of ``streams`` (a chunk's blocks), as the rows of one
+        (len(streams), 4) array that they keep: compiled draws on its rows advance every stream.
+
+        Making a generator costs about 5 us, and each draw from it 10 us more, for the round trip of its state
+        (:func:`condapprove._draw_jit.draw_into`); the words of a chunk's blocks are hashed in one call
+        (:func:`condapprove._rng.child_states`).  A generator asked for later starts where the words are, so a
+        stream gives the same numbers either way.  None when one of the streams has its generator already (draw
+        from the generators), when they are not below one root, and when the root's entropy is not a non-negative
+        integer.
+        """
+        held = [s._words.get(purpose) for s in streams]
+        first = held[0] if held else None
+        if (first is not None and first[0].shape[0] == len(streams)
+                and all(h is not None and h[0] is first[0] and h[1] == b for b, h in enumerate(held))):
+            return first[0]  # (the usual case: a chunk's second draw of a purpose)
+        root = streams[0]._root if streams else None
+        if root is None or any(purpose in s._cache or s._root is not root for s in streams):
+            return None  # (blocks below different roots are not the engine's: their generators draw)
+        seeds = _rng.child_states(root, [s._key for s in streams], _purpose_word(purpose))
+        if seeds is None:
+            return None
+        states = _draw_jit.pcg64_words(seeds)
+        for b, (s, h) in enumerate(zip(streams, held)):
+            if h is not None:  # words of its own, maybe drawn from: they go on where they are
+                states[b] = h[0][h[1]]
+            s._words[purpose] = (states, b)
+        return states
 
     def patients(self, purpose: str, m: int, n: int, draw: str = "random", *, rows: bool = False,
                  **kw: Any) -> np.ndarray:

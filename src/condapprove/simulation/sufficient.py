@@ -191,6 +191,7 @@ class _Blocks:
     def __init__(self, streams: list[Streams], sizes: list[int]) -> None:
         self.streams = streams
         edges = list(itertools.accumulate(sizes, initial=0))
+        self.edges = np.array(edges, dtype=np.int64)
         self.slices = [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
         self.m = edges[-1]
 
@@ -198,12 +199,29 @@ class _Blocks:
         """Concatenate ``fn(generator of the block's purpose, block rows)`` over the blocks."""
         return np.concatenate([fn(st(purpose), sl) for st, sl in zip(self.streams, self.slices)])
 
-    def fill(self, purpose: str, cols: int, fn: Callable[[np.random.Generator, np.ndarray], object]) -> np.ndarray:
-        """An (m, ``cols``) array whose rows of each block ``fn(generator of the block's purpose, rows)`` fills in
-        place (a draw with ``out=``: the numbers :meth:`draw` would give, without a copy per block)."""
+    def fill_drawn(self, purpose: str, cols: int, method: str, shape: np.ndarray | None = None) -> np.ndarray:
+        """An (m, ``cols``) array whose rows of each block are drawn from the block's stream of ``purpose`` by a
+        compiled draw: a method of :data:`condapprove._draw_jit.DRAWS`, or ``"standard_gamma"`` with ``shape`` as
+        :func:`condapprove._draw_jit.standard_gamma_rows` takes it (one per column, or one per element).
+
+        Every block's rows are drawn in one compiled call on the streams' state words
+        (:meth:`.population.Streams.words`, :func:`condapprove._draw_jit.fill_blocks`): the numbers each block's
+        generator would give, without making the generators or passing their states through them call by call
+        (item 74 of docs/performance.md).
+        """
         out = np.empty((self.m, cols))
+        states = Streams.words_of(self.streams, purpose)
+        if states is not None and _draw_jit.fill_blocks(states, method, out, self.edges, shape):
+            return out
+        # a root whose entropy is not an integer (no words), or shapes numpy refuses: each block's generator
         for st, sl in zip(self.streams, self.slices):
-            fn(st(purpose), out[sl])
+            rng, rows = st(purpose), out[sl]
+            if method == "standard_gamma":
+                assert shape is not None
+                per_row = shape.ndim == 2 and shape.shape[0] > 1
+                _draw_jit.standard_gamma_rows(rng, shape[sl] if per_row else shape, rows)
+            else:
+                _draw_jit.draw_into(rng, method, rows)
         return out
 
     def count(self, known: _Known, u: np.ndarray, *, remember: bool = True) -> np.ndarray:
@@ -267,7 +285,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     # entries of the patients the looks (and the enrolment counts) need: gamma increments (the same for every chunk
     # of the design)
     ks, shape = per_object("sufficient entries", design, lambda: _entries_needed(trig, n, st.last))
-    g = blocks.fill("sufficient:entries", ks.size, lambda rng, rows: _draw_jit.standard_gamma_rows(rng, shape, rows))
+    g = blocks.fill_drawn("sufficient:entries", ks.size, "standard_gamma", shape)
     _running_sums(g)
     months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
     # room for the counts at those months and the enrolled count (three arrays of the chunk's rows per point)
@@ -329,18 +347,16 @@ def _normal_draws(blocks: _Blocks, purpose: str, d: np.ndarray) -> tuple[np.ndar
     sufficient statistics, from each block's stream of ``purpose``."""
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
     # normals first and then all the gammas gives every block the same numbers as interleaving would)
-    z = blocks.fill(purpose, d.shape[1], lambda rng, rows: _draw_jit.draw_into(rng, "standard_normal", rows))
+    z = blocks.fill_drawn(purpose, d.shape[1], "standard_normal")
     # each look's increment the same in every row (the usual case, whether or not the looks are evenly spaced): a
     # shape per column, drawn in the compiled loop (numpy's numbers in numpy's order; 66/132/200 patients, an arm's
     # increments of 33, 33 and 34, went through numpy's array-shaped gamma: 29% of a continuous run, profiled)
     if d.size > 0 and bool(np.all(d == d[:1])):
         shapes = np.maximum(d[0].astype(np.float64) - 1.0, 0.0) / 2.0
-        half_chi2 = blocks.fill(purpose, d.shape[1], lambda rng, rows: _draw_jit.standard_gamma_rows(rng, shapes, rows))
+        half_chi2 = blocks.fill_drawn(purpose, d.shape[1], "standard_gamma", shapes)
     else:  # a shape per row and look (the patients at a calendar month, say): in the compiled loop as well (this path
         # for every design took 1.071-1.081 of the time of the designs above, 20-30 pairs: hence the two)
-        shape = np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0
-        half_chi2 = blocks.draw(purpose, lambda rng, sl: _draw_jit.standard_gamma_rows(rng, shape[sl],
-                                                                                        np.empty(shape[sl].shape)))
+        half_chi2 = blocks.fill_drawn(purpose, d.shape[1], "standard_gamma", np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0)
     return z, half_chi2
 
 
@@ -364,7 +380,7 @@ def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray
     values = _invertible(n, p)
     if values is None:
         return blocks.draw(purpose, lambda rng, sl: _binomial(rng, n[sl], p[sl]))
-    u = blocks.fill(purpose, n.shape[1], lambda rng, rows: rng.random(out=rows))
+    u = blocks.fill_drawn(purpose, n.shape[1], "random")
     return _invert(u, n, values, float(p.flat[0]))
 
 
@@ -543,7 +559,7 @@ def _compiled_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream
         n, s = np.empty((m, n_looks), order="F"), np.empty((m, n_looks), order="F")
         constant = np.empty(n_looks, dtype=bool)
         if tables is not None:
-            u = blocks.fill(purpose, n_looks, lambda rng, rows: rng.random(out=rows))
+            u = blocks.fill_drawn(purpose, n_looks, "random")
             binomial_sums(d, u, *tables, n, s, constant)
             ss = s
         else:
