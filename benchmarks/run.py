@@ -401,6 +401,19 @@ def _design(case: dict[str, Any]) -> Any:
     return design_from_mapping(mapping(case))
 
 
+def _clocked(fn: Any, clock: list[float]) -> Any:
+    """``fn``, adding the duration of each call to ``clock[0]``."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            clock[0] += time.perf_counter() - t0
+
+    return timed
+
+
 class _TimedGenerator:
     """A numpy Generator whose drawing methods add their own duration to a shared clock."""
 
@@ -409,17 +422,7 @@ class _TimedGenerator:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._gen, name)
-        if not callable(attr):
-            return attr
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return attr(*args, **kwargs)
-            finally:
-                self._clock[0] += time.perf_counter() - t0
-
-        return timed
+        return _clocked(attr, self._clock) if callable(attr) else attr
 
 
 def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[float, float]:
@@ -458,24 +461,10 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
     compiled = {name: getattr(_draw_jit, name) for name in ("draw", "draw_into", "standard_gamma_rows", "fill_blocks")}
 
     def timed(fn: Any) -> Any:
+        clocked = _clocked(fn, clock)
+
         def call(rng: Any, *args: Any, **kwargs: Any) -> Any:
-            if not isinstance(rng, _TimedGenerator):
-                return fn(rng, *args, **kwargs)
-            t0 = time.perf_counter()
-            try:
-                return fn(rng._gen, *args, **kwargs)
-            finally:
-                clock[0] += time.perf_counter() - t0
-
-        return call
-
-    def timed_words(fn: Any) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                clock[0] += time.perf_counter() - t0
+            return clocked(rng._gen, *args, **kwargs) if isinstance(rng, _TimedGenerator) else fn(rng, *args, **kwargs)
 
         return call
 
@@ -483,7 +472,7 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
     survival.as_generator = as_generator  # type: ignore[assignment]
     if not patient_level:  # otherwise draw() asks the timed generator for numpy's draw
         for name, fn in compiled.items():
-            setattr(_draw_jit, name, timed_words(fn) if name == "fill_blocks" else timed(fn))
+            setattr(_draw_jit, name, _clocked(fn, clock) if name == "fill_blocks" else timed(fn))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

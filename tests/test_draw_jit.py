@@ -357,16 +357,15 @@ def test_streams_words_and_generator_give_one_stream() -> None:
     tail = ref.random(3)
 
     streams = Streams(root, (3, 1))
-    words = streams.words("y:treated")
-    assert words is not None
+    words = Streams.words_of([streams], "y:treated")
+    assert words is not None and words.shape == (1, 4)
     out = np.empty((6, 2))
-    assert _draw_jit.fill_blocks(words[None, :], "standard_normal", out, np.array([0, 6]))  # (a view: advanced)
+    assert _draw_jit.fill_blocks(words, "standard_normal", out, np.array([0, 6]))
     np.testing.assert_array_equal(out, expected)
-    again = streams.words("y:treated")  # the words kept, where the draws left them
-    assert again is not None and np.array_equal(again, words)
+    assert Streams.words_of([streams], "y:treated") is words  # the words kept, where the draws left them
     rng = streams("y:treated")  # the generator, from where the words are
     np.testing.assert_array_equal(rng.random(3), tail)
-    assert streams.words("y:treated") is None  # the generator owns the state now
+    assert Streams.words_of([streams], "y:treated") is None  # the generator owns the state now
     assert streams("y:treated") is rng
 
 
@@ -378,12 +377,12 @@ def test_a_chunks_streams_keep_their_words_in_one_array() -> None:
 
     root = _rng.Root(5)
     blocks = [Streams(root, (0, b)) for b in range(3)]
-    lone = blocks[1].words("y")  # one stream's words first, then drawn from
+    lone = Streams.words_of(blocks[1:2], "y")  # one stream's words first, then drawn from
     assert lone is not None
-    _draw_jit.fill_blocks(lone[None, :], "random", np.empty((4, 1)), np.array([0, 4]))
+    _draw_jit.fill_blocks(lone, "random", np.empty((4, 1)), np.array([0, 4]))
     states = Streams.words_of(blocks, "y")
     assert states is not None and states.shape == (3, 4)
-    np.testing.assert_array_equal(states[1], lone)  # carried over
+    np.testing.assert_array_equal(states[1], lone[0])  # carried over
     assert Streams.words_of(blocks, "y") is states
     out = np.empty((9, 2))
     _draw_jit.fill_blocks(states, "standard_exponential", out, np.array([0, 3, 6, 9]))
@@ -401,5 +400,5 @@ def test_streams_have_no_words_without_an_integer_entropy() -> None:
     numpy's own seed sequence); the generator is numpy's child."""
     root = np.random.SeedSequence([1, 2, 3])
     streams = Streams(root, (0, 7))
-    assert streams.words("y:control") is None
+    assert Streams.words_of([streams], "y:control") is None
     assert isinstance(streams("y:control"), np.random.Generator)

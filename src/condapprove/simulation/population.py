@@ -72,13 +72,6 @@ class Streams:
                 _draw_jit.set_pcg64_state(got, held[0][held[1]])
         return got
 
-    def words(self, purpose: str) -> np.ndarray | None:
-        """The state of the stream of ``purpose`` as four words (:func:`condapprove._draw_jit.pcg64_words`), which
-        compiled draws advance in place (:func:`condapprove._draw_jit.fill_blocks`), without making its generator;
-        see :meth:`words_of`."""
-        states = Streams.words_of([self], purpose)
-        return None if states is None else states[0]
-
     @staticmethod
     def words_of(streams: list[Streams], purpose: str) -> np.ndarray | None:
         """The state words of the stream of ``purpose`` of each of ``streams`` (a chunk's blocks), as the rows of one

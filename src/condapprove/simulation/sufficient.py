@@ -205,7 +205,7 @@ class _Blocks:
         :func:`condapprove._draw_jit.standard_gamma_rows` takes it (one per column, or one per element).
 
         Every block's rows are drawn in one compiled call on the streams' state words
-        (:meth:`.population.Streams.words`, :func:`condapprove._draw_jit.fill_blocks`): the numbers each block's
+        (:meth:`.population.Streams.words_of`, :func:`condapprove._draw_jit.fill_blocks`): the numbers each block's
         generator would give, without making the generators or passing their states through them call by call
         (item 74 of docs/performance.md).
         """
