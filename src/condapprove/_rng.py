@@ -111,19 +111,39 @@ def child_state(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np
 def child_states(root: np.random.SeedSequence | Root, heads: list[tuple[int, ...]], last: int) -> np.ndarray | None:
     """:func:`child_state` of the key ``(*head, last)`` for each of ``heads``, as the rows of one (heads, 4) array
     hashed in one compiled call (a chunk's blocks' streams of one purpose: the heads are the blocks' keys, ``last``
-    the purpose's word); None when the root's entropy is not a non-negative integer."""
+    the purpose's word); None when the root's entropy is not a non-negative integer.
+
+    The words every row hashes are laid out for all rows at once when each element of the keys fits in one word
+    (the engine's keys): the root's words, then the head's, then ``last`` (:func:`_seed_words`' layout).
+    """
     if not heads:
         return np.empty((0, _PCG64_WORDS), dtype=np.uint64)
-    got = [_prefix(root, tuple(map(int, head))) for head in heads] if 0 <= last <= _M32 else []
-    rows = [r for r in got if r is not None]
-    if len(rows) < len(heads) or len({r.size for r in rows}) > 1:  # (a last word of more than 32 bits, a root
-        # without integer entropy, or block numbers beyond 2**32: key by key)
-        one = [child_state(root, (*head, last)) for head in heads]
+    lead = _lead_words(root)
+    try:
+        head = np.array(heads, dtype=np.uint64)  # (ValueError for heads of different lengths, OverflowError for
+        # elements that are negative or wider than 64 bits: key by key below, which refuses the negative ones)
+    except (ValueError, OverflowError):
+        head = None
+    if lead is None or head is None or head.ndim != 2 or not 0 <= last <= _M32 or (head.size and head.max() > _M32):
+        one = [child_state(root, (*h, last)) for h in heads]
         states = [s for s in one if s is not None]
         return np.stack(states) if len(states) == len(one) else None
-    words = np.stack(rows)
+    words = np.empty((len(heads), lead.size + head.shape[1] + 1), dtype=np.uint32)
+    words[:, :lead.size] = lead
+    words[:, lead.size:-1] = head
     words[:, -1] = last
     return np.asarray(_seed_hash().child_seeds(words, root.pool_size, _PCG64_WORDS))
+
+
+def _lead_words(root: np.random.SeedSequence | Root) -> np.ndarray | None:
+    """The words a child's seed starts with, whatever its key (one not empty): the root's entropy padded to the
+    pool size, then its spawn key's words; None when the entropy is not a non-negative integer.  Once per root."""
+
+    def lead() -> np.ndarray | None:
+        words = _seed_words(root, (0,))
+        return None if words is None else words[:-1]
+
+    return per_object("lead words", root, lead)
 
 
 def _seed_hash() -> Any:
