@@ -102,11 +102,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         before = export(args.against, pathlib.Path(tmp)) if args.against else here if extra else None
         out = {who: pathlib.Path(tmp) / f"{who}.out" if args.simulate else None for who in ("this", "before")}
-        for src, env in ((here, None), (before, extra)):
+        for who, src, env in (("this", here, None), ("before", before, extra)):
             if src is not None:  # the bytecode, as `pip install` writes it (PYTHONDONTWRITEBYTECODE may be set)
                 subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True)
                 for design in designs if args.simulate else designs[:1]:  # (numba's cache of every loop used)
-                    run_once(src, design, env, out["this"])
+                    run_once(src, design, env, out[who])
         times: list[float] = []
         before_times: list[float] = []
         ratios: list[float] = []

@@ -104,8 +104,17 @@ def child_state(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np
     """What the seed sequence of the child of ``root`` at ``key`` gives PCG64 (``generate_state(4, np.uint64)``),
     hashed by one compiled call (:mod:`condapprove._seed_jit`); None when the root's entropy is not a non-negative
     integer (then only numpy's own seed sequence gives it)."""
-    words = _key_words(root, key)
-    return None if words is None else np.asarray(_seed_hash().child_seed(words, root.pool_size, _PCG64_WORDS))
+    key = tuple(map(int, key))
+    lead = _lead_words(root)
+    if lead is None:
+        return None
+    if key and all(0 <= k <= _M32 for k in key):  # (the engine's keys: a word each)
+        words = np.concatenate((lead, np.array(key, dtype=np.uint32)))
+    else:  # (no key: no padding; elements of several words, or negative ones, which it refuses)
+        got = _seed_words(root, key)
+        assert got is not None  # (an integer entropy: it has lead words)
+        words = got
+    return np.asarray(_seed_hash().child_seed(words, root.pool_size, _PCG64_WORDS))
 
 
 def child_states(root: np.random.SeedSequence | Root, heads: list[tuple[int, ...]], last: int) -> np.ndarray | None:
@@ -114,20 +123,22 @@ def child_states(root: np.random.SeedSequence | Root, heads: list[tuple[int, ...
     the purpose's word); None when the root's entropy is not a non-negative integer.
 
     The words every row hashes are laid out for all rows at once when each element of the keys fits in one word
-    (the engine's keys): the root's words, then the head's, then ``last`` (:func:`_seed_words`' layout).
+    (the engine's keys): the root's words (:func:`_lead_words`, once per root), then the head's, then ``last``
+    (:func:`_seed_words`' layout); other keys are assembled one by one.
     """
     if not heads:
         return np.empty((0, _PCG64_WORDS), dtype=np.uint64)
     lead = _lead_words(root)
+    if lead is None:
+        return None
     try:
         head = np.array(heads, dtype=np.uint64)  # (ValueError for heads of different lengths, OverflowError for
         # elements that are negative or wider than 64 bits: key by key below, which refuses the negative ones)
     except (ValueError, OverflowError):
         head = None
-    if lead is None or head is None or head.ndim != 2 or not 0 <= last <= _M32 or (head.size and head.max() > _M32):
-        one = [child_state(root, (*h, last)) for h in heads]
-        states = [s for s in one if s is not None]
-        return np.stack(states) if len(states) == len(one) else None
+    if head is None or head.ndim != 2 or not 0 <= last <= _M32 or (head.size and head.max() > _M32):
+        one = [child_state(root, (*h, last)) for h in heads]  # (none is None: the root has lead words)
+        return np.stack([state for state in one if state is not None])
     words = np.empty((len(heads), lead.size + head.shape[1] + 1), dtype=np.uint32)
     words[:, :lead.size] = lead
     words[:, lead.size:-1] = head
@@ -137,7 +148,8 @@ def child_states(root: np.random.SeedSequence | Root, heads: list[tuple[int, ...
 
 def _lead_words(root: np.random.SeedSequence | Root) -> np.ndarray | None:
     """The words a child's seed starts with, whatever its key (one not empty): the root's entropy padded to the
-    pool size, then its spawn key's words; None when the entropy is not a non-negative integer.  Once per root."""
+    pool size, then its spawn key's words; None when the entropy is not a non-negative integer.  Once per root:
+    a run spawns hundreds of streams from one."""
 
     def lead() -> np.ndarray | None:
         words = _seed_words(root, (0,))
@@ -156,34 +168,6 @@ def _seed_hash() -> Any:
     return _seed_jit
 
 
-def _key_words(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.ndarray | None:
-    """:func:`_seed_words` of the child at ``key``, its head's words from :func:`_prefix`."""
-    key = tuple(map(int, key))
-    if not key or not 0 <= key[-1] <= _M32:  # (one word last: every stream of the engine)
-        return _seed_words(root, key)
-    prefix = _prefix(root, key[:-1])
-    if prefix is None:
-        return None
-    words = prefix.copy()
-    words[-1] = key[-1]
-    return words
-
-
-def _prefix(root: np.random.SeedSequence | Root, head: tuple[int, ...]) -> np.ndarray | None:
-    """:func:`_seed_words` of ``(*head, 0)`` (not to be written to), assembled once per root and head: a block's
-    streams differ only in their key's last word, the purpose's (a stream took 5.9 against 11.0 us alone, and a
-    binary run of 10^4 replicates about 0.97 of its time)."""
-    got = _PREFIXES.get((id(root), head))
-    if got is None or got[0] is not root:
-        prefix = _seed_words(root, (*head, 0))  # (the last word's slot)
-        if prefix is None:
-            return None
-        if len(_PREFIXES) >= 4096:
-            _PREFIXES.clear()
-        got = _PREFIXES[(id(root), head)] = (root, prefix)
-    return got[1]
-
-
 def _seed_words(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np.ndarray | None:
     """The 32-bit words numpy's seed sequence hashes for the child of ``root`` at ``key``: the root's entropy
     (padded to the pool size before a spawn key), then the words of its spawn key and ``key``; None when the
@@ -200,9 +184,6 @@ def _seed_words(root: np.random.SeedSequence | Root, key: tuple[int, ...]) -> np
 #: The 64-bit state words PCG64 asks of its seed sequence (128-bit state and increment).
 _PCG64_WORDS = 4
 _M32 = 0xFFFF_FFFF
-#: (id of a root, the key but its last word) -> (the root, :func:`_seed_words`): a block's streams differ only
-#: in their last word (the purpose's), so the words before it are assembled once per block.
-_PREFIXES: dict[tuple[int, tuple[int, ...]], tuple[np.random.SeedSequence | Root, np.ndarray]] = {}
 #: :mod:`condapprove._seed_jit`, imported on first use (it loads numba).
 _seed_jit: Any = None
 

@@ -77,8 +77,8 @@ class Streams:
         """The state words of the stream of ``purpose`` of each of ``streams`` (a chunk's blocks), as the rows of one
         (len(streams), 4) array that they keep: compiled draws on its rows advance every stream.
 
-        Making a generator costs about 5 us, and each draw from it 10 us more, for the round trip of its state
-        (:func:`condapprove._draw_jit.draw_into`); the words of a chunk's blocks are hashed in one call
+        Drawing on the words makes no generator and passes no state through one (what that costs: the notes
+        before :func:`condapprove._draw_jit.pcg64_words`); the words of a chunk's blocks are hashed in one call
         (:func:`condapprove._rng.child_states`).  A generator asked for later starts where the words are, so a
         stream gives the same numbers either way.  None when one of the streams has its generator already (draw
         from the generators), when they are not below one root, and when the root's entropy is not a non-negative
