@@ -580,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep-seed", type=int, default=1, help="the seed of --sweep's parameters (default 1)")
     parser.add_argument("--trial", action="append", metavar="SPEC",
                         help='a design of your own, e.g. "binary patients=60,120,180 treated=0.45 control=0.3" '
-                             "(trial_case: the keys of each kind), instead of the cases; repeatable")
+                             "(trial_case: the keys of each kind), instead of the cases (after those of --case); repeatable")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs of each side (the medians are compared; default 3)")
     parser.add_argument("--kept-workers", action="store_true",
@@ -599,7 +599,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     scale = 0.1 if args.quick else 1.0
     rows = []
-    for name in args.case or list(sweep or (VARIANTS if args.variants else CASES)):
+    # --case's cases first, then --sweep's and --trial's designs; without either, the cases or the variants
+    names = [*(args.case or []), *sweep] if args.case else list(sweep or (VARIANTS if args.variants else CASES))
+    for name in names:
         reps = args.replicates or int(ALL_CASES[name]["replicates"] * scale)
         # the two sides alternate (condapprove, then rpact, ``repeat`` times), so a slow spell of the machine
         # hits both; each condapprove run is a fresh process (warm-up, one timed run, its own floor runs)
@@ -650,7 +652,7 @@ def main(argv: list[str] | None = None) -> None:
     print("power: condapprove's probability of confirmation (seed 1) and rpact's overallReject (seed 1) on the same "
           "design")
     for kind in ("binary", "continuous", "survival") if sweep else ():
-        got = [r for r in rows if r["case"].split("-")[1] == kind]
+        got = [r for r in rows if r["case"] in sweep and r["case"].split("-")[1] == kind]
         speedups = [r["speedup"] for r in got if r["speedup"] is not None]
         floors = [r["floor_ratio"] for r in got if not math.isnan(r["floor_ratio"])]
         if speedups or floors:

@@ -189,6 +189,14 @@ def test_a_trial_runs_from_the_command_line() -> None:
     bad = subprocess.run([*cmd, "--trial", "binary patients=40,80 treated=0.5"], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 2 and "needs control" in bad.stderr
+    # beside a case of --case: both are timed, the case first, and the table sums up the trials alone
+    # (the floor measured, which the summary reports without rpact)
+    both = subprocess.run([*(x for x in cmd if x not in ("--json", "--no-floor")), "--replicates", "2048",
+                           "--case", "binary", "--trial", "binary patients=40,80 treated=0.5 control=0.3"],
+                          capture_output=True, text=True, check=True)
+    lines = both.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["binary", "trial1-binary"]
+    assert any(line.startswith("trials, binary (1 designs)") for line in lines)
 
 
 def test_startup_times_whole_simulate_commands(tmp_path: Path) -> None:
