@@ -653,6 +653,52 @@ def test_kth_of_sorted_runs_is_numpys_order_statistic(runs: list[list[float]], d
         assert kth_of_runs(values, bounds, k) == expected[k]
 
 
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e3, 1e3),
+                          st.integers(0, 5).map(float), st.sampled_from([np.inf, -np.inf, 0.0, -0.0, np.nan])),
+                max_size=300),
+       st.sampled_from(["as drawn", "clustered", "repeated"]))
+def test_compiled_sort_is_numpys_sort(values: list[float], shape: str) -> None:
+    """:func:`._summary_jit.sort_values` gives ``np.sort``'s array: infinities and NaN in numpy's places, ties,
+    signed zeros (equal: either order is numpy's), values spanning the whole range of doubles, crowded buckets
+    (values clustered far from one outlier, which the second spreading sorts) and runs of equal values."""
+    from condapprove.simulation._summary_jit import sort_values
+
+    x = np.array(values, dtype=np.float64)
+    if shape == "clustered":  # most values in a sliver of the range: one crowded bucket, spread again
+        x = np.concatenate([1.0 + np.nan_to_num(x, posinf=1.0, neginf=-1.0) * 1e-9, [5e3]])
+    elif shape == "repeated":
+        x = np.repeat(x, 40)
+    out = np.empty_like(x)
+    sort_values(x, out)
+    np.testing.assert_array_equal(out, np.sort(x))
+
+
+def test_months_sort_the_same_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`.summary.sort_months` by numpy's sort or by the compiled one (whichever this process measured faster)
+    gives the same arrays, and a run the same result; small arrays go to numpy's sort."""
+    from condapprove.simulation import summary
+    from condapprove.simulation._summary_jit import sort_values
+
+    assert isinstance(summary._compiled_sort_is_faster(), bool)
+    rng = np.random.default_rng(4)
+    months = np.round(rng.gamma(4.0, 6.0, 20000), 3)
+    months[rng.random(20000) < 0.05] = np.inf
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    got = {}
+    for compiled in (False, True):
+        monkeypatch.setattr(summary, "_compiled_sort_is_faster", lambda c=compiled: c)
+        used: list[int] = []
+        monkeypatch.setattr(summary, "sort_values", lambda *a, u=used: u.append(a[0].size) or sort_values(*a))
+        got[compiled] = (summary.sort_months(months), condapprove.simulate(design, replicates=10240, seed=3))
+        assert used == ([20000] + [10240] * len(design.scenarios) if compiled else [])  # a chunk per scenario
+        assert summary.sort_months(months[:100]).tolist() == sorted(months[:100].tolist())
+        assert len(used) == (1 + len(design.scenarios) if compiled else 0)
+    np.testing.assert_array_equal(got[True][0], np.sort(months))
+    np.testing.assert_array_equal(got[False][0], np.sort(months))
+    assert got[True][1].scenarios == got[False][1].scenarios
+
+
 @pytest.mark.parametrize("nan", [False, True])
 def test_month_quartiles_from_sorted_chunks_are_those_of_one_sort(nan: bool) -> None:
     """:meth:`Running.month_quantiles` over several chunks (ties, infinite months; NaN: numpy's own path) equals

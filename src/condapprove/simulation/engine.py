@@ -67,7 +67,7 @@ from .decision import decide
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
-from .summary import BLOCK_SIZE, ChunkSummary, Running, summarise
+from .summary import BLOCK_SIZE, ChunkSummary, Running, sort_months, summarise
 from .workers import Shipped, arena_view, release, ship, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
@@ -250,8 +250,7 @@ def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None
     target = None if into is None else arena_view(into[0], into[1], out["month"].size)
     if target is None:
         return Running.of(design).summary_of(out, with_sorted_months=True)
-    target[:] = out["month"]
-    target.sort()
+    sort_months(out["month"], target)
     return Running.of(design).summary_of(out)
 
 
