@@ -219,7 +219,7 @@ def sort_months(months: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
     """
     months = np.ascontiguousarray(months, dtype=np.float64)
     out = np.empty_like(months) if out is None else out
-    if months.size >= _SORT_SAMPLE and _compiled_sort_is_faster():
+    if months.size >= BLOCK_SIZE and _compiled_sort_is_faster():
         sort_values(months, out)
     else:
         out[:] = months
@@ -227,21 +227,18 @@ def sort_months(months: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
     return out
 
 
-#: Months in the sample :func:`_compiled_sort_is_faster` times; smaller arrays are always sorted by numpy.
-_SORT_SAMPLE = 4096
-
-
 @functools.cache
 def _compiled_sort_is_faster() -> bool:
-    """Whether the compiled bucket sort sorts a sample of months in less than 0.75 of numpy's time, in this process
-    (the best of five alternations; once per process, about a millisecond; a forked worker inherits the answer).
+    """Whether the compiled bucket sort sorts a sample of 16,384 months in less than 0.75 of numpy's time, in this
+    process (the best of five alternations; once per process, at its first array of a block's months or more, which
+    a run's first chunk has; a forked worker inherits the answer).  Shorter arrays are sorted by numpy without it.
 
     numpy partitions large arrays with AVX-512's compressing stores where the processor has them, and on some (AMD
     Zen 4) those are slow: there, 32,768 decision months took numpy 1.0-1.3 ms and the bucket sort 0.35-0.55 ms,
     while numpy's AVX2 code (the same machine with numpy's AVX-512 turned off, ``NPY_DISABLE_CPU_FEATURES``) took
     0.18-0.29 ms, faster than the bucket sort.  Hence a measurement, not a rule about processors.
     """
-    sample = np.random.default_rng(2026).random(4 * _SORT_SAMPLE) * 60.0  # (its own generator: no run's stream)
+    sample = np.random.default_rng(2026).random(16384) * 60.0  # (its own generator: no run's stream)
     out = np.empty_like(sample)
     sort_values(sample, out)  # (numba loads the loop at its first call: not timed)
     ours, numpy = math.inf, math.inf
