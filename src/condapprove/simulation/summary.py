@@ -234,7 +234,7 @@ def _compiled_sort_is_faster() -> bool:
     a run's first chunk has; a forked worker inherits the answer).  Shorter arrays are sorted by numpy without it.
 
     numpy partitions large arrays with AVX-512's compressing stores where the processor has them, and on some (AMD
-    Zen 4) those are slow: there, 32,768 decision months took numpy 1.0-1.3 ms and the bucket sort 0.35-0.55 ms,
+    Zen 4) those are slow: there, 32,768 decision months took numpy 1.0-1.3 ms and the bucket sort 0.35-0.58 ms,
     while numpy's AVX2 code (the same machine with numpy's AVX-512 turned off, ``NPY_DISABLE_CPU_FEATURES``) took
     0.18-0.29 ms, faster than the bucket sort.  Hence a measurement, not a rule about processors.
     """
