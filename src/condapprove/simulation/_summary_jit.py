@@ -341,7 +341,7 @@ def sort_values(x: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - c
     a bucket of more than a few spread again within its own range (decision months cluster around the looks), and
     the buckets sorted by insertion (numba's sort for what is still larger and out of order).  Four to six passes
     over the values.  numpy's sort partitions with AVX-512's compressing stores where it can, and those are slow on
-    some processors (AMD Zen 4: 1.0-1.3 ms for 32,768 decision months, against 0.2-0.3 ms through numpy's AVX2 code
+    some processors (AMD Zen 4: 1.0-1.3 ms for 32,768 decision months, against 0.18-0.29 ms through numpy's AVX2 code
     and 0.35-0.58 ms here), hence :func:`condapprove.simulation.summary.sort_months`, which uses whichever is the
     faster.  Equal values may come in another order than numpy's (only 0.0 and -0.0 differ in their bits).
     """
