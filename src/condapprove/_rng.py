@@ -137,8 +137,9 @@ def child_states(root: np.random.SeedSequence | Root, heads: list[tuple[int, ...
     except (ValueError, OverflowError):
         head = None
     if head is None or head.ndim != 2 or not 0 <= last <= _M32 or (head.size and head.max() > _M32):
-        one = [child_state(root, (*h, last)) for h in heads]  # (none is None: the root has lead words)
-        return np.stack([state for state in one if state is not None])
+        one = [state for h in heads if (state := child_state(root, (*h, last))) is not None]
+        assert len(one) == len(heads)  # (a root with lead words gives every key a state: no row is dropped)
+        return np.stack(one)
     words = np.empty((len(heads), lead.size + head.shape[1] + 1), dtype=np.uint32)
     words[:, :lead.size] = lead
     words[:, lead.size:-1] = head
