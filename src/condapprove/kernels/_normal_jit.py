@@ -95,8 +95,8 @@ def normal_increments(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np
     """
     m, L = d.shape
     sd2 = 2.0 * sd * sd
-    for i in range(m):
-        for j in range(L):
+    for j in range(L):  # down each column: the arrays are column-major
+        for i in range(m):
             out_s[i, j], out_ss[i, j] = _increment(d[i, j], p[i, j], z[i, j], half_chi2[i, j], sd, sd2)
 
 
@@ -116,21 +116,33 @@ def normal_sums(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np.ndarr
     doubles into ``out_n``, ``out_s`` and ``out_ss``; ``p`` (m, 1): each row's mean; ``constant[j]``: whether every
     row has the same ``out_n[:, j]``.  The same increments and the same additions in the same order as
     :func:`normal_increments` followed by numpy's running sums, column by column (``x[:, j] += x[:, j - 1]``), in
-    one pass."""
+    one pass.
+
+    Each look's loop reads and writes columns taken as 1-d views before it, the first look's loop apart from the
+    others', and the check for a constant column in a loop of its own: the compiler then vectorises the
+    arithmetic (it did not with the columns indexed in place, the first look tested inside, and the check in the
+    same loop: 1.1 against 4.2 ns an element on 32,768 x 4 elements here; the same numbers).  ``p`` is read as
+    ``p[i, 0]``: through a 1-d view of its column (strided for the compiler) the loops were not vectorised.
+    """
     m, L = d.shape
     sd2 = 2.0 * sd * sd
     for j in range(L):
+        dj, zj, gj = d[:, j], z[:, j], half_chi2[:, j]
+        nj, sj, ssj = out_n[:, j], out_s[:, j], out_ss[:, j]
+        if j == 0:
+            for i in range(m):
+                s, ss = _increment(dj[i], p[i, 0], zj[i], gj[i], sd, sd2)
+                nj[i] = float(dj[i])
+                sj[i] = s
+                ssj[i] = ss
+        else:
+            pn, ps, pss = out_n[:, j - 1], out_s[:, j - 1], out_ss[:, j - 1]
+            for i in range(m):
+                s, ss = _increment(dj[i], p[i, 0], zj[i], gj[i], sd, sd2)
+                nj[i] = pn[i] + float(dj[i])
+                sj[i] = ps[i] + s
+                ssj[i] = pss[i] + ss
         same = True
         for i in range(m):
-            df = float(d[i, j])
-            s, ss = _increment(d[i, j], p[i, 0], z[i, j], half_chi2[i, j], sd, sd2)
-            if j == 0:
-                out_n[i, j] = df
-                out_s[i, j] = s
-                out_ss[i, j] = ss
-            else:
-                out_n[i, j] = out_n[i, j - 1] + df
-                out_s[i, j] = out_s[i, j - 1] + s
-                out_ss[i, j] = out_ss[i, j - 1] + ss
-            same &= out_n[i, j] == out_n[0, j]
+            same &= nj[i] == nj[0]
         constant[j] = same

@@ -33,7 +33,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -199,21 +199,26 @@ class _Blocks:
         """Concatenate ``fn(generator of the block's purpose, block rows)`` over the blocks."""
         return np.concatenate([fn(st(purpose), sl) for st, sl in zip(self.streams, self.slices)])
 
-    def fill_drawn(self, purpose: str, cols: int, method: str, shape: np.ndarray | None = None) -> np.ndarray:
+    def fill_drawn(self, purpose: str, cols: int, method: str, shape: np.ndarray | None = None, *,
+                   order: Literal["C", "F"] = "C") -> np.ndarray:
         """An (m, ``cols``) array whose rows of each block are drawn from the block's stream of ``purpose`` by a
         compiled draw: a method of :data:`condapprove._draw_jit.DRAWS`, or ``"standard_gamma"`` with ``shape`` as
-        :func:`condapprove._draw_jit.standard_gamma_rows` takes it (one per column, or one per element).
+        :func:`condapprove._draw_jit.standard_gamma_rows` takes it (one per column, or one per element).  ``order``:
+        the array's layout (``"F"``: column by column, for loops that run down each column); the same numbers
+        either way.
 
         Every block's rows are drawn in one compiled call on the streams' state words
         (:meth:`.population.Streams.words_of`, :func:`condapprove._draw_jit.fill_blocks`): the numbers each block's
         generator would give, without making the generators or passing their states through them call by call
         (item 74 of docs/performance.md).
         """
-        out = np.empty((self.m, cols))
+        out = np.empty((self.m, cols), order=order)
         states = Streams.words_of(self.streams, purpose)
         if states is not None and _draw_jit.fill_blocks(states, method, out, self.edges, shape):
             return out
-        # a root whose entropy is not an integer (no words), or shapes numpy refuses: each block's generator
+        # a root whose entropy is not an integer (no words), or shapes numpy refuses: each block's generator (into
+        # C-contiguous rows, as numpy's calls want them)
+        out = np.empty((self.m, cols))
         for st, sl in zip(self.streams, self.slices):
             rng, rows = st(purpose), out[sl]
             if method == "standard_gamma":
@@ -222,7 +227,7 @@ class _Blocks:
                 _draw_jit.standard_gamma_rows(rng, shape[sl] if per_row else shape, rows)
             else:
                 _draw_jit.draw_into(rng, method, rows)
-        return out
+        return np.asfortranarray(out) if order == "F" else out
 
     def count(self, known: _Known, u: np.ndarray, *, remember: bool = True) -> np.ndarray:
         """Counts in [0, u] given the known points: ``n`` where every patient has arrived, else the count at the
@@ -347,16 +352,17 @@ def _normal_draws(blocks: _Blocks, purpose: str, d: np.ndarray) -> tuple[np.ndar
     sufficient statistics, from each block's stream of ``purpose``."""
     # each block's stream gives its normals, then its gammas (blocks have separate streams, so drawing all the
     # normals first and then all the gammas gives every block the same numbers as interleaving would)
-    z = blocks.fill_drawn(purpose, d.shape[1], "standard_normal")
+    z = blocks.fill_drawn(purpose, d.shape[1], "standard_normal", order="F")
     # each look's increment the same in every row (the usual case, whether or not the looks are evenly spaced): a
     # shape per column, drawn in the compiled loop (numpy's numbers in numpy's order; 66/132/200 patients, an arm's
     # increments of 33, 33 and 34, went through numpy's array-shaped gamma: 29% of a continuous run, profiled)
     if d.size > 0 and bool(np.all(d == d[:1])):
         shapes = np.maximum(d[0].astype(np.float64) - 1.0, 0.0) / 2.0
-        half_chi2 = blocks.fill_drawn(purpose, d.shape[1], "standard_gamma", shapes)
+        half_chi2 = blocks.fill_drawn(purpose, d.shape[1], "standard_gamma", shapes, order="F")
     else:  # a shape per row and look (the patients at a calendar month, say): in the compiled loop as well (this path
         # for every design took 1.071-1.081 of the time of the designs above, 20-30 pairs: hence the two)
-        half_chi2 = blocks.fill_drawn(purpose, d.shape[1], "standard_gamma", np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0)
+        half_chi2 = blocks.fill_drawn(purpose, d.shape[1], "standard_gamma", np.maximum(d.astype(np.float64) - 1.0, 0.0) / 2.0,
+                                      order="F")
     return z, half_chi2
 
 
