@@ -279,13 +279,14 @@ def _words(seqs: list[np.random.SeedSequence]) -> np.ndarray:
 @pytest.mark.parametrize("method", sorted(_draw_jit.DRAWS))
 @pytest.mark.parametrize("sizes", [[2048, 2048, 17], [0, 5, 0, 3], [1], []])
 @pytest.mark.parametrize("cols", [1, 4])
-def test_fill_blocks_gives_each_blocks_generator_numbers(method: str, sizes: list[int], cols: int) -> None:
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_fill_blocks_gives_each_blocks_generator_numbers(method: str, sizes: list[int], cols: int, order: str) -> None:
     """Each block's rows are what its generator's ``method`` gives for them (``draw_into``), and each block's words
-    end where its generator's state ends."""
+    end where its generator's state ends; in an array laid out row by row or column by column."""
     seqs = _seqs(len(sizes))
     words = _words(seqs)
     edges = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    out = np.full((int(edges[-1]), cols), np.nan)
+    out = np.full((int(edges[-1]), cols), np.nan, order=order)
     assert _draw_jit.fill_blocks(words, method, out, edges) is True
     for b, seq in enumerate(seqs):
         rng = np.random.Generator(np.random.PCG64(seq))
@@ -294,11 +295,13 @@ def test_fill_blocks_gives_each_blocks_generator_numbers(method: str, sizes: lis
 
 
 @settings(max_examples=20, deadline=None)
-@given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=4), per_element=st.booleans(), data=st.data())
-def test_fill_blocks_gammas_are_each_blocks_numpy_gammas(sizes: list[int], per_element: bool,
+@given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=4), per_element=st.booleans(),
+       order=st.sampled_from(["C", "F"]), data=st.data())
+def test_fill_blocks_gammas_are_each_blocks_numpy_gammas(sizes: list[int], per_element: bool, order: str,
                                                          data: st.DataObject) -> None:
     """Gammas with a shape per column or per element: each block's rows are numpy's ``standard_gamma`` of its
-    generator (its shapes cut as the rows are), and its words end where the generator's state ends."""
+    generator (its shapes cut as the rows are), and its words end where the generator's state ends; in an array
+    laid out row by row or column by column."""
     m, cols = sum(sizes), 3
     values = st.one_of(st.just(0.0), st.just(1.0), st.floats(1e-3, 1.0), st.floats(1.0, 1e3))
     count = m * cols if per_element else cols
@@ -307,7 +310,7 @@ def test_fill_blocks_gammas_are_each_blocks_numpy_gammas(sizes: list[int], per_e
     seqs = _seqs(len(sizes), seed=9)
     words = _words(seqs)
     edges = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    out = np.empty((m, cols))
+    out = np.empty((m, cols), order=order)
     assert _draw_jit.fill_blocks(words, "standard_gamma", out, edges, shape)
     for b, seq in enumerate(seqs):
         rng = np.random.Generator(np.random.PCG64(seq))
