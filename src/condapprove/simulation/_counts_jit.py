@@ -282,22 +282,43 @@ def binomial_sums(d: np.ndarray, u: np.ndarray, slot: np.ndarray, cdf: np.ndarra
     CDF is ``cdf[cdf_start[t]:cdf_start[t + 1]]``, its guide ``guide[guide_start[t]:guide_start[t + 1]]``; none
     for ``v = 0``.  The same counts as :func:`invert_cdf` for each number of patients and the same sums (whole
     numbers, exact in doubles) as numpy's column-by-column running sums, in one pass instead of a dozen numpy calls.
+
+    Look by look, on 1-d views of the columns: where every row adds the same patients (looks at fixed numbers of
+    patients) the table is looked up once for the column, not once per row; the counts go into the column, and the
+    running sums are added in a loop of their own (3.7 against 8.8 ns an element on 32,768 x 3 uniforms of the
+    benchmark's binary design here; the same numbers).
     """
     m, n_looks = d.shape
     for j in range(n_looks):
+        dj, uj, nj, sj = d[:, j], u[:, j], n_out[:, j], s_out[:, j]
+        v0 = dj[0] if m > 0 else 0
         same = True
         for i in range(m):
-            v = d[i, j]
-            x = 0
-            if v > 0:
-                t = slot[v]
-                x = _inverted(u[i, j], v, cdf, cdf_start[t], cdf_start[t + 1] - cdf_start[t], guide, guide_start[t],
-                              guide_start[t + 1] - guide_start[t])
-            if j == 0:
-                n_out[i, j] = np.float64(v)
-                s_out[i, j] = np.float64(x)
-            else:
-                n_out[i, j] = n_out[i, j - 1] + np.float64(v)
-                s_out[i, j] = s_out[i, j - 1] + np.float64(x)
-            same &= n_out[i, j] == n_out[0, j]
+            same &= dj[i] == v0
+        if same and v0 > 0:  # one table for the column
+            t = slot[v0]
+            c0, g0 = cdf_start[t], guide_start[t]
+            size, cells = cdf_start[t + 1] - c0, guide_start[t + 1] - g0
+            for i in range(m):
+                sj[i] = np.float64(_inverted(uj[i], v0, cdf, c0, size, guide, g0, cells))
+        else:
+            for i in range(m):
+                v = dj[i]
+                x = 0
+                if v > 0:
+                    t = slot[v]
+                    x = _inverted(uj[i], v, cdf, cdf_start[t], cdf_start[t + 1] - cdf_start[t], guide, guide_start[t],
+                                  guide_start[t + 1] - guide_start[t])
+                sj[i] = np.float64(x)
+        if j == 0:
+            for i in range(m):
+                nj[i] = np.float64(dj[i])
+        else:
+            n_prev, s_prev = n_out[:, j - 1], s_out[:, j - 1]
+            for i in range(m):
+                nj[i] = n_prev[i] + np.float64(dj[i])
+                sj[i] = s_prev[i] + sj[i]
+        same = True
+        for i in range(m):
+            same &= nj[i] == nj[0]
         constant[j] = same

@@ -565,7 +565,7 @@ def _compiled_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream
         n, s = np.empty((m, n_looks), order="F"), np.empty((m, n_looks), order="F")
         constant = np.empty(n_looks, dtype=bool)
         if tables is not None:
-            u = blocks.fill_drawn(purpose, n_looks, "random")
+            u = blocks.fill_drawn(purpose, n_looks, "random", order="F")
             binomial_sums(d, u, *tables, n, s, constant)
             ss = s
         else:
