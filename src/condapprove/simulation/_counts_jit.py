@@ -285,8 +285,8 @@ def binomial_sums(d: np.ndarray, u: np.ndarray, slot: np.ndarray, cdf: np.ndarra
 
     Look by look, on 1-d views of the columns: where every row adds the same patients (looks at fixed numbers of
     patients) the table is looked up once for the column, not once per row; the counts go into the column, and the
-    running sums are added in a loop of their own (3.7 against 8.8 ns an element on 32,768 x 3 uniforms of the
-    benchmark's binary design here; the same numbers).
+    running sums are added in a loop of their own (6.7-7.2 against 11.9-12.9 ns an element here: 32,768 x 3
+    column-major uniforms, fresh at every call, 30 patients a look at p = 0.30 and 0.45; the same numbers).
     """
     m, n_looks = d.shape
     for j in range(n_looks):
