@@ -535,15 +535,18 @@ def test_chunk_binomials_are_the_blocks_binomials(n_values: tuple[int, ...], p_v
 
 
 @settings(derandomize=True, max_examples=40, deadline=None)
-@given(st.lists(st.integers(0, 60), min_size=1, max_size=5), st.booleans(), st.integers(0, 2**32 - 1))
-def test_normal_draws_are_numpys_per_block(increments: list[int], rows_differ: bool, seed: int) -> None:
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=5), st.booleans(), st.integers(0, 2**32 - 1), st.booleans())
+def test_normal_draws_are_numpys_per_block(increments: list[int], rows_differ: bool, seed: int,
+                                           listed_entropy: bool) -> None:
     """A continuous design's normals and half chi-squares (gammas of shape (d - 1) / 2) are, block by block, the
     numbers numpy's ``standard_normal`` and then ``standard_gamma`` give from the block's own stream: whether every
     look adds as many patients (one shape), each look its own number in every row (a shape per column, such as
-    33, 33 and 34 patients: drawn in the compiled loop), or the rows differ (numpy's own call)."""
+    33, 33 and 34 patients: drawn in the compiled loop), or the rows differ (numpy's own call); drawn on the
+    streams' words, or through each block's generator where the root's entropy is a list (no words).  Both arrays
+    are column-major, as :func:`condapprove.kernels._normal_jit.normal_sums` reads them."""
     from condapprove.simulation.population import Streams
 
-    root = np.random.SeedSequence(seed)
+    root = np.random.SeedSequence([seed, 1] if listed_entropy else seed)
     sizes = [5, 3, 4]
     d = np.tile(np.array(increments, dtype=np.int64), (sum(sizes), 1))
     if rows_differ:
@@ -558,6 +561,7 @@ def test_normal_draws_are_numpys_per_block(increments: list[int], rows_differ: b
         want_g.append(rng.standard_gamma(np.maximum(d[sl] - 1.0, 0.0) / 2.0))
     np.testing.assert_array_equal(z, np.concatenate(want_z))
     np.testing.assert_array_equal(half_chi2, np.concatenate(want_g))
+    assert z.flags.f_contiguous and half_chi2.flags.f_contiguous
 
 
 @settings(derandomize=True, max_examples=40, deadline=None)

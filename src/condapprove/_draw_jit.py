@@ -315,8 +315,9 @@ def _marsaglia_tsang(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint6
 
 @compiled
 def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover
-    """``out[:] = rng.standard_gamma(shape, out=out)`` for ``out`` (m, k) C-contiguous and ``shape`` (1, k), a shape
-    per column, or (m, k), one per element, from the PCG64 state ``words`` (see :func:`_fill`): numpy's
+    """``out[:] = rng.standard_gamma(shape, out=out)`` for ``out`` (m, k) of any layout (the numbers in numpy's order,
+    row after row) and ``shape`` (1, k), a shape per column, or (m, k), one per element, from the PCG64 state
+    ``words`` (see :func:`_fill`): numpy's
     ``random_standard_gamma`` (an exponential for shape 1, 0 for shape 0, :func:`_gamma_below_one` below 1, else
     Marsaglia and Tsang's method with numpy's normal and uniform), element after element in numpy's order.  False,
     with nothing drawn, unless every shape is finite and not negative (checked here, not by numpy calls before)."""
