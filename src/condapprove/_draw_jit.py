@@ -317,10 +317,10 @@ def _marsaglia_tsang(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint6
 def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover
     """``out[:] = rng.standard_gamma(shape, out=out)`` for ``out`` (m, k) of any layout (the numbers in numpy's order,
     row after row) and ``shape`` (1, k), a shape per column, or (m, k), one per element, from the PCG64 state
-    ``words`` (see :func:`_fill`): numpy's
-    ``random_standard_gamma`` (an exponential for shape 1, 0 for shape 0, :func:`_gamma_below_one` below 1, else
-    Marsaglia and Tsang's method with numpy's normal and uniform), element after element in numpy's order.  False,
-    with nothing drawn, unless every shape is finite and not negative (checked here, not by numpy calls before)."""
+    ``words`` (see :func:`_fill`): numpy's ``random_standard_gamma`` (an exponential for shape 1, 0 for shape 0,
+    :func:`_gamma_below_one` below 1, else Marsaglia and Tsang's method, :func:`_marsaglia_tsang`), element after
+    element in numpy's order.  False, with nothing drawn, unless every shape is finite and not negative (checked
+    here, not by numpy calls before)."""
     for s in shape.flat:
         if not (s >= 0.0 and s < np.inf):
             return False
@@ -329,15 +329,14 @@ def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndar
     step = 1 if shape.shape[0] > 1 else 0  # (m, k): the row's own shapes; (1, k): the one row of them
     # with a shape per column, each column's constants b = s - 1/3 and c = 1 / sqrt(9 b) computed once, not at every
     # draw: the same numbers, 12.0-12.3 against 13.4-13.6 ns a gamma of shape 14.5-74.5 here (a square root and a
-    # division less; 2,048 x 8 gammas from fresh streams)
+    # division less; 2,048 x 8 gammas from fresh streams); and when every column's shape is above 1 (a continuous
+    # design's half chi-squares, the entries' gaps), a loop without the other shapes' tests for each draw (the same
+    # numbers, in fewer instructions a draw)
     b_col, c_col = np.empty(k), np.empty(k)
+    large = step == 0
     for j in range(k if step == 0 else 0):
         b_col[j] = shape[0, j] - 1.0 / 3.0
         c_col[j] = 1.0 / math.sqrt(9.0 * b_col[j])  # (NaN for a shape below 1/3: not read, those take other ways)
-    # every column's shape above 1 (a continuous design's half chi-squares, the entries' gaps): a loop without the
-    # other shapes' tests for each draw (the same numbers, in fewer instructions a draw)
-    large = step == 0
-    for j in range(k if step == 0 else 0):
         large &= shape[0, j] > 1.0
     if large:
         for r in range(m):

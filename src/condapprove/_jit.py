@@ -31,10 +31,16 @@ def compiled(fn: Callable[..., Any]) -> Any:
     compiler need not test every divisor and can vectorise loops that divide (the log-rank walk's shares, about a
     tenth faster).  Every loop here guards its divisors itself, so no result changes.
     """
+    return _njit(fn)
+
+
+def _njit(fn: Callable[..., Any], **options: Any) -> Any:
+    """``numba.njit`` with :func:`compiled`'s options and ``options``, cached on disk where a cache folder is
+    writable."""
     try:
-        return njit(cache=True, nogil=True, error_model="numpy")(fn)
+        return njit(cache=True, nogil=True, error_model="numpy", **options)(fn)
     except RuntimeError:  # numba found no writable cache location
-        return njit(nogil=True, error_model="numpy")(fn)
+        return njit(nogil=True, error_model="numpy", **options)(fn)
 
 
 def inlined(fn: Callable[..., Any]) -> Any:
@@ -43,10 +49,7 @@ def inlined(fn: Callable[..., Any]) -> Any:
     call (Marsaglia and Tsang's gamma, :func:`condapprove._draw_jit._marsaglia_tsang`: 10.6 ns a draw as a call, 7.5
     inlined; a time-to-event row's columns, :func:`condapprove.kernels._tte_jit._row_columns`, 2.5 against 1.8 ms a
     block).  Other helpers of those loops, inlined so, ran no faster: LLVM had inlined them already."""
-    try:
-        return njit(cache=True, nogil=True, error_model="numpy", inline="always")(fn)
-    except RuntimeError:  # numba found no writable cache location
-        return njit(nogil=True, error_model="numpy", inline="always")(fn)
+    return _njit(fn, inline="always")
 
 
 @intrinsic

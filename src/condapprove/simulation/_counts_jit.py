@@ -292,10 +292,10 @@ def binomial_sums(d: np.ndarray, u: np.ndarray, slot: np.ndarray, cdf: np.ndarra
     for j in range(n_looks):
         dj, uj, nj, sj = d[:, j], u[:, j], n_out[:, j], s_out[:, j]
         v0 = dj[0] if m > 0 else 0
-        same = True
+        one_table = v0 > 0
         for i in range(m):
-            same &= dj[i] == v0
-        if same and v0 > 0:  # one table for the column
+            one_table &= dj[i] == v0
+        if one_table:  # every row adds v0 > 0 patients: one table for the column
             t = slot[v0]
             c0, g0 = cdf_start[t], guide_start[t]
             size, cells = cdf_start[t + 1] - c0, guide_start[t + 1] - g0
