@@ -10,8 +10,8 @@ Usage::
 
 Each pair runs, in fresh Python processes and in an order that alternates from one pair to the next:
 
-* the engine with one worker and with two (``benchmarks/run.py``'s own timed run: a warm-up, then one timed
-  ``condapprove.simulate`` call, whose worker pool is started inside the timed call);
+* the engine with ``--jobs 1`` and ``--jobs 2`` (``benchmarks/run.py``'s own timed run: a warm-up, then one timed
+  ``condapprove.simulate`` call; with two, the calling process and a worker forked inside the timed call);
 * the *reference*: the same number of random draws (numpy's ``standard_exponential`` into preallocated blocks of
   240 x 2,048, each block a few MiB as the engine's are), once in the process alone and once split between two
   worker processes started inside the timed part.  It has no coordination at all, so its speed-up is what the

@@ -1,20 +1,22 @@
-"""Where a ``--jobs`` call's time goes: each worker's chunks on one clock, their page faults, and the CPU time.
+"""Where a ``--jobs`` call's time goes: each process's chunks on one clock, their page faults, and the CPU time.
 
 Usage::
 
-    python benchmarks/timeline.py                          # binary 10^6 with two new workers, three processes
+    python benchmarks/timeline.py                          # binary 10^6, --jobs 2 (a new worker), three runs
     python benchmarks/timeline.py --case survival --replicates 100000 --runs 2
     python benchmarks/timeline.py --json
 
 Each run is a fresh Python process: a warm-up (two chunks of one block, in the process alone), then one timed
 ``condapprove.simulate(..., n_jobs=JOBS)`` call whose worker pool is started inside it, as in ``jobs.py``.
-Before that call the process wraps the function a worker runs for each chunk, so the workers (forked during the
-call) time each of their chunks (``time.perf_counter``, the same clock in every process) and count its minor page
+Before that call the process wraps the function a pool's process runs for each chunk, so the processes that
+simulate -- the calling process and its workers (forked during the call; see ``condapprove.simulation.workers``) --
+time each of their chunks (``time.perf_counter``, the same clock in every process) and count its minor page
 faults (``getrusage``); each writes its lines to a file of its own, read when the call is done.  Reports, per
-run, when each worker began its first chunk (milliseconds after the call began), how long its first and later
-chunks took and the faults of its first two, its waits between chunks (a result sent, the next task read), how
-far apart the workers finished, and the CPU time (user, system) of the calling process during the call and of
-the workers (ended after it, so their whole lives).  The wrapper adds a few microseconds per chunk.
+run, when each process began its first chunk (milliseconds after the call began), how long its first and later
+chunks took and the faults of its first two, its waits between chunks (a result sent, the next chunk claimed), how
+far apart the processes finished, and the CPU time (user, system) of the calling process during the call (its
+chunks included) and of the workers (ended after it, so their whole lives).  The wrapper adds a few microseconds
+per chunk.  In the JSON, ``workers`` lists every process that simulated, the calling process among them.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         later = [x for w in ws for x in w["later_ms"]]
         waits = [x for w in ws for x in w["waits_ms"]]
-        print(f"{r['case']} {r['replicates']} --jobs {r['jobs']}: {1e3 * r['seconds']:.1f} ms; workers began "
+        print(f"{r['case']} {r['replicates']} --jobs {r['jobs']}: {1e3 * r['seconds']:.1f} ms; processes began "
               f"{_range([w['first_start_ms'] for w in ws])} ms in; first chunks {_range([w['first_ms'] for w in ws])} "
               f"ms ({_range([w['faults'][0] for w in ws], 0)} faults), later {_range(later)} ms (median "
               f"{statistics.median(later) if later else float('nan'):.1f}), second chunks' faults "

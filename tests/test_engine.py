@@ -307,31 +307,37 @@ def test_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
         condapprove.simulate(design, replicates=2048, seed=6, checkpoint=tmp_path / "c")
 
 
-def _die_in_block_1(design: Any, scenario_index: int, blocks: Any, *args: Any) -> Any:
-    """A chunk function that kills its worker process the first time it meets block 1."""
+def _die_in_a_worker(design: Any, scenario_index: int, blocks: Any, *args: Any) -> Any:
+    """A chunk function that kills the first worker process to run a chunk (the calling process, which simulates
+    chunks too, takes its time over them: a worker surely gets one)."""
     import os
+    import time
 
     from condapprove.simulation import engine
 
-    marker = Path(os.environ["CONDAPPROVE_TEST_MARKER"])
-    if 1 in blocks and not marker.exists():
-        marker.write_text("died")
-        os._exit(1)
+    if os.getpid() == int(os.environ["CONDAPPROVE_TEST_CALLER"]):
+        time.sleep(0.05)
+    else:
+        marker = Path(os.environ["CONDAPPROVE_TEST_MARKER"])
+        if not marker.exists():
+            marker.write_text("died")
+            os._exit(1)
     return engine._real_run_chunk(design, scenario_index, blocks, *args)
 
 
 def test_a_dead_worker_is_reported_and_its_chunk_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import multiprocessing
+    """A worker that dies while simulating (here: the first to run a chunk) is reported in a warning, and the chunks
+    not collected yet are simulated again by a new pool: the same results."""
+    import os
 
     from condapprove.simulation import engine
 
-    if multiprocessing.get_start_method() != "fork":
-        pytest.skip("the patched chunk function reaches the workers only when they are forked")
     design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")
     plain = condapprove.simulate(design, replicates=8192, seed=4, chunk_size=2048, scenarios=["modest"])
     monkeypatch.setenv("CONDAPPROVE_TEST_MARKER", str(tmp_path / "marker"))
+    monkeypatch.setenv("CONDAPPROVE_TEST_CALLER", str(os.getpid()))
     monkeypatch.setattr(engine, "_real_run_chunk", engine._run_chunk, raising=False)
-    monkeypatch.setattr(engine, "_run_chunk", _die_in_block_1)
+    monkeypatch.setattr(engine, "_run_chunk", _die_in_a_worker)
     with pytest.warns(RuntimeWarning, match=r"a worker process died while simulating; its chunk \(scenario 'modest'"):
         res = condapprove.simulate(design, replicates=8192, seed=4, chunk_size=2048, scenarios=["modest"], n_jobs=2)
     assert res.scenarios == plain.scenarios
@@ -339,58 +345,66 @@ def test_a_dead_worker_is_reported_and_its_chunk_rerun(tmp_path: Path, monkeypat
 
 
 def test_a_cold_process_simulates_its_first_chunk_before_forking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A process that has not simulated yet runs the first chunk itself before starting its workers (so they
-    inherit the loaded kernels); a warm one leaves every chunk to the workers.  The results are the same."""
+    """A process that has not simulated yet runs the first chunk itself before it forks its worker (so the worker
+    inherits the loaded kernels); a warm one forks at once.  The results are the same."""
     import os
 
-    from condapprove.simulation import engine
+    from condapprove.simulation import engine, workers
 
     design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
     serial = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048)
     here: list[tuple[int, ...]] = []  # the chunks simulated in this process (forked workers append to their copy)
-    real = engine._run_chunk
+    at_fork: list[list[tuple[int, ...]]] = []  # what it had simulated when it forked
+    real, real_fork = engine._run_chunk, workers.Pool._fork
 
     def spy(design: Any, s: int, blocks: Any, *args: Any) -> Any:
         if os.getpid() == parent:
             here.append((s, *blocks))
         return real(design, s, blocks, *args)
 
+    def fork(self: Any, job: Any) -> None:
+        at_fork.append(list(here))
+        real_fork(self, job)
+
     parent = os.getpid()
     monkeypatch.setattr(engine, "_run_chunk", spy)
+    monkeypatch.setattr(workers.Pool, "_fork", fork)
     monkeypatch.setattr(engine, "_WARM", False)
     cold = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
     assert cold.scenarios == serial.scenarios
-    assert here == [(0, 0)]
+    assert at_fork == [[(0, 0)]]
+    condapprove.shutdown_workers()
     here.clear()
+    at_fork.clear()
     monkeypatch.setattr(engine, "_WARM", True)
     warm = condapprove.simulate(design, replicates=6144, seed=11, chunk_size=2048, n_jobs=2)
     assert warm.scenarios == serial.scenarios
-    assert here == []
+    assert at_fork == [[]]
 
 
-@pytest.mark.parametrize("warm, submits", [(False, 0), (True, 1)])
-def test_a_run_of_one_chunk_starts_workers_only_to_simulate_it(warm: bool, submits: int,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cold process simulates a one-chunk run itself, and then starts no worker just to summarise; a warm one
-    sends the chunk (and summarises it itself)."""
-    from concurrent.futures import ProcessPoolExecutor
-
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_run_of_one_chunk_starts_no_worker(warm: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of one chunk is simulated in the calling process, cold (its first chunk) or warm: no worker is forked
+    just for it."""
     from condapprove.simulation import engine, workers
 
-    calls: list[str] = []
+    forks: list[int] = []
+    real_fork = workers.Pool._fork
 
-    class Counting(ProcessPoolExecutor):
-        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            calls.append(fn.__name__)
-            return super().submit(fn, *args, **kwargs)
+    def fork(self: Any, job: Any) -> None:
+        forks.append(len(job[2]))
+        real_fork(self, job)
 
     design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
     serial = condapprove.simulate(design, replicates=2048, seed=11, scenarios=["as hoped"])
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", Counting)
+    monkeypatch.setattr(workers.Pool, "_fork", fork)
     monkeypatch.setattr(engine, "_WARM", warm)
     res = condapprove.simulate(design, replicates=2048, seed=11, scenarios=["as hoped"], n_jobs=2)
     assert res.scenarios == serial.scenarios
-    assert len(calls) == submits
+    assert forks == []
+    two = condapprove.simulate(design, replicates=4096, seed=11, chunk_size=2048, scenarios=["as hoped"], n_jobs=2)
+    assert two.scenarios == condapprove.simulate(design, replicates=4096, seed=11, scenarios=["as hoped"]).scenarios
+    assert forks == [2]  # two chunks: the pool's first call forks its worker (the process is warm by now)
 
 
 def test_a_failing_first_chunk_propagates(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,6 @@
 """The worker processes of ``simulate(n_jobs > 1)``, kept from one call to the next (`condapprove.simulation.workers`):
-reused while ``n_jobs`` stays the same, replaced when it changes or a worker died, never the source of a different
-result."""
+``n_jobs - 1`` of them beside the calling process, reused while ``n_jobs`` stays the same, replaced when it changes or
+a worker died, never the source of a different result."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ DESIGN = DESIGNS / "two_arm_trial.yaml"
 
 
 def _pids(pool: Any) -> set[int]:
-    return set(pool._processes)
+    return set(pool.pids)
 
 
 def _kept() -> workers.Workers:
@@ -56,7 +56,7 @@ def test_workers_are_kept_for_the_next_call_with_as_many() -> None:
     first = _run(2)
     pool = _kept().pool
     pids = _pids(pool)
-    assert len(pids) == 2
+    assert len(pids) == 1  # (beside this process)
     second = _run(2)
     assert _kept().pool is pool and _pids(pool) == pids  # the same processes
     assert _kept().users == 0  # no call holds it
@@ -69,7 +69,7 @@ def test_another_number_of_workers_replaces_them() -> None:
     old_pids = _pids(old)
     res = _run(3)
     new = _kept().pool
-    assert new is not old and len(_pids(new)) == 3
+    assert new is not old and len(_pids(new)) == 2
     assert all(_gone(p) for p in old_pids)  # the old workers exit once their work is done
     assert res.scenarios == _run(1).scenarios
 
@@ -80,7 +80,10 @@ def test_a_worker_killed_between_calls_is_replaced() -> None:
     pool = _kept().pool
     victim = min(_pids(pool))
     os.kill(victim, signal.SIGKILL)
-    assert _gone(victim)
+    end = time.monotonic() + 10
+    while not pool.broken() and time.monotonic() < end:  # (which reaps it)
+        time.sleep(0.02)
+    assert pool.broken() and not pool.usable() and _gone(victim)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # noticed at the submit or at a result: either is fine
         res = _run(2)
@@ -98,10 +101,11 @@ def test_an_interrupted_call_leaves_no_work_queued_for_the_next() -> None:
         design = condapprove.load_design(DESIGN)
         condapprove.simulate(design, replicates=2048 * 40, seed=5, chunk_size=2048, n_jobs=2, progress=stop)
     pool = _kept().pool
-    # of the 119 chunks sent, at most these are left uncancelled: those the workers were running, those already in
-    # their queue (one more than the workers), and, one per worker, a chunk finished whose result the executor had
-    # not read yet (it tops the queue up before it reads the results: once seen here as 6 > 2 + 3)
-    assert sum(not w.future.cancelled() for w in list(pool._pending_work_items.values())) <= 2 + 3 + 2
+    # of the 40 chunks, the processes had claimed a few when the call was interrupted (this process had simulated the
+    # first), and the worker claims no more: it would have claimed all 40 in this time
+    claimed = pool._control[1]
+    time.sleep(0.5)
+    assert pool._control[1] == claimed < 40
     assert _run(2).scenarios == serial.scenarios
 
 
@@ -124,7 +128,7 @@ def test_a_pool_inherited_by_a_fork_is_not_used(monkeypatch: pytest.MonkeyPatch)
     fresh = workers.worker_pool(2)
     try:
         assert fresh is not kept
-        assert not kept.pool._shutdown_thread  # left alone
+        assert not kept.pool.closed  # left alone
     finally:
         workers.release(fresh)
         kept.pool.shutdown()
@@ -133,53 +137,55 @@ def test_a_pool_inherited_by_a_fork_is_not_used(monkeypatch: pytest.MonkeyPatch)
 def test_a_pool_in_use_is_shut_down_only_when_its_last_call_is_done() -> None:
     """A call (another thread's) that asks for another number of workers keeps a new pool in place of the one a
     running call uses; that one still takes work, and is shut down when its call releases it."""
-    a = workers.worker_pool(2)  # a call running with two workers
+    a = workers.worker_pool(2)  # a call running with two processes
     b = workers.worker_pool(3)  # another thread's call, with three
-    assert _kept() is b and a.retired and not a.pool._shutdown_thread
-    assert a.pool.submit(pow, 2, 10).result() == 1024  # still takes work
+    assert _kept() is b and a.retired and not a.pool.closed
+    run = a.pool.start(pow, [(2, 10), (3, 4), (5, 2)])  # still takes work
+    try:
+        assert [run.result(k) for k in range(3)] == [1024, 81, 25]
+    finally:
+        run.close()
     workers.release(b)
-    assert not a.pool._shutdown_thread
+    assert not a.pool.closed
     workers.release(a)
-    assert a.pool._shutdown_thread  # by its last user
-    assert not b.pool._shutdown_thread and b.users == 0  # kept for the next call
+    assert a.pool.closed  # by its last user
+    assert not b.pool.closed and b.users == 0  # kept for the next call
 
 
 def test_the_workers_write_the_sorted_months_into_the_arena(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each scenario's sorted months are lent a region of the pool's arena, which the workers write (what they send
-    back has no months); the regions are given back after the call.  Without room in the arena the months come
-    through the pipe: the same results."""
-    from concurrent.futures import ProcessPoolExecutor
-
+    """Each scenario's sorted months are lent a region of the pool's arena, which the processes write (what a worker
+    sends back has no months); the regions are given back after the call.  Without room in the arena the months come
+    with the chunks' summaries: the same results."""
     from condapprove.simulation.summary import ChunkSummary, Running
 
     serial = _run(1)
     into: list[Any] = []
     piped: list[bool] = []
-    submit, add = ProcessPoolExecutor.submit, Running.add_summary
+    start, add = workers.Pool.start, Running.add_summary
 
-    def spy_submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        into.append(args[1])
-        return submit(self, fn, *args, **kwargs)
+    def spy_start(self: Any, fn: Any, tasks: Any) -> Any:
+        into.extend(t[1] for t in tasks)
+        return start(self, fn, tasks)
 
     def spy_add(self: Any, part: ChunkSummary, rows: int) -> None:
         piped.append(part.month_sorted is not None)
         add(self, part, rows)
 
-    monkeypatch.setattr(ProcessPoolExecutor, "submit", spy_submit)
+    monkeypatch.setattr(workers.Pool, "start", spy_start)
     monkeypatch.setattr(Running, "add_summary", spy_add)
     in_arena = _run(2)
     arena = _kept().arena
     assert in_arena.scenarios == serial.scenarios
-    assert into and all(x is not None and x[0] == arena.key for x in into)
-    assert piped.count(False) == len(into)  # every chunk a worker ran wrote its months into the arena
+    assert len(into) == 4 and all(x is not None and x[0] == arena.key for x in into)
+    assert piped.count(False) == 4  # every chunk (this process's and the worker's) wrote its months into the arena
     assert arena._lent == {}  # given back
     into.clear()
     piped.clear()
     monkeypatch.setattr(arena, "lend", lambda n: None)  # no room
     by_pipe = _run(2)
     assert by_pipe.scenarios == serial.scenarios
-    assert into and all(x is None for x in into)
-    assert piped.count(True) == len(into)
+    assert len(into) == 4 and all(x is None for x in into)
+    assert piped.count(True) == 4
 
 
 def test_arena_regions_are_lent_first_fit_and_given_back() -> None:
@@ -297,9 +303,65 @@ def test_each_worker_unpickles_a_design_once_whatever_its_chunks(monkeypatch: py
         # not seen
         other = design.model_copy(update={"simulation": design.simulation.model_copy(update={"seed": 99})})
         condapprove.simulate(other, n_jobs=2, **kw)
+        for _ in range(200):  # (the worker unpickles the call's tasks when it reads them: soon after they are sent)
+            if log.read_text():
+                break
+            time.sleep(0.025)
         lines = log.read_text().split()
-        pids = lines[::2]
-        assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids)  # once per worker at most
+        assert lines[::2] == [str(pid) for pid in _kept().pool.pids]  # once, in the worker
         assert first.scenarios == condapprove.simulate(design, n_jobs=1, **kw).scenarios
     finally:
         condapprove.shutdown_workers()
+
+
+def _fail_in_a_worker(design: Any, scenario_index: int, blocks: Any, *args: Any) -> Any:
+    """A chunk function that raises in the worker processes (the calling process simulates as usual)."""
+    from condapprove.simulation import engine
+
+    if os.getpid() != int(os.environ["CONDAPPROVE_TEST_CALLER"]):
+        raise ValueError(f"a chunk that fails in a worker (blocks {blocks[0]}-{blocks[-1]})")
+    time.sleep(0.05)  # (so that the worker surely gets a chunk)
+    return engine._real_run_chunk(design, scenario_index, blocks, *args)
+
+
+def test_an_error_in_a_worker_propagates_with_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error raised by a worker's chunk is raised again in the calling process, as itself, with the worker's
+    traceback as its cause; the pool is still usable for the next call."""
+    from condapprove.simulation import engine
+
+    serial = _run(1)
+    monkeypatch.setenv("CONDAPPROVE_TEST_CALLER", str(os.getpid()))
+    monkeypatch.setattr(engine, "_real_run_chunk", engine._run_chunk, raising=False)
+    monkeypatch.setattr(engine, "_run_chunk", _fail_in_a_worker)
+    with pytest.raises(ValueError, match=r"a chunk that fails in a worker \(blocks \d+-\d+\)") as err:
+        _run(2)
+    assert "_fail_in_a_worker" in str(err.value.__cause__)  # the worker's traceback
+    pool = _kept().pool
+    assert pool.usable()
+    run = pool.start(pow, [(2, 3), (3, 3)])
+    try:
+        assert [run.result(0), run.result(1)] == [8, 27]
+    finally:
+        run.close()
+    monkeypatch.setattr(engine, "_run_chunk", engine._real_run_chunk)
+    condapprove.shutdown_workers()  # (its worker has the failing function: a new pool forks one without it)
+    assert pool.closed
+    assert _run(2).scenarios == serial.scenarios
+
+
+def test_a_call_inside_a_call_runs_in_this_process() -> None:
+    """A progress callback that simulates again with workers (the pool is busy with the call it reports on) runs
+    that call in this process instead of waiting for the pool: no deadlock, the same results."""
+    serial = _run(1)
+    inner: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not inner:
+            assert workers.in_call()
+            inner.append(_run(2).scenarios)
+
+    design = condapprove.load_design(DESIGN)
+    outer = condapprove.simulate(design, replicates=8192, seed=5, chunk_size=2048, scenarios=["as hoped"], n_jobs=2,
+                                 progress=progress)
+    assert outer.scenarios == serial.scenarios and inner == [serial.scenarios]
+    assert not workers.in_call()

@@ -141,7 +141,7 @@ _SEED = click.option("--seed", type=int, help="Root seed (default: the design's,
 _SCENARIOS = click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios (repeatable).")
 _OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False),
                        help="Write here (atomically) instead of stdout.")
-_JOBS = click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+_JOBS = click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Processes that simulate: this one and N-1 workers forked from it.")
 _CHECKPOINT = click.option("--checkpoint", type=click.Path(file_okay=False),
                            help="Folder to save completed chunks in; rerun the same command to resume.")
 _PLOT = click.option("--plot", "plot_dir", type=click.Path(file_okay=False),

@@ -68,7 +68,7 @@ from .population import Streams, arms_of, draw_truth, paired_entries, simulate_a
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
 from .summary import BLOCK_SIZE, ChunkSummary, Running, sort_months, summarise
-from .workers import Shipped, arena_view, release, ship, worker_pool
+from .workers import BrokenWorkers, Run, Shipped, arena_view, in_call, release, ship, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
@@ -230,6 +230,8 @@ _FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reac
 #: them; everything else it reports is added up chunk by chunk, :class:`.summary.Running`), and the chunks' rows
 #: of every field only when they are saved to a checkpoint.
 _SORTED_MONTHS = {"month_sorted": np.dtype(np.float64)}
+#: A worker died: of this process's pool (:class:`.workers.Pool`) or of a given process pool.
+_BROKEN = (BrokenWorkers, BrokenProcessPool)
 #: Whether this process has simulated a chunk (so numba has loaded its compiled kernels here).
 _WARM = False
 #: One chunk's (or scenario's) per-replicate results, by field.
@@ -239,7 +241,8 @@ _Arrays = dict[str, np.ndarray]
 def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None, shipped: Shipped,
                        scenario_index: int, blocks: Sequence[int], replicates: int, entropy: int,
                        spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
-    """:func:`_run_chunk` in a worker process, of the design ``shipped`` (see :class:`.workers.Shipped`): the chunk's
+    """:func:`_run_chunk` as a task of a pool (in a worker process, or in the calling process beside its workers) or
+    of a given executor, of the design ``shipped`` (see :class:`.workers.Shipped`): the chunk's
     :class:`.summary.ChunkSummary` (computed here, while the rows are in cache), its decision months sorted into the
     caller's arena at ``into`` (arena key, byte offset; see :class:`.workers.Arena`) or, in a process without that
     arena, sent back with it; or its rows when they are kept (for a checkpoint)."""
@@ -371,9 +374,10 @@ def simulate(
         :data:`DEFAULT_CHUNK_SIZE` from sufficient statistics; patient by patient, about a twelfth of the run
         (so worker processes share it evenly), at most :data:`DEFAULT_CHUNK_SIZE`.
     n_jobs : int
-        Worker processes (1 runs in this process); results do not depend on it.  The workers are kept, idle, for
-        the next call with the same ``n_jobs`` (starting them costs tens of milliseconds), until the interpreter
-        exits or :func:`~condapprove.shutdown_workers` ends them (see :mod:`.workers`).
+        Processes that simulate: this one and ``n_jobs - 1`` worker processes forked from it (1: this process
+        alone); results do not depend on it.  The workers are kept, idle, for the next call with the same
+        ``n_jobs`` (starting them costs tens of milliseconds), until the interpreter exits or
+        :func:`~condapprove.shutdown_workers` ends them (see :mod:`.workers`).
     executor : concurrent.futures.Executor, optional
         Run chunks on this executor instead (overrides ``n_jobs``).
     design_path, design_sha256 : str, optional
@@ -458,25 +462,24 @@ def simulate(
             "design_sha256": design_hash, "seed_entropy": str(entropy), "replicates": n, "block_size": BLOCK_SIZE,
             "chunk_size": chunk, "mcse_target": target_hdr, "max_replicates": max_replicates,
             "condapprove_version": __version__})
-    ours = executor is None and n_jobs > 1  # this process's workers, kept for the next call (see .workers)
+    # this process's workers, kept for the next call (see .workers); not inside another call of this thread's on them
+    ours = executor is None and n_jobs > 1 and not in_call()
     kept_workers = worker_pool(n_jobs) if ours else None
-    arena = None
-    if kept_workers is not None:
-        executor, arena = kept_workers.pool, kept_workers.arena
+    arena = None if kept_workers is None else kept_workers.arena
     # the design as the chunks' tasks carry it: pickled once, and unpickled once per worker (see .workers.Shipped)
-    shipped = ship(design_hash, design) if executor is not None else None
+    shipped = ship(design_hash, design) if executor is not None or kept_workers is not None else None
     lent: list[int] = []  # regions of the arena this call was lent
 
-    def _replace_pool() -> Executor:
+    def _replace_pool() -> None:
         """After this process's pool refused work (a worker died): the pool kept now, a new one unless another
         call already replaced it (a given executor cannot be replaced)."""
-        nonlocal executor, kept_workers
+        nonlocal kept_workers
         if kept_workers is None:
             raise CondapproveError("a worker of the given executor died; rerun (with --checkpoint to keep work)")
+        # (the call's regions stay lent from the old pool's arena, which this process keeps while it holds views
+        # of it: the new workers, forked without it, send their months through their pipes)
         old, kept_workers = kept_workers, worker_pool(n_jobs)
         release(old)
-        executor = kept_workers.pool
-        return executor
 
     # scenario -> its summary's counts and sorted decision months, added chunk by chunk as the chunks come in (while
     # worker processes simulate the next ones), through every execute() of the scenario
@@ -546,7 +549,7 @@ def simulate(
             if ready is not None and last[s] == i:
                 ready(s, merged[s])
 
-        if executor is None:
+        if executor is None and kept_workers is None:
             for i, (s, b) in enumerate(tasks):
                 finish(i, saved[i] if i in saved else _run_chunk(design, s, b, size, entropy, spawn_key))
         else:
@@ -560,49 +563,70 @@ def simulate(
                 s, b = tasks[first]
                 local[first] = _run_chunk(design, s, b, size, entropy, spawn_key)
 
-            def submit(j: int) -> Future[Any]:
-                assert executor is not None and shipped is not None
+            def task(j: int) -> tuple[Any, ...]:
+                """The arguments of :func:`_run_chunk_summary` for task ``j``."""
                 s2, b2 = tasks[j]
                 into = (arena.key, region[s2] + 8 * start[j]) if arena is not None and s2 in region else None
-                return executor.submit(_run_chunk_summary, ckpt is not None, into, shipped, s2, b2, size, entropy,
-                                       spawn_key)
+                return ckpt is not None, into, shipped, s2, b2, size, entropy, spawn_key
+
+            runs: list[Run] = []  # on this process's pool (one per start: a start after a worker died adds one)
+            futures: list[Future[Any]] = []  # on a given executor
+
+            def launch(chunks: list[int]) -> Callable[[int], Any]:
+                """Start ``chunks`` on the workers: a function that waits for chunk ``i``'s result and gives it."""
+                assert shipped is not None
+                if kept_workers is not None:
+                    run = kept_workers.pool.start(_run_chunk_summary, [task(j) for j in chunks])
+                    runs.append(run)
+                    position = {j: k for k, j in enumerate(chunks)}
+                    return lambda i: run.result(position[i])
+                assert executor is not None
+                submitted = {j: executor.submit(_run_chunk_summary, *task(j)) for j in chunks}
+                futures.extend(submitted.values())
+                return lambda i: submitted[i].result()
 
             pending = [i for i in range(len(tasks)) if i not in saved and i not in local]
-            futures: dict[int, Future[Any]] = {}
+            if kept_workers is not None and len(pending) == 1:  # one chunk: simulated here, no worker started for it
+                s, b = tasks[pending[0]]
+                local[pending.pop()] = _run_chunk(design, s, b, size, entropy, spawn_key)
             try:
                 try:
-                    futures = {i: submit(i) for i in pending}
-                except BrokenProcessPool:  # a worker kept from an earlier call died since
+                    result_of = launch(pending) if pending else None
+                except _BROKEN:  # a worker kept from an earlier call died since
                     _replace_pool()
-                    futures = {i: submit(i) for i in pending}
+                    result_of = launch(pending)
                 for s in todo:  # while the workers simulate
                     exact_of(s)
                 for i in range(len(tasks)):  # results in submission order: deterministic
                     if i in saved or i in local:
                         finish(i, saved[i] if i in saved else local[i])
                         continue
+                    assert result_of is not None
                     try:
-                        out = futures[i].result()
-                    except BrokenProcessPool:
+                        out = result_of(i)
+                    except _BROKEN:
                         # a worker died (killed, out of memory): say so, and rerun this chunk and the ones not yet
                         # collected in a fresh pool; their streams are the same, so the result is unchanged
+                        for run in runs:
+                            run.close()
                         _replace_pool()
                         msg = (f"a worker process died while simulating; its chunk (scenario "
                                f"{design.scenarios[tasks[i][0]].name!r}, blocks {tasks[i][1][0]}-{tasks[i][1][-1]}) "
                                "and the pending ones were run again")
                         warnings.warn(msg, RuntimeWarning, stacklevel=2)
                         warns.append(msg)
-                        for j in range(i, len(tasks)):
-                            if j not in saved and j not in local:
-                                futures[j] = submit(j)
-                        out = futures[i].result()
+                        result_of = launch([j for j in pending if j >= i])
+                        out = result_of(i)
                     finish(i, out)
             except BaseException:
                 # interrupted (an error, Ctrl-C): the chunks not started are dropped, so that the workers, kept for
                 # the next call, do not simulate them first
-                for f in futures.values():
+                for f in futures:
                     f.cancel()
                 raise
+            finally:
+                for run in runs:  # (the chunks not claimed yet cancelled, the pool free for the next call)
+                    run.close()
         return {s: [merged[s]] for s in merged}
 
     def summary(s: int, parts: list[dict[str, np.ndarray]]) -> ScenarioResult:

@@ -1,30 +1,40 @@
-"""The worker processes of :func:`~condapprove.simulate` with ``n_jobs > 1``: one pool per process, kept from one
-call to the next.
+"""The processes of :func:`~condapprove.simulate` with ``n_jobs > 1``: the calling process and ``n_jobs - 1``
+worker processes forked from it (a :class:`Pool`), kept from one call to the next.
 
-Starting workers costs a run twice: forking them (the first submit, which forks two, took 18-32 ms on the virtual
-machine of ``docs/performance.md``, for a process that has loaded numba and scipy) and, in each worker, the page
-faults of its first chunk's memory (about 6,250 pages: a binary worker's first chunk took 50-100 ms there, the next
-ones 21-24 ms). For one run of 10^6 replicates that is a few percent; for the runs of 10^5 replicates of a design
-sweep (``condapprove.explore.compare``, a notebook loop) it made ``n_jobs=2`` slower than one process. So the pool a
-call starts is kept, idle, for the next call with the same ``n_jobs`` (as joblib keeps its workers); it is replaced
-when ``n_jobs`` changes, when a worker has died, when it was shut down, and in a process forked from the one that
-started it. The workers end with the interpreter, or earlier with :func:`shutdown_workers`. Threads may simulate at
-the same time: they share the pool; one that asks for another ``n_jobs`` replaces it as the pool kept, and the old
-one is shut down when the calls using it are done.
+Every process of the pool simulates: the workers and the caller claim a call's chunks in order from a counter they
+share, the workers send their results back through pipes of their own, and the caller, which needs the results in
+order, simulates the next unclaimed chunk whenever the one it needs is not in yet (:meth:`Run.result`).  Until the
+twenty-seventh round of docs/performance.md the pool was a ``concurrent.futures.ProcessPoolExecutor`` of
+``n_jobs`` workers beside an idle caller; its first submit forked every worker before any began (13-17 ms into a
+call), and a thread of the caller, which had to be scheduled on cores the workers kept busy, fed them their chunks
+one at a time (a median 0.6 ms between two chunks of a worker).  Here the worker begins 7-10 ms into a call, the caller
+as soon as the fork returns, and 0.2 ms pass between two chunks; binary runs of 10^6 replicates with a new pool of
+two took 0.85 of the time (ten fresh-process pairs; docs/performance.md, item 81).
+
+Starting workers still costs a run twice: forking them (3-7 ms each for a process that has loaded numba and scipy)
+and, in each process, the page faults of its first chunk's memory (about 5,800 pages: a binary chunk of 32,768
+replicates took 19-33 ms as a worker's first, 7-9 ms later).  For one run of 10^6 replicates that is a few percent;
+for the runs of 10^5 replicates of a design sweep (``condapprove.explore.compare``, a notebook loop) it made
+``n_jobs=2`` slower than one process.  So the pool a call starts is kept, idle, for the next call with the same
+``n_jobs`` (as joblib keeps its workers); it is replaced when ``n_jobs`` changes, when a worker has died, when it was
+shut down, and in a process forked from the one that started it.  The workers end with the interpreter, or earlier
+with :func:`shutdown_workers`.  Threads may simulate at the same time: their calls take turns on the pool kept; one
+that asks for another ``n_jobs`` replaces it as the pool kept, and the old one is shut down when the calls using it
+are done.  A call made inside another on the same thread (from its progress callback) runs in the calling process.
 
 Each pool comes with an :class:`Arena`, shared memory its workers inherit: a call lends a scenario a region of
-it, each worker writes its chunks' sorted decision months there, and only a few kilobytes of counts and sums go
-back through the executor's pipe (where, on two busy cores, a chunk's 8 bytes a replicate waited for the caller to
+it, each process writes its chunks' sorted decision months there, and only a few kilobytes of counts and sums go
+back through a worker's pipe (where, on two busy cores, a chunk's 8 bytes a replicate waited for the caller to
 be scheduled to read them: 1.072 of a binary 10^6 run's time with two new workers, ten fresh-process pairs).
 
 A chunk's design goes to the workers as a :class:`Shipped` value: pickled once per call, and unpickled once per
-worker and design (a worker forked after the call began finds it without unpickling), so that the values a
-worker derives from a design (its decision bounds, the sufficient statistics' tables, kept by
-:func:`condapprove._memo.per_object`) are computed once, not for every chunk's fresh copy.
+worker and design (a worker forked during the call inherits it), so that the values a worker derives from a design
+(its decision bounds, the sufficient statistics' tables, kept by :func:`condapprove._memo.per_object`) are computed
+once, not for every chunk's fresh copy.
 
 Workers are forked, so they see the modules as they were when the pool started: code patched later in the caller
 (a test's ``monkeypatch``) does not reach them until :func:`shutdown_workers` lets the next call start afresh.
-Their results never depend on which worker simulated what, or on the state a worker kept from an earlier call:
+Their results never depend on which process simulated what, or on the state a worker kept from an earlier call:
 every chunk is drawn from its own streams.
 """
 
@@ -32,19 +42,23 @@ from __future__ import annotations
 
 import itertools
 import mmap
+import multiprocessing
 import os
 import pickle
+import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import numpy as np
 
 from .._alloc import keep_freed_memory
 
-__all__ = ["Arena", "Shipped", "Workers", "arena_view", "kept_workers", "release", "ship", "shutdown_workers",
-           "worker_pool"]
+__all__ = ["Arena", "BrokenWorkers", "Pool", "Run", "Shipped", "Workers", "arena_view", "in_call", "kept_workers",
+           "release", "ship", "shutdown_workers", "worker_pool"]
 
 #: Bytes of each pool's arena: the sorted months of 8 million replicates in flight (only pages written take memory).
 ARENA_BYTES = 64 << 20
@@ -99,13 +113,275 @@ def arena_view(key: tuple[int, int], offset: int, n: int) -> np.ndarray | None:
     return None if arena is None else arena.view(offset, n)
 
 
+class BrokenWorkers(RuntimeError):
+    """A worker of a :class:`Pool` died (killed, out of memory): the pool takes no more work."""
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an error raised in a worker (the ``__cause__`` of the error re-raised in the caller)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+#: The caller's ends of the pipes of every pool made in this process (a worker forked later closes its copies, so
+#: that a pool's workers see the end of their task pipe when the caller closes it, or exits).
+_PARENT_ENDS: set[Connection] = set()
+
+# the shared control words of a pool: the current call's number, the next task to claim, whether it was cancelled
+_GENERATION, _NEXT, _CANCELLED = 0, 1, 2
+
+
+class Pool:
+    """``n`` processes simulating one call's chunks at a time: the calling process and ``n - 1`` worker processes
+    forked from it.
+
+    A call (:meth:`start`) gives the pool a function and the argument tuples of its tasks.  Every process takes the
+    tasks in order, claiming the next one from a counter they share (in shared memory, under a lock); the workers
+    send each result back through a pipe of their own, and the calling process, asked for the results in order
+    (:meth:`Run.result`), simulates the next unclaimed task itself whenever the one it needs is not in yet.  So
+    no thread of the caller sits between it and the workers, and the caller does its share of the work instead of
+    waiting (``concurrent.futures.ProcessPoolExecutor`` has a thread in the caller that forks every worker, queues
+    the tasks one or two ahead and reads the results: on two busy cores it waits to be scheduled, and its workers
+    with it; docs/performance.md, twenty-eighth round).
+
+    The workers are forked at the first call, one after the other, and each begins on that call's tasks at once
+    (it inherits them: nothing is pickled); later calls send their function and tasks to every worker through its
+    task pipe, pickled once.  One call runs at a time (others wait for it); :meth:`Run.cancel` stops the workers
+    from claiming more of a call's tasks (the results of the ones they were running are dropped).  A worker that
+    dies breaks the pool: the call gets :class:`BrokenWorkers`, and so does any later call.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._ctx = multiprocessing.get_context("fork")
+        self._control = self._ctx.RawArray("q", 3)
+        self._claim = self._ctx.Lock()
+        self._call = threading.Lock()  # one call at a time
+        self._procs: list[Any] = []
+        self._tasks: list[Connection] = []
+        self._results: list[Connection] = []
+        self.closed = False
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids (none before the first call)."""
+        return [p.pid for p in self._procs]
+
+    def broken(self) -> bool:
+        """Whether a worker has died."""
+        return any(p.exitcode is not None for p in self._procs)
+
+    def usable(self) -> bool:
+        """Whether the pool takes work: not shut down, and no worker died."""
+        return not self.closed and not self.broken()
+
+    def start(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> Run:
+        """Start ``fn(*args)`` for each tuple of ``tasks`` on the workers; the :class:`Run` gives the results
+        back in order, simulating tasks in this process meanwhile (close it when done: another thread's call waits
+        for that; a call of this thread's inside it is refused, see :func:`in_call`).  Raises
+        :class:`BrokenWorkers` when a worker died, :class:`RuntimeError` after :meth:`shutdown`."""
+        if in_call():
+            raise RuntimeError("this thread is already running a call on a worker pool")
+        self._call.acquire()
+        _CALLER.open = True
+        try:
+            if self.closed:
+                raise RuntimeError("the worker pool was shut down")
+            if self.broken():
+                raise BrokenWorkers("a worker process of the pool died")
+            with self._claim:
+                generation = self._control[_GENERATION] + 1
+                self._control[_GENERATION], self._control[_NEXT], self._control[_CANCELLED] = generation, 0, 0
+            job = (generation, fn, list(tasks))
+            if not self._procs:
+                self._fork(job)
+            else:
+                blob = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+                try:
+                    for conn in self._tasks:
+                        conn.send_bytes(blob)
+                except OSError as e:  # a worker's end is closed: it died
+                    raise BrokenWorkers("a worker process of the pool died") from e
+            return Run(self, job)
+        except BaseException:
+            _CALLER.open = False
+            self._call.release()
+            raise
+
+    def _fork(self, job: tuple[int, Callable[..., Any], list[tuple[Any, ...]]]) -> None:
+        for _ in range(self.n - 1):
+            task_r, task_w = self._ctx.Pipe(duplex=False)
+            result_r, result_w = self._ctx.Pipe(duplex=False)
+            _PARENT_ENDS.update((task_w, result_r))  # (before the fork: the worker closes its copies)
+            proc = self._ctx.Process(target=_serve, args=(task_r, result_w, self._control, self._claim, job),
+                                     daemon=True, name="condapprove-worker")
+            proc.start()  # (it begins on the job at once)
+            task_r.close()
+            result_w.close()
+            self._procs.append(proc)
+            self._tasks.append(task_w)
+            self._results.append(result_r)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """End the workers once they are done with the chunk they are running; ``wait``: until they have exited."""
+        if self.closed:
+            return
+        self.closed = True
+        for conn in self._tasks:
+            try:
+                conn.send_bytes(pickle.dumps(None))
+            except OSError:
+                pass
+        for conn in (*self._tasks, *self._results):
+            _PARENT_ENDS.discard(conn)
+            conn.close()
+        procs = list(self._procs)
+        if wait:
+            for p in procs:
+                p.join()
+        else:  # reaped in the background (a worker may still finish a chunk of a cancelled call)
+            threading.Thread(target=lambda: [p.join() for p in procs], daemon=True).start()
+
+
+class Run:
+    """One call's tasks on a :class:`Pool` (:meth:`Pool.start`): their results in order (:meth:`result`),
+    :meth:`cancel`, :meth:`close`."""
+
+    def __init__(self, pool: Pool, job: tuple[int, Callable[..., Any], list[tuple[Any, ...]]]) -> None:
+        self._pool = pool
+        self._generation, self._fn, self._args = job
+        self.count = len(self._args)
+        self._got: dict[int, tuple[bool, Any]] = {}
+        self.here: list[int] = []  # the tasks simulated in this process
+        self._open = True
+
+    def result(self, k: int) -> Any:
+        """The result of task ``k``: received from a worker, or simulated here (this process simulates the next
+        unclaimed task while ``k`` is not in, and waits only when none is left).  Re-raises the task's error, or
+        :class:`BrokenWorkers` when a worker died."""
+        while k not in self._got:
+            self._receive(block=False)
+            if k in self._got:
+                break
+            i = _claim_next(self._pool._control, self._pool._claim, self._generation, self.count)
+            if i is not None:
+                self.here.append(i)
+                self._got[i] = (True, self._fn(*self._args[i]))  # (an error here propagates as itself)
+            else:
+                self._receive(block=True)
+        ok, value = self._got.pop(k)
+        if not ok:
+            error, text = value
+            raise error from _RemoteTraceback(text)
+        return value
+
+    def _receive(self, block: bool) -> None:
+        """Read the workers' results that are in (``block``: waiting for one at least)."""
+        pool = self._pool
+        sentinels = {p.sentinel: p for p in pool._procs}
+        ready = wait([*pool._results, *sentinels], timeout=None if block else 0)
+        for conn in ready:
+            if isinstance(conn, int):  # a worker ended: died (its results already sent are read first)
+                if not any(c.poll() for c in pool._results):
+                    raise BrokenWorkers(f"a worker process died (exit code {sentinels[conn].exitcode})")
+                continue
+            assert isinstance(conn, Connection)
+            try:
+                generation, i, ok, value = pickle.loads(conn.recv_bytes())
+            except (EOFError, OSError) as e:
+                raise BrokenWorkers("a worker process died") from e
+            if generation == self._generation:  # (else a late result of a cancelled call)
+                self._got[i] = (ok, value)
+
+    def cancel(self) -> None:
+        """Let the workers claim no more of this call's tasks."""
+        with self._pool._claim:
+            if self._pool._control[_GENERATION] == self._generation:
+                self._pool._control[_CANCELLED] = 1
+
+    def claimed(self) -> int:
+        """How many of the call's tasks have been claimed so far (by the workers and this process)."""
+        with self._pool._claim:
+            return min(int(self._pool._control[_NEXT]), self.count)
+
+    def close(self) -> None:
+        """Done with the call (its tasks not claimed yet are cancelled): the pool takes the next."""
+        if self._open:
+            self._open = False
+            self.cancel()
+            _CALLER.open = False
+            self._pool._call.release()
+
+
+#: Whether this thread has a call open on a pool (:meth:`Pool.start` to :meth:`Run.close`).
+_CALLER = threading.local()
+
+
+def in_call() -> bool:
+    """Whether this thread is running a call on a worker pool (a progress callback, say, calling
+    :func:`~condapprove.simulate` again): such a call runs in this process, since the pool would wait for the call
+    that waits for it."""
+    return bool(getattr(_CALLER, "open", False))
+
+
+def _claim_next(control: Any, claim: Any, generation: int, count: int) -> int | None:
+    """Claim the next task of call ``generation`` (of ``count``) from a pool's shared counter, or None when none is
+    left (or the call was cancelled, or another began)."""
+    with claim:
+        i = int(control[_NEXT])
+        if control[_GENERATION] != generation or control[_CANCELLED] or i >= count:
+            return None
+        control[_NEXT] = i + 1
+        return i
+
+
+def _serve(tasks: Connection, results: Connection, control: Any, claim: Any,
+           job: tuple[int, Callable[..., Any], list[tuple[Any, ...]]] | None) -> None:
+    """A worker's life: ``job`` (its first call's, inherited), then each call's job from its task pipe, until the
+    pool shuts down (None) or the caller's end is closed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle (it cancels the call)
+    keep_freed_memory()
+    for conn in list(_PARENT_ENDS):  # (the caller's ends of this pool's and other pools' pipes, inherited)
+        conn.close()
+    _PARENT_ENDS.clear()
+    while True:
+        if job is None:
+            try:
+                job = pickle.loads(tasks.recv_bytes())
+            except (EOFError, OSError):
+                return
+            if job is None:
+                return
+        generation, fn, args = job
+        job = None
+        while (i := _claim_next(control, claim, generation, len(args))) is not None:
+            try:
+                out: tuple[int, int, bool, Any] = (generation, i, True, fn(*args[i]))
+            except BaseException as e:  # noqa: BLE001 - sent to the caller, which raises it
+                out = (generation, i, False, (e, "".join(traceback.format_exception(e))))
+            try:
+                blob = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:  # noqa: BLE001 - an error or a result that does not pickle
+                error = RuntimeError(f"a worker's result did not pickle: {e!r}")
+                blob = pickle.dumps((generation, i, False, (error, "")))
+            try:
+                results.send_bytes(blob)
+            except OSError:  # the caller closed its end (the pool was shut down)
+                return
+
+
 @dataclass(eq=False)
 class Workers:
     """A pool of worker processes and the arena they share with the process that started them; ``users``: the calls
     using it now (:func:`worker_pool` to :func:`release`); ``retired``: replaced as the pool kept, to be shut down
     when its last user releases it."""
 
-    pool: ProcessPoolExecutor
+    pool: Pool
     arena: Arena
     users: int = 0
     retired: bool = False
@@ -114,16 +390,6 @@ class Workers:
 _LOCK = threading.Lock()
 #: The pool kept: the process that started it, its number of workers, the pool and its arena.
 _POOL: tuple[int, int, Workers] | None = None
-
-
-def _broken(pool: ProcessPoolExecutor) -> bool:
-    """Whether a worker of ``pool`` died (the executor then refuses new work)."""
-    return bool(getattr(pool, "_broken", False))
-
-
-def _unusable(pool: ProcessPoolExecutor) -> bool:
-    """Whether ``pool`` refuses new work: a worker died, or it was shut down."""
-    return _broken(pool) or bool(getattr(pool, "_shutdown_thread", False))
 
 
 def _retire(workers: Workers) -> bool:
@@ -135,27 +401,26 @@ def _retire(workers: Workers) -> bool:
 
 
 def worker_pool(n_jobs: int) -> Workers:
-    """This process's pool of ``n_jobs`` worker processes, with its arena, for one call (give it back with
+    """This process's pool of ``n_jobs`` processes (itself and ``n_jobs - 1`` workers), with its arena, for one call (give it back with
     :func:`release`): the one kept from an earlier call when it has as many workers and takes work (no worker
     died, it was not shut down), else a new one, kept in its place.  A pool replaced while other calls (threads)
     use it goes on until they release it, so a call never finds its pool shut down by another.  The arena is
-    made before the pool forks its workers (at its first task), so they inherit it."""
+    made before the pool forks its workers (at its first call), so they inherit it."""
     global _POOL
     with _LOCK:
         if _POOL is not None:
             pid, n, old = _POOL
-            if pid != os.getpid():  # inherited by a fork: the pool's threads are not in this process
+            if pid != os.getpid():  # inherited by a fork: the pool's workers are not this process's children
                 _POOL = None
-            elif n != n_jobs or _unusable(old.pool):
-                # shut down now if no call uses it, or if a worker died (its users then get BrokenProcessPool and
-                # move on)
-                if _retire(old) or _broken(old.pool):
-                    old.pool.shutdown(wait=False, cancel_futures=_broken(old.pool))
+            elif n != n_jobs or not old.pool.usable():
+                # shut down now if no call uses it (else its last user does, in release)
+                if _retire(old):
+                    old.pool.shutdown(wait=False)
                 _POOL = None
         if _POOL is None:
             arena = Arena()
             _ARENAS[arena.key] = arena
-            pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
+            pool = Pool(n_jobs)
             _POOL = (os.getpid(), n_jobs, Workers(pool, arena))
         workers = _POOL[2]
         workers.users += 1
