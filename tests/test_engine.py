@@ -362,9 +362,10 @@ def test_a_cold_process_simulates_its_first_chunk_before_forking(monkeypatch: py
             here.append((s, *blocks))
         return real(design, s, blocks, *args)
 
-    def fork(self: Any, job: Any) -> None:
-        at_fork.append(list(here))
-        real_fork(self, job)
+    def fork(self: Any, job: Any, count: int) -> None:
+        if count > 0:
+            at_fork.append(list(here))
+        real_fork(self, job, count)
 
     parent = os.getpid()
     monkeypatch.setattr(engine, "_run_chunk", spy)
@@ -391,9 +392,10 @@ def test_a_run_of_one_chunk_starts_no_worker(warm: bool, monkeypatch: pytest.Mon
     forks: list[int] = []
     real_fork = workers.Pool._fork
 
-    def fork(self: Any, job: Any) -> None:
-        forks.append(len(job[2]))
-        real_fork(self, job)
+    def fork(self: Any, job: Any, count: int) -> None:
+        if count > 0:
+            forks.append(len(job[2]))
+        real_fork(self, job, count)
 
     design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
     serial = condapprove.simulate(design, replicates=2048, seed=11, scenarios=["as hoped"])

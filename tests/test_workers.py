@@ -365,3 +365,17 @@ def test_a_call_inside_a_call_runs_in_this_process() -> None:
                                  progress=progress)
     assert outer.scenarios == serial.scenarios and inner == [serial.scenarios]
     assert not workers.in_call()
+
+
+def test_a_call_forks_no_more_workers_than_it_has_tasks_beside_one() -> None:
+    """With more processes than a call's chunks, the pool forks one worker fewer than the chunks (this process takes
+    a chunk too); a later call with more chunks forks the others.  The same results."""
+    design = condapprove.load_design(DESIGN)
+    kw: dict[str, Any] = {"seed": 5, "chunk_size": 2048, "scenarios": ["as hoped"]}
+    small = condapprove.simulate(design, replicates=3 * 2048, n_jobs=5, **kw)
+    pool = _kept().pool
+    assert len(pool.pids) == 2
+    large = condapprove.simulate(design, replicates=8 * 2048, n_jobs=5, **kw)
+    assert _kept().pool is pool and len(pool.pids) == 4
+    assert small.scenarios == condapprove.simulate(design, replicates=3 * 2048, **kw).scenarios
+    assert large.scenarios == condapprove.simulate(design, replicates=8 * 2048, **kw).scenarios

@@ -151,7 +151,8 @@ class Pool:
 
     The workers are forked at the first call, one after the other, and each begins on that call's tasks at once
     (it inherits them: nothing is pickled); later calls send their function and tasks to every worker through its
-    task pipe, pickled once.  One call runs at a time (others wait for it); :meth:`Run.cancel` stops the workers
+    task pipe, pickled once.  A call forks no more workers than it has tasks beside one (a later call with more
+    tasks forks the others).  One call runs at a time (others wait for it); :meth:`Run.cancel` stops the workers
     from claiming more of a call's tasks (the results of the ones they were running are dropped).  A worker that
     dies breaks the pool: the call gets :class:`BrokenWorkers`, and so does any later call.
     """
@@ -198,23 +199,25 @@ class Pool:
                 generation = self._control[_GENERATION] + 1
                 self._control[_GENERATION], self._control[_NEXT], self._control[_CANCELLED] = generation, 0, 0
             job = (generation, fn, list(tasks))
-            if not self._procs:
-                self._fork(job)
-            else:
+            if self._procs:
                 blob = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
                 try:
                     for conn in self._tasks:
                         conn.send_bytes(blob)
                 except OSError as e:  # a worker's end is closed: it died
                     raise BrokenWorkers("a worker process of the pool died") from e
+            # no more workers than the call has tasks beside the one this process takes first (a later call with
+            # more tasks forks the others)
+            self._fork(job, min(self.n - 1, len(job[2]) - 1) - len(self._procs))
             return Run(self, job)
         except BaseException:
             _CALLER.open = False
             self._call.release()
             raise
 
-    def _fork(self, job: tuple[int, Callable[..., Any], list[tuple[Any, ...]]]) -> None:
-        for _ in range(self.n - 1):
+    def _fork(self, job: tuple[int, Callable[..., Any], list[tuple[Any, ...]]], count: int) -> None:
+        """Fork ``count`` more workers (none when ``count`` is 0 or less), each beginning on ``job`` at once."""
+        for _ in range(count):
             task_r, task_w = self._ctx.Pipe(duplex=False)
             result_r, result_w = self._ctx.Pipe(duplex=False)
             _PARENT_ENDS.update((task_w, result_r))  # (before the fork: the worker closes its copies)
