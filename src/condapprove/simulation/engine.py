@@ -72,8 +72,12 @@ from .workers import BrokenWorkers, Run, Shipped, arena_view, in_call, release, 
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
-#: Largest default number of replicates per unit of work (results do not depend on it).
-DEFAULT_CHUNK_SIZE = 16 * BLOCK_SIZE
+#: Largest default number of replicates per unit of work (results do not depend on it).  Eight blocks: a chunk of
+#: sufficient statistics (vectorised as a whole) keeps every per-replicate array of the chunk alive at once, and a
+#: first chunk in a process pays a page fault for each page of them (about 5,100 for 16 blocks of binary replicates);
+#: with 8 blocks, first runs of 10^5 binary and continuous replicates took 0.85-0.87 of the time, later runs and 10^6
+#: replicates the same (docs/performance.md, item 82).
+DEFAULT_CHUNK_SIZE = 8 * BLOCK_SIZE
 #: By default a run is cut into about this many units of work, so that worker processes share it evenly.
 _DEFAULT_CHUNKS = 12
 
