@@ -379,3 +379,85 @@ def test_a_call_forks_no_more_workers_than_it_has_tasks_beside_one() -> None:
     assert _kept().pool is pool and len(pool.pids) == 4
     assert small.scenarios == condapprove.simulate(design, replicates=3 * 2048, **kw).scenarios
     assert large.scenarios == condapprove.simulate(design, replicates=8 * 2048, **kw).scenarios
+
+
+def test_the_calling_process_simulates_chunks_beside_its_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``n_jobs=2`` the calling process and one worker share a call's chunks: each simulates some of the 40
+    (the worker begins at once, and the caller claims the next chunk whenever the one it needs is not in)."""
+    from condapprove.simulation import engine
+
+    design = condapprove.load_design(DESIGN)
+    kw: dict[str, Any] = {"replicates": 40 * 2048, "seed": 5, "chunk_size": 2048, "scenarios": ["as hoped"]}
+    serial = condapprove.simulate(design, **kw)
+    here: list[int] = []
+    real = engine._run_chunk
+
+    def spy(design: Any, s: int, blocks: Any, *args: Any) -> Any:
+        if os.getpid() == parent:
+            here.append(blocks[0])
+        return real(design, s, blocks, *args)
+
+    parent = os.getpid()
+    monkeypatch.setattr(engine, "_run_chunk", spy)
+    both = condapprove.simulate(design, n_jobs=2, **kw)
+    assert both.scenarios == serial.scenarios
+    assert 0 < len(here) < 40 and len(set(here)) == len(here)
+
+
+def _slow_big(n: int) -> bytes:
+    """A task that takes a while and returns ``n`` bytes (more than a pipe holds)."""
+    time.sleep(0.2)
+    return b"x" * n
+
+
+def _within(seconds: float, fn: Callable[[], Any]) -> Any:
+    """``fn()`` in a thread, failing the test if it has not returned within ``seconds`` (a deadlock)."""
+    import threading
+
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "deadlocked"
+    return out[0]
+
+
+def _claimed(pool: workers.Pool, count: int) -> None:
+    end = time.monotonic() + 10
+    while pool._control[1] < count and time.monotonic() < end:
+        time.sleep(0.005)
+    assert pool._control[1] >= count
+
+
+def test_a_worker_still_on_a_cancelled_call_takes_the_next_one() -> None:
+    """A call cancelled while its worker simulates (here: a task whose result is larger than the worker's pipe
+    holds) does not block the next call, whose tasks are larger than the task pipe holds: the pool reads the
+    worker's late result first (dropped), then sends it the new call's tasks."""
+    pool = workers.Pool(2)
+    try:
+        run = pool.start(_slow_big, [(1 << 20,)] * 3)
+        _claimed(pool, 1)  # the worker is on the first, this process has not begun
+        run.close()
+
+        def second() -> list[int]:
+            nxt = pool.start(len, [(b"y" * (1 << 17),)] * 3)
+            try:
+                return [nxt.result(k) for k in range(3)]
+            finally:
+                nxt.close()
+
+        assert _within(20, second) == [1 << 17] * 3
+    finally:
+        pool.shutdown()
+
+
+def test_shutting_down_a_pool_whose_worker_is_sending_a_result() -> None:
+    """A pool shut down while its worker is blocked sending a result no one reads (a cancelled call's) ends: the
+    worker's pipe is closed first, and it exits."""
+    pool = workers.Pool(2)
+    run = pool.start(_slow_big, [(1 << 20,)] * 3)
+    _claimed(pool, 1)
+    run.close()
+    pids = pool.pids
+    _within(20, lambda: pool.shutdown(wait=True))
+    assert all(_gone(p) for p in pids)

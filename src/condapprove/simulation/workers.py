@@ -134,6 +134,9 @@ _PARENT_ENDS: set[Connection] = set()
 
 # the shared control words of a pool: the current call's number, the next task to claim, whether it was cancelled
 _GENERATION, _NEXT, _CANCELLED = 0, 1, 2
+#: The task number of a worker's message that it has claimed the last task of a call it can (it then waits for the
+#: next call's).
+_IDLE = -1
 
 
 class Pool:
@@ -166,6 +169,7 @@ class Pool:
         self._procs: list[Any] = []
         self._tasks: list[Connection] = []
         self._results: list[Connection] = []
+        self._busy: list[bool] = []  # whether each worker may still be on a call's tasks (until it says it is not)
         self.closed = False
 
     @property
@@ -202,8 +206,10 @@ class Pool:
             if self._procs:
                 blob = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
                 try:
-                    for conn in self._tasks:
+                    for w, conn in enumerate(self._tasks):
+                        self._wait_idle(w)  # (so that it reads this job: it is not blocked sending a result)
                         conn.send_bytes(blob)
+                        self._busy[w] = True
                 except OSError as e:  # a worker's end is closed: it died
                     raise BrokenWorkers("a worker process of the pool died") from e
             # no more workers than the call has tasks beside the one this process takes first (a later call with
@@ -229,18 +235,30 @@ class Pool:
             self._procs.append(proc)
             self._tasks.append(task_w)
             self._results.append(result_r)
+            self._busy.append(True)
+
+    def _wait_idle(self, w: int) -> None:
+        """Read worker ``w``'s results (those of a cancelled call: dropped) until it says it has no task left."""
+        while self._busy[w]:
+            try:
+                _, i, _, _ = pickle.loads(self._results[w].recv_bytes())  # (an earlier call's: dropped)
+            except (EOFError, OSError) as e:
+                raise BrokenWorkers("a worker process of the pool died") from e
+            self._busy[w] = i != _IDLE
 
     def shutdown(self, wait: bool = True) -> None:
         """End the workers once they are done with the chunk they are running; ``wait``: until they have exited."""
         if self.closed:
             return
         self.closed = True
+        for conn in self._results:  # (first: a worker sending a result then gets an error, and ends)
+            _PARENT_ENDS.discard(conn)
+            conn.close()
         for conn in self._tasks:
             try:
                 conn.send_bytes(pickle.dumps(None))
             except OSError:
                 pass
-        for conn in (*self._tasks, *self._results):
             _PARENT_ENDS.discard(conn)
             conn.close()
         procs = list(self._procs)
@@ -260,7 +278,6 @@ class Run:
         self._generation, self._fn, self._args = job
         self.count = len(self._args)
         self._got: dict[int, tuple[bool, Any]] = {}
-        self.here: list[int] = []  # the tasks simulated in this process
         self._open = True
 
     def result(self, k: int) -> Any:
@@ -273,8 +290,9 @@ class Run:
                 break
             i = _claim_next(self._pool._control, self._pool._claim, self._generation, self.count)
             if i is not None:
-                self.here.append(i)
                 self._got[i] = (True, self._fn(*self._args[i]))  # (an error here propagates as itself)
+            elif not any(self._pool._busy):  # (every worker done with the call, and k not in: it was cancelled)
+                raise RuntimeError(f"task {k} of the call was cancelled")
             else:
                 self._receive(block=True)
         ok, value = self._got.pop(k)
@@ -287,6 +305,7 @@ class Run:
         """Read the workers' results that are in (``block``: waiting for one at least)."""
         pool = self._pool
         sentinels = {p.sentinel: p for p in pool._procs}
+        worker = {conn: w for w, conn in enumerate(pool._results)}
         ready = wait([*pool._results, *sentinels], timeout=None if block else 0)
         for conn in ready:
             if isinstance(conn, int):  # a worker ended: died (its results already sent are read first)
@@ -298,7 +317,9 @@ class Run:
                 generation, i, ok, value = pickle.loads(conn.recv_bytes())
             except (EOFError, OSError) as e:
                 raise BrokenWorkers("a worker process died") from e
-            if generation == self._generation:  # (else a late result of a cancelled call)
+            if i == _IDLE:
+                pool._busy[worker[conn]] = False
+            elif generation == self._generation:  # (else a late result of a cancelled call)
                 self._got[i] = (ok, value)
 
     def cancel(self) -> None:
@@ -306,11 +327,6 @@ class Run:
         with self._pool._claim:
             if self._pool._control[_GENERATION] == self._generation:
                 self._pool._control[_CANCELLED] = 1
-
-    def claimed(self) -> int:
-        """How many of the call's tasks have been claimed so far (by the workers and this process)."""
-        with self._pool._claim:
-            return min(int(self._pool._control[_NEXT]), self.count)
 
     def close(self) -> None:
         """Done with the call (its tasks not claimed yet are cancelled): the pool takes the next."""
@@ -376,6 +392,10 @@ def _serve(tasks: Connection, results: Connection, control: Any, claim: Any,
                 results.send_bytes(blob)
             except OSError:  # the caller closed its end (the pool was shut down)
                 return
+        try:
+            results.send_bytes(pickle.dumps((generation, _IDLE, True, None)))
+        except OSError:
+            return
 
 
 @dataclass(eq=False)
