@@ -461,3 +461,27 @@ def test_shutting_down_a_pool_whose_worker_is_sending_a_result() -> None:
     pids = pool.pids
     _within(20, lambda: pool.shutdown(wait=True))
     assert all(_gone(p) for p in pids)
+
+
+def test_where_processes_cannot_be_forked_a_call_starts_a_process_pool_of_its_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where there is no ``fork`` (Windows), ``n_jobs > 1`` runs the chunks on a ``ProcessPoolExecutor`` started for
+    the call (here with ``spawn``, Windows' way: the workers import condapprove afresh) and keeps no pool; the
+    results are the serial ones."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from condapprove.simulation import engine
+
+    started: list[int] = []
+
+    class Spawned(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kw: Any) -> None:
+            started.append(max_workers)
+            super().__init__(max_workers, mp_context=multiprocessing.get_context("spawn"), **kw)
+
+    serial = _run(1)
+    monkeypatch.setattr(engine, "can_fork", lambda: False)
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", Spawned)
+    assert _run(2).scenarios == serial.scenarios
+    assert started == [2] and workers.kept_workers() is None

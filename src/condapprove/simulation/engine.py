@@ -68,7 +68,7 @@ from .population import Streams, arms_of, draw_truth, paired_entries, simulate_a
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
 from .summary import BLOCK_SIZE, ChunkSummary, Running, sort_months, summarise
-from .workers import BrokenWorkers, Run, Shipped, arena_view, in_call, release, ship, worker_pool
+from .workers import BrokenWorkers, Run, Shipped, arena_view, can_fork, in_call, release, ship, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
 
@@ -381,7 +381,9 @@ def simulate(
         Processes that simulate: this one and ``n_jobs - 1`` worker processes forked from it (1: this process
         alone); results do not depend on it.  The workers are kept, idle, for the next call with the same
         ``n_jobs`` (starting them costs tens of milliseconds), until the interpreter exits or
-        :func:`~condapprove.shutdown_workers` ends them (see :mod:`.workers`).
+        :func:`~condapprove.shutdown_workers` ends them (see :mod:`.workers`).  Where processes cannot be forked
+        (Windows), each call starts a :class:`concurrent.futures.ProcessPoolExecutor` of ``n_jobs`` workers for
+        itself instead.
     executor : concurrent.futures.Executor, optional
         Run chunks on this executor instead (overrides ``n_jobs``).
     design_path, design_sha256 : str, optional
@@ -468,6 +470,12 @@ def simulate(
             "condapprove_version": __version__})
     # this process's workers, kept for the next call (see .workers); not inside another call of this thread's on them
     ours = executor is None and n_jobs > 1 and not in_call()
+    for_this_call = None  # where processes are not forked (Windows): a process pool started for this call alone
+    if ours and not can_fork():
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = for_this_call = ProcessPoolExecutor(max_workers=n_jobs, initializer=keep_freed_memory)
+        ours = False
     kept_workers = worker_pool(n_jobs) if ours else None
     arena = None if kept_workers is None else kept_workers.arena
     # the design as the chunks' tasks carry it: pickled once, and unpickled once per worker (see .workers.Shipped)
@@ -660,6 +668,8 @@ def simulate(
                 arena.give_back(offset)
         if kept_workers is not None:
             release(kept_workers)
+        if for_this_call is not None:
+            for_this_call.shutdown()
     n = max(r.p_confirmed.n_sims for r in results)
 
     sha = design_sha256 or design_hash

@@ -21,6 +21,8 @@ shut down, and in a process forked from the one that started it.  The workers en
 with :func:`shutdown_workers`.  Threads may simulate at the same time: their calls take turns on the pool kept; one
 that asks for another ``n_jobs`` replaces it as the pool kept, and the old one is shut down when the calls using it
 are done.  A call made inside another on the same thread (from its progress callback) runs in the calling process.
+Where processes cannot be forked (Windows: :func:`can_fork`), each call starts a
+``concurrent.futures.ProcessPoolExecutor`` of ``n_jobs`` workers for itself instead.
 
 Each pool comes with an :class:`Arena`, shared memory its workers inherit: a call lends a scenario a region of
 it, each process writes its chunks' sorted decision months there, and only a few kilobytes of counts and sums go
@@ -57,8 +59,8 @@ import numpy as np
 
 from .._alloc import keep_freed_memory
 
-__all__ = ["Arena", "BrokenWorkers", "Pool", "Run", "Shipped", "Workers", "arena_view", "in_call", "kept_workers",
-           "release", "ship", "shutdown_workers", "worker_pool"]
+__all__ = ["Arena", "BrokenWorkers", "Pool", "Run", "Shipped", "Workers", "arena_view", "can_fork", "in_call",
+           "kept_workers", "release", "ship", "shutdown_workers", "worker_pool"]
 
 #: Bytes of each pool's arena: the sorted months of 8 million replicates in flight (only pages written take memory).
 ARENA_BYTES = 64 << 20
@@ -335,6 +337,12 @@ class Run:
             self.cancel()
             _CALLER.open = False
             self._pool._call.release()
+
+
+def can_fork() -> bool:
+    """Whether this platform forks processes (not Windows), which a :class:`Pool`'s workers need: they inherit the
+    calling process's state (its loaded kernels, the call's chunks, the arena)."""
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 #: Whether this thread has a call open on a pool (:meth:`Pool.start` to :meth:`Run.close`).
