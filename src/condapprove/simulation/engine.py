@@ -598,9 +598,6 @@ def simulate(
                 return lambda i: submitted[i].result()
 
             pending = [i for i in range(len(tasks)) if i not in saved and i not in local]
-            if kept_workers is not None and len(pending) == 1:  # one chunk: simulated here, no worker started for it
-                s, b = tasks[pending[0]]
-                local[pending.pop()] = _run_chunk(design, s, b, size, entropy, spawn_key)
             try:
                 try:
                     result_of = launch(pending) if pending else None

@@ -212,10 +212,11 @@ class _Blocks:
         generator would give, without making the generators or passing their states through them call by call
         (item 74 of docs/performance.md).
         """
-        out = np.empty((self.m, cols), order=order)
         states = Streams.words_of(self.streams, purpose)
-        if states is not None and _draw_jit.fill_blocks(states, method, out, self.edges, shape):
-            return out
+        if states is not None:
+            out = np.empty((self.m, cols), order=order)
+            if _draw_jit.fill_blocks(states, method, out, self.edges, shape):
+                return out
         # a root whose entropy is not an integer (no words), or shapes numpy refuses: each block's generator (into
         # C-contiguous rows, as numpy's calls want them)
         out = np.empty((self.m, cols))

@@ -7,7 +7,7 @@ order, simulates the next unclaimed chunk whenever the one it needs is not in ye
 twenty-seventh round of docs/performance.md the pool was a ``concurrent.futures.ProcessPoolExecutor`` of
 ``n_jobs`` workers beside an idle caller; its first submit forked every worker before any began (13-17 ms into a
 call), and a thread of the caller, which had to be scheduled on cores the workers kept busy, fed them their chunks
-one at a time (a median 0.6 ms between two chunks of a worker).  Here the worker begins 7-10 ms into a call, the caller
+one at a time (a median 0.6 ms between two chunks of a worker).  Here the worker begins 8-11 ms into a call, the caller
 as soon as the fork returns, and 0.2 ms pass between two chunks; binary runs of 10^6 replicates with a new pool of
 two took 0.85 of the time (ten fresh-process pairs; docs/performance.md, item 81).
 
@@ -122,13 +122,6 @@ class BrokenWorkers(RuntimeError):
 class _RemoteTraceback(Exception):
     """The traceback of an error raised in a worker (the ``__cause__`` of the error re-raised in the caller)."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
 
 #: The caller's ends of the pipes of every pool made in this process (a worker forked later closes its copies, so
 #: that a pool's workers see the end of their task pipe when the caller closes it, or exits).
@@ -156,8 +149,8 @@ class Pool:
 
     The workers are forked at the first call, one after the other, and each begins on that call's tasks at once
     (it inherits them: nothing is pickled); later calls send their function and tasks to every worker through its
-    task pipe, pickled once.  A call forks no more workers than it has tasks beside one (a later call with more
-    tasks forks the others).  One call runs at a time (others wait for it); :meth:`Run.cancel` stops the workers
+    task pipe, pickled once.  A call takes no more workers than it has tasks beside one (a call of one task none: this
+    process simulates it; a later call with more tasks forks the others).  One call runs at a time (others wait for it); :meth:`Run.cancel` stops the workers
     from claiming more of a call's tasks (the results of the ones they were running are dropped).  A worker that
     dies breaks the pool: the call gets :class:`BrokenWorkers`, and so does any later call.
     """
@@ -205,18 +198,19 @@ class Pool:
                 generation = self._control[_GENERATION] + 1
                 self._control[_GENERATION], self._control[_NEXT], self._control[_CANCELLED] = generation, 0, 0
             job = (generation, fn, list(tasks))
-            if self._procs:
+            # no more workers on the call than it has tasks beside the one this process takes first (none for a
+            # call of one task; a later call with more tasks forks the others)
+            want = min(self.n - 1, len(job[2]) - 1)
+            if want > 0 and self._procs:
                 blob = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
                 try:
-                    for w, conn in enumerate(self._tasks):
+                    for w in range(min(want, len(self._procs))):
                         self._wait_idle(w)  # (so that it reads this job: it is not blocked sending a result)
-                        conn.send_bytes(blob)
+                        self._tasks[w].send_bytes(blob)
                         self._busy[w] = True
                 except OSError as e:  # a worker's end is closed: it died
                     raise BrokenWorkers("a worker process of the pool died") from e
-            # no more workers than the call has tasks beside the one this process takes first (a later call with
-            # more tasks forks the others)
-            self._fork(job, min(self.n - 1, len(job[2]) - 1) - len(self._procs))
+            self._fork(job, want - len(self._procs))
             return Run(self, job)
         except BaseException:
             _CALLER.open = False
@@ -281,6 +275,9 @@ class Run:
         self.count = len(self._args)
         self._got: dict[int, tuple[bool, Any]] = {}
         self._open = True
+        # (the pool's workers do not change during a call)
+        self._sentinels = {p.sentinel: p for p in pool._procs}
+        self._worker = {conn: w for w, conn in enumerate(pool._results)}
 
     def result(self, k: int) -> Any:
         """The result of task ``k``: received from a worker, or simulated here (this process simulates the next
@@ -306,13 +303,11 @@ class Run:
     def _receive(self, block: bool) -> None:
         """Read the workers' results that are in (``block``: waiting for one at least)."""
         pool = self._pool
-        sentinels = {p.sentinel: p for p in pool._procs}
-        worker = {conn: w for w, conn in enumerate(pool._results)}
-        ready = wait([*pool._results, *sentinels], timeout=None if block else 0)
+        ready = wait([*pool._results, *self._sentinels], timeout=None if block else 0)
         for conn in ready:
             if isinstance(conn, int):  # a worker ended: died (its results already sent are read first)
                 if not any(c.poll() for c in pool._results):
-                    raise BrokenWorkers(f"a worker process died (exit code {sentinels[conn].exitcode})")
+                    raise BrokenWorkers(f"a worker process died (exit code {self._sentinels[conn].exitcode})")
                 continue
             assert isinstance(conn, Connection)
             try:
@@ -320,7 +315,7 @@ class Run:
             except (EOFError, OSError) as e:
                 raise BrokenWorkers("a worker process died") from e
             if i == _IDLE:
-                pool._busy[worker[conn]] = False
+                pool._busy[self._worker[conn]] = False
             elif generation == self._generation:  # (else a late result of a cancelled call)
                 self._got[i] = (ok, value)
 
