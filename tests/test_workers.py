@@ -485,3 +485,47 @@ def test_where_processes_cannot_be_forked_a_call_starts_a_process_pool_of_its_ow
     monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", Spawned)
     assert _run(2).scenarios == serial.scenarios
     assert started == [2] and workers.kept_workers() is None
+
+
+def test_a_shut_down_pools_worker_does_not_claim_a_new_pools_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker of a pool shut down without waiting (replaced by another thread's call, say) may be held up between
+    sending a result and looking at its pool's counter again, while its pool is freed and a new one made.  The
+    counter must stay its own pool's alone: a new pool's counter made where the old one was (both calls number 1)
+    let the old worker claim a task of the new call and send its result to a pipe no one reads, and the new call
+    found that task lost ("task k of the call was cancelled", seen in CI with two threads replacing each other's
+    pools).  Here the worker is held up 0.5 s before its second claim, in the new call's first half."""
+    import gc
+
+    parent, claims = os.getpid(), [0]
+    claim_next = workers._claim_next
+
+    def held_up(*args: Any) -> Any:
+        if os.getpid() != parent:  # (in the worker: its second claim, after its first task's result is sent)
+            claims[0] += 1
+            if claims[0] == 2:
+                time.sleep(0.5)
+        return claim_next(*args)
+
+    monkeypatch.setattr(workers, "_claim_next", held_up)
+    old = workers.Pool(2)
+    run = old.start(_nap, [(0.01,)] * 24)
+    assert {run.result(k) for k in range(24)} - {parent}  # the worker took one or more tasks, then was held up
+    run.close()
+    old.shutdown(wait=False)
+    del old, run
+    gc.collect()
+    new = workers.Pool(2)
+    try:
+        nxt = new.start(_nap, [(0.05,)] * 24)  # 0.6 s of tasks: the old worker looks in the middle
+        try:
+            assert len([nxt.result(k) for k in range(24)]) == 24
+        finally:
+            nxt.close()
+    finally:
+        new.shutdown()
+
+
+def _nap(seconds: float) -> int:
+    """A task that takes ``seconds``, returning the id of the process that ran it."""
+    time.sleep(seconds)
+    return os.getpid()

@@ -42,6 +42,7 @@ every chunk is drawn from its own streams.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import mmap
 import multiprocessing
@@ -158,7 +159,10 @@ class Pool:
     def __init__(self, n: int) -> None:
         self.n = n
         self._ctx = multiprocessing.get_context("fork")
-        self._control = self._ctx.RawArray("q", 3)
+        # (in a shared mapping of its own, not multiprocessing's shared heap: the heap gives a freed block to the
+        # next array, and a worker of a pool shut down without waiting, on its way to one more look at its counter,
+        # would then claim a task of the next pool's call and send its result to a pipe no one reads)
+        self._control = (ctypes.c_int64 * 3).from_buffer(mmap.mmap(-1, 3 * 8))
         self._claim = self._ctx.Lock()
         self._call = threading.Lock()  # one call at a time
         self._procs: list[Any] = []
