@@ -529,3 +529,56 @@ def _nap(seconds: float) -> int:
     """A task that takes ``seconds``, returning the id of the process that ran it."""
     time.sleep(seconds)
     return os.getpid()
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/fd").is_dir(), reason="reads a process's open files in /proc")
+def test_a_worker_forked_by_another_thread_holds_no_end_of_a_new_workers_pipes() -> None:
+    """Two threads starting workers of two pools at once: a worker forked by one thread while the other has made
+    its worker's pipes, and not forked it yet, must not keep their ends open (a worker keeping the caller's end of
+    another worker's result pipe would leave that worker blocked on a result no one reads, and the pool's shutdown
+    waiting for it).  Here thread A stops, for up to 1 s, between making its worker's pipes and forking it, and the
+    main thread forks a worker of another pool meanwhile."""
+    import threading
+
+    made, forked = threading.Event(), threading.Event()
+
+    class HeldUp:
+        """The fork context, but waiting after making a worker's second pipe (its result pipe)."""
+
+        def __init__(self, ctx: Any) -> None:
+            self.ctx, self.pipes = ctx, []
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.ctx, name)
+
+        def Pipe(self, duplex: bool) -> Any:
+            ends = self.ctx.Pipe(duplex=duplex)
+            self.pipes.append(ends)
+            if len(self.pipes) == 2:
+                made.set()
+                forked.wait(1.0)
+            return ends
+
+    a, b = workers.Pool(2), workers.Pool(2)
+    a._ctx = held = HeldUp(a._ctx)
+    runs: list[Any] = []
+    thread = threading.Thread(target=lambda: runs.append(a.start(_nap, [(0.0,)] * 2)))
+    try:
+        thread.start()
+        assert made.wait(10)
+        run_b = b.start(_nap, [(0.0,)] * 2)
+        forked.set()
+        [run_b.result(k) for k in range(2)]
+        run_b.close()
+        b._wait_idle(0)  # (its worker has closed the caller's ends it inherited)
+        thread.join()
+        [runs[0].result(k) for k in range(2)]
+        runs[0].close()
+        result_r = held.pipes[1][0]
+        inode = f"pipe:[{os.fstat(result_r.fileno()).st_ino}]"
+        open_in_b = {os.readlink(f) for f in pathlib.Path(f"/proc/{b.pids[0]}/fd").iterdir()}
+        assert inode not in open_in_b
+    finally:
+        thread.join()
+        a.shutdown()
+        b.shutdown()

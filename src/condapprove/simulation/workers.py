@@ -127,6 +127,11 @@ class _RemoteTraceback(Exception):
 #: The caller's ends of the pipes of every pool made in this process (a worker forked later closes its copies, so
 #: that a pool's workers see the end of their task pipe when the caller closes it, or exits).
 _PARENT_ENDS: set[Connection] = set()
+#: Held by a thread from making a worker's pipes until it has forked the worker and closed the worker's ends: a
+#: worker forked by another thread in between would keep them open, unknown to it (the caller's ends not yet in
+#: :data:`_PARENT_ENDS`, the worker's ends and those of its ``Process`` not yet closed), so that a worker blocked
+#: sending a result no one reads would never fail, nor the death of a worker be seen.
+_FORKING = threading.Lock()
 
 # the shared control words of a pool: the current call's number, the next task to claim, whether it was cancelled
 _GENERATION, _NEXT, _CANCELLED = 0, 1, 2
@@ -224,14 +229,15 @@ class Pool:
     def _fork(self, job: tuple[int, Callable[..., Any], list[tuple[Any, ...]]], count: int) -> None:
         """Fork ``count`` more workers (none when ``count`` is 0 or less), each beginning on ``job`` at once."""
         for _ in range(count):
-            task_r, task_w = self._ctx.Pipe(duplex=False)
-            result_r, result_w = self._ctx.Pipe(duplex=False)
-            _PARENT_ENDS.update((task_w, result_r))  # (before the fork: the worker closes its copies)
-            proc = self._ctx.Process(target=_serve, args=(task_r, result_w, self._control, self._claim, job),
-                                     daemon=True, name="condapprove-worker")
-            proc.start()  # (it begins on the job at once)
-            task_r.close()
-            result_w.close()
+            with _FORKING:  # (a worker forked meanwhile by another thread would keep this one's ends open)
+                task_r, task_w = self._ctx.Pipe(duplex=False)
+                result_r, result_w = self._ctx.Pipe(duplex=False)
+                _PARENT_ENDS.update((task_w, result_r))  # (before the fork: the worker closes its copies)
+                proc = self._ctx.Process(target=_serve, args=(task_r, result_w, self._control, self._claim, job),
+                                         daemon=True, name="condapprove-worker")
+                proc.start()  # (it begins on the job at once)
+                task_r.close()
+                result_w.close()
             self._procs.append(proc)
             self._tasks.append(task_w)
             self._results.append(result_r)
