@@ -493,7 +493,7 @@ def test_a_shut_down_pools_worker_does_not_claim_a_new_pools_tasks(monkeypatch: 
     counter must stay its own pool's alone: a new pool's counter made where the old one was (both calls number 1)
     let the old worker claim a task of the new call and send its result to a pipe no one reads, and the new call
     found that task lost ("task k of the call was cancelled", seen in CI with two threads replacing each other's
-    pools).  Here the worker is held up 0.5 s before its second claim, in the new call's first half."""
+    pools).  Here the worker is held up 0.8 s before its second claim, in the new call's first half."""
     import gc
 
     parent, claims = os.getpid(), [0]
@@ -503,12 +503,12 @@ def test_a_shut_down_pools_worker_does_not_claim_a_new_pools_tasks(monkeypatch: 
         if os.getpid() != parent:  # (in the worker: its second claim, after its first task's result is sent)
             claims[0] += 1
             if claims[0] == 2:
-                time.sleep(0.5)
+                time.sleep(0.8)
         return claim_next(*args)
 
     monkeypatch.setattr(workers, "_claim_next", held_up)
     old = workers.Pool(2)
-    run = old.start(_nap, [(0.01,)] * 24)
+    run = old.start(_nap, [(0.02,)] * 24)
     assert {run.result(k) for k in range(24)} - {parent}  # the worker took one or more tasks, then was held up
     run.close()
     old.shutdown(wait=False)
@@ -516,7 +516,7 @@ def test_a_shut_down_pools_worker_does_not_claim_a_new_pools_tasks(monkeypatch: 
     gc.collect()
     new = workers.Pool(2)
     try:
-        nxt = new.start(_nap, [(0.05,)] * 24)  # 0.6 s of tasks: the old worker looks in the middle
+        nxt = new.start(_nap, [(0.08,)] * 24)  # about 1 s: the old worker looks in the first half
         try:
             assert len([nxt.result(k) for k in range(24)]) == 24
         finally:
@@ -582,3 +582,46 @@ def test_a_worker_forked_by_another_thread_holds_no_end_of_a_new_workers_pipes()
         thread.join()
         a.shutdown()
         b.shutdown()
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/fd").is_dir(), reason="reads a process's open files in /proc")
+def test_a_worker_forked_while_another_pool_shuts_down_holds_none_of_its_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool shutting down in one thread while another thread forks a worker of another pool: the new worker must
+    not keep the ends the first pool is closing (here its result pipe's: a worker of the first pool blocked sending
+    a result would then never fail, and a shutdown that waits would wait for ever).  The shutdown stops, for up to
+    1 s, between taking the end out of the caller's ends and closing it."""
+    import threading
+
+    made, forked = threading.Event(), threading.Event()
+    a = workers.Pool(2)
+    run = a.start(_nap, [(0.0,)] * 2)
+    [run.result(k) for k in range(2)]
+    run.close()
+    closing = a._results[0]
+    inode = f"pipe:[{os.fstat(closing.fileno()).st_ino}]"
+
+    class Pausing(set):  # type: ignore[type-arg]
+        def discard(self, conn: Any) -> None:
+            super().discard(conn)
+            if conn is closing:
+                made.set()
+                forked.wait(1.0)
+
+    ends = workers._PARENT_ENDS
+    monkeypatch.setattr(workers, "_PARENT_ENDS", Pausing(ends))
+    thread = threading.Thread(target=lambda: a.shutdown(wait=False))
+    b = workers.Pool(2)
+    try:
+        thread.start()
+        assert made.wait(10)
+        run_b = b.start(_nap, [(0.0,)] * 2)
+        forked.set()
+        [run_b.result(k) for k in range(2)]
+        run_b.close()
+        b._wait_idle(0)  # (its worker has closed the caller's ends it inherited)
+        open_in_b = {os.readlink(f) for f in pathlib.Path(f"/proc/{b.pids[0]}/fd").iterdir()}
+        assert inode not in open_in_b
+    finally:
+        thread.join()
+        b.shutdown()
+        ends.intersection_update(workers._PARENT_ENDS)  # (the ends closed meanwhile, out of the set put back)

@@ -127,11 +127,19 @@ class _RemoteTraceback(Exception):
 #: The caller's ends of the pipes of every pool made in this process (a worker forked later closes its copies, so
 #: that a pool's workers see the end of their task pipe when the caller closes it, or exits).
 _PARENT_ENDS: set[Connection] = set()
-#: Held by a thread from making a worker's pipes until it has forked the worker and closed the worker's ends: a
-#: worker forked by another thread in between would keep them open, unknown to it (the caller's ends not yet in
-#: :data:`_PARENT_ENDS`, the worker's ends and those of its ``Process`` not yet closed), so that a worker blocked
-#: sending a result no one reads would never fail, nor the death of a worker be seen.
+#: Held by a thread from making a worker's pipes until it has forked the worker and closed the worker's ends, and
+#: while a pool closes its ends: a worker forked by another thread in between would keep them open, unknown to it
+#: (the caller's ends not yet in :data:`_PARENT_ENDS`, or out of it and not yet closed; the worker's ends and those
+#: of its ``Process`` not yet closed), so that a worker blocked sending a result no one reads would never fail, nor
+#: the death of a worker be seen.
 _FORKING = threading.Lock()
+
+def _close_ends(conns: list[Connection]) -> None:
+    """(Holding :data:`_FORKING`.) Close the caller's ends ``conns``, taking them out of :data:`_PARENT_ENDS`."""
+    for conn in conns:
+        _PARENT_ENDS.discard(conn)
+        conn.close()
+
 
 # the shared control words of a pool: the current call's number, the next task to claim, whether it was cancelled
 _GENERATION, _NEXT, _CANCELLED = 0, 1, 2
@@ -257,16 +265,15 @@ class Pool:
         if self.closed:
             return
         self.closed = True
-        for conn in self._results:  # (first: a worker sending a result then gets an error, and ends)
-            _PARENT_ENDS.discard(conn)
-            conn.close()
+        with _FORKING:  # (first: a worker sending a result then gets an error, and ends)
+            _close_ends(self._results)
         for conn in self._tasks:
             try:
                 conn.send_bytes(pickle.dumps(None))
             except OSError:
                 pass
-            _PARENT_ENDS.discard(conn)
-            conn.close()
+        with _FORKING:
+            _close_ends(self._tasks)
         procs = list(self._procs)
         if wait:
             for p in procs:
