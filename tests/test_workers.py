@@ -546,7 +546,7 @@ def test_a_worker_forked_by_another_thread_holds_no_end_of_a_new_workers_pipes()
         """The fork context, but waiting after making a worker's second pipe (its result pipe)."""
 
         def __init__(self, ctx: Any) -> None:
-            self.ctx, self.pipes = ctx, []
+            self.ctx, self.pipes = ctx, list[Any]()
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.ctx, name)
@@ -560,7 +560,8 @@ def test_a_worker_forked_by_another_thread_holds_no_end_of_a_new_workers_pipes()
             return ends
 
     a, b = workers.Pool(2), workers.Pool(2)
-    a._ctx = held = HeldUp(a._ctx)
+    held = HeldUp(a._ctx)
+    a._ctx = held  # type: ignore[assignment]
     runs: list[Any] = []
     thread = threading.Thread(target=lambda: runs.append(a.start(_nap, [(0.0,)] * 2)))
     try:
@@ -625,3 +626,22 @@ def test_a_worker_forked_while_another_pool_shuts_down_holds_none_of_its_ends(mo
         thread.join()
         b.shutdown()
         ends.intersection_update(workers._PARENT_ENDS)  # (the ends closed meanwhile, out of the set put back)
+
+
+def _fork_lock_held(seconds: float) -> tuple[int, bool]:
+    time.sleep(seconds)
+    return os.getpid(), workers._FORKING.locked()
+
+
+def test_a_forked_process_starts_with_the_fork_lock_free() -> None:
+    """A worker is forked while its caller holds the fork lock (and so may any process forked while another thread
+    of its parent starts a worker): it must find the lock free, or a pool it made would wait for ever."""
+    pool = workers.Pool(2)
+    try:
+        run = pool.start(_fork_lock_held, [(0.05,)] * 8)
+        got = [run.result(k) for k in range(8)]
+        run.close()
+    finally:
+        pool.shutdown()
+    in_worker = [held for pid, held in got if pid != os.getpid()]
+    assert in_worker and not any(in_worker)

@@ -134,6 +134,17 @@ _PARENT_ENDS: set[Connection] = set()
 #: the death of a worker be seen.
 _FORKING = threading.Lock()
 
+
+def _free_fork_lock() -> None:
+    """(In a forked process.) A fork lock of its own, free: the process may have been forked while a thread of its
+    parent held the parent's (a worker always is)."""
+    global _FORKING
+    _FORKING = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, where the pool does not fork)
+    os.register_at_fork(after_in_child=_free_fork_lock)
+
 def _close_ends(conns: list[Connection]) -> None:
     """(Holding :data:`_FORKING`.) Close the caller's ends ``conns``, taking them out of :data:`_PARENT_ENDS`."""
     for conn in conns:
