@@ -531,6 +531,19 @@ def _nap(seconds: float) -> int:
     return os.getpid()
 
 
+def _forked_meanwhile(pool: workers.Pool, made: Any, forked: Any) -> set[str]:
+    """Once another thread is held (it sets ``made``, then waits for ``forked``): a call on ``pool`` that forks its
+    worker, run to the end; what the worker holds open (``/proc``), once it has closed the caller's ends it
+    inherited."""
+    assert made.wait(10)
+    run = pool.start(_nap, [(0.0,)] * 2)
+    forked.set()
+    [run.result(k) for k in range(2)]
+    run.close()
+    pool._wait_idle(0)  # (the worker says so after it closed them)
+    return {os.readlink(f) for f in pathlib.Path(f"/proc/{pool.pids[0]}/fd").iterdir()}
+
+
 @pytest.mark.skipif(not pathlib.Path("/proc/self/fd").is_dir(), reason="reads a process's open files in /proc")
 def test_a_worker_forked_by_another_thread_holds_no_end_of_a_new_workers_pipes() -> None:
     """Two threads starting workers of two pools at once: a worker forked by one thread while the other has made
@@ -566,19 +579,12 @@ def test_a_worker_forked_by_another_thread_holds_no_end_of_a_new_workers_pipes()
     thread = threading.Thread(target=lambda: runs.append(a.start(_nap, [(0.0,)] * 2)))
     try:
         thread.start()
-        assert made.wait(10)
-        run_b = b.start(_nap, [(0.0,)] * 2)
-        forked.set()
-        [run_b.result(k) for k in range(2)]
-        run_b.close()
-        b._wait_idle(0)  # (its worker has closed the caller's ends it inherited)
+        open_in_b = _forked_meanwhile(b, made, forked)
         thread.join()
         [runs[0].result(k) for k in range(2)]
         runs[0].close()
         result_r = held.pipes[1][0]
-        inode = f"pipe:[{os.fstat(result_r.fileno()).st_ino}]"
-        open_in_b = {os.readlink(f) for f in pathlib.Path(f"/proc/{b.pids[0]}/fd").iterdir()}
-        assert inode not in open_in_b
+        assert f"pipe:[{os.fstat(result_r.fileno()).st_ino}]" not in open_in_b
     finally:
         thread.join()
         a.shutdown()
@@ -614,14 +620,7 @@ def test_a_worker_forked_while_another_pool_shuts_down_holds_none_of_its_ends(mo
     b = workers.Pool(2)
     try:
         thread.start()
-        assert made.wait(10)
-        run_b = b.start(_nap, [(0.0,)] * 2)
-        forked.set()
-        [run_b.result(k) for k in range(2)]
-        run_b.close()
-        b._wait_idle(0)  # (its worker has closed the caller's ends it inherited)
-        open_in_b = {os.readlink(f) for f in pathlib.Path(f"/proc/{b.pids[0]}/fd").iterdir()}
-        assert inode not in open_in_b
+        assert inode not in _forked_meanwhile(b, made, forked)
     finally:
         thread.join()
         b.shutdown()
