@@ -118,20 +118,33 @@ def test_shutdown_workers_ends_them() -> None:
     condapprove.shutdown_workers()  # nothing to end: nothing happens
 
 
-def test_a_pool_inherited_by_a_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a process forked from the one that started the pool, the pool's threads do not exist: a new one is made
-    (and the inherited one left alone)."""
+def _in_a_forked_child(kept: workers.Workers) -> None:
+    """In a process forked while ``kept`` is the pool kept, with the module's locks held: exit 0 if no pool is kept
+    here and the locks are free, so that a call makes a pool of its own (the parent's workers are not this
+    process's children), leaving the inherited one alone."""
+    ok = (workers.kept_workers() is None and not workers._LOCK.locked() and not workers._FORKING.locked()
+          and not kept.pool.closed)
+    fresh = workers.worker_pool(2)
+    ok = ok and fresh is not kept
+    workers.release(fresh)
+    os._exit(0 if ok else 1)
+
+
+def test_a_process_forked_from_one_with_a_pool_makes_its_own() -> None:
+    """A process forked from one that keeps a pool, while a thread of it holds the module's locks (a worker is
+    always forked so), keeps no pool and finds the locks free."""
+    import multiprocessing
+
     _run(2)
     kept = _kept()
-    pid, n, _ = workers._POOL  # type: ignore[misc]
-    monkeypatch.setattr(workers, "_POOL", (pid + 1, n, kept))  # as a forked child would see it
-    fresh = workers.worker_pool(2)
-    try:
-        assert fresh is not kept
-        assert not kept.pool.closed  # left alone
-    finally:
-        workers.release(fresh)
-        kept.pool.shutdown()
+    with workers._LOCK, workers._FORKING:
+        child = multiprocessing.get_context("fork").Process(target=_in_a_forked_child, args=(kept,), daemon=True)
+        child.start()
+    child.join(20)
+    if child.exitcode is None:  # (waiting for a lock it inherited held)
+        child.kill()
+    assert child.exitcode == 0
+    assert _kept() is kept and not kept.pool.closed
 
 
 def test_a_pool_in_use_is_shut_down_only_when_its_last_call_is_done() -> None:
@@ -626,21 +639,3 @@ def test_a_worker_forked_while_another_pool_shuts_down_holds_none_of_its_ends(mo
         b.shutdown()
         ends.intersection_update(workers._PARENT_ENDS)  # (the ends closed meanwhile, out of the set put back)
 
-
-def _fork_lock_held(seconds: float) -> tuple[int, bool]:
-    time.sleep(seconds)
-    return os.getpid(), workers._FORKING.locked()
-
-
-def test_a_forked_process_starts_with_the_fork_lock_free() -> None:
-    """A worker is forked while its caller holds the fork lock (and so may any process forked while another thread
-    of its parent starts a worker): it must find the lock free, or a pool it made would wait for ever."""
-    pool = workers.Pool(2)
-    try:
-        run = pool.start(_fork_lock_held, [(0.05,)] * 8)
-        got = [run.result(k) for k in range(8)]
-        run.close()
-    finally:
-        pool.shutdown()
-    in_worker = [held for pid, held in got if pid != os.getpid()]
-    assert in_worker and not any(in_worker)

@@ -4,16 +4,18 @@ worker processes forked from it (a :class:`Pool`), kept from one call to the nex
 Every process of the pool simulates: the workers and the caller claim a call's chunks in order from a counter they
 share, the workers send their results back through pipes of their own, and the caller, which needs the results in
 order, simulates the next unclaimed chunk whenever the one it needs is not in yet (:meth:`Run.result`).  Until the
-twenty-seventh round of docs/performance.md the pool was a ``concurrent.futures.ProcessPoolExecutor`` of
+twenty-eighth round of docs/performance.md the pool was a ``concurrent.futures.ProcessPoolExecutor`` of
 ``n_jobs`` workers beside an idle caller; its first submit forked every worker before any began (13-17 ms into a
 call), and a thread of the caller, which had to be scheduled on cores the workers kept busy, fed them their chunks
 one at a time (a median 0.6 ms between two chunks of a worker).  Here the worker begins 8-11 ms into a call, the caller
 as soon as the fork returns, and 0.2 ms pass between two chunks; binary runs of 10^6 replicates with a new pool of
 two took 0.85 of the time (ten fresh-process pairs; docs/performance.md, item 81).
 
-Starting workers still costs a run twice: forking them (3-7 ms each for a process that has loaded numba and scipy)
-and, in each process, the page faults of its first chunk's memory (about 5,800 pages: a binary chunk of 32,768
-replicates took 19-33 ms as a worker's first, 7-9 ms later).  For one run of 10^6 replicates that is a few percent;
+Starting workers still costs a run twice: forking them (3-5 ms each for a process that has loaded numba and scipy)
+and the page faults that follow in both processes, since every page of the caller's heap is then shared with the
+worker (binary 10^6 with a new worker: 4,900-5,100 faults in the caller and 4,400-4,500 in the worker, against 3-6
+for a call of one process; about 2 us each here, docs/performance.md, twenty-ninth round).  For one run of 10^6
+replicates that is several percent;
 for the runs of 10^5 replicates of a design sweep (``condapprove.explore.compare``, a notebook loop) it made
 ``n_jobs=2`` slower than one process.  So the pool a call starts is kept, idle, for the next call with the same
 ``n_jobs`` (as joblib keeps its workers); it is replaced when ``n_jobs`` changes, when a worker has died, when it was
@@ -135,15 +137,6 @@ _PARENT_ENDS: set[Connection] = set()
 _FORKING = threading.Lock()
 
 
-def _free_fork_lock() -> None:
-    """(In a forked process.) A fork lock of its own, free: the process may have been forked while a thread of its
-    parent held the parent's (a worker always is)."""
-    global _FORKING
-    _FORKING = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):  # (not on Windows, where the pool does not fork)
-    os.register_at_fork(after_in_child=_free_fork_lock)
 
 def _close_ends(conns: list[Connection]) -> None:
     """(Holding :data:`_FORKING`.) Close the caller's ends ``conns``, taking them out of :data:`_PARENT_ENDS`."""
@@ -164,7 +157,7 @@ class Pool:
     forked from it.
 
     A call (:meth:`start`) gives the pool a function and the argument tuples of its tasks.  Every process takes the
-    tasks in order, claiming the next one from a counter they share (in shared memory, under a lock); the workers
+    tasks in order, claiming the next one from a counter they share (in a shared mapping of the pool's own, under a lock); the workers
     send each result back through a pipe of their own, and the calling process, asked for the results in order
     (:meth:`Run.result`), simulates the next unclaimed task itself whenever the one it needs is not in yet.  So
     no thread of the caller sits between it and the workers, and the caller does its share of the work instead of
@@ -174,9 +167,10 @@ class Pool:
 
     The workers are forked at the first call, one after the other, and each begins on that call's tasks at once
     (it inherits them: nothing is pickled); later calls send their function and tasks to every worker through its
-    task pipe, pickled once.  A call takes no more workers than it has tasks beside one (a call of one task none: this
-    process simulates it; a later call with more tasks forks the others).  One call runs at a time (others wait for it); :meth:`Run.cancel` stops the workers
-    from claiming more of a call's tasks (the results of the ones they were running are dropped).  A worker that
+    task pipe, pickled once.  A call takes no more workers than it has tasks beside one (a call of one task none:
+    this process simulates it; a later call with more tasks forks the others).  One call runs at a time (others
+    wait for it); :meth:`Run.cancel` stops the workers from claiming more of a call's tasks (the results of the ones
+    they were running are dropped).  A worker that
     dies breaks the pool: the call gets :class:`BrokenWorkers`, and so does any later call.
     """
 
@@ -442,8 +436,21 @@ class Workers:
 
 
 _LOCK = threading.Lock()
-#: The pool kept: the process that started it, its number of workers, the pool and its arena.
-_POOL: tuple[int, int, Workers] | None = None
+#: The pool kept: its number of workers, the pool and its arena.
+_POOL: tuple[int, Workers] | None = None
+
+
+def _after_fork_in_child() -> None:
+    """(In a forked process: a worker, or any process forked from one that used a pool.)  No pool kept, since the
+    parent's workers are not this process's children (the inherited one is left alone), and this module's locks
+    its own and free: the process may have been forked while a thread of its parent held one (a worker always is,
+    while its caller holds :data:`_FORKING`), and a pool made here would have waited for it for ever."""
+    global _FORKING, _LOCK, _POOL
+    _FORKING, _LOCK, _POOL = threading.Lock(), threading.Lock(), None
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, where nothing is forked)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _retire(workers: Workers) -> bool:
@@ -463,10 +470,8 @@ def worker_pool(n_jobs: int) -> Workers:
     global _POOL
     with _LOCK:
         if _POOL is not None:
-            pid, n, old = _POOL
-            if pid != os.getpid():  # inherited by a fork: the pool's workers are not this process's children
-                _POOL = None
-            elif n != n_jobs or not old.pool.usable():
+            n, old = _POOL
+            if n != n_jobs or not old.pool.usable():
                 # shut down now if no call uses it (else its last user does, in release)
                 if _retire(old):
                     old.pool.shutdown(wait=False)
@@ -475,8 +480,8 @@ def worker_pool(n_jobs: int) -> Workers:
             arena = Arena()
             _ARENAS[arena.key] = arena
             pool = Pool(n_jobs)
-            _POOL = (os.getpid(), n_jobs, Workers(pool, arena))
-        workers = _POOL[2]
+            _POOL = (n_jobs, Workers(pool, arena))
+        workers = _POOL[1]
         workers.users += 1
         return workers
 
@@ -507,8 +512,8 @@ def shutdown_workers(wait: bool = True) -> None:
         kept, _POOL = _POOL, None
         if kept is None:
             return
-        workers = kept[2]
-        now = _retire(workers) and kept[0] == os.getpid()  # (else a call still using it does: release)
+        workers = kept[1]
+        now = _retire(workers)  # (else a call still using it does: release)
     if now:
         workers.pool.shutdown(wait=wait)
 
@@ -516,7 +521,7 @@ def shutdown_workers(wait: bool = True) -> None:
 def kept_workers() -> Workers | None:
     """The pool kept for the next call, if any (without taking it for a call)."""
     with _LOCK:
-        return _POOL[2] if _POOL is not None and _POOL[0] == os.getpid() else None
+        return None if _POOL is None else _POOL[1]
 
 
 #: Values shipped to workers (see :class:`Shipped`), by key, in this process: made here by :func:`ship` (so that
