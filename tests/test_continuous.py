@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from condapprove.errors import DesignError
+from condapprove.errors import DegenerateDataWarning, DesignError
 from condapprove.estimate.continuous import (
     TTestResult,
     mean_interval,
@@ -124,11 +124,24 @@ def test_one_sided_intervals_are_half_open() -> None:
         (lambda: welch_t_from_summary(1, -1, 5, 0, 1, 5), r"`sd1` must be a finite number >= 0; got -1\."),
         (lambda: welch_t_from_summary(1, 1, 5, 0, 1, 5, spread="sem"), r"`spread` must be one of 'sd', 'se'"),
         (lambda: one_sample_t_from_summary(1.0, 0.0, 5), r"`sd` must be a finite number > 0; got 0\.0\."),
+        # (the message states what is refused: > 0, not >= 0)
+        (lambda: one_sample_t_from_summary(1.0, -1.0, 5), r"`sd` must be a finite number > 0; got -1\.0\."),
+        (lambda: one_sample_t_from_summary(1.0, -0.1, 5, spread="se"), r"`se` must be a finite number > 0"),
     ],
 )
 def test_validation(call, match: str) -> None:
     with pytest.raises(DesignError, match=match):
         call()
+
+
+def test_constant_values_give_a_zero_width_interval_with_a_warning() -> None:
+    # R's t.test stops on such data; the interval is the mean itself, and said to be degenerate
+    with pytest.warns(DegenerateDataWarning, match=r"`values`: standard deviation 0"):
+        ci = mean_interval([2.5, 2.5, 2.5])
+    assert (ci.low, ci.high) == (2.5, 2.5)
+    with pytest.warns(DegenerateDataWarning, match=r"`se`: standard deviation 0"):
+        ci = mean_interval_from_summary(1.0, 0.0, 4, spread="se", alternative="greater")
+    assert (ci.low, ci.high) == (1.0, math.inf)
 
 
 def test_welch_allows_one_constant_group() -> None:

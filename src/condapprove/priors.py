@@ -488,7 +488,11 @@ _ESS_DOC_BETA = """
             * ``'morita'``: Morita, Thall and Mueller (2008) evaluated at the prior mode, as in RBesT
               (Neuenschwander et al. 2019, eq. 9): ``(i_prior(mode) - i_0(mode)) / E[i_F(mode)]`` with
               the flattened prior ``Beta(mode / s, (1 - mode) / s)``; tends to ``a + b`` for a single
-              beta as ``s`` grows, and is liberal for mixtures.
+              beta as ``s`` grows, and is liberal for mixtures. A prior whose mode lies at 0 or 1 (within
+              1e-6: a component with ``a < 1`` or ``b < 1`` that dominates there) is refused with a
+              :class:`~condapprove.errors.DesignError`, since the curvature at such a mode is unbounded
+              (RBesT evaluates it at a point just inside (0, 1), and its value then depends on that
+              point); use ``'moment'`` or ``'elir'`` there.
         s : float, optional
             Flattening constant of the 'morita' method (default 100, as RBesT).
 

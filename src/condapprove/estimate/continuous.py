@@ -12,6 +12,7 @@ that takes ``spread="sd"`` or ``spread="se"``.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ from .._validation import (
     check_one_of,
     check_positive,
 )
-from ..errors import DesignError
+from ..errors import DegenerateDataWarning, DesignError
 from ..results import ConfidenceInterval, ResultMixin
 from ._common import check_alternative, location_scale_interval, pvalue_from_statistic
 
@@ -113,12 +114,19 @@ def _values_iv(values: Any, name: str) -> tuple[float, float, int]:
     return float(arr.mean()), float(arr.std(ddof=1)), int(arr.size)
 
 
-def _summary_iv(mean: Any, spread_value: Any, n: Any, spread: Any, suffix: str = "") -> tuple[float, float, int]:
+def _warn_if_constant(sd: float, name: str) -> None:
+    if sd == 0.0:
+        warnings.warn(f"`{name}`: standard deviation 0, so the t interval has zero width (the mean itself).",
+                      DegenerateDataWarning, stacklevel=3)
+
+
+def _summary_iv(mean: Any, spread_value: Any, n: Any, spread: Any, suffix: str = "", *,
+                allow_zero: bool = True) -> tuple[float, float, int]:
     """Return (mean, sd, n) from a published summary; the SE is converted with ``sd = se sqrt(n)``."""
     spread = check_one_of(spread, "spread", ("sd", "se"))
     m = check_finite(mean, f"mean{suffix}")
     size = check_int(n, f"n{suffix}", minimum=2)
-    s = check_positive(spread_value, f"{spread}{suffix}", allow_zero=True)
+    s = check_positive(spread_value, f"{spread}{suffix}", allow_zero=allow_zero)
     sd = s * math.sqrt(size) if spread == "se" else s
     return m, sd, size
 
@@ -180,7 +188,10 @@ def mean_interval(
     Notes
     -----
     Assumes independent observations from a normal distribution (or n large enough for the mean
-    to be close to normal); exact under normality. R's ``t.test(values)$conf.int``.
+    to be close to normal); exact under normality. R's ``t.test(values)$conf.int``. Constant values
+    (standard deviation 0) give the zero-width interval ``(mean, mean)`` with a
+    :class:`~condapprove.errors.DegenerateDataWarning` (R's ``t.test`` stops: "data are essentially
+    constant"; :func:`one_sample_t` raises).
 
     Examples
     --------
@@ -191,6 +202,7 @@ def mean_interval(
     """
     alternative, level = _common_iv(alternative, confidence_level)
     m, sd, n = _values_iv(values, "values")
+    _warn_if_constant(sd, "values")
     return _t_interval(m, sd / math.sqrt(n), float(n - 1), level, alternative)
 
 
@@ -227,7 +239,8 @@ def mean_interval_from_summary(
 
     Notes
     -----
-    The SE is converted to an SD by ``sd = se sqrt(n)``; assumptions as :func:`mean_interval`.
+    The SE is converted to an SD by ``sd = se sqrt(n)``; assumptions as :func:`mean_interval`. A spread of 0 gives
+    the zero-width interval ``(mean, mean)`` with a :class:`~condapprove.errors.DegenerateDataWarning`.
 
     Examples
     --------
@@ -238,6 +251,7 @@ def mean_interval_from_summary(
     """
     alternative, level = _common_iv(alternative, confidence_level)
     m, sd, size = _summary_iv(mean, spread_value, n, spread)
+    _warn_if_constant(sd, str(spread))
     return _t_interval(m, sd / math.sqrt(size), float(size - 1), level, alternative)
 
 
@@ -328,8 +342,7 @@ def one_sample_t_from_summary(
     (5.929, 45.0)
     """
     alternative, level = _common_iv(alternative, confidence_level)
-    m, sd, size = _summary_iv(mean, spread_value, n, spread)
-    check_positive(spread_value, str(spread))  # a one-sample t test needs a positive spread
+    m, sd, size = _summary_iv(mean, spread_value, n, spread, allow_zero=False)  # (a t test needs a positive spread)
     return _one_sample(m, sd, size, check_finite(mu0, "mu0"), alternative, level, str(spread))
 
 
