@@ -629,6 +629,41 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     assert (ok1 == 2) is one_pattern(out_info, out_active, is_final)
 
 
+def test_a_look_that_adds_less_than_a_millionth_of_the_information_does_not_count() -> None:
+    """Both forms of the counting rule (compiled, numpy) pass over a look whose information exceeds the counting
+    looks' before it by a relative 1e-6 or less, as over one that adds nothing (the bounds cannot be computed for
+    looks that close: ``boundaries.MIN_INFORMATION_STEP``), and count one 2e-6 apart; a final analysis that close
+    to the last interim is stale, so the interims keep their bounds (no error from the bounds' batch)."""
+    from condapprove.boundaries import MIN_INFORMATION_STEP
+    from condapprove.simulation._decide_jit import looks_in_order
+    from condapprove.simulation.decision import _counting_looks, _group_sequential_bounds
+
+    assert MIN_INFORMATION_STEP == 1e-6
+    info = np.array([[10.0, 10.0 * (1 + 5e-7), 20.0], [10.0, 10.0 * (1 + 2e-6), 20.0],
+                     [10.0, 20.0, 20.0 * (1 + 5e-7)], [10.0, 20.0, 20.0 * (1 + 2e-6)]])
+    expected = np.array([[True, False, True], [True, True, True], [True, True, True], [True, True, True]])
+    m, n_looks = info.shape
+    times = np.tile([1.0, 2.0, 3.0], (m, 1))
+    is_final = np.zeros((m, n_looks), dtype=bool)
+    is_final[:, -1] = True
+    np.testing.assert_array_equal(_counting_looks(np.ones((m, n_looks), dtype=bool), info, is_final), expected)
+    out_z, out_info, out_active = np.empty((m, n_looks)), np.empty((m, n_looks)), np.empty((m, n_looks), dtype=bool)
+    cols = tuple(np.ascontiguousarray(info[:, j]) for j in range(n_looks))
+    assert looks_in_order(times, cols, cols, out_z, out_info, out_active) == 1
+    np.testing.assert_array_equal(out_active, expected)
+    design = condapprove.load_design(DESIGNS / "stemirac_group_sequential.yaml")
+    dec = design.post_marketing.decision
+    bounds, final_bounds = _group_sequential_bounds(design, dec, info, expected, is_final)
+    # rows 0 and 2 get the bounds of the same rows with those looks adding nothing at all (an interim that does not
+    # count; a stale final, which spends what is left at the last interim's information)
+    tied = np.array([[10.0, 10.0, 20.0], [10.0, 20.0, 20.0]])
+    tied_bounds, tied_final = _group_sequential_bounds(design, dec, tied, _counting_looks(
+        np.ones((2, n_looks), dtype=bool), tied, is_final[:2]), is_final[:2])
+    np.testing.assert_array_equal(bounds[[0, 2]], tied_bounds)
+    np.testing.assert_array_equal(final_bounds[[0, 2]], tied_final)
+    assert np.isinf(bounds[0, 1]) and np.all(np.isfinite(bounds[1:]))
+
+
 @pytest.mark.parametrize("design_file", ["two_arm_trial.yaml", "delytact_external.yaml", "stemirac_survey.yaml"])
 def test_summaries_added_chunk_by_chunk_are_those_of_all_rows_at_once(design_file: str,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import compiled
+from ..boundaries import MIN_INFORMATION_STEP
+
+#: A look counts when its information times this exceeds the counting looks' before it (compiled in as a constant).
+_KEEP = 1.0 - MIN_INFORMATION_STEP
 
 __all__ = ["first_decision", "looks_in_order", "one_pattern", "pick_rows"]
 
@@ -19,7 +23,9 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
     """Whether every row's looks are in time order (a look that does not happen -- a time that is not finite --
     counting as ``inf``); if so, the looks' statistics side by side (``out_z``, ``out_info``, (m, L) from the
     per-look columns) and which looks count (``out_active``): those that happen and add information to the
-    counting looks before them (more than 0 at the first), and the final analysis (the last column) if it happens.
+    counting looks before them (more than 0 at the first, more than a relative
+    :data:`~condapprove.boundaries.MIN_INFORMATION_STEP` later), and the final analysis (the last column) if it
+    happens.
 
     The numpy code it replaces for the usual case (``decide``): ``key = where(isfinite(times), times, inf)``
     non-decreasing along every row, then the running maximum (``np.maximum``, NaN-propagating) of the
@@ -52,7 +58,7 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
             out_info[i, j] = info
             r = -np.inf if j == 0 else running[i]
             happens = np.isfinite(times[i, j])
-            active = happens & ((info > (0.0 if j == 0 else r)) | last)
+            active = happens & ((info * _KEEP > (0.0 if j == 0 else r)) | last)
             out_active[i, j] = active
             same_here &= active & (info == first_info)
             seen = info if happens else -np.inf
