@@ -181,6 +181,27 @@ def test_close_looks_stay_accurate() -> None:
         _close(np.cumsum(cp.rejection_probabilities), f(t), atol=1e-11)
 
 
+@pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
+def test_looks_closer_than_a_millionth_are_refused_and_those_just_apart_tend_to_the_merged_design(spending) -> None:
+    """A look less than a relative 1e-6 of the information after the one before it is refused by every entry point
+    (below that the integration's nodes no longer resolve it: with 1e-8 the O'Brien-Fleming bounds spent a type I
+    error of 0.042, by mvtnorm, instead of 0.025, unseen by their own recursion); a look 2e-6 apart is accepted and
+    adds almost nothing, so the first and final bounds tend to those of the design without it (the middle look's,
+    which spends what alpha(t) adds over 2e-6, moves by about its square root)."""
+    f = spending_function(spending, 0.025)
+    hint = r"more than a millionth \(1e-6\) of the information"
+    close = [0.5, 0.5 * (1 + 5e-7), 1.0]
+    for call in (lambda: group_sequential(close, spending=spending), lambda: efficacy_bounds(close),
+                 lambda: efficacy_bounds_batch([[0.2, 0.6, 1.0], close]),
+                 lambda: critical_values_from_spending(f(np.array(close)), [50.0, 50.0 * (1 + 5e-7), 100.0])):
+        with pytest.raises(DesignError, match=hint):
+            call()
+    apart = group_sequential([0.5, 0.5 * (1 + 2e-6), 1.0], spending=spending)
+    merged = group_sequential([0.5, 1.0], spending=spending)
+    _close(np.array(apart.critical_values)[[0, 2]], merged.critical_values, atol=1e-5)
+    assert apart.inflation_factor == pytest.approx(merged.inflation_factor, abs=1e-5)
+
+
 # ------------------------------------------------------------------------- spending functions
 
 
@@ -327,6 +348,20 @@ def test_beta_spending_spends_beta_exactly(binding: bool) -> None:
     assert group_sequential(rates, beta=0.15, beta_spending=g, binding=binding) == d
 
 
+def test_hwang_shih_decani_spends_for_any_finite_gamma() -> None:
+    """Below gamma = -709.8, e^-gamma overflows a double: the same ratio is then computed scaled (no error), and it
+    joins the direct formula's values at the switch."""
+    t = np.linspace(0.0, 1.0, 11)
+    for gamma in (-700.0, -700.5, -800.0, -1e6):
+        spent = HwangShihDeCaniSpending(alpha=0.025, gamma=gamma)(t)
+        assert np.all(np.isfinite(spent)) and spent[0] == 0.0 and spent[-1] == pytest.approx(0.025, rel=1e-15)
+        assert np.all(np.diff(spent) >= 0.0)
+    near = HwangShihDeCaniSpending(alpha=0.025, gamma=-700.0 - 1e-9)(t)  # the scaled formula, just past the switch
+    direct = 0.025 * np.expm1(700.0 * t) / math.expm1(700.0)  # the direct one at -700
+    _close(near, direct, atol=1e-12)
+    assert HwangShihDeCaniSpending(alpha=0.025, gamma=-800.0)(0.99) == pytest.approx(0.025 * math.exp(-8.0), rel=1e-9)
+
+
 def test_spending_object_and_alpha_resolution() -> None:
     f = PocockSpending(alpha=0.05)
     assert group_sequential(2, spending=f).alpha == 0.05
@@ -454,6 +489,13 @@ def test_critical_values_from_spending_binding_futility() -> None:
         (lambda: group_sequential(2, beta_spending="bsOF"), "`beta_spending` must be one of"),
         (lambda: group_sequential(2, alpha=0.4, futility=[1.0], binding=True), "`futility` must leave enough"),
         (lambda: KimDeMetsSpending(alpha=0.025, rho=-1), r"`rho` must be a finite number > 0; got -1\."),
+        # (through the functions, an error names the argument given, not the field it fills)
+        (lambda: group_sequential(3, spending="kim-demets", parameter=0), r"`parameter` must be a finite number > 0"),
+        (lambda: group_sequential(3, spending="hwang-shih-decani", parameter=math.inf), r"`parameter` must be a fin"),
+        (lambda: group_sequential(2, beta_spending="kim-demets", beta_parameter=-1), r"`beta_parameter` must be a"),
+        (lambda: group_sequential(2, alpha="0.025"), r"`alpha` must be a probability in \(0, 1\); got '0\.025'\."),
+        (lambda: critical_values_from_spending([0.01, 0.02], [1, 0.5]),
+         r"`information_rates` must be strictly increasing positive information values, one per look; got \[1, 0\.5\]"),
         (lambda: HwangShihDeCaniSpending(alpha=0.025, gamma=math.nan), "`gamma` must be a finite number"),
         (lambda: OBrienFlemingSpending(alpha=0.025)(1.2), r"`t` must be an information fraction"),
         (lambda: efficacy_bounds([0.5, 0.5, 1.0]), "`information_rates` must be strictly increasing positive"),

@@ -33,7 +33,10 @@ def _fail(name: str, contract: str, value: Any, hint: str | None = None) -> Desi
 
 
 def _as_finite(value: Any, name: str, contract: str) -> float:
-    """``value`` as a finite float (not a bool), or the template error naming ``contract``."""
+    """``value`` as a finite float (not a bool, nor a string that reads as a number), or the template error naming
+    ``contract``."""
+    if isinstance(value, (str, bytes)):
+        raise _fail(name, contract, value)
     try:
         x = float(value)
     except (TypeError, ValueError):
