@@ -9,6 +9,7 @@ the location of the problem so the command-line interface can print
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -68,7 +69,9 @@ class Problem:
         text = ": ".join(parts + [self.message]) if parts else self.message
         if self.hint:
             text += f" (help: {self.hint})"
-        # one problem, one line: line breaks echoed from the input (a key, a CSV header) are shown escaped
+        # one problem, one line: a numpy array's repr is wrapped after a comma (",\n" and indentation), shown with a
+        # space instead; other line breaks echoed from the input (a key, a CSV header) are shown escaped
+        text = re.sub(r",\n +", ", ", text)
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
 

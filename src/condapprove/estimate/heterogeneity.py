@@ -457,7 +457,11 @@ class RandomEffectsResult(ResultMixin):
         ``Q_gen(tau2) = chi2_{k-1}(a/2)`` (upper), ``a = 1 - confidence_level``, with
         the generalised Q statistic ``Q_gen(tau2) = sum w_i (y_i - mu_w)^2``,
         ``w_i = 1/(v_i + tau2)``, which decreases in tau2.  A bound whose equation has
-        no root in tau2 >= 0 is truncated at 0, as ``metafor::confint(rma)``.  When even
+        no root in tau2 >= 0 is truncated at 0, as ``metafor::confint(rma)``.  The upper bound
+        is the root itself, however large: metafor's ``confint`` stops its search at
+        ``tau2.max = max(100, 10 tau2)`` by default and then reports that cap (with a few
+        lots at 0% or 100% the root can be in the thousands on the log-odds scale; metafor
+        gives the same root with ``control = list(tau2.max = 1e8)``).  When even
         the upper bound is below 0 (``Q_gen(0) < chi2_{k-1}(a/2)``: the lots agree more
         than chance allows) the interval is empty; it is then returned as ``(0, 0)``,
         as metafor does, with a :class:`~condapprove.errors.DegenerateDataWarning`.
@@ -536,7 +540,9 @@ def random_effects(
     tol, maxiter : optional
         Convergence threshold on the change in tau^2 and iteration cap of the
         REML/ML Fisher scoring (metafor's ``threshold``, default there 1e-5, and
-        ``maxiter``).
+        ``maxiter``, default there 100).  PM's root and the Q-profile bounds are found to
+        about 1e-14 (Brent's method), where metafor's default root-finding tolerance leaves
+        differences of up to about 1e-5 relative (more for PM estimates near 0).
 
     Returns
     -------
@@ -554,7 +560,8 @@ def random_effects(
     DegenerateDataWarning
         With Hartung-Knapp when all ``yi`` are equal (the scale factor is 0, so
         ``se = 0``; the interval collapses to the estimate, as in metafor, and the
-        p-value is returned as 0, or 1 if the estimate is 0).  With REML/ML when Fisher
+        statistic is returned as +-inf with p-value 0, or, if the estimate is 0, as 0 with
+        p-value 1, where metafor gives NaN for both).  With REML/ML when Fisher
         scoring stopped at a local maximum whose likelihood is below that at
         tau^2 = 0: tau^2 is then set to 0, as metafor does.
 
