@@ -130,3 +130,27 @@ def test_check_int_refuses_non_integers(value: object) -> None:
 
     with pytest.raises(DesignError, match=r"`n` must be an integer; got "):
         check_int(value, "n")
+
+
+@pytest.mark.parametrize("value", ["0.5", b"0.5", np.str_("0.5"), True, None, "nan"])
+def test_numbers_given_as_strings_are_refused(value: object) -> None:
+    """A probability or a finite number given as text (or a bool) is refused, not read as the number it spells."""
+    from condapprove._validation import check_finite, check_probability
+
+    with pytest.raises(DesignError, match=r"`p` must be a probability in \[0, 1\]; got "):
+        check_probability(value, "p")
+    with pytest.raises(DesignError, match=r"`x` must be a finite number; got "):
+        check_finite(value, "x")
+
+
+def test_an_error_showing_a_long_array_stays_on_one_line() -> None:
+    """numpy wraps a long array's repr after commas: the message shows it on one line, with spaces; other line breaks
+    echoed from the input stay visible, escaped."""
+    from condapprove.errors import Problem
+    from condapprove.estimate.heterogeneity import random_effects
+
+    with pytest.raises(DesignError) as info:
+        random_effects(np.arange(40.0), -np.ones(40))
+    text = str(info.value)
+    assert "\n" not in text and "\\n" not in text and "-1., -1., -1." in text and text.endswith("-1.]).")
+    assert Problem(loc="a", message='key "x\ny" is unknown').format() == 'a: key "x\\ny" is unknown'
