@@ -11,10 +11,11 @@ import numpy as np
 from .._jit import compiled
 from ..boundaries import MIN_INFORMATION_STEP
 
-#: A look counts when its information times this exceeds the counting looks' before it (compiled in as a constant).
-_KEEP = 1.0 - MIN_INFORMATION_STEP
+#: A look counts when its information times this exceeds the counting looks' before it (compiled in as a constant):
+#: it then adds more than a relative :data:`~condapprove.boundaries.MIN_INFORMATION_STEP`.
+KEEP = 1.0 - MIN_INFORMATION_STEP
 
-__all__ = ["first_decision", "looks_in_order", "one_pattern", "pick_rows"]
+__all__ = ["KEEP", "first_decision", "looks_in_order", "one_pattern", "pick_rows"]
 
 
 @compiled
@@ -58,7 +59,7 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
             out_info[i, j] = info
             r = -np.inf if j == 0 else running[i]
             happens = np.isfinite(times[i, j])
-            active = happens & ((info * _KEEP > (0.0 if j == 0 else r)) | last)
+            active = happens & ((info * KEEP > (0.0 if j == 0 else r)) | last)
             out_active[i, j] = active
             same_here &= active & (info == first_info)
             seen = info if happens else -np.inf

@@ -16,9 +16,8 @@ import numpy as np
 from scipy import special
 
 from .._memo import per_object
-from ..boundaries import MIN_INFORMATION_STEP
 from ..spec.schema import BayesianDecision, Design, FixedDecision, GroupSequentialDecision
-from ._decide_jit import first_decision, looks_in_order, one_pattern, pick_rows
+from ._decide_jit import KEEP, first_decision, looks_in_order, one_pattern, pick_rows
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
 from .statistics import Looks, fixed_pvalue, max_information, posterior_probability, treated_prior, unique_rows
 
@@ -37,7 +36,8 @@ def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final
 
 def _counting_looks(happens: np.ndarray, info: np.ndarray, is_final: np.ndarray) -> np.ndarray:
     """Which of each row's looks (in time order) count: those that happen and add information to the counting
-    looks before them (more than 0 at the first; later, more than a relative :data:`MIN_INFORMATION_STEP`, below
+    looks before them (more than 0 at the first; later, more than a relative
+    :data:`~condapprove.boundaries.MIN_INFORMATION_STEP` (:data:`._decide_jit.KEEP`), below
     which the bounds cannot be computed: such a look is as one that adds nothing), and the final analysis if it
     happens.
 
@@ -52,7 +52,7 @@ def _counting_looks(happens: np.ndarray, info: np.ndarray, is_final: np.ndarray)
     for j in range(1, n_looks):
         running = np.maximum(running, np.where(happens[:, j - 1], info[:, j - 1], -np.inf))
         prev[:, j] = running
-    return np.asarray(happens & ((info * (1.0 - MIN_INFORMATION_STEP) > prev) | is_final))
+    return np.asarray(happens & ((info * KEEP > prev) | is_final))
 
 
 def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
@@ -173,12 +173,12 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
     # usual with fixed sample sizes: every look counts, in order, with one information pattern for all rows,
     # and the final analysis adds information
     if (n_looks > 1 and m > 0 and (one_pattern(info, active, is_final) if same is None else same)
-            and info[0, -1] * (1.0 - MIN_INFORMATION_STEP) > info[0, :-1].max()):
+            and info[0, -1] * KEEP > info[0, :-1].max()):
         one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
         return one, np.full(m, one[0, -1])  # (1, L): broadcast along the rows
     prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
     final_info = info[is_final]
-    stale = final_info * (1.0 - MIN_INFORMATION_STEP) <= prior
+    stale = final_info * KEEP <= prior
     if bool(active.all()) and not stale.any():  # every look counts, in order (the final is the last)
         bounds_all = _bounds_by_pattern(design, dec, np.maximum(info, 1e-12), final=True)
         return bounds_all, bounds_all[:, -1]
