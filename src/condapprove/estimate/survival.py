@@ -1114,6 +1114,11 @@ def _cox_has_finite_mle(t: FloatArray, e: IntArray, x: IntArray) -> bool:
     return bool(np.any((xe == 0) & at_risk1)) and bool(np.any((xe == 1) & at_risk0))
 
 
+#: Newton-Raphson step sizes tried in turn by :func:`cox_hazard_ratio` (lifelines' default first): a full first step
+#: from 0 can overflow when one group has a single patient whose event is tied with the other group's.
+_COX_STEP_SIZES = (0.95, 0.5, 0.1)
+
+
 def cox_hazard_ratio(
     durations: ArrayLike,
     event_observed: ArrayLike,
@@ -1161,7 +1166,10 @@ def cox_hazard_ratio(
     Notes
     -----
     Maximises Efron's partial likelihood for :math:`h(t \\mid x) = h_0(t) e^{\\beta x}` with :math:`x = 1`
-    for the compared group.  Inference is the large-sample Wald test and interval, which are unreliable with
+    for the compared group, by lifelines' Newton-Raphson run until the Newton decrement is below 1e-20 (the
+    estimate then agrees with R's ``coxph`` to about 1e-12); a fit whose first step overflows (one group of a
+    single patient whose event is tied with the other group's) is started again with smaller steps (0.5, then
+    0.1).  Inference is the large-sample Wald test and interval, which are unreliable with
     few events (prefer :func:`logrank_test` for the test and report the interval as approximate).
     Proportional hazards and independent censoring are assumed.  lifelines is imported on the first call.
 
@@ -1198,20 +1206,32 @@ def cox_hazard_ratio(
         )
     import pandas as pd
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError as LifelinesConvergenceError
     from lifelines.exceptions import ConvergenceWarning as LifelinesConvergenceWarning
 
     df = pd.DataFrame({"T": t, "E": e, "x": x.astype(np.float64)})
-    fitter = CoxPHFitter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fitter.fit(df, duration_col="T", event_col="E", fit_options={"precision": 1e-12, "max_steps": 100})
-    problems = [
-        str(w.message)
-        for w in caught
-        if issubclass(w.category, LifelinesConvergenceWarning) and "norm(delta)" in str(w.message)
-    ]
-    if problems:
-        raise ConvergenceError("lifelines' Newton-Raphson did not converge: " + problems[0])
+    for step_size in _COX_STEP_SIZES:
+        fitter = CoxPHFitter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                # (precision 1e-20: lifelines stops when the Newton decrement, score^2 / information / 2, is below it,
+                # and with 1e-12 left a score of about 1e-6, estimates 1e-6 off R's coxph)
+                fitter.fit(df, duration_col="T", event_col="E",
+                           fit_options={"precision": 1e-20, "max_steps": 100, "step_size": step_size})
+            except LifelinesConvergenceError as exc:  # a first step that overflowed (delta is NaN)
+                failure = f"lifelines' Newton-Raphson failed with step size {step_size}: {str(exc).splitlines()[0]}"
+                continue
+        problems = [
+            str(w.message)
+            for w in caught
+            if issubclass(w.category, LifelinesConvergenceWarning) and "norm(delta)" in str(w.message)
+        ]
+        if problems:
+            raise ConvergenceError("lifelines' Newton-Raphson did not converge: " + problems[0])
+        break
+    else:
+        raise ConvergenceError(failure)
     beta = float(fitter.params_["x"])
     se = float(fitter.standard_errors_["x"])
     z = beta / se
