@@ -12,7 +12,7 @@ shape, and results are arrays of shape ``(m,)``.  There is no Python loop over r
   dropout, patients not yet entered excluded.
 * :func:`logrank_batch` -- two-arm log-rank statistic per replicate (exact tie handling, R ``survdiff``).
 * :func:`one_sample_logrank_batch` -- one-sample log-rank statistic against a baseline, per replicate.
-* :func:`hazard_ratio_estimate` -- Pike/Peto one-step log hazard ratio :math:`(O-E)/V` per replicate.
+* :func:`hazard_ratio_estimate` -- Peto one-step log hazard ratio :math:`(O-E)/V` per replicate.
 
 Sign convention: every ``z`` here is positive when the treated arm does *better* (lower hazard, fewer events
 than expected), so an efficacy boundary is crossed when ``z`` exceeds it.  (The estimation functions in
@@ -1019,7 +1019,7 @@ def one_sample_logrank_batch(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HazardRatioBatchResult(ResultMixin):
-    """Pike/Peto one-step log hazard ratios (treated vs control), from :func:`hazard_ratio_estimate`.
+    """Peto one-step log hazard ratios (treated vs control), from :func:`hazard_ratio_estimate`.
 
     Attributes
     ----------
@@ -1066,7 +1066,7 @@ class HazardRatioBatchResult(ResultMixin):
 
 
 def hazard_ratio_estimate(logrank: LogrankBatchResult) -> HazardRatioBatchResult:
-    """Pike/Peto one-step estimate of the log hazard ratio (treated vs control) per replicate.
+    """Peto one-step estimate of the log hazard ratio (treated vs control) per replicate.
 
     Parameters
     ----------

@@ -411,7 +411,7 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
     depend on the look: each patient's time to the first of event and dropout, and whether it is the event.
 
     The same statistics as :func:`look_statistics` (which it replaces for time to event in the engine):
-    the two-arm log-rank (and Pike/Peto log hazard ratio), or the one-sample log-rank against the baseline.
+    the two-arm log-rank (and Peto log hazard ratio), or the one-sample log-rank against the baseline.
     Rows are processed :data:`_TTE_ROWS` at a time so the temporaries stay in cache.
     """
     pm = design.post_marketing
@@ -494,7 +494,7 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
         z, degenerate = logrank_z(e1[j], var[j], o1[j])
         out["z"][j] = np.where(np.isfinite(z), z, 0.0)
         out["events"][j] = events[j]
-        with np.errstate(divide="ignore", invalid="ignore"):  # Pike/Peto one-step estimate (O - E) / V
+        with np.errstate(divide="ignore", invalid="ignore"):  # Peto one-step estimate (O - E) / V
             out["estimate"][j] = np.where(degenerate, np.nan, (o1[j] - e1[j]) / var[j])
         out["n_treated"][j] = nt[j]
         out["n_control"][j] = nv[j] - nt[j]
