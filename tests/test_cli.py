@@ -254,3 +254,32 @@ def test_selftest_command(tmp_path: Path) -> None:
     code, out, err = run("selftest", "--report", str(report))
     assert code == 0, out + err
     assert "PASS" in out and report.exists() and "PASS" in report.read_text()
+
+
+@pytest.mark.parametrize(("args", "where", "message"), [
+    (["report", STEM, "-n", "64", "-o", "{tmp}/nodir/r.html"], "{tmp}/nodir/r.html: --output",
+     "cannot write the output: no folder"),
+    (["simulate", STEM, "-n", "64", "-o", "{tmp}/out.json", "--plot", "{tmp}/afile/plots"], "{tmp}/afile/plots: --plot",
+     "cannot make the folder: Not a directory"),
+    (["simulate", STEM, "-n", "64", "--checkpoint", "{tmp}/afile/ck"], "{tmp}/afile/ck: --checkpoint",
+     "cannot make the folder: Not a directory"),
+    (["sweep", STEM, "--vary", "post_marketing.treated.target_n=30:45:15", "-n", "64", "-o", "{tmp}/out.csv",
+      "--plot", "{tmp}/afile/p"], "{tmp}/afile/p: --plot", "cannot make the folder"),
+    (["compare", STEM, TWO, "-n", "64", "-o", "{tmp}/out.csv", "--plot", "{tmp}/afile/p"], "{tmp}/afile/p: --plot",
+     "cannot make the folder"),
+    (["size", STEM, "--vary", "post_marketing.treated.target_n", "--target", "0.5", "--scenario", "modest",
+      "--lower", "20", "--upper", "40", "--checkpoint", "{tmp}/afile/ck"], "{tmp}/afile/ck: --checkpoint",
+     "cannot make the folder"),
+])
+def test_places_that_cannot_be_written_are_refused_before_any_work(tmp_path: Path, args: list[str], where: str,
+                                                                     message: str) -> None:
+    """An output in a missing folder, or a plot or checkpoint folder that cannot be made, is refused before the
+    simulation (one line, exit 2, no traceback), and no output is written (an existing one is left as it was)."""
+    (tmp_path / "afile").write_text("")
+    for name in ("out.json", "out.csv"):
+        (tmp_path / name).write_text("old")
+    code, _out, err = run(*(a.format(tmp=tmp_path) for a in args))
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"{where.format(tmp=tmp_path)}: {message}" + err.strip().split(message, 1)[1]]
+    assert (tmp_path / "out.json").read_text() == "old" and (tmp_path / "out.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "out.csv", "out.json"]

@@ -135,6 +135,21 @@ def _emit(text: str, output: str | None) -> None:
         raise DesignError(f"cannot write the output: {exc.strerror}", file=output) from None
 
 
+def _check_places(output: str | None = None, *, plot_dir: str | None = None, checkpoint: str | None = None) -> None:
+    """Before any simulating: the output's folder exists, and the plot and checkpoint folders exist or can be made
+    (they are made now), so that a command never fails on them after its work, or after writing its output."""
+    if output is not None:
+        folder = os.path.dirname(output) or "."
+        if not os.path.isdir(folder):
+            raise DesignError(f"cannot write the output: no folder {folder!r}", loc="--output", file=output)
+    for option, place in (("--plot", plot_dir), ("--checkpoint", checkpoint)):
+        if place is not None:
+            try:
+                os.makedirs(place, exist_ok=True)
+            except OSError as exc:
+                raise DesignError(f"cannot make the folder: {exc.strerror}", loc=option, file=place) from None
+
+
 # options shared by several commands
 _REPLICATES = click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
 _SEED = click.option("--seed", type=int, help="Root seed (default: the design's, else fresh entropy, recorded).")
@@ -236,6 +251,7 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
         raise DesignError(f"must be in (0, 0.5); got {mcse_target:g}", loc="--mcse-target")
     if max_replicates is not None and max_replicates < 1:
         raise DesignError(f"must be >= 1; got {max_replicates}", loc="--max-replicates")
+    _check_places(output, plot_dir=plot_dir, checkpoint=checkpoint)
     loaded = load_design_with_source(file)
     names = [s.name for s in loaded.design.scenarios]
     for s in scenarios:
@@ -321,6 +337,7 @@ def compare(files: tuple[str, ...], replicates: int | None, seed: int | None, sc
 
     if len(files) < 2:
         raise DesignError(f"give at least 2 design files; got {len(files)}", loc="FILES")
+    _check_places(output, plot_dir=plot_dir)
     designs = [load_design_with_source(f).design for f in files]
     result = run(designs, labels=list(files), replicates=replicates, seed=seed, scenarios=scenarios or None,
                  n_jobs=jobs)
@@ -361,6 +378,7 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
         from .explore import sweep as run
         from .spec.loader import load_design_with_source
 
+    _check_places(output, plot_dir=plot_dir, checkpoint=checkpoint)
     design = load_design_with_source(file).design
     result = run(design, _vary_option(vary), replicates=replicates, seed=seed, scenarios=scenarios or None,
                  n_jobs=jobs, checkpoint=checkpoint)
@@ -392,6 +410,7 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
         from .results import json_text
         from .spec.loader import load_design_with_source
 
+    _check_places(checkpoint=checkpoint)
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
                  upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint)
@@ -431,8 +450,8 @@ def report(files: tuple[str, ...], output: str, replicates: int | None, seed: in
 
     Several FILES give one page with a section per design.
     """
+    _check_places(output)
     with _importing():
-        from ._io import write_atomic
         from .reporting.html import design_report
         from .simulation import simulate as run
         from .spec.loader import load_design_with_source
@@ -446,7 +465,7 @@ def report(files: tuple[str, ...], output: str, replicates: int | None, seed: in
                       design_sha256=loaded.sha256)
         pages.append(design_report(loaded.design, simulation=res, design_path=loaded.path))
     html = pages[0] if len(pages) == 1 else _join_pages(pages)
-    write_atomic(output, html)
+    _emit(html, output)
     click.echo(f"wrote {output}", err=True)
 
 
