@@ -103,6 +103,25 @@ def test_exact_reduces_to_fixed_n_power_when_target_is_certain() -> None:
     assert exact_p_confirmed(d, d.scenario("alt")) == pytest.approx(want, rel=1e-12)
 
 
+def test_a_two_arm_binary_design_tested_with_z_is_simulated_not_computed_exactly() -> None:
+    """The exact computation covers the tests of ``binary_pvalues`` (exact binomial, Fisher, score); a two-arm binary
+    design tested with ``z`` (valid) is simulated instead (it crashed in ``binary_pvalues`` before), and its
+    probability of confirmation is the score test's (the same pooled z) within 4 Monte-Carlo SEs."""
+    import yaml
+
+    data = yaml.safe_load((DESIGNS / "two_arm_trial.yaml").read_text())
+    assert data["post_marketing"]["analysis"]["test"] == "fisher"
+    data["post_marketing"]["analysis"]["test"] = "z"
+    d_z = design_from_mapping(data)
+    data["post_marketing"]["analysis"]["test"] = "score"
+    d_score = design_from_mapping(data)
+    assert exact_p_confirmed(d_z, d_z.scenarios[1]) is None
+    exact = exact_p_confirmed(d_score, d_score.scenarios[1])
+    assert exact is not None
+    got = condapprove.simulate(d_z, replicates=8192, seed=3).scenarios[1].p_confirmed
+    assert abs(got.value - exact) <= 4 * got.mcse
+
+
 @pytest.mark.parametrize("replicates, seed", [
     (40_960, 20261128),
     pytest.param(200_000, 7, marks=pytest.mark.slow),

@@ -83,6 +83,8 @@ def _applies(design: Design, scenario: Scenario) -> bool:
     pm = design.post_marketing
     if pm.endpoint.type != "binary" or not isinstance(pm.decision, FixedDecision) or pm.analyses:
         return False
+    if pm.test not in ("exact_binomial", "fisher", "score"):  # (the tests of binary_pvalues; `z` is simulated)
+        return False
     if not isinstance(scenario.treated_rate, float) or pm.treated.never_treated > 0:
         return False
     het = pm.heterogeneity
@@ -102,7 +104,8 @@ def _applies(design: Design, scenario: Scenario) -> bool:
 def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_000_000) -> float | None:
     """Exact P(confirmed by the cut-off) of a binary design, or None if too costly or not applicable.
 
-    Applies to a single fixed analysis of a binary endpoint against a benchmark or a
+    Applies to a single fixed analysis of a binary endpoint (tested with ``exact_binomial``, ``fisher`` or
+    ``score``; a ``z`` test is simulated) against a benchmark or a
     concurrent control, with a fixed true rate, no capacity cap, no confounders and no
     lot or site effects or dilution.  ``max_cells`` bounds the number of (arm sizes x outcomes)
     cells evaluated.
