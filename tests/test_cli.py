@@ -268,7 +268,7 @@ def test_selftest_command(tmp_path: Path) -> None:
     (["compare", STEM, TWO, "-n", "64", "-o", "{tmp}/out.csv", "--plot", "{tmp}/afile/p"], "{tmp}/afile/p: --plot",
      "cannot make the folder"),
     (["size", STEM, "--vary", "post_marketing.treated.target_n", "--target", "0.5", "--scenario", "modest",
-      "--lower", "20", "--upper", "40", "--checkpoint", "{tmp}/afile/ck"], "{tmp}/afile/ck: --checkpoint",
+      "--lower", "20", "--upper", "40", "--checkpoint", "{tmp}/afile/ck"], "{tmp}/afile/ck/value-40: --checkpoint",
      "cannot make the folder"),
 ])
 def test_places_that_cannot_be_written_are_refused_before_any_work(tmp_path: Path, args: list[str], where: str,

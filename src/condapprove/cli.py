@@ -135,19 +135,19 @@ def _emit(text: str, output: str | None) -> None:
         raise DesignError(f"cannot write the output: {exc.strerror}", file=output) from None
 
 
-def _check_places(output: str | None = None, *, plot_dir: str | None = None, checkpoint: str | None = None) -> None:
-    """Before any simulating: the output's folder exists, and the plot and checkpoint folders exist or can be made
-    (they are made now), so that a command never fails on them after its work, or after writing its output."""
+def _check_places(output: str | None = None, *, plot_dir: str | None = None) -> None:
+    """Before any simulating: the output's folder exists, and the plot folder exists or can be made (it is made now),
+    so that a command never fails on them after its work, or after writing its output.  (A checkpoint folder is made,
+    or refused, as the run starts: :class:`.simulation.checkpoint.Checkpoint`.)"""
     if output is not None:
         folder = os.path.dirname(output) or "."
         if not os.path.isdir(folder):
             raise DesignError(f"cannot write the output: no folder {folder!r}", loc="--output", file=output)
-    for option, place in (("--plot", plot_dir), ("--checkpoint", checkpoint)):
-        if place is not None:
-            try:
-                os.makedirs(place, exist_ok=True)
-            except OSError as exc:
-                raise DesignError(f"cannot make the folder: {exc.strerror}", loc=option, file=place) from None
+    if plot_dir is not None:
+        try:
+            os.makedirs(plot_dir, exist_ok=True)
+        except OSError as exc:
+            raise DesignError(f"cannot make the folder: {exc.strerror}", loc="--plot", file=plot_dir) from None
 
 
 # options shared by several commands
@@ -251,7 +251,7 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
         raise DesignError(f"must be in (0, 0.5); got {mcse_target:g}", loc="--mcse-target")
     if max_replicates is not None and max_replicates < 1:
         raise DesignError(f"must be >= 1; got {max_replicates}", loc="--max-replicates")
-    _check_places(output, plot_dir=plot_dir, checkpoint=checkpoint)
+    _check_places(output, plot_dir=plot_dir)
     loaded = load_design_with_source(file)
     names = [s.name for s in loaded.design.scenarios]
     for s in scenarios:
@@ -378,7 +378,7 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
         from .explore import sweep as run
         from .spec.loader import load_design_with_source
 
-    _check_places(output, plot_dir=plot_dir, checkpoint=checkpoint)
+    _check_places(output, plot_dir=plot_dir)
     design = load_design_with_source(file).design
     result = run(design, _vary_option(vary), replicates=replicates, seed=seed, scenarios=scenarios or None,
                  n_jobs=jobs, checkpoint=checkpoint)
@@ -410,7 +410,6 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
         from .results import json_text
         from .spec.loader import load_design_with_source
 
-    _check_places(checkpoint=checkpoint)
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
                  upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint)
@@ -426,8 +425,7 @@ def _write_plots(directory: str, results: list[tuple[str, Any]]) -> None:
     """PNG and SVG plots of simulation results into ``directory`` (one set per labelled result)."""
     from .reporting.plots import plot_decision_curves, plot_expected_numbers, plot_oc_curve, save_figure
 
-    os.makedirs(directory, exist_ok=True)
-    written: list[Any] = []
+    written: list[Any] = []  # (the folder made by _check_places)
     for label, res in results:
         stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label).strip("_") or "design"
         for name, fn in (("oc", plot_oc_curve), ("decisions", plot_decision_curves),

@@ -15,11 +15,13 @@ This is the analytic counterpart shown beside the simulated probability.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 
 from .._dist import binom_pmf, poisson_pmf, poisson_sf
 from .._typing import FloatArray
-from ..endpoints import BinaryOutcome, binary_pvalues
+from ..endpoints import BinaryOutcome, BinaryTest, binary_pvalues
 from ..spec.schema import (
     Accrual,
     BenchmarkControl,
@@ -83,7 +85,7 @@ def _applies(design: Design, scenario: Scenario) -> bool:
     pm = design.post_marketing
     if pm.endpoint.type != "binary" or not isinstance(pm.decision, FixedDecision) or pm.analyses:
         return False
-    if pm.test not in ("exact_binomial", "fisher", "score"):  # (the tests of binary_pvalues; `z` is simulated)
+    if pm.test not in get_args(BinaryTest):  # (the tests of binary_pvalues; `z` is simulated)
         return False
     if not isinstance(scenario.treated_rate, float) or pm.treated.never_treated > 0:
         return False

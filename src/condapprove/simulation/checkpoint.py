@@ -43,7 +43,11 @@ class Checkpoint:
         if self.path.exists() and not self.path.is_dir():
             raise DesignError("must be a folder for the checkpoint; a file of that name exists",
                               loc="--checkpoint", file=str(self.path))
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # (before any simulating: the folder is made as the run starts)
+            raise DesignError(f"cannot make the folder: {exc.strerror}", loc="--checkpoint",
+                              file=str(self.path)) from None
         head = self.path / "header.json"
         if head.exists():
             try:
