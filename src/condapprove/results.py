@@ -91,14 +91,21 @@ class ResultMixin:
         """Return a one-row :class:`pandas.DataFrame` of the scalar fields.
 
         Intervals are split into ``<name>_low`` and ``<name>_high`` columns; a
-        :class:`MonteCarloEstimate` into ``<name>`` and ``<name>_mcse``.
+        :class:`MonteCarloEstimate` into ``<name>`` and ``<name>_mcse``.  A field that may hold
+        either and holds None (a figure undefined for this endpoint or run) gets the same
+        columns, empty, so that every result of a class has the same columns.
         """
         import pandas as pd
 
         row: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             v = getattr(self, f.name)
-            if isinstance(v, ConfidenceInterval):
+            kind = str(f.type)
+            if v is None and "ConfidenceInterval" in kind:
+                row[f"{f.name}_low"] = row[f"{f.name}_high"] = None
+            elif v is None and "MonteCarloEstimate" in kind:
+                row[f.name] = row[f"{f.name}_mcse"] = None
+            elif isinstance(v, ConfidenceInterval):
                 row[f"{f.name}_low"], row[f"{f.name}_high"] = float(v.low), float(v.high)
             elif isinstance(v, MonteCarloEstimate):
                 row[f.name], row[f"{f.name}_mcse"] = v.value, v.mcse

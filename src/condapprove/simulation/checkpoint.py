@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,10 @@ class Checkpoint:
             try:
                 old = json.loads(head.read_text())
             except (OSError, ValueError):
+                old = None
+            if not isinstance(old, dict):
                 raise DesignError("the checkpoint's header.json cannot be read; delete the folder to start again",
-                                  loc="--checkpoint", file=str(self.path)) from None
+                                  loc="--checkpoint", file=str(self.path))
             diff = [k for k in header if old.get(k) != header[k]]
             if diff:
                 raise DesignError(
@@ -67,15 +70,32 @@ class Checkpoint:
     def _file(self, scenario_key: int, blocks: list[int]) -> Path:
         return self.path / f"chunk-{scenario_key}-{blocks[0]}-{blocks[-1]}.npz"
 
-    def load(self, scenario_key: int, blocks: list[int]) -> dict[str, np.ndarray] | None:
-        """The saved arrays of a chunk, or None if it has not been completed."""
+    def load(self, scenario_key: int, blocks: list[int], fields: dict[str, np.dtype[Any]],
+             rows: int) -> dict[str, np.ndarray] | None:
+        """The saved arrays of a chunk, or None if it has not been completed.
+
+        The file must hold one array of ``rows`` values of each of ``fields`` (name -> type): a file that cannot
+        be read as such (damaged after it was written, or not written by condapprove) is refused, naming it, with
+        a :class:`~condapprove.errors.DesignError`, rather than loaded into the results.
+        """
         f = self._file(scenario_key, blocks)
         if not f.exists():
             return None
-        with np.load(f) as data:
-            out = {k: data[k] for k in data.files}
+        try:
+            with np.load(f, allow_pickle=False) as data:
+                out = {k: data[k] for k in fields}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise self._damaged(f, f"{type(exc).__name__}: {exc}") from None
+        for k, dtype in fields.items():
+            a = out[k]
+            if a.shape != (rows,) or a.dtype != dtype:
+                raise self._damaged(f, f"{k} holds {a.dtype}{list(a.shape)} where {dtype}[{rows}] was saved")
         self.loaded += 1
         return out
+
+    def _damaged(self, f: Path, reason: str) -> DesignError:
+        return DesignError(f"the chunk file {f.name} cannot be read ({reason}); delete it, and the same command "
+                           "computes that chunk again", loc="--checkpoint", file=str(self.path))
 
     def save(self, scenario_key: int, blocks: list[int], arrays: dict[str, np.ndarray]) -> None:
         """Save a completed chunk atomically."""

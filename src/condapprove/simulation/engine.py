@@ -514,15 +514,15 @@ def simulate(
         last = {s: i for i, (s, _) in enumerate(tasks)}  # scenario -> its last task
         total = sum(len(b) for _, b in tasks)
         finished = 0
+        rows = [sum(min(BLOCK_SIZE, size - x * BLOCK_SIZE) for x in b) for _, b in tasks]
         saved: dict[int, dict[str, np.ndarray]] = {}
         if ckpt is not None:
             for i, (s, b) in enumerate(tasks):
-                got = ckpt.load(scenario_key(design.scenarios[s].name), b)
+                got = ckpt.load(scenario_key(design.scenarios[s].name), b, _FIELD_TYPES, rows[i])
                 if got is not None:
                     saved[i] = got
         # each scenario's results are copied into one array per field as its chunks arrive (while workers still
         # simulate), instead of being concatenated after the last one
-        rows = [sum(min(BLOCK_SIZE, size - x * BLOCK_SIZE) for x in b) for _, b in tasks]
         start, total_rows = [], dict.fromkeys(todo, 0)
         for (s, _), r in zip(tasks, rows):
             start.append(total_rows[s])
