@@ -22,7 +22,7 @@ TWO = str(DESIGNS / "two_arm_trial.yaml")
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
+    result = CliRunner().invoke(cli, list(args), prog_name="condapprove")
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -113,14 +113,93 @@ def test_failed_run_writes_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--replicates", "0"], "--replicates: must be >= 1; got 0\n"),
+    (["--replicates", "0"], "--replicates: must be between 1 and 100,000,000; got 0\n"),
+    (["-n", "100000001"], "--replicates: must be between 1 and 100,000,000; got 100000001\n"),
+    (["--max-replicates", "0"], "--max-replicates: must be between 1 and 100,000,000; got 0\n"),
     (["--seed", "-2"], "--seed: must be >= 0; got -2\n"),
     (["--jobs", "0"], "--jobs: must be >= 1; got 0\n"),
-    (["--chunk-size", "100"], "`chunk_size` must be a positive multiple of 2048; got 100.\n"),
+    (["--chunk-size", "100"], "--chunk-size: must be a positive multiple of 2048 (the replicates of a block); got 100\n"),
+    (["--chunk-size", "0"], "--chunk-size: must be a positive multiple of 2048 (the replicates of a block); got 0\n"),
+    (["--mcse-target", "nan"], "--mcse-target: must be in (0, 0.5); got nan\n"),
 ])
 def test_bad_options(args: list[str], message: str) -> None:
-    code, _, err = run("simulate", STEM, *args)
-    assert code == 2 and err == message
+    code, out, err = run("simulate", STEM, *args)
+    assert (code, out, err) == (2, "", message)
+
+
+@pytest.mark.parametrize("command", [
+    ["compare", STEM, TWO], ["sweep", STEM, "--vary", "post_marketing.treated.target_n=40"],
+    ["size", STEM, "--vary", "post_marketing.treated.target_n", "--target", "0.5", "--scenario", "modest",
+     "--lower", "20", "--upper", "40"], ["report", STEM, "--output", "r.html"],
+])
+@pytest.mark.parametrize("args, message", [
+    (["-n", "0"], "--replicates: must be between 1 and 100,000,000; got 0\n"),
+    (["-n", "1000000000000"], "--replicates: must be between 1 and 100,000,000; got 1000000000000\n"),
+    (["--seed", "-1"], "--seed: must be >= 0; got -1\n"),
+])
+def test_every_simulating_command_names_its_bad_options_as_the_command_line_does(
+        command: list[str], args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """compare, sweep, size and report check the options they share with simulate before any work, and word
+    the error as simulate does (not as the library names its arguments)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(*command, *args)
+    assert (code, out, err) == (2, "", message)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jobs_beyond_the_usable_cpus_use_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--jobs 999`` would fork hundreds of processes that take turns on the CPUs: the CPUs this process may use
+    are used instead, with a note, and the results are the same (they do not depend on the processes)."""
+    from condapprove import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_usable_cpus", lambda: 2)
+    base = ["simulate", STEM, "-n", "4096", "--seed", "1", "--chunk-size", "2048", "--format", "json", "-q"]
+    code, out, err = run(*base, "--jobs", "999")
+    assert code == 0 and err == "note: --jobs 999 is more than the 2 CPUs this process may use; using 2\n"
+    code2, out2, err2 = run(*base, "--jobs", "2")
+    assert code2 == 0 and err2 == ""
+    strip = re.compile(r'"(n_jobs|elapsed_seconds|created|created_utc)": [^,\n]*')
+    assert strip.sub("", out) == strip.sub("", out2)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["simulate", STEM, "--jobs", "x"], "--jobs: 'x' is not a valid integer (see: condapprove simulate --help)"),
+    (["simulate", STEM, "--format", "xml"],
+     "--format: 'xml' is not one of 'table', 'json', 'csv' (see: condapprove simulate --help)"),
+    (["simulate"], "Missing argument 'FILE' (see: condapprove simulate --help)"),
+    (["size", STEM], "Missing option '--vary' (see: condapprove size --help)"),
+    (["simulate", STEM, "--bogus"],
+     "No such option '--bogus'. Did you mean '--jobs'? (see: condapprove simulate --help)"),
+    (["simulat"], "No such command 'simulat'. (Did you mean one of: 'estimate', 'simulate'?) (see: condapprove --help)"),
+])
+def test_usage_errors_are_one_line(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert (code, out, err) == (2, "", message + "\n")
+
+
+def test_help_and_version_still_exit_0() -> None:
+    code, out, _ = run("simulate", "--help")
+    assert code == 0 and out.startswith("Usage: condapprove simulate [OPTIONS] FILE")
+    assert run("--version")[0] == 0
+
+
+@pytest.mark.parametrize("fault, message", [
+    (RuntimeError("boom"), ("error: internal error (RuntimeError: boom); please report it with the output of the "
+                            "same command run with --debug\n")),
+    (MemoryError(), "error: out of memory; ask for fewer replicates (--replicates) or a smaller grid\n"),
+])
+def test_an_unexpected_fault_is_one_line_and_its_traceback_is_behind_debug(
+        fault: BaseException, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import condapprove.simulation
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise fault
+
+    monkeypatch.setattr(condapprove.simulation, "simulate", broken)
+    code, out, err = run("simulate", STEM, "-n", "2048")
+    assert (code, out, err) == (1, "", message)
+    result = CliRunner().invoke(cli, ["--debug", "simulate", STEM, "-n", "2048"])
+    assert result.exception is fault
 
 
 def test_missing_design_file() -> None:

@@ -216,9 +216,28 @@ def test_to_frame_has_mcse_columns() -> None:
     assert repr(res).startswith("SimulationResult(design='t', replicates=2048, seed=1")
 
 
+def test_every_endpoint_gives_the_same_columns() -> None:
+    """A figure undefined for an endpoint (events for a binary or continuous one) is an empty value and an empty
+    MCSE, so the frames of any two designs have the same columns (and stack without holes of missing columns)."""
+    frames = {}
+    for name in ("stemirac_survey.yaml", "akuugo_trial.yaml", "heartsheet_survey_planned.yaml"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DesignWarning)
+            res = condapprove.simulate(condapprove.load_design(DESIGNS / name), replicates=2048, seed=1)
+        frames[name] = res.to_frame()
+    binary, survival = frames["stemirac_survey.yaml"], frames["heartsheet_survey_planned.yaml"]
+    assert binary["expected_events"].isna().all() and binary["expected_events_mcse"].isna().all()
+    assert survival["expected_events"].notna().all() and survival["expected_events_mcse"].notna().all()
+    looks = {"p_confirmed_interim_1", "p_confirmed_interim_1_mcse", "p_confirmed_final", "p_confirmed_final_mcse"}
+    columns = [[c for c in f.columns if c not in looks] for f in frames.values()]  # (each design has its looks)
+    assert columns[0] == columns[1] == columns[2] and "expected_events_mcse" in columns[0]
+
+
 @pytest.mark.parametrize("kwargs, match", [
-    ({"replicates": 0}, r"`replicates` must be an integer >= 1; got 0."),
-    ({"chunk_size": 1000}, r"`chunk_size` must be a positive multiple of 2048; got 1000."),
+    ({"replicates": 0}, r"`replicates` must be an integer >= 1 and <= 100,000,000; got 0."),
+    ({"replicates": 100_000_001}, r"`replicates` must be an integer >= 1 and <= 100,000,000; got 100000001."),
+    ({"max_replicates": 10**12, "mcse_target": 0.01}, r"`max_replicates` must be an integer >= 1 and <= 100,000,000"),
+    ({"chunk_size": 1000}, r"`chunk_size` must be a positive multiple of 2048 and <= 100,000,000; got 1000."),
     ({"n_jobs": 0}, r"`n_jobs` must be an integer >= 1; got 0."),
     ({"scenarios": ["nul"]}, r"`scenario` must be one of 'null', 'alt'; got 'nul' \(help: did you mean 'null'\?\)"),
     ({"seed": -1}, r"`seed` must be a non-negative integer"),
@@ -317,6 +336,58 @@ def test_checkpoint_resume_is_bit_identical(tmp_path: Path) -> None:
     resumed = condapprove.simulate(design, replicates=8192, seed=5, chunk_size=2048, checkpoint=ckpt)
     assert resumed.to_json() == plain.to_json()
     assert resumed.scenarios == plain.scenarios
+
+
+def _damage_truncated(f: Path) -> None:
+    f.write_bytes(f.read_bytes()[:100])
+
+
+def _damage_short(f: Path) -> None:
+    arrays = dict(np.load(f))
+    arrays["decision"] = arrays["decision"][:5]
+    np.savez(f, **arrays)
+
+
+def _damage_retyped(f: Path) -> None:
+    arrays = dict(np.load(f))
+    arrays["month"] = arrays["month"].astype(np.float32)
+    np.savez(f, **arrays)
+
+
+def _damage_field_missing(f: Path) -> None:
+    arrays = dict(np.load(f))
+    del arrays["events"]
+    np.savez(f, **arrays)
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (_damage_truncated, r"BadZipFile: File is not a zip file"),
+    (_damage_short, r"decision holds int8\[5\] where int8\[2048\] was saved"),
+    (_damage_retyped, r"month holds float32\[2048\] where float64\[2048\] was saved"),
+    (_damage_field_missing, r"KeyError: 'events is not a file in the archive'"),
+])
+def test_a_damaged_chunk_file_is_refused_by_name(damage: Any, reason: str, tmp_path: Path) -> None:
+    """A chunk file damaged after it was written (a full disk elsewhere, a copy cut short, an edit) is refused with
+    the file's name and what is wrong, never loaded into the results nor a numpy traceback; once deleted, the rerun
+    computes that chunk again and gives the uninterrupted run's result."""
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    kw: dict[str, Any] = {"replicates": 4096, "seed": 5, "chunk_size": 2048, "checkpoint": tmp_path / "c"}
+    plain = condapprove.simulate(design, **kw)
+    victim = sorted((tmp_path / "c").glob("chunk-*.npz"))[1]
+    damage(victim)
+    with pytest.raises(DesignError, match=rf"the chunk file {victim.name} cannot be read \({reason}\); delete it"):
+        condapprove.simulate(design, **kw)
+    victim.unlink()
+    assert condapprove.simulate(design, **kw).scenarios == plain.scenarios
+
+
+@pytest.mark.parametrize("text", ["[]", "{", "1"])
+def test_a_damaged_checkpoint_header_is_refused(text: str, tmp_path: Path) -> None:
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    condapprove.simulate(design, replicates=2048, seed=5, checkpoint=tmp_path / "c")
+    (tmp_path / "c" / "header.json").write_text(text)
+    with pytest.raises(DesignError, match=r"the checkpoint's header.json cannot be read; delete the folder"):
+        condapprove.simulate(design, replicates=2048, seed=5, checkpoint=tmp_path / "c")
 
 
 def test_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:

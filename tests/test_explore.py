@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 import condapprove
 from condapprove.cli import cli
 from condapprove.errors import DesignError
-from condapprove.explore import compare, numeric_paths, parse_values, set_path, size, sweep
+from condapprove.explore import MAX_GRID_POINTS, compare, numeric_paths, parse_values, set_path, size, sweep
 
 from .conftest import DESIGNS
 
@@ -63,10 +64,38 @@ def test_bad_paths(path: str, value: float, match: str) -> None:
         set_path(condapprove.load_design(STEM), path, value)
 
 
-@pytest.mark.parametrize("spec", ["a,b", "5:1:1", "1:5:0", ""])
+@pytest.mark.parametrize("spec", ["a,b", "5:1:1", "1:5:0", "", "30:inf:15", "-inf:5:1", "1:5:nan", "1,inf", "nan"])
 def test_bad_values(spec: str) -> None:
-    with pytest.raises(DesignError, match="values must be V1,V2,... or START:STOP:STEP"):
+    with pytest.raises(DesignError, match="values must be finite numbers V1,V2,... or START:STOP:STEP"):
         parse_values(spec)
+
+
+def test_a_range_of_more_values_than_a_grid_may_have_is_refused_before_it_is_built() -> None:
+    assert len(parse_values(f"1:{MAX_GRID_POINTS}:1")) == MAX_GRID_POINTS
+    with pytest.raises(DesignError, match=r"START:STOP:STEP gives 10,001 values, more than 10,000"):
+        parse_values(f"1:{MAX_GRID_POINTS + 1}:1")
+    with pytest.raises(DesignError, match=r"gives 1,000,000,000 values"):
+        parse_values("30:31:1e-9")  # (a list of 10^9 floats, several GB, was built before)
+    with pytest.raises(DesignError, match=r"gives 1e\+300 values"):
+        parse_values("1:1e300:1")
+
+
+def test_a_grid_of_more_points_than_allowed_is_refused_before_any_simulation() -> None:
+    d = condapprove.load_design(STEM)
+    values = [float(v) for v in range(20, 121)]  # 101 x 101 x 1 > 10,000
+    vary = {"post_marketing.treated.target_n": values, "post_marketing.treated.accrual.rate_per_month": values}
+    with pytest.raises(DesignError, match=r"the grid must have between 1 and 10,000 points; got 10,201"):
+        sweep(d, vary, replicates=2048, seed=1)
+
+
+@pytest.mark.parametrize("lower, upper, loc", [(20, math.inf, "--upper"), (-math.inf, 40, "--lower"),
+                                               (math.nan, 40, "--lower"), (20, math.nan, "--upper")])
+def test_size_refuses_ends_that_are_not_finite(lower: float, upper: float, loc: str) -> None:
+    d = condapprove.load_design(STEM)
+    with pytest.raises(DesignError, match=r"must be a finite number") as info:
+        size(d, "post_marketing.treated.target_n", target=0.5, scenario="modest", lower=lower, upper=upper,
+             replicates=2048, seed=1)
+    assert info.value.problems[0].loc == loc
 
 
 def test_sweep_grid_is_tidy() -> None:

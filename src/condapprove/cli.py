@@ -51,6 +51,11 @@ def _guard(func: F) -> F:
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except MemoryError:
+            if debug:
+                raise
+            click.echo("error: out of memory; ask for fewer replicates (--replicates) or a smaller grid", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             ckpt = ctx.params.get("checkpoint")
             if ckpt:
@@ -59,6 +64,14 @@ def _guard(func: F) -> F:
             else:
                 click.echo("interrupted; no output was written (use --checkpoint to keep completed work)", err=True)
             sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a fault of condapprove itself: one line, the traceback with --debug
+            if debug:
+                raise
+            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); please report it with the output of "
+                       f"the same command run with --debug", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -150,6 +163,40 @@ def _check_places(output: str | None = None, *, plot_dir: str | None = None) -> 
             raise DesignError(f"cannot make the folder: {exc.strerror}", loc="--plot", file=plot_dir) from None
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _check_run_options(*, replicates: int | None = None, seed: int | None = None, jobs: int = 1,
+                       chunk_size: int | None = None, max_replicates: int | None = None) -> int:
+    """Check the options the simulating commands share, naming them as the command line does (``--replicates: must
+    be ...``), before any work; return the processes to use: ``--jobs``, at most the CPUs this process may use (more
+    would only take turns on them: the results are the same whatever the number, and ``--jobs 999`` would fork
+    hundreds of processes)."""
+    from .simulation.summary import BLOCK_SIZE
+    from .spec.schema import MAX_REPLICATES
+
+    for name, value in (("--replicates", replicates), ("--max-replicates", max_replicates)):
+        if value is not None and not 1 <= value <= MAX_REPLICATES:
+            raise DesignError(f"must be between 1 and {MAX_REPLICATES:,}; got {value}", loc=name)
+    if chunk_size is not None and not (0 < chunk_size <= MAX_REPLICATES and chunk_size % BLOCK_SIZE == 0):
+        raise DesignError(f"must be a positive multiple of {BLOCK_SIZE} (the replicates of a block); got {chunk_size}",
+                          loc="--chunk-size")
+    if seed is not None and seed < 0:
+        raise DesignError(f"must be >= 0; got {seed}", loc="--seed")
+    if jobs < 1:
+        raise DesignError(f"must be >= 1; got {jobs}", loc="--jobs")
+    cpus = _usable_cpus()
+    if jobs > cpus:
+        click.echo(f"note: --jobs {jobs} is more than the {cpus} CPUs this process may use; using {cpus}", err=True)
+        return cpus
+    return jobs
+
+
 # options shared by several commands
 _REPLICATES = click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
 _SEED = click.option("--seed", type=int, help="Root seed (default: the design's, else fresh entropy, recorded).")
@@ -174,7 +221,45 @@ def _version() -> str:
     return str(__version__)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """click's group, except that a usage error (an unknown option, a value that is not a number, a missing
+    argument) is one line on stderr, naming the option as condapprove's own errors do, with exit status 2::
+
+        --jobs: 'x' is not a valid integer (see: condapprove simulate --help)
+
+    (click prints four lines: usage, a hint and an empty line around the message.)"""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            click.echo(_usage_line(exc), err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """One line for a click usage error: ``OPTION: message (see: COMMAND --help)``, as condapprove's own errors
+    name an option (``--replicates: must be ...``)."""
+    if (isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter)
+            and isinstance(exc.param, click.Option) and exc.param_hint is None):
+        message = f"{exc.param.opts[0]}: {exc.message}"
+    else:
+        message = exc.format_message()
+    command = exc.ctx.command_path if exc.ctx is not None else "condapprove"
+    return f"{message.rstrip('.')} (see: {command} --help)"
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(None, "--version", package_name="condapprove", prog_name="condapprove")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def cli(debug: bool) -> None:
@@ -241,16 +326,10 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
         from .simulation import simulate as run
         from .spec.loader import load_design_with_source
 
-    if replicates is not None and replicates < 1:
-        raise DesignError(f"must be >= 1; got {replicates}", loc="--replicates")
-    if seed is not None and seed < 0:
-        raise DesignError(f"must be >= 0; got {seed}", loc="--seed")
-    if jobs < 1:
-        raise DesignError(f"must be >= 1; got {jobs}", loc="--jobs")
+    jobs = _check_run_options(replicates=replicates, seed=seed, jobs=jobs, chunk_size=chunk_size,
+                              max_replicates=max_replicates)
     if mcse_target is not None and not 0 < mcse_target < 0.5:
         raise DesignError(f"must be in (0, 0.5); got {mcse_target:g}", loc="--mcse-target")
-    if max_replicates is not None and max_replicates < 1:
-        raise DesignError(f"must be >= 1; got {max_replicates}", loc="--max-replicates")
     _check_places(output, plot_dir=plot_dir)
     loaded = load_design_with_source(file)
     names = [s.name for s in loaded.design.scenarios]
@@ -337,6 +416,7 @@ def compare(files: tuple[str, ...], replicates: int | None, seed: int | None, sc
 
     if len(files) < 2:
         raise DesignError(f"give at least 2 design files; got {len(files)}", loc="FILES")
+    jobs = _check_run_options(replicates=replicates, seed=seed, jobs=jobs)
     _check_places(output, plot_dir=plot_dir)
     designs = [load_design_with_source(f).design for f in files]
     result = run(designs, labels=list(files), replicates=replicates, seed=seed, scenarios=scenarios or None,
@@ -378,9 +458,11 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
         from .explore import sweep as run
         from .spec.loader import load_design_with_source
 
+    jobs = _check_run_options(replicates=replicates, seed=seed, jobs=jobs)
+    grid = _vary_option(vary)
     _check_places(output, plot_dir=plot_dir)
     design = load_design_with_source(file).design
-    result = run(design, _vary_option(vary), replicates=replicates, seed=seed, scenarios=scenarios or None,
+    result = run(design, grid, replicates=replicates, seed=seed, scenarios=scenarios or None,
                  n_jobs=jobs, checkpoint=checkpoint)
     _emit(_table_or_data(result.to_frame(), fmt, None), output)
     if plot_dir is not None:
@@ -410,6 +492,7 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
         from .results import json_text
         from .spec.loader import load_design_with_source
 
+    jobs = _check_run_options(replicates=replicates, seed=seed, jobs=jobs)
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
                  upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint)
@@ -448,12 +531,13 @@ def report(files: tuple[str, ...], output: str, replicates: int | None, seed: in
 
     Several FILES give one page with a section per design.
     """
-    _check_places(output)
     with _importing():
         from .reporting.html import design_report
         from .simulation import simulate as run
         from .spec.loader import load_design_with_source
 
+    _check_run_options(replicates=replicates, seed=seed)
+    _check_places(output)
     pages = []
     for f in files:
         loaded = load_design_with_source(f)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = [
+    "MAX_GRID_POINTS",
     "ComparisonResult",
     "SizeResult",
     "SweepResult",
@@ -39,6 +40,9 @@ __all__ = [
     "size",
     "sweep",
 ]
+
+#: Most points a sweep's grid may have (the product of its value lists): each point is a whole simulation.
+MAX_GRID_POINTS = 10_000
 
 
 # ---------------------------------------------------------------- dotted paths
@@ -107,21 +111,35 @@ def set_path(design: Design, path: str, value: float) -> Design:
 
 
 def parse_values(spec: str) -> list[float]:
-    """``"1,2,5"`` or ``"START:STOP:STEP"`` (STOP included when reached) to a list of numbers."""
+    """``"1,2,5"`` or ``"START:STOP:STEP"`` (STOP included when reached) to a list of finite numbers, at most
+    :data:`MAX_GRID_POINTS` of them.
+
+    Examples
+    --------
+    >>> parse_values("30:60:15")
+    [30.0, 45.0, 60.0]
+    >>> parse_values("0.3, 0.45")
+    [0.3, 0.45]
+    """
     try:
         if ":" in spec:
             start, stop, step = (float(x) for x in spec.split(":"))
-            if step <= 0 or stop < start:
+            if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(step)) or step <= 0 or stop < start:
                 raise ValueError
             count = math.floor((stop - start) / step + 1e-9) + 1
-            return [start + i * step for i in range(count)]
-        values = [float(x) for x in spec.split(",") if x.strip()]
-        if not values or not all(math.isfinite(v) for v in values):
-            raise ValueError
-        return values
+        else:
+            values = [float(x) for x in spec.split(",") if x.strip()]
+            if not values or not all(math.isfinite(v) for v in values):
+                raise ValueError
+            return values
     except ValueError:
-        raise DesignError(f"values must be V1,V2,... or START:STOP:STEP with STEP > 0; got {spec!r}",
+        raise DesignError(f"values must be finite numbers V1,V2,... or START:STOP:STEP with STEP > 0; got {spec!r}",
                           loc="--vary") from None
+    if count > MAX_GRID_POINTS:
+        shown = f"{count:,}" if count < 10**15 else f"{float(count):.3g}"
+        raise DesignError(f"START:STOP:STEP gives {shown} values, more than {MAX_GRID_POINTS:,}: take a larger step; "
+                          f"got {spec!r}", loc="--vary")
+    return [start + i * step for i in range(count)]
 
 
 def _quiet_simulate(design: Design, **kw: Any) -> SimulationResult:
@@ -274,6 +292,9 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
     """
     if not vary:
         raise DesignError("`vary` must name at least one field; got none.", loc="--vary")
+    n_points = math.prod(len(v) for v in vary.values())
+    if not 1 <= n_points <= MAX_GRID_POINTS:
+        raise DesignError(f"the grid must have between 1 and {MAX_GRID_POINTS:,} points; got {n_points:,}", loc="--vary")
     paths = list(vary)
     for p in paths:  # validate every path before any simulation
         set_path(design, p, float(vary[p][0]))
@@ -405,6 +426,9 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     null = null_scenario if null_scenario is not None else _null_scenario(design)
     if null is not None and null not in names:
         raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {null!r}", loc="--null")
+    for name, end in (("--lower", lower), ("--upper", upper)):
+        if not math.isfinite(end):
+            raise DesignError(f"must be a finite number; got {end:g}", loc=name)
     if not lower < upper:
         raise DesignError(f"the search needs lower < upper; got {lower:g} and {upper:g}", loc="--lower")
     seed = design.simulation.seed if seed is None else seed

@@ -54,6 +54,7 @@ from .._rng import Root, root_of
 from .._typing import SeedLike
 from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
 from ..spec.schema import (
+    MAX_REPLICATES,
     BayesianDecision,
     Design,
     GroupSequentialDecision,
@@ -322,9 +323,12 @@ def _defaults_applied(model: object, prefix: str = "") -> list[str]:
     return out
 
 
-def _int_arg(value: Any, name: str, *, minimum: int = 1, multiple: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum or value % multiple:
+def _int_arg(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None, multiple: int = 1) -> int:
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum or value % multiple
+            or maximum is not None and value > maximum):
         contract = f"a positive multiple of {multiple}" if multiple > 1 else f"an integer >= {minimum}"
+        if maximum is not None:
+            contract += f" and <= {maximum:,}"
         raise DesignError(f"`{name}` must be {contract}; got {value!r}.")
     return int(value)
 
@@ -366,7 +370,8 @@ def simulate(
     design : Design
         A validated design (:func:`condapprove.load_design`).
     replicates : int, optional
-        Replicates per scenario; default ``design.simulation.replicates``.
+        Replicates per scenario, at most :data:`~condapprove.spec.schema.MAX_REPLICATES` (10^8); default
+        ``design.simulation.replicates``.
     seed : int, SeedSequence, Generator or None
         Root seed; default ``design.simulation.seed``, else fresh entropy (recorded in
         the provenance so the run can be repeated).
@@ -394,7 +399,7 @@ def simulate(
         ``max_replicates`` is reached (a :class:`~condapprove.errors.MonteCarloPrecisionWarning`
         then says so).  Default ``design.simulation.mcse_target``.
     max_replicates : int, optional
-        Cap for ``mcse_target`` (default ``design.simulation.max_replicates``).
+        Cap for ``mcse_target`` (default ``design.simulation.max_replicates``; at most 10^8).
     checkpoint : path-like, optional
         A folder where completed chunks are saved as they finish; rerunning with the same
         arguments resumes from it with a bit-identical result (see :mod:`.checkpoint`).
@@ -421,14 +426,16 @@ def simulate(
     """
     if not isinstance(design, Design):
         raise DesignError(f"`design` must be a condapprove Design (see condapprove.load_design); got {design!r}.")
-    n = _int_arg(design.simulation.replicates if replicates is None else replicates, "replicates")
-    chunk = _int_arg(_default_chunk(design, n) if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE)
+    n = _int_arg(design.simulation.replicates if replicates is None else replicates, "replicates",
+                 maximum=MAX_REPLICATES)
+    chunk = _int_arg(_default_chunk(design, n) if chunk_size is None else chunk_size, "chunk_size", multiple=BLOCK_SIZE,
+                     maximum=MAX_REPLICATES)
     n_jobs = _int_arg(n_jobs, "n_jobs")
     keep_freed_memory()  # chunks reuse the memory the previous chunk freed (see condapprove._alloc)
     if mcse_target is not None and not (isinstance(mcse_target, (int, float)) and 0 < mcse_target < 0.5):
         raise DesignError(f"`mcse_target` must be a number in (0, 0.5); got {mcse_target!r}.")
     max_replicates = _int_arg(design.simulation.max_replicates if max_replicates is None else max_replicates,
-                              "max_replicates")
+                              "max_replicates", maximum=MAX_REPLICATES)
     if seed is None and design.simulation.seed is not None:
         seed, source = design.simulation.seed, "design"
     else:

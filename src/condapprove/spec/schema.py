@@ -50,8 +50,12 @@ MAX_HSD_GAMMA = 30.0
 #: Bounds of a lognormal design prior of the hazard ratio: |meanlog| and sdlog (exp of the draws stays finite).
 MAX_LOG_HR = 20.0
 MAX_SDLOG = 10.0
+#: Most replicates per scenario a run may ask for (the design file, ``simulate(replicates=...)``, ``--replicates``):
+#: 10^8 binary replicates take minutes; more would be a typo (and its arrays would not fit in memory).
+MAX_REPLICATES = 100_000_000
 
 __all__ = [
+    "MAX_REPLICATES",
     "MAX_TIME_LIMIT_YEARS",
     "Accrual",
     "Analysis",
@@ -797,14 +801,14 @@ class Scenario(_Model):
 class SimulationSettings(_Model):
     """How many replicates, and the seed of the random streams."""
 
-    replicates: Annotated[int, Field(ge=1, le=100_000_000), WholeNumber] = Field(
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES), WholeNumber] = Field(
         10_000, description="Monte-Carlo replicates per scenario (the starting number when mcse_target is given).")
     seed: Annotated[int, Field(ge=0), WholeNumber] | None = Field(
         None, description="Root seed; omitted means fresh entropy, recorded in the output.")
     mcse_target: Annotated[float, Field(gt=0.0, lt=0.5, allow_inf_nan=False)] | None = Field(
         None, description="Add replicates, in blocks of 2048, until every reported probability's MCSE is at most "
                           "this (up to max_replicates); none means exactly replicates.")
-    max_replicates: Annotated[int, Field(ge=1, le=100_000_000), WholeNumber] = Field(
+    max_replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES), WholeNumber] = Field(
         1_000_000, description="Cap on the replicates per scenario when mcse_target is given.")
 
 
