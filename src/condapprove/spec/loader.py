@@ -10,6 +10,14 @@ and a boolean where text is expected (``name: no``) gets a hint to quote it.
 Numbers written as ``1e-3`` (a string in YAML 1.1) are read as numbers (as in YAML 1.2 and JSON).
 Validation is strict, as the JSON Schema is: quoted numbers, booleans for numbers and numbers for
 booleans or dates are refused.
+
+Hostile or broken input is refused with a located one-line problem, never a traceback or a hang: a file
+is read up to :data:`MAX_DESIGN_BYTES` (so ``/dev/zero`` is refused, and a pipe still works); a NUL byte
+or a control character is reported at its line and column, a byte that is not UTF-8 at its line; keys
+must be text (``1:``, ``~:`` and ``[a]:`` are reported at the key); nesting deeper than :data:`MAX_DEPTH`
+levels, a document of more than :data:`MAX_EXPANDED_VALUES` values (or whose aliases expand to more) and
+an integer of more than :data:`MAX_INT_DIGITS` digits are refused; a value that its explicit tag cannot
+read (``!!float abc``) is reported at the value, with its field.
 """
 
 from __future__ import annotations
@@ -72,6 +80,40 @@ MAX_DESIGN_BYTES = 4 * 2**20
 #: small, and a few nested aliases can otherwise expand to billions of values ("billion laughs").
 MAX_EXPANDED_VALUES = 200_000
 
+#: Deepest nesting of lists and mappings read (a design has 6 levels or so); deeper input is refused at the
+#: first node below this depth, before Python's recursion limit can be reached.
+MAX_DEPTH = 64
+
+#: Most digits of an integer read (the lowest limit Python's ``sys.set_int_max_str_digits`` allows, so an
+#: integer can always be converted and shown; a design's numbers have a few digits).
+MAX_INT_DIGITS = 640
+
+_TAG = "tag:yaml.org,2002:"
+
+#: Tags of scalar keys that YAML does not read as text (``1:``, ``~:``, ``true:``, ``2018-12-28:``).
+_NON_TEXT_KEY_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "timestamp", "binary")}
+
+
+class _InputProblem(yaml.YAMLError):
+    """A problem found while reading the YAML, with its position (``mark``; None for the whole document) and,
+    once the node is known, the node (whose path names the field)."""
+
+    def __init__(self, message: str, mark: yaml.Mark | None, node: yaml.Node | None = None) -> None:
+        super().__init__(message)
+        self.message, self.mark, self.node = message, mark, node
+
+
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of character ``pos`` of ``text``, counted as PyYAML counts them (a line ends
+    at LF, CR LF, CR, NEL, LS or PS; a BOM takes no column)."""
+    head = text[:pos]
+    breaks = list(_LINE_BREAK.finditer(head))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, pos - start - head.count("\ufeff", start) + 1
+
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     """Number of values ``node`` stands for once every alias is expanded (memoised on shared nodes)."""
@@ -89,23 +131,74 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return memo[key]
 
 
-def _walk_marks(node: yaml.Node, loc: _Loc, marks: dict[_Loc, tuple[int, int]], problems: list[Problem],
-                file: str | None, visited: set[int] | None = None) -> None:
-    """Record the (line, column) of every node by its path; report duplicate keys.
+def _expansion_site(node: yaml.Node, memo: dict[int, int]) -> yaml.Node:
+    """The innermost node that alone expands past :data:`MAX_EXPANDED_VALUES` (where the aliases pile up)."""
+    seen: set[int] = set()
+    while id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            break
+        big = next((c for c in children if memo.get(id(c), 0) > MAX_EXPANDED_VALUES and id(c) not in seen), None)
+        if big is None:
+            break
+        node = big
+    return node
 
-    A node reached again through an alias is not walked again (its problems point at the anchor).
+
+def _key_problem(key_node: yaml.Node, loc: _Loc, file: str | None) -> Problem | None:
+    """The problem of a key that is not text (None for a text key or a merge key ``<<``)."""
+    if isinstance(key_node, yaml.ScalarNode):
+        if key_node.tag not in _NON_TEXT_KEY_TAGS:
+            return None
+        shown = key_node.value or "null (an empty key)"
+        message = f"keys must be text; got {shown if len(shown) <= 40 else shown[:37] + '...'}"
+        hint: str | None = "quote the key if it is meant as text"
+    else:
+        # a list or mapping as a key cannot be read at all (a Python mapping needs hashable keys)
+        start, end = key_node.start_mark, key_node.end_mark
+        source = start.buffer[start.pointer:end.pointer] if start.buffer is not None and end is not None else ""
+        shown = " ".join(source.split()) or ("a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping")
+        message = f"invalid YAML: keys must be text; got {shown if len(shown) <= 40 else shown[:37] + '...'}"
+        hint = None
+    return Problem(loc=".".join(str(p) for p in loc), message=message, file=file,
+                   line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1, hint=hint)
+
+
+def _walk_marks(node: yaml.Node, loc: _Loc, marks: dict[_Loc, tuple[int, int]], problems: list[Problem],
+                file: str | None, visited: set[int] | None = None, paths: dict[int, _Loc] | None = None) -> None:
+    """Record the (line, column) of every node by its path (and in ``paths`` the path of every node by its id);
+    report duplicate keys and keys that are not text (these are dropped from the node, so that the rest
+    of the document is still read and validated).
+
+    A node reached again through an alias is not walked again (its problems point at the anchor).  The keys a
+    merge key (``<<: *base``) brings in are recorded at the path they are merged into.
     """
     visited = set() if visited is None else visited
     marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if id(node) in visited:
         return
     visited.add(id(node))
+    if paths is not None:
+        paths[id(node)] = loc
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
+        kept: list[tuple[yaml.Node, yaml.Node]] = []
+        merged: list[yaml.Node] = []
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is None:
+            if key_node.tag == _TAG + "merge":
+                kept.append((key_node, value_node))
+                merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
                 continue
+            problem = _key_problem(key_node, loc, file)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            kept.append((key_node, value_node))
+            key = key_node.value
             if key in seen:
                 path = ".".join(str(p) for p in (*loc, key))
                 problems.append(Problem(
@@ -117,10 +210,23 @@ def _walk_marks(node: yaml.Node, loc: _Loc, marks: dict[_Loc, tuple[int, int]], 
                 continue
             seen[key] = key_node.start_mark.line + 1
             marks[(*loc, "__key__", key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk_marks(value_node, (*loc, key), marks, problems, file, visited)
+            _walk_marks(value_node, (*loc, key), marks, problems, file, visited, paths)
+        node.value[:] = kept
+        for base in merged:  # a key given explicitly wins over a merged one, an earlier merged one over a later
+            sub: dict[_Loc, tuple[int, int]] = {}
+            _walk_marks(base, loc, sub, problems, file, visited, paths)
+            if isinstance(base, yaml.MappingNode):  # (else PyYAML reports it at construction)
+                for key_node, value_node in base.value:
+                    if isinstance(key_node, yaml.ScalarNode):
+                        sub.setdefault((*loc, "__key__", key_node.value),
+                                       (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                        sub.setdefault((*loc, key_node.value),
+                                       (value_node.start_mark.line + 1, value_node.start_mark.column + 1))
+            for where, pos in sub.items():
+                marks.setdefault(where, pos)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk_marks(item, (*loc, i), marks, problems, file, visited)
+            _walk_marks(item, (*loc, i), marks, problems, file, visited, paths)
 
 
 def _resolve_loc(data: Any, loc: tuple[Any, ...]) -> _Loc:
@@ -150,7 +256,10 @@ _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 
 
 
 def _describe(value: Any) -> str:
-    text = _REPR.repr(value)  # bounded: a value may be a huge shared structure
+    try:
+        text = _REPR.repr(value)  # bounded: a value may be a huge shared structure
+    except ValueError:  # an integer past Python's limit of digits for str()
+        text = f"<{type(value).__name__} too large to show>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -279,7 +388,41 @@ def _problems_from_validation(exc: ValidationError, data: Any, marks: dict[_Loc,
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader, except that an impossible date (2018-13-40) stays text for the schema to reject."""
+    """The safe loader, except that an impossible date (2018-13-40) stays text for the schema to reject, and that
+    what cannot be read is reported as an :class:`_InputProblem` at its node: nesting deeper than
+    :data:`MAX_DEPTH`, more than :data:`MAX_EXPANDED_VALUES` nodes, a value its tag cannot read."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            return super().compose_node(parent, index)  # an alias adds no node
+        self._nodes += 1
+        if self._nodes > MAX_EXPANDED_VALUES:
+            raise _InputProblem(f"the design has more than {MAX_EXPANDED_VALUES:,} values; design files are small "
+                                "(put patient data in a CSV file the design references)", None)
+        if self._depth >= MAX_DEPTH:
+            raise _InputProblem(f"the YAML is nested more than {MAX_DEPTH} levels deep; a design needs a few levels",
+                                self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+            # PyYAML's constructors fail this way on explicit tags with impossible values (!!float abc, !!int '')
+            tag = "!!" + node.tag.removeprefix(_TAG) if node.tag.startswith(_TAG) else node.tag
+            why = str(exc) or type(exc).__name__
+            why = why if len(why) <= 80 else why[:77] + "..."
+            raise _InputProblem(f"cannot be read as {tag} ({why}); fix the value or remove the explicit tag",
+                                node.start_mark, node) from None
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -294,9 +437,15 @@ class _Loader(yaml.SafeLoader):
         text = str(self.construct_scalar(node)).replace("_", "")
         sign = -1 if text.startswith("-") else 1
         digits = text.lstrip("+-")
+        base = 10
         if digits.startswith(("0o", "0x")):
-            return sign * int(digits[2:], 8 if digits[1] == "o" else 16)
-        return sign * int(digits, 10)
+            digits, base = digits[2:], 8 if digits[1] == "o" else 16
+        # (a hexadecimal or octal number is counted in decimal digits: 0x + 600 hex digits has 723)
+        if len(digits) > MAX_INT_DIGITS or base != 10 and int(digits, base) >= 10**MAX_INT_DIGITS:
+            count = str(len(digits)) if base == 10 else f"over {MAX_INT_DIGITS} in decimal"
+            raise _InputProblem(f"the integer has too many digits ({count}); a number in a design has at most "
+                                f"{MAX_INT_DIGITS} digits", node.start_mark, node)
+        return sign * int(digits, base)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -334,36 +483,51 @@ def parse_design(text: str, *, file: str | None = None) -> Design:
     """
     problems: list[Problem] = []
     loader: _Loader | None = None
+    paths: dict[int, _Loc] = {}  # id of a node -> its path (where it is first reached)
+
+    def fail(message: str, mark: yaml.Mark | None, node: yaml.Node | None = None) -> DesignErrors:
+        """The problems found so far and this one, at ``mark`` (at 1:1 without one)."""
+        loc = ".".join(str(p) for p in paths.get(id(node), ())) if node is not None else ""
+        problems.append(Problem(loc=loc, message=message, file=file, line=mark.line + 1 if mark else 1,
+                                column=mark.column + 1 if mark else 1))
+        problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+        return DesignErrors(problems)
+
     try:
         loader = _Loader(text)  # the reader already refuses control characters: inside the try
         node = loader.get_single_node()
         if node is None:
             raise DesignErrors([Problem(loc="", message="the design file is empty", file=file, line=1, column=1)])
         marks: dict[_Loc, tuple[int, int]] = {}
-        if _expanded_size(node, {}) > MAX_EXPANDED_VALUES:
-            raise DesignErrors([Problem(
-                loc="", message=f"the YAML expands to more than {MAX_EXPANDED_VALUES:,} values (nested aliases?); "
-                "refusing to read it", file=file, line=1, column=1)])
-        _walk_marks(node, (), marks, problems, file)
+        memo: dict[int, int] = {}
+        if _expanded_size(node, memo) > MAX_EXPANDED_VALUES:
+            # the composer refuses more than MAX_EXPANDED_VALUES nodes, so these are aliases used again and again
+            raise fail(f"the YAML expands to more than {MAX_EXPANDED_VALUES:,} values through its aliases (*name); "
+                       "refusing to read it", _expansion_site(node, memo).start_mark)
+        _walk_marks(node, (), marks, problems, file, paths=paths)
         data = loader.construct_document(node)
+    except _InputProblem as exc:
+        raise fail(exc.message, exc.mark, exc.node) from None
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        what = f"control character {code:#04x}" if code < 0x20 or 0x7F <= code <= 0x9F else f"character U+{code:04X}"
+        line, column = _line_col(text, exc.position)
+        raise DesignErrors([Problem(loc="", message=f"invalid YAML: {what} is not allowed", file=file, line=line,
+                                    column=column)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(x for x in (exc.context, exc.problem) if x)
-        raise DesignErrors([Problem(
-            loc="", message=f"invalid YAML: {what}", file=file,
-            line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
-        )]) from None
+        raise fail(f"invalid YAML: {what}", mark) from None
     except yaml.YAMLError as exc:
         raise DesignErrors([Problem(loc="", message=f"invalid YAML: {exc}", file=file)]) from None
-    except RecursionError:
-        raise DesignErrors([Problem(loc="", message="the YAML document is nested too deeply", file=file)]) from None
+    except RecursionError:  # not expected: MAX_DEPTH stops the composer well before
+        mark = loader.get_mark() if loader is not None else None
+        raise fail("the YAML document is nested too deeply", mark) from None
     except DesignErrors:
         raise
     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
-        # PyYAML's constructors fail this way on explicit tags with impossible values (!!float abc, !!int '')
-        raise DesignErrors([Problem(loc="", message=f"a tagged value cannot be read ({type(exc).__name__}: {exc}); "
-                                    "remove the explicit tag (!!float, !!int, ...) or fix the value", file=file,
-                                    line=1, column=1)]) from None
+        # not expected: construct_object reports these at their node
+        raise fail(f"the YAML cannot be read ({type(exc).__name__}: {exc})", None) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -587,9 +751,15 @@ def design_from_mapping(data: dict[str, Any]) -> Design:
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[str, bytes]:
+    """The name and bytes of a design file, read up to :data:`MAX_DESIGN_BYTES` (a longer file, or an endless
+    device such as /dev/zero, is refused without reading on; a pipe such as ``<(cat x.yaml)`` is read)."""
     name = os.fspath(path)
+    size = 0
     try:
-        raw = Path(name).read_bytes()
+        with open(name, "rb") as fh:
+            raw = fh.read(MAX_DESIGN_BYTES + 1)
+            if len(raw) > MAX_DESIGN_BYTES:
+                size = os.fstat(fh.fileno()).st_size  # 0 for a device or a pipe
     except FileNotFoundError:
         raise DesignErrors([Problem(loc="", message="no such file", file=name)]) from None
     except IsADirectoryError:
@@ -597,7 +767,8 @@ def _read(path: str | os.PathLike[str]) -> tuple[str, bytes]:
     except OSError as exc:
         raise DesignErrors([Problem(loc="", message=f"cannot be read: {exc.strerror}", file=name)]) from None
     if len(raw) > MAX_DESIGN_BYTES:
-        raise DesignErrors([Problem(loc="", message=f"is {len(raw) / 2**20:.1f} MiB; a design file must be at most "
+        how_big = f"is {size / 2**20:.1f} MiB" if size > MAX_DESIGN_BYTES else f"is over {MAX_DESIGN_BYTES // 2**20} MiB"
+        raise DesignErrors([Problem(loc="", message=f"{how_big}; a design file must be at most "
                                     f"{MAX_DESIGN_BYTES // 2**20} MiB (put patient data in a CSV it references)",
                                     file=name)])
     return name, raw
@@ -607,11 +778,14 @@ def _decode(raw: bytes, name: str) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        head = raw[: exc.start].decode("utf-8-sig")  # valid: the error is the first undecodable byte
+        line, _ = _line_col(head, len(head))  # (no column: a byte, not a character, is wrong)
         raise DesignErrors([Problem(loc="", message=f"is not valid UTF-8 (byte {raw[exc.start]:#04x})",
                                     file=name, line=line)]) from None
     if "\x00" in text:
-        raise DesignErrors([Problem(loc="", message="contains a NUL byte; is this a binary file?", file=name)])
+        line, column = _line_col(text, text.index("\x00"))
+        raise DesignErrors([Problem(loc="", message="contains a NUL byte; is this a binary file?", file=name,
+                                    line=line, column=column)])
     return text
 
 
