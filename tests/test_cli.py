@@ -147,6 +147,20 @@ def test_every_simulating_command_names_its_bad_options_as_the_command_line_does
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["simulate", "{d}"], ["sweep", "{d}", "--vary", "post_marketing.treated.target_n=40"],
+                                     ["estimate", "{d}"], ["compare", "{d}", "{d}"], ["report", "{d}", "-o", "r.html"]])
+def test_a_folder_given_as_the_design_is_named_as_the_loader_names_it(command: list[str], tmp_path: Path) -> None:
+    code, out, err = run(*(a.format(d=tmp_path) for a in command))
+    assert (code, out, err) == (2, "", f"{tmp_path}: is a directory, not a design file\n")
+
+
+def test_sweep_names_an_unknown_scenario_as_simulate_does() -> None:
+    code, out, err = run("sweep", STEM, "--vary", "post_marketing.treated.target_n=40", "--scenario", "modst")
+    assert (code, out) == (2, "")
+    assert err == ("--scenario: must be one of 'no effect', 'modest', 'as in the approval cohort'; got 'modst' "
+                   "(help: did you mean 'modest'?)\n")
+
+
 def test_jobs_beyond_the_usable_cpus_use_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
     """``--jobs 999`` would fork hundreds of processes that take turns on the CPUs: the CPUs this process may use
     are used instead, with a note, and the results are the same (they do not depend on the processes)."""

@@ -88,6 +88,23 @@ def test_a_grid_of_more_points_than_allowed_is_refused_before_any_simulation() -
         sweep(d, vary, replicates=2048, seed=1)
 
 
+@pytest.mark.parametrize("lower, upper, loc, message", [
+    (-20, 40, "--lower", ("post_marketing.treated.target_n = -20 makes the design invalid: "
+                          "post_marketing.treated.target_n: must be >= 1; got -20")),
+    (20, 1e9, "--upper", ("post_marketing.treated.target_n = 1e+09 makes the design invalid: "
+                          "post_marketing.treated.target_n: must be <= 100000; got 1000000000")),
+    (20.2, 20.8, "--lower", ("post_marketing.treated.target_n is an integer field, and no whole number lies between "
+                             "20.2 and 20.8")),
+])
+def test_size_names_the_end_that_makes_the_design_invalid(lower: float, upper: float, loc: str,
+                                                          message: str) -> None:
+    d = condapprove.load_design(STEM)
+    with pytest.raises(DesignError) as info:
+        size(d, "post_marketing.treated.target_n", target=0.5, scenario="modest", lower=lower, upper=upper,
+             replicates=2048, seed=1)
+    assert (info.value.problems[0].loc, info.value.problems[0].message) == (loc, message)
+
+
 @pytest.mark.parametrize("lower, upper, loc", [(20, math.inf, "--upper"), (-math.inf, 40, "--lower"),
                                                (math.nan, 40, "--lower"), (20, math.nan, "--upper")])
 def test_size_refuses_ends_that_are_not_finite(lower: float, upper: float, loc: str) -> None:

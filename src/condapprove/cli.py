@@ -197,13 +197,27 @@ def _check_run_options(*, replicates: int | None = None, seed: int | None = None
     return jobs
 
 
+def _check_scenarios(design: Any, scenarios: tuple[str, ...]) -> None:
+    """``--scenario`` names only scenarios of the design (with a "did you mean" hint)."""
+    names = [s.name for s in design.scenarios]
+    for s in scenarios:
+        if s not in names:
+            import difflib
+
+            close = difflib.get_close_matches(s, names, n=1)
+            raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {s!r}", loc="--scenario",
+                              hint=f"did you mean {close[0]!r}?" if close else None)
+
+
 # options shared by several commands
-_REPLICATES = click.option("--replicates", "-n", type=int, help="Replicates per scenario (default: the design's).")
+_REPLICATES = click.option("--replicates", "-n", type=int,
+                           help="Replicates per scenario, at most 10^8 (default: the design's).")
 _SEED = click.option("--seed", type=int, help="Root seed (default: the design's, else fresh entropy, recorded).")
 _SCENARIOS = click.option("--scenario", "scenarios", multiple=True, help="Only these scenarios (repeatable).")
 _OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False),
                        help="Write here (atomically) instead of stdout.")
-_JOBS = click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Processes that simulate: this one and N-1 workers forked from it.")
+_JOBS = click.option("--jobs", "-j", type=int, default=1, show_default=True,
+                     help="Processes that simulate: this one and N-1 workers forked from it (at most the usable CPUs).")
 _CHECKPOINT = click.option("--checkpoint", type=click.Path(file_okay=False),
                            help="Folder to save completed chunks in; rerun the same command to resume.")
 _PLOT = click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
@@ -301,7 +315,7 @@ def schema(output: str | None) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @_REPLICATES
 @_SEED
 @_SCENARIOS
@@ -332,14 +346,7 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
         raise DesignError(f"must be in (0, 0.5); got {mcse_target:g}", loc="--mcse-target")
     _check_places(output, plot_dir=plot_dir)
     loaded = load_design_with_source(file)
-    names = [s.name for s in loaded.design.scenarios]
-    for s in scenarios:
-        if s not in names:
-            import difflib
-
-            close = difflib.get_close_matches(s, names, n=1)
-            raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {s!r}", loc="--scenario",
-                              hint=f"did you mean {close[0]!r}?" if close else None)
+    _check_scenarios(loaded.design, scenarios)
     with warnings.catch_warnings(), _executor(scheduler) as executor, _progress(quiet) as progress:
         warnings.simplefilter("ignore")  # design warnings are part of the result and printed with it
         result = run(loaded.design, replicates=replicates, seed=seed, scenarios=scenarios or None,
@@ -360,7 +367,7 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @_format("table", "json", default="table")
 @_OUTPUT
 @_guard
@@ -398,7 +405,7 @@ def _table_or_data(frame: Any, fmt: str, text: str | None) -> str:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @_REPLICATES
 @_SEED
 @_SCENARIOS
@@ -439,7 +446,7 @@ def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--vary", "vary", multiple=True, required=True,
               help="PATH=V1,V2,... or PATH=START:STOP:STEP (repeatable: a grid).")
 @_REPLICATES
@@ -462,6 +469,7 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
     grid = _vary_option(vary)
     _check_places(output, plot_dir=plot_dir)
     design = load_design_with_source(file).design
+    _check_scenarios(design, scenarios)
     result = run(design, grid, replicates=replicates, seed=seed, scenarios=scenarios or None,
                  n_jobs=jobs, checkpoint=checkpoint)
     _emit(_table_or_data(result.to_frame(), fmt, None), output)
@@ -471,7 +479,7 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--vary", "path", required=True, help="Dotted path of the field to size, e.g. post_marketing.treated.target_n.")
 @click.option("--target", type=float, required=True, help="Required P(confirmed by the cut-off), in (0, 1).")
 @click.option("--scenario", required=True, help="The scenario whose P(confirmed) must reach the target.")
@@ -521,7 +529,7 @@ def _write_plots(directory: str, results: list[tuple[str, Any]]) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
 @_REPLICATES
 @_SEED

@@ -87,8 +87,9 @@ def numeric_paths(design: Design) -> list[str]:
     return out
 
 
-def set_path(design: Design, path: str, value: float) -> Design:
-    """A copy of ``design`` with the numeric field at ``path`` set to ``value`` (validated)."""
+def _numeric_field(design: Design, path: str) -> tuple[dict[str, Any], Any, str | int]:
+    """The design's data, and the holder and key of the numeric field at ``path`` (an error naming ``--vary``
+    when there is none)."""
     data = design.model_dump(mode="json", exclude_unset=False)
     try:
         holder, key = _resolve(data, path.split("."))
@@ -99,15 +100,22 @@ def set_path(design: Design, path: str, value: float) -> Design:
                           hint=f"did you mean {close[0]!r}?" if close else None) from None
     if isinstance(current, bool) or not isinstance(current, (int, float)):
         raise DesignError(f"must be a numeric field of the design; {path!r} holds {current!r}", loc="--vary")
-    if isinstance(current, int) and not float(value).is_integer():
-        raise DesignError(f"{path} is an integer field; got {value:g}", loc="--vary")
-    holder[key] = int(value) if isinstance(current, int) else float(value)
+    return data, holder, key
+
+
+def set_path(design: Design, path: str, value: float, *, value_loc: str = "--vary") -> Design:
+    """A copy of ``design`` with the numeric field at ``path`` set to ``value`` (validated; an invalid value is
+    reported at ``value_loc``, the option that gave it)."""
+    data, holder, key = _numeric_field(design, path)
+    if isinstance(holder[key], int) and not float(value).is_integer():
+        raise DesignError(f"{path} is an integer field; got {value:g}", loc=value_loc)
+    holder[key] = int(value) if isinstance(holder[key], int) else float(value)
     try:
         return design_from_mapping(data)
     except DesignError as exc:
         first = exc.problems[0]
         raise DesignError(f"{path} = {value:g} makes the design invalid: {first.loc}: {first.message}",
-                          loc="--vary") from None
+                          loc=value_loc) from None
 
 
 def parse_values(spec: str) -> list[float]:
@@ -436,12 +444,15 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
         import secrets
 
         seed = secrets.randbits(64)
-    probe = set_path(design, path, lower)  # validates the path and the type
-    data = design.model_dump(mode="json")
-    holder, key = _resolve(data, path.split("."))
+    _, holder, key = _numeric_field(design, path)
     integer = isinstance(holder[key], int)
     if integer:
+        if math.ceil(lower) > math.floor(upper):
+            raise DesignError(f"{path} is an integer field, and no whole number lies between {lower:g} and {upper:g}",
+                              loc="--lower")
         lower, upper = math.ceil(lower), math.floor(upper)
+    probe = set_path(design, path, lower, value_loc="--lower")
+    set_path(design, path, upper, value_loc="--upper")  # (both ends valid before any simulation)
     evaluated: list[tuple[float, float, float]] = []
     cache: dict[float, SimulationResult] = {}
 
