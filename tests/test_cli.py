@@ -191,6 +191,19 @@ def test_usage_errors_are_one_line(args: list[str], message: str) -> None:
     assert (code, out, err) == (2, "", message + "\n")
 
 
+def test_a_reader_that_stops_reading_ends_the_command_quietly() -> None:
+    """`condapprove schema | head -c 10`: the closed pipe is click's to handle (exit 1, nothing on stderr), not an
+    'internal error'."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "condapprove.cli", "schema"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (1, "")
+
+
 def test_help_and_version_still_exit_0() -> None:
     code, out, _ = run("simulate", "--help")
     assert code == 0 and out.startswith("Usage: condapprove simulate [OPTIONS] FILE")

@@ -64,8 +64,8 @@ def _guard(func: F) -> F:
             else:
                 click.echo("interrupted; no output was written (use --checkpoint to keep completed work)", err=True)
             sys.exit(130)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
+            raise  # (click's own: a reader that stopped reading, e.g. `| head`, ends the command quietly)
         except Exception as exc:  # a fault of condapprove itself: one line, the traceback with --debug
             if debug:
                 raise
