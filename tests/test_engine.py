@@ -239,7 +239,7 @@ def test_every_endpoint_gives_the_same_columns() -> None:
     ({"max_replicates": 10**12, "mcse_target": 0.01}, r"`max_replicates` must be an integer >= 1 and <= 100,000,000"),
     ({"chunk_size": 1000}, r"`chunk_size` must be a positive multiple of 2048 and <= 100,000,000; got 1000."),
     ({"n_jobs": 0}, r"`n_jobs` must be an integer >= 1; got 0."),
-    ({"scenarios": ["nul"]}, r"`scenario` must be one of 'null', 'alt'; got 'nul' \(help: did you mean 'null'\?\)"),
+    ({"scenarios": ["nul"]}, r"`scenario` must be one of 'null', 'alt'; got 'nul'. \(help: did you mean 'null'\?\)"),
     ({"seed": -1}, r"`seed` must be a non-negative integer"),
 ])
 def test_bad_arguments(kwargs: dict[str, object], match: str) -> None:

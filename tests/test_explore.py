@@ -105,6 +105,16 @@ def test_size_names_the_end_that_makes_the_design_invalid(lower: float, upper: f
     assert (info.value.problems[0].loc, info.value.problems[0].message) == (loc, message)
 
 
+def test_size_names_an_unknown_null_scenario_with_a_suggestion() -> None:
+    d = condapprove.load_design(STEM)
+    with pytest.raises(DesignError) as info:
+        size(d, "post_marketing.treated.target_n", target=0.5, scenario="modest", null_scenario="no efect",
+             lower=20, upper=40, replicates=2048, seed=1)
+    assert info.value.problems[0].format() == (
+        "--null: must be one of 'no effect', 'modest', 'as in the approval cohort'; got 'no efect' "
+        "(help: did you mean 'no effect'?)")
+
+
 @pytest.mark.parametrize("lower, upper, loc", [(20, math.inf, "--upper"), (-math.inf, 40, "--lower"),
                                                (math.nan, 40, "--lower"), (20, math.nan, "--upper")])
 def test_size_refuses_ends_that_are_not_finite(lower: float, upper: float, loc: str) -> None:

@@ -106,8 +106,12 @@ def check_finite(value: Any, name: str) -> float:
     return _as_finite(value, name, "a finite number")
 
 
-def check_one_of(value: Any, name: str, options: Iterable[str]) -> str:
-    """Return ``value`` if it is one of ``options``, or raise with a suggestion."""
+def check_one_of(value: Any, name: str, options: Iterable[str], *, loc: str | None = None) -> str:
+    """Return ``value`` if it is one of ``options``, or raise with a suggestion (``did you mean ...?``).
+
+    With ``loc`` (an option of the command line, ``"--scenario"``) the error is located there and worded as the
+    command line words it (``--scenario: must be one of ...; got ...``) instead of naming the argument ``name``.
+    """
     opts = list(options)
     if value in opts:
         return str(value)
@@ -115,7 +119,10 @@ def check_one_of(value: Any, name: str, options: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(str(value), opts, n=1)
     hint = f"did you mean {close[0]!r}?" if close else None
-    raise _fail(name, "one of " + ", ".join(repr(o) for o in opts), value, hint)
+    contract = "one of " + ", ".join(repr(o) for o in opts)
+    if loc is not None:
+        raise DesignError(f"must be {contract}; got {value!r}", loc=loc, hint=hint)
+    raise _fail(name, contract, value, hint)
 
 
 def check_finite_array(value: Any, name: str, *, ndim: int = 1, min_size: int = 1) -> np.ndarray:

@@ -199,14 +199,10 @@ def _check_run_options(*, replicates: int | None = None, seed: int | None = None
 
 def _check_scenarios(design: Any, scenarios: tuple[str, ...]) -> None:
     """``--scenario`` names only scenarios of the design (with a "did you mean" hint)."""
-    names = [s.name for s in design.scenarios]
-    for s in scenarios:
-        if s not in names:
-            import difflib
+    from ._validation import check_one_of
 
-            close = difflib.get_close_matches(s, names, n=1)
-            raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {s!r}", loc="--scenario",
-                              hint=f"did you mean {close[0]!r}?" if close else None)
+    for s in scenarios:
+        check_one_of(s, "scenario", [x.name for x in design.scenarios], loc="--scenario")
 
 
 # options shared by several commands

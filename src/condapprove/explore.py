@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._typing import SeedLike
+from ._validation import check_one_of
 from .errors import DesignError, DesignWarning
 from .results import MonteCarloEstimate, ResultMixin
 from .simulation import SimulationResult, simulate
@@ -302,7 +303,8 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
         raise DesignError("`vary` must name at least one field; got none.", loc="--vary")
     n_points = math.prod(len(v) for v in vary.values())
     if not 1 <= n_points <= MAX_GRID_POINTS:
-        raise DesignError(f"the grid must have between 1 and {MAX_GRID_POINTS:,} points; got {n_points:,}", loc="--vary")
+        raise DesignError(f"the grid must have between 1 and {MAX_GRID_POINTS:,} points; got {n_points:,}",
+                          loc="--vary")
     paths = list(vary)
     for p in paths:  # validate every path before any simulation
         set_path(design, p, float(vary[p][0]))
@@ -427,13 +429,10 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     if not 0 < target < 1:
         raise DesignError(f"must be in (0, 1); got {target:g}", loc="--target")
     names = [s.name for s in design.scenarios]
-    if scenario not in names:
-        close = difflib.get_close_matches(scenario, names, n=1)
-        raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {scenario!r}", loc="--scenario",
-                          hint=f"did you mean {close[0]!r}?" if close else None)
+    check_one_of(scenario, "scenario", names, loc="--scenario")
     null = null_scenario if null_scenario is not None else _null_scenario(design)
-    if null is not None and null not in names:
-        raise DesignError(f"must be one of {', '.join(map(repr, names))}; got {null!r}", loc="--null")
+    if null is not None:
+        check_one_of(null, "null_scenario", names, loc="--null")
     for name, end in (("--lower", lower), ("--upper", upper)):
         if not math.isfinite(end):
             raise DesignError(f"must be a finite number; got {end:g}", loc=name)

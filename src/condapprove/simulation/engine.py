@@ -52,6 +52,7 @@ from .._alloc import keep_freed_memory
 from .._memo import per_object
 from .._rng import Root, root_of
 from .._typing import SeedLike
+from .._validation import check_one_of
 from ..errors import CondapproveError, DesignError, DesignWarning, MonteCarloPrecisionWarning
 from ..spec.schema import (
     MAX_REPLICATES,
@@ -448,13 +449,8 @@ def simulate(
     if scenarios is None:
         wanted = list(range(len(names)))
     else:
-        missing = [s for s in scenarios if s not in names]
-        if missing:
-            import difflib
-
-            close = difflib.get_close_matches(missing[0], names, n=1)
-            hint = f" (help: did you mean {close[0]!r}?)" if close else ""
-            raise DesignError(f"`scenario` must be one of {', '.join(map(repr, names))}; got {missing[0]!r}{hint}")
+        for s in scenarios:
+            check_one_of(s, "scenario", names)
         wanted = [names.index(s) for s in dict.fromkeys(scenarios)]
     warns = list(per_object("design warnings", design, lambda: tuple(design_warnings(design))))
     for w in warns:

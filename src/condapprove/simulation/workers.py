@@ -137,7 +137,6 @@ _PARENT_ENDS: set[Connection] = set()
 _FORKING = threading.Lock()
 
 
-
 def _close_ends(conns: list[Connection]) -> None:
     """(Holding :data:`_FORKING`.) Close the caller's ends ``conns``, taking them out of :data:`_PARENT_ENDS`."""
     for conn in conns:
