@@ -170,18 +170,43 @@ def test_t_to_z_of_a_row_does_not_depend_on_the_other_rows(m: int, seed: int) ->
     assert np.max(np.abs(z[ok] - _t_to_z_exact(t[ok], df[ok])), initial=0.0) < 1e-9
 
 
-@pytest.mark.parametrize("df", [1.0, 2.0, 3.0, 7.0, 29.0, 118.0, 1e4])
+@pytest.mark.parametrize("df", [1.0, 2.0, 3.0, 7.0, 10.0, 15.0, 29.0, 118.0, 1e4, 1e7])
 def test_interpolated_t_to_z_is_within_1e9_of_the_exact_transform(df: float) -> None:
-    t = np.random.default_rng(int(df)).uniform(-9.0, 9.0, 50_000)
+    """Both tables (|t| < 8, and 8 <= |t| < 32 on the coarser outer grid) and the exact transform beyond 32."""
+    rng = np.random.default_rng(int(df))
+    t = np.concatenate([rng.uniform(-9.0, 9.0, 50_000), rng.uniform(8.0, 32.0, 50_000) * rng.choice([-1, 1], 50_000),
+                        np.array([8.0, -8.0, 32.0, -32.0, 31.999999, 40.0, -1e3])])
     d = np.full(t.size, df)
     assert np.max(np.abs(_t_to_z(t, d) - _t_to_z_exact(t, d))) < 1e-9
+
+
+def test_t_to_z_beyond_the_first_table_takes_the_outer_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """|t| between 8 and 32 is interpolated (not sent to the exact transform, which is some 50 times slower), and
+    the outer table of a df is made only when a t needs it."""
+    from condapprove.simulation import statistics
+
+    statistics._T_OUTER_TABLES.pop(118.0, None)
+    statistics._t_interpolated(np.array([0.5, -7.9]), 118.0)
+    assert 118.0 not in statistics._T_OUTER_TABLES
+    calls: list[int] = []
+    exact = statistics._t_to_z_exact
+
+    def counted(t: np.ndarray, df: Any) -> np.ndarray:
+        calls.append(np.size(t))
+        return exact(t, df)
+
+    monkeypatch.setattr(statistics, "_t_to_z_exact", counted)
+    statistics._t_interpolated(np.array([0.5, 9.0, -20.0, 31.5, 33.0]), 118.0)
+    assert 118.0 in statistics._T_OUTER_TABLES
+    assert calls == [statistics._T_OUTER_GRID.size, 1]  # the outer table's grid, then 33.0 alone
 
 
 def _numpy_pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray,
                       ssc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reference: the numpy code the compiled loops replaced (pooled t, then _t_to_z's choice of the interpolated
     or the exact transform, with its cubic Hermite interpolation written out)."""
-    from condapprove.simulation.statistics import _T_GRID, _T_HALF, _T_STEP, _t_table, _var
+    from condapprove.simulation.statistics import (_T_GRID, _T_HALF, _T_OUTER_GRID, _T_OUTER_HALF, _T_OUTER_STEP,
+                                                   _T_STEP, _t_table, _var)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
@@ -195,15 +220,18 @@ def _numpy_pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.nd
     t = np.where(ok, (np.nan_to_num(mean_t) - np.nan_to_num(mean_c)) / np.where(ok, se, 1.0), 0.0)
     df = np.maximum(df, 1)
     z = _t_to_z_exact(t, df)
-    for v in np.unique(df):  # every df >= 1 has its table
-        rows = (df == v) & (np.abs(t) < _T_HALF)
-        zg, dzg = _t_table(float(v))
-        x = (t[rows] + _T_HALF) / _T_STEP
-        i = np.minimum(x.astype(np.int64), _T_GRID.size - 2)
-        u = x - i
-        u2, u3 = u * u, u * u * u
-        z[rows] = ((2 * u3 - 3 * u2 + 1) * zg[i] + (u3 - 2 * u2 + u) * _T_STEP * dzg[i]
-                   + (-2 * u3 + 3 * u2) * zg[i + 1] + (u3 - u2) * _T_STEP * dzg[i + 1])
+    for v in np.unique(df):  # every df >= 1 has its table, and its outer table where some |t| is beyond the first
+        inner = np.abs(t) < _T_HALF
+        for rows, half, step, grid, outer in (((df == v) & inner, _T_HALF, _T_STEP, _T_GRID, False),
+                                              ((df == v) & ~inner & (np.abs(t) < _T_OUTER_HALF), _T_OUTER_HALF,
+                                               _T_OUTER_STEP, _T_OUTER_GRID, True)):
+            zg, dzg = _t_table(float(v), outer)
+            x = (t[rows] + half) / step
+            i = np.minimum(x.astype(np.int64), grid.size - 2)
+            u = x - i
+            u2, u3 = u * u, u * u * u
+            z[rows] = ((2 * u3 - 3 * u2 + 1) * zg[i] + (u3 - 2 * u2 + u) * step * dzg[i]
+                       + (-2 * u3 + 3 * u2) * zg[i + 1] + (u3 - u2) * step * dzg[i + 1])
     return z, mean_t - mean_c, info
 
 
