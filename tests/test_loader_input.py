@@ -60,6 +60,20 @@ def test_integer_within_the_digit_limit_reaches_the_schema() -> None:
         "x.yaml:32:15: post_marketing.treated.target_n: must be <= ")
 
 
+@pytest.mark.parametrize("literal", ["1e400", "-2.5E+999", "1" + "0" * 400 + ".5", "!!float 1e309"])
+def test_float_too_large_for_a_double_is_refused_at_its_field(literal: str) -> None:
+    """Before, it was read as infinity, and the field then said 'must be a whole number; got inf'."""
+    assert only(mut(S, "target_n: 60 ", f"target_n: {literal} ")) == (
+        "x.yaml:32:15: post_marketing.treated.target_n: the number is too large: beyond 1.8e308, it would be read as "
+        "infinity")
+
+
+def test_infinity_written_as_such_reaches_the_schema() -> None:
+    assert only(mut(S, "target_n: 60 ", "target_n: .inf ")).startswith("x.yaml:32:15: post_marketing.treated.target_n: ")
+    assert "too large" not in only(mut(S, "target_n: 60 ", "target_n: -.Inf "))
+    assert parse_design(mut(S, "rate: 0.30 ", "rate: 0.3e0 "), file="x.yaml").post_marketing.control.rate == 0.3
+
+
 def test_value_its_explicit_tag_cannot_read_is_located_at_its_field() -> None:
     assert only(mut(S, "target_n: 60 ", "target_n: !!float abc ")) == (
         "x.yaml:32:15: post_marketing.treated.target_n: cannot be read as !!float (could not convert string to "

@@ -447,9 +447,19 @@ class _Loader(yaml.SafeLoader):
                                 f"{MAX_INT_DIGITS} digits", node.start_mark, node)
         return sign * int(digits, base)
 
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        """A float; a number written out (not ``.inf``) that is too large for a double is refused where it is,
+        instead of being read as infinity (which a field would then call "not finite" or "not a whole number")."""
+        value = super().construct_yaml_float(node)
+        if math.isinf(value) and "inf" not in str(node.value).lower():
+            raise _InputProblem("the number is too large: beyond 1.8e308, it would be read as infinity",
+                                node.start_mark, node)
+        return value
+
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 # Integers as YAML 1.2 (and JSON) read them: no sexagesimal (YAML 1.1 reads 1:30 as 90, which then passes as a
 # number: now it is text, which the schema refuses), no implicit octal (010 is ten), no binary.
 _Loader.yaml_implicit_resolvers = {
