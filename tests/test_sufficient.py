@@ -181,7 +181,7 @@ def test_interpolated_t_to_z_is_within_1e9_of_the_exact_transform(df: float) -> 
 
 
 def test_t_to_z_beyond_the_first_table_takes_the_outer_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """|t| between 8 and 32 is interpolated (not sent to the exact transform, which is some 50 times slower), and
+    """|t| between 8 and 32 is interpolated (not sent to the exact transform, which is some 46 times slower), and
     the outer table of a df is made only when a t needs it."""
     from condapprove.simulation import statistics
 
@@ -205,8 +205,16 @@ def _numpy_pooled_t_z(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.nd
                       ssc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reference: the numpy code the compiled loops replaced (pooled t, then _t_to_z's choice of the interpolated
     or the exact transform, with its cubic Hermite interpolation written out)."""
-    from condapprove.simulation.statistics import (_T_GRID, _T_HALF, _T_OUTER_GRID, _T_OUTER_HALF, _T_OUTER_STEP,
-                                                   _T_STEP, _t_table, _var)
+    from condapprove.simulation.statistics import (
+        _T_GRID,
+        _T_HALF,
+        _T_OUTER_GRID,
+        _T_OUTER_HALF,
+        _T_OUTER_STEP,
+        _T_STEP,
+        _t_table,
+        _var,
+    )
 
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
