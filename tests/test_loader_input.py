@@ -145,6 +145,15 @@ def test_line_col_counts_lines_as_pyyaml_does() -> None:
     assert _line_col("\ufeffab", 2) == (1, 2)
 
 
+def test_tab_where_pyyaml_wants_spaces_is_located_with_the_fix() -> None:
+    """A tab between the items of a flow mapping (which YAML 1.2 allows and PyYAML does not), or indenting a key."""
+    assert only(mut(S, "rate_per_month: 1.5, ramp_up_months", "rate_per_month: 1.5,\tramp_up_months")) == (
+        "x.yaml:31:35: invalid YAML: while scanning for the next token found character '\\t' that cannot start any "
+        "token; put spaces there instead of the tab")
+    assert only(S + "\tnote: 1\n").startswith(f"x.yaml:{END}:1: invalid YAML: ")
+    assert only(S + "\tnote: 1\n").endswith("; put spaces there instead of the tab")
+
+
 # ---------------------------------------------------------------------------------------------------- nesting
 
 def test_deep_flow_nesting_is_refused_at_the_first_node_too_deep() -> None:

@@ -527,6 +527,8 @@ def parse_design(text: str, *, file: str | None = None) -> Design:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(x for x in (exc.context, exc.problem) if x)
+        if exc.problem is not None and "'\\t'" in exc.problem:  # PyYAML takes no tab where it looks for a token
+            what += "; put spaces there instead of the tab"
         raise fail(f"invalid YAML: {what}", mark) from None
     except yaml.YAMLError as exc:
         raise DesignErrors([Problem(loc="", message=f"invalid YAML: {exc}", file=file)]) from None
