@@ -191,8 +191,8 @@ _T_STEP, _T_HALF, _T_MAX_TABLES = 1.0 / 64.0, 8.0, 2048
 _T_GRID = np.arange(-_T_HALF, _T_HALF + _T_STEP / 2, _T_STEP)
 _T_TABLES: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 #: The same for the outer table, made for a df only when some |t| is beyond ``_T_HALF``: a coarser grid over
-#: |t| < 32 (z(t) is smoother there: within 1.1e-10 of the exact transform for df from 1 to 1e7, checked in the
-#: tests), where the t's of a large or very effective trial's later looks fall.  Below 32 the exact transform is
+#: |t| < 32 (z(t) is smoother there: within 1.1e-10 of the exact transform for df from 1 to 1e7 in a one-off check,
+#: within 1e-9 in the tests), where the t's of a large or very effective trial's later looks fall.  Below 32 the exact transform is
 #: never clipped (a t tail beyond 32 is above the normal one, far above 1e-300), so z(t) is smooth on the grid.
 _T_OUTER_STEP, _T_OUTER_HALF = 1.0 / 16.0, 32.0
 _T_OUTER_GRID = np.arange(-_T_OUTER_HALF, _T_OUTER_HALF + _T_OUTER_STEP / 2, _T_OUTER_STEP)
@@ -241,9 +241,9 @@ def _t_to_z(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     :math:`z = \\Phi^{-1}(F_{df}(t))`, for rows with ``df >= 1`` by cubic Hermite interpolation of exact values
     and derivatives on a grid of step 1/64 over |t| < 8 and of step 1/16 over |t| < 32 (absolute error below
     1e-9, checked in the tests; one table per df and grid, computed once and kept), through the incomplete beta
-    function directly elsewhere (|t| >= 32, or df < 1).  Which way
-    a row takes depends on its own t and df alone, so a replicate's z does not depend on the other rows of its
-    chunk (nor on how the replicates are cut into chunks).
+    function directly elsewhere (|t| >= 32, or df < 1).  Which way a row takes depends on its own t and df alone,
+    so a replicate's z does not depend on the other rows of its chunk (nor on how the replicates are cut into
+    chunks).
     """
     t = np.asarray(t, dtype=np.float64)
     df = np.broadcast_to(np.asarray(df, dtype=np.float64), t.shape)
