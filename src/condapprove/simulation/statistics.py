@@ -191,9 +191,10 @@ _T_STEP, _T_HALF, _T_MAX_TABLES = 1.0 / 64.0, 8.0, 2048
 _T_GRID = np.arange(-_T_HALF, _T_HALF + _T_STEP / 2, _T_STEP)
 _T_TABLES: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 #: The same for the outer table, made for a df only when some |t| is beyond ``_T_HALF``: a coarser grid over
-#: |t| < 32 (z(t) is smoother there: within 1.1e-10 of the exact transform for df from 1 to 1e7 in a one-off check,
-#: within 1e-9 in the tests), where the t's of a large or very effective trial's later looks fall.  Below 32 the exact transform is
-#: never clipped (a t tail beyond 32 is above the normal one, far above 1e-300), so z(t) is smooth on the grid.
+#: |t| < 32 (z(t) is smoother there: within 1.1e-10 of the exact transform for df from 1 to 1e7 in a one-off
+#: check, within 1e-9 in the tests), where the t's of a large or very effective trial's later looks fall.  Below
+#: 32 the exact transform is never clipped (a t tail beyond 32 is above the normal one, far above 1e-300), so
+#: z(t) is smooth on the grid.
 _T_OUTER_STEP, _T_OUTER_HALF = 1.0 / 16.0, 32.0
 _T_OUTER_GRID = np.arange(-_T_OUTER_HALF, _T_OUTER_HALF + _T_OUTER_STEP / 2, _T_OUTER_STEP)
 _T_OUTER_TABLES: dict[float, tuple[np.ndarray, np.ndarray]] = {}

@@ -156,13 +156,13 @@ class Pool:
     forked from it.
 
     A call (:meth:`start`) gives the pool a function and the argument tuples of its tasks.  Every process takes the
-    tasks in order, claiming the next one from a counter they share (in a shared mapping of the pool's own, under a lock); the workers
-    send each result back through a pipe of their own, and the calling process, asked for the results in order
-    (:meth:`Run.result`), simulates the next unclaimed task itself whenever the one it needs is not in yet.  So
-    no thread of the caller sits between it and the workers, and the caller does its share of the work instead of
-    waiting (``concurrent.futures.ProcessPoolExecutor`` has a thread in the caller that forks every worker, queues
-    the tasks one or two ahead and reads the results: on two busy cores it waits to be scheduled, and its workers
-    with it; docs/performance.md, twenty-eighth round).
+    tasks in order, claiming the next one from a counter they share (in a shared mapping of the pool's own, under a
+    lock); the workers send each result back through a pipe of their own, and the calling process, asked for the
+    results in order (:meth:`Run.result`), simulates the next unclaimed task itself whenever the one it needs is not
+    in yet.  So no thread of the caller sits between it and the workers, and the caller does its share of the work
+    instead of waiting (``concurrent.futures.ProcessPoolExecutor`` has a thread in the caller that forks every
+    worker, queues the tasks one or two ahead and reads the results: on two busy cores it waits to be scheduled, and
+    its workers with it; docs/performance.md, twenty-eighth round).
 
     The workers are forked at the first call, one after the other, and each begins on that call's tasks at once
     (it inherits them: nothing is pickled); later calls send their function and tasks to every worker through its
