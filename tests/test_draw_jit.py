@@ -405,3 +405,80 @@ def test_streams_have_no_words_without_an_integer_entropy() -> None:
     streams = Streams(root, (0, 7))
     assert Streams.words_of([streams], "y:control") is None
     assert isinstance(streams("y:control"), np.random.Generator)
+
+
+# -- Poisson counts (the non-evaluable enrolments: the thinned-out arrivals of a design with dropout) ---------------
+
+#: Means over numpy's three ways: 0, the multiplication method below 10, the transformed rejection from 10 on (its
+#: log-gamma's small-argument branch, k + 1 <= 7, is reached near 10), up to very large means.
+POISSON_MEANS = np.array([0.0, 1e-300, 1e-9, 0.3, 1.0, 4.999, 9.999999999, 10.0, 10.000001, 11.5, 30.0, 1e3, 1e6,
+                          1e12, _draw_jit.POISSON_MAX])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2026])
+def test_poisson_is_numpys_and_leaves_the_same_state(seed: int) -> None:
+    lam = np.tile(POISSON_MEANS, 400)
+    rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = _draw_jit.poisson(rng, lam)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, ref.poisson(lam))
+    assert rng.bit_generator.state == ref.bit_generator.state
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**63), lam=st.lists(st.one_of(st.floats(0.0, 12.0), st.floats(0.0, 1e4)), max_size=400))
+def test_poisson_matches_numpy_for_any_seed(seed: int, lam: list[float]) -> None:
+    means = np.array(lam, dtype=np.float64)
+    rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+    np.testing.assert_array_equal(_draw_jit.poisson(rng, means), ref.poisson(means))
+    assert rng.bit_generator.state == ref.bit_generator.state
+
+
+def test_poisson_of_many_means_matches_numpy() -> None:
+    """Half a million draws over the means of a design's enrolment counts and beyond: every rejection branch of the
+    transformed rejection taken many times."""
+    means = np.random.default_rng(7).uniform(0.0, 60.0, 500_000)
+    np.testing.assert_array_equal(_draw_jit.poisson(np.random.default_rng(8), means),
+                                  np.random.default_rng(8).poisson(means))
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf, 1e19])
+def test_poisson_outside_the_compiled_loop_is_numpys(bad: float) -> None:
+    """A mean the compiled loop does not take goes to numpy's call: its error for a negative, NaN or too large mean
+    (nothing drawn), its numbers otherwise."""
+    lam = np.array([2.0, bad])
+    rng = np.random.default_rng(3)
+    before = rng.bit_generator.state
+    with pytest.raises(ValueError, match="lam"):
+        _draw_jit.poisson(rng, lam)
+    assert rng.bit_generator.state == before
+    big = np.array([2.0, 2 * _draw_jit.POISSON_MAX])
+    np.testing.assert_array_equal(_draw_jit.poisson(np.random.default_rng(3), big),
+                                  np.random.default_rng(3).poisson(big))
+
+
+@pytest.mark.parametrize("sizes", [[2048, 2048, 17], [0, 5, 0, 3], [1]])
+def test_fill_blocks_poisson_gives_each_blocks_numpy_counts(sizes: list[int]) -> None:
+    seqs = _seqs(len(sizes), seed=11)
+    words = _words(seqs)
+    edges = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    lam = np.random.default_rng(5).uniform(0.0, 25.0, (int(edges[-1]), 1))
+    out = np.empty(lam.shape)
+    assert _draw_jit.fill_blocks(words, "poisson", out, edges, lam)
+    for b, seq in enumerate(seqs):
+        rng = np.random.Generator(np.random.PCG64(seq))
+        rows = slice(edges[b], edges[b + 1])
+        np.testing.assert_array_equal(out[rows], rng.poisson(lam[rows]))
+        assert int(words[b, 0]) << 64 | int(words[b, 1]) == rng.bit_generator.state["state"]["state"]
+
+
+def test_fill_blocks_poisson_refuses_bad_means_before_drawing() -> None:
+    words = _words(_seqs(2))
+    before = words.copy()
+    out = np.zeros((4, 1))
+    assert _draw_jit.fill_blocks(words, "poisson", out, np.array([0, 2, 4]), np.array([[1.0], [2.0], [3.0], [-1.0]])) \
+        is False
+    np.testing.assert_array_equal(words, before)
+    assert not out.any()
+    with pytest.raises(ValueError, match="means of shape"):
+        _draw_jit.fill_blocks(words, "poisson", out, np.array([0, 2, 4]), np.ones(4))

@@ -17,6 +17,9 @@ continuous design's looks need, and a continuous design's chi-squares, a shape p
 0.12-0.17 ms for 2,048 x 4 against 0.21-0.31 ms for numpy's call and 0.24-0.26 ms for numba's Generator methods;
 for 2,048 x 3 chi-squares of 59 degrees of freedom 153-165 against numpy's 201-206 µs.
 
+Poisson counts of a mean per element (:func:`poisson`: the non-evaluable enrolments of a design with dropout) are
+drawn by numpy's ``random_poisson`` the same way (docs/performance.md, item 84).
+
 Any other bit generator, and anything else passed as ``rng`` (a wrapper that times a generator's calls, say), is
 asked for the same draw through its own method: the same numbers.
 """
@@ -35,7 +38,8 @@ from numba.np.random import _constants as _zig
 
 from ._jit import compiled, inlined
 
-__all__ = ["DRAWS", "draw", "draw_into", "fill_blocks", "pcg64_words", "set_pcg64_state", "standard_gamma_rows"]
+__all__ = ["DRAWS", "POISSON_MAX", "draw", "draw_into", "fill_blocks", "pcg64_words", "poisson", "set_pcg64_state",
+           "standard_gamma_rows"]
 
 
 #: PCG64's multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``).
@@ -391,6 +395,115 @@ def standard_gamma_rows(rng: np.random.Generator, shape: np.ndarray, out: np.nda
     return out
 
 
+#: numpy's ``random_loggam`` coefficients (SPECFUN's log-gamma series).
+_LOGGAM_A = np.array([8.333333333333333e-02, -2.777777777777778e-03, 7.936507936507937e-04, -5.952380952380952e-04,
+                      8.417508417508418e-04, -1.917526917526918e-03, 6.410256410256410e-03, -2.955065359477124e-02,
+                      1.796443723688307e-01, -1.39243221690590e+00])
+#: Largest mean the compiled Poisson takes (numpy's own limit is about 9.2e18; larger means go to numpy's call).
+POISSON_MAX = 1e15
+
+
+@compiled
+def _loggam(x: float) -> float:  # pragma: no cover - compiled
+    """numpy's ``random_loggam``, operation for operation (the log-gamma of the Poisson's transformed rejection)."""
+    x0 = x
+    n = 0
+    if x == 1.0 or x == 2.0:
+        return 0.0
+    elif x <= 7.0:
+        n = int(7 - x)  # (C's cast: toward zero)
+        x0 = x + n
+    x2 = 1.0 / (x0 * x0)
+    xp = 2 * math.pi
+    gl0 = float(_LOGGAM_A[9])
+    for k in range(8, -1, -1):
+        gl0 *= x2
+        gl0 += _LOGGAM_A[k]
+    gl = gl0 / x0 + 0.5 * math.log(xp) + (x0 - 0.5) * math.log(x0) - x0
+    if x <= 7.0:
+        for _ in range(n):
+            gl -= math.log(x0 - 1.0)
+            x0 -= 1.0
+    return gl
+
+
+@compiled
+def _poisson(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64,
+             lam: float) -> tuple[np.uint64, np.uint64, float]:  # pragma: no cover - compiled
+    """numpy's ``random_poisson``: Hoermann's transformed rejection (PTRS) for a mean of 10 or more, 0 for a mean of 0,
+    else the multiplication method; returns ``(hi, lo, k)`` (``k`` as a double)."""
+    if lam >= 10:
+        slam = math.sqrt(lam)
+        loglam = math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            hi, lo, u = _random(hi, lo, ihi, ilo)
+            u -= 0.5
+            hi, lo, v = _random(hi, lo, ihi, ilo)
+            us = 0.5 - abs(u)
+            # numpy's k is an integer, floor(...) cast; kept here as the double it equals (means up to POISSON_MAX,
+            # so below 2**53), so that the log-gamma takes a double as numpy's does
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return hi, lo, k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+                    <= -lam + k * loglam - _loggam(k + 1.0)):
+                return hi, lo, k
+    if lam == 0:
+        return hi, lo, 0.0
+    enlam = math.exp(-lam)
+    x = 0
+    prod = 1.0
+    while True:
+        hi, lo, u = _random(hi, lo, ihi, ilo)
+        prod *= u
+        if prod > enlam:
+            x += 1
+        else:
+            return hi, lo, float(x)
+
+
+@compiled
+def _fill_poisson(words: np.ndarray, lam: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """``out[:] = rng.poisson(lam)`` (as doubles) for ``out`` and ``lam`` of one shape (m, k), the numbers in numpy's
+    order (row after row), from the PCG64 state ``words`` (see :func:`_fill`).  False, with nothing drawn, unless every
+    mean is in [0, :data:`POISSON_MAX`] (numpy's call refuses the others or takes them its own way)."""
+    for x in lam.flat:
+        if not (x >= 0.0 and x <= POISSON_MAX):
+            return False
+    hi, lo, ihi, ilo = words[0], words[1], words[2], words[3]
+    for r in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            hi, lo, out[r, j] = _poisson(hi, lo, ihi, ilo, lam[r, j])
+    words[0], words[1] = hi, lo
+    return True
+
+
+def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """``rng.poisson(lam)`` for an array of means: the same numbers (as int64), and the generator left in the same
+    state, drawn in a compiled loop when ``rng`` is a Generator on PCG64 and every mean is in [0, :data:`POISSON_MAX`]
+    (else numpy's own call, with its errors).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lam = np.array([0.0, 0.7, 3.5, 12.0, 250.0])
+    >>> bool(np.array_equal(poisson(np.random.default_rng(4), lam), np.random.default_rng(4).poisson(lam)))
+    True
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    out = np.empty(lam.shape)
+    grid = np.ascontiguousarray(lam.reshape(1, -1))
+    if lam.ndim >= 1 and _on_pcg64(rng, _fill_poisson, grid, out.reshape(1, -1)):
+        return out.astype(np.int64)
+    return np.asarray(rng.poisson(lam))
+
+
 # -- a stream's state as words: many blocks' draws in one compiled call, no Generator --------------------------------
 #
 # Each call above costs about 10 us besides its draws (the state read from the bit generator's dictionary and
@@ -468,6 +581,20 @@ def _gamma_blocks(words: np.ndarray, shape: np.ndarray, out: np.ndarray,
     return True
 
 
+@compiled
+def _poisson_blocks(words: np.ndarray, lam: np.ndarray, out: np.ndarray,
+                    edges: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """:func:`_fill_poisson` of the rows ``edges[b]:edges[b + 1]`` of ``out`` and ``lam`` from the state ``words[b]``,
+    for each block ``b``.  False, with nothing drawn, unless every mean is in [0, :data:`POISSON_MAX`]."""
+    for x in lam.flat:
+        if not (x >= 0.0 and x <= POISSON_MAX):
+            return False
+    for b in range(words.shape[0]):
+        lo, hi = edges[b], edges[b + 1]
+        _fill_poisson(words[b], lam[lo:hi], out[lo:hi])
+    return True
+
+
 def fill_blocks(words: np.ndarray, method: str, out: np.ndarray, edges: np.ndarray,
                 shape: np.ndarray | None = None) -> bool:
     """Fill the rows ``edges[b]:edges[b + 1]`` of ``out`` (C- or F-contiguous float64: the numbers in numpy's order,
@@ -475,7 +602,9 @@ def fill_blocks(words: np.ndarray, method: str, out: np.ndarray, edges: np.ndarr
     (:func:`pcg64_words`, advanced in place), for each block ``b``, in one compiled call: for a ``method`` of
     :data:`DRAWS`, what :func:`draw_into` of those rows gives on a Generator at that state; for ``"standard_gamma"``,
     what :func:`standard_gamma_rows` of those rows gives with ``shape`` (one per column, or one per element of
-    ``out``).  False, with nothing drawn, when a shape is negative or not finite.
+    ``out``); for ``"poisson"``, what :func:`poisson` gives with the means ``shape`` (one per element of ``out``),
+    as doubles.  False, with nothing drawn, when a shape is negative or not finite, or a mean outside [0,
+    :data:`POISSON_MAX`].
 
     Examples
     --------
@@ -501,5 +630,10 @@ def fill_blocks(words: np.ndarray, method: str, out: np.ndarray, edges: np.ndarr
         if grid.shape not in ((1, out.shape[1]), out.shape):
             raise ValueError(f"fill_blocks: shapes of shape {grid.shape} for draws of shape {out.shape}")
         return bool(_gamma_blocks(words, grid, out, edges))
+    if method == "poisson":
+        lam = np.ascontiguousarray(np.asarray(shape, dtype=np.float64))
+        if lam.shape != out.shape:
+            raise ValueError(f"fill_blocks: means of shape {lam.shape} for draws of shape {out.shape}")
+        return bool(_poisson_blocks(words, lam, out, edges))
     _fill_blocks(words, _CODES[method], out, edges)
     return True

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _draw_jit
 from .._alloc import keep_freed_memory
 from .._memo import per_object
 from .._rng import Root, root_of
@@ -213,7 +214,7 @@ def _patient_enrolled(design: Design, data: list[Any], dec_time: np.ndarray,
             count_at_most(d.entry, end, kept)
         if d.arm.lost > 0:  # non-evaluable enrolments: the thinned-out Poisson process, (1 - keep) Lambda(end)
             lam = d.arm.lost * d.arm.process.expected(np.maximum(end, 0.0))
-            kept = kept + streams(f"lost:{d.arm.label}").poisson(lam)
+            kept = kept + _draw_jit.poisson(streams(f"lost:{d.arm.label}"), lam)  # (numpy's numbers, compiled)
         enrolled.append(kept)
     return (np.asarray(enrolled[0], dtype=np.float64),
             np.asarray(enrolled[1], dtype=np.float64) if len(enrolled) > 1 else np.zeros(m))

@@ -202,8 +202,9 @@ class _Blocks:
     def fill_drawn(self, purpose: str, cols: int, method: str, shape: np.ndarray | None = None, *,
                    order: Literal["C", "F"] = "C") -> np.ndarray:
         """An (m, ``cols``) array whose rows of each block are drawn from the block's stream of ``purpose`` by a
-        compiled draw: a method of :data:`condapprove._draw_jit.DRAWS`, or ``"standard_gamma"`` with ``shape`` as
-        :func:`condapprove._draw_jit.standard_gamma_rows` takes it (one per column, or one per element).  ``order``:
+        compiled draw: a method of :data:`condapprove._draw_jit.DRAWS`, ``"standard_gamma"`` with ``shape`` as
+        :func:`condapprove._draw_jit.standard_gamma_rows` takes it (one per column, or one per element), or
+        ``"poisson"`` with ``shape`` the means (one per element; the counts as doubles).  ``order``:
         the array's layout (``"F"``: column by column, for loops that run down each column); the same numbers
         either way.
 
@@ -226,6 +227,9 @@ class _Blocks:
                 assert shape is not None
                 per_row = shape.ndim == 2 and shape.shape[0] > 1
                 _draw_jit.standard_gamma_rows(rng, shape[sl] if per_row else shape, rows)
+            elif method == "poisson":
+                assert shape is not None
+                rows[:] = _draw_jit.poisson(rng, shape[sl])
             else:
                 _draw_jit.draw_into(rng, method, rows)
         return np.asfortranarray(out) if order == "F" else out
@@ -625,13 +629,6 @@ def _binary_by_table(design: Design, nt: np.ndarray, st: np.ndarray, sst: np.nda
                      events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
 
 
-def _poisson(lam: np.ndarray) -> Callable[[np.random.Generator, slice], np.ndarray]:
-    def one(rng: np.random.Generator, sl: slice) -> np.ndarray:
-        return np.asarray(rng.poisson(lam[sl]))
-
-    return one
-
-
 def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms: list[Arm],
               entry_at: dict[int, np.ndarray], dec_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Patients enrolled in each arm by the decision (evaluable or not), as the patient-level path counts them.
@@ -650,5 +647,5 @@ def _enrolled(design: Design, blocks: _Blocks, known: _Known, st: _Stream, arms:
         if arm.lost > 0:
             assert arm.process is not None
             lam = arm.lost * arm.process.expected(np.maximum(np.minimum(entry_at[st.last[i]], end), 0.0))
-            out[i] = out[i] + blocks.draw(f"lost:{arm.label}", _poisson(lam))
+            out[i] = out[i] + blocks.fill_drawn(f"lost:{arm.label}", 1, "poisson", lam[:, None])[:, 0]
     return out[0], out[1] if len(out) > 1 else np.zeros(m)
