@@ -51,6 +51,58 @@ def test_exact_binomial_pvalues_match_r() -> None:
         np.testing.assert_allclose(got, [cases[i]["pvalue"] for i in idx], rtol=1e-10, atol=1e-15)
 
 
+@settings(max_examples=40, deadline=None)
+@given(n_max=st.integers(0, 1000), p0=st.sampled_from([0.3, 0.05, 0.5, 0.999, 1e-6]), seed=st.integers(0, 2**32))
+def test_exact_binomial_pvalues_by_table_are_the_direct_ones(n_max: int, p0: float, seed: int) -> None:
+    """The engine's exact binomial p-values come from a table of every outcome (built for the largest n seen, grown
+    when a larger one comes): the same values as ``binary_pvalues``, with 1 for no patient; outcomes beyond the
+    table's range are left to the direct computation."""
+    from condapprove.simulation import statistics
+
+    rng = np.random.default_rng(seed)
+    n = rng.integers(0, n_max + 1, 3000)
+    x = np.minimum((rng.random(3000) * (n + 1)).astype(np.int64), n)
+    got = statistics._exact_binomial_by_table(x, n, p0)
+    assert got is not None
+    np.testing.assert_array_equal(got, binary_pvalues(BinaryOutcome(x_treated=x, n_treated=n), test="exact_binomial",
+                                                      benchmark=p0))
+    assert np.all(got[n == 0] == 1.0)
+    too_many = np.array([statistics._BINOMIAL_TABLE_N + 1])
+    assert statistics._exact_binomial_by_table(np.array([3]), too_many, p0) is None
+    assert statistics._exact_binomial_by_table(np.array([4]), np.array([3]), p0) is None  # more responders than n
+
+
+@settings(max_examples=40, deadline=None)
+@given(nt_max=st.integers(0, 60), nc_max=st.integers(0, 60), seed=st.integers(0, 2**32), rows=st.integers(1, 3000))
+def test_fisher_pvalues_by_table_are_the_direct_ones(nt_max: int, nc_max: int, seed: int, rows: int) -> None:
+    """The engine's Fisher p-values come from a table of every outcome of the pairs of arm sizes met so far (grown
+    as new pairs come, across calls): the same values as ``binary_pvalues``, with 1 for an empty arm; sizes or
+    counts out of range are left to the direct computation."""
+    from condapprove.simulation import statistics
+
+    rng = np.random.default_rng(seed)
+    nt, nc = rng.integers(0, nt_max + 1, rows), rng.integers(0, nc_max + 1, rows)
+    xt = np.minimum((rng.random(rows) * (nt + 1)).astype(np.int64), nt)
+    xc = np.minimum((rng.random(rows) * (nc + 1)).astype(np.int64), nc)
+    got = statistics._fisher_by_table(xt, nt, xc, nc, nt_max, nc_max)
+    assert got is not None
+    ref = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc), test="fisher")
+    np.testing.assert_array_equal(got, ref)
+    assert np.all(got[(nt == 0) | (nc == 0)] == 1.0)
+    one = np.array([1])
+    assert statistics._fisher_by_table(one, np.array([nt_max + 1]), one * 0, one, nt_max, nc_max) is None
+    assert statistics._fisher_by_table(one * 2, one, one * 0, one, nt_max, nc_max) is None  # more responders than n
+
+
+def test_fisher_tables_stay_bounded() -> None:
+    """Arm sizes whose blocks would take more than the table's room are left to the direct computation."""
+    from condapprove.simulation import statistics
+
+    n = np.arange(1000, 1040)
+    x = n // 2
+    assert statistics._fisher_by_table(x, n, x, n, 2000, 2000) is None  # 40 blocks of about a million values each
+
+
 def test_fisher_pvalues_match_r() -> None:
     cases = REF["fisher_greater"]
     out = BinaryOutcome(

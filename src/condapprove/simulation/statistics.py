@@ -575,11 +575,17 @@ def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
         xt = np.rint(s.sum_t).astype(np.int64)
         nt = s.n_treated.astype(np.int64)
         if test == "exact_binomial":
-            return binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt), test="exact_binomial",
-                                  benchmark=pm.control.rate)  # type: ignore[union-attr]
-        out = BinaryOutcome(x_treated=xt, n_treated=nt, x_control=np.rint(s.sum_c).astype(np.int64),
-                            n_control=s.n_control.astype(np.int64))
-        return binary_pvalues(out, test=test)  # type: ignore[arg-type]
+            p0 = float(pm.control.rate)  # type: ignore[union-attr, arg-type]
+            by_table = _exact_binomial_by_table(xt, nt, p0)
+            return by_table if by_table is not None else binary_pvalues(
+                BinaryOutcome(x_treated=xt, n_treated=nt), test="exact_binomial", benchmark=p0)
+        xc, nc = np.rint(s.sum_c).astype(np.int64), s.n_control.astype(np.int64)
+        if test == "fisher":
+            by_table = _fisher_by_table(xt, nt, xc, nc, int(pm.treated.target_n), int(pm.control_target_n))
+            if by_table is not None:
+                return by_table
+        return binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
+                              test=test)  # type: ignore[arg-type]
     if test == "t":
         nt, nc = s.n_treated, s.n_control
         var_t = _var(nt, s.sum_t, s.ss_t)
@@ -599,6 +605,92 @@ def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
         return np.where(ok, t_sf((mean_t - mean_c) / se, np.where(ok & np.isfinite(df), df, 1.0)), 1.0)
     # z, logrank, one_sample_logrank: normal reference; a look without information shows nothing
     return np.where(s.information > 0, special.ndtr(-s.z), 1.0)
+
+
+#: Largest number of patients for which :func:`_exact_binomial_by_table` keeps a table (about half a million values).
+_BINOMIAL_TABLE_N = 1000
+#: Tables of the exact binomial test's p-values, by benchmark rate: ``P(X >= x)`` for ``X ~ Bin(n, p0)`` at
+#: ``n (n + 1) / 2 + x``, for every n up to the table's largest (cleared when many rates are kept).
+_BINOMIAL_TABLES: dict[float, np.ndarray] = {}
+
+
+def _exact_binomial_by_table(x: np.ndarray, n: np.ndarray, p0: float) -> np.ndarray | None:
+    """The exact binomial test's one-sided p-values (:func:`condapprove.endpoints.binary_pvalues`, ``exact_binomial``:
+    1 with no patient) of ``x`` responders among ``n``, looked up in a table of every outcome up to the largest ``n``
+    (``binom_sf`` on the table's grid: the same values, computed once for all the rows and chunks that share a
+    benchmark rate, instead of once per replicate); None (the caller computes them) for outcomes outside the
+    table's range.  A replicate's value depends on its own ``x`` and ``n`` alone."""
+    if x.size == 0:
+        return None
+    n_max = int(n.max())
+    if n_max > _BINOMIAL_TABLE_N or int(n.min()) < 0 or int(x.min()) < 0 or bool(np.any(x > n)):
+        return None
+    table = _BINOMIAL_TABLES.get(p0)
+    if table is None or table.size < (n_max + 1) * (n_max + 2) // 2:
+        size = max(n_max, 2 * _table_n(table) if table is not None else 0)
+        size = min(size, _BINOMIAL_TABLE_N)
+        rows = np.arange(size + 1)
+        nn = np.repeat(rows, rows + 1)  # n = 0, 1, 1, 2, 2, 2, ...: the triangle, row by row
+        xx = np.arange(nn.size) - nn * (nn + 1) // 2
+        table = binary_pvalues(BinaryOutcome(x_treated=xx, n_treated=nn), test="exact_binomial", benchmark=p0)
+        if len(_BINOMIAL_TABLES) > 64:
+            _BINOMIAL_TABLES.clear()
+        _BINOMIAL_TABLES[p0] = table
+    return np.asarray(table[n * (n + 1) // 2 + x])
+
+
+#: Values kept at most in one table of :func:`_fisher_by_table` (8 MiB); outcomes that would need more are left to
+#: the direct computation.
+_FISHER_MAX_VALUES = 1_000_000
+#: Tables of Fisher's exact test's p-values, by the arms' largest sizes ``(nt_max, nc_max)``: each block's start
+#: (-1: not made) by ``n_t (nc_max + 1) + n_c``, and the blocks' values, ``x_t (n_c + 1) + x_c`` within a block.
+#: A table grows by a new pair of arrays put in place in one assignment, so threads sharing it never see a half-made
+#: one (cleared when many are kept).
+_FISHER_TABLES: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _fisher_by_table(xt: np.ndarray, nt: np.ndarray, xc: np.ndarray, nc: np.ndarray, nt_max: int,
+                     nc_max: int) -> np.ndarray | None:
+    """Fisher's exact test's one-sided p-values (:func:`condapprove.endpoints.binary_pvalues`, ``fisher``: 1 with an
+    arm empty) for arms of at most ``nt_max`` and ``nc_max`` patients, looked up in a table of every outcome of each
+    pair of arm sizes met so far: a pair's block of ``(n_t + 1) (n_c + 1)`` values is computed when a row first has
+    those sizes (``binary_pvalues`` on the block's grid: the same values) and kept for later rows and chunks.  None
+    (the caller computes them) for sizes beyond the maxima, counts out of range, or a table that would grow past
+    :data:`_FISHER_MAX_VALUES`.  A replicate's value depends on its own outcome alone."""
+    if (xt.size == 0 or int(nt.max()) > nt_max or int(nc.max()) > nc_max or int(nt.min()) < 0 or int(nc.min()) < 0
+            or int(xt.min()) < 0 or int(xc.min()) < 0 or bool(np.any(xt > nt)) or bool(np.any(xc > nc))):
+        return None
+    shape = (nt_max, nc_max)
+    got = _FISHER_TABLES.get(shape)
+    start, values = got if got is not None else (np.full((nt_max + 1) * (nc_max + 1), -1, dtype=np.int64),
+                                                 np.empty(0))
+    key = nt * (nc_max + 1) + nc
+    first = start[key]
+    if bool(np.any(first < 0)):
+        missing = np.unique(key[first < 0])
+        bt, bc = np.divmod(missing, nc_max + 1)
+        sizes = (bt + 1) * (bc + 1)
+        if values.size + int(sizes.sum()) > _FISHER_MAX_VALUES:
+            return None
+        block = np.repeat(np.arange(missing.size), sizes)  # each new value's block, then its cell in the block
+        cell = np.arange(block.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        at, ac = bt[block], bc[block]
+        grid_xt, grid_xc = np.divmod(cell, ac + 1)
+        new = binary_pvalues(BinaryOutcome(x_treated=grid_xt, n_treated=at, x_control=grid_xc, n_control=ac),
+                             test="fisher")
+        start = start.copy()
+        start[missing] = values.size + np.cumsum(sizes) - sizes
+        values = np.concatenate([values, new])
+        if len(_FISHER_TABLES) > 16:
+            _FISHER_TABLES.clear()
+        _FISHER_TABLES[shape] = (start, values)
+        first = start[key]
+    return np.asarray(values[first + xt * (nc + 1) + xc])
+
+
+def _table_n(table: np.ndarray) -> int:
+    """The largest n of a triangular table of ``(n + 1) (n + 2) / 2`` values."""
+    return int((math.isqrt(8 * table.size + 1) - 3) // 2)
 
 
 # ------------------------------------------------------------------ Bayesian rule
