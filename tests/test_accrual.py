@@ -244,3 +244,33 @@ def test_capacity_of_patient_major_arrivals_is_numpys_formula_bit_for_bit() -> N
                 got = apply_capacity(arrivals, capacity)
                 np.testing.assert_array_equal(got, expected)
                 assert got.T.flags.c_contiguous == arrivals.T.flags.c_contiguous  # the layout kept
+
+
+@given(acc=_accruals, seed=st.integers(0, 2**32 - 1),
+       extra=st.lists(st.one_of(st.floats(-50, 1e6), st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1e308])),
+                      max_size=20))
+def test_long_arrays_are_computed_compiled_with_numpys_numbers(acc: PoissonAccrual, seed: int,
+                                                               extra: list[float]) -> None:
+    """A chunk's rows (arrays of :data:`condapprove.accrual._COMPILED_FROM` values or more) go through one compiled
+    pass for :meth:`PoissonAccrual.expected` and :meth:`PoissonAccrual.inverse`: bit for bit the numpy passes' numbers
+    (``_expected``, ``_inverse``), at the knots and their cumulative counts, just beside them, and at NaN,
+    infinities, -0 and huge values; into the argument itself too, and for 2-d arrays."""
+    import warnings
+
+    from condapprove import accrual
+
+    rng = np.random.default_rng(seed)
+    edges = np.concatenate([acc._knots, np.nextafter(acc._knots, np.inf), np.nextafter(acc._knots, -np.inf)])
+    t = np.concatenate([rng.uniform(-5.0, 150.0, accrual._COMPILED_FROM), edges, np.array(extra, dtype=np.float64)])
+    lam = np.concatenate([rng.uniform(-5.0, 2e3, accrual._COMPILED_FROM), acc._cum, np.nextafter(acc._cum, np.inf),
+                          np.array(extra, dtype=np.float64)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (the numpy passes' overflows at huge values)
+        np.testing.assert_array_equal(acc.expected(t), acc._expected(t))
+        np.testing.assert_array_equal(acc.inverse(lam), acc._inverse(lam))
+        own = lam.copy()
+        assert acc.inverse(own, out=own) is own
+        np.testing.assert_array_equal(own, acc._inverse(lam))
+        grid = rng.uniform(0.0, 100.0, (accrual._COMPILED_FROM, 3))
+        np.testing.assert_array_equal(acc.expected(grid), acc._expected(grid))
+        np.testing.assert_array_equal(acc.inverse(grid), acc._inverse(grid))

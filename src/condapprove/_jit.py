@@ -19,8 +19,8 @@ from numba import njit
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows", "float_bits", "inlined",
-           "running_sums", "value_range"]
+__all__ = ["arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows", "expected_counts", "float_bits",
+           "inlined", "inverse_counts", "running_sums", "value_range"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -253,6 +253,47 @@ def _within(v: float, lo: float, hi: float, first: bool, last: bool) -> bool:  #
     if last:
         return not v < lo
     return (first or v >= lo) and v < hi
+
+
+#: The largest double, which ``np.nan_to_num`` puts for an infinite value.
+_DOUBLE_MAX = 1.7976931348623157e308
+
+
+@compiled
+def expected_counts(t: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np.ndarray, slope: np.ndarray,
+                    start: float, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:meth:`condapprove.accrual.PoissonAccrual.expected` of the values ``t`` (1-d) into ``out``: each value's
+    segment (the last whose knot is at or below it, the first below them all, the last for NaN: numpy's
+    ``searchsorted(knots, t, "right") - 1`` clipped at 0), then ``cum + level u + ramp`` with ``u = max(t - knot,
+    0)`` and the ramp ``0.5 slope u u`` as ``np.nan_to_num`` leaves it (NaN 0, infinities the largest doubles), and 0
+    at or before the start: the same operations in the same order as the numpy code, so the same numbers, in one
+    pass instead of about ten."""
+    n = knots.size
+    for r in range(t.size):
+        v = t[r]
+        i = 0
+        if math.isnan(v):
+            i = n - 1
+        else:
+            while i + 1 < n and knots[i + 1] <= v:
+                i += 1
+        u = _rest(v, knots[i])
+        ramp = 0.5 * slope[i] * u * u
+        if math.isnan(ramp):
+            ramp = 0.0
+        elif ramp == np.inf:
+            ramp = _DOUBLE_MAX
+        elif ramp == -np.inf:
+            ramp = -_DOUBLE_MAX
+        value = cum[i] + level[i] * u + ramp
+        out[r] = 0.0 if v <= start else value
+
+
+def inverse_counts(lam: np.ndarray, out: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
+                   slope: np.ndarray) -> None:
+    """:meth:`condapprove.accrual.PoissonAccrual.inverse` of the values ``lam`` (1-d, an accrual of more than one
+    segment) into ``out`` (another array), compiled (:func:`_inverse_row`): the same numbers."""
+    _inverse_row(lam, out, knots, cum, level, slope)
 
 
 @compiled

@@ -27,6 +27,10 @@ from ._typing import FloatArray
 from ._validation import check_positive
 from .errors import DesignError
 
+#: Arrays of at least this many values are computed in a compiled pass (a chunk's rows: the simulation has numba
+#: loaded already); shorter ones, and every call of a command that does not simulate, in numpy passes.
+_COMPILED_FROM = 512
+
 __all__ = ["PoissonAccrual", "RampedPoissonAccrual", "apply_capacity"]
 
 
@@ -128,6 +132,17 @@ class PoissonAccrual:
     def expected(self, t: FloatArray | float) -> FloatArray:
         """Expected number of arrivals by month ``t``, :math:`\\Lambda(t)`."""
         t = np.asarray(t, dtype=np.float64)
+        if t.size >= _COMPILED_FROM:  # a chunk's rows: one compiled pass, the same numbers (:func:`._jit.expected_counts`)
+            from ._jit import expected_counts
+
+            flat = np.ascontiguousarray(t).reshape(-1)
+            out = np.empty(flat.size)
+            expected_counts(flat, self._knots, self._cum, self._level, self._slope, float(self.start), out)
+            return out.reshape(t.shape)
+        return self._expected(t)
+
+    def _expected(self, t: FloatArray) -> FloatArray:
+        """:meth:`expected` in numpy passes (short arrays, without numba)."""
         if self._knots.size == 1:  # constant rate from the start: the general formula's one segment, in fewer passes
             out = np.maximum(t - self._knots[0], 0.0)
             out *= self._level[0]  # (cum 0 + level u + a ramp of 0: the same numbers)
@@ -143,6 +158,20 @@ class PoissonAccrual:
         """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never); written into
         ``out`` when given (which may be ``lam`` itself: a constant rate is then inverted in place)."""
         lam = np.asarray(lam, dtype=np.float64)
+        if self._knots.size > 1 and lam.size >= _COMPILED_FROM:  # a chunk's rows: compiled (:func:`._jit.inverse_counts`)
+            from ._jit import inverse_counts
+
+            flat = np.ascontiguousarray(lam).reshape(-1)
+            months = np.empty(flat.size)  # (not ``out``, which may be ``lam``: the compiled passes read it again)
+            inverse_counts(flat, months, self._knots, self._cum, self._level, self._slope)
+            if out is None:
+                return months.reshape(lam.shape)
+            out[...] = months.reshape(lam.shape)
+            return out
+        return self._inverse(lam, out)
+
+    def _inverse(self, lam: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """:meth:`inverse` in numpy passes (short arrays, without numba)."""
         if self._knots.size == 1:  # constant rate from the start: the common case, no segments to find
             months = np.asarray(np.divide(lam, self._level[0], out=out))
             return np.asarray(np.add(self.start, months, out=months))
