@@ -482,3 +482,57 @@ def test_fill_blocks_poisson_refuses_bad_means_before_drawing() -> None:
     assert not out.any()
     with pytest.raises(ValueError, match="means of shape"):
         _draw_jit.fill_blocks(words, "poisson", out, np.array([0, 2, 4]), np.ones(4))
+
+
+# -- binomial counts (a look's responders when their numbers of trials vary; the counts between known points) -------
+
+def _binomial_reference(seqs: list[np.random.SeedSequence], n: np.ndarray, p: np.ndarray,
+                        edges: np.ndarray) -> tuple[np.ndarray, list[np.random.Generator]]:
+    rngs = [np.random.Generator(np.random.PCG64(seq)) for seq in seqs]
+    parts = [rng.binomial(n[a:b], p[a:b]) for rng, a, b in zip(rngs, edges[:-1], edges[1:])]
+    return np.concatenate([np.zeros(0, dtype=np.int64), *parts]), rngs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2026])
+def test_binomial_blocks_are_numpys_and_leave_the_same_states(seed: int) -> None:
+    """Both of numpy's ways (the CDF's inversion for n min(p, 1 - p) <= 30, BTPE above), p = 0, 1/2 and 1, no
+    trial, and very many trials: numpy's counts for each block, and each block's words where its generator ends."""
+    rng = np.random.default_rng(seed)
+    n = np.concatenate([rng.integers(0, 40, 3000), rng.integers(0, 3000, 3000), rng.integers(0, 10**7, 300),
+                        [0, 1, 60, 61, 100, 10**9]])
+    p = np.concatenate([rng.random(6300), [0.5, 0.5, 0.5, 0.5, 0.3, 0.4]])
+    p[::17], p[::19], p[::23] = 0.0, 1.0, 0.5
+    seqs = _seqs(3, seed=seed + 20)
+    words = _words(seqs)
+    edges = np.array([0, 2000, 2000, n.size])
+    got = _draw_jit.binomial_blocks(words, n, p, edges)
+    want, rngs = _binomial_reference(seqs, n, p, edges)
+    assert got is not None and got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+    for b, rng_b in enumerate(rngs):
+        assert int(words[b, 0]) << 64 | int(words[b, 1]) == rng_b.bit_generator.state["state"]["state"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**63), data=st.data())
+def test_binomial_blocks_match_numpy_for_any_seed(seed: int, data: st.DataObject) -> None:
+    size = data.draw(st.integers(0, 300))
+    n = np.array(data.draw(st.lists(st.one_of(st.integers(0, 70), st.integers(0, 10**6)), min_size=size,
+                                    max_size=size)), dtype=np.int64)
+    p = np.array(data.draw(st.lists(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 0.5, 1.0])), min_size=size,
+                                    max_size=size)), dtype=np.float64)
+    seqs = [np.random.SeedSequence(seed)]
+    got = _draw_jit.binomial_blocks(_words(seqs), n, p, np.array([0, size]))
+    want, _ = _binomial_reference(seqs, n, p, np.array([0, size]))
+    assert got is not None
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("n", "p"), [(-1, 0.5), (5, -0.1), (5, 1.5), (5, np.nan)])
+def test_binomial_blocks_refuse_what_numpy_refuses_before_drawing(n: int, p: float) -> None:
+    words = _words(_seqs(1))
+    before = words.copy()
+    assert _draw_jit.binomial_blocks(words, np.array([3, n]), np.array([0.2, p]), np.array([0, 2])) is None
+    np.testing.assert_array_equal(words, before)
+    with pytest.raises(ValueError, match="binomial_blocks"):
+        _draw_jit.binomial_blocks(words, np.array([3, 4]), np.array([0.2]), np.array([0, 2]))

@@ -38,8 +38,8 @@ from numba.np.random import _constants as _zig
 
 from ._jit import compiled, inlined
 
-__all__ = ["DRAWS", "POISSON_MAX", "draw", "draw_into", "fill_blocks", "pcg64_words", "poisson", "set_pcg64_state",
-           "standard_gamma_rows"]
+__all__ = ["DRAWS", "POISSON_MAX", "binomial_blocks", "draw", "draw_into", "fill_blocks", "pcg64_words",
+           "poisson", "set_pcg64_state", "standard_gamma_rows"]
 
 
 #: PCG64's multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``).
@@ -502,6 +502,181 @@ def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
     if lam.ndim >= 1 and _on_pcg64(rng, _fill_poisson, grid, out.reshape(1, -1)):
         return out.astype(np.int64)
     return np.asarray(rng.poisson(lam))
+
+
+@compiled
+def _binomial_inversion(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64, n: np.int64,
+                        p: float) -> tuple[np.uint64, np.uint64, np.int64]:  # pragma: no cover - compiled
+    """numpy's ``random_binomial_inversion`` (``n p <= 30``): the CDF walked from 0 with one uniform, restarted past
+    its bound."""
+    q = 1.0 - p
+    qn = math.exp(n * math.log(q))
+    np_ = n * p
+    bound = np.int64(min(float(n), np_ + 10.0 * math.sqrt(np_ * q + 1)))
+    x = np.int64(0)
+    px = qn
+    hi, lo, u = _random(hi, lo, ihi, ilo)
+    while u > px:
+        x += 1
+        if x > bound:
+            x = np.int64(0)
+            px = qn
+            hi, lo, u = _random(hi, lo, ihi, ilo)
+        else:
+            u -= px
+            px = ((n - x + 1) * p * px) / (x * q)
+    return hi, lo, x
+
+
+@compiled
+def _binomial_btpe(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64, n: np.int64,
+                   p: float) -> tuple[np.uint64, np.uint64, np.int64]:  # pragma: no cover - compiled
+    """numpy's ``random_binomial_btpe`` (Kachitvichyanukul and Schmeiser's BTPE, ``n p > 30``), step for step: its
+    ``goto``s as a loop that starts over (Step10) or leaves with the count (Step60)."""
+    r = min(p, 1.0 - p)
+    q = 1.0 - r
+    fm = n * r + r
+    m = np.int64(math.floor(fm))
+    p1 = math.floor(2.195 * math.sqrt(n * r * q) - 4.6 * q) + 0.5
+    xm = m + 0.5
+    xl = xm - p1
+    xr = xm + p1
+    c = 0.134 + 20.5 / (15.3 + m)
+    a = (fm - xl) / (fm - xl * r)
+    laml = a * (1.0 + a / 2.0)
+    a = (xr - fm) / (xr * q)
+    lamr = a * (1.0 + a / 2.0)
+    p2 = p1 * (1.0 + 2.0 * c)
+    p3 = p2 + c / laml
+    p4 = p3 + c / lamr
+    y = np.int64(0)
+    while True:  # Step10
+        nrq = n * r * q
+        hi, lo, u = _random(hi, lo, ihi, ilo)
+        u = u * p4
+        hi, lo, v = _random(hi, lo, ihi, ilo)
+        if u <= p1:
+            y = np.int64(math.floor(xm - p1 * v + u))
+            break
+        if u <= p2:  # Step20
+            x = xl + (u - p1) / c
+            v = v * c + 1.0 - abs(m - x + 0.5) / p1
+            if v > 1.0:
+                continue
+            y = np.int64(math.floor(x))
+        elif u <= p3:  # Step30
+            y = np.int64(math.floor(xl + math.log(v) / laml))
+            if y < 0 or v == 0.0:
+                continue
+            v = v * (u - p2) * laml
+        else:  # Step40
+            y = np.int64(math.floor(xr - math.log(v) / lamr))
+            if y > n or v == 0.0:
+                continue
+            v = v * (u - p3) * lamr
+        k = abs(y - m)  # Step50
+        if not (k > 20 and k < nrq / 2.0 - 1):
+            s = r / q
+            a = s * (n + 1)
+            f = 1.0
+            if m < y:
+                for i in range(m + 1, y + 1):
+                    f *= a / i - s
+            elif m > y:
+                for i in range(y + 1, m + 1):
+                    f /= a / i - s
+            if v > f:
+                continue
+            break
+        rho = (k / nrq) * ((k * (k / 3.0 + 0.625) + 0.16666666666666666) / nrq + 0.5)  # Step52
+        t = -k * k / (2 * nrq)
+        big_a = math.log(v)
+        if big_a < t - rho:
+            break
+        if big_a > t + rho:
+            continue
+        x1 = float(y + 1)
+        f1 = float(m + 1)
+        z = float(n + 1 - m)
+        w = float(n - y + 1)
+        x2 = x1 * x1
+        f2 = f1 * f1
+        z2 = z * z
+        w2 = w * w
+        bound = (xm * math.log(f1 / x1) + (n - m + 0.5) * math.log(z / w) + (y - m) * math.log(w * r / (x1 * q))
+                 + (13680. - (462. - (132. - (99. - 140. / f2) / f2) / f2) / f2) / f1 / 166320.
+                 + (13680. - (462. - (132. - (99. - 140. / z2) / z2) / z2) / z2) / z / 166320.
+                 + (13680. - (462. - (132. - (99. - 140. / x2) / x2) / x2) / x2) / x1 / 166320.
+                 + (13680. - (462. - (132. - (99. - 140. / w2) / w2) / w2) / w2) / w / 166320.)
+        if big_a > bound:
+            continue
+        break
+    if p > 0.5:  # Step60 (never, as numpy calls it: with the smaller of p and 1 - p)
+        y = n - y
+    return hi, lo, y
+
+
+@compiled
+def _binomial(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64, n: np.int64,
+              p: float) -> tuple[np.uint64, np.uint64, np.int64]:  # pragma: no cover - compiled
+    """numpy's ``random_binomial``: 0 for no trial or p = 0; inversion or BTPE on the smaller of p and 1 - p."""
+    if n == 0 or p == 0.0:
+        return hi, lo, np.int64(0)
+    if p <= 0.5:
+        if p * n <= 30.0:
+            return _binomial_inversion(hi, lo, ihi, ilo, n, p)  # type: ignore[no-any-return]
+        return _binomial_btpe(hi, lo, ihi, ilo, n, p)  # type: ignore[no-any-return]
+    q = 1.0 - p
+    if q * n <= 30.0:
+        hi, lo, x = _binomial_inversion(hi, lo, ihi, ilo, n, q)
+    else:
+        hi, lo, x = _binomial_btpe(hi, lo, ihi, ilo, n, q)
+    return hi, lo, n - x
+
+
+@compiled
+def _binomial_blocks(words: np.ndarray, n: np.ndarray, p: np.ndarray, out: np.ndarray,
+                     edges: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Binomial(n[i], p[i]) into ``out[i]`` (1-d, int64) for the elements ``edges[b]:edges[b + 1]`` from the state
+    ``words[b]`` (advanced), for each block ``b``: numpy's ``Generator.binomial`` of each block's elements.  False,
+    with nothing drawn, unless every n is at least 0 and every p in [0, 1]."""
+    for i in range(n.size):
+        if not (n[i] >= 0 and p[i] >= 0.0 and p[i] <= 1.0):
+            return False
+    for b in range(words.shape[0]):
+        hi, lo, ihi, ilo = words[b, 0], words[b, 1], words[b, 2], words[b, 3]
+        for i in range(edges[b], edges[b + 1]):
+            hi, lo, out[i] = _binomial(hi, lo, ihi, ilo, n[i], p[i])
+        words[b, 0], words[b, 1] = hi, lo
+    return True
+
+
+def binomial_blocks(words: np.ndarray, n: np.ndarray, p: np.ndarray, edges: np.ndarray) -> np.ndarray | None:
+    """``Generator.binomial(n[rows], p[rows])`` of each block's elements ``edges[b]:edges[b + 1]`` (``n`` and ``p``
+    1-d, the elements in numpy's order) from the PCG64 states ``words[b]`` (advanced as the generators would be), in
+    one compiled call: numpy's counts as int64.  None, with nothing drawn, when an n is negative or a p outside
+    [0, 1] (numpy's call then says so).
+
+    Examples
+    --------
+    >>> seqs = [np.random.SeedSequence(1), np.random.SeedSequence(2)]
+    >>> words = np.stack([pcg64_words(s.generate_state(4, np.uint64)) for s in seqs])
+    >>> n, p = np.array([5, 40, 200, 1000]), np.array([0.3, 0.9, 0.5, 0.01])
+    >>> got = binomial_blocks(words, n, p, np.array([0, 3, 4]))
+    >>> ref = [np.random.Generator(np.random.PCG64(seqs[0])).binomial(n[:3], p[:3]),
+    ...        np.random.Generator(np.random.PCG64(seqs[1])).binomial(n[3:], p[3:])]
+    >>> bool(np.array_equal(got, np.concatenate(ref)))
+    True
+    """
+    n = np.ascontiguousarray(n, dtype=np.int64)
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    edges = np.asarray(edges, dtype=np.int64)
+    if n.ndim != 1 or p.shape != n.shape or edges.shape != (words.shape[0] + 1,) or edges[0] != 0 \
+            or edges[-1] != n.size or bool(np.any(np.diff(edges) < 0)):
+        raise ValueError(f"binomial_blocks needs n and p of one 1-d shape and edges from 0 to their size; got n "
+                         f"{n.shape}, p {p.shape}, edges {edges.shape}")
+    out = np.empty(n.size, dtype=np.int64)
+    return out if _binomial_blocks(words, n, p, out, edges) else None
 
 
 # -- a stream's state as words: many blocks' draws in one compiled call, no Generator --------------------------------

@@ -244,9 +244,15 @@ class _Blocks:
         # computed back from its month -- has p = 0 towards the next one)
         if draws:
             need = (n_between > 0) & (p_between > 0.0)
-            parts = [np.asarray(st("sufficient:counts").binomial(n_between[sl][k], p_between[sl][k]))
-                     for st, sl in zip(self.streams, self.slices) if (k := need[sl]).any()]
-            c[need] += np.concatenate(parts)
+            got = None
+            states = Streams.words_of(self.streams, "sufficient:counts")
+            if states is not None:  # numpy's binomials of each block's rows, on the words (item 87)
+                edges = np.concatenate([[0], np.cumsum([np.count_nonzero(need[sl]) for sl in self.slices])])
+                got = _draw_jit.binomial_blocks(states, n_between[need], p_between[need], edges)
+            if got is None:  # (no words, or a p numpy refuses: its call says so)
+                got = np.concatenate([np.asarray(st("sufficient:counts").binomial(n_between[sl][k], p_between[sl][k]))
+                                      for st, sl in zip(self.streams, self.slices) if (k := need[sl]).any()])
+            c[need] += got
         if remember:
             known.remember(u, c)
         return c
@@ -390,9 +396,30 @@ def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray
     table lookups made once for the chunk instead of once per block."""
     values = _invertible(n, p)
     if values is None:
-        return blocks.draw(purpose, lambda rng, sl: _binomial(rng, n[sl], p[sl]))
+        states = Streams.words_of(blocks.streams, purpose)
+        if states is None:
+            return blocks.draw(purpose, lambda rng, sl: _binomial(rng, n[sl], p[sl]))
+        # each block as _binomial draws it (by inversion where the block alone is invertible, else numpy's binomial),
+        # on the blocks' state words: the same numbers without a generator per block (item 87)
+        out = np.empty(n.shape, dtype=np.int64)
+        for b, sl in enumerate(blocks.slices):
+            n_b, p_b = n[sl], p[sl]
+            own = _invertible(n_b, p_b)
+            if own is not None:
+                u = np.empty(n_b.shape)
+                _draw_jit.fill_blocks(states[b:b + 1], "random", u.reshape(-1, 1), np.array([0, u.size]))
+                out[sl] = _invert(u, n_b, own, float(p_b.flat[0]))
+                continue
+            got = _draw_jit.binomial_blocks(states[b:b + 1], n_b.ravel(), np.ravel(p_b), np.array([0, n_b.size]))
+            out[sl] = np.asarray(_numpy_binomial(blocks, b, purpose, n_b, p_b) if got is None else got.reshape(n_b.shape))
+        return out
     u = blocks.fill_drawn(purpose, n.shape[1], "random")
     return _invert(u, n, values, float(p.flat[0]))
+
+
+def _numpy_binomial(blocks: _Blocks, b: int, purpose: str, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """numpy's own binomial of block ``b``'s rows (a p numpy refuses: its call says so)."""
+    return np.asarray(blocks.streams[b](purpose).binomial(n, p))
 
 
 def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
