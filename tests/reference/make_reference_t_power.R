@@ -1,6 +1,6 @@
 # Reference operating characteristics of group-sequential t tests on cumulative data (continuous endpoint).
 #
-# From the repository root:
+# From the repository's root:
 #   Rscript tests/reference/make_reference_t_power.R
 # writes tests/reference/t_power.json next to this script (about a minute; fixed seeds, the same output on every
 # run).
@@ -26,10 +26,8 @@ suppressPackageStartupMessages({
 })
 stopifnot(as.character(packageVersion("rpact")) == "3.3.4")
 
-args <- commandArgs(trailingOnly = FALSE)
-file_arg <- sub("^--file=", "", args[grep("^--file=", args)])
-out_dir <- if (length(file_arg) == 1) dirname(normalizePath(file_arg)) else "tests/reference"
-out_file <- file.path(out_dir, "t_power.json")
+out_file <- "tests/reference/t_power.json"  # (run from the repository's root, as the header says)
+stopifnot(dir.exists(dirname(out_file)))
 
 R_REPS <- 2000000L  # replicates of each case, in batches
 BATCH <- 200000L
