@@ -570,6 +570,18 @@ def test_chunk_binomials_are_the_blocks_binomials(n_values: tuple[int, ...], p_v
     assert np.all((got >= 0) & (got <= n))
 
 
+def test_chunk_binomials_with_a_rate_numpy_refuses_raise_numpys_error() -> None:
+    """A rate outside [0, 1] (NaN) reaches numpy's own call, which says so, as it did before the compiled draws."""
+    from condapprove.simulation.population import Streams
+
+    blocks = sufficient._Blocks([Streams(np.random.SeedSequence(7), (0, b)) for b in range(2)], [3, 2])
+    n = np.arange(10, dtype=np.int64).reshape(5, 2)
+    p = np.full((5, 2), 0.4)
+    p[4, 1] = np.nan
+    with pytest.raises(ValueError, match="p"):
+        sufficient._binomial_blocks(blocks, "y", n, p)
+
+
 @settings(derandomize=True, max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 60), min_size=1, max_size=5), st.booleans(), st.integers(0, 2**32 - 1), st.booleans())
 def test_normal_draws_are_numpys_per_block(increments: list[int], rows_differ: bool, seed: int,

@@ -132,7 +132,7 @@ class PoissonAccrual:
     def expected(self, t: FloatArray | float) -> FloatArray:
         """Expected number of arrivals by month ``t``, :math:`\\Lambda(t)`."""
         t = np.asarray(t, dtype=np.float64)
-        if t.size >= _COMPILED_FROM:  # a chunk's rows: one compiled pass, the same numbers (:func:`._jit.expected_counts`)
+        if t.size >= _COMPILED_FROM:  # a chunk's rows: one compiled pass, the same numbers (``_jit.expected_counts``)
             from ._jit import expected_counts
 
             flat = np.ascontiguousarray(t).reshape(-1)
@@ -158,7 +158,7 @@ class PoissonAccrual:
         """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never); written into
         ``out`` when given (which may be ``lam`` itself: a constant rate is then inverted in place)."""
         lam = np.asarray(lam, dtype=np.float64)
-        if self._knots.size > 1 and lam.size >= _COMPILED_FROM:  # a chunk's rows: compiled (:func:`._jit.inverse_counts`)
+        if self._knots.size > 1 and lam.size >= _COMPILED_FROM:  # a chunk's rows, compiled (``_jit.inverse_counts``)
             from ._jit import inverse_counts
 
             flat = np.ascontiguousarray(lam).reshape(-1)

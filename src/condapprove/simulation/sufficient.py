@@ -411,7 +411,7 @@ def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray
                 out[sl] = _invert(u, n_b, own, float(p_b.flat[0]))
                 continue
             got = _draw_jit.binomial_blocks(states[b:b + 1], n_b.ravel(), np.ravel(p_b), np.array([0, n_b.size]))
-            out[sl] = np.asarray(_numpy_binomial(blocks, b, purpose, n_b, p_b) if got is None else got.reshape(n_b.shape))
+            out[sl] = _numpy_binomial(blocks, b, purpose, n_b, p_b) if got is None else got.reshape(n_b.shape)
         return out
     u = blocks.fill_drawn(purpose, n.shape[1], "random")
     return _invert(u, n, values, float(p.flat[0]))
