@@ -519,3 +519,23 @@ def test_covariates_and_their_effects_are_the_comparisons_and_the_ordered_sums(k
     np.testing.assert_array_equal(lin, 0.0 + ordered)
     if k <= 2:
         np.testing.assert_array_equal(lin.T, 0.0 + x.transpose(1, 0, 2) @ effects)
+
+
+@pytest.mark.parametrize("lin_kind", ["zero", "covariates"])
+def test_site_effects_added_are_numpys_gather(lin_kind: str) -> None:
+    """Each patient's site effect added in one compiled pass down the patient-major draws: numpy's ``lin +
+    np.take_along_axis(effects, site, axis=1)`` bit for bit, onto a broadcast 0 (no covariates) or onto the
+    covariates' effects (a transposed view), signed zeros included."""
+    from condapprove._jit import add_site_effects
+
+    rng = np.random.default_rng(3)
+    m, n, sites = 257, 35, 7
+    effects = rng.normal(0.0, 0.5, (m, sites))
+    effects[::5, 2] = -0.0
+    site = rng.integers(0, sites, (n, m)).T  # (m, n): a view of patient-major draws, as Streams.patients gives
+    lin = np.broadcast_to(0.0, (m, n)) if lin_kind == "zero" else rng.normal(0.0, 1.0, (n, m)).T
+    out = np.empty((n, m))
+    add_site_effects(lin.T, site.T, effects, out)
+    want = lin + np.take_along_axis(effects, site, axis=1)
+    np.testing.assert_array_equal(out.T, want)
+    assert np.array_equal(np.signbit(out.T), np.signbit(want))

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import special
 
 from .. import _draw_jit, _rng  # (their attributes looked up at the call: the benchmark times the draws)
-from .._jit import binary_outcomes, covariate_effects, cumsum_rows, running_sums
+from .._jit import add_site_effects, binary_outcomes, covariate_effects, cumsum_rows, running_sums
 from ..accrual import PoissonAccrual, apply_capacity
 from ..errors import DesignError
 from ..kernels.survival import Exponential, draw_event_times
@@ -426,7 +426,10 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     if het is not None and het.site_sd > 0 and het.sites > 1:
         site = streams.patients(f"site:{arm.label}", m, n, "integers", low=0, high=het.sites)
         assert truth.site_effects is not None
-        lin = lin + np.take_along_axis(truth.site_effects, site, axis=1)
+        # lin + np.take_along_axis(site_effects, site, axis=1), in one compiled pass down the patient-major draws
+        added = np.empty((n, m))
+        add_site_effects(lin.T, site.T, np.asarray(truth.site_effects, dtype=np.float64), added)
+        lin = added.T
     if arm.treated and het is not None and het.lot_sd > 0:
         n_lots = -(-n // het.lot_size)
         lot_effect = streams.patients("lots", m, n_lots, "normal", loc=0.0, scale=het.lot_sd)
