@@ -351,3 +351,25 @@ def test_final_analysis_without_new_information_spends_the_rest_of_alpha() -> No
     _within(res.p_confirmed, 0.025)
     assert res.p_confirmed_by_look[0].value < res.p_confirmed.value  # the interim spends only part of alpha
     assert res.p_target_not_reached.value == 1.0
+
+
+@pytest.mark.parametrize("test", ["exact_binomial", "fisher", "score"])
+def test_exact_power_at_many_sizes_is_the_power_at_each(test: str) -> None:
+    """The exact computation's powers at every pair of arm sizes, in one call of each function, against
+    :func:`binary_power_fixed_n` at each pair: the same terms summed in another order (within 1e-14)."""
+    from condapprove.simulation.analytic import _powers_at_sizes
+
+    rng = np.random.default_rng(11)
+    n_t = rng.integers(1, 45, 40)
+    if test == "exact_binomial":
+        got = _powers_at_sizes(n_t, None, treated_rate=0.55, control_rate=None, test=test, alpha=0.025,
+                               benchmark=0.3)
+        want = [binary_power_fixed_n(int(a), None, treated_rate=0.55, control_rate=None, test=test, alpha=0.025,
+                                     benchmark=0.3) for a in n_t]
+    else:
+        n_c = rng.integers(1, 45, 40)
+        got = _powers_at_sizes(n_t, n_c, treated_rate=0.55, control_rate=0.3, test=test, alpha=0.025)
+        want = [binary_power_fixed_n(int(a), int(b), treated_rate=0.55, control_rate=0.3, test=test, alpha=0.025)
+                for a, b in zip(n_t, n_c)]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+    assert float(np.max(got)) > 0.1  # (sizes where the test has power: the comparison is not of zeros)

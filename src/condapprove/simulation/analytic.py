@@ -32,6 +32,7 @@ from ..spec.schema import (
     TimeToEventEndpoint,
 )
 from .population import accrual_process, allocation, arms_of
+from .statistics import fisher_by_table
 
 __all__ = ["binary_power_fixed_n", "evaluable_distribution", "exact_p_confirmed", "expected_evaluable"]
 
@@ -81,6 +82,45 @@ def binary_power_fixed_n(n_treated: int, n_control: int | None, *, treated_rate:
     return float((np.outer(pt, pc) * reject).sum())
 
 
+def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, treated_rate: float,
+                     control_rate: float | None, test: str, alpha: float, benchmark: float | None = None) -> FloatArray:
+    """:func:`binary_power_fixed_n` at each pair of arm sizes ``(n_treated[i], n_control[i])`` (``n_control`` None:
+    one arm against ``benchmark``), every outcome of every pair in one call of each function: the same terms
+    (each outcome's probability, a product of binomial probabilities, where its p-value is at most ``alpha``),
+    summed in another order (so equal to about 1e-15)."""
+    def cells(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each cell's pair and its index in the pair's block, for blocks of ``sizes`` cells."""
+        block = np.repeat(np.arange(sizes.size), sizes)
+        return block, np.arange(block.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+
+    if n_control is None:
+        block, xt = cells(n_treated + 1)
+        nt = n_treated[block]
+        pt = binom_pmf(xt, nt, treated_rate)
+        reject = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt), test=test,  # type: ignore[arg-type]
+                                benchmark=benchmark) <= alpha
+        return np.asarray(np.bincount(block, weights=np.where(reject, pt, 0.0), minlength=n_treated.size),
+                          dtype=np.float64)
+    assert control_rate is not None
+    # each arm's binomial probabilities, once per pair and count (as binary_power_fixed_n's two vectors)
+    block_t, x_t = cells(n_treated + 1)
+    pmf_t = binom_pmf(x_t, n_treated[block_t], treated_rate)
+    block_c, x_c = cells(n_control + 1)
+    pmf_c = binom_pmf(x_c, n_control[block_c], control_rate)
+    start_t, start_c = np.cumsum(n_treated + 1) - (n_treated + 1), np.cumsum(n_control + 1) - (n_control + 1)
+    block, cell = cells((n_treated + 1) * (n_control + 1))
+    nt, nc = n_treated[block], n_control[block]
+    xt, xc = np.divmod(cell, nc + 1)
+    prob = pmf_t[start_t[block] + xt] * pmf_c[start_c[block] + xc]  # (the outer product's terms)
+    pvalues = (fisher_by_table(xt, nt, xc, nc, int(n_treated.max(initial=0)), int(n_control.max(initial=0)))
+               if test == "fisher" else None)  # (the simulation's table of Fisher p-values, shared with it)
+    if pvalues is None:
+        pvalues = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
+                                 test=test)  # type: ignore[arg-type]
+    return np.asarray(np.bincount(block, weights=np.where(pvalues <= alpha, prob, 0.0), minlength=n_treated.size),
+                      dtype=np.float64)
+
+
 def _applies(design: Design, scenario: Scenario) -> bool:
     pm = design.post_marketing
     if pm.endpoint.type != "binary" or not isinstance(pm.decision, FixedDecision) or pm.analyses:
@@ -121,14 +161,11 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
     alpha = pm.alpha
     dist_t = evaluable_distribution(pm.treated.accrual, pm.treated.dropout, pm.treated.target_n, last_entry)
     if isinstance(pm.control, BenchmarkControl):
-        total = 0.0
-        for n in np.nonzero(dist_t > _NEGLIGIBLE)[0]:
-            if n == 0:
-                continue
-            total += dist_t[n] * binary_power_fixed_n(int(n), None, treated_rate=rate,
-                                                      control_rate=None, test=pm.test, alpha=alpha,
-                                                      benchmark=pm.control.rate)
-        return float(total)
+        sizes = np.nonzero(dist_t > _NEGLIGIBLE)[0]
+        sizes = sizes[sizes > 0]
+        power = _powers_at_sizes(sizes, None, treated_rate=rate, control_rate=None, test=pm.test, alpha=alpha,
+                                 benchmark=pm.control.rate)
+        return float(np.dot(dist_t[sizes], power))
     acc_c = pm.control_accrual
     assert acc_c is not None
     assert isinstance(pm.control, ConcurrentControl)
@@ -148,25 +185,18 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
                    for k in np.nonzero(dist > _NEGLIGIBLE)[0])
         if work > max_cells:
             return None
-        total = 0.0
-        for k in np.nonzero(dist > _NEGLIGIBLE)[0]:
-            n_t, n_c = int(treated_after[k]), int(k - treated_after[k])
-            if n_t > 0 and n_c > 0:
-                total += dist[k] * binary_power_fixed_n(n_t, n_c, treated_rate=rate,
-                                                        control_rate=scenario.control_rate, test=pm.test, alpha=alpha)
-        return float(total)
+        ks = np.nonzero(dist > _NEGLIGIBLE)[0]
+        n_t, n_c = treated_after[ks], ks - treated_after[ks]
+        both = (n_t > 0) & (n_c > 0)
+        power = _powers_at_sizes(n_t[both], n_c[both], treated_rate=rate, control_rate=scenario.control_rate,
+                                 test=pm.test, alpha=alpha)
+        return float(np.dot(dist[ks[both]], power))
     dist_c = evaluable_distribution(acc_c, pm.control.dropout, pm.control_target_n, last_entry)
     nts = np.nonzero(dist_t > _NEGLIGIBLE)[0]
     ncs = np.nonzero(dist_c > _NEGLIGIBLE)[0]
     cells = sum((int(a) + 1) for a in nts) * sum((int(b) + 1) for b in ncs)
     if cells > max_cells:
         return None
-    total = 0.0
-    for a in nts:
-        for b in ncs:
-            if a == 0 or b == 0:
-                continue
-            total += dist_t[a] * dist_c[b] * binary_power_fixed_n(
-                int(a), int(b), treated_rate=rate, control_rate=scenario.control_rate,
-                test=pm.test, alpha=alpha)
-    return float(total)
+    a, b = (g.ravel() for g in np.meshgrid(nts[nts > 0], ncs[ncs > 0], indexing="ij"))
+    power = _powers_at_sizes(a, b, treated_rate=rate, control_rate=scenario.control_rate, test=pm.test, alpha=alpha)
+    return float(np.dot(dist_t[a] * dist_c[b], power))

@@ -44,8 +44,8 @@ from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEven
 from ._counts_jit import add_cells
 from .population import ArmData
 
-__all__ = ["LookStats", "Looks", "fixed_pvalue", "look_statistics", "max_information", "posterior_probability",
-           "statistics_from_sums", "unique_rows"]
+__all__ = ["LookStats", "Looks", "fisher_by_table", "fixed_pvalue", "look_statistics", "max_information",
+           "posterior_probability", "statistics_from_sums", "unique_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,7 +581,7 @@ def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
                 BinaryOutcome(x_treated=xt, n_treated=nt), test="exact_binomial", benchmark=p0)
         xc, nc = np.rint(s.sum_c).astype(np.int64), s.n_control.astype(np.int64)
         if test == "fisher":
-            by_table = _fisher_by_table(xt, nt, xc, nc, int(pm.treated.target_n), int(pm.control_target_n))
+            by_table = fisher_by_table(xt, nt, xc, nc, int(pm.treated.target_n), int(pm.control_target_n))
             if by_table is not None:
                 return by_table
         return binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
@@ -639,7 +639,7 @@ def _exact_binomial_by_table(x: np.ndarray, n: np.ndarray, p0: float) -> np.ndar
     return np.asarray(table[n * (n + 1) // 2 + x])
 
 
-#: Values kept at most in one table of :func:`_fisher_by_table` (8 MiB); outcomes that would need more are left to
+#: Values kept at most in one table of :func:`fisher_by_table` (8 MiB); outcomes that would need more are left to
 #: the direct computation.
 _FISHER_MAX_VALUES = 1_000_000
 #: Tables of Fisher's exact test's p-values, by the arms' largest sizes ``(nt_max, nc_max)``: each block's start
@@ -649,7 +649,7 @@ _FISHER_MAX_VALUES = 1_000_000
 _FISHER_TABLES: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
 
-def _fisher_by_table(xt: np.ndarray, nt: np.ndarray, xc: np.ndarray, nc: np.ndarray, nt_max: int,
+def fisher_by_table(xt: np.ndarray, nt: np.ndarray, xc: np.ndarray, nc: np.ndarray, nt_max: int,
                      nc_max: int) -> np.ndarray | None:
     """Fisher's exact test's one-sided p-values (:func:`condapprove.endpoints.binary_pvalues`, ``fisher``: 1 with an
     arm empty) for arms of at most ``nt_max`` and ``nc_max`` patients, looked up in a table of every outcome of each
