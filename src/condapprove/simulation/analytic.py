@@ -83,11 +83,14 @@ def binary_power_fixed_n(n_treated: int, n_control: int | None, *, treated_rate:
 
 
 def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, treated_rate: float,
-                     control_rate: float | None, test: str, alpha: float, benchmark: float | None = None) -> FloatArray:
+                     control_rate: float | None, test: str, alpha: float, benchmark: float | None = None,
+                     targets: tuple[int, int] | None = None) -> FloatArray:
     """:func:`binary_power_fixed_n` at each pair of arm sizes ``(n_treated[i], n_control[i])`` (``n_control`` None:
     one arm against ``benchmark``), every outcome of every pair in one call of each function: the same terms
     (each outcome's probability, a product of binomial probabilities, where its p-value is at most ``alpha``),
-    summed in another order (so equal to about 1e-15)."""
+    summed in another order (so equal to about 1e-15).  ``targets``: the arms' largest sizes, the shape of the
+    table of Fisher p-values (:func:`.statistics.fisher_by_table`) that the design's simulation uses too (default:
+    the largest sizes given)."""
     def cells(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each cell's pair and its index in the pair's block, for blocks of ``sizes`` cells."""
         block = np.repeat(np.arange(sizes.size), sizes)
@@ -112,8 +115,8 @@ def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, tre
     nt, nc = n_treated[block], n_control[block]
     xt, xc = np.divmod(cell, nc + 1)
     prob = pmf_t[start_t[block] + xt] * pmf_c[start_c[block] + xc]  # (the outer product's terms)
-    pvalues = (fisher_by_table(xt, nt, xc, nc, int(n_treated.max(initial=0)), int(n_control.max(initial=0)))
-               if test == "fisher" else None)  # (the simulation's table of Fisher p-values, shared with it)
+    shape = targets if targets is not None else (int(n_treated.max(initial=0)), int(n_control.max(initial=0)))
+    pvalues = fisher_by_table(xt, nt, xc, nc, *shape) if test == "fisher" else None
     if pvalues is None:
         pvalues = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
                                  test=test)  # type: ignore[arg-type]
@@ -189,7 +192,7 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
         n_t, n_c = treated_after[ks], ks - treated_after[ks]
         both = (n_t > 0) & (n_c > 0)
         power = _powers_at_sizes(n_t[both], n_c[both], treated_rate=rate, control_rate=scenario.control_rate,
-                                 test=pm.test, alpha=alpha)
+                                 test=pm.test, alpha=alpha, targets=(pm.treated.target_n, pm.control_target_n))
         return float(np.dot(dist[ks[both]], power))
     dist_c = evaluable_distribution(acc_c, pm.control.dropout, pm.control_target_n, last_entry)
     nts = np.nonzero(dist_t > _NEGLIGIBLE)[0]
@@ -198,5 +201,6 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
     if cells > max_cells:
         return None
     a, b = (g.ravel() for g in np.meshgrid(nts[nts > 0], ncs[ncs > 0], indexing="ij"))
-    power = _powers_at_sizes(a, b, treated_rate=rate, control_rate=scenario.control_rate, test=pm.test, alpha=alpha)
+    power = _powers_at_sizes(a, b, treated_rate=rate, control_rate=scenario.control_rate, test=pm.test, alpha=alpha,
+                             targets=(pm.treated.target_n, pm.control_target_n))
     return float(np.dot(dist_t[a] * dist_c[b], power))
