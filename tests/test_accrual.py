@@ -194,18 +194,18 @@ def test_compiled_inverse_of_a_row_is_the_numpy_inverse(acc: PoissonAccrual, lam
     (the reference, itself tested against the cumulative intensity above), bit for bit: at the knots' cumulative
     counts and just below and above them too, and at NaN, infinities and -0.  (A constant rate, which the pass does
     not handle, is inverted by its own formula.)"""
-    from condapprove._jit import _inverse_row
+    from condapprove._jit import inverse_row
 
     assume(acc._knots.size > 1)
     x = np.concatenate([np.array(lam, dtype=np.float64), acc._cum, np.nextafter(acc._cum, np.inf),
                         np.nextafter(acc._cum, -np.inf), [-np.inf]])
     want = acc.inverse(x)
     got = np.full(x.size, -1.0)
-    _inverse_row(x, got, acc._knots, acc._cum, acc._level, acc._slope)
+    inverse_row(x, got, acc._knots, acc._cum, acc._level, acc._slope)
     np.testing.assert_array_equal(got, want)
     for v, w in zip(x, want):  # each value alone: a row that reaches one segment (the others are skipped)
         one = np.full(1, -1.0)
-        _inverse_row(np.array([v]), one, acc._knots, acc._cum, acc._level, acc._slope)
+        inverse_row(np.array([v]), one, acc._knots, acc._cum, acc._level, acc._slope)
         np.testing.assert_array_equal(one, [w])
 
 
@@ -213,14 +213,14 @@ def test_compiled_inverse_of_a_row_is_the_numpy_inverse(acc: PoissonAccrual, lam
 def test_inverse_of_a_subnormal_count_at_the_foot_of_a_ramp_up_is_finite(lam: float) -> None:
     """At the start of a ramp-up the intensity is 0 and 2 b lam underflows for a subnormal lam: the month is still
     the root of b u^2 / 2 = lam (not inf), in the numpy inverse and in the compiled one."""
-    from condapprove._jit import _inverse_row
+    from condapprove._jit import inverse_row
 
     acc = PoissonAccrual(rate=0.25, ramp_up=1.0, start=3.0)
     b = 0.25  # slope of the intensity during the ramp-up
     want = 3.0 + np.sqrt(2.0 * lam / b)
     assert float(acc.inverse(lam)) == pytest.approx(want, rel=1e-12)
     got = np.zeros(1)
-    _inverse_row(np.array([lam]), got, acc._knots, acc._cum, acc._level, acc._slope)
+    inverse_row(np.array([lam]), got, acc._knots, acc._cum, acc._level, acc._slope)
     assert got[0] == float(acc.inverse(lam))
 
 

@@ -355,21 +355,32 @@ def test_final_analysis_without_new_information_spends_the_rest_of_alpha() -> No
 
 @pytest.mark.parametrize("test", ["exact_binomial", "fisher", "score"])
 def test_exact_power_at_many_sizes_is_the_power_at_each(test: str) -> None:
-    """The exact computation's powers at every pair of arm sizes, in one call of each function, against
-    :func:`binary_power_fixed_n` at each pair: the same terms summed in another order (within 1e-14)."""
+    """The exact computation's powers at many pairs of arm sizes at once (every outcome of every pair in one call of
+    each function) against each pair's sum written out here: the rejecting outcomes' binomial probabilities
+    (scipy's), within 1e-14.  (:func:`binary_power_fixed_n`, its one-pair case, is checked against R.)"""
+    from scipy import stats
+
+    from condapprove.endpoints import BinaryOutcome, binary_pvalues
     from condapprove.simulation.analytic import _powers_at_sizes
 
     rng = np.random.default_rng(11)
-    n_t = rng.integers(1, 45, 40)
-    if test == "exact_binomial":
-        got = _powers_at_sizes(n_t, None, treated_rate=0.55, control_rate=None, test=test, alpha=0.025,
-                               benchmark=0.3)
-        want = [binary_power_fixed_n(int(a), None, treated_rate=0.55, control_rate=None, test=test, alpha=0.025,
-                                     benchmark=0.3) for a in n_t]
-    else:
-        n_c = rng.integers(1, 45, 40)
-        got = _powers_at_sizes(n_t, n_c, treated_rate=0.55, control_rate=0.3, test=test, alpha=0.025)
-        want = [binary_power_fixed_n(int(a), int(b), treated_rate=0.55, control_rate=0.3, test=test, alpha=0.025)
-                for a, b in zip(n_t, n_c)]
+    n_t, n_c = rng.integers(1, 45, 40), rng.integers(1, 45, 40)
+    want = []
+    for a, b in zip(n_t, n_c):
+        xt = np.arange(a + 1)
+        if test == "exact_binomial":
+            reject = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=np.full(xt.size, a)), test=test,
+                                    benchmark=0.3) <= 0.025
+            want.append(float(np.sum(stats.binom.pmf(xt, a, 0.55)[reject])))
+            continue
+        gt, gc = np.meshgrid(xt, np.arange(b + 1), indexing="ij")
+        out = BinaryOutcome(x_treated=gt.ravel(), n_treated=np.full(gt.size, a), x_control=gc.ravel(),
+                            n_control=np.full(gt.size, b))
+        reject = (binary_pvalues(out, test=test) <= 0.025).reshape(gt.shape)
+        want.append(float(np.sum(np.outer(stats.binom.pmf(xt, a, 0.55), stats.binom.pmf(np.arange(b + 1), b, 0.3))
+                                 * reject)))
+    got = _powers_at_sizes(n_t, None if test == "exact_binomial" else n_c, treated_rate=0.55,
+                           control_rate=None if test == "exact_binomial" else 0.3, test=test, alpha=0.025,
+                           benchmark=0.3 if test == "exact_binomial" else None)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
     assert float(np.max(got)) > 0.1  # (sizes where the test has power: the comparison is not of zeros)

@@ -469,19 +469,15 @@ def _poisson(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64,
 
 
 @compiled
-def _fill_poisson(words: np.ndarray, lam: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compiled
+def _fill_poisson(words: np.ndarray, lam: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
     """``out[:] = rng.poisson(lam)`` (as doubles) for ``out`` and ``lam`` of one shape (m, k), the numbers in numpy's
-    order (row after row), from the PCG64 state ``words`` (see :func:`_fill`).  False, with nothing drawn, unless every
-    mean is in [0, :data:`POISSON_MAX`] (numpy's call refuses the others or takes them its own way)."""
-    for x in lam.flat:
-        if not (x >= 0.0 and x <= POISSON_MAX):
-            return False
+    order (row after row), from the PCG64 state ``words`` (see :func:`_fill`); every mean in [0,
+    :data:`POISSON_MAX`] (:func:`_poisson_blocks` checks them all first)."""
     hi, lo, ihi, ilo = words[0], words[1], words[2], words[3]
     for r in range(out.shape[0]):
         for j in range(out.shape[1]):
             hi, lo, out[r, j] = _poisson(hi, lo, ihi, ilo, lam[r, j])
     words[0], words[1] = hi, lo
-    return True
 
 
 def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
@@ -499,7 +495,12 @@ def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
     lam = np.asarray(lam, dtype=np.float64)
     out = np.empty(lam.shape)
     grid = np.ascontiguousarray(lam.reshape(1, -1))
-    if lam.ndim >= 1 and _on_pcg64(rng, _fill_poisson, grid, out.reshape(1, -1)):
+
+    def fill(words: np.ndarray) -> bool:
+        """The draws on the generator's state words, as one block's one row (a view: advanced in place)."""
+        return bool(_poisson_blocks(words[None, :], grid, out.reshape(1, -1), np.array([0, 1])))
+
+    if lam.ndim >= 1 and _on_pcg64(rng, fill):
         return out.astype(np.int64)
     return np.asarray(rng.poisson(lam))
 

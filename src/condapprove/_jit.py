@@ -20,7 +20,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 __all__ = ["add_site_effects", "arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows",
-           "expected_counts", "float_bits", "inlined", "inverse_counts", "running_sums", "value_range"]
+           "expected_counts", "float_bits", "inlined", "inverse_row", "running_sums", "value_range"]
 
 
 def compiled(fn: Callable[..., Any]) -> Any:
@@ -205,8 +205,8 @@ def value_range(values: np.ndarray) -> tuple[float, float, bool]:  # pragma: no 
 
 
 @compiled
-def _inverse_row(lam: np.ndarray, out: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
-                 slope: np.ndarray) -> None:  # pragma: no cover - compiled
+def inverse_row(lam: np.ndarray, out: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
+                slope: np.ndarray) -> None:  # pragma: no cover - compiled
     """:meth:`condapprove.accrual.PoissonAccrual.inverse` of a row of values ``lam`` into ``out`` (of an accrual with
     more than one segment): the same operations in the same order, so the same numbers.
 
@@ -302,13 +302,6 @@ def expected_counts(t: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np
         out[r] = 0.0 if v <= start else value
 
 
-def inverse_counts(lam: np.ndarray, out: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
-                   slope: np.ndarray) -> None:
-    """:meth:`condapprove.accrual.PoissonAccrual.inverse` of the values ``lam`` (1-d, an accrual of more than one
-    segment) into ``out`` (another array), compiled (:func:`_inverse_row`): the same numbers."""
-    _inverse_row(lam, out, knots, cum, level, slope)
-
-
 @compiled
 def arrival_months(x: np.ndarray, keep: float, knots: np.ndarray, cum: np.ndarray, level: np.ndarray,
                    slope: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -332,10 +325,10 @@ def arrival_months(x: np.ndarray, keep: float, knots: np.ndarray, cum: np.ndarra
                 v = s / keep if thin else s
                 x[j, i] = start + v / rate
         return
-    counts = np.empty(m)  # one patient's expected counts, inverted segment by segment (_inverse_row)
+    counts = np.empty(m)  # one patient's expected counts, inverted segment by segment (inverse_row)
     for j in range(k):
         for i in range(m):
             s = run[i] + x[j, i] if j > 0 else x[j, i]
             run[i] = s
             counts[i] = s / keep if thin else s
-        _inverse_row(counts, x[j], knots, cum, level, slope)
+        inverse_row(counts, x[j], knots, cum, level, slope)

@@ -158,12 +158,12 @@ class PoissonAccrual:
         """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never); written into
         ``out`` when given (which may be ``lam`` itself: a constant rate is then inverted in place)."""
         lam = np.asarray(lam, dtype=np.float64)
-        if self._knots.size > 1 and lam.size >= _COMPILED_FROM:  # a chunk's rows, compiled (``_jit.inverse_counts``)
-            from ._jit import inverse_counts
+        if self._knots.size > 1 and lam.size >= _COMPILED_FROM:  # a chunk's rows, compiled (``_jit.inverse_row``)
+            from ._jit import inverse_row
 
             flat = np.ascontiguousarray(lam).reshape(-1)
             months = np.empty(flat.size)  # (not ``out``, which may be ``lam``: the compiled passes read it again)
-            inverse_counts(flat, months, self._knots, self._cum, self._level, self._slope)
+            inverse_row(flat, months, self._knots, self._cum, self._level, self._slope)
             if out is None:
                 return months.reshape(lam.shape)
             out[...] = months.reshape(lam.shape)

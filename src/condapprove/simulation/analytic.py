@@ -66,31 +66,20 @@ def binary_power_fixed_n(n_treated: int, n_control: int | None, *, treated_rate:
     ...                            test="exact_binomial", alpha=0.025, benchmark=0.3), 6)
     0.57440...
     """
-    xt = np.arange(n_treated + 1)
-    pt = binom_pmf(xt, n_treated, treated_rate)
-    if n_control is None:
-        out = BinaryOutcome(x_treated=xt, n_treated=np.full_like(xt, n_treated))
-        reject = binary_pvalues(out, test=test, benchmark=benchmark) <= alpha  # type: ignore[arg-type]
-        return float(pt[reject].sum())
-    assert control_rate is not None
-    xc = np.arange(n_control + 1)
-    pc = binom_pmf(xc, n_control, control_rate)
-    gt, gc = np.meshgrid(xt, xc, indexing="ij")
-    out = BinaryOutcome(x_treated=gt.ravel(), n_treated=np.full(gt.size, n_treated),
-                        x_control=gc.ravel(), n_control=np.full(gc.size, n_control))
-    reject = (binary_pvalues(out, test=test) <= alpha).reshape(gt.shape)  # type: ignore[arg-type]
-    return float((np.outer(pt, pc) * reject).sum())
+    return float(_powers_at_sizes(np.array([n_treated]), None if n_control is None else np.array([n_control]),
+                                  treated_rate=treated_rate, control_rate=control_rate, test=test, alpha=alpha,
+                                  benchmark=benchmark)[0])
 
 
 def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, treated_rate: float,
                      control_rate: float | None, test: str, alpha: float, benchmark: float | None = None,
                      targets: tuple[int, int] | None = None) -> FloatArray:
     """:func:`binary_power_fixed_n` at each pair of arm sizes ``(n_treated[i], n_control[i])`` (``n_control`` None:
-    one arm against ``benchmark``), every outcome of every pair in one call of each function: the same terms
-    (each outcome's probability, a product of binomial probabilities, where its p-value is at most ``alpha``),
-    summed in another order (so equal to about 1e-15).  ``targets``: the arms' largest sizes, the shape of the
-    table of Fisher p-values (:func:`.statistics.fisher_by_table`) that the design's simulation uses too (default:
-    the largest sizes given)."""
+    one arm against ``benchmark``): the sum of the probabilities of the outcomes whose p-value is at most ``alpha``
+    (a product of the arms' binomial probabilities), every outcome of every pair in one call of each function.
+    ``targets``: the arms' largest sizes, the shape of the table of Fisher p-values
+    (:func:`.statistics.fisher_by_table`) that the design's simulation uses too (default: the largest sizes
+    given)."""
     def cells(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each cell's pair and its index in the pair's block, for blocks of ``sizes`` cells."""
         block = np.repeat(np.arange(sizes.size), sizes)

@@ -384,10 +384,17 @@ def _binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndar
     draw and a table lookup, several times faster than numpy's general binomial sampler; the inversion
     ``X = #{x : F(x) <= U}`` is exact up to the rounding of the tabulated CDF.
     """
+    return _binomial_by(n, p, rng.random, lambda n_b, p_b: np.asarray(rng.binomial(n_b, p_b)))
+
+
+def _binomial_by(n: np.ndarray, p: np.ndarray, uniforms: Callable[[tuple[int, ...]], np.ndarray],
+                 binomials: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """:func:`_binomial` with its draws from ``uniforms(shape)`` (for the inversion) or ``binomials(n, p)``
+    (numpy's sampler): a block's generator, or its state words."""
     values = _invertible(n, p)
     if values is None:
-        return np.asarray(rng.binomial(n, p))
-    return _invert(rng.random(n.shape), n, values, float(p.flat[0]))
+        return binomials(n, p)
+    return _invert(uniforms(n.shape), n, values, float(p.flat[0]))
 
 
 def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -399,27 +406,29 @@ def _binomial_blocks(blocks: _Blocks, purpose: str, n: np.ndarray, p: np.ndarray
         states = Streams.words_of(blocks.streams, purpose)
         if states is None:
             return blocks.draw(purpose, lambda rng, sl: _binomial(rng, n[sl], p[sl]))
-        # each block as _binomial draws it (by inversion where the block alone is invertible, else numpy's binomial),
-        # on the blocks' state words: the same numbers without a generator per block (item 87)
-        out = np.empty(n.shape, dtype=np.int64)
-        for b, sl in enumerate(blocks.slices):
-            n_b, p_b = n[sl], p[sl]
-            own = _invertible(n_b, p_b)
-            if own is not None:
-                u = np.empty(n_b.shape)
-                _draw_jit.fill_blocks(states[b:b + 1], "random", u.reshape(-1, 1), np.array([0, u.size]))
-                out[sl] = _invert(u, n_b, own, float(p_b.flat[0]))
-                continue
-            got = _draw_jit.binomial_blocks(states[b:b + 1], n_b.ravel(), np.ravel(p_b), np.array([0, n_b.size]))
-            out[sl] = _numpy_binomial(blocks, b, purpose, n_b, p_b) if got is None else got.reshape(n_b.shape)
-        return out
+        # each block as _binomial draws it, on the blocks' state words: the same numbers without a generator per
+        # block (item 87)
+        return np.concatenate([_binomial_by(n[sl], p[sl], *_word_draws(blocks, b, purpose, states[b:b + 1]))
+                               for b, sl in enumerate(blocks.slices)])
     u = blocks.fill_drawn(purpose, n.shape[1], "random")
     return _invert(u, n, values, float(p.flat[0]))
 
 
-def _numpy_binomial(blocks: _Blocks, b: int, purpose: str, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """numpy's own binomial of block ``b``'s rows (a p numpy refuses: its call says so)."""
-    return np.asarray(blocks.streams[b](purpose).binomial(n, p))
+def _word_draws(blocks: _Blocks, b: int, purpose: str, words: np.ndarray
+                ) -> tuple[Callable[[tuple[int, ...]], np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+    """:func:`_binomial_by`'s uniforms and binomials of block ``b`` from its state words ``words`` (a (1, 4) view of
+    the chunk's: advanced in place), numpy's numbers; a p numpy refuses goes to the block's generator, whose call
+    says so."""
+    def uniforms(shape: tuple[int, ...]) -> np.ndarray:
+        u = np.empty(shape)
+        _draw_jit.fill_blocks(words, "random", u.reshape(-1, 1), np.array([0, u.size]))
+        return u
+
+    def binomials(n: np.ndarray, p: np.ndarray) -> np.ndarray:
+        got = _draw_jit.binomial_blocks(words, n.ravel(), np.ravel(p), np.array([0, n.size]))
+        return np.asarray(blocks.streams[b](purpose).binomial(n, p)) if got is None else got.reshape(n.shape)
+
+    return uniforms, binomials
 
 
 def _invertible(n: np.ndarray, p: np.ndarray) -> np.ndarray | None:
