@@ -713,6 +713,39 @@ def test_att_difference_over_cells_is_the_three_kernels(monkeypatch, per_patient
     assert att_difference_over_cells(X, t, y2, valid) is None
 
 
+def _patients_of_cells(counts: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row's patients (X (1, n, p), t, y) from its numbers in the cells ``t + 2 y + 4 pattern``."""
+    cell = np.repeat(np.arange(counts.size), counts.astype(np.int64))
+    X = ((cell[:, None] >> (2 + np.arange(p))) & 1).astype(np.float64)
+    return X[None], (cell & 1).astype(bool)[None], ((cell >> 1) & 1).astype(np.float64)[None]
+
+
+@pytest.mark.parametrize("counts, p", [
+    # the first Newton step from 0 raises the deviance (halved); the fit does not converge (scores clipped)
+    ([0, 3, 0, 0, 4, 462, 0, 0, 1, 0, 0, 94, 0, 4, 0, 0, 11, 0, 317, 0, 1, 0, 0, 1, 0, 2, 5, 7447, 0, 0, 14, 0], 3),
+    # quasi-complete separation: patterns 0 and 2 have no treated patient, pattern 1 no control
+    ([5, 0, 2, 0, 0, 7, 0, 3, 4, 0, 1, 0, 3, 3, 2, 2], 2),
+    ([9, 4, 3, 6, 2, 8, 5, 1], 1),  # an ordinary fit (converged in three iterations)
+])
+def test_att_difference_from_cells_on_awkward_rows(counts, p):
+    """att_difference_from_cells on rows whose fit halves a step or separates (and on an ordinary one): the numbers
+    of the three patient kernels, run on the row's patients."""
+    from condapprove.kernels.propensity import att_difference_from_cells
+
+    c = np.array(counts, dtype=np.float64)
+    X, t, y = _patients_of_cells(c, p)
+    valid = np.ones(t.shape, dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = logistic_fit_batch(X, t, valid)
+        w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
+        want = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
+        estimate, z, defined = att_difference_from_cells(c[None], p)
+    assert defined[0] == want.defined[0]
+    close(estimate, want.estimate, rtol=1e-9, atol=1e-12)
+    close(z, want.statistic, rtol=1e-9, atol=1e-12)
+
+
 @settings(derandomize=True, max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 3), st.integers(0, 2**32 - 1), st.sampled_from(["binary", "covariate 0.5", "outcome 2"]))
 def test_cells_counted_arm_by_arm_are_those_of_the_joined_arms(p: int, seed: int, value: str) -> None:

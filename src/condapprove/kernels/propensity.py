@@ -545,41 +545,26 @@ def att_difference_over_cells(X: FloatArray, t: BoolArray, y: FloatArray, valid:
 
 def att_difference_from_cells(counts: FloatArray, p: int) -> tuple[FloatArray, FloatArray, BoolArray]:
     """:func:`att_difference_over_cells` from each row's numbers of valid patients in the cells ``t + 2 y + 4
-    pattern`` (pattern bit ``j``: covariate ``j``; shape (m, ``2**(p + 2)``), as floats), counted by the caller."""
+    pattern`` (pattern bit ``j``: covariate ``j``; shape (m, ``2**(p + 2)``), as floats), counted by the caller.
+
+    Every row goes through one compiled pass (:func:`._propensity_jit.att_cells`): the logistic fit over the
+    pattern x treatment cells (the iterations of :func:`logistic_fit_batch`), the ATT weights of
+    :func:`ps_weights_batch` (stabilised; the scores clipped to ``[PS_CLIP, 1 - PS_CLIP]`` where the fit did not
+    converge or separated) and the weighted difference and HC0 variance of :func:`weighted_difference_batch`, as
+    sums over the cells of a count times a weight (times the squared residual, ``1 - mean`` or ``-mean``).  Every
+    counted patient has a positive weight (a group's is 0 only when it has nobody; a control's score is at least
+    ``PS_CLIP``, or ``SEPARATION_TOL`` where the fit converged), so all are used, as
+    :func:`weighted_difference_batch` would; a group whose outcome is constant gets a mean of exactly 0 or 1, so
+    residuals of exactly 0, as there.
+    """
+    from ._propensity_jit import att_cells
+
+    counts = np.ascontiguousarray(counts, dtype=np.float64)
     m = counts.shape[0]
-    size = 2 ** (p + 2)
-    cells = counts.reshape(m, size // 4, 2, 2)  # pattern, outcome, treatment
-    count = cells.sum(axis=2)  # (m, patterns, t): the fit's cells t + 2 * pattern, in that order once flattened
-    ones = cells[:, :, 1, :]  # patients with the outcome, by pattern and treatment
-    n_valid = count.sum(axis=(1, 2))
-    n1 = count[:, :, 1].sum(axis=1)
-    fittable = (n1 > 0) & (n1 < n_valid) & (n_valid > p + 1)
-    iu, ju = np.triu_indices(p)
-    ZT, tf = _cell_design(m, p)
-    _, mu, converged, _, _, _ = _newton(ZT, None, count.reshape(m, size // 2), tf, fittable, iu, ju, 25, 1e-10)
-    e = mu[:, 0::2]  # a pattern's score (its treated and control cells share it)
-    e = np.where(converged[:, None], e, np.clip(e, PS_CLIP, 1.0 - PS_CLIP))
-    nv = np.maximum(n_valid, 1)
-    # ATT, stabilised (ps_weights_batch's operations).  Every patient counted has a positive weight (a group's is 0
-    # only when it has nobody; a control's score is at least PS_CLIP, or SEPARATION_TOL where the fit converged),
-    # so all are used, as weighted_difference_batch would.  A group whose outcome is constant gets a mean of
-    # exactly 0 or 1 (its two sums below add the same products), so its residuals are exactly 0, as there.
-    groups = ((1, np.broadcast_to((1.0 * (n1 / nv))[:, None], e.shape)), (0, e / (1.0 - e) * ((nv - n1) / nv)[:, None]))
-    n_g = [count[:, :, g].sum(axis=1) for g, _ in groups]
-    ok = (n_g[0] > 0) & (n_g[1] > 0)
-    means, var = [], np.zeros(m)
-    for (g, w), k in zip(groups, n_g):
-        W = (w * count[:, :, g]).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(k > 0, (w * ones[:, :, g]).sum(axis=1) / W, np.nan)
-        means.append(mean)
-        d = np.where(ok, mean, 0.0)[:, None]
-        scale = (ok / np.where(W > 0, W, 1.0))[:, None]
-        hit, miss = w * (1.0 - d) * scale, w * (0.0 - d) * scale  # a patient's scaled score, outcome 1 or 0
-        var = var + (ones[:, :, g] * hit * hit + (count[:, :, g] - ones[:, :, g]) * miss * miss).sum(axis=1)
-    m1, m0 = means
-    estimate = np.where(ok, m1 - m0, np.nan)
-    se = np.where(~ok, np.nan, np.sqrt(var))
+    if counts.shape != (m, 2 ** (p + 2)):
+        raise ValueError(f"counts of {p} covariates need {2 ** (p + 2)} cells a row; got shape {counts.shape}")
+    estimate, se = np.empty(m), np.empty(m)
+    att_cells(counts, p, 25, 1e-10, SEPARATION_TOL, PS_CLIP, estimate, se)
     z, defined = _wald(estimate, se)
     return estimate, z, defined
 
