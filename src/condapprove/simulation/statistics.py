@@ -41,7 +41,7 @@ from ..kernels.survival import (
 )
 from ..priors import Beta, Normal
 from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEventEndpoint
-from ._counts_jit import add_cells
+from ._counts_jit import add_cells, count_at_most
 from .population import ArmData
 
 __all__ = ["LookStats", "Looks", "fisher_by_table", "fixed_pvalue", "look_statistics", "max_information",
@@ -99,20 +99,22 @@ def max_information(design: Design) -> float:
     return nt * nc / (nt + nc)
 
 
-def _sums(d: ArmData, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mask, count, sum and sum of squares of the outcomes ready by ``tau``.
+def _sums(d: ArmData, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, sum and sum of squares of the outcomes ready by ``tau``.
 
     Patients are in entry order and share one follow-up, so the ready ones are a prefix of each
-    row: the sums are read off cumulative sums computed once per arm (cached on the arm's data).
+    row: the sums are read off cumulative sums computed once per arm (cached on the arm's data), at
+    the number of outcomes ready, counted in one compiled pass (:func:`._counts_jit.count_at_most`:
+    down the patient-major rows in memory order, without the (m, n) mask numpy's count made).
     """
-    mask = d.ready <= tau[:, None]
-    count = mask.sum(axis=1)
+    count = np.empty(tau.size, dtype=np.int64)
+    count_at_most(d.ready, tau, count)
     cs, css = d.cumulative()
     rows = np.arange(count.size)
     last = np.maximum(count - 1, 0)
     s = np.where(count > 0, cs[rows, last], 0.0)
     ss = np.where(count > 0, css[rows, last], 0.0)
-    return mask, count.astype(np.float64), s, ss
+    return count.astype(np.float64), s, ss
 
 
 def look_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> LookStats:
@@ -123,15 +125,14 @@ def look_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
     zeros = np.zeros(m)
     if isinstance(ep, TimeToEventEndpoint):
         return _tte_statistics(design, data, tau)
-    mt, nt, st, sst = _sums(data[0], tau)
+    nt, st, sst = _sums(data[0], tau)
     if len(data) == 1:
-        mc, nc, sc, ssc = None, zeros, zeros, zeros
+        nc, sc, ssc = zeros, zeros, zeros
     else:
-        mc, nc, sc, ssc = _sums(data[1], tau)
+        nc, sc, ssc = _sums(data[1], tau)
     conf = getattr(pm.control, "confounding", None)
     if conf is not None and conf.adjustment == "propensity_weighting":
-        assert mc is not None
-        z, est = _weighted(data, mt, mc)
+        z, est = _weighted(data, data[0].ready <= tau[:, None], data[1].ready <= tau[:, None])
         return LookStats(z=z, information=_two_arm_info(nt, nc), estimate=est, n_treated=nt, n_control=nc,
                          events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
     return statistics_from_sums(design, nt, st, sst, nc if len(data) > 1 else None, sc, ssc)
