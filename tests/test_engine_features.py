@@ -117,8 +117,8 @@ def test_binary_posterior_once_per_distinct_counts_is_every_rows_own(control: di
 
 def test_unique_rows_groups_equal_rows_nan_padding_included() -> None:
     """Each row's distinct row is itself (NaN at the same places counting as equal, as the bounds' padded
-    information patterns need), there are as many as distinct tuples (NaN as one value), and a single row or none is
-    its own."""
+    information patterns need), there are as many as distinct tuples (NaN as one value), a single row or none is
+    its own, and many distinct rows come in order of first appearance, rows equal by their bits."""
     from condapprove.simulation.statistics import unique_rows
 
     rng = np.random.default_rng(4)
@@ -131,6 +131,15 @@ def test_unique_rows_groups_equal_rows_nan_padding_included() -> None:
         u, inv = unique_rows(rows)
         np.testing.assert_array_equal(u, rows)
         assert inv.tolist() == [0] * len(rows)
+    # many distinct rows (the hash table's collisions), in order of first appearance; 0.0 and -0.0 differ by their bits
+    y = rng.integers(-40, 40, (20_000, 2)).astype(float)
+    y[:50] = [[0.0, 1.0]]
+    y[50:60] = [[-0.0, 1.0]]
+    uniq, inverse = unique_rows(y)
+    np.testing.assert_array_equal(uniq[inverse], y)
+    firsts = [int(np.flatnonzero(inverse == g)[0]) for g in range(len(uniq))]
+    assert firsts == sorted(firsts) and inverse[0] == 0
+    assert len(uniq) == len({r.tobytes() for r in y}) and inverse[0] != inverse[50]
 
 
 def test_assurance_is_the_prior_average_of_the_exact_power() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from .._jit import compiled
 
 __all__ = ["add_cells", "between_known", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted",
-           "distinct_values", "invert_cdf", "kth_of_ordered", "look_steps"]
+           "distinct_rows", "distinct_values", "invert_cdf", "kth_of_ordered", "look_steps"]
 
 
 @compiled
@@ -267,6 +267,49 @@ def distinct_values(x: np.ndarray, out: np.ndarray) -> int:  # pragma: no cover 
             out[g + 1] = out[g]
             g -= 1
         out[g + 1] = v
+    return k
+
+
+@compiled
+def distinct_rows(bits: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Group the rows of the 2-D uint64 array ``bits`` (float64 rows seen as their bit patterns) by equal rows: the
+    number ``k`` of distinct rows, the first row of each in ``first[:k]`` (in order of first appearance) and each
+    row's group in ``inverse``.  One pass with a hash table of twice the rows (open addressing, linear probing) instead
+    of a sort: rows compare equal exactly when their bits do."""
+    m, cols = bits.shape
+    size = 1
+    while size < 2 * m:
+        size *= 2
+    table = np.full(size, -1, dtype=np.int64)
+    k = 0
+    for i in range(m):
+        h = np.uint64(0x9E3779B97F4A7C15)
+        for j in range(cols):  # each word mixed in by splitmix64's finaliser (every bit reaches the low bits)
+            h ^= bits[i, j]
+            h ^= h >> np.uint64(30)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(27)
+            h *= np.uint64(0x94D049BB133111EB)
+            h ^= h >> np.uint64(31)
+        slot = np.int64(h & np.uint64(size - 1))
+        while True:
+            g = table[slot]
+            if g < 0:
+                table[slot] = k
+                first[k] = i
+                inverse[i] = k
+                k += 1
+                break
+            f = first[g]
+            same = True
+            for j in range(cols):
+                if bits[f, j] != bits[i, j]:
+                    same = False
+                    break
+            if same:
+                inverse[i] = g
+                break
+            slot = (slot + 1) & (size - 1)
     return k
 
 

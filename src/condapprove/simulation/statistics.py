@@ -41,7 +41,7 @@ from ..kernels.survival import (
 )
 from ..priors import Beta, Normal
 from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEventEndpoint
-from ._counts_jit import add_cells, count_at_most
+from ._counts_jit import add_cells, count_at_most, distinct_rows
 from .population import ArmData
 
 __all__ = ["LookStats", "Looks", "fisher_by_table", "fixed_pvalue", "look_statistics", "max_information",
@@ -752,24 +752,21 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
 
 
 def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of a 2-d float array and each row's index among them (``np.unique(axis=0)``, faster).
+    """Distinct rows of a 2-d float array, in order of first appearance, and each row's index among them (what
+    ``np.unique(axis=0)`` gives, in another order).
 
-    One lexicographic sort of the columns (few, here) instead of a sort of the rows as records; rows are compared
-    by their bit patterns, so rows with NaN at the same places are one row (numpy's sort puts NaN last); a single
-    row (the one information pattern of a fixed-look design's bounds) is its own, without the sort's calls.
+    One compiled pass with a hash table (:func:`._counts_jit.distinct_rows`) instead of a sort: rows are compared by
+    their bit patterns, so rows with NaN at the same places are one row; a single row (the one information pattern
+    of a fixed-look design's bounds) is its own, without the call.  (A lexicographic sort of the columns took 1.8
+    against 0.13 ms for 16,384 rows of two small whole numbers, medians of 50.)
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape[0] <= 1:
-        return x, np.zeros(x.shape[0], dtype=np.intp)
-    order = np.lexsort(x.T[::-1])
-    xs = x[order]
-    bits = xs.view(np.uint64)
-    new = np.ones(x.shape[0], dtype=bool)
-    new[1:] = np.any(bits[1:] != bits[:-1], axis=1)
-    group = np.cumsum(new) - 1
-    inverse = np.empty(x.shape[0], dtype=np.intp)
-    inverse[order] = group
-    return xs[new], inverse
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    m = x.shape[0]
+    if m <= 1:
+        return x, np.zeros(m, dtype=np.intp)
+    first, inverse = np.empty(m, dtype=np.intp), np.empty(m, dtype=np.intp)
+    k = distinct_rows(x.view(np.uint64), first, inverse)
+    return x[first[:k]], inverse
 
 
 def _binary_posterior(design: Design, prior: Any, x_t: np.ndarray, n_t: np.ndarray, x_c: np.ndarray | None = None,
