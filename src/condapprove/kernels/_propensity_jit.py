@@ -75,13 +75,13 @@ def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_
     ((m, ``2**(p + 2)``), pattern bit ``j``: covariate ``j``), into ``estimate`` and ``se`` (NaN where either group
     is empty).
 
-    The fit: ``logit P(t = 1) = b0 + pattern's covariates . b`` over the ``2**(p + 1)`` cells ``t + 2 pattern``
-    weighted by their counts, from ``b = 0``; while fittable (both treatments present, more valid patients than
+    The fit: ``logit P(t = 1) = b0 + pattern's covariates . b`` over the ``2**p`` covariate patterns, each with its
+    numbers of treated patients and controls (the likelihood of the cells ``t + 2 pattern``), from ``b = 0``; while fittable (both treatments present, more valid patients than
     coefficients) each iteration solves ``(H + lambda I) d = g`` (``lambda = 1e-12 max diag H + 1e-12``), sets a
     non-finite step to 0, halves a step that raises the deviance by more than ``1e-12 (|dev| + 0.1)`` (up to 30
     times; a row whose deviance still rises keeps its coefficients and stops), and stops when the deviance moves
     by less than ``tol (|dev| + 0.1)`` (converged), at most ``max_iter`` times.  A score within ``separation_tol``
-    of 0 or 1 of a cell with patients (separation), or no convergence, clips the scores to ``[clip, 1 - clip]``.
+    of 0 or 1 of a pattern with patients (separation), or no convergence, clips the scores to ``[clip, 1 - clip]``.
     Then the treated are weighted by ``n1 / n``, a control of score ``e`` by ``e / (1 - e) (n - n1) / n``.
     """
     m = counts.shape[0]
@@ -95,9 +95,9 @@ def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_
     eta, ex, new_eta, new_ex = np.empty(patterns), np.empty(patterns), np.empty(patterns), np.empty(patterns)
     beta, new_beta, step, g = np.empty(q), np.empty(q), np.empty(q), np.empty(q)
     h = np.empty((q, q))
-    e = np.empty(patterns)
+    e, wk = np.empty(patterns), np.empty(patterns)  # each pattern's score, and its patients' weight in a group
     for r in range(m):
-        n_valid, n_treated, n_control = 0.0, 0.0, 0.0
+        n_treated, n_control = 0.0, 0.0
         for k in range(patterns):
             n0[k] = counts[r, 4 * k] + counts[r, 4 * k + 2]
             n1[k] = counts[r, 4 * k + 1] + counts[r, 4 * k + 3]
@@ -180,9 +180,9 @@ def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_
         for grp in (1, 0):
             wsum, ysum = 0.0, 0.0
             for k in range(patterns):
-                w = n_treated / nv if grp == 1 else e[k] / (1.0 - e[k]) * ((nv - n_treated) / nv)
-                wsum += w * (n1[k] if grp == 1 else n0[k])
-                ysum += w * counts[r, 4 * k + 2 + grp]
+                wk[k] = n_treated / nv if grp == 1 else e[k] / (1.0 - e[k]) * ((nv - n_treated) / nv)
+                wsum += wk[k] * (n1[k] if grp == 1 else n0[k])
+                ysum += wk[k] * counts[r, 4 * k + 2 + grp]
             size = n_treated if grp == 1 else n_control
             mean = ysum / wsum if size > 0 else np.nan
             if grp == 1:
@@ -193,8 +193,7 @@ def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_
             scale = (1.0 if ok else 0.0) / (wsum if wsum > 0 else 1.0)
             part = 0.0  # (the group's sum, then added)
             for k in range(patterns):
-                w = n_treated / nv if grp == 1 else e[k] / (1.0 - e[k]) * ((nv - n_treated) / nv)
-                hit, miss = w * (1.0 - d) * scale, w * (0.0 - d) * scale
+                hit, miss = wk[k] * (1.0 - d) * scale, wk[k] * (0.0 - d) * scale
                 ones = counts[r, 4 * k + 2 + grp]
                 part += ones * hit * hit + ((n1[k] if grp == 1 else n0[k]) - ones) * miss * miss
             var += part
