@@ -713,6 +713,103 @@ def test_att_difference_over_cells_is_the_three_kernels(monkeypatch, per_patient
     assert att_difference_over_cells(X, t, y2, valid) is None
 
 
+def _moments_of_cells(X: np.ndarray, t: np.ndarray, y: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each row's number, mean and sum of squared deviations of the valid outcomes in the cells ``t + 2 pattern``
+    (two passes, numpy), and each group's smallest and largest (m, 2): what att_difference_from_moments takes."""
+    m, _, p = X.shape
+    cell = t.astype(np.int64) + 2 * (X.astype(np.int64) << np.arange(p)).sum(axis=2)
+    n, mean, m2 = (np.zeros((m, 2 ** (p + 1))) for _ in range(3))
+    lo, hi = np.full((m, 2), np.inf), np.full((m, 2), -np.inf)
+    for c in range(2 ** (p + 1)):
+        inside = valid & (cell == c)
+        n[:, c] = inside.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean[:, c] = np.where(n[:, c] > 0, np.where(inside, y, 0.0).sum(axis=1) / n[:, c], 0.0)
+        m2[:, c] = np.where(inside, (y - mean[:, c][:, None]) ** 2, 0.0).sum(axis=1)
+    for g in (0, 1):
+        inside = valid & (t == g)
+        lo[:, g] = np.where(inside, y, np.inf).min(axis=1)
+        hi[:, g] = np.where(inside, y, -np.inf).max(axis=1)
+    return n, mean, m2, lo, hi
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_att_difference_from_moments_is_the_three_kernels(scale):
+    """The simulation's weighted comparison of any outcome from each cell's number, mean and squared deviations
+    equals logistic_fit_batch, ps_weights_batch (ATT, stabilised) and weighted_difference_batch (HC0) one after the
+    other, patient by patient, for continuous outcomes (far from 0 too: the squared deviations are centred): rows
+    with no controls, no treated patients, an outcome constant in both groups or in one, separation and fewer
+    patients than coefficients included."""
+    from condapprove.kernels.propensity import att_difference_from_moments
+
+    rng = np.random.default_rng(22)
+    m, n, p = 400, 120, 2
+    X = (rng.random((m, n, p)) < rng.uniform(0.1, 0.6, p)).astype(np.float64)
+    t = rng.random((m, n)) < 1 / (1 + np.exp(-(X @ np.array([0.9, -0.5]) + 0.2)))
+    y = scale + X @ np.array([0.6, 0.3]) + 0.4 * t + rng.standard_normal((m, n))
+    valid = rng.random((m, n)) < 0.8
+    t[:10] = True  # no controls
+    t[10:14] = False  # no treated patients
+    y[14:24] = 2.5  # constant in both groups
+    y[24:34] = np.where(t[24:34], y[24:34], -1.0)  # constant among the controls
+    t[34:40] = X[34:40, :, 0] == 1  # separation
+    valid[40:43, 3:] = False  # fewer patients than coefficients
+    t &= valid
+    X[~valid], y[~valid] = 0.0, 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = logistic_fit_batch(X, t, valid)
+        w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
+        want = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
+        estimate, z, defined = att_difference_from_moments(*_moments_of_cells(X, t, y, valid), p)
+    np.testing.assert_array_equal(defined, want.defined)
+    assert 300 < defined.sum() < m and not defined[:14].any() and not defined[14:24].any()
+    assert defined[24:34].all() and not fit.converged[34:40].any()  # one group constant; separation
+    close(estimate, want.estimate, rtol=1e-9, atol=1e-11 * scale)
+    close(z, want.statistic, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="4 cells a row"):
+        att_difference_from_moments(np.zeros((2, 8)), np.zeros((2, 8)), np.zeros((2, 8)), np.zeros((2, 2)),
+                                    np.zeros((2, 2)), 1)
+
+
+@settings(derandomize=True, max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 3), st.integers(0, 2**32 - 1), st.booleans())
+def test_cell_moments_counted_arm_by_arm_are_those_of_the_joined_arms(p: int, seed: int, half: bool) -> None:
+    """The engine's moments of a propensity comparison's cells, added arm by arm in compiled passes (Welford's
+    updates, from each arm's covariates, outcomes and patients seen at the look, in the engine's layout): the numbers
+    of patients and ranges of the joined arrays exactly, the means and squared deviations to rounding; a covariate
+    neither 0 nor 1 in a valid patient is reported, and does not matter outside them."""
+    from condapprove.simulation._counts_jit import add_cell_moments
+
+    rng = np.random.default_rng(seed)
+    m, arms = 30, (25, 17)
+    xs = [(rng.random((n, m, p)) < 0.4).astype(np.float64).transpose(1, 0, 2) for n in arms]  # the engine's layout
+    ys = [50.0 + rng.standard_normal((m, n)) for n in arms]
+    valid = [rng.random((m, n)) < 0.7 for n in arms]
+    for x, y, v in zip(xs, ys, valid):  # what invalid patients hold does not matter
+        x[~v] = 0.5
+        y[~v] = np.nan
+    if half and p > 0:
+        i, j = 4, int(np.flatnonzero(valid[1][4])[0])
+        xs[1][i, j, p - 1] = 0.5
+    n, mean, m2 = (np.zeros((m, 2 ** (p + 1))) for _ in range(3))
+    lo, hi = np.full((m, 2), np.inf), np.full((m, 2), -np.inf)
+    ok = (add_cell_moments(xs[0], ys[0], valid[0], True, n, mean, m2, lo[:, 1], hi[:, 1])
+          & add_cell_moments(xs[1], ys[1], valid[1], False, n, mean, m2, lo[:, 0], hi[:, 0]))
+    assert ok == (not (half and p > 0))
+    if ok:
+        v = np.concatenate(valid, axis=1)
+        X = np.where(v[:, :, None], np.concatenate(xs, axis=1), 0.0)
+        y = np.where(v, np.concatenate(ys, axis=1), 0.0)
+        t = np.concatenate([np.ones((m, arms[0]), dtype=bool), np.zeros((m, arms[1]), dtype=bool)], axis=1) & v
+        want = _moments_of_cells(X, t, y, v)
+        np.testing.assert_array_equal(n, want[0])
+        np.testing.assert_array_equal(lo, want[3])
+        np.testing.assert_array_equal(hi, want[4])
+        close(mean, want[1], rtol=1e-14, atol=0)
+        close(m2, want[2], rtol=1e-9, atol=1e-12)
+
+
 def _patients_of_cells(counts: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One row's patients (X (1, n, p), t, y) from its numbers in the cells ``t + 2 y + 4 pattern``."""
     cell = np.repeat(np.arange(counts.size), counts.astype(np.int64))

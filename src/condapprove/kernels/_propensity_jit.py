@@ -20,7 +20,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["att_cells"]
+__all__ = ["att_cells", "att_moments"]
 
 
 @compiled
@@ -68,6 +68,110 @@ def _solve(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> None:  # pragma: no c
 
 
 @compiled
+def _scores(n0: np.ndarray, n1: np.ndarray, z: np.ndarray, max_iter: int, tol: float, separation_tol: float,
+            clip: float, e: np.ndarray, work: np.ndarray, h: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Each covariate pattern's propensity score into ``e``, from its numbers of controls ``n0`` and treated patients
+    ``n1`` and the patterns' design ``z`` ((p + 1, patterns): [1, covariates]); ``work`` (8, patterns + p + 1) and
+    ``h`` (p + 1, p + 1) are scratch.
+
+    The fit: ``logit P(t = 1) = b0 + pattern's covariates . b`` over the patterns, each with its numbers of treated
+    patients and controls (the likelihood of the cells ``t + 2 pattern``), from ``b = 0``; while fittable (both
+    treatments present, more patients than coefficients) each iteration solves ``(H + lambda I) d = g`` (``lambda =
+    1e-12 max diag H + 1e-12``), sets a non-finite step to 0, halves a step that raises the deviance by more than
+    ``1e-12 (|dev| + 0.1)`` (up to 30 times; a fit whose deviance still rises keeps its coefficients and stops), and
+    stops when the deviance moves by less than ``tol (|dev| + 0.1)`` (converged), at most ``max_iter`` times.  A
+    score within ``separation_tol`` of 0 or 1 of a pattern with patients (separation), or no convergence, clips the
+    scores to ``[clip, 1 - clip]``."""
+    q, patterns = z.shape
+    eta, ex, new_eta, new_ex = work[0, :patterns], work[1, :patterns], work[2, :patterns], work[3, :patterns]
+    beta, new_beta, step, g = work[4, :q], work[5, :q], work[6, :q], work[7, :q]
+    n_treated, n_control = 0.0, 0.0
+    for k in range(patterns):
+        n_treated += n1[k]
+        n_control += n0[k]
+    for a in range(q):
+        beta[a] = 0.0
+    for k in range(patterns):
+        eta[k], ex[k] = 0.0, 1.0
+    dev = _deviance(eta, ex, n0, n1)
+    converged = False
+    if n_treated > 0 and n_control > 0 and n_treated + n_control > q:
+        for _ in range(max_iter):
+            for a in range(q):
+                g[a] = 0.0
+                for b in range(q):
+                    h[a, b] = 0.0
+            for k in range(patterns):
+                mu = (1.0 if eta[k] >= 0 else ex[k]) / (1.0 + ex[k])
+                w = mu * (1.0 - mu) * (n0[k] + n1[k])
+                resid = (1.0 - mu) * n1[k] - mu * n0[k]  # the sum of t - mu over the pattern's patients
+                for a in range(q):
+                    g[a] += z[a, k] * resid
+                    for b in range(a + 1):
+                        h[a, b] += z[a, k] * w * z[b, k]
+            top = h[0, 0]
+            for a in range(q):
+                top = max(top, h[a, a])
+                for b in range(a):
+                    h[b, a] = h[a, b]
+            lam = 1e-12 * top + 1e-12
+            for a in range(q):
+                h[a, a] += lam
+            _solve(h, g, step)
+            bad = False
+            for a in range(q):
+                bad |= not np.isfinite(step[a])
+            if bad:
+                for a in range(q):
+                    step[a] = 0.0
+            for a in range(q):
+                new_beta[a] = beta[a] + step[a]
+            _predict(new_beta, z, new_eta, new_ex)
+            new_dev = _deviance(new_eta, new_ex, n0, n1)
+            worse = new_dev > dev + 1e-12 * (abs(dev) + 0.1)
+            for _halving in range(30):
+                if not worse:
+                    break
+                for a in range(q):
+                    step[a] *= 0.5
+                    new_beta[a] = beta[a] + step[a]
+                _predict(new_beta, z, new_eta, new_ex)
+                new_dev = _deviance(new_eta, new_ex, n0, n1)
+                worse = new_dev > dev + 1e-12 * (abs(dev) + 0.1)
+            if worse:  # the fit keeps its coefficients, and stops
+                break
+            done = abs(new_dev - dev) < tol * (abs(new_dev) + 0.1)
+            for a in range(q):
+                beta[a] = new_beta[a]
+            for k in range(patterns):
+                eta[k], ex[k] = new_eta[k], new_ex[k]
+            dev = new_dev
+            if done:
+                converged = True
+            if done or bad:
+                break
+    for k in range(patterns):  # the scores; separation: a score at 0 or 1 of a pattern with patients
+        s = (1.0 if eta[k] >= 0 else ex[k]) / (1.0 + ex[k])
+        if n0[k] + n1[k] > 0 and (s <= separation_tol or s >= 1.0 - separation_tol):
+            converged = False
+        e[k] = s
+    if not converged:
+        for k in range(patterns):
+            e[k] = min(max(e[k], clip), 1.0 - clip)
+
+
+@compiled
+def _pattern_design(p: int) -> np.ndarray:  # pragma: no cover - compiled
+    """The design [1, covariates] of each of the ``2**p`` covariate patterns (pattern bit ``j``: covariate ``j``)."""
+    z = np.empty((p + 1, 1 << p))
+    for k in range(1 << p):
+        z[0, k] = 1.0
+        for j in range(p):
+            z[j + 1, k] = float((k >> j) & 1)
+    return z
+
+
+@compiled
 def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_tol: float, clip: float,
               estimate: np.ndarray, se: np.ndarray) -> None:  # pragma: no cover - compiled
     """Each row's propensity-weighted difference of the outcome's rates (treated minus controls) and its HC0
@@ -75,26 +179,14 @@ def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_
     ((m, ``2**(p + 2)``), pattern bit ``j``: covariate ``j``), into ``estimate`` and ``se`` (NaN where either group
     is empty).
 
-    The fit: ``logit P(t = 1) = b0 + pattern's covariates . b`` over the ``2**p`` covariate patterns, each with its
-    numbers of treated patients and controls (the likelihood of the cells ``t + 2 pattern``), from ``b = 0``; while fittable (both treatments present, more valid patients than
-    coefficients) each iteration solves ``(H + lambda I) d = g`` (``lambda = 1e-12 max diag H + 1e-12``), sets a
-    non-finite step to 0, halves a step that raises the deviance by more than ``1e-12 (|dev| + 0.1)`` (up to 30
-    times; a row whose deviance still rises keeps its coefficients and stops), and stops when the deviance moves
-    by less than ``tol (|dev| + 0.1)`` (converged), at most ``max_iter`` times.  A score within ``separation_tol``
-    of 0 or 1 of a pattern with patients (separation), or no convergence, clips the scores to ``[clip, 1 - clip]``.
-    Then the treated are weighted by ``n1 / n``, a control of score ``e`` by ``e / (1 - e) (n - n1) / n``.
+    The scores are :func:`_scores`'; the treated are weighted by ``n1 / n``, a control of score ``e`` by
+    ``e / (1 - e) (n - n1) / n``.
     """
     m = counts.shape[0]
-    patterns, q = 1 << p, p + 1
-    z = np.empty((q, patterns))  # the design [1, covariates] of each pattern (its treated and control cells share it)
-    for k in range(patterns):
-        z[0, k] = 1.0
-        for j in range(p):
-            z[j + 1, k] = float((k >> j) & 1)
+    patterns = 1 << p
+    z = _pattern_design(p)
     n0, n1 = np.empty(patterns), np.empty(patterns)  # each pattern's controls and treated patients
-    eta, ex, new_eta, new_ex = np.empty(patterns), np.empty(patterns), np.empty(patterns), np.empty(patterns)
-    beta, new_beta, step, g = np.empty(q), np.empty(q), np.empty(q), np.empty(q)
-    h = np.empty((q, q))
+    work, h = np.empty((8, patterns + p + 1)), np.empty((p + 1, p + 1))
     e, wk = np.empty(patterns), np.empty(patterns)  # each pattern's score, and its patients' weight in a group
     for r in range(m):
         n_treated, n_control = 0.0, 0.0
@@ -104,75 +196,7 @@ def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_
             n_treated += n1[k]
             n_control += n0[k]
         n_valid = n_treated + n_control
-        for a in range(q):
-            beta[a] = 0.0
-        for k in range(patterns):
-            eta[k], ex[k] = 0.0, 1.0
-        dev = _deviance(eta, ex, n0, n1)
-        converged = False
-        if n_treated > 0 and n_control > 0 and n_valid > p + 1:
-            for _ in range(max_iter):
-                for a in range(q):
-                    g[a] = 0.0
-                    for b in range(q):
-                        h[a, b] = 0.0
-                for k in range(patterns):
-                    mu = (1.0 if eta[k] >= 0 else ex[k]) / (1.0 + ex[k])
-                    w = mu * (1.0 - mu) * (n0[k] + n1[k])
-                    resid = (1.0 - mu) * n1[k] - mu * n0[k]  # the sum of t - mu over the pattern's patients
-                    for a in range(q):
-                        g[a] += z[a, k] * resid
-                        for b in range(a + 1):
-                            h[a, b] += z[a, k] * w * z[b, k]
-                top = h[0, 0]
-                for a in range(q):
-                    top = max(top, h[a, a])
-                    for b in range(a):
-                        h[b, a] = h[a, b]
-                lam = 1e-12 * top + 1e-12
-                for a in range(q):
-                    h[a, a] += lam
-                _solve(h, g, step)
-                bad = False
-                for a in range(q):
-                    bad |= not np.isfinite(step[a])
-                if bad:
-                    for a in range(q):
-                        step[a] = 0.0
-                for a in range(q):
-                    new_beta[a] = beta[a] + step[a]
-                _predict(new_beta, z, new_eta, new_ex)
-                new_dev = _deviance(new_eta, new_ex, n0, n1)
-                worse = new_dev > dev + 1e-12 * (abs(dev) + 0.1)
-                for _halving in range(30):
-                    if not worse:
-                        break
-                    for a in range(q):
-                        step[a] *= 0.5
-                        new_beta[a] = beta[a] + step[a]
-                    _predict(new_beta, z, new_eta, new_ex)
-                    new_dev = _deviance(new_eta, new_ex, n0, n1)
-                    worse = new_dev > dev + 1e-12 * (abs(dev) + 0.1)
-                if worse:  # the row keeps its coefficients, and stops
-                    break
-                done = abs(new_dev - dev) < tol * (abs(new_dev) + 0.1)
-                for a in range(q):
-                    beta[a] = new_beta[a]
-                for k in range(patterns):
-                    eta[k], ex[k] = new_eta[k], new_ex[k]
-                dev = new_dev
-                if done:
-                    converged = True
-                if done or bad:
-                    break
-        for k in range(patterns):  # the scores; separation: a score at 0 or 1 of a pattern with patients
-            s = (1.0 if eta[k] >= 0 else ex[k]) / (1.0 + ex[k])
-            if n0[k] + n1[k] > 0 and (s <= separation_tol or s >= 1.0 - separation_tol):
-                converged = False
-            e[k] = s
-        if not converged:
-            for k in range(patterns):
-                e[k] = min(max(e[k], clip), 1.0 - clip)
+        _scores(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h)
         nv = max(n_valid, 1.0)
         ok = n_treated > 0 and n_control > 0
         var = 0.0
@@ -199,3 +223,61 @@ def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_
             var += part
         estimate[r] = mean1 - mean0 if ok else np.nan
         se[r] = math.sqrt(var) if ok else np.nan
+
+
+@compiled
+def att_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: int,
+                max_iter: int, tol: float, separation_tol: float, clip: float, estimate: np.ndarray,
+                se: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Each row's propensity-weighted difference of the outcome's means (treated minus controls) and its HC0
+    standard error into ``estimate`` and ``se`` (NaN where either group is empty), from the row's number of valid
+    patients ``n``, their outcomes' mean ``mean`` and sum of squared deviations from it ``m2`` in each cell ``t + 2
+    pattern`` ((m, ``2**(p + 1)``) each; pattern bit ``j``: covariate ``j``), and the smallest and largest outcome of
+    each group ``lo`` and ``hi`` ((m, 2), columns t = 0, 1).
+
+    The weights are :func:`att_cells`' (those of :func:`condapprove.kernels.propensity.ps_weights_batch`); a
+    group's mean is ``sum w n mean / W`` over its cells (``W = sum w n``),
+    exactly its value when the group's outcome is constant (``lo == hi``: residuals of exactly 0, as
+    :func:`condapprove.kernels.propensity.weighted_difference_batch` makes them), and its variance term
+    ``sum w^2 (m2 + n (mean - group's mean)^2) / W^2`` (the patients' ``sum (w (y - group's mean) / W)^2``).
+    """
+    m = n.shape[0]
+    patterns = 1 << p
+    z = _pattern_design(p)
+    n0, n1 = np.empty(patterns), np.empty(patterns)
+    work, h = np.empty((8, patterns + p + 1)), np.empty((p + 1, p + 1))
+    e, wk = np.empty(patterns), np.empty(patterns)
+    for r in range(m):
+        n_treated, n_control = 0.0, 0.0
+        for k in range(patterns):
+            n0[k], n1[k] = n[r, 2 * k], n[r, 2 * k + 1]
+            n_treated += n1[k]
+            n_control += n0[k]
+        _scores(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h)
+        nv = max(n_treated + n_control, 1.0)
+        ok = n_treated > 0 and n_control > 0
+        var = 0.0
+        mean1, mean0 = np.nan, np.nan
+        for grp in (1, 0):
+            wsum, ysum = 0.0, 0.0
+            for k in range(patterns):
+                wk[k] = n_treated / nv if grp == 1 else e[k] / (1.0 - e[k]) * ((nv - n_treated) / nv)
+                wsum += wk[k] * n[r, 2 * k + grp]
+                ysum += wk[k] * n[r, 2 * k + grp] * mean[r, 2 * k + grp]
+            size = n_treated if grp == 1 else n_control
+            constant = size > 0 and lo[r, grp] == hi[r, grp]
+            g_mean = hi[r, grp] if constant else (ysum / wsum if size > 0 else np.nan)
+            if grp == 1:
+                mean1 = g_mean
+            else:
+                mean0 = g_mean
+            if ok and not constant:
+                part = 0.0
+                for k in range(patterns):
+                    c = 2 * k + grp
+                    dev = mean[r, c] - g_mean
+                    part += wk[k] * wk[k] * (m2[r, c] + n[r, c] * dev * dev)
+                var += part / (wsum * wsum)
+        estimate[r] = mean1 - mean0 if ok else np.nan
+        se[r] = math.sqrt(var) if ok else np.nan
+

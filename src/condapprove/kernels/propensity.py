@@ -569,6 +569,45 @@ def att_difference_from_cells(counts: FloatArray, p: int) -> tuple[FloatArray, F
     return estimate, z, defined
 
 
+def att_difference_from_moments(n: FloatArray, mean: FloatArray, m2: FloatArray, lo: FloatArray, hi: FloatArray,
+                                p: int) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """The simulation's propensity-weighted comparison of any outcome, from each row's cells of binary covariates.
+
+    What :func:`logistic_fit_batch`, :func:`ps_weights_batch` (``estimand="ATT"``, stabilised) and
+    :func:`weighted_difference_batch` (``se_type="HC0"``) give one after the other when every valid covariate is 0
+    or 1, from each row's number of valid patients ``n``, their outcomes' mean ``mean`` and sum of squared
+    deviations from it ``m2`` in the cells ``t + 2 pattern`` ((m, ``2**(p + 1)``) each; pattern bit ``j``: covariate
+    ``j``), and each group's smallest and largest outcome ``lo`` and ``hi`` ((m, 2), columns t = 0, 1).
+
+    One compiled pass per row (:func:`._propensity_jit.att_moments`): the fit and weights of
+    :func:`att_difference_from_cells`, each group's weighted mean ``sum w n mean / W`` over its cells, and the HC0
+    variance as a sum over the cells of ``w^2 (m2 + n (mean - group's mean)^2) / W^2``, the patients' ``sum (w r /
+    W)^2`` regrouped (so the results agree with the patient kernels' to rounding).  A group whose outcome is constant
+    (``lo == hi``) has that value as its mean and residuals of exactly 0, as in :func:`weighted_difference_batch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> n = np.array([[3.0, 2.0]])  # no covariate: 3 controls, 2 treated
+    >>> mean, m2 = np.array([[1.0, 2.0]]), np.array([[2.0, 0.5]])
+    >>> estimate, z, defined = att_difference_from_moments(n, mean, m2, np.array([[0.0, 1.5]]),
+    ...                                                    np.array([[2.0, 2.5]]), 0)
+    >>> float(estimate[0]), bool(defined[0])
+    (1.0, True)
+    """
+    from ._propensity_jit import att_moments
+
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (n, mean, m2, lo, hi)]
+    m = arrays[0].shape[0]
+    if any(a.shape != (m, 2 ** (p + 1)) for a in arrays[:3]) or any(a.shape != (m, 2) for a in arrays[3:]):
+        raise ValueError(f"moments of {p} covariates need {2 ** (p + 1)} cells a row and two groups' ranges; got "
+                         f"shapes {[a.shape for a in arrays]}")
+    estimate, se = np.empty(m), np.empty(m)
+    att_moments(*arrays, p, 25, 1e-10, SEPARATION_TOL, PS_CLIP, estimate, se)
+    z, defined = _wald(estimate, se)
+    return estimate, z, defined
+
+
 def _wald(estimate: FloatArray, se: FloatArray) -> tuple[FloatArray, BoolArray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = estimate / se

@@ -14,8 +14,8 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["add_cells", "between_known", "binomial_sums", "by_outcomes", "count_at_most", "count_at_most_sorted",
-           "distinct_rows", "distinct_values", "invert_cdf", "kth_of_ordered", "look_steps"]
+__all__ = ["add_cell_moments", "add_cells", "between_known", "binomial_sums", "by_outcomes", "count_at_most",
+           "count_at_most_sorted", "distinct_rows", "distinct_values", "invert_cdf", "kth_of_ordered", "look_steps"]
 
 
 @compiled
@@ -89,6 +89,37 @@ def add_cells(x: np.ndarray, y: np.ndarray, valid: np.ndarray, treated: bool,
                 bad |= ok & (v != 0.0) & (v != 1.0)
                 cell += (v == 1.0) << (c + 2)
             row[cell] += ok
+    return not bad
+
+
+@compiled
+def add_cell_moments(x: np.ndarray, y: np.ndarray, valid: np.ndarray, treated: bool, n: np.ndarray, mean: np.ndarray,
+                     m2: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Add one arm's valid patients to each row's cells ``t + 2 pattern`` (``t``: ``treated``; pattern bit ``j``:
+    covariate ``j``): their number ``n``, their outcomes' mean ``mean`` and sum of squared deviations from it ``m2``
+    (Welford's updates; (m, ``2**(p + 1)``) each, zero to start), and the arm's smallest and largest outcome in
+    ``lo`` and ``hi`` (m,; inf and -inf to start).  ``x`` (m, n, p), ``y`` and ``valid`` (m, n), of any layout.
+    Returns False (the sums then meaningless) when a valid patient's covariate is neither 0 nor 1."""
+    rows, cols, p = x.shape
+    bad = False
+    t = 1 if treated else 0
+    for i in range(rows):
+        for j in range(cols):
+            if not valid[i, j]:
+                continue
+            cell = t
+            for c in range(p):
+                v = x[i, j, c]
+                bad |= (v != 0.0) & (v != 1.0)
+                cell += (v == 1.0) << (c + 1)
+            v = y[i, j]
+            k = n[i, cell] + 1.0
+            n[i, cell] = k
+            delta = v - mean[i, cell]
+            mean[i, cell] += delta / k
+            m2[i, cell] += delta * (v - mean[i, cell])
+            lo[i] = min(lo[i], v)
+            hi[i] = max(hi[i], v)
     return not bad
 
 

@@ -41,7 +41,7 @@ from ..kernels.survival import (
 )
 from ..priors import Beta, Normal
 from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEventEndpoint
-from ._counts_jit import add_cells, count_at_most, distinct_rows
+from ._counts_jit import add_cell_moments, add_cells, count_at_most, distinct_rows
 from .population import ArmData
 
 __all__ = ["LookStats", "Looks", "fisher_by_table", "fixed_pvalue", "look_statistics", "max_information",
@@ -132,7 +132,8 @@ def look_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
         nc, sc, ssc = _sums(data[1], tau)
     conf = getattr(pm.control, "confounding", None)
     if conf is not None and conf.adjustment == "propensity_weighting":
-        z, est = _weighted(data, data[0].ready <= tau[:, None], data[1].ready <= tau[:, None])
+        z, est = _weighted(data, data[0].ready <= tau[:, None], data[1].ready <= tau[:, None],
+                           ep.type == "binary")
         return LookStats(z=z, information=_two_arm_info(nt, nc), estimate=est, n_treated=nt, n_control=nc,
                          events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
     return statistics_from_sums(design, nt, st, sst, nc if len(data) > 1 else None, sc, ssc)
@@ -275,11 +276,13 @@ def _var(n: np.ndarray, s: np.ndarray, ss: np.ndarray) -> np.ndarray:
     return np.where(n > 1, np.maximum(v, 0.0), 0.0)
 
 
-def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray, binary: bool) -> tuple[np.ndarray, np.ndarray]:
     """The propensity-weighted comparison (ATT, stabilised weights, HC0) of the patients seen at the look (``mt``,
-    ``mc``): its z statistic (0 where undefined) and estimate (NaN there)."""
+    ``mc``) of a binary (``binary``) or continuous outcome: its z statistic (0 where undefined) and estimate (NaN
+    there)."""
     from ..kernels.propensity import (
         att_difference_from_cells,
+        att_difference_from_moments,
         groupable_shape,
         logistic_fit_batch,
         ps_weights_batch,
@@ -287,18 +290,25 @@ def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.n
     )
 
     assert data[0].x is not None and data[1].x is not None
-    p = data[0].x.shape[2]
-    # binary covariates and outcome (the usual case): from counts of the cells, counted arm by arm in compiled
-    # passes (kernels.propensity.att_difference_over_cells's counts and comparison, without joining the arms)
-    counts = np.zeros((mt.shape[0], 2 ** (p + 2)))
-    by_cells = (groupable_shape(p, mt.shape[1] + mc.shape[1])
-                and add_cells(data[0].x, data[0].y, mt, True, counts)
-                and add_cells(data[1].x, data[1].y, mc, False, counts))
+    m, p = mt.shape[0], data[0].x.shape[2]
+    groupable = groupable_shape(p, mt.shape[1] + mc.shape[1])
+    got: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if by_cells:
-            estimate, z, defined = att_difference_from_cells(counts, p)
-        else:  # patient by patient, the two arms joined
+        if groupable and binary:
+            # binary covariates and outcome (the usual case): from counts of the cells, counted arm by arm in
+            # compiled passes (kernels.propensity.att_difference_over_cells's counts and comparison, without joining
+            # the arms)
+            counts = np.zeros((m, 2 ** (p + 2)))
+            if add_cells(data[0].x, data[0].y, mt, True, counts) and add_cells(data[1].x, data[1].y, mc, False, counts):
+                got = att_difference_from_cells(counts, p)
+        elif groupable:  # binary covariates, any outcome: each cell's number, mean and squared deviations
+            n, mean, m2 = np.zeros((m, 2 ** (p + 1))), np.zeros((m, 2 ** (p + 1))), np.zeros((m, 2 ** (p + 1)))
+            lo, hi = np.full((m, 2), np.inf), np.full((m, 2), -np.inf)
+            if (add_cell_moments(data[0].x, data[0].y, mt, True, n, mean, m2, lo[:, 1], hi[:, 1])
+                    and add_cell_moments(data[1].x, data[1].y, mc, False, n, mean, m2, lo[:, 0], hi[:, 0])):
+                got = att_difference_from_moments(n, mean, m2, lo, hi, p)
+        if got is None:  # patient by patient, the two arms joined
             t = np.concatenate([np.ones_like(mt, dtype=bool), np.zeros_like(mc, dtype=bool)], axis=1)
             valid = np.concatenate([mt, mc], axis=1)
             y = np.where(valid, np.concatenate([data[0].y, data[1].y], axis=1), 0.0)
@@ -306,7 +316,8 @@ def _weighted(data: list[ArmData], mt: np.ndarray, mc: np.ndarray) -> tuple[np.n
             fit = logistic_fit_batch(x, t, valid)
             w = ps_weights_batch(fit.ps, t, valid, estimand="ATT", stabilized=True)
             diff = weighted_difference_batch(y, t, w.weights, valid, se_type="HC0")
-            estimate, z, defined = diff.estimate, diff.statistic, diff.defined
+            got = diff.estimate, diff.statistic, diff.defined
+    estimate, z, defined = got
     ok = np.asarray(defined) & np.isfinite(z)
     return np.where(ok, z, 0.0), np.where(ok, estimate, np.nan)
 
