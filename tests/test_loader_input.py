@@ -120,6 +120,24 @@ def test_merged_keys_are_located_where_they_are_written() -> None:
     assert problems(text)[1] == "x.yaml:1:28: post_marketing.control.zz: unknown field"
 
 
+@pytest.mark.parametrize("design, old, new, hint", [
+    # "median" is a field elsewhere (a one-sample log-rank reference), not in a baseline: the baseline's own
+    ("delytact_external.yaml", "baseline: {survival_at: {months: 12, survival: 0.15}}", "baseline: {median: 12}",
+     "did you mean 'median_months'?"),
+    ("stemirac_survey.yaml", "  replicates:", "  replicats:", "did you mean 'replicates'?"),
+    ("stemirac_survey.yaml", "    target_n: 60 ", "    targt_n: 60 ", "did you mean 'target_n'?"),
+    ("stemirac_survey.yaml", "    kind: benchmark\n", "    kind: benchmark\n    zz: 1\n", None),
+])
+def test_unknown_field_hint_names_a_field_allowed_there(design: str, old: str, new: str, hint: str | None) -> None:
+    """An unknown field's hint suggests the closest of the fields allowed where it is written, never the unknown
+    name itself (which may be a field of another section), and nothing when none is close."""
+    text = mut((DESIGNS / design).read_text(encoding="utf-8"), old, new)
+    with pytest.raises(DesignErrors) as info:
+        parse_design(text, file="x.yaml")
+    unknown = [p for p in info.value.problems if p.message == "unknown field"]
+    assert len(unknown) == 1 and unknown[0].hint == hint
+
+
 # ---------------------------------------------------------------------------------------------------- characters
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])

@@ -29,6 +29,7 @@ import os
 import re
 import reprlib
 import stat
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,6 +252,38 @@ def _resolve_loc(data: Any, loc: tuple[Any, ...]) -> _Loc:
 _FIELD_NAMES = set(_model_field_names())
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through ``Annotated``, optional values, unions, lists and
+    mappings)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _fields_at(loc: tuple[Any, ...]) -> set[str]:
+    """The fields allowed in the mapping at a pydantic error location's parent (``loc[:-1]``): the fields of the
+    models found by following the location's field names down from :class:`Design` (a union's tag or a list's
+    index keeps the models reached so far); empty when the location leaves the models."""
+    models: list[type[BaseModel]] = [Design]
+    for part in loc[:-1]:
+        inner = [a for m in models if isinstance(part, str) and part in m.model_fields
+                 for a in _models_in(m.model_fields[part].annotation)]
+        if inner:
+            models = inner
+        elif isinstance(part, str) and any(part in m.model_fields for m in models):
+            return set()  # a field whose value is not a model
+    return {name for m in models for name in m.model_fields}
+
+
+def _unknown_field_hint(loc: tuple[Any, ...]) -> str | None:
+    """"did you mean ...?" for an unknown field at a pydantic error location: the closest of the fields allowed
+    there (else of any model's fields), never the unknown name itself."""
+    key = str(loc[-1]) if loc else ""
+    allowed = _fields_at(loc) or _FIELD_NAMES
+    close = difflib.get_close_matches(key, sorted(allowed - {key}), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 4, 50, 50
 
@@ -370,8 +403,7 @@ def _problems_from_validation(exc: ValidationError, data: Any, marks: dict[_Loc,
             if err["type"] == "extra_forbidden":
                 key = sub[-1] if sub else ""
                 pos_key = (*sub[:-1], "__key__", key) if sub else sub
-                close = difflib.get_close_matches(str(key), sorted(_FIELD_NAMES), n=1, cutoff=0.6)
-                item_hint = f"did you mean {close[0]!r}?" if close else None
+                item_hint = _unknown_field_hint(err["loc"])
             # The nearest node we know a position for (a missing field points at its parent).
             pos = None
             probe = pos_key
