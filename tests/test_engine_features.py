@@ -115,6 +115,46 @@ def test_binary_posterior_once_per_distinct_counts_is_every_rows_own(control: di
     assert len({(a, b, c) for a, b, c in zip(x_t, nt, x_c)}) < m // 2  # rows share their counts: gathered
 
 
+@pytest.mark.parametrize("control", [{"kind": "benchmark", "rate": 0.3}, {"kind": "external", "n": 80}])
+def test_binary_posteriors_kept_between_calls_are_each_rules_own(control: dict[str, Any],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The binary posteriors kept from earlier calls are given again only for the same rule: calls that alternate
+    between priors, margins and benchmark rates on overlapping counts each equal the formula on every row, bit for
+    bit, and so they do when the kept posteriors are dropped between calls (a limit of 1,000) or not kept (100)."""
+    from condapprove.simulation import statistics
+    from condapprove.simulation.statistics import LookStats, _binary_posterior, posterior_probability, treated_prior
+
+    rng = np.random.default_rng(9)
+    m = 400
+    nt = rng.integers(30, 41, m).astype(float)
+    nc = np.full(m, 80.0) if control["kind"] == "external" else np.zeros(m)
+    zeros = np.zeros(m)
+    benchmark = control["kind"] == "benchmark"
+    rules = [({"beta": [1, 3]}, 0.0, 0.3), ({"beta": [2, 3]}, 0.0, 0.3), ({"beta": [1, 2]}, 0.0, 0.3),
+             ({"beta": [1, 3]}, 0.05, 0.3), ({"beta": [1, 3]}, 0.0, 0.25)]
+    for limit in (10**6, 1000, 100):
+        monkeypatch.setattr(statistics, "_MAX_POSTERIORS", limit)
+        statistics._POSTERIORS.clear()
+        for call in range(10):
+            prior_spec, margin, rate = rules[call % len(rules)]
+            ctl = {**control, "rate": rate} if benchmark else control
+            post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 6},
+                    "treated": {"accrual": {"rate_per_month": 0.6}, "target_n": 40}, "control": ctl,
+                    "decision": {"rule": "bayesian", "threshold": 0.95, "margin": margin, "prior": prior_spec}}
+            d = _design(post, [{"name": "a", "treated_rate": 0.5} | ({} if benchmark else {"control_rate": 0.3})])
+            x_t = rng.binomial(nt.astype(int), 0.5).astype(float)
+            x_c = rng.binomial(nc.astype(int), 0.3).astype(float)
+            s = LookStats(z=zeros, information=zeros, estimate=zeros, n_treated=nt, n_control=nc, events=zeros,
+                          sum_t=x_t, sum_c=x_c, ss_t=x_t, ss_c=x_c)
+            prior = treated_prior(d)
+            own = _binary_posterior(d, prior, x_t, nt) if benchmark else _binary_posterior(d, prior, x_t, nt, x_c, nc)
+            assert posterior_probability(d, s, prior).tolist() == own.tolist()
+        kept = sum(map(len, statistics._POSTERIORS.values()))
+        assert kept <= limit and (limit == 100 or kept > 0)  # (100: fewer than a call computes, none kept)
+        # (against a control arm the benchmark rate is not part of the rule: four rules, not five)
+        assert limit < 10**6 or len(statistics._POSTERIORS) == 5 - (not benchmark)
+
+
 def test_unique_rows_groups_equal_rows_nan_padding_included() -> None:
     """Each row's distinct row is itself (NaN at the same places counting as equal, as the bounds' padded
     information patterns need), there are as many as distinct tuples (NaN as one value), a single row or none is

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import special
@@ -748,7 +748,8 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
     """Posterior P(effect > margin) per replicate; effect = treated minus benchmark or control.
 
     A binary endpoint's posterior depends on the replicate only through its counts (responders and patients of
-    each arm), which replicates share: it is computed once per distinct row of counts and gathered (the same
+    each arm), which replicates share: it is computed once per distinct row of counts and gathered, and kept for
+    the later looks, blocks and chunks of the process that meet the same counts under the same rule (the same
     numbers: every step is elementwise or along a row's prior components).
     """
     pm = design.post_marketing
@@ -757,9 +758,29 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
         benchmark = isinstance(pm.control, BenchmarkControl)
         counts = np.stack([s.sum_t, nt] if benchmark else [s.sum_t, nt, s.sum_c, nc], axis=1)
         uniq, inverse = unique_rows(counts)
-        post = _binary_posterior(design, prior, *(uniq[:, c] for c in range(uniq.shape[1])))
+        dec = pm.decision
+        assert isinstance(dec, BayesianDecision)
+        w, a, b = _beta_components(prior)
+        setting = (benchmark, dec.margin, getattr(pm.control, "rate", None), w.tobytes(), a.tobytes(), b.tobytes())
+        memo = _POSTERIORS.setdefault(setting, {})
+        keys = cast(list[bytes], uniq.view(np.dtype((np.void, 8 * uniq.shape[1]))).ravel().tolist())  # (rows' bytes)
+        post = np.array([memo.get(k, -1.0) for k in keys])  # (-1: not computed yet; a probability is not below 0)
+        new = np.flatnonzero(post < 0)
+        if new.size:
+            post[new] = _binary_posterior(design, prior, *(uniq[new, c] for c in range(uniq.shape[1])))
+            if sum(map(len, _POSTERIORS.values())) + new.size > _MAX_POSTERIORS:
+                _POSTERIORS.clear()
+                memo = _POSTERIORS.setdefault(setting, {})
+            if new.size <= _MAX_POSTERIORS:
+                memo.update(zip((keys[i] for i in new), post[new].tolist()))
         return np.asarray(post[inverse])
     return _continuous_posterior(design, s, prior)
+
+
+#: Most binary posteriors :func:`posterior_probability` keeps (about 15 MiB); all are dropped when a call would pass it.
+_MAX_POSTERIORS = 100_000
+#: Binary posteriors computed, by rule (control, margin, benchmark rate, the prior's components) and row of counts.
+_POSTERIORS: dict[tuple[Any, ...], dict[bytes, float]] = {}
 
 
 def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
