@@ -1,13 +1,16 @@
-"""Compiled (numba) loop for the simulation's propensity-weighted comparison of a binary outcome over cells.
+"""Compiled (numba) loops for the simulation's propensity-weighted comparison over cells of binary covariates.
 
-:func:`att_cells` runs, row by row, what :func:`condapprove.kernels.propensity.att_difference_from_cells` describes:
-the logistic fit of the treatment on the binary covariates over the pattern x treatment cells (the Newton
-iterations of :func:`condapprove.kernels.propensity.logistic_fit_batch`: the same steps, ridge, halvings and
-stopping rules), then the stabilised ATT weights and the HC0 variance of the weighted difference of means.  One
-pass over a block's rows instead of some forty numpy calls on small (m, q, q) and (m, cells) arrays an iteration;
-the step's linear system (symmetric positive definite: the ridge sees to it) is solved by Gaussian elimination
-instead of LAPACK's ``dgesv``, which numpy's ``solve`` calls: the fitted scores agree with numpy's iterations to
-rounding, not bit for bit (the tests compare both with the patient-by-patient kernels).
+:func:`att_cells` (a binary outcome, from counts of responders) and :func:`att_moments` (any outcome, from each
+cell's number, mean and squared deviations) run, row by row, what
+:func:`condapprove.kernels.propensity.att_difference_from_cells` and
+:func:`~condapprove.kernels.propensity.att_difference_from_moments` describe: the logistic fit of the treatment on
+the binary covariates over the covariate patterns (:func:`_scores`: the Newton iterations of
+:func:`condapprove.kernels.propensity.logistic_fit_batch`, the same steps, ridge, halvings and stopping rules), then
+the stabilised ATT weights and the HC0 variance of the weighted difference of means.  One pass over a block's rows
+instead of some forty numpy calls on small (m, q, q) and (m, cells) arrays an iteration; the step's linear system
+(symmetric positive definite: the ridge sees to it) is solved by Gaussian elimination instead of LAPACK's
+``dgesv``, which numpy's ``solve`` calls: the fitted scores agree with numpy's iterations to rounding, not bit for
+bit (the tests compare both with the patient-by-patient kernels).
 
 Imported where the comparison is made, not with the package (numba's import costs about 0.3 s).
 """
