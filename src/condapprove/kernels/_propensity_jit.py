@@ -1,16 +1,14 @@
-"""Compiled (numba) loops for the simulation's propensity-weighted comparison over cells of binary covariates.
+"""Compiled (numba) loop for the simulation's propensity-weighted comparison over cells of binary covariates.
 
-:func:`att_cells` (a binary outcome, from counts of responders) and :func:`att_moments` (any outcome, from each
-cell's number, mean and squared deviations) run, row by row, what
-:func:`condapprove.kernels.propensity.att_difference_from_cells` and
-:func:`~condapprove.kernels.propensity.att_difference_from_moments` describe: the logistic fit of the treatment on
-the binary covariates over the covariate patterns (:func:`_scores`: the Newton iterations of
-:func:`condapprove.kernels.propensity.logistic_fit_batch`, the same steps, ridge, halvings and stopping rules), then
-the stabilised ATT weights and the HC0 variance of the weighted difference of means.  One pass over a block's rows
-instead of some forty numpy calls on small (m, q, q) and (m, cells) arrays an iteration; the step's linear system
-(symmetric positive definite: the ridge sees to it) is solved by Gaussian elimination instead of LAPACK's
-``dgesv``, which numpy's ``solve`` calls: the fitted scores agree with numpy's iterations to rounding, not bit for
-bit (the tests compare both with the patient-by-patient kernels).
+:func:`att_moments` runs, row by row, what :func:`condapprove.kernels.propensity.att_difference_from_moments`
+describes (and :func:`~condapprove.kernels.propensity.att_difference_from_cells`, for a binary outcome, through
+it): the logistic fit of the treatment on the binary covariates over the covariate patterns (:func:`_scores`: the
+Newton iterations of :func:`condapprove.kernels.propensity.logistic_fit_batch`, the same steps, ridge, halvings and
+stopping rules), then the stabilised ATT weights and the HC0 variance of the weighted difference of means.  One pass
+over a block's rows instead of some forty numpy calls on small (m, q, q) and (m, cells) arrays an iteration; the
+step's linear system (symmetric positive definite: the ridge sees to it) is solved by Gaussian elimination instead
+of LAPACK's ``dgesv``, which numpy's ``solve`` calls: the fitted scores agree with numpy's iterations to rounding,
+not bit for bit (the tests compare both with the patient-by-patient kernels).
 
 Imported where the comparison is made, not with the package (numba's import costs about 0.3 s).
 """
@@ -23,7 +21,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["att_cells", "att_moments"]
+__all__ = ["att_moments", "moments_of_counts"]
 
 
 @compiled
@@ -175,57 +173,24 @@ def _pattern_design(p: int) -> np.ndarray:  # pragma: no cover - compiled
 
 
 @compiled
-def att_cells(counts: np.ndarray, p: int, max_iter: int, tol: float, separation_tol: float, clip: float,
-              estimate: np.ndarray, se: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Each row's propensity-weighted difference of the outcome's rates (treated minus controls) and its HC0
-    standard error, from the row's numbers of valid patients in the cells ``t + 2 y + 4 pattern`` of ``counts``
-    ((m, ``2**(p + 2)``), pattern bit ``j``: covariate ``j``), into ``estimate`` and ``se`` (NaN where either group
-    is empty).
-
-    The scores are :func:`_scores`'; the treated are weighted by ``n1 / n``, a control of score ``e`` by
-    ``e / (1 - e) (n - n1) / n``.
-    """
-    m = counts.shape[0]
-    patterns = 1 << p
-    z = _pattern_design(p)
-    n0, n1 = np.empty(patterns), np.empty(patterns)  # each pattern's controls and treated patients
-    work, h = np.empty((8, patterns + p + 1)), np.empty((p + 1, p + 1))
-    e, wk = np.empty(patterns), np.empty(patterns)  # each pattern's score, and its patients' weight in a group
-    for r in range(m):
-        n_treated, n_control = 0.0, 0.0
-        for k in range(patterns):
-            n0[k] = counts[r, 4 * k] + counts[r, 4 * k + 2]
-            n1[k] = counts[r, 4 * k + 1] + counts[r, 4 * k + 3]
-            n_treated += n1[k]
-            n_control += n0[k]
-        n_valid = n_treated + n_control
-        _scores(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h)
-        nv = max(n_valid, 1.0)
-        ok = n_treated > 0 and n_control > 0
-        var = 0.0
-        mean1, mean0 = np.nan, np.nan
-        for grp in (1, 0):
-            wsum, ysum = 0.0, 0.0
-            for k in range(patterns):
-                wk[k] = n_treated / nv if grp == 1 else e[k] / (1.0 - e[k]) * ((nv - n_treated) / nv)
-                wsum += wk[k] * (n1[k] if grp == 1 else n0[k])
-                ysum += wk[k] * counts[r, 4 * k + 2 + grp]
-            size = n_treated if grp == 1 else n_control
-            mean = ysum / wsum if size > 0 else np.nan
-            if grp == 1:
-                mean1 = mean
-            else:
-                mean0 = mean
-            d = mean if ok else 0.0
-            scale = (1.0 if ok else 0.0) / (wsum if wsum > 0 else 1.0)
-            part = 0.0  # (the group's sum, then added)
-            for k in range(patterns):
-                hit, miss = wk[k] * (1.0 - d) * scale, wk[k] * (0.0 - d) * scale
-                ones = counts[r, 4 * k + 2 + grp]
-                part += ones * hit * hit + ((n1[k] if grp == 1 else n0[k]) - ones) * miss * miss
-            var += part
-        estimate[r] = mean1 - mean0 if ok else np.nan
-        se[r] = math.sqrt(var) if ok else np.nan
+def _row_weights(n0: np.ndarray, n1: np.ndarray, z: np.ndarray, max_iter: int, tol: float, separation_tol: float,
+                 clip: float, e: np.ndarray, work: np.ndarray, h: np.ndarray,
+                 w: np.ndarray) -> tuple[float, float]:  # pragma: no cover - compiled
+    """A row's stabilised ATT weight of a patient of each covariate pattern into ``w`` (2, patterns), what
+    :func:`condapprove.kernels.propensity.ps_weights_batch` gives: ``w[1]`` for the treated, ``n1 / n``, and
+    ``w[0]`` for a control of score ``e`` (:func:`_scores`, into ``e``), ``e / (1 - e) (n - n1) / n``, from the
+    patterns' numbers of controls ``n0`` and treated patients ``n1``; returns the row's numbers of treated patients and
+    controls."""
+    n_treated, n_control = 0.0, 0.0
+    for k in range(e.size):
+        n_treated += n1[k]
+        n_control += n0[k]
+    _scores(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h)
+    nv = max(n_treated + n_control, 1.0)
+    for k in range(e.size):
+        w[1, k] = n_treated / nv
+        w[0, k] = e[k] / (1.0 - e[k]) * ((nv - n_treated) / nv)
+    return n_treated, n_control
 
 
 @compiled
@@ -238,8 +203,7 @@ def att_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, lo: np.ndarray,
     pattern`` ((m, ``2**(p + 1)``) each; pattern bit ``j``: covariate ``j``), and the smallest and largest outcome of
     each group ``lo`` and ``hi`` ((m, 2), columns t = 0, 1).
 
-    The weights are :func:`att_cells`' (those of :func:`condapprove.kernels.propensity.ps_weights_batch`); a
-    group's mean is ``sum w n mean / W`` over its cells (``W = sum w n``),
+    The weights are :func:`_row_weights`'; a group's mean is ``sum w n mean / W`` over its cells (``W = sum w n``),
     exactly its value when the group's outcome is constant (``lo == hi``: residuals of exactly 0, as
     :func:`condapprove.kernels.propensity.weighted_difference_batch` makes them), and its variance term
     ``sum w^2 (m2 + n (mean - group's mean)^2) / W^2`` (the patients' ``sum (w (y - group's mean) / W)^2``).
@@ -249,22 +213,18 @@ def att_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, lo: np.ndarray,
     z = _pattern_design(p)
     n0, n1 = np.empty(patterns), np.empty(patterns)
     work, h = np.empty((8, patterns + p + 1)), np.empty((p + 1, p + 1))
-    e, wk = np.empty(patterns), np.empty(patterns)
+    e, w = np.empty(patterns), np.empty((2, patterns))
     for r in range(m):
-        n_treated, n_control = 0.0, 0.0
         for k in range(patterns):
             n0[k], n1[k] = n[r, 2 * k], n[r, 2 * k + 1]
-            n_treated += n1[k]
-            n_control += n0[k]
-        _scores(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h)
-        nv = max(n_treated + n_control, 1.0)
+        n_treated, n_control = _row_weights(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h, w)
         ok = n_treated > 0 and n_control > 0
         var = 0.0
         mean1, mean0 = np.nan, np.nan
         for grp in (1, 0):
+            wk = w[grp]
             wsum, ysum = 0.0, 0.0
             for k in range(patterns):
-                wk[k] = n_treated / nv if grp == 1 else e[k] / (1.0 - e[k]) * ((nv - n_treated) / nv)
                 wsum += wk[k] * n[r, 2 * k + grp]
                 ysum += wk[k] * n[r, 2 * k + grp] * mean[r, 2 * k + grp]
             size = n_treated if grp == 1 else n_control
@@ -283,4 +243,27 @@ def att_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, lo: np.ndarray,
                 var += part / (wsum * wsum)
         estimate[r] = mean1 - mean0 if ok else np.nan
         se[r] = math.sqrt(var) if ok else np.nan
+
+
+@compiled
+def moments_of_counts(counts: np.ndarray, n: np.ndarray, mean: np.ndarray, m2: np.ndarray, lo: np.ndarray,
+                      hi: np.ndarray) -> None:  # pragma: no cover - compiled
+    """A binary outcome's moments in each cell ``t + 2 pattern`` from the numbers of valid patients in the cells ``t +
+    2 y + 4 pattern`` (``counts``, (m, 2 ``cells``)): the cell's number ``n``, the share with the outcome as ``mean``
+    and ``n mean (1 - mean)`` as ``m2`` ((m, ``cells``) each), and each group's range into ``lo`` and ``hi`` ((m, 2):
+    0 to 1, or 0 or 1 alone when the group's outcome is constant, or 1 to 0 for a group without patients)."""
+    m, cells = n.shape
+    for r in range(m):
+        for t in range(2):
+            lo[r, t], hi[r, t] = 1.0, 0.0
+        for c in range(cells):
+            t = c & 1
+            zeros, ones = counts[r, 2 * c - t], counts[r, 2 * c - t + 2]  # (y 0 and 1 of the cell t + 2 pattern)
+            k = zeros + ones
+            share = ones / k if k > 0 else 0.0
+            n[r, c], mean[r, c], m2[r, c] = k, share, k * share * (1.0 - share)
+            if zeros > 0:
+                lo[r, t] = 0.0
+            if ones > 0:
+                hi[r, t] = 1.0
 

@@ -547,26 +547,21 @@ def att_difference_from_cells(counts: FloatArray, p: int) -> tuple[FloatArray, F
     """:func:`att_difference_over_cells` from each row's numbers of valid patients in the cells ``t + 2 y + 4
     pattern`` (pattern bit ``j``: covariate ``j``; shape (m, ``2**(p + 2)``), as floats), counted by the caller.
 
-    Every row goes through one compiled pass (:func:`._propensity_jit.att_cells`): the logistic fit over the
-    pattern x treatment cells (the iterations of :func:`logistic_fit_batch`), the ATT weights of
-    :func:`ps_weights_batch` (stabilised; the scores clipped to ``[PS_CLIP, 1 - PS_CLIP]`` where the fit did not
-    converge or separated) and the weighted difference and HC0 variance of :func:`weighted_difference_batch`, as
-    sums over the cells of a count times a weight (times the squared residual, ``1 - mean`` or ``-mean``).  Every
-    counted patient has a positive weight (a group's is 0 only when it has nobody; a control's score is at least
-    ``PS_CLIP``, or ``SEPARATION_TOL`` where the fit converged), so all are used, as
-    :func:`weighted_difference_batch` would; a group whose outcome is constant gets a mean of exactly 0 or 1, so
-    residuals of exactly 0, as there.
+    :func:`att_difference_from_moments` of the cells ``t + 2 pattern``: each one's number of patients ``n``, the
+    share of them with the outcome as its mean and ``n mean (1 - mean)`` as its sum of squared deviations, and each
+    group's range (0 to 1, or 0 or 1 alone when the group's outcome is constant: residuals of exactly 0, as in
+    :func:`weighted_difference_batch`).
     """
-    from ._propensity_jit import att_cells
+    from ._propensity_jit import moments_of_counts
 
     counts = np.ascontiguousarray(counts, dtype=np.float64)
     m = counts.shape[0]
     if counts.shape != (m, 2 ** (p + 2)):
         raise ValueError(f"counts of {p} covariates need {2 ** (p + 2)} cells a row; got shape {counts.shape}")
-    estimate, se = np.empty(m), np.empty(m)
-    att_cells(counts, p, 25, 1e-10, SEPARATION_TOL, PS_CLIP, estimate, se)
-    z, defined = _wald(estimate, se)
-    return estimate, z, defined
+    n, mean, m2 = (np.empty((m, 2 ** (p + 1))) for _ in range(3))
+    lo, hi = np.empty((m, 2)), np.empty((m, 2))
+    moments_of_counts(counts, n, mean, m2, lo, hi)
+    return att_difference_from_moments(n, mean, m2, lo, hi, p)
 
 
 def att_difference_from_moments(n: FloatArray, mean: FloatArray, m2: FloatArray, lo: FloatArray, hi: FloatArray,
@@ -579,11 +574,14 @@ def att_difference_from_moments(n: FloatArray, mean: FloatArray, m2: FloatArray,
     deviations from it ``m2`` in the cells ``t + 2 pattern`` ((m, ``2**(p + 1)``) each; pattern bit ``j``: covariate
     ``j``), and each group's smallest and largest outcome ``lo`` and ``hi`` ((m, 2), columns t = 0, 1).
 
-    One compiled pass per row (:func:`._propensity_jit.att_moments`): the fit and weights of
-    :func:`att_difference_from_cells`, each group's weighted mean ``sum w n mean / W`` over its cells, and the HC0
-    variance as a sum over the cells of ``w^2 (m2 + n (mean - group's mean)^2) / W^2``, the patients' ``sum (w r /
-    W)^2`` regrouped (so the results agree with the patient kernels' to rounding).  A group whose outcome is constant
-    (``lo == hi``) has that value as its mean and residuals of exactly 0, as in :func:`weighted_difference_batch`.
+    One compiled pass per row (:func:`._propensity_jit.att_moments`): the logistic fit over the pattern x treatment
+    cells (the iterations of :func:`logistic_fit_batch`), the ATT weights of :func:`ps_weights_batch` (stabilised;
+    the scores clipped to ``[PS_CLIP, 1 - PS_CLIP]`` where the fit did not converge or separated; every patient
+    counted has a positive weight, so all are used, as :func:`weighted_difference_batch` would), each group's
+    weighted mean ``sum w n mean / W`` over its cells, and the HC0 variance as a sum over the cells of ``w^2 (m2 + n
+    (mean - group's mean)^2) / W^2``, the patients' ``sum (w r / W)^2`` regrouped (so the results agree with the
+    patient kernels' to rounding).  A group whose outcome is constant (``lo == hi``) has that value as its mean and
+    residuals of exactly 0, as in :func:`weighted_difference_batch`.
 
     Examples
     --------
