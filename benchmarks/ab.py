@@ -7,6 +7,7 @@ Usage::
     python benchmarks/ab.py HEAD --design designs/delytact_survey.yaml   # a design file (10^4 replicates)
     python benchmarks/ab.py HEAD --case binary --replicates 1000000 --jobs 2     # with two worker processes
     python benchmarks/ab.py HEAD --trial "survival patients=360 accrual=15 events=50,100,150,200 hr=0.75 median=15"
+    python benchmarks/ab.py HEAD --design benchmarks/bayesian_two_arm.yaml --cold     # caches emptied before each run
 
 The commit's ``src/condapprove`` is exported with ``git archive`` into a temporary folder as a package named
 ``condapprove_before`` (its absolute imports renamed), and both versions simulate the same design with the same
@@ -49,8 +50,43 @@ def export(rev: str, into: pathlib.Path) -> None:
         f.write_text(re.sub(r"\bcondapprove\b", PACKAGE, f.read_text()))
 
 
-def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[object, object]], jobs: int = 1) -> str:
-    """``pairs`` alternations of the two versions (each a package and its design); a one-line summary."""
+#: The engine's process-level caches, as (module below the package, attribute): values computed once and kept for the
+#: later calls of a process (group-sequential bounds, the exact tests' tables, binary posteriors, the t transform's
+#: tables, values derived from a design).  ``--cold`` empties them, and the caches of the functions functools keeps in
+#: :data:`COLD_FUNCTION_MODULES`, before every timed run, so that each run pays what the single call of a command
+#: pays; a version that lacks one is left as it is.  (Not the machine's own probe of the faster sort, nor the worker
+#: pool's memory.)
+COLD_CACHES = (("_memo", "_CACHE"), ("simulation.population", "_ARMS"), ("simulation.decision", "_BOUNDS_CACHE"),
+               ("simulation.statistics", "_T_TABLES"), ("simulation.statistics", "_T_OUTER_TABLES"),
+               ("simulation.statistics", "_BINOMIAL_TABLES"), ("simulation.statistics", "_FISHER_TABLES"),
+               ("simulation.statistics", "_POSTERIORS"), ("simulation.sufficient", "_CDF_CACHE"),
+               ("simulation.sufficient", "_TABLES"))
+#: Modules whose functools caches ``--cold`` empties.
+COLD_FUNCTION_MODULES = ("boundaries", "simulation.population", "simulation.sufficient")
+
+
+def empty_caches(package: object) -> int:
+    """Empty a version's process-level caches (:data:`COLD_CACHES`, :data:`COLD_FUNCTION_MODULES`); how many."""
+    name = package.__name__  # type: ignore[attr-defined]
+    emptied = 0
+    for module, attribute in COLD_CACHES:
+        cache = getattr(sys.modules.get(f"{name}.{module}"), attribute, None)
+        if isinstance(cache, dict):
+            cache.clear()
+            emptied += 1
+    for module in COLD_FUNCTION_MODULES:
+        mod = sys.modules.get(f"{name}.{module}")
+        for value in vars(mod).values() if mod is not None else ():
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == mod.__name__:
+                value.cache_clear()
+                emptied += 1
+    return emptied
+
+
+def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[object, object]], jobs: int = 1,
+               cold: bool = False) -> str:
+    """``pairs`` alternations of the two versions (each a package and its design); a one-line summary.  ``cold``:
+    each version's caches emptied before each of its timed runs (:func:`empty_caches`, not timed)."""
     for mod, design in versions:  # warm-up: imports, compiled loops, caches
         mod.simulate(design, replicates=4096, seed=1)  # type: ignore[attr-defined]
     times: list[list[float]] = [[], []]
@@ -58,6 +94,8 @@ def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[obj
         order = (0, 1) if i % 2 == 0 else (1, 0)
         for k in order:
             mod, design = versions[k]
+            if cold:
+                empty_caches(mod)
             t0 = time.perf_counter()
             mod.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)  # type: ignore[attr-defined]
             times[k].append(time.perf_counter() - t0)
@@ -92,6 +130,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replicates", type=int, help="replicates (default: the benchmark's, per case)")
     parser.add_argument("--pairs", type=int, default=30, help="alternations per case (default 30)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes of the timed runs (default 1)")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty each version's process-level caches before each timed run, as a command starts "
+                             "without them (default: kept between runs, as in a session of calls)")
     args = parser.parse_args(argv)
     try:
         trials = run.trial_cases(args.trial)
@@ -104,14 +145,14 @@ def main(argv: list[str] | None = None) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for path in args.design or []:
-                print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages), args.jobs),
-                      flush=True)
+                print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages), args.jobs,
+                                 args.cold), flush=True)
             for name, trial in trials.items():
                 reps = args.replicates or int(trial["replicates"])  # type: ignore[call-overload]
-                print(time_pairs(name, reps, args.pairs, case_versions(trial, packages), args.jobs), flush=True)
+                print(time_pairs(name, reps, args.pairs, case_versions(trial, packages), args.jobs, args.cold), flush=True)
             for case in args.case or ([] if args.design or trials else list(run.CASES)):
                 reps = args.replicates or int(run.ALL_CASES[case]["replicates"])
-                print(time_pairs(case, reps, args.pairs, case_versions(case, packages), args.jobs), flush=True)
+                print(time_pairs(case, reps, args.pairs, case_versions(case, packages), args.jobs, args.cold), flush=True)
 
 
 if __name__ == "__main__":

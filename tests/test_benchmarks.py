@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -246,6 +247,29 @@ def test_ab_times_a_trial_of_ones_own_and_refuses_a_bad_one(capsys: pytest.Captu
     with pytest.raises(SystemExit) as exc:
         ab.main(["HEAD", "--trial", "survival patients=60 accrual=6 events=10,20 hr=0.7"])
     assert exc.value.code == 2 and "survival needs median" in capsys.readouterr().err
+
+
+def test_ab_cold_empties_every_process_cache_it_names() -> None:
+    """``benchmarks/ab.py --cold``: every cache it names exists in the package (so the list follows the engine), and
+    after simulations that fill them (a Bayesian two-arm design, a group-sequential one with calendar looks, an exact
+    test) they are all empty, and the next run gives the same results."""
+    ab = _script("ab")
+    import condapprove
+
+    names = [f"condapprove.{m}" for m, _ in ab.COLD_CACHES] + [f"condapprove.{m}" for m in ab.COLD_FUNCTION_MODULES]
+    for name in names:
+        importlib.import_module(name)
+    caches = [getattr(sys.modules[f"condapprove.{m}"], a) for m, a in ab.COLD_CACHES]
+    assert all(isinstance(c, dict) for c in caches)
+    designs = [condapprove.load_design(ROOT / f) for f in ("benchmarks/bayesian_two_arm.yaml",
+                                                           "designs/delytact_external.yaml", "designs/two_arm_trial.yaml")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the designs' own warnings, about targets the cut-off stops)
+        first = [condapprove.simulate(d, replicates=2048, seed=3).to_frame() for d in designs]
+        assert sum(map(len, caches)) > 0
+        assert ab.empty_caches(condapprove) >= len(caches) and sum(map(len, caches)) == 0
+        again = [condapprove.simulate(d, replicates=2048, seed=3).to_frame() for d in designs]
+    assert all(a.equals(b) for a, b in zip(first, again))
 
 
 def test_perf_map_names_the_kernels_a_run_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
