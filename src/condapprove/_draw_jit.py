@@ -532,9 +532,11 @@ def _binomial_inversion(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.ui
 @compiled
 def _binomial_btpe(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64, n: np.int64,
                    p: float) -> tuple[np.uint64, np.uint64, np.int64]:  # pragma: no cover - compiled
-    """numpy's ``random_binomial_btpe`` (Kachitvichyanukul and Schmeiser's BTPE, ``n p > 30``), step for step: its
-    ``goto``s as a loop that starts over (Step10) or leaves with the count (Step60)."""
-    r = min(p, 1.0 - p)
+    """numpy's ``random_binomial_btpe`` (Kachitvichyanukul and Schmeiser's BTPE, ``n p > 30``) for ``p <= 1/2`` (as
+    :func:`_binomial` and numpy's ``random_binomial`` call it: numpy's ``min(p, 1 - p)`` is then ``p``, and its Step60,
+    ``n - y`` for ``p > 1/2``, never runs), step for step: its ``goto``s as a loop that starts over (Step10) or leaves
+    with the count."""
+    r = p
     q = 1.0 - r
     fm = n * r + r
     m = np.int64(math.floor(fm))
@@ -550,9 +552,9 @@ def _binomial_btpe(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64,
     p2 = p1 * (1.0 + 2.0 * c)
     p3 = p2 + c / laml
     p4 = p3 + c / lamr
+    nrq = n * r * q  # (numpy computes it again at every Step10: the same value)
     y = np.int64(0)
     while True:  # Step10
-        nrq = n * r * q
         hi, lo, u = _random(hi, lo, ihi, ilo)
         u = u * p4
         hi, lo, v = _random(hi, lo, ihi, ilo)
@@ -612,8 +614,6 @@ def _binomial_btpe(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64,
         if big_a > bound:
             continue
         break
-    if p > 0.5:  # Step60 (never, as numpy calls it: with the smaller of p and 1 - p)
-        y = n - y
     return hi, lo, y
 
 

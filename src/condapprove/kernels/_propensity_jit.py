@@ -70,10 +70,11 @@ def _solve(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> None:  # pragma: no c
 
 @compiled
 def _scores(n0: np.ndarray, n1: np.ndarray, z: np.ndarray, max_iter: int, tol: float, separation_tol: float,
-            clip: float, e: np.ndarray, work: np.ndarray, h: np.ndarray) -> None:  # pragma: no cover - compiled
+            clip: float, e: np.ndarray, work: np.ndarray,
+            h: np.ndarray) -> tuple[float, float]:  # pragma: no cover - compiled
     """Each covariate pattern's propensity score into ``e``, from its numbers of controls ``n0`` and treated patients
-    ``n1`` and the patterns' design ``z`` ((p + 1, patterns): [1, covariates]); ``work`` (8, patterns + p + 1) and
-    ``h`` (p + 1, p + 1) are scratch.
+    ``n1`` and the patterns' design ``z`` ((p + 1, patterns): [1, covariates]); ``work`` (8, at least patterns and p
+    + 1) and ``h`` (p + 1, p + 1) are scratch.  Returns the numbers of treated patients and of controls.
 
     The fit: ``logit P(t = 1) = b0 + pattern's covariates . b`` over the patterns, each with its numbers of treated
     patients and controls (the likelihood of the cells ``t + 2 pattern``), from ``b = 0``; while fittable (both
@@ -159,6 +160,7 @@ def _scores(n0: np.ndarray, n1: np.ndarray, z: np.ndarray, max_iter: int, tol: f
     if not converged:
         for k in range(patterns):
             e[k] = min(max(e[k], clip), 1.0 - clip)
+    return n_treated, n_control
 
 
 @compiled
@@ -181,11 +183,7 @@ def _row_weights(n0: np.ndarray, n1: np.ndarray, z: np.ndarray, max_iter: int, t
     ``w[0]`` for a control of score ``e`` (:func:`_scores`, into ``e``), ``e / (1 - e) (n - n1) / n``, from the
     patterns' numbers of controls ``n0`` and treated patients ``n1``; returns the row's numbers of treated patients and
     controls."""
-    n_treated, n_control = 0.0, 0.0
-    for k in range(e.size):
-        n_treated += n1[k]
-        n_control += n0[k]
-    _scores(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h)
+    n_treated, n_control = _scores(n0, n1, z, max_iter, tol, separation_tol, clip, e, work, h)
     nv = max(n_treated + n_control, 1.0)
     for k in range(e.size):
         w[1, k] = n_treated / nv
@@ -212,7 +210,7 @@ def att_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, lo: np.ndarray,
     patterns = 1 << p
     z = _pattern_design(p)
     n0, n1 = np.empty(patterns), np.empty(patterns)
-    work, h = np.empty((8, patterns + p + 1)), np.empty((p + 1, p + 1))
+    work, h = np.empty((8, max(patterns, p + 1))), np.empty((p + 1, p + 1))
     e, w = np.empty(patterns), np.empty((2, patterns))
     for r in range(m):
         for k in range(patterns):

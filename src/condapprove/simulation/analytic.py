@@ -80,13 +80,15 @@ def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, tre
     ``targets``: the arms' largest sizes, the shape of the table of Fisher p-values
     (:func:`.statistics.fisher_by_table`) that the design's simulation uses too (default: the largest sizes
     given)."""
-    def cells(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each cell's pair and its index in the pair's block, for blocks of ``sizes`` cells."""
+    def cells(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each cell's pair and its index in the pair's block, for consecutive blocks of ``sizes`` cells, and where
+        each block starts."""
+        start = np.cumsum(sizes) - sizes
         block = np.repeat(np.arange(sizes.size), sizes)
-        return block, np.arange(block.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        return block, np.arange(block.size) - start[block], start
 
     if n_control is None:
-        block, xt = cells(n_treated + 1)
+        block, xt, _ = cells(n_treated + 1)
         nt = n_treated[block]
         pt = binom_pmf(xt, nt, treated_rate)
         reject = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt), test=test,  # type: ignore[arg-type]
@@ -95,12 +97,11 @@ def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, tre
                           dtype=np.float64)
     assert control_rate is not None
     # each arm's binomial probabilities, once per pair and count (as binary_power_fixed_n's two vectors)
-    block_t, x_t = cells(n_treated + 1)
+    block_t, x_t, start_t = cells(n_treated + 1)
     pmf_t = binom_pmf(x_t, n_treated[block_t], treated_rate)
-    block_c, x_c = cells(n_control + 1)
+    block_c, x_c, start_c = cells(n_control + 1)
     pmf_c = binom_pmf(x_c, n_control[block_c], control_rate)
-    start_t, start_c = np.cumsum(n_treated + 1) - (n_treated + 1), np.cumsum(n_control + 1) - (n_control + 1)
-    block, cell = cells((n_treated + 1) * (n_control + 1))
+    block, cell, _ = cells((n_treated + 1) * (n_control + 1))
     nt, nc = n_treated[block], n_control[block]
     xt, xc = np.divmod(cell, nc + 1)
     prob = pmf_t[start_t[block] + xt] * pmf_c[start_c[block] + xc]  # (the outer product's terms)
