@@ -970,6 +970,46 @@ def test_times_scaled_later_are_the_times_drawn_scaled(post: dict[str, Any], sca
             np.testing.assert_array_equal(getattr(q, f), getattr(p, f))
 
 
+
+@pytest.mark.parametrize("control", [{"kind": "concurrent", "ratio": 1}, {"kind": "external", "n": 50}])
+def test_kth_event_counts_the_recruited_patients_events_only(control: dict[str, Any]) -> None:
+    """``TtePatients.of`` orders only the recruited arms' calendar months (a historical cohort's events are not
+    counted, and it has no columns there), and ``kth_event(k)`` is the k-th smallest calendar month of a recruited
+    patient's event, computed here from the arms' times: ``entry + time`` where the event comes first, inf
+    otherwise and for the historical cohort (so inf from the recruited events' number on)."""
+    from condapprove.simulation.population import Streams, arms_of, draw_truth, paired_entries, simulate_arm
+    from condapprove.simulation.statistics import TtePatients
+
+    design = design_from_mapping({
+        "name": "t", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+        "post_marketing": {
+            "study": "clinical_trial" if control["kind"] == "concurrent" else "use_results_survey",
+            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12.0}, "dropout_rate_per_month": 0.03},
+            "treated": {"accrual": {"rate_per_month": 2.0}, "target_n": 40}, "control": control, "target_events": 30},
+        "scenarios": [{"name": "alt", "hazard_ratio": 0.7}]})
+    m = 500
+    streams = Streams(np.random.SeedSequence(5), (0, 0))
+    truth = draw_truth(streams, design, design.scenarios[0], m)
+    arms = arms_of(design)
+    entries: list[Any] = list(paired_entries(streams, design, arms, m)) if arms[1].paired else [None, None]
+    data = [simulate_arm(streams, design, a, truth, m, e, scale_later=True) for a, e in zip(arms, entries)]
+    months = []
+    for d in data:
+        y, drop = d.event_times()
+        event = np.isfinite(y) & (True if drop is None else y <= drop)
+        months.append(np.where(event & (d.arm.process is not None), d.entry + y, np.inf))
+    expected = np.sort(np.concatenate(months, axis=1), axis=1)
+    p = TtePatients.of(data)
+    recruited = sum(d.y.shape[1] for d in data if d.arm.process is not None)
+    assert p.calendar.shape == p.order.shape == (m, recruited)
+    assert p.entry.shape == (m, sum(d.y.shape[1] for d in data))
+    events = np.isfinite(expected).sum(axis=1)
+    assert events.min() < events.max() < recruited  # so some k-th events exist in some rows only
+    for k in range(1, expected.shape[1] + 2):
+        want = expected[:, k - 1] if k <= expected.shape[1] else np.full(m, np.inf)
+        np.testing.assert_array_equal(p.kth_event(k), want)
+
+
 def test_decision_curves_are_the_counts_divided_by_the_replicates() -> None:
     """The cumulative decision curves divide each running count by the number of replicates: numpy's division
     of the whole column gives Python's ``float(count) / n`` for every count (both correctly rounded)."""

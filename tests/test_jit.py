@@ -252,11 +252,12 @@ def test_kth_event_from_narrow_order_keys_is_the_sorted_rows_column(m: int, n: i
 
 def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | None, recruited: bool,
                       treated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What ``patient_columns`` writes (entry, first key, calendar), computed with numpy operations."""
+    """What ``patient_columns`` writes (entry, first key, calendar), computed with numpy operations (an arm not
+    recruited writes no calendar: 7.0, the test's fill, is left)."""
     e = entry if recruited else np.full(y.shape, -1e12)
     first = y if dropout is None else np.minimum(y, dropout)
     event = (y < np.inf) & (True if dropout is None else y <= dropout)
-    calendar = np.where(event & recruited, e + first, np.inf)
+    calendar = np.where(event, e + first, np.inf) if recruited else np.full(y.shape, 7.0)
     code_t = np.uint64(treated)
     bits = (first + 0.0).view(np.uint64)
     key = np.where(bits < np.uint64(0x7FF0_0000_0000_0000),
@@ -267,8 +268,8 @@ def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | No
 
 def test_patient_columns_read_either_layout() -> None:
     """The time-to-event columns' pass writes what numpy's operations give, for replicate-major draws (the
-    engine's) and for patient-major ones seen through a transpose, with and without dropout, recruited or not:
-    ties of event and dropout, infinities (no event) included."""
+    engine's) and for patient-major ones seen through a transpose, with and without dropout, recruited or not (an
+    arm not recruited leaves the calendar as it was): ties of event and dropout, infinities (no event) included."""
     from condapprove.kernels._tte_jit import _STAGED_ROWS, patient_columns
 
     rng = np.random.default_rng(9)

@@ -360,7 +360,8 @@ def _row_columns(i: int, entry: np.ndarray, r: int, y: np.ndarray, dropout: np.n
                           dropout_rate)
         e = entry[r, j] if recruited else -1e12
         out_entry[i, c] = e
-        out_calendar[i, c] = e + f if (ev and recruited) else np.inf
+        if recruited:  # (an arm not recruited has no columns in the calendar: TtePatients.of)
+            out_calendar[i, c] = e + f if ev else np.inf
         out_first_key[i, c] = _first_key(f, ev, code_t)
 
 
@@ -397,8 +398,9 @@ def patient_columns(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray, has_d
     :class:`~condapprove.simulation.population.TteScale`, in its order: the same numbers, without passes of their
     own over the arrays).  Writes the entry month (-1e12 for a
     historical cohort, which no look cuts), the sort key of the first of event and dropout (code
-    ``2 * censored + treated``; the padding if neither ever happens) and the calendar month of a recruited
-    patient's event (inf: censored by dropout, no event, or not recruited); with ``full``, also the time to the
+    ``2 * censored + treated``; the padding if neither ever happens) and, for a recruited arm, the calendar month of
+    each patient's event (inf: censored by dropout or no event; a historical cohort, which writes none, has no
+    columns in ``out_calendar``, whose rows may be shorter than the others); with ``full``, also the time to the
     first of event and dropout and whether it is the event (needed only by the one-sample log-rank).
 
     The main loop writes only the three columns every design needs, so the compiler keeps it tight: with the two

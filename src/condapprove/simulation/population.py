@@ -474,8 +474,8 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         else:
             y = (u < base).astype(np.float64)
         ready = entry + ep.followup_months
-    if arm.process is None:
-        ready = np.zeros((m, n))
+    if arm.process is None:  # a historical cohort, observed in full: its entries' zeros (read only, as every array here)
+        ready = entry
     return ArmData(arm=arm, entry=entry, ready=ready, y=y, dropout_time=dropout_time, x=x, scale=scale)
 
 

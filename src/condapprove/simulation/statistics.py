@@ -376,8 +376,9 @@ class TtePatients:
     entry to the first of event and dropout (inf: neither) and ``is_event``: that first is the event (both
     empty, shape (0, 0), unless needed: one arm against a baseline);
     ``first_key``: its log-rank sort key (see :func:`~condapprove.kernels.survival.logrank_keys`; the padding
-    if neither ever happens); ``calendar``: the calendar months of the recruited patients' events (inf: censored
-    by dropout, no event, or a historical cohort), and ``order`` their narrow order keys, each row sorted
+    if neither ever happens); ``calendar`` (m, recruited patients): the calendar months of the recruited
+    patients' events (inf: censored by dropout, or no event; a historical cohort, which comes after the recruited
+    arms, has no columns there), and ``order`` their narrow order keys, each row sorted
     (:func:`~condapprove.kernels._tte_jit.order_key`, the column in the ``index_bits`` lowest bits): the look
     that waits for the k-th event happens at :meth:`kth_event` ``(k)``; ``n_t``: the treated arm's columns (the
     first); ``recruited`` (n,): columns of recruited arms.
@@ -408,9 +409,14 @@ class TtePatients:
             full = len(data) == 1
         m = data[0].y.shape[0]
         n = sum(d.y.shape[1] for d in data)
-        entry, calendar = np.empty((m, n)), np.empty((m, n))
-        order = np.empty((m, n), dtype=np.uint32)
-        index_bits = max(1, (n - 1).bit_length())
+        recruited = [d.arm.process is not None for d in data]
+        assert recruited[0] and recruited == sorted(recruited, reverse=True), "the recruited arms come first"
+        # the calendar and its order only over the recruited arms' columns: a historical cohort's events are not
+        # counted (sorting its padding made up most of a row's sort with 200 historical patients beside 60)
+        n_cal = sum(d.y.shape[1] for d, r in zip(data, recruited) if r)
+        entry, calendar = np.empty((m, n)), np.empty((m, n_cal))
+        order = np.empty((m, n_cal), dtype=np.uint32)
+        index_bits = max(1, (n_cal - 1).bit_length())
         first = np.empty((m, n) if full else (0, 0))
         is_event = np.empty((m, n) if full else (0, 0), dtype=bool)
         first_key = np.empty((m, n), dtype=np.uint64)
@@ -431,9 +437,8 @@ class TtePatients:
                 col += d.y.shape[1]
         order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
         order.sort(axis=1)
-        recruited = np.concatenate([np.full(d.entry.shape[1], d.arm.process is not None) for d in data])
         return TtePatients(entry, first, is_event, first_key, calendar, order, index_bits, data[0].entry.shape[1],
-                           recruited)
+                           np.concatenate([np.full(d.y.shape[1], r) for d, r in zip(data, recruited)]))
 
 
 def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray],
