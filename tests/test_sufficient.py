@@ -918,3 +918,34 @@ def test_one_patterns_bounds_are_a_copy_of_the_cached_row() -> None:
     again[:] = -1.0
     np.testing.assert_array_equal(decision._bounds_by_pattern(design, dec, info, final=True), expected)
     assert expected.shape == (1, 2) and bool(np.all(np.isfinite(expected)))
+
+
+def test_bounds_kept_by_pattern_are_each_rows_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounds looked up in the kept table are every row's own bounds, computed alone (to the 1e-10 within which
+    ``efficacy_bounds_batch`` finds a batch's roots), over calls whose information rows overlap, repeat, pad with
+    NaN, and fill the table past its buffer and past its limit on the rows of every setting (then it starts again);
+    two settings (``final``) keep tables of their own."""
+    from condapprove.boundaries import efficacy_bounds_batch
+    from condapprove.simulation import decision
+    from condapprove.simulation.statistics import max_information
+
+    design = _design(*CASES["paired-binary-slow-fixed"])
+    dec = design.post_marketing.decision
+    monkeypatch.setattr(decision, "_BOUNDS_CACHE", {})
+    monkeypatch.setattr(decision, "_MAX_PATTERNS", 60)
+    rng = np.random.default_rng(3)
+    i_max = max_information(design)
+    settings = 0
+    for call in range(12):
+        first = rng.integers(1, 10, 30).astype(np.float64)  # integer-valued: rows repeat within and across calls
+        info = np.column_stack([first, first + rng.integers(1, 10, 30)])
+        info[rng.random(30) < 0.2, 1] = np.nan  # a row with one counting look
+        final = call % 3 != 0
+        got = decision._bounds_by_pattern(design, dec, info, final=final)
+        for row, b in zip(info, got):
+            want = efficacy_bounds_batch(row[None, :], dec.alpha, dec.spending, dec.parameter, max_information=i_max,
+                                         final=final)[0]
+            np.testing.assert_allclose(b, want, rtol=1e-10, atol=0)  # (a batch's root finding: within 1e-10)
+        assert sum(len(t.index) for t in decision._BOUNDS_CACHE.values()) <= 60
+        settings = max(settings, len(decision._BOUNDS_CACHE))
+    assert settings == 2

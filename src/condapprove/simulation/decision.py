@@ -200,16 +200,28 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
 
 
 def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.ndarray, *, final: bool) -> np.ndarray:
-    """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row."""
+    """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row (and kept:
+    :class:`_Bounds`)."""
     setting = (*per_object("spending setting", dec, lambda: (dec.alpha, str(dec.spending), dec.parameter)),
-               per_object("max information", design, lambda: max_information(design)), final)
-    if info_c.shape[0] == 1:  # a fixed-look design's one pattern: its row from the cache, without the batch's calls
-        got = _BOUNDS_CACHE.get((setting, info_c[0].tobytes()))
-        if got is not None:
-            return np.array(got[None, :])  # (a copy: callers may write to the bounds)
+               per_object("max information", design, lambda: max_information(design)), final, info_c.shape[1])
+    table = _BOUNDS_CACHE.get(setting)
+    if table is None:
+        if len(_BOUNDS_CACHE) >= _MAX_SETTINGS:
+            _BOUNDS_CACHE.clear()
+        table = _BOUNDS_CACHE[setting] = _Bounds(info_c.shape[1])
+    if info_c.shape[0] == 1:  # a fixed-look design's one pattern: its row from the table, without the batch's calls
+        one = table.index.get(info_c.tobytes())
+        if one is not None:
+            return table.rows[one: one + 1].copy()  # (a copy: callers may write to the bounds)
     uniq, inverse = unique_rows(info_c)  # (NaN: padding, the same in rows with as few looks)
-    keys = [(setting, row.tobytes()) for row in uniq]
-    missing = [i for i, k in enumerate(keys) if k not in _BOUNDS_CACHE]
+    # each distinct row's bytes, cut from one buffer (not a view and a copy per row)
+    buf, width = uniq.tobytes(), 8 * uniq.shape[1]
+    keys = [buf[o: o + width] for o in range(0, len(buf), width)]
+    missing = [i for i, k in enumerate(keys) if k not in table.index]
+    if missing and sum(len(t.index) for t in _BOUNDS_CACHE.values()) + len(missing) > _MAX_PATTERNS:
+        _BOUNDS_CACHE.clear()  # full: start again with this call's rows
+        table = _BOUNDS_CACHE[setting] = _Bounds(info_c.shape[1])
+        missing = list(range(len(keys)))
     if missing:
         from ..boundaries import efficacy_bounds_batch  # (only for bounds not yet computed)
 
@@ -217,15 +229,38 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
             warnings.simplefilter("ignore")
             new = efficacy_bounds_batch(uniq[missing], dec.alpha, dec.spending, dec.parameter,
                                         max_information=setting[3], final=final)
-        if len(_BOUNDS_CACHE) > 100_000:
-            _BOUNDS_CACHE.clear()
-        for i, row in zip(missing, new):
-            _BOUNDS_CACHE[keys[i]] = row
-    bounds_u = np.stack([_BOUNDS_CACHE[k] for k in keys])
-    return np.asarray(bounds_u[inverse.ravel()])
+        table.add([keys[i] for i in missing], np.asarray(new, dtype=np.float64))
+    at = np.fromiter(map(table.index.__getitem__, keys), dtype=np.intp, count=len(keys))
+    return np.asarray(table.rows[at[inverse.ravel()]])
 
 
-#: Bounds already computed, by (decision setting, information row): chunks and scenarios share their few patterns.
-_BOUNDS_CACHE: dict[tuple[Any, bytes], np.ndarray] = {}
+class _Bounds:
+    """The bounds already computed for one decision setting and number of looks: ``rows[index[bytes of an
+    information row]]`` (rows kept in a buffer that doubles as it fills)."""
+
+    def __init__(self, looks: int) -> None:
+        self.index: dict[bytes, int] = {}
+        self._buffer = np.empty((16, looks))
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self._buffer[: len(self.index)]
+
+    def add(self, keys: list[bytes], rows: np.ndarray) -> None:
+        k = len(self.index)
+        if k + len(keys) > self._buffer.shape[0]:
+            grown = np.empty((max(2 * self._buffer.shape[0], k + len(keys)), self._buffer.shape[1]))
+            grown[:k] = self._buffer[:k]
+            self._buffer = grown
+        self._buffer[k: k + len(keys)] = rows
+        self.index.update(zip(keys, range(k, k + len(keys))))
+
+
+#: Bounds already computed, by decision setting (its spending, the maximum information, whether the last look is the
+#: final analysis, the number of looks): chunks and scenarios share their few patterns.  At most
+#: :data:`_MAX_PATTERNS` rows in all (about 3 MiB of bounds with four looks) and :data:`_MAX_SETTINGS` settings
+#: (then started again).
+_BOUNDS_CACHE: dict[tuple[Any, ...], _Bounds] = {}
+_MAX_PATTERNS, _MAX_SETTINGS = 100_000, 256
 
 
