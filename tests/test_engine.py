@@ -730,6 +730,48 @@ def test_kth_of_arms_is_numpys_partition(m: int, na: int, nb: int, seed: int, ki
         np.testing.assert_array_equal(_kth_of_arms(parts, k, m), want)
 
 
+def _counting_looks(happens: np.ndarray, info: np.ndarray, is_final: np.ndarray) -> np.ndarray:
+    """The counting rule in numpy (``decide``'s before the compiled passes): a look counts when it happens and adds
+    information, as a relative ``KEEP``, to every look that happened before it (more than 0 at the first), and the
+    final analysis counts if it happens."""
+    from condapprove.simulation._decide_jit import KEEP
+
+    m, n_looks = info.shape
+    prev = np.empty((m, n_looks))
+    prev[:, 0] = 0.0
+    running = np.full(m, -np.inf)
+    for j in range(1, n_looks):
+        running = np.maximum(running, np.where(happens[:, j - 1], info[:, j - 1], -np.inf))
+        prev[:, j] = running
+    return np.asarray(happens & ((info * KEEP > prev) | is_final))
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_sort_looks_is_the_numpy_rule(m: int, n_looks: int, seed: int) -> None:
+    """The compiled pass of ``decide`` for rows whose looks are out of time order gives numpy's stable sort of each
+    row's looks by time (a time that is not finite as inf), their statistics gathered, the final analysis's place
+    and the counting rule on the sorted rows: ties, infinities, NaN times and NaN information included."""
+    from condapprove.simulation._decide_jit import sort_looks
+
+    rng = np.random.default_rng(seed)
+    times = rng.choice(np.array([1.0, 2.0, 2.0, 3.0, 5.0, np.inf, np.nan]), size=(m, n_looks))
+    info = rng.choice(np.array([0.0, 10.0, 20.0, 20.0, 35.0, np.nan]), size=(m, n_looks))
+    z = rng.normal(size=(m, n_looks))
+    order = np.argsort(np.where(np.isfinite(times), times, np.inf), axis=1, kind="stable")
+    want_t, want_z, want_i = (np.take_along_axis(a, order, 1) for a in (times, z, info))
+    is_final = order == n_looks - 1
+    with np.errstate(invalid="ignore"):
+        active = _counting_looks(np.isfinite(want_t), want_i, is_final)
+    out = [np.full((m, n_looks), -7.0) for _ in range(3)]
+    out_active, out_final = np.empty((m, n_looks), dtype=bool), np.empty((m, n_looks), dtype=bool)
+    out_order = np.empty((m, n_looks), dtype=np.int64)
+    sort_looks(times, tuple(np.ascontiguousarray(z[:, j]) for j in range(n_looks)),
+               tuple(np.ascontiguousarray(info[:, j]) for j in range(n_looks)), *out, out_active, out_order, out_final)
+    for got, want in zip((*out, out_active, out_order, out_final), (want_t, want_z, want_i, active, order, is_final)):
+        np.testing.assert_array_equal(got, want)
+
+
 @settings(derandomize=True, max_examples=150, deadline=None)
 @given(st.integers(1, 30), st.integers(1, 5), st.integers(0, 2**32 - 1), st.booleans())
 def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_rows: bool) -> None:
@@ -739,7 +781,6 @@ def test_looks_in_order_is_the_numpy_rule(m: int, n_looks: int, seed: int, sort_
     (0) when any row is out of order, and says 2 exactly when ``one_pattern`` holds of its outputs (every look of
     every row counts, with the first row's information), rows copied from the first row included."""
     from condapprove.simulation._decide_jit import looks_in_order, one_pattern
-    from condapprove.simulation.decision import _counting_looks
 
     rng = np.random.default_rng(seed)
     times = rng.choice(np.array([1.0, 2.0, 3.0, 5.0, np.inf, np.nan]), size=(m, n_looks))
@@ -779,7 +820,7 @@ def test_a_look_that_adds_less_than_a_millionth_of_the_information_does_not_coun
     to the last interim is stale, so the interims keep their bounds (no error from the bounds' batch)."""
     from condapprove.boundaries import MIN_INFORMATION_STEP
     from condapprove.simulation._decide_jit import looks_in_order
-    from condapprove.simulation.decision import _counting_looks, _group_sequential_bounds
+    from condapprove.simulation.decision import _group_sequential_bounds
 
     assert MIN_INFORMATION_STEP == 1e-6
     info = np.array([[10.0, 10.0 * (1 + 5e-7), 20.0], [10.0, 10.0 * (1 + 2e-6), 20.0],
@@ -805,6 +846,46 @@ def test_a_look_that_adds_less_than_a_millionth_of_the_information_does_not_coun
     np.testing.assert_array_equal(bounds[[0, 2]], tied_bounds)
     np.testing.assert_array_equal(final_bounds[[0, 2]], tied_final)
     assert np.isinf(bounds[0, 1]) and np.all(np.isfinite(bounds[1:]))
+
+
+
+def test_compiled_compaction_of_looks_is_numpys() -> None:
+    """``compact_looks``, ``last_bounds`` and ``spread_bounds`` (the bounds of rows whose looks vary) give what the
+    numpy code they replaced gives, bit for bit, on rows in every state: looks that do not count, a final analysis
+    first or last in time, stale or not, information that is NaN, 0 or below 1e-12, and bounds with NaN padding."""
+    from condapprove.simulation._decide_jit import KEEP, compact_looks, last_bounds, spread_bounds
+
+    rng = np.random.default_rng(8)
+    m, n = 4000, 4
+    info = rng.integers(0, 6, (m, n)).astype(np.float64)
+    info[rng.random((m, n)) < 0.05] = np.nan
+    info[rng.random((m, n)) < 0.05] = 1e-13
+    active = rng.random((m, n)) < 0.7
+    is_final = np.zeros((m, n), dtype=bool)
+    is_final[np.arange(m), rng.integers(0, n, m)] = True
+    # numpy's form
+    prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
+    stale = info[is_final] * KEEP <= prior
+    act = active & ~(stale[:, None] & is_final)
+    pos = np.argsort(np.where(act, np.arange(n), n + np.arange(n)), axis=1, kind="stable")
+    info_c = np.where(np.take_along_axis(act, pos, 1), np.maximum(np.take_along_axis(info, pos, 1), 1e-12), np.nan)
+    assert stale.any() and not stale.all() and np.isnan(prior).any() and np.isnan(info_c[act.any(axis=1), 0]).any()
+    got_stale, got_info, got_pos = np.empty(m, dtype=bool), np.empty((m, n)), np.empty((m, n), dtype=np.int64)
+    compact_looks(info, active, is_final, got_stale, got_info, got_pos)
+    np.testing.assert_array_equal(got_stale, stale)
+    np.testing.assert_array_equal(got_info, info_c)
+    np.testing.assert_array_equal(got_pos, pos)
+    bounds_c = np.where(np.isnan(info_c), np.nan, rng.normal(2.0, 0.5, (m, n)))
+    last = bounds_c[np.arange(m), np.maximum(np.count_nonzero(~np.isnan(bounds_c), axis=1) - 1, 0)]
+    got_last = np.empty(m)
+    last_bounds(bounds_c, got_last)
+    np.testing.assert_array_equal(got_last, last)
+    bounds = np.full((m, n), np.inf)
+    np.put_along_axis(bounds, pos, np.where(np.isnan(bounds_c), np.inf, bounds_c), axis=1)
+    bounds[is_final] = np.where(stale, last, bounds[is_final])
+    got = np.full((m, n), -1.0)
+    spread_bounds(bounds_c, pos, is_final, stale, last, got)
+    np.testing.assert_array_equal(got, bounds)
 
 
 @pytest.mark.parametrize("design_file", ["two_arm_trial.yaml", "delytact_external.yaml", "stemirac_survey.yaml"])

@@ -15,7 +15,8 @@ from ..boundaries import MIN_INFORMATION_STEP
 #: it then adds more than a relative :data:`~condapprove.boundaries.MIN_INFORMATION_STEP`.
 KEEP = 1.0 - MIN_INFORMATION_STEP
 
-__all__ = ["KEEP", "first_decision", "looks_in_order", "one_pattern", "pick_rows"]
+__all__ = ["KEEP", "compact_looks", "first_decision", "last_bounds", "looks_in_order", "one_pattern", "pick_rows",
+           "sort_looks", "spread_bounds"]
 
 
 @compiled
@@ -69,6 +70,52 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
     return 2 if same else 1
 
 
+
+@compiled
+def sort_looks(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols: tuple[np.ndarray, ...],
+               out_times: np.ndarray, out_z: np.ndarray, out_info: np.ndarray, out_active: np.ndarray,
+               out_order: np.ndarray, out_final: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`looks_in_order`'s outputs for rows whose looks are not all in time order: each row's looks sorted by
+    time (a time that is not finite as inf; ties in the design's order, as numpy's stable argsort leaves them), the
+    design's column of each (``out_order``), their times, z and information, which is the final analysis (the
+    design's last column) and which looks count (those that happen and add information, as a relative
+    :data:`KEEP`, to every look that happened before them -- more than 0 at the first -- and the final analysis if it
+    happens).  One pass over the rows instead of numpy's (``decide`` before the thirty-fifth round)::
+
+        order = np.argsort(np.where(np.isfinite(times), times, np.inf), axis=1, kind="stable")
+        z, info, times = (np.take_along_axis(a, order, 1) for a in (z, info, times))
+        is_final = order == n - 1
+        prev = the running np.maximum (NaN kept) of np.where(np.isfinite(times), info, -np.inf) before each look, 0
+               before the first
+        active = np.isfinite(times) & ((info * KEEP > prev) | is_final)
+    """
+    m, n = times.shape
+    key = np.empty(n)
+    idx = np.empty(n, dtype=np.int64)
+    for i in range(m):
+        for j in range(n):
+            t = times[i, j]
+            key[j] = t if np.isfinite(t) else np.inf
+            idx[j] = j
+        for j in range(1, n):  # insertion sort of a few looks: stable (a later look passes only greater keys)
+            kj, ij = key[j], idx[j]
+            c = j - 1
+            while c >= 0 and key[c] > kj:
+                key[c + 1], idx[c + 1] = key[c], idx[c]
+                c -= 1
+            key[c + 1], idx[c + 1] = kj, ij
+        running = -np.inf
+        for c in range(n):
+            j = idx[c]
+            t, v = times[i, j], info_cols[j][i]
+            happens, final = np.isfinite(t), j == n - 1
+            out_order[i, c], out_times[i, c], out_z[i, c], out_info[i, c], out_final[i, c] = j, t, z_cols[j][i], v, final
+            out_active[i, c] = happens and (v * KEEP > (0.0 if c == 0 else running) or final)
+            seen = v if happens else -np.inf
+            if not np.isnan(running) and (np.isnan(seen) or seen > running):  # np.maximum, NaN kept
+                running = seen
+
+
 @compiled
 def one_pattern(info: np.ndarray, active: np.ndarray, is_final: np.ndarray) -> bool:  # pragma: no cover - compiled
     """Whether every look of every row counts (``active``), the last is each row's final analysis, and every row's
@@ -83,6 +130,81 @@ def one_pattern(info: np.ndarray, active: np.ndarray, is_final: np.ndarray) -> b
             if not (active[i, j] and info[i, j] == info[0, j]):
                 return False
     return True
+
+
+
+@compiled
+def compact_looks(info: np.ndarray, active: np.ndarray, is_final: np.ndarray, stale: np.ndarray, info_c: np.ndarray,
+                  pos: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Each row's counting looks moved to its front, for the bounds of rows whose looks vary
+    (:func:`condapprove.simulation.decision._group_sequential_bounds`): whether the row's final analysis (its one
+    ``is_final`` look) adds nothing to the counting interims before it (``stale``: its information times
+    :data:`KEEP` at most theirs), and the information of the looks that count (``active``, less a stale final
+    analysis), in time order and at least 1e-12, then NaN (``info_c``), with the looks' columns (``pos``: the
+    counting looks', then the others', each in order).  One pass over the rows instead of numpy's::
+
+        prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
+        stale = info[is_final] * KEEP <= prior
+        act = active & ~(stale[:, None] & is_final)
+        pos = np.argsort(np.where(act, j, n + j), axis=1, kind="stable")
+        info_c = np.where(np.take_along_axis(act, pos, 1), np.maximum(np.take_along_axis(info, pos, 1), 1e-12), nan)
+
+    (a NaN information propagating as in numpy's maximum), whose dozen calls on arrays of a block's 2,048 rows and a
+    few looks took most of the bounds' time in a design with a month interim (``designs/delytact_external.yaml``).
+    """
+    m, n = info.shape
+    for i in range(m):
+        prior, final_info = -np.inf, np.nan
+        for j in range(n):
+            v = info[i, j]
+            if is_final[i, j]:
+                final_info = v
+            elif active[i, j] and not np.isnan(prior) and (np.isnan(v) or v > prior):
+                prior = v
+        st = final_info * KEEP <= prior
+        stale[i] = st
+        c = 0
+        for j in range(n):
+            if active[i, j] and not (st and is_final[i, j]):
+                v = info[i, j]
+                pos[i, c] = j
+                info_c[i, c] = v if np.isnan(v) or v > 1e-12 else 1e-12
+                c += 1
+        for j in range(n):
+            if not (active[i, j] and not (st and is_final[i, j])):
+                pos[i, c] = j
+                info_c[i, c] = np.nan
+                c += 1
+
+
+@compiled
+def last_bounds(bounds_c: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Each row's bound at its last counting look, from the bounds of :func:`compact_looks`' rows (NaN after its
+    counting looks): ``bounds_c[i, max(count of non-NaN - 1, 0)]``."""
+    m, n = bounds_c.shape
+    for i in range(m):
+        k = 0
+        for c in range(n):
+            k += not np.isnan(bounds_c[i, c])
+        out[i] = bounds_c[i, max(k - 1, 0)]
+
+
+@compiled
+def spread_bounds(bounds_c: np.ndarray, pos: np.ndarray, is_final: np.ndarray, stale: np.ndarray, last: np.ndarray,
+                  out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The bounds of :func:`compact_looks`' rows back at their looks' columns (inf for a look that does not count),
+    a stale final analysis taking ``last`` (the last interim's bound, at which it spends what is left):
+    ``np.put_along_axis(out, pos, np.where(np.isnan(bounds_c), np.inf, bounds_c), axis=1)``, then
+    ``out[is_final] = np.where(stale, last, out[is_final])``."""
+    m, n = bounds_c.shape
+    for i in range(m):
+        for c in range(n):
+            b = bounds_c[i, c]
+            out[i, pos[i, c]] = np.inf if np.isnan(b) else b
+        if stale[i]:
+            for j in range(n):
+                if is_final[i, j]:
+                    out[i, j] = last[i]
 
 
 @compiled

@@ -17,7 +17,17 @@ from scipy import special
 
 from .._memo import per_object
 from ..spec.schema import BayesianDecision, Design, FixedDecision, GroupSequentialDecision
-from ._decide_jit import KEEP, first_decision, looks_in_order, one_pattern, pick_rows
+from ._decide_jit import (
+    KEEP,
+    compact_looks,
+    first_decision,
+    last_bounds,
+    looks_in_order,
+    one_pattern,
+    pick_rows,
+    sort_looks,
+    spread_bounds,
+)
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
 from .statistics import Looks, fixed_pvalue, max_information, posterior_probability, treated_prior, unique_rows
 
@@ -32,27 +42,6 @@ def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final
         num = c_final * math.sqrt(info_max) - z * np.sqrt(info) - theta * rest
         cp = special.ndtr(-num / np.sqrt(rest))
     return np.where(rest > 0, cp, np.where(z >= c_final, 1.0, 0.0))
-
-
-def _counting_looks(happens: np.ndarray, info: np.ndarray, is_final: np.ndarray) -> np.ndarray:
-    """Which of each row's looks (in time order) count: those that happen and add information to the counting
-    looks before them (more than 0 at the first; later, more than a relative
-    :data:`~condapprove.boundaries.MIN_INFORMATION_STEP` (:data:`._decide_jit.KEEP`), below
-    which the bounds cannot be computed: such a look is as one that adds nothing), and the final analysis if it
-    happens.
-
-    The numpy rule, for rows whose looks had to be sorted; :func:`._decide_jit.looks_in_order` computes the same
-    for rows already in order.  The largest information before each look is taken column by column, several times
-    faster than ``np.maximum.accumulate`` along the few looks of a row.
-    """
-    m, n_looks = info.shape
-    prev = np.empty((m, n_looks))
-    prev[:, 0] = 0.0
-    running = np.full(m, -np.inf)
-    for j in range(1, n_looks):
-        running = np.maximum(running, np.where(happens[:, j - 1], info[:, j - 1], -np.inf))
-        prev[:, j] = running
-    return np.asarray(happens & ((info * KEEP > prev) | is_final))
 
 
 def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
@@ -86,18 +75,15 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         is_final = np.zeros((m, n_looks), dtype=bool, order="F")
         is_final[:, -1] = True
     else:
-        z = np.stack([s.z for s in stats], axis=1)
-        info = np.stack([s.information for s in stats], axis=1)
-        active = np.isfinite(times)
-        rows = np.arange(m)[:, None]
-        # a look that adds no information (or precedes all information) is skipped
-        key = np.where(active, times, np.inf)
-        order = np.argsort(key, axis=1, kind="stable")
-        z, info, times, active = z[rows, order], info[rows, order], times[rows, order], active[rows, order]
+        # each row's looks sorted by time, and which count (a look that adds no information is skipped)
+        sorted_times = np.empty((m, n_looks), order="F")
+        order = np.empty((m, n_looks), dtype=np.int64, order="F")
+        is_final = np.empty((m, n_looks), dtype=bool, order="F")
+        sort_looks(np.asarray(times, dtype=np.float64), *columns("z", "information"), sorted_times, z, info, active,
+                   order, is_final)
+        times = sorted_times
         identity = False
         same = None  # (for _group_sequential_bounds to find out)
-        is_final = order == n_looks - 1
-        active = _counting_looks(active, info, is_final)
     dec = pm.decision
     if isinstance(dec, FixedDecision):  # only the final analysis (the last column) decides
         s_final = stats[-1]
@@ -176,26 +162,20 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
             and info[0, -1] * KEEP > info[0, :-1].max()):
         one = _bounds_by_pattern(design, dec, np.maximum(info[:1], 1e-12), final=True)
         return one, np.full(m, one[0, -1])  # (1, L): broadcast along the rows
-    prior = np.where(active & ~is_final, info, -np.inf).max(axis=1)
-    final_info = info[is_final]
-    stale = final_info * KEEP <= prior
-    if bool(active.all()) and not stale.any():  # every look counts, in order (the final is the last)
-        bounds_all = _bounds_by_pattern(design, dec, np.maximum(info, 1e-12), final=True)
+    # each row's counting looks at its front (NaN after them), and whether its final analysis adds nothing to them
+    stale, info_c = np.empty(m, dtype=bool), np.empty((m, n_looks))
+    pos = np.empty((m, n_looks), dtype=np.int64)
+    compact_looks(info, active, is_final, stale, info_c, pos)
+    if not stale.any() and bool(active.all()):  # every look counts, in order (the final is the last)
+        bounds_all = _bounds_by_pattern(design, dec, info_c, final=True)
         return bounds_all, bounds_all[:, -1]
-    act = active & ~(stale[:, None] & is_final)
-    # compact each row's active looks to the front (NaN padding after), as the batch API wants
-    key = np.where(act, np.arange(n_looks), n_looks + np.arange(n_looks))
-    pos = np.argsort(key, axis=1, kind="stable")
-    info_c = np.where(np.take_along_axis(act, pos, 1), np.maximum(np.take_along_axis(info, pos, 1), 1e-12), np.nan)
     bounds_c = _bounds_by_pattern(design, dec, info_c, final=True)
-    n_active = np.count_nonzero(~np.isnan(bounds_c), axis=1)
-    # the final look's bound: the last non-padding entry of each compacted row
-    last = bounds_c[np.arange(m), np.maximum(n_active - 1, 0)]
+    last = np.empty(m)  # the final look's bound: each row's last counting look's
+    last_bounds(bounds_c, last)
     if stale.any():
         bounds_c[stale] = _bounds_by_pattern(design, dec, info_c[stale], final=False)
-    bounds = np.full((m, n_looks), np.inf)
-    np.put_along_axis(bounds, pos, np.where(np.isnan(bounds_c), np.inf, bounds_c), axis=1)
-    bounds[is_final] = np.where(stale, last, bounds[is_final])
+    bounds = np.empty((m, n_looks))
+    spread_bounds(bounds_c, pos, is_final, stale, last, bounds)
     return bounds, last
 
 
