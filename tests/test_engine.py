@@ -1091,6 +1091,44 @@ def test_kth_event_counts_the_recruited_patients_events_only(control: dict[str, 
         np.testing.assert_array_equal(p.kth_event(k), want)
 
 
+
+@pytest.mark.parametrize("het", [None, {"sites": 4, "site_sd": 0.5}, {"lot_sd": 0.4, "lot_size": 10}])
+def test_binary_responses_by_covariate_pattern_are_the_patients_own(het: dict[str, Any] | None,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binary responses computed once per replicate and pattern of covariates (``simulate_arm``, when the
+    covariates alone make the patients' effects) are those computed patient by patient, bit for bit; with site or
+    lot effects added to the covariates' the patient-by-patient path is taken (the patterns would miss them)."""
+    from condapprove.simulation import population
+    from condapprove.simulation.population import Streams, arms_of, draw_truth, simulate_arm
+
+    pm: dict[str, Any] = {
+        "study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 3},
+        "treated": {"accrual": {"rate_per_month": 3.0}, "target_n": 40},
+        "control": {"kind": "concurrent", "randomised": False, "accrual": {"rate_per_month": 2.0}, "target_n": 30,
+                    "confounding": {"covariates": [
+                        {"name": "a", "prevalence_treated": 0.5, "prevalence_control": 0.3, "effect": -0.7},
+                        {"name": "b", "prevalence_treated": 0.6, "prevalence_control": 0.35, "effect": -0.9}]}},
+    }
+    if het is not None:
+        pm["heterogeneity"] = het
+    design = design_from_mapping({"name": "t", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+                                  "post_marketing": pm,
+                                  "scenarios": [{"name": "alt", "treated_rate": 0.45, "control_rate": 0.25}]})
+    m, used = 300, []
+    by_pattern = population.binary_outcomes_by_pattern
+    monkeypatch.setattr(population, "binary_outcomes_by_pattern", lambda *a: (used.append(1), by_pattern(*a)))
+    sets = []
+    for most in (8, 0):  # the table where it applies, then patient by patient
+        monkeypatch.setattr(population, "_PATTERN_COVARIATES", most)
+        streams = Streams(np.random.SeedSequence(3), (0, 0))
+        truth = draw_truth(streams, design, design.scenarios[0], m)
+        sets.append([simulate_arm(streams, design, a, truth, m).y for a in arms_of(design)])
+    assert len(used) == (2 if het is None else 1 if "lot_sd" in het else 0)  # (lots: the treated arm's only)
+    for a, b in zip(*sets):
+        np.testing.assert_array_equal(a, b)
+    assert 0 < sets[0][0].mean() < 1
+
+
 def test_decision_curves_are_the_counts_divided_by_the_replicates() -> None:
     """The cumulative decision curves divide each running count by the number of replicates: numpy's division
     of the whole column gives Python's ``float(count) / n`` for every count (both correctly rounded)."""

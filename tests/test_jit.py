@@ -504,22 +504,58 @@ def test_covariates_and_their_effects_are_the_comparisons_and_the_ordered_sums(k
     """Binary covariates from patient-major uniforms and their summed effects, in one compiled pass: numpy's
     comparison, and each patient's effects added in the covariates' order (which, for up to two covariates, is
     numpy's ``0.0 + x @ effects``, the engine's sum before, whatever order the BLAS library adds them in: a sum of
-    two exact products rounds once)."""
-    from condapprove._jit import covariate_effects
+    two exact products rounds once).  The patterns asked for are the covariates' bits, and each pattern's summed
+    effect (``pattern_effects``) is the effect of every patient with that pattern, bit for bit."""
+    from condapprove._jit import covariate_effects, pattern_effects
 
     rng = np.random.default_rng(seed)
     u = rng.random((n, m, k))
     prev = rng.choice(np.array([0.0, 1.0, 0.5, 0.25]), size=k)
     effects = rng.normal(0.0, 1.0, k) * rng.choice(np.array([1.0, 1e-3, 1e3]), size=k)
-    x, lin = np.full((n, m, k), -1.0), np.full((n, m), np.nan)
-    covariate_effects(u, prev, effects, x, lin)
-    np.testing.assert_array_equal(x, (u < prev).astype(np.float64))
-    ordered = np.zeros((n, m))
-    for c in range(k):
-        ordered = ordered + x[:, :, c] * effects[c]
-    np.testing.assert_array_equal(lin, 0.0 + ordered)
-    if k <= 2:
-        np.testing.assert_array_equal(lin.T, 0.0 + x.transpose(1, 0, 2) @ effects)
+    for with_pattern in (False, True):
+        x, lin = np.full((n, m, k), -1.0), np.full((n, m), np.nan)
+        bits = np.full((n, m) if with_pattern else (0, 0), 255, dtype=np.uint8)
+        covariate_effects(u, prev, effects, x, lin, bits)
+        np.testing.assert_array_equal(x, (u < prev).astype(np.float64))
+        ordered = np.zeros((n, m))
+        for c in range(k):
+            ordered = ordered + x[:, :, c] * effects[c]
+        np.testing.assert_array_equal(lin, 0.0 + ordered)
+        if k <= 2:
+            np.testing.assert_array_equal(lin.T, 0.0 + x.transpose(1, 0, 2) @ effects)
+        if with_pattern:
+            np.testing.assert_array_equal(bits, (x * (1 << np.arange(k))).sum(axis=2))
+            summed = np.full(1 << k, np.nan)
+            pattern_effects(effects, summed)
+            np.testing.assert_array_equal(summed[bits], lin)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 40), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_binary_outcomes_by_pattern_are_binary_outcomes(k: int, m: int, n: int, seed: int) -> None:
+    """Responses whose probabilities are computed once per replicate and pattern of covariates are the responses
+    of :func:`condapprove._jit.binary_outcomes` on each patient's effect, bit for bit: effects of every size,
+    uniforms equal to a probability (no response) and rates of 0 and 1 (logits of -inf and inf) included."""
+    from scipy import special
+
+    from condapprove._jit import binary_outcomes, binary_outcomes_by_pattern, covariate_effects, pattern_effects
+
+    rng = np.random.default_rng(seed)
+    effects = rng.normal(0.0, 1.0, k) * rng.choice(np.array([1.0, 1e-3, 30.0]), size=k)
+    bits = np.empty((n, m), dtype=np.uint8)
+    x, lin = np.empty((n, m, k)), np.empty((n, m))
+    covariate_effects(rng.random((n, m, k)), np.full(k, 0.5), effects, x, lin, bits)
+    summed = np.empty(1 << k)
+    pattern_effects(effects, summed)
+    base = rng.choice(np.array([0.0, 1.0, 0.3, 0.5, 0.97]), size=m)
+    with np.errstate(divide="ignore"):
+        logit_base = special.logit(base)
+    u = rng.random((n, m))
+    u[0] = special.expit(logit_base + lin[0])  # (a uniform at the probability: no response)
+    want, got = np.full((m, n), -1.0), np.full((m, n), -1.0)
+    binary_outcomes(u.T, logit_base, lin.T, want)
+    binary_outcomes_by_pattern(u.T, logit_base, bits.T, summed, got)
+    np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("lin_kind", ["zero", "covariates"])

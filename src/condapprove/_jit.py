@@ -163,19 +163,59 @@ def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray,
 
 @compiled
 def covariate_effects(u: np.ndarray, prevalence: np.ndarray, effects: np.ndarray, x: np.ndarray,
-                      lin: np.ndarray) -> None:  # pragma: no cover - compiled
+                      lin: np.ndarray, pattern: np.ndarray) -> None:  # pragma: no cover - compiled
     """Binary covariates and their summed effects in one pass over patient-major (n, m, k) uniforms ``u``:
     ``x = (u < prevalence).astype(np.float64)`` (same shape) and ``lin[j, i] = 0.0 + sum_c x[j, i, c] *
-    effects[c]`` (shape (n, m)), the products added in the order of the covariates."""
+    effects[c]`` (shape (n, m)), the products added in the order of the covariates; with ``pattern`` of shape (n, m)
+    (else (0, 0), not written), each patient's covariates as the bits of an integer (covariate ``c`` bit ``c``),
+    whose summed effect :func:`pattern_effects` gives."""
     n, m, k = u.shape
+    with_pattern = pattern.shape[0] > 0
     for j in range(n):
         for i in range(m):
             acc = 0.0
+            bits = 0
             for c in range(k):
-                v = 1.0 if u[j, i, c] < prevalence[c] else 0.0
+                has = u[j, i, c] < prevalence[c]
+                v = 1.0 if has else 0.0
                 x[j, i, c] = v
                 acc = acc + v * effects[c]
+                bits |= int(has) << c
             lin[j, i] = 0.0 + acc
+            if with_pattern:
+                pattern[j, i] = bits
+
+
+@compiled
+def pattern_effects(effects: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The summed effect of each pattern of binary covariates ``p`` (covariate ``c`` present where bit ``c`` of ``p``
+    is set) into ``out[p]``, with :func:`covariate_effects`' operations in its order: the same value as its ``lin``
+    of a patient with those covariates."""
+    for p in range(out.size):
+        acc = 0.0
+        for c in range(effects.size):
+            v = 1.0 if (p >> c) & 1 else 0.0
+            acc = acc + v * effects[c]
+        out[p] = 0.0 + acc
+
+
+@compiled
+def binary_outcomes_by_pattern(u: np.ndarray, logit_base: np.ndarray, pattern: np.ndarray, pattern_lin: np.ndarray,
+                               out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`binary_outcomes` for patients whose effects are those of their covariates alone: the effect of
+    patient ``(i, j)`` is ``pattern_lin[pattern[i, j]]`` (:func:`covariate_effects`' patterns and
+    :func:`pattern_effects`' sums), so a replicate's probabilities of response are computed once per pattern
+    (a few ``exp`` a replicate instead of one a patient, which took about a quarter of
+    ``designs/collategene_survey.yaml``'s run) and looked up: the same operations on the same values, the same
+    responses."""
+    m, n = u.shape
+    table = np.empty((pattern_lin.size, m))  # pattern-major: a column of patients reads a few rows in step
+    for q in range(pattern_lin.size):
+        for i in range(m):
+            table[q, i] = 1.0 / (1.0 + np.exp(-(logit_base[i] + pattern_lin[q])))
+    for j in range(n):
+        for i in range(m):
+            out[i, j] = 1.0 if u[i, j] < table[pattern[i, j], i] else 0.0
 
 
 @compiled

@@ -16,7 +16,15 @@ import numpy as np
 from scipy import special
 
 from .. import _draw_jit, _rng  # (their attributes looked up at the call: the benchmark times the draws)
-from .._jit import add_site_effects, binary_outcomes, covariate_effects, cumsum_rows, running_sums
+from .._jit import (
+    add_site_effects,
+    binary_outcomes,
+    binary_outcomes_by_pattern,
+    covariate_effects,
+    cumsum_rows,
+    pattern_effects,
+    running_sums,
+)
 from ..accrual import PoissonAccrual, apply_capacity
 from ..errors import DesignError
 from ..kernels.survival import Exponential, draw_event_times
@@ -389,6 +397,11 @@ def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndar
     return np.asarray(base)
 
 
+#: Most binary covariates whose patterns (bits of a byte) give binary responses through a table per replicate
+#: (:func:`condapprove._jit.binary_outcomes_by_pattern`), when there are no more patterns than patients.
+_PATTERN_COVARIATES = 8
+
+
 def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: int,
                  entry: np.ndarray | None = None, *, scale_later: bool = False) -> ArmData:
     """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
@@ -412,6 +425,10 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     conf = getattr(pm.control, "confounding", None)
     x = None
     lin = zero_lin = np.broadcast_to(0.0, (m, n))  # no patient-level effects yet (a view: nothing allocated)
+    # while the covariates alone make the effects, each patient's pattern of covariates (bits) and each pattern's
+    # summed effect, for binary responses computed once per pattern (binary_outcomes_by_pattern)
+    pattern: np.ndarray | None = None
+    pattern_lin = np.empty(0)
     if conf is not None:
         prev = np.asarray(arm.prevalence, dtype=np.float64)
         # drawn patient-major (n, m, k) (compiled draws: numpy's numbers), compared and their effects summed in one
@@ -419,8 +436,14 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         u = _draw_jit.draw(streams(f"x:{arm.label}"), "random", (n, m, prev.size))
         x, lin = np.empty(u.shape), np.empty((n, m))
         effects = np.asarray([c.effect for c in conf.covariates], dtype=np.float64)
-        covariate_effects(u, prev, effects, x, lin)
+        # fewer patterns than patients (and bits in a byte): a table of a replicate's responses pays
+        patterned = ep.type == "binary" and prev.size <= _PATTERN_COVARIATES and (1 << prev.size) <= n
+        bits = np.empty((n, m) if patterned else (0, 0), dtype=np.uint8)
+        covariate_effects(u, prev, effects, x, lin, bits)
         x, lin = x.transpose(1, 0, 2), lin.T
+        if patterned:
+            pattern, pattern_lin = bits.T, np.empty(1 << prev.size)
+            pattern_effects(effects, pattern_lin)
     het = pm.heterogeneity
     dilution = het.dilution if het is not None else 1.0
     if het is not None and het.site_sd > 0 and het.sites > 1:
@@ -429,11 +452,11 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         # lin + np.take_along_axis(site_effects, site, axis=1), in one compiled pass down the patient-major draws
         added = np.empty((n, m))
         add_site_effects(lin.T, site.T, np.asarray(truth.site_effects, dtype=np.float64), added)
-        lin = added.T
+        lin, pattern = added.T, None
     if arm.treated and het is not None and het.lot_sd > 0:
         n_lots = -(-n // het.lot_size)
         lot_effect = streams.patients("lots", m, n_lots, "normal", loc=0.0, scale=het.lot_sd)
-        lin = lin + np.repeat(lot_effect, het.lot_size, axis=1)[:, :n]
+        lin, pattern = lin + np.repeat(lot_effect, het.lot_size, axis=1)[:, :n], None
     dropout_time = None
     scale = None
     if isinstance(ep, TimeToEventEndpoint):
@@ -470,7 +493,10 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             with np.errstate(divide="ignore"):
                 logit_base = np.ascontiguousarray(special.logit(base)[:, 0])
             y = np.empty((m, n))
-            binary_outcomes(u, logit_base, np.asarray(lin, dtype=np.float64), y)
+            if pattern is not None:  # (the same responses, an exp per replicate and pattern, not per patient)
+                binary_outcomes_by_pattern(u, logit_base, pattern, pattern_lin, y)
+            else:
+                binary_outcomes(u, logit_base, np.asarray(lin, dtype=np.float64), y)
         else:
             y = (u < base).astype(np.float64)
         ready = entry + ep.followup_months
