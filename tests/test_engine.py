@@ -1122,7 +1122,9 @@ def test_binary_responses_by_covariate_pattern_are_the_patients_own(het: dict[st
         monkeypatch.setattr(population, "_PATTERN_COVARIATES", most)
         streams = Streams(np.random.SeedSequence(3), (0, 0))
         truth = draw_truth(streams, design, design.scenarios[0], m)
-        sets.append([simulate_arm(streams, design, a, truth, m).y for a in arms_of(design)])
+        data = [simulate_arm(streams, design, a, truth, m) for a in arms_of(design)]
+        assert all(d.x is None for d in data)  # (read by the propensity-weighted comparison only: not kept)
+        sets.append([d.y for d in data])
     assert len(used) == (2 if het is None else 1 if "lot_sd" in het else 0)  # (lots: the treated arm's only)
     for a, b in zip(*sets):
         np.testing.assert_array_equal(a, b)

@@ -504,19 +504,23 @@ def test_covariates_and_their_effects_are_the_comparisons_and_the_ordered_sums(k
     """Binary covariates from patient-major uniforms and their summed effects, in one compiled pass: numpy's
     comparison, and each patient's effects added in the covariates' order (which, for up to two covariates, is
     numpy's ``0.0 + x @ effects``, the engine's sum before, whatever order the BLAS library adds them in: a sum of
-    two exact products rounds once).  The patterns asked for are the covariates' bits, and each pattern's summed
-    effect (``pattern_effects``) is the effect of every patient with that pattern, bit for bit."""
+    two exact products rounds once); the same effects when the covariates are not asked for.  The patterns asked
+    for are the covariates' bits, and each pattern's summed effect (``pattern_effects``) is the effect of every
+    patient with that pattern, bit for bit."""
     from condapprove._jit import covariate_effects, pattern_effects
 
     rng = np.random.default_rng(seed)
     u = rng.random((n, m, k))
     prev = rng.choice(np.array([0.0, 1.0, 0.5, 0.25]), size=k)
     effects = rng.normal(0.0, 1.0, k) * rng.choice(np.array([1.0, 1e-3, 1e3]), size=k)
-    for with_pattern in (False, True):
-        x, lin = np.full((n, m, k), -1.0), np.full((n, m), np.nan)
+    x_all = (u < prev).astype(np.float64)
+    for with_x, with_pattern in ((True, False), (True, True), (False, True), (False, False)):
+        x, lin = np.full((n, m, k) if with_x else (0, 0, 0), -1.0), np.full((n, m), np.nan)
         bits = np.full((n, m) if with_pattern else (0, 0), 255, dtype=np.uint8)
         covariate_effects(u, prev, effects, x, lin, bits)
-        np.testing.assert_array_equal(x, (u < prev).astype(np.float64))
+        if with_x:
+            np.testing.assert_array_equal(x, x_all)
+        x = x_all
         ordered = np.zeros((n, m))
         for c in range(k):
             ordered = ordered + x[:, :, c] * effects[c]

@@ -165,12 +165,13 @@ def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray,
 def covariate_effects(u: np.ndarray, prevalence: np.ndarray, effects: np.ndarray, x: np.ndarray,
                       lin: np.ndarray, pattern: np.ndarray) -> None:  # pragma: no cover - compiled
     """Binary covariates and their summed effects in one pass over patient-major (n, m, k) uniforms ``u``:
-    ``x = (u < prevalence).astype(np.float64)`` (same shape) and ``lin[j, i] = 0.0 + sum_c x[j, i, c] *
-    effects[c]`` (shape (n, m)), the products added in the order of the covariates; with ``pattern`` of shape (n, m)
+    ``x = (u < prevalence).astype(np.float64)`` (same shape; or (0, 0, 0), not written, where only their effects are
+    needed) and ``lin[j, i] = 0.0 + sum_c x[j, i, c] * effects[c]`` (shape (n, m)), the products added in the order
+    of the covariates; with ``pattern`` of shape (n, m)
     (else (0, 0), not written), each patient's covariates as the bits of an integer (covariate ``c`` bit ``c``),
     whose summed effect :func:`pattern_effects` gives."""
     n, m, k = u.shape
-    with_pattern = pattern.shape[0] > 0
+    with_x, with_pattern = x.shape[0] > 0, pattern.shape[0] > 0
     for j in range(n):
         for i in range(m):
             acc = 0.0
@@ -178,7 +179,8 @@ def covariate_effects(u: np.ndarray, prevalence: np.ndarray, effects: np.ndarray
             for c in range(k):
                 has = u[j, i, c] < prevalence[c]
                 v = 1.0 if has else 0.0
-                x[j, i, c] = v
+                if with_x:
+                    x[j, i, c] = v
                 acc = acc + v * effects[c]
                 bits |= int(has) << c
             lin[j, i] = 0.0 + acc

@@ -286,7 +286,7 @@ class ArmData:
         score is observed (binary, continuous); the entry (time to event).
     y : (m, n) response (0/1), score, or event time since treatment (time to event; see ``scale``).
     dropout_time : (m, n) or None, time to loss to follow-up since treatment (time to event; see ``scale``).
-    x : (m, n, p) or None, confounders.
+    x : (m, n, p) or None, confounders (kept for the propensity-weighted comparison only, which reads them).
     scale : TteScale or None, set when ``y`` and ``dropout_time`` hold the standard exponential draws and
         not yet the times (time to event, ``simulate_arm(..., scale_later=True)``): read them through
         :meth:`event_times`, or scale them as :class:`TteScale` says in the pass that reads them (as
@@ -432,15 +432,17 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     if conf is not None:
         prev = np.asarray(arm.prevalence, dtype=np.float64)
         # drawn patient-major (n, m, k) (compiled draws: numpy's numbers), compared and their effects summed in one
-        # compiled pass as laid out; x and lin are (m, n, k) and (m, n) views
+        # compiled pass as laid out; x and lin are (m, n, k) and (m, n) views.  The covariates themselves are kept
+        # only for the propensity-weighted comparison, which reads them (else x is None)
         u = _draw_jit.draw(streams(f"x:{arm.label}"), "random", (n, m, prev.size))
-        x, lin = np.empty(u.shape), np.empty((n, m))
+        kept = conf.adjustment == "propensity_weighting"
+        x, lin = np.empty(u.shape if kept else (0, 0, 0)), np.empty((n, m))
         effects = np.asarray([c.effect for c in conf.covariates], dtype=np.float64)
         # fewer patterns than patients (and bits in a byte): a table of a replicate's responses pays
         patterned = ep.type == "binary" and prev.size <= _PATTERN_COVARIATES and (1 << prev.size) <= n
         bits = np.empty((n, m) if patterned else (0, 0), dtype=np.uint8)
         covariate_effects(u, prev, effects, x, lin, bits)
-        x, lin = x.transpose(1, 0, 2), lin.T
+        x, lin = x.transpose(1, 0, 2) if kept else None, lin.T
         if patterned:
             pattern, pattern_lin = bits.T, np.empty(1 << prev.size)
             pattern_effects(effects, pattern_lin)
