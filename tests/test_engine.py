@@ -1131,6 +1131,39 @@ def test_binary_responses_by_covariate_pattern_are_the_patients_own(het: dict[st
     assert 0 < sets[0][0].mean() < 1
 
 
+
+def test_continuous_outcomes_are_the_mean_the_lots_and_the_scaled_normals() -> None:
+    """``simulate_arm``'s continuous outcomes (one compiled pass without covariates or site effects) are each arm's
+    mean, plus the lot's effect for the treated arm's patients (lots of ``lot_size`` in entry order), plus ``sd``
+    times the arm's standard normals, computed here with numpy from the same streams."""
+    from condapprove.simulation.population import (
+        Streams,
+        arms_of,
+        draw_truth,
+        outcome_parameter,
+        paired_entries,
+        simulate_arm,
+    )
+
+    design = condapprove.load_design(DESIGNS / "akuugo_trial.yaml")
+    het, sd = design.post_marketing.heterogeneity, design.post_marketing.endpoint.sd
+    m = 257
+    streams = Streams(np.random.SeedSequence(4), (0, 0))
+    truth = draw_truth(streams, design, design.scenarios[0], m)
+    arms = arms_of(design)
+    data = [simulate_arm(streams, design, a, truth, m, e)
+            for a, e in zip(arms, paired_entries(streams, design, arms, m))]
+    again = Streams(np.random.SeedSequence(4), (0, 0))
+    for arm, d in zip(arms, data):
+        z = again.patients(f"y:{arm.label}", m, arm.n, "standard_normal")
+        lin = np.broadcast_to(0.0, (m, arm.n))
+        if arm.treated:
+            lot = again.patients("lots", m, -(-arm.n // het.lot_size), "normal", loc=0.0, scale=het.lot_sd)
+            lin = lin + np.repeat(lot, het.lot_size, axis=1)[:, :arm.n]
+        np.testing.assert_array_equal(d.y, outcome_parameter(design, arm, truth, m) + lin + sd * z)
+    assert het.lot_sd > 0 and arms[0].treated and not arms[1].treated
+
+
 def test_decision_curves_are_the_counts_divided_by_the_replicates() -> None:
     """The cumulative decision curves divide each running count by the number of replicates: numpy's division
     of the whole column gives Python's ``float(count) / n`` for every count (both correctly rounded)."""

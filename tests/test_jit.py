@@ -498,6 +498,36 @@ def test_the_compiled_expit_is_scipys_bit_for_bit() -> None:
 
 
 @settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 40), st.integers(0, 12), st.integers(0, 2**32 - 1), st.booleans())
+def test_continuous_outcomes_are_numpys(m: int, n: int, lot_size: int, seed: int, transposed: bool) -> None:
+    """Continuous outcomes in one compiled pass are numpy's ``mean + lin + sd * z`` bit for bit, ``lin`` the lots'
+    effects repeated patient by patient and added to 0 (as the engine adds them) or no effects at all (``lot_size``
+    0 here): signed zeros, infinities and NaN included, the draws in either layout."""
+    from condapprove._jit import continuous_outcomes
+
+    rng = np.random.default_rng(seed)
+    specials = np.array([0.0, -0.0, 1e300, np.inf, -np.inf, np.nan])
+    mean = np.where(rng.random(m) < 0.2, rng.choice(specials, m), rng.normal(5.0, 3.0, m))
+    z = rng.normal(size=(n, m)).T if transposed else rng.normal(size=(m, n))
+    z[rng.random((m, n)) < 0.05] = -0.0
+    sd = float(rng.choice(np.array([9.5, 0.0, 1e-3])))
+    mean[0], z[0, 0] = -0.0, -0.0  # (with a lot's effect of -0.0: 0.0 + lin, not lin, gives the sign of 0)
+    if lot_size:
+        n_lots = -(-n // lot_size)
+        lot = np.where(rng.random((m, n_lots)) < 0.2, -0.0, rng.normal(0.0, 3.0, (m, n_lots)))
+        lot[0, 0] = -0.0
+        lin = np.broadcast_to(0.0, (m, n)) + np.repeat(lot, lot_size, axis=1)[:, :n]
+    else:
+        lot, lin = np.empty((m, 0)), np.broadcast_to(0.0, (m, n))
+    with np.errstate(invalid="ignore", over="ignore"):
+        want = mean[:, None] + lin + sd * z
+    got = np.full((m, n), -1.0)
+    continuous_outcomes(mean, lot, max(lot_size, 1), sd, z, got)
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 20), st.integers(1, 30), st.integers(0, 2**32 - 1))
 def test_covariates_and_their_effects_are_the_comparisons_and_the_ordered_sums(k: int, m: int, n: int,
                                                                               seed: int) -> None:

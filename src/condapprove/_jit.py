@@ -162,6 +162,28 @@ def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray,
 
 
 @compiled
+def continuous_outcomes(mean: np.ndarray, lot: np.ndarray, lot_size: int, sd: float, z: np.ndarray,
+                        out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out = mean[:, None] + lin + sd * z`` for (m, n) arrays of any layout, numpy's operations in numpy's order, in
+    one pass along the rows: ``lin[i, j] = 0.0 + lot[i, j // lot_size]``, each patient's lot's effect (added to a
+    0, as numpy adds the lots' effects to no effects), or 0 where ``lot`` has no columns.  A continuous endpoint
+    without covariates or site effects (``simulate_arm``): the same outcomes without numpy's three passes and their
+    (m, n) temporaries, nor the lots' effects repeated patient by patient."""
+    m, n = z.shape
+    for i in range(m):
+        mu = mean[i]
+        if lot.shape[1] == 0:
+            start = mu + 0.0
+            for j in range(n):
+                out[i, j] = start + sd * z[i, j]
+            continue
+        for k in range(lot.shape[1]):  # lot by lot: mean + lin once a lot (the same value for each of its patients)
+            start = mu + (0.0 + lot[i, k])
+            for j in range(k * lot_size, min(n, (k + 1) * lot_size)):
+                out[i, j] = start + sd * z[i, j]
+
+
+@compiled
 def covariate_effects(u: np.ndarray, prevalence: np.ndarray, effects: np.ndarray, x: np.ndarray,
                       lin: np.ndarray, pattern: np.ndarray) -> None:  # pragma: no cover - compiled
     """Binary covariates and their summed effects in one pass over patient-major (n, m, k) uniforms ``u``:
