@@ -949,3 +949,48 @@ def test_bounds_kept_by_pattern_are_each_rows_own(monkeypatch: pytest.MonkeyPatc
         assert sum(len(t.index) for t in decision._BOUNDS_CACHE.values()) <= 60
         settings = max(settings, len(decision._BOUNDS_CACHE))
     assert settings == 2
+
+
+def test_bounds_kept_by_pattern_hold_when_threads_add_rows_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads that look bounds up and add rows to one table at once (simulations run from several threads) each
+    get every row's own bounds, and every row the table names holds its own bounds (within the 1e-10 of the
+    batch's roots)."""
+    import sys
+    import threading
+
+    from condapprove.boundaries import efficacy_bounds_batch
+    from condapprove.simulation import decision
+    from condapprove.simulation.statistics import max_information
+
+    design = _design(*CASES["paired-binary-slow-fixed"])
+    dec = design.post_marketing.decision
+    monkeypatch.setattr(decision, "_BOUNDS_CACHE", {})
+    i_max = max_information(design)
+
+    def own(info: np.ndarray) -> np.ndarray:
+        return np.array([efficacy_bounds_batch(row[None, :], dec.alpha, dec.spending, dec.parameter,
+                                               max_information=i_max, final=True)[0] for row in info])
+
+    rngs = [np.random.default_rng(t) for t in range(16)]
+    calls = [np.cumsum(r.integers(1, 40, (50, 2)), axis=1).astype(np.float64) for r in rngs]  # overlapping rows
+    got: dict[int, np.ndarray] = {}
+
+    def work(t: int) -> None:
+        for c in range(t, len(calls), 4):
+            got[c] = decision._bounds_by_pattern(design, dec, calls[c], final=True)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # (the threads switch as often as they can)
+    try:
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for c, info in enumerate(calls):
+        np.testing.assert_allclose(got[c], own(info), rtol=1e-10, atol=0)
+    (table,) = decision._BOUNDS_CACHE.values()
+    kept = np.array([np.frombuffer(k) for k in table.index])
+    np.testing.assert_allclose(table.rows[list(table.index.values())], own(kept), rtol=1e-10, atol=0)

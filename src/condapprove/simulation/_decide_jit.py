@@ -70,7 +70,6 @@ def looks_in_order(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols:
     return 2 if same else 1
 
 
-
 @compiled
 def sort_looks(times: np.ndarray, z_cols: tuple[np.ndarray, ...], info_cols: tuple[np.ndarray, ...],
                out_times: np.ndarray, out_z: np.ndarray, out_info: np.ndarray, out_active: np.ndarray,
@@ -130,7 +129,6 @@ def one_pattern(info: np.ndarray, active: np.ndarray, is_final: np.ndarray) -> b
             if not (active[i, j] and info[i, j] == info[0, j]):
                 return False
     return True
-
 
 
 @compiled

@@ -9,6 +9,7 @@ futility on conditional power or z; ``bayesian`` compares the posterior probabil
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from typing import Any
 
@@ -198,7 +199,8 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
     buf, width = uniq.tobytes(), 8 * uniq.shape[1]
     keys = [buf[o: o + width] for o in range(0, len(buf), width)]
     missing = [i for i, k in enumerate(keys) if k not in table.index]
-    if missing and sum(len(t.index) for t in _BOUNDS_CACHE.values()) + len(missing) > _MAX_PATTERNS:
+    # (the tables listed first: another thread may add one meanwhile)
+    if missing and sum(len(t.index) for t in list(_BOUNDS_CACHE.values())) + len(missing) > _MAX_PATTERNS:
         _BOUNDS_CACHE.clear()  # full: start again with this call's rows
         table = _BOUNDS_CACHE[setting] = _Bounds(info_c.shape[1])
         missing = list(range(len(keys)))
@@ -216,24 +218,32 @@ def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.
 
 class _Bounds:
     """The bounds already computed for one decision setting and number of looks: ``rows[index[bytes of an
-    information row]]`` (rows kept in a buffer that doubles as it fills)."""
+    information row]]`` (rows kept in a buffer that doubles as it fills).  Threads that simulate at once share it:
+    rows are added under a lock (a row another thread added meanwhile is not added again), each written, and
+    counted, before its index entry, and a grown buffer holds the rows before it, so a reader finds every row its
+    index names."""
 
     def __init__(self, looks: int) -> None:
         self.index: dict[bytes, int] = {}
         self._buffer = np.empty((16, looks))
+        self._count = 0
+        self._lock = threading.Lock()
 
     @property
     def rows(self) -> np.ndarray:
-        return self._buffer[: len(self.index)]
+        return self._buffer[: self._count]
 
     def add(self, keys: list[bytes], rows: np.ndarray) -> None:
-        k = len(self.index)
-        if k + len(keys) > self._buffer.shape[0]:
-            grown = np.empty((max(2 * self._buffer.shape[0], k + len(keys)), self._buffer.shape[1]))
-            grown[:k] = self._buffer[:k]
-            self._buffer = grown
-        self._buffer[k: k + len(keys)] = rows
-        self.index.update(zip(keys, range(k, k + len(keys))))
+        with self._lock:
+            new = [i for i, key in enumerate(keys) if key not in self.index]
+            k, size = self._count, self._count + len(new)
+            if size > self._buffer.shape[0]:
+                grown = np.empty((max(2 * self._buffer.shape[0], size), self._buffer.shape[1]))
+                grown[:k] = self._buffer[:k]
+                self._buffer = grown
+            self._buffer[k:size] = rows[new]
+            self._count = size
+            self.index.update(zip([keys[i] for i in new], range(k, size)))
 
 
 #: Bounds already computed, by decision setting (its spending, the maximum information, whether the last look is the
