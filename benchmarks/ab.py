@@ -71,7 +71,7 @@ def empty_caches(package: object) -> int:
     emptied = 0
     for module, attribute in COLD_CACHES:
         cache = getattr(sys.modules.get(f"{name}.{module}"), attribute, None)
-        if isinstance(cache, dict):
+        if callable(getattr(cache, "clear", None)):  # (a dictionary, or the engine's kept rows: RowValues)
             cache.clear()
             emptied += 1
     for module in COLD_FUNCTION_MODULES:

@@ -133,8 +133,7 @@ def test_binary_posteriors_kept_between_calls_are_each_rules_own(control: dict[s
     rules = [({"beta": [1, 3]}, 0.0, 0.3), ({"beta": [2, 3]}, 0.0, 0.3), ({"beta": [1, 2]}, 0.0, 0.3),
              ({"beta": [1, 3]}, 0.05, 0.3), ({"beta": [1, 3]}, 0.0, 0.25)]
     for limit in (10**6, 1000, 100):
-        monkeypatch.setattr(statistics, "_MAX_POSTERIORS", limit)
-        statistics._POSTERIORS.clear()
+        monkeypatch.setattr(statistics, "_POSTERIORS", statistics.RowValues(most=limit))
         for call in range(10):
             prior_spec, margin, rate = rules[call % len(rules)]
             ctl = {**control, "rate": rate} if benchmark else control
@@ -149,10 +148,10 @@ def test_binary_posteriors_kept_between_calls_are_each_rules_own(control: dict[s
             prior = treated_prior(d)
             own = _binary_posterior(d, prior, x_t, nt) if benchmark else _binary_posterior(d, prior, x_t, nt, x_c, nc)
             assert posterior_probability(d, s, prior).tolist() == own.tolist()
-        kept = sum(map(len, statistics._POSTERIORS.values()))
+        kept = len(statistics._POSTERIORS)
         assert kept <= limit and (limit == 100 or kept > 0)  # (100: fewer than a call computes, none kept)
         # (against a control arm the benchmark rate is not part of the rule: four rules, not five)
-        assert limit < 10**6 or len(statistics._POSTERIORS) == 5 - (not benchmark)
+        assert limit < 10**6 or statistics._POSTERIORS.settings() == 5 - (not benchmark)
 
 
 def test_unique_rows_groups_equal_rows_nan_padding_included() -> None:

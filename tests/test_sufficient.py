@@ -927,12 +927,11 @@ def test_bounds_kept_by_pattern_are_each_rows_own(monkeypatch: pytest.MonkeyPatc
     two settings (``final``) keep tables of their own."""
     from condapprove.boundaries import efficacy_bounds_batch
     from condapprove.simulation import decision
-    from condapprove.simulation.statistics import max_information
+    from condapprove.simulation.statistics import RowValues, max_information
 
     design = _design(*CASES["paired-binary-slow-fixed"])
     dec = design.post_marketing.decision
-    monkeypatch.setattr(decision, "_BOUNDS_CACHE", {})
-    monkeypatch.setattr(decision, "_MAX_PATTERNS", 60)
+    monkeypatch.setattr(decision, "_BOUNDS_CACHE", RowValues(most=60))
     rng = np.random.default_rng(3)
     i_max = max_information(design)
     settings = 0
@@ -946,8 +945,8 @@ def test_bounds_kept_by_pattern_are_each_rows_own(monkeypatch: pytest.MonkeyPatc
             want = efficacy_bounds_batch(row[None, :], dec.alpha, dec.spending, dec.parameter, max_information=i_max,
                                          final=final)[0]
             np.testing.assert_allclose(b, want, rtol=1e-10, atol=0)  # (a batch's root finding: within 1e-10)
-        assert sum(len(t.index) for t in decision._BOUNDS_CACHE.values()) <= 60
-        settings = max(settings, len(decision._BOUNDS_CACHE))
+        assert len(decision._BOUNDS_CACHE) <= 60
+        settings = max(settings, decision._BOUNDS_CACHE.settings())
     assert settings == 2
 
 
@@ -960,11 +959,11 @@ def test_bounds_kept_by_pattern_hold_when_threads_add_rows_at_once(monkeypatch: 
 
     from condapprove.boundaries import efficacy_bounds_batch
     from condapprove.simulation import decision
-    from condapprove.simulation.statistics import max_information
+    from condapprove.simulation.statistics import RowValues, max_information
 
     design = _design(*CASES["paired-binary-slow-fixed"])
     dec = design.post_marketing.decision
-    monkeypatch.setattr(decision, "_BOUNDS_CACHE", {})
+    monkeypatch.setattr(decision, "_BOUNDS_CACHE", RowValues())
     i_max = max_information(design)
 
     def own(info: np.ndarray) -> np.ndarray:
@@ -991,6 +990,6 @@ def test_bounds_kept_by_pattern_hold_when_threads_add_rows_at_once(monkeypatch: 
         sys.setswitchinterval(interval)
     for c, info in enumerate(calls):
         np.testing.assert_allclose(got[c], own(info), rtol=1e-10, atol=0)
-    (table,) = decision._BOUNDS_CACHE.values()
+    (table,) = decision._BOUNDS_CACHE._tables.values()
     kept = np.array([np.frombuffer(k) for k in table.index])
-    np.testing.assert_allclose(table.rows[list(table.index.values())], own(kept), rtol=1e-10, atol=0)
+    np.testing.assert_allclose(table.values[list(table.index.values())], own(kept), rtol=1e-10, atol=0)

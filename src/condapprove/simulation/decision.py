@@ -9,9 +9,7 @@ futility on conditional power or z; ``bayesian`` compares the posterior probabil
 from __future__ import annotations
 
 import math
-import threading
 import warnings
-from typing import Any
 
 import numpy as np
 from scipy import special
@@ -30,7 +28,7 @@ from ._decide_jit import (
     spread_bounds,
 )
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
-from .statistics import Looks, fixed_pvalue, max_information, posterior_probability, treated_prior, unique_rows
+from .statistics import Looks, RowValues, fixed_pvalue, max_information, posterior_probability, treated_prior
 
 __all__ = ["decide"]
 
@@ -181,76 +179,24 @@ def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info:
 
 
 def _bounds_by_pattern(design: Design, dec: GroupSequentialDecision, info_c: np.ndarray, *, final: bool) -> np.ndarray:
-    """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row (and kept:
-    :class:`_Bounds`)."""
+    """:func:`~condapprove.boundaries.efficacy_bounds_batch`, computed once per distinct row and kept for the
+    process's later calls (:data:`_BOUNDS_CACHE`)."""
     setting = (*per_object("spending setting", dec, lambda: (dec.alpha, str(dec.spending), dec.parameter)),
                per_object("max information", design, lambda: max_information(design)), final, info_c.shape[1])
-    table = _BOUNDS_CACHE.get(setting)
-    if table is None:
-        if len(_BOUNDS_CACHE) >= _MAX_SETTINGS:
-            _BOUNDS_CACHE.clear()
-        table = _BOUNDS_CACHE[setting] = _Bounds(info_c.shape[1])
-    if info_c.shape[0] == 1:  # a fixed-look design's one pattern: its row from the table, without the batch's calls
-        one = table.index.get(info_c.tobytes())
-        if one is not None:
-            return table.rows[one: one + 1].copy()  # (a copy: callers may write to the bounds)
-    uniq, inverse = unique_rows(info_c)  # (NaN: padding, the same in rows with as few looks)
-    # each distinct row's bytes, cut from one buffer (not a view and a copy per row)
-    buf, width = uniq.tobytes(), 8 * uniq.shape[1]
-    keys = [buf[o: o + width] for o in range(0, len(buf), width)]
-    missing = [i for i, k in enumerate(keys) if k not in table.index]
-    # (the tables listed first: another thread may add one meanwhile)
-    if missing and sum(len(t.index) for t in list(_BOUNDS_CACHE.values())) + len(missing) > _MAX_PATTERNS:
-        _BOUNDS_CACHE.clear()  # full: start again with this call's rows
-        table = _BOUNDS_CACHE[setting] = _Bounds(info_c.shape[1])
-        missing = list(range(len(keys)))
-    if missing:
+
+    def compute(rows: np.ndarray) -> np.ndarray:
         from ..boundaries import efficacy_bounds_batch  # (only for bounds not yet computed)
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            new = efficacy_bounds_batch(uniq[missing], dec.alpha, dec.spending, dec.parameter,
-                                        max_information=setting[3], final=final)
-        table.add([keys[i] for i in missing], np.asarray(new, dtype=np.float64))
-    at = np.fromiter(map(table.index.__getitem__, keys), dtype=np.intp, count=len(keys))
-    return np.asarray(table.rows[at[inverse.ravel()]])
+            return efficacy_bounds_batch(rows, dec.alpha, dec.spending, dec.parameter, max_information=setting[3],
+                                         final=final)
 
-
-class _Bounds:
-    """The bounds already computed for one decision setting and number of looks: ``rows[index[bytes of an
-    information row]]`` (rows kept in a buffer that doubles as it fills).  Threads that simulate at once share it:
-    rows are added under a lock (a row another thread added meanwhile is not added again), each written, and
-    counted, before its index entry, and a grown buffer holds the rows before it, so a reader finds every row its
-    index names."""
-
-    def __init__(self, looks: int) -> None:
-        self.index: dict[bytes, int] = {}
-        self._buffer = np.empty((16, looks))
-        self._count = 0
-        self._lock = threading.Lock()
-
-    @property
-    def rows(self) -> np.ndarray:
-        return self._buffer[: self._count]
-
-    def add(self, keys: list[bytes], rows: np.ndarray) -> None:
-        with self._lock:
-            new = [i for i, key in enumerate(keys) if key not in self.index]
-            k, size = self._count, self._count + len(new)
-            if size > self._buffer.shape[0]:
-                grown = np.empty((max(2 * self._buffer.shape[0], size), self._buffer.shape[1]))
-                grown[:k] = self._buffer[:k]
-                self._buffer = grown
-            self._buffer[k:size] = rows[new]
-            self._count = size
-            self.index.update(zip([keys[i] for i in new], range(k, size)))
+    return _BOUNDS_CACHE(setting, info_c, compute)  # (a new array: callers may write to the bounds)
 
 
 #: Bounds already computed, by decision setting (its spending, the maximum information, whether the last look is the
-#: final analysis, the number of looks): chunks and scenarios share their few patterns.  At most
-#: :data:`_MAX_PATTERNS` rows in all (about 3 MiB of bounds with four looks) and :data:`_MAX_SETTINGS` settings
-#: (then started again).
-_BOUNDS_CACHE: dict[tuple[Any, ...], _Bounds] = {}
-_MAX_PATTERNS, _MAX_SETTINGS = 100_000, 256
+#: final analysis, the number of looks) and information row: chunks and scenarios share their few patterns.
+_BOUNDS_CACHE = RowValues()
 
 

@@ -424,10 +424,15 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         if arm.capacity is not None:
             entry = apply_capacity(entry, arm.capacity)
     conf = getattr(pm.control, "confounding", None)
+    het = pm.heterogeneity
+    dilution = het.dilution if het is not None else 1.0
+    sites = het is not None and het.site_sd > 0 and het.sites > 1
+    lots = arm.treated and het is not None and het.lot_sd > 0
     x = None
     lin = zero_lin = np.broadcast_to(0.0, (m, n))  # no patient-level effects yet (a view: nothing allocated)
-    # while the covariates alone make the effects, each patient's pattern of covariates (bits) and each pattern's
-    # summed effect, for binary responses computed once per pattern (binary_outcomes_by_pattern)
+    # where the covariates alone make the effects (no site or lot effects added), each patient's pattern of
+    # covariates (bits) and each pattern's summed effect, for binary responses computed once per pattern
+    # (binary_outcomes_by_pattern)
     pattern: np.ndarray | None = None
     pattern_lin = np.empty(0)
     if conf is not None:
@@ -440,28 +445,28 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         x, lin = np.empty(u.shape if kept else (0, 0, 0)), np.empty((n, m))
         effects = np.asarray([c.effect for c in conf.covariates], dtype=np.float64)
         # fewer patterns than patients (and bits in a byte): a table of a replicate's responses pays
-        patterned = ep.type == "binary" and prev.size <= _PATTERN_COVARIATES and (1 << prev.size) <= n
+        patterned = (ep.type == "binary" and not (sites or lots) and prev.size <= _PATTERN_COVARIATES
+                     and (1 << prev.size) <= n)
         bits = np.empty((n, m) if patterned else (0, 0), dtype=np.uint8)
         covariate_effects(u, prev, effects, x, lin, bits)
         x, lin = x.transpose(1, 0, 2) if kept else None, lin.T
         if patterned:
             pattern, pattern_lin = bits.T, np.empty(1 << prev.size)
             pattern_effects(effects, pattern_lin)
-    het = pm.heterogeneity
-    dilution = het.dilution if het is not None else 1.0
-    if het is not None and het.site_sd > 0 and het.sites > 1:
+    if sites:
+        assert het is not None and truth.site_effects is not None
         site = streams.patients(f"site:{arm.label}", m, n, "integers", low=0, high=het.sites)
-        assert truth.site_effects is not None
         # lin + np.take_along_axis(site_effects, site, axis=1), in one compiled pass down the patient-major draws
         added = np.empty((n, m))
         add_site_effects(lin.T, site.T, np.asarray(truth.site_effects, dtype=np.float64), added)
-        lin, pattern = added.T, None
+        lin = added.T
     lot_effect = None
-    if arm.treated and het is not None and het.lot_sd > 0:
+    if lots:
+        assert het is not None
         n_lots = -(-n // het.lot_size)
         lot_effect = streams.patients("lots", m, n_lots, "normal", loc=0.0, scale=het.lot_sd)
         if not (isinstance(ep, ContinuousEndpoint) and lin is zero_lin):  # (else the outcomes' pass adds them)
-            lin, pattern = lin + np.repeat(lot_effect, het.lot_size, axis=1)[:, :n], None
+            lin = lin + np.repeat(lot_effect, het.lot_size, axis=1)[:, :n]
     dropout_time = None
     scale = None
     if isinstance(ep, TimeToEventEndpoint):
@@ -492,9 +497,9 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         z = streams.patients(f"y:{arm.label}", m, n, "standard_normal", rows=conf is None)
         if lin is zero_lin:  # no effects but the lots' (if any): numpy's operations below, in one compiled pass
             y = np.empty((m, n))
-            lots = (lot_effect, het.lot_size) if lot_effect is not None and het is not None else (np.empty((m, 0)), 1)
-            continuous_outcomes(np.ascontiguousarray(np.broadcast_to(mean, (m, 1))[:, 0], dtype=np.float64), lots[0],
-                                lots[1], float(ep.sd), z, y)
+            lot, size = (lot_effect, het.lot_size) if lot_effect is not None and het is not None else (np.empty((m, 0)), 1)
+            continuous_outcomes(np.ascontiguousarray(np.broadcast_to(mean, (m, 1))[:, 0], dtype=np.float64), lot,
+                                size, float(ep.sd), z, y)
         else:
             y = mean + lin + ep.sd * z
         ready = entry + ep.followup_months

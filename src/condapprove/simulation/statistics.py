@@ -11,9 +11,11 @@ information fractions are ratios of these.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -44,7 +46,7 @@ from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEven
 from ._counts_jit import add_cell_moments, add_cells, count_at_most, distinct_rows
 from .population import ArmData
 
-__all__ = ["LookStats", "Looks", "fisher_by_table", "fixed_pvalue", "look_statistics", "max_information",
+__all__ = ["LookStats", "Looks", "RowValues", "fisher_by_table", "fixed_pvalue", "look_statistics", "max_information",
            "posterior_probability", "statistics_from_sums", "unique_rows"]
 
 
@@ -754,38 +756,117 @@ def posterior_probability(design: Design, s: LookStats, prior: Any) -> np.ndarra
 
     A binary endpoint's posterior depends on the replicate only through its counts (responders and patients of
     each arm), which replicates share: it is computed once per distinct row of counts and gathered, and kept for
-    the later looks, blocks and chunks of the process that meet the same counts under the same rule (the same
-    numbers: every step is elementwise or along a row's prior components).
+    the later looks, blocks and chunks of the process that meet the same counts under the same rule
+    (:class:`RowValues`; the same numbers: every step is elementwise or along a row's prior components).
     """
     pm = design.post_marketing
     nt, nc = s.n_treated, s.n_control
     if pm.endpoint.type == "binary":
         benchmark = isinstance(pm.control, BenchmarkControl)
         counts = np.stack([s.sum_t, nt] if benchmark else [s.sum_t, nt, s.sum_c, nc], axis=1)
-        uniq, inverse = unique_rows(counts)
         dec = pm.decision
         assert isinstance(dec, BayesianDecision)
         w, a, b = _beta_components(prior)
-        setting = (benchmark, dec.margin, getattr(pm.control, "rate", None), w.tobytes(), a.tobytes(), b.tobytes())
-        memo = _POSTERIORS.setdefault(setting, {})
-        keys = cast(list[bytes], uniq.view(np.dtype((np.void, 8 * uniq.shape[1]))).ravel().tolist())  # (rows' bytes)
-        post = np.array([memo.get(k, -1.0) for k in keys])  # (-1: not computed yet; a probability is not below 0)
-        new = np.flatnonzero(post < 0)
-        if new.size:
-            post[new] = _binary_posterior(design, prior, *(uniq[new, c] for c in range(uniq.shape[1])))
-            if sum(map(len, _POSTERIORS.values())) + new.size > _MAX_POSTERIORS:
-                _POSTERIORS.clear()
-                memo = _POSTERIORS.setdefault(setting, {})
-            if new.size <= _MAX_POSTERIORS:
-                memo.update(zip((keys[i] for i in new), post[new].tolist()))
-        return np.asarray(post[inverse])
+        rule = (benchmark, dec.margin, getattr(pm.control, "rate", None), w.tobytes(), a.tobytes(), b.tobytes())
+        return _POSTERIORS(rule, counts, lambda rows: _binary_posterior(
+            design, prior, *(rows[:, c] for c in range(rows.shape[1]))))
     return _continuous_posterior(design, s, prior)
 
 
-#: Most binary posteriors :func:`posterior_probability` keeps (about 15 MiB); all are dropped when a call would pass it.
-_MAX_POSTERIORS = 100_000
-#: Binary posteriors computed, by rule (control, margin, benchmark rate, the prior's components) and row of counts.
-_POSTERIORS: dict[tuple[Any, ...], dict[bytes, float]] = {}
+class RowValues:
+    """Values computed once per distinct row of numbers and kept for the process's later calls: each call gives the
+    values of its rows, computing (``compute`` of the distinct rows not kept yet) only what no earlier call under the
+    same ``setting`` computed (a decision rule's bounds by information row, a prior's posteriors by row of counts).
+
+    Rows are told apart by their bytes (:func:`unique_rows`: NaN at the same places is one row); a setting keeps its
+    rows' values in one array, found through a dictionary of the rows' bytes and gathered by index.  At most ``most``
+    rows in all: a call that would pass it drops every kept row first, and a call with more new rows than that keeps
+    none.  Threads that simulate at once share it: rows are added under a lock (a row another thread added meanwhile
+    is not added again), each written, and counted, before its index entry, and a grown buffer holds the rows before
+    it, so a reader finds every row an index names.
+
+    Examples
+    --------
+    >>> kept = RowValues(most=10)
+    >>> kept("square", np.array([[1.0], [2.0], [1.0]]), lambda rows: rows[:, 0] ** 2).tolist()
+    [1.0, 4.0, 1.0]
+    >>> len(kept), kept.settings()
+    (2, 1)
+    """
+
+    def __init__(self, most: int = 100_000) -> None:
+        self.most = most
+        self._tables: dict[Any, _KeptRows] = {}
+
+    def __len__(self) -> int:
+        """The rows kept, under every setting."""
+        return sum(len(t.index) for t in list(self._tables.values()))  # (listed first: a thread may add a table)
+
+    def settings(self) -> int:
+        """The settings with rows kept."""
+        return len(self._tables)
+
+    def clear(self) -> None:
+        """Drop every kept row."""
+        self._tables.clear()
+
+    def __call__(self, setting: Any, rows: np.ndarray, compute: Callable[[np.ndarray], Any]) -> np.ndarray:
+        """The values of each of ``rows`` (2-d), ``compute(distinct rows)`` giving one value (or one array of values of
+        one shape) for each row it is given, the same for a row whatever the others."""
+        uniq, inverse = unique_rows(rows)
+        table = self._tables.get(setting) or self._tables.setdefault(setting, _KeptRows())
+        buf, width = uniq.tobytes(), 8 * uniq.shape[1]  # each distinct row's bytes, cut from one buffer
+        keys = [buf[o: o + width] for o in range(0, len(buf), width)]
+        at = np.fromiter((table.index.get(k, -1) for k in keys), dtype=np.intp, count=len(keys))
+        new = np.flatnonzero(at < 0)
+        if new.size == 0:
+            return np.asarray(table.values[at[inverse]])
+        computed = np.asarray(compute(uniq[new]), dtype=np.float64)
+        got = np.empty((len(keys), *computed.shape[1:]))
+        got[new] = computed
+        if new.size < len(keys):
+            old = at >= 0
+            got[old] = table.values[at[old]]
+        if len(self) + new.size > self.most:  # full: start again
+            self.clear()
+            table = self._tables.setdefault(setting, _KeptRows())
+        if new.size <= self.most:
+            table.add([keys[i] for i in new], computed)
+        return np.asarray(got[inverse])
+
+
+class _KeptRows:
+    """One setting's rows of :class:`RowValues`: ``values[index[bytes of a row]]``, in a buffer that doubles as it
+    fills."""
+
+    def __init__(self) -> None:
+        self.index: dict[bytes, int] = {}
+        self._buffer: np.ndarray | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.empty(0) if self._buffer is None else self._buffer[: self._count]
+
+    def add(self, keys: list[bytes], values: np.ndarray) -> None:
+        with self._lock:
+            new = [i for i, key in enumerate(keys) if key not in self.index]
+            k, size = self._count, self._count + len(new)
+            if self._buffer is None or size > self._buffer.shape[0]:
+                grown = np.empty((max(16, size, 0 if self._buffer is None else 2 * self._buffer.shape[0]),
+                                  *values.shape[1:]))
+                if self._buffer is not None:
+                    grown[:k] = self._buffer[:k]
+                self._buffer = grown
+            self._buffer[k:size] = values[new]
+            self._count = size
+            self.index.update(zip([keys[i] for i in new], range(k, size)))
+
+
+#: Binary posteriors computed, by rule (control, margin, benchmark rate, the prior's components) and row of counts: at
+#: most 100,000 (about 15 MiB with their keys).
+_POSTERIORS = RowValues()
 
 
 def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
