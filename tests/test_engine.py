@@ -910,74 +910,38 @@ def test_summaries_added_chunk_by_chunk_are_those_of_all_rows_at_once(design_fil
     assert events == [x for b in blocks for x in (b - 2, b - 1, b, "summary")]
 
 
-@settings(derandomize=True, max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.one_of(st.floats(-1e3, 1e3), st.integers(0, 5).map(float),
-                                   st.sampled_from([np.inf, -np.inf, 0.0, -0.0])), max_size=40),
-                min_size=1, max_size=8), st.data())
-def test_kth_of_sorted_runs_is_numpys_order_statistic(runs: list[list[float]], data: st.DataObject) -> None:
-    """The k-th smallest of numbers sorted run by run is ``np.sort(all)[k]``: ties across runs, infinities, empty
-    runs and signed zeros (equal: either is numpy's) included."""
-    from condapprove.simulation._summary_jit import kth_of_runs
-
-    values = np.concatenate([np.sort(np.array(r, dtype=np.float64)) for r in runs])
-    if values.size == 0:
-        return
-    bounds = np.cumsum([0, *(len(r) for r in runs)], dtype=np.int64)
-    expected = np.sort(values)
-    for k in data.draw(st.lists(st.integers(0, values.size - 1), min_size=1, max_size=5)):
-        assert kth_of_runs(values, bounds, k) == expected[k]
-
-
 @settings(derandomize=True, max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e3, 1e3),
-                          st.integers(0, 5).map(float), st.sampled_from([np.inf, -np.inf, 0.0, -0.0, np.nan])),
-                max_size=300),
-       st.sampled_from(["as drawn", "clustered", "repeated"]))
-def test_compiled_sort_is_numpys_sort(values: list[float], shape: str) -> None:
-    """:func:`._summary_jit.sort_values` gives ``np.sort``'s array: infinities and NaN in numpy's places, ties,
-    signed zeros (equal: either order is numpy's), values spanning the whole range of doubles, crowded buckets
-    (values clustered far from one outlier, which the second spreading sorts) and runs of equal values."""
-    from condapprove.simulation._summary_jit import sort_values
+@given(st.lists(st.one_of(st.floats(allow_nan=False), st.floats(-1e3, 1e3), st.integers(0, 5).map(float),
+                          st.sampled_from([np.inf, -np.inf, 0.0, -0.0])), min_size=1, max_size=300),
+       st.sampled_from(["as drawn", "clustered", "repeated", "tied beside spread"]), st.data())
+def test_order_statistics_are_numpys(values: list[float], shape: str, data: st.DataObject) -> None:
+    """:func:`._summary_jit.order_statistics` gives ``np.sort(values)[ranks]``: infinities at the ends, ties,
+    signed zeros (equal: either is numpy's), values spanning the whole range of doubles (a span that overflows: one
+    bucket), crowded buckets (values clustered far from one outlier: spread again), runs of equal values, and a
+    large bucket of one value among others (a look at a fixed month); a NaN gives False."""
+    from condapprove.simulation._summary_jit import order_statistics
 
     x = np.array(values, dtype=np.float64)
-    if shape == "clustered":  # most values in a sliver of the range: one crowded bucket, spread again
-        x = np.concatenate([1.0 + np.nan_to_num(x, posinf=1.0, neginf=-1.0) * 1e-9, [5e3]])
+    if shape == "clustered":  # most values in a sliver of the range: one crowded bucket, spread again and sorted
+        x = np.concatenate([x, 1.0 + np.nan_to_num(x, posinf=1.0, neginf=-1.0) * 1e-9,
+                            1.0 + np.linspace(-1e-6, 1e-6, 3001)[::-1], [5e3]])
     elif shape == "repeated":
         x = np.repeat(x, 40)
-    out = np.empty_like(x)
-    sort_values(x, out)
-    np.testing.assert_array_equal(out, np.sort(x))
-
-
-def test_months_sort_the_same_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    """:func:`.summary.sort_months` by numpy's sort or by the compiled one (whichever this process measured faster)
-    gives the same arrays, and a run the same result; small arrays go to numpy's sort."""
-    from condapprove.simulation import summary
-    from condapprove.simulation._summary_jit import sort_values
-
-    assert isinstance(summary._compiled_sort_is_faster(), bool)
-    rng = np.random.default_rng(4)
-    months = np.round(rng.gamma(4.0, 6.0, 20000), 3)
-    months[rng.random(20000) < 0.05] = np.inf
-    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
-    got = {}
-    for compiled in (False, True):
-        monkeypatch.setattr(summary, "_compiled_sort_is_faster", lambda c=compiled: c)
-        used: list[int] = []
-        monkeypatch.setattr(summary, "sort_values", lambda *a, u=used: u.append(a[0].size) or sort_values(*a))
-        got[compiled] = (summary.sort_months(months), condapprove.simulate(design, replicates=10240, seed=3))
-        assert used == ([20000] + [10240] * len(design.scenarios) if compiled else [])  # a chunk per scenario
-        assert summary.sort_months(months[:2047]).tolist() == sorted(months[:2047].tolist())
-        assert len(used) == (1 + len(design.scenarios) if compiled else 0)
-    np.testing.assert_array_equal(got[True][0], np.sort(months))
-    np.testing.assert_array_equal(got[False][0], np.sort(months))
-    assert got[True][1].scenarios == got[False][1].scenarios
+    elif shape == "tied beside spread":  # beyond the sorted buckets' size, one value and others in its bucket
+        x = np.concatenate([x, np.full(5000, 24.0), 24.0 + np.linspace(-0.01, 0.01, 7), [0.0, 84.0]])
+    ranks = np.unique(data.draw(st.lists(st.integers(0, x.size - 1), min_size=1, max_size=12))).astype(np.int64)
+    out = np.empty(ranks.size)
+    assert order_statistics(x, ranks, out)
+    np.testing.assert_array_equal(out, np.sort(x)[ranks])
+    x[data.draw(st.integers(0, x.size - 1))] = np.nan
+    assert not order_statistics(x, ranks, out)
 
 
 @pytest.mark.parametrize("nan", [False, True])
-def test_month_quartiles_from_sorted_chunks_are_those_of_one_sort(nan: bool) -> None:
-    """:meth:`Running.month_quantiles` over several chunks (ties, infinite months; NaN: numpy's own path) equals
-    :meth:`MonteCarloEstimate.quantile` of all the months, value and MCSE."""
+def test_month_quartiles_from_the_chunks_are_those_of_one_sort(nan: bool) -> None:
+    """:meth:`Running.month_quantiles` over several chunks (ties, infinite months; NaN: numpy's own path), of the
+    months it kept or of months given in another order, equals :meth:`MonteCarloEstimate.quantile` of all the
+    months, value and MCSE."""
     from condapprove.results import MonteCarloEstimate
     from condapprove.simulation.summary import Running
 
@@ -990,10 +954,14 @@ def test_month_quartiles_from_sorted_chunks_are_those_of_one_sort(nan: bool) -> 
     for lo, hi in [(0, 2048), (2048, 2049), (2049, 6000), (6000, 9000)]:
         running.add({"decision": np.zeros(hi - lo, dtype=np.int8), "look": np.zeros(hi - lo, dtype=np.int16),
                      "month": month[lo:hi], "target_reached": np.ones(hi - lo, dtype=bool)})
-    for q, got in zip((0.25, 0.5, 0.75), running.month_quantiles((0.25, 0.5, 0.75))):
+    qs = (0.25, 0.5, 0.75)
+    for q, got, shuffled in zip(qs, running.month_quantiles(qs), running.month_quantiles(qs, rng.permutation(month))):
         expected = MonteCarloEstimate.quantile(month, q)
-        np.testing.assert_equal((got.value, got.mcse, got.n_sims), (expected.value, expected.mcse, expected.n_sims))
+        for x in (got, shuffled):  # (the months given in any order)
+            np.testing.assert_equal((x.value, x.mcse, x.n_sims), (expected.value, expected.mcse, expected.n_sims))
         assert not nan or np.isnan(got.value)
+    with pytest.raises(ValueError, match="8999 decision months for 9000 rows"):
+        running.month_quantiles(qs, month[1:])
 
 
 @pytest.mark.parametrize("post, scaled", [

@@ -165,8 +165,8 @@ def test_a_pool_in_use_is_shut_down_only_when_its_last_call_is_done() -> None:
     assert not b.pool.closed and b.users == 0  # kept for the next call
 
 
-def test_the_workers_write_the_sorted_months_into_the_arena(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each scenario's sorted months are lent a region of the pool's arena, which the processes write (what a worker
+def test_the_workers_write_the_months_into_the_arena(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each scenario's decision months are lent a region of the pool's arena, which the processes write (what a worker
     sends back has no months); the regions are given back after the call.  Without room in the arena the months come
     with the chunks' summaries: the same results."""
     from condapprove.simulation.summary import ChunkSummary, Running
@@ -181,7 +181,7 @@ def test_the_workers_write_the_sorted_months_into_the_arena(monkeypatch: pytest.
         return start(self, fn, tasks)
 
     def spy_add(self: Any, part: ChunkSummary, rows: int) -> None:
-        piped.append(part.month_sorted is not None)
+        piped.append(part.months is not None)
         add(self, part, rows)
 
     monkeypatch.setattr(workers.Pool, "start", spy_start)

@@ -1,6 +1,6 @@
 """Compiled (numba) loops of a scenario's summary: the counts behind its probabilities and cumulative curves in
-one pass over the replicates, instead of about twenty numpy passes over arrays of 10^6 replicates; and an order
-statistic of numbers sorted chunk by chunk (the decision months' quartiles), without sorting them all again.
+one pass over the replicates, instead of about twenty numpy passes over arrays of 10^6 replicates; and the order
+statistics of all the decision months that their quartiles read, selected without sorting the months.
 
 Imported with :mod:`condapprove.simulation.summary` (the engine's running summary), not with the results' types
 (numba's import costs about 0.3 s).  The counts are integers, so they equal numpy's exactly (tested against the
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import compiled
+from .._jit import compiled, inlined
 
-__all__ = ["block_moments", "combine_moments", "combine_rows", "fields_moments", "kth_of_runs", "sort_values", "tally"]
+__all__ = ["block_moments", "combine_moments", "combine_rows", "fields_moments", "order_statistics", "tally"]
 
 
 @compiled
@@ -63,60 +63,6 @@ def tally(decision: np.ndarray, look: np.ndarray, month: np.ndarray, reached: np
     for x in range(width):
         decisions[x & 3] += cells[x]
     return int(not_reached)
-
-
-@compiled
-def _count_below(values: np.ndarray, lo: int, hi: int, x: float, inclusive: bool) -> int:  # pragma: no cover
-    """How many of the increasing ``values[lo:hi]`` are below ``x`` (at most ``x`` when ``inclusive``)."""
-    a, b = lo, hi
-    while a < b:
-        mid = (a + b) >> 1
-        v = values[mid]
-        if v < x or (inclusive and v == x):
-            a = mid + 1
-        else:
-            b = mid
-    return a - lo
-
-
-@compiled
-def kth_of_runs(values: np.ndarray, bounds: np.ndarray, k: int) -> float:  # pragma: no cover - compiled
-    """The ``k``-th smallest (0-based) of ``values``, a concatenation of increasing runs ``values[bounds[r]:
-    bounds[r + 1]]`` without NaN: ``np.sort(values)[k]``, a number of the sample, found without merging the runs.
-
-    Each run keeps a window of candidates (at first the whole run) and ``k`` counts within the windows.  The middle
-    of the largest window is the pivot: binary searches count the candidates below it and at most it in every
-    window; if ``k`` falls between the two counts the pivot is the answer, else every window keeps only its
-    candidates below the pivot, or only those above it (``k`` less those dropped below).  Each step halves the
-    largest window at least, so about (runs x log2 run length) steps at most, each a binary search per run.
-    """
-    runs = bounds.size - 1
-    lo = bounds[:-1].copy()
-    hi = bounds[1:].copy()
-    below = np.empty(runs, dtype=np.int64)
-    at_most = np.empty(runs, dtype=np.int64)
-    while True:
-        widest = 0
-        for r in range(1, runs):
-            if hi[r] - lo[r] > hi[widest] - lo[widest]:
-                widest = r
-        x = values[(lo[widest] + hi[widest]) >> 1]
-        n_below = 0
-        n_at_most = 0
-        for r in range(runs):
-            below[r] = _count_below(values, lo[r], hi[r], x, False)
-            at_most[r] = _count_below(values, lo[r], hi[r], x, True)
-            n_below += below[r]
-            n_at_most += at_most[r]
-        if n_below <= k < n_at_most:
-            return float(x)
-        if k < n_below:
-            for r in range(runs):
-                hi[r] = lo[r] + below[r]
-        else:
-            k -= n_at_most
-            for r in range(runs):
-                lo[r] += at_most[r]
 
 
 @compiled
@@ -277,108 +223,154 @@ def combine_moments(count: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> tupl
     return n, mu, s2
 
 
-#: Buckets of at most this many values are sorted by insertion (a few comparisons a value).
-_INSERTION_MAX = 16
+#: A bucket of :func:`order_statistics` of at most this many values is sorted; a larger one (values that cluster,
+#: decision months near one look's) is spread again, once, unless its values are all equal (a look at a fixed month).
+_SORT_MAX = 2048
+#: At most this many buckets a spreading (a counter each: 512 KiB).
+_BUCKETS_MAX = 65536
+
+
+@inlined
+def _bucket(v: float, lo: float, scale: float, top: int) -> np.int64:  # pragma: no cover - compiled
+    """The bucket of the finite ``v``: ``floor((v - lo) * scale)``, at most ``top`` (NaN, from a span that is not a
+    number, goes to ``top``).  It never decreases as ``v`` grows (a difference and a product by a positive number
+    round monotonically), so the buckets hold the values in order."""
+    x = (v - lo) * scale
+    return np.int64(x) if x < top else np.int64(top)
 
 
 @compiled
-def _sort_bucket(a: np.ndarray, start: int, end: int) -> None:  # pragma: no cover - compiled
-    """Sort ``a[start:end]`` in place: by insertion when short, else numba's sort unless already in order (a bucket
-    of equal values, say)."""
-    if end - start <= _INSERTION_MAX:
-        for i in range(start + 1, end):
-            v = a[i]
-            j = i - 1
-            while j >= start and a[j] > v:
-                a[j + 1] = a[j]
-                j -= 1
-            a[j + 1] = v
+def _spread(values: np.ndarray, ranks: np.ndarray, lo: float, hi: float,
+            n_finite: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The finite numbers of ``values`` (``n_finite`` of them, from ``lo`` to ``hi``, ``lo < hi``) counted into
+    about a quarter as many buckets of equal width (at most :data:`_BUCKETS_MAX`), and the values of the buckets of
+    the increasing ``ranks`` copied out, in two passes: ``kept`` (those values, bucket after bucket), ``start`` (where
+    each bucket's are in ``kept``; -1 for a bucket no rank is in), ``before`` (the finite values in the buckets
+    before each) and ``which`` (each rank's bucket).  A span too wide (its width overflows) or too narrow (the scale
+    does) for buckets makes one bucket of all."""
+    nb = max(1, min(n_finite // 4, _BUCKETS_MAX))
+    span = hi - lo
+    scale = nb / span
+    top = nb - 1
+    if not (span < np.inf and scale < np.inf):
+        nb, scale, top = 1, 0.0, 0
+    before = np.zeros(nb + 1, dtype=np.int64)
+    for i in range(values.size):
+        v = values[i]
+        if -np.inf < v < np.inf:
+            before[_bucket(v, lo, scale, top) + 1] += 1
+    for b in range(nb):
+        before[b + 1] += before[b]
+    which = np.searchsorted(before, ranks, side="right") - 1
+    start = np.full(nb, -1, dtype=np.int64)
+    size = 0
+    for i in range(ranks.size):
+        b = which[i]
+        if start[b] < 0:
+            start[b] = size
+            size += before[b + 1] - before[b]
+    kept = np.empty(size)
+    fill = start.copy()
+    for i in range(values.size):
+        v = values[i]
+        if -np.inf < v < np.inf:
+            b = _bucket(v, lo, scale, top)
+            at = fill[b]
+            if at >= 0:
+                kept[at] = v
+                fill[b] = at + 1
+    return kept, start, before, which
+
+
+@compiled
+def _read_bucket(part: np.ndarray, local: np.ndarray, out: np.ndarray,
+                 sort_any: bool) -> tuple[bool, float, float]:  # pragma: no cover - compiled
+    """``out[:] = np.sort(part)[local]`` when ``part``'s values are all equal or it has at most :data:`_SORT_MAX` of
+    them (any number with ``sort_any``), sorting ``part`` in place; whether it did, and ``part``'s smallest and
+    largest."""
+    low, high = part[0], part[0]
+    for v in part:
+        low = min(low, v)
+        high = max(high, v)
+    if low == high:
+        out[:] = low
+    elif part.size <= _SORT_MAX or sort_any:
+        part.sort()
+        for k in range(local.size):
+            out[k] = part[local[k]]
+    else:
+        return False, low, high
+    return True, low, high
+
+
+@compiled
+def _select_finite(values: np.ndarray, ranks: np.ndarray, out: np.ndarray, lo: float, hi: float,
+                   n_finite: int) -> None:  # pragma: no cover - compiled
+    """``out[i]``: the ``ranks[i]``-th smallest (0-based) of the ``n_finite`` finite numbers of ``values`` (the others
+    are skipped), for increasing ``ranks``; ``lo`` and ``hi``: the smallest and the largest of them.
+
+    The values are spread into buckets (:func:`_spread`), and only the ranks' buckets are read: a bucket whose values
+    are all equal is that number (a look at a fixed month), one of at most :data:`_SORT_MAX` values is sorted, and a
+    larger one (months that cluster) is spread again, its buckets then sorted whatever their size.  (Not a recursive
+    function: numba's cache does not load those back safely.)"""
+    if lo == hi:
+        out[:] = lo
         return
-    ordered = True
-    for i in range(start + 1, end):
-        ordered &= a[i - 1] <= a[i]
-    if not ordered:
-        a[start:end] = np.sort(a[start:end])
+    kept, start, before, which = _spread(values, ranks, lo, hi, n_finite)
+    i = 0
+    while i < ranks.size:  # the ranks of each wanted bucket together
+        b = which[i]
+        j = i
+        while j < ranks.size and which[j] == b:
+            j += 1
+        part = kept[start[b]:start[b] + before[b + 1] - before[b]]
+        local = ranks[i:j] - before[b]
+        done, low, high = _read_bucket(part, local, out[i:j], False)
+        if not done:
+            kept2, start2, before2, which2 = _spread(part, local, low, high, part.size)
+            i2 = 0
+            while i2 < local.size:
+                b2 = which2[i2]
+                j2 = i2
+                while j2 < local.size and which2[j2] == b2:
+                    j2 += 1
+                _read_bucket(kept2[start2[b2]:start2[b2] + before2[b2 + 1] - before2[b2]], local[i2:j2] - before2[b2],
+                             out[i + i2:i + j2], True)
+                i2 = j2
+        i = j
 
 
 @compiled
-def _spread(a: np.ndarray, tmp: np.ndarray, start: int, end: int) -> np.ndarray:  # pragma: no cover - compiled
-    """Reorder the finite ``a[start:end]`` by value into about half as many buckets as values, each a stretch of equal
-    width between their smallest and largest (``tmp[start:end]``: scratch); return the buckets' ends.  A bucket's
-    index never decreases as the value grows, so the buckets come in order and only need sorting within.  When all
-    the values are equal, or their range is too wide for the buckets' width to be a number, it is one bucket."""
-    lo, hi = np.inf, -np.inf
-    for i in range(start, end):
-        lo = min(lo, a[i])
-        hi = max(hi, a[i])
-    buckets = max((end - start) // 2, 2)
-    span = hi - lo  # (inf when the values reach past half the largest double's range either way)
-    scale = (buckets - 1) / span if hi > lo and span < np.inf else np.inf
-    if not scale < np.inf:
-        return np.full(1, end, dtype=np.int64)
-    top = np.float64(buckets - 1)
-    ends = np.zeros(buckets, dtype=np.int64)
-    for i in range(start, end):
-        ends[np.int64(min((a[i] - lo) * scale, top))] += 1
-    at = start
-    for b in range(buckets):
-        at += ends[b]
-        ends[b] = at - ends[b]  # (the bucket's start, for the pass below, which leaves its end)
-    for i in range(start, end):
-        v = a[i]
-        k = np.int64(min((v - lo) * scale, top))  # (its bucket)
-        tmp[ends[k]] = v
-        ends[k] += 1
-    a[start:end] = tmp[start:end]
-    return ends
+def order_statistics(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """``out[:] = np.sort(values)[ranks]`` for increasing ``ranks`` (int64, in ``[0, values.size)``), without sorting
+    ``values``; False (``out`` not filled) if ``values`` has a NaN.
 
-
-@compiled
-def sort_values(x: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[:] = np.sort(x)`` (float64): -inf first, then the finite values in increasing order, inf, and NaN last.
-
-    A bucket sort: the finite values spread by value into about half as many buckets as values (:func:`_spread`),
-    a bucket of more than a few spread again within its own range (decision months cluster around the looks), and
-    the buckets sorted by insertion (numba's sort for what is still larger and out of order).  Four to six passes
-    over the values.  numpy's sort partitions with AVX-512's compressing stores where it can, and those are slow on
-    some processors (AMD Zen 4: 1.0-1.3 ms for 32,768 decision months, against 0.18-0.29 ms through numpy's AVX2 code
-    and 0.35-0.58 ms here), hence :func:`condapprove.simulation.summary.sort_months`, which uses whichever is the
-    faster.  Equal values may come in another order than numpy's (only 0.0 and -0.0 differ in their bits).
+    -inf and inf take the ranks at the ends; the finite values' ranks are selected by :func:`_select_finite` (three
+    passes over the values, then the few values of the ranks' buckets): 0.3-0.4 ms for 10^5 decision months here,
+    against 2.0 ms for sorting them in chunks of 16,384 (item 101 of docs/performance.md).  Equal values are one
+    number, so the values are numpy's (0.0 and -0.0 compare equal: either is numpy's).
     """
-    n = x.size
     n_low = 0
     n_high = 0
-    n_nan = 0
-    for i in range(n):
-        v = x[i]
-        n_low += v == -np.inf
-        n_high += v == np.inf
-        n_nan += np.isnan(v)
-    first, stop = n_low, n - n_high - n_nan
-    if first == 0 and stop == n:
-        out[:] = x
-    else:
-        out[:first] = -np.inf
-        out[stop:stop + n_high] = np.inf
-        j, k = first, stop + n_high
-        for i in range(n):
-            v = x[i]
-            if np.isnan(v):
-                out[k] = v
-                k += 1
-            elif -np.inf < v < np.inf:
-                out[j] = v
-                j += 1
-    tmp = np.empty(n, dtype=np.float64)
-    ends = _spread(out, tmp, first, stop)
-    s = first
-    for e in ends:
-        if e - s > _INSERTION_MAX:  # a crowded bucket: spread again, within its own range
-            inner = _spread(out, tmp, s, e)
-            s2 = s
-            for e2 in inner:
-                _sort_bucket(out, s2, e2)
-                s2 = e2
+    lo, hi = np.inf, -np.inf
+    for i in range(values.size):
+        v = values[i]
+        if np.isnan(v):
+            return False
+        if v == -np.inf:
+            n_low += 1
+        elif v == np.inf:
+            n_high += 1
         else:
-            _sort_bucket(out, s, e)
-        s = e
+            lo = min(lo, v)
+            hi = max(hi, v)
+    n_finite = values.size - n_low - n_high
+    a = np.searchsorted(ranks, n_low)
+    b = np.searchsorted(ranks, n_low + n_finite)
+    out[:a] = -np.inf
+    out[b:] = np.inf
+    if b > a:
+        got = np.empty(b - a)
+        _select_finite(values, ranks[a:b] - n_low, got, lo, hi, n_finite)
+        out[a:b] = got
+    return True

@@ -70,7 +70,7 @@ from .decision import decide
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, TtePatients, look_statistics, tte_look_statistics
-from .summary import BLOCK_SIZE, ChunkSummary, Running, sort_months, summarise
+from .summary import BLOCK_SIZE, ChunkSummary, Running, summarise
 from .workers import BrokenWorkers, Run, Shipped, arena_view, can_fork, in_call, release, ship, worker_pool
 
 __all__ = ["BLOCK_SIZE", "CONFIRMED", "DEFAULT_CHUNK_SIZE", "FUTILITY", "NOT_CONFIRMED", "UNDECIDED", "simulate"]
@@ -233,10 +233,10 @@ _FIELDS = ("decision", "look", "month", "target_reached", "estimate", "evaluable
 #: The type of each field of a chunk's results (the same from both simulation paths).
 _FIELD_TYPES = {k: np.dtype({"decision": np.int8, "look": np.int16, "target_reached": np.bool_}.get(k, np.float64))
                 for k in _FIELDS}
-#: The result arrays a scenario keeps: each chunk's decision months sorted (the summary's quartiles are read from
-#: them; everything else it reports is added up chunk by chunk, :class:`.summary.Running`), and the chunks' rows
-#: of every field only when they are saved to a checkpoint.
-_SORTED_MONTHS = {"month_sorted": np.dtype(np.float64)}
+#: The result arrays a scenario keeps: the decision months (the summary's quartiles are read from them; everything
+#: else it reports is added up chunk by chunk, :class:`.summary.Running`), and the chunks' rows of every field only
+#: when they are saved to a checkpoint (whose ``month`` is then the decision months).
+_MONTHS = {"months": np.dtype(np.float64)}
 #: A worker died: of this process's pool (:class:`.workers.Pool`) or of a given process pool.
 _BROKEN = (BrokenWorkers, BrokenProcessPool)
 #: Whether this process has simulated a chunk (so numba has loaded its compiled kernels here).
@@ -250,7 +250,7 @@ def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None
                        spawn_key: tuple[int, ...]) -> dict[str, np.ndarray] | ChunkSummary:
     """:func:`_run_chunk` as a task of a pool (in a worker process, or in the calling process beside its workers) or
     of a given executor, of the design ``shipped`` (see :class:`.workers.Shipped`): the chunk's
-    :class:`.summary.ChunkSummary` (computed here, while the rows are in cache), its decision months sorted into the
+    :class:`.summary.ChunkSummary` (computed here, while the rows are in cache), its decision months copied into the
     caller's arena at ``into`` (arena key, byte offset; see :class:`.workers.Arena`) or, in a process without that
     arena, sent back with it; or its rows when they are kept (for a checkpoint)."""
     design: Design = shipped.value
@@ -259,8 +259,8 @@ def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None
         return out
     target = None if into is None else arena_view(into[0], into[1], out["month"].size)
     if target is None:
-        return Running.of(design).summary_of(out, with_sorted_months=True)
-    sort_months(out["month"], target)
+        return Running.of(design).summary_of(out, with_months=True)
+    target[:] = out["month"]
     return Running.of(design).summary_of(out)
 
 
@@ -531,7 +531,7 @@ def simulate(
         for (s, _), r in zip(tasks, rows):
             start.append(total_rows[s])
             total_rows[s] += r
-        # with this process's workers, each scenario's sorted months in a region of their arena, which the workers
+        # with this process's workers, each scenario's decision months in a region of their arena, which the workers
         # write (see .workers); where there is none, and for a checkpoint's rows, in arrays of this process
         region: dict[int, int] = {}
         if arena is not None and ckpt is None:
@@ -540,9 +540,12 @@ def simulate(
                 if offset is not None:
                     lent.append(offset)
                     region[s] = offset
-        kept = _SORTED_MONTHS if ckpt is None else {**_FIELD_TYPES, **_SORTED_MONTHS}
-        merged = {s: {"month_sorted": arena.view(region[s], r)} if arena is not None and s in region
+        kept = _MONTHS if ckpt is None else _FIELD_TYPES
+        merged = {s: {"months": arena.view(region[s], r)} if arena is not None and s in region
                   else {k: np.empty(r, dtype=t) for k, t in kept.items()} for s, r in total_rows.items()}
+        if ckpt is not None:  # (the rows' own months)
+            for arrays in merged.values():
+                arrays["months"] = arrays["month"]
 
         def finish(i: int, out: dict[str, np.ndarray] | ChunkSummary) -> None:
             nonlocal finished
@@ -553,9 +556,11 @@ def simulate(
             if not isinstance(out, ChunkSummary):  # the rows (else a worker summed them, months in the arena or not)
                 for k in merged[s].keys() & _FIELD_TYPES.keys():  # (kept only for a checkpoint)
                     merged[s][k][here] = out[k]
-                out = running[s].summary_of(out, with_sorted_months=True)
-            if out.month_sorted is not None:
-                merged[s]["month_sorted"][here] = out.month_sorted
+                if ckpt is None:
+                    merged[s]["months"][here] = out["month"]
+                out = running[s].summary_of(out)
+            elif out.months is not None:
+                merged[s]["months"][here] = out.months
             running[s].add_summary(out, rows[i])
             if ckpt is not None and i not in saved:
                 ckpt.save(scenario_key(design.scenarios[s].name), b, {k: merged[s][k][here] for k in _FIELDS})

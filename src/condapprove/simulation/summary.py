@@ -9,9 +9,7 @@ engine imports; :mod:`.results`, the results' types, imports without numba, as t
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +18,7 @@ import numpy as np
 from .._memo import per_object
 from ..results import MonteCarloEstimate
 from ..spec.schema import Design, Scenario
-from ._summary_jit import combine_rows, fields_moments, kth_of_runs, sort_values, tally
+from ._summary_jit import combine_rows, fields_moments, order_statistics, tally
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, ScenarioResult, truth_label
 
 __all__ = ["BLOCK_SIZE", "ChunkSummary", "Running", "summarise"]
@@ -57,14 +55,14 @@ class ChunkSummary:
     """What a summary needs of one chunk's rows (:meth:`Running.summary_of`): small enough to send back from a
     worker process.  ``moments``: the arrays of :data:`_MEANS` summed (their names), and for each of them (a row) the
     count, mean and sum of squared deviations of each block of :data:`BLOCK_SIZE` rows (a column), three (arrays,
-    blocks) arrays; ``month_sorted``: the chunk's decision months sorted (8 bytes a replicate), when asked for."""
+    blocks) arrays; ``months``: the chunk's decision months (8 bytes a replicate), when asked for."""
 
     cells: np.ndarray
     by_look: np.ndarray
     decisions: np.ndarray
     not_reached: int
     moments: tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]
-    month_sorted: np.ndarray | None = None
+    months: np.ndarray | None = None
 
 
 class Running:
@@ -77,8 +75,8 @@ class Running:
       per look, replicates per (grid cell of the decision month, decision) -- the cell of a month is the number
       of grid months before it, so ``month <= grid[k]`` iff its cell is at most ``k`` -- and replicates short of
       their targets (integers: added up, they are the counts of all the rows);
-    * the chunk's decision months sorted, from which the quartiles' order statistics are selected
-      (:func:`._summary_jit.kth_of_runs`: the numbers of one sort of all the months);
+    * the chunk's decision months, from which the quartiles' order statistics are selected once all are in
+      (:func:`._summary_jit.order_statistics`: the numbers of one sort of all the months, without the sort);
     * for each mean the summary reports, each block's count, mean and sum of squared deviations
       (:func:`._summary_jit.block_moments`), combined block after block in order at the end
       (:func:`._summary_jit.combine_moments`).  Chunks hold whole blocks, so the blocks, and the figures, do not
@@ -95,8 +93,7 @@ class Running:
         self.decisions = np.zeros(4, dtype=np.int64)
         self.not_reached = 0
         self.n = 0
-        self.run_sizes: list[int] = []  # rows of each chunk added, whose sorted months make one increasing run
-        self._sorted_here: list[np.ndarray] = []  # those runs, when add() sorted them
+        self._months_here: list[np.ndarray] = []  # the decision months of the chunks add() added
         self._fields = tuple(means)
         self._moments: list[tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]] = []  # each chunk's
         self._means: dict[str, MonteCarloEstimate | None] | None = None  # of the chunks added so far
@@ -111,9 +108,9 @@ class Running:
             running.add(r)
         return running
 
-    def summary_of(self, r: Mapping[str, np.ndarray], *, with_sorted_months: bool = False) -> ChunkSummary:
+    def summary_of(self, r: Mapping[str, np.ndarray], *, with_months: bool = False) -> ChunkSummary:
         """The :class:`ChunkSummary` of the rows ``r`` (one array per field, of the same rows; a chunk of whole
-        blocks but the last), with their decision months sorted if ``with_sorted_months``."""
+        blocks but the last), with a copy of their decision months if ``with_months``."""
         cells, by_look, decisions = np.zeros_like(self.cells), np.zeros_like(self.by_look), np.zeros(4, dtype=np.int64)
         not_reached = tally(np.ascontiguousarray(r["decision"]), np.ascontiguousarray(r["look"]),
                             np.ascontiguousarray(r["month"], dtype=np.float64),
@@ -128,26 +125,25 @@ class Running:
             fields_moments(tuple(np.ascontiguousarray(r[k], dtype=np.float64) for k in fields), BLOCK_SIZE,
                            np.array([_MEANS[k] for k in fields]), count, mean, m2)
         return ChunkSummary(cells, by_look, decisions, int(not_reached), (fields, count, mean, m2),
-                            sort_months(r["month"]) if with_sorted_months else None)
+                            np.array(r["month"], dtype=np.float64) if with_months else None)
 
     def add_summary(self, part: ChunkSummary, rows: int) -> None:
-        """Add the :class:`ChunkSummary` of a chunk of ``rows`` rows (its decision months, sorted, are the next
-        ``rows`` of the ``sorted_months`` given to :meth:`month_quantiles`)."""
+        """Add the :class:`ChunkSummary` of a chunk of ``rows`` rows (its decision months are to be among the
+        ``months`` given to :meth:`month_quantiles`)."""
         self.cells += part.cells
         self.by_look += part.by_look
         self.decisions += part.decisions
         self.not_reached += part.not_reached
         self.n += rows
-        self.run_sizes.append(rows)
         self._moments.append(part.moments)
         self._means = None
 
     def add(self, r: Mapping[str, np.ndarray]) -> None:
         """Add the rows ``r`` (one array per field, of the same rows; a chunk of whole blocks but the last), and
-        keep their decision months sorted."""
-        part = self.summary_of(r, with_sorted_months=True)
-        assert part.month_sorted is not None
-        self._sorted_here.append(part.month_sorted)
+        keep their decision months."""
+        part = self.summary_of(r, with_months=True)
+        assert part.months is not None
+        self._months_here.append(part.months)
         self.add_summary(part, int(r["month"].size))
 
     def mean(self, field: str) -> MonteCarloEstimate | None:
@@ -185,80 +181,40 @@ class Running:
             out[k] = MonteCarloEstimate(value=muk, mcse=sd / math.sqrt(nk), n_sims=nk) if nk > 0 else None
         return out
 
-    def month_quantiles(self, qs: tuple[float, ...], sorted_months: np.ndarray | None = None
-                        ) -> list[MonteCarloEstimate]:
+    def month_quantiles(self, qs: tuple[float, ...], months: np.ndarray | None = None) -> list[MonteCarloEstimate]:
         """:meth:`MonteCarloEstimate.quantile` of all the decision months for each of ``qs``.
 
-        ``sorted_months``: each chunk's months sorted, one after another in the order the chunks were added
-        (the engine's arrays); by default the runs :meth:`add` sorted.  Only the order statistics are read (a few
-        of each run's pages), not the whole array.
+        ``months``: the decision months of every row added, in any order (the engine's arrays); by default those
+        :meth:`add` kept.  The order statistics the quantiles read (:meth:`MonteCarloEstimate.quantile_of_order`:
+        four each) are selected in one compiled call (:func:`._summary_jit.order_statistics`), without sorting the
+        months; fewer than two months, or a NaN among them, take numpy's own path.
         """
-        values = sorted_months if sorted_months is not None else (
-            np.concatenate(self._sorted_here) if self._sorted_here else np.zeros(0))
+        values = months if months is not None else (
+            np.concatenate(self._months_here) if self._months_here else np.zeros(0))
         if values.size != self.n:
-            raise ValueError(f"{values.size} sorted months for {self.n} rows")
-        if len(self.run_sizes) == 1:
-            return [MonteCarloEstimate.quantile(values, q, presorted=True) for q in qs]
-        bounds = np.cumsum([0, *self.run_sizes], dtype=np.int64)
-        ends = values[bounds[1:][bounds[1:] > bounds[:-1]] - 1]
-        if self.n < 2 or np.isnan(ends).any():  # a NaN (sorted last in its run): numpy's own path
-            return [MonteCarloEstimate.quantile(values, q) for q in qs]
-        return [MonteCarloEstimate.quantile_of_order(lambda k: kth_of_runs(values, bounds, k), self.n, q) for q in qs]
+            raise ValueError(f"{values.size} decision months for {self.n} rows")
+        if self.n >= 2:
+            wanted: set[int] = set()  # the ranks the quantiles read: quantile_of_order asked once to name them
 
+            def name(k: int) -> float:
+                wanted.add(k)
+                return 0.0
 
-def sort_months(months: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``np.sort(months)`` as float64, into ``out`` when given (and returned): by numpy's sort, or by the compiled
-    bucket sort :func:`._summary_jit.sort_values` where that sorted a sample of months clearly faster in this
-    process (:func:`_compiled_sort_is_faster`).  Either gives the same values in the same order (but for 0.0 and
-    -0.0, which compare equal), so the choice never changes a result.
-
-    Examples
-    --------
-    >>> sort_months(np.array([3.0, np.nan, 1.0, np.inf, 2.0]))
-    array([ 1.,  2.,  3., inf, nan])
-    """
-    months = np.ascontiguousarray(months, dtype=np.float64)
-    out = np.empty_like(months) if out is None else out
-    if months.size >= BLOCK_SIZE and _compiled_sort_is_faster():
-        sort_values(months, out)
-    else:
-        out[:] = months
-        out.sort()
-    return out
-
-
-@functools.cache
-def _compiled_sort_is_faster() -> bool:
-    """Whether the compiled bucket sort sorts a sample of 16,384 months in less than 0.75 of numpy's time, in this
-    process (the best of five alternations; once per process, at its first array of a block's months or more, which
-    a run's first chunk has; a forked worker inherits the answer).  Shorter arrays are sorted by numpy without it.
-
-    numpy partitions large arrays with AVX-512's compressing stores where the processor has them, and on some (AMD
-    Zen 4) those are slow: there, 32,768 decision months took numpy 1.0-1.3 ms and the bucket sort 0.35-0.58 ms,
-    while numpy's AVX2 code (the same machine with numpy's AVX-512 turned off, ``NPY_DISABLE_CPU_FEATURES``) took
-    0.18-0.29 ms, faster than the bucket sort.  Hence a measurement, not a rule about processors.
-    """
-    sample = np.random.default_rng(2026).random(16384) * 60.0  # (its own generator: no run's stream)
-    out = np.empty_like(sample)
-    sort_values(sample, out)  # (numba loads the loop at its first call: not timed)
-    ours, numpy = math.inf, math.inf
-    for _ in range(5):
-        t0 = time.perf_counter()
-        sort_values(sample, out)
-        t1 = time.perf_counter()
-        out[:] = sample
-        t2 = time.perf_counter()
-        out.sort()
-        t3 = time.perf_counter()
-        ours, numpy = min(ours, t1 - t0), min(numpy, t3 - t2)
-    return ours < 0.75 * numpy
+            for q in qs:
+                MonteCarloEstimate.quantile_of_order(name, self.n, q)
+            ranks = np.array(sorted(wanted), dtype=np.int64)
+            got = np.empty(ranks.size)
+            if order_statistics(np.ascontiguousarray(values, dtype=np.float64), ranks, got):
+                kth = dict(zip(ranks.tolist(), got.tolist())).__getitem__
+                return [MonteCarloEstimate.quantile_of_order(kth, self.n, q) for q in qs]
+        return [MonteCarloEstimate.quantile(values, q) for q in qs]
 
 
 def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None,
               running: Running | None = None) -> ScenarioResult:
     """Operating characteristics of one scenario from its per-replicate arrays ``r``, or from ``running``, the
     same rows added up chunk by chunk (:class:`Running`; the same numbers as adding them at once), with ``r``
-    holding only each chunk's decision months sorted (``r["month_sorted"]``, in the order they were added).
+    holding only the chunks' decision months (``r["months"]``).
     """
     if running is None:
         running = Running.of(design, r)
@@ -278,7 +234,7 @@ def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exac
     mean_estimate = running.mean("estimate")  # of the finite estimates; None without any
     cumulative = _curves(running.cells.reshape(-1, 4), len(layout.months), n)
     counts = {k: mean(_COUNT_FIELDS[k]) for k in layout.counts}
-    quartiles = running.month_quantiles((0.25, 0.5, 0.75), r.get("month_sorted"))
+    quartiles = running.month_quantiles((0.25, 0.5, 0.75), r.get("months"))
     return ScenarioResult(
         name=scenario.name,
         truth=per_object("truth labels", design, lambda: {s.name: truth_label(design, s) for s in design.scenarios}

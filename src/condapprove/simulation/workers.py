@@ -65,7 +65,7 @@ from .._alloc import keep_freed_memory
 __all__ = ["Arena", "BrokenWorkers", "Pool", "Run", "Shipped", "Workers", "arena_view", "can_fork", "in_call",
            "kept_workers", "release", "ship", "shutdown_workers", "worker_pool"]
 
-#: Bytes of each pool's arena: the sorted months of 8 million replicates in flight (only pages written take memory).
+#: Bytes of each pool's arena: the decision months of 8 million replicates in flight (only pages written take memory).
 ARENA_BYTES = 64 << 20
 
 
