@@ -281,7 +281,10 @@ def test_compiled_pooled_t_gives_the_numbers_of_the_numpy_code(n_t: int, n_c: in
     np.testing.assert_array_equal(got.estimate, est)
     np.testing.assert_array_equal(got.information, info)
     t = np.empty(m)
-    pooled_t(nt, st, sst, nc, sc, ssc, t, np.empty(m), np.empty(m))
+    df = np.maximum(nt + nc - 2, 1)  # (the rows' df when they are one number, returned: else NaN)
+    np.testing.assert_equal(pooled_t(nt, st, sst, nc, sc, ssc, t, np.empty(m), np.empty(m)),
+                            df[0] if (df == df[0]).all() else np.nan)
+    assert np.isnan(pooled_t(*(np.empty(0),) * 9))
     ok = (nt > 1) & (nc > 1) & (t != 0)
     sd_t = np.sqrt(np.maximum(sst - st * st / np.maximum(nt, 1), 0) / np.maximum(nt - 1, 1))
     sd_c = np.sqrt(np.maximum(ssc - sc * sc / np.maximum(nc, 1), 0) / np.maximum(nc - 1, 1))
@@ -296,6 +299,7 @@ def test_compiled_one_sample_t_gives_the_numbers_of_the_numpy_code(n: int, short
     rows with fewer patients; and t is scipy's one-sample t."""
     from scipy import stats as sps
 
+    from condapprove.kernels._normal_jit import one_sample_t
     from condapprove.simulation import statistics
     from condapprove.simulation.statistics import _t_to_z, _var
 
@@ -328,6 +332,9 @@ def test_compiled_one_sample_t_gives_the_numbers_of_the_numpy_code(n: int, short
     np.testing.assert_array_equal(got.estimate, mean_t - mu0)
     np.testing.assert_array_equal(got.information, nt)
     np.testing.assert_array_equal(got.n_control, np.zeros(m))
+    df = np.maximum(nt - 1, 1)
+    np.testing.assert_equal(one_sample_t(nt, st, sst, mu0, np.empty(m), np.empty(m)),
+                            df[0] if (df == df[0]).all() else np.nan)
     if n > 1:  # and one data set against scipy's t test on the raw data (z with the same one-sided p-value)
         one = rng.normal(0.5, 1.0, n)
         row = statistics.statistics_from_sums(design, np.array([float(n)]), np.array([one.sum()]),

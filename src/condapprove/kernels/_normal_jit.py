@@ -20,8 +20,11 @@ __all__ = ["hermite", "normal_increments", "normal_sums", "one_sample_t", "poole
 
 @compiled
 def pooled_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc: np.ndarray, ssc: np.ndarray,
-             out_t: np.ndarray, out_est: np.ndarray, out_info: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Pooled two-sample t statistics, differences of means and information, from each arm's sums.
+             out_t: np.ndarray, out_est: np.ndarray,
+             out_info: np.ndarray) -> float:  # pragma: no cover - compiled
+    """Pooled two-sample t statistics, differences of means and information, from each arm's sums; returns the
+    rows' degrees of freedom :math:`\\max(1, n_t + n_c - 2)` when they are all one number (NaN if not, or for no
+    rows), so that the caller need not make them to find it.
 
     Each arm's count ``n``, sum ``s`` and sum of squares ``ss`` give the mean (nan for an empty arm) and the
     variance :math:`\\max(0, (ss - s^2 / n) / (n - 1))` (0 below two patients); ``out_t`` is the difference of
@@ -41,13 +44,21 @@ def pooled_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, nc: np.ndarray, sc
         out_est[r] = est
         out_info[r] = n1 * n0 / max(n1 + n0, 1.0) if (n1 > 0 and n0 > 0) else 0.0
         out_t[r] = est / se if (n1 > 1 and n0 > 1 and se > 0) else 0.0
+    # (in a loop of its own: a running minimum and maximum in the loop above kept the compiler from vectorising it,
+    # 17 against 4.4 ns a row; this check vectorises, 0.2 ns a row)
+    first = max(nt[0] + nc[0] - 2.0, 1.0) if nt.size > 0 else np.nan
+    same = True
+    for r in range(nt.size):
+        same &= max(nt[r] + nc[r] - 2.0, 1.0) == first
+    return first if same else np.nan
 
 
 @compiled
 def one_sample_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, mu0: float, out_t: np.ndarray,
-                 out_est: np.ndarray) -> None:  # pragma: no cover - compiled
+                 out_est: np.ndarray) -> float:  # pragma: no cover - compiled
     """One-sample t statistics against the mean ``mu0`` and differences of means, from the count ``n``, sum ``s``
-    and sum of squares ``ss`` of each row.
+    and sum of squares ``ss`` of each row; returns the rows' degrees of freedom :math:`\\max(1, n - 1)` when they
+    are all one number, else NaN (as :func:`pooled_t`).
 
     ``out_est`` is the mean less ``mu0`` (nan for an empty arm); ``out_t`` is that over :math:`\\sqrt{v / n}`
     with :math:`v = (ss - s^2 / n) / (n - 1)`, on :math:`n - 1` degrees of freedom, and 0 where there are fewer
@@ -61,28 +72,40 @@ def one_sample_t(nt: np.ndarray, st: np.ndarray, sst: np.ndarray, mu0: float, ou
         out_est[r] = mean - mu0
         var = (sst[r] - st[r] * st[r] / max(n, 1.0)) / max(n - 1.0, 1.0)
         out_t[r] = (mean - mu0) / math.sqrt(var / n) if (n > 1 and var > 0) else 0.0
+    first = max(nt[0] - 1.0, 1.0) if nt.size > 0 else np.nan
+    same = True
+    for r in range(nt.size):
+        same &= max(nt[r] - 1.0, 1.0) == first
+    return first if same else np.nan
 
 
 @compiled
 def hermite(t: np.ndarray, half: float, step: float, z_grid: np.ndarray, dz_grid: np.ndarray, out: np.ndarray,
-            inside: np.ndarray) -> None:  # pragma: no cover - compiled
+            inside: np.ndarray, every: bool) -> int:  # pragma: no cover - compiled
     """Cubic Hermite interpolation of z(t) from its values ``z_grid`` and slopes ``dz_grid`` on the grid
-    ``-half, -half + step, ...``; ``inside`` flags the rows with :math:`|t| <` ``half`` (the others are left to
-    the exact transform)."""
+    ``-half, -half + step, ...`` (``step`` a power of two, so that dividing by it is multiplying by its inverse:
+    the same numbers), of every row if ``every``, else of the rows ``inside`` does not flag (those another grid
+    left out); ``inside`` flags the rows with :math:`|t| <` ``half``, and the rows left (beyond the grid, for
+    another grid or the exact transform) are counted and the count returned."""
     last = np.int64(z_grid.size - 2)
+    scale = 1.0 / step
+    left = 0
     for r in range(t.size):
-        tr = t[r]
-        if abs(tr) < half:
-            x = (tr + half) / step
-            i = min(np.int64(x), last)
-            u = x - i
-            u2 = u * u
-            u3 = u2 * u
-            out[r] = ((2 * u3 - 3 * u2 + 1) * z_grid[i] + (u3 - 2 * u2 + u) * step * dz_grid[i]
-                      + (-2 * u3 + 3 * u2) * z_grid[i + 1] + (u3 - u2) * step * dz_grid[i + 1])
-            inside[r] = True
-        else:
-            inside[r] = False
+        if every or not inside[r]:
+            tr = t[r]
+            if abs(tr) < half:
+                x = (tr + half) * scale
+                i = min(np.int64(x), last)
+                u = x - i
+                u2 = u * u
+                u3 = u2 * u
+                out[r] = ((2 * u3 - 3 * u2 + 1) * z_grid[i] + (u3 - 2 * u2 + u) * step * dz_grid[i]
+                          + (-2 * u3 + 3 * u2) * z_grid[i + 1] + (u3 - u2) * step * dz_grid[i + 1])
+                inside[r] = True
+            else:
+                inside[r] = False
+                left += 1
+    return left
 
 
 @compiled

@@ -156,13 +156,16 @@ def statistics_from_sums(design: Design, nt: np.ndarray, st: np.ndarray, sst: np
         if nc is None:  # one arm against a benchmark mean
             mu0 = pm.control.mean  # type: ignore[union-attr]
             assert mu0 is not None
-            one_sample_t(*(np.asarray(a, dtype=np.float64) for a in (nt, st, sst)), float(mu0), t, est)
-            return LookStats(z=_t_to_z(t, np.maximum(nt - 1, 1)), information=np.asarray(nt, dtype=np.float64),
+            df = one_sample_t(*(np.asarray(a, dtype=np.float64) for a in (nt, st, sst)), float(mu0), t, est)
+            z = _t_to_z(t, np.maximum(nt - 1, 1)) if math.isnan(df) else _t_interpolated(t, df)
+            return LookStats(z=z, information=np.asarray(nt, dtype=np.float64),
                              estimate=est, n_treated=nt, n_control=zeros, events=zeros, sum_t=st, sum_c=sc, ss_t=sst,
                              ss_c=ssc)
         info = np.empty(nt.size)
-        pooled_t(*(np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)), t, est, info)
-        return LookStats(z=_t_to_z(t, np.maximum(nt + nc - 2, 1)), information=info, estimate=est, n_treated=nt,
+        df = pooled_t(*(np.asarray(a, dtype=np.float64) for a in (nt, st, sst, nc, sc, ssc)), t, est, info)
+        # (one df for every row, the usual case: _t_to_z's own first path, without making the rows' df)
+        z = _t_to_z(t, np.maximum(nt + nc - 2, 1)) if math.isnan(df) else _t_interpolated(t, df)
+        return LookStats(z=z, information=info, estimate=est, n_treated=nt,
                          n_control=nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_t = np.where(nt > 0, st / np.maximum(nt, 1), np.nan)
@@ -190,7 +193,8 @@ def _t_to_z_exact(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
     return np.asarray(-np.sign(t) * special.ndtri(np.clip(special.stdtr(df, -a), 1e-300, 0.5)))
 
 
-#: Grid step and half-width (in t) of the interpolated transform; its tables, by df (cleared when full).
+#: Grid step and half-width (in t) of the interpolated transform; its tables, by df (cleared when full).  The steps
+#: here are powers of two (:func:`~condapprove.kernels._normal_jit.hermite` multiplies by their inverse).
 _T_STEP, _T_HALF, _T_MAX_TABLES = 1.0 / 64.0, 8.0, 2048
 _T_GRID = np.arange(-_T_HALF, _T_HALF + _T_STEP / 2, _T_STEP)
 _T_TABLES: dict[float, tuple[np.ndarray, np.ndarray]] = {}
@@ -222,21 +226,15 @@ def _t_table(df: float, outer: bool = False) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _t_interpolated(t: np.ndarray, df: float) -> np.ndarray:
-    """:func:`_t_to_z` for one df: cubic Hermite interpolation inside |t| < 8, on the outer table's coarser grid
-    inside |t| < 32, the exact transform outside (one compiled pass for each of the first two)."""
-    z, dz = _t_table(df)
-    t = np.ascontiguousarray(t, dtype=np.float64)
+    """:func:`_t_to_z` for one df (at least 1): cubic Hermite interpolation inside |t| < 8, on the outer table's
+    coarser grid inside |t| < 32, the exact transform outside (one compiled pass for each of the first two, the
+    second over the rows the first left, in place)."""
+    t = np.ascontiguousarray(t, dtype=np.float64).reshape(-1)
     out, inside = np.empty(t.size), np.empty(t.size, dtype=bool)
-    hermite(t, _T_HALF, _T_STEP, z, dz, out, inside)
-    if not inside.all():
+    if (hermite(t, _T_HALF, _T_STEP, *_t_table(df), out, inside, True)
+            and hermite(t, _T_OUTER_HALF, _T_OUTER_STEP, *_t_table(df, outer=True), out, inside, False)):
         rest = np.flatnonzero(~inside)
-        t_rest = t[rest]
-        z_outer, dz_outer = _t_table(df, outer=True)
-        out_rest, inside_rest = np.empty(rest.size), np.empty(rest.size, dtype=bool)
-        hermite(t_rest, _T_OUTER_HALF, _T_OUTER_STEP, z_outer, dz_outer, out_rest, inside_rest)
-        if not inside_rest.all():
-            out_rest[~inside_rest] = _t_to_z_exact(t_rest[~inside_rest], df)
-        out[rest] = out_rest
+        out[rest] = _t_to_z_exact(t[rest], df)
     return out
 
 
