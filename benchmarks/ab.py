@@ -54,8 +54,7 @@ def export(rev: str, into: pathlib.Path) -> None:
 #: later calls of a process (group-sequential bounds, the exact tests' tables, binary posteriors, the t transform's
 #: tables, values derived from a design).  ``--cold`` empties them, and the caches of the functions functools keeps in
 #: :data:`COLD_FUNCTION_MODULES`, before every timed run, so that each run pays what the single call of a command
-#: pays; a version that lacks one is left as it is.  (Not the machine's own probe of the faster sort, nor the worker
-#: pool's memory.)
+#: pays; a version that lacks one is left as it is.  (Not the worker pool's memory.)
 COLD_CACHES = (("_memo", "_CACHE"), ("simulation.population", "_ARMS"), ("simulation.decision", "_BOUNDS_CACHE"),
                ("simulation.statistics", "_T_TABLES"), ("simulation.statistics", "_T_OUTER_TABLES"),
                ("simulation.statistics", "_BINOMIAL_TABLES"), ("simulation.statistics", "_FISHER_TABLES"),

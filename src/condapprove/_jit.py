@@ -145,6 +145,13 @@ def running_sums(y: np.ndarray, s: np.ndarray, ss: np.ndarray) -> None:  # pragm
             ss[i, j] = b
 
 
+@inlined
+def _response_probability(logit_base: float, effect: float) -> float:  # pragma: no cover - compiled
+    """scipy's ``expit(logit_base + effect)``: ``1 / (1 + exp(-x))`` in double precision, after numpy's one addition
+    (the one formula of :func:`binary_outcomes` and :func:`binary_outcomes_by_pattern`)."""
+    return float(1.0 / (1.0 + np.exp(-(logit_base + effect))))
+
+
 @compiled
 def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray,
                     out: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -157,8 +164,7 @@ def binary_outcomes(u: np.ndarray, logit_base: np.ndarray, lin: np.ndarray,
     m, n = u.shape
     for j in range(n):
         for i in range(m):
-            p = 1.0 / (1.0 + np.exp(-(logit_base[i] + lin[i, j])))
-            out[i, j] = 1.0 if u[i, j] < p else 0.0
+            out[i, j] = 1.0 if u[i, j] < _response_probability(logit_base[i], lin[i, j]) else 0.0
 
 
 @compiled
@@ -236,7 +242,7 @@ def binary_outcomes_by_pattern(u: np.ndarray, logit_base: np.ndarray, pattern: n
     table = np.empty((pattern_lin.size, m))  # pattern-major: a column of patients reads a few rows in step
     for q in range(pattern_lin.size):
         for i in range(m):
-            table[q, i] = 1.0 / (1.0 + np.exp(-(logit_base[i] + pattern_lin[q])))
+            table[q, i] = _response_probability(logit_base[i], pattern_lin[q])
     for j in range(n):
         for i in range(m):
             out[i, j] = 1.0 if u[i, j] < table[pattern[i, j], i] else 0.0

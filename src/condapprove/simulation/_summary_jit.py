@@ -282,6 +282,15 @@ def _spread(values: np.ndarray, ranks: np.ndarray, lo: float, hi: float,
     return kept, start, before, which
 
 
+@inlined
+def _run_end(which: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
+    """The end of the run of equal ``which`` that starts at ``i`` (the ranks of one bucket)."""
+    j = i
+    while j < which.size and which[j] == which[i]:
+        j += 1
+    return j
+
+
 @compiled
 def _read_bucket(part: np.ndarray, local: np.ndarray, out: np.ndarray,
                  sort_any: bool) -> tuple[bool, float, float]:  # pragma: no cover - compiled
@@ -319,10 +328,7 @@ def _select_finite(values: np.ndarray, ranks: np.ndarray, out: np.ndarray, lo: f
     kept, start, before, which = _spread(values, ranks, lo, hi, n_finite)
     i = 0
     while i < ranks.size:  # the ranks of each wanted bucket together
-        b = which[i]
-        j = i
-        while j < ranks.size and which[j] == b:
-            j += 1
+        b, j = which[i], _run_end(which, i)
         part = kept[start[b]:start[b] + before[b + 1] - before[b]]
         local = ranks[i:j] - before[b]
         done, low, high = _read_bucket(part, local, out[i:j], False)
@@ -330,10 +336,7 @@ def _select_finite(values: np.ndarray, ranks: np.ndarray, out: np.ndarray, lo: f
             kept2, start2, before2, which2 = _spread(part, local, low, high, part.size)
             i2 = 0
             while i2 < local.size:
-                b2 = which2[i2]
-                j2 = i2
-                while j2 < local.size and which2[j2] == b2:
-                    j2 += 1
+                b2, j2 = which2[i2], _run_end(which2, i2)
                 _read_bucket(kept2[start2[b2]:start2[b2] + before2[b2 + 1] - before2[b2]], local[i2:j2] - before2[b2],
                              out[i + i2:i + j2], True)
                 i2 = j2

@@ -65,8 +65,9 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
     z, info = np.empty((m, n_looks), order="F"), np.empty((m, n_looks), order="F")
     active = np.empty((m, n_looks), dtype=bool, order="F")
     # usual: every row's looks already in time order; one compiled pass then fills z, the information and which
-    # looks count (the numpy code below, for rows that need their looks sorted, gives the same)
-    in_order = looks_in_order(np.asarray(times, dtype=np.float64), *columns("z", "information"), z, info, active)
+    # looks count (sort_looks below, for rows that need their looks sorted, gives the same)
+    cols = columns("z", "information")
+    in_order = looks_in_order(np.asarray(times, dtype=np.float64), *cols, z, info, active)
     same: bool | None = in_order == 2  # every look of every row counts, with the first row's information
     if in_order:
         order = np.arange(n_looks)[None, :]  # (1, L): the same for every row
@@ -78,8 +79,7 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         sorted_times = np.empty((m, n_looks), order="F")
         order = np.empty((m, n_looks), dtype=np.int64, order="F")
         is_final = np.empty((m, n_looks), dtype=bool, order="F")
-        sort_looks(np.asarray(times, dtype=np.float64), *columns("z", "information"), sorted_times, z, info, active,
-                   order, is_final)
+        sort_looks(np.asarray(times, dtype=np.float64), *cols, sorted_times, z, info, active, order, is_final)
         times = sorted_times
         identity = False
         same = None  # (for _group_sequential_bounds to find out)
