@@ -19,26 +19,29 @@ __all__ = ["add_cell_moments", "add_cells", "between_known", "binomial_sums", "b
 
 
 @compiled
-def between_known(pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n_points: int, n: int, last: np.ndarray,
-                  u: np.ndarray, out_left: np.ndarray, out_between: np.ndarray,
+def between_known(entry_pos: np.ndarray, entry_n: np.ndarray, pos: np.ndarray, count: np.ndarray, n_points: int,
+                  n: int, u: np.ndarray, out_left: np.ndarray, out_between: np.ndarray,
                   out_frac: np.ndarray) -> int:  # pragma: no cover - compiled
     """For a count of arrivals in [0, u] of each row: the count at the nearest known point on the left
     (``out_left``), the number of arrivals between it and the nearest known point on the right
     (``out_between``) and where ``u`` lies between the two (``out_frac``, in [0, 1]).
 
-    Known point ``k < n_points`` of row ``i`` lies at ``pos[k, i]`` with ``incl[k, i]`` arrivals at or before it and
-    ``excl[k, i]`` strictly before it.  A point counts as on the left when it is at or before ``u`` widened by
-    rounding (``u (1 + 1e-12) + 1e-12``: a query at a patient's own entry counts them), and ``u`` is *at* the left
-    point (``out_frac`` 0) when within the same rounding of it: a query at a patient's entry computed back from the
-    calendar month lands an ulp or so either side of the known point, and none of the ``out_between`` arrivals
-    falls in that width.  At or after the last patient (``last``) the count is ``n``: nothing between.  Returns the
-    number of rows with arrivals to draw (``out_between > 0`` and ``out_frac > 0``).
+    The known points of row ``i``: the entries of patients ``entry_n[j]`` at ``entry_pos[i, j]`` (``entry_n[j]``
+    arrivals at or before, one fewer strictly before; the last column is the ``n``-th, last patient's), and the
+    counts ``k < n_points`` remembered, ``count[k, i]`` arrivals in ``[0, pos[k, i]]``.  A point counts as on the
+    left when it is at or before ``u`` widened by rounding (``u (1 + 1e-12) + 1e-12``: a query at a patient's own
+    entry counts them), and ``u`` is *at* the left point (``out_frac`` 0) when within the same rounding of it: a
+    query at a patient's entry computed back from the calendar month lands an ulp or so either side of the known
+    point, and none of the ``out_between`` arrivals falls in that width.  At or after the last patient the count is
+    ``n``: nothing between.  Returns the number of rows with arrivals to draw (``out_between > 0`` and ``out_frac >
+    0``).
     """
     draws = 0
+    k0 = entry_n.size
     for i in range(u.size):
         ui = u[i]
         cut = ui * (1.0 + 1e-12) + 1e-12
-        if not cut < last[i]:
+        if not cut < entry_pos[i, k0 - 1]:
             out_left[i] = n
             out_between[i] = 0
             out_frac[i] = 0.0
@@ -47,14 +50,22 @@ def between_known(pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n_points:
         left_n = 0
         right_pos = np.inf
         right_n = n + 1
+        for k in range(k0):  # a row's entries lie side by side
+            p = entry_pos[i, k]
+            if p <= cut:
+                left_pos = max(left_pos, p)
+                left_n = max(left_n, entry_n[k])
+            else:
+                right_pos = min(right_pos, p)
+                right_n = min(right_n, entry_n[k] - 1)
         for k in range(n_points):
             p = pos[k, i]
             if p <= cut:
                 left_pos = max(left_pos, p)
-                left_n = max(left_n, incl[k, i])
+                left_n = max(left_n, count[k, i])
             else:
                 right_pos = min(right_pos, p)
-                right_n = min(right_n, excl[k, i])
+                right_n = min(right_n, count[k, i])
         frac = (ui - left_pos) / (right_pos - left_pos)
         if frac < 0.0 or ui <= left_pos * (1.0 + 1e-12) + 1e-12:  # at the left point, up to rounding
             frac = 0.0

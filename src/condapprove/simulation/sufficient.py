@@ -131,22 +131,26 @@ def _stream(design: Design, arms: list[Arm]) -> _Stream:
 class _Known:
     """Points of the unit-rate process already drawn in each replicate, to condition later counts on.
 
-    Each known point has, per replicate, a position ``pos`` and the numbers of arrivals at or before it
-    (``incl``) and strictly before it (``excl``; they differ by one at a patient's own entry).  Counts
-    are non-decreasing in position, so the nearest known point on each side gives the tightest condition.
-    Points are rows of (points, replicates) arrays, with room for the counts remembered later.
+    Two kinds of point, each with a position per replicate and the numbers of arrivals at or before it and strictly
+    before it: the entries drawn first (patient ``entry_n[j]``'s position ``entry_pos[:, j]``, with ``entry_n[j]``
+    arrivals at or before it and one fewer before it), of which the last is the ``n``-th (last) patient's, and the
+    counts remembered later (``count[r]`` arrivals in ``[0, pos[r]]``, both numbers the same).  Counts are
+    non-decreasing in position, so the nearest known point on each side gives the tightest condition.  The entries are
+    read where they were drawn ((replicates, points), not copied; their counts are one per point), the counts
+    remembered are rows of (points, replicates) arrays with room for more.
     """
 
-    def __init__(self, pos: np.ndarray, incl: np.ndarray, excl: np.ndarray, n: int, last: np.ndarray,
-                 room: int = 2) -> None:
-        """``pos`` (points, replicates); ``incl`` and ``excl`` broadcast to it (one count per point, say); ``room``:
-        the counts to be remembered (room is made for more as they come)."""
-        k, m = pos.shape
-        self.pos = np.empty((k + room, m))
-        self.incl = np.empty((k + room, m), dtype=np.int64)
-        self.excl = np.empty((k + room, m), dtype=np.int64)
-        self.pos[:k], self.incl[:k], self.excl[:k] = pos, incl, excl
-        self.k, self.n, self.last = k, n, last  # last: position of the n-th (last) patient
+    def __init__(self, entry_pos: np.ndarray, entry_n: np.ndarray, n: int, room: int = 2) -> None:
+        """``entry_pos`` (replicates, points), the positions of patients ``entry_n`` (points,), the last the
+        ``n``-th; ``room``: the counts to be remembered (room is made for more as they come)."""
+        m = entry_pos.shape[0]
+        self.entry_pos, self.entry_n = entry_pos, np.asarray(entry_n, dtype=np.int64)
+        if self.entry_n.shape != entry_pos.shape[1:] or self.entry_n[-1] != n:
+            raise ValueError(f"_Known needs the entries of patients ascending to the n-th ({n}); got {self.entry_n} "
+                             f"for positions of shape {entry_pos.shape}")
+        self.pos = np.empty((room, m))
+        self.count = np.empty((room, m), dtype=np.int64)
+        self.k, self.n = 0, n  # k: the counts remembered
 
     def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """For a count in [0, u] of each row: the count at the nearest known point on the left (``n`` at or after
@@ -155,17 +159,16 @@ class _Known:
         :func:`._counts_jit.between_known`)."""
         m = u.size
         left, between, frac = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m)
-        draws = between_known(self.pos, self.incl, self.excl, self.k, self.n, self.last,
+        draws = between_known(self.entry_pos, self.entry_n, self.pos, self.count, self.k, self.n,
                               np.asarray(u, dtype=np.float64), left, between, frac)
         return left, between, frac, int(draws)
 
     def remember(self, u: np.ndarray, c: np.ndarray) -> None:
         if self.k == self.pos.shape[0]:
-            grow = self.pos.shape[0]
+            grow = max(self.pos.shape[0], 1)
             self.pos = np.concatenate([self.pos, np.empty((grow, self.pos.shape[1]))])
-            self.incl = np.concatenate([self.incl, np.empty((grow, self.pos.shape[1]), dtype=np.int64)])
-            self.excl = np.concatenate([self.excl, np.empty((grow, self.pos.shape[1]), dtype=np.int64)])
-        self.pos[self.k], self.incl[self.k], self.excl[self.k] = u, c, c
+            self.count = np.concatenate([self.count, np.empty((grow, self.pos.shape[1]), dtype=np.int64)])
+        self.pos[self.k], self.count[self.k] = u, c
         self.k += 1
 
 
@@ -304,11 +307,13 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     g = blocks.fill_drawn("sufficient:entries", ks.size, "standard_gamma", shape)
     _running_sums(g)
     months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
-    # room for the counts at those months and the enrolled count (three arrays of the chunk's rows per point)
-    known = _Known(pos=g.T, incl=ks[:, None], excl=ks[:, None] - 1, n=n, last=g[:, -1], room=len(months) + 1)
+    # the entries are the first known points, read in place; room for the counts at those months (the chunk's last
+    # count, of the patients enrolled, is not remembered)
+    known = _Known(g, ks, n, room=len(months))
     entries = st.entry(g)  # (elementwise: the same numbers as column by column, in one call)
     entry_at = {int(k): entries[:, i] for i, k in enumerate(ks)}
-    ready_at = {k: e + follow for k, e in entry_at.items()}
+    # (without follow-up a patient is ready at entry: the same arrays, not copies of them)
+    ready_at = {k: e + follow for k, e in entry_at.items()} if follow else entry_at
     target_time = ready_at[n]
     final = np.minimum(target_time, cutoff)
     # counts at calendar months, in increasing order (each conditions the next), at their positions on the unit-rate
