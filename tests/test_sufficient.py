@@ -661,6 +661,16 @@ def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_po
         np.testing.assert_array_equal(a("sufficient:counts").random(3), b("sufficient:counts").random(3))
 
 
+def test_known_points_need_one_patient_per_column_the_last_the_nth() -> None:
+    """The entries' patients name the columns of the entries, and the last column is the n-th patient's (the count
+    at or after it is n): anything else is refused rather than read past the columns."""
+    pos = np.sort(np.random.default_rng(3).exponential(20.0, (4, 3)), axis=1)
+    assert sufficient._Known(pos, np.array([20, 40, 60]), n=60).k == 0
+    for patients, n in (([20, 40], 60), ([20, 40, 59], 60), ([], 60)):
+        with pytest.raises(ValueError, match="one patient per column"):
+            sufficient._Known(pos, np.array(patients, dtype=np.int64), n=n)
+
+
 def test_a_count_an_ulp_from_a_known_point_is_the_count_at_the_point() -> None:
     """A query computed back from a patient's entry month lands an ulp or so either side of the known point: both
     count the patient at the point and draw nothing (the query an ulp above used to draw a binomial with p about

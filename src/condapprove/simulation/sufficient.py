@@ -145,9 +145,10 @@ class _Known:
         ``n``-th; ``room``: the counts to be remembered (room is made for more as they come)."""
         m = entry_pos.shape[0]
         self.entry_pos, self.entry_n = entry_pos, np.asarray(entry_n, dtype=np.int64)
-        if self.entry_n.shape != entry_pos.shape[1:] or self.entry_n[-1] != n:
-            raise ValueError(f"_Known needs the entries of patients ascending to the n-th ({n}); got {self.entry_n} "
-                             f"for positions of shape {entry_pos.shape}")
+        if entry_pos.ndim != 2 or self.entry_n.shape != entry_pos.shape[1:] or not self.entry_n.size \
+                or self.entry_n[-1] != n:
+            raise ValueError(f"_Known needs one patient per column of entries, the last the n-th ({n}); got patients "
+                             f"{self.entry_n} for entries of shape {entry_pos.shape}")
         self.pos = np.empty((room, m))
         self.count = np.empty((room, m), dtype=np.int64)
         self.k, self.n = 0, n  # k: the counts remembered
