@@ -643,11 +643,11 @@ def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_po
 
     queries = [query(), query(), query()]  # three: more than the room made at first (two), so the points grow
     blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(len(sizes))], sizes)
-    known = sufficient._Known(pos.T, ks, n=60)
+    known = sufficient._Known(pos.T, ks)
     got = [blocks.count(known, u).copy() for u in queries]
     # the reference: every row with patients between gets its binomial draw, every block draws
     ref_blocks = sufficient._Blocks([Streams(root, (0, b)) for b in range(len(sizes))], sizes)
-    ref_known = sufficient._Known(pos.T, ks, n=60)
+    ref_known = sufficient._Known(pos.T, ks)
     for u, g in zip(queries, got):
         c, n_between, p_between, _ = ref_known.prepare(u)
         need = n_between > 0
@@ -662,13 +662,18 @@ def test_counts_skip_only_draws_that_use_no_random_number(seed: int, share_at_po
 
 
 def test_known_points_need_one_patient_per_column_the_last_the_nth() -> None:
-    """The entries' patients name the columns of the entries, and the last column is the n-th patient's (the count
-    at or after it is n): anything else is refused rather than read past the columns."""
+    """The entries' patients name the columns of the entries, and the last column is the last patient's (the count
+    at or after it is all the patients): a mismatch is refused rather than read past the columns."""
     pos = np.sort(np.random.default_rng(3).exponential(20.0, (4, 3)), axis=1)
-    assert sufficient._Known(pos, np.array([20, 40, 60]), n=60).k == 0
-    for patients, n in (([20, 40], 60), ([20, 40, 59], 60), ([], 60)):
+    known = sufficient._Known(pos, np.array([20, 40, 60]))
+    assert (known.k, known.n) == (0, 60)
+    _, between, frac, draws = known.prepare(pos[:, 2] * 2.0)  # beyond the last patient: all of them, none to draw
+    assert draws == 0 and not between.any() and not frac.any()
+    for patients in ([20, 40], [20, 40, 60, 80], []):
         with pytest.raises(ValueError, match="one patient per column"):
-            sufficient._Known(pos, np.array(patients, dtype=np.int64), n=n)
+            sufficient._Known(pos, np.array(patients, dtype=np.int64))
+    with pytest.raises(ValueError, match="one patient per column"):
+        sufficient._Known(pos[0], np.array([20, 40, 60]))
 
 
 def test_a_count_an_ulp_from_a_known_point_is_the_count_at_the_point() -> None:
@@ -686,7 +691,7 @@ def test_a_count_an_ulp_from_a_known_point_is_the_count_at_the_point() -> None:
 
     def fresh() -> tuple[sufficient._Blocks, sufficient._Known]:
         return (sufficient._Blocks([Streams(root, (0, 0))], [m]),
-                sufficient._Known(pos.T, ks, n=60))
+                sufficient._Known(pos.T, ks))
 
     for u in (np.nextafter(pos[1], np.inf), np.nextafter(pos[1], -np.inf), pos[1]):
         blocks, known = fresh()

@@ -339,13 +339,13 @@ def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndar
     # 150, 149 and 1 patients in 8.4 against 10.9 ns a draw, 16,384 rows of 8 blocks, medians of 60)
     b_col, c_col = np.empty(k), np.empty(k)
     exponential = np.empty(k, dtype=np.bool_)
-    large = step == 0
+    per_column = step == 0  # (and every shape 1 or above: checked below)
     for j in range(k if step == 0 else 0):
         b_col[j] = shape[0, j] - 1.0 / 3.0
         c_col[j] = 1.0 / math.sqrt(9.0 * b_col[j])  # (NaN for a shape below 1/3: not read, those take other ways)
         exponential[j] = shape[0, j] == 1.0
-        large &= shape[0, j] >= 1.0
-    if large:
+        per_column &= shape[0, j] >= 1.0
+    if per_column:
         for r in range(m):
             for j in range(k):
                 if exponential[j]:

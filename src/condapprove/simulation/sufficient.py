@@ -140,18 +140,18 @@ class _Known:
     remembered are rows of (points, replicates) arrays with room for more.
     """
 
-    def __init__(self, entry_pos: np.ndarray, entry_n: np.ndarray, n: int, room: int = 2) -> None:
-        """``entry_pos`` (replicates, points), the positions of patients ``entry_n`` (points,), the last the
-        ``n``-th; ``room``: the counts to be remembered (room is made for more as they come)."""
+    def __init__(self, entry_pos: np.ndarray, entry_n: np.ndarray, room: int = 2) -> None:
+        """``entry_pos`` (replicates, points), the positions of patients ``entry_n`` (points,, ascending), the last
+        the last patient's (so ``n``, the patients in all, is ``entry_n[-1]``); ``room``: the counts to be
+        remembered (room is made for more as they come)."""
         m = entry_pos.shape[0]
         self.entry_pos, self.entry_n = entry_pos, np.asarray(entry_n, dtype=np.int64)
-        if entry_pos.ndim != 2 or self.entry_n.shape != entry_pos.shape[1:] or not self.entry_n.size \
-                or self.entry_n[-1] != n:
-            raise ValueError(f"_Known needs one patient per column of entries, the last the n-th ({n}); got patients "
-                             f"{self.entry_n} for entries of shape {entry_pos.shape}")
+        if entry_pos.ndim != 2 or self.entry_n.shape != entry_pos.shape[1:] or not self.entry_n.size:
+            raise ValueError(f"_Known needs one patient per column of entries; got patients {self.entry_n} for "
+                             f"entries of shape {entry_pos.shape}")
         self.pos = np.empty((room, m))
         self.count = np.empty((room, m), dtype=np.int64)
-        self.k, self.n = 0, n  # k: the counts remembered
+        self.k, self.n = 0, int(self.entry_n[-1])  # k: the counts remembered
 
     def prepare(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """For a count in [0, u] of each row: the count at the nearest known point on the left (``n`` at or after
@@ -310,7 +310,7 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     months = sorted({float(look.month) for look in pm.analyses if look.month is not None} | {cutoff})
     # the entries are the first known points, read in place; room for the counts at those months (the chunk's last
     # count, of the patients enrolled, is not remembered)
-    known = _Known(g, ks, n, room=len(months))
+    known = _Known(g, ks, room=len(months))  # (ks ends with the n-th patient)
     entries = st.entry(g)  # (elementwise: the same numbers as column by column, in one call)
     entry_at = {int(k): entries[:, i] for i, k in enumerate(ks)}
     # (without follow-up a patient is ready at entry: the same arrays, not copies of them)
