@@ -55,14 +55,14 @@ def capture(case: str, replicates: int) -> tuple[Any, ...]:
         statistics._two_arm_rows = real
     if not got:
         raise SystemExit(f"{case}: not a two-arm time-to-event design")
-    return got[0]
+    return got[0][:5]  # (entry, first_key, n_t, recruited, taus: every row at every look, without the stop screen)
 
 
 def one_pass(args: tuple[Any, ...], narrow: bool, clock: dict[str, float]) -> list[np.ndarray]:
     """Every look of every part, with the wide or the narrow keys; adds each step's time to ``clock``."""
     from condapprove.kernels._tte_jit import look_keys, look_keys32, unsure_rows, walk_sorted
 
-    entry, _first, _is_event, first_key, n_t, recruited, taus = args
+    entry, first_key, n_t, recruited, taus = args
     beyond = not bool(recruited.all())  # as the engine calls look_keys32
     m, n = entry.shape
     code = np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
@@ -77,7 +77,8 @@ def one_pass(args: tuple[Any, ...], narrow: bool, clock: dict[str, float]) -> li
             kr = key[:r.stop - lo]
             t0 = time.perf_counter()
             if narrow:
-                look_keys32(entry[r], tau[r], first_key[r], code, kr, nv[r], nt[r], beyond)
+                look_keys32(entry[r], tau[r], first_key[r], code, np.arange(kr.shape[0]), kr, nv[r], nt[r],
+                            beyond)
             else:
                 look_keys(entry[r], tau[r], first_key[r], code, kr, nv[r], nt[r])
             t1 = time.perf_counter()

@@ -288,3 +288,11 @@ def test_perf_map_names_the_kernels_a_run_used(tmp_path: Path, capsys: pytest.Ca
     with pytest.raises(SystemExit) as exc:
         script.main(["--trial", "survival patients=60", "--runs", "0"])
     assert exc.value.code == 2 and "survival needs" in capsys.readouterr().err
+
+
+def test_looks_runs_the_engines_steps_on_a_captured_block(capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks/looks.py`` captures a block's inputs of the engine's two-arm look statistics (whatever else the
+    engine passes it) and finds the narrow keys' sums the wide ones' in the rows it does not report."""
+    _script("looks").main(["--case", "survival", "--replicates", "512", "--passes", "1"])
+    out = capsys.readouterr().out
+    assert "survival: 3 looks x 512 rows" in out and "the sums of the others the same" in out

@@ -358,6 +358,59 @@ def test_time_to_event_logrank_holds_alpha() -> None:
     _within(res["hr07"].mean_estimate, math.log(0.7), slack=0.02)  # the Peto estimate's bias near HR 0.7
 
 
+_EARLY_STOPPING_TTE = {
+    "study": "clinical_trial",
+    "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12}},
+    "treated": {"accrual": {"rate_per_month": 50 / 3}, "target_n": 200},
+    "control": {"kind": "concurrent", "ratio": 1},
+    "target_events": 240,
+    "analyses": [{"events": 60}, {"events": 120}, {"events": 180}],
+    "decision": {"rule": "group_sequential", "spending": "obrien-fleming"}}
+
+
+def test_rows_that_certainly_stopped_skip_the_later_looks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A randomised trial whose replicates mostly stop at its second or third look (HR 0.5, looks at 60/120/180 of
+    240 events; 1.7% stop at the first, 74% at the second, 21% at the third): the rows found stopped are left out of
+    the later looks' log-rank, and every result is the same as with every look of every row analysed (the screen
+    off), under the alternative and under the null."""
+    from condapprove.simulation import engine, statistics
+
+    scenarios = [{"name": "hr05", "hazard_ratio": 0.5}, {"name": "null", "hazard_ratio": 1.0}]
+    analysed: list[int] = []
+    screened = statistics._screened_look
+    monkeypatch.setattr(statistics, "_screened_look",
+                        lambda lo, idx, *args: analysed.append(idx.size) or screened(lo, idx, *args))
+    got = _sim(_design(_EARLY_STOPPING_TTE, scenarios), 8192)
+    # the alternative's replicates leave out about 0.02 + 0.78 + 0.99 of a look each (8,192 x 1.8), the null's few
+    assert 12_000 < 256 * len(analysed) - sum(analysed) < 16_000
+    monkeypatch.setattr(engine, "stop_screen", lambda design: None)
+    analysed.clear()
+    every = _sim(_design(_EARLY_STOPPING_TTE, scenarios), 8192)  # (a new design: the screen is kept per design)
+    assert not analysed
+    assert got.to_frame().equals(every.to_frame())
+    assert got["hr05"].p_confirmed.value > 0.99 and got["null"].p_confirmed.value < 0.05
+
+
+def test_stop_screen_is_the_planned_bounds_for_the_designs_it_holds_for() -> None:
+    """The screen's bounds are the efficacy bounds of the planned information (the events of each look) plus a
+    margin, inf at the final analysis; designs with futility rules or looks that do not wait for events get none."""
+    from condapprove.boundaries import efficacy_bounds_batch
+    from condapprove.simulation.decision import SCREEN_MARGIN, stop_screen
+
+    events, bound = stop_screen(_design(_EARLY_STOPPING_TTE, [{"name": "a", "hazard_ratio": 0.5}]))
+    assert events.tolist() == [60, 120, 180, 240]
+    planned = efficacy_bounds_batch(np.array([[60.0, 120.0, 180.0, 240.0]]), 0.025, "obrien-fleming",
+                                    max_information=240)[0]
+    np.testing.assert_array_equal(bound[:-1], planned[:-1] + SCREEN_MARGIN)
+    assert bound[-1] == np.inf and 1e-7 < SCREEN_MARGIN < 1e-4
+    for change in ({"decision": {"rule": "group_sequential", "futility_z_below": [0.0, 0.0, 0.0]}},
+                   {"decision": {"rule": "group_sequential", "futility_conditional_power_below": 0.1}},
+                   {"analyses": [{"events": 60}, {"month": 30}, {"events": 180}]},
+                   {"analyses": [{"information": 0.5}]},
+                   {"decision": {"rule": "fixed"}, "analyses": []}):
+        assert stop_screen(_design({**_EARLY_STOPPING_TTE, **change}, [{"name": "a", "hazard_ratio": 0.5}])) is None
+
+
 def test_one_sample_logrank_against_the_baseline_holds_alpha() -> None:
     post = {"study": "use_results_survey",
             "endpoint": {"type": "time_to_event", "baseline": {"survival_at": {"months": 12, "survival": 0.15}}},

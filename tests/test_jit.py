@@ -385,7 +385,7 @@ def _logrank_both_ways(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray
         if dtype is np.uint64:
             look_keys(entry, tau, first_key, code, key, sums[0], sums[1])
         else:
-            look_keys32(entry, tau, first_key, code, key, sums[0], sums[1], beyond)
+            look_keys32(entry, tau, first_key, code, np.arange(m), key, sums[0], sums[1], beyond)
         (key.view(np.float64) if dtype is np.uint64 else key).sort(axis=1)
         walk_sorted(key, *sums)
         out.append(sums)
@@ -610,3 +610,23 @@ def test_site_effects_added_are_numpys_gather(lin_kind: str) -> None:
     want = lin + np.take_along_axis(effects, site, axis=1)
     np.testing.assert_array_equal(out.T, want)
     assert np.array_equal(np.signbit(out.T), np.signbit(want))
+
+
+def test_screen_stops_finds_the_rows_that_certainly_stopped() -> None:
+    """``screen_stops`` marks a row stopped only where it is still alive, eligible, regular (every look so far at its
+    planned events) and its log-rank z, ``(e1 - o1) / sqrt(var)``, reaches the bound (equality counts); a row whose
+    events differ from the plan is irregular from then on; rows already stopped are left alone; it returns how
+    many rows are still alive."""
+    from condapprove.kernels._tte_jit import screen_stops
+
+    e1 = np.array([10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0])
+    var = np.array([4.0, 4.0, 4.0, 4.0, 4.0, 0.0, 4.0])
+    o1 = np.array([4.0, 5.0, 4.0, 4.0, 4.0, 0.0, 0.0])  # z = 3, 2.5, 3, 3, 3, (degenerate), 5
+    events = np.array([60, 60, 61, 60, 60, 60, 60])
+    eligible = np.array([True, True, True, False, True, True, True])
+    regular = np.array([True, True, True, True, False, True, True])
+    alive = np.array([True, True, True, True, True, True, False])
+    left = screen_stops(e1, var, o1, events, 60, 3.0, eligible, regular, alive)
+    assert alive.tolist() == [False, True, True, True, True, True, False]
+    assert regular.tolist() == [True, True, False, True, False, True, True]
+    assert left == 5

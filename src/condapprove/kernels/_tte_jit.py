@@ -20,7 +20,7 @@ import numpy as np
 from .._jit import bits_float, compiled, float_bits, inlined, value_range
 
 __all__ = ["PAD32", "kth_ordered", "look_keys", "look_keys32", "order_key", "order_keys", "patient_columns",
-           "piecewise_inverse", "two_arm_columns", "unsure_rows", "walk_sorted"]
+           "piecewise_inverse", "screen_stops", "two_arm_columns", "unsure_rows", "walk_sorted"]
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -71,10 +71,12 @@ _ABOVE_MAX = np.uint64(2**29 - 3)
 
 @compiled
 def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
-                out: np.ndarray, n_valid: np.ndarray, n1: np.ndarray,
+                rows: np.ndarray, out: np.ndarray, n_valid: np.ndarray, n1: np.ndarray,
                 beyond: bool = True) -> None:  # pragma: no cover - compiled
     """:func:`look_keys` as narrow keys (uint32, unsorted, into ``out``): half the bytes to sort, which numpy's
-    vectorised sort orders about twice as fast per row.
+    vectorised sort orders about twice as fast per row.  Only the rows ``rows`` (indices into ``entry``, ``tau``
+    and ``first_key``) are read: row ``r`` of ``out``, ``n_valid`` and ``n1`` is row ``rows[r]``'s (the engine skips
+    the rows that have certainly stopped at an earlier look: :class:`condapprove.simulation.statistics.StopScreen`).
 
     Each key of :func:`look_keys` (of time ``t`` once its two code bits are cleared, and code ``2 * censored +
     treated``) becomes ``q << 2 | code``, and the padding :data:`PAD32`.  Up to the look's month ``tau``, ``q =
@@ -92,17 +94,18 @@ def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin
     ``q = 2**29`` and a look at a month that is not positive and finite puts every time at 0 (a cheaper loop, about
     0.6–0.8 of the time here; a row where that merges an event's time with another is reported like any other).
     """
-    b, n = entry.shape
+    n = entry.shape[1]
     three = np.uint64(3)
     cleared = ~three
     span = np.uint32(_Q_SPAN)
-    for i in range(b):
+    for r in range(rows.size):
+        i = rows[r]
         t = tau[i]
         linear = t > 0.0 and t < np.inf
         scale = _Q_SPAN / t if linear else 0.0
         upto = t if linear else -1.0
         base = float_bits(t) if linear else np.uint64(0)
-        row_entry, row_first, row_out = entry[i], first_key[i], out[i]
+        row_entry, row_first, row_out = entry[i], first_key[i], out[r]
         nv = np.uint64(0)
         x1 = np.uint64(0)
         for j in range(n):  # each wide key made and narrowed in one pass: 0.73-0.86 of the time
@@ -119,7 +122,29 @@ def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin
             if beyond and v > upto:  # beyond tau, by the bit patterns
                 q = span + np.uint32(min((bits - base) >> _ABOVE_SHIFT, _ABOVE_MAX))
             row_out[j] = PAD32 if k == _PAD else (q << np.uint32(2)) | np.uint32(k & three)
-        n_valid[i], n1[i] = nv, x1
+        n_valid[r], n1[r] = nv, x1
+
+
+@compiled
+def screen_stops(e1: np.ndarray, var: np.ndarray, o1: np.ndarray, events: np.ndarray, planned: int, bound: float,
+                 eligible: np.ndarray, regular: np.ndarray, alive: np.ndarray) -> int:  # pragma: no cover - compiled
+    """After a look computed for the rows still ``alive`` (its log-rank sums ``e1``, ``var``, ``o1`` and
+    ``events``; rows not alive are left alone): ``regular`` becomes False where the look's events are not the
+    ``planned`` ones, and ``alive`` False where a row is ``eligible`` and ``regular`` and its z, ``(e1 - o1) /
+    sqrt(var)`` as :func:`condapprove.kernels.survival.logrank_z` computes it, is at least ``bound``: a row that has
+    certainly stopped (see :class:`condapprove.simulation.statistics.StopScreen`).  Returns how many rows are still
+    alive."""
+    left = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        reg = regular[i] and events[i] == planned
+        regular[i] = reg
+        if reg and eligible[i] and var[i] > 0.0 and (e1[i] - o1[i]) / np.sqrt(var[i]) >= bound:
+            alive[i] = False
+        else:
+            left += 1
+    return left
 
 
 @compiled

@@ -30,7 +30,12 @@ from ._decide_jit import (
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
 from .statistics import Looks, RowValues, fixed_pvalue, max_information, posterior_probability, treated_prior
 
-__all__ = ["decide"]
+__all__ = ["decide", "stop_screen"]
+
+#: Added to the planned efficacy bounds a row's z must reach before :func:`stop_screen` leaves its later looks out:
+#: far above the differences in the last bits that computing the bounds with other rows can make
+#: (:func:`~condapprove.boundaries.efficacy_bounds_batch` rounds them to 10 decimals).
+SCREEN_MARGIN = 1e-6
 
 
 def _conditional_power(z: np.ndarray, info: np.ndarray, info_max: float, c_final: np.ndarray) -> np.ndarray:
@@ -140,6 +145,25 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
         "events": picked[3],
         "true_effect": looks.true_effect,
     }
+
+
+def stop_screen(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
+    """The planned events and the screening bounds of :class:`~condapprove.simulation.statistics.StopScreen` for a
+    time-to-event design whose every analysis waits for a number of events and whose rule is group-sequential
+    without futility (None for any other design): the efficacy bounds :func:`decide` computes for the planned
+    information (the events planned at each look, the target events last), plus :data:`SCREEN_MARGIN`, and inf
+    at the final analysis."""
+    pm = design.post_marketing
+    dec = pm.decision
+    if (not isinstance(dec, GroupSequentialDecision) or dec.futility_conditional_power_below is not None
+            or dec.futility_z_below is not None or pm.target_events is None or not pm.analyses
+            or any(look.events is None for look in pm.analyses)):
+        return None
+    events = np.array([*(look.events or 0 for look in pm.analyses), pm.target_events], dtype=np.int64)
+    if np.any(np.diff(events) <= 0) or events[0] <= 0:
+        return None
+    bounds = _bounds_by_pattern(design, dec, np.maximum(events[None, :].astype(np.float64), 1e-12), final=True)[0]
+    return events, np.append(bounds[:-1] + SCREEN_MARGIN, np.inf)
 
 
 def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info: np.ndarray, active: np.ndarray,

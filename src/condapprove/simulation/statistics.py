@@ -29,6 +29,7 @@ from ..kernels._tte_jit import (
     look_keys32,
     order_keys,
     patient_columns,
+    screen_stops,
     two_arm_columns,
     unsure_rows,
     walk_sorted,
@@ -46,8 +47,8 @@ from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEven
 from ._counts_jit import add_cell_moments, add_cells, count_at_most, distinct_rows
 from .population import ArmData
 
-__all__ = ["LookStats", "Looks", "RowValues", "fisher_by_table", "fixed_pvalue", "look_statistics", "max_information",
-           "posterior_probability", "statistics_from_sums", "unique_rows"]
+__all__ = ["LookStats", "Looks", "RowValues", "StopScreen", "fisher_by_table", "fixed_pvalue", "look_statistics",
+           "max_information", "posterior_probability", "statistics_from_sums", "unique_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,8 +365,32 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
 
 #: Rows of a block handled together in the time-to-event statistics: (256 x patients) arrays stay in cache.
 _TTE_ROWS = 256
+#: The rows of a tile, in order (:func:`~condapprove.kernels._tte_jit.look_keys32` reads the rows it is given).
+_ROW_INDEX = np.arange(_TTE_ROWS)
 #: The multiplier argument of the columns' pass for times already scaled (not read).
 _NO_MULT = np.ones(0)
+
+
+@dataclass(frozen=True, slots=True)
+class StopScreen:
+    """Which rows of a randomised trial's event-driven group-sequential design have certainly stopped, so that
+    :func:`tte_look_statistics` need not analyse their later looks (the draws are all made before the looks, so
+    the random numbers, and every result, are the same as with every look analysed).
+
+    A row is found stopped after look ``j`` when it is ``eligible`` (every look happens: the target events are
+    reached by the cut-off, each interim before the final analysis), its events at looks ``0..j`` were exactly
+    the ``events`` planned (so its information, and so its efficacy bounds up to look ``j``, are those of the
+    planned pattern: a Lan-DeMets bound depends only on the information at its look and before) and its z at look
+    ``j`` is at least ``bound[j]`` (the planned pattern's bound plus a margin that covers the last bits of the
+    bounds' computation): the decision then stops it at look ``j`` or before, and reads nothing of its later
+    looks.  Built by :func:`condapprove.simulation.decision.stop_screen` for designs without futility rules.
+
+    ``events``, ``bound``: (looks,), the final analysis last (its bound is not used); ``eligible``: (rows,) bool.
+    """
+
+    events: np.ndarray
+    bound: np.ndarray
+    eligible: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,20 +467,22 @@ class TtePatients:
 
 
 def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray],
-                        patients: TtePatients | None = None) -> list[LookStats]:
+                        patients: TtePatients | None = None, screen: StopScreen | None = None) -> list[LookStats]:
     """Time-to-event statistics at several looks (calendar months ``taus``), sharing the work that does not
     depend on the look: each patient's time to the first of event and dropout, and whether it is the event.
 
     The same statistics as :func:`look_statistics` (which it replaces for time to event in the engine):
     the two-arm log-rank (and Peto log hazard ratio), or the one-sample log-rank against the baseline.
-    Rows are processed :data:`_TTE_ROWS` at a time so the temporaries stay in cache.
+    Rows are processed :data:`_TTE_ROWS` at a time so the temporaries stay in cache.  With ``screen`` (a
+    randomised trial's two-arm log-rank only), a row that has certainly stopped at a look is not analysed at the
+    later ones (:class:`StopScreen`: their statistics are placeholders that the decision never reads).
     """
     pm = design.post_marketing
     ep = pm.endpoint
     assert isinstance(ep, TimeToEventEndpoint)
     p = TtePatients.of(data) if patients is None else patients
     baseline = ep.baseline.build() if len(data) == 1 else None
-    cols = _tte_rows(p.entry, p.first, p.is_event, p.first_key, p.n_t, p.recruited, taus, baseline)
+    cols = _tte_rows(p.entry, p.first, p.is_event, p.first_key, p.n_t, p.recruited, taus, baseline, screen)
     zeros = np.zeros(p.entry.shape[0])
     return [LookStats(z=cols["z"][j], information=cols["information"][j], estimate=cols["estimate"][j],
                       n_treated=cols["n_treated"][j], n_control=cols["n_control"][j], events=cols["events"][j],
@@ -463,7 +490,8 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
 
 
 def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_key: np.ndarray, n_t: int,
-              recruited: np.ndarray, taus: list[np.ndarray], baseline: Any) -> dict[str, np.ndarray]:
+              recruited: np.ndarray, taus: list[np.ndarray], baseline: Any,
+              screen: StopScreen | None = None) -> dict[str, np.ndarray]:
     """:func:`tte_look_statistics` from the patients' columns; arrays of shape (looks, rows)."""
     if baseline is not None:
         m = entry.shape[0]
@@ -475,17 +503,18 @@ def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_
             for f in _TTE_FIELDS:
                 cols[f][:, rows] = part[f]
         return cols
-    return _two_arm_rows(entry, first_key, n_t, recruited, taus)
+    return _two_arm_rows(entry, first_key, n_t, recruited, taus, screen)
 
 
 _TTE_FIELDS = ("z", "information", "estimate", "n_treated", "n_control", "events")
 
 
 def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited: np.ndarray,
-                  taus: list[np.ndarray]) -> dict[str, np.ndarray]:
+                  taus: list[np.ndarray], screen: StopScreen | None = None) -> dict[str, np.ndarray]:
     """The two-arm log-rank at each look.  The compiled steps (each look's keys, their sort and the walk) run
     :data:`_TTE_ROWS` rows at a time, every look of those rows in turn while their columns are in cache, and
-    write the sums into arrays of all the rows; the statistics are then computed once per look.
+    write the sums into arrays of all the rows; the statistics are then computed once per look.  With ``screen``,
+    the rows of a tile that have certainly stopped are left out of its later looks (:class:`StopScreen`).
 
     The keys sorted are narrow (uint32: :func:`condapprove.kernels._tte_jit.look_keys32`), which numpy sorts about
     twice as fast as the wide ones; a row where an event's time may have merged with another in them is analysed
@@ -503,26 +532,42 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     all_recruited = bool(recruited.all())  # else a historical cohort, entered long before, is seen beyond the looks
     # (the information below counts the recruited patients' events: beside a historical cohort, the treated arm's)
     assert all_recruited or (bool(recruited[:n_t].all()) and not recruited[n_t:].any())
+    if screen is not None:
+        assert all_recruited and len(screen.events) == k  # (its information is the events of both arms)
+        regular, alive = np.empty(min(m, _TTE_ROWS), dtype=bool), np.empty(min(m, _TTE_ROWS), dtype=bool)
     for lo in range(0, m, _TTE_ROWS):
         rows = slice(lo, min(m, lo + _TTE_ROWS))
         kr, ur = key[:rows.stop - lo], unsure[:rows.stop - lo]
+        left = rows.stop - lo  # rows of the tile still to analyse (all but those the screen found stopped)
+        if screen is not None:
+            regular[:left] = True
+            alive[:left] = True
         for j in range(k):
             # the key of the observed time min(first, c), c = tau - entry, is the smaller of the two keys (the
             # bit patterns of doubles >= 0 order like the numbers; at a tie the event's code is the smaller);
             # patients not yet entered get the padding.  Narrow keys first (half the bytes to sort); a row where
             # two times may have merged in them is analysed again with the wide keys: the same numbers
-            if not narrow:
+            if left < rows.stop - lo:  # some rows stopped at an earlier look: only the others are analysed
+                assert screen is not None
+                n_unsure += _screened_look(lo, np.flatnonzero(alive[:rows.stop - lo]), j, entry, taus, first_key,
+                                           admin_code, not all_recruited, narrow, key, unsure, int(screen.events[j]),
+                                           (nv, nt, e1, var, o1, events))
+            elif not narrow:
                 _wide_logrank(np.arange(lo, rows.stop), j, entry, taus, first_key, admin_code,
                               (nv, nt, e1, var, o1, events))
-                continue
-            look_keys32(entry[rows], taus[j][rows], first_key[rows], admin_code, kr, nv[j, rows], nt[j, rows],
-                        not all_recruited)
-            kr.sort(axis=1)
-            walk_sorted(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
-            if unsure_rows(kr, nv[j, rows], ur):
-                redo = lo + np.flatnonzero(ur)
-                n_unsure += redo.size
-                _wide_logrank(redo, j, entry, taus, first_key, admin_code, (nv, nt, e1, var, o1, events))
+            else:
+                look_keys32(entry[rows], taus[j][rows], first_key[rows], admin_code, _ROW_INDEX[:rows.stop - lo],
+                            kr, nv[j, rows], nt[j, rows], not all_recruited)
+                kr.sort(axis=1)
+                walk_sorted(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
+                if unsure_rows(kr, nv[j, rows], ur):
+                    redo = lo + np.flatnonzero(ur)
+                    n_unsure += redo.size
+                    _wide_logrank(redo, j, entry, taus, first_key, admin_code, (nv, nt, e1, var, o1, events))
+            if screen is not None and j < k - 1:
+                left = screen_stops(e1[j, rows], var[j, rows], o1[j, rows], events[j, rows], int(screen.events[j]),
+                                    float(screen.bound[j]), screen.eligible[rows], regular[:rows.stop - lo],
+                                    alive[:rows.stop - lo])
         # where merged times are common (tied event times, say), the narrow keys cost more than they save
         narrow = n_unsure * _NARROW_GIVE_UP <= k * rows.stop
     out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
@@ -538,6 +583,36 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
         # the only recruited arm is the treated one, so its events as the log-rank counts them
         out["information"][j] = events[j] if all_recruited else o1[j]
     return out
+
+
+def _screened_look(lo: int, idx: np.ndarray, j: int, entry: np.ndarray, taus: list[np.ndarray],
+                   first_key: np.ndarray, admin_code: np.ndarray, beyond: bool, narrow: bool, key: np.ndarray,
+                   unsure: np.ndarray, planned: int, sums: tuple[np.ndarray, ...]) -> int:
+    """Look ``j`` of the tile of rows from ``lo`` for its rows ``lo + idx`` only (the others stopped at an earlier
+    look: :class:`StopScreen`), into ``sums`` (``n_valid, n_treated, e1, var, o1, events`` of shape (looks, rows)),
+    read in place by :func:`~condapprove.kernels._tte_jit.look_keys32`; the rows left out get placeholders (no
+    patient, no sums, the ``planned`` events: the decision reads neither).  Returns the number of rows analysed
+    again from the wide keys."""
+    tile = slice(lo, lo + _TTE_ROWS)
+    for whole, blank in zip(sums, (0, 0, 0.0, 0.0, 0, planned)):
+        whole[j, tile] = blank
+    sub = lo + idx
+    if not narrow:
+        _wide_logrank(sub, j, entry, taus, first_key, admin_code, sums)
+        return 0
+    part = (np.empty(idx.size, dtype=np.int64), np.empty(idx.size, dtype=np.int64), np.empty(idx.size),
+            np.empty(idx.size), np.empty(idx.size, dtype=np.int64), np.empty(idx.size, dtype=np.int64))
+    kr, ur = key[:idx.size], unsure[:idx.size]
+    look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
+    kr.sort(axis=1)
+    walk_sorted(kr, *part)
+    for whole, got in zip(sums, part):
+        whole[j, sub] = got
+    if not unsure_rows(kr, part[0], ur):
+        return 0
+    redo = sub[ur]
+    _wide_logrank(redo, j, entry, taus, first_key, admin_code, sums)
+    return int(redo.size)
 
 
 #: The narrow keys are given up for a block's remaining rows once more than one look-row in this many was analysed
