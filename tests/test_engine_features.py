@@ -376,17 +376,21 @@ def test_rows_that_certainly_stopped_skip_the_later_looks(monkeypatch: pytest.Mo
     from condapprove.simulation import engine, statistics
 
     scenarios = [{"name": "hr05", "hazard_ratio": 0.5}, {"name": "null", "hazard_ratio": 1.0}]
-    analysed: list[int] = []
-    screened = statistics._screened_look
-    monkeypatch.setattr(statistics, "_screened_look",
-                        lambda lo, idx, *args: analysed.append(idx.size) or screened(lo, idx, *args))
+    left_out: list[int] = []  # rows of a tile left out of a look
+    tile_look = statistics._tile_look
+
+    def spy(lo: int, n: int, idx: np.ndarray | None, *args: Any) -> int:
+        left_out.append(0 if idx is None else n - idx.size)
+        return tile_look(lo, n, idx, *args)
+
+    monkeypatch.setattr(statistics, "_tile_look", spy)
     got = _sim(_design(_EARLY_STOPPING_TTE, scenarios), 8192)
     # the alternative's replicates leave out about 0.04 + 0.78 + 0.99 of a look each (8,192 x 1.8), the null's few
-    assert 12_000 < 256 * len(analysed) - sum(analysed) < 16_000
+    assert 12_000 < sum(left_out) < 16_000
     monkeypatch.setattr(engine, "stop_screen", lambda design: None)
-    analysed.clear()
+    left_out.clear()
     every = _sim(_design(_EARLY_STOPPING_TTE, scenarios), 8192)  # (a new design: the screen is kept per design)
-    assert not analysed
+    assert left_out and not any(left_out)
     assert got.to_frame().equals(every.to_frame())
     assert got["hr05"].p_confirmed.value > 0.99 and got["null"].p_confirmed.value < 0.05
 
@@ -407,6 +411,7 @@ def test_stop_screen_is_the_planned_bounds_for_the_designs_it_holds_for() -> Non
                    {"decision": {"rule": "group_sequential", "futility_conditional_power_below": 0.1}},
                    {"analyses": [{"events": 60}, {"month": 30}, {"events": 180}]},
                    {"analyses": [{"information": 0.5}]},
+                   {"control": {"kind": "external", "n": 100}},
                    {"decision": {"rule": "fixed"}, "analyses": []}):
         assert stop_screen(_design({**_EARLY_STOPPING_TTE, **change}, [{"name": "a", "hazard_ratio": 0.5}])) is None
 

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import special
 
 from .._memo import per_object
-from ..spec.schema import BayesianDecision, Design, FixedDecision, GroupSequentialDecision
+from ..spec.schema import BayesianDecision, ConcurrentControl, Design, FixedDecision, GroupSequentialDecision
 from ._decide_jit import (
     KEEP,
     compact_looks,
@@ -149,13 +149,14 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
 
 def stop_screen(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
     """The planned events and the screening bounds of :class:`~condapprove.simulation.statistics.StopScreen` for a
-    time-to-event design whose every analysis waits for a number of events and whose rule is group-sequential
-    without futility (None for any other design): the efficacy bounds :func:`decide` computes for the planned
-    information (the events planned at each look, the target events last), plus :data:`SCREEN_MARGIN`, and inf
-    at the final analysis."""
+    randomised time-to-event trial (a concurrent control) whose every analysis waits for a number of events and
+    whose rule is group-sequential without futility (None for any other design): the efficacy bounds
+    :func:`decide` computes for the planned information (the events planned at each look, the target events
+    last), plus :data:`SCREEN_MARGIN`, and inf at the final analysis."""
     pm = design.post_marketing
     dec = pm.decision
-    if (not isinstance(dec, GroupSequentialDecision) or dec.futility_conditional_power_below is not None
+    if (not isinstance(pm.control, ConcurrentControl) or not isinstance(dec, GroupSequentialDecision)
+            or dec.futility_conditional_power_below is not None
             or dec.futility_z_below is not None or pm.target_events is None or not pm.analyses
             or any(look.events is None for look in pm.analyses)):
         return None

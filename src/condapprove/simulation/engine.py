@@ -189,10 +189,9 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
         # a randomised trial's rows that have certainly stopped are not analysed at the later looks (StopScreen):
         # eligible, the rows whose every look happens (the target reached, each interim before the final analysis)
         planned = per_object("stop screen", design, lambda: stop_screen(design))
-        screen = None
-        if planned is not None and len(data) == 2 and all(d.arm.process is not None for d in data):
-            eligible = (target_time <= cutoff) & np.isfinite(times[:, :-1]).all(axis=1)
-            screen = StopScreen(events=planned[0], bound=planned[1], eligible=eligible)
+        screen = None if planned is None else StopScreen(
+            events=planned[0], bound=planned[1],
+            eligible=(target_time <= cutoff) & np.isfinite(times[:, :-1]).all(axis=1))
         stats = tte_look_statistics(design, data, taus, patients, screen)
     else:
         stats = [look_statistics(design, data, tau) for tau in taus]

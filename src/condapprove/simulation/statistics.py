@@ -365,8 +365,6 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
 
 #: Rows of a block handled together in the time-to-event statistics: (256 x patients) arrays stay in cache.
 _TTE_ROWS = 256
-#: The rows of a tile, in order (:func:`~condapprove.kernels._tte_jit.look_keys32` reads the rows it is given).
-_ROW_INDEX = np.arange(_TTE_ROWS)
 #: The multiplier argument of the columns' pass for times already scaled (not read).
 _NO_MULT = np.ones(0)
 
@@ -475,7 +473,7 @@ def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarr
     the two-arm log-rank (and Peto log hazard ratio), or the one-sample log-rank against the baseline.
     Rows are processed :data:`_TTE_ROWS` at a time so the temporaries stay in cache.  With ``screen`` (a
     randomised trial's two-arm log-rank only), a row that has certainly stopped at a look is not analysed at the
-    later ones (:class:`StopScreen`: their statistics are placeholders that the decision never reads).
+    later ones (:class:`StopScreen`: the decision reads none of their statistics there).
     """
     pm = design.post_marketing
     ep = pm.endpoint
@@ -494,6 +492,7 @@ def _tte_rows(entry: np.ndarray, first: np.ndarray, is_event: np.ndarray, first_
               screen: StopScreen | None = None) -> dict[str, np.ndarray]:
     """:func:`tte_look_statistics` from the patients' columns; arrays of shape (looks, rows)."""
     if baseline is not None:
+        assert screen is None  # (a randomised trial's only: decision.stop_screen)
         m = entry.shape[0]
         cols = {f: np.empty((len(taus), m)) for f in _TTE_FIELDS}
         for lo in range(0, m, _TTE_ROWS):
@@ -537,8 +536,7 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
         regular, alive = np.empty(min(m, _TTE_ROWS), dtype=bool), np.empty(min(m, _TTE_ROWS), dtype=bool)
     for lo in range(0, m, _TTE_ROWS):
         rows = slice(lo, min(m, lo + _TTE_ROWS))
-        kr, ur = key[:rows.stop - lo], unsure[:rows.stop - lo]
-        left = rows.stop - lo  # rows of the tile still to analyse (all but those the screen found stopped)
+        size = left = rows.stop - lo  # the tile's rows, and those still to analyse (not found stopped)
         if screen is not None:
             regular[:left] = True
             alive[:left] = True
@@ -547,27 +545,17 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
             # bit patterns of doubles >= 0 order like the numbers; at a tie the event's code is the smaller);
             # patients not yet entered get the padding.  Narrow keys first (half the bytes to sort); a row where
             # two times may have merged in them is analysed again with the wide keys: the same numbers
-            if left < rows.stop - lo:  # some rows stopped at an earlier look: only the others are analysed
+            if left < size:  # some rows stopped at an earlier look: only the others are analysed
                 assert screen is not None
-                n_unsure += _screened_look(lo, np.flatnonzero(alive[:rows.stop - lo]), j, entry, taus, first_key,
-                                           admin_code, not all_recruited, narrow, key, unsure, int(screen.events[j]),
-                                           (nv, nt, e1, var, o1, events))
-            elif not narrow:
-                _wide_logrank(np.arange(lo, rows.stop), j, entry, taus, first_key, admin_code,
-                              (nv, nt, e1, var, o1, events))
+                idx, planned = np.flatnonzero(alive[:size]), int(screen.events[j])
             else:
-                look_keys32(entry[rows], taus[j][rows], first_key[rows], admin_code, _ROW_INDEX[:rows.stop - lo],
-                            kr, nv[j, rows], nt[j, rows], not all_recruited)
-                kr.sort(axis=1)
-                walk_sorted(kr, nv[j, rows], nt[j, rows], e1[j, rows], var[j, rows], o1[j, rows], events[j, rows])
-                if unsure_rows(kr, nv[j, rows], ur):
-                    redo = lo + np.flatnonzero(ur)
-                    n_unsure += redo.size
-                    _wide_logrank(redo, j, entry, taus, first_key, admin_code, (nv, nt, e1, var, o1, events))
+                idx, planned = None, 0
+            n_unsure += _tile_look(lo, size, idx, j, entry, taus, first_key, admin_code, not all_recruited,
+                                   narrow, key, unsure, planned, (nv, nt, e1, var, o1, events))
             if screen is not None and j < k - 1:
                 left = screen_stops(e1[j, rows], var[j, rows], o1[j, rows], events[j, rows], int(screen.events[j]),
-                                    float(screen.bound[j]), screen.eligible[rows], regular[:rows.stop - lo],
-                                    alive[:rows.stop - lo])
+                                    float(screen.bound[j]), screen.eligible[rows], regular[:size],
+                                    alive[:size])
         # where merged times are common (tied event times, say), the narrow keys cost more than they save
         narrow = n_unsure * _NARROW_GIVE_UP <= k * rows.stop
     out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
@@ -585,29 +573,35 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     return out
 
 
-def _screened_look(lo: int, idx: np.ndarray, j: int, entry: np.ndarray, taus: list[np.ndarray],
-                   first_key: np.ndarray, admin_code: np.ndarray, beyond: bool, narrow: bool, key: np.ndarray,
-                   unsure: np.ndarray, planned: int, sums: tuple[np.ndarray, ...]) -> int:
-    """Look ``j`` of the tile of rows from ``lo`` for its rows ``lo + idx`` only (the others stopped at an earlier
-    look: :class:`StopScreen`), into ``sums`` (``n_valid, n_treated, e1, var, o1, events`` of shape (looks, rows)),
-    read in place by :func:`~condapprove.kernels._tte_jit.look_keys32`; the rows left out get placeholders (no
-    patient, no sums, the ``planned`` events: the decision reads neither).  Returns the number of rows analysed
-    again from the wide keys."""
-    tile = slice(lo, lo + _TTE_ROWS)
-    for whole, blank in zip(sums, (0, 0, 0.0, 0.0, 0, planned)):
-        whole[j, tile] = blank
-    sub = lo + idx
+def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarray, taus: list[np.ndarray],
+               first_key: np.ndarray, admin_code: np.ndarray, beyond: bool, narrow: bool, key: np.ndarray,
+               unsure: np.ndarray, planned: int, sums: tuple[np.ndarray, ...]) -> int:
+    """Look ``j`` of the ``n`` rows of the tile from row ``lo``, into ``sums`` (``n_valid, n_treated, e1, var, o1,
+    events`` of shape (looks, rows)): every row when ``idx`` is None, else only the rows ``lo + idx`` (the others
+    stopped at an earlier look: :class:`StopScreen`), which get the values of a row without patients and with the
+    ``planned`` events (none of them read by the decision).  The keys are narrow (read in place by
+    :func:`~condapprove.kernels._tte_jit.look_keys32`, the sums written in place for a whole tile), with a row
+    where two times may have merged analysed again from the wide keys, or wide when ``narrow`` is False.  Returns
+    the number of rows analysed from the wide keys after the narrow ones."""
+    tile = slice(lo, lo + n)
+    if idx is None:
+        sub = np.arange(lo, lo + n)
+        part = tuple(whole[j, tile] for whole in sums)  # (views: the walk writes the sums in place)
+    else:
+        for whole, value in zip(sums, (0, 0, 0.0, 0.0, 0, planned)):
+            whole[j, tile] = value
+        sub = lo + idx
+        part = tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums)
     if not narrow:
         _wide_logrank(sub, j, entry, taus, first_key, admin_code, sums)
         return 0
-    part = (np.empty(idx.size, dtype=np.int64), np.empty(idx.size, dtype=np.int64), np.empty(idx.size),
-            np.empty(idx.size), np.empty(idx.size, dtype=np.int64), np.empty(idx.size, dtype=np.int64))
-    kr, ur = key[:idx.size], unsure[:idx.size]
+    kr, ur = key[:sub.size], unsure[:sub.size]
     look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
     kr.sort(axis=1)
     walk_sorted(kr, *part)
-    for whole, got in zip(sums, part):
-        whole[j, sub] = got
+    if idx is not None:
+        for whole, got in zip(sums, part):
+            whole[j, sub] = got
     if not unsure_rows(kr, part[0], ur):
         return 0
     redo = sub[ur]
