@@ -630,3 +630,87 @@ def test_screen_stops_finds_the_rows_that_certainly_stopped() -> None:
     assert alive.tolist() == [False, True, True, True, True, True, False]
     assert regular.tolist() == [True, True, False, True, False, True, True]
     assert left == 5
+
+
+def _sorted_log_rank_keys(rng: np.random.Generator, m: int, n: int, dtype: Any) -> tuple[np.ndarray, np.ndarray,
+                                                                                       np.ndarray]:
+    """Rows of sorted keys as a look gives them (times with ties, codes ``2 * censored + treated``, the padding
+    after each row's ``n_valid`` patients), and each row's numbers of patients and of treated ones."""
+    nv = rng.integers(0, n + 1, size=m)
+    nv[:4] = [0, n, min(n, 8), min(n, 9)]
+    times = rng.integers(1, max(2, n // 3), size=(m, n)).astype(dtype) << dtype(2)  # few distinct times: ties
+    codes = rng.integers(0, 4, size=(m, n)).astype(dtype)
+    codes[1] &= dtype(1)  # a row of events only
+    codes[2] |= dtype(2)  # and one of censorings only
+    key = times | codes
+    key[np.arange(n)[None, :] >= nv[:, None]] = np.iinfo(dtype).max
+    key.sort(axis=1)
+    n1 = np.array([np.count_nonzero(key[i, :nv[i]] & dtype(1)) for i in range(m)], dtype=np.int64)
+    return key, nv.astype(np.int64), n1
+
+
+def _walk(key: np.ndarray, nv: np.ndarray, n1: np.ndarray) -> list[np.ndarray]:
+    from condapprove.kernels._tte_jit import walk_sorted
+
+    m = key.shape[0]
+    out = [np.empty(m), np.empty(m), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)]
+    walk_sorted(key, nv, n1, *out)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.uint64])
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 23, 160])
+def test_walk_eight_positions_at_a_time_same_sums(dtype: Any, n: int) -> None:
+    """``walk_sorted`` lists the events of C-contiguous rows eight positions at a time in vector registers
+    (``_eight_positions``) and of other rows one position at a time: the same sums to the bit, whatever the row's
+    length and number of patients, with ties, with only events and with only censorings; and the sums are the
+    log-rank's (a loop over each row's tie groups, written out here)."""
+    key, nv, n1 = _sorted_log_rank_keys(np.random.default_rng(n), 64, n, dtype)
+    vector = _walk(key, nv, n1)
+    scalar = _walk(np.asfortranarray(key), nv, n1)  # rows not C-contiguous: the position-by-position pass
+    for a, b in zip(vector, scalar):
+        np.testing.assert_array_equal(a, b)
+    for i in range(key.shape[0]):
+        row, r, at_risk1 = [int(k) for k in key[i, :nv[i]]], int(nv[i]), int(n1[i])
+        e1 = var = 0.0
+        o1 = events = j = 0
+        while j < len(row):
+            group = [k for k in row[j:] if k >> 2 == row[j] >> 2]  # patients at this time: events first
+            d = sum(1 for k in group if not k & 2)
+            d1 = sum(1 for k in group if not k & 2 and k & 1)
+            if d:
+                f = at_risk1 / r
+                e1 += d * f
+                var += d * f * (1 - f) * (r - d) / max(r - 1, 1)
+                o1, events = o1 + d1, events + d
+            at_risk1 -= sum(k & 1 for k in group)
+            r -= len(group)
+            j += len(group)
+        np.testing.assert_allclose([vector[0][i], vector[1][i]], [e1, var], rtol=1e-12, atol=1e-12)
+        assert (vector[2][i], vector[3][i]) == (o1, events)
+
+
+def test_walk_without_avx512_same_sums(tmp_path: Any) -> None:
+    """The vector pass compiled for a processor without AVX-512 (``NUMBA_CPU_NAME=generic``: LLVM lowers the
+    compress to its own sequence) gives the same sums as this process's compiled pass."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    key, nv, n1 = _sorted_log_rank_keys(np.random.default_rng(5), 64, 37, np.uint32)
+    np.savez(tmp_path / "in.npz", key=key, nv=nv, n1=n1)
+    script = ("import sys, numpy as np\n"
+              "from condapprove.kernels._tte_jit import walk_sorted\n"
+              "d = np.load(sys.argv[1])\n"
+              "out = [np.empty(64), np.empty(64), np.empty(64, dtype=np.int64), np.empty(64, dtype=np.int64)]\n"
+              "walk_sorted(d['key'], d['nv'], d['n1'], *out)\n"
+              "np.savez(sys.argv[2], *out)\n")
+    env = {**os.environ, "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+                          env=env, capture_output=True, text=True, check=False,
+                          cwd=pathlib.Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr
+    got = np.load(tmp_path / "out.npz")
+    for i, want in enumerate(_walk(key, nv, n1)):
+        np.testing.assert_array_equal(got[f"arr_{i}"], want)
