@@ -190,7 +190,7 @@ def _small_float(x: np.uint64) -> float:  # pragma: no cover - compiled
 
 
 #: Whether numba's LLVM has the target-independent vector compress (``llvm.experimental.vector.compress``, LLVM 19
-#: and later: llvmlite 0.45 and later), which :func:`_eight_positions` needs; without it :func:`walk_sorted` lists the
+#: and later), which :func:`_eight_positions` needs; without it :func:`walk_sorted` lists the
 #: events one position at a time throughout.
 _VECTOR_COMPRESS = _llvm.llvm_version_info >= (19,)
 
