@@ -195,6 +195,13 @@ def _small_float(x: np.uint64) -> float:  # pragma: no cover - compiled
 _VECTOR_COMPRESS = _llvm.llvm_version_info >= (19,)
 
 
+def _vector_keys(row: Any) -> bool:
+    """Whether :func:`_eight_positions` takes rows of this numba type (C-contiguous keys of 32 or 64 bits), on this
+    LLVM."""
+    return (_VECTOR_COMPRESS and isinstance(row, types.Array) and row.ndim == 1 and row.layout == "C"
+            and row.dtype in (types.uint32, types.uint64))
+
+
 @intrinsic
 def _eight_positions(typingctx: Any, row: Any, j: Any, now: Any, packed: Any, event_key: Any,
                      cnt: Any) -> Any:  # pragma: no cover - compiled
@@ -206,11 +213,8 @@ def _eight_positions(typingctx: Any, row: Any, j: Any, now: Any, packed: Any, ev
     within the arrays, since ``cnt <= j`` and ``j + 8 <= n_valid``).  Returns the next ``now`` and ``cnt``: the
     scalar loop's after the eight positions.  LLVM lowers the compress to one instruction with AVX-512
     (``vpcompressq``) and to its own sequence elsewhere."""
-    ok = (isinstance(row, types.Array) and row.ndim == 1 and row.layout == "C" and row.dtype in (types.uint32,
-                                                                                                   types.uint64)
-          and all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" and a.dtype == types.uint64
-                  for a in (packed, event_key)))
-    if not (ok and _VECTOR_COMPRESS):
+    if not (_vector_keys(row) and all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"
+                                      and a.dtype == types.uint64 for a in (packed, event_key))):
         return None
     sig = types.Tuple((types.uint64, types.int64))(  # type: ignore[no-untyped-call]
         row, types.int64, types.uint64, packed, event_key, types.int64)
@@ -266,9 +270,7 @@ def _events_by_eights(row: np.ndarray, n_valid: int, now: np.uint64, cnt: np.int
 def _events_by_eights_compiled(row: Any, n_valid: Any, now: Any, cnt: Any, packed: Any,
                                event_key: Any) -> Any:  # pragma: no cover - compiled
     """The compiled :func:`_events_by_eights` for these argument types."""
-    vector = (_VECTOR_COMPRESS and isinstance(row, types.Array) and row.ndim == 1 and row.layout == "C"
-              and row.dtype in (types.uint32, types.uint64))
-    if not vector:
+    if not _vector_keys(row):
         def no_positions(row: Any, n_valid: Any, now: Any, cnt: Any, packed: Any, event_key: Any) -> Any:
             return 0, now, cnt
 
@@ -300,7 +302,7 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
     :func:`_tied_sums`.  (Two stores and a few operations per position instead of three stores and a dozen:
     about a fifth less time, the same numbers.)  The pass over the positions goes eight at a time in vector
     registers (:func:`_eight_positions`: the words as a prefix sum, the events' lanes compressed and stored
-    whole) as far as whole groups of eight go, then one at a time: the same lists, in 0.65-0.68 of the walk's
+    whole) as far as whole groups of eight go, then one at a time: the same lists, in 0.65-0.71 of the walk's
     time on captured looks (docs/performance.md, item 106).  Rows that are not C-contiguous take the
     position-by-position pass throughout (the tests compare the two).
     """
