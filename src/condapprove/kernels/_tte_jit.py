@@ -267,16 +267,16 @@ def _events_by_eights(row: np.ndarray, n_valid: int, now: np.uint64, cnt: np.int
 
 
 @overload(_events_by_eights, inline="always")
-def _events_by_eights_compiled(row: Any, n_valid: Any, now: Any, cnt: Any, packed: Any,
-                               event_key: Any) -> Any:  # pragma: no cover - compiled
-    """The compiled :func:`_events_by_eights` for these argument types."""
+def _events_by_eights_compiled(row: np.ndarray, n_valid: int, now: np.uint64, cnt: np.int64, packed: np.ndarray,
+                               event_key: np.ndarray) -> Any:  # pragma: no cover - compiled
+    """The compiled :func:`_events_by_eights` for these argument types (numba's types, whatever the annotations):
+    the vector pass, or the Python version's body.  (Every implementation is annotated as the Python version is:
+    numba takes one only with the same signature, annotations included.)"""
     if not _vector_keys(row):
-        def no_positions(row: Any, n_valid: Any, now: Any, cnt: Any, packed: Any, event_key: Any) -> Any:
-            return 0, now, cnt
+        return _events_by_eights
 
-        return no_positions
-
-    def by_eights(row: Any, n_valid: Any, now: Any, cnt: Any, packed: Any, event_key: Any) -> Any:
+    def by_eights(row: np.ndarray, n_valid: int, now: np.uint64, cnt: np.int64, packed: np.ndarray,
+                  event_key: np.ndarray) -> tuple[int, np.uint64, np.int64]:
         j = 0
         while j + 8 <= n_valid:
             now, cnt = _eight_positions(row, j, now, packed, event_key, cnt)  # type: ignore[call-arg]
@@ -302,7 +302,7 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
     :func:`_tied_sums`.  (Two stores and a few operations per position instead of three stores and a dozen:
     about a fifth less time, the same numbers.)  The pass over the positions goes eight at a time in vector
     registers (:func:`_eight_positions`: the words as a prefix sum, the events' lanes compressed and stored
-    whole) as far as whole groups of eight go, then one at a time: the same lists, in 0.65-0.71 of the walk's
+    whole) as far as whole groups of eight go, then one at a time: the same lists, in 0.63-0.67 of the walk's
     time on captured looks (docs/performance.md, item 106).  Rows that are not C-contiguous take the
     position-by-position pass throughout (the tests compare the two).
     """

@@ -163,7 +163,7 @@ def stop_screen(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
     events = np.array([*(look.events or 0 for look in pm.analyses), pm.target_events], dtype=np.int64)
     if np.any(np.diff(events) <= 0) or events[0] <= 0:
         return None
-    bounds = _bounds_by_pattern(design, dec, np.maximum(events[None, :].astype(np.float64), 1e-12), final=True)[0]
+    bounds = _bounds_by_pattern(design, dec, events[None, :].astype(np.float64), final=True)[0]  # (events > 0)
     return events, np.append(bounds[:-1] + SCREEN_MARGIN, np.inf)
 
 
