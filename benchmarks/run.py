@@ -102,6 +102,19 @@ def _survival(endpoint: dict[str, Any], rpact_args: str, *, target_n: int = 120,
 _RPACT_SPENDING = {"obrien-fleming": "asOF", "pocock": "asP"}
 
 
+def _information_rates(looks: list[int]) -> str:
+    """rpact's ``informationRates`` for looks at ``looks`` patients or events (the last the final analysis), as
+    the argument to add to its design: none when they are evenly spaced (rpact's default), else each look's count
+    over the final one, written as that fraction (``74/150``).  condapprove spends alpha at those fractions (each
+    arm's patients, or the events, observed at the look against the planned maximum), so rpact's bounds must be
+    computed at them too: a sweep design with looks at 74 and 150 patients had a final bound of 1.96800 on
+    condapprove's side and 1.96860 on rpact's (at 0.5), and its binary statistic put 0.006 of power between them."""
+    k, final = len(looks), looks[-1]
+    if all(n * k == (i + 1) * final for i, n in enumerate(looks)):
+        return ""
+    return f", informationRates = c({', '.join(f'{n}/{final}' for n in looks[:-1])}, 1)"
+
+
 def _two_arm_trial(endpoint: dict[str, Any], patients: list[int], treated: float, control: float, *,
                    spending: str = "obrien-fleming") -> dict[str, Any]:
     """A two-arm 1:1 binary or continuous case (10^5 replicates, 100 patients a month) and its rpact call from the
@@ -118,7 +131,8 @@ def _two_arm_trial(endpoint: dict[str, Any], patients: list[int], treated: float
             "post": _trial(endpoint, 100.0, patients[-1] // 2, [{"patients": p} for p in patients[:-1]],
                            decision={"rule": "group_sequential", "spending": spending}),
             "scenario": {"name": "alt", **scenario},
-            "rpact": _rpact(simulation, planned + effect, k_max=len(patients), spending=_RPACT_SPENDING[spending])}
+            "rpact": _rpact(simulation, planned + effect, k_max=len(patients), spending=_RPACT_SPENDING[spending],
+                            design=_information_rates(patients))}
 
 
 def _survival_trial(patients: int, accrual_months: float, events: list[int], hazard_ratio: float, median: float, *,
@@ -139,7 +153,7 @@ def _survival_trial(patients: int, accrual_months: float, events: list[int], haz
             "rpact": _rpact("getSimulationSurvival",
                             f"plannedEvents = c({', '.join(map(str, events))}), maxNumberOfSubjects = {patients}, "
                             f"accrualTime = {accrual_months:g}, hazardRatio = {hazard_ratio:g}, median2 = {median:g}"
-                            + dropout_args, k_max=len(events))}
+                            + dropout_args, k_max=len(events), design=_information_rates(events))}
 
 
 CASES: dict[str, dict[str, Any]] = {
@@ -257,7 +271,9 @@ ALL_CASES = {**CASES, **VARIANTS}
 def sweep_cases(count: int, seed: int) -> dict[str, dict[str, Any]]:
     """``count`` designs of the three kinds (binary, continuous, survival in turn) with parameters drawn at random
     (``seed``) from fixed ranges, each with its rpact call: the issue's "same kinds of designs, other parameters",
-    chosen by a generator instead of by hand (``--sweep``).  All are two-arm 1:1 trials with looks evenly spaced:
+    chosen by a generator instead of by hand (``--sweep``).  All are two-arm 1:1 trials with looks about evenly
+    spaced (at even numbers of patients, or whole events, rounded down; rpact's design is given the information rates
+    that makes, :func:`_information_rates`):
 
     * binary: 2-5 looks, 100-600 patients at the final analysis, a control rate of 0.1-0.5 and a difference of
       0.08-0.2; continuous: the same looks, a standard deviation of 1-2 and a difference of 0.2-0.5; both with

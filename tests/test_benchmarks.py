@@ -5,6 +5,7 @@ and that the instrumented parts fit inside the runs they were taken from."""
 
 from __future__ import annotations
 
+import fractions
 import importlib.util
 import math
 import sys
@@ -104,8 +105,9 @@ def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
 
 def test_every_case_is_the_design_its_rpact_call_simulates(bench: ModuleType) -> None:
     """Each benchmark case's design (as condapprove validates it) and rpact call describe the same trial: as many
-    looks, at the same numbers of patients or events, with the same spending function and number of arms (the
-    power both sides report checks the rest, run by run)."""
+    looks, at the same numbers of patients or events, with the same spending function, information rates (each
+    look's count over the final one, at which condapprove spends alpha) and number of arms (the power both sides
+    report checks the rest, run by run)."""
     import re
 
     spending = {"obrien-fleming": "asOF", "pocock": "asP"}
@@ -116,6 +118,11 @@ def test_every_case_is_the_design_its_rpact_call_simulates(bench: ModuleType) ->
         assert f'typeOfDesign = "{spending[pm.decision.spending]}"' in code, name
         planned = re.search(r"planned(Subjects|Events) = c\(([^)]*)\)", code)
         counts = [float(x) for x in planned.group(2).split(",")]
+        rates = re.search(r"informationRates = c\(([^)]*)\)", code)  # (rpact's default: evenly spaced)
+        given = ([float(fractions.Fraction(x.strip())) for x in rates.group(1).split(",")] if rates
+                 else [(i + 1) / len(counts) for i in range(len(counts))])
+        assert len(given) == len(counts) and all(math.isclose(r, c / counts[-1], rel_tol=1e-12)
+                                                 for r, c in zip(given, counts)), name
         if planned.group(1) == "Events":
             assert counts == [look.events for look in pm.analyses] + [pm.target_events], name
             # dropout: rpact's probability within dropoutTime months against condapprove's rate a month (rounded
