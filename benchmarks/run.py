@@ -273,7 +273,7 @@ def sweep_cases(count: int, seed: int) -> dict[str, dict[str, Any]]:
     (``seed``) from fixed ranges, each with its rpact call: the issue's "same kinds of designs, other parameters",
     chosen by a generator instead of by hand (``--sweep``).  All are two-arm 1:1 trials with looks about evenly
     spaced (at even numbers of patients, or whole events, rounded down; rpact's design is given the information rates
-    that makes, :func:`_information_rates`):
+    of those looks, :func:`_information_rates`):
 
     * binary: 2-5 looks, 100-600 patients at the final analysis, a control rate of 0.1-0.5 and a difference of
       0.08-0.2; continuous: the same looks, a standard deviation of 1-2 and a difference of 0.2-0.5; both with
@@ -385,8 +385,9 @@ def trial_case(spec: str) -> dict[str, Any]:
         case = _survival_trial(patients, number("accrual"), events, number("hr"), number("median"), dropout=dropout)
     else:
         patients_at = counts("patients")
-        if patients_at[-1] % 2 or len(patients_at) < 2:
-            raise ValueError(f"--trial {spec!r}: patients needs two looks or more, the last an even number "
+        if any(n % 2 for n in patients_at) or len(patients_at) < 2:  # (rpact splits each stage's patients in
+            # two, the odd one treated: an odd look would leave it 76 against 74 at 150 where condapprove has 75/75)
+            raise ValueError(f"--trial {spec!r}: patients needs two looks or more, each an even number "
                              "(two arms, 1:1)")
         spending = values["spending"]
         if spending not in _RPACT_SPENDING:

@@ -170,6 +170,7 @@ def test_trial_specs_are_the_designs_they_name(bench: ModuleType) -> None:
     assert "dropout" not in no_dropout["rpact"] and bench._design(no_dropout).post_marketing.endpoint.dropout_rate_per_month == 0
     bad = {"weibull x=1": "kind must be one of", "binary patients=60,120 treated=0.5": "needs control",
            "binary patients=60,121 treated=0.5 control=0.3": "even", "binary patients=60 treated=0.5 control=0.3": "two looks",
+           "continuous patients=75,150 effect=0.3": "each an even number",
            "binary patients=120,60 treated=0.5 control=0.3": "increasing", "binary patients=60,120 treated=1.5 control=0.3":
            "treated must be in", "continuous patients=60,120 effect=x": "effect must be a number",
            "continuous patients=60,120 effect=0.3 spending=haybittle": "spending must be one of",
