@@ -160,10 +160,9 @@ def stop_screen(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
             or dec.futility_z_below is not None or pm.target_events is None or not pm.analyses
             or any(look.events is None for look in pm.analyses)):
         return None
-    events = np.array([*(look.events or 0 for look in pm.analyses), pm.target_events], dtype=np.int64)
-    if np.any(np.diff(events) <= 0) or events[0] <= 0:
-        return None
-    bounds = _bounds_by_pattern(design, dec, events[None, :].astype(np.float64), final=True)[0]  # (events > 0)
+    # (the design's checks make the events at least 1, increasing, and below the target)
+    events = np.array([*(look.events for look in pm.analyses), pm.target_events], dtype=np.int64)
+    bounds = _bounds_by_pattern(design, dec, events[None, :].astype(np.float64), final=True)[0]
     return events, np.append(bounds[:-1] + SCREEN_MARGIN, np.inf)
 
 

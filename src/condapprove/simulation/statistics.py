@@ -584,17 +584,16 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
     where two times may have merged analysed again from the wide keys, or wide when ``narrow`` is False.  Returns
     the number of rows analysed from the wide keys after the narrow ones."""
     tile = slice(lo, lo + n)
-    if idx is None:
-        sub = np.arange(lo, lo + n)
-        part = tuple(whole[j, tile] for whole in sums)  # (views: the walk writes the sums in place)
-    else:
+    if idx is not None:
         for whole, value in zip(sums, (0, 0, 0.0, 0.0, 0, planned)):
             whole[j, tile] = value
-        sub = lo + idx
-        part = tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums)
+    sub = np.arange(lo, lo + n) if idx is None else lo + idx
     if not narrow:
         _wide_logrank(sub, j, entry, taus, first_key, admin_code, sums)
         return 0
+    # the walk's sums: views of the whole tile's, written in place, or the analysed rows' own, copied back below
+    part = (tuple(whole[j, tile] for whole in sums) if idx is None
+            else tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums))
     kr, ur = key[:sub.size], unsure[:sub.size]
     look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
     kr.sort(axis=1)
