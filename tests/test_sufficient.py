@@ -50,6 +50,20 @@ CASES: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
          "analyses": [{"month": 30}],
          "decision": {"rule": "group_sequential", "futility_conditional_power_below": 0.2}},
         [{"name": "alt", "treated_rate": 0.55, "control_rate": 0.3}]),
+    "paired-continuous-pocock-early-stopping": (  # (looks screened: most replicates stop at the first)
+        {"study": "clinical_trial", "endpoint": CONT,
+         "treated": {"accrual": {"rate_per_month": 3.0, "ramp_up_months": 3}, "target_n": 60, "dropout": 0.1},
+         "control": {"kind": "concurrent", "ratio": 1, "dropout": 0.1},
+         "analyses": [{"patients": 40}, {"information": 0.6}, {"patients": 90}],
+         "decision": {"rule": "group_sequential", "spending": "pocock"}},
+        [{"name": "strong", "treated_mean": 12.0, "control_mean": 0.0}]),
+    "benchmark-continuous-obf-cutoff": (  # (looks screened; the cut-off ends some replicates before their looks)
+        {"study": "use_results_survey", "endpoint": CONT,
+         "treated": {"accrual": {"rate_per_month": 0.6, "ramp_up_months": 12}, "target_n": 50},
+         "control": {"kind": "benchmark", "mean": 0.0},
+         "analyses": [{"patients": 15}, {"patients": 30}],
+         "decision": {"rule": "group_sequential", "spending": "obrien-fleming"}},
+        [{"name": "modest", "treated_mean": 5.0}]),
     "paired-continuous-2to1-information-zfutility": (
         {"study": "clinical_trial", "endpoint": CONT,
          "treated": {"accrual": {"rate_per_month": 1.2, "start_month": 6}, "target_n": 40},

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["hermite", "normal_increments", "normal_sums", "one_sample_t", "pooled_t"]
+__all__ = ["hermite", "normal_increments", "normal_sums", "normal_sums_look", "one_sample_t", "pooled_t"]
 
 
 @compiled
@@ -133,6 +133,32 @@ def _increment(d: int, p: float, z: float, half_chi2: float, sd: float,
 
 
 @compiled
+def normal_sums_look(j: int, d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np.ndarray, sd: float,
+                     out_n: np.ndarray, out_s: np.ndarray, out_ss: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The running sums of look ``j`` (its column of the (m, L) outputs, from the column before it) of
+    :func:`normal_sums`: the increments of ``d[:, j]`` new patients from that look's draws ``z`` and ``half_chi2``
+    (m,) added to look ``j - 1``'s sums.  The columns are taken as 1-d views before the loops and the first look's loop
+    is apart from the others', so that the compiler vectorises them; ``p`` (m, 1) is read as ``p[i, 0]`` (through a
+    1-d view of its column, strided for the compiler, the loops were not vectorised)."""
+    m = d.shape[0]
+    sd2 = 2.0 * sd * sd
+    dj, nj, sj, ssj = d[:, j], out_n[:, j], out_s[:, j], out_ss[:, j]
+    if j == 0:
+        for i in range(m):
+            s, ss = _increment(dj[i], p[i, 0], z[i], half_chi2[i], sd, sd2)
+            nj[i] = float(dj[i])
+            sj[i] = s
+            ssj[i] = ss
+    else:
+        pn, ps, pss = out_n[:, j - 1], out_s[:, j - 1], out_ss[:, j - 1]
+        for i in range(m):
+            s, ss = _increment(dj[i], p[i, 0], z[i], half_chi2[i], sd, sd2)
+            nj[i] = pn[i] + float(dj[i])
+            sj[i] = ps[i] + s
+            ssj[i] = pss[i] + ss
+
+
+@compiled
 def normal_sums(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np.ndarray, sd: float, out_n: np.ndarray,
                 out_s: np.ndarray, out_ss: np.ndarray, constant: np.ndarray) -> None:  # pragma: no cover - compiled
     """Running sums along the looks of :func:`normal_increments`' increments, and of the patients ``d`` (m, L), as
@@ -141,30 +167,14 @@ def normal_sums(d: np.ndarray, p: np.ndarray, z: np.ndarray, half_chi2: np.ndarr
     :func:`normal_increments` followed by numpy's running sums, column by column (``x[:, j] += x[:, j - 1]``), in
     one pass.
 
-    Each look's loop reads and writes columns taken as 1-d views before it, the first look's loop apart from the
-    others', and the check for a constant column in a loop of its own: the compiler then vectorises the
-    arithmetic (it did not with the columns indexed in place, the first look tested inside, and the check in the
-    same loop: 1.1 against 3.9-4.2 ns an element on 32,768 x 4 elements here; the same numbers).  ``p`` is read as
-    ``p[i, 0]``: through a 1-d view of its column (strided for the compiler) the loops were not vectorised.
+    Each look's sums are :func:`normal_sums_look`'s, and the check for a constant column is a loop of its own (the
+    compiler vectorises both: in one loop with the columns indexed in place and the first look tested inside, they
+    took 3.9-4.2 against 1.1 ns an element on 32,768 x 4 elements here; the same numbers).
     """
     m, L = d.shape
-    sd2 = 2.0 * sd * sd
     for j in range(L):
-        dj, zj, gj = d[:, j], z[:, j], half_chi2[:, j]
-        nj, sj, ssj = out_n[:, j], out_s[:, j], out_ss[:, j]
-        if j == 0:
-            for i in range(m):
-                s, ss = _increment(dj[i], p[i, 0], zj[i], gj[i], sd, sd2)
-                nj[i] = float(dj[i])
-                sj[i] = s
-                ssj[i] = ss
-        else:
-            pn, ps, pss = out_n[:, j - 1], out_s[:, j - 1], out_ss[:, j - 1]
-            for i in range(m):
-                s, ss = _increment(dj[i], p[i, 0], zj[i], gj[i], sd, sd2)
-                nj[i] = pn[i] + float(dj[i])
-                sj[i] = ps[i] + s
-                ssj[i] = pss[i] + ss
+        normal_sums_look(j, d, p, z[:, j], half_chi2[:, j], sd, out_n, out_s, out_ss)
+        nj = out_n[:, j]
         same = True
         for i in range(m):
             same &= nj[i] == nj[0]

@@ -30,7 +30,7 @@ from ._decide_jit import (
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
 from .statistics import Looks, RowValues, fixed_pvalue, max_information, posterior_probability, treated_prior
 
-__all__ = ["decide", "stop_screen"]
+__all__ = ["decide", "screen_bounds", "stop_screen"]
 
 #: Added to the planned efficacy bounds a row's z must reach before :func:`stop_screen` leaves its later looks out:
 #: far above the differences in the last bits that computing the bounds with other rows can make
@@ -150,20 +150,30 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
 def stop_screen(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
     """The planned events and the screening bounds of :class:`~condapprove.simulation.statistics.StopScreen` for a
     randomised time-to-event trial (a concurrent control) whose every analysis waits for a number of events and
-    whose rule is group-sequential without futility (None for any other design): the efficacy bounds
-    :func:`decide` computes for the planned information (the events planned at each look, the target events
-    last), plus :data:`SCREEN_MARGIN`, and inf at the final analysis."""
+    whose rule is group-sequential without futility (None for any other design): :func:`screen_bounds` of the
+    events planned at each look, the target events last."""
     pm = design.post_marketing
-    dec = pm.decision
-    if (not isinstance(pm.control, ConcurrentControl) or not isinstance(dec, GroupSequentialDecision)
-            or dec.futility_conditional_power_below is not None
-            or dec.futility_z_below is not None or pm.target_events is None or not pm.analyses
+    if (not isinstance(pm.control, ConcurrentControl) or pm.target_events is None or not pm.analyses
             or any(look.events is None for look in pm.analyses)):
         return None
     # (the design's checks make the events at least 1, increasing, and below the target)
     events = np.array([*(look.events for look in pm.analyses), pm.target_events], dtype=np.int64)
-    bounds = _bounds_by_pattern(design, dec, events[None, :].astype(np.float64), final=True)[0]
-    return events, np.append(bounds[:-1] + SCREEN_MARGIN, np.inf)
+    bounds = screen_bounds(design, events.astype(np.float64))
+    return None if bounds is None else (events, bounds)
+
+
+def screen_bounds(design: Design, information: np.ndarray) -> np.ndarray | None:
+    """For a design whose rule is group-sequential without futility (None for any other): the efficacy bounds
+    :func:`decide` computes for a row whose looks all happen with the planned ``information`` (L,: increasing,
+    the final analysis last), plus :data:`SCREEN_MARGIN`, and inf at the final analysis.  A row whose z reaches
+    the bound of look ``j`` (its information up to there the planned, as a Lan-DeMets bound depends only on the
+    information at its look and before) stops at look ``j`` or before: its later looks are never read."""
+    dec = design.post_marketing.decision
+    if (not isinstance(dec, GroupSequentialDecision) or dec.futility_conditional_power_below is not None
+            or dec.futility_z_below is not None):
+        return None
+    bounds = _bounds_by_pattern(design, dec, information[None, :], final=True)[0]
+    return np.append(bounds[:-1] + SCREEN_MARGIN, np.inf)
 
 
 def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info: np.ndarray, active: np.ndarray,

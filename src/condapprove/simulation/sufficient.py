@@ -17,6 +17,11 @@ patient, *exactly* in distribution:
 * **Outcomes.**  Between consecutive looks an arm gains ``d`` patients: their responders are
   Binomial(d, p); the sum of their scores is Normal(d mu, d sigma^2), and, independently, their sum of
   squared deviations sigma^2 chi^2(d - 1).
+* **Replicates that have stopped.**  A continuous design whose rule is group-sequential without futility and
+  whose interims wait for numbers of patients draws its looks one by one, each row's from a stream of its own
+  for the look and arm (:mod:`condapprove._philox_jit`), and, once most rows have certainly stopped, leaves them
+  out of the later looks (:func:`_screened_looks`): a replicate's numbers do not depend on which others stop,
+  so the results are those of drawing every look of every row.
 
 The looks then go through the same statistics (:func:`.statistics.statistics_from_sums`) and decision
 rule as the patient-level simulation, which remains the reference (tests compare the two within
@@ -37,15 +42,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .. import _draw_jit  # (its attributes looked up at the call: the benchmark times the compiled draws)
+from .. import _draw_jit, _philox_jit  # (their attributes looked up at the call: the benchmark times the draws)
 from .._dist import binom_cdf
 from .._jit import value_range
 from .._memo import per_object
 from ..accrual import PoissonAccrual
-from ..kernels._normal_jit import normal_increments, normal_sums
+from ..kernels._normal_jit import normal_increments, normal_sums, normal_sums_look
 from ..spec.schema import BenchmarkControl, ConcurrentControl, Design, ExternalControl
 from ._counts_jit import between_known, binomial_sums, by_outcomes, distinct_values, invert_cdf, look_steps
-from .decision import decide
+from .decision import decide, screen_bounds
 from .population import Arm, Streams, Truth, allocation, arms_of, draw_truth, outcome_parameter, true_effect
 from .statistics import Looks, LookStats, statistics_from_sums
 
@@ -343,7 +348,10 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
         counts[:, j] = np.where(active, c, final_count)
     times[:, -1] = final
     counts[:, -1] = final_count
-    stats = _look_sums(design, blocks, arms, st, truth, counts)
+    planned = per_object("sufficient screen", design, lambda: _screen(design, arms, st, trig))
+    # the rows the screen may leave out of the later looks: every look happens (so each has its planned patients)
+    stats = _look_sums(design, blocks, arms, st, truth, counts, None if planned is None else
+                       (*planned, reached & np.isfinite(times[:, :-1]).all(axis=1)))
     out = decide(design, Looks(times=times, final=final, target_time=target_time, stats=stats,
                                true_effect=true_effect(design, truth)))
     out["enrolled_t"], out["enrolled_c"] = _enrolled(design, blocks, known, st, arms, entry_at, out["month"])
@@ -508,11 +516,17 @@ _PURPOSES = ("sufficient:y:treated", "sufficient:y:control")
 
 
 def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth,
-               counts: np.ndarray) -> list[LookStats]:
-    """Each arm's count, sum and sum of squares at each look, from increments between sorted counts."""
+               counts: np.ndarray, screen: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> list[LookStats]:
+    """Each look's statistics from each arm's count, sum and sum of squares, from increments between sorted counts;
+    ``screen``: :func:`_screen`'s information and bounds and the rows it may leave out, for
+    :func:`_screened_looks`."""
     m, n_looks = counts.shape
     binary = design.post_marketing.endpoint.type == "binary"
     paired = len(arms) == 2 and arms[1].paired
+    if screen is not None:
+        looks = _screened_looks(design, blocks, arms, st, truth, counts, paired, *screen)
+        if looks is not None:
+            return looks
     # counts in order (the usual case): the recruited arms' sums in compiled passes
     got = _compiled_sums(design, blocks, arms, st, truth, counts, paired)
     one_count: np.ndarray | None = None  # per look, when known: whether every row has the same numbers of patients
@@ -525,11 +539,7 @@ def _look_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, tr
     else:
         nt, sum_t, ss_t, nc, sum_c, ss_c = _sums_sorted(design, blocks, arms, st, truth, counts, paired)
     if len(arms) == 2 and not paired:  # an external cohort, observed in full from month 0 (the same in every row)
-        ext = arms[1]
-        d_e = np.full((m, 1), ext.n, dtype=np.int64)
-        s_e, q_e = _increments(blocks, _PURPOSES[1], design, d_e, outcome_parameter(design, ext, truth, m))
-        nc = np.full((m, n_looks), float(ext.n))
-        sum_c, ss_c = np.repeat(s_e, n_looks, axis=1), np.repeat(q_e, n_looks, axis=1)
+        nc, sum_c, ss_c = (np.repeat(x[:, None], n_looks, axis=1) for x in _external_sums(design, blocks, arms[1], truth))
     zeros = np.zeros(m)
     out = []
     for j in range(n_looks):
@@ -628,6 +638,141 @@ def _compiled_sums(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream
             normal_sums(d, p, z, half_chi2, sd, n, s, ss, constant)
         out.append((n, s, ss, constant))
     return out[0], out[1] if paired else None
+
+
+def _external_sums(design: Design, blocks: _Blocks, ext: Arm, truth: Truth) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An external cohort's count, sum and sum of squares (m,), observed in full from month 0 (the same at every
+    look)."""
+    m = blocks.m
+    d_e = np.full((m, 1), ext.n, dtype=np.int64)
+    s_e, q_e = _increments(blocks, _PURPOSES[1], design, d_e, outcome_parameter(design, ext, truth, m))
+    return np.full(m, float(ext.n)), s_e[:, 0], q_e[:, 0]
+
+
+def _screen(design: Design, arms: list[Arm], st: _Stream,
+            trig: list[int | None]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The information planned at each look of a continuous design, and the bounds its z must reach at each interim
+    for :func:`_screened_looks` to leave the row's later looks out (:func:`.decision.screen_bounds` of that
+    information), for a design whose rule is group-sequential without futility and whose every interim waits for a
+    number of patients (fewer than the study's, increasing); None for any other (every look of every row is then
+    drawn from the arms' streams, :func:`_compiled_sums`)."""
+    if design.post_marketing.endpoint.type != "continuous" or not trig:
+        return None
+    ks = [k for k in trig if k is not None]
+    if len(ks) < len(trig) or any(b <= a for a, b in itertools.pairwise([*ks, st.n])):  # (a month look; a look at
+        return None  # or after the last patient)
+    ks.append(st.n)
+    # each look's information as the look's statistics give it, for rows with the planned patients (the sums do not
+    # change it)
+    nt = st.treated_before[np.array(ks)].astype(np.float64)
+    paired = len(arms) == 2 and arms[1].paired
+    nc = (np.array(ks) - nt if paired else np.full(nt.size, float(arms[1].n))) if len(arms) == 2 else None
+    zeros = np.zeros(nt.size)
+    info = statistics_from_sums(design, nt, zeros, zeros, nc, zeros, zeros).information
+    info = np.asarray(info, dtype=np.float64)
+    bounds = screen_bounds(design, info)
+    return None if bounds is None else (info, bounds)
+
+
+def _row_keys(blocks: _Blocks) -> np.ndarray:
+    """Each block's key, tag and increment of its rows' streams (:mod:`condapprove._philox_jit`), (blocks, 5): from
+    the seeded state and increment of its stream ``"sufficient:y:rows"`` (never drawn from), read from the stream's
+    words or, without them, from its generator (the same numbers): the state's high word's two halves (the key) and
+    its low word's low half (the tag), then the increment's high and low words (odd)."""
+    purpose = "sufficient:y:rows"
+    states = Streams.words_of(blocks.streams, purpose)
+    if states is None:
+        seeded = [streams(purpose).bit_generator.state["state"] for streams in blocks.streams]
+        states = np.array([[x >> 64, x & 0xFFFF_FFFF_FFFF_FFFF, i >> 64, i & 0xFFFF_FFFF_FFFF_FFFF]
+                           for x, i in ((int(st["state"]), int(st["inc"])) for st in seeded)], dtype=np.uint64)
+    low = np.uint64(0xFFFF_FFFF)
+    hi = states[:, 0]
+    return np.stack([hi & low, hi >> np.uint64(32), states[:, 1] & low, states[:, 2], states[:, 3]], axis=1)
+
+
+def _drawing(blocks: _Blocks, running: np.ndarray | None,
+             place: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows that draw (``running``; None: every row), as :func:`condapprove._philox_jit.normal_gamma` takes them:
+    their indices, their places in their blocks (``place``: every row's), the blocks that have some (indices) and
+    where each block's part of them ends."""
+    if running is None:
+        return np.arange(blocks.m), place, np.arange(len(blocks.slices)), blocks.edges[1:]
+    at = np.flatnonzero(running)
+    ends = np.searchsorted(at, blocks.edges[1:])
+    some = np.flatnonzero(np.diff(ends, prepend=0) > 0)
+    return at, place[at], some, ends[some]
+
+
+#: :func:`_screened_looks` draws a look only for the rows still running, and computes its statistics only for them,
+#: when they are fewer than one in this many; else for every row (the same results: the stopped rows' later looks are
+#: not read), without the passes that gather the rows.
+_FEW = 2
+#: Rows whose streams' states :func:`condapprove._philox_jit.normal_gamma` computes at a time (they stay in cache).
+_TILE = 512
+
+
+def _running_statistics(design: Design, running: np.ndarray, planned: float, nt: np.ndarray, st: np.ndarray,
+                        sst: np.ndarray, nc: np.ndarray | None, sc: np.ndarray, ssc: np.ndarray) -> LookStats:
+    """:func:`.statistics.statistics_from_sums` of the ``running`` rows of a look (:func:`_screened_looks`); the other
+    rows, which stopped before it, are given the ``planned`` information (theirs: every look of theirs happened with
+    its planned patients), and 0 for their z and estimate, which the decision does not read."""
+    idx = np.flatnonzero(running)
+    part = statistics_from_sums(design, nt[idx], st[idx], sst[idx], None if nc is None else nc[idx], sc[idx], ssc[idx])
+    m = running.size
+    z, information, estimate = np.zeros(m), np.full(m, planned), np.zeros(m)
+    z[idx], information[idx], estimate[idx] = part.z, part.information, part.estimate
+    zeros = np.zeros(m)
+    return LookStats(z=z, information=information, estimate=estimate, n_treated=nt,
+                     n_control=zeros if nc is None else nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
+
+
+def _screened_looks(design: Design, blocks: _Blocks, arms: list[Arm], st: _Stream, truth: Truth, counts: np.ndarray,
+                    paired: bool, planned: np.ndarray, bounds: np.ndarray,
+                    eligible: np.ndarray) -> list[LookStats] | None:
+    """The statistics of a continuous design's looks, drawn look by look, the later looks only for the rows still
+    running; None (nothing drawn) when some row's counts are out of order.
+
+    A row that is ``eligible`` (every look happens, so its patients are the planned ones, its information is
+    ``planned`` and its bounds are those of :func:`_screen`) and whose z reaches ``bounds[j]`` stops at look ``j``
+    or before: the decision reads nothing of its later looks.  Once such rows are the most (more than half), the
+    later looks leave them out: nothing is drawn for them (their sums add nothing new) and their statistics are not
+    computed (:func:`_running_statistics`).  So that a row's numbers do not depend on which rows stop (nor two designs
+    compared on one seed lose their common random numbers), the draws of every look come from each row's own stream
+    for the look and arm (:func:`condapprove._philox_jit.normal_gamma`): with every row drawn and analysed at every
+    look the results are the same (tested).  The sums are :func:`_compiled_sums`', look by look.
+    """
+    m, n_looks = counts.shape
+    steps = _arm_steps(st, counts, paired)
+    if steps is None:
+        return None
+    sd = float(design.post_marketing.endpoint.sd)  # type: ignore[union-attr]
+    recruited = list(zip(steps, (outcome_parameter(design, arm, truth, m) for arm in arms[: 1 + paired])))
+    sums = [tuple(np.empty((m, n_looks), order="F") for _ in range(3)) for _ in recruited]
+    external = _external_sums(design, blocks, arms[1], truth) if len(arms) == 2 and not paired else None
+    keys = _row_keys(blocks)
+    place = np.concatenate([np.arange(sl.stop - sl.start) for sl in blocks.slices])  # each row's place in its block
+    states = np.empty((2, _TILE), dtype=np.uint64)
+    z, g = np.empty(m), np.empty(m)  # (an arm's draws of a look, read by its sums before the next arm's are drawn)
+    running, everyone = np.ones(m, dtype=bool), _drawing(blocks, None, place)
+    out = []
+    for j in range(n_looks):
+        # the rows that draw at this look: every row unless those running are few (the stopped rows' are not read)
+        few = running if j > 0 and np.count_nonzero(running) * _FEW < m else None
+        drawing = everyone if few is None else _drawing(blocks, few, place)
+        if few is not None:  # (the stopped rows' sums add nothing new)
+            z[:], g[:] = 0.0, 0.0
+        for a, ((d, p), (n, s, ss)) in enumerate(zip(recruited, sums)):
+            _philox_jit.normal_gamma(keys, j, a, d[:, j], *drawing, states, z, g)
+            normal_sums_look(j, d, p, z, g, sd, n, s, ss)
+        nt, sum_t, ss_t = (x[:, j] for x in sums[0])
+        nc, sum_c, ss_c = (tuple(x[:, j] for x in sums[1]) if paired else external if external is not None
+                           else (None, np.zeros(m), np.zeros(m)))
+        stats = (statistics_from_sums(design, nt, sum_t, ss_t, nc, sum_c, ss_c) if few is None
+                 else _running_statistics(design, few, float(planned[j]), nt, sum_t, ss_t, nc, sum_c, ss_c))
+        out.append(stats)
+        if j < n_looks - 1:
+            running &= ~(eligible & (stats.z >= bounds[j]))
+    return out
 
 
 #: Largest table of binary look statistics (outcomes of both arms) built to look the statistics up.
