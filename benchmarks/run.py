@@ -450,12 +450,13 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
     ``patient_level``: of the patient-by-patient simulation of the model (what any per-patient engine must
     draw), every number drawn by numpy's methods; otherwise of the engine's own run (fewer numbers where it uses
     sufficient statistics), each drawn as the engine draws it: the large arrays the engine draws in compiled loops
-    (``condapprove._draw_jit``, numpy's numbers in less time) are timed as such.
+    (``condapprove._draw_jit``, numpy's numbers in less time), and the draws of a screened continuous design's looks
+    from each replicate's own stream (``condapprove._philox_jit.normal_gamma``), are timed as such.
     """
     import warnings
 
     import condapprove
-    from condapprove import _draw_jit, _rng
+    from condapprove import _draw_jit, _philox_jit, _rng
     from condapprove.simulation import sufficient
 
     eligible = sufficient.eligible
@@ -487,9 +488,11 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
 
     _rng.spawn_streams = spawn  # type: ignore[assignment]
     survival.as_generator = as_generator  # type: ignore[assignment]
+    rows_drawn = _philox_jit.normal_gamma
     if not patient_level:  # otherwise draw() asks the timed generator for numpy's draw
         for name, fn in compiled.items():
             setattr(_draw_jit, name, _clocked(fn, clock) if name == "fill_blocks" else timed(fn))
+        _philox_jit.normal_gamma = _clocked(rows_drawn, clock)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -502,6 +505,7 @@ def rng_floor(design: Any, replicates: int, *, patient_level: bool) -> tuple[flo
         sufficient.eligible = eligible
         for name, fn in compiled.items():
             setattr(_draw_jit, name, fn)
+        _philox_jit.normal_gamma = rows_drawn
     return clock[0], total
 
 

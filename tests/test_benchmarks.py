@@ -72,6 +72,31 @@ def test_the_engines_own_draws_include_its_draws_on_state_words(bench: ModuleTyp
     assert _draw_jit.fill_blocks is slow  # the instrumentation is undone
 
 
+def test_the_engines_own_draws_include_the_rows_own_streams(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A screened continuous design (the benchmark's continuous case: O'Brien-Fleming-type bounds, no futility) draws
+    its looks from each row's own stream (``_philox_jit.normal_gamma``): the count of the engine's own draws times
+    those calls too (each made to last 2 ms), and is undone after."""
+    import time
+
+    from condapprove import _philox_jit
+
+    rows = _philox_jit.normal_gamma
+    calls = []
+
+    def slow(*args: object) -> None:
+        calls.append(1)
+        end = time.perf_counter() + 0.002
+        while time.perf_counter() < end:
+            pass
+        rows(*args)
+
+    monkeypatch.setattr(_philox_jit, "normal_gamma", slow)
+    design = bench._design(bench.ALL_CASES["continuous"])
+    drawn, total = bench.rng_floor(design, 4096, patient_level=False)
+    assert calls and drawn >= 0.002 * len(calls) and total > drawn
+    assert _philox_jit.normal_gamma is slow  # the instrumentation is undone
+
+
 def test_fixed_cost_splits_its_runs() -> None:
     """``benchmarks/fixed_cost.py`` runs a case and splits its three medians as its docstring says (no timing is
     asserted: the split follows from the medians, whatever they are)."""
