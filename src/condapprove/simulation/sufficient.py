@@ -698,9 +698,9 @@ def _drawing(blocks: _Blocks, running: np.ndarray | None,
     if running is None:
         return np.arange(blocks.m), place, np.arange(len(blocks.slices)), blocks.edges[1:]
     at = np.flatnonzero(running)
-    ends = np.searchsorted(at, blocks.edges[1:])
-    some = np.flatnonzero(np.diff(ends, prepend=0) > 0)
-    return at, place[at], some, ends[some]
+    bounds = np.searchsorted(at, blocks.edges)  # (where each block's part of them starts, and the last one ends)
+    some = np.flatnonzero(bounds[1:] > bounds[:-1])
+    return at, place[at], some, bounds[1:][some]
 
 
 #: :func:`_screened_looks` draws a look only for the rows still running, and computes its statistics only for them,
@@ -719,9 +719,9 @@ def _running_statistics(design: Design, running: np.ndarray, planned: float, nt:
     idx = np.flatnonzero(running)
     part = statistics_from_sums(design, nt[idx], st[idx], sst[idx], None if nc is None else nc[idx], sc[idx], ssc[idx])
     m = running.size
-    z, information, estimate = np.zeros(m), np.full(m, planned), np.zeros(m)
+    z, estimate, zeros = np.zeros((3, m))  # (three rows of one array: one allocation)
+    information = np.full(m, planned)
     z[idx], information[idx], estimate[idx] = part.z, part.information, part.estimate
-    zeros = np.zeros(m)
     return LookStats(z=z, information=information, estimate=estimate, n_treated=nt,
                      n_control=zeros if nc is None else nc, events=zeros, sum_t=st, sum_c=sc, ss_t=sst, ss_c=ssc)
 
