@@ -14,7 +14,7 @@ here instead from a stream of their own for each row, look and arm, whose start 
   compiled loops of :mod:`condapprove._draw_jit`, which give numpy's numbers bit for bit).
 
 A row's numbers are therefore the same whichever other rows draw.  The states are computed in a pass of their own,
-which the compiler vectorises (32 x 32 -> 64-bit multiplications in 512-bit registers here, 1.3 ns a row).  The
+which the compiler vectorises (32 x 32 -> 64-bit multiplications in 512-bit registers here, about 1.4 ns a row).  The
 tests check the generator against Random123's known answers (its ``kat_vectors``) and the draws against numpy's
 ``Generator`` on each row's PCG64.
 """
@@ -66,8 +66,8 @@ def philox4x32(counter: np.ndarray, key: np.ndarray) -> np.ndarray:  # pragma: n
 def row_states(key: np.ndarray, look: int, arm: int, rows: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
     """The PCG64 states of the streams of ``rows`` (places in one block, whose ``key`` is (3,): the key's two words
     and the tag) at this ``look`` and ``arm``, into ``out[:, :rows.size]`` (2, at least rows): the high 64 bits, then
-    the low (a row of the array each, stored contiguously, as the compiler needs to vectorise the pass: 16.6 against
-    2.5 ns a row for two counters with a row's words side by side)."""
+    the low (a row of the array each, written at places counted from 0: the compiler then vectorises the pass; a loop
+    over a block's rows indexed from the block's offset was not, 16.6 against 2.5 ns a row for two counters)."""
     k0, k1, tag = key[0] & _LOW, key[1] & _LOW, key[2] & _LOW
     c2 = np.uint64(look + 65536 * arm)
     hi, lo = out[0], out[1]

@@ -32,7 +32,7 @@ from .statistics import Looks, RowValues, fixed_pvalue, max_information, posteri
 
 __all__ = ["decide", "screen_bounds", "stop_screen"]
 
-#: Added to the planned efficacy bounds a row's z must reach before :func:`stop_screen` leaves its later looks out:
+#: Added to the planned efficacy bounds a row's z must reach before its later looks are left out (:func:`screen_bounds`):
 #: far above the differences in the last bits that computing the bounds with other rows can make
 #: (:func:`~condapprove.boundaries.efficacy_bounds_batch` rounds them to 10 decimals).
 SCREEN_MARGIN = 1e-6
