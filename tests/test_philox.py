@@ -5,6 +5,8 @@ draws against numpy's ``Generator`` on the row's PCG64, and the screened looks a
 from __future__ import annotations
 
 import itertools
+import math
+import random
 import warnings
 from typing import Any
 
@@ -223,3 +225,73 @@ def test_a_one_arm_designs_planned_information_is_its_patients() -> None:
     got = sufficient._screen(design, arms, stream, sufficient._look_index(design, stream.n))
     assert got is not None
     np.testing.assert_array_equal(got[0], [30.0, 60.0, 90.0])
+
+
+def _random_screened(rnd: random.Random) -> dict[str, Any]:
+    """A random continuous design of the kind ``_screen`` takes: a group-sequential rule without futility, one to
+    three interims at numbers of patients or shares of the information, any control, dropout, ramp-up, a rate
+    change that may stop accrual (so that some replicates miss looks and are not screened), follow-up."""
+    n = rnd.choice([12, 30, 60, 150])
+    accrual: dict[str, Any] = {"rate_per_month": rnd.choice([0.5, 2.0, 20.0])}
+    if rnd.random() < 0.4:
+        accrual["ramp_up_months"] = rnd.choice([3, 12])
+    if rnd.random() < 0.3:
+        accrual["rate_changes"] = [{"month": rnd.choice([6, 24]), "rate_per_month": rnd.choice([0.0, 0.3])}]
+    treated: dict[str, Any] = {"accrual": accrual, "target_n": n}
+    if rnd.random() < 0.4:
+        treated["dropout"] = rnd.choice([0.1, 0.3])
+    control = rnd.choice([{"kind": "concurrent", "ratio": rnd.choice([1, 2, 0.5])}, {"kind": "benchmark", "mean": 0.0},
+                          {"kind": "external", "n": rnd.choice([10, 60])}])
+    recruited = n + (math.ceil(control["ratio"] * n) if control["kind"] == "concurrent" else 0)
+    points = sorted(rnd.sample(range(1, recruited), rnd.choice([1, 2, 3])))
+    looks = [{"patients": k} if rnd.random() < 0.7 else {"information": round(k / recruited, 3)} for k in points]
+    mean = rnd.choice([0.0, 0.4, 1.5])
+    scenario = {"name": "s", "treated_mean": mean, **({} if control["kind"] == "benchmark" else {"control_mean": 0.0})}
+    return {"name": "random", "approval": {"date": "2020-01-01", "time_limit_years": rnd.choice([3, 7]),
+                                           "filing_lead_months": 6},
+            "post_marketing": {"study": "clinical_trial",
+                               "endpoint": {"type": "continuous", "sd": 1.0, "followup_months": rnd.choice([0, 6])},
+                               "treated": treated, "control": control, "analyses": looks,
+                               "decision": {"rule": "group_sequential",
+                                            "spending": rnd.choice(["obrien-fleming", "pocock"])}},
+            "scenarios": [scenario]}
+
+
+def test_random_screened_designs_give_the_results_of_every_row_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirty random designs of the kind screened: the tables with the screen equal those with bounds that stop no
+    row; every design is screened, and rows are left out in some."""
+    from condapprove import _memo
+    from condapprove.errors import DesignError, DesignErrors
+
+    rnd = random.Random(20261202)
+    planned = sufficient._screen
+    left_out, compared = [], 0
+    real = sufficient._running_statistics
+    monkeypatch.setattr(sufficient, "_running_statistics",
+                        lambda *args: (left_out.append(int(np.count_nonzero(~args[1]))), real(*args))[1])
+
+    def stopping_none(*args: Any) -> Any:
+        got = planned(*args)
+        return None if got is None else (got[0], np.full(got[1].size, np.inf))
+
+    while compared < 30:
+        try:
+            design = design_from_mapping(_random_screened(rnd))
+        except (DesignError, DesignErrors):  # (two looks that round to the same patient, say)
+            continue
+        arms = sufficient.arms_of(design)
+        stream = sufficient._stream(design, arms)
+        if sufficient._screen(design, arms, stream, sufficient._look_index(design, stream.n)) is None:
+            continue  # (an information look at or after the last patient)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DesignWarning)
+            _memo._CACHE.clear()
+            screened = condapprove.simulate(design, replicates=2 * 2048 + 31, seed=compared).to_frame()
+            monkeypatch.setattr(sufficient, "_screen", stopping_none)
+            _memo._CACHE.clear()
+            every = condapprove.simulate(design, replicates=2 * 2048 + 31, seed=compared).to_frame()
+            monkeypatch.setattr(sufficient, "_screen", planned)
+            _memo._CACHE.clear()
+        assert screened.equals(every), design.post_marketing
+        compared += 1
+    assert sum(1 for k in left_out if k > 0) >= 5
