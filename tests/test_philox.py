@@ -4,7 +4,6 @@ draws against numpy's ``Generator`` on the row's PCG64, and the screened looks a
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import warnings
@@ -51,20 +50,23 @@ def test_philox4x32_10_gives_random123s_known_answers(counter: tuple[int, ...], 
 
 @settings(derandomize=True, max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, _M32), min_size=3, max_size=3), st.integers(0, 9), st.integers(0, 1),
-       st.lists(st.integers(0, 4095), min_size=1, max_size=50))
-def test_row_states_are_philox_of_the_rows_counters(key: list[int], look: int, arm: int, rows: list[int]) -> None:
+       st.lists(st.integers(0, 4095), min_size=1, max_size=50), st.integers(0, 4096))
+def test_row_states_are_philox_of_the_rows_counters(key: list[int], look: int, arm: int, rows: list[int],
+                                                    lo: int) -> None:
+    """Each row's state is Philox4x32-10 of (0, its place in its block, look + 65536 arm, tag): the low 64 bits the
+    first two words, the high 64 the last two."""
     out = np.empty((2, len(rows) + 3), dtype=np.uint64)
-    _philox_jit.row_states(np.array(key, dtype=np.uint64), look, arm, np.array(rows, dtype=np.int64), out)
+    _philox_jit.row_states(np.array(key, dtype=np.uint64), look, arm, lo + np.array(rows, dtype=np.int64), lo, out)
     for j, row in enumerate(rows):
         o = _philox_py((0, row, look + 65536 * arm, key[2]), key[:2])
         assert (int(out[0, j]), int(out[1, j])) == (o[2] | o[3] << 32, o[0] | o[1] << 32)
 
 
-def _blocks_of(sizes: list[int]) -> Any:
-    """What :func:`sufficient._drawing` reads of a chunk's blocks (their edges, slices and rows)."""
-    edges = np.cumsum([0, *sizes])
-    return type("Blocks", (), {"edges": edges, "m": int(edges[-1]),
-                               "slices": [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]})()
+def _keys(rng: np.random.Generator, blocks: int) -> np.ndarray:
+    """Random keys of ``blocks`` blocks, as ``sufficient._row_keys`` makes them: key words and tag (32 bits each),
+    then an odd increment."""
+    return np.concatenate([rng.integers(0, 2**32, (blocks, 3)), rng.integers(0, 2**63, (blocks, 2)) | 1],
+                          axis=1).astype(np.uint64)
 
 
 @settings(derandomize=True, max_examples=25, deadline=None)
@@ -75,22 +77,20 @@ def test_each_row_draws_numpys_normal_then_gamma_on_its_own_pcg64(seed: int, siz
     """Each drawing row's normal, then gamma, are numpy's ``Generator`` on PCG64 set to the row's Philox state and its
     block's increment (every branch of numpy's gamma: shapes 0, 1/2, 1, above 1); the other rows are not written."""
     rng = np.random.default_rng(seed)
-    blocks = _blocks_of(sizes)
-    m = blocks.m
-    keys = np.concatenate([rng.integers(0, 2**32, (len(sizes), 3)), rng.integers(0, 2**63, (len(sizes), 2)) | 1],
-                          axis=1).astype(np.uint64)
+    edges = np.cumsum([0, *sizes])
+    m = int(edges[-1])
+    keys = _keys(rng, len(sizes))
     d = rng.choice([0, 1, 2, 3, 4, 9, 30, 75], m).astype(np.int64)
     running = rng.random(m) < share
-    place = np.concatenate([np.arange(s) for s in sizes])
     z, g = np.full(m, 9.0), np.full(m, 9.0)
-    _philox_jit.normal_gamma(keys, look, arm, d, *sufficient._drawing(blocks, running, place),
-                             np.empty((2, 64), dtype=np.uint64), z, g)
+    _philox_jit.normal_gamma(keys, edges, look, arm, d, np.flatnonzero(running), np.empty((2, 64), dtype=np.uint64),
+                             z, g)
     for r in range(m):
         if not running[r]:
             assert z[r] == 9.0 and g[r] == 9.0
             continue
-        b = int(np.searchsorted(blocks.edges, r, side="right")) - 1
-        o = _philox_py((0, r - int(blocks.edges[b]), look + 65536 * arm, int(keys[b, 2])), keys[b, :2])
+        b = int(np.searchsorted(edges, r, side="right")) - 1
+        o = _philox_py((0, r - int(edges[b]), look + 65536 * arm, int(keys[b, 2])), keys[b, :2])
         bits = np.random.PCG64()
         bits.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
                       "state": {"state": o[0] | o[1] << 32 | o[2] << 64 | o[3] << 96,
@@ -103,22 +103,20 @@ def test_each_row_draws_numpys_normal_then_gamma_on_its_own_pcg64(seed: int, siz
 def test_a_rows_draws_do_not_depend_on_the_other_rows() -> None:
     """Drawing every row or a few of them gives the few the same numbers (the common random numbers of designs that
     stop different replicates)."""
-    blocks = _blocks_of([2048, 2048, 1000])
+    edges = np.array([0, 2048, 4096, 5096])
+    m = int(edges[-1])
     rng = np.random.default_rng(4)
-    keys = np.concatenate([rng.integers(0, 2**32, (3, 3)), rng.integers(0, 2**63, (3, 2)) | 1], axis=1).astype(np.uint64)
-    d = np.full(blocks.m, 40)
-    place = np.concatenate([np.arange(s) for s in (2048, 2048, 1000)])
-    every = [np.zeros(blocks.m), np.zeros(blocks.m)]
-    _philox_jit.normal_gamma(keys, 2, 1, d, *sufficient._drawing(blocks, None, place),
-                             np.empty((2, 512), dtype=np.uint64), *every)
-    few = rng.random(blocks.m) < 0.03
-    some = [np.zeros(blocks.m), np.zeros(blocks.m)]
-    _philox_jit.normal_gamma(keys, 2, 1, d, *sufficient._drawing(blocks, few, place),
-                             np.empty((2, 512), dtype=np.uint64), *some)
+    keys = _keys(rng, 3)
+    d = np.full(m, 40)
+    every = [np.zeros(m), np.zeros(m)]
+    _philox_jit.normal_gamma(keys, edges, 2, 1, d, np.arange(m), np.empty((2, 512), dtype=np.uint64), *every)
+    few = rng.random(m) < 0.03
+    some = [np.zeros(m), np.zeros(m)]
+    _philox_jit.normal_gamma(keys, edges, 2, 1, d, np.flatnonzero(few), np.empty((2, 512), dtype=np.uint64), *some)
     for a, b in zip(every, some):
         np.testing.assert_array_equal(a[few], b[few])
         assert not b[~few].any()
-    assert len(set(every[0].tolist())) == blocks.m  # (no two rows alike: different streams)
+    assert len(set(every[0].tolist())) == m  # (no two rows alike: different streams)
 
 
 _CONT = {"type": "continuous", "sd": 1.0, "followup_months": 0}

@@ -39,7 +39,7 @@ from numba.np.random import _constants as _zig
 from ._jit import compiled, inlined
 
 __all__ = ["DRAWS", "POISSON_MAX", "binomial_blocks", "draw", "draw_into", "fill_blocks", "pcg64_words",
-           "poisson", "set_pcg64_state", "standard_gamma_rows"]
+           "poisson", "set_pcg64_state", "standard_gamma", "standard_gamma_rows"]
 
 
 #: PCG64's multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``).
@@ -354,25 +354,35 @@ def _fill_standard_gamma_rows(words: np.ndarray, shape: np.ndarray, out: np.ndar
                     hi, lo, out[r, j] = _marsaglia_tsang(hi, lo, ihi, ilo, b_col[j], c_col[j])
         words[0], words[1] = hi, lo
         return True
+    b, c = 0.0, 0.0
     for r in range(m):
         shapes = shape[r * step]
         for j in range(k):
             s = shapes[j]
-            if s == 1.0:
-                hi, lo, out[r, j] = _standard_exponential(hi, lo, ihi, ilo)
-            elif s == 0.0:
-                out[r, j] = 0.0
-            elif s < 1.0:
-                hi, lo, out[r, j] = _gamma_below_one(hi, lo, ihi, ilo, s)
-            else:
-                if step == 0:
-                    b, c = b_col[j], c_col[j]
-                else:
-                    b = s - 1.0 / 3.0
-                    c = 1.0 / math.sqrt(9.0 * b)
-                hi, lo, out[r, j] = _marsaglia_tsang(hi, lo, ihi, ilo, b, c)
+            if step == 0:
+                b, c = b_col[j], c_col[j]
+            elif s > 1.0:
+                b = s - 1.0 / 3.0
+                c = 1.0 / math.sqrt(9.0 * b)
+            hi, lo, out[r, j] = standard_gamma(hi, lo, ihi, ilo, s, b, c)
     words[0], words[1] = hi, lo
     return True
+
+
+@inlined
+def standard_gamma(hi: np.uint64, lo: np.uint64, ihi: np.uint64, ilo: np.uint64, s: float, b: float,
+                   c: float) -> tuple[np.uint64, np.uint64, float]:  # pragma: no cover - compiled
+    """numpy's ``random_standard_gamma`` of shape ``s`` (finite, not negative) on PCG64: an exponential for 1, 0 for
+    0, :func:`_gamma_below_one` below 1, else Marsaglia and Tsang's method from ``b = s - 1/3`` and ``c = 1 /
+    sqrt(9 b)``, which the caller computes (once for a run of draws of one shape; not read below 1); returns
+    ``(hi, lo, x)``."""
+    if s == 1.0:
+        return _standard_exponential(hi, lo, ihi, ilo)  # type: ignore[no-any-return]  # (a compiled function)
+    if s == 0.0:
+        return hi, lo, 0.0
+    if s < 1.0:
+        return _gamma_below_one(hi, lo, ihi, ilo, s)  # type: ignore[no-any-return]
+    return _marsaglia_tsang(hi, lo, ihi, ilo, b, c)  # type: ignore[no-any-return]
 
 
 def standard_gamma_rows(rng: np.random.Generator, shape: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._draw_jit import _gamma_below_one, _marsaglia_tsang, _standard_exponential, _standard_normal
+from ._draw_jit import _standard_normal, standard_gamma
 from ._jit import compiled, inlined
 
 __all__ = ["normal_gamma", "philox4x32", "row_states"]
@@ -63,58 +63,49 @@ def philox4x32(counter: np.ndarray, key: np.ndarray) -> np.ndarray:  # pragma: n
 
 
 @compiled
-def row_states(key: np.ndarray, look: int, arm: int, rows: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
-    """The PCG64 states of the streams of ``rows`` (places in one block, whose ``key`` is (3,): the key's two words
-    and the tag) at this ``look`` and ``arm``, into ``out[:, :rows.size]`` (2, at least rows): the high 64 bits, then
-    the low (a row of the array each, written at places counted from 0: the compiler then vectorises the pass; a loop
-    over a block's rows indexed from the block's offset was not, 16.6 against 2.5 ns a row for two counters)."""
+def row_states(key: np.ndarray, look: int, arm: int, at: np.ndarray, lo: int, out: np.ndarray) -> None:  # pragma: no cover
+    """The PCG64 states of the streams of rows ``at`` (indices in the chunk; ``lo``: their block's first row, whose
+    ``key`` is (3,): the key's two words and the tag) at this ``look`` and ``arm``, into ``out[:, :at.size]`` (2, at
+    least rows): the high 64 bits, then the low (a row of the array each, written at places counted from 0: the
+    compiler then vectorises the pass; a loop over a block's rows indexed from the block's offset was not, 16.6
+    against 2.5 ns a row for two counters)."""
     k0, k1, tag = key[0] & _LOW, key[1] & _LOW, key[2] & _LOW
     c2 = np.uint64(look + 65536 * arm)
-    hi, lo = out[0], out[1]
-    for j in range(rows.size):
-        o0, o1, o2, o3 = _philox(np.uint64(0), np.uint64(rows[j]), c2, tag, k0, k1)
+    hi, lo_words = out[0], out[1]
+    for j in range(at.size):
+        o0, o1, o2, o3 = _philox(np.uint64(0), np.uint64(at[j] - lo), c2, tag, k0, k1)
         hi[j] = o2 | (o3 << _32)
-        lo[j] = o0 | (o1 << _32)
+        lo_words[j] = o0 | (o1 << _32)
 
 
 @compiled
-def normal_gamma(keys: np.ndarray, look: int, arm: int, d: np.ndarray, at: np.ndarray, rows: np.ndarray,
-                 block: np.ndarray, ends: np.ndarray, states: np.ndarray, out_z: np.ndarray,
-                 out_g: np.ndarray) -> None:  # pragma: no cover - compiled
-    """For each row ``at[j]`` (the rows that draw, block after block: those of block ``block[q]`` are
-    ``at[ends[q - 1]:ends[q]]``; ``rows[j]``: its place in its block): a standard normal, then a standard gamma of
-    shape ``max(d[at[j]] - 1, 0) / 2`` (the half chi-square of that many new patients), from the row's stream of this
-    ``look`` and ``arm`` (:func:`row_states`; ``keys`` (blocks, 5): each block's key, tag and PCG64 increment, high
-    and low), into ``out_z[at[j]]`` and ``out_g[at[j]]`` (the other rows' are left as they are).  ``states`` (2,
-    tile): room for a tile's states (the caller's, kept from call to call; the rows are drawn a tile at a time, so
-    that they stay in cache).
-
-    The gamma is numpy's ``random_standard_gamma``: 0 for shape 0, an exponential for 1, Johnk's and Best's method
-    below 1, Marsaglia and Tsang's above (its constants computed once for each run of rows of one shape).
+def normal_gamma(keys: np.ndarray, edges: np.ndarray, look: int, arm: int, d: np.ndarray, at: np.ndarray,
+                 states: np.ndarray, out_z: np.ndarray, out_g: np.ndarray) -> None:  # pragma: no cover - compiled
+    """For each row ``r`` of ``at`` (the rows that draw, ascending; block ``b`` is rows ``edges[b]`` to ``edges[b +
+    1]``): a standard normal, then a standard gamma of shape ``max(d[r] - 1, 0) / 2`` (the half chi-square of that
+    many new patients), from the row's stream of this ``look`` and ``arm`` (:func:`row_states`; ``keys`` (blocks,
+    5): each block's key, tag and PCG64 increment, high and low), into ``out_z[r]`` and ``out_g[r]`` (the other rows'
+    are left as they are).  ``states`` (2, tile): room for a tile's states (the caller's, kept from call to call;
+    the rows are drawn a tile at a time, so that they stay in cache).  The gamma is numpy's
+    (:func:`condapprove._draw_jit.standard_gamma`), Marsaglia and Tsang's constants computed once for each run of
+    rows of one shape.
     """
     tile = states.shape[1]
-    start = 0
     last, b, c = -1.0, 0.0, 0.0
-    for q in range(block.size):
-        key = keys[block[q]]
+    start = 0
+    for q in range(edges.size - 1):
+        end = np.searchsorted(at, edges[q + 1])  # (the block's rows that draw: at[start:end])
+        key = keys[q]
         ihi, ilo = key[3], key[4]
-        for t0 in range(start, ends[q], tile):
-            n = min(tile, ends[q] - t0)
-            row_states(key, look, arm, rows[t0:t0 + n], states)
+        for t0 in range(start, end, tile):
+            n = min(tile, end - t0)
+            row_states(key, look, arm, at[t0:t0 + n], edges[q], states)
             for j in range(n):
-                hi, lo = states[0, j], states[1, j]
                 r = at[t0 + j]
-                hi, lo, out_z[r] = _standard_normal(hi, lo, ihi, ilo)
+                hi, lo, out_z[r] = _standard_normal(states[0, j], states[1, j], ihi, ilo)
                 s = max(float(d[r]) - 1.0, 0.0) / 2.0
-                if s > 1.0:
-                    if s != last:
-                        last, b = s, s - 1.0 / 3.0
-                        c = 1.0 / math.sqrt(9.0 * b)
-                    hi, lo, out_g[r] = _marsaglia_tsang(hi, lo, ihi, ilo, b, c)
-                elif s == 1.0:
-                    hi, lo, out_g[r] = _standard_exponential(hi, lo, ihi, ilo)
-                elif s > 0.0:
-                    hi, lo, out_g[r] = _gamma_below_one(hi, lo, ihi, ilo, s)
-                else:
-                    out_g[r] = 0.0
-        start = ends[q]
+                if s > 1.0 and s != last:
+                    last, b = s, s - 1.0 / 3.0
+                    c = 1.0 / math.sqrt(9.0 * b)
+                hi, lo, out_g[r] = standard_gamma(hi, lo, ihi, ilo, s, b, c)
+        start = end

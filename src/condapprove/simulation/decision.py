@@ -30,7 +30,7 @@ from ._decide_jit import (
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED
 from .statistics import Looks, RowValues, fixed_pvalue, max_information, posterior_probability, treated_prior
 
-__all__ = ["decide", "screen_bounds", "stop_screen"]
+__all__ = ["decide", "screen_bounds", "screen_rows", "stop_screen"]
 
 #: Added to the planned efficacy bounds a row's z must reach before its later looks are left out (:func:`screen_bounds`):
 #: far above the differences in the last bits that computing the bounds with other rows can make
@@ -174,6 +174,13 @@ def screen_bounds(design: Design, information: np.ndarray) -> np.ndarray | None:
         return None
     bounds = _bounds_by_pattern(design, dec, information[None, :], final=True)[0]
     return np.append(bounds[:-1] + SCREEN_MARGIN, np.inf)
+
+
+def screen_rows(times: np.ndarray, target_time: np.ndarray, cutoff: float) -> np.ndarray:
+    """The rows a screen may leave out of their later looks (:func:`screen_bounds`): those whose every look happens,
+    the target reached by the ``cutoff`` and each interim before the final analysis (``times`` (m, L) in design order,
+    the final analysis last, inf for a look that does not happen), so that each look has its planned information."""
+    return np.asarray((target_time <= cutoff) & np.isfinite(times[:, :-1]).all(axis=1))
 
 
 def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info: np.ndarray, active: np.ndarray,

@@ -66,7 +66,7 @@ from ..spec.schema import (
 from . import sufficient
 from ._counts_jit import count_at_most, count_at_most_sorted, kth_of_ordered
 from .analytic import exact_p_confirmed
-from .decision import decide, stop_screen
+from .decision import decide, screen_rows, stop_screen
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, StopScreen, TtePatients, look_statistics, tte_look_statistics
@@ -186,12 +186,10 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
     # cannot censor the very event that triggered the look.
     taus = [np.minimum(times[:, j], final) + _READ_LAG for j in range(times.shape[1])]
     if tte:
-        # a randomised trial's rows that have certainly stopped are not analysed at the later looks (StopScreen):
-        # eligible, the rows whose every look happens (the target reached, each interim before the final analysis)
+        # a randomised trial's rows that have certainly stopped are not analysed at the later looks (StopScreen)
         planned = per_object("stop screen", design, lambda: stop_screen(design))
-        screen = None if planned is None else StopScreen(
-            events=planned[0], bound=planned[1],
-            eligible=(target_time <= cutoff) & np.isfinite(times[:, :-1]).all(axis=1))
+        screen = None if planned is None else StopScreen(events=planned[0], bound=planned[1],
+                                                         eligible=screen_rows(times, target_time, cutoff))
         stats = tte_look_statistics(design, data, taus, patients, screen)
     else:
         stats = [look_statistics(design, data, tau) for tau in taus]

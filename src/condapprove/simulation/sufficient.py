@@ -50,7 +50,7 @@ from ..accrual import PoissonAccrual
 from ..kernels._normal_jit import normal_increments, normal_sums, normal_sums_look
 from ..spec.schema import BenchmarkControl, ConcurrentControl, Design, ExternalControl
 from ._counts_jit import between_known, binomial_sums, by_outcomes, distinct_values, invert_cdf, look_steps
-from .decision import decide, screen_bounds
+from .decision import decide, screen_bounds, screen_rows
 from .population import Arm, Streams, Truth, allocation, arms_of, draw_truth, outcome_parameter, true_effect
 from .statistics import Looks, LookStats, statistics_from_sums
 
@@ -349,9 +349,8 @@ def simulate_chunk(design: Design, scenario_index: int, streams: list[Streams],
     times[:, -1] = final
     counts[:, -1] = final_count
     planned = per_object("sufficient screen", design, lambda: _screen(design, arms, st, trig))
-    # the rows the screen may leave out of the later looks: every look happens (so each has its planned patients)
     stats = _look_sums(design, blocks, arms, st, truth, counts, None if planned is None else
-                       (*planned, reached & np.isfinite(times[:, :-1]).all(axis=1)))
+                       (*planned, screen_rows(times, target_time, cutoff)))
     out = decide(design, Looks(times=times, final=final, target_time=target_time, stats=stats,
                                true_effect=true_effect(design, truth)))
     out["enrolled_t"], out["enrolled_c"] = _enrolled(design, blocks, known, st, arms, entry_at, out["month"])
@@ -690,19 +689,6 @@ def _row_keys(blocks: _Blocks) -> np.ndarray:
     return np.stack([hi & low, hi >> np.uint64(32), states[:, 1] & low, states[:, 2], states[:, 3]], axis=1)
 
 
-def _drawing(blocks: _Blocks, running: np.ndarray | None,
-             place: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The rows that draw (``running``; None: every row), as :func:`condapprove._philox_jit.normal_gamma` takes them:
-    their indices, their places in their blocks (``place``: every row's), the blocks that have some (indices) and
-    where each block's part of them ends."""
-    if running is None:
-        return np.arange(blocks.m), place, np.arange(len(blocks.slices)), blocks.edges[1:]
-    at = np.flatnonzero(running)
-    bounds = np.searchsorted(at, blocks.edges)  # (where each block's part of them starts, and the last one ends)
-    some = np.flatnonzero(bounds[1:] > bounds[:-1])
-    return at, place[at], some, bounds[1:][some]
-
-
 #: :func:`_screened_looks` draws a look only for the rows still running, and computes its statistics only for them,
 #: when they are fewer than one in this many; else for every row (the same results: the stopped rows' later looks are
 #: not read), without the passes that gather the rows.
@@ -750,19 +736,18 @@ def _screened_looks(design: Design, blocks: _Blocks, arms: list[Arm], st: _Strea
     sums = [tuple(np.empty((m, n_looks), order="F") for _ in range(3)) for _ in recruited]
     external = _external_sums(design, blocks, arms[1], truth) if len(arms) == 2 and not paired else None
     keys = _row_keys(blocks)
-    place = np.concatenate([np.arange(sl.stop - sl.start) for sl in blocks.slices])  # each row's place in its block
     states = np.empty((2, _TILE), dtype=np.uint64)
     z, g = np.empty(m), np.empty(m)  # (an arm's draws of a look, read by its sums before the next arm's are drawn)
-    running, everyone = np.ones(m, dtype=bool), _drawing(blocks, None, place)
+    running, everyone = np.ones(m, dtype=bool), np.arange(m)
     out = []
     for j in range(n_looks):
         # the rows that draw at this look: every row unless those running are few (the stopped rows' are not read)
         few = running if j > 0 and np.count_nonzero(running) * _FEW < m else None
-        drawing = everyone if few is None else _drawing(blocks, few, place)
         if few is not None:  # (the stopped rows' sums add nothing new)
             z[:], g[:] = 0.0, 0.0
+        drawing = everyone if few is None else np.flatnonzero(few)
         for a, ((d, p), (n, s, ss)) in enumerate(zip(recruited, sums)):
-            _philox_jit.normal_gamma(keys, j, a, d[:, j], *drawing, states, z, g)
+            _philox_jit.normal_gamma(keys, blocks.edges, j, a, d[:, j], drawing, states, z, g)
             normal_sums_look(j, d, p, z, g, sd, n, s, ss)
         nt, sum_t, ss_t = (x[:, j] for x in sums[0])
         nc, sum_c, ss_c = (tuple(x[:, j] for x in sums[1]) if paired else external if external is not None
