@@ -662,9 +662,10 @@ def _walk(key: np.ndarray, nv: np.ndarray, n1: np.ndarray) -> list[np.ndarray]:
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 23, 160])
 def test_walk_eight_positions_at_a_time_same_sums(dtype: Any, n: int) -> None:
     """``walk_sorted`` lists the events of C-contiguous rows eight positions at a time in vector registers
-    (``_eight_positions``) and of other rows one position at a time: the same sums to the bit, whatever the row's
-    length and number of patients, with ties, with only events and with only censorings; and the sums are the
-    log-rank's (a loop over each row's tie groups, written out here)."""
+    (``_eight_positions``, where the processor has AVX-512; the vector pass is compared on any processor below) and
+    of other rows one position at a time: the same sums to the bit, whatever the row's length and number of
+    patients, with ties, with only events and with only censorings; and the sums are the log-rank's (a loop over
+    each row's tie groups, written out here)."""
     key, nv, n1 = _sorted_log_rank_keys(np.random.default_rng(n), 64, n, dtype)
     vector = _walk(key, nv, n1)
     scalar = _walk(np.asfortranarray(key), nv, n1)  # rows not C-contiguous: the position-by-position pass
@@ -690,27 +691,61 @@ def test_walk_eight_positions_at_a_time_same_sums(dtype: Any, n: int) -> None:
         assert (vector[2][i], vector[3][i]) == (o1, events)
 
 
-def test_walk_without_avx512_same_sums(tmp_path: Any) -> None:
-    """The vector pass compiled for a processor without AVX-512 (``NUMBA_CPU_NAME=generic``: LLVM lowers the
-    compress to its own sequence) gives the same sums as this process's compiled pass."""
+def test_walk_vector_pass_same_sums_on_any_processor(tmp_path: Any) -> None:
+    """The vector pass (``_eight_positions``) forced on in a fresh process and compiled for a processor without
+    AVX-512 (``NUMBA_CPU_NAME=generic``: LLVM lowers the compress to its own sequence, which runs anywhere) gives
+    the same sums as this process's compiled walk (the vector pass where this processor has AVX-512, the
+    position-by-position one elsewhere: ``_VECTOR_PASS``), for rows of every length about the groups of eight."""
     import os
     import pathlib
     import subprocess
     import sys
 
-    key, nv, n1 = _sorted_log_rank_keys(np.random.default_rng(5), 64, 37, np.uint32)
-    np.savez(tmp_path / "in.npz", key=key, nv=nv, n1=n1)
+    cases = [(n, dtype) for n in (1, 7, 8, 9, 16, 23, 160) for dtype in (np.uint32, np.uint64)]
+    for c, (n, dtype) in enumerate(cases):
+        key, nv, n1 = _sorted_log_rank_keys(np.random.default_rng(100 + n), 64, n, dtype)
+        np.savez(tmp_path / f"in{c}.npz", key=key, nv=nv, n1=n1)
     script = ("import sys, numpy as np\n"
-              "from condapprove.kernels._tte_jit import walk_sorted\n"
-              "d = np.load(sys.argv[1])\n"
-              "out = [np.empty(64), np.empty(64), np.empty(64, dtype=np.int64), np.empty(64, dtype=np.int64)]\n"
-              "walk_sorted(d['key'], d['nv'], d['n1'], *out)\n"
-              "np.savez(sys.argv[2], *out)\n")
+              "from condapprove.kernels import _tte_jit\n"
+              "_tte_jit._VECTOR_PASS = True  # (before the first compile: no cache in this folder)\n"
+              "for c in range(int(sys.argv[2])):\n"
+              "    d = np.load(f'{sys.argv[1]}/in{c}.npz')\n"
+              "    m = d['key'].shape[0]\n"
+              "    out = [np.empty(m), np.empty(m), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)]\n"
+              "    _tte_jit.walk_sorted(d['key'], d['nv'], d['n1'], *out)\n"
+              "    np.savez(f'{sys.argv[1]}/out{c}.npz', *out)\n"
+              "ir = _tte_jit.walk_sorted.inspect_llvm()\n"
+              "print(sorted(str(sig) for sig, text in ir.items() if 'vector.compress' in text))\n")
     env = {**os.environ, "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
-                          env=env, capture_output=True, text=True, check=False,
-                          cwd=pathlib.Path(__file__).resolve().parents[1])
+    env.pop("NUMBA_CPU_FEATURES", None)
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path), str(len(cases))], env=env,
+                          capture_output=True, text=True, check=False, cwd=pathlib.Path(__file__).resolve().parents[1])
     assert proc.returncode == 0, proc.stderr
-    got = np.load(tmp_path / "out.npz")
-    for i, want in enumerate(_walk(key, nv, n1)):
-        np.testing.assert_array_equal(got[f"arr_{i}"], want)
+    # (the vector pass was compiled there, for both key widths: the compress is in both kernels)
+    assert "Array(uint32, 2, 'C'" in proc.stdout and "Array(uint64, 2, 'C'" in proc.stdout, proc.stdout
+    for c in range(len(cases)):
+        d, got = np.load(tmp_path / f"in{c}.npz"), np.load(tmp_path / f"out{c}.npz")
+        for i, want in enumerate(_walk(d["key"], d["nv"], d["n1"])):
+            np.testing.assert_array_equal(got[f"arr_{i}"], want)
+
+
+def test_vector_pass_only_with_a_compress_instruction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk passes eight positions at a time only where the target has AVX-512F: a named target by the features
+    it is given, else the host (whose answer is llvmlite's); and only on an LLVM with the vector compress."""
+    from llvmlite import binding
+    from numba.core import config
+
+    from condapprove.kernels import _tte_jit
+
+    host = bool(binding.get_host_cpu_features().get("avx512f", False))
+    if config.CPU_NAME is None:
+        assert _tte_jit._VECTOR_PASS == (_tte_jit._VECTOR_COMPRESS and host)
+    monkeypatch.setattr(config, "CPU_NAME", None)
+    assert _tte_jit._compress_instruction() is host
+    monkeypatch.setattr(config, "CPU_NAME", "generic")
+    monkeypatch.setattr(config, "CPU_FEATURES", None)
+    assert _tte_jit._compress_instruction() is False
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,+avx512bw")
+    assert _tte_jit._compress_instruction() is True
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,-avx512f")
+    assert _tte_jit._compress_instruction() is False

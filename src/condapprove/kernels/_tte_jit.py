@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from llvmlite import binding as _llvm
 from llvmlite import ir
-from numba.core import cgutils, types
+from numba.core import cgutils, config, types
 from numba.extending import intrinsic, overload
 
 from .._jit import bits_float, compiled, float_bits, inlined, value_range
@@ -190,15 +190,30 @@ def _small_float(x: np.uint64) -> float:  # pragma: no cover - compiled
 
 
 #: Whether numba's LLVM has the target-independent vector compress (``llvm.experimental.vector.compress``, LLVM 19
-#: and later), which :func:`_eight_positions` needs; without it :func:`walk_sorted` lists the
-#: events one position at a time throughout.
+#: and later), which :func:`_eight_positions` needs.
 _VECTOR_COMPRESS = _llvm.llvm_version_info >= (19,)
+
+
+def _compress_instruction() -> bool:
+    """Whether the processor numba compiles for has a compress instruction (AVX-512F's ``vpcompressq``): the host's,
+    or, where ``NUMBA_CPU_NAME`` names another target (a cache made for other machines), the features
+    ``NUMBA_CPU_FEATURES`` gives it."""
+    if config.CPU_NAME:
+        return "+avx512f" in (config.CPU_FEATURES or "").split(",")
+    return bool(_llvm.get_host_cpu_features().get("avx512f", False))
+
+
+#: Whether :func:`walk_sorted` passes over the positions eight at a time (:func:`_eight_positions`): where the
+#: compress is one instruction.  Elsewhere LLVM lowers it to a sequence of its own, and the pass took longer than
+#: the position-by-position one (an AMD EPYC without AVX-512, AVX2 only: 530 against 430 ns a row of 160 keys;
+#: docs/performance.md, item 108), so the walk lists the events one position at a time throughout.
+_VECTOR_PASS = _VECTOR_COMPRESS and _compress_instruction()
 
 
 def _vector_keys(row: Any) -> bool:
     """Whether :func:`_eight_positions` takes rows of this numba type (C-contiguous keys of 32 or 64 bits), on this
-    LLVM."""
-    return (_VECTOR_COMPRESS and isinstance(row, types.Array) and row.ndim == 1 and row.layout == "C"
+    LLVM and processor (:data:`_VECTOR_PASS`)."""
+    return (_VECTOR_PASS and isinstance(row, types.Array) and row.ndim == 1 and row.layout == "C"
             and row.dtype in (types.uint32, types.uint64))
 
 
@@ -261,8 +276,8 @@ def _events_by_eights(row: np.ndarray, n_valid: int, now: np.uint64, cnt: np.int
                       event_key: np.ndarray) -> tuple[int, np.uint64, np.int64]:
     """:func:`walk_sorted`'s pass over the first positions of ``row``, eight at a time (:func:`_eight_positions`),
     as far as whole groups of eight go: returns the next position, ``now`` and ``cnt``.  Where the vector pass
-    cannot run (an LLVM before 19, keys that are not C-contiguous 32- or 64-bit integers) it passes no position,
-    as this Python version does: the scalar loop then lists every position."""
+    does not run (an LLVM before 19, a processor without AVX-512, keys that are not C-contiguous 32- or 64-bit
+    integers) it passes no position, as this Python version does: the scalar loop then lists every position."""
     return 0, now, cnt
 
 
@@ -303,7 +318,8 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
     about a fifth less time, the same numbers.)  The pass over the positions goes eight at a time in vector
     registers (:func:`_eight_positions`: the words as a prefix sum, the events' lanes compressed and stored
     whole) as far as whole groups of eight go, then one at a time: the same lists, in 0.63-0.67 of the walk's
-    time on captured looks (docs/performance.md, item 106).  Rows that are not C-contiguous take the
+    time on captured looks (docs/performance.md, item 106), where the processor has AVX-512 (:data:`_VECTOR_PASS`;
+    elsewhere the position-by-position pass is the faster).  Rows that are not C-contiguous take the
     position-by-position pass throughout (the tests compare the two).
     """
     b, n = key.shape
