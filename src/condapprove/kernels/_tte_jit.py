@@ -198,8 +198,8 @@ def _compress_instruction() -> bool:
     """Whether the processor numba compiles for has a compress instruction (AVX-512F's ``vpcompressq``): the host's,
     or, where ``NUMBA_CPU_NAME`` names another target (a cache made for other machines), the features
     ``NUMBA_CPU_FEATURES`` gives it."""
-    if config.CPU_NAME:
-        return "+avx512f" in (config.CPU_FEATURES or "").split(",")
+    if getattr(config, "CPU_NAME", None):  # (numba sets its settings as the module's attributes when loaded)
+        return "+avx512f" in (getattr(config, "CPU_FEATURES", None) or "").split(",")
     return bool(_llvm.get_host_cpu_features().get("avx512f", False))
 
 
