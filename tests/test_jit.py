@@ -701,6 +701,10 @@ def test_walk_vector_pass_same_sums_on_any_processor(tmp_path: Any) -> None:
     import subprocess
     import sys
 
+    from condapprove.kernels import _tte_jit
+
+    if not _tte_jit._VECTOR_COMPRESS:  # (numba >= 0.60 is allowed; its LLVM before 19 has no vector compress)
+        pytest.skip("this LLVM has no vector compress: the walk never takes the vector pass")
     cases = [(n, dtype) for n in (1, 7, 8, 9, 16, 23, 160) for dtype in (np.uint32, np.uint64)]
     for c, (n, dtype) in enumerate(cases):
         key, nv, n1 = _sorted_log_rank_keys(np.random.default_rng(100 + n), 64, n, dtype)
