@@ -734,22 +734,25 @@ def test_walk_vector_pass_same_sums_on_any_processor(tmp_path: Any) -> None:
 
 
 def test_vector_pass_only_with_a_compress_instruction(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The walk passes eight positions at a time only where the target has AVX-512F: a named target by the features
-    it is given, else the host (whose answer is llvmlite's); and only on an LLVM with the vector compress."""
+    """The walk passes eight positions at a time only where the features numba compiles for include AVX-512F (those
+    of ``NUMBA_CPU_FEATURES`` where set, else the host's, as llvmlite reports them), and only on an LLVM with the
+    vector compress."""
     from llvmlite import binding
     from numba.core import config
 
     from condapprove.kernels import _tte_jit
 
-    host = bool(binding.get_host_cpu_features().get("avx512f", False))
-    if config.CPU_NAME is None:
+    host = bool(binding.get_host_cpu_features().get("avx512f", False)) and bool(config.ENABLE_AVX)
+    if config.CPU_FEATURES is None:
         assert _tte_jit._VECTOR_PASS == (_tte_jit._VECTOR_COMPRESS and host)
-    monkeypatch.setattr(config, "CPU_NAME", None)
-    assert _tte_jit._compress_instruction() is host
-    monkeypatch.setattr(config, "CPU_NAME", "generic")
     monkeypatch.setattr(config, "CPU_FEATURES", None)
+    assert _tte_jit._compress_instruction() is host
+    monkeypatch.setattr(config, "CPU_FEATURES", "")  # (numba's default for NUMBA_CPU_NAME=generic)
     assert _tte_jit._compress_instruction() is False
     monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,+avx512bw")
     assert _tte_jit._compress_instruction() is True
-    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,-avx512f")
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,-avx512f,+avx512bw")
+    assert _tte_jit._compress_instruction() is False
+    monkeypatch.setattr(config, "CPU_FEATURES", None)
+    monkeypatch.setattr(config, "ENABLE_AVX", 0)  # (NUMBA_ENABLE_AVX=0: numba leaves out every AVX feature)
     assert _tte_jit._compress_instruction() is False

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from llvmlite import binding as _llvm
 from llvmlite import ir
-from numba.core import cgutils, config, types
+from numba.core import cgutils, codegen, config, types
 from numba.extending import intrinsic, overload
 
 from .._jit import bits_float, compiled, float_bits, inlined, value_range
@@ -195,12 +195,13 @@ _VECTOR_COMPRESS = _llvm.llvm_version_info >= (19,)
 
 
 def _compress_instruction() -> bool:
-    """Whether the processor numba compiles for has a compress instruction (AVX-512F's ``vpcompressq``): the host's,
-    or, where ``NUMBA_CPU_NAME`` names another target (a cache made for other machines), the features
-    ``NUMBA_CPU_FEATURES`` gives it."""
-    if getattr(config, "CPU_NAME", None):  # (numba sets its settings as the module's attributes when loaded)
-        return "+avx512f" in (getattr(config, "CPU_FEATURES", None) or "").split(",")
-    return bool(_llvm.get_host_cpu_features().get("avx512f", False))
+    """Whether the processor numba compiles for has a compress instruction (AVX-512F's ``vpcompressq``), by the
+    features numba gives LLVM: ``NUMBA_CPU_FEATURES`` where set (none for ``NUMBA_CPU_NAME=generic``, a cache made
+    for other machines), else the host's (without the AVX ones under ``NUMBA_ENABLE_AVX=0``)."""
+    features = getattr(config, "CPU_FEATURES", None)  # (numba sets its settings as the module's attributes)
+    if features is None:
+        features = codegen.get_host_cpu_features()  # type: ignore[no-untyped-call]
+    return "+avx512f" in str(features).split(",")
 
 
 #: Whether :func:`walk_sorted` passes over the positions eight at a time (:func:`_eight_positions`): where the
