@@ -153,8 +153,8 @@ def _normal_candidate(r: np.uint64) -> tuple[float, np.uint64, np.uint64]:  # pr
 
     numpy computes ``rabs * wi[idx]`` and negates it when bit 8 of ``r`` is set; here the sign comes with the width
     (``_WI_SIGNED``): the same number to the bit (IEEE rounding is symmetric in sign, and 0 gives -0.0 either way),
-    with no branch on a bit that is 0 or 1 at random (a mispredicted half the time: 7.0 against 2.5 ns a candidate
-    on an AMD Zen 3, where LLVM compiled the negation as a branch; docs/performance.md, item 109)."""
+    with no branch on a bit that is 0 or 1 at random (LLVM compiled the negation as a branch on an AMD Zen 3, which
+    it mispredicted half the time: 7.0 against 2.2 ns a candidate there; docs/performance.md, item 109)."""
     idx = r & np.uint64(0xFF)
     rabs = (r >> np.uint64(9)) & np.uint64(0x000F_FFFF_FFFF_FFFF)
     return np.float64(rabs) * _WI_SIGNED[r & np.uint64(0x1FF)], rabs, idx
@@ -163,8 +163,9 @@ def _normal_candidate(r: np.uint64) -> tuple[float, np.uint64, np.uint64]:  # pr
 @compiled
 def _standard_normal(hi: np.uint64, lo: np.uint64, ihi: np.uint64,
                      ilo: np.uint64) -> tuple[np.uint64, np.uint64, float]:  # pragma: no cover - compiled
-    """numpy's ``random_standard_normal``: its ziggurat, operation for operation (the 0.7% of draws that the
-    first candidate does not settle go on in :func:`_normal_rest`)."""
+    """numpy's ``random_standard_normal``: its ziggurat, operation for operation but for the candidate's sign, which
+    comes with its layer's width (:func:`_normal_candidate`: the same numbers); the 0.7% of draws that the first
+    candidate does not settle go on in :func:`_normal_rest`."""
     hi, lo, r = _pcg64_step(hi, lo, ihi, ilo)
     x, rabs, idx = _normal_candidate(r)
     if rabs < _KI[idx]:
