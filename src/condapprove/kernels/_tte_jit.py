@@ -206,7 +206,7 @@ def _compress_instruction() -> bool:
 
 #: Whether :func:`walk_sorted` passes over the positions eight at a time (:func:`_eight_positions`): where the
 #: compress is one instruction.  Elsewhere LLVM lowers it to a sequence of its own, and the pass took longer than
-#: the position-by-position one (an AMD EPYC without AVX-512, AVX2 only: 530 against 430 ns a row of 160 keys;
+#: the position-by-position one (an AMD EPYC without AVX-512, AVX2 only: 526-538 against 421-488 ns a row of 160 keys;
 #: docs/performance.md, item 108), so the walk lists the events one position at a time throughout.
 _VECTOR_PASS = _VECTOR_COMPRESS and _compress_instruction()
 
