@@ -68,6 +68,21 @@ def test_no_events_by_the_cut_off() -> None:
     assert s.decision_month_median.value == pytest.approx(60.0)  # the cut-off: 5 years, no filing lead
 
 
+def test_the_largest_event_target_is_never_reached() -> None:
+    """An event target of MAX_COUNT (10^7; 10^20 overflowed the compiled simulation's integers before it was capped)
+    with 60 patients: never reached, so the final analysis is at the cut-off with the events by then, as with a
+    target of 61, one more than the patients (the same draws, so the same results to the bit)."""
+    from condapprove.spec._base import MAX_COUNT
+
+    post = {"study": "clinical_trial", "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12}},
+            "treated": {"accrual": {"rate_per_month": 2}, "target_n": 30}, "control": {"kind": "concurrent", "ratio": 1}}
+    largest, just_out = (_sim({**post, "target_events": k}, [{"name": "a", "hazard_ratio": 0.6}])["a"]
+                         for k in (MAX_COUNT, 61))
+    assert largest.p_target_not_reached.value == 1.0
+    assert largest.to_frame().equals(just_out.to_frame())
+    assert 0.0 < largest.p_confirmed.value < 1.0
+
+
 @pytest.mark.parametrize("hr", [1e-3, 1e3])
 def test_extreme_hazard_ratios(hr: float) -> None:
     res = _sim({"study": "clinical_trial",

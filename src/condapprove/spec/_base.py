@@ -12,10 +12,15 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 #: Shortest time scale (months) of an event-time curve: shorter ones over- or underflow the hazards.
 MIN_MONTHS = 1e-3
 
-__all__ = ["MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_MONTHS", "MIN_PROBABILITY", "Alpha", "Date", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
+__all__ = ["MAX_COUNT", "MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_MONTHS", "MIN_PROBABILITY", "Alpha", "Date", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
 
 #: PMD Act Art. 23-26: the time limit of a conditional approval is at most 7 years.
 MAX_TIME_LIMIT_YEARS = 7.0
+
+#: Most patients or events a count of a design may give (looks, targets, a cohort and its lots): beyond any study,
+#: and well within the engine's 64-bit integers (an event target of 10^20 passed validation and then overflowed in
+#: the compiled simulation).
+MAX_COUNT = 10_000_000
 
 #: Smallest non-zero probability accepted: smaller ones (1e-308) underflow in the binomial functions, and no
 #: study could tell them from 0.

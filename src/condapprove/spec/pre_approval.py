@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from ..errors import DesignError
-from ._base import MIN_MONTHS, Alpha, NonNegative, OpenProbability, PairOf, Positive, WholeNumber
+from ._base import MAX_COUNT, MIN_MONTHS, Alpha, NonNegative, OpenProbability, PairOf, Positive, WholeNumber
 from ._base import Model as _Model
 
 __all__ = [
@@ -120,9 +120,9 @@ class CohortSpec(_Model):
       (path relative to the design file; read and checked when the design is loaded).
     """
 
-    responders: Annotated[int, Field(ge=0), WholeNumber] | None = Field(
+    responders: Annotated[int, Field(ge=0, le=MAX_COUNT), WholeNumber] | None = Field(
         None, description="Responders among the n patients (binary summary form, with n; at most n).")
-    n: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+    n: Annotated[int, Field(ge=1, le=MAX_COUNT), WholeNumber] | None = Field(
         None, description="Patients of the cohort (summary forms: with responders, or with mean and sd, where it "
                           "must be at least 2).")
     mean: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
@@ -169,14 +169,14 @@ _CSV_ROLES: dict[str, tuple[set[str], set[str]]] = {  # endpoint -> (required ro
 class LotSummaries(_Model):
     """Per-lot summaries: ``{events, n}`` (binary) or ``{means, sds, n}`` (continuous)."""
 
-    events: Annotated[list[Annotated[int, Field(ge=0), WholeNumber]], Field(min_length=2)] | None = Field(
+    events: Annotated[list[Annotated[int, Field(ge=0, le=MAX_COUNT), WholeNumber]], Field(min_length=2)] | None = Field(
         None, description="Responders of each lot (binary; at most that lot's n, and adding up to the cohort's "
                           "responders).")
     means: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2)] | None = Field(
         None, description="Mean score of each lot (continuous, with sds).")
     sds: Annotated[list[Positive], Field(min_length=2)] | None = Field(
         None, description="Standard deviation of the scores of each lot (continuous, with means).")
-    n: Annotated[list[Annotated[int, Field(ge=1), WholeNumber]], Field(min_length=2)] = Field(
+    n: Annotated[list[Annotated[int, Field(ge=1, le=MAX_COUNT), WholeNumber]], Field(min_length=2)] = Field(
         description="Patients of each lot, one entry per lot (binary lots must add up to the cohort's n).")
 
     @model_validator(mode="after")
@@ -264,7 +264,7 @@ class PosteriorProbabilitySpec(_Model):
         description="Selects a posterior-probability criterion (binary and continuous cohorts).")
     prior: str = Field(description="Name of the prior under pre_approval.priors that the cohort updates.")
     greater_than: Annotated[float, Field(allow_inf_nan=False)] = Field(
-        description="Value the response rate (binary) or mean (continuous) must exceed.")
+        description="Value the response rate (binary; in [0, 1)) or mean (continuous) must exceed.")
     at_least: OpenProbability = Field(
         description="Passes when the posterior probability of exceeding greater_than is at least this.")
 
@@ -275,7 +275,8 @@ class LowerBoundSpec(_Model):
     criterion: Literal["lower_bound"] = Field(
         description="Selects a lower-confidence-bound criterion (every endpoint type).")
     greater_than: Annotated[float, Field(allow_inf_nan=False)] = Field(
-        description="Passes when the lower bound exceeds this: a response rate, a mean, or survival at time.")
+        description="Passes when the lower bound exceeds this: a response rate or survival at time (both in [0, "
+                    "1)), or a mean.")
     confidence_level: OpenProbability = Field(0.95, description="Level of the two-sided confidence interval.")
     method: Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"] = Field(
         "clopper-pearson", description="Binomial interval method (binary cohorts only; a continuous cohort uses the t "
@@ -321,8 +322,8 @@ class NewLotPredictionSpec(_Model):
     criterion: Literal["new_lot_prediction"] = Field(
         description="Selects the new-lot prediction criterion (binary and continuous cohorts with per-lot data).")
     greater_than: Annotated[float, Field(allow_inf_nan=False)] = Field(
-        description="Passes when the lower prediction bound for a new lot's rate (back-transformed from log odds) "
-                    "or mean exceeds this.")
+        description="Passes when the lower prediction bound for a new lot's rate (back-transformed from log odds; "
+                    "in [0, 1)) or mean exceeds this.")
     confidence_level: OpenProbability = Field(0.95, description="Level of the two-sided prediction interval.")
     method: Literal["REML", "DL", "PM", "ML"] = Field(
         "REML", description="Estimator of the between-lot variance tau^2: REML, DerSimonian-Laird, Paule-Mandel or "
@@ -429,6 +430,12 @@ class PreApproval(_Model):
             if isinstance(c, LowerBoundSpec) and kind != "time_to_event" and c.time is not None:
                 problems.append(f"@evidence.{i}.time: a landmark applies to a time-to-event cohort only; remove it "
                                 f"for a {kind} cohort (got {c.time:g})")
+            bounded = kind == "binary" or (kind == "time_to_event" and isinstance(c, LowerBoundSpec))
+            if (bounded and isinstance(c, PosteriorProbabilitySpec | LowerBoundSpec | NewLotPredictionSpec)
+                    and not 0.0 <= c.greater_than < 1.0):
+                what = "response rate" if kind == "binary" else "survival probability"
+                problems.append(f"@evidence.{i}.greater_than: must be in [0, 1), a {what} (a bound of 1 or more "
+                                f"never passes, one below 0 always does); got {c.greater_than:g}")
             if isinstance(c, NewLotPredictionSpec) and not has_lots:
                 problems.append(f"@evidence.{i}: new_lot_prediction needs per-lot data (pre_approval.lots, or lot "
                                 "labels in the cohort)")

@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 
 from ..errors import DesignError
 from ._base import (
+    MAX_COUNT,
     MAX_TIME_LIMIT_YEARS,
     MIN_MONTHS,
     Alpha,
@@ -149,7 +150,8 @@ class Accrual(_Model):
     ramp_up_months: NonNegative = Field(
         0.0, description="Months over which the rate rises linearly from 0 at start_month to its full value (0: "
                          "full rate at once).")
-    start_month: NonNegative = Field(0.0, description="Months after approval before the first patient can enrol.")
+    start_month: NonNegative = Field(0.0, description="Months after approval before the first patient can enrol "
+                                                       "(before the data cut-off).")
     rate_changes: list[RateChange] = Field(
         default_factory=list, description="Later switches of the rate (site activation or closure), in increasing "
                                           "months after start_month; none keeps rate_per_month to the cut-off.")
@@ -172,7 +174,8 @@ class BinaryEndpoint(_Model):
 
     type: Literal["binary"] = Field(description="Selects a binary (responder yes/no) endpoint.")
     name: str = Field("response", description="What a response is (for reports).")
-    followup_months: NonNegative = Field(0.0, description="Months from treatment until the response is observed.")
+    followup_months: NonNegative = Field(0.0, description="Months from treatment until the response is observed (less "
+                                                       "than from the first enrolment to the data cut-off).")
 
 
 class ContinuousEndpoint(_Model):
@@ -180,7 +183,8 @@ class ContinuousEndpoint(_Model):
 
     type: Literal["continuous"] = Field(description="Selects a continuous, normally distributed score.")
     name: str = Field("change score", description="What is measured (for reports).")
-    followup_months: NonNegative = Field(0.0, description="Months from treatment until the score is observed.")
+    followup_months: NonNegative = Field(0.0, description="Months from treatment until the score is observed (less "
+                                                       "than from the first enrolment to the data cut-off).")
     sd: Positive = Field(description="Patient-level standard deviation of the score (both arms).")
 
 
@@ -401,10 +405,10 @@ class Look(_Model):
 
     month: Positive | None = Field(
         None, description="Look at this calendar month after approval (before the data cut-off).")
-    patients: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+    patients: Annotated[int, Field(ge=1, le=MAX_COUNT), WholeNumber] | None = Field(
         None, description="Look when this many patients of the recruited arms together (treated and a concurrent "
                           "control) are evaluable (enrolled, for time to event); below the final analysis's targets.")
-    events: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+    events: Annotated[int, Field(ge=1, le=MAX_COUNT), WholeNumber] | None = Field(
         None, description="Look when this many events of the recruited arms have occurred (time to event only; below "
                           "target_events).")
     information: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] | None = Field(
@@ -530,7 +534,7 @@ class PostMarketing(_Model):
     treated: TreatedArm = Field(description="The treated patients: accrual, target and losses.")
     control: Control = Field(description="What the treated are compared with: a benchmark, a concurrent arm or an "
                                          "external cohort.")
-    target_events: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+    target_events: Annotated[int, Field(ge=1, le=MAX_COUNT), WholeNumber] | None = Field(
         None, description="Events of the recruited arms together (not an external cohort's) the final analysis "
                           "waits for; required for a time-to-event endpoint and refused otherwise.")
     heterogeneity: Heterogeneity | None = Field(
@@ -840,6 +844,28 @@ class Design(_Model):
         """Months from approval to the data cut-off of the last possible analysis."""
         return self.approval.cutoff_month
 
+    def _observable_in_time(self) -> list[str]:
+        """Problems of a recruited arm that could not give one observed patient by the data cut-off: its enrolment
+        starts at or after the cut-off, or the endpoint's follow-up outlasts the months between the two (the
+        simulation would only ever report the targets not reached)."""
+        pm, cutoff = self.post_marketing, self.cutoff_month
+        follow = float(getattr(pm.endpoint, "followup_months", 0.0))
+        arms = [("post_marketing.treated.accrual", pm.treated.accrual)]
+        if isinstance(pm.control, ConcurrentControl) and pm.control.accrual is not None:
+            arms.append(("post_marketing.control.accrual", pm.control.accrual))
+        problems = []
+        for where, accrual in arms:
+            start = accrual.start_month
+            if start >= cutoff:
+                problems.append(f"@{where}.start_month: must be before the data cut-off (month {cutoff:g}): no "
+                                f"patient could enrol; got {start:g}")
+            elif follow >= cutoff - start:
+                problems.append(f"@post_marketing.endpoint.followup_months: must be < {cutoff - start:g}, the months "
+                                f"from {where}.start_month ({start:g}) to the data cut-off (month {cutoff:g}): no "
+                                f"endpoint could be observed in time; got {follow:g}")
+                break
+        return problems
+
     @model_validator(mode="after")
     def _scenarios_fit(self) -> Design:
         seen: set[str] = set()
@@ -848,6 +874,7 @@ class Design(_Model):
         treated_field, control_field = _SCENARIO_FIELDS[kind]
         two = pm.control_kind != "benchmark"
         problems = []
+        problems.extend(self._observable_in_time())
         for i, look in enumerate(pm.analyses):
             if look.month is not None and look.month >= self.cutoff_month:
                 problems.append(f"@post_marketing.analyses.{i}.month: must be before the data cut-off (month "
