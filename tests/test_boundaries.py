@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -512,3 +513,28 @@ def test_critical_values_from_spending_binding_futility() -> None:
 def test_invalid_input_raises(call, message: str) -> None:
     with pytest.raises(DesignError, match=message):
         call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: efficacy_bounds([0.5, 1.0], 1e-200, spending="pocock"),  # gave [30.22, 0.0]: a bound of 0
+    lambda: efficacy_bounds([0.3, 0.6, 1.0], 1e-80),  # divided by zero
+    lambda: OBrienFlemingSpending(alpha=1e-7),
+])
+def test_a_total_below_min_alpha_is_refused(call: Any) -> None:
+    with pytest.raises(DesignError, match=r"^`alpha` must be >= 1e-06 \(the boundaries of a smaller total"):
+        call()
+
+
+def test_a_beta_below_min_alpha_is_refused_by_its_name() -> None:
+    with pytest.raises(DesignError, match=r"^`beta` must be >= 1e-06 "):
+        group_sequential(3, alpha=0.025, beta=1e-9, beta_spending="obrien-fleming")
+
+
+def test_min_alpha_itself_gives_the_fixed_design_bound() -> None:
+    """At the smallest total accepted, one look's bound is z_{1 - alpha}, and three O'Brien-Fleming-type looks end
+    above it (the last bound spends what the earlier ones left)."""
+    from condapprove._validation import MIN_ALPHA
+
+    assert float(efficacy_bounds([1.0], MIN_ALPHA)[0]) == pytest.approx(float(-ndtri(MIN_ALPHA)), rel=1e-12)
+    bounds = efficacy_bounds([0.3, 0.6, 1.0], MIN_ALPHA)
+    assert bounds[0] > bounds[1] > bounds[2] >= float(-ndtri(MIN_ALPHA))

@@ -1094,6 +1094,12 @@ KNOWN: dict[str, tuple[str, Callable[[Path], None]]] = {
          "can be observed by the cut-off)"),
         _case_cli(_mutant("two_arm_trial.yaml", (PM, "endpoint", "followup_months"), 1e30), "simulate",
                   refused="post_marketing.endpoint.followup_months: must be < ")),
+    "beta-prior-1e308": (
+        ("a beta prior [1e308, 1] validates; estimate prints 'nan - nan' for its interval, and a beta_mixture "
+         "component of 1e308 makes estimate exit 1 (scipy: 'The function value at x=nan is NaN')"),
+        _case_cli(_mutant("delytact_survey.yaml", ("pre_approval", "priors", "robust_skeptical", "beta_mixture", "a",
+                                                   1), 1e308), "validate",
+                  refused="pre_approval.priors.robust_skeptical.beta_mixture.a.1: must be <= 1e+12")),
 }
 #: Bugs of KNOWN that have been fixed: their cases now run as ordinary regression tests.  (Huge accrual rates,
 #: lot sizes and extensions are now refused by the schema: see test_huge_values_are_refused_by_the_schema.)
@@ -1110,7 +1116,7 @@ FIXED = {
     "schema-lax-number-as-date",
     # refused at validate time (forty-fourth round): counts capped, thresholds of probabilities in [0, 1), an
     # endpoint observable before the cut-off
-    "target-events-1e20-overflow", "rate-threshold-above-one", "followup-beyond-cutoff",
+    "target-events-1e20-overflow", "rate-threshold-above-one", "followup-beyond-cutoff", "beta-prior-1e308",
 }
 KNOWN_CASES = [pytest.param(key, marks=() if key in FIXED else pytest.mark.xfail(strict=True, reason=reason), id=key)
                for key, (reason, _) in KNOWN.items()]

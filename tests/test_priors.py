@@ -407,3 +407,48 @@ def test_building_and_updating_priors_loads_no_heavy_scipy_module() -> None:
             "print('scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:2] == ["[]", "True"]
+
+
+@pytest.mark.parametrize("prior, estimate, se, mean, sd", [
+    (Normal(0.0, 10.0), 6.0, 1e308, 0.0, 10.0),  # an uninformative estimate leaves the prior (was an OverflowError)
+    (Normal(0.0, 1e155), 1.0, 0.5, 1.0, 0.5),  # a flat prior gives the estimate (was an OverflowError)
+    (Normal(0.0, 5.0), 6.0, 1e-170, 6.0, 1e-170),  # an exact estimate (was a ZeroDivisionError)
+])
+def test_normal_update_at_extreme_scales(prior: Normal, estimate: float, se: float, mean: float, sd: float) -> None:
+    post = prior.update(estimate, se)
+    assert post.mean == pytest.approx(mean, rel=1e-15, abs=0.0) and post.sd == pytest.approx(sd, rel=1e-15)
+
+
+@given(st.floats(-50, 50), st.floats(0.01, 100), st.floats(-50, 50), st.floats(0.01, 100))
+def test_normal_update_is_the_precision_weighted_mean(m: float, s: float, y: float, se: float) -> None:
+    """The ratio form of the update against the textbook precisions, 1/s^2 + 1/se^2."""
+    post = Normal(m, s).update(y, se)
+    prec = 1.0 / s**2 + 1.0 / se**2
+    assert post.mean == pytest.approx((m / s**2 + y / se**2) / prec, rel=1e-12, abs=1e-12)
+    assert post.sd == pytest.approx(math.sqrt(1.0 / prec), rel=1e-12)
+
+
+def test_normal_update_that_overflows_is_refused() -> None:
+    with pytest.raises(DesignError, match=r"^the posterior mean of a prior mean 1e\+308 and an estimate -1e\+308 "):
+        Normal(1e308, 1e-3).update(-1e308, 1e-3)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Beta(1e200, 4.0), r"^`a` must be <= 1e\+12; got 1e\+200\.$"),  # gave the interval (1.0, nan)
+    (lambda: BetaMixture((0.5, 0.5), (1.0, 1.0), (1.0, 1e13)), r"^`b` must be <= 1e\+12 for every component"),
+    (lambda: BetaBinomial(5, 1e13, 1.0), r"^`a` must be <= 1e\+12 for every component"),
+])
+def test_beta_shapes_beyond_the_accurate_range_are_refused(make: Any, message: str) -> None:
+    with pytest.raises(DesignError, match=message):
+        make()
+
+
+def test_the_largest_beta_shape_still_gives_accurate_quantiles() -> None:
+    """At MAX_BETA_SHAPE the 2.5% point of Beta(6, b) is the gamma's scaled by 1/b (to 9 digits)."""
+    from scipy import stats
+
+    from condapprove._validation import MAX_BETA_SHAPE
+
+    b = MAX_BETA_SHAPE - 2.0
+    lo = Beta(1.0, b).update(5, 7).interval(0.95).low
+    assert lo == pytest.approx(float(stats.gamma.ppf(0.025, 6)) / (b + 2.0), rel=1e-9)

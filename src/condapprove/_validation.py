@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 __all__ = [
+    "MAX_BETA_SHAPE",
+    "MIN_ALPHA",
     "check_confidence_level",
     "check_finite",
     "check_finite_array",
@@ -25,6 +27,16 @@ __all__ = [
     "check_positive",
     "check_probability",
 ]
+
+
+#: Smallest one-sided error a spending function spends in total (and a design file's significance level): below it
+#: the boundaries are not computed reliably (an O'Brien-Fleming-type final bound fell below the fixed design's at
+#: 1e-60, the recursion divided by zero at 1e-70 and gave a bound of 0 at 1e-200), and no study uses one.
+MIN_ALPHA = 1e-6
+
+#: Largest shape parameter of a beta distribution (a prior worth 10^12 patients): beyond it scipy's beta quantiles lose
+#: their accuracy (the 2.5% point of Beta(6, 1e17) came out 1.39e-17 against 2.20e-17) and, near 1e200, turn to NaN.
+MAX_BETA_SHAPE = 1e12
 
 
 def _fail(name: str, contract: str, value: Any, hint: str | None = None) -> DesignError:

@@ -42,7 +42,7 @@ from scipy.special import ndtr, ndtri
 
 from ._roots import brentq
 from ._typing import ArrayLike, FloatArray
-from ._validation import check_finite, check_int, check_one_of, check_positive, check_probability
+from ._validation import MIN_ALPHA, check_finite, check_int, check_one_of, check_positive, check_probability
 from .errors import ConvergenceError, DesignError
 from .results import ResultMixin
 
@@ -105,7 +105,7 @@ class SpendingFunction(ResultMixin, ABC):
     Attributes
     ----------
     alpha : float
-        One-sided type I error spent in total, in (0, 1).
+        One-sided type I error spent in total, in [1e-6, 1) (:data:`condapprove._validation.MIN_ALPHA`).
     """
 
     name: ClassVar[str] = ""
@@ -113,7 +113,7 @@ class SpendingFunction(ResultMixin, ABC):
     alpha: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "alpha", check_probability(self.alpha, "alpha", open_low=True, open_high=True))
+        object.__setattr__(self, "alpha", _total_iv(self.alpha, "alpha"))
         if self._shape is not None:
             name = self._shape.name
             object.__setattr__(self, name, self._shape.check(getattr(self, name), name))
@@ -300,6 +300,15 @@ SPENDING_FUNCTIONS: dict[str, type[SpendingFunction]] = {
 """Spending-function names accepted by :func:`spending_function` and :func:`group_sequential`."""
 
 
+def _total_iv(value: Any, name: str) -> float:
+    """The total a spending function spends (``alpha`` or ``beta``): in [:data:`MIN_ALPHA`, 1)."""
+    total = check_probability(value, name, open_low=True, open_high=True)
+    if total < MIN_ALPHA:
+        raise DesignError(f"`{name}` must be >= {MIN_ALPHA:g} (the boundaries of a smaller total are not computed "
+                          f"reliably); got {value!r}.")
+    return total
+
+
 def _build_spending(
     spec: Any, total: Any, parameter: Any, *, arg: str, total_arg: str, parameter_arg: str, total_text: str
 ) -> SpendingFunction:
@@ -313,7 +322,7 @@ def _build_spending(
         if parameter is not None:
             message = f"`{parameter_arg}` must be None when `{arg}` is a SpendingFunction; got {parameter!r}."
             raise DesignError(message)
-        if check_probability(total, total_arg, open_low=True, open_high=True) != spec.alpha:
+        if _total_iv(total, total_arg) != spec.alpha:
             message = (
                 f"`{total_arg}` must equal {total_text} ({spec.alpha!r}) when `{arg}` is a SpendingFunction; "
                 f"got {total!r}."
@@ -328,12 +337,12 @@ def _build_spending(
         if parameter is not None:
             message = f"`{parameter_arg}` must be None for {family} {key!r}, which has no parameter; got {parameter!r}."
             raise DesignError(message)
-        return cls(alpha=check_probability(total, total_arg, open_low=True, open_high=True))
+        return cls(alpha=_total_iv(total, total_arg))
     if parameter is None:
         message = f"`{parameter_arg}` must be given for {family} {key!r} (its `{shape.name}`); got None."
         raise DesignError(message, hint=shape.hint)
     # (checked here, so that an error names the arguments given: `beta`, `parameter`, not the fields they fill)
-    total = check_probability(total, total_arg, open_low=True, open_high=True)
+    total = _total_iv(total, total_arg)
     return cls(alpha=total, **{shape.name: shape.check(parameter, parameter_arg)})
 
 

@@ -31,6 +31,7 @@ import scipy  # its submodules load on first use (stats, optimize, integrate: ab
 
 from ._typing import ArrayLike, FloatArray
 from ._validation import (
+    MAX_BETA_SHAPE,
     check_confidence_level,
     check_finite,
     check_int,
@@ -92,8 +93,10 @@ def _mixture_iv(
     *,
     second_positive: bool = True,
     first_positive: bool = True,
+    maximum: float | None = None,
 ) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
-    """Validate mixture parameters; return normalised weights and the two parameter tuples."""
+    """Validate mixture parameters (both at most ``maximum`` when given); return normalised weights and the two
+    parameter tuples."""
     arrays = []
     for value, name in ((weights, "weights"), (first, names[0]), (second, names[1])):
         try:
@@ -116,6 +119,9 @@ def _mixture_iv(
         raise DesignError(f"`{names[0]}` must be > 0 for every component; got {first!r}.")
     if second_positive and np.any(p2 <= 0):
         raise DesignError(f"`{names[1]}` must be > 0 for every component; got {second!r}.")
+    for arr, name, value in ((p1, names[0], first), (p2, names[1], second)):
+        if maximum is not None and np.any(arr > maximum):
+            raise DesignError(f"`{name}` must be <= {maximum:g} for every component; got {value!r}.")
     w = w / w.sum()
     return tuple(float(v) for v in w), tuple(float(v) for v in p1), tuple(float(v) for v in p2)
 
@@ -314,6 +320,7 @@ class _Mixture(_Univariate):
             getattr(self, second),
             self._params,
             first_positive=self._family.first_positive,
+            maximum=MAX_BETA_SHAPE if self._params == ("a", "b") else None,
         )
         object.__setattr__(self, "weights", w)
         object.__setattr__(self, first, p1)
@@ -540,8 +547,11 @@ class Beta(_Univariate):
     b: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "a", check_positive(self.a, "a"))
-        object.__setattr__(self, "b", check_positive(self.b, "b"))
+        for name in ("a", "b"):
+            x = check_positive(getattr(self, name), name)
+            if x > MAX_BETA_SHAPE:
+                raise DesignError(f"`{name}` must be <= {MAX_BETA_SHAPE:g}; got {x!r}.")
+            object.__setattr__(self, name, x)
 
     @classmethod
     def from_mean_n(cls, mean: float, n: float) -> Beta:
@@ -908,7 +918,7 @@ class BetaBinomial(ResultMixin):
         object.__setattr__(self, "n", check_int(self.n, "n", minimum=0))
         if self.weights is None:
             object.__setattr__(self, "weights", (1.0,) * np.atleast_1d(np.asarray(self.a)).size)
-        w, a2, b2 = _mixture_iv(self.weights, self.a, self.b, ("a", "b"))
+        w, a2, b2 = _mixture_iv(self.weights, self.a, self.b, ("a", "b"), maximum=MAX_BETA_SHAPE)
         object.__setattr__(self, "weights", w)
         object.__setattr__(self, "a", a2)
         object.__setattr__(self, "b", b2)
@@ -960,10 +970,17 @@ def _se_iv(se: Any) -> float:
     return check_positive(se, "se")
 
 
+def _standardised_ndtr(d: Any, s: Any) -> FloatArray:
+    """``ndtr(d / s)``, where a tiny ``s`` (a posterior on an almost exact estimate) takes ``d / s`` to +-inf: the
+    limit 0 or 1, without numpy's overflow warning."""
+    with np.errstate(over="ignore"):
+        return np.asarray(scipy.special.ndtr(d / s), dtype=np.float64)
+
+
 _NORMAL = _Family(
     pdf=lambda x, m, s: np.asarray(scipy.stats.norm.pdf(x, m, s), dtype=np.float64),
-    cdf=lambda x, m, s: np.asarray(scipy.special.ndtr((x - m) / s), dtype=np.float64),
-    sf=lambda x, m, s: np.asarray(scipy.special.ndtr((m - x) / s), dtype=np.float64),
+    cdf=lambda x, m, s: _standardised_ndtr(x - m, s),
+    sf=lambda x, m, s: _standardised_ndtr(m - x, s),
     ppf=lambda q, m, s: np.asarray(m + s * scipy.special.ndtri(q), dtype=np.float64),
     moments=lambda m, s: (m, s**2 + m**2),
     support=(-np.inf, np.inf),
@@ -1161,15 +1178,23 @@ class Normal(_Univariate):
             The conjugate posterior.
         """
         y = check_finite(mean_estimate, "mean_estimate")
-        v = _se_iv(se) ** 2
-        prec = 1.0 / self.sd**2 + 1.0 / v
-        m = (self.mean / self.sd**2 + y / v) / prec
-        return Normal(m, math.sqrt(1.0 / prec))
+        se = _se_iv(se)
+        # precisions 1/sd^2 + 1/se^2 written through ratios of the two scales, which neither overflow nor underflow
+        # (sd or se beyond 1e154 or below 1e-154 overflowed or divided by zero as variances)
+        r = se / self.sd
+        w = 1.0 / (1.0 + r * r)  # the estimate's share of the posterior precision
+        small, large = min(se, self.sd), max(se, self.sd)
+        q = small / large
+        m, sd = self.mean + w * (y - self.mean), small / math.sqrt(1.0 + q * q)
+        if not math.isfinite(m):
+            raise DesignError(f"the posterior mean of a prior mean {self.mean!r} and an estimate {y!r} overflows; "
+                              "rescale the data.")
+        return Normal(m, sd)
 
     def predictive(self, se: float) -> Normal:
         """Predictive distribution of a future estimate with standard error ``se``: ``N(mean, sd^2 + se^2)``."""
         s = _se_iv(se)
-        return Normal(self.mean, math.sqrt(self.sd**2 + s**2))
+        return Normal(self.mean, math.hypot(self.sd, s))
 
     def robustify(self, weight: float, mean: float | None = None, *, sigma_ref: float, n: float = 1.0) -> NormalMixture:
         """Mix in a unit-information component ``N(mean, sigma_ref^2 / n)`` with weight ``weight``.

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from .._validation import MIN_ALPHA
+
 #: Shortest time scale (months) of an event-time curve: shorter ones over- or underflow the hazards.
 MIN_MONTHS = 1e-3
 
@@ -26,8 +28,6 @@ MAX_COUNT = 10_000_000
 #: study could tell them from 0.
 MIN_PROBABILITY = 1e-12
 
-#: Smallest significance level accepted (spending bounds for smaller ones do not converge).
-MIN_ALPHA = 1e-6
 
 
 def _zero_or_not_tiny(x: float) -> float:

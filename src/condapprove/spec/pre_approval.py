@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from .._validation import MAX_BETA_SHAPE
 from ..errors import DesignError
 from ._base import MAX_COUNT, MIN_MONTHS, Alpha, NonNegative, OpenProbability, PairOf, Positive, WholeNumber
 from ._base import Model as _Model
@@ -28,6 +29,10 @@ __all__ = [
 ]
 
 
+#: A shape parameter of a beta prior (at most :data:`condapprove._validation.MAX_BETA_SHAPE`).
+BetaShape = Annotated[float, Field(gt=0.0, le=MAX_BETA_SHAPE, allow_inf_nan=False)]
+
+
 class MixtureSpec(_Model):
     """Mixture weights (normalised by the prior) with one entry per component."""
 
@@ -38,9 +43,9 @@ class MixtureSpec(_Model):
 class BetaMixtureSpec(MixtureSpec):
     """A mixture of beta distributions."""
 
-    a: Annotated[list[Positive], Field(min_length=1)] = Field(
+    a: Annotated[list[BetaShape], Field(min_length=1)] = Field(
         description="First shape parameter a of each Beta(a, b) component, one per weight.")
-    b: Annotated[list[Positive], Field(min_length=1)] = Field(
+    b: Annotated[list[BetaShape], Field(min_length=1)] = Field(
         description="Second shape parameter b of each Beta(a, b) component, one per weight.")
 
     @model_validator(mode="after")
@@ -69,7 +74,7 @@ class PriorSpec(_Model):
     """A named prior: ``{beta: [a, b]}``, ``{beta_mixture: {weights, a, b}}`` (response rates),
     ``{normal: [mean, sd]}`` or ``{normal_mixture: {weights, means, sds}}`` (means)."""
 
-    beta: Annotated[list[Positive], Field(min_length=2, max_length=2)] | None = Field(
+    beta: Annotated[list[BetaShape], Field(min_length=2, max_length=2)] | None = Field(
         None, description="[a, b]: a Beta(a, b) prior of a response rate (binary endpoints).")
     beta_mixture: BetaMixtureSpec | None = Field(
         None, description="A mixture of beta priors of a response rate (binary endpoints).")
