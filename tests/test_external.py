@@ -721,3 +721,20 @@ def test_categorical_dtype_level_order_is_kept_from_a_dataframe():
     plain = external_control_comparison(df, outcome="y_bin", treatment="treat", covariates=["age", "centre"])
     # a reparametrised model gives the same scores
     np.testing.assert_allclose(res.propensity.scores, plain.propensity.scores, rtol=1e-9)
+
+
+def test_a_ratio_beyond_the_units_is_refused() -> None:
+    """A ratio of 10^5 for four units ran 10^5 rounds of a Python loop (minutes) before it was refused."""
+    with pytest.raises(DesignError, match=r"^`ratio` must be at most the 4 units; got 100000\.$"):
+        match_nearest([0.7, 0.4, 0.6, 0.3], [1, 1, 0, 0], ratio=10**5, caliper=None)
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_rounds_stop_when_one_matches_nobody(replace: bool) -> None:
+    """Seeking more controls than there are gives the matches of as many rounds as there are controls, then -1s."""
+    ps, t = [0.7, 0.4, 0.6, 0.3, 0.5, 0.45], [1, 1, 0, 0, 0, 1]
+    full = match_nearest(ps, t, caliper=None, ratio=6, replace=replace)
+    enough = match_nearest(ps, t, caliper=None, ratio=3, replace=replace)
+    np.testing.assert_array_equal(full.match_matrix[:, :3], enough.match_matrix)
+    assert np.all(full.match_matrix[:, 3:] == -1)
+    np.testing.assert_array_equal(full.pairs, enough.pairs)

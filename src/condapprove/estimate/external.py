@@ -638,7 +638,7 @@ def match_nearest(
         ``sqrt((s_1^2 + s_0^2) / 2)``, the pooled SD of the two groups (Austin 2011);
         ``"logit"``: an absolute width on the logit scale.
     ratio : int, default 1
-        Controls sought per treated unit (``k:1`` matching).
+        Controls sought per treated unit (``k:1`` matching), at most the number of units.
     replace : bool, default False
         Whether a control may be matched to several treated units.
     order : {"largest", "smallest", "data"}, default "largest"
@@ -709,6 +709,8 @@ def match_nearest(
     _scores, t, d = _ps_iv(ps, treated)
     caliper, caliper_scale, ratio, replace, order = _match_nearest_iv(caliper, caliper_scale, ratio, replace, order)
     n = d.size
+    if ratio > n:  # (a typo: no unit could get that many controls; the match matrix would be n_treated x ratio)
+        raise DesignError(f"`ratio` must be at most the {n} units; got {ratio!r}.")
     width: float | None = None
     if caliper is not None:
         if caliper_scale == "logit-sd":
@@ -751,6 +753,7 @@ def match_nearest(
         return -1
 
     for r in range(ratio):
+        before = len(pairs)
         for row in sequence:
             ii = int(position[row])
             taken = {int(c) for c in match_matrix[slot[int(row)], :r] if c >= 0}
@@ -769,6 +772,8 @@ def match_nearest(
             pairs.append((int(row), control_row))
             if not replace:
                 available[k] = False
+        if len(pairs) == before:  # a round that matched nobody: so would every later one (nothing new is eligible)
+            break
 
     weights = np.zeros(n, dtype=np.float64)
     has_match = match_matrix[:, 0] >= 0
