@@ -298,3 +298,46 @@ def test_estimate_json_writes_null_for_a_limit_not_reached(tmp_path: Path) -> No
 
     doc = json.loads(result.stdout, parse_constant=refuse)
     assert "null" in result.stdout and doc["verdict"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: LowerBound(greater_than=float("nan")), r"^`greater_than` must be a finite number; got nan\.$"),
+    (lambda: NewLotPrediction(greater_than=float("inf")), r"^`greater_than` must be a finite number; got inf\.$"),
+    (lambda: ExactTest(p0=float("nan")), r"^`p0` must be a probability in \(0, 1\); got nan\.$"),
+    (lambda: ExactTest(p0=0.3, alpha=0.0), r"^`alpha` must be a probability in \(0, 1\); got 0\.0\.$"),
+    (lambda: TTest(mu0=float("-inf")), r"^`mu0` must be a finite number; got -inf\.$"),
+    (lambda: PosteriorProbability(prior="p", greater_than=0.1, at_least=1.0),
+     r"^`at_least` must be a probability in \(0, 1\); got 1\.0\.$"),
+    (lambda: LowerBound(greater_than=0.1, confidence_level=1.5), r"^`confidence_level` must be a probability"),
+    (lambda: LowerBound(greater_than=0.1, method="exact"), r"^`method` must be one of"),
+    (lambda: LowerBound(greater_than=0.1, time=-3), r"^`time` must be"),
+    (lambda: NewLotPrediction(greater_than=0.1, test="t"), r"^`test` must be one of"),
+    (lambda: OneSampleLogrank(reference=None, label="x", method="log"), r"^`method` must be one of"),
+])
+def test_criteria_are_checked_when_made(make, message) -> None:
+    """A NaN threshold was accepted and evaluated (never passing, without a word); now refused when made."""
+    with pytest.raises(DesignError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("criteria, message", [
+    ("abc", r"^`criteria` must be a sequence of criteria; got 'abc'\.$"),  # (was a KeyError)
+    (["abc"], r"^`criteria` must hold criteria \(PosteriorProbability, LowerBound, .*\); got 'abc'\.$"),
+])
+def test_criteria_that_are_not_criteria_are_refused(criteria, message) -> None:
+    with pytest.raises(DesignError, match=message):
+        evaluate_evidence(BinaryCohort(responders=16, n=19), criteria)
+
+
+def test_lot_labels_must_match_the_values() -> None:
+    with pytest.raises(DesignError, match=r"^`lots` must have one label per value \(3\); got 2\.$"):  # (an IndexError)
+        ContinuousCohort.from_values([1.0, 2.0, 3.0], ["a", "a"])
+
+
+def test_a_tiny_sd_gives_the_limit_not_a_division_by_zero() -> None:
+    """An SD of 1e-308 (a variance that underflows to 0) made the normal update divide by zero; the posterior is now
+    the estimate itself, as the limit of a vanishing standard error."""
+    res = evaluate_evidence(ContinuousCohort(mean=8.3, sd=1e-308, n=10),
+                            [PosteriorProbability(prior="p", greater_than=0.0, at_least=0.9)],
+                            priors={"p": Normal(0.0, 5.0)})
+    assert res.posteriors["p"]["mean"] == 8.3 and res.criteria[0].passed

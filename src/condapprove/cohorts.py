@@ -90,6 +90,8 @@ class ContinuousCohort:
         v = np.asarray(values, dtype=np.float64)
         kw: dict[str, Any] = {}
         if lots is not None:
+            if len(lots) != v.size:
+                raise DesignError(f"`lots` must have one label per value ({v.size}); got {len(lots)}.")
             labels = list(dict.fromkeys(lots))
             groups = [v[np.asarray(lots) == lab] for lab in labels]
             if any(g.size < 2 for g in groups):

@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._text import render_table
+from ._validation import check_confidence_level, check_finite, check_one_of, check_positive, check_probability
 from .cohorts import BinaryCohort, Cohort, ContinuousCohort, TimeToEventCohort
 from .errors import DesignError
 from .priors import Beta, BetaMixture, Normal, NormalMixture
@@ -72,6 +73,16 @@ BINOMIAL_METHODS: tuple[BinomialMethod, ...] = ("clopper-pearson", "wilson", "je
 
 
 # ---------------------------------------------------------------- criteria
+def _set(criterion: Any, name: str, value: Any) -> None:
+    """Store a checked field of a frozen criterion."""
+    object.__setattr__(criterion, name, value)
+
+
+def _alpha_iv(alpha: Any) -> float:
+    """A one-sided level, in (0, 1)."""
+    return check_probability(alpha, "alpha", open_low=True, open_high=True)
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PosteriorProbability:
     """Posterior probability that the rate (or mean) exceeds ``greater_than`` is at least ``at_least``."""
@@ -79,6 +90,12 @@ class PosteriorProbability:
     prior: str
     greater_than: float
     at_least: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.prior, str):
+            raise DesignError(f"`prior` must be the name of a prior; got {self.prior!r}.")
+        _set(self, "greater_than", check_finite(self.greater_than, "greater_than"))
+        _set(self, "at_least", check_probability(self.at_least, "at_least", open_low=True, open_high=True))
 
     def describe(self) -> str:
         return f"P(effect > {self.greater_than:g} | data; prior {self.prior}) >= {self.at_least:g}"
@@ -97,6 +114,14 @@ class LowerBound:
     method: BinomialMethod | None = None
     time: float | None = None
 
+    def __post_init__(self) -> None:
+        _set(self, "greater_than", check_finite(self.greater_than, "greater_than"))
+        _set(self, "confidence_level", check_confidence_level(self.confidence_level))
+        if self.method is not None:
+            check_one_of(self.method, "method", BINOMIAL_METHODS)
+        if self.time is not None:
+            _set(self, "time", check_positive(self.time, "time"))
+
     def describe(self) -> str:
         what = f"survival at {self.time:g}" if self.time is not None else (self.method or "t")
         return f"lower {self.confidence_level:.0%} bound ({what}) > {self.greater_than:g}"
@@ -109,6 +134,10 @@ class ExactTest:
     p0: float
     alpha: float = 0.025
 
+    def __post_init__(self) -> None:
+        _set(self, "p0", check_probability(self.p0, "p0", open_low=True, open_high=True))
+        _set(self, "alpha", _alpha_iv(self.alpha))
+
     def describe(self) -> str:
         return f"exact binomial test of p <= {self.p0:g}: p-value <= {self.alpha:g}"
 
@@ -119,6 +148,10 @@ class TTest:
 
     mu0: float
     alpha: float = 0.025
+
+    def __post_init__(self) -> None:
+        _set(self, "mu0", check_finite(self.mu0, "mu0"))
+        _set(self, "alpha", _alpha_iv(self.alpha))
 
     def describe(self) -> str:
         return f"t test of mean <= {self.mu0:g}: p-value <= {self.alpha:g}"
@@ -135,6 +168,10 @@ class OneSampleLogrank:
     label: str
     alpha: float = 0.025
     method: Literal["wu", "standard", "exact"] = "wu"
+
+    def __post_init__(self) -> None:
+        _set(self, "alpha", _alpha_iv(self.alpha))
+        check_one_of(self.method, "method", ("wu", "standard", "exact"))
 
     def describe(self) -> str:
         return f"one-sample log-rank ({self.method}) vs {self.label}: p-value <= {self.alpha:g}"
@@ -153,6 +190,12 @@ class NewLotPrediction:
     confidence_level: float = 0.95
     method: Literal["REML", "DL", "PM", "ML"] = "REML"
     test: Literal["z", "hartung-knapp"] = "hartung-knapp"
+
+    def __post_init__(self) -> None:
+        _set(self, "greater_than", check_finite(self.greater_than, "greater_than"))
+        _set(self, "confidence_level", check_confidence_level(self.confidence_level))
+        check_one_of(self.method, "method", ("REML", "DL", "PM", "ML"))
+        check_one_of(self.test, "test", ("z", "hartung-knapp"))
 
     def describe(self) -> str:
         return (f"lower {self.confidence_level:.0%} prediction bound for a new lot "
@@ -292,6 +335,8 @@ def _lots_random_effects(cohort: BinaryCohort | ContinuousCohort, c: NewLotPredi
 def _evaluate(c: Criterion, cohort: Cohort, priors: Mapping[str, Any]) -> CriterionResult:
     from .estimate import continuous, proportions, survival
 
+    if type(c) not in APPLIES_TO:
+        raise DesignError(f"`criteria` must hold criteria ({', '.join(t.__name__ for t in APPLIES_TO)}); got {c!r}.")
     if not isinstance(cohort, APPLIES_TO[type(c)]):
         raise DesignError(f"`{type(c).__name__}` does not apply to a {type(cohort).__name__}.")
     if isinstance(c, PosteriorProbability):
@@ -392,6 +437,8 @@ def evaluate_evidence(
     >>> round(res.criteria[0].value, 3)  # Delytact: exact 95% interval 60.4-96.6%
     0.604
     """
+    if isinstance(criteria, (str, bytes)) or not isinstance(criteria, Sequence):
+        raise DesignError(f"`criteria` must be a sequence of criteria; got {criteria!r}.")
     if not criteria:
         raise DesignError("`criteria` must list at least one criterion; got none.")
     priors = dict(priors or {})
