@@ -242,6 +242,29 @@ def test_scenario_subset_is_the_same_stream() -> None:
     assert one.scenarios[0] == full["as hoped"]
 
 
+def test_one_scenario_by_name_and_none_refused() -> None:
+    """A name alone is one scenario (it was read as its letters: "`scenario` must be one of ...; got 'a'"), and an
+    empty list is refused (it was "max() arg is an empty sequence")."""
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    by_name = condapprove.simulate(design, replicates=2048, seed=5, scenarios="as hoped")
+    assert by_name.scenarios == condapprove.simulate(design, replicates=2048, seed=5, scenarios=["as hoped"]).scenarios
+    with pytest.raises(DesignError, match=r"^`scenarios` must name at least one of .*; got none\.$"):
+        condapprove.simulate(design, replicates=2048, seed=5, scenarios=[])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: condapprove.MonteCarloEstimate.proportion(11, 10),  # (a "math domain error")
+     r"^`successes` must be between 0 and n_sims \(10\); got 11\.$"),
+    (lambda: condapprove.MonteCarloEstimate.proportion(-1, 10), r"^`successes` must be between 0 and n_sims"),
+    (lambda: condapprove.MonteCarloEstimate.proportion(5, 10).ci(1.5),  # (gave (nan, nan))
+     r"^`confidence_level` must be a probability in \(0, 1\); got 1\.5\.$"),
+    (lambda: condapprove.MonteCarloEstimate.proportion(5, 10).ci(-0.1), r"^`confidence_level` must be"),
+])
+def test_monte_carlo_estimates_check_their_arguments(make, message) -> None:
+    with pytest.raises(condapprove.DesignError, match=message):
+        make()
+
+
 def test_pinned_against_itself() -> None:
     """A regression pin (not a correctness check): changes to the random streams must be deliberate."""
     design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")

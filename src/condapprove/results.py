@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from .errors import DesignError
+
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
 
@@ -179,9 +181,11 @@ class MonteCarloEstimate(ResultMixin):
 
     @classmethod
     def proportion(cls, successes: int, n_sims: int) -> MonteCarloEstimate:
-        """Estimate a probability from ``successes`` out of ``n_sims`` replicates."""
+        """Estimate a probability from ``successes`` out of ``n_sims`` replicates (NaN, with an MCSE of NaN, from none)."""
         if n_sims <= 0:
             return cls(value=math.nan, mcse=math.nan, n_sims=0)
+        if not 0 <= successes <= n_sims:
+            raise DesignError(f"`successes` must be between 0 and n_sims ({n_sims}); got {successes!r}.")
         p = successes / n_sims
         return cls(value=float(p), mcse=float(math.sqrt(p * (1.0 - p) / n_sims)), n_sims=int(n_sims))
 
@@ -231,9 +235,11 @@ class MonteCarloEstimate(ResultMixin):
         return cls(value=est, mcse=float(kth(hi) - kth(lo)) / (2 * 1.959963984540054), n_sims=int(n))
 
     def ci(self, confidence_level: float = 0.95) -> ConfidenceInterval:
-        """Normal-approximation Monte-Carlo interval ``value ± z * mcse``."""
+        """Normal-approximation Monte-Carlo interval ``value ± z * mcse``, ``confidence_level`` in (0, 1)."""
         from scipy.special import ndtri
 
+        if isinstance(confidence_level, bool) or not 0.0 < confidence_level < 1.0:
+            raise DesignError(f"`confidence_level` must be a probability in (0, 1); got {confidence_level!r}.")
         z = float(ndtri(0.5 + confidence_level / 2))
         return ConfidenceInterval(self.value - z * self.mcse, self.value + z * self.mcse)
 

@@ -381,8 +381,8 @@ def simulate(
     seed : int, SeedSequence, Generator or None
         Root seed; default ``design.simulation.seed``, else fresh entropy (recorded in
         the provenance so the run can be repeated).
-    scenarios : sequence of str, optional
-        Names of the scenarios to run (default: all).  A scenario's results do not
+    scenarios : str or sequence of str, optional
+        Names of the scenarios to run, at least one (default: all).  A scenario's results do not
         depend on which others are run.
     chunk_size : int, optional
         Replicates per unit of work, a multiple of :data:`BLOCK_SIZE`; results do not depend on it.  Default:
@@ -454,9 +454,13 @@ def simulate(
     if scenarios is None:
         wanted = list(range(len(names)))
     else:
+        if isinstance(scenarios, str):  # one name, not a sequence of one-letter names
+            scenarios = [scenarios]
         for s in scenarios:
             check_one_of(s, "scenario", names)
         wanted = [names.index(s) for s in dict.fromkeys(scenarios)]
+        if not wanted:
+            raise DesignError(f"`scenarios` must name at least one of {', '.join(map(repr, names))}; got none.")
     warns = list(per_object("design warnings", design, lambda: tuple(design_warnings(design))))
     for w in warns:
         warnings.warn(w, DesignWarning, stacklevel=2)
