@@ -147,6 +147,28 @@ def test_check_int_refuses_non_integers(value: object) -> None:
         check_int(value, "n")
 
 
+@pytest.mark.parametrize("call", [
+    lambda: condapprove.estimate.two_proportions(9, 2**63, 3, 11),  # (an OverflowError in numpy)
+    lambda: condapprove.estimate.binomial_test(12, 10**30, 0.5),  # (a TypeError of a ufunc's loop)
+])
+def test_integers_beyond_2_to_53_are_refused(call: Any) -> None:
+    with pytest.raises(DesignError, match=r"^`n1?` must be an integer >= 1 of at most 2\*\*53 in magnitude; got "):
+        call()
+
+
+def test_check_int_takes_2_to_53() -> None:
+    from condapprove._validation import MAX_INT, check_int
+
+    assert check_int(MAX_INT, "n") == 2**53 and check_int(-MAX_INT, "n") == -(2**53)
+    with pytest.raises(DesignError, match=r"^`n` must be an integer of at most 2\*\*53 in magnitude; got -"):
+        check_int(-MAX_INT - 1, "n")
+
+
+def test_an_integer_beyond_the_doubles_in_an_array_is_refused() -> None:
+    with pytest.raises(DesignError, match=r"^`durations` must be a 1-d array of finite numbers; got "):  # (OverflowError)
+        condapprove.estimate.kaplan_meier([3, 10**400, 8], [1, 0, 1])
+
+
 @pytest.mark.parametrize("value", ["0.5", b"0.5", np.str_("0.5"), True, None, "nan"])
 def test_numbers_given_as_strings_are_refused(value: object) -> None:
     """A probability or a finite number given as text (or a bool) is refused, not read as the number it spells."""

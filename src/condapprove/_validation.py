@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "MAX_BETA_SHAPE",
+    "MAX_INT",
     "MIN_ALPHA",
     "check_confidence_level",
     "check_finite",
@@ -33,6 +34,11 @@ __all__ = [
 #: the boundaries are not computed reliably (an O'Brien-Fleming-type final bound fell below the fixed design's at
 #: 1e-60, the recursion divided by zero at 1e-70 and gave a bound of 0 at 1e-200), and no study uses one.
 MIN_ALPHA = 1e-6
+
+#: Largest magnitude of an integer argument (a count of patients, events, replicates): every integer up to it is
+#: exact as a double, and numpy's 64-bit loops hold it (2**63 patients raised an OverflowError in numpy, 10**30 a
+#: TypeError).
+MAX_INT = 2**53
 
 #: Largest shape parameter of a beta distribution (a prior worth 10^12 patients): beyond it scipy's beta quantiles lose
 #: their accuracy (the 2.5% point of Beta(6, 1e17) came out 1.39e-17 against 2.20e-17) and, near 1e200, turn to NaN.
@@ -75,7 +81,7 @@ def check_confidence_level(value: Any, name: str = "confidence_level") -> float:
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``value`` as an int within [minimum, maximum], or raise.
+    """Return ``value`` as an int within [minimum, maximum] and at most :data:`MAX_INT` in magnitude, or raise.
 
     Floats with an integral value (``3.0``) are accepted; booleans are not.
     """
@@ -101,6 +107,8 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
         raise _fail(name, contract, value)
     if (minimum is not None and x < minimum) or (maximum is not None and x > maximum):
         raise _fail(name, contract, value)
+    if abs(x) > MAX_INT:  # (numpy's int64 loops and the doubles of the estimators would overflow or round it)
+        raise _fail(name, f"{contract} of at most 2**53 in magnitude", value)
     return x
 
 
@@ -143,7 +151,7 @@ def check_finite_array(value: Any, name: str, *, ndim: int = 1, min_size: int = 
 
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # (OverflowError: an int beyond the doubles, 10**400)
         raise _fail(name, f"a {ndim}-d array of finite numbers", value) from None
     if arr.ndim != ndim:
         raise _fail(name, f"a {ndim}-d array of finite numbers", value)
