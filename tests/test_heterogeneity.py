@@ -486,3 +486,29 @@ def test_bayes_invariants(data: tuple[list[float], list[float], Any], scale: flo
     assert other.mu.mean == pytest.approx(post.mu.mean, rel=1e-8, abs=1e-10)
     assert other.tau.median == pytest.approx(post.tau.median, rel=1e-8)
     assert other.predictive.sd == pytest.approx(post.predictive.sd, rel=1e-8)
+
+
+@pytest.mark.parametrize("method", ["REML", "DL", "PM", "ML"])
+@pytest.mark.parametrize("yi, vi", [([0.0, 1.0], [1e-100, 1.0]),  # (REML: an OverflowError; DL, PM, ML: division by 0)
+                                    ([0.0, 1e308], [1e308, 1e308]),  # (ZeroDivisionError)
+                                    ([0.0, 1.0], [1e-308, 1e-308])])  # (scipy's "function value at x=0.0 is NaN")
+def test_random_effects_beyond_double_precision_is_refused(yi: list[float], vi: list[float], method: str) -> None:
+    with pytest.raises(DesignError, match=r"^the random-effects model cannot be computed in double precision for "
+                                          r"these data \(`yi` from .*; rescale them"):
+        random_effects(yi, vi, method=method)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"tau_prior_scale": 1e-6, "mu_prior_sd": 1e-3},  # (an IndexError on an empty grid)
+    {"tau_prior_scale": 1.0, "mu_prior_sd": 1e-308},  # (a ZeroDivisionError)
+])
+def test_bayes_random_effects_beyond_double_precision_is_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(DesignError, match=r"^the posterior of tau cannot be computed in double precision"):
+        bayes_random_effects([0.0, 10.0], [1e-10, 1e-10], **kwargs)
+
+
+def test_a_prior_sd_whose_square_underflows_is_a_flat_prior() -> None:
+    """mu_prior_sd = 1e308 (1 / sd^2 underflows to 0; it raised an OverflowError) gives the flat prior's posterior."""
+    flat = bayes_random_effects([0.0, 1.0, 0.3], [0.1, 0.2, 0.1], tau_prior_scale=0.5)
+    wide = bayes_random_effects([0.0, 1.0, 0.3], [0.1, 0.2, 0.1], tau_prior_scale=0.5, mu_prior_sd=1e308)
+    assert wide.mu.mean == flat.mu.mean and wide.tau.mean == flat.tau.mean

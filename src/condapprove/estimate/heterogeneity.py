@@ -622,10 +622,24 @@ def random_effects(
     """
     y, v, meth, tst, cl, tol, maxiter = _random_effects_iv(yi, vi, method, test, confidence_level, tol, maxiter)
     k = y.size
-    tau2 = _tau2_estimate(y, v, meth, tol, maxiter)
-    w = 1.0 / (v + tau2)
-    sw = float(np.sum(w))
-    mu = float(np.sum(w * y) / sw)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # (checked below)
+        try:
+            tau2 = _tau2_estimate(y, v, meth, tol, maxiter)
+        except (OverflowError, ZeroDivisionError):
+            tau2 = math.nan
+        except ValueError as exc:  # scipy's root finders on NaN ("solver cannot continue"); not our own errors
+            if type(exc) is not ValueError:
+                raise
+            tau2 = math.nan
+        w = 1.0 / (v + tau2)
+        sw = float(np.sum(w))
+        mu = float(np.sum(w * y) / sw)
+        q = _q_gen(0.0, y, v)
+        vt = _typical_vi(v)
+    if not all(math.isfinite(x) for x in (tau2, mu, q, vt)) or not 0.0 < sw < math.inf:
+        raise DesignError(f"the random-effects model cannot be computed in double precision for these data (`yi` from "
+                          f"{y.min():g} to {y.max():g}, `vi` from {v.min():g} to {v.max():g}); rescale them "
+                          "(both by the same factor, the variances by its square), or drop the extreme lot.")
     df: int | None
     if tst == "hartung-knapp":
         df = k - 1
@@ -648,8 +662,6 @@ def random_effects(
         stat = mu / se
         pvalue = float(2 * special.ndtr(-abs(stat))) if df is None else float(2 * stats.t.sf(abs(stat), df))
     c = _two_sided_crit(cl, df)
-    q = _q_gen(0.0, y, v)
-    vt = _typical_vi(v)
     return RandomEffectsResult(
         estimate=mu,
         se=se,
@@ -829,7 +841,8 @@ class _TauLogPosterior:
 
     def __init__(self, y: np.ndarray, v: np.ndarray, scale: float, m0: float, s0: float) -> None:
         self.y, self.v, self.scale, self.m0, self.s0 = y, v, scale, m0, s0
-        self.prior_prec = 0.0 if math.isinf(s0) else 1.0 / s0**2
+        r = 1.0 / s0  # (r * r, not s0**2: inf or 0 at the extremes, where Python's ** raises; checked by _tau_range)
+        self.prior_prec = r * r
 
     def conditional(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Return (log posterior, its upper bound B, conditional mean M, conditional precision P) at ``tau``."""
@@ -882,6 +895,11 @@ def _tau_range(lp: _TauLogPosterior) -> tuple[float, float, float, float]:
     while float(lp.conditional(np.array([t_hi]))[1][0]) > gmax - 60.0:  # pragma: no cover - g0 <= gmax
         t_hi *= 2.0
     keep = np.nonzero(g > gmax - 55.0)[0]
+    if not math.isfinite(gmax) or keep.size == 0:  # (the log posterior overflowed, or is NaN, on the whole grid)
+        raise DesignError(f"the posterior of tau cannot be computed in double precision for these data and priors "
+                          f"(`yi` from {lp.y.min():g} to {lp.y.max():g}, `vi` from {lp.v.min():g} to "
+                          f"{lp.v.max():g}); rescale them (both by the same factor, the variances by its square) "
+                          "with tau_prior_scale and mu_prior_sd.")
     a = float(grid[max(keep[0] - 1, 0)])
     b = float(grid[min(keep[-1] + 1, grid.size - 1)])
     # width of the peak: distance from the mode to where the log density has dropped by 2
