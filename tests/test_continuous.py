@@ -189,3 +189,20 @@ def test_summary_path_equals_data_path(values: list[float]) -> None:
     summ = one_sample_t_from_summary(arr.mean(), arr.std(ddof=1), arr.size, 1.0, alternative="less")
     assert summ.pvalue == pytest.approx(data.pvalue, rel=1e-9, abs=1e-300)
     assert summ.statistic == pytest.approx(data.statistic, rel=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1.0, 1e155, 1e300])
+def test_welch_df_is_free_of_the_scale(scale: float) -> None:
+    """The Welch-Satterthwaite df depends on the SDs' ratio only: SDs of 4.1e155 and 2.5e155 gave an OverflowError
+    (and 1e308 a df of NaN) when the variances were squared."""
+    base = welch_t_from_summary(8.3, 4.1, 46, 2.3, 2.5, 15)
+    scaled = welch_t_from_summary(8.3 * scale, 4.1 * scale, 46, 2.3 * scale, 2.5 * scale, 15)
+    assert scaled.df == pytest.approx(base.df, rel=1e-13)
+    assert scaled.statistic == pytest.approx(base.statistic, rel=1e-13)
+
+
+def test_summaries_that_overflow_are_refused() -> None:
+    with pytest.raises(DesignError, match=r"^`se1` is too large: the SD it gives, se \* sqrt\(n\), overflows; "):
+        welch_t_from_summary(8.3, 1e308, 46, 2.3, 2.5, 15, spread="se")  # (gave a df and an interval of NaN)
+    with pytest.raises(DesignError, match=r"^`x` is too large to summarise \(its mean or SD overflows\)"):
+        welch_t([1e300, -1e300], [1.0, 2.0, 3.0])  # (NaN, with numpy's RuntimeWarning only)

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 from scipy import stats
 
 from .._typing import Alternative, ArrayLike
@@ -111,7 +112,12 @@ def _common_iv(alternative: Any, confidence_level: Any) -> tuple[Alternative, fl
 def _values_iv(values: Any, name: str) -> tuple[float, float, int]:
     """Mean, SD (ddof=1) and size of a sample of at least two finite values."""
     arr = check_finite_array(values, name, min_size=2)
-    return float(arr.mean()), float(arr.std(ddof=1)), int(arr.size)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, sd = float(arr.mean()), float(arr.std(ddof=1))
+    if not (math.isfinite(mean) and math.isfinite(sd)):
+        raise DesignError(f"`{name}` is too large to summarise (its mean or SD overflows); got values up to "
+                          f"{float(np.abs(arr).max()):g}; rescale them.")
+    return mean, sd, int(arr.size)
 
 
 def _warn_if_constant(sd: float, name: str) -> None:
@@ -128,6 +134,9 @@ def _summary_iv(mean: Any, spread_value: Any, n: Any, spread: Any, suffix: str =
     size = check_int(n, f"n{suffix}", minimum=2)
     s = check_positive(spread_value, f"{spread}{suffix}", allow_zero=allow_zero)
     sd = s * math.sqrt(size) if spread == "se" else s
+    if not math.isfinite(sd):
+        raise DesignError(f"`{spread}{suffix}` is too large: the SD it gives, se * sqrt(n), overflows; got "
+                          f"{spread_value!r}; rescale the data.")
     return m, sd, size
 
 
@@ -159,11 +168,16 @@ def _one_sample(mean: float, sd: float, n: int, mu0: float, alternative: str, le
 def _welch(
     m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int, mu0: float, alternative: str, level: float
 ) -> TTestResult:
-    v1, v2 = sd1**2 / n1, sd2**2 / n2
-    if v1 + v2 == 0.0:
+    # the standard errors relative to the larger: the Welch-Satterthwaite df is scale-free, and sd**2 overflowed for
+    # sds beyond 1e154 (an OverflowError, or a df of NaN)
+    e1, e2 = sd1 / math.sqrt(n1), sd2 / math.sqrt(n2)
+    big = max(e1, e2)
+    if big == 0.0:
         raise DesignError("both samples must not be constant (both standard deviations are 0); got sd1=0, sd2=0.")
-    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    return _t_test(m1 - m2, math.sqrt(v1 + v2), df, mu0, alternative, level, "Welch two-sample t")
+    r1, r2 = e1 / big, e2 / big
+    a, b = r1 * r1, r2 * r2
+    df = (a + b) * (a + b) / (a * a / (n1 - 1) + b * b / (n2 - 1))
+    return _t_test(m1 - m2, big * math.sqrt(a + b), df, mu0, alternative, level, "Welch two-sample t")
 
 
 def mean_interval(
