@@ -242,3 +242,11 @@ def test_newcombe_contains_difference(a: tuple[int, int], b: tuple[int, int], le
     assert -1.0 <= res.ci.low <= res.statistic <= res.ci.high <= 1.0
     assert 0.0 <= res.pvalue <= 1.0
     assert not math.isnan(res.pvalue)
+
+
+@pytest.mark.parametrize("method", ["wilson", "clopper-pearson", "jeffreys", "mid-p"])
+def test_a_level_next_to_one_gives_bounds_inside_zero_one(method: str) -> None:
+    """At a level of 1 - 1e-16, 1 - (1 - level) / 2 rounds to 1: the Wilson interval was (nan, nan) and the
+    Clopper-Pearson and Jeffreys upper bounds exactly 1 (with 3 of 10 responders); the tails are now used as such."""
+    low, high = binomial_interval(3, 10, method=method, confidence_level=1 - 1e-16)
+    assert 0.0 < low < 0.3 < high < 1.0

@@ -50,7 +50,7 @@ def _binomial_interval_iv(
 def _lower_bound(x: int, n: int, method: str, tail: float) -> float:
     """Lower confidence bound with one-sided error ``tail``."""
     if method == "wilson":
-        return _wilson(x, n, special.ndtri(1.0 - tail))[0]
+        return _wilson(x, n, -float(special.ndtri(tail)))[0]
     if x == 0:
         return 0.0
     if method == "clopper-pearson":
@@ -66,15 +66,17 @@ def _lower_bound(x: int, n: int, method: str, tail: float) -> float:
 
 
 def _upper_bound(x: int, n: int, method: str, tail: float) -> float:
-    """Upper confidence bound with one-sided error ``tail``."""
+    """Upper confidence bound with one-sided error ``tail`` (through the tail itself, not ``1 - tail``, which rounds
+    to 1 for a tail below 1.1e-16: a Wilson interval of NaN and a Clopper-Pearson bound of 1 at a level of
+    1 - 1e-16)."""
     if method == "wilson":
-        return _wilson(x, n, special.ndtri(1.0 - tail))[1]
+        return _wilson(x, n, -float(special.ndtri(tail)))[1]
     if x == n:
         return 1.0
     if method == "clopper-pearson":
-        return float(special.betaincinv(x + 1, n - x, 1.0 - tail))
+        return float(special.betainccinv(x + 1, n - x, tail))
     if method == "jeffreys":
-        return float(special.betaincinv(x + 0.5, n - x + 0.5, 1.0 - tail))
+        return float(special.betainccinv(x + 0.5, n - x + 0.5, tail))
 
     # mid-p: P(X < x) + P(X = x) / 2 = tail, decreasing in p
     def f(p: float) -> float:
@@ -391,7 +393,7 @@ class TwoProportionsResult(ResultMixin):
 
 def _newcombe(x1: int, n1: int, x2: int, n2: int, level: float, alternative: str) -> ConfidenceInterval:
     alpha = 1.0 - level
-    z = float(special.ndtri(1.0 - (alpha / 2 if alternative == "two-sided" else alpha)))
+    z = -float(special.ndtri(alpha / 2 if alternative == "two-sided" else alpha))  # (not ndtri(1 - tail): see _upper_bound)
     p1, p2 = x1 / n1, x2 / n2
     l1, u1 = _wilson(x1, n1, z)
     l2, u2 = _wilson(x2, n2, z)
