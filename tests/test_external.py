@@ -738,3 +738,12 @@ def test_rounds_stop_when_one_matches_nobody(replace: bool) -> None:
     np.testing.assert_array_equal(full.match_matrix[:, :3], enough.match_matrix)
     assert np.all(full.match_matrix[:, 3:] == -1)
     np.testing.assert_array_equal(full.pairs, enough.pairs)
+
+
+def test_a_zero_standard_error_with_a_varying_outcome_says_why() -> None:
+    """Two matched pairs with the same difference: the outcome varies, so "a constant outcome in both groups" (the
+    message before) was wrong."""
+    data = {"y": [1, 0, 1, 0], "t": [1, 1, 0, 0], "age": [1.0, 2.0, 1.5, 2.5]}
+    with pytest.raises(DesignError, match=r"^the sandwich standard error is 0 for these data: the 4 units the matched "
+                                          r"pairs keep leave no residual variation"):
+        external_control_comparison(data, outcome="y", treatment="t", covariates=["age"], caliper=None)

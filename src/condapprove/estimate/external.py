@@ -1374,10 +1374,17 @@ def external_control_comparison(
     mean_control = float(np.average(yu[~tu], weights=wu[~tu]))
     effect, se = _sandwich_contrast(yu, tu, wu, model="linear", se_type=se_type, clusters=cu)
     if not se > 0:
-        raise DesignError(
-            "`outcome` must vary within at least one group; got a constant outcome in both groups, so the "
-            "sandwich standard error is 0.",
-            hint="with 0 or all events in both groups use an exact method for the two proportions",
+        if np.ptp(yu[tu]) == 0 and np.ptp(yu[~tu]) == 0:
+            raise DesignError(
+                "`outcome` must vary within at least one group; got a constant outcome in both groups, so the "
+                "sandwich standard error is 0.",
+                hint="with 0 or all events in both groups use an exact method for the two proportions",
+            )
+        raise DesignError(  # (the outcome varies, but not in a way the weights and clusters can see)
+            f"the sandwich standard error is 0 for these data: the {int(used.sum())} units the "
+            f"{'matched pairs' if cu is not None else 'weights'} keep leave no residual variation (e.g. every "
+            "matched pair has the same difference in outcome).",
+            hint="use more units, or another method or se_type",
         )
     lor: float | None = None
     lor_se: float | None = None
