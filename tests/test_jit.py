@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -756,3 +757,57 @@ def test_vector_pass_only_with_a_compress_instruction(monkeypatch: pytest.Monkey
     monkeypatch.setattr(config, "CPU_FEATURES", None)
     monkeypatch.setattr(config, "ENABLE_AVX", 0)  # (NUMBA_ENABLE_AVX=0: numba leaves out every AVX feature)
     assert _tte_jit._compress_instruction() is False
+
+
+def _dispatchers() -> list[Any]:
+    """Every compiled loop of the package's ``*_jit`` modules."""
+    import importlib
+
+    from numba.core.registry import CPUDispatcher
+
+    from condapprove import _jit
+
+    out = []
+    for path in sorted(_jit._PACKAGE.rglob("*_jit.py")):
+        name = "condapprove." + ".".join(path.relative_to(_jit._PACKAGE).with_suffix("").parts)
+        module = importlib.import_module(name)
+        out += [v for v in vars(module).values() if isinstance(v, CPUDispatcher) and v.__module__ == name]
+    return out
+
+
+def test_every_cached_loop_is_stamped_by_all_the_compiled_modules() -> None:
+    """numba stamps a cached loop with its own module only: a loop that inlines another module's loop kept stale
+    machine code when that module changed (the Philox rows' normals kept item 109's predecessor)."""
+    from condapprove import _jit
+
+    loops = _dispatchers()
+    assert len(loops) > 40
+    for loop in loops:
+        locator = loop._cache._impl.locator
+        assert isinstance(locator, _jit._PackageStamp), loop
+        assert locator.get_source_stamp() == _jit.jit_sources_stamp()
+
+
+def test_the_stamp_changes_with_any_compiled_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from condapprove import _jit
+
+    for path in _jit._PACKAGE.rglob("*_jit.py"):
+        target = tmp_path / path.relative_to(_jit._PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    (tmp_path / "other.py").write_text("x = 1\n")
+    monkeypatch.setattr(_jit, "_PACKAGE", tmp_path)
+    _jit.jit_sources_stamp.cache_clear()
+    try:
+        same = _jit.jit_sources_stamp()
+        (tmp_path / "other.py").write_text("x = 2\n")  # not a compiled module
+        _jit.jit_sources_stamp.cache_clear()
+        assert _jit.jit_sources_stamp() == same
+        draw = tmp_path / "_draw_jit.py"
+        draw.write_text(draw.read_text() + "\n# a change\n")
+        _jit.jit_sources_stamp.cache_clear()
+        assert _jit.jit_sources_stamp() != same
+    finally:
+        _jit.jit_sources_stamp.cache_clear()

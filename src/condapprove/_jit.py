@@ -10,13 +10,16 @@ run.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import pathlib
 from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
 from numba import njit
-from numba.core import types
+from numba.core import caching, types
 from numba.extending import intrinsic
 
 __all__ = ["add_site_effects", "arrival_months", "bits_float", "capacity_rows", "compiled", "cumsum_rows",
@@ -36,11 +39,62 @@ def compiled(fn: Callable[..., Any]) -> Any:
 
 def _njit(fn: Callable[..., Any], **options: Any) -> Any:
     """``numba.njit`` with :func:`compiled`'s options and ``options``, cached on disk where a cache folder is
-    writable."""
+    writable, under the stamp of every compiled module (:func:`jit_sources_stamp`)."""
     try:
-        return njit(cache=True, nogil=True, error_model="numpy", **options)(fn)
+        dispatcher = njit(cache=True, nogil=True, error_model="numpy", **options)(fn)
+        dispatcher._cache = _PackageFunctionCache(fn)  # type: ignore[no-untyped-call]
     except RuntimeError:  # numba found no writable cache location
         return njit(nogil=True, error_model="numpy", **options)(fn)
+    return dispatcher
+
+
+#: The package's folder: its compiled loops are the ``*_jit.py`` modules under it.
+_PACKAGE = pathlib.Path(__file__).resolve().parent
+
+
+@functools.cache
+def jit_sources_stamp() -> bytes:
+    """SHA-256 of every ``*_jit.py`` module of the package (paths and contents, in path order): the stamp of every
+    compiled loop's disk cache.
+
+    numba stamps a cached loop with its own module's source only, so a loop that calls (or inlines) a loop of another
+    module kept its cached machine code when that module changed: in a source tree, the Philox rows' normals and gammas
+    (``_philox_jit``) went on with the normal ziggurat of ``_draw_jit`` from before docs/performance.md's item 109,
+    1.6 times as slow (a continuous run of 10^5 replicates took 41.6 against 34.3 ms).  With one stamp for all the
+    compiled modules, a change to any of them compiles every loop again (an installation's files change together, so
+    an upgrade was not affected).
+    """
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*_jit.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
+
+
+class _PackageStamp:
+    """A numba cache locator's stamp: :func:`jit_sources_stamp`, not the function's own file's."""
+
+    def get_source_stamp(self) -> bytes:
+        return jit_sources_stamp()
+
+
+def _package_locator(base: type) -> Any:
+    """numba's locator ``base`` (where a cache goes) with :class:`_PackageStamp`'s stamp."""
+    return type(f"_Package{base.__name__}", (_PackageStamp, base), {})
+
+
+class _PackageCacheImpl(caching.CompileResultCacheImpl):
+    """numba's cache of compiled functions, found where numba finds it (``NUMBA_CACHE_DIR``, next to the source, the
+    user's cache folder), stamped by :class:`_PackageStamp`."""
+
+    _locator_classes = [_package_locator(base) for base in (  # noqa: RUF012 - numba's own class attribute
+        caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)]
+
+
+class _PackageFunctionCache(caching.FunctionCache):
+    """numba's ``FunctionCache`` with :class:`_PackageCacheImpl`."""
+
+    _impl_class = _PackageCacheImpl
 
 
 def inlined(fn: Callable[..., Any]) -> Any:
