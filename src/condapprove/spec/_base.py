@@ -29,7 +29,6 @@ MAX_COUNT = 10_000_000
 MIN_PROBABILITY = 1e-12
 
 
-
 def _zero_or_not_tiny(x: float) -> float:
     if 0.0 < x < MIN_PROBABILITY:
         raise ValueError(f"must be 0 or >= {MIN_PROBABILITY:g} (a smaller probability underflows; write 0); got {x:g}")
