@@ -156,3 +156,23 @@ def test_sexagesimal_looking_value_is_refused_with_its_location() -> None:
     with pytest.raises(DesignErrors) as info:
         parse_design(text, file="x.yaml")
     assert any("target_n" in p.loc for p in info.value.problems)
+
+
+def test_an_unobservable_follow_up_does_not_hide_a_control_enrolling_after_the_cut_off() -> None:
+    """Both problems are reported (the check stopped at the follow-up's before), the follow-up against the latest start
+    of an arm that enrols in time."""
+    from condapprove.spec import design_from_mapping
+
+    post = {"study": "clinical_trial", "endpoint": {"type": "continuous", "sd": 1, "followup_months": 50},
+            "treated": {"accrual": {"rate_per_month": 2}, "target_n": 40},
+            "control": {"kind": "concurrent", "accrual": {"rate_per_month": 2, "start_month": 60}, "target_n": 40}}
+    with pytest.raises(DesignError) as info:
+        design_from_mapping({"name": "x", "approval": {"date": "2024-07-31", "time_limit_years": 4},
+                             "post_marketing": post, "scenarios": [{"name": "a", "treated_mean": 0.5,
+                                                                    "control_mean": 0}]})
+    got = sorted(p.format() for p in info.value.problems)
+    assert got == [
+        ("post_marketing.control.accrual.start_month: must be before the data cut-off (month 48): no patient could "
+        "enrol; got 60"),
+        ("post_marketing.endpoint.followup_months: must be < 48, the months from post_marketing.treated.accrual."
+        "start_month (0) to the data cut-off (month 48): no endpoint could be observed in time; got 50")]

@@ -853,17 +853,15 @@ class Design(_Model):
         arms = [("post_marketing.treated.accrual", pm.treated.accrual)]
         if isinstance(pm.control, ConcurrentControl) and pm.control.accrual is not None:
             arms.append(("post_marketing.control.accrual", pm.control.accrual))
-        problems = []
-        for where, accrual in arms:
-            start = accrual.start_month
-            if start >= cutoff:
-                problems.append(f"@{where}.start_month: must be before the data cut-off (month {cutoff:g}): no "
-                                f"patient could enrol; got {start:g}")
-            elif follow >= cutoff - start:
-                problems.append(f"@post_marketing.endpoint.followup_months: must be < {cutoff - start:g}, the months "
-                                f"from {where}.start_month ({start:g}) to the data cut-off (month {cutoff:g}): no "
-                                f"endpoint could be observed in time; got {follow:g}")
-                break
+        problems = [f"@{where}.start_month: must be before the data cut-off (month {cutoff:g}): no patient could "
+                    f"enrol; got {accrual.start_month:g}" for where, accrual in arms if accrual.start_month >= cutoff]
+        # the follow-up against the latest start of an arm that enrols before the cut-off (one message, not one an arm)
+        where, start = max(((w, a.start_month) for w, a in arms if a.start_month < cutoff), key=lambda x: x[1],
+                           default=(None, 0.0))
+        if where is not None and follow >= cutoff - start:
+            problems.append(f"@post_marketing.endpoint.followup_months: must be < {cutoff - start:g}, the months from "
+                            f"{where}.start_month ({start:g}) to the data cut-off (month {cutoff:g}): no endpoint "
+                            f"could be observed in time; got {follow:g}")
         return problems
 
     @model_validator(mode="after")
