@@ -249,7 +249,7 @@ def test_validate_starts_fast_without_heavy_imports(design: str) -> None:
     second of start-up), whichever shipped design it checks; nor numpy, nor the evidence and priors modules (which
     import it): a pre-approval cohort is built from `condapprove.cohorts` to check it.  (numpy is imported for a
     cohort of patient-level continuous values, to summarise them; no shipped design has one.)"""
-    heavy = ("scipy.stats", "scipy.optimize", "scipy.integrate", "pandas", "statsmodels", "lifelines", "numpy",
+    heavy = ("scipy.stats", "scipy.optimize", "scipy.integrate", "pandas", "statsmodels", "numpy",
              "condapprove.evidence", "condapprove.priors")
     code = ("import sys; from condapprove.cli import main\n"
             "try:\n    main(['validate', %r])\nexcept SystemExit as exc:\n    print('exit', exc.code)\n"

@@ -80,7 +80,7 @@ def test_summary_and_result_objects(run: tuple[SelftestResult, Path]) -> None:
     assert text.splitlines()[0] == f"condapprove {result.condapprove_version} installation qualification: PASS"
     assert f"{result.n_checks} of {result.n_checks} checks agree" in text
     assert all(f.name in text for f in result.families) and "failed checks" not in text
-    assert "numpy" in text and "lifelines" in text
+    assert "numpy" in text and "statsmodels" in text
     assert repr(result).startswith("SelftestResult(verdict='PASS'") and "\n" not in repr(result)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.passed = False  # type: ignore[misc]

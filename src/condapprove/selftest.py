@@ -44,8 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["DEPENDENCIES", "Check", "FamilyResult", "SelftestResult", "run_selftest"]
 
 #: Distributions whose versions the report records, after condapprove itself.
-DEPENDENCIES: tuple[str, ...] = ("numpy", "scipy", "pandas", "statsmodels", "lifelines", "pydantic", "PyYAML",
-                                 "click")
+DEPENDENCIES: tuple[str, ...] = ("numpy", "scipy", "pandas", "statsmodels", "pydantic", "PyYAML", "click")
 
 _FORMAT = 1
 _Observed = dict[str, float]
@@ -638,7 +637,7 @@ def run_selftest(*, report: str | os.PathLike[str] | None = None) -> SelftestRes
     :math:`|o - e| \\le \\mathrm{atol} + \\mathrm{rtol}\\,|e|`. The tolerance is stated per family
     (relative 1e-6, the project standard, with an absolute floor for values at or next to 0) and
     overridden with a reason where the reference is itself less precise (rpact's fixed
-    integration grid: absolute 1e-6; Newton-Raphson stopping points of coxph and lifelines:
+    integration grid: absolute 1e-6; coxph's Newton-Raphson stopping point:
     absolute 1e-8). A computation that raises, returns NaN or omits a quantity fails. The
     verdict is PASS only when there is at least one check and all pass; warnings raised by
     documented conventions are silenced, as the values are what is qualified.

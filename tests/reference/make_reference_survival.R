@@ -116,6 +116,20 @@ c1 <- ceiling(runif(80, 2, 12))
 add_two("months_160", c(pmin(t0, c0), pmin(t1, c1)), c(as.numeric(t0 <= c0), as.numeric(t1 <= c1)),
         c(rep(0, 80), rep(1, 80)))
 
+# Three controls with early events against 36 treated patients, and three against 20 (one time 1e-10 from another,
+# merged into a tie as by timefix): a strong effect that lifelines' Newton-Raphson, used before the forty-fifth
+# round, got wrong without a warning (log HR +0.886 for -2.749) and refused (no convergence), found by a randomised
+# comparison with coxph (the partial likelihood is concave: condapprove now solves its score equation directly)
+add_two("three_controls_36", c(6, 1, 1, 23, 12, 27, 5, 29, 77, 4, 31, 40, 47, 65, 37, 10, 54, 19, 15, 6, 6, 14, 4, 50,
+                               31, 59, 54, 34, 17, 25, 52, 55, 66, 14, 74, 37, 66, 52, 4),
+        c(1, 1, 1, 1, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
+          1),
+        c(0, 0, 0, rep(1, 36)))
+add_two("three_controls_20", c(3, 7.0000000001, 1, 6, 39, 39, 18, 6, 6, 42, 48, 12, 9, 42, 39, 42, 21, 45, 60, 27, 3, 12,
+                               66),
+        c(1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 0, 1),
+        c(0, 0, 0, rep(1, 20)))
+
 two_out <- lapply(two_sets, function(s) {
   sd <- survdiff(Surv(s$time, s$status) ~ s$group)
   out <- list(name = s$name, durations = I(s$time), event_observed = I(s$status), group = I(s$group),

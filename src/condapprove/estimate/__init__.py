@@ -1,7 +1,7 @@
 """Small-cohort estimation: exact and Bayesian estimates, survival, heterogeneity, external controls.
 
 Every name is re-exported lazily (PEP 562) from its submodule, so importing
-:mod:`condapprove.estimate` does not import statsmodels or lifelines until they are needed.
+:mod:`condapprove.estimate` does not import statsmodels until it is needed.
 
 ==============================  =====================================================
 submodule                       what it holds

@@ -6,13 +6,12 @@
 * :func:`one_sample_logrank` -- one-sample log-rank test of a single arm against a fixed reference curve
   (:class:`ExponentialCurve`, :class:`PiecewiseExponentialCurve`, :class:`WeibullCurve` or any object with a
   ``cumulative_hazard`` method).
-* :func:`cox_hazard_ratio` -- Cox proportional-hazards hazard ratio of two groups (lifelines, Efron ties;
-  R ``coxph(ties = "efron")``).
+* :func:`cox_hazard_ratio` -- Cox proportional-hazards hazard ratio of two groups (Efron ties; R
+  ``coxph(ties = "efron")``).
 * :func:`exponential_rate` -- exponential (constant-hazard) rate with an exact Poisson interval.
 
-Data use lifelines' vocabulary: ``durations`` (time from the origin to the event or to censoring) and
-``event_observed`` (1 = event, 0 = right-censored).  Only right censoring without delayed entry is handled.
-lifelines is imported lazily, inside :func:`cox_hazard_ratio` only.
+Data are ``durations`` (time from the origin to the event or to censoring) and ``event_observed`` (1 = event,
+0 = right-censored).  Only right censoring without delayed entry is handled.
 """
 
 from __future__ import annotations
@@ -1101,22 +1100,62 @@ class CoxResult(ResultMixin):
         return ConfidenceInterval(math.exp(self.log_hr - z * self.se), math.exp(self.log_hr + z * self.se))
 
 
-def _cox_has_finite_mle(t: FloatArray, e: IntArray, x: IntArray) -> bool:
-    """Whether the partial likelihood of a binary covariate has a finite maximum.
+def _efron_terms(t: FloatArray, e: IntArray, x: IntArray) -> tuple[FloatArray, int]:
+    """The terms of the score of Efron's partial likelihood of a 0/1 covariate, and the compared group's events.
 
-    The score tends to ``-(control events while a compared patient is at risk)`` as beta -> +inf and to
-    ``+(compared events while a control is at risk)`` as beta -> -inf; both must be non-zero.
+    At a time with ``d`` events (``d0`` of the control group, ``d1`` of the compared), ``n0`` and ``n1`` patients at
+    risk, Efron's approximation has ``d`` terms, ``l = 0, ..., d - 1``, each the probability that the next event is a
+    compared patient's once ``l / d`` of every tied patient has left the risk set:
+    ``p_l = a_l e^beta / (b_l + a_l e^beta)`` with ``a_l = n1 - (l / d) d1`` and ``b_l = n0 - (l / d) d0``.  So
+    ``p_l = expit(beta + c_l)`` with ``c_l = log a_l - log b_l`` (``-inf`` when ``a_l = 0``, ``+inf`` when
+    ``b_l = 0``), the score is ``D1 - sum_l p_l`` (``D1``: the compared group's events) and the information
+    ``sum_l p_l (1 - p_l)``.  Returns ``c`` (one per event) and ``D1``.
     """
-    ev = np.flatnonzero(e == 1)
-    at_risk1 = np.array([np.any((t >= t[i]) & (x == 1)) for i in ev], dtype=bool)
-    at_risk0 = np.array([np.any((t >= t[i]) & (x == 0)) for i in ev], dtype=bool)
-    xe = x[ev]
-    return bool(np.any((xe == 0) & at_risk1)) and bool(np.any((xe == 1) & at_risk0))
+    times = np.unique(t[e == 1])
+
+    def at_risk(group: int) -> IntArray:
+        s = np.sort(t[x == group])
+        return s.size - np.searchsorted(s, times, side="left")
+
+    def events(group: int) -> IntArray:
+        s = np.sort(t[(e == 1) & (x == group)])
+        return np.searchsorted(s, times, side="right") - np.searchsorted(s, times, side="left")
+
+    n0, n1, d0, d1 = at_risk(0), at_risk(1), events(0), events(1)
+    d = d0 + d1
+    which = np.repeat(np.arange(times.size), d)
+    frac = (np.arange(which.size) - np.repeat(np.cumsum(d) - d, d)) / d[which]
+    a = n1[which] - frac * d1[which]
+    b = n0[which] - frac * d0[which]
+    with np.errstate(divide="ignore"):
+        c = np.log(a) - np.log(b)  # (a + b > 0: every tied patient is at risk)
+    return c, int(d1.sum())
 
 
-#: Newton-Raphson step sizes tried in turn by :func:`cox_hazard_ratio` (lifelines' default first): a full first step
-#: from 0 can overflow when one group has a single patient whose event is tied with the other group's.
-_COX_STEP_SIZES = (0.95, 0.5, 0.1)
+def _efron_fit(c: FloatArray, d1: int) -> tuple[float, float] | None:
+    """The maximum of Efron's partial likelihood of :func:`_efron_terms` ``c`` and ``d1``: ``(beta, information)``,
+    or None when it has no finite maximum.
+
+    The score ``d1 - sum expit(beta + c)`` decreases strictly from ``d1 - #(c = +inf)`` at ``beta -> -inf`` to
+    ``d1 - #(c > -inf)`` at ``+inf`` (the likelihood is concave), so a finite maximum exists exactly when the first
+    is positive and the second negative; its root is then bracketed by doubling and found by Brent's method to
+    within a few units in the last place.
+    """
+    if not int(np.sum(c == np.inf)) < d1 < int(np.sum(c > -np.inf)):
+        return None
+    from scipy.optimize import brentq
+
+    def score(beta: float) -> float:
+        return d1 - float(np.sum(special.expit(beta + c)))
+
+    lo, hi = -1.0, 1.0  # widened until score(lo) >= 0 >= score(hi)
+    while score(lo) < 0:
+        lo, hi = 2.0 * lo, lo
+    while score(hi) > 0:
+        lo, hi = hi, 2.0 * hi
+    beta = float(brentq(score, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=2000))
+    information = float(np.sum(special.expit(beta + c) * special.expit(-(beta + c))))
+    return beta, information
 
 
 def cox_hazard_ratio(
@@ -1129,7 +1168,7 @@ def cox_hazard_ratio(
     alternative: Alternative = "two-sided",
     control: Any = None,
 ) -> CoxResult:
-    """Hazard ratio of two groups from a Cox proportional-hazards model (lifelines ``CoxPHFitter``).
+    """Hazard ratio of two groups from a Cox proportional-hazards model (R ``coxph(ties = "efron")``).
 
     Parameters
     ----------
@@ -1142,8 +1181,7 @@ def cox_hazard_ratio(
     confidence_level : float, optional
         Default level of :meth:`CoxResult.interval` (0.95).
     ties : {'efron'}, optional
-        Tie handling.  Only Efron's approximation (R ``coxph``'s default) is available, because lifelines
-        implements no other.
+        Tie handling.  Only Efron's approximation (R ``coxph``'s default) is available.
     alternative : {'two-sided', 'less', 'greater'}, optional
         Alternative of the Wald test; 'less' means hazard ratio < 1.
     control : label, optional
@@ -1161,23 +1199,26 @@ def cox_hazard_ratio(
         On invalid data or options.
     ConvergenceError
         If the partial likelihood has no finite maximum (e.g. no events in one group: the estimate is 0 or
-        infinite; use :func:`logrank_test`), or lifelines reports that Newton-Raphson did not converge.
+        infinite; use :func:`logrank_test`).
 
     Notes
     -----
     Maximises Efron's partial likelihood for :math:`h(t \\mid x) = h_0(t) e^{\\beta x}` with :math:`x = 1`
-    for the compared group, by lifelines' Newton-Raphson run until the Newton decrement is below 1e-20 (the
-    estimate then agrees with R's ``coxph`` to about 1e-12); a fit whose first step overflows (one group of a
-    single patient whose event is tied with the other group's) is started again with smaller steps (0.5, then
-    0.1).  Inference is the large-sample Wald test and interval, which are unreliable with
-    few events (prefer :func:`logrank_test` for the test and report the interval as approximate).
-    Proportional hazards and independent censoring are assumed.  lifelines is imported on the first call.
+    for the compared group.  With one 0/1 covariate the likelihood is concave and its score is
+    :math:`D_1 - \\sum_l \\operatorname{expit}(\\beta + c_l)`, one term per event (:math:`D_1`: the compared
+    group's events; :math:`c_l` from the numbers at risk and tied, Efron's weights included), so the estimate is
+    the root of the score, bracketed and found by Brent's method to a few units in the last place (R's ``coxph``
+    stops its Newton-Raphson within about 1e-9 of it), and the standard error is the inverse square root of the
+    observed information there.  The maximum is finite exactly when the score changes sign; otherwise the
+    estimate is 0 or infinite and a :class:`~condapprove.errors.ConvergenceError` says so.  Times equal up to
+    rounding error are ties (R's ``timefix``).  Inference is the large-sample Wald test and interval, which are
+    unreliable with few events (prefer :func:`logrank_test` for the test and report the interval as
+    approximate).  Proportional hazards and independent censoring are assumed.
 
     References
     ----------
     .. [1] Cox DR (1972). Regression models and life-tables. JRSS B 34:187-220.
     .. [2] Efron B (1977). The efficiency of Cox's likelihood function for censored data. JASA 72:557-565.
-    .. [3] Davidson-Pilon C. lifelines: survival analysis in Python. JOSS 4(40):1317 (2019).
 
     Examples
     --------
@@ -1197,43 +1238,16 @@ def cox_hazard_ratio(
     level = check_confidence_level(confidence_level)
     ties = check_one_of(ties, "ties", ("efron",))  # type: ignore[assignment]
     alt = check_one_of(alternative, "alternative", _ALTERNATIVES)
-    if not _cox_has_finite_mle(t, e, x):
+    fit = _efron_fit(*_efron_terms(t, e, x))
+    if fit is None:
         raise ConvergenceError(
             "the Cox partial likelihood has no finite maximum: the hazard ratio estimate is 0 or infinite.\n"
             "  1. check whether one group has no events (or all its events occur when the other group has no "
             "patient at risk);\n"
             "  2. use logrank_test() for the comparison, or report the events per group."
         )
-    import pandas as pd
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError as LifelinesConvergenceError
-    from lifelines.exceptions import ConvergenceWarning as LifelinesConvergenceWarning
-
-    df = pd.DataFrame({"T": t, "E": e, "x": x.astype(np.float64)})
-    for step_size in _COX_STEP_SIZES:
-        fitter = CoxPHFitter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                # (precision 1e-20: lifelines stops when the Newton decrement, score^2 / information / 2, is below it,
-                # and with 1e-12 left a score of about 1e-6, estimates 1e-6 off R's coxph)
-                fitter.fit(df, duration_col="T", event_col="E",
-                           fit_options={"precision": 1e-20, "max_steps": 100, "step_size": step_size})
-            except LifelinesConvergenceError as exc:  # a first step that overflowed (delta is NaN)
-                failure = f"lifelines' Newton-Raphson failed with step size {step_size}: {str(exc).splitlines()[0]}"
-                continue
-        problems = [
-            str(w.message)
-            for w in caught
-            if issubclass(w.category, LifelinesConvergenceWarning) and "norm(delta)" in str(w.message)
-        ]
-        if problems:
-            raise ConvergenceError("lifelines' Newton-Raphson did not converge: " + problems[0])
-        break
-    else:
-        raise ConvergenceError(failure)
-    beta = float(fitter.params_["x"])
-    se = float(fitter.standard_errors_["x"])
+    beta, information = fit
+    se = 1.0 / math.sqrt(information)
     z = beta / se
     return CoxResult(
         hazard_ratio=math.exp(beta),
