@@ -291,6 +291,25 @@ def test_fisher_scoring_not_converging_raises() -> None:
         random_effects(case["yi"], case["vi"], method="REML", maxiter=1)
 
 
+INTERIOR = [c for c in RMA["cases"] if all(f["tau2"] > 1e-6 for f in c["fits"] if f["method"] in ("REML", "ML"))]
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e4, 1e-2])
+@pytest.mark.parametrize("method", ["REML", "ML"])
+@pytest.mark.parametrize("case", INTERIOR, ids=lambda c: c["name"])
+def test_fisher_scoring_converges_on_every_scale(case: dict[str, Any], method: str, scale: float) -> None:
+    """Estimates on another scale (yi times s, vi times s^2) are the same estimates rescaled: a tau^2 of 1e7 or more
+    cannot change by less than the absolute threshold of 1e-10 (its own rounding is larger), and Fisher scoring used to
+    run to ``maxiter`` and raise there (found by a randomised comparison with metafor, which converges).  On a small
+    scale the absolute threshold is lowered with it, as the docstring says to."""
+    res = _quiet(random_effects, case["yi"], case["vi"], method=method)
+    big = _quiet(random_effects, [y * scale for y in case["yi"]], [v * scale**2 for v in case["vi"]], method=method,
+                 tol=1e-10 * min(scale, 1.0) ** 2)
+    assert big.tau2 == pytest.approx(res.tau2 * scale**2, rel=1e-8)
+    assert big.estimate == pytest.approx(res.estimate * scale, rel=1e-8, abs=1e-12 * scale)
+    assert big.se == pytest.approx(res.se * scale, rel=1e-8)
+
+
 def test_two_lots_work() -> None:
     res = random_effects([0.2, 1.1], [0.25, 0.25], method="PM", test="hartung-knapp")
     assert res.k == 2 and res.df == 1

@@ -278,13 +278,19 @@ def _loglik(tau2: float, y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     return float(-0.5 * k * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * rss)
 
 
+#: Fisher scoring also stops when tau^2 changes by less than this fraction of itself: on a large scale (tau^2 of 1e7,
+#: say) an absolute ``tol`` of 1e-10 is below tau^2's own rounding (its changes settle into a cycle of up to about 26
+#: units in the last place, 30 lots, measured), and the iterations would never stop.
+_TAU2_RTOL = 1e-12
+
+
 def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool, tol: float, maxiter: int) -> float:
     """REML/ML tau2 by metafor's Fisher scoring (start: Hedges' estimator; step halving at 0)."""
     k = y.size
     tau2 = max(0.0, (float(np.sum((y - y.mean()) ** 2)) - (1 - 1 / k) * float(np.sum(v))) / (k - 1))
     it = 0
-    change = tol + 1.0
-    while change > tol:
+    change = math.inf
+    while change > max(tol, _TAU2_RTOL * tau2):
         it += 1
         old = tau2
         w = 1.0 / (v + tau2)
@@ -540,7 +546,11 @@ def random_effects(
     tol, maxiter : optional
         Convergence threshold on the change in tau^2 and iteration cap of the
         REML/ML Fisher scoring (metafor's ``threshold``, default there 1e-5, and
-        ``maxiter``, default there 100).  PM's root and the Q-profile bounds are found to
+        ``maxiter``, default there 100).  ``tol`` is absolute, as metafor's: for data on a
+        very small scale (``vi`` of 1e-8 or less) lower it, or the iterations stop early
+        (metafor's too).  A change below 1e-12 of tau^2 itself also ends them, so that
+        data on a large scale, whose tau^2 cannot change by less than its own rounding,
+        converge.  PM's root and the Q-profile bounds are found to
         about 1e-14 (Brent's method), where metafor's default root-finding tolerance leaves
         differences of up to about 1e-5 relative (more for PM estimates near 0).
 
