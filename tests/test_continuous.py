@@ -144,6 +144,24 @@ def test_constant_values_give_a_zero_width_interval_with_a_warning() -> None:
     assert (ci.low, ci.high) == (1.0, math.inf)
 
 
+def test_values_constant_up_to_rounding_count_as_constant() -> None:
+    """1e8, 1e8 + 1 ulp, 1e8: the SD is rounding error (a standard error below 10 units of rounding of the mean, where
+    R's t.test stops with "data are essentially constant"); it gave t = 0 and p = 1 (found by a randomised comparison
+    with R).  One unit of rounding more spread than that threshold is a sample."""
+    ulp = math.ulp(1e8)
+    near = [1e8, 1e8 + ulp, 1e8]
+    with pytest.raises(DesignError, match=r"`values` must not be constant \(standard deviation 0, or constant up to"):
+        one_sample_t(near, 1e8)
+    with pytest.warns(DegenerateDataWarning, match=r"`values`: standard deviation 0"):
+        assert mean_interval(near) == (1e8, 1e8)
+    with pytest.raises(DesignError, match=r"both samples must not be constant"):
+        welch_t(near, [5e7, 5e7 - ulp / 2])
+    assert welch_t(near, [1.0, 2.0, 4.0]).df == pytest.approx(2.0)  # all variance from y, as with constant x
+    # a spread of 1e-6 around 1e8 (a standard error of 5.8e-7, against the threshold of 2.2e-7) is kept
+    spread = [1e8 - 1e-6, 1e8, 1e8 + 1e-6]
+    assert one_sample_t(spread, 1e8).se == pytest.approx(1e-6 / math.sqrt(3), rel=1e-2)
+
+
 def test_welch_allows_one_constant_group() -> None:
     res = welch_t([1.0, 2.0, 3.0], [0.0, 0.0])
     assert res.df == pytest.approx(2.0)  # all variance from x

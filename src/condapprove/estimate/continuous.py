@@ -110,13 +110,17 @@ def _common_iv(alternative: Any, confidence_level: Any) -> tuple[Alternative, fl
 
 
 def _values_iv(values: Any, name: str) -> tuple[float, float, int]:
-    """Mean, SD (ddof=1) and size of a sample of at least two finite values."""
+    """Mean, SD (ddof=1) and size of a sample of at least two finite values; the SD is 0 for values that are
+    constant up to rounding (a standard error below 10 units of rounding of the mean, R's ``t.test`` test for
+    "data are essentially constant"), whose SD is rounding error: 1e8, 1e8 + 1.5e-8 and 1e8 gave t = 0, p = 1."""
     arr = check_finite_array(values, name, min_size=2)
     with np.errstate(over="ignore", invalid="ignore"):
         mean, sd = float(arr.mean()), float(arr.std(ddof=1))
     if not (math.isfinite(mean) and math.isfinite(sd)):
         raise DesignError(f"`{name}` is too large to summarise (its mean or SD overflows); got values up to "
                           f"{float(np.abs(arr).max()):g}; rescale them.")
+    if sd / math.sqrt(arr.size) < 10 * np.finfo(float).eps * abs(mean):
+        sd = 0.0
     return mean, sd, int(arr.size)
 
 
@@ -160,7 +164,8 @@ def _t_test(
 
 def _one_sample(mean: float, sd: float, n: int, mu0: float, alternative: str, level: float, name: str) -> TTestResult:
     if sd == 0.0:
-        message = f"`{name}` must not be constant (standard deviation 0): the t statistic is undefined; got sd=0."
+        message = (f"`{name}` must not be constant (standard deviation 0, or constant up to rounding of the mean): the "
+                   "t statistic is undefined; got sd=0.")
         raise DesignError(message)
     return _t_test(mean, sd / math.sqrt(n), float(n - 1), mu0, alternative, level, "one-sample t")
 
@@ -203,9 +208,9 @@ def mean_interval(
     -----
     Assumes independent observations from a normal distribution (or n large enough for the mean
     to be close to normal); exact under normality. R's ``t.test(values)$conf.int``. Constant values
-    (standard deviation 0) give the zero-width interval ``(mean, mean)`` with a
-    :class:`~condapprove.errors.DegenerateDataWarning` (R's ``t.test`` stops: "data are essentially
-    constant"; :func:`one_sample_t` raises).
+    (standard deviation 0, or a standard error below 10 units of rounding of the mean) give the
+    zero-width interval ``(mean, mean)`` with a :class:`~condapprove.errors.DegenerateDataWarning`
+    (R's ``t.test`` stops: "data are essentially constant"; :func:`one_sample_t` raises).
 
     Examples
     --------
@@ -297,7 +302,8 @@ def one_sample_t(
     -----
     ``t = (xbar - mu0) / (s / sqrt(n))`` with ``n - 1`` degrees of freedom; assumes independent,
     normally distributed observations. Constant data raise :class:`~condapprove.errors.DesignError`
-    (as R's ``t.test``). Matches R's ``t.test(values, mu = mu0)``.
+    (as R's ``t.test``), and so do data constant up to rounding, whose standard error is below 10 units of
+    rounding of the mean (R's "data are essentially constant"). Matches R's ``t.test(values, mu = mu0)``.
 
     Examples
     --------
@@ -391,7 +397,9 @@ def welch_t(
     ``se = sqrt(s_x^2/n_x + s_y^2/n_y)`` and the Welch-Satterthwaite degrees of freedom
     ``df = se^4 / ((s_x^2/n_x)^2/(n_x-1) + (s_y^2/n_y)^2/(n_y-1))``. Assumes independent normal
     samples with possibly unequal variances; the t reference is an approximation, good for the
-    small unequal arms typical of conditional approvals. Matches R's ``t.test(x, y)``.
+    small unequal arms typical of conditional approvals. Matches R's ``t.test(x, y)``. A sample constant up to
+    rounding (a standard error below 10 units of rounding of its mean) counts as constant (standard deviation 0):
+    one such sample is allowed, two raise :class:`~condapprove.errors.DesignError`.
 
     References
     ----------
