@@ -428,6 +428,20 @@ def test_normal_update_is_the_precision_weighted_mean(m: float, s: float, y: flo
     assert post.sd == pytest.approx(math.sqrt(1.0 / prec), rel=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e-200, 1e155, 1e300])
+def test_normal_mixture_update_and_predictive_are_scale_free(scale: float) -> None:
+    """A mixture on another scale (means, sds, estimate and se times s) updates to the same weights and the rescaled
+    components: the variances of the textbook form overflowed beyond 1e154 (an OverflowError, found by fuzzing)."""
+    prior = NormalMixture([0.3, 0.7], [-1.0, 4.0], [0.5, 2.0])
+    post, pred = prior.update(2.5, 1.5), prior.predictive(1.5)
+    big = NormalMixture(prior.weights, [m * scale for m in prior.means], [sd * scale for sd in prior.sds])
+    big_post, big_pred = big.update(2.5 * scale, 1.5 * scale), big.predictive(1.5 * scale)
+    assert big_post.weights == pytest.approx(post.weights, rel=1e-12)
+    assert big_post.means == pytest.approx([m * scale for m in post.means], rel=1e-12)
+    assert big_post.sds == pytest.approx([sd * scale for sd in post.sds], rel=1e-12)
+    assert big_pred.sds == pytest.approx([sd * scale for sd in pred.sds], rel=1e-12)
+
+
 def test_normal_update_that_overflows_is_refused() -> None:
     with pytest.raises(DesignError, match=r"^the posterior mean of a prior mean 1e\+308 and an estimate -1e\+308 "):
         Normal(1e308, 1e-3).update(-1e308, 1e-3)

@@ -1299,18 +1299,19 @@ class NormalMixture(_Mixture):
             The conjugate posterior mixture.
         """
         y = check_finite(mean_estimate, "mean_estimate")
-        v = _se_iv(se) ** 2
+        se = _se_iv(se)
         _, m, s = self._arrays()
-        prec = 1.0 / s**2 + 1.0 / v
-        new_m = (m / s**2 + y / v) / prec
-        new_w = self._reweighted(scipy.stats.norm.logpdf(y, m, np.sqrt(s**2 + v)))
-        return NormalMixture(new_w, tuple(new_m.tolist()), tuple(np.sqrt(1.0 / prec).tolist()))
+        # each component's conjugate update, and the marginal likelihoods through hypot: both free of the variances,
+        # which overflowed for scales beyond 1e154
+        posts = [Normal(mean, sd).update(y, se) for mean, sd in zip(self.means, self.sds)]
+        new_w = self._reweighted(scipy.stats.norm.logpdf(y, m, np.hypot(s, se)))
+        return NormalMixture(new_w, tuple(q.mean for q in posts), tuple(q.sd for q in posts))
 
     def predictive(self, se: float) -> NormalMixture:
         """Predictive distribution of a future estimate with standard error ``se``."""
         sd = _se_iv(se)
         _w, _m, s = self._arrays()
-        return NormalMixture(self.weights, self.means, tuple(np.sqrt(s**2 + sd**2).tolist()))
+        return NormalMixture(self.weights, self.means, tuple(np.hypot(s, sd).tolist()))
 
     def robustify(self, weight: float, mean: float | None = None, *, sigma_ref: float, n: float = 1.0) -> NormalMixture:
         """Add a unit-information component ``N(mean, sigma_ref^2 / n)`` with weight ``weight``.
