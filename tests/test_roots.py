@@ -42,6 +42,11 @@ FUNCTIONS = {
     "step-ish": lambda c: (lambda x: math.atan(50.0 * (x - c))),
     "oscillating": lambda c: (lambda x: math.sin(3.0 * x) + 0.3 * (x - c)),
     "flat at the root": lambda c: (lambda x: (x - c) ** 5),
+    # values whose products underflow (the sign test multiplied them, and returned the bracket's initial 0.0: a
+    # critical value of 0 for an alpha increment of 1e-200), and flat steps (a zero denominator: C divides to inf or
+    # NaN and bisects; Python raised ZeroDivisionError)
+    "tiny values": lambda c: (lambda x: 1e-200 * math.tanh(x - c)),
+    "staircase": lambda c: (lambda x: math.floor(4.0 * (x - c)) + 0.5),
 }
 
 
@@ -55,7 +60,7 @@ def test_same_root_and_evaluations_as_scipy(kind, c, lo, hi, flip, tol):
     a, b = c - lo, c + hi
     if flip:
         a, b = b, a
-    if f(a) * f(b) > 0:  # (an oscillating function need not change sign over the bracket)
+    if f(a) != 0 and f(b) != 0 and (f(a) < 0) == (f(b) < 0):  # (an oscillating function need not change sign)
         with pytest.raises(ValueError, match="different signs"):
             _roots.brentq(f, a, b)
         return
@@ -93,3 +98,11 @@ def test_iteration_limit_and_bad_arguments():
         _roots.brentq(f, 0.0, 2.0, maxiter=-1)
     with pytest.raises(ValueError, match="NaN"):
         _roots.brentq(lambda x: math.nan if x > 0.5 else -1.0, 0.0, 2.0)
+
+
+def test_values_that_underflow_when_multiplied():
+    """The helper's case: two values of 1e-200 (product 0) bracket 0.3; the root was returned as 0.0."""
+    f = (lambda x: 1e-200 * (x - 0.3))
+    assert _roots.brentq(f, 0.0, 1.0) == optimize.brentq(f, 0.0, 1.0) == pytest.approx(0.3, abs=1e-11)
+    with pytest.raises(ValueError, match="different signs"):
+        _roots.brentq(lambda x: 1e-200 * (x + 1.0), 0.0, 1.0)  # both positive, their product 0

@@ -22,6 +22,16 @@ __all__ = ["brentq"]
 _RTOL = 4 * sys.float_info.epsilon
 
 
+def _div(num: float, den: float) -> float:
+    """``num / den`` with C's IEEE division by zero (+-inf, or NaN for 0/0) where Python raises: a flat or underflowed
+    function makes the extrapolation's denominator 0, and C then bisects (a comparison with inf or NaN fails)."""
+    if den != 0:
+        return num / den
+    if num == 0 or math.isnan(num):
+        return math.nan
+    return math.copysign(math.inf, num) * math.copysign(1.0, den)
+
+
 def brentq(f: Callable[[float], float], a: float, b: float, *, xtol: float = 2e-12, rtol: float = _RTOL,
            maxiter: int = 100) -> float:
     """A root of ``f`` in ``[a, b]``, where ``f(a)`` and ``f(b)`` differ in sign, by Brent's method.
@@ -76,14 +86,17 @@ def brentq(f: Callable[[float], float], a: float, b: float, *, xtol: float = 2e-
     xblk = fblk = spre = scur = 0.0
     fpre = value(xpre)
     fcur = value(xcur)
-    if fpre * fcur > 0:
+    # signs compared, not multiplied, as scipy's C does (signbit): the product of two values of 1e-170 underflows to 0,
+    # which kept the bracket's other end at its initial 0.0 and returned it as the root (a critical value of 0 for a
+    # look spending 1e-200)
+    if fpre != 0 and fcur != 0 and (fpre < 0) == (fcur < 0):
         raise ValueError("f(a) and f(b) must have different signs")
     if fpre == 0:
         return xpre
     if fcur == 0:
         return xcur
     for _ in range(maxiter):
-        if fpre * fcur < 0:
+        if fpre != 0 and fcur != 0 and (fpre < 0) != (fcur < 0):
             xblk, fblk = xpre, fpre
             spre = scur = xcur - xpre
         if abs(fblk) < abs(fcur):
@@ -95,11 +108,11 @@ def brentq(f: Callable[[float], float], a: float, b: float, *, xtol: float = 2e-
             return xcur
         if abs(spre) > delta and abs(fcur) < abs(fpre):
             if xpre == xblk:  # interpolate
-                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+                stry = _div(-fcur * (xcur - xpre), fcur - fpre)
             else:  # extrapolate
-                dpre = (fpre - fcur) / (xpre - xcur)
-                dblk = (fblk - fcur) / (xblk - xcur)
-                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+                dpre = _div(fpre - fcur, xpre - xcur)
+                dblk = _div(fblk - fcur, xblk - xcur)
+                stry = _div(-fcur * (fblk * dblk - fpre * dpre), dblk * dpre * (fblk - fpre))
             # C's MIN(|spre|, limit): |spre| only when it is the smaller, as min(limit, |spre|) (NaN included)
             limit = min(3 * abs(sbis) - delta, abs(spre))
             if 2 * abs(stry) < limit:  # a good short step
