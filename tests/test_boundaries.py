@@ -21,6 +21,7 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import multivariate_normal
 
 from condapprove.boundaries import (
+    MIN_ALPHA_INCREMENT,
     SPENDING_FUNCTIONS,
     CrossingProbabilities,
     GroupSequentialDesign,
@@ -538,3 +539,41 @@ def test_min_alpha_itself_gives_the_fixed_design_bound() -> None:
     assert float(efficacy_bounds([1.0], MIN_ALPHA)[0]) == pytest.approx(float(-ndtri(MIN_ALPHA)), rel=1e-12)
     bounds = efficacy_bounds([0.3, 0.6, 1.0], MIN_ALPHA)
     assert bounds[0] > bounds[1] > bounds[2] >= float(-ndtri(MIN_ALPHA))
+
+
+# ------------------------------------------------------------------------------------------ tiny alpha increments
+# A randomised comparison with rpact found looks spending a positive but astronomically small alpha (O'Brien-Fleming-
+# type spending at information fractions of 0.001-0.009) given a critical value of 0.0 (a type I error of 0.5), a
+# ZeroDivisionError from the root finder, or a ConvergenceError from the batch search.  Increments of at most
+# MIN_ALPHA_INCREMENT are now not spent (inf, as rpact's Inf below its tolerance); larger ones are resolved exactly.
+
+FINAL = float(-ndtri(0.025))
+
+
+@pytest.mark.parametrize("rates", [[0.001, 0.005, 1.0], [0.0027, 0.0089, 1.0]])
+def test_looks_spending_almost_nothing_cannot_stop(rates: list[float]) -> None:
+    d = group_sequential(rates)
+    assert d.critical_values[:2] == (math.inf, math.inf)
+    assert d.critical_values[2] == pytest.approx(FINAL, rel=1e-12)  # rpact: Inf 7.3117 1.959964 (its cap at 7.3)
+    assert d.power(0.0).power == pytest.approx(0.025, rel=1e-12)
+    assert efficacy_bounds(rates) == pytest.approx(np.array(d.critical_values), rel=1e-12)
+    assert efficacy_bounds_batch([rates]) == pytest.approx(np.array([d.critical_values]), rel=1e-12)
+
+
+def test_tiny_increments_from_every_entry_point() -> None:
+    assert critical_values_from_spending([0.0, 1e-300, 0.025], [0.3, 0.6, 1.0]) == pytest.approx([math.inf, math.inf, FINAL])
+    hsd = group_sequential(4, spending="hwang-shih-decani", parameter=-750)
+    assert hsd.critical_values == pytest.approx((math.inf, math.inf, math.inf, FINAL), rel=1e-12)
+    rates = [0.0006360505, 0.0034235705, 0.0052848979, 0.7530969336]
+    expected = [math.inf, math.inf, math.inf, float(-ndtri(0.0338))]  # rpact asUser: Inf Inf Inf 1.827664
+    assert efficacy_bounds(rates, 0.0338) == pytest.approx(expected, rel=1e-12)
+    assert efficacy_bounds_batch([rates], 0.0338)[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("increment", [1e-12, 1e-20, 1e-29, 2e-30])
+def test_small_increments_above_the_minimum_are_spent_exactly(increment: float) -> None:
+    """With nothing spent at the first look, the second spends P(Z_2 >= c) = increment: c = Phi^-1(1 - increment)."""
+    assert increment > MIN_ALPHA_INCREMENT
+    c = critical_values_from_spending([0.0, increment, 0.025], [0.3, 0.6, 1.0])
+    assert c[0] == math.inf and c[1] == pytest.approx(float(-ndtri(increment)), rel=1e-9)
+    assert critical_values_from_spending([0.0, MIN_ALPHA_INCREMENT, 0.025], [0.3, 0.6, 1.0])[1] == math.inf

@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = [
+    "MIN_ALPHA_INCREMENT",
     "MIN_INFORMATION_STEP",
     "SPENDING_FUNCTIONS",
     "CrossingProbabilities",
@@ -410,6 +411,11 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
 _PANEL_WIDTH = 2.0  # panel width in units of the integrand's smallest length scale
 _HALF_RANGE = 8.5  # integrate Z_k from mean - 8.5 (mass below < 1e-17) ...
 _UPPER_RANGE = 12.0  # ... up to its critical value, at most mean + 12 (tail increments of spending > 1e-30)
+#: Alpha increments at or below this are not spent (critical value inf): their critical values lie beyond the
+#: integration's reach (_UPPER_RANGE), where the recursion cannot resolve a tail of 1e-30 or less and returned values
+#: that were wrong (31.53 for 31.68 at an increment of 1e-220; 0.0, and so a type I error of 0.5, before the root
+#: finder compared signs instead of multiplying values).  What is not spent is at most this much a look.
+MIN_ALPHA_INCREMENT = 1e-30
 _MAX_PANELS = 4096  # at most 32768 nodes per look (reached only for very close looks)
 _KERNEL_CUTOFF = 9.0  # exp(-81/2) ~ 2.6e-18: kernel terms further out are dropped
 _BLOCK_CELLS = 1 << 18  # kernel-matrix cells evaluated at once
@@ -571,7 +577,7 @@ def _upper_root(rec: _Recursion, k: int, a: float) -> float | None:
 
     Returns None when (binding) futility bounds left less than ``a`` to spend.
     """
-    if a <= 0.0:
+    if a <= MIN_ALPHA_INCREMENT:
         return math.inf
     if k == 0:
         return -float(ndtri(a))
@@ -723,7 +729,7 @@ def _roots_many(base: FloatArray, g: FloatArray, ratio: FloatArray, target: Floa
     """Row-wise root of ``sum_j g[r, j] Phi(base[r, j] - c ratio[r]) = target[r]`` (safeguarded Newton)."""
     R = target.size
     c = np.full(R, np.inf)
-    act = np.flatnonzero(target > 0.0)
+    act = np.flatnonzero(target > MIN_ALPHA_INCREMENT)
     if act.size == 0:
         return c
     base, g, ratio, target = base[act], g[act], ratio[act][:, None], target[act]
@@ -766,7 +772,7 @@ def _solve_upper_block(T: FloatArray, inc: FloatArray, scale: FloatArray) -> Flo
     R, K = T.shape
     C = np.empty((R, K))
     with np.errstate(divide="ignore"):
-        C[:, 0] = np.where(inc[:, 0] > 0.0, -ndtri(inc[:, 0]), np.inf)
+        C[:, 0] = np.where(inc[:, 0] > MIN_ALPHA_INCREMENT, -ndtri(inc[:, 0]), np.inf)
     z = g = np.empty((R, 0))
     st = sp = sd = np.ones(R)
     for k in range(K):
@@ -1303,6 +1309,11 @@ def group_sequential(
     :math:`c_k` solves :math:`P_0(\\text{continue to } k, Z_k \\ge c_k) = \\alpha(t_k) -
     \\alpha(t_{k-1})` by Brent's method on the recursive integral of
     :func:`crossing_probabilities` (Jennison and Turnbull 2000, ch. 19), to about 1e-12.
+    An increment of at most ``MIN_ALPHA_INCREMENT`` (1e-30) is not spent: the look's critical
+    value is ``inf`` (its exact value, above 11, lies beyond the integration's range and could
+    not be computed accurately; rpact, too, returns ``Inf`` for increments below its tolerance).
+    Early looks of O'Brien-Fleming-type spending at information fractions below about 0.038
+    (alpha 0.025) spend so little.
     The design assumes the canonical joint distribution: :math:`Z_k` normal with
     :math:`\\text{Cov}(Z_j, Z_k) = \\sqrt{t_j/t_k}`, :math:`E[Z_k] = \\text{drift}\\sqrt{t_k}`.
     The drift giving power :math:`1-\\beta` is found by Brent's method too; with futility bounds
@@ -1410,7 +1421,8 @@ def critical_values_from_spending(
     Returns
     -------
     numpy.ndarray
-        Critical values :math:`c_k`; ``inf`` where no alpha is spent at a look.
+        Critical values :math:`c_k`; ``inf`` where no alpha is spent at a look, or at most
+        ``MIN_ALPHA_INCREMENT`` (1e-30; see :func:`group_sequential`).
 
     Notes
     -----
