@@ -747,3 +747,28 @@ def test_a_zero_standard_error_with_a_varying_outcome_says_why() -> None:
     with pytest.raises(DesignError, match=r"^the sandwich standard error is 0 for these data: the 4 units the matched "
                                           r"pairs keep leave no residual variation"):
         external_control_comparison(data, outcome="y", treatment="t", covariates=["age"], caliper=None)
+
+
+def test_standard_errors_of_rounding_error_are_refused() -> None:
+    """Found by a randomised comparison with R (lm + sandwich): a constant outcome gave se 1.4e-16 and p = 0.007,
+    matched pairs with the same difference (0.49, in decimal: 0.71 + 0.49 and so on, in floating point) a variance of 4.4e-16 left by the cancellation of terms
+    of order 1 (se 2.1e-8, p = 0), and one matched pair with se_type='HC1' a ZeroDivisionError (n - p = 0)."""
+    constant = {"y": [1] * 10, "t": [1] * 6 + [0] * 4, "x": [0.0, 1, 2, 0, 1, 2, 0, 1, 2, 0.5]}
+    with pytest.raises(DesignError, match=r"^`outcome` must vary within at least one group; got a constant outcome"):
+        external_control_comparison(constant, outcome="y", treatment="t", covariates=["x"], method="none")
+    same = {"y": [1.2, 2.8899999999999997, 2.24, 0.77, 0.71, 2.4, 1.75, 0.28], "t": [1] * 4 + [0] * 4,
+            "age": [0.0, 1.0, 2.0, 3.0, 0.01, 1.01, 2.01, 3.01]}
+    with pytest.raises(DesignError, match=r"^the sandwich standard error is 0 for these data: the 8 units"):
+        external_control_comparison(same, outcome="y", treatment="t", covariates=["age"], caliper=None,
+                                    endpoint="continuous")
+    one_pair = {"y": [0, 1, 0, 1, 1, 0, 1, 0], "t": [1, 0, 0, 0, 0, 0, 0, 0],
+                "x": [0.3, 0.2, -1.0, 1.5, -0.4, 0.9, -2.0, 2.2]}
+    with pytest.raises(DesignError, match=r"^`se_type` 'HC1' must have more units than the 2 coefficients"):
+        external_control_comparison(one_pair, outcome="y", treatment="t", covariates=["x"], method="matching",
+                                    se_type="HC1")
+    # one difference changed by 0.01: a real standard error, kept.  CR1 over G = 4 pairs of differences d_g (0.49,
+    # 0.49, 0.49, 0.50): sum (d_g - mean)^2 / (G (G - 1)) times (n - 1) / (n - 2), n = 8 units
+    varied = dict(same, y=[1.2, 2.8899999999999997, 2.24, 0.78, 0.71, 2.4, 1.75, 0.28])
+    res = external_control_comparison(varied, outcome="y", treatment="t", covariates=["age"], caliper=None,
+                                      endpoint="continuous")
+    assert res.standard_error == pytest.approx(math.sqrt(7.5e-5 / 12 * 7 / 6), rel=1e-9)

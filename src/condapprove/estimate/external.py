@@ -1069,6 +1069,12 @@ def _wald_interval(estimate: float, se: float, level: float, alternative: str) -
     return location_scale_interval(estimate, se, level, alternative, ndtri)
 
 
+#: A sandwich variance at most this fraction of the sum of the absolute values of its terms is what their
+#: cancellation leaves in rounding error: it is reported as 0 (matched pairs with the same difference, 0.49, gave a
+#: variance of 4.4e-16 from terms of order 1, a standard error of 2.1e-8 and p = 0).
+_CANCELLED = 1e-12
+
+
 def _sandwich_contrast(
     y: FloatArray,
     t: BoolArray,
@@ -1101,6 +1107,9 @@ def _sandwich_contrast(
         resid = y - mu
         work = w * mu * (1 - mu)
         A = X.T @ (work[:, None] * X)
+    if se_type == "HC1" and n <= p:
+        raise DesignError(f"`se_type` 'HC1' must have more units than the {p} coefficients (its factor n / (n - {p})); "
+                          f"got {n} units with weight.", hint="use se_type='HC0'")
     A_inv = np.linalg.inv(A)
     scores = (w * resid)[:, None] * X
     if se_type in ("HC2", "HC3"):
@@ -1125,7 +1134,9 @@ def _sandwich_contrast(
         if se_type == "HC1":
             meat *= n / (n - p)
     V = A_inv @ meat @ A_inv
-    return float(beta[1]), float(math.sqrt(max(V[1, 1], 0.0)))
+    scale = (np.abs(A_inv) @ np.abs(meat) @ np.abs(A_inv))[1, 1]
+    var = float(V[1, 1]) if V[1, 1] > _CANCELLED * scale else 0.0
+    return float(beta[1]), math.sqrt(var)
 
 
 def _column(data: Any, name: Any, argname: str, columns: Sequence[str]) -> np.ndarray:
@@ -1211,8 +1222,11 @@ def external_control_comparison(
     ------
     DesignError
         For invalid input, a separated propensity model, no match within the caliper, a
-        constant outcome in both groups (a standard error of 0), or options that do not apply
-        to ``method`` given non-default values.
+        constant outcome in both groups (a standard error of 0), a standard error of 0 for
+        data with no residual variation the weights or matched sets can see (a sandwich
+        variance below 1e-12 of the absolute sum of its terms is taken as their cancellation,
+        0), ``se_type='HC1'`` with two units, or options that do not apply to ``method``
+        given non-default values.
 
     Warns
     -----
@@ -1373,13 +1387,15 @@ def external_control_comparison(
     mean_treated = float(np.average(yu[tu], weights=wu[tu]))
     mean_control = float(np.average(yu[~tu], weights=wu[~tu]))
     effect, se = _sandwich_contrast(yu, tu, wu, model="linear", se_type=se_type, clusters=cu)
+    # (checked whatever the standard error: residuals of a constant outcome are rounding error, and so is its standard
+    # error, 1.4e-16 with p = 0.007 when only an exact 0 was refused)
+    if np.ptp(yu[tu]) == 0 and np.ptp(yu[~tu]) == 0:
+        raise DesignError(
+            "`outcome` must vary within at least one group; got a constant outcome in both groups, so the "
+            "sandwich standard error is 0.",
+            hint="with 0 or all events in both groups use an exact method for the two proportions",
+        )
     if not se > 0:
-        if np.ptp(yu[tu]) == 0 and np.ptp(yu[~tu]) == 0:
-            raise DesignError(
-                "`outcome` must vary within at least one group; got a constant outcome in both groups, so the "
-                "sandwich standard error is 0.",
-                hint="with 0 or all events in both groups use an exact method for the two proportions",
-            )
         raise DesignError(  # (the outcome varies, but not in a way the weights and clusters can see)
             f"the sandwich standard error is 0 for these data: the {int(used.sum())} units the "
             f"{'matched pairs' if cu is not None else 'weights'} keep leave no residual variation (e.g. every "
