@@ -169,8 +169,13 @@ def _mixture_ppf(
         elif fhi <= 0:
             flat[i] = hi
         else:
-            flat[i] = scipy.optimize.brentq(f, lo, hi, xtol=1e-14 * max(1.0, abs(lo), abs(hi)),
-                                            rtol=4 * np.finfo(float).eps)
+            # a bracket on one side of 0 holds a root at least min(|lo|, |hi|) in size: a tolerance relative to that
+            # (an absolute 1e-14 put the 0.3 quantile of a mixture whose true quantile is 8e-24 at 9.5e-15)
+            if lo * hi > 0:
+                xtol = 1e-14 * max(min(abs(lo), abs(hi)), 1e-300)
+            else:
+                xtol = 1e-14 * max(1.0, abs(lo), abs(hi))
+            flat[i] = scipy.optimize.brentq(f, lo, hi, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=1000)
     return out
 
 
@@ -272,10 +277,12 @@ def _append_doc(method: Callable[..., Any], *sections: str) -> None:
     method.__doc__ = (method.__doc__ or "").rstrip() + "\n" + "".join(sections)
 
 
-def _mixture_mean_var(w: FloatArray, mean_k: FloatArray, second_k: FloatArray) -> tuple[float, float]:
-    """Mean and variance of a mixture from its weights and its components' means and ``E[theta^2]``."""
+def _mixture_mean_var(w: FloatArray, mean_k: FloatArray, var_k: FloatArray) -> tuple[float, float]:
+    """Mean and variance of a mixture from its weights and its components' means and variances, in the centred form
+    ``sum w_k (var_k + (mean_k - mean)^2)`` (``E[theta^2] - mean^2`` cancelled: a beta of 6.35e11 and 47 had a standard
+    deviation of 0 for 1.08e-11, and two normals at 1e8 and 1e8 + 1 one of 0 for 0.5)."""
     mean = float(w @ mean_k)
-    return mean, float(w @ second_k) - mean**2
+    return mean, float(w @ (var_k + (mean_k - mean) ** 2))
 
 
 _Param: TypeAlias = "FloatArray | float"
@@ -292,7 +299,7 @@ class _Family(NamedTuple):
     cdf: Callable[[FloatArray, _Param, _Param], FloatArray]
     sf: Callable[[FloatArray, _Param, _Param], FloatArray]
     ppf: Callable[[FloatArray, _Param, _Param], FloatArray]
-    moments: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]  # component means and E[theta^2]
+    moments: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]  # component means and variances
     support: tuple[float, float]
     first_positive: bool  # whether the first parameter must be > 0 (not for a normal mean)
 
@@ -340,11 +347,12 @@ class _Mixture(_Univariate):
     def sd(self) -> float:
         """Standard deviation, from the mixture's first two moments."""
         w, p1, p2 = self._arrays()
-        return math.sqrt(max(_mixture_mean_var(w, *self._family.moments(p1, p2))[1], 0.0))
+        return math.sqrt(_mixture_mean_var(w, *self._family.moments(p1, p2))[1])
 
     def _pdf(self, x: FloatArray) -> FloatArray:
         w, p1, p2 = self._arrays()
-        return np.asarray(self._family.pdf(x[..., None], p1, p2) @ w, dtype=np.float64)
+        keep = w > 0  # (a component of weight 0 with an infinite density at x made 0 * inf = NaN)
+        return np.asarray(self._family.pdf(x[..., None], p1[keep], p2[keep]) @ w[keep], dtype=np.float64)
 
     def _cdf(self, x: FloatArray) -> FloatArray:
         w, p1, p2 = self._arrays()
@@ -387,7 +395,7 @@ _BETA = _Family(
     cdf=lambda x, a, b: np.asarray(scipy.special.betainc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
     sf=lambda x, a, b: np.asarray(scipy.special.betaincc(a, b, np.clip(x, 0.0, 1.0)), dtype=np.float64),
     ppf=lambda q, a, b: np.asarray(scipy.special.betaincinv(a, b, q), dtype=np.float64),
-    moments=lambda a, b: (a / (a + b), a * (a + 1.0) / ((a + b) * (a + b + 1.0))),
+    moments=lambda a, b: (a / (a + b), (a / (a + b)) * (b / (a + b)) / (a + b + 1.0)),
     support=(0.0, 1.0),
     first_positive=True,
 )
@@ -455,7 +463,7 @@ def _beta_mix_info(w: FloatArray, a: FloatArray, b: FloatArray, t: float) -> flo
 def _beta_ess(w: FloatArray, a: FloatArray, b: FloatArray, method: str, s: float) -> float:
     if method == "moment":
         m, v = _mixture_mean_var(w, *_BETA.moments(a, b))
-        return m * (1.0 - m) / v - 1.0
+        return m * float(w @ (b / (a + b))) / v - 1.0  # (1 - m without the cancellation of a mean near 1)
     if method == "elir":
         if np.any(a < 1.0) or np.any(b < 1.0):
             message = (
@@ -954,9 +962,8 @@ class BetaBinomial(ResultMixin):
         a, b, w = np.array(self.a), np.array(self.b), np.array(self.weights)
         n = self.n
         m = n * a / (a + b)
-        v = n * a * b * (a + b + n) / ((a + b) ** 2 * (a + b + 1.0))
-        second = float(w @ (v + m * m))
-        return math.sqrt(max(second - self.mean**2, 0.0))
+        v = n * (a / (a + b)) * (b / (a + b)) * (a + b + n) / (a + b + 1.0)
+        return math.sqrt(_mixture_mean_var(w, m, v)[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -982,7 +989,7 @@ _NORMAL = _Family(
     cdf=lambda x, m, s: _standardised_ndtr(x - m, s),
     sf=lambda x, m, s: _standardised_ndtr(m - x, s),
     ppf=lambda q, m, s: np.asarray(m + s * scipy.special.ndtri(q), dtype=np.float64),
-    moments=lambda m, s: (m, s**2 + m**2),
+    moments=lambda m, s: (m, s * s),
     support=(-np.inf, np.inf),
     first_positive=False,
 )
