@@ -1065,12 +1065,18 @@ def bayes_random_effects(
         return edges, nodes, dens / z, pi, m, prec, np.array([math.log(z) + shift])
 
     def moments(s: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The summaries whose settling ends the refinement, and their scales: the moments, and mu's cdf at its mean
+        and 1 and 2 standard deviations either side (the moments alone settled while the cdf was still 1.4e-6 off,
+        with lot variances 9.1e-5, 0.12 and 1.1)."""
         _, nodes, _, pi, m, prec, logz = s
         e_mu, e_tau = pi @ m, pi @ nodes
         var_mu = pi @ ((m - e_mu) ** 2 + 1 / prec)
         var_tau = pi @ (nodes - e_tau) ** 2
-        mom = np.array([logz[0], e_mu, var_mu, e_tau, var_tau])
-        return mom, np.abs(mom) + np.array([1.0, math.sqrt(var_mu), 0.0, math.sqrt(var_tau), 0.0])
+        points = e_mu + math.sqrt(var_mu) * np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+        cdf = special.ndtr((points[None, :] - m[:, None]) * np.sqrt(prec)[:, None]).T @ pi
+        mom = np.concatenate([[logz[0], e_mu, var_mu, e_tau, var_tau], cdf])
+        return mom, np.concatenate([np.abs(mom[:5]) + np.array([1.0, math.sqrt(var_mu), 0.0, math.sqrt(var_tau), 0.0]),
+                                    np.ones(cdf.size)])
 
     n_base = base.size - 1
     if n_fixed is not None:
