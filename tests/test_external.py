@@ -772,3 +772,18 @@ def test_standard_errors_of_rounding_error_are_refused() -> None:
     res = external_control_comparison(varied, outcome="y", treatment="t", covariates=["age"], caliper=None,
                                       endpoint="continuous")
     assert res.standard_error == pytest.approx(math.sqrt(7.5e-5 / 12 * 7 / 6), rel=1e-9)
+
+
+def test_propensity_standard_errors_are_the_inverse_information_at_the_estimate() -> None:
+    """Five patients: statsmodels' bse (the weights of the iteration before the last) gave 9.79983 for the intercept,
+    as R's glm does with its default epsilon = 1e-8; at the estimate itself the inverse information gives 9.79988, as
+    R does once it has converged:
+
+        d <- data.frame(x1 = c(78.04, 57.3, 51.05, 46.0, 52.8), x2 = c(-1.38, -1.09, 1.92, -0.28, -0.55),
+                        treat = c(1, 0, 0, 0, 1))
+        summary(glm(treat ~ x1 + x2, family = binomial, data = d,
+                    control = glm.control(epsilon = 1e-12, maxit = 100)))$coefficients[, 2]   # R 4.2.2
+    """
+    covs = {"x1": [78.04, 57.3, 51.05, 46.0, 52.8], "x2": [-1.38, -1.09, 1.92, -0.28, -0.55]}
+    fit = propensity_scores(covs, [1, 0, 0, 0, 1])
+    close(fit.standard_errors, [9.799880228940101, 0.183611364643034, 1.505796479443040], rtol=1e-9)
