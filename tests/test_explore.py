@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import condapprove
 from condapprove.cli import cli
 from condapprove.errors import DesignError
-from condapprove.explore import MAX_GRID_POINTS, compare, numeric_paths, parse_values, set_path, size, sweep
+from condapprove.explore import MAX_GRID_POINTS, _resolve, compare, numeric_paths, parse_values, set_path, size, sweep
 
 from .conftest import DESIGNS
 
@@ -185,3 +185,42 @@ def test_sweep_and_size_resume_from_checkpoints(tmp_path: Path) -> None:
     b = size(d, "post_marketing.treated.target_n", target=0.6, scenario="modest", lower=20, upper=100,
              replicates=2048, seed=1, checkpoint=tmp_path / "z")
     assert a.value == b.value and a.p_confirmed == b.p_confirmed
+
+
+# ------------------------------------------------------------------------------------------ found by a randomised check
+def test_every_listed_path_of_every_shipped_design_resolves() -> None:
+    """Scenario names with dots ("HR 0.7", in six shipped designs) split into several parts: numeric_paths listed
+    paths that set_path refused, suggesting the same path back.  Each listed path now reads the value it lists."""
+    for file in sorted(DESIGNS.glob("*.yaml")):
+        d = condapprove.load_design(file)
+        data = d.model_dump(mode="json")
+        for path in numeric_paths(d):
+            holder, key = _resolve(data, path.split("."))
+            assert isinstance(holder[key], (int, float)), (file.name, path)
+    d = condapprove.load_design(DESIGNS / "heartsheet_registry.yaml")
+    changed = set_path(d, "scenarios.HR 0.7.hazard_ratio", 0.8)
+    assert [s.hazard_ratio for s in changed.scenarios] == [1.0, 0.8, 0.5]
+
+
+def test_a_scenario_named_by_digits_is_addressed_by_its_name() -> None:
+    """numeric_paths writes names: a scenario named "1" listed as scenarios.1 was changed at position 1 instead."""
+    d = condapprove.load_design(STEM)
+    data = d.model_dump(mode="json")
+    data["scenarios"][0]["name"], data["scenarios"][1]["name"] = "1", "0"
+    d = condapprove.Design.model_validate(data)
+    assert "scenarios.1.treated_rate" in numeric_paths(d)
+    changed = set_path(d, "scenarios.1.treated_rate", 0.4)
+    assert changed.scenario("1").treated_rate == 0.4 and changed.scenario("0").treated_rate == 0.45
+    assert set_path(d, "scenarios.2.treated_rate", 0.7).scenarios[2].treated_rate == 0.7  # no such name: a position
+
+
+@pytest.mark.parametrize("spec", ["0:1:1e-320", "0:1e308:1e-10", "-1e308:1e308:1e300"])
+def test_ranges_that_overflow_are_refused(spec: str) -> None:
+    with pytest.raises(DesignError, match=r"gives an overflowing number of values, more than 10,000"):
+        parse_values(spec)  # (floor(inf) raised OverflowError)
+
+
+def test_compare_needs_one_label_per_design() -> None:
+    d = condapprove.load_design(STEM)
+    with pytest.raises(DesignError, match=r"^`labels` must hold one label per design \(2\); got 1\.$"):
+        compare([d, d], labels=["x"], replicates=2048)

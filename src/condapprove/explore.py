@@ -48,23 +48,31 @@ MAX_GRID_POINTS = 10_000
 
 # ---------------------------------------------------------------- dotted paths
 def _resolve(data: Any, parts: Sequence[str]) -> tuple[Any, str | int]:
-    """The container holding the last part, and the key of the value in it."""
+    """The container holding the last part, and the key of the value in it.
+
+    An item of a list is named by its ``name``, which may itself hold dots (``scenarios.HR 0.7.hazard_ratio``: the
+    longest run of parts that is a name), or else by its position; a name comes first, as :func:`numeric_paths`
+    writes names (a scenario named "1" is that one, not the second).
+    """
     cur = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
+    i = 0
+    while i < len(parts):
+        key: str | int
         if isinstance(cur, list):
-            if part.isdigit() and int(part) < len(cur):
-                key: str | int = int(part)
+            names = [x.get("name") if isinstance(x, dict) else None for x in cur]
+            for j in range(len(parts), i, -1):
+                if ".".join(parts[i:j]) in names:
+                    key, i = names.index(".".join(parts[i:j])), j
+                    break
             else:
-                names = [x.get("name") for x in cur if isinstance(x, dict)]
-                if part not in names:
-                    raise KeyError(part)
-                key = names.index(part)
-        elif isinstance(cur, dict) and part in cur:
-            key = part
+                if not (parts[i].isdigit() and int(parts[i]) < len(cur)):
+                    raise KeyError(parts[i])
+                key, i = int(parts[i]), i + 1
+        elif isinstance(cur, dict) and parts[i] in cur:
+            key, i = parts[i], i + 1
         else:
-            raise KeyError(part)
-        if last:
+            raise KeyError(parts[i])
+        if i == len(parts):
             return cur, key
         cur = cur[key]
     raise KeyError("")
@@ -135,7 +143,7 @@ def parse_values(spec: str) -> list[float]:
             start, stop, step = (float(x) for x in spec.split(":"))
             if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(step)) or step <= 0 or stop < start:
                 raise ValueError
-            count = math.floor((stop - start) / step + 1e-9) + 1
+            steps = (stop - start) / step  # (inf when the range or the ratio overflows: floor(inf) raised OverflowError)
         else:
             values = [float(x) for x in spec.split(",") if x.strip()]
             if not values or not all(math.isfinite(v) for v in values):
@@ -144,11 +152,12 @@ def parse_values(spec: str) -> list[float]:
     except ValueError:
         raise DesignError(f"values must be finite numbers V1,V2,... or START:STOP:STEP with STEP > 0; got {spec!r}",
                           loc="--vary") from None
-    if count > MAX_GRID_POINTS:
-        shown = f"{count:,}" if count < 10**15 else f"{float(count):.3g}"
+    if not steps < MAX_GRID_POINTS:
+        shown = (f"{math.floor(steps + 1e-9) + 1:,}" if steps < 1e15 else f"{steps + 1:.3g}" if math.isfinite(steps)
+                 else "an overflowing number of")
         raise DesignError(f"START:STOP:STEP gives {shown} values, more than {MAX_GRID_POINTS:,}: take a larger step; "
                           f"got {spec!r}", loc="--vary")
-    return [start + i * step for i in range(count)]
+    return [start + i * step for i in range(math.floor(steps + 1e-9) + 1)]
 
 
 def _quiet_simulate(design: Design, **kw: Any) -> SimulationResult:
@@ -238,6 +247,8 @@ def compare(designs: Sequence[Design], *, labels: Sequence[str] | None = None, r
     if len(designs) < 2:
         raise DesignError(f"`designs` must hold at least 2 designs; got {len(designs)}.")
     labels = list(labels) if labels is not None else [d.name for d in designs]
+    if len(labels) != len(designs):
+        raise DesignError(f"`labels` must hold one label per design ({len(designs)}); got {len(labels)}.")
     if seed is None:
         seed = designs[0].simulation.seed
     if seed is None:
@@ -404,7 +415,8 @@ def _null_scenario(design: Design) -> str | None:
 def size(design: Design, path: str, *, target: float, scenario: str, lower: float, upper: float,
          null_scenario: str | None = None, replicates: int | None = None, seed: SeedLike = None,
          n_jobs: int = 1, checkpoint: str | os.PathLike[str] | None = None) -> SizeResult:
-    """Smallest value of the field ``path`` in [lower, upper] with P(confirmed | scenario) >= target.
+    """A value of the field ``path`` in [lower, upper] with P(confirmed | scenario) >= target whose neighbour below
+    misses it: the smallest such value when P(confirmed) increases with the field.
 
     Integer fields are searched over integers by bisection (P(confirmed) is assumed to increase
     with the field, e.g. a sample size or an accrual rate), then stepped down while the value
