@@ -126,7 +126,7 @@ def test_power_at_fixed_n_matches_r(case: dict[str, float]) -> None:
 
 
 def test_score_test_closed_form() -> None:
-    out = BinaryOutcome(x_treated=np.array([8, 0, 5]), n_treated=np.array([10, 10, 0]),
+    out = BinaryOutcome(x_treated=np.array([8, 0, 0]), n_treated=np.array([10, 10, 0]),
                         x_control=np.array([3, 0, 2]), n_control=np.array([10, 10, 4]))
     p = binary_pvalues(out, test="score")
     pbar = 11 / 20

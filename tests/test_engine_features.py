@@ -497,3 +497,32 @@ def test_exact_power_at_many_sizes_is_the_power_at_each(test: str) -> None:
                            benchmark=0.3 if test == "exact_binomial" else None)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
     assert float(np.max(got)) > 0.1  # (sizes where the test has power: the comparison is not of zeros)
+
+
+def test_power_of_two_arms_without_a_control_rate_says_so() -> None:
+    """A bare AssertionError before (found by a randomised check of the public API)."""
+    from condapprove.errors import DesignError
+
+    with pytest.raises(DesignError, match=r"^`control_rate` must be given with a control arm \(n_control\); got None"):
+        binary_power_fixed_n(10, 10, treated_rate=0.6, control_rate=None, test="fisher", alpha=0.025)
+
+
+def test_binary_pvalues_refuses_impossible_counts_and_rates() -> None:
+    """x > n gave a p-value of 0 (a rejection), a benchmark of 1.5 or NaN a p-value of NaN or 0 (found by a randomised
+    check of the public API)."""
+    from condapprove.endpoints import BinaryOutcome, binary_pvalues
+    from condapprove.errors import DesignError
+
+    ok = BinaryOutcome(x_treated=np.array([3, 5]), n_treated=np.array([5, 5]))
+    assert binary_pvalues(ok, test="exact_binomial", benchmark=1.0).tolist() == [1.0, 1.0]
+    for benchmark in (1.5, -0.1, float("nan")):
+        with pytest.raises(DesignError, match=r"^`benchmark` must be a rate in \[0, 1\]"):
+            binary_pvalues(ok, test="exact_binomial", benchmark=benchmark)
+    over = BinaryOutcome(x_treated=np.array([3, 6]), n_treated=np.array([5, 5]))
+    with pytest.raises(DesignError, match=r"^`outcome` must have 0 <= x_treated <= n_treated in every replicate; got "
+                                          r"x_treated=6 and n_treated=5 at index 1\.$"):
+        binary_pvalues(over, test="exact_binomial", benchmark=0.3)
+    control = BinaryOutcome(x_treated=np.array([3]), n_treated=np.array([5]), x_control=np.array([-1]),
+                            n_control=np.array([5]))
+    with pytest.raises(DesignError, match=r"0 <= x_control <= n_control"):
+        binary_pvalues(control, test="fisher")

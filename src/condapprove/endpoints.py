@@ -15,6 +15,7 @@ from scipy import special
 
 from ._dist import binom_sf, hypergeom_sf
 from ._typing import FloatArray, IntArray
+from .errors import DesignError
 
 __all__ = ["BinaryOutcome", "BinaryTest", "binary_pvalues", "simulate_binary"]
 
@@ -46,6 +47,16 @@ def simulate_binary(rng: np.random.Generator, n: IntArray, rate: float) -> IntAr
     sufficient statistic is drawn directly (one draw per replicate).
     """
     return rng.binomial(n, rate).astype(np.int64)
+
+
+def _counts_iv(x: IntArray, n: IntArray, arm: str) -> None:
+    """Responders between 0 and the evaluable patients in every replicate (x > n gave a p-value of 0)."""
+    xa, na = np.broadcast_arrays(np.asarray(x), np.asarray(n))
+    bad = np.flatnonzero((xa < 0) | (xa > na))
+    if bad.size:
+        i = int(bad[0])
+        raise DesignError(f"`outcome` must have 0 <= x_{arm} <= n_{arm} in every replicate; got x_{arm}="
+                          f"{int(xa.flat[i])} and n_{arm}={int(na.flat[i])} at index {i}.")
 
 
 def binary_pvalues(outcome: BinaryOutcome, *, test: BinaryTest, benchmark: float | None = None) -> FloatArray:
@@ -81,9 +92,14 @@ def binary_pvalues(outcome: BinaryOutcome, *, test: BinaryTest, benchmark: float
     4.9955...e-06
     """
     x_t, n_t = outcome.x_treated, outcome.n_treated
+    _counts_iv(x_t, n_t, "treated")
+    if outcome.x_control is not None and outcome.n_control is not None:
+        _counts_iv(outcome.x_control, outcome.n_control, "control")
     if test == "exact_binomial":
         if benchmark is None:
             raise ValueError("`benchmark` must be given for the exact binomial test; got None.")
+        if not 0.0 <= benchmark <= 1.0:  # (NaN too: a p-value of NaN, or 0 that counted as a rejection, before)
+            raise DesignError(f"`benchmark` must be a rate in [0, 1]; got {benchmark!r}.")
         p = binom_sf(x_t - 1, n_t, benchmark)
         return np.where(n_t > 0, p, 1.0)
     if outcome.x_control is None or outcome.n_control is None:

@@ -22,6 +22,7 @@ import numpy as np
 from .._dist import binom_pmf, poisson_pmf, poisson_sf
 from .._typing import FloatArray
 from ..endpoints import BinaryOutcome, BinaryTest, binary_pvalues
+from ..errors import DesignError
 from ..spec.schema import (
     Accrual,
     BenchmarkControl,
@@ -95,7 +96,8 @@ def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, tre
                                 benchmark=benchmark) <= alpha
         return np.asarray(np.bincount(block, weights=np.where(reject, pt, 0.0), minlength=n_treated.size),
                           dtype=np.float64)
-    assert control_rate is not None
+    if control_rate is None:
+        raise DesignError(f"`control_rate` must be given with a control arm (n_control); got None for test {test!r}.")
     # each arm's binomial probabilities, once per pair and count (as binary_power_fixed_n's two vectors)
     block_t, x_t, start_t = cells(n_treated + 1)
     pmf_t = binom_pmf(x_t, n_treated[block_t], treated_rate)
