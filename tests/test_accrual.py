@@ -274,3 +274,25 @@ def test_long_arrays_are_computed_compiled_with_numpys_numbers(acc: PoissonAccru
         grid = rng.uniform(0.0, 100.0, (accrual._COMPILED_FROM, 3))
         np.testing.assert_array_equal(acc.expected(grid), acc._expected(grid))
         np.testing.assert_array_equal(acc.inverse(grid), acc._inverse(grid))
+
+
+def test_invalid_arguments_of_the_lower_level_functions_are_refused() -> None:
+    """Found by a randomised check of the public API (none reachable from a validated design file): a change month of
+    NaN was accepted, a thinning probability of NaN or 1.5 gave all-inf or too-early times, a dropout of 1.5 gave -9
+    expected patients, and a target of -1 raised IndexError."""
+    from condapprove import load_design
+    from condapprove.simulation.analytic import evaluable_distribution, expected_evaluable
+
+    from .conftest import DESIGNS
+
+    with pytest.raises(DesignError, match=r"^`changes month` must be a finite number; got nan\.$"):
+        PoissonAccrual(rate=2.0, changes=((float("nan"), 1.0),))
+    rng = np.random.default_rng(1)
+    for keep in (0.0, 1.5, float("nan")):
+        with pytest.raises(DesignError, match=r"^`keep` must be a probability in \(0, 1\]"):
+            PoissonAccrual(rate=2.0).first_arrivals(rng, 4, 3, keep=keep)
+    accrual = load_design(DESIGNS / "stemirac_survey.yaml").post_marketing.treated.accrual
+    with pytest.raises(DesignError, match=r"^`dropout` must be a probability in \[0, 1\); got 1\.5\.$"):
+        expected_evaluable(accrual, 1.5, 40.0)
+    with pytest.raises(DesignError, match=r"^`target` must be an integer >= 0; got -1\.$"):
+        evaluable_distribution(accrual, 0.1, -1, 40.0)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._typing import FloatArray
-from ._validation import check_positive
+from ._validation import check_finite, check_positive
 from .errors import DesignError
 
 #: Arrays of at least this many values are computed in a compiled pass (a chunk's rows: the simulation has numba
@@ -84,7 +84,7 @@ class PoissonAccrual:
         check_positive(self.rate, "rate")
         check_positive(self.ramp_up, "ramp_up", allow_zero=True)
         check_positive(self.start, "start", allow_zero=True)
-        months = [float(m) for m, _ in self.changes]
+        months = [check_finite(m, "changes month") for m, _ in self.changes]
         if months != sorted(set(months)) or (months and months[0] <= self.start):
             raise DesignError(f"`changes` months must increase and follow `start` ({self.start:g}); got {months}.")
         for _, r in self.changes:
@@ -208,6 +208,8 @@ class PoissonAccrual:
         ndarray of shape (size, k)
             Arrival months, sorted within each row (``inf`` for arrivals that never happen).
         """
+        if not 0.0 < keep <= 1.0:  # (NaN too: every time inf or 0, silently; above 1, times too early)
+            raise DesignError(f"`keep` must be a probability in (0, 1]; got {keep!r}.")
         from ._draw_jit import draw
         from ._jit import arrival_months
 

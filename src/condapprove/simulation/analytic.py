@@ -21,6 +21,7 @@ import numpy as np
 
 from .._dist import binom_pmf, poisson_pmf, poisson_sf
 from .._typing import FloatArray
+from .._validation import check_int
 from ..endpoints import BinaryOutcome, BinaryTest, binary_pvalues
 from ..errors import DesignError
 from ..spec.schema import (
@@ -43,11 +44,14 @@ _NEGLIGIBLE = 1e-13
 
 def expected_evaluable(accrual: Accrual, dropout: float, last_entry_month: float) -> float:
     """Expected number of non-dropout patients entering by ``last_entry_month``."""
+    if not 0.0 <= dropout < 1.0:  # (a dropout of 1.5 gave -9 patients)
+        raise DesignError(f"`dropout` must be a probability in [0, 1); got {dropout!r}.")
     return float((1.0 - dropout) * accrual_process(accrual).expected(max(last_entry_month, 0.0)))
 
 
 def evaluable_distribution(accrual: Accrual, dropout: float, target: int, last_entry_month: float) -> FloatArray:
     """``P(N = n)`` for ``n = 0..target`` where ``N = min(target, Poisson(mu))``."""
+    target = check_int(target, "target", minimum=0)  # (-1 raised IndexError)
     mu = expected_evaluable(accrual, dropout, last_entry_month)
     n = np.arange(target + 1)
     pmf = poisson_pmf(n, mu)
