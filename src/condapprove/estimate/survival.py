@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 import numpy as np
 from scipy import special
 
+from .._roots import brentq
 from .._typing import Alternative, ArrayLike, FloatArray, IntArray
 from .._validation import (
     _fail,
@@ -1143,7 +1144,6 @@ def _efron_fit(c: FloatArray, d1: int) -> tuple[float, float] | None:
     """
     if not int(np.sum(c == np.inf)) < d1 < int(np.sum(c > -np.inf)):
         return None
-    from scipy.optimize import brentq
 
     def score(beta: float) -> float:
         return d1 - float(np.sum(special.expit(beta + c)))
@@ -1153,7 +1153,7 @@ def _efron_fit(c: FloatArray, d1: int) -> tuple[float, float] | None:
         lo, hi = 2.0 * lo, lo
     while score(hi) > 0:
         lo, hi = hi, 2.0 * hi
-    beta = float(brentq(score, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=2000))
+    beta = brentq(score, lo, hi, xtol=1e-300, maxiter=2000)  # (scipy's, without importing scipy.optimize)
     information = float(np.sum(special.expit(beta + c) * special.expit(-(beta + c))))
     return beta, information
 
