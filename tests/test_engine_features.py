@@ -526,3 +526,16 @@ def test_binary_pvalues_refuses_impossible_counts_and_rates() -> None:
                             n_control=np.array([5]))
     with pytest.raises(DesignError, match=r"0 <= x_control <= n_control"):
         binary_pvalues(control, test="fisher")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"benchmark": 1.5}, r"^`benchmark` must be a probability in \[0, 1\]; got 1\.5\.$"),  # (a power of 0 before)
+    ({"treated_rate": float("nan")}, r"^`treated_rate` must be a probability in \[0, 1\]; got nan\.$"),  # (NaN)
+    ({"alpha": 0.0}, r"^`alpha` must be a probability in \(0, 1\)"),
+])
+def test_power_at_fixed_sizes_checks_its_arguments(kwargs: dict, match: str) -> None:
+    from condapprove.errors import DesignError
+
+    args = {"treated_rate": 0.6, "control_rate": None, "test": "exact_binomial", "alpha": 0.025, "benchmark": 0.3}
+    with pytest.raises(DesignError, match=match):
+        binary_power_fixed_n(13, None, **{**args, **kwargs})

@@ -91,15 +91,22 @@ def binary_pvalues(outcome: BinaryOutcome, *, test: BinaryTest, benchmark: float
     >>> float(binary_pvalues(out, test="exact_binomial", benchmark=0.3)[0])  # Stemirac-like 12/13 vs 30%
     4.9955...e-06
     """
-    x_t, n_t = outcome.x_treated, outcome.n_treated
-    _counts_iv(x_t, n_t, "treated")
+    _counts_iv(outcome.x_treated, outcome.n_treated, "treated")
     if outcome.x_control is not None and outcome.n_control is not None:
         _counts_iv(outcome.x_control, outcome.n_control, "control")
+    if test == "exact_binomial" and benchmark is not None and not 0.0 <= benchmark <= 1.0:
+        # (NaN too: a p-value of NaN, or 0 that counted as a rejection, before)
+        raise DesignError(f"`benchmark` must be a rate in [0, 1]; got {benchmark!r}.")
+    return binary_pvalues_unchecked(outcome, test=test, benchmark=benchmark)
+
+
+def binary_pvalues_unchecked(outcome: BinaryOutcome, *, test: BinaryTest, benchmark: float | None = None) -> FloatArray:
+    """:func:`binary_pvalues` without the checks of the counts and the benchmark: the engine's path, for counts it
+    drew itself (0 <= x <= n by construction) against a validated design's benchmark, once a look and chunk."""
+    x_t, n_t = outcome.x_treated, outcome.n_treated
     if test == "exact_binomial":
         if benchmark is None:
             raise ValueError("`benchmark` must be given for the exact binomial test; got None.")
-        if not 0.0 <= benchmark <= 1.0:  # (NaN too: a p-value of NaN, or 0 that counted as a rejection, before)
-            raise DesignError(f"`benchmark` must be a rate in [0, 1]; got {benchmark!r}.")
         p = binom_sf(x_t - 1, n_t, benchmark)
         return np.where(n_t > 0, p, 1.0)
     if outcome.x_control is None or outcome.n_control is None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from ._text import render_table
 from ._validation import check_confidence_level, check_finite, check_one_of, check_positive, check_probability
@@ -69,6 +69,9 @@ __all__ = [
 ]
 
 BinomialMethod = Literal["clopper-pearson", "wilson", "jeffreys", "mid-p"]
+LogrankMethod = Literal["wu", "standard", "exact"]
+RandomEffectsMethod = Literal["REML", "DL", "PM", "ML"]
+RandomEffectsTest = Literal["z", "hartung-knapp"]
 BINOMIAL_METHODS: tuple[BinomialMethod, ...] = ("clopper-pearson", "wilson", "jeffreys", "mid-p")
 
 
@@ -167,11 +170,11 @@ class OneSampleLogrank:
     reference: Any
     label: str
     alpha: float = 0.025
-    method: Literal["wu", "standard", "exact"] = "wu"
+    method: LogrankMethod = "wu"
 
     def __post_init__(self) -> None:
         _set(self, "alpha", _alpha_iv(self.alpha))
-        check_one_of(self.method, "method", ("wu", "standard", "exact"))
+        check_one_of(self.method, "method", get_args(LogrankMethod))
 
     def describe(self) -> str:
         return f"one-sample log-rank ({self.method}) vs {self.label}: p-value <= {self.alpha:g}"
@@ -188,14 +191,14 @@ class NewLotPrediction:
 
     greater_than: float
     confidence_level: float = 0.95
-    method: Literal["REML", "DL", "PM", "ML"] = "REML"
-    test: Literal["z", "hartung-knapp"] = "hartung-knapp"
+    method: RandomEffectsMethod = "REML"
+    test: RandomEffectsTest = "hartung-knapp"
 
     def __post_init__(self) -> None:
         _set(self, "greater_than", check_finite(self.greater_than, "greater_than"))
         _set(self, "confidence_level", check_confidence_level(self.confidence_level))
-        check_one_of(self.method, "method", ("REML", "DL", "PM", "ML"))
-        check_one_of(self.test, "test", ("z", "hartung-knapp"))
+        check_one_of(self.method, "method", get_args(RandomEffectsMethod))
+        check_one_of(self.test, "test", get_args(RandomEffectsTest))
 
     def describe(self) -> str:
         return (f"lower {self.confidence_level:.0%} prediction bound for a new lot "

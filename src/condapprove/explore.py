@@ -61,8 +61,9 @@ def _resolve(data: Any, parts: Sequence[str]) -> tuple[Any, str | int]:
         if isinstance(cur, list):
             names = [x.get("name") if isinstance(x, dict) else None for x in cur]
             for j in range(len(parts), i, -1):
-                if ".".join(parts[i:j]) in names:
-                    key, i = names.index(".".join(parts[i:j])), j
+                name = ".".join(parts[i:j])
+                if name in names:
+                    key, i = names.index(name), j
                     break
             else:
                 if not (parts[i].isdigit() and int(parts[i]) < len(cur)):

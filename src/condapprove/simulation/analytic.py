@@ -21,8 +21,8 @@ import numpy as np
 
 from .._dist import binom_pmf, poisson_pmf, poisson_sf
 from .._typing import FloatArray
-from .._validation import check_int
-from ..endpoints import BinaryOutcome, BinaryTest, binary_pvalues
+from .._validation import check_int, check_probability
+from ..endpoints import BinaryOutcome, BinaryTest, binary_pvalues_unchecked
 from ..errors import DesignError
 from ..spec.schema import (
     Accrual,
@@ -71,6 +71,20 @@ def binary_power_fixed_n(n_treated: int, n_control: int | None, *, treated_rate:
     ...                            test="exact_binomial", alpha=0.025, benchmark=0.3), 6)
     0.57440...
     """
+    # (checked here, not in _powers_at_sizes, which the engine calls with a validated design's values: a benchmark of
+    # 1.5 gave a power of 0, a rate of NaN a power of NaN, a control arm without its rate an AssertionError)
+    n_treated = check_int(n_treated, "n_treated", minimum=0)
+    if n_control is not None:
+        n_control = check_int(n_control, "n_control", minimum=0)
+        if control_rate is None:
+            raise DesignError(f"`control_rate` must be given with a control arm (n_control); got None for test "
+                              f"{test!r}.")
+    treated_rate = check_probability(treated_rate, "treated_rate")
+    if control_rate is not None:
+        control_rate = check_probability(control_rate, "control_rate")
+    if benchmark is not None:
+        benchmark = check_probability(benchmark, "benchmark")
+    alpha = check_probability(alpha, "alpha", open_low=True, open_high=True)
     return float(_powers_at_sizes(np.array([n_treated]), None if n_control is None else np.array([n_control]),
                                   treated_rate=treated_rate, control_rate=control_rate, test=test, alpha=alpha,
                                   benchmark=benchmark)[0])
@@ -96,12 +110,11 @@ def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, tre
         block, xt, _ = cells(n_treated + 1)
         nt = n_treated[block]
         pt = binom_pmf(xt, nt, treated_rate)
-        reject = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt), test=test,  # type: ignore[arg-type]
+        reject = binary_pvalues_unchecked(BinaryOutcome(x_treated=xt, n_treated=nt), test=test,  # type: ignore[arg-type]
                                 benchmark=benchmark) <= alpha
         return np.asarray(np.bincount(block, weights=np.where(reject, pt, 0.0), minlength=n_treated.size),
                           dtype=np.float64)
-    if control_rate is None:
-        raise DesignError(f"`control_rate` must be given with a control arm (n_control); got None for test {test!r}.")
+    assert control_rate is not None  # (binary_power_fixed_n checks it; the engine's designs have it)
     # each arm's binomial probabilities, once per pair and count (as binary_power_fixed_n's two vectors)
     block_t, x_t, start_t = cells(n_treated + 1)
     pmf_t = binom_pmf(x_t, n_treated[block_t], treated_rate)
@@ -114,7 +127,7 @@ def _powers_at_sizes(n_treated: np.ndarray, n_control: np.ndarray | None, *, tre
     shape = targets if targets is not None else (int(n_treated.max(initial=0)), int(n_control.max(initial=0)))
     pvalues = fisher_by_table(xt, nt, xc, nc, *shape) if test == "fisher" else None
     if pvalues is None:
-        pvalues = binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
+        pvalues = binary_pvalues_unchecked(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
                                  test=test)  # type: ignore[arg-type]
     return np.asarray(np.bincount(block, weights=np.where(pvalues <= alpha, prob, 0.0), minlength=n_treated.size),
                       dtype=np.float64)

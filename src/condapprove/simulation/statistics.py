@@ -21,7 +21,7 @@ import numpy as np
 from scipy import special
 
 from .._dist import t_sf
-from ..endpoints import BinaryOutcome, binary_pvalues
+from ..endpoints import BinaryOutcome, binary_pvalues_unchecked
 from ..kernels._normal_jit import hermite, one_sample_t, pooled_t
 from ..kernels._tte_jit import (
     kth_ordered,
@@ -662,14 +662,14 @@ def fixed_pvalue(design: Design, s: LookStats) -> np.ndarray:
         if test == "exact_binomial":
             p0 = float(pm.control.rate)  # type: ignore[union-attr, arg-type]
             by_table = _exact_binomial_by_table(xt, nt, p0)
-            return by_table if by_table is not None else binary_pvalues(
+            return by_table if by_table is not None else binary_pvalues_unchecked(
                 BinaryOutcome(x_treated=xt, n_treated=nt), test="exact_binomial", benchmark=p0)
         xc, nc = np.rint(s.sum_c).astype(np.int64), s.n_control.astype(np.int64)
         if test == "fisher":
             by_table = fisher_by_table(xt, nt, xc, nc, int(pm.treated.target_n), int(pm.control_target_n))
             if by_table is not None:
                 return by_table
-        return binary_pvalues(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
+        return binary_pvalues_unchecked(BinaryOutcome(x_treated=xt, n_treated=nt, x_control=xc, n_control=nc),
                               test=test)  # type: ignore[arg-type]
     if test == "t":
         nt, nc = s.n_treated, s.n_control
@@ -717,7 +717,7 @@ def _exact_binomial_by_table(x: np.ndarray, n: np.ndarray, p0: float) -> np.ndar
         rows = np.arange(size + 1)
         nn = np.repeat(rows, rows + 1)  # n = 0, 1, 1, 2, 2, 2, ...: the triangle, row by row
         xx = np.arange(nn.size) - nn * (nn + 1) // 2
-        table = binary_pvalues(BinaryOutcome(x_treated=xx, n_treated=nn), test="exact_binomial", benchmark=p0)
+        table = binary_pvalues_unchecked(BinaryOutcome(x_treated=xx, n_treated=nn), test="exact_binomial", benchmark=p0)
         if len(_BINOMIAL_TABLES) > 64:
             _BINOMIAL_TABLES.clear()
         _BINOMIAL_TABLES[p0] = table
@@ -761,7 +761,7 @@ def fisher_by_table(xt: np.ndarray, nt: np.ndarray, xc: np.ndarray, nc: np.ndarr
         cell = np.arange(block.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         at, ac = bt[block], bc[block]
         grid_xt, grid_xc = np.divmod(cell, ac + 1)
-        new = binary_pvalues(BinaryOutcome(x_treated=grid_xt, n_treated=at, x_control=grid_xc, n_control=ac),
+        new = binary_pvalues_unchecked(BinaryOutcome(x_treated=grid_xt, n_treated=at, x_control=grid_xc, n_control=ac),
                              test="fisher")
         start = start.copy()
         start[missing] = values.size + np.cumsum(sizes) - sizes
