@@ -402,9 +402,9 @@ def expected_counts(t: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np
     """:meth:`condapprove.accrual.PoissonAccrual.expected` of the values ``t`` (1-d) into ``out``: each value's
     segment (the last whose knot is at or below it, the first below them all, the last for NaN: numpy's
     ``searchsorted(knots, t, "right") - 1`` clipped at 0), then ``cum + level u + ramp`` with ``u = max(t - knot,
-    0)`` and the ramp ``0.5 slope u u`` as ``np.nan_to_num`` leaves it (NaN 0, infinities the largest doubles), and 0
-    at or before the start: the same operations in the same order as the numpy code, so the same numbers, in one
-    pass instead of about ten."""
+    0)``, the ramp ``0.5 slope u u`` as ``np.nan_to_num`` leaves it (NaN 0, infinities the largest doubles), ``level
+    u`` 0 where a level of 0 meets ``u = inf``, and 0 at or before the start: the same operations in the same order as
+    the numpy code, so the same numbers, in one pass instead of about ten."""
     n = knots.size
     for r in range(t.size):
         v = t[r]
@@ -422,7 +422,8 @@ def expected_counts(t: np.ndarray, knots: np.ndarray, cum: np.ndarray, level: np
             ramp = _DOUBLE_MAX
         elif ramp == -np.inf:
             ramp = -_DOUBLE_MAX
-        value = cum[i] + level[i] * u + ramp
+        flow = 0.0 if level[i] == 0.0 and u == np.inf else level[i] * u  # (nobody after a last rate of 0)
+        value = cum[i] + flow + ramp
         out[r] = 0.0 if v <= start else value
 
 

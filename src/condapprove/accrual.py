@@ -149,14 +149,18 @@ class PoissonAccrual:
             return np.where(t <= self.start, 0.0, out)
         i = np.clip(np.searchsorted(self._knots, t, side="right") - 1, 0, None)
         u = np.maximum(t - self._knots[i], 0.0)
+        level = self._level[i]
         with np.errstate(invalid="ignore"):  # inf * 0 inside a ramp-up of (nearly) zero length: no time passes
             ramp = np.nan_to_num(0.5 * self._slope[i] * u * u, nan=0.0)
-        out = self._cum[i] + self._level[i] * u + ramp
+            # after a last rate of 0 nobody arrives, not even in infinite time (0 * inf)
+            flow = np.where((level == 0.0) & (u == np.inf), 0.0, level * u)
+        out = self._cum[i] + flow + ramp
         return np.where(t <= self.start, 0.0, out)
 
     def inverse(self, lam: FloatArray | float, out: FloatArray | None = None) -> FloatArray:
-        """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}` (inf if never); written into
-        ``out`` when given (which may be ``lam`` itself: a constant rate is then inverted in place)."""
+        """The month by which ``lam`` arrivals are expected, :math:`\\Lambda^{-1}(\\lambda) = \\inf\\{t \\ge s:
+        \\Lambda(t) \\ge \\lambda\\}` (inf if never; the start ``s`` for ``lam <= 0``); written into ``out`` when given
+        (which may be ``lam`` itself: a constant rate is then inverted in place)."""
         lam = np.asarray(lam, dtype=np.float64)
         if self._knots.size > 1 and lam.size >= _COMPILED_FROM:  # a chunk's rows, compiled (``_jit.inverse_row``)
             from ._jit import inverse_row
@@ -174,6 +178,7 @@ class PoissonAccrual:
         """:meth:`inverse` in numpy passes (short arrays, without numba)."""
         if self._knots.size == 1:  # constant rate from the start: the common case, no segments to find
             months = np.asarray(np.divide(lam, self._level[0], out=out))
+            np.maximum(months, 0.0, out=months)  # no earlier than the start (a count <= 0; NaN stays NaN)
             return np.asarray(np.add(self.start, months, out=months))
         i = np.clip(np.searchsorted(self._cum, lam, side="right") - 1, 0, None)
         rest = np.maximum(lam - self._cum[i], 0.0)
