@@ -115,6 +115,34 @@ def test_binary_posterior_once_per_distinct_counts_is_every_rows_own(control: di
     assert len({(a, b, c) for a, b, c in zip(x_t, nt, x_c)}) < m // 2  # rows share their counts: gathered
 
 
+def test_binary_posterior_of_a_mixture_with_huge_shapes_weighs_its_components_by_the_closed_form() -> None:
+    """The engine's posterior P(p > 0.3) under a mixture of Beta(3e10, 7e10) (a prior worth 1e11 patients, at 0.3)
+    and Beta(1, 1): each row's probability is the components' probabilities weighted by the closed form's posterior
+    weights (the logs of the rising factorials summed exactly rounded), to 1e-10.  Through betaln's difference the
+    weights were off by a relative 1e-5 or so."""
+    from scipy import special
+
+    from condapprove.simulation.statistics import _binary_posterior, treated_prior
+
+    a, b, w = (3e10, 1.0), (7e10, 1.0), (0.5, 0.5)
+    post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 6},
+            "treated": {"accrual": {"rate_per_month": 0.6}, "target_n": 40},
+            "control": {"kind": "benchmark", "rate": 0.3},
+            "decision": {"rule": "bayesian", "threshold": 0.95,
+                         "prior": {"beta_mixture": {"weights": list(w), "a": list(a), "b": list(b)}}}}
+    d = _design(post, [{"name": "a", "treated_rate": 0.5}])
+    x_t, n_t = np.arange(41.0), np.full(41, 40.0)
+    got = _binary_posterior(d, treated_prior(d), x_t, n_t)
+    for x, n, p in zip(x_t.astype(int), n_t.astype(int), got):
+        logs = [math.log(wk) + math.fsum([math.log(ak + i) for i in range(x)]
+                                         + [math.log(bk + j) for j in range(n - x)]
+                                         + [-math.log(ak + bk + k) for k in range(n)]) for wk, ak, bk in zip(w, a, b)]
+        wt = np.exp(np.array(logs) - max(logs))
+        wt /= wt.sum()
+        sf = special.betaincc(np.array(a) + x, np.array(b) + n - x, 0.3)
+        assert p == pytest.approx(float(wt @ sf), rel=1e-10, abs=1e-12)
+
+
 @pytest.mark.parametrize("control", [{"kind": "benchmark", "rate": 0.3}, {"kind": "external", "n": 80}])
 def test_binary_posteriors_kept_between_calls_are_each_rules_own(control: dict[str, Any],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:

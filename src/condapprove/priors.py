@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeAlias
 import numpy as np
 import scipy  # its submodules load on first use (stats, optimize, integrate: about a second); a prior is built without
 
+from ._dist import log_beta_ratio
 from ._typing import ArrayLike, FloatArray
 from ._validation import (
     MAX_BETA_SHAPE,
@@ -810,7 +811,7 @@ class BetaMixture(_Mixture):
         n = check_int(n, "n", minimum=0)
         x = check_int(x, "x", minimum=0, maximum=n)
         _, a, b = self._arrays()
-        new_w = self._reweighted(scipy.special.betaln(a + x, b + n - x) - scipy.special.betaln(a, b))
+        new_w = self._reweighted(log_beta_ratio(a, b, x, n - x))  # (betaln's difference loses (a + b) eps)
         return BetaMixture(new_w, tuple((a + x).tolist()), tuple((b + n - x).tolist()))
 
     def predictive(self, n: int) -> BetaBinomial:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .._dist import t_sf
+from .._dist import log_beta_ratio, t_sf
 from ..endpoints import BinaryOutcome, binary_pvalues_unchecked
 from ..kernels._normal_jit import hermite, one_sample_t, pooled_t
 from ..kernels._tte_jit import (
@@ -964,7 +964,7 @@ def _binary_posterior(design: Design, prior: Any, x_t: np.ndarray, n_t: np.ndarr
     w, a, b = _beta_components(prior)
     x = x_t[:, None]
     n = n_t[:, None]
-    logw = np.log(w) + special.betaln(a + x, b + n - x) - special.betaln(a, b)
+    logw = np.log(w) + log_beta_ratio(a, b, x, n - x)
     post_w = np.exp(logw - logw.max(axis=1, keepdims=True))
     post_w /= post_w.sum(axis=1, keepdims=True)
     pa, pb = a + x, b + n - x
