@@ -14,7 +14,7 @@ from .._validation import MIN_ALPHA
 #: Shortest time scale (months) of an event-time curve: shorter ones over- or underflow the hazards.
 MIN_MONTHS = 1e-3
 
-__all__ = ["MAX_COUNT", "MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_MONTHS", "MIN_PROBABILITY", "Alpha", "Date", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
+__all__ = ["MAX_COUNT", "MAX_TIME_LIMIT_YEARS", "MIN_ALPHA", "MIN_MONTHS", "MIN_PROBABILITY", "Alpha", "Date", "LossProbability", "Model", "NonNegative", "OpenProbability", "PairOf", "Positive", "Probability", "WholeNumber"]
 
 #: PMD Act Art. 23-26: the time limit of a conditional approval is at most 7 years.
 MAX_TIME_LIMIT_YEARS = 7.0
@@ -43,6 +43,8 @@ def _not_tiny(x: float) -> float:
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), AfterValidator(_zero_or_not_tiny)]
 OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False), AfterValidator(_not_tiny)]
+#: A probability of losing a patient (dropout, never treated): in [0, 1), 0 or not tiny.
+LossProbability = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False), AfterValidator(_zero_or_not_tiny)]
 #: A one-sided significance level.
 Alpha = Annotated[float, Field(ge=MIN_ALPHA, lt=0.5, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]

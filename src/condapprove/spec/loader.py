@@ -342,6 +342,10 @@ def _message(err: Any) -> tuple[str, str | None]:
         hint = "YAML reads yes/no/on/off/true/false as booleans; write the number"
     elif isinstance(value, str) and typ in ("float_type", "int_type") and _is_number_text(value):
         hint = "numbers are written without quotes"
+    elif isinstance(value, int | float) and not isinstance(value, bool) and typ == "bool_type":
+        hint = "a number is not read as a boolean: write true or false"
+    elif isinstance(value, int | float) and not isinstance(value, bool) and typ.startswith("date"):
+        hint = "a number is not read as a date: write it as YYYY-MM-DD, e.g. 2024-07-31"
     bounds = {
         "greater_than": ("> ", "gt"), "greater_than_equal": (">= ", "ge"),
         "less_than": ("< ", "lt"), "less_than_equal": ("<= ", "le"),

@@ -13,7 +13,17 @@ from pydantic import Field, model_validator
 
 from .._validation import MAX_BETA_SHAPE
 from ..errors import DesignError
-from ._base import MAX_COUNT, MIN_MONTHS, Alpha, NonNegative, OpenProbability, PairOf, Positive, WholeNumber
+from ._base import (
+    MAX_COUNT,
+    MIN_MONTHS,
+    MIN_PROBABILITY,
+    Alpha,
+    NonNegative,
+    OpenProbability,
+    PairOf,
+    Positive,
+    WholeNumber,
+)
 from ._base import Model as _Model
 
 __all__ = [
@@ -208,7 +218,7 @@ class ReferenceCurveSpec(_Model):
     ``{weibull: {shape, scale}}``, or ``{piecewise_exponential: {breaks, rates}}``."""
 
     survival_at: dict[Literal["time", "survival"], Positive] | None = Field(
-        None, description="{time: t, survival: s}: exponential curve through S(t) = s, 0 < s < 1 (t in the "
+        None, description="{time: t, survival: s}: exponential curve through S(t) = s, 1e-12 <= s < 1 (t in the "
                           "durations' months).")
     median: Positive | None = Field(None, description="Exponential curve with this median, in months.")
     weibull: dict[Literal["shape", "scale"], Positive] | None = Field(
@@ -222,9 +232,11 @@ class ReferenceCurveSpec(_Model):
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of survival_at, median, weibull or piecewise_exponential")
-        if self.survival_at is not None and (
-                set(self.survival_at) != {"time", "survival"} or not self.survival_at["survival"] < 1):
+        if self.survival_at is not None and set(self.survival_at) != {"time", "survival"}:
             raise ValueError("@survival_at: must be {time: t, survival: s} with 0 < s < 1")
+        if self.survival_at is not None and not MIN_PROBABILITY <= self.survival_at["survival"] < 1:
+            raise ValueError(f"@survival_at.survival: must be >= {MIN_PROBABILITY:g} and < 1; "
+                             f"got {self.survival_at['survival']:g}")
         if self.weibull is not None and set(self.weibull) != {"shape", "scale"}:
             raise ValueError("@weibull: must be {shape: k, scale: lambda}")
         if self.piecewise_exponential is not None and set(self.piecewise_exponential) != {"breaks", "rates"}:

@@ -33,8 +33,10 @@ from ._base import (
     MAX_COUNT,
     MAX_TIME_LIMIT_YEARS,
     MIN_MONTHS,
+    MIN_PROBABILITY,
     Alpha,
     Date,
+    LossProbability,
     NonNegative,
     OpenProbability,
     PairOf,
@@ -194,7 +196,7 @@ class BaselineSpec(_Model):
     median_months: Annotated[float, Field(ge=MIN_MONTHS, allow_inf_nan=False)] | None = Field(
         None, description="Exponential with this median (at least 0.001 months).")
     survival_at: dict[Literal["months", "survival"], Positive] | None = Field(
-        None, description="Exponential through S(months) = survival.")
+        None, description="Exponential through S(months) = survival, 1e-12 <= survival < 1.")
     weibull: dict[Literal["shape", "scale"], Positive] | None = Field(None, description="Weibull (R pweibull).")
     piecewise_exponential: dict[Literal["breaks", "rates"], list[NonNegative]] | None = Field(
         None, description="Hazard rates per month on [0, b1), [b1, b2), ...; breaks b1 < b2 < ...")
@@ -204,9 +206,11 @@ class BaselineSpec(_Model):
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of median_months, survival_at, weibull or piecewise_exponential")
-        if self.survival_at is not None and (set(self.survival_at) != {"months", "survival"}
-                                             or not self.survival_at["survival"] < 1):
+        if self.survival_at is not None and set(self.survival_at) != {"months", "survival"}:
             raise ValueError("@survival_at: must be {months: t, survival: s} with 0 < s < 1")
+        if self.survival_at is not None and not MIN_PROBABILITY <= self.survival_at["survival"] < 1:
+            raise ValueError(f"@survival_at.survival: must be >= {MIN_PROBABILITY:g} and < 1; "
+                             f"got {self.survival_at['survival']:g}")
         if self.survival_at is not None and self.survival_at["months"] < MIN_MONTHS:
             raise ValueError(f"@survival_at.months: must be >= {MIN_MONTHS:g}; got {self.survival_at['months']:g}")
         if self.weibull is not None and set(self.weibull) != {"shape", "scale"}:
@@ -268,10 +272,10 @@ class TreatedArm(_Model):
     accrual: Accrual = Field(description="How the treated patients are enrolled over calendar time.")
     target_n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = Field(
         description="Evaluable treated patients the analysis waits for (patients enrolled, for time to event).")
-    dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+    dropout: LossProbability = Field(
         0.0, description="Probability that a treated patient drops out before the endpoint is observed, replaced by "
                          "further enrolment (binary and continuous only: must be 0 for time to event).")
-    never_treated: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+    never_treated: LossProbability = Field(
         0.0, description="Probability that an enrolled patient is never treated (e.g. manufacturing failure).")
 
 
@@ -333,7 +337,7 @@ class ConcurrentControl(_Model):
     target_n: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = Field(
         None, description="Evaluable controls the analysis waits for (enrolled, for time to event); only with the "
                           "arm's own accrual.")
-    dropout: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+    dropout: LossProbability = Field(
         0.0, description="Probability that a control patient drops out before the endpoint is observed, replaced by "
                          "further enrolment (binary and continuous only: must be 0 for time to event).")
     randomised: bool | None = Field(
