@@ -85,6 +85,7 @@ def test_page_links_only_existing_figures(slug: str) -> None:
 def test_index_lists_the_cases_present() -> None:
     assert (CASES / "index.md").read_text(encoding="utf-8") == build.index_page(), (
         "docs/cases/index.md is out of date: run python docs/cases/build.py --only <any case>")
+    assert all(build.load(slug).SUMMARY.strip() for slug in SLUGS), "a case's row says nothing of what it shows"
 
 
 def _agree(key: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:

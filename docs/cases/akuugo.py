@@ -27,10 +27,12 @@ if _HERE not in sys.path:  # _kit lives beside this module
     sys.path.insert(0, _HERE)
 import _kit
 
-__all__ = ["SLUG", "TITLE", "check_published", "compute", "figures", "render"]
+__all__ = ["SLUG", "SUMMARY", "TITLE", "check_published", "compute", "figures", "render"]
 
 SLUG = "akuugo"
 TITLE = "Akuugo: a sham-controlled trial, lots that differ, and a late start"
+SUMMARY = ("a 46 vs 15 sham-controlled trial as a one-sample t and as Welch's comparison; what lot-to-lot "
+           "heterogeneity, a later start and a larger trial do under the deadline; an assurance")
 
 _SEED = 20240731  # the design's seed (approval date)
 _SCEN = {"none": "no effect", "half": "half the RCT effect", "rct": "as in the RCT",

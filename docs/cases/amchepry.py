@@ -24,10 +24,12 @@ if _HERE not in sys.path:  # _kit lives beside this module
     sys.path.insert(0, _HERE)
 import _kit
 
-__all__ = ["SLUG", "TITLE", "check_published", "compute", "figures", "render"]
+__all__ = ["SLUG", "SUMMARY", "TITLE", "check_published", "compute", "figures", "render"]
 
 SLUG = "amchepry"
 TITLE = "Amchepry: six assessed patients, seven sites, and a 2-year follow-up"
+SUMMARY = ("4/6 improved against an assumed natural-history rate, and the unassessed seventh patient; a "
+           "35-patient trial at 7 sites: site heterogeneity, more patients, sites and manufacturing capacity")
 
 _SEED = 20260306  # the design's seed (approval date)
 _SCEN = {"none": "no effect", "modest": "modest", "cohort": "as in the approval cohort"}

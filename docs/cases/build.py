@@ -182,7 +182,7 @@ def index_page(slugs: list[str] | None = None) -> str:
     rows = []
     for slug in present() if slugs is None else slugs:
         module = load(slug)
-        rows.append([f"[{module.TITLE}]({slug}.md)", getattr(module, "SUMMARY", "")])
+        rows.append([f"[{module.TITLE}]({slug}.md)", module.SUMMARY])
     return INDEX_HEAD + _kit.table(["case", "what it shows"], rows) + "\n"
 
 
