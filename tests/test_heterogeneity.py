@@ -310,6 +310,22 @@ def test_fisher_scoring_converges_on_every_scale(case: dict[str, Any], method: s
     assert big.se == pytest.approx(res.se * scale, rel=1e-8)
 
 
+@pytest.mark.parametrize("scale", [1e-7, 1e-4, 1e5])
+@pytest.mark.parametrize("case", INTERIOR, ids=lambda c: c["name"])
+def test_paule_mandel_and_q_profile_are_the_same_on_every_scale(case: dict[str, Any], scale: float) -> None:
+    """PM's tau^2 and the Q-profile bounds are roots of the generalised Q, found to a relative precision: on another
+    scale (yi times s, vi times s^2) they are the same numbers rescaled, as metafor's.  With an absolute tolerance of
+    1e-14 the root at s = 1e-7 was tau^2 = 0.7955 s^2 instead of 0.1415 s^2 and the interval's lower bound 0 (found
+    by a randomised comparison with metafor)."""
+    res = _quiet(random_effects, case["yi"], case["vi"], method="PM")
+    small = _quiet(random_effects, [y * scale for y in case["yi"]], [v * scale**2 for v in case["vi"]], method="PM")
+    assert small.tau2 == pytest.approx(res.tau2 * scale**2, rel=1e-10)
+    assert small.i2 == pytest.approx(res.i2, rel=1e-10)
+    assert small.estimate == pytest.approx(res.estimate * scale, rel=1e-10)
+    lo, hi = _quiet(res.tau2_interval, 0.95)
+    assert_allclose(_quiet(small.tau2_interval, 0.95), [lo * scale**2, hi * scale**2], rtol=1e-10)
+
+
 def test_two_lots_work() -> None:
     res = random_effects([0.2, 1.1], [0.25, 0.25], method="PM", test="hartung-knapp")
     assert res.k == 2 and res.df == 1

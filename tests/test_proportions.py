@@ -250,3 +250,18 @@ def test_a_level_next_to_one_gives_bounds_inside_zero_one(method: str) -> None:
     Clopper-Pearson and Jeffreys upper bounds exactly 1 (with 3 of 10 responders); the tails are now used as such."""
     low, high = binomial_interval(3, 10, method=method, confidence_level=1 - 1e-16)
     assert 0.0 < low < 0.3 < high < 1.0
+
+
+@pytest.mark.parametrize("x, n", [(1, 10**6), (2, 10**7), (3, 10**9)])
+def test_mid_p_bounds_far_below_1e_15_solve_their_equation(x: int, n: int) -> None:
+    """A mid-p bound is the root of its tail equation to a relative precision however small it is: the lower bound of
+    1 of 10^6 at a level of 1 - 1e-10 is about 1e-16 (an absolute tolerance of 1e-15 gave 0, impossible for x >= 1;
+    found by a randomised comparison with R's uniroot), and at the bound P(X > x) + P(X = x) / 2 equals the tail."""
+    from scipy import stats
+
+    tail = 0.5e-10
+    ci = binomial_interval(x, n, method="mid-p", confidence_level=1 - 1e-10)
+    for p, side in ((ci.low, stats.binom.sf(x, n, ci.low) + 0.5 * stats.binom.pmf(x, n, ci.low)),
+                    (ci.high, stats.binom.cdf(x - 1, n, ci.high) + 0.5 * stats.binom.pmf(x, n, ci.high))):
+        assert p > 0
+        assert side == pytest.approx(tail, rel=1e-9)

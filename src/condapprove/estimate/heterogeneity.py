@@ -258,7 +258,7 @@ def _q_root(y: np.ndarray, v: np.ndarray, target: float) -> float:
             raise ConvergenceError("could not bracket the root of the generalised Q statistic.")
     return float(
         optimize.brentq(
-            lambda t: _q_gen(t, y, v) - target, 0.0, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=1000
+            lambda t: _q_gen(t, y, v) - target, 0.0, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=1000
         )
     )
 
@@ -550,8 +550,8 @@ def random_effects(
         very small scale (``vi`` of 1e-8 or less) lower it, or the iterations stop early
         (metafor's too).  A change below 1e-12 of tau^2 itself also ends them, so that
         data on a large scale, whose tau^2 cannot change by less than its own rounding,
-        converge.  PM's root and the Q-profile bounds are found to
-        about 1e-14 (Brent's method), where metafor's default root-finding tolerance leaves
+        converge.  PM's root and the Q-profile bounds are found to a relative 4 machine
+        epsilons (Brent's method) on any scale, where metafor's default root-finding tolerance leaves
         differences of up to about 1e-5 relative (more for PM estimates near 0).
 
     Returns

@@ -47,6 +47,11 @@ def _binomial_interval_iv(
     return x, n, meth, level, check_alternative(alternative)
 
 
+#: The mid-p bounds' absolute tolerance: none to speak of, so that a bound is found to a relative 4 eps however
+#: small (an absolute 1e-15 gave a lower bound of 0 for 1 of 10^6 at a level of 1 - 1e-10, where it is 1e-16).
+_XTOL = 1e-300
+
+
 def _lower_bound(x: int, n: int, method: str, tail: float) -> float:
     """Lower confidence bound with one-sided error ``tail``."""
     if method == "wilson":
@@ -62,7 +67,7 @@ def _lower_bound(x: int, n: int, method: str, tail: float) -> float:
     def f(p: float) -> float:
         return float(stats.binom.sf(x, n, p) + 0.5 * stats.binom.pmf(x, n, p)) - tail
 
-    return float(optimize.brentq(f, 0.0, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps))
+    return float(optimize.brentq(f, 0.0, 1.0, xtol=_XTOL, rtol=4 * np.finfo(float).eps))
 
 
 def _upper_bound(x: int, n: int, method: str, tail: float) -> float:
@@ -82,7 +87,7 @@ def _upper_bound(x: int, n: int, method: str, tail: float) -> float:
     def f(p: float) -> float:
         return float(stats.binom.cdf(x - 1, n, p) + 0.5 * stats.binom.pmf(x, n, p)) - tail
 
-    return float(optimize.brentq(f, 0.0, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps))
+    return float(optimize.brentq(f, 0.0, 1.0, xtol=_XTOL, rtol=4 * np.finfo(float).eps))
 
 
 def _wilson(x: int, n: int, z: float) -> tuple[float, float]:

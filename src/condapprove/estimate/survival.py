@@ -67,8 +67,12 @@ _R_TOL = math.sqrt(np.finfo(float).eps)
 # --------------------------------------------------------------------------------------------- validation
 
 
-def _survival_data_iv(durations: ArrayLike, event_observed: ArrayLike) -> tuple[FloatArray, IntArray]:
-    """Validate and canonicalise right-censored data: float durations >= 0 and 0/1 integer events."""
+def _survival_data_iv(durations: ArrayLike, event_observed: ArrayLike, *,
+                      merge_ties: bool = True) -> tuple[FloatArray, IntArray]:
+    """Validate and canonicalise right-censored data: float durations >= 0 and 0/1 integer events; times equal up
+    to rounding merged (:func:`_merge_near_ties`) unless ``merge_ties`` is False (for sums over the patients' own
+    times, which have no order to keep: a merge would move a time of 1e-12 to 0, where a Weibull cumulative hazard
+    of shape below 1 is steepest)."""
     t = check_finite_array(durations, "durations")
     neg = np.flatnonzero(t < 0)
     if neg.size:
@@ -97,7 +101,7 @@ def _survival_data_iv(durations: ArrayLike, event_observed: ArrayLike) -> tuple[
     if e.size != t.size:
         message = f"`event_observed` must have the same length as `durations` ({t.size}); got length {e.size}."
         raise DesignError(message)
-    return _merge_near_ties(t), e
+    return (_merge_near_ties(t) if merge_ties else t), e
 
 
 def _merge_near_ties(t: FloatArray, tol: float = _R_TOL) -> FloatArray:
@@ -1002,7 +1006,7 @@ def one_sample_logrank(
     >>> round(res.hazard_ratio, 3)
     0.088
     """
-    t, e = _survival_data_iv(durations, event_observed)
+    t, e = _survival_data_iv(durations, event_observed, merge_ties=False)  # (E: each patient's own time)
     alt = check_one_of(alternative, "alternative", _ALTERNATIVES)
     method = check_one_of(method, "method", ("wu", "standard", "exact"))  # type: ignore[assignment]
     level = check_confidence_level(confidence_level)
@@ -1362,7 +1366,7 @@ def exponential_rate(
     >>> round(fit.median, 2)
     4.85
     """
-    t, e = _survival_data_iv(durations, event_observed)
+    t, e = _survival_data_iv(durations, event_observed, merge_ties=False)  # (the exposure: a plain sum)
     level = check_confidence_level(confidence_level)
     d = int(e.sum())
     exposure = float(t.sum())

@@ -507,6 +507,10 @@ class PreApproval(_Model):
             problems.append(f"@lots: the lots must add up to the cohort ({c.responders}/{c.n}); got "
                                 f"{sum(lots.events)}/{sum(lots.n)}")
         if lots is not None and lots.sds is not None:
+            small_lots = [i for i, n_i in enumerate(lots.n) if n_i < 2]
+            if small_lots:  # (heterogeneity.means refuses them when estimate runs: say so when the file is validated)
+                problems.append(f"@lots.n.{small_lots[0]}: must be >= 2 for a continuous lot (its SD needs two "
+                                f"patients); got {lots.n[small_lots[0]]}")
             for i, (sd_i, n_i) in enumerate(zip(lots.sds, lots.n)):
                 if not sd_i * sd_i / n_i > 0:
                     problems.append(f"@lots.sds.{i}: too small: its sampling variance sd^2/n is 0 in floating point; "
