@@ -15,7 +15,14 @@ import numpy as np
 from scipy import special
 
 from .._memo import per_object
-from ..spec.schema import BayesianDecision, ConcurrentControl, Design, FixedDecision, GroupSequentialDecision
+from ..spec.schema import (
+    BayesianDecision,
+    BenchmarkControl,
+    ConcurrentControl,
+    Design,
+    FixedDecision,
+    GroupSequentialDecision,
+)
 from ._decide_jit import (
     KEEP,
     compact_looks,
@@ -114,12 +121,20 @@ def decide(design: Design, looks: Looks) -> dict[str, np.ndarray]:
             assert isinstance(dec, BayesianDecision)
             prior = treated_prior(design)
             post = np.stack([posterior_probability(design, s, prior) for s in stats], axis=1)
+            # a look decides only with data in each arm (a binary arm one evaluable patient, a continuous arm two,
+            # for its SD): without, the posterior is the prior's (or undefined), which must neither confirm nor stop
+            # for futility; so a final analysis without them does not confirm, as the fixed rule's
+            least = 1 if pm.endpoint.type == "binary" else 2
+            two_arms = not isinstance(pm.control, BenchmarkControl)
+            evaluable = np.stack([(s.n_treated >= least) & ((s.n_control >= least) if two_arms else True)
+                                  for s in stats], axis=1)
             if not identity:
                 post = post[np.arange(m)[:, None], order]
-            crossing = active & (post >= dec.threshold)
+                evaluable = evaluable[np.arange(m)[:, None], order]
+            crossing = active & evaluable & (post >= dec.threshold)
             futile = np.zeros_like(crossing)
             if dec.futility_below is not None:
-                futile = active & ~crossing & (post < dec.futility_below)
+                futile = active & evaluable & ~crossing & (post < dec.futility_below)
         futile &= ~is_final  # futility is judged at interims only
     reached = target_time <= cutoff
     # the first look that stops (else the final analysis): outcome, look (design order), month, and which

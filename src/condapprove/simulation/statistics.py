@@ -779,9 +779,53 @@ def _table_n(table: np.ndarray) -> int:
 
 
 # ------------------------------------------------------------------ Bayesian rule
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(96)
-_GL_U = 0.5 * (_GL_X + 1.0)
-_GL_W = 0.5 * _GL_W
+#: Gauss-Legendre nodes and weights on [0, 1] for each panel of :func:`_beta_difference_sf`.
+_PANEL_X, _PANEL_W = np.polynomial.legendre.leggauss(32)
+_PANEL_U = 0.5 * (_PANEL_X + 1.0)
+_PANEL_W = 0.5 * _PANEL_W
+#: The control's mass left out at either end of the integration; the treated quantiles of panel edges are the same.
+_TAIL_Q = 1e-17
+#: Rows of a block of :func:`_beta_difference_sf` (bounds its temporaries: rows x components x 160 doubles).
+_BETA_DIFF_BLOCK = 2048
+
+
+def _beta_difference_sf(pa: np.ndarray, pb: np.ndarray, ac: np.ndarray, bc: np.ndarray, margin: float) -> np.ndarray:
+    """``P(p_t > p_c + margin)`` for independent ``p_t ~ Beta(pa, pb)`` and ``p_c ~ Beta(ac, bc)`` with ``ac, bc
+    >= 1`` (a control's posterior under a Beta(1, 1) prior): shapes of shape (m, K) for the treated, (m, 1) for the
+    control.
+
+    The integral of the control's density times the treated tail, ``int f_c(u) P(p_t > u + margin) du``, over the
+    control's central ``1 - 2e-17`` (the density normalised there by the same rule), by 32-point Gauss-Legendre rules on five panels whose edges are the control's
+    quantiles 1e-17, 1/2 and 1 - 1e-17 and the treated quantiles 1e-17, 1/2 and 1 - 1e-17 shifted by the margin
+    (those within the window): both posteriors' scales are resolved however narrow either is.  (One 96-point rule
+    over [0, 1] missed the mass of a control of thousands of patients between its nodes: 0.959 for 0.99999999553 at
+    8/50 against 50/5,000.)  About 1e-12 or better against the closed form of integer shapes, for controls of 1 to
+    10^7 patients and treated arms of 1 to 10^5; a treated posterior with a shape below 1 (a prior's shape below 1
+    and no responders, or no non-responders), whose density is unbounded at 0 or 1, can be off by about 1e-6.
+    """
+    m, k = pa.shape
+    out = np.empty((m, k))
+    for s in range(0, m, _BETA_DIFF_BLOCK):
+        rows = slice(s, min(s + _BETA_DIFF_BLOCK, m))
+        a_t, b_t, a_c, b_c = pa[rows], pb[rows], ac[rows], bc[rows]
+        lo, hi = special.betaincinv(a_c, b_c, _TAIL_Q), special.betainccinv(a_c, b_c, _TAIL_Q)
+        c_edges = (lo, special.betaincinv(a_c, b_c, 0.5), hi)
+        t_edges = (special.betaincinv(a_t, b_t, _TAIL_Q), special.betaincinv(a_t, b_t, 0.5),
+                   special.betainccinv(a_t, b_t, _TAIL_Q))
+        edges = np.stack([np.broadcast_to(e, a_t.shape) for e in c_edges]
+                         + [np.clip(e - margin, lo, hi) for e in t_edges], axis=-1)
+        edges.sort(axis=-1)
+        left, width = edges[..., :-1, None], np.diff(edges, axis=-1)[..., None]  # (rows, K, 5, 1)
+        u = left + width * _PANEL_U  # (rows, K, 5, 32), inside (lo, hi): 0 < u < 1
+        a4, b4 = a_c[..., None, None], b_c[..., None, None]
+        # the control's density up to its constant, normalised by the rule itself (betaln's constant of shapes of
+        # 1e5 is off by a relative 1e-11: the difference of two log-gammas of 1e6)
+        log_dens = special.xlogy(a4 - 1.0, u) + special.xlog1py(b4 - 1.0, -u)
+        weights = np.exp(log_dens - log_dens.max(axis=(-2, -1), keepdims=True)) * (width * _PANEL_W)
+        # the treated tail P(p_t > u + margin) = I_{1 - x}(b, a) (scipy's betaincc takes about 9 times as long)
+        tail = special.betainc(b_t[..., None, None], a_t[..., None, None], 1.0 - np.clip(u + margin, 0.0, 1.0))
+        out[rows] = (weights * tail).sum(axis=(-2, -1)) / weights.sum(axis=(-2, -1))
+    return out
 
 
 def _beta_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -973,15 +1017,9 @@ def _binary_posterior(design: Design, prior: Any, x_t: np.ndarray, n_t: np.ndarr
         thr = min(max(pm.control.rate + margin, 0.0), 1.0)
         below = (post_w * special.betainc(pa, pb, thr)).sum(axis=1)
         return np.asarray(np.clip(1.0 - below, 0.0, 1.0))
-    # P(p_t > p_c + margin), control ~ Beta(1 + x_c, 1 + n_c - x_c): quadrature over p_c
+    # P(p_t > p_c + margin), control ~ Beta(1 + x_c, 1 + n_c - x_c)
     assert x_c is not None and n_c is not None
-    ac = 1.0 + x_c[:, None, None]
-    bc = 1.0 + (n_c - x_c)[:, None, None]
-    u = _GL_U[None, None, :]
-    dens_c = np.exp((ac - 1) * np.log(u) + (bc - 1) * np.log1p(-u) - special.betaln(ac, bc))
-    upper = np.clip(u + margin, 0.0, 1.0)
-    sf_t = 1.0 - special.betainc(pa[:, :, None], pb[:, :, None], upper)
-    inner = (dens_c * sf_t * _GL_W).sum(axis=2)
+    inner = _beta_difference_sf(pa, pb, 1.0 + x_c[:, None], 1.0 + (n_c - x_c)[:, None], margin)
     return np.asarray(np.clip((post_w * inner).sum(axis=1), 0.0, 1.0))
 
 
@@ -995,7 +1033,7 @@ def _continuous_posterior(design: Design, s: LookStats, prior: Any) -> np.ndarra
     # continuous: normal likelihood N(mean, s^2/n) with the sample SD
     var_t = _var(nt, s.sum_t, s.ss_t)
     mean_t = s.sum_t / np.maximum(nt, 1)
-    se2 = np.where(nt > 1, var_t / np.maximum(nt, 1), np.inf)
+    se2 = np.where(nt > 1, var_t / np.maximum(nt, 1), 1.0)  # (rows of one patient or none: 0 below, whatever)
     if prior is None:
         post_mean, post_var, post_w = mean_t[:, None], se2[:, None], np.ones((nt.size, 1))
     else:
