@@ -224,3 +224,52 @@ def test_compare_needs_one_label_per_design() -> None:
     d = condapprove.load_design(STEM)
     with pytest.raises(DesignError, match=r"^`labels` must hold one label per design \(2\); got 1\.$"):
         compare([d, d], labels=["x"], replicates=2048)
+
+
+# ------------------------------------------------------------------------------------ found by fuzzing the commands
+def test_size_with_a_checkpoint_keeps_values_that_agree_to_six_digits_apart(tmp_path: Path) -> None:
+    """A real-valued search evaluates values that ``:g`` writes alike (0.4421484375 and 0.44214796875): each has its
+    own folder (``repr``), so a fresh checkpoint gives the search's result without it, instead of refusing the
+    second value's folder as another run's."""
+    d = condapprove.load_design(STEM)
+    kw = {"target": 0.6, "scenario": "modest", "lower": 0.44, "upper": 0.46, "replicates": 2048, "seed": 3}
+    plain = size(d, "scenarios.modest.treated_rate", **kw)
+    kept = size(d, "scenarios.modest.treated_rate", **kw, checkpoint=tmp_path / "z")
+    assert (kept.value, kept.p_confirmed) == (plain.value, plain.p_confirmed)
+    names = [p.name for p in (tmp_path / "z").iterdir()]
+    assert len(names) == len(set(names)) > 2 and all(float(n.removeprefix("value-")) for n in names)
+
+
+def test_sweep_over_the_seed_runs_each_point_with_its_seed() -> None:
+    """Varying simulation.seed gives each point that seed (the sweep passed the base design's seed to every point,
+    so all rows were one run); with an explicit seed as well it is refused."""
+    d = condapprove.load_design(STEM)
+    res = sweep(d, {"simulation.seed": [1, 2]}, replicates=2048, scenarios=["modest"])
+    for s, r in zip((1, 2), res.results):
+        alone = condapprove.simulate(d, replicates=2048, seed=s, scenarios=["modest"])
+        assert r["modest"].p_confirmed.value == alone["modest"].p_confirmed.value
+    assert res.results[0]["modest"].p_confirmed.value != res.results[1]["modest"].p_confirmed.value
+    with pytest.raises(DesignError, match="give the seed or vary it, not both") as exc:
+        sweep(d, {"simulation.seed": [1, 2]}, replicates=2048, seed=5)
+    assert exc.value.problems[0].loc == "--seed"
+    with pytest.raises(DesignError, match="not a design quantity to size"):
+        size(d, "simulation.seed", target=0.6, scenario="modest", lower=1, upper=9, replicates=2048)
+
+
+@pytest.mark.parametrize("extra", [["--vary", "scenarios.modest.treated_rate=0.6"],
+                                   ["--vary", "scenarios.1.treated_rate=0.6"]])
+def test_a_field_varied_twice_is_refused(extra: list[str]) -> None:
+    """The same path twice (the second list replaced the first) or two paths to one field (the rows were labelled
+    with values never simulated) is a usage error naming --vary."""
+    r = CliRunner().invoke(cli, ["sweep", str(STEM), "--vary", "scenarios.modest.treated_rate=0.4,0.5", *extra,
+                                 "-n", "2048"])
+    assert r.exit_code == 2
+    assert r.stderr.startswith("--vary: ") and ("given twice" in r.stderr or "name the same field" in r.stderr)
+
+
+def test_compare_refuses_a_scenario_of_none_of_the_designs() -> None:
+    """A typo among several --scenario names was dropped silently (only a list matching nothing was refused)."""
+    a, b = condapprove.load_design(STEM), condapprove.load_design(DESIGNS / "stemirac_bayesian.yaml")
+    with pytest.raises(DesignError, match=r"'no efect' is a scenario of none of the designs") as exc:
+        compare([a, b], replicates=2048, seed=1, scenarios=["no effect", "no efect"])
+    assert exc.value.problems[0].loc == "--scenario" and exc.value.problems[0].hint == "did you mean 'no effect'?"

@@ -113,6 +113,18 @@ def _numeric_field(design: Design, path: str) -> tuple[dict[str, Any], Any, str 
     return data, holder, key
 
 
+def _distinct_fields(design: Design, paths: Sequence[str]) -> None:
+    """Refuse two paths to one field (``scenarios.1.treated_rate`` and ``scenarios.modest.treated_rate``): the
+    later value would silently replace the earlier one at every point of the grid."""
+    data = design.model_dump(mode="json", exclude_unset=False)
+    seen: dict[tuple[int, str | int], str] = {}
+    for p in paths:
+        holder, key = _resolve(data, p.split("."))
+        first = seen.setdefault((id(holder), key), p)
+        if first != p:
+            raise DesignError(f"{p!r} and {first!r} name the same field; give it once", loc="--vary")
+
+
 def set_path(design: Design, path: str, value: float, *, value_loc: str = "--vary") -> Design:
     """A copy of ``design`` with the numeric field at ``path`` set to ``value`` (validated; an invalid value is
     reported at ``value_loc``, the option that gave it)."""
@@ -256,6 +268,13 @@ def compare(designs: Sequence[Design], *, labels: Sequence[str] | None = None, r
         import secrets
 
         seed = secrets.randbits(64)
+    if scenarios is not None:
+        known = {x.name for d in designs for x in d.scenarios}
+        unknown = [s for s in scenarios if s not in known]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+            raise DesignError(f"{unknown[0]!r} is a scenario of none of the designs", loc="--scenario",
+                              hint=f"did you mean {close[0]!r}?" if close else None)
     results = []
     for d in designs:
         wanted = None if scenarios is None else [s for s in scenarios if s in {x.name for x in d.scenarios}]
@@ -320,6 +339,11 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
     paths = list(vary)
     for p in paths:  # validate every path before any simulation
         set_path(design, p, float(vary[p][0]))
+    _distinct_fields(design, paths)
+    seed_varied = "simulation.seed" in paths  # each point then runs with its own seed
+    if seed_varied and seed is not None:
+        raise DesignError("a varied simulation.seed sets each point's seed; give the seed or vary it, not both",
+                          loc="--seed")
     seed = design.simulation.seed if seed is None else seed
     if seed is None:
         import secrets
@@ -332,8 +356,8 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
         for p, v in zip(paths, point):
             d = set_path(d, p, float(v))
         ckpt = None if checkpoint is None else os.path.join(os.fspath(checkpoint), f"point-{i}")
-        results.append(_quiet_simulate(d, replicates=replicates, seed=seed, scenarios=scenarios, n_jobs=n_jobs,
-                                       checkpoint=ckpt))
+        results.append(_quiet_simulate(d, replicates=replicates, seed=d.simulation.seed if seed_varied else seed,
+                                       scenarios=scenarios, n_jobs=n_jobs, checkpoint=ckpt))
         if progress is not None:
             progress(i + 1, len(points))
     return SweepResult(paths=tuple(paths), points=tuple(tuple(float(v) for v in p) for p in points),
@@ -427,7 +451,7 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     no-effect scenario (``null_scenario``, default: one whose treated value equals the control
     or benchmark) must keep P(confirmed) <= alpha + 3 MCSE at the answer, else an error says so.
     With ``checkpoint`` (a folder), each evaluated value keeps its chunks in a subfolder
-    ``value-<v>``, so an interrupted search resumes with identical results.
+    ``value-<v>`` (``repr(v)``), so an interrupted search resumes with identical results.
 
     Examples
     --------
@@ -457,6 +481,8 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
 
         seed = secrets.randbits(64)
     _, holder, key = _numeric_field(design, path)
+    if path == "simulation.seed":  # (the search compares values on common random numbers: one seed for all)
+        raise DesignError("the seed is not a design quantity to size; vary another field", loc="--vary")
     integer = isinstance(holder[key], int)
     if integer:
         if math.ceil(lower) > math.floor(upper):
@@ -471,7 +497,8 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     def run(v: float) -> SimulationResult:
         if v not in cache:
             wanted = [scenario] + ([null] if null is not None and null != scenario else [])
-            ckpt = None if checkpoint is None else os.path.join(os.fspath(checkpoint), f"value-{v:g}")
+            # (the value's shortest exact text: ``:g`` merged values agreeing to 6 digits into one folder)
+            ckpt = None if checkpoint is None else os.path.join(os.fspath(checkpoint), f"value-{v!r}")
             cache[v] = _quiet_simulate(set_path(probe, path, v), replicates=replicates, seed=seed,
                                        scenarios=wanted, n_jobs=n_jobs, checkpoint=ckpt)
             est = cache[v][scenario].p_confirmed
