@@ -338,6 +338,35 @@ def test_sigkill_and_resume_from_checkpoint(tmp_path: Path) -> None:
     assert out.read_text() == whole.read_text()
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path: Path, jobs: str) -> None:
+    """SIGTERM (a scheduler's stop, ``kill``) once some chunks are saved: exit 130 with Ctrl-C's line, no temporary
+    file left (the process died on the spot and left them, found by fuzzing), and the same command resumes to the
+    uninterrupted output."""
+    import signal
+    import time
+
+    args = ["simulate", TWO, "-n", "40960", "--seed", "9", "--format", "json", "--chunk-size", "2048", "--jobs", jobs]
+    whole = tmp_path / "whole.json"
+    subprocess.run([sys.executable, "-m", "condapprove.cli", *args, "--output", str(whole)], check=True,
+                   capture_output=True)
+    ckpt = tmp_path / "ckpt"
+    out = tmp_path / "resumed.json"
+    cmd = [sys.executable, "-m", "condapprove.cli", *args, "--checkpoint", str(ckpt), "--output", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and len(list(ckpt.glob("chunk-*.npz"))) < 3:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # (finished before the signal came: nothing to check)
+        pytest.skip("the run ended before SIGTERM")
+    assert proc.returncode == 130 and err.startswith("interrupted; the completed chunks are saved in"), err
+    assert not out.exists() and not list(ckpt.glob(".*")) and not list(tmp_path.glob(".*"))
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert out.read_text() == whole.read_text()
+
+
 def test_report_and_plots(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "r.html"
@@ -389,3 +418,55 @@ def test_places_that_cannot_be_written_are_refused_before_any_work(tmp_path: Pat
     assert err.strip().splitlines() == [f"{where.format(tmp=tmp_path)}: {message}" + err.strip().split(message, 1)[1]]
     assert (tmp_path / "out.json").read_text() == "old" and (tmp_path / "out.csv").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "out.csv", "out.json"]
+
+
+# ------------------------------------------------------------------------------------ found by fuzzing the commands
+@pytest.mark.parametrize("args, start", [
+    (["-o", ""], "--output: must name a file; got ''"),  # (the run finished, then failed to write to '')
+    (["--checkpoint", ""], "--checkpoint: must name a folder; got ''"),  # (chunk files went to the current folder)
+    (["--plot", ""], "--plot: must name a folder; got ''"),
+    (["--scheduler", "garbage://x"], "--scheduler: "),  # (an internal error, exit 1, when Dask is installed)
+])
+def test_empty_places_and_bad_scheduler_addresses_are_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   args: list[str], start: str) -> None:
+    monkeypatch.chdir(tmp_path)  # (nothing may be written in the current folder)
+    r = CliRunner().invoke(cli, ["simulate", STEM, "-n", "2048", *args])
+    assert r.exit_code == 2 and r.stderr.startswith(start) and r.stderr.count("\n") == 1, r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_estimate_reports_a_warning_in_one_line(tmp_path: Path) -> None:
+    """A warning of the estimators (a landmark beyond the last follow-up) is one ``warning:`` line on stderr, not
+    Python's file:line echo of the source."""
+    f = tmp_path / "d.yaml"
+    f.write_text("""name: edge
+approval: {date: 2024-07-31, time_limit_years: 7}
+pre_approval:
+  endpoint: {type: time_to_event, name: survival}
+  cohort: {durations: [3, 5, 12, 14, 2.5, 8, 20, 1, 30, 7], events: [1, 0, 1, 0, 1, 1, 0, 1, 0, 1]}
+  evidence:
+    - {criterion: lower_bound, greater_than: 0.15, time: 100}
+post_marketing:
+  study: clinical_trial
+  endpoint: {type: binary}
+  treated: {accrual: {rate_per_month: 1}, target_n: 20}
+  control: {kind: benchmark, rate: 0.3}
+scenarios: [{name: a, treated_rate: 0.3}]
+""", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["estimate", str(f)])
+    assert r.exit_code == 0
+    assert r.stderr.startswith("warning: t = 100 is beyond the last follow-up time 30") and r.stderr.count("\n") == 1
+
+
+def test_compare_plots_of_two_files_of_one_name_are_both_kept(tmp_path: Path) -> None:
+    """v1/design.yaml and v2/design.yaml: the second set of plots is written beside the first (``design-2-*``), not
+    over it (the command said 14 files and left 8)."""
+    for folder, name in (("v1", "stemirac_survey.yaml"), ("v2", "delytact_survey.yaml")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "design.yaml").write_text((DESIGNS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["compare", str(tmp_path / "v1" / "design.yaml"), str(tmp_path / "v2" / "design.yaml"),
+                                 "-n", "2048", "--seed", "1", "--plot", str(tmp_path / "P")])
+    assert r.exit_code == 0, r.stderr
+    files = sorted(p.name for p in (tmp_path / "P").iterdir())
+    assert len(files) == 14 and "wrote 14 plot files" in r.stderr
+    assert {"design-oc.svg", "design-2-oc.svg", "comparison-oc.svg"} <= set(files)

@@ -471,6 +471,10 @@ def test_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
     condapprove.simulate(design, replicates=2048, seed=5, checkpoint=tmp_path / "c")
     with pytest.raises(DesignError, match=r"the checkpoint belongs to another run \(it differs in seed_entropy\)"):
         condapprove.simulate(design, replicates=2048, seed=6, checkpoint=tmp_path / "c")
+    # without its header the chunks' run is unknown: refused too (they were taken in as seed 6's, found by fuzzing)
+    (tmp_path / "c" / "header.json").unlink()
+    with pytest.raises(DesignError, match=r"the checkpoint has chunks but no header.json"):
+        condapprove.simulate(design, replicates=2048, seed=6, checkpoint=tmp_path / "c")
 
 
 def _die_in_a_worker(design: Any, scenario_index: int, blocks: Any, *args: Any) -> Any:

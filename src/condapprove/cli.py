@@ -11,6 +11,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -61,8 +62,10 @@ def _guard(func: F) -> F:
             if ckpt:
                 click.echo(f"interrupted; the completed chunks are saved in {ckpt}: run the same command to resume",
                            err=True)
-            else:
+            elif "checkpoint" in ctx.params:  # (compare and report have no --checkpoint to suggest)
                 click.echo("interrupted; no output was written (use --checkpoint to keep completed work)", err=True)
+            else:
+                click.echo("interrupted; no output was written", err=True)
             sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
             raise  # (click's own: a reader that stopped reading, e.g. `| head`, ends the command quietly)
@@ -110,6 +113,8 @@ def _executor(address: str | None) -> Iterator[Any]:
         raise DesignError("needs the optional dependency: pip install 'condapprove[dask]'", loc="--scheduler") from None
     try:
         client = Client(address, timeout="4s")
+    except ValueError as exc:  # (an address Dask cannot parse: "", "tcp://", "garbage://x")
+        raise DesignError(f"not a scheduler address: {exc}; got {address!r}", loc="--scheduler") from None
     except OSError as exc:
         raise CondapproveError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     try:
@@ -148,15 +153,24 @@ def _emit(text: str, output: str | None) -> None:
         raise DesignError(f"cannot write the output: {exc.strerror}", file=output) from None
 
 
-def _check_places(output: str | None = None, *, plot_dir: str | None = None) -> None:
+def _check_places(output: str | None = None, *, plot_dir: str | None = None, checkpoint: str | None = None) -> None:
     """Before any simulating: the output's folder exists, and the plot folder exists or can be made (it is made now),
     so that a command never fails on them after its work, or after writing its output.  (A checkpoint folder is made,
     or refused, as the run starts: :class:`.simulation.checkpoint.Checkpoint`.)"""
     if output is not None:
+        if not output:
+            raise DesignError("must name a file; got ''", loc="--output")
         folder = os.path.dirname(output) or "."
         if not os.path.isdir(folder):
             raise DesignError(f"cannot write the output: no folder {folder!r}", loc="--output", file=output)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise DesignError(f"cannot write the output: the folder {folder!r} is not writable", loc="--output",
+                              file=output)
+    if checkpoint == "":  # (it would be the current folder, filled with chunk files)
+        raise DesignError("must name a folder; got ''", loc="--checkpoint")
     if plot_dir is not None:
+        if not plot_dir:
+            raise DesignError("must name a folder; got ''", loc="--plot")
         try:
             os.makedirs(plot_dir, exist_ok=True)
         except OSError as exc:
@@ -340,7 +354,7 @@ def simulate(file: str, replicates: int | None, seed: int | None, scenarios: tup
                               max_replicates=max_replicates)
     if mcse_target is not None and not 0 < mcse_target < 0.5:
         raise DesignError(f"must be in (0, 0.5); got {mcse_target:g}", loc="--mcse-target")
-    _check_places(output, plot_dir=plot_dir)
+    _check_places(output, plot_dir=plot_dir, checkpoint=checkpoint)
     loaded = load_design_with_source(file)
     _check_scenarios(loaded.design, scenarios)
     with warnings.catch_warnings(), _executor(scheduler) as executor, _progress(quiet) as progress:
@@ -380,7 +394,11 @@ def estimate(file: str, fmt: str, output: str | None) -> None:
         raise DesignError("required for `condapprove estimate`: the design has no pre_approval section",
                           loc="pre_approval", file=file)
     priors = {name: spec.build() for name, spec in pre.priors.items()}
-    result = evaluate_evidence(pre.build_cohort(), pre.criteria(), priors=priors)
+    with warnings.catch_warnings(record=True) as caught:  # each said once, in one line (not Python's source echo)
+        warnings.simplefilter("always")
+        result = evaluate_evidence(pre.build_cohort(), pre.criteria(), priors=priors)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        click.echo(f"warning: {message}", err=True)
     if fmt == "json":
         doc = {"design": loaded.design.name, "design_sha256": loaded.sha256, "condapprove_version": _version(),
                "endpoint": pre.endpoint.name, **to_builtin(result.to_dict()), "verdict": result.verdict}
@@ -437,6 +455,8 @@ def _vary_option(values: tuple[str, ...]) -> dict[str, list[float]]:
         path, sep, spec = item.partition("=")
         if not sep or not path:
             raise DesignError(f"must be PATH=V1,V2,... or PATH=START:STOP:STEP; got {item!r}", loc="--vary")
+        if path.strip() in out:  # (a second value list would silently replace the first)
+            raise DesignError(f"{path.strip()!r} is given twice; give its values once", loc="--vary")
         out[path.strip()] = parse_values(spec)
     return out
 
@@ -463,7 +483,7 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
 
     jobs = _check_run_options(replicates=replicates, seed=seed, jobs=jobs)
     grid = _vary_option(vary)
-    _check_places(output, plot_dir=plot_dir)
+    _check_places(output, plot_dir=plot_dir, checkpoint=checkpoint)
     design = load_design_with_source(file).design
     _check_scenarios(design, scenarios)
     result = run(design, grid, replicates=replicates, seed=seed, scenarios=scenarios or None,
@@ -497,6 +517,7 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
         from .spec.loader import load_design_with_source
 
     jobs = _check_run_options(replicates=replicates, seed=seed, jobs=jobs)
+    _check_places(checkpoint=checkpoint)
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
                  upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint)
@@ -513,8 +534,14 @@ def _write_plots(directory: str, results: list[tuple[str, Any]]) -> None:
     from .reporting.plots import plot_decision_curves, plot_expected_numbers, plot_oc_curve, save_figure
 
     written: list[Any] = []  # (the folder made by _check_places)
+    used: set[str] = set()
     for label, res in results:
-        stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label).strip("_") or "design"
+        base = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label).strip("_") or "design"
+        stem, k = base, 1
+        while stem in used:  # (two files of one name in different folders: -2, -3, ... instead of overwriting)
+            k += 1
+            stem = f"{base}-{k}"
+        used.add(stem)
         for name, fn in (("oc", plot_oc_curve), ("decisions", plot_decision_curves),
                          ("numbers", plot_expected_numbers)):
             written += save_figure(fn(res), directory, f"{stem}-{name}")
@@ -543,8 +570,7 @@ def report(files: tuple[str, ...], output: str, replicates: int | None, seed: in
     _check_run_options(replicates=replicates, seed=seed)
     _check_places(output)
     pages = []
-    for f in files:
-        loaded = load_design_with_source(f)
+    for loaded in [load_design_with_source(f) for f in files]:  # (every file checked before any simulating)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = run(loaded.design, replicates=replicates, seed=seed, design_path=loaded.path,
@@ -593,7 +619,15 @@ def main(argv: list[str] | None = None) -> None:
     # pydantic looks for plugins in every installed distribution's entry points when the first model is built: about
     # 12 ms of `validate` here, more in a larger environment; the command uses none (set the variable to load them)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    signal.signal(signal.SIGTERM, _terminated)
     cli.main(args=argv, prog_name="condapprove", obj=_OWN_PROCESS)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM (``kill``, a job scheduler's stop) ends a command as Ctrl-C does: temporary files removed, completed
+    checkpoint chunks kept, one line said, exit status 130 (without it the process died on the spot, leaving its
+    temporary files)."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":  # pragma: no cover

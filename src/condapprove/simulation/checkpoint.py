@@ -63,6 +63,9 @@ class Checkpoint:
                 raise DesignError(
                     f"the checkpoint belongs to another run (it differs in {', '.join(diff)}); use another folder "
                     "or delete this one", loc="--checkpoint", file=str(self.path))
+        elif any(self.path.glob("chunk-*.npz")):  # chunks of a run that cannot be identified: not this one's
+            raise DesignError("the checkpoint has chunks but no header.json, so which run they belong to is unknown; "
+                              "use another folder or delete this one", loc="--checkpoint", file=str(self.path))
         else:
             write_atomic(head, json.dumps(header, indent=2, sort_keys=True) + "\n")
         self.loaded = 0

@@ -388,6 +388,7 @@ def _serve(tasks: Connection, results: Connection, control: Any, claim: Any,
     """A worker's life: ``job`` (its first call's, inherited), then each call's job from its task pipe, until the
     pool shuts down (None) or the caller's end is closed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle (it cancels the call)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (the command's own handler, inherited, is the caller's)
     keep_freed_memory()
     for conn in list(_PARENT_ENDS):  # (the caller's ends of this pool's and other pools' pipes, inherited)
         conn.close()
