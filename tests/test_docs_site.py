@@ -75,7 +75,7 @@ def test_design_reference_lists_every_field() -> None:
         (f"| {path('post_marketing.decision.spending')} | string | no | one of `obrien-fleming`, `pocock`, "
          "`kim-demets`, `hwang-shih-decani` | `obrien-fleming` |"),
         (f"| {path('pre_approval.priors.<name>.beta')} | list of number | no | exactly 2 items; each > 0, "
-         "≤ 1,000,000,000,000 | none |"),
+         "≤ 100,000,000,000 | none |"),
     ):
         assert row in text, row
     for heading in ("## `post_marketing.control` (kind: external)", "## `pre_approval.evidence[]` (criterion: t_test)",

@@ -39,8 +39,12 @@ __all__ = [
 ]
 
 
-#: A shape parameter of a beta prior (at most :data:`condapprove._validation.MAX_BETA_SHAPE`).
-BetaShape = Annotated[float, Field(gt=0.0, le=MAX_BETA_SHAPE, allow_inf_nan=False)]
+#: Largest shape of a beta prior in a design file: a tenth of what the Python API takes
+#: (:data:`condapprove._validation.MAX_BETA_SHAPE`), leaving room for the data its posteriors add (at most 10^7
+#: patients a count), so that a prior that validates never fails in ``estimate`` or ``simulate``.
+MAX_PRIOR_SHAPE = MAX_BETA_SHAPE / 10
+#: A shape parameter of a beta prior (at most :data:`MAX_PRIOR_SHAPE`).
+BetaShape = Annotated[float, Field(gt=0.0, le=MAX_PRIOR_SHAPE, allow_inf_nan=False)]
 
 
 class MixtureSpec(_Model):
@@ -517,6 +521,17 @@ class PreApproval(_Model):
                                     f"got {sd_i:g}")
         if c.durations is not None and not any(d > 0 for d in c.durations):
             problems.append("@cohort.durations: at least one must be > 0; got all 0")
+        elif c.durations is not None:
+            import numpy as np
+
+            for i, e in enumerate(self.evidence):  # E = sum of the reference's cumulative hazard at the durations
+                if isinstance(e, OneSampleLogrankSpec):
+                    curve, text = e.reference.build()
+                    with np.errstate(all="ignore"):
+                        expected = float(np.sum(curve.cumulative_hazard(np.asarray(c.durations, dtype=np.float64))))
+                    if not 0 < expected < math.inf:
+                        problems.append(f"@evidence.{i}.reference: the cohort's expected number of events under it "
+                                        f"({text}) is {expected:g} in floating point: no test is possible")
         if not problems:
             try:
                 self.build_cohort()
