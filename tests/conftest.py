@@ -16,6 +16,14 @@ settings.load_profile("condapprove")
 
 ROOT = Path(__file__).resolve().parent.parent
 DESIGNS = ROOT / "designs"
+#: The rest of a design file whose test is about its pre_approval section: a small valid post-marketing study.
+MINIMAL_POST_MARKETING = """post_marketing:
+  study: clinical_trial
+  endpoint: {type: binary}
+  treated: {accrual: {rate_per_month: 1}, target_n: 20}
+  control: {kind: benchmark, rate: 0.3}
+scenarios: [{name: a, treated_rate: 0.3}]
+"""
 REFERENCE = Path(__file__).resolve().parent / "reference"
 
 

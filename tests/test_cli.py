@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import condapprove
 from condapprove.cli import cli
 
-from .conftest import DESIGNS, ROOT
+from .conftest import DESIGNS, MINIMAL_POST_MARKETING, ROOT
 
 STEM = str(DESIGNS / "stemirac_survey.yaml")
 TWO = str(DESIGNS / "two_arm_trial.yaml")
@@ -313,40 +313,12 @@ def test_unreachable_scheduler_is_a_runtime_error() -> None:
     assert code == 1 and err.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
 
 
-def test_sigkill_and_resume_from_checkpoint(tmp_path: Path) -> None:
-    """Kill -9 a run once some chunks are saved; the same command resumes to the uninterrupted output."""
-    import signal
+def _interrupted_run(tmp_path: Path, sig: int, *extra: str) -> tuple[int, str, list[str], Path, Path]:
+    """Run a checkpointed simulation in a fresh process and send it ``sig`` once 3 chunks are saved: its status, its
+    stderr, the command (to resume), its output file and the uninterrupted run's output."""
     import time
 
-    args = ["simulate", TWO, "-n", "40960", "--seed", "9", "--format", "json", "--chunk-size", "2048"]
-    whole = tmp_path / "whole.json"
-    subprocess.run([sys.executable, "-m", "condapprove.cli", *args, "--output", str(whole)], check=True,
-                   capture_output=True)
-    ckpt = tmp_path / "ckpt"
-    out = tmp_path / "resumed.json"
-    cmd = [sys.executable, "-m", "condapprove.cli", *args, "--checkpoint", str(ckpt), "--output", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and len(list(ckpt.glob("chunk-*.npz"))) < 3:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not out.exists()  # nothing half-written
-    done = len(list(ckpt.glob("chunk-*.npz")))
-    assert done >= 1
-    subprocess.run(cmd, check=True, capture_output=True)
-    assert out.read_text() == whole.read_text()
-
-
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path: Path, jobs: str) -> None:
-    """SIGTERM (a scheduler's stop, ``kill``) once some chunks are saved: exit 130 with Ctrl-C's line, no temporary
-    file left (the process died on the spot and left them, found by fuzzing), and the same command resumes to the
-    uninterrupted output."""
-    import signal
-    import time
-
-    args = ["simulate", TWO, "-n", "40960", "--seed", "9", "--format", "json", "--chunk-size", "2048", "--jobs", jobs]
+    args = ["simulate", TWO, "-n", "40960", "--seed", "9", "--format", "json", "--chunk-size", "2048", *extra]
     whole = tmp_path / "whole.json"
     subprocess.run([sys.executable, "-m", "condapprove.cli", *args, "--output", str(whole)], check=True,
                    capture_output=True)
@@ -357,12 +329,32 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path: Path, jobs: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and len(list(ckpt.glob("chunk-*.npz"))) < 3:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:  # (finished before the signal came: nothing to check)
-        pytest.skip("the run ended before SIGTERM")
-    assert proc.returncode == 130 and err.startswith("interrupted; the completed chunks are saved in"), err
-    assert not out.exists() and not list(ckpt.glob(".*")) and not list(tmp_path.glob(".*"))
+    assert not out.exists()  # nothing half-written
+    assert len(list(ckpt.glob("chunk-*.npz"))) >= 1
+    return proc.returncode, err, cmd, out, whole
+
+
+def test_sigkill_and_resume_from_checkpoint(tmp_path: Path) -> None:
+    """Kill -9 a run once some chunks are saved; the same command resumes to the uninterrupted output."""
+    import signal
+
+    _, _, cmd, out, whole = _interrupted_run(tmp_path, signal.SIGKILL)
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert out.read_text() == whole.read_text()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path: Path, jobs: str) -> None:
+    """SIGTERM (a scheduler's stop, ``kill``) once some chunks are saved: exit 130 with Ctrl-C's line, no temporary
+    file left (the process died on the spot and left them, found by fuzzing), and the same command resumes to the
+    uninterrupted output."""
+    import signal
+
+    code, err, cmd, out, whole = _interrupted_run(tmp_path, signal.SIGTERM, "--jobs", jobs)
+    assert code == 130 and err.startswith("interrupted; the completed chunks are saved in"), err
+    assert not list((tmp_path / "ckpt").glob(".*")) and not list(tmp_path.glob(".*"))
     subprocess.run(cmd, check=True, capture_output=True)
     assert out.read_text() == whole.read_text()
 
@@ -446,13 +438,7 @@ pre_approval:
   cohort: {durations: [3, 5, 12, 14, 2.5, 8, 20, 1, 30, 7], events: [1, 0, 1, 0, 1, 1, 0, 1, 0, 1]}
   evidence:
     - {criterion: lower_bound, greater_than: 0.15, time: 100}
-post_marketing:
-  study: clinical_trial
-  endpoint: {type: binary}
-  treated: {accrual: {rate_per_month: 1}, target_n: 20}
-  control: {kind: benchmark, rate: 0.3}
-scenarios: [{name: a, treated_rate: 0.3}]
-""", encoding="utf-8")
+""" + MINIMAL_POST_MARKETING, encoding="utf-8")
     r = CliRunner().invoke(cli, ["estimate", str(f)])
     assert r.exit_code == 0
     assert r.stderr.startswith("warning: t = 100 is beyond the last follow-up time 30") and r.stderr.count("\n") == 1

@@ -27,7 +27,7 @@ from condapprove.evidence import (
 from condapprove.priors import Beta, BetaMixture, Normal
 from condapprove.spec import load_design
 
-from .conftest import DESIGNS
+from .conftest import DESIGNS, MINIMAL_POST_MARKETING
 
 DELYTACT = str(DESIGNS / "delytact_survey.yaml")
 
@@ -176,13 +176,7 @@ pre_approval:
   evidence:
     - {criterion: posterior_probability, prior: vague, greater_than: 0.3, at_least: 0.9}
     - {criterion: new_lot_prediction, greater_than: 0.1, test: z}
-post_marketing:
-  study: clinical_trial
-  endpoint: {type: binary}
-  treated: {accrual: {rate_per_month: 1}, target_n: 20}
-  control: {kind: benchmark, rate: 0.3}
-scenarios: [{name: a, treated_rate: 0.3}]
-"""
+""" + MINIMAL_POST_MARKETING
 
 
 def _csv_design(tmp_path: Path, csv_text: str, design: str = CSV_DESIGN) -> Path:
