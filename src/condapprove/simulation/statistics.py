@@ -795,13 +795,14 @@ def _beta_difference_sf(pa: np.ndarray, pb: np.ndarray, ac: np.ndarray, bc: np.n
     control.
 
     The integral of the control's density times the treated tail, ``int f_c(u) P(p_t > u + margin) du``, over the
-    control's central ``1 - 2e-17`` (the density normalised there by the same rule), by 32-point Gauss-Legendre rules on five panels whose edges are the control's
-    quantiles 1e-17, 1/2 and 1 - 1e-17 and the treated quantiles 1e-17, 1/2 and 1 - 1e-17 shifted by the margin
-    (those within the window): both posteriors' scales are resolved however narrow either is.  (One 96-point rule
-    over [0, 1] missed the mass of a control of thousands of patients between its nodes: 0.959 for 0.99999999553 at
-    8/50 against 50/5,000.)  About 1e-12 or better against the closed form of integer shapes, for controls of 1 to
-    10^7 patients and treated arms of 1 to 10^5; a treated posterior with a shape below 1 (a prior's shape below 1
-    and no responders, or no non-responders), whose density is unbounded at 0 or 1, can be off by about 1e-6.
+    control's central ``1 - 2e-17`` (the density normalised there by the same rule), by 32-point Gauss-Legendre
+    rules on five panels whose edges are the control's quantiles 1e-17, 1/2 and 1 - 1e-17 and the treated quantiles
+    1e-17, 1/2 and 1 - 1e-17 shifted by the margin (those within the window): both posteriors' scales are resolved
+    however narrow either is.  (One 96-point rule over [0, 1] missed the mass of a control of thousands of patients
+    between its nodes: 0.959 for 0.99999999553 at 8/50 against 50/5,000.)  Within 1e-11 of the closed forms (no or
+    every control a responder, Miller's sum of whole shapes) for controls of 1 to 10^7 patients and treated arms of
+    up to 2,000 (the tests), and of quad with a margin; a treated posterior with a shape below 1 (a prior's shape
+    below 1 and no responders, or no non-responders), whose density is unbounded at 0 or 1, can be off by a few 1e-6.
     """
     m, k = pa.shape
     out = np.empty((m, k))
