@@ -137,7 +137,7 @@ def _applies(design: Design, scenario: Scenario) -> bool:
     pm = design.post_marketing
     if pm.endpoint.type != "binary" or not isinstance(pm.decision, FixedDecision) or pm.analyses:
         return False
-    if pm.test not in get_args(BinaryTest):  # (the tests of binary_pvalues; `z` is simulated)
+    if _exact_test(pm.test) not in get_args(BinaryTest):  # (the tests of binary_pvalues)
         return False
     if not isinstance(scenario.treated_rate, float) or pm.treated.never_treated > 0:
         return False
@@ -155,11 +155,18 @@ def _applies(design: Design, scenario: Scenario) -> bool:
     return all(a.capacity_per_month is None for a in accruals)
 
 
+def _exact_test(test: str) -> str:
+    """The test of :func:`condapprove.endpoints.binary_pvalues` that decides as ``test`` does: an unweighted binary
+    ``z`` test is the pooled z of ``score`` (the same statistic; its p-value is 1/2 where ``score``'s is 1, neither
+    at most an alpha below 1/2).  (A propensity-weighted ``z`` has confounders, which :func:`_applies` excludes.)"""
+    return "score" if test == "z" else test
+
+
 def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_000_000) -> float | None:
     """Exact P(confirmed by the cut-off) of a binary design, or None if too costly or not applicable.
 
-    Applies to a single fixed analysis of a binary endpoint (tested with ``exact_binomial``, ``fisher`` or
-    ``score``; a ``z`` test is simulated) against a benchmark or a
+    Applies to a single fixed analysis of a binary endpoint (tested with ``exact_binomial``, ``fisher``, ``score`` or
+    the unweighted ``z``, which is ``score``'s pooled z) against a benchmark or a
     concurrent control, with a fixed true rate, no capacity cap, no confounders and no
     lot or site effects or dilution.  ``max_cells`` bounds the number of (arm sizes x outcomes)
     cells evaluated.
@@ -171,11 +178,12 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
     rate: float = scenario.treated_rate
     last_entry = design.cutoff_month - pm.endpoint.followup_months
     alpha = pm.alpha
+    test = _exact_test(pm.test)
     dist_t = evaluable_distribution(pm.treated.accrual, pm.treated.dropout, pm.treated.target_n, last_entry)
     if isinstance(pm.control, BenchmarkControl):
         sizes = np.nonzero(dist_t > _NEGLIGIBLE)[0]
         sizes = sizes[sizes > 0]
-        power = _powers_at_sizes(sizes, None, treated_rate=rate, control_rate=None, test=pm.test, alpha=alpha,
+        power = _powers_at_sizes(sizes, None, treated_rate=rate, control_rate=None, test=test, alpha=alpha,
                                  benchmark=pm.control.rate)
         return float(np.dot(dist_t[sizes], power))
     acc_c = pm.control_accrual
@@ -201,7 +209,7 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
         n_t, n_c = treated_after[ks], ks - treated_after[ks]
         both = (n_t > 0) & (n_c > 0)
         power = _powers_at_sizes(n_t[both], n_c[both], treated_rate=rate, control_rate=scenario.control_rate,
-                                 test=pm.test, alpha=alpha, targets=(pm.treated.target_n, pm.control_target_n))
+                                 test=test, alpha=alpha, targets=(pm.treated.target_n, pm.control_target_n))
         return float(np.dot(dist[ks[both]], power))
     dist_c = evaluable_distribution(acc_c, pm.control.dropout, pm.control_target_n, last_entry)
     nts = np.nonzero(dist_t > _NEGLIGIBLE)[0]
@@ -210,6 +218,6 @@ def exact_p_confirmed(design: Design, scenario: Scenario, *, max_cells: int = 3_
     if cells > max_cells:
         return None
     a, b = (g.ravel() for g in np.meshgrid(nts[nts > 0], ncs[ncs > 0], indexing="ij"))
-    power = _powers_at_sizes(a, b, treated_rate=rate, control_rate=scenario.control_rate, test=pm.test, alpha=alpha,
+    power = _powers_at_sizes(a, b, treated_rate=rate, control_rate=scenario.control_rate, test=test, alpha=alpha,
                              targets=(pm.treated.target_n, pm.control_target_n))
     return float(np.dot(dist_t[a] * dist_c[b], power))
