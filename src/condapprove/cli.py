@@ -60,6 +60,7 @@ def _guard(func: F) -> F:
         except KeyboardInterrupt:
             ckpt = ctx.params.get("checkpoint")
             if ckpt:
+                _remove_partial_chunks(ckpt)
                 click.echo(f"interrupted; the completed chunks are saved in {ckpt}: run the same command to resume",
                            err=True)
             elif "checkpoint" in ctx.params:  # (compare and report have no --checkpoint to suggest)
@@ -621,6 +622,17 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     signal.signal(signal.SIGTERM, _terminated)
     cli.main(args=argv, prog_name="condapprove", obj=_OWN_PROCESS)
+
+
+def _remove_partial_chunks(folder: str) -> None:
+    """Remove the temporary files of chunks an interrupt left behind in a checkpoint folder (and its sweep's or
+    size's subfolders): one raised between a temporary file's creation and the start of its write's own clean-up
+    (``_io.write_atomic``) leaves it (one in a CI run of ``--jobs 2`` under SIGTERM)."""
+    import glob
+
+    for tmp in glob.glob(os.path.join(glob.escape(folder), "**", ".chunk-*.tmp"), recursive=True):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _terminated(signum: int, frame: Any) -> None:
