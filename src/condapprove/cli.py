@@ -626,8 +626,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _remove_partial_chunks(folder: str) -> None:
     """Remove the temporary files of chunks an interrupt left behind in a checkpoint folder (and its sweep's or
-    size's subfolders): one raised between a temporary file's creation and the start of its write's own clean-up
-    (``_io.write_atomic``) leaves it (one in a CI run of ``--jobs 2`` under SIGTERM)."""
+    size's subfolders).  ``_io.write_atomic`` removes its own, but an interrupt raised inside ``tempfile.mkstemp``,
+    after the file is made and before its name is returned, leaves one (a CI run of ``--jobs 2`` under SIGTERM left
+    one while the window also held two ``os.umask`` calls)."""
     import glob
 
     for tmp in glob.glob(os.path.join(glob.escape(folder), "**", ".chunk-*.tmp"), recursive=True):
