@@ -362,6 +362,29 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path: Path, jobs: str) -> None:
     assert out.read_text() == whole.read_text()
 
 
+
+def test_a_clean_up_failing_under_an_interrupt_is_still_an_interrupt(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt inside ``np.savez`` made ``zipfile`` refuse to close the half-written archive: its ValueError
+    replaced the KeyboardInterrupt and the command said "internal error" with status 1 (a CI run under SIGTERM).  An
+    exception raised while an interrupt is handled ends the command as the interrupt does."""
+    import numpy as np
+
+    def savez(*args: object, **kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise ValueError("Can't close the ZIP file while there is an open writing handle on it.")
+
+    monkeypatch.setattr(np, "savez", savez)
+    code, out, err = run("simulate", STEM, "-n", "4096", "--checkpoint", str(tmp_path / "ckpt"))
+    assert (code, out) == (130, "") and err.startswith("interrupted; the completed chunks are saved in"), err
+
+    monkeypatch.setattr(np, "savez", lambda *a, **k: 1 / 0)  # (a fault of condapprove without an interrupt)
+    code, _, err = run("simulate", STEM, "-n", "4096", "--checkpoint", str(tmp_path / "ckpt2"))
+    assert code == 1 and err.startswith("error: internal error (ZeroDivisionError"), err
+
+
 def test_report_and_plots(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "r.html"

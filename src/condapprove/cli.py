@@ -58,19 +58,12 @@ def _guard(func: F) -> F:
             click.echo("error: out of memory; ask for fewer replicates (--replicates) or a smaller grid", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            ckpt = ctx.params.get("checkpoint")
-            if ckpt:
-                _remove_partial_chunks(ckpt)
-                click.echo(f"interrupted; the completed chunks are saved in {ckpt}: run the same command to resume",
-                           err=True)
-            elif "checkpoint" in ctx.params:  # (compare and report have no --checkpoint to suggest)
-                click.echo("interrupted; no output was written (use --checkpoint to keep completed work)", err=True)
-            else:
-                click.echo("interrupted; no output was written", err=True)
-            sys.exit(130)
+            _die_interrupted(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
             raise  # (click's own: a reader that stopped reading, e.g. `| head`, ends the command quietly)
         except Exception as exc:  # a fault of condapprove itself: one line, the traceback with --debug
+            if _raised_while_interrupted(exc):
+                _die_interrupted(ctx)
             if debug:
                 raise
             click.echo(f"error: internal error ({type(exc).__name__}: {exc}); please report it with the output of "
@@ -78,6 +71,33 @@ def _guard(func: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _die_interrupted(ctx: click.Context) -> NoReturn:
+    """End an interrupted command (Ctrl-C, SIGTERM): temporary chunk files removed, one line said, exit status 130."""
+    ckpt = ctx.params.get("checkpoint")
+    if ckpt:
+        _remove_partial_chunks(ckpt)
+        click.echo(f"interrupted; the completed chunks are saved in {ckpt}: run the same command to resume", err=True)
+    elif "checkpoint" in ctx.params:  # (compare and report have no --checkpoint to suggest)
+        click.echo("interrupted; no output was written (use --checkpoint to keep completed work)", err=True)
+    else:
+        click.echo("interrupted; no output was written", err=True)
+    sys.exit(130)
+
+
+def _raised_while_interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while an interrupt was being handled: a clean-up that fails on the half-done work
+    the interrupt left (``zipfile`` refuses to close an archive whose member it was writing, a CI run under SIGTERM)
+    replaces the KeyboardInterrupt, which stays in the exception's context chain."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return False
 
 
 @contextlib.contextmanager
