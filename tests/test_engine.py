@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -353,14 +354,22 @@ def test_mcse_target_adds_replicates_until_precise() -> None:
     assert plain["modest"].p_confirmed == res["modest"].p_confirmed
 
 
-def test_mcse_target_cap_warns() -> None:
+@pytest.mark.parametrize(("cap", "ran", "limit"), [
+    (4096, 4096, "max_replicates 4096"),
+    (5000, 4096, "the whole blocks of 2048 within max_replicates 5000"),
+    (1000, 2048, "one block of 2048, the least run, above max_replicates 1000"),
+])
+def test_mcse_target_cap_warns(cap: int, ran: int, limit: str) -> None:
+    """The warning says how the replicates run relate to the cap (it called 2048 "the cap" when the cap was 1000)."""
     from condapprove.errors import MonteCarloPrecisionWarning
 
     design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")
-    with pytest.warns(MonteCarloPrecisionWarning, match=r"scenario 'modest': the largest MCSE is 0\.0\d+ after 4096 "):
-        res = condapprove.simulate(design, replicates=2048, seed=3, mcse_target=0.001, max_replicates=4096,
+    with pytest.warns(MonteCarloPrecisionWarning) as caught:
+        res = condapprove.simulate(design, replicates=2048, seed=3, mcse_target=0.001, max_replicates=cap,
                                    scenarios=["modest"])
-    assert res.warnings and "the target was 0.001" in res.warnings[-1]
+    assert re.fullmatch(rf"scenario 'modest': the largest MCSE is 0\.0\d+ after {ran} replicates \({limit}\); "
+                        r"the target was 0\.001", str(caught[-1].message))
+    assert res.warnings == (str(caught[-1].message),) and res["modest"].p_confirmed.n_sims == ran
 
 
 @pytest.mark.parametrize("later", [0.0, 0.5])

@@ -769,8 +769,12 @@ def _until_precise(design: Design, wanted: list[int], start: int, target: float,
             need = max(p.value * (1 - p.value) for p in _probabilities(res)) / target**2 * 1.1
             nxt = min(cap_blocks, max(have[s] + 1, math.ceil(need / BLOCK_SIZE)))
             if nxt <= have[s]:
-                msg = (f"scenario {res.name!r}: the largest MCSE is {worst:.4f} after {res.p_confirmed.n_sims} "
-                       f"replicates (the cap); the target was {target:g}")
+                ran = res.p_confirmed.n_sims
+                limit = (f"max_replicates {cap}" if ran == cap else
+                         f"the whole blocks of {BLOCK_SIZE} within max_replicates {cap}" if ran < cap else
+                         f"one block of {BLOCK_SIZE}, the least run, above max_replicates {cap}")
+                msg = (f"scenario {res.name!r}: the largest MCSE is {worst:.4f} after {ran} replicates ({limit}); "
+                       f"the target was {target:g}")
                 warnings.warn(msg, MonteCarloPrecisionWarning, stacklevel=3)
                 warns.append(msg)
                 final[s] = res
