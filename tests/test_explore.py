@@ -132,6 +132,9 @@ def test_sweep_grid_is_tidy() -> None:
     frame = res.to_frame()
     assert len(frame) == 4
     assert list(frame.columns[:3]) == ["post_marketing.treated.target_n", "scenarios.modest.treated_rate", "scenario"]
+    # an integer field's values stay integers (they were shown as 30.0), a float field's floats
+    assert res.points == ((30, 0.4), (30, 0.5), (60, 0.4), (60, 0.5))
+    assert [type(v) for v in res.points[0]] == [int, float] and frame.dtypes.iloc[:2].tolist() == ["int64", "float64"]
     # more patients and a larger effect both help
     p = frame.set_index(["post_marketing.treated.target_n", "scenarios.modest.treated_rate"])["p_confirmed"]
     assert p[(60, 0.5)] > p[(30, 0.5)] and p[(60, 0.5)] > p[(60, 0.4)]
@@ -162,7 +165,11 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["sweep", str(STEM), "--vary", "post_marketing.treated.target_n=30,60", "-n", "2048",
                                  "--format", "json", "--output", str(out)])
     assert r.exit_code == 0
-    assert len(json.loads(out.read_text())) == 6
+    rows = json.loads(out.read_text())
+    assert [(row["post_marketing.treated.target_n"], type(row["post_marketing.treated.target_n"])) for row in rows] \
+        == [(30, int)] * 3 + [(60, int)] * 3
+    assert "\n30,no effect," in CliRunner().invoke(cli, ["sweep", str(STEM), "--vary",
+                                                      "post_marketing.treated.target_n=30", "-n", "2048"]).stdout
     r = CliRunner().invoke(cli, ["sweep", str(STEM), "--vary", "post_marketing.treated.target_n"])
     assert r.exit_code == 2 and r.stderr.startswith("--vary: must be PATH=V1,V2,... or PATH=START:STOP:STEP")
     r = CliRunner().invoke(cli, ["size", str(STEM), "--vary", "post_marketing.treated.target_n", "--target", "1.5",

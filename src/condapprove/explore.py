@@ -293,14 +293,14 @@ class SweepResult(ResultMixin):
     ----------
     paths : tuple of str
         The varied fields.
-    points : tuple of tuple of float
-        The grid (one value per path at each point).
+    points : tuple of tuple of float or int
+        The grid (one value per path at each point; an int for an integer field).
     results : tuple of SimulationResult
         One per point.
     """
 
     paths: tuple[str, ...]
-    points: tuple[tuple[float, ...], ...]
+    points: tuple[tuple[float | int, ...], ...]
     results: tuple[SimulationResult, ...]
 
     def to_frame(self) -> pd.DataFrame:
@@ -337,7 +337,10 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
         raise DesignError(f"the grid must have between 1 and {MAX_GRID_POINTS:,} points; got {n_points:,}",
                           loc="--vary")
     paths = list(vary)
+    integer = []  # (an integer field's values are shown as integers: 30, not 30.0)
     for p in paths:  # validate every path before any simulation
+        _, holder, key = _numeric_field(design, p)
+        integer.append(isinstance(holder[key], int))
         set_path(design, p, float(vary[p][0]))
     _distinct_fields(design, paths)
     seed_varied = "simulation.seed" in paths  # each point then runs with its own seed
@@ -360,8 +363,9 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
                                        scenarios=scenarios, n_jobs=n_jobs, checkpoint=ckpt))
         if progress is not None:
             progress(i + 1, len(points))
-    return SweepResult(paths=tuple(paths), points=tuple(tuple(float(v) for v in p) for p in points),
-                       results=tuple(results))
+    return SweepResult(paths=tuple(paths), results=tuple(results),
+                       points=tuple(tuple(int(v) if whole else float(v) for v, whole in zip(p, integer))
+                                    for p in points))
 
 
 # ---------------------------------------------------------------- size
