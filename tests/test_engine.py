@@ -211,17 +211,20 @@ def test_long_followup_delays_and_shortfall_is_reported() -> None:
     assert s.expected_treated_enrolled.value > s.expected_treated_evaluable.value  # dropouts are replaced
 
 
-def test_unreachable_target_warns() -> None:
+@pytest.mark.parametrize("target", [60, 26])
+def test_unreachable_target_warns(target: int) -> None:
+    """0.5 a month for 51 months: 25.5 expected, said as such (rounded to whole patients, 25.5 of a target of 26
+    was said as 'expected 26')."""
     d = _design(post_marketing={
         "study": "use_results_survey",
         "endpoint": {"type": "binary", "followup_months": 3},
-        "treated": {"accrual": {"rate_per_month": 0.5}, "target_n": 60},
+        "treated": {"accrual": {"rate_per_month": 0.5}, "target_n": target},
         "control": {"kind": "benchmark", "rate": 0.3},
     })
-    with pytest.warns(DesignWarning, match=r"target_n=60 cannot be reached before the cut-off .* expected 26 "):
+    with pytest.warns(DesignWarning, match=rf"target_n={target} cannot be reached before the cut-off .* expected 25\.5 "):
         res = condapprove.simulate(d, replicates=2048, seed=1)
-    assert res["null"].p_target_not_reached.value > 0.99
-    assert res.warnings and "expected 26 evaluable by month 54" in res.warnings[0]
+    assert res["null"].p_target_not_reached.value > (0.99 if target == 60 else 0.5)
+    assert res.warnings and "expected 25.5 evaluable by month 54" in res.warnings[0]
 
 
 def _sim_json(design: condapprove.Design, **kw: object) -> str:

@@ -305,8 +305,9 @@ def design_warnings(design: Design) -> list[str]:
             mu = min(mu, arm.capacity * max(last_entry - arm.process.start, 0.0))
         if mu < arm.n:
             what = "patients enrolled" if isinstance(pm.endpoint, TimeToEventEndpoint) else "evaluable"
+            shown = math.floor(mu * 10) / 10  # (rounded down: 48.95 of 49 was said as 'expected 49')
             out.append(f"{arm.label}: target_n={arm.n} cannot be reached before the cut-off at the stated accrual: "
-                       f"expected {mu:.0f} {what} by month {design.cutoff_month:g}")
+                       f"expected {shown:g} {what} by month {design.cutoff_month:g}")
     return out
 
 
