@@ -577,3 +577,25 @@ def test_small_increments_above_the_minimum_are_spent_exactly(increment: float) 
     c = critical_values_from_spending([0.0, increment, 0.025], [0.3, 0.6, 1.0])
     assert c[0] == math.inf and c[1] == pytest.approx(float(-ndtri(increment)), rel=1e-9)
     assert critical_values_from_spending([0.0, MIN_ALPHA_INCREMENT, 0.025], [0.3, 0.6, 1.0])[1] == math.inf
+
+
+@pytest.mark.parametrize("gamma", [5e-324, -5e-324, 1e-320, 1e-310, 1e-300, 1e-30])
+def test_hsd_spending_of_a_tiny_gamma_is_linear_spending(gamma: float) -> None:
+    """As gamma tends to 0 Hwang-Shih-DeCani spending tends to alpha t (its first-order term gamma (1 - t) / 2 is
+    below the last digit here); expm1 of a subnormal -gamma t lost its digits: gamma 5e-324 spent nothing at t = 1/2
+    and made the first bound infinite (found by a randomised check against rpact)."""
+    t = np.array([1e-9, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(HwangShihDeCaniSpending(alpha=0.025, gamma=gamma)(t), 0.025 * t, rtol=1e-15, atol=0)
+    assert (group_sequential(2, spending="hwang-shih-decani", parameter=gamma).critical_values
+            == group_sequential(2, spending="hwang-shih-decani", parameter=0.0).critical_values)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_hsd_spending_is_continuous_where_its_series_takes_over(sign: float) -> None:
+    """Below |gamma| = 1e-8 the series of the ratio to gamma^2 replaces expm1's ratio: on either side the two agree
+    with each other (the ratio is accurate there) to the last digits."""
+    t = np.array([1e-6, 0.1, 0.5, 0.9, 1.0])
+    for gamma in (0.99e-8, 1.01e-8, 1e-9, 1e-7):
+        g = sign * gamma
+        ratio = 0.025 * np.expm1(-g * t) / math.expm1(-g)
+        np.testing.assert_allclose(HwangShihDeCaniSpending(alpha=0.025, gamma=g)(t), ratio, rtol=4e-16, atol=0)
