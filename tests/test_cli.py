@@ -90,7 +90,7 @@ def test_csv_one_row_per_scenario() -> None:
     code, out, _ = run("simulate", STEM, "-n", "2048", "--format", "csv", "--scenario", "modest")
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].startswith("scenario,truth,p_confirmed,p_confirmed_mcse,")
+    assert lines[0].startswith("scenario,truth,replicates,p_confirmed,p_confirmed_mcse,")
     assert len(lines) == 2 and lines[1].startswith("modest,0.45,")
 
 
@@ -383,6 +383,34 @@ def test_a_clean_up_failing_under_an_interrupt_is_still_an_interrupt(tmp_path: P
     monkeypatch.setattr(np, "savez", lambda *a, **k: 1 / 0)  # (a fault of condapprove without an interrupt)
     code, _, err = run("simulate", STEM, "-n", "4096", "--checkpoint", str(tmp_path / "ckpt2"))
     assert code == 1 and err.startswith("error: internal error (ZeroDivisionError"), err
+
+
+
+def test_text_never_rounds_a_probability_to_0_or_1(tmp_path: Path) -> None:
+    """Text showed exact probabilities of 1.35e-7 and 0.999995 as 0.0000 and 1.0000, and posterior probabilities
+    of 0.9999996 as 1 (the HTML said "> 0.9999"); JSON of compare and sweep kept 10 decimals (pandas' default), so
+    0.9999999999999 became 1.0 (found by an audit of the outputs)."""
+    text = Path(STEM).read_text(encoding="utf-8")
+    text = text.replace("{name: no effect, treated_rate: 0.30}", "{name: tiny, treated_rate: 0.15}")
+    text = text.replace("{name: as in the approval cohort, treated_rate: 0.60}", "{name: strong, treated_rate: 0.70}")
+    design = tmp_path / "extreme.yaml"
+    design.write_text(text, encoding="utf-8")
+    code, out, err = run("simulate", str(design), "-n", "2048", "--seed", "11")
+    assert code == 0, err
+    (exact,) = [line for line in out.splitlines() if line.startswith("  exact (no simulation)")]
+    assert exact.split()[3:] == ["<", "0.0001", "0.6497", ">", "0.9999"], exact
+    assert "decision month, mean" in out  # (the docs list it among the figures shown)
+
+    code, out, _ = run("estimate", str(DESIGNS / "delytact_survey.yaml"))
+    assert code == 0 and re.search(r"prior skeptical\) >= 0\.975 +> 0\.9999 +0\.975 +pass\n", out), out
+
+    one = json.loads(run("simulate", str(design), "-n", "2048", "--seed", "11", "--format", "json")[1])
+    both = json.loads(run("compare", str(design), STEM, "-n", "2048", "--seed", "11", "--format", "json")[1])
+    for scenario in one["scenarios"]:
+        (row,) = [r for r in both if r["design"] == str(design) and r["scenario"] == scenario["name"]]
+        assert row["p_confirmed_exact"] == scenario["p_confirmed_exact"]
+        assert (row["p_confirmed"], row["replicates"]) == (scenario["p_confirmed"]["value"], 2048)
+    assert 0.99999 < max(r["p_confirmed_exact"] for r in both) < 1.0
 
 
 def test_report_and_plots(tmp_path: Path) -> None:

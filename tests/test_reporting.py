@@ -367,6 +367,46 @@ def test_report_without_simulation_or_evidence() -> None:
     assert "<img" not in page
 
 
+
+def test_report_says_fractions_and_counts_as_they_are() -> None:
+    """A dropout of 0.4% is not "0%", an information fraction of 1/3 not "33%" only by rounding to whole percent
+    (0.996 was "100%"); a time-to-event design's targets and looks in patients count those enrolled, not "evaluable"
+    (found by an audit of the outputs)."""
+    from condapprove.spec import design_from_mapping
+
+    spec = condapprove.load_design(DESIGNS / "akuugo_trial.yaml").model_dump()
+    spec["post_marketing"]["treated"].update(dropout=0.004, never_treated=0.996)
+    spec["post_marketing"]["control"]["dropout"] = 0.996
+    spec["post_marketing"]["analyses"] = [{"information": 1 / 3}]
+    page = design_report(design_from_mapping(spec))
+    assert "dropout 0.4%; never treated 99.6%" in page and "; dropout 99.6%" in page
+    assert "interim 1 at 33.3% of the information" in page
+
+    tte = condapprove.load_design(DESIGNS / "heartsheet_extended.yaml").model_dump()
+    tte["post_marketing"]["analyses"] = [{"patients": 30}]
+    tte["post_marketing"]["decision"] = {"rule": "group_sequential", "alpha": 0.025, "spending": "obrien-fleming"}
+    page = design_report(design_from_mapping(tte))
+    assert "target 49 enrolled;" in page and "target 102 enrolled;" in page
+    assert "interim 1 at 30 enrolled patients" in page and "evaluable patients" not in page
+    page = design_report(condapprove.load_design(DESIGNS / "stemirac_group_sequential.yaml"))
+    assert "target 60 evaluable;" in page and "interim 1 at 20 evaluable patients" in page
+
+
+def test_report_with_an_mcse_target_says_each_scenarios_replicates() -> None:
+    """With an MCSE target the scenarios ran 2,048 or 4,096 replicates: the page said "4,096 replicates per
+    scenario" for all of them (header, facts, provenance)."""
+    design = condapprove.load_design(DESIGNS / "stemirac_survey.yaml")
+    res = condapprove.simulate(design, replicates=2048, seed=11, mcse_target=0.008, max_replicates=8192)
+    counts = [s.p_confirmed.n_sims for s in res.scenarios]
+    assert sorted(set(counts)) == [2048, 4096]
+    page = design_report(design, simulation=res)
+    assert "2,048 to 4,096 replicates per scenario (until every MCSE &lt;= 0.008)" in page
+    assert "<dd>2,048 to 4,096 per scenario (until every MCSE &lt;= 0.008) (blocks of" in page
+    assert not re.search(r"(?<!to )4,096 (replicates )?per scenario", page)
+    row = re.search(r"<tr[^>]*><t[dh][^>]*>replicates</t[dh]>(.*?)</tr>", page, re.DOTALL)
+    assert row is not None and re.findall(r">([\d,]+)<", row[1]) == [f"{n:,}" for n in counts]
+
+
 def test_report_forest_plot_of_lots() -> None:
     text = (DESIGNS / "delytact_survey.yaml").read_text()
     text = text.replace("  cohort: {responders: 16, n: 19}", "  cohort: {responders: 16, n: 19}\n"

@@ -432,8 +432,10 @@ def estimate(file: str, fmt: str, output: str | None) -> None:
 
 
 def _table_or_data(frame: Any, fmt: str, text: str | None) -> str:
-    if fmt == "json":
-        return str(frame.to_json(orient="records", indent=2)) + "\n"
+    if fmt == "json":  # (every digit: pandas' to_json keeps 10 decimals, 0.9999999999999 became 1.0)
+        from .results import json_text
+
+        return json_text(frame.to_dict(orient="records"))
     if fmt == "csv":
         return str(frame.to_csv(index=False))
     return (text if text is not None else str(frame.to_string(index=False))) + "\n"

@@ -41,7 +41,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from ._text import render_table
+from ._text import percent, render_table, significant
 from ._validation import check_confidence_level, check_finite, check_one_of, check_positive, check_probability
 from .cohorts import BinaryCohort, Cohort, ContinuousCohort, TimeToEventCohort
 from .errors import DesignError
@@ -127,7 +127,7 @@ class LowerBound:
 
     def describe(self) -> str:
         what = f"survival at {self.time:g}" if self.time is not None else (self.method or "t")
-        return f"lower {self.confidence_level:.0%} bound ({what}) > {self.greater_than:g}"
+        return f"lower {percent(self.confidence_level)} bound ({what}) > {self.greater_than:g}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,7 +201,7 @@ class NewLotPrediction:
         check_one_of(self.test, "test", get_args(RandomEffectsTest))
 
     def describe(self) -> str:
-        return (f"lower {self.confidence_level:.0%} prediction bound for a new lot "
+        return (f"lower {percent(self.confidence_level)} prediction bound for a new lot "
                 f"({self.method}, {self.test}) > {self.greater_than:g}")
 
 
@@ -294,16 +294,17 @@ class EvidenceResult(ResultMixin):
     def summary(self) -> str:
         """Plain-text report: estimates, criteria with pass/fail, verdict, sensitivity."""
         lines = [f"cohort: {self.cohort}", ""]
-        ci = [[m, f"{v['low']:.4g} - {v['high']:.4g}"] for m, v in self.intervals.items()]
+        ci = [[m, f"{significant(v['low'])} - {significant(v['high'])}"] for m, v in self.intervals.items()]
         if ci:
             lines += [render_table(["interval", "95% confidence interval"], ci), ""]
-        rows = [[name, f"{p['mean']:.4g}", f"{p['low']:.4g} - {p['high']:.4g}"] for name, p in self.posteriors.items()]
+        rows = [[name, significant(p["mean"]), f"{significant(p['low'])} - {significant(p['high'])}"]
+                for name, p in self.posteriors.items()]
         if rows:
             lines += [render_table(["prior", "posterior mean", "95% interval"], rows), ""]
 
         def table(results: Sequence[CriterionResult]) -> str:
             return render_table(["criterion", "value", "threshold", "result"],
-                                [[c.criterion, f"{c.value:.4g}", f"{c.threshold:g}", "pass" if c.passed else "FAIL"]
+                                [[c.criterion, significant(c.value), f"{c.threshold:g}", "pass" if c.passed else "FAIL"]
                                  for c in results], align="lrrl")
 
         lines += [table(self.criteria), "", f"verdict: {self.verdict}"]

@@ -221,8 +221,7 @@ class ComparisonResult(ResultMixin):
                     except KeyError:
                         cells.append("-")
                         continue
-                    digits = 4 if key.startswith("p_") else 2
-                    cells.append(f"{est.value:.{digits}f} ± {est.mcse:.{digits}f}")
+                    cells.append(f"{est:.4f}" if key.startswith("p_") else f"{est:.2f}")
                 rows.append([f"{name}: {label}", *cells])
         seed = self.results[0].provenance.seed_entropy
         head = f"{len(self.results)} designs, common random numbers (seed {seed})"
@@ -413,15 +412,14 @@ class SizeResult(ResultMixin):
         """A few lines for the terminal."""
         if self.value is None:
             return (f"{self.path}: no value up to the upper end reaches P(confirmed) >= {self.target:g} under "
-                    f"{self.scenario!r}; the best was {self.p_confirmed.value:.4f} ± {self.p_confirmed.mcse:.4f} "
+                    f"{self.scenario!r}; the best was {self.p_confirmed} "
                     f"at {self.evaluated[-1][0]:g}")
         v = f"{self.value:g}"
-        lines = [(f"{self.path} = {v}: P(confirmed | {self.scenario}) = {self.p_confirmed.value:.4f} "
-                 f"± {self.p_confirmed.mcse:.4f} (target {self.target:g})")]
+        lines = [(f"{self.path} = {v}: P(confirmed | {self.scenario}) = {self.p_confirmed} (target {self.target:g})")]
         if self.p_confirmed_below is not None:
-            lines.append(f"one step below: {self.p_confirmed_below.value:.4f} ± {self.p_confirmed_below.mcse:.4f}")
+            lines.append(f"one step below: {self.p_confirmed_below}")
         if self.p_null is not None:
-            lines.append(f"P(confirmed | {self.null_scenario}) = {self.p_null.value:.4f} ± {self.p_null.mcse:.4f}")
+            lines.append(f"P(confirmed | {self.null_scenario}) = {self.p_null}")
         if not self.resolved:
             lines.append("not resolved: the probability is within 2 MCSE of the target; rerun with more replicates")
         return "\n".join(lines)
@@ -540,7 +538,7 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     alpha = design.post_marketing.alpha
     if p_null is not None and p_null.value > alpha + 3 * p_null.mcse:
         raise DesignError(f"at {path} = {hi:g} the no-effect scenario {null!r} confirms with probability "
-                          f"{p_null.value:.4f} ± {p_null.mcse:.4f} > alpha = {alpha:g}", loc="--null")
+                          f"{p_null} > alpha = {alpha:g}", loc="--null")
     resolved = abs(found.value - target) > 2 * found.mcse and (below is None or
                                                                 abs(below.value - target) > 2 * below.mcse)
     return SizeResult(path=path, value=int(hi) if integer else float(hi), scenario=scenario, null_scenario=null,

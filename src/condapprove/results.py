@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from ._text import fixed
 from .errors import DesignError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -244,5 +246,14 @@ class MonteCarloEstimate(ResultMixin):
         return ConfidenceInterval(self.value - z * self.mcse, self.value + z * self.mcse)
 
     def __format__(self, spec: str) -> str:
+        """``value ± mcse``, each formatted by ``spec`` (default ``.4f``); with ``.Nf`` a number strictly between 0
+        and 1 that would show as 0 or 1 shows as ``< 0.0001`` or ``> 0.9999`` (:func:`condapprove._text.fixed`).
+
+        >>> f"{MonteCarloEstimate.proportion(19999, 20000)}", f"{MonteCarloEstimate.proportion(1, 10**6):.3f}"
+        ('> 0.9999 ± < 0.0001', '< 0.001 ± < 0.001')
+        """
         spec = spec or ".4f"
+        decimals = re.fullmatch(r"\.(\d+)f", spec)
+        if decimals:
+            return f"{fixed(self.value, int(decimals[1]))} ± {fixed(self.mcse, int(decimals[1]))}"
         return f"{self.value:{spec}} ± {self.mcse:{spec}}"

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize, special, stats
 
+from .._text import percent
 from .._typing import ArrayLike, BoolArray, FloatArray
 from .._validation import (
     check_confidence_level,
@@ -483,7 +484,7 @@ class RandomEffectsResult(ResultMixin):
         crit_l = float(stats.chi2.ppf((1 - cl) / 2, df))
         if _q_gen(0.0, y, v) < crit_l:
             warnings.warn(
-                f"the Q-profile {cl:.0%} interval for tau^2 is empty (Q = {_q_gen(0.0, y, v):.4g} is below the "
+                f"the Q-profile {percent(cl)} interval for tau^2 is empty (Q = {_q_gen(0.0, y, v):.4g} is below the "
                 f"{(1 - cl) / 2:.3g} quantile {crit_l:.4g} of chi-square({df})); returned as (0, 0) as metafor does.",
                 DegenerateDataWarning,
                 stacklevel=stacklevel,

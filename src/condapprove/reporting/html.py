@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import fixed, percent, significant
 from ..errors import CondapproveError, DesignError
 from ..results import MonteCarloEstimate
 
@@ -303,10 +304,7 @@ def _num(v: float | None, digits: int = 4) -> str:
         return "n/a"
     if isinstance(v, float) and math.isinf(v):
         return "\u221e" if v > 0 else "\u2212\u221e"
-    text = f"{v:.{digits}g}"
-    if 0 < v < 1 and text == "1":
-        return "> 0." + "9" * digits
-    return text
+    return significant(v, digits)
 
 
 def _kv(items: Sequence[tuple[str, Any]]) -> Markup:
@@ -317,10 +315,10 @@ def _pill(passed: bool) -> Markup:
     return Markup('<span class="pill pass">pass</span>' if passed else '<span class="pill fail">fail</span>')
 
 
-def _mc(est: MonteCarloEstimate | None, digits: int) -> Markup:
+def _mc(est: MonteCarloEstimate | None, decimals: int) -> Markup:
     if est is None:
         return Markup("\u2013")
-    return Markup(f'{est.value:.{digits}f} <span class="pm">\u00b1 {est.mcse:.{digits}f}</span>')
+    return Markup(f'{_esc(fixed(est.value, decimals))} <span class="pm">\u00b1 {_esc(fixed(est.mcse, decimals))}</span>')
 
 
 def _add_months(start: _dt.date, months: float) -> _dt.date:
@@ -434,22 +432,27 @@ def _control_text(design: Design) -> str:
     how = "randomised" if pm.randomised else "non-randomised"
     acc = pm.control_accrual
     src = f"{c.ratio:g} per treated patient" if c.ratio is not None else "own accrual"
-    text = f"concurrent, {how} ({src}); target {pm.control_target_n} evaluable"
+    text = f"concurrent, {how} ({src}); target {pm.control_target_n} {_counted(design)}"
     if acc is not None:
         text += f"; accrual {_accrual_text(acc)}"
     if c.dropout:
-        text += f"; dropout {c.dropout:.0%}"
+        text += f"; dropout {percent(c.dropout)}"
     return text + conf
 
 
-def _look_text(look: Any) -> str:
+def _counted(design: Design) -> str:
+    """What targets and looks in patients count: those evaluable, for time to event those enrolled."""
+    return "enrolled" if design.post_marketing.endpoint.type == "time_to_event" else "evaluable"
+
+
+def _look_text(design: Design, look: Any) -> str:
     if look.month is not None:
         return f"at month {look.month:g}"
     if look.patients is not None:
-        return f"at {look.patients} evaluable patients"
+        return f"at {look.patients} {_counted(design)} patients"
     if look.events is not None:
         return f"at {look.events} events"
-    return f"at {look.information:.0%} of the information"
+    return f"at {percent(look.information)} of the information"
 
 
 def _scenario_truth(design: Design, s: Any) -> str:
@@ -466,11 +469,11 @@ def _design_section(design: Design, simulation: SimulationResult | None) -> Sect
         limit += f" + {ap.extension_years:g} years of extension"
     deadline = _add_months(ap.date, ap.deadline_month)
     cutoff = _add_months(ap.date, design.cutoff_month)
-    treated = f"target {pm.treated.target_n} evaluable; accrual {_accrual_text(pm.treated.accrual)}"
+    treated = f"target {pm.treated.target_n} {_counted(design)}; accrual {_accrual_text(pm.treated.accrual)}"
     if pm.treated.dropout:
-        treated += f"; dropout {pm.treated.dropout:.0%}"
+        treated += f"; dropout {percent(pm.treated.dropout)}"
     if pm.treated.never_treated:
-        treated += f"; never treated {pm.treated.never_treated:.0%}"
+        treated += f"; never treated {percent(pm.treated.never_treated)}"
     items: list[tuple[str, Any]] = [("Design", design.name)]
     if design.description.strip():
         items.append(("Description", design.description.strip()))
@@ -497,7 +500,7 @@ def _design_section(design: Design, simulation: SimulationResult | None) -> Sect
         if h.sites > 1:
             het.append(f"{h.sites} sites, site effect SD {h.site_sd:g}")
         items.append(("Heterogeneity", "; ".join(het) or "none"))
-    looks = [f"interim {i + 1} {_look_text(look)}" for i, look in enumerate(pm.analyses)]
+    looks = [f"interim {i + 1} {_look_text(design, look)}" for i, look in enumerate(pm.analyses)]
     looks.append("final when every target is reached, at the latest at the data cut-off")
     items.append(("Analyses", "; ".join(looks)))
     items.append(("Decision rule", _rule_text(design)))
@@ -591,7 +594,7 @@ def _lots_forest(design: Design, notes: list[str]) -> Markup | None:
         label = f"criterion threshold {t:g}" if reference is not None else None
     ax = plot_forest(re_, xlabel=scale, reference=reference, reference_label=label)
     return _figure(ax, "Forest plot of the approval cohort's lots",
-                   f"Each lot's estimate with its {re_.confidence_level:.0%} interval (square area \u221d weight); "
+                   f"Each lot's estimate with its {percent(re_.confidence_level)} interval (square area \u221d weight); "
                    "the diamond is the pooled mean effect and the bottom row the prediction interval for the true "
                    "effect of a new lot.")
 
@@ -603,12 +606,13 @@ def _oc_table(sim: SimulationResult) -> Markup:
     scen = sim.scenarios
     head = ["", *(s.name for s in scen)]
     rows: list[list[Any]] = [["truth (treated / control)", *(s.truth for s in scen)]]
+    if len({s.p_confirmed.n_sims for s in scen}) > 1:  # (an MCSE target ran different numbers)
+        rows.append(["replicates", *(f"{s.p_confirmed.n_sims:,}" for s in scen)])
     subs: set[int] = set()
-    for key, label in FIGURES:
+    for key, label, decimals in FIGURES:
         if all(getattr(s, key) is None for s in scen):
             continue
-        digits = 4 if key.startswith(("p_", "mean_")) else 2
-        rows.append([label, *(_mc(getattr(s, key), digits) for s in scen)])
+        rows.append([label, *(_mc(getattr(s, key), decimals) for s in scen)])
         if key == "p_confirmed":
             if any(s.p_confirmed_exact is not None for s in scen):
                 subs.add(len(rows))
@@ -632,7 +636,7 @@ def _figure(ax: Any, alt: str, caption: str) -> Markup:
 
 def _simulation_section(sim: SimulationResult, figures: bool, notes: list[str]) -> Section:
     p = sim.provenance
-    intro = (f"{p.replicates:,} replicates per scenario; seed {p.seed_entropy} ({p.seed_source}); decision: {p.test}; "
+    intro = (f"{sim.replicates_text(',')}; seed {p.seed_entropy} ({p.seed_source}); decision: {p.test}; "
              f"data cut-off at month {p.cutoff_month:g}. Each figure is the Monte-Carlo estimate "
              "\u00b1 its Monte-Carlo standard error (MCSE).")
     parts = [f'<p class="muted">{_esc(intro)}</p>', str(_oc_table(sim))]
@@ -674,7 +678,8 @@ def _provenance_section(design: Design, sim: SimulationResult | None, design_pat
             ("Design SHA-256", Markup(f'<span class="mono hash">{_esc(sha)}</span>')),
             ("condapprove", p.condapprove_version),
             ("Seed", f"{p.seed_entropy} ({p.seed_source})"),
-            ("Replicates", f"{p.replicates:,} per scenario (blocks of {p.block_size:,}; chunks of {p.chunk_size:,})"),
+            ("Replicates", (f"{sim.replicates_text(',', noun='')} (blocks of {p.block_size:,}; "
+                            f"chunks of {p.chunk_size:,})")),
         ]
         if p.mcse_target is not None:
             items.append(("MCSE target", f"{p.mcse_target:g}"))
@@ -784,7 +789,7 @@ def design_report(
         if unknown:
             raise DesignError(f"`simulation` must come from this design; got scenarios {unknown!r} not in it.")
         sections.append(_simulation_section(simulation, figures, notes))
-        facts.append(("Replicates", f"{simulation.provenance.replicates:,} per scenario"))
+        facts.append(("Replicates", simulation.replicates_text(",", noun="")))
     else:
         sections.append(Section(title="Operating characteristics", anchor="operating-characteristics",
                                 body=Markup('<p class="callout info">Not simulated: pass a simulation result '

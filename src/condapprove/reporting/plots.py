@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import percent
 from ..errors import DesignError
 from ..simulation.results import ScenarioResult, SimulationResult
 
@@ -502,8 +503,8 @@ def plot_forest(
                     xytext=(8, 0), textcoords="offset points", va="center", fontsize=8, color=INK)
     ax.set_ylim(0, k + 3)
     ax.set_xlabel(xlabel or "estimate")
-    ax.set_title(f"Lots, pooled estimate and a new lot ({level:.0%}; \u03c4 = {re.tau:.2f}, "
-                 f"I\u00b2 = {re.i2:.0%})", fontsize=11, loc="left")
+    ax.set_title(f"Lots, pooled estimate and a new lot ({percent(level)}; \u03c4 = {re.tau:.2f}, "
+                 f"I\u00b2 = {percent(re.i2)})", fontsize=11, loc="left")
     _style(ax, grid_axis="x")
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)

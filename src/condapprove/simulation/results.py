@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from .._text import render_table
+from .._text import fixed, render_table
 from ..results import MonteCarloEstimate, ResultMixin, json_text
 from ..spec.schema import Design, Scenario
 
@@ -18,22 +18,23 @@ __all__ = ["Provenance", "ScenarioResult", "SimulationResult"]
 CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED = 0, 1, 2, 3
 
 #: The figures reported per scenario, in display order, with their labels.
-FIGURES: tuple[tuple[str, str], ...] = (
-    ("p_confirmed", "P(confirmed by cut-off)"),
-    ("p_futility", "P(stopped for futility)"),
-    ("p_not_confirmed", "P(not confirmed, targets reached)"),
-    ("p_undecided", "P(undecided at cut-off)"),
-    ("p_target_not_reached", "P(targets not reached by cut-off)"),
-    ("decision_month_q1", "decision month, Q1"),
-    ("decision_month_median", "decision month, median"),
-    ("decision_month_q3", "decision month, Q3"),
-    ("expected_treated_enrolled", "E[treated enrolled]"),
-    ("expected_treated_evaluable", "E[treated evaluable at decision]"),
-    ("expected_controls_enrolled", "E[controls enrolled]"),
-    ("expected_controls_evaluable", "E[controls evaluable at decision]"),
-    ("expected_events", "E[events at decision]"),
-    ("mean_estimate", "mean estimated effect at decision"),
-    ("mean_true_effect", "mean true effect"),
+FIGURES: tuple[tuple[str, str, int], ...] = (  # (field, label, decimals shown)
+    ("p_confirmed", "P(confirmed by cut-off)", 4),
+    ("p_futility", "P(stopped for futility)", 4),
+    ("p_not_confirmed", "P(not confirmed, targets reached)", 4),
+    ("p_undecided", "P(undecided at cut-off)", 4),
+    ("p_target_not_reached", "P(targets not reached by cut-off)", 4),
+    ("decision_month_q1", "decision month, Q1", 2),
+    ("decision_month_median", "decision month, median", 2),
+    ("decision_month_q3", "decision month, Q3", 2),
+    ("mean_decision_month", "decision month, mean", 2),
+    ("expected_treated_enrolled", "E[treated enrolled]", 2),
+    ("expected_treated_evaluable", "E[treated evaluable at decision]", 2),
+    ("expected_controls_enrolled", "E[controls enrolled]", 2),
+    ("expected_controls_evaluable", "E[controls evaluable at decision]", 2),
+    ("expected_events", "E[events at decision]", 2),
+    ("mean_estimate", "mean estimated effect at decision", 4),
+    ("mean_true_effect", "mean true effect", 4),
 )
 
 
@@ -113,8 +114,9 @@ class ScenarioResult(ResultMixin):
     cumulative_futility: tuple[float, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: every figure with its ``_mcse``, and ``p_confirmed_<look>`` columns."""
+        """One row: the replicates, every figure with its ``_mcse``, and ``p_confirmed_<look>`` columns."""
         frame = ResultMixin.to_frame(self)
+        frame.insert(2, "replicates", self.p_confirmed.n_sims)  # (with mcse_target, the scenarios' differ)
         for label, est in zip(self.look_labels, self.p_confirmed_by_look):
             frame[f"p_confirmed_{label}"] = est.value
             frame[f"p_confirmed_{label}_mcse"] = est.mcse
@@ -158,7 +160,8 @@ class Provenance(ResultMixin):
     seed_source : str
         ``"argument"``, ``"design"`` or ``"generated"`` (fresh entropy, recorded here).
     replicates : int
-        Replicates per scenario.
+        Replicates per scenario: the most of any scenario (with ``mcse_target`` the scenarios' may differ; each
+        figure's ``n_sims`` and the ``replicates`` column of ``to_frame`` give a scenario's own).
     block_size : int
         Replicates per random stream (one stream per scenario and block); results
         depend on it, so it is fixed and recorded.
@@ -255,6 +258,16 @@ class SimulationResult(ResultMixin):
         return (f"SimulationResult(design={p.design_name!r}, replicates={p.replicates}, seed={p.seed_entropy}, "
                 f"P(confirmed)={{{best}}})")
 
+    def replicates_text(self, thousands: str = "", noun: str = " replicates") -> str:
+        """How many replicates each scenario ran, in words: ``"4096 replicates per scenario"``, or with an MCSE
+        target that gave the scenarios different numbers ``"2048 to 4096 replicates per scenario (until every MCSE
+        <= 0.008)"``; ``thousands`` is the separator of thousands (``","`` or none)."""
+        counts = [s.p_confirmed.n_sims for s in self.scenarios]
+        low, high = (f"{n:{thousands}}" for n in (min(counts), max(counts)))
+        if low == high:
+            return f"{high}{noun} per scenario"
+        return f"{low} to {high}{noun} per scenario (until every MCSE <= {self.provenance.mcse_target:g})"
+
     def summary(self) -> str:
         """A plain-text table of the operating characteristics (what the CLI prints).
 
@@ -264,28 +277,24 @@ class SimulationResult(ResultMixin):
         headers = ["", *(s.name for s in self.scenarios)]
         rows: list[list[str]] = []
         rows.append(["truth (treated / control)", *(s.truth for s in self.scenarios)])
-        for key, label in FIGURES:
+        if len({s.p_confirmed.n_sims for s in self.scenarios}) > 1:  # (an MCSE target ran different numbers)
+            rows.append(["replicates", *(str(s.p_confirmed.n_sims) for s in self.scenarios)])
+        for key, label, decimals in FIGURES:
             cells = []
             for s in self.scenarios:
                 est = getattr(s, key)
-                if est is None:
-                    cells.append("-")
-                elif key.startswith(("p_", "mean_e", "mean_t")):
-                    cells.append(f"{est.value:.4f} ± {est.mcse:.4f}")
-                else:
-                    cells.append(f"{est.value:.2f} ± {est.mcse:.2f}")
+                cells.append("-" if est is None else f"{est:.{decimals}f}")
             rows.append([label, *cells])
             if key == "p_confirmed" and any(s.p_confirmed_exact is not None for s in self.scenarios):
                 rows.append(["  exact (no simulation)", *(
-                    "-" if s.p_confirmed_exact is None else f"{s.p_confirmed_exact:.4f}" for s in self.scenarios)])
+                    "-" if s.p_confirmed_exact is None else fixed(s.p_confirmed_exact) for s in self.scenarios)])
             if key == "p_confirmed" and len(self.scenarios[0].look_labels) > 1:
                 for j, label in enumerate(self.scenarios[0].look_labels):
                     rows.append([f"  at {label.replace('_', ' ')}", *(
-                        f"{s.p_confirmed_by_look[j].value:.4f} ± {s.p_confirmed_by_look[j].mcse:.4f}"
-                        for s in self.scenarios)])
+                        f"{s.p_confirmed_by_look[j]:.4f}" for s in self.scenarios)])
         head = (f"{p.design_name}\n"
                 f"data cut-off at month {p.cutoff_month:g} after approval; decision: {p.test}; "
-                f"{p.replicates} replicates per scenario; seed {p.seed_entropy} ({p.seed_source})")
+                f"{self.replicates_text()}; seed {p.seed_entropy} ({p.seed_source})")
         text = head + "\n\n" + render_table(headers, rows)
         if self.warnings:
             text += "\n\n" + "\n".join(f"warning: {w}" for w in self.warnings)
