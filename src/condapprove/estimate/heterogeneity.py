@@ -29,6 +29,7 @@ from .._text import percent
 from .._typing import ArrayLike, BoolArray, FloatArray
 from .._validation import (
     check_confidence_level,
+    check_finite,
     check_finite_array,
     check_int,
     check_one_of,
@@ -728,14 +729,13 @@ class NormalMixturePosterior(ResultMixin):
     component_scales: FloatArray
 
     def cdf(self, x: float) -> float:
-        """``P(X <= x)``."""
-        z = (float(x) - self.component_locs) / self.component_scales
+        """``P(X <= x)``, ``x`` finite."""
+        z = (check_finite(x, "x") - self.component_locs) / self.component_scales
         return float(np.sum(self.component_weights * special.ndtr(z)))
 
     def prob_greater(self, x: float) -> float:
-        """``P(X > x)``, computed from upper tails (accurate far in the tail)."""
-        x = float(check_finite_array([x], "x")[0])
-        z = (x - self.component_locs) / self.component_scales
+        """``P(X > x)``, ``x`` finite, computed from upper tails (accurate far in the tail)."""
+        z = (check_finite(x, "x") - self.component_locs) / self.component_scales
         return float(np.sum(self.component_weights * special.ndtr(-z)))
 
     def ppf(self, q: float) -> float:
@@ -780,8 +780,8 @@ class TauPosterior(ResultMixin):
     panel_edges: FloatArray
 
     def cdf(self, x: float) -> float:
-        """``P(tau <= x)``, integrating the degree-15 interpolant of the density within a panel."""
-        x = float(x)
+        """``P(tau <= x)``, ``x`` finite, integrating the degree-15 interpolant of the density within a panel."""
+        x = check_finite(x, "x")
         edges = self.panel_edges
         if x <= edges[0]:
             return 0.0
@@ -800,14 +800,18 @@ class TauPosterior(ResultMixin):
         return min(1.0, max(0.0, (below + part) / total))
 
     def prob_greater(self, x: float) -> float:
-        """``P(tau > x)``."""
+        """``P(tau > x)``, ``x`` finite."""
         return 1.0 - self.cdf(x)
 
     def ppf(self, q: float) -> float:
-        """Quantile of tau, for ``0 < q < 1``."""
+        """Quantile of tau, for ``0 < q < 1``: the root of the cdf within the panel whose mass reaches ``q``
+        (searched over all the panels, Brent's method ran out of iterations on a range of 1e41)."""
         q = check_probability(q, "q", open_low=True, open_high=True)
         edges = self.panel_edges
-        return float(optimize.brentq(lambda x: self.cdf(x) - q, edges[0], edges[-1], xtol=1e-13, rtol=1e-14))
+        masses = np.diff(edges) / 2.0 * (self.density.reshape(-1, _GL_ORDER) @ _GL_W)
+        j = min(int(np.searchsorted(np.cumsum(masses) / np.sum(masses), q)), masses.size - 1)
+        lo, hi = edges[max(j - 1, 0)], edges[min(j + 2, edges.size - 1)]  # (a neighbour each side: rounding)
+        return float(optimize.brentq(lambda x: self.cdf(x) - q, lo, hi, xtol=1e-13, rtol=1e-14))
 
     def interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
         """Equal-tailed credible interval for tau."""
@@ -878,15 +882,25 @@ def _gl_panels(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return nodes, wts
 
 
+def _tail_weight(lp: _TauLogPosterior, tau: np.ndarray) -> np.ndarray:
+    """log(tau (v_min + tau^2)): what the density is weighed by where the upper end is chosen.  With few lots and a
+    wide prior the posterior of tau falls off as a power of tau, over decades: the tail's share of the mass on a
+    log scale (tau p(tau)) and of the variances (mu's grows with tau^2) is what must be negligible, not the density
+    (cut where it fell e^-55 below its peak, tau_prior_scale 1e12 gave mu's sd 316,012 for 451,695)."""
+    return np.asarray(np.log(tau) + np.log(float(np.min(lp.v)) + tau * tau), dtype=np.float64)
+
+
 def _tau_range(lp: _TauLogPosterior) -> tuple[float, float, float, float]:
     """Find [a, b] holding all but a negligible part of the tau posterior, the mode and a width scale."""
     s = lp.scale
-    # upper limit: B(tau) >= log posterior and B is strictly decreasing (dB/dtau <= -tau/s^2)
-    g0 = float(lp.conditional(np.array([0.0]))[0][0])
-    t_hi = s
-    while float(lp.conditional(np.array([t_hi]))[1][0]) > g0 - 60.0:
+    # upper limit: B(tau) >= log posterior and B is strictly decreasing (dB/dtau <= -tau/s^2), B(tau) plus the
+    # tail weight too from tau = sqrt(3) s (its slope is at most -tau/s^2 + 3/tau there)
+    at_s = lp.conditional(np.array([s]))[0] + _tail_weight(lp, np.array([s]))
+    t_hi = 2.0 * s
+    while float(lp.conditional(np.array([t_hi]))[1][0] + _tail_weight(lp, np.array([t_hi]))[0]) > at_s[0] - 60.0:
         t_hi *= 2.0
-    grid = np.unique(np.concatenate([[0.0], np.geomspace(t_hi * 1e-9, t_hi, 3000), np.linspace(0, t_hi, 2001)]))
+    low = min(t_hi * 1e-9, math.sqrt(float(np.min(lp.v))) * 1e-3)  # (the peak may lie decades below t_hi)
+    grid = np.unique(np.concatenate([[0.0], np.geomspace(low, t_hi, 3000), np.linspace(0, t_hi, 2001)]))
     g = lp.conditional(grid)[0]
     i = int(np.argmax(g))
     lo_b = grid[max(i - 1, 0)]
@@ -902,17 +916,17 @@ def _tau_range(lp: _TauLogPosterior) -> tuple[float, float, float, float]:
     else:  # pragma: no cover
         mode = float(grid[i])
     gmax = max(float(g[i]), float(lp.conditional(np.array([mode]))[0][0]))
-    # refine the upper limit against the true maximum
-    while float(lp.conditional(np.array([t_hi]))[1][0]) > gmax - 60.0:  # pragma: no cover - g0 <= gmax
-        t_hi *= 2.0
     keep = np.nonzero(g > gmax - 55.0)[0]
+    with np.errstate(divide="ignore"):
+        h = g + _tail_weight(lp, grid)
+    tail = np.nonzero(h > np.max(h) - 55.0)[0]
     if not math.isfinite(gmax) or keep.size == 0:  # (the log posterior overflowed, or is NaN, on the whole grid)
         raise DesignError(f"the posterior of tau cannot be computed in double precision for these data and priors "
                           f"(`yi` from {lp.y.min():g} to {lp.y.max():g}, `vi` from {lp.v.min():g} to "
                           f"{lp.v.max():g}); rescale them (both by the same factor, the variances by its square) "
                           "with tau_prior_scale and mu_prior_sd.")
     a = float(grid[max(keep[0] - 1, 0)])
-    b = float(grid[min(keep[-1] + 1, grid.size - 1)])
+    b = float(grid[min(max(keep[-1], tail[-1]) + 1, grid.size - 1)])
     # width of the peak: distance from the mode to where the log density has dropped by 2
     fn = lambda t: float(lp.conditional(np.array([t]))[0][0]) - (gmax - 2.0)
     widths = []
@@ -930,10 +944,16 @@ def _tau_range(lp: _TauLogPosterior) -> tuple[float, float, float, float]:
     return a, b, mode, width
 
 
-def _base_edges(a: float, b: float, mode: float, width: float) -> np.ndarray:
+def _base_edges(a: float, b: float, mode: float, width: float, smallest: float) -> np.ndarray:
     """Panel edges on [a, b]: 24 panels of width ~ `width` around the mode, then panels growing
     geometrically (ratio 1.5) with the distance from the mode, so that heavy tails spanning
-    several decades are covered by a few dozen panels."""
+    several decades are covered by a few dozen panels; and edges at every power of 2 times `smallest` (a
+    64th of mu's smallest conditional sd, 1/sqrt(P(0)), itself at most the smallest lot's standard error).  The
+    posterior of mu and the predictive mix normals whose location and scale change with tau where tau^2 passes a
+    lot's variance or the conditional variance of mu, on scales far below the posterior's width when it is wide
+    (one lot of variance 1 under a half-normal of scale 500, or variances 1e4 with a prior sd of 0.25 on mu): their
+    probabilities were off by up to 5e-6 before these edges.
+    """
     core = 12.0 * width
     edges = [np.linspace(max(a, mode - core), min(b, mode + core), 25)]
     d = core
@@ -944,6 +964,9 @@ def _base_edges(a: float, b: float, mode: float, width: float) -> np.ndarray:
     while mode - d > a:
         d *= 1.5
         edges.append(np.array([max(mode - d, a)]))
+    if b > smallest:
+        powers = np.arange(math.ceil(math.log2(max(a, smallest) / smallest)), math.floor(math.log2(b / smallest)) + 1)
+        edges.append(smallest * np.exp2(powers.astype(np.float64)))
     out = np.unique(np.concatenate([[a, b], *edges]))
     return out[(out >= a) & (out <= b)]
 
@@ -1017,9 +1040,11 @@ def bayes_random_effects(
     :math:`p(\tau \mid y) \propto p(\tau)\, P^{-1/2} \prod w_i^{1/2}
     \exp\{-\tfrac12[\sum w_i (y_i - M)^2 + (M - m_0)^2 / s_0^2]\}`.
     Tau is integrated numerically: the range holding all but :math:`e^{-50}` of the
-    posterior mass is found from a dense grid and a strictly decreasing upper bound
-    on the log density, then covered with composite Gauss-Legendre panels (order 16),
-    narrow around the posterior mode and widening geometrically away from it.  The
+    posterior mass (and of the mass weighted by :math:`\tau^2`) is found from a dense grid
+    and a strictly decreasing upper bound on the log density, then covered with composite
+    Gauss-Legendre panels (order 16), narrow around the posterior mode and widening
+    geometrically away from it, and broken at every power of 2 from :math:`1/(64\sqrt{P(0)})`
+    (where the mixtures below change, far below the posterior's width when it is wide).  The
     posterior of mu is then the normal mixture :math:`\sum_j \pi_j N(M(\tau_j), 1/P(\tau_j))`
     and the predictive distribution of a new lot's effect
     :math:`\sum_j \pi_j N(M(\tau_j), 1/P(\tau_j) + \tau_j^2)`; their intervals
@@ -1050,8 +1075,9 @@ def bayes_random_effects(
     """
     y, v, scale, m0, s0, n_fixed = _bayes_iv(yi, vi, tau_prior_scale, mu_prior_mean, mu_prior_sd, grid)
     lp = _TauLogPosterior(y, v, scale, m0, s0)
-    a, b, mode, width = _tau_range(lp)
-    base = _base_edges(a, b, mode, width)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # (non-finite values are refused there)
+        a, b, mode, width = _tau_range(lp)
+    base = _base_edges(a, b, mode, width, 1.0 / (64.0 * math.sqrt(float(lp.conditional(np.array([0.0]))[3][0]))))
 
     def summarise(split: int) -> tuple[np.ndarray, ...]:
         # every base panel is cut into `split` equal panels
