@@ -170,6 +170,11 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
         == [(30, int)] * 3 + [(60, int)] * 3
     assert "\n30,no effect," in CliRunner().invoke(cli, ["sweep", str(STEM), "--vary",
                                                       "post_marketing.treated.target_n=30", "-n", "2048"]).stdout
+    table = CliRunner().invoke(cli, ["sweep", str(STEM), "--vary", "post_marketing.treated.target_n=30", "-n", "2048",
+                                     "--format", "table", "--scenario", "modest"]).stdout  # (no control: no control figures)
+    head, first = table.splitlines()[:2]
+    cells = dict(zip(head.split(), first.split()))
+    assert cells["expected_controls_enrolled"] == "-" and "None" not in table and "NaN" not in table
     r = CliRunner().invoke(cli, ["sweep", str(STEM), "--vary", "post_marketing.treated.target_n"])
     assert r.exit_code == 2 and r.stderr.startswith("--vary: must be PATH=V1,V2,... or PATH=START:STOP:STEP")
     r = CliRunner().invoke(cli, ["size", str(STEM), "--vary", "post_marketing.treated.target_n", "--target", "1.5",

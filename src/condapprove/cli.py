@@ -438,7 +438,11 @@ def _table_or_data(frame: Any, fmt: str, text: str | None) -> str:
         return json_text(frame.to_dict(orient="records"))
     if fmt == "csv":
         return str(frame.to_csv(index=False))
-    return (text if text is not None else str(frame.to_string(index=False))) + "\n"
+    if text is None:  # (a figure undefined for a design, None in its column, was shown as "None"; NaN as "NaN")
+        held = frame.columns[frame.dtypes == object]
+        shown = frame.assign(**{c: frame[c].where(frame[c].notna(), "-") for c in held})
+        text = str(shown.to_string(index=False, na_rep="-"))
+    return text + "\n"
 
 
 @cli.command()
