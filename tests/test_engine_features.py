@@ -664,3 +664,42 @@ def test_a_bayesian_look_without_data_neither_confirms_nor_stops(endpoint: dict[
                               stats=looks, true_effect=zero))
         assert (int(out["decision"][0]) == CONFIRMED) is confirmed
         assert int(out["look"][0]) == 1  # no stop at the interim without data (for futility or efficacy)
+
+
+@pytest.mark.parametrize("control", [{"kind": "external", "n": 100}, {"kind": "benchmark"}])
+def test_a_treated_arm_without_events_is_evidence_for_a_log_rank_test(control: dict[str, Any]) -> None:
+    """30 treated patients with a hazard ratio of 1e-4 (practically never an event) against an external cohort of
+    100 that all die (median 12 months), or against a baseline that expects some 150 deaths: the log-rank and the
+    one-sample log-rank tests are defined and far beyond their critical values, and confirm.  A fixed test took a
+    look without events of the recruited arms (information 0) as showing nothing: such replicates never confirmed
+    (0.301 for an independent simulation's 0.425 in one design; here about 0.01 for 1; found by a randomised check
+    of the external-control designs)."""
+    post = {"study": "use_results_survey",
+            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12}},
+            "treated": {"accrual": {"rate_per_month": 5.0}, "target_n": 30}, "control": control,
+            "target_events": 50, "analysis": {"test": "logrank" if control["kind"] == "external" else
+                                              "one_sample_logrank", "alpha": 0.025}}
+    s = _sim(_design(post, [{"name": "no events", "hazard_ratio": 1e-4}]), 2048)["no events"]
+    assert s.expected_events is not None and s.p_target_not_reached.value == 1.0
+    assert s.p_confirmed.value == 1.0
+
+
+def test_fixed_log_rank_p_values_where_the_recruited_arms_have_no_event() -> None:
+    """The fixed log-rank p-value is Phi(-z) wherever the test is defined, whatever the information (the recruited
+    arms' events); the z test of an arm without patients (information 0) shows nothing."""
+    from condapprove.simulation.statistics import LookStats, fixed_pvalue
+
+    zeros = np.zeros(3)
+    stats_ = LookStats(z=np.array([3.0, 0.0, -1.0]), information=zeros, estimate=zeros, n_treated=np.full(3, 30.0),
+                       n_control=np.full(3, 100.0), events=np.full(3, 80.0), sum_t=zeros, sum_c=zeros, ss_t=zeros,
+                       ss_c=zeros)
+    post = {"study": "use_results_survey", "endpoint": {"type": "time_to_event", "baseline": {"median_months": 12}},
+            "treated": {"accrual": {"rate_per_month": 5.0}, "target_n": 30}, "control": {"kind": "external", "n": 100},
+            "target_events": 50, "analysis": {"test": "logrank", "alpha": 0.025}}
+    np.testing.assert_array_equal(fixed_pvalue(_design(post, [{"name": "a", "hazard_ratio": 0.5}]), stats_),
+                                  stats.norm.sf([3.0, 0.0, -1.0]))
+    binary = {"study": "use_results_survey", "endpoint": {"type": "binary"},
+              "treated": {"accrual": {"rate_per_month": 5.0}, "target_n": 30}, "control": {"kind": "external", "n": 100},
+              "analysis": {"test": "z", "alpha": 0.025}}
+    design = _design(binary, [{"name": "a", "treated_rate": 0.5, "control_rate": 0.3}])
+    np.testing.assert_array_equal(fixed_pvalue(design, stats_), [1.0, 1.0, 1.0])
