@@ -178,6 +178,80 @@ def test_two_arm_binary_posterior_matches_closed_forms_for_controls_of_any_size(
             assert got == pytest.approx(_miller(int(a), b, 1.0 + x_c, 1.0 + n_c - x_c), abs=1e-11)
 
 
+@pytest.mark.parametrize("a_t", [0.005, 0.05, 0.3, 0.999, 1.001, 1.03, 1.5, 2.5, 2.99])
+def test_two_arm_binary_posterior_of_a_treated_shape_that_is_small_and_not_whole_matches_closed_forms(a_t: float) -> None:
+    """A treated posterior shape below 3 that is not a whole number (a prior's that is not, and few responders or
+    non-responders) has a tail like x^a at an end: P(p_t > p_c) against the closed forms to 1e-11 -- Miller's sum
+    over the control's whole shape, 1 - sum_i B(a_c..), and for controls of up to 10^6 patients without responders
+    1 - B(a, b + 1 + n_c) / B(a, b) as a product.  Fixed panels were off by up to 1.6e-5 (0.0016387 for 0.0016545 at
+    Beta(0.05, 3000) against 0/100), and scipy's 1e-17 quantile of Beta(1.001 to 1.05, b < 1) is NaN: the
+    probability was NaN (never confirmed, never futile)."""
+    from condapprove.simulation.statistics import _beta_difference_sf
+
+    def sf(a: float, b: float, ac: float, bc: float) -> float:
+        return float(_beta_difference_sf(np.array([[a]]), np.array([[b]]), np.array([[ac]]), np.array([[bc]]), 0.0)[0, 0])
+
+    for b_t in (0.01, 0.3, 1.0, 2.5, 40.0, 3000.0):
+        for n_c in (1, 2, 10, 100, 1000):
+            for x_c in sorted({0, 1, n_c // 3, n_c}):
+                ac, bc = 1.0 + x_c, 1.0 + n_c - x_c
+                assert sf(a_t, b_t, ac, bc) == pytest.approx(1.0 - _miller(int(ac), bc, a_t, b_t), abs=1e-11)
+                # the mirror image: the shape that is not whole is the treated b (all treated patients responders)
+                assert sf(b_t, a_t, bc, ac) == pytest.approx(_miller(int(ac), bc, a_t, b_t), abs=1e-11)
+        for n_c in (10**4, 10**6):
+            ratio = math.exp(-math.fsum(np.log1p(a_t / (b_t + np.arange(1 + n_c)))))  # B(a, b + 1 + n_c) / B(a, b)
+            assert sf(a_t, b_t, 1.0, 1.0 + n_c) == pytest.approx(1.0 - ratio, abs=1e-11)
+
+
+def test_two_arm_binary_posterior_of_a_singular_treated_tail_with_a_margin_is_its_integral() -> None:
+    """With margins the singular point of the treated tail (u = -margin, or 1 - margin) lies inside the control's
+    window: the probability against scipy's quad split at that point and geometric distances from it, to 1e-11."""
+    from scipy import integrate, special
+
+    from condapprove.simulation.statistics import _beta_difference_sf
+
+    rng = np.random.default_rng(48)
+    for _ in range(40):
+        a = float(rng.choice([0.01, 0.05, 0.3, 0.8, 1.5, 2.5, 40.0]))
+        b = float(rng.choice([0.01, 0.2, 0.7, 1.5, 2.5, 30.0]))
+        n_c = int(rng.choice([1, 3, 20, 200, 2000]))
+        x_c = int(rng.integers(0, n_c + 1))
+        ac, bc = 1.0 + x_c, 1.0 + n_c - x_c
+        margin = float(rng.choice([-0.2, -0.05, -0.001, 0.001, 0.05, 0.2]))
+
+        def f(u: float, m: float = margin, a: float = a, b: float = b, ac: float = ac, bc: float = bc) -> float:
+            dens = math.exp(special.xlogy(ac - 1, u) + special.xlog1py(bc - 1, -u) - special.betaln(ac, bc))
+            return dens * float(special.betaincc(a, b, min(max(u + m, 0.0), 1.0)))
+
+        lo, hi = special.betaincinv(ac, bc, 1e-18), special.betainccinv(ac, bc, 1e-18)
+        near = np.geomspace(1e-16, 1.0, 17)
+        points = [p for p in (*special.betaincinv(ac, bc, [1e-9, 1e-6, 0.01, 0.5, 0.99, 1 - 1e-6]), -margin, 1 - margin,
+                              *(near - margin), *(1 - margin - near)) if lo < p < hi]
+        with warnings.catch_warnings():  # (roundoff: quad's tolerances are below what it can reach on some)
+            warnings.simplefilter("ignore", integrate.IntegrationWarning)
+            want = integrate.quad(f, lo, hi, points=sorted(set(points)), epsabs=1e-15, epsrel=1e-13, limit=500)[0]
+        got = _beta_difference_sf(np.array([[a]]), np.array([[b]]), np.array([[ac]]), np.array([[bc]]), margin)
+        assert float(got[0, 0]) == pytest.approx(want, abs=1e-11)
+
+
+def test_beta_quantile_where_scipy_gives_nan() -> None:
+    """scipy 1.17's betaincinv(a, b, q) is NaN for a just above 1, b < 1 and q <= 1e-17 (and betainccinv for the
+    mirrored shapes): condapprove's quantile there is the root of I_x(a, b) = q to 1e-12 relative, elsewhere
+    scipy's own value."""
+    from scipy import special
+
+    from condapprove._dist import beta_quantile
+
+    a, b = np.meshgrid(np.linspace(1.001, 1.05, 25), np.linspace(0.001, 0.999, 25))
+    for q in (1e-17, 1e-30, 1e-100):
+        x = beta_quantile(a, b, q)
+        assert np.all(np.isfinite(x)) and np.allclose(special.betainc(a, b, x) / q, 1.0, rtol=1e-12, atol=0)
+        y = beta_quantile(b, a, q, upper=True)
+        assert np.all(np.isfinite(y)) and np.all(y <= 1.0)
+    ok = beta_quantile([2.0, 0.5], [3.0, 0.5], [0.025, 1e-17])
+    assert ok.tolist() == special.betaincinv([2.0, 0.5], [3.0, 0.5], [0.025, 1e-17]).tolist()
+
+
 def test_two_arm_binary_posterior_with_a_margin_and_a_large_external_control_decides_as_its_integral() -> None:
     """8/50 treated against 50/5,000 external controls: P(p_t > p_c) = 0.99999999553 (R's integrate), confirmed at a
     threshold of 0.975; with margins the probability is the integral of the control's density times the treated

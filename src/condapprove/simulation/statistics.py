@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .._dist import log_beta_ratio, t_sf
+from .._dist import beta_quantile, log_beta_ratio, t_sf
 from ..endpoints import BinaryOutcome, binary_pvalues_unchecked
 from ..kernels._normal_jit import hermite, one_sample_t, pooled_t
 from ..kernels._tte_jit import (
@@ -805,35 +805,67 @@ def _beta_difference_sf(pa: np.ndarray, pb: np.ndarray, ac: np.ndarray, bc: np.n
     rules on five panels whose edges are the control's quantiles 1e-17, 1/2 and 1 - 1e-17 and the treated quantiles
     1e-17, 1/2 and 1 - 1e-17 shifted by the margin (those within the window): both posteriors' scales are resolved
     however narrow either is.  (One 96-point rule over [0, 1] missed the mass of a control of thousands of patients
-    between its nodes: 0.959 for 0.99999999553 at 8/50 against 50/5,000.)  Within 1e-11 of the closed forms (no or
-    every control a responder, Miller's sum of whole shapes) for controls of 1 to 10^7 patients and treated arms of
-    up to 2,000 (the tests), and of quad with a margin; a treated posterior with a shape below 1 (a prior's shape
-    below 1 and no responders, or no non-responders), whose density is unbounded at 0 or 1, can be off by up to about
-    1e-5 (1.2e-5 at a shape of 0.05 against a control of 2 patients without responders).
+    between its nodes: 0.959 for 0.99999999553 at 8/50 against 50/5,000.)  A treated shape ``a`` below 3 that is not a
+    whole number (a prior's shape that is not, and fewer than 3 responders, or non-responders) makes the tail behave
+    like ``x^a`` near ``u = -margin`` (or ``(1 - x)^b`` near ``u = 1 - margin``), which no fixed panels resolve (off
+    by up to 1.6e-5 below 1, 4e-6 at 1.5 and 3e-9 at 2.5): such rows add edges graded geometrically towards that
+    point, ``_GRADED_LEVELS`` at ratios of 10 (a panel whose ends are 1 and 10 units from the point is resolved to
+    about 1e-18 by 32 nodes), and take the tail as ``1 - I_x(a, b)`` below ``x = 1/2``.  The quantiles are
+    :func:`condapprove._dist.beta_quantile` (scipy's are NaN for some shapes near 1, at 1e-17).  Within 3e-12 of
+    the closed forms (no or every control a responder, Miller's finite sum over the control's whole shape) for
+    controls of 1 to 10^7 patients and treated arms of up to 2,000 (the tests), and of quad with a margin.
     """
     m, k = pa.shape
     out = np.empty((m, k))
-    for s in range(0, m, _BETA_DIFF_BLOCK):
-        rows = slice(s, min(s + _BETA_DIFF_BLOCK, m))
-        a_t, b_t, a_c, b_c = pa[rows], pb[rows], ac[rows], bc[rows]
-        lo, hi = special.betaincinv(a_c, b_c, _TAIL_Q), special.betainccinv(a_c, b_c, _TAIL_Q)
-        c_edges = (lo, special.betaincinv(a_c, b_c, 0.5), hi)
-        t_edges = (special.betaincinv(a_t, b_t, _TAIL_Q), special.betaincinv(a_t, b_t, 0.5),
-                   special.betainccinv(a_t, b_t, _TAIL_Q))
-        edges = np.stack([np.broadcast_to(e, a_t.shape) for e in c_edges]
-                         + [np.clip(e - margin, lo, hi) for e in t_edges], axis=-1)
-        edges.sort(axis=-1)
-        left, width = edges[..., :-1, None], np.diff(edges, axis=-1)[..., None]  # (rows, K, 5, 1)
-        u = left + width * _PANEL_U  # (rows, K, 5, 32), inside (lo, hi): 0 < u < 1
-        a4, b4 = a_c[..., None, None], b_c[..., None, None]
-        # the control's density up to its constant, normalised by the rule itself (betaln's constant of shapes of
-        # 1e5 is off by a relative 1e-11: the difference of two log-gammas of 1e6)
-        log_dens = special.xlogy(a4 - 1.0, u) + special.xlog1py(b4 - 1.0, -u)
-        weights = np.exp(log_dens - log_dens.max(axis=(-2, -1), keepdims=True)) * (width * _PANEL_W)
-        # the treated tail P(p_t > u + margin) = I_{1 - x}(b, a) (scipy's betaincc takes about 9 times as long)
-        tail = special.betainc(b_t[..., None, None], a_t[..., None, None], 1.0 - np.clip(u + margin, 0.0, 1.0))
-        out[rows] = (weights * tail).sum(axis=(-2, -1)) / weights.sum(axis=(-2, -1))
+    graded = (_singular(pa) | _singular(pb)).any(axis=1)
+    for grade in (False, True):
+        rows = np.flatnonzero(graded == grade)
+        for s in range(0, rows.size, _BETA_DIFF_BLOCK):
+            r = rows[s: s + _BETA_DIFF_BLOCK]
+            out[r] = _beta_difference_panels(pa[r], pb[r], ac[r], bc[r], margin, grade)
     return out
+
+
+#: Geometric levels of the edges a singular treated tail adds (ratio 10: down to 1e-20 of the window's width).
+_GRADED_LEVELS = 20
+#: Treated shapes below this that are not whole numbers make the tail singular enough to need graded edges.
+_GRADED_BELOW = 3.0
+
+
+def _singular(shape: np.ndarray) -> np.ndarray:
+    """Where a treated shape makes its tail singular at an end (``x^a`` with ``a`` not whole and small)."""
+    return np.asarray((shape < _GRADED_BELOW) & (shape != np.floor(shape)))
+
+
+def _beta_difference_panels(a_t: np.ndarray, b_t: np.ndarray, a_c: np.ndarray, b_c: np.ndarray, margin: float,
+                            grade: bool) -> np.ndarray:
+    """:func:`_beta_difference_sf` of a block of rows (``grade``: with the graded edges)."""
+    lo, hi = beta_quantile(a_c, b_c, _TAIL_Q), beta_quantile(a_c, b_c, _TAIL_Q, upper=True)
+    c_edges = [np.broadcast_to(e, a_t.shape) for e in (lo, beta_quantile(a_c, b_c, 0.5), hi)]
+    t_edges = [np.clip(e - margin, lo, hi) for e in (beta_quantile(a_t, b_t, _TAIL_Q), beta_quantile(a_t, b_t, 0.5),
+                                                     beta_quantile(a_t, b_t, _TAIL_Q, upper=True))]
+    edges = np.stack(c_edges + t_edges, axis=-1)  # (rows, K, 6)
+    if grade:  # towards -margin where a_t < 1, towards 1 - margin where b_t < 1 (else on the window's ends)
+        ratio = 10.0 ** -np.arange(1.0, _GRADED_LEVELS + 1)
+        low, high = np.clip(-margin, lo, hi)[..., None], np.clip(1.0 - margin, lo, hi)[..., None]  # (rows, 1, 1)
+        up = np.where(_singular(a_t)[..., None], low + (hi[..., None] - low) * ratio, hi[..., None])
+        down = np.where(_singular(b_t)[..., None], high - (high - lo[..., None]) * ratio, lo[..., None])
+        edges = np.concatenate([edges, up, down], axis=-1)
+    edges.sort(axis=-1)
+    left, width = edges[..., :-1, None], np.diff(edges, axis=-1)[..., None]  # (rows, K, panels, 1)
+    u = left + width * _PANEL_U  # (rows, K, panels, 32), inside (lo, hi): 0 < u < 1
+    a4, b4 = a_c[..., None, None], b_c[..., None, None]
+    # the control's density up to its constant, normalised by the rule itself (betaln's constant of shapes of
+    # 1e5 is off by a relative 1e-11: the difference of two log-gammas of 1e6)
+    log_dens = special.xlogy(a4 - 1.0, u) + special.xlog1py(b4 - 1.0, -u)
+    weights = np.exp(log_dens - log_dens.max(axis=(-2, -1), keepdims=True)) * (width * _PANEL_W)
+    # the treated tail P(p_t > u + margin) = I_{1 - x}(b, a) (scipy's betaincc takes about 9 times as long); graded
+    # rows take 1 - I_x(a, b) below x = 1/2, where 1 - x would round away a tail like x^a of an x below 1e-16
+    a_t4, b_t4, x = a_t[..., None, None], b_t[..., None, None], np.clip(u + margin, 0.0, 1.0)
+    tail = special.betainc(b_t4, a_t4, 1.0 - x)
+    if grade:
+        tail = np.where(x < 0.5, 1.0 - special.betainc(a_t4, b_t4, x), tail)
+    return np.asarray((weights * tail).sum(axis=(-2, -1)) / weights.sum(axis=(-2, -1)))
 
 
 def _beta_components(prior: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
