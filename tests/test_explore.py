@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -74,9 +76,9 @@ def test_a_range_of_more_values_than_a_grid_may_have_is_refused_before_it_is_bui
     assert len(parse_values(f"1:{MAX_GRID_POINTS}:1")) == MAX_GRID_POINTS
     with pytest.raises(DesignError, match=r"START:STOP:STEP gives 10,001 values, more than 10,000"):
         parse_values(f"1:{MAX_GRID_POINTS + 1}:1")
-    with pytest.raises(DesignError, match=r"gives 1,000,000,000 values"):
+    with pytest.raises(DesignError, match=r"gives 1,000,000,001 values"):  # (counted exactly, as written)
         parse_values("30:31:1e-9")  # (a list of 10^9 floats, several GB, was built before)
-    with pytest.raises(DesignError, match=r"gives 1e\+300 values"):
+    with pytest.raises(DesignError, match=r"gives 1.00e\+300 values"):
         parse_values("1:1e300:1")
 
 
@@ -154,7 +156,82 @@ def test_size_unreachable_says_so() -> None:
     d = condapprove.load_design(STEM)
     res = size(d, "post_marketing.treated.target_n", target=0.99, scenario="modest", lower=20, upper=40,
                replicates=2048, seed=1)
-    assert res.value is None and "no value up to the upper end reaches" in res.summary()
+    assert res.value is None and res.method == "bisection" and res.evaluated[0][0] == 40
+    assert "at the upper end, 40," in res.summary() and "searched no lower value" in res.summary()
+    scanned = size(d, "post_marketing.treated.target_n", target=0.99, scenario="modest", lower=20, upper=40,
+                   replicates=2048, seed=1, scan=True)
+    assert scanned.value is None and [v for v, _, _ in scanned.evaluated] == list(range(20, 41))
+    assert "no value from 20 to 40 reaches" in scanned.summary() and "the best was" in scanned.summary()
+    best = max(scanned.evaluated, key=lambda e: e[1])
+    assert scanned.p_confirmed.value == best[1]
+
+
+_SAW = {"name": "saw", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+        "post_marketing": {"study": "use_results_survey", "endpoint": {"type": "binary"},
+                           "treated": {"accrual": {"rate_per_month": 50}, "target_n": 60},
+                           "control": {"kind": "benchmark", "rate": 0.30},
+                           "analysis": {"test": "exact_binomial", "alpha": 0.025}},
+        "scenarios": [{"name": "nul", "treated_rate": 0.30}, {"name": "alt", "treated_rate": 0.45}],
+        "simulation": {"replicates": 20000, "seed": 7}}
+
+
+def test_size_scan_finds_the_smallest_value_of_a_saw_toothed_power() -> None:
+    """An exact binomial test's power is saw-toothed in n (exact power 0.534 at n = 44, below 0.505 at 45): the
+    bisection lands on a crossing (46) whose neighbour below misses, while --scan simulates every n from the lower
+    end and returns the first that meets the target, 44, whose every value below misses (found by a randomised
+    check of size against exact binomial power: 10 of 34 bisections returned a value above a smaller one)."""
+    d = condapprove.Design.model_validate(_SAW)
+    kw: dict[str, Any] = {"target": 0.505, "scenario": "alt", "lower": 20, "upper": 51, "replicates": 20000,
+                          "seed": 7}
+    bis = size(d, "post_marketing.treated.target_n", **kw)
+    scan = size(d, "post_marketing.treated.target_n", scan=True, **kw)
+    assert (bis.value, scan.value, scan.method) == (46, 44, "scan")
+    assert [v for v, _, _ in scan.evaluated] == list(range(20, 45))
+    assert all(p < 0.505 for v, p, _ in scan.evaluated if v < 44) and scan.p_confirmed.value >= 0.505
+    assert scan.p_confirmed_below is not None and scan.p_confirmed_below.value == scan.evaluated[-2][1]
+    with pytest.raises(DesignError, match=r"^--scan: --scan tries every value of an integer field"):
+        size(d, "post_marketing.analysis.alpha", scan=True, **{**kw, "lower": 0.01, "upper": 0.2})
+
+
+def test_size_passes_over_integers_the_allocation_cannot_take() -> None:
+    """A 1:0.5 allocation takes even numbers of treated patients only: bisection's midpoints and the step down move
+    to the nearest valid value (an odd midpoint failed the search: 'target_n = 45 makes the design invalid')."""
+    # (without the lot variation, which the t test ignores: with it the no-effect scenario confirms at 0.035)
+    d = set_path(condapprove.load_design(DESIGNS / "akuugo_trial.yaml"), "post_marketing.heterogeneity.lot_sd", 0)
+    res = size(d, "post_marketing.treated.target_n", target=0.5, scenario="as in the RCT", lower=20, upper=120,
+               replicates=2048, seed=3)
+    assert res.value is not None and all(v % 2 == 0 for v, _, _ in res.evaluated)
+    assert res.p_confirmed_below is not None
+    below = [p for v, p, _ in res.evaluated if v == res.value - 2]
+    assert below == [res.p_confirmed_below.value] and below[0] < 0.5 <= res.p_confirmed.value
+
+
+def test_size_checks_the_null_against_the_alpha_of_the_design_at_the_answer() -> None:
+    """Sizing alpha itself: the no-effect scenario is held to the alpha at the answer (the unedited design's 0.025
+    refused an answer of 0.0635 whose null rate was 0.0635)."""
+    d = condapprove.load_design(STEM)
+    res = size(d, "post_marketing.analysis.alpha", target=0.8, scenario="modest", lower=0.001, upper=0.3,
+               replicates=4096, seed=1)
+    assert res.value is not None and res.value > 0.025 and res.p_null is not None and res.p_null.value > 0.025
+    assert res.p_null.value <= res.value + 3 * res.p_null.mcse
+
+
+def test_size_sweep_and_compare_record_the_seed_they_drew() -> None:
+    """Without a seed (the design's removed), the fresh 128-bit entropy every run used is recorded: in size's result
+    and summary, in sweep's and compare's frames (a column), so the run can be repeated."""
+    data = condapprove.load_design(STEM).model_dump(mode="json", exclude_none=True)
+    data["simulation"].pop("seed", None)
+    d = condapprove.Design.model_validate(data)
+    res = size(d, "post_marketing.treated.target_n", target=0.5, scenario="modest", lower=20, upper=100,
+               replicates=2048)
+    assert res.seed is not None and res.seed > 2**64 and f"(seed {res.seed})" in res.summary()
+    again = size(d, "post_marketing.treated.target_n", target=0.5, scenario="modest", lower=20, upper=100,
+                 replicates=2048, seed=res.seed)
+    assert again.evaluated == res.evaluated
+    sw = sweep(d, {"post_marketing.treated.target_n": [30, 60]}, replicates=2048).to_frame()
+    assert sw["seed"].nunique() == 1 and sw.columns[-1] == "seed"
+    cmp = compare([d, d], replicates=2048).to_frame()
+    assert cmp["seed"].nunique() == 1 and int(cmp["seed"].iloc[0]) > 2**64
 
 
 def test_cli_compare_sweep_size(tmp_path: Path) -> None:
@@ -182,6 +259,9 @@ def test_cli_compare_sweep_size(tmp_path: Path) -> None:
     assert r.exit_code == 2 and r.stderr == "--target: must be in (0, 1); got 1.5\n"
     r = CliRunner().invoke(cli, ["size", str(STEM), "--vary", "post_marketing.treated.target_n", "--target", "0.99",
                                  "--scenario", "modest", "--lower", "20", "--upper", "40", "-n", "2048"])
+    assert r.exit_code == 2 and "below the target 0.99" in r.stdout
+    r = CliRunner().invoke(cli, ["size", str(STEM), "--vary", "post_marketing.treated.target_n", "--target", "0.99",
+                                 "--scenario", "modest", "--lower", "20", "--upper", "24", "-n", "2048", "--scan"])
     assert r.exit_code == 2 and "the best was" in r.stdout
 
 
@@ -226,10 +306,12 @@ def test_a_scenario_named_by_digits_is_addressed_by_its_name() -> None:
     assert set_path(d, "scenarios.2.treated_rate", 0.7).scenarios[2].treated_rate == 0.7  # no such name: a position
 
 
-@pytest.mark.parametrize("spec", ["0:1:1e-320", "0:1e308:1e-10", "-1e308:1e308:1e300"])
-def test_ranges_that_overflow_are_refused(spec: str) -> None:
-    with pytest.raises(DesignError, match=r"gives an overflowing number of values, more than 10,000"):
-        parse_values(spec)  # (floor(inf) raised OverflowError)
+@pytest.mark.parametrize(("spec", "count"), [("0:1:1e-320", "1.00e+320"), ("0:1e308:1e-10", "1.00e+318"),
+                                             ("-1e308:1e308:1e300", "200,000,001")])
+def test_ranges_that_overflow_are_refused(spec: str, count: str) -> None:
+    """The count of a range is exact (decimal, as written) however large (floor(inf) raised OverflowError)."""
+    with pytest.raises(DesignError, match=rf"gives {re.escape(count)} values, more than 10,000"):
+        parse_values(spec)
 
 
 def test_compare_needs_one_label_per_design() -> None:

@@ -529,6 +529,8 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
 @click.option("--null", "null_scenario", help="The no-effect scenario (default: detected).")
 @click.option("--lower", type=float, required=True, help="Lower end of the search.")
 @click.option("--upper", type=float, required=True, help="Upper end of the search.")
+@click.option("--scan", is_flag=True, help="Simulate every value of an integer field from --lower up (the smallest "
+              "meeting the target, for saw-toothed power) instead of bisecting.")
 @_REPLICATES
 @_SEED
 @_format("table", "json", default="table")
@@ -536,7 +538,7 @@ def sweep(file: str, vary: tuple[str, ...], replicates: int | None, seed: int | 
 @_CHECKPOINT
 @_guard
 def size(file: str, path: str, target: float, scenario: str, null_scenario: str | None, lower: float, upper: float,
-         replicates: int | None, seed: int | None, fmt: str, jobs: int, checkpoint: str | None) -> None:
+         scan: bool, replicates: int | None, seed: int | None, fmt: str, jobs: int, checkpoint: str | None) -> None:
     """Smallest value of a field reaching P(confirmed) >= TARGET under a scenario (the null kept <= alpha)."""
     with _importing():
         from .explore import size as run
@@ -547,7 +549,7 @@ def size(file: str, path: str, target: float, scenario: str, null_scenario: str 
     _check_places(checkpoint=checkpoint)
     design = load_design_with_source(file).design
     result = run(design, path, target=target, scenario=scenario, null_scenario=null_scenario, lower=lower,
-                 upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint)
+                 upper=upper, replicates=replicates, seed=seed, n_jobs=jobs, checkpoint=checkpoint, scan=scan)
     if fmt == "json":
         click.echo(json_text(result.to_dict()), nl=False)
     else:

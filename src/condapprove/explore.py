@@ -142,7 +142,8 @@ def set_path(design: Design, path: str, value: float, *, value_loc: str = "--var
 
 def parse_values(spec: str) -> list[float]:
     """``"1,2,5"`` or ``"START:STOP:STEP"`` (STOP included when reached) to a list of finite numbers, at most
-    :data:`MAX_GRID_POINTS` of them.
+    :data:`MAX_GRID_POINTS` of them.  A range is counted in decimal, as written: ``0.1:0.3:0.1`` gives 0.1, 0.2
+    and 0.3 (not 0.30000000000000004).
 
     Examples
     --------
@@ -150,27 +151,47 @@ def parse_values(spec: str) -> list[float]:
     [30.0, 45.0, 60.0]
     >>> parse_values("0.3, 0.45")
     [0.3, 0.45]
+    >>> parse_values("0.1:0.3:0.1")
+    [0.1, 0.2, 0.3]
     """
+    from decimal import Decimal, InvalidOperation, localcontext
+
     try:
         if ":" in spec:
-            start, stop, step = (float(x) for x in spec.split(":"))
-            if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(step)) or step <= 0 or stop < start:
+            start, stop, step = (Decimal(x.strip()) for x in spec.split(":"))
+            if not (start.is_finite() and stop.is_finite() and step.is_finite()) or step <= 0 or stop < start:
                 raise ValueError
-            steps = (stop - start) / step  # (inf when the range or the ratio overflows: floor(inf) raised OverflowError)
+            with localcontext() as ctx:  # (exact for doubles' range: quotients up to 10^632)
+                ctx.prec = 700
+                count = (stop - start) // step + 1
         else:
-            values = [float(x) for x in spec.split(",") if x.strip()]
-            if not values or not all(math.isfinite(v) for v in values):
+            items = spec.split(",")
+            if any(not x.strip() for x in items):  # ("1,,2" or "1,2,": a value left out by mistake)
+                raise ValueError
+            values = [float(x) for x in items]
+            if not all(math.isfinite(v) for v in values):
                 raise ValueError
             return values
-    except ValueError:
+    except (ValueError, InvalidOperation):
         raise DesignError(f"values must be finite numbers V1,V2,... or START:STOP:STEP with STEP > 0; got {spec!r}",
                           loc="--vary") from None
-    if not steps < MAX_GRID_POINTS:
-        shown = (f"{math.floor(steps + 1e-9) + 1:,}" if steps < 1e15 else f"{steps + 1:.3g}" if math.isfinite(steps)
-                 else "an overflowing number of")
+    if count > MAX_GRID_POINTS:
+        shown = f"{int(count):,}" if count < 10**15 else f"{count:.3g}"
         raise DesignError(f"START:STOP:STEP gives {shown} values, more than {MAX_GRID_POINTS:,}: take a larger step; "
                           f"got {spec!r}", loc="--vary")
-    return [start + i * step for i in range(math.floor(steps + 1e-9) + 1)]
+    with localcontext() as ctx:
+        ctx.prec = 700
+        out = [float(start + i * step) for i in range(int(count))]
+    if not all(math.isfinite(v) for v in out):
+        raise DesignError(f"values must be finite numbers; got {spec!r}", loc="--vary")
+    return out
+
+
+def _fresh_seed() -> int:
+    """Fresh entropy for a run without a seed, as :func:`condapprove.simulate` draws it (128 bits)."""
+    import secrets
+
+    return secrets.randbits(128)
 
 
 def _quiet_simulate(design: Design, **kw: Any) -> SimulationResult:
@@ -196,11 +217,11 @@ class ComparisonResult(ResultMixin):
     results: tuple[SimulationResult, ...]
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy: one row per design and scenario, every figure with its MCSE."""
+        """Tidy: one row per design and scenario, every figure with its MCSE, and the seed (its entropy)."""
         import pandas as pd
 
-        records = [{"design": label, **row} for label, res in zip(self.labels, self.results)
-                   for row in res.to_frame().to_dict("records")]
+        records = [{"design": label, **row, "seed": int(res.provenance.seed_entropy)}
+                   for label, res in zip(self.labels, self.results) for row in res.to_frame().to_dict("records")]
         return pd.DataFrame.from_records(records)
 
     def summary(self) -> str:
@@ -264,9 +285,7 @@ def compare(designs: Sequence[Design], *, labels: Sequence[str] | None = None, r
     if seed is None:
         seed = designs[0].simulation.seed
     if seed is None:
-        import secrets
-
-        seed = secrets.randbits(64)
+        seed = _fresh_seed()
     if scenarios is not None:
         known = {x.name for d in designs for x in d.scenarios}
         unknown = [s for s in scenarios if s not in known]
@@ -303,11 +322,11 @@ class SweepResult(ResultMixin):
     results: tuple[SimulationResult, ...]
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy: one row per grid point and scenario; the varied fields first."""
+        """Tidy: one row per grid point and scenario; the varied fields first, the seed (its entropy) last."""
         import pandas as pd
 
-        records = [{**dict(zip(self.paths, point)), **row} for point, res in zip(self.points, self.results)
-                   for row in res.to_frame().to_dict("records")]
+        records = [{**dict(zip(self.paths, point)), **row, "seed": int(res.provenance.seed_entropy)}
+                   for point, res in zip(self.points, self.results) for row in res.to_frame().to_dict("records")]
         return pd.DataFrame.from_records(records)
 
 
@@ -348,9 +367,7 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
                           loc="--seed")
     seed = design.simulation.seed if seed is None else seed
     if seed is None:
-        import secrets
-
-        seed = secrets.randbits(64)
+        seed = _fresh_seed()
     points = list(itertools.product(*(list(vary[p]) for p in paths)))
     results = []
     for i, point in enumerate(points):
@@ -370,24 +387,29 @@ def sweep(design: Design, vary: Mapping[str, Sequence[float]], *, replicates: in
 # ---------------------------------------------------------------- size
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SizeResult(ResultMixin):
-    """The smallest value of a field that meets a target probability of confirmation.
+    """A value of a field that meets a target probability of confirmation, its neighbour below missing it.
 
     Attributes
     ----------
     path : str
         The field searched.
     value : float or None
-        The smallest value found (an int for an integer field), or None if the upper end of
-        the search misses the target.
+        The value found (an int for an integer field), or None if no value searched meets the
+        target.
+    method : {"bisection", "scan"}
+        How it was searched (:func:`size`): bisection finds the smallest value when P(confirmed)
+        increases with the field; the scan of an integer field is the smallest value whatever.
     scenario, null_scenario : str
         The scenario whose P(confirmed) must reach ``target``, and the no-effect scenario whose
-        P(confirmed) must stay <= the design's alpha (+ 3 MCSE of Monte-Carlo slack).
+        P(confirmed) must stay <= the alpha of the design at ``value`` (+ 3 MCSE of Monte-Carlo slack).
     target : float
         The required probability.
     p_confirmed : MonteCarloEstimate
-        P(confirmed) under ``scenario`` at ``value`` (at the upper end when not found).
+        P(confirmed) under ``scenario`` at ``value``; when none is found, at the upper end
+        (bisection) or the highest of the values scanned (scan).
     p_confirmed_below : MonteCarloEstimate or None
-        The same one step below ``value``: it misses the target.
+        The same at the next value below ``value`` (the next valid one for an integer field): it
+        misses the target.
     p_null : MonteCarloEstimate
         P(confirmed) under the null scenario at ``value``.
     resolved : bool
@@ -395,10 +417,13 @@ class SizeResult(ResultMixin):
         the simulation cannot tell them apart, so more replicates are needed for this precision.
     evaluated : tuple of tuple
         Every (value, P(confirmed), MCSE) the search computed, in order.
+    seed : int
+        The seed of every simulation of the search (given, the design's, or fresh entropy).
     """
 
     path: str
     value: float | None
+    method: str
     scenario: str
     null_scenario: str | None
     target: float
@@ -407,19 +432,28 @@ class SizeResult(ResultMixin):
     p_null: MonteCarloEstimate | None
     resolved: bool
     evaluated: tuple[tuple[float, float, float], ...]
+    seed: int | None
 
     def summary(self) -> str:
         """A few lines for the terminal."""
+        seed = f" (seed {self.seed})" if self.seed is not None else ""
         if self.value is None:
-            return (f"{self.path}: no value up to the upper end reaches P(confirmed) >= {self.target:g} under "
-                    f"{self.scenario!r}; the best was {self.p_confirmed} "
-                    f"at {self.evaluated[-1][0]:g}")
+            if self.method == "scan":
+                best = max(self.evaluated, key=lambda e: e[1])
+                return (f"{self.path}: no value from {self.evaluated[0][0]:g} to {self.evaluated[-1][0]:g} reaches "
+                        f"P(confirmed) >= {self.target:g} under {self.scenario!r}; the best was {self.p_confirmed} "
+                        f"at {best[0]:g}{seed}")
+            return (f"{self.path}: at the upper end, {self.evaluated[-1][0]:g}, P(confirmed | {self.scenario}) = "
+                    f"{self.p_confirmed}, below the target {self.target:g}; bisection assumes P(confirmed) "
+                    f"increases with the field and searched no lower value (an integer field: --scan tries every "
+                    f"value; or sweep the range){seed}")
         v = f"{self.value:g}"
-        lines = [(f"{self.path} = {v}: P(confirmed | {self.scenario}) = {self.p_confirmed} (target {self.target:g})")]
+        lines = [f"{self.path} = {v}: P(confirmed | {self.scenario}) = {self.p_confirmed} (target {self.target:g})"]
         if self.p_confirmed_below is not None:
             lines.append(f"one step below: {self.p_confirmed_below}")
         if self.p_null is not None:
             lines.append(f"P(confirmed | {self.null_scenario}) = {self.p_null}")
+        lines.append(f"{self.method}, {len(self.evaluated)} values simulated{seed}")
         if not self.resolved:
             lines.append("not resolved: the probability is within 2 MCSE of the target; rerun with more replicates")
         return "\n".join(lines)
@@ -439,19 +473,29 @@ def _null_scenario(design: Design) -> str | None:
     return None
 
 
+#: How far (in whole numbers) :func:`size` looks from an integer it cannot take for a valid one
+#: (a 1:0.5 allocation takes even numbers of patients only).
+_VALID_REACH = 64
+
+
 def size(design: Design, path: str, *, target: float, scenario: str, lower: float, upper: float,
          null_scenario: str | None = None, replicates: int | None = None, seed: SeedLike = None,
-         n_jobs: int = 1, checkpoint: str | os.PathLike[str] | None = None) -> SizeResult:
+         n_jobs: int = 1, checkpoint: str | os.PathLike[str] | None = None, scan: bool = False) -> SizeResult:
     """A value of the field ``path`` in [lower, upper] with P(confirmed | scenario) >= target whose neighbour below
-    misses it: the smallest such value when P(confirmed) increases with the field.
+    misses it: the smallest such value when P(confirmed) increases with the field, or with ``scan``.
 
-    Integer fields are searched over integers by bisection (P(confirmed) is assumed to increase
-    with the field, e.g. a sample size or an accrual rate), then stepped down while the value
-    below also meets the target (an exact test's power is saw-toothed in n), so the neighbour
-    below the answer always misses; real fields are searched to 1e-3 of the range.
-    Common random numbers make the simulated probability nearly monotone in the field.  The
-    no-effect scenario (``null_scenario``, default: one whose treated value equals the control
-    or benchmark) must keep P(confirmed) <= alpha + 3 MCSE at the answer, else an error says so.
+    By default the search is a bisection, which assumes P(confirmed) increases with the field
+    (e.g. a sample size or an accrual rate): the upper end is simulated first, and if it misses
+    the target no lower value is tried.  Integer fields are bisected over integers, then stepped
+    down while the value below also meets the target; real fields are searched to 1e-3 of the
+    range.  An exact test's power is saw-toothed in n, so a value further below may meet the
+    target too: ``scan`` (integer fields) simulates every value from ``lower`` up and returns the
+    first that meets it, the smallest whatever the shape (at the cost of one simulation per
+    value).  An integer the design cannot take (a 1:0.5 allocation takes even numbers of
+    patients only) is passed over for the nearest valid one.  Common random numbers make the
+    simulated probability nearly monotone in the field.  The no-effect scenario
+    (``null_scenario``, default: one whose treated value equals the control or benchmark) must
+    keep P(confirmed) <= the alpha of the design at the answer + 3 MCSE, else an error says so.
     With ``checkpoint`` (a folder), each evaluated value keeps its chunks in a subfolder
     ``value-<v>`` (``repr(v)``), so an interrupted search resumes with identical results.
 
@@ -479,9 +523,7 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
         raise DesignError(f"the search needs lower < upper; got {lower:g} and {upper:g}", loc="--lower")
     seed = design.simulation.seed if seed is None else seed
     if seed is None:
-        import secrets
-
-        seed = secrets.randbits(64)
+        seed = _fresh_seed()
     _, holder, key = _numeric_field(design, path)
     if path == "simulation.seed":  # (the search compares values on common random numbers: one seed for all)
         raise DesignError("the seed is not a design quantity to size; vary another field", loc="--vary")
@@ -491,18 +533,49 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
             raise DesignError(f"{path} is an integer field, and no whole number lies between {lower:g} and {upper:g}",
                               loc="--lower")
         lower, upper = math.ceil(lower), math.floor(upper)
+    elif scan:
+        raise DesignError(f"--scan tries every value of an integer field; {path} is not one", loc="--scan")
     probe = set_path(design, path, lower, value_loc="--lower")
     set_path(design, path, upper, value_loc="--upper")  # (both ends valid before any simulation)
     evaluated: list[tuple[float, float, float]] = []
     cache: dict[float, SimulationResult] = {}
+    designs: dict[float, Design | None] = {}
+
+    def variant(v: float) -> Design | None:
+        """The design at ``v``, or None where the value makes it invalid (an integer field's interior values)."""
+        if v not in designs:
+            try:
+                designs[v] = set_path(probe, path, v)
+            except DesignError:
+                if not integer:
+                    raise
+                designs[v] = None
+        return designs[v]
+
+    def valid_near(v: int, lo: int, hi: int) -> int | None:
+        """The valid integer strictly between ``lo`` and ``hi`` nearest ``v`` (above first), or None."""
+        for d in range(_VALID_REACH + 1):
+            for c in ((v + d, v - d) if d else (v,)):
+                if lo < c < hi and variant(c) is not None:
+                    return c
+        return None
+
+    def valid_below(v: int) -> int | None:
+        """The next valid integer below ``v``, down to ``lower`` (within the reach), or None."""
+        for c in range(v - 1, max(int(lower), v - 1 - _VALID_REACH) - 1, -1):
+            if variant(c) is not None:
+                return c
+        return None
 
     def run(v: float) -> SimulationResult:
         if v not in cache:
             wanted = [scenario] + ([null] if null is not None and null != scenario else [])
             # (the value's shortest exact text: ``:g`` merged values agreeing to 6 digits into one folder)
             ckpt = None if checkpoint is None else os.path.join(os.fspath(checkpoint), f"value-{v!r}")
-            cache[v] = _quiet_simulate(set_path(probe, path, v), replicates=replicates, seed=seed,
-                                       scenarios=wanted, n_jobs=n_jobs, checkpoint=ckpt)
+            d = variant(v)
+            assert d is not None
+            cache[v] = _quiet_simulate(d, replicates=replicates, seed=seed, scenarios=wanted, n_jobs=n_jobs,
+                                       checkpoint=ckpt)
             est = cache[v][scenario].p_confirmed
             evaluated.append((v, est.value, est.mcse))
         return cache[v]
@@ -510,39 +583,62 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     def ok(v: float) -> bool:
         return run(v)[scenario].p_confirmed.value >= target
 
-    if not ok(upper):
-        top = run(upper)[scenario].p_confirmed
-        return SizeResult(path=path, value=None, scenario=scenario, null_scenario=null, target=target,
-                          p_confirmed=top, p_confirmed_below=None, p_null=None, resolved=False,
-                          evaluated=tuple(evaluated))
-    lo, hi = lower, upper
-    if ok(lo):
-        hi = lo
-    else:
-        tol = 1.0 if integer else 1e-3 * (upper - lower)
-        while hi - lo > tol:
-            mid = math.floor((lo + hi) / 2) if integer else (lo + hi) / 2
-            if integer and mid in (lo, hi):
+    method = "scan" if scan else "bisection"
+    int_seed = int(run(lower if scan else upper).provenance.seed_entropy)  # (the entropy every value's run used)
+
+    def missed(top: MonteCarloEstimate) -> SizeResult:
+        return SizeResult(path=path, value=None, method=method, scenario=scenario, null_scenario=null,
+                          target=target, p_confirmed=top, p_confirmed_below=None, p_null=None, resolved=False,
+                          evaluated=tuple(evaluated), seed=int_seed)
+
+    below_value: float | None
+    if scan:
+        hi: float | None = None
+        prev: int | None = None
+        for c in range(int(lower), int(upper) + 1):
+            if variant(c) is None:
+                continue
+            if ok(c):
+                hi = c
                 break
-            if ok(mid):
-                hi = mid
-            else:
-                lo = mid
-    if integer:  # exact tests make power saw-toothed in n: step down while the value below also meets the target
-        while hi - 1 >= lower and ok(hi - 1):
-            hi -= 1
+            prev = c
+        if hi is None:
+            return missed(max((run(v)[scenario].p_confirmed for v, _, _ in evaluated), key=lambda e: e.value))
+        below_value = prev
+    else:
+        if not ok(upper):
+            return missed(run(upper)[scenario].p_confirmed)
+        lo, hi = lower, upper
+        if ok(lo):
+            hi = lo
+        else:
+            tol = 1.0 if integer else 1e-3 * (upper - lower)
+            while hi - lo > tol:
+                mid: float | None = (valid_near(math.floor((lo + hi) / 2), int(lo), int(hi)) if integer
+                                     else (lo + hi) / 2)
+                if mid is None:  # (no valid integer strictly between: lo and hi are neighbours)
+                    break
+                if ok(mid):
+                    hi = mid
+                else:
+                    lo = mid
+        if integer:  # exact tests make power saw-toothed in n: step down while the value below also meets the target
+            while (b := valid_below(int(hi))) is not None and ok(b):
+                hi = b
+            below_value = valid_below(int(hi))
+        else:
+            below_value = hi - 1e-3 * (upper - lower) if hi - 1e-3 * (upper - lower) >= lower else None
     found = run(hi)[scenario].p_confirmed
-    step = 1.0 if integer else 1e-3 * (upper - lower)
-    below = run(hi - step)[scenario].p_confirmed if hi - step >= lower else None
+    below = run(below_value)[scenario].p_confirmed if below_value is not None else None
     p_null = run(hi)[null].p_confirmed if null is not None else None
-    alpha = design.post_marketing.alpha
+    at = variant(hi)
+    assert at is not None
+    alpha = at.post_marketing.alpha
     if p_null is not None and p_null.value > alpha + 3 * p_null.mcse:
         raise DesignError(f"at {path} = {hi:g} the no-effect scenario {null!r} confirms with probability "
                           f"{p_null} > alpha = {alpha:g}", loc="--null")
     resolved = abs(found.value - target) > 2 * found.mcse and (below is None or
                                                                 abs(below.value - target) > 2 * below.mcse)
-    return SizeResult(path=path, value=int(hi) if integer else float(hi), scenario=scenario, null_scenario=null,
-                      target=target, p_confirmed=found, p_confirmed_below=below, p_null=p_null, resolved=resolved,
-                      evaluated=tuple(evaluated))
-
-
+    return SizeResult(path=path, value=int(hi) if integer else float(hi), method=method, scenario=scenario,
+                      null_scenario=null, target=target, p_confirmed=found, p_confirmed_below=below, p_null=p_null,
+                      resolved=resolved, evaluated=tuple(evaluated), seed=int_seed)
