@@ -191,6 +191,9 @@ def test_size_scan_finds_the_smallest_value_of_a_saw_toothed_power() -> None:
     assert scan.p_confirmed_below is not None and scan.p_confirmed_below.value == scan.evaluated[-2][1]
     with pytest.raises(DesignError, match=r"^--scan: --scan tries every value of an integer field"):
         size(d, "post_marketing.analysis.alpha", scan=True, **{**kw, "lower": 0.01, "upper": 0.2})
+    with pytest.raises(DesignError, match=r"^--scan: --scan simulates every value, and 20 to 10,020 holds 10,001, "
+                                          r"more than 10,000: narrow the range$"):
+        size(d, "post_marketing.treated.target_n", scan=True, **{**kw, "upper": 10_020})
 
 
 def test_size_passes_over_integers_the_allocation_cannot_take() -> None:
@@ -204,6 +207,24 @@ def test_size_passes_over_integers_the_allocation_cannot_take() -> None:
     assert res.p_confirmed_below is not None
     below = [p for v, p, _ in res.evaluated if v == res.value - 2]
     assert below == [res.p_confirmed_below.value] and below[0] < 0.5 <= res.p_confirmed.value
+
+
+def test_size_finds_valid_values_however_sparse() -> None:
+    """Randomising 1:0.035 takes multiples of 200 treated patients only: the search looked 64 integers either side
+    of a midpoint for a valid one, so bisection jumped from 200 to 800 and returned 800 where 400 meets the target
+    (P 0.635, 0.380 at 200)."""
+    data = condapprove.load_design(DESIGNS / "akuugo_trial.yaml").model_dump(mode="json", exclude_none=True)
+    pm = data["post_marketing"]
+    pm["heterogeneity"]["lot_sd"] = 0
+    pm.pop("analyses")
+    pm["control"]["ratio"], pm["treated"]["target_n"] = 0.035, 200
+    pm["treated"]["accrual"] = {"rate_per_month": 100}
+    d = condapprove.Design.model_validate(data)
+    res = size(d, "post_marketing.treated.target_n", target=0.5, scenario="as in the RCT", lower=200, upper=1400,
+               replicates=2048, seed=3)
+    assert res.value == 400 and all(v % 200 == 0 for v, _, _ in res.evaluated)
+    assert res.p_confirmed_below is not None and res.p_confirmed_below.value < 0.5 <= res.p_confirmed.value
+    assert [p for v, p, _ in res.evaluated if v == 200] == [res.p_confirmed_below.value]
 
 
 def test_size_checks_the_null_against_the_alpha_of_the_design_at_the_answer() -> None:
@@ -307,10 +328,19 @@ def test_a_scenario_named_by_digits_is_addressed_by_its_name() -> None:
 
 
 @pytest.mark.parametrize(("spec", "count"), [("0:1:1e-320", "1.00e+320"), ("0:1e308:1e-10", "1.00e+318"),
-                                             ("-1e308:1e308:1e300", "200,000,001")])
+                                             ("-1e308:1e308:1e300", "200,000,001"),
+                                             ("0:1e1000000:1", "over 10^700"), ("0:1e700:1e-10", "over 10^700")])
 def test_ranges_that_overflow_are_refused(spec: str, count: str) -> None:
     """The count of a range is exact (decimal, as written) however large (floor(inf) raised OverflowError)."""
     with pytest.raises(DesignError, match=rf"gives {re.escape(count)} values, more than 10,000"):
+        parse_values(spec)
+
+
+@pytest.mark.parametrize("spec", ["40:40.00000000000000001:1e-17", "1e-400:1e-399:1e-400"])
+def test_ranges_whose_values_are_one_double_are_refused(spec: str) -> None:
+    """A step below a double's resolution gave the same number many times (ten zeros for 1e-400:1e-399:1e-400),
+    which the grid would have simulated as distinct points."""
+    with pytest.raises(DesignError, match=r"^--vary: START:STOP:STEP gives values that are the same number"):
         parse_values(spec)
 
 

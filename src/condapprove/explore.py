@@ -154,7 +154,7 @@ def parse_values(spec: str) -> list[float]:
     >>> parse_values("0.1:0.3:0.1")
     [0.1, 0.2, 0.3]
     """
-    from decimal import Decimal, InvalidOperation, localcontext
+    from decimal import Decimal, DecimalException, InvalidOperation, localcontext
 
     try:
         if ":" in spec:
@@ -163,7 +163,10 @@ def parse_values(spec: str) -> list[float]:
                 raise ValueError
             with localcontext() as ctx:  # (exact for doubles' range: quotients up to 10^632)
                 ctx.prec = 700
-                count = (stop - start) // step + 1
+                try:
+                    count = (stop - start) // step + 1
+                except DecimalException:  # (a quotient beyond 700 digits or the exponent's range: 0:1e1000000:1)
+                    count = Decimal("Infinity")
         else:
             items = spec.split(",")
             if any(not x.strip() for x in items):  # ("1,,2" or "1,2,": a value left out by mistake)
@@ -176,7 +179,8 @@ def parse_values(spec: str) -> list[float]:
         raise DesignError(f"values must be finite numbers V1,V2,... or START:STOP:STEP with STEP > 0; got {spec!r}",
                           loc="--vary") from None
     if count > MAX_GRID_POINTS:
-        shown = f"{int(count):,}" if count < 10**15 else f"{count:.3g}"
+        shown = (f"{int(count):,}" if count < 10**15 else f"{count:.3g}" if count.is_finite()
+                 else "over 10^700")
         raise DesignError(f"START:STOP:STEP gives {shown} values, more than {MAX_GRID_POINTS:,}: take a larger step; "
                           f"got {spec!r}", loc="--vary")
     with localcontext() as ctx:
@@ -184,6 +188,9 @@ def parse_values(spec: str) -> list[float]:
         out = [float(start + i * step) for i in range(int(count))]
     if not all(math.isfinite(v) for v in out):
         raise DesignError(f"values must be finite numbers; got {spec!r}", loc="--vary")
+    if len(set(out)) < len(out):  # (steps below a double's resolution: 1e-400:1e-399:1e-400 gives ten zeros)
+        raise DesignError(f"START:STOP:STEP gives values that are the same number in double precision: take a larger "
+                          f"step; got {spec!r}", loc="--vary")
     return out
 
 
@@ -473,11 +480,6 @@ def _null_scenario(design: Design) -> str | None:
     return None
 
 
-#: How far (in whole numbers) :func:`size` looks from an integer it cannot take for a valid one
-#: (a 1:0.5 allocation takes even numbers of patients only).
-_VALID_REACH = 64
-
-
 def size(design: Design, path: str, *, target: float, scenario: str, lower: float, upper: float,
          null_scenario: str | None = None, replicates: int | None = None, seed: SeedLike = None,
          n_jobs: int = 1, checkpoint: str | os.PathLike[str] | None = None, scan: bool = False) -> SizeResult:
@@ -491,8 +493,9 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
     range.  An exact test's power is saw-toothed in n, so a value further below may meet the
     target too: ``scan`` (integer fields) simulates every value from ``lower`` up and returns the
     first that meets it, the smallest whatever the shape (at the cost of one simulation per
-    value).  An integer the design cannot take (a 1:0.5 allocation takes even numbers of
-    patients only) is passed over for the nearest valid one.  Common random numbers make the
+    value; at most :data:`MAX_GRID_POINTS` integers in the range).  An integer the design cannot
+    take (a 1:0.5 allocation takes even numbers of patients only, 1:0.035 multiples of 200) is
+    passed over for the nearest valid one, however far.  Common random numbers make the
     simulated probability nearly monotone in the field.  The no-effect scenario
     (``null_scenario``, default: one whose treated value equals the control or benchmark) must
     keep P(confirmed) <= the alpha of the design at the answer + 3 MCSE, else an error says so.
@@ -533,6 +536,10 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
             raise DesignError(f"{path} is an integer field, and no whole number lies between {lower:g} and {upper:g}",
                               loc="--lower")
         lower, upper = math.ceil(lower), math.floor(upper)
+        if scan and upper - lower + 1 > MAX_GRID_POINTS:
+            raise DesignError(f"--scan simulates every value, and {lower:,} to {upper:,} holds "
+                              f"{upper - lower + 1:,}, more than {MAX_GRID_POINTS:,}: narrow the range",
+                              loc="--scan")
     elif scan:
         raise DesignError(f"--scan tries every value of an integer field; {path} is not one", loc="--scan")
     probe = set_path(design, path, lower, value_loc="--lower")
@@ -553,16 +560,19 @@ def size(design: Design, path: str, *, target: float, scenario: str, lower: floa
         return designs[v]
 
     def valid_near(v: int, lo: int, hi: int) -> int | None:
-        """The valid integer strictly between ``lo`` and ``hi`` nearest ``v`` (above first), or None."""
-        for d in range(_VALID_REACH + 1):
+        """The valid integer strictly between ``lo`` and ``hi`` nearest ``v`` (above first), or None.
+
+        The whole interval is searched: valid values may be sparse (a control ratio of 0.035 takes
+        multiples of 200 treated patients only), and a check costs a validation, not a simulation."""
+        for d in range(max(v - lo, hi - v) + 1):
             for c in ((v + d, v - d) if d else (v,)):
                 if lo < c < hi and variant(c) is not None:
                     return c
         return None
 
     def valid_below(v: int) -> int | None:
-        """The next valid integer below ``v``, down to ``lower`` (within the reach), or None."""
-        for c in range(v - 1, max(int(lower), v - 1 - _VALID_REACH) - 1, -1):
+        """The next valid integer below ``v``, down to ``lower``, or None."""
+        for c in range(v - 1, int(lower) - 1, -1):
             if variant(c) is not None:
                 return c
         return None
