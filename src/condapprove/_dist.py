@@ -153,9 +153,11 @@ def log_beta_ratio(a: ArrayLike, b: ArrayLike, x: ArrayLike, m: ArrayLike) -> Fl
     difference of two large numbers (2e-4 at ``a = b = 1e11``, 30 and 70); this sums three differences of log-gamma
     values (:func:`_log_rising`), each computed without the cancellation.  The six log-gamma values pair up in three
     ways, ``R(a, x) + R(b, m) - R(a + b, x + m)``, ``R(a, x) + R(b, a) - R(b + m, a + x)`` and ``R(b, m) + R(a, b) -
-    R(a + x, b + m)`` (``R(z, k) = lgamma(z + k) - lgamma(z)``); each element takes the one whose terms are smallest,
-    whose sum has the least rounding error (the first alone lost 3e-8 at ``a = 0.23``, ``x = 10^7``: two terms of
-    1.6e8 for a result of -0.08).
+    R(a + x, b + m)`` (``R(z, k) = lgamma(z + k) - lgamma(z)``); each element takes the one whose terms are smallest
+    in magnitude, which bounds the rounding of their sum (the first alone lost 3e-8 at ``a = 0.23``, ``x = 10^7``:
+    two terms of 1.6e8 for a result of -0.08).  Against mpmath on 10,000 random cases (shapes 1e-3 to 1e13, counts 0
+    to 10^7): within 7e-13 where ``x + m <= 100``; otherwise within 6e-10 of ``max(1, |result|)`` (5e-10 at
+    ``a = 1.5e11``, ``b = 4.3e5``, ``x = 1.8e5``: terms of 4.7e6 still cancel), the sum's rounding.
 
     Examples
     --------
