@@ -455,6 +455,29 @@ def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not(beyond:
     np.testing.assert_array_equal(wide[1], narrow[1])
 
 
+
+def test_a_look_at_an_infinite_month_is_a_look_after_every_time() -> None:
+    """A look at ``tau = inf`` counts what a look at a month after every time counts, from the wide keys as from
+    the narrow ones: every entered patient is in the analysis, observed to the event or censored.  (The wide
+    censoring keys were the bit patterns of ``c = inf`` with the codes in their lowest bits, which are NaNs:
+    numpy's sort of the keys as doubles rewrote them as control events, 4 events for 2.)"""
+    rng = np.random.default_rng(5)
+    m, n, n_t = 64, 12, 6
+    entry = rng.uniform(0.0, 12.0, (m, n))
+    first = rng.exponential(10.0, (m, n))
+    first[rng.random((m, n)) < 0.4] = np.inf  # neither event nor dropout: censored at the look
+    censored = rng.random((m, n)) < 0.2
+    keys = _first_keys(first, censored, n_t)
+    at_inf = _logrank_both_ways(entry, np.full(m, np.inf), keys, n_t)
+    late = _logrank_both_ways(entry, np.full(m, 1e300), keys, n_t)
+    for got, want in zip(at_inf[0], late[0]):  # wide keys
+        np.testing.assert_array_equal(got, want)
+    events = np.count_nonzero(np.isfinite(first) & ~censored, axis=1)
+    np.testing.assert_array_equal(at_inf[0][5], events)
+    np.testing.assert_array_equal(at_inf[0][0], n)
+    for got, want in zip(at_inf[1], at_inf[0]):  # narrow keys: the rows they do not report unsure
+        np.testing.assert_array_equal(got[~at_inf[2]], want[~at_inf[2]])
+
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(st.integers(1, 40), st.integers(1, 30), st.integers(0, 2**32 - 1), st.booleans())
 def test_binary_outcomes_are_scipys_expit_compared_with_the_uniforms(m: int, n: int, seed: int,

@@ -30,6 +30,8 @@ __all__ = ["PAD32", "kth_ordered", "look_keys", "look_keys32", "order_key", "ord
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+#: The largest finite double: where :func:`look_keys` takes a look at an infinite month.
+_LARGEST = float(np.finfo(np.float64).max)
 
 
 @compiled
@@ -50,10 +52,12 @@ def look_keys(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_c
     A patient has entered when ``c = tau - entry >= 0``; the observed key is the smaller of the key of the
     administrative censoring at ``c`` (code ``admin_code``) and ``first_key`` (event or dropout, or the
     padding if neither ever happens).  Patients not yet entered get the padding.  ``n_valid`` and ``n1``
-    receive each row's numbers of entered and of entered treated patients.
+    receive each row's numbers of entered and of entered treated patients.  A look at ``tau = inf`` is taken at
+    the largest double, so that every entered patient's censoring key stays a finite double (``c = inf`` made a
+    NaN's bit pattern, which numpy's sort of the keys as doubles rewrites as an event of the control arm).
     """
     for i in range(entry.shape[0]):
-        t = tau[i]
+        t = min(tau[i], _LARGEST)
         nv = np.uint64(0)
         x1 = np.uint64(0)
         for j in range(entry.shape[1]):
