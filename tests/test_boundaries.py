@@ -437,6 +437,24 @@ def test_efficacy_bounds_batch_close_looks_and_spending_fractions() -> None:
         _close(efficacy_bounds(row[:k], 0.05, "pocock", final=False), c[:k], atol=1e-9)
 
 
+
+@pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
+def test_efficacy_bounds_batch_gives_a_row_the_same_bits_whatever_rows_share_the_call(spending: str) -> None:
+    """A row's critical values are its own, bit for bit, alone or among hundreds of other rows, before or after
+    them: the simulation computes the bounds of the rows each chunk meets first, so otherwise the chunk size or
+    the number of workers could move a bound (by up to about 1e-12 with a node count common to a block and a
+    search run until every row had converged) and decide a z that close to it differently."""
+    rng = np.random.default_rng(50)
+    for k in (2, 3, 5):
+        rows = np.sort(rng.uniform(3.0, 140.0, (400, k)), axis=1)
+        rows = rows[np.all(np.diff(rows, axis=1) > 0.5, axis=1)]
+        together = efficacy_bounds_batch(rows, 0.025, spending, max_information=120.0)
+        for i in (0, 7, rows.shape[0] - 1):
+            alone = efficacy_bounds_batch(rows[i : i + 1], 0.025, spending, max_information=120.0)
+            np.testing.assert_array_equal(alone[0], together[i])
+        flipped = efficacy_bounds_batch(rows[::-1], 0.025, spending, max_information=120.0)
+        np.testing.assert_array_equal(flipped[::-1], together)
+
 @HYP
 @given(
     rows=st.lists(
