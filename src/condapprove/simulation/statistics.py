@@ -818,6 +818,11 @@ def _beta_difference_sf(pa: np.ndarray, pb: np.ndarray, ac: np.ndarray, bc: np.n
     and nodes could not come within 1.1e-16 of ``u = 1``, and a control of 10^7 patients near 1 was 4.4e-10 off)
     with six more of the control's quantiles as edges: within 6e-12 of quad in that offset for controls of 10^5 to
     10^7 patients with a margin that puts the singular point inside the control's window (200 random cases).
+    A review against two 40-digit quadratures and the closed forms (fiftieth round: 3,900 cases at margin 0, 680
+    with margins, treated shapes 1e-3 to 1e11) found at most 3e-11 for treated arms up to about 2,000 patients.
+    Beyond: with both posteriors within about 1e-7 of 1 (arms of 10^7) a margin is only as exact as ``1 - margin``
+    in doubles (up to 3.2e-10 off, 5.3e-10 at a margin of -(1 - 2^-53)), and an ungraded treated posterior of
+    10^8 patients or more near 0 against a large control loses up to 1.2e-10 in ``1 - x``.
     """
     m, k = pa.shape
     out = np.empty((m, k))
