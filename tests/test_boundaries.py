@@ -437,7 +437,6 @@ def test_efficacy_bounds_batch_close_looks_and_spending_fractions() -> None:
         _close(efficacy_bounds(row[:k], 0.05, "pocock", final=False), c[:k], atol=1e-9)
 
 
-
 @pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
 def test_efficacy_bounds_batch_gives_a_row_the_same_bits_whatever_rows_share_the_call(spending: str) -> None:
     """A row's critical values are its own, bit for bit, alone or among hundreds of other rows, before or after
@@ -454,6 +453,7 @@ def test_efficacy_bounds_batch_gives_a_row_the_same_bits_whatever_rows_share_the
             np.testing.assert_array_equal(alone[0], together[i])
         flipped = efficacy_bounds_batch(rows[::-1], 0.025, spending, max_information=120.0)
         np.testing.assert_array_equal(flipped[::-1], together)
+
 
 @HYP
 @given(

@@ -330,7 +330,6 @@ def test_beta_quantile_where_scipy_gives_nan() -> None:
     assert ok.tolist() == special.betaincinv([2.0, 0.5], [3.0, 0.5], [0.025, 1e-17]).tolist()
 
 
-
 def test_beta_quantile_where_scipy_is_finite_but_wrong() -> None:
     """scipy 1.17's betaincinv(1000, 1.58e8, 0.5) is 1.52e-5, where the median is 6.33e-6 (right again at a shape
     of 1000.0000001): a finite value whose tail is not q is solved again, and a two-arm binary posterior whose
@@ -349,6 +348,7 @@ def test_beta_quantile_where_scipy_is_finite_but_wrong() -> None:
     # P(p_t > p_c) for p_c ~ Beta(1, b_c): 1 - B(a_t, b_t + b_c) / B(a_t, b_t)
     want = -np.expm1(log_beta_ratio(1000.0, 1.58e8, 0.0, 47401.0))
     assert float(got[0, 0]) == pytest.approx(float(want), abs=1e-9)
+
 
 def test_two_arm_binary_posterior_with_a_margin_and_a_large_external_control_decides_as_its_integral() -> None:
     """8/50 treated against 50/5,000 external controls: P(p_t > p_c) = 0.99999999553 (R's integrate), confirmed at a

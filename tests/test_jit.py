@@ -455,7 +455,6 @@ def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not(beyond:
     np.testing.assert_array_equal(wide[1], narrow[1])
 
 
-
 def test_a_look_at_an_infinite_month_is_a_look_after_every_time() -> None:
     """A look at ``tau = inf`` counts what a look at a month after every time counts, from the wide keys as from
     the narrow ones: every entered patient is in the analysis, observed to the event or censored.  (The wide
@@ -477,6 +476,7 @@ def test_a_look_at_an_infinite_month_is_a_look_after_every_time() -> None:
     np.testing.assert_array_equal(at_inf[0][0], n)
     for got, want in zip(at_inf[1], at_inf[0]):  # narrow keys: the rows they do not report unsure
         np.testing.assert_array_equal(got[~at_inf[2]], want[~at_inf[2]])
+
 
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(st.integers(1, 40), st.integers(1, 30), st.integers(0, 2**32 - 1), st.booleans())
