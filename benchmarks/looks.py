@@ -7,12 +7,12 @@ Usage::
     python benchmarks/looks.py --reported 20480   # every time-to-event design: look-rows sent back to the wide keys
 
 Runs the case's design once to capture what the engine hands to its look statistics (each patient's entry month and
-key of the first of event and dropout, and each look's calendar month), then times, per look and per 256-replicate
-part as the engine runs them, the wide keys (``look_keys``, numpy's sort as doubles, ``walk_sorted``) and the narrow
-ones (``look_keys32`` as the engine calls it, numpy's sort of 32-bit integers, ``walk_sorted``, then
-``unsure_rows``), alternating the two (``docs/performance.md``, item 36).  Prints milliseconds per block (all the
-looks), each step's total over the passes' median, and checks that the two give the same sums wherever no row is
-reported.
+key of the first of event and dropout, and each look's calendar month), then times, per look and per part of
+``_TTE_ROWS`` replicates as the engine runs them, the wide keys (``look_keys``, numpy's sort as doubles,
+``walk_sorted``) and the narrow ones (``look_keys32`` as the engine calls it, numpy's sort of 32-bit integers,
+``walk_sorted``, then ``unsure_rows``), alternating the two (``docs/performance.md``, item 36).  Prints milliseconds
+per block (all the looks), each step's total over the passes' median, and checks that the two give the same sums
+wherever no row is reported.
 """
 
 from __future__ import annotations
