@@ -448,7 +448,7 @@ def test_a_worker_still_on_a_cancelled_call_takes_the_next_one() -> None:
     worker's late result first (dropped), then sends it the new call's tasks."""
     pool = workers.Pool(2)
     try:
-        run = pool.start(_slow_big, [(1 << 20,)] * 3)
+        run = pool.start(_slow_big, [(2 * workers.RESULT_PIPE_BYTES,)] * 3)
         _claimed(pool, 1)  # the worker is on the first, this process has not begun
         run.close()
 
@@ -468,12 +468,47 @@ def test_shutting_down_a_pool_whose_worker_is_sending_a_result() -> None:
     """A pool shut down while its worker is blocked sending a result no one reads (a cancelled call's) ends: the
     worker's pipe is closed first, and it exits."""
     pool = workers.Pool(2)
-    run = pool.start(_slow_big, [(1 << 20,)] * 3)
+    run = pool.start(_slow_big, [(2 * workers.RESULT_PIPE_BYTES,)] * 3)
     _claimed(pool, 1)
     run.close()
     pids = pool.pids
     _within(20, lambda: pool.shutdown(wait=True))
     assert all(_gone(p) for p in pids)
+
+
+def _pipe_max() -> int:
+    try:
+        return int(pathlib.Path("/proc/sys/fs/pipe-max-size").read_text())
+    except OSError:
+        return 0
+
+
+def _big(n: int) -> bytes:
+    """A task that returns ``n`` bytes at once."""
+    return b"x" * n
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_SETPIPE_SZ") or _pipe_max() < workers.RESULT_PIPE_BYTES,
+                    reason="a pipe's size is set only on Linux, up to pipe-max-size")
+def test_a_worker_sends_results_larger_than_a_default_pipe_without_waiting_for_the_caller() -> None:
+    """A worker's result pipe holds :data:`workers.RESULT_PIPE_BYTES` (a chunk's decision months beyond the arena are
+    131,072 bytes, twice Linux's default 64 KiB): while the calling process reads nothing (as when it simulates a
+    chunk of its own), the worker sends four results of 200,000 bytes and so claims every task.  With the default
+    pipe it stayed in its first send, having claimed one."""
+    import fcntl
+
+    pool = workers.Pool(2)
+    try:
+        run = pool.start(_big, [(200_000,)] * 4)  # (the worker is forked and begins at once)
+        assert fcntl.fcntl(pool._results[0].fileno(), fcntl.F_GETPIPE_SZ) >= workers.RESULT_PIPE_BYTES
+        end = time.monotonic() + 10
+        while pool._control[1] < 4 and time.monotonic() < end:
+            time.sleep(0.01)
+        assert pool._control[1] == 4  # claimed by the worker, before this process read any result
+        assert [run.result(k) for k in range(4)] == [b"x" * 200_000] * 4
+        run.close()
+    finally:
+        pool.shutdown()
 
 
 def test_where_processes_cannot_be_forked_a_call_starts_a_process_pool_of_its_own(
