@@ -488,15 +488,14 @@ def _big(n: int) -> bytes:
     return b"x" * n
 
 
-@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_SETPIPE_SZ") or _pipe_max() < workers.RESULT_PIPE_BYTES,
+@pytest.mark.skipif(not hasattr(workers.fcntl, "F_SETPIPE_SZ") or _pipe_max() < workers.RESULT_PIPE_BYTES,
                     reason="a pipe's size is set only on Linux, up to pipe-max-size")
 def test_a_worker_sends_results_larger_than_a_default_pipe_without_waiting_for_the_caller() -> None:
     """A worker's result pipe holds :data:`workers.RESULT_PIPE_BYTES` (a chunk's decision months beyond the arena are
     131,072 bytes, twice Linux's default 64 KiB): while the calling process reads nothing (as when it simulates a
     chunk of its own), the worker sends four results of 200,000 bytes and so claims every task.  With the default
     pipe it stayed in its first send, having claimed one."""
-    import fcntl
-
+    fcntl = workers.fcntl
     pool = workers.Pool(2)
     try:
         run = pool.start(_big, [(200_000,)] * 4)  # (the worker is forked and begins at once)
