@@ -40,7 +40,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-#: Replicates of each case: long enough that starting the workers is a small part of the run.
+#: Replicates of each case, as in the earlier rounds' figures.  Binary's and continuous's 10^6 now take 0.18-0.29 s in
+#: one process, so a new worker's start (its fork alone 4-5 ms) is no longer a small part of the run: ``--replicates
+#: 10000000`` times runs where it is (docs/performance.md, fifty-first round).
 REPLICATES = {"binary": 1_000_000, "continuous": 1_000_000, "survival": 100_000}
 #: Blocks of draws in the reference (about half a second in one process on this machine).
 REFERENCE_BLOCKS = 200
