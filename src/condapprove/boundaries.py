@@ -787,11 +787,12 @@ def _solve_upper_block(T: FloatArray, inc: FloatArray, scale: FloatArray) -> Flo
     with np.errstate(divide="ignore"):
         C[:, 0] = np.where(inc[:, 0] > MIN_ALPHA_INCREMENT, -ndtri(inc[:, 0]), np.inf)
     lo = -_HALF_RANGE
-    # groups still to carry on: rows whose critical value at look k is known, and the weighted nodes (z, g) of
-    # look k - 1's sub-density (none at look 0)
-    todo: list[tuple[IntArray, int, FloatArray, FloatArray]] = [(np.arange(R), 0, np.empty((R, 0)), np.empty((R, 0)))]
+    # groups still to carry on: rows whose critical value at look k is known, with what that value's search was given
+    # (look k - 1's weighted nodes g, scaled to look k's increment as base, and the ratio of the scales; none at look 0)
+    todo: list[tuple[IntArray, int, FloatArray, FloatArray, FloatArray]] = [
+        (np.arange(R), 0, np.empty((R, 0)), np.empty((R, 0)), np.ones(R))]
     while todo:
-        rows, k, z, g = todo.pop()
+        rows, k, base, g, ratio = todo.pop()
         if k == K - 1:
             continue
         width = np.maximum(np.minimum(C[rows, k], _UPPER_RANGE) - lo, 0.0)
@@ -805,13 +806,13 @@ def _solve_upper_block(T: FloatArray, inc: FloatArray, scale: FloatArray) -> Flo
             if k == 0:
                 f = _INV_SQRT_2PI * np.exp(-0.5 * y * y)
             else:
-                st, sp, sd = np.sqrt(T[r, k]), np.sqrt(T[r, k - 1]), np.sqrt(T[r, k] - T[r, k - 1])
-                ratio = (st / sd)[:, None]
-                f = _convolve_many(y * ratio, z[sel] * (sp / sd)[:, None], g[sel]) * (_INV_SQRT_2PI * ratio)
+                rk = ratio[sel, None]
+                f = _convolve_many(y * rk, base[sel], g[sel]) * (_INV_SQRT_2PI * rk)
             g_next = w * f
             st, sp, sd = np.sqrt(T[r, k + 1]), np.sqrt(T[r, k]), np.sqrt(T[r, k + 1] - T[r, k])
-            C[r, k + 1] = _roots_many(y * (sp / sd)[:, None], g_next, st / sd, inc[r, k + 1])
-            todo.append((r, k + 1, y, g_next))
+            base_next, ratio_next = y * (sp / sd)[:, None], st / sd
+            C[r, k + 1] = _roots_many(base_next, g_next, ratio_next, inc[r, k + 1])
+            todo.append((r, k + 1, base_next, g_next, ratio_next))
     return C
 
 
