@@ -67,6 +67,7 @@ from . import sufficient
 from ._counts_jit import count_at_most, count_at_most_sorted, kth_of_ordered
 from .analytic import exact_p_confirmed
 from .decision import decide, screen_rows, stop_screen
+from .memory import check_fits, memory_warning
 from .population import Streams, arms_of, draw_truth, paired_entries, simulate_arm, true_effect
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, Provenance, ScenarioResult, SimulationResult
 from .statistics import Looks, StopScreen, TtePatients, look_statistics, tte_look_statistics
@@ -288,7 +289,8 @@ def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], repli
 
 
 def design_warnings(design: Design) -> list[str]:
-    """Warnings for legitimate but likely hopeless designs (targets out of reach by the cut-off)."""
+    """Warnings for legitimate but likely hopeless designs (targets out of reach by the cut-off), and for designs
+    whose blocks need much memory (:func:`.memory.memory_warning`)."""
     pm = design.post_marketing
     follow = getattr(pm.endpoint, "followup_months", 0.0)
     last_entry = design.cutoff_month - follow
@@ -308,6 +310,9 @@ def design_warnings(design: Design) -> list[str]:
             shown = math.floor(mu * 10) / 10  # (rounded down: 48.95 of 49 was said as 'expected 49')
             out.append(f"{arm.label}: target_n={arm.n} cannot be reached before the cut-off at the stated accrual: "
                        f"expected {shown:g} {what} by month {design.cutoff_month:g}")
+    memory = memory_warning(design)
+    if memory is not None:
+        out.append(memory)
     return out
 
 
@@ -421,6 +426,13 @@ def simulate(
     SimulationResult
         Per-scenario operating characteristics with Monte-Carlo standard errors.
 
+    Raises
+    ------
+    CondapproveError
+        Before anything is simulated, when the processes (this one and its workers) simulating blocks of a design
+        simulated patient by patient at once would need more memory than this machine has
+        (:func:`.memory.check_fits`); a :class:`~condapprove.errors.DesignError` for invalid arguments.
+
     Examples
     --------
     >>> import condapprove
@@ -483,6 +495,8 @@ def simulate(
             "condapprove_version": __version__})
     # this process's workers, kept for the next call (see .workers); not inside another call of this thread's on them
     ours = executor is None and n_jobs > 1 and not in_call()
+    if executor is None:  # (a given executor's processes, on machines of their own, are not known here)
+        check_fits(design, n_jobs if ours else 1)  # before a block too large is killed by the system, unsaid
     for_this_call = None  # where processes are not forked (Windows): a process pool started for this call alone
     if ours and not can_fork():
         from concurrent.futures import ProcessPoolExecutor
