@@ -8,9 +8,9 @@ streams, drawn patient-major so that designs differing in a sample size see the 
 simulates its blocks one after another, so its peak memory grows with the patients, not with the replicates.
 
 ``python benchmarks/memory.py`` measures it: one block of each shipped patient-level design and of the benchmark's
-survival case, with every patient count multiplied by 4 and by 16, in fresh processes.  The peak resident memory
-grew by 41.7-57.2 bytes per simulated patient (every arm's, :func:`.population.arms_of`) and replicate, the
-designs with confounders at the top; about 190 MiB is the interpreter, numpy, numba and the loaded kernels
+survival case, with every patient count multiplied by 4 and by 16, in fresh processes. The peak resident memory grew
+by 41.7-57.2 bytes per simulated patient (every arm's, :func:`.population.arms_of`) and replicate, the designs with
+confounders at the top; 172-184 MiB (the intercepts) is the interpreter, numpy, numba and the loaded kernels
 (docs/performance.md, "Memory and the number of patients").
 
 Examples
@@ -55,7 +55,7 @@ def _cells(design: Design) -> int | None:
 
 def block_bytes(design: Design) -> int | None:
     """Bytes a process needs, at most, to simulate one block of ``design`` patient by patient, beside what it holds
-    already (about 190 MiB: the interpreter, numpy, numba and the loaded kernels); None for a design simulated from
+    already (about 180 MiB: the interpreter, numpy, numba and the loaded kernels); None for a design simulated from
     sufficient statistics, which needs a few numbers a replicate."""
     cells = _cells(design)
     return None if cells is None else int(cells * BYTES_PER_CELL)
