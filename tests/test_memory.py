@@ -82,7 +82,8 @@ def test_a_run_that_cannot_fit_is_refused_before_anything_is_simulated(monkeypat
         with pytest.raises(CondapproveError, match="not enough memory"):
             condapprove.simulate(design, replicates=BLOCK_SIZE, seed=1, n_jobs=2)
     assert simulated == []
-    memory.check_fits(condapprove.load_design(SUFFICIENT), 64)  # sufficient statistics: nothing to check
+    monkeypatch.setattr(memory, "machine_memory", lambda: pytest.fail("read for a design that needs no check"))
+    memory.check_fits(condapprove.load_design(SUFFICIENT), 64)  # sufficient statistics: nothing to check, or read
     monkeypatch.setattr(memory, "machine_memory", lambda: None)
     memory.check_fits(design, 2)  # unknown memory: nothing said
 
