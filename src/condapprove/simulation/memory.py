@@ -17,7 +17,7 @@ Examples
 --------
 >>> import condapprove
 >>> from condapprove.simulation.memory import block_bytes
->>> block_bytes(condapprove.load_design("designs/heartsheet_registry.yaml")) // 2**20  # MiB a process, at most (260 patients)
+>>> block_bytes(condapprove.load_design("designs/heartsheet_registry.yaml")) // 2**20  # MiB, 260 patients
 29
 >>> block_bytes(condapprove.load_design("designs/two_arm_trial.yaml")) is None  # sufficient statistics
 True
