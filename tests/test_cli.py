@@ -213,7 +213,8 @@ def test_help_and_version_still_exit_0() -> None:
 @pytest.mark.parametrize("fault, message", [
     (RuntimeError("boom"), ("error: internal error (RuntimeError: boom); please report it with the output of the "
                             "same command run with --debug\n")),
-    (MemoryError(), "error: out of memory; ask for fewer replicates (--replicates) or a smaller grid\n"),
+    (MemoryError(), ("error: out of memory; ask for fewer processes (--jobs), fewer replicates (--replicates), a "
+                     "smaller grid or fewer patients\n")),
 ])
 def test_an_unexpected_fault_is_one_line_and_its_traceback_is_behind_debug(
         fault: BaseException, message: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,7 +55,10 @@ def _guard(func: F) -> F:
         except MemoryError:
             if debug:
                 raise
-            click.echo("error: out of memory; ask for fewer replicates (--replicates) or a smaller grid", err=True)
+            # (a design simulated patient by patient needs memory for its patients in each process, whatever its
+            # replicates: docs/performance.md, "Memory and the number of patients")
+            click.echo("error: out of memory; ask for fewer processes (--jobs), fewer replicates (--replicates), a "
+                       "smaller grid or fewer patients", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             _die_interrupted(ctx)
