@@ -501,9 +501,9 @@ def test_a_worker_sends_results_larger_than_a_default_pipe_without_waiting_for_t
         run = pool.start(_big, [(200_000,)] * 4)  # (the worker is forked and begins at once)
         assert fcntl.fcntl(pool._results[0].fileno(), fcntl.F_GETPIPE_SZ) >= workers.RESULT_PIPE_BYTES
         end = time.monotonic() + 10
-        while pool._control[1] < 4 and time.monotonic() < end:
+        while pool._control[workers._NEXT] < 4 and time.monotonic() < end:
             time.sleep(0.01)
-        assert pool._control[1] == 4  # claimed by the worker, before this process read any result
+        assert pool._control[workers._NEXT] == 4  # claimed by the worker, before this process read any result
         assert [run.result(k) for k in range(4)] == [b"x" * 200_000] * 4
         run.close()
     finally:

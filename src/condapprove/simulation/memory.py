@@ -46,19 +46,18 @@ BYTES_PER_CELL_AT_LEAST = 41.7
 WARN_BYTES = 1 << 30
 
 
-def _cells(design: Design) -> int | None:
-    """The (replicate, patient) cells of one block of ``design``; None from sufficient statistics."""
-    if sufficient.eligible(design):
-        return None
-    return BLOCK_SIZE * sum(arm.n for arm in arms_of(design))
+def _patients(design: Design) -> int | None:
+    """The patients of one replicate of ``design`` simulated patient by patient (every arm's columns); None from
+    sufficient statistics."""
+    return None if sufficient.eligible(design) else sum(arm.n for arm in arms_of(design))
 
 
 def block_bytes(design: Design) -> int | None:
     """Bytes a process needs, at most, to simulate one block of ``design`` patient by patient, beside what it holds
     already (about 180 MiB: the interpreter, numpy, numba and the loaded kernels); None for a design simulated from
     sufficient statistics, which needs a few numbers a replicate."""
-    cells = _cells(design)
-    return None if cells is None else int(cells * BYTES_PER_CELL)
+    patients = _patients(design)
+    return None if patients is None else int(BLOCK_SIZE * patients * BYTES_PER_CELL)
 
 
 def memory_warning(design: Design) -> str | None:
@@ -66,8 +65,7 @@ def memory_warning(design: Design) -> str | None:
     need = block_bytes(design)
     if need is None or need <= WARN_BYTES:
         return None
-    patients = sum(arm.n for arm in arms_of(design))
-    return (f"{patients:,} patients simulated patient by patient need up to {need / 2**30:.1f} GiB of memory in each "
+    return (f"{_patients(design):,} patients simulated patient by patient need up to {need / 2**30:.1f} GiB of memory in each "
             f"simulating process (blocks of {BLOCK_SIZE:,} replicates, about {BLOCK_SIZE * BYTES_PER_CELL / 1024:.0f} "
             f"KiB a patient; --jobs N: N processes), whatever the number of replicates")
 
@@ -97,15 +95,14 @@ def check_fits(design: Design, processes: int) -> None:
     ``design`` at once need more memory than this machine has (:func:`machine_memory`) even at the smallest measured
     need (:data:`BYTES_PER_CELL_AT_LEAST`), which the system would end by killing a process, with no message;
     nothing where the memory is not known or the design is simulated from sufficient statistics."""
-    cells = _cells(design)
-    if cells is None:  # (before reading the machine's memory: a few files, 23 us here, in every short run)
+    patients = _patients(design)
+    if patients is None:  # (before reading the machine's memory: a few files, 23 us here, in every short run)
         return
     have = machine_memory()
     if have is None:
         return
-    need = processes * cells * BYTES_PER_CELL_AT_LEAST
+    need = processes * BLOCK_SIZE * patients * BYTES_PER_CELL_AT_LEAST
     if need > have:
-        patients = sum(arm.n for arm in arms_of(design))
         who = "a process" if processes == 1 else f"{processes} processes"
         raise CondapproveError(
             f"not enough memory: {patients:,} patients simulated patient by patient in blocks of {BLOCK_SIZE:,} "

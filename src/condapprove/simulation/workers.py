@@ -302,7 +302,7 @@ RESULT_PIPE_BYTES = 1 << 20
 def _widen(conn: Connection) -> None:
     """Make ``conn``'s pipe hold :data:`RESULT_PIPE_BYTES` where the system allows it (Linux's ``F_SETPIPE_SZ``, up
     to ``/proc/sys/fs/pipe-max-size``); elsewhere, or when refused (a user over its pipe pages), leave it."""
-    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)  # (None without fcntl, on Windows)
     if setsize is None:
         return
     try:
