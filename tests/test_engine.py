@@ -1061,14 +1061,23 @@ def test_times_scaled_later_are_the_times_drawn_scaled(post: dict[str, Any], sca
 
 
 
+@pytest.mark.parametrize("long_rows", [False, True])
 @pytest.mark.parametrize("control", [{"kind": "concurrent", "ratio": 1}, {"kind": "external", "n": 50}])
-def test_kth_event_counts_the_recruited_patients_events_only(control: dict[str, Any]) -> None:
+def test_kth_event_counts_the_recruited_patients_events_only(control: dict[str, Any], long_rows: bool,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """``TtePatients.of`` orders only the recruited arms' calendar months (a historical cohort's events are not
     counted, and it has no columns there), and ``kth_event(k)`` is the k-th smallest calendar month of a recruited
     patient's event, computed here from the arms' times: ``entry + time`` where the event comes first, inf
-    otherwise and for the historical cohort (so inf from the recruited events' number on)."""
+    otherwise and for the historical cohort (so inf from the recruited events' number on).  ``long_rows``: the
+    rows taken as longer than numpy's sorting networks (``SORT_NETWORK_KEYS`` set to 0), so that the months are
+    not sorted and the k-th events are selected (``kth_binned``), for the ranks given to ``of`` at once and for
+    the others one at a time."""
+    from condapprove.simulation import statistics
     from condapprove.simulation.population import Streams, arms_of, draw_truth, paired_entries, simulate_arm
     from condapprove.simulation.statistics import TtePatients
+
+    if long_rows:
+        monkeypatch.setattr(statistics, "SORT_NETWORK_KEYS", 0)
 
     design = design_from_mapping({
         "name": "t", "approval": {"date": "2020-01-01", "time_limit_years": 7},
@@ -1089,9 +1098,11 @@ def test_kth_event_counts_the_recruited_patients_events_only(control: dict[str, 
         event = np.isfinite(y) & (True if drop is None else y <= drop)
         months.append(np.where(event & (d.arm.process is not None), d.entry + y, np.inf))
     expected = np.sort(np.concatenate(months, axis=1), axis=1)
-    p = TtePatients.of(data)
+    p = TtePatients.of(data, ranks=[30, 5, 30, 10**6])
     recruited = sum(d.y.shape[1] for d in data if d.arm.process is not None)
-    assert p.calendar.shape == p.order.shape == (m, recruited)
+    assert p.calendar.shape == (m, recruited)
+    assert p.order.shape == ((m, 0) if long_rows else (m, recruited))
+    assert sorted(p.kth) == ([5, 30, 10**6] if long_rows else [])
     assert p.entry.shape == (m, sum(d.y.shape[1] for d in data))
     events = np.isfinite(expected).sum(axis=1)
     assert events.min() < events.max() < recruited  # so some k-th events exist in some rows only
@@ -1322,3 +1333,31 @@ def test_results_types_import_without_the_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["[]", "2048 True True True",
                                 "module 'condapprove.simulation' has no attribute 'nothing'"], out
+
+
+def test_long_survival_rows_give_the_same_numbers_whatever_the_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial of 2,400 patients (rows longer than numpy's sorting networks, and than ``rowsort.SPLIT_MIN_KEYS``):
+    the same replicates whether each look's keys are sorted by numpy or split by value (``rowsort._pays``), and
+    whether the looks' k-th events are selected from the months (``kth_binned``, rows of more than
+    ``SORT_NETWORK_KEYS``) or read from their sorted order keys; looks by events and by information."""
+    from condapprove.kernels import rowsort
+    from condapprove.simulation import statistics
+
+    design = design_from_mapping({
+        "name": "long rows", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+        "post_marketing": {
+            "study": "clinical_trial",
+            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 18.0}, "dropout_rate_per_month": 0.004},
+            "treated": {"accrual": {"rate_per_month": 60.0}, "target_n": 1200},
+            "control": {"kind": "concurrent", "ratio": 1, "randomised": True}, "target_events": 600,
+            "analyses": [{"events": 200}, {"information": 0.7}],
+            "decision": {"rule": "group_sequential", "alpha": 0.025, "spending": "obrien-fleming"}},
+        "scenarios": [{"name": "alt", "hazard_ratio": 0.8}]})
+    frames = []
+    for pays, networks in ((False, 10**9), (True, 10**9), (True, 0), (False, 0)):
+        monkeypatch.setattr(rowsort, "_pays", pays)
+        monkeypatch.setattr(statistics, "SORT_NETWORK_KEYS", networks)
+        frames.append(condapprove.simulate(design, replicates=600, seed=11).to_frame())
+    for frame in frames[1:]:
+        assert frame.equals(frames[0])
+    assert 0.2 < float(frames[0]["p_confirmed"].iloc[0]) < 1.0

@@ -251,6 +251,43 @@ def test_kth_event_from_narrow_order_keys_is_the_sorted_rows_column(m: int, n: i
         np.testing.assert_array_equal(out, want[:, k - 1] if k <= n else np.inf)
 
 
+@settings(derandomize=True, max_examples=80, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 700), st.integers(0, 7), st.integers(0, 2**32 - 1), st.data())
+def test_kth_binned_is_the_sorted_rows_column(m: int, n: int, layout: int, seed: int, data: st.DataObject) -> None:
+    """``kth_binned``'s selection of ranks equals the sorted rows' columns ``k - 1`` (inf beyond the row, NaN where
+    numpy sorts a NaN): event months with infinities, exact ties, NaN and -inf, negative months and -0.0, rows
+    unlike the first eight (whose finite values set the bins' range), a range of one value, of subnormal width or
+    of the whole double range, rows without a finite value, and one bin holding most of a row."""
+    from condapprove.simulation._counts_jit import kth_binned
+
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 60.0, (m, n))
+    if layout == 0:  # events and infinities (no event), with exact ties
+        values = np.where(rng.random((m, n)) < 0.2, np.round(values), values)
+        values[rng.random((m, n)) < 0.3] = np.inf
+    elif layout == 1:  # NaN, -inf, -0.0 and negative months
+        kind = rng.integers(0, 5, (m, n))
+        values = np.select([kind == 0, kind == 1, kind == 2, kind == 3], [np.nan, -np.inf, -0.0, -values], values)
+    elif layout == 2:  # later rows far outside the first rows' range
+        values[8:] = values[8:] * 1e6 - 3e7
+    elif layout == 3:  # one value, and a step of one ulp
+        values = np.where(rng.random((m, n)) < 0.5, 3.0, np.nextafter(3.0, 4.0))
+    elif layout == 4:  # a subnormal span
+        values = rng.integers(0, 4, (m, n)) * 5e-324
+    elif layout == 5:  # the whole double range
+        values = rng.choice([-1.0, 1.0], (m, n)) * np.finfo(np.float64).max * rng.random((m, n))
+    elif layout == 6:  # no finite value in the first rows
+        values[:8] = np.inf
+    else:  # most of each row in one bin, beside a few far values
+        values = np.where(rng.random((m, n)) < 0.9, 7.0 + rng.random((m, n)) * 1e-9, values)
+    ks = np.array(sorted(set(data.draw(st.lists(st.integers(1, n + 3), min_size=1, max_size=6)))), dtype=np.int64)
+    out = np.empty((m, ks.size))
+    kth_binned(values, ks, out)
+    want = np.sort(values, axis=1)
+    for t, k in enumerate(ks):
+        np.testing.assert_array_equal(out[:, t], want[:, k - 1] if k <= n else np.inf)
+
+
 def _columns_by_numpy(entry: np.ndarray, y: np.ndarray, dropout: np.ndarray | None, recruited: bool,
                       treated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What ``patient_columns`` writes (entry, first key, calendar), computed with numpy operations (an arm not

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import compiled
+from .._jit import compiled, inlined
 
 __all__ = ["add_cell_moments", "add_cells", "between_known", "binomial_sums", "by_outcomes", "count_at_most",
-           "count_at_most_sorted", "distinct_rows", "distinct_values", "invert_cdf", "kth_of_ordered", "look_steps"]
+           "count_at_most_sorted", "distinct_rows", "distinct_values", "invert_cdf", "kth_binned", "kth_of_ordered",
+           "look_steps"]
 
 
 @compiled
@@ -242,6 +243,104 @@ def kth_of_ordered(a: np.ndarray, b: np.ndarray, k: int, out: np.ndarray) -> Non
             for j in range(nb):
                 buf[na + j] = b[j, i]
             out[i] = np.sort(buf)[k - 1]
+
+
+@inlined
+def _value_bin(x: float, lo: float, scale: float, bins: int) -> int:  # pragma: no cover - compiled
+    """:func:`kth_binned`'s bin of ``x``: ``floor((x - lo) * scale) + 1`` clipped to ``[0, bins + 1]`` (below ``lo``
+    0), ``bins + 2`` for inf and ``bins + 3`` for NaN.  Never decreasing as ``x`` grows (each step rounds
+    monotonically), which is all the selection needs; branch-free, so the pass over a row vectorises."""
+    t = min(max(np.floor((x - lo) * scale), -1.0), np.float64(bins))  # (x - lo) * scale: NaN only when x is NaN
+    b = int(t) + 1
+    b = 0 if x == -np.inf else b
+    b = bins + 2 if x == np.inf else b
+    return bins + 3 if np.isnan(x) else b
+
+
+@compiled
+def kth_binned(values: np.ndarray, ks: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out[:, t] = np.sort(values, axis=1)[:, ks[t] - 1]`` (inf where ``ks[t]`` exceeds a row's values; NaN
+    sorts last, as in numpy) without sorting the rows: for long rows, where numpy's sort leaves its sorting networks.
+
+    ``values`` (m, n) float64; ``ks`` (int64) increasing, each at least 1; ``out`` (m, ``ks.size``).  Each row's
+    values are counted into about ``n / 2`` bins of equal width over the range of the finite values of its block's
+    first rows (a bin for the values below, one above, one for inf and one for NaN; the bin never decreases as the
+    value grows), the bin that holds each rank is found from the counts, and only those bins' values are gathered
+    and sorted.  Two passes over a row and a sort of a few values, against numpy's sort of the whole row: for 2,048
+    rows and three ranks, 0.68 of the time of the sorted order keys for rows of 513 months, 0.37 for 1,000 and 0.21
+    for 2,000, but 4.1 times it for rows of 240, which numpy's networks sort (docs/performance.md, item 116).
+    Exact for any values: a row whose values all fall in one bin is sorted whole, only slower."""
+    m, n = values.shape
+    nk = ks.size
+    lo, hi = np.inf, -np.inf
+    for i in range(min(m, 8)):  # the bins' range: the finite values of a few rows (the rows are alike)
+        for j in range(n):
+            x = values[i, j]
+            if abs(x) < np.inf:
+                lo = min(lo, x)
+                hi = max(hi, x)
+    bins = max(16, min(4096, n // 2))
+    scale = bins / (hi - lo) if lo < hi else 1.0
+    if not (scale > 0.0 and scale < np.inf):  # (a span that is 0, subnormal or not finite)
+        scale = 1.0
+    if not abs(lo) < np.inf:
+        lo = 0.0
+    count = np.empty(bins + 4, np.int64)
+    slot = np.full(bins + 4, -1, np.int64)  # a bin's place among the row's gathered bins, or -1
+    which = np.empty(n, np.int64)
+    buf = np.empty(n)
+    first = np.empty(nk + 1, np.int64)  # the gathered bins' places in buf, and their ranks before them
+    below = np.empty(nk, np.int64)
+    at = np.empty(nk, np.int64)
+    gathered = np.empty(nk, np.int64)
+    rank_slot = np.empty(nk, np.int64)  # for each rank: its bin's slot, or -2 (inf) or -3 (NaN)
+    for i in range(m):
+        row = values[i]
+        for j in range(n):
+            which[j] = _value_bin(row[j], lo, scale, bins)
+        count[:] = 0
+        for j in range(n):
+            count[which[j]] += 1
+        c, b, used = 0, 0, 0
+        first[0] = 0
+        for t in range(nk):
+            k = ks[t]
+            while b < bins + 4 and c + count[b] < k:
+                c += count[b]
+                b += 1
+            if b >= bins + 2:  # inf (or fewer than k values), or NaN
+                rank_slot[t] = -3 if b == bins + 3 else -2
+                continue
+            if slot[b] < 0:
+                slot[b] = used
+                gathered[used] = b
+                below[used] = c
+                first[used + 1] = first[used] + count[b]
+                at[used] = first[used]
+                used += 1
+            rank_slot[t] = slot[b]
+        if used:
+            for j in range(n):
+                s = slot[which[j]]
+                if s >= 0:
+                    buf[at[s]] = row[j]
+                    at[s] += 1
+            for s in range(used):
+                slot[gathered[s]] = -1
+                a, z = first[s], first[s + 1]
+                if z - a > 32:
+                    buf[a:z].sort()
+                else:  # a few values: insertion sort
+                    for p in range(a + 1, z):
+                        v = buf[p]
+                        q = p - 1
+                        while q >= a and buf[q] > v:
+                            buf[q + 1] = buf[q]
+                            q -= 1
+                        buf[q + 1] = v
+        for t in range(nk):
+            s = rank_slot[t]
+            out[i, t] = np.inf if s == -2 else np.nan if s == -3 else buf[first[s] + ks[t] - 1 - below[s]]
 
 
 @compiled

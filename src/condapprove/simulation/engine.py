@@ -142,17 +142,30 @@ def _look_times(design: Design, data: list[Any], final: np.ndarray, patients: Tt
             out[:, j] = look.month
         elif look.patients is not None:
             out[:, j] = _kth_of_arms(ready, look.patients, m)
-        elif look.events is not None:
+        elif look.events is not None or tte:
             assert patients is not None
-            out[:, j] = patients.kth_event(look.events)
+            out[:, j] = patients.kth_event(_event_rank(design, look))
         else:
             assert look.information is not None
-            if tte:
-                assert patients is not None and pm.target_events is not None
-                out[:, j] = patients.kth_event(math.ceil(look.information * pm.target_events - 1e-9))
-            else:
-                out[:, j] = _kth_of_arms(ready, math.ceil(look.information * total_patients - 1e-9), m)
+            out[:, j] = _kth_of_arms(ready, math.ceil(look.information * total_patients - 1e-9), m)
     return out
+
+
+def _event_rank(design: Design, look: Look) -> int:
+    """The number of events a time-to-event look waits for (a fixed month or patient count excluded)."""
+    if look.events is not None:
+        return look.events
+    target = design.post_marketing.target_events
+    assert look.information is not None and target is not None
+    return math.ceil(look.information * target - 1e-9)
+
+
+def _event_ranks(design: Design) -> list[int]:
+    """Every k of the k-th events a time-to-event design's looks and final analysis wait for."""
+    pm = design.post_marketing
+    assert pm.target_events is not None
+    return [pm.target_events] + [_event_rank(design, look) for look in pm.analyses
+                                 if look.month is None and look.patients is None]
 
 
 def _final_time(design: Design, data: list[Any], patients: TtePatients | None) -> np.ndarray:
@@ -176,7 +189,7 @@ def _patient_looks(design: Design, scenario_index: int, streams: Streams, m: int
     tte = isinstance(design.post_marketing.endpoint, TimeToEventEndpoint)
     # time to event: the event and dropout times are scaled by TtePatients.of, in its pass over the draws
     data = [simulate_arm(streams, design, arm, truth, m, entry, scale_later=tte) for arm, entry in zip(arms, entries)]
-    patients = TtePatients.of(data) if tte else None
+    patients = TtePatients.of(data, ranks=_event_ranks(design)) if tte else None
     target_time = _final_time(design, data, patients)
     final = np.minimum(target_time, cutoff)
     interim = _look_times(design, data, final, patients)

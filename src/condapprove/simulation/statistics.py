@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from ..kernels._tte_jit import (
     unsure_rows,
     walk_sorted,
 )
+from ..kernels.rowsort import SORT_NETWORK_KEYS, sort_rows
 from ..kernels.survival import (
     hazard_ratio_estimate,
     logrank_batch,
@@ -44,7 +45,7 @@ from ..kernels.survival import (
 )
 from ..priors import Beta, Normal
 from ..spec.schema import BayesianDecision, BenchmarkControl, Design, TimeToEventEndpoint
-from ._counts_jit import add_cell_moments, add_cells, count_at_most, distinct_rows
+from ._counts_jit import add_cell_moments, add_cells, count_at_most, distinct_rows, kth_binned
 from .population import ArmData
 
 __all__ = ["LookStats", "Looks", "RowValues", "StopScreen", "fisher_by_table", "fixed_pvalue", "look_statistics",
@@ -405,7 +406,10 @@ class TtePatients:
     arms, has no columns there), and ``order`` their narrow order keys, each row sorted
     (:func:`~condapprove.kernels._tte_jit.order_key`, the column in the ``index_bits`` lowest bits): the look
     that waits for the k-th event happens at :meth:`kth_event` ``(k)``; ``n_t``: the treated arm's columns (the
-    first); ``recruited`` (n,): columns of recruited arms.
+    first); ``recruited`` (n,): columns of recruited arms; ``kth``: the k-th events' months already found, by
+    ``k``.  Rows of more than :data:`~condapprove.kernels.rowsort.SORT_NETWORK_KEYS` recruited patients are not
+    sorted (``order`` is then empty, (m, 0)): their k-th events are selected from the months
+    (:func:`._counts_jit.kth_binned`), for the ranks given to :meth:`of` all at once.
     """
 
     entry: np.ndarray
@@ -417,18 +421,28 @@ class TtePatients:
     index_bits: int
     n_t: int
     recruited: np.ndarray
+    kth: dict[int, np.ndarray]
 
     def kth_event(self, k: int) -> np.ndarray:
         """The calendar month of each row's ``k``-th event (inf if it has fewer): ``np.sort(calendar, axis=1)[:,
-        k - 1]``, from the sorted order keys (:func:`~condapprove.kernels._tte_jit.kth_ordered`)."""
-        out = np.empty(self.calendar.shape[0])
-        kth_ordered(self.calendar, self.order, self.index_bits, k, out)
+        k - 1]``, from the sorted order keys (:func:`~condapprove.kernels._tte_jit.kth_ordered`) or, for long rows,
+        found by :meth:`of` or selected now (:func:`._counts_jit.kth_binned`)."""
+        if k in self.kth:
+            return self.kth[k]
+        m, n_cal = self.calendar.shape
+        out = np.empty(m)
+        if self.order.shape[1] == n_cal:
+            kth_ordered(self.calendar, self.order, self.index_bits, k, out)
+        else:
+            kth_binned(self.calendar, np.array([k], dtype=np.int64), out[:, None])
         return out
 
     @staticmethod
-    def of(data: list[ArmData], full: bool | None = None) -> TtePatients:
+    def of(data: list[ArmData], full: bool | None = None, ranks: Sequence[int] = ()) -> TtePatients:
         """The columns of every arm, in one compiled pass per arm (both arms of a randomised trial in one);
-        ``full``: also ``first`` and ``is_event`` (default: when the statistics need them)."""
+        ``full``: also ``first`` and ``is_event`` (default: when the statistics need them); ``ranks``: the ``k``
+        of the k-th events that :meth:`kth_event` will be asked for (found here at once for long rows; any other
+        ``k`` still works)."""
         if full is None:
             full = len(data) == 1
         m = data[0].y.shape[0]
@@ -459,10 +473,18 @@ class TtePatients:
                 patient_columns(d.entry, d.y, drop, d.dropout_time is not None, d.arm.process is not None, i == 0,
                                 col, full, entry, first, is_event, first_key, calendar, *scales[i])
                 col += d.y.shape[1]
-        order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
-        order.sort(axis=1)
+        kth: dict[int, np.ndarray] = {}
+        if n_cal <= SORT_NETWORK_KEYS:
+            order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
+            order.sort(axis=1)
+        else:  # numpy's sort of longer rows costs several times as much a key: select the ranks asked for
+            order = order[:, :0]
+            ks = np.array(sorted(set(ranks)), dtype=np.int64)
+            found = np.empty((m, ks.size))
+            kth_binned(calendar, ks, found)
+            kth = {int(k): found[:, t] for t, k in enumerate(ks)}
         return TtePatients(entry, first, is_event, first_key, calendar, order, index_bits, data[0].entry.shape[1],
-                           np.concatenate([np.full(d.y.shape[1], r) for d, r in zip(data, recruited)]))
+                           np.concatenate([np.full(d.y.shape[1], r) for d, r in zip(data, recruited)]), kth)
 
 
 def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray],
@@ -597,7 +619,7 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
             else tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums))
     kr, ur = key[:sub.size], unsure[:sub.size]
     look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
-    kr.sort(axis=1)
+    sort_rows(kr)  # numpy's sort, or for long rows a split by value where that is faster
     walk_sorted(kr, *part)
     if idx is not None:
         for whole, got in zip(sums, part):
