@@ -1361,3 +1361,29 @@ def test_long_survival_rows_give_the_same_numbers_whatever_the_sort(monkeypatch:
     for frame in frames[1:]:
         assert frame.equals(frames[0])
     assert 0.2 < float(frames[0]["p_confirmed"].iloc[0]) < 1.0
+
+
+@pytest.mark.parametrize("endpoint", ["time_to_event", "binary"])
+def test_a_look_at_a_fraction_below_one_count_waits_for_the_first(endpoint: str) -> None:
+    """A look at a fraction of the information that rounds to no event (or no patient) waits for the first one, as a
+    look at half of one does (``ceil``): the same table (the spending at either fraction is nil).  It read the last
+    event's month, or month 0 for patients, before; and the k-th events selected from binned months have no 0-th."""
+    pm: dict[str, Any] = {
+        "study": "clinical_trial", "treated": {"accrual": {"rate_per_month": 5.0}, "target_n": 40},
+        "control": {"kind": "concurrent", "ratio": 1, "randomised": True},
+        "decision": {"rule": "group_sequential", "alpha": 0.025, "spending": "obrien-fleming"}}
+    if endpoint == "binary":
+        pm["endpoint"] = {"type": "binary"}
+        scenario = {"name": "alt", "treated_rate": 0.6, "control_rate": 0.3}
+        counts = 80
+    else:
+        pm.update(endpoint={"type": "time_to_event", "baseline": {"median_months": 12.0}}, target_events=30)
+        scenario = {"name": "alt", "hazard_ratio": 0.6}
+        counts = 30
+    frames = []
+    for fraction in (1e-12, 0.5 / counts):
+        design = design_from_mapping({"name": "t", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+                                      "post_marketing": {**pm, "analyses": [{"information": fraction}]},
+                                      "scenarios": [scenario]})
+        frames.append(condapprove.simulate(design, replicates=2000, seed=4).to_frame())
+    assert frames[0].equals(frames[1])

@@ -146,8 +146,7 @@ def _look_times(design: Design, data: list[Any], final: np.ndarray, patients: Tt
             assert patients is not None
             out[:, j] = patients.kth_event(_event_rank(design, look))
         else:
-            assert look.information is not None
-            out[:, j] = _kth_of_arms(ready, math.ceil(look.information * total_patients - 1e-9), m)
+            out[:, j] = _kth_of_arms(ready, look.information_count(total_patients), m)
     return out
 
 
@@ -156,8 +155,8 @@ def _event_rank(design: Design, look: Look) -> int:
     if look.events is not None:
         return look.events
     target = design.post_marketing.target_events
-    assert look.information is not None and target is not None
-    return math.ceil(look.information * target - 1e-9)
+    assert target is not None
+    return look.information_count(target)
 
 
 def _event_ranks(design: Design) -> list[int]:

@@ -441,8 +441,8 @@ class TtePatients:
     def of(data: list[ArmData], full: bool | None = None, ranks: Sequence[int] = ()) -> TtePatients:
         """The columns of every arm, in one compiled pass per arm (both arms of a randomised trial in one);
         ``full``: also ``first`` and ``is_event`` (default: when the statistics need them); ``ranks``: the ``k``
-        of the k-th events that :meth:`kth_event` will be asked for (found here at once for long rows; any other
-        ``k`` still works)."""
+        (each at least 1) of the k-th events that :meth:`kth_event` will be asked for (found here at once for long
+        rows; any other ``k`` still works)."""
         if full is None:
             full = len(data) == 1
         m = data[0].y.shape[0]
@@ -453,7 +453,6 @@ class TtePatients:
         # counted (sorting its padding made up most of a row's sort with 200 historical patients beside 60)
         n_cal = sum(d.y.shape[1] for d, r in zip(data, recruited) if r)
         entry, calendar = np.empty((m, n)), np.empty((m, n_cal))
-        order = np.empty((m, n_cal), dtype=np.uint32)
         index_bits = max(1, (n_cal - 1).bit_length())
         first = np.empty((m, n) if full else (0, 0))
         is_event = np.empty((m, n) if full else (0, 0), dtype=bool)
@@ -475,10 +474,11 @@ class TtePatients:
                 col += d.y.shape[1]
         kth: dict[int, np.ndarray] = {}
         if n_cal <= SORT_NETWORK_KEYS:
+            order = np.empty((m, n_cal), dtype=np.uint32)
             order_keys(calendar, index_bits, order)  # narrow keys that carry their column: half the bytes to sort
             order.sort(axis=1)
         else:  # numpy's sort of longer rows costs several times as much a key: select the ranks asked for
-            order = order[:, :0]
+            order = np.empty((m, 0), dtype=np.uint32)
             ks = np.array(sorted(set(ranks)), dtype=np.int64)
             found = np.empty((m, ks.size))
             kth_binned(calendar, ks, found)

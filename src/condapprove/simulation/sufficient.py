@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -276,8 +275,7 @@ def _look_index(design: Design, n: int) -> list[int | None]:
         elif look.patients is not None:
             out.append(int(look.patients))
         else:
-            assert look.information is not None
-            out.append(math.ceil(look.information * n - 1e-9))
+            out.append(look.information_count(n))
     return out
 
 

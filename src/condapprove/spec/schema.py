@@ -426,6 +426,13 @@ class Look(_Model):
             raise ValueError("give exactly one of month, patients, events or information")
         return self
 
+    def information_count(self, target: int) -> int:
+        """The patients or events a look at ``information`` of ``target`` waits for: ``ceil(information *
+        target)`` (less 1e-9, so that a fraction a rounding above a whole count waits for that count), and at least
+        the first (a fraction below one count waits for one)."""
+        assert self.information is not None
+        return max(1, math.ceil(self.information * target - 1e-9))
+
 
 class Analysis(_Model):
     """The test of a single final analysis, one-sided at level ``alpha``.
