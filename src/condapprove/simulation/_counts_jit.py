@@ -262,8 +262,9 @@ def kth_binned(values: np.ndarray, ks: np.ndarray, out: np.ndarray) -> None:  # 
     """``out[:, t] = np.sort(values, axis=1)[:, ks[t] - 1]`` (inf where ``ks[t]`` exceeds a row's values; NaN
     sorts last, as in numpy) without sorting the rows: for long rows, where numpy's sort leaves its sorting networks.
 
-    ``values`` (m, n) float64; ``ks`` (int64) increasing, each at least 1; ``out`` (m, ``ks.size``).  Each row's
-    values are counted into about ``n / 2`` bins of equal width over the range of the finite values of its block's
+    ``values`` (m, n) float64; ``ks`` (int64) increasing, each at least 1; ``out`` (m, ``ks.size``).  The same
+    values as numpy's (a 0.0 may come out as -0.0 where a row holds both, which numpy does not order either, and a
+    NaN as ``np.nan``).  Each row's values are counted into ``n // 2`` bins (at least 16, at most 4,096) of equal width over the range of the finite values of its block's
     first rows (a bin for the values below, one above, one for inf and one for NaN; the bin never decreases as the
     value grows), the bin that holds each rank is found from the counts, and only those bins' values are gathered
     and sorted.  Two passes over a row and a sort of a few values, against numpy's sort of the whole row: for 2,048
