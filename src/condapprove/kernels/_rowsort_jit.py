@@ -11,12 +11,12 @@ import numpy as np
 
 from .._jit import compiled
 
-__all__ = ["TOP", "join_parts", "plan_parts", "split_rows"]
+__all__ = ["FINE_BINS", "TOP", "join_parts", "plan_parts", "split_rows"]
 
 #: The largest uint32: such keys are not split, only counted, and written at each row's end (where they sort).
 TOP = np.uint32(0xFFFF_FFFF)
 #: The fine bins of :func:`plan_parts`, over the range of the keys of the rows it samples.
-_FINE = 1024
+FINE_BINS = 1024
 #: The rows :func:`plan_parts` samples.
 _SAMPLED = 8
 
@@ -26,8 +26,8 @@ def plan_parts(keys: np.ndarray, target: int,
                fine_part: np.ndarray) -> tuple[np.uint32, np.uint32, int]:  # pragma: no cover - compiled
     """How to split rows like the first few of ``keys`` (uint32, (m, n)) into parts of about ``target`` keys each.
 
-    The keys below :data:`TOP` of the first :data:`_SAMPLED` rows are counted in :data:`_FINE` bins of equal width
-    over their range, ``[low, low + 2**shift * _FINE)``, and neighbouring bins are gathered into parts of at most
+    The keys below :data:`TOP` of the first :data:`_SAMPLED` rows are counted in :data:`FINE_BINS` bins of equal width
+    over their range, ``[low, low + 2**shift * FINE_BINS)``, and neighbouring bins are gathered into parts of at most
     ``target`` keys a row on average (``fine_part[f]``: the part of fine bin ``f``).  Returns ``(low, shift,
     parts)``; ``parts`` is 0 when some fine bin alone holds more than ``target`` keys a row (many equal keys,
     say), which no split can spread: the caller then sorts the rows whole.  A key's part never decreases as the key
@@ -44,9 +44,9 @@ def plan_parts(keys: np.ndarray, target: int,
     if high < low:  # nothing below TOP in the sample
         return np.uint32(0), np.uint32(0), 0
     shift = np.uint32(0)
-    while (np.uint64(high - low) >> np.uint64(shift)) >= np.uint64(_FINE):
+    while (np.uint64(high - low) >> np.uint64(shift)) >= np.uint64(FINE_BINS):
         shift += np.uint32(1)
-    hist = np.zeros(_FINE, np.int64)
+    hist = np.zeros(FINE_BINS, np.int64)
     for i in range(rows):
         for j in range(n):
             k = keys[i, j]
@@ -54,7 +54,7 @@ def plan_parts(keys: np.ndarray, target: int,
                 hist[np.intp((k - low) >> shift)] += 1
     budget = target * rows
     part, held = 0, 0
-    for f in range(_FINE):
+    for f in range(FINE_BINS):
         if hist[f] > budget:
             return low, shift, 0
         if held > 0 and held + hist[f] > budget:
@@ -71,14 +71,14 @@ def split_rows(keys: np.ndarray, low: np.uint32, shift: np.uint32, fine_part: np
                part_of: np.ndarray) -> None:  # pragma: no cover - compiled
     """Each row ``i`` of ``keys`` (uint32, (m, n)) into ``parts`` short rows of ``width`` keys, by
     :func:`plan_parts`'s plan: key ``k`` below :data:`TOP` to part ``fine_part[min(max(k, low) - low >> shift,
-    _FINE - 1)]``, in the order met, the rest of each short row filled with :data:`TOP`.  ``out`` (uint32, flat):
+    FINE_BINS - 1)]``, in the order met, the rest of each short row filled with :data:`TOP`.  ``out`` (uint32, flat):
     row ``i``'s short row ``s`` from ``(i * (parts + 1) + s) * width``, then a scratch short row, and ``n`` more keys
     at the end; ``count`` (m, parts): the keys of each part.  A row with a part of more than ``width`` keys is
     flagged in ``over``: that part ran on into the next ones' places (or the next row's, which are written after
     it, or the ``n`` keys at the end), so the row's short rows hold nothing useful.  The keys equal to :data:`TOP`
     are only counted (written one on top of another in the scratch row).  ``part_of`` (n,): scratch."""
     m, n = keys.shape
-    last = np.uint32(_FINE - 1)
+    last = np.uint32(FINE_BINS - 1)
     pos = np.empty(parts + 1, np.int64)
     for i in range(m):
         row = keys[i]

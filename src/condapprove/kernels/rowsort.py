@@ -66,10 +66,10 @@ def sort_rows(keys: np.ndarray) -> None:
 
 def _split_sort(keys: np.ndarray) -> None:
     """:func:`sort_rows` by splitting the rows, whatever their length."""
-    from ._rowsort_jit import join_parts, plan_parts, split_rows
+    from ._rowsort_jit import FINE_BINS, join_parts, plan_parts, split_rows
 
     m, n = keys.shape
-    fine_part = np.empty(1024, dtype=np.int64)
+    fine_part = np.empty(FINE_BINS, dtype=np.int64)
     low, shift, parts = plan_parts(keys, int(WIDTH * FILL), fine_part)
     if parts == 0 or parts * WIDTH > 4 * n:  # the keys cluster (or there are none): numpy's sort
         keys.sort(axis=1)

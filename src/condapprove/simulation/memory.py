@@ -65,9 +65,10 @@ def memory_warning(design: Design) -> str | None:
     need = block_bytes(design)
     if need is None or need <= WARN_BYTES:
         return None
-    return (f"{_patients(design):,} patients simulated patient by patient need up to {need / 2**30:.1f} GiB of memory in each "
-            f"simulating process (blocks of {BLOCK_SIZE:,} replicates, about {BLOCK_SIZE * BYTES_PER_CELL / 1024:.0f} "
-            f"KiB a patient; --jobs N: N processes), whatever the number of replicates")
+    return (f"{_patients(design):,} patients simulated patient by patient need up to {need / 2**30:.1f} GiB of "
+            f"memory in each simulating process (blocks of {BLOCK_SIZE:,} replicates, about "
+            f"{BLOCK_SIZE * BYTES_PER_CELL / 1024:.0f} KiB a patient; --jobs N: N processes), whatever the number of "
+            f"replicates")
 
 
 def machine_memory() -> int | None:
