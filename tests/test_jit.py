@@ -410,7 +410,8 @@ def test_two_arm_columns_are_those_of_the_arms_one_by_one(has_dropout: bool, m: 
 def _logrank_both_ways(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, n_t: int,
                        beyond: bool = True) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """The sums of ``walk_sorted`` (n_valid, n1, e1, var, o1, events) from the wide keys and from the narrow ones,
-    and which rows ``unsure_rows`` reports."""
+    and which rows ``unsure_rows`` reports; checks that the engine's narrow keys in buffers by width
+    (:func:`_by_width`) give the narrow keys' sums and report the same rows."""
     from condapprove.kernels._tte_jit import look_keys, look_keys32, unsure_rows, walk_sorted
 
     m, n = entry.shape
@@ -429,7 +430,33 @@ def _logrank_both_ways(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray
         out.append(sums)
     unsure = np.empty(m, dtype=bool)
     assert unsure_rows(key, out[1][0], unsure) == np.count_nonzero(unsure)
+    by_width, reported = _by_width(entry, tau, first_key, n_t, beyond, np.arange(m))
+    for got, want in zip(by_width, out[1]):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.sort(reported), np.flatnonzero(unsure))
     return out[0], out[1], unsure
+
+
+def _by_width(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, n_t: int, beyond: bool,
+              rows: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The engine's narrow keys of ``rows`` in buffers by width (``look_keys32_by_width``, ``KeyBuffers.sort``,
+    ``walk_by_width``): the sums (n_valid, n1, e1, var, o1, events; NaN or -1 in the rows not asked for) and the
+    rows reported unsure."""
+    from condapprove.kernels._tte_jit import look_keys32_by_width, walk_by_width
+    from condapprove.simulation.statistics import KeyBuffers
+
+    m, n = entry.shape
+    code = np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
+    keys = KeyBuffers(rows.size, n)
+    sums = [np.full(m, -1, dtype=np.int64), np.full(m, -1, dtype=np.int64), np.full(m, np.nan),
+            np.full(m, np.nan), np.full(m, -1, dtype=np.int64), np.full(m, -1, dtype=np.int64)]
+    counts, widest = np.zeros(keys.bounds.size, dtype=np.int64), np.zeros(keys.bounds.size, dtype=np.int64)
+    look_keys32_by_width(entry, tau, first_key, code, rows, n_t, keys.bounds, keys.starts, keys.cap, keys.flat,
+                         counts, widest, keys.dest, sums[0], sums[1], beyond)
+    assert counts.sum() == rows.size
+    keys.sort(counts, widest)
+    reported = walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, counts, keys.dest, *sums, keys.unsure)
+    return sums, keys.unsure[:reported].copy()
 
 
 def _first_keys(first: np.ndarray, censored: np.ndarray, n_t: int) -> np.ndarray:
@@ -490,6 +517,53 @@ def test_narrow_look_keys_give_the_wide_keys_logrank_or_say_they_may_not(beyond:
     assert not differs[~unsure].any()
     np.testing.assert_array_equal(wide[0], narrow[0])  # patients in the analysis: counted the same way
     np.testing.assert_array_equal(wide[1], narrow[1])
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(st.sampled_from([1, 7, 40, 300, 700, 1300]), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_narrow_keys_by_width_are_the_whole_rows_sorted(n: int, seed: int, beyond: bool, subset: bool) -> None:
+    """The engine's narrow keys in buffers by width (``look_keys32_by_width``: each row in the narrowest buffer
+    that holds its patients entered by the look, compacted; the buffers sorted only as far as their widest rows;
+    ``walk_by_width``) give the sums of whole rows sorted and walked (``look_keys32``, ``walk_sorted``) and report
+    the same rows (``unsure_rows``): rows of every buffer's width, including those numpy sorts by partitioning and
+    those split by value (``sort_rows``); entries in column order in each arm, or out of it (a patient entered
+    before one in an earlier column, as a ramp-up's rounding can give: the last entered is then searched for);
+    nobody or everybody entered; a historical cohort (entered long before) as the second arm; only some rows
+    asked for, in any order."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 90))
+    n_t = int(rng.integers(0, n + 1))
+    entry = np.empty((m, n))
+    entry[:, :n_t] = np.sort(rng.uniform(0.0, 24.0, (m, n_t)), axis=1)
+    entry[:, n_t:] = np.sort(rng.uniform(0.0, 24.0, (m, n - n_t)), axis=1)
+    shuffled = rng.random(m) < 0.2  # some rows' entries out of column order
+    for i in np.flatnonzero(shuffled):
+        j = rng.integers(0, n, size=max(2, n // 10))
+        entry[i, j] = entry[i, rng.permutation(j)]
+    if beyond:
+        entry[:, n_t:] = -1e12
+    first = rng.exponential(rng.choice([3.0, 30.0, 300.0]), (m, n))
+    first[rng.random((m, n)) < 0.1] = np.inf
+    censored = rng.random((m, n)) < 0.2
+    tau = rng.choice(np.array([0.0, 1e-9, 1.0, 6.0, 12.0, 18.0, 30.0, np.inf]), m)
+    tau = np.where(rng.random(m) < 0.5, rng.uniform(0.0, 30.0, m), tau)
+    first_key = _first_keys(first, censored, n_t)
+    code = np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
+    rows = rng.permutation(m)[:int(rng.integers(1, m + 1))] if subset else np.arange(m)
+    from condapprove.kernels._tte_jit import look_keys32, unsure_rows, walk_sorted
+
+    key = np.empty((m, n), dtype=np.uint32)
+    want = [np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m), np.empty(m),
+            np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)]
+    look_keys32(entry, tau, first_key, code, np.arange(m), key, want[0], want[1], beyond)
+    key.sort(axis=1)
+    walk_sorted(key, *want)
+    unsure = np.empty(m, dtype=bool)
+    unsure_rows(key, want[0], unsure)
+    got, reported = _by_width(entry, tau, first_key, n_t, beyond, rows)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g[rows], w[rows])
+    np.testing.assert_array_equal(np.sort(reported), np.sort(rows[unsure[rows]]))
 
 
 def test_a_look_at_an_infinite_month_is_a_look_after_every_time() -> None:

@@ -25,8 +25,9 @@ from numba.extending import intrinsic, overload
 
 from .._jit import bits_float, compiled, float_bits, inlined, value_range
 
-__all__ = ["PAD32", "kth_ordered", "look_keys", "look_keys32", "order_key", "order_keys", "patient_columns",
-           "piecewise_inverse", "screen_stops", "two_arm_columns", "unsure_rows", "walk_sorted"]
+__all__ = ["PAD32", "kth_ordered", "look_keys", "look_keys32", "look_keys32_by_width", "order_key", "order_keys",
+           "patient_columns", "piecewise_inverse", "screen_stops", "two_arm_columns", "unsure_rows", "walk_by_width",
+           "walk_sorted"]
 
 _EXP_MASK = np.uint64(0x7FF0_0000_0000_0000)  # a double is finite iff its exponent bits are not all ones
 _PAD = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -79,6 +80,75 @@ _ABOVE_SHIFT = np.uint64(27)
 _ABOVE_MAX = np.uint64(2**29 - 3)
 
 
+@inlined
+def _narrow_row(t: float, entry: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray, i: int, flat: np.ndarray,
+                at: int, beyond: bool) -> tuple[np.uint64, np.uint64]:  # pragma: no cover - compiled
+    """Row ``i`` of :func:`look_keys32` at month ``t`` into ``flat[at:at + n]`` (1-d; ``n`` the row's patients).
+    Returns the row's entered and entered treated patients."""
+    linear = t > 0.0 and t < np.inf
+    scale = _Q_SPAN / t if linear else 0.0
+    upto = t if linear else -1.0
+    base = float_bits(t) if linear else np.uint64(0)
+    if beyond:  # (each call with a constant: the loop compiled without the test, or without the other branch)
+        nv, x1 = _narrow_run(t, scale, upto, base, entry, first_key, admin_code, i, flat, at, True)
+    else:
+        nv, x1 = _narrow_run(t, scale, upto, base, entry, first_key, admin_code, i, flat, at, False)
+    return np.uint64(nv), np.uint64(x1)
+
+
+@inlined
+def _narrow_run(t: float, scale: float, upto: float, base: np.uint64, entry: np.ndarray, first_key: np.ndarray,
+                admin_code: np.ndarray, i: int, flat: np.ndarray, at: int,
+                beyond: bool) -> tuple[np.uint64, np.uint64]:  # pragma: no cover - compiled
+    """:func:`_narrow_row`'s loop, whose look at month ``t`` gives ``scale``, ``upto`` and ``base``.  The indices
+    are unsigned: with a signed offset numba tests each index for a negative value, and a loop so written did not
+    vectorise (2.8 times as long on captured looks)."""
+    three = np.uint64(3)
+    cleared = ~three
+    span = np.uint32(_Q_SPAN)
+    nv = np.uint64(0)
+    x1 = np.uint64(0)
+    row, out0 = np.uint64(i), np.uint64(at)
+    for j in range(entry.shape[1]):  # each wide key made and narrowed in one pass: 0.73-0.86 of the time
+        # of a pass that made a row of wide keys and a second that narrowed them (medians, 60 captured parts)
+        u = np.uint64(j)
+        k, entered = _observed_key(t, entry[row, u], first_key[row, u], admin_code[u])
+        nv += entered
+        x1 += entered & admin_code[u]
+        bits = k & cleared
+        v = bits_float(bits)
+        x = v * scale
+        if not x <= _Q_SPAN:  # beyond tau, or not a number (the padding's bits)
+            x = _Q_SPAN
+        q = np.uint32(np.int32(x))  # through int32: a conversion that vectorises
+        if beyond and v > upto:  # beyond tau, by the bit patterns
+            q = span + np.uint32(min((bits - base) >> _ABOVE_SHIFT, _ABOVE_MAX))
+        flat[out0 + u] = PAD32 if k == _PAD else (q << np.uint32(2)) | np.uint32(k & three)
+    return nv, x1
+
+
+@inlined
+def _entered_ends(t: float, entry: np.ndarray, i: int, n_t: int, nv: np.uint64,
+                  x1: np.uint64) -> tuple[np.int64, np.int64]:  # pragma: no cover - compiled
+    """One past the last patient of row ``i`` entered by month ``t`` among its first ``n_t`` columns (0: none), and
+    among the others (counted from ``n_t``), of whom there are ``x1`` and ``nv - x1`` (:func:`_narrow_row`): where
+    a group's first that many have all entered, those are they (as when patients enter in column order), found in a
+    pass that vectorises; otherwise a loop from the group's end finds the last."""
+    ends = [np.int64(x1), np.int64(nv - x1)]
+    for g in range(2):
+        lo, hi = (0, n_t) if g == 0 else (n_t, entry.shape[1])
+        col0, row = np.uint64(lo), np.uint64(i)
+        signs = np.uint64(0)
+        for j in range(ends[g]):
+            signs |= float_bits((t - entry[row, col0 + np.uint64(j)]) + 0.0)
+        if signs >> np.uint64(63):  # one of them has not entered: find the last who has
+            last = np.int64(hi - lo)
+            while last > 0 and (float_bits((t - entry[row, col0 + np.uint64(last - 1)]) + 0.0) >> np.uint64(63)) != 0:
+                last -= 1
+            ends[g] = last
+    return ends[0], ends[1]
+
+
 @compiled
 def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
                 rows: np.ndarray, out: np.ndarray, n_valid: np.ndarray, n1: np.ndarray,
@@ -104,35 +174,64 @@ def look_keys32(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin
     ``q = 2**29`` and a look at a month that is not positive and finite puts every time at 0 (a cheaper loop, about
     0.6–0.8 of the time here; a row where that merges an event's time with another is reported like any other).
     """
+    flat = out.reshape(-1)
     n = entry.shape[1]
-    three = np.uint64(3)
-    cleared = ~three
-    span = np.uint32(_Q_SPAN)
     for r in range(rows.size):
         i = rows[r]
+        n_valid[r], n1[r] = _narrow_row(tau[i], entry, first_key, admin_code, i, flat, r * n, beyond)
+
+
+@compiled
+def look_keys32_by_width(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, admin_code: np.ndarray,
+                         rows: np.ndarray, n_t: int, bounds: np.ndarray, starts: np.ndarray, cap: int,
+                         flat: np.ndarray, counts: np.ndarray, widest: np.ndarray, dest: np.ndarray,
+                         n_valid: np.ndarray, n1: np.ndarray, beyond: bool = True) -> None:  # pragma: no cover
+    """:func:`look_keys32` of the rows ``rows``, each in the narrowest of several buffers of rows that holds the
+    keys of its patients entered by the look: numpy sorts a row of up to 64, 128, 256 or 512 uint32 keys with a
+    sorting network of that size (0.043, 0.080, 0.164 and 0.369 us a row here, 512 rows) and a longer row by
+    partitioning it, at a cost that grows with its length, so a look before every patient has entered need not sort
+    the whole row (docs/performance.md, item 117).
+
+    Buffer ``c`` holds up to ``cap`` rows of ``bounds[c]`` keys (ascending; the last, ``n``, the row's length) from
+    ``flat[starts[c]]``.  Each row's keys are written into the next row of the last buffer.  A row with no more
+    patients entered than the buffer before it holds is then compacted into the first buffer that holds them: the
+    keys of the first ``n_t`` columns up to the last of those patients entered (:func:`_entered_ends`), then the other
+    columns' up to theirs, then the padding (patients enter in column order in each arm, as the engine's running
+    sums of gaps give them, so this is usually all the patients entered and no more).  A row's buffer counts it
+    (``counts[c]``), records its index from ``rows`` at ``dest[c * cap + counts[c]]``, and raises ``widest[c]`` to the
+    number of keys before its padding (``n`` in the last buffer, whose rows are not compacted), as far as a sort of
+    the buffer's rows needs to go.  ``n_valid`` and ``n1`` are written at the row's index (arrays of every row)."""
+    n = entry.shape[1]
+    top = bounds.size - 1
+    for r in range(rows.size):
+        i = rows[r]
+        at = starts[top] + counts[top] * n  # the next row of the widest buffer, then moved if narrower will do
         t = tau[i]
-        linear = t > 0.0 and t < np.inf
-        scale = _Q_SPAN / t if linear else 0.0
-        upto = t if linear else -1.0
-        base = float_bits(t) if linear else np.uint64(0)
-        row_entry, row_first, row_out = entry[i], first_key[i], out[r]
-        nv = np.uint64(0)
-        x1 = np.uint64(0)
-        for j in range(n):  # each wide key made and narrowed in one pass: 0.73-0.86 of the time
-            # of a pass that made a row of wide keys and a second that narrowed them (medians, 60 captured parts)
-            k, entered = _observed_key(t, row_entry[j], row_first[j], admin_code[j])
-            nv += entered
-            x1 += entered & admin_code[j]
-            bits = k & cleared
-            v = bits_float(bits)
-            x = v * scale
-            if not x <= _Q_SPAN:  # beyond tau, or not a number (the padding's bits)
-                x = _Q_SPAN
-            q = np.uint32(np.int32(x))  # through int32: a conversion that vectorises
-            if beyond and v > upto:  # beyond tau, by the bit patterns
-                q = span + np.uint32(min((bits - base) >> _ABOVE_SHIFT, _ABOVE_MAX))
-            row_out[j] = PAD32 if k == _PAD else (q << np.uint32(2)) | np.uint32(k & three)
-        n_valid[r], n1[r] = nv, x1
+        nv, x1 = _narrow_row(t, entry, first_key, admin_code, i, flat, at, beyond)
+        n_valid[i], n1[i] = nv, x1
+        c = top
+        if top > 0 and np.int64(nv) <= bounds[top - 1]:  # a narrower buffer may do
+            last_t, last_c = _entered_ends(t, entry, i, n_t, nv, x1)
+            s = last_t + last_c
+            c = 0
+            while bounds[c] < s:
+                c += 1
+        w, pos = bounds[c], counts[c]
+        counts[c] = pos + 1
+        dest[c * cap + pos] = i
+        if c == top:  # kept as written, not compacted
+            widest[c] = n
+            continue
+        widest[c] = max(widest[c], s)
+        to, start = np.uint64(starts[c] + pos * w), np.uint64(at)
+        for j in range(np.uint64(last_t)):
+            flat[to + j] = flat[start + j]
+        to += np.uint64(last_t)
+        start += np.uint64(n_t)
+        for j in range(np.uint64(last_c)):
+            flat[to + j] = flat[start + j]
+        for j in range(np.uint64(s), np.uint64(w)):
+            flat[to - np.uint64(last_t) + j] = PAD32
 
 
 @compiled
@@ -166,18 +265,23 @@ def unsure_rows(key: np.ndarray, n_valid: np.ndarray, out: np.ndarray) -> int:  
     censorings that merged are harmless: no event lies between them, so every event has both before it or neither,
     in either order, and the log-rank sums are the same (a historical cohort's patients without an event, all entered
     at the same month and so censored together at each look, are such ties)."""
-    b = key.shape[0]
-    two = np.uint64(2)
     total = 0
-    for i in range(b):
-        row = key[i]
-        same = False
-        for j in range(1, n_valid[i]):
-            k, prev = np.uint64(row[j]), np.uint64(row[j - 1])
-            same |= ((k >> two) == (prev >> two)) & ((k & prev & two) == 0)
+    for i in range(key.shape[0]):
+        same = _row_unsure(key[i], n_valid[i])
         out[i] = same
         total += same
     return total
+
+
+@inlined
+def _row_unsure(row: np.ndarray, nv: int) -> bool:  # pragma: no cover - compiled
+    """:func:`unsure_rows` of one row of ``nv`` keys in the analysis."""
+    two = np.uint64(2)
+    same = False
+    for j in range(1, nv):
+        k, prev = np.uint64(row[j]), np.uint64(row[j - 1])
+        same |= ((k >> two) == (prev >> two)) & ((k & prev & two) == 0)
+    return same
 
 
 #: The bits of 2**52: OR-ed into an integer below 2**52, the double 2**52 + that integer, exactly.
@@ -328,47 +432,76 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
     position-by-position pass throughout (the tests compare the two).
     """
     b, n = key.shape
-    one, two, high = np.uint64(1), np.uint64(2), np.uint64(32)
-    low32 = np.uint64(0xFFFF_FFFF)
     packed = np.empty(n, dtype=np.uint64)  # per event: (treated before it) << 32 | its position
     event_key = np.empty(n, dtype=np.uint64)
     share = np.empty(n, dtype=np.float64)
     for i in range(b):
-        row = key[i]
-        nv = n_valid[i]
-        x1 = n1[i]
-        # (treated patients before the current position) << 32 | the position, and the events listed so far: eight
-        # positions at a time in vector registers, then the rest one at a time
-        first, now, cnt = _events_by_eights(row, nv, np.uint64(0), np.int64(0), packed, event_key)
-        for j in range(first, nv):
-            k = row[j]
-            packed[cnt] = now  # written at every position, kept (cnt advances) at an event
-            event_key[cnt] = k
-            cnt += np.int64(((k >> one) & one) ^ one)
-            now += ((k & one) << high) + one
-        so1 = np.int64(0)
-        for c in range(cnt):
-            so1 += np.int64(event_key[c] & one)
-        tie = False
-        for c in range(1, cnt):  # events sort before censorings at equal times: tied events are neighbours
-            tie |= (event_key[c] >> two) == (event_key[c - 1] >> two)
-        for c in range(cnt):
-            w = packed[c]
-            # (the counts as doubles through _small_float: the vector division then needs no scalar conversion)
-            share[c] = (_small_float(np.uint64(x1 - np.int64(w >> high)))
-                        / _small_float(np.uint64(nv - np.int64(w & low32))))
-        se1 = 0.0
-        sv = 0.0
-        for c in range(cnt):
-            frac = share[c]
-            se1 += frac
-            sv += frac * (1.0 - frac)
-        if tie:
-            se1, sv = _tied_sums(row, nv, x1)
-        e1[i] = se1
-        var[i] = sv
-        o1[i] = so1
-        events[i] = cnt
+        e1[i], var[i], o1[i], events[i] = _walk_row(key[i], n_valid[i], n1[i], packed, event_key, share)
+
+
+@inlined
+def _walk_row(row: np.ndarray, nv: int, x1: int, packed: np.ndarray, event_key: np.ndarray,
+              share: np.ndarray) -> tuple[float, float, np.int64, np.int64]:  # pragma: no cover - compiled
+    """:func:`walk_sorted` of one row (``packed``, ``event_key`` and ``share``: buffers of the row's length):
+    ``e1``, ``var``, ``o1`` and ``events``."""
+    one, two, high = np.uint64(1), np.uint64(2), np.uint64(32)
+    low32 = np.uint64(0xFFFF_FFFF)
+    # (treated patients before the current position) << 32 | the position, and the events listed so far: eight
+    # positions at a time in vector registers, then the rest one at a time
+    first, now, cnt = _events_by_eights(row, nv, np.uint64(0), np.int64(0), packed, event_key)
+    for j in range(first, nv):
+        k = row[j]
+        packed[cnt] = now  # written at every position, kept (cnt advances) at an event
+        event_key[cnt] = k
+        cnt += np.int64(((k >> one) & one) ^ one)
+        now += ((k & one) << high) + one
+    so1 = np.int64(0)
+    for c in range(cnt):
+        so1 += np.int64(event_key[c] & one)
+    tie = False
+    for c in range(1, cnt):  # events sort before censorings at equal times: tied events are neighbours
+        tie |= (event_key[c] >> two) == (event_key[c - 1] >> two)
+    for c in range(cnt):
+        w = packed[c]
+        # (the counts as doubles through _small_float: the vector division then needs no scalar conversion)
+        share[c] = (_small_float(np.uint64(x1 - np.int64(w >> high)))
+                    / _small_float(np.uint64(nv - np.int64(w & low32))))
+    se1 = 0.0
+    sv = 0.0
+    for c in range(cnt):
+        frac = share[c]
+        se1 += frac
+        sv += frac * (1.0 - frac)
+    if tie:
+        se1, sv = _tied_sums(row, nv, x1)
+    return se1, sv, so1, cnt
+
+
+@compiled
+def walk_by_width(flat: np.ndarray, bounds: np.ndarray, starts: np.ndarray, cap: int, counts: np.ndarray,
+                  dest: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.ndarray, var: np.ndarray,
+                  o1: np.ndarray, events: np.ndarray, unsure: np.ndarray) -> int:  # pragma: no cover - compiled
+    """:func:`walk_sorted` and :func:`unsure_rows` of the rows of :func:`look_keys32_by_width`'s buffers, once
+    sorted: each row's sums written at its index (``dest``) in ``e1``, ``var``, ``o1`` and ``events`` (arrays of
+    every row, as ``n_valid`` and ``n1``), and the indices of the rows :func:`unsure_rows` would report listed in
+    ``unsure``; returns how many there are."""
+    n = bounds[-1]
+    packed = np.empty(n, dtype=np.uint64)
+    event_key = np.empty(n, dtype=np.uint64)
+    share = np.empty(n, dtype=np.float64)
+    reported = 0
+    for c in range(bounds.size):
+        w = bounds[c]
+        for pos in range(counts[c]):
+            at = starts[c] + pos * w
+            row = flat[at:at + w]
+            i = dest[c * cap + pos]
+            nv = n_valid[i]
+            e1[i], var[i], o1[i], events[i] = _walk_row(row, nv, n1[i], packed, event_key, share)
+            if _row_unsure(row, nv):
+                unsure[reported] = i
+                reported += 1
+    return reported
 
 
 @compiled

@@ -26,15 +26,14 @@ from ..kernels._normal_jit import hermite, one_sample_t, pooled_t
 from ..kernels._tte_jit import (
     kth_ordered,
     look_keys,
-    look_keys32,
+    look_keys32_by_width,
     order_keys,
     patient_columns,
     screen_stops,
     two_arm_columns,
-    unsure_rows,
-    walk_sorted,
+    walk_by_width,
 )
-from ..kernels.rowsort import SORT_NETWORK_KEYS, sort_rows
+from ..kernels.rowsort import SORT_NETWORK_KEYS, SPLIT_MIN_KEYS, sort_rows
 from ..kernels.survival import (
     hazard_ratio_estimate,
     logrank_batch,
@@ -548,8 +547,7 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     taus = [np.ascontiguousarray(t) for t in taus]
     e1, var = np.empty((k, m)), np.empty((k, m))
     o1, events, nv, nt = (np.empty((k, m), dtype=np.int64) for _ in range(4))
-    key = np.empty((min(m, _TTE_ROWS), n), dtype=np.uint32)
-    unsure = np.empty(min(m, _TTE_ROWS), dtype=bool)
+    keys = KeyBuffers(min(m, _TTE_ROWS), n)
     narrow, n_unsure = True, 0
     all_recruited = bool(recruited.all())  # else a historical cohort, entered long before, is seen beyond the looks
     # (the information below counts the recruited patients' events: beside a historical cohort, the treated arm's)
@@ -573,8 +571,8 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
                 idx, planned = np.flatnonzero(alive[:size]), int(screen.events[j])
             else:
                 idx, planned = None, 0
-            n_unsure += _tile_look(lo, size, idx, j, entry, taus, first_key, admin_code, not all_recruited,
-                                   narrow, key, unsure, planned, (nv, nt, e1, var, o1, events))
+            n_unsure += _tile_look(lo, size, idx, j, entry, taus, first_key, n_t, admin_code, not all_recruited,
+                                   narrow, keys, planned, (nv, nt, e1, var, o1, events))
             if screen is not None and j < k - 1:
                 left = screen_stops(e1[j, rows], var[j, rows], o1[j, rows], events[j, rows], int(screen.events[j]),
                                     float(screen.bound[j]), screen.eligible[rows], regular[:size],
@@ -596,16 +594,50 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     return out
 
 
+class KeyBuffers:
+    """The narrow keys of a tile's rows at a look, in buffers of rows of several widths
+    (:func:`~condapprove.kernels._tte_jit.look_keys32_by_width`): rows of 32, 64, ..., up to the largest power of two
+    below ``n``, then ``n`` keys, each buffer of ``rows`` rows."""
+
+    #: The narrowest buffer's rows: numpy's sorting networks cost about the same for fewer keys.
+    NARROWEST = 32
+
+    def __init__(self, rows: int, n: int) -> None:
+        widths, w = [], self.NARROWEST
+        while w < n:
+            widths.append(w)
+            w = 2 * w if w < SORT_NETWORK_KEYS else -(-w * 5 // 4 // 64) * 64
+        self.bounds = np.array(widths + [n], dtype=np.int64)
+        self.cap = rows
+        self.starts = np.concatenate([[0], np.cumsum(self.bounds * rows)]).astype(np.int64)
+        self.flat = np.empty(int(self.starts[-1]), dtype=np.uint32)
+        self.dest = np.empty(self.bounds.size * rows, dtype=np.int64)
+        self.unsure = np.empty(rows, dtype=np.int64)
+
+    def sort(self, counts: np.ndarray, widest: np.ndarray) -> None:
+        """Sort the keys of each buffer's first ``counts`` rows, only as far as its ``widest`` row's keys (the
+        rest of every row is padding)."""
+        for c in np.flatnonzero(counts):
+            w, cnt, s = int(self.bounds[c]), int(counts[c]), int(widest[c])
+            block = self.flat[self.starts[c]:self.starts[c] + cnt * w].reshape(cnt, w)
+            if s > SPLIT_MIN_KEYS:  # numpy's sort, or a split by value where that is faster (of whole rows)
+                sort_rows(block)
+            elif s > 1:
+                block[:, :s].sort(axis=1)
+
+
 def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarray, taus: list[np.ndarray],
-               first_key: np.ndarray, admin_code: np.ndarray, beyond: bool, narrow: bool, key: np.ndarray,
-               unsure: np.ndarray, planned: int, sums: tuple[np.ndarray, ...]) -> int:
+               first_key: np.ndarray, n_t: int, admin_code: np.ndarray, beyond: bool, narrow: bool,
+               keys: KeyBuffers, planned: int, sums: tuple[np.ndarray, ...]) -> int:
     """Look ``j`` of the ``n`` rows of the tile from row ``lo``, into ``sums`` (``n_valid, n_treated, e1, var, o1,
     events`` of shape (looks, rows)): every row when ``idx`` is None, else only the rows ``lo + idx`` (the others
     stopped at an earlier look: :class:`StopScreen`), which get the values of a row without patients and with the
-    ``planned`` events (none of them read by the decision).  The keys are narrow (read in place by
-    :func:`~condapprove.kernels._tte_jit.look_keys32`, the sums written in place for a whole tile), with a row
-    where two times may have merged analysed again from the wide keys, or wide when ``narrow`` is False.  Returns
-    the number of rows analysed from the wide keys after the narrow ones."""
+    ``planned`` events (none of them read by the decision).  The keys are narrow, each row in the narrowest buffer
+    of ``keys`` that holds its patients entered by the look
+    (:func:`~condapprove.kernels._tte_jit.look_keys32_by_width`), each buffer sorted as far as its widest row and
+    walked, the sums written in place; a row where two times may have merged is analysed again from the wide keys.
+    With ``narrow`` False, the wide keys only.  Returns the number of rows analysed from the wide keys after the
+    narrow ones."""
     tile = slice(lo, lo + n)
     if idx is not None:
         for whole, value in zip(sums, (0, 0, 0.0, 0.0, 0, planned)):
@@ -614,21 +646,18 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
     if not narrow:
         _wide_logrank(sub, j, entry, taus, first_key, admin_code, sums)
         return 0
-    # the walk's sums: views of the whole tile's, written in place, or the analysed rows' own, copied back below
-    part = (tuple(whole[j, tile] for whole in sums) if idx is None
-            else tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums))
-    kr, ur = key[:sub.size], unsure[:sub.size]
-    look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
-    sort_rows(kr)  # numpy's sort, or for long rows a split by value where that is faster
-    walk_sorted(kr, *part)
-    if idx is not None:
-        for whole, got in zip(sums, part):
-            whole[j, sub] = got
-    if not unsure_rows(kr, part[0], ur):
+    nv, nt, e1, var, o1, events = (whole[j] for whole in sums)
+    counts, widest = np.zeros(keys.bounds.size, dtype=np.int64), np.zeros(keys.bounds.size, dtype=np.int64)
+    look_keys32_by_width(entry, taus[j], first_key, admin_code, sub, n_t, keys.bounds, keys.starts, keys.cap,
+                         keys.flat, counts, widest, keys.dest, nv, nt, beyond)
+    keys.sort(counts, widest)
+    reported = int(walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, counts, keys.dest, nv, nt, e1, var,
+                                 o1, events, keys.unsure))
+    if not reported:
         return 0
-    redo = sub[ur]
+    redo = keys.unsure[:reported].copy()
     _wide_logrank(redo, j, entry, taus, first_key, admin_code, sums)
-    return int(redo.size)
+    return reported
 
 
 #: The narrow keys are given up for a block's remaining rows once more than one look-row in this many was analysed
