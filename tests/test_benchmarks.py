@@ -329,3 +329,15 @@ def test_looks_runs_the_engines_steps_on_a_captured_block(capsys: pytest.Capture
     _script("looks").main(["--case", "survival", "--replicates", "512", "--passes", "1"])
     out = capsys.readouterr().out
     assert "survival: 3 looks x 512 rows" in out and "the sums of the others the same" in out
+
+
+def test_looks_counts_the_rows_the_engine_analyses_again(capsys: pytest.CaptureFixture[str]) -> None:
+    """``benchmarks/looks.py --reported`` counts the look-rows the engine's narrow keys go through (its spy on the
+    engine's walk sees every one of them: 3 looks of 64 rows in the survival case, fewer where a row stopped) and
+    those reported unsure."""
+    import re
+
+    _script("looks").main(["--reported", "64"])
+    out = capsys.readouterr().out
+    got = re.search(r"^survival: (\d+) of (\d+) look-rows reported$", out, re.MULTILINE)
+    assert got is not None and 64 < int(got.group(2)) <= 3 * 64 and int(got.group(1)) <= int(got.group(2))
