@@ -1363,6 +1363,44 @@ def test_long_survival_rows_give_the_same_numbers_whatever_the_sort(monkeypatch:
     assert 0.2 < float(frames[0]["p_confirmed"].iloc[0]) < 1.0
 
 
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_survival_looks_give_the_same_numbers_by_width_or_whole_rows(monkeypatch: pytest.MonkeyPatch,
+                                                                    ratio: int) -> None:
+    """Looks before accrual ends, whose rows go to buffers narrower than whole rows (``statistics.KeyBuffers``,
+    docs/performance.md item 117), give the same replicates as whole rows sorted at every look (no buffer but the
+    whole rows' when ``KeyBuffers.NARROWEST`` exceeds the row): 600 patients, 1:1 and 2:1, with dropout, looks by
+    events and by information, early stopping for efficacy (the stop screen)."""
+    from condapprove.simulation import statistics
+
+    design = design_from_mapping({
+        "name": "looks during accrual", "approval": {"date": "2020-01-01", "time_limit_years": 7},
+        "post_marketing": {
+            "study": "clinical_trial",
+            "endpoint": {"type": "time_to_event", "baseline": {"median_months": 6.0}, "dropout_rate_per_month": 0.01},
+            "treated": {"accrual": {"rate_per_month": 10.0 * ratio}, "target_n": 200 * ratio},
+            "control": {"kind": "concurrent", "ratio": 1 / ratio, "randomised": True}, "target_events": 300,
+            "analyses": [{"events": 40}, {"events": 100}, {"information": 0.6}],
+            "decision": {"rule": "group_sequential", "alpha": 0.025, "spending": "pocock"}},
+        "scenarios": [{"name": "alt", "hazard_ratio": 0.7}]})
+    calls: list[int | None] = []
+    real = statistics._tile_look
+
+    def spy(*args: Any) -> tuple[int, int | None]:
+        got = real(*args)
+        calls.append(got[1])
+        return got
+
+    monkeypatch.setattr(statistics, "_tile_look", spy)
+    frames = [condapprove.simulate(design, replicates=1500, seed=5).to_frame()]
+    assert any(c for c in calls if c is not None) and None in calls  # rows compacted, and whole rows later
+    monkeypatch.setattr(statistics.KeyBuffers, "NARROWEST", 10**9)
+    calls.clear()
+    frames.append(condapprove.simulate(design, replicates=1500, seed=5).to_frame())
+    assert set(calls) == {None}
+    assert frames[1].equals(frames[0])
+    assert 0.2 < float(frames[0]["p_confirmed"].iloc[0]) < 1.0
+
+
 @pytest.mark.parametrize("endpoint", ["time_to_event", "binary"])
 def test_a_look_at_a_fraction_below_one_count_waits_for_the_first(endpoint: str) -> None:
     """A look at a fraction of the information that rounds to no event (or no patient) waits for the first one, as a

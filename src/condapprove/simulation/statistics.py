@@ -26,12 +26,15 @@ from ..kernels._normal_jit import hermite, one_sample_t, pooled_t
 from ..kernels._tte_jit import (
     kth_ordered,
     look_keys,
+    look_keys32,
     look_keys32_by_width,
     order_keys,
     patient_columns,
     screen_stops,
     two_arm_columns,
+    unsure_rows,
     walk_by_width,
+    walk_sorted,
 )
 from ..kernels.rowsort import SORT_NETWORK_KEYS, SPLIT_MIN_KEYS, sort_rows
 from ..kernels.survival import (
@@ -538,8 +541,9 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     the rows of a tile that have certainly stopped are left out of its later looks (:class:`StopScreen`).
 
     The keys sorted are narrow (uint32: :func:`condapprove.kernels._tte_jit.look_keys32`), which numpy sorts about
-    twice as fast as the wide ones; a row where an event's time may have merged with another in them is analysed
-    again from the wide keys (:func:`_wide_logrank`), so the numbers are the wide keys' in every row."""
+    twice as fast as the wide ones, each row only as far as its patients entered by the look need
+    (:class:`KeyBuffers`); a row where an event's time may have merged with another in them is analysed again from
+    the wide keys (:func:`_wide_logrank`), so the numbers are the wide keys' in every row."""
     k, (m, n) = len(taus), entry.shape
     treated = np.zeros(n, dtype=bool)
     treated[:n_t] = True
@@ -549,6 +553,9 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     o1, events, nv, nt = (np.empty((k, m), dtype=np.int64) for _ in range(4))
     keys = KeyBuffers(min(m, _TTE_ROWS), n)
     narrow, n_unsure = True, 0
+    # each look's rows by width while a tile still has rows that a narrower buffer holds (the looks' months grow, and
+    # so do the patients entered); whole rows after (item 117's buffers cost 1-4% where no row is compacted)
+    by_width = [keys.bounds.size > 1] * k
     all_recruited = bool(recruited.all())  # else a historical cohort, entered long before, is seen beyond the looks
     # (the information below counts the recruited patients' events: beside a historical cohort, the treated arm's)
     assert all_recruited or (bool(recruited[:n_t].all()) and not recruited[n_t:].any())
@@ -571,8 +578,12 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
                 idx, planned = np.flatnonzero(alive[:size]), int(screen.events[j])
             else:
                 idx, planned = None, 0
-            n_unsure += _tile_look(lo, size, idx, j, entry, taus, first_key, n_t, admin_code, not all_recruited,
-                                   narrow, keys, planned, (nv, nt, e1, var, o1, events))
+            reported, compacted = _tile_look(lo, size, idx, j, entry, taus, first_key, n_t, admin_code,
+                                             not all_recruited, narrow, by_width[j], keys, planned,
+                                             (nv, nt, e1, var, o1, events))
+            n_unsure += reported
+            if compacted == 0:
+                by_width[j:] = [False] * (k - j)
             if screen is not None and j < k - 1:
                 left = screen_stops(e1[j, rows], var[j, rows], o1[j, rows], events[j, rows], int(screen.events[j]),
                                     float(screen.bound[j]), screen.eligible[rows], regular[:size],
@@ -596,23 +607,30 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
 
 class KeyBuffers:
     """The narrow keys of a tile's rows at a look, in buffers of rows of several widths
-    (:func:`~condapprove.kernels._tte_jit.look_keys32_by_width`): rows of 32, 64, ..., up to the largest power of two
-    below ``n``, then ``n`` keys, each buffer of ``rows`` rows."""
+    (:func:`~condapprove.kernels._tte_jit.look_keys32_by_width`), each of up to ``rows`` rows: rows of 32, 64, 128,
+    256 and 512 keys (the sizes of numpy's sorting networks) below ``n``, and the last of ``n`` keys.  No buffer lies
+    between 512 keys and ``n``: numpy partitions such rows, at a cost that grows slowly with their length, and
+    buffers of 640, 832, 1,088, ... keys gained a design of 1,000 patients 0.036 of its time but lost designs of
+    1,200 and 1,500 patients 0.04 (docs/performance.md, item 117)."""
 
     #: The narrowest buffer's rows: numpy's sorting networks cost about the same for fewer keys.
     NARROWEST = 32
 
     def __init__(self, rows: int, n: int) -> None:
-        widths, w = [], self.NARROWEST
-        while w < n:
-            widths.append(w)
-            w = 2 * w if w < SORT_NETWORK_KEYS else -(-w * 5 // 4 // 64) * 64
+        widths = [w for w in (self.NARROWEST << e for e in range(SORT_NETWORK_KEYS.bit_length())) if w < n
+                  and w <= SORT_NETWORK_KEYS]
         self.bounds = np.array(widths + [n], dtype=np.int64)
         self.cap = rows
         self.starts = np.concatenate([[0], np.cumsum(self.bounds * rows)]).astype(np.int64)
         self.flat = np.empty(int(self.starts[-1]), dtype=np.uint32)
         self.dest = np.empty(self.bounds.size * rows, dtype=np.int64)
         self.unsure = np.empty(rows, dtype=np.int64)
+        self.unsure_flags = np.empty(rows, dtype=bool)
+
+    def whole_rows(self, rows: int) -> np.ndarray:
+        """The last buffer's first ``rows`` rows, as a (rows, n) array: the keys of whole rows."""
+        n, at = int(self.bounds[-1]), int(self.starts[-2])
+        return self.flat[at:at + rows * n].reshape(rows, n)
 
     def sort(self, counts: np.ndarray, widest: np.ndarray) -> None:
         """Sort the keys of each buffer's first ``counts`` rows, only as far as its ``widest`` row's keys (the
@@ -620,24 +638,25 @@ class KeyBuffers:
         for c in np.flatnonzero(counts):
             w, cnt, s = int(self.bounds[c]), int(counts[c]), int(widest[c])
             block = self.flat[self.starts[c]:self.starts[c] + cnt * w].reshape(cnt, w)
-            if s > SPLIT_MIN_KEYS:  # numpy's sort, or a split by value where that is faster (of whole rows)
+            if s > SPLIT_MIN_KEYS:  # whole rows: numpy's sort, or a split by value where that is faster
                 sort_rows(block)
             elif s > 1:
                 block[:, :s].sort(axis=1)
 
 
 def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarray, taus: list[np.ndarray],
-               first_key: np.ndarray, n_t: int, admin_code: np.ndarray, beyond: bool, narrow: bool,
-               keys: KeyBuffers, planned: int, sums: tuple[np.ndarray, ...]) -> int:
+               first_key: np.ndarray, n_t: int, admin_code: np.ndarray, beyond: bool, narrow: bool, by_width: bool,
+               keys: KeyBuffers, planned: int, sums: tuple[np.ndarray, ...]) -> tuple[int, int | None]:
     """Look ``j`` of the ``n`` rows of the tile from row ``lo``, into ``sums`` (``n_valid, n_treated, e1, var, o1,
     events`` of shape (looks, rows)): every row when ``idx`` is None, else only the rows ``lo + idx`` (the others
     stopped at an earlier look: :class:`StopScreen`), which get the values of a row without patients and with the
-    ``planned`` events (none of them read by the decision).  The keys are narrow, each row in the narrowest buffer
-    of ``keys`` that holds its patients entered by the look
+    ``planned`` events (none of them read by the decision).  The keys are narrow: with ``by_width``, each row in the
+    narrowest buffer of ``keys`` that holds its patients entered by the look
     (:func:`~condapprove.kernels._tte_jit.look_keys32_by_width`), each buffer sorted as far as its widest row and
-    walked, the sums written in place; a row where two times may have merged is analysed again from the wide keys.
-    With ``narrow`` False, the wide keys only.  Returns the number of rows analysed from the wide keys after the
-    narrow ones."""
+    walked, the sums written in place; else whole rows (:func:`~condapprove.kernels._tte_jit.look_keys32`, the
+    sums written in place for a whole tile).  A row where two times may have merged is analysed again from the wide
+    keys.  With ``narrow`` False, the wide keys only.  Returns the number of rows analysed from the wide keys after
+    the narrow ones, and how many rows went to a buffer narrower than whole rows (None without ``by_width``)."""
     tile = slice(lo, lo + n)
     if idx is not None:
         for whole, value in zip(sums, (0, 0, 0.0, 0.0, 0, planned)):
@@ -645,7 +664,23 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
     sub = np.arange(lo, lo + n) if idx is None else lo + idx
     if not narrow:
         _wide_logrank(sub, j, entry, taus, first_key, admin_code, sums)
-        return 0
+        return 0, None
+    if not by_width:
+        # the walk's sums: views of the whole tile's, written in place, or the analysed rows' own, copied back below
+        part = (tuple(whole[j, tile] for whole in sums) if idx is None
+                else tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums))
+        kr, ur = keys.whole_rows(sub.size), keys.unsure_flags[:sub.size]
+        look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
+        sort_rows(kr)  # numpy's sort, or for long rows a split by value where that is faster
+        walk_sorted(kr, *part)
+        if idx is not None:
+            for whole, got in zip(sums, part):
+                whole[j, sub] = got
+        if not unsure_rows(kr, part[0], ur):
+            return 0, None
+        redo = sub[ur]
+        _wide_logrank(redo, j, entry, taus, first_key, admin_code, sums)
+        return int(redo.size), None
     nv, nt, e1, var, o1, events = (whole[j] for whole in sums)
     counts, widest = np.zeros(keys.bounds.size, dtype=np.int64), np.zeros(keys.bounds.size, dtype=np.int64)
     look_keys32_by_width(entry, taus[j], first_key, admin_code, sub, n_t, keys.bounds, keys.starts, keys.cap,
@@ -653,11 +688,10 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
     keys.sort(counts, widest)
     reported = int(walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, counts, keys.dest, nv, nt, e1, var,
                                  o1, events, keys.unsure))
-    if not reported:
-        return 0
-    redo = keys.unsure[:reported].copy()
-    _wide_logrank(redo, j, entry, taus, first_key, admin_code, sums)
-    return reported
+    compacted = int(counts[:-1].sum())
+    if reported:
+        _wide_logrank(keys.unsure[:reported].copy(), j, entry, taus, first_key, admin_code, sums)
+    return reported, compacted
 
 
 #: The narrow keys are given up for a block's remaining rows once more than one look-row in this many was analysed
