@@ -101,8 +101,8 @@ def _narrow_run(t: float, scale: float, upto: float, base: np.uint64, entry: np.
                 admin_code: np.ndarray, i: int, flat: np.ndarray, at: int,
                 beyond: bool) -> tuple[np.uint64, np.uint64]:  # pragma: no cover - compiled
     """:func:`_narrow_row`'s loop, whose look at month ``t`` gives ``scale``, ``upto`` and ``base``.  The indices
-    are unsigned: with a signed offset numba tests each index for a negative value, and a loop so written did not
-    vectorise (2.8 times as long on captured looks)."""
+    are unsigned: numba tests a signed index for a negative value, and a loop over columns from an offset so
+    indexed took 2.8 times as long on a captured look (it did not vectorise)."""
     three = np.uint64(3)
     cleared = ~three
     span = np.uint32(_Q_SPAN)
@@ -132,8 +132,8 @@ def _entered_ends(t: float, entry: np.ndarray, i: int, n_t: int, nv: np.uint64,
                   x1: np.uint64) -> tuple[np.int64, np.int64]:  # pragma: no cover - compiled
     """One past the last patient of row ``i`` entered by month ``t`` among its first ``n_t`` columns (0: none), and
     among the others (counted from ``n_t``), of whom there are ``x1`` and ``nv - x1`` (:func:`_narrow_row`): where
-    a group's first that many have all entered, those are they (as when patients enter in column order), found in a
-    pass that vectorises; otherwise a loop from the group's end finds the last."""
+    a group's first that many have all entered, those are they (as when patients enter in column order); otherwise
+    a loop from the group's end finds the last."""
     ends = [np.int64(x1), np.int64(nv - x1)]
     for g in range(2):
         lo, hi = (0, n_t) if g == 0 else (n_t, entry.shape[1])
