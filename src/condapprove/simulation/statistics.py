@@ -554,7 +554,7 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     keys = KeyBuffers(min(m, _TTE_ROWS), n)
     narrow, n_unsure = True, 0
     # each look's rows by width while a tile still has rows that a narrower buffer holds (the looks' months grow, and
-    # so do the patients entered); whole rows after (item 117's buffers cost 1-4% where no row is compacted)
+    # so do the patients entered); whole rows after (item 117's buffers cost up to 4% where no row is compacted)
     by_width = [keys.bounds.size > 1] * k
     all_recruited = bool(recruited.all())  # else a historical cohort, entered long before, is seen beyond the looks
     # (the information below counts the recruited patients' events: beside a historical cohort, the treated arm's)
@@ -617,8 +617,10 @@ class KeyBuffers:
     NARROWEST = 32
 
     def __init__(self, rows: int, n: int) -> None:
-        widths = [w for w in (self.NARROWEST << e for e in range(SORT_NETWORK_KEYS.bit_length())) if w < n
-                  and w <= SORT_NETWORK_KEYS]
+        widths, w = [], self.NARROWEST
+        while w < n and w <= SORT_NETWORK_KEYS:
+            widths.append(w)
+            w *= 2
         self.bounds = np.array(widths + [n], dtype=np.int64)
         self.cap = rows
         self.starts = np.concatenate([[0], np.cumsum(self.bounds * rows)]).astype(np.int64)
@@ -666,21 +668,7 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
         _wide_logrank(sub, j, entry, taus, first_key, admin_code, sums)
         return 0, None
     if not by_width:
-        # the walk's sums: views of the whole tile's, written in place, or the analysed rows' own, copied back below
-        part = (tuple(whole[j, tile] for whole in sums) if idx is None
-                else tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums))
-        kr, ur = keys.whole_rows(sub.size), keys.unsure_flags[:sub.size]
-        look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
-        sort_rows(kr)  # numpy's sort, or for long rows a split by value where that is faster
-        walk_sorted(kr, *part)
-        if idx is not None:
-            for whole, got in zip(sums, part):
-                whole[j, sub] = got
-        if not unsure_rows(kr, part[0], ur):
-            return 0, None
-        redo = sub[ur]
-        _wide_logrank(redo, j, entry, taus, first_key, admin_code, sums)
-        return int(redo.size), None
+        return _whole_rows_look(tile, idx, sub, j, entry, taus, first_key, admin_code, beyond, keys, sums), None
     nv, nt, e1, var, o1, events = (whole[j] for whole in sums)
     counts, widest = np.zeros(keys.bounds.size, dtype=np.int64), np.zeros(keys.bounds.size, dtype=np.int64)
     look_keys32_by_width(entry, taus[j], first_key, admin_code, sub, n_t, keys.bounds, keys.starts, keys.cap,
@@ -688,10 +676,32 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
     keys.sort(counts, widest)
     reported = int(walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, counts, keys.dest, nv, nt, e1, var,
                                  o1, events, keys.unsure))
-    compacted = int(counts[:-1].sum())
     if reported:
         _wide_logrank(keys.unsure[:reported].copy(), j, entry, taus, first_key, admin_code, sums)
-    return reported, compacted
+    return reported, int(counts[:-1].sum())
+
+
+def _whole_rows_look(tile: slice, idx: np.ndarray | None, sub: np.ndarray, j: int, entry: np.ndarray,
+                     taus: list[np.ndarray], first_key: np.ndarray, admin_code: np.ndarray, beyond: bool,
+                     keys: KeyBuffers, sums: tuple[np.ndarray, ...]) -> int:
+    """:func:`_tile_look` of the rows ``sub`` of the tile ``tile`` (the rows ``idx`` of it, or all when None) from
+    whole rows of narrow keys (:func:`~condapprove.kernels._tte_jit.look_keys32`, in ``keys``' last buffer, the sums
+    written in place for a whole tile): the number of rows analysed again from the wide keys."""
+    # the walk's sums: views of the whole tile's, written in place, or the analysed rows' own, copied back below
+    part = (tuple(whole[j, tile] for whole in sums) if idx is None
+            else tuple(np.empty(idx.size, dtype=whole.dtype) for whole in sums))
+    kr, ur = keys.whole_rows(sub.size), keys.unsure_flags[:sub.size]
+    look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
+    sort_rows(kr)  # numpy's sort, or for long rows a split by value where that is faster
+    walk_sorted(kr, *part)
+    if idx is not None:
+        for whole, got in zip(sums, part):
+            whole[j, sub] = got
+    if not unsure_rows(kr, part[0], ur):
+        return 0
+    redo = sub[ur]
+    _wide_logrank(redo, j, entry, taus, first_key, admin_code, sums)
+    return int(redo.size)
 
 
 #: The narrow keys are given up for a block's remaining rows once more than one look-row in this many was analysed
