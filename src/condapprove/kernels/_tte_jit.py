@@ -128,25 +128,29 @@ def _narrow_run(t: float, scale: float, upto: float, base: np.uint64, entry: np.
 
 
 @inlined
-def _entered_ends(t: float, entry: np.ndarray, i: int, n_t: int, nv: np.uint64,
-                  x1: np.uint64) -> tuple[np.int64, np.int64]:  # pragma: no cover - compiled
-    """One past the last patient of row ``i`` entered by month ``t`` among its first ``n_t`` columns (0: none), and
-    among the others (counted from ``n_t``), of whom there are ``x1`` and ``nv - x1`` (:func:`_narrow_row`): where
-    a group's first that many have all entered, those are they (as when patients enter in column order); otherwise
-    a loop from the group's end finds the last."""
-    ends = [np.int64(x1), np.int64(nv - x1)]
-    for g in range(2):
-        lo, hi = (0, n_t) if g == 0 else (n_t, entry.shape[1])
-        col0, row = np.uint64(lo), np.uint64(i)
-        signs = np.uint64(0)
-        for j in range(ends[g]):
-            signs |= float_bits((t - entry[row, col0 + np.uint64(j)]) + 0.0)
-        if signs >> np.uint64(63):  # one of them has not entered: find the last who has
-            last = np.int64(hi - lo)
-            while last > 0 and (float_bits((t - entry[row, col0 + np.uint64(last - 1)]) + 0.0) >> np.uint64(63)) != 0:
-                last -= 1
-            ends[g] = last
-    return ends[0], ends[1]
+def _group_end(t: float, entry: np.ndarray, i: int, lo: int, size: int,
+               entered: np.int64) -> np.int64:  # pragma: no cover - compiled
+    """One past the last of the ``size`` patients of row ``i`` from column ``lo`` who has entered by month ``t`` (0:
+    none), of whom ``entered`` have (:func:`_narrow_row`'s count): where the first that many have all entered, those
+    are they (as when patients enter in column order); otherwise a loop from the group's end finds the last.  The
+    test is :func:`_observed_key`'s, the sign of ``t - entry``."""
+    row, col0 = np.uint64(i), np.uint64(lo)
+    signs = np.uint64(0)
+    for j in range(entered):
+        signs |= float_bits((t - entry[row, col0 + np.uint64(j)]) + 0.0)
+    if signs >> np.uint64(63) == 0:
+        return entered
+    last = np.int64(size)  # one of them has not entered: find the last who has
+    while last > 0 and float_bits((t - entry[row, col0 + np.uint64(last - 1)]) + 0.0) >> np.uint64(63):
+        last -= 1
+    return last
+
+
+@inlined
+def _move_keys(flat: np.ndarray, to: np.uint64, start: np.uint64, count: int) -> None:  # pragma: no cover
+    """``flat[to:to + count] = flat[start:start + count]`` (ranges that do not overlap), with unsigned indices."""
+    for j in range(np.uint64(count)):
+        flat[to + j] = flat[start + j]
 
 
 @compiled
@@ -195,12 +199,13 @@ def look_keys32_by_width(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarr
     Buffer ``c`` holds up to ``cap`` rows of ``bounds[c]`` keys (ascending; the last, ``n``, the row's length) from
     ``flat[starts[c]]``.  Each row's keys are written into the next row of the last buffer.  A row with no more
     patients entered than the buffer before it holds is then compacted into the first buffer that holds them: the
-    keys of the first ``n_t`` columns up to the last of those patients entered (:func:`_entered_ends`), then the other
+    keys of the first ``n_t`` columns up to the last of those patients entered (:func:`_group_end`), then the other
     columns' up to theirs, then the padding (patients enter in column order in each arm, as the engine's running
     sums of gaps give them, so this is usually all the patients entered and no more).  A row's buffer counts it
-    (``counts[c]``), records its index from ``rows`` at ``dest[c * cap + counts[c]]``, and raises ``widest[c]`` to the
-    number of keys before its padding (``n`` in the last buffer, whose rows are not compacted), as far as a sort of
-    the buffer's rows needs to go.  ``n_valid`` and ``n1`` are written at the row's index (arrays of every row)."""
+    (``counts[c]``) and records its index from ``rows`` at ``dest[c * cap + counts[c]]``; a compacted row raises
+    ``widest[c]`` to the number of keys before its padding, as far as a sort of the buffer's rows needs to go (the
+    last buffer's rows are not compacted: they are sorted whole).  ``n_valid`` and ``n1`` are written at the row's
+    index (arrays of every row)."""
     n = entry.shape[1]
     top = bounds.size - 1
     for r in range(rows.size):
@@ -211,7 +216,8 @@ def look_keys32_by_width(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarr
         n_valid[i], n1[i] = nv, x1
         c = top
         if top > 0 and np.int64(nv) <= bounds[top - 1]:  # a narrower buffer may do
-            last_t, last_c = _entered_ends(t, entry, i, n_t, nv, x1)
+            last_t = _group_end(t, entry, i, 0, n_t, np.int64(x1))
+            last_c = _group_end(t, entry, i, n_t, n - n_t, np.int64(nv - x1))
             s = last_t + last_c
             c = 0
             while bounds[c] < s:
@@ -220,18 +226,13 @@ def look_keys32_by_width(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarr
         counts[c] = pos + 1
         dest[c * cap + pos] = i
         if c == top:  # kept as written, not compacted
-            widest[c] = n
             continue
         widest[c] = max(widest[c], s)
-        to, start = np.uint64(starts[c] + pos * w), np.uint64(at)
-        for j in range(np.uint64(last_t)):
-            flat[to + j] = flat[start + j]
-        to += np.uint64(last_t)
-        start += np.uint64(n_t)
-        for j in range(np.uint64(last_c)):
-            flat[to + j] = flat[start + j]
+        to = np.uint64(starts[c] + pos * w)
+        _move_keys(flat, to, np.uint64(at), last_t)
+        _move_keys(flat, to + np.uint64(last_t), np.uint64(at + n_t), last_c)
         for j in range(np.uint64(s), np.uint64(w)):
-            flat[to - np.uint64(last_t) + j] = PAD32
+            flat[to + j] = PAD32
 
 
 @compiled

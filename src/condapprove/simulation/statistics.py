@@ -36,7 +36,7 @@ from ..kernels._tte_jit import (
     walk_by_width,
     walk_sorted,
 )
-from ..kernels.rowsort import SORT_NETWORK_KEYS, SPLIT_MIN_KEYS, sort_rows
+from ..kernels.rowsort import SORT_NETWORK_KEYS, sort_rows
 from ..kernels.survival import (
     hazard_ratio_estimate,
     logrank_batch,
@@ -626,6 +626,8 @@ class KeyBuffers:
         self.starts = np.concatenate([[0], np.cumsum(self.bounds * rows)]).astype(np.int64)
         self.flat = np.empty(int(self.starts[-1]), dtype=np.uint32)
         self.dest = np.empty(self.bounds.size * rows, dtype=np.int64)
+        self.counts = np.empty(self.bounds.size, dtype=np.int64)  # (look_keys32_by_width's, zeroed for each look)
+        self.widest = np.empty(self.bounds.size, dtype=np.int64)
         self.unsure = np.empty(rows, dtype=np.int64)
         self.unsure_flags = np.empty(rows, dtype=bool)
 
@@ -635,12 +637,13 @@ class KeyBuffers:
         return self.flat[at:at + rows * n].reshape(rows, n)
 
     def sort(self, counts: np.ndarray, widest: np.ndarray) -> None:
-        """Sort the keys of each buffer's first ``counts`` rows, only as far as its ``widest`` row's keys (the
-        rest of every row is padding)."""
+        """Sort the keys of each buffer's first ``counts`` rows: the last buffer's whole, the others' only as far as
+        their ``widest`` row's keys (the rest of every row is padding)."""
+        last = self.bounds.size - 1
         for c in np.flatnonzero(counts):
             w, cnt, s = int(self.bounds[c]), int(counts[c]), int(widest[c])
             block = self.flat[self.starts[c]:self.starts[c] + cnt * w].reshape(cnt, w)
-            if s > SPLIT_MIN_KEYS:  # whole rows: numpy's sort, or a split by value where that is faster
+            if c == last:  # numpy's sort, or for long rows a split by value where that is faster
                 sort_rows(block)
             elif s > 1:
                 block[:, :s].sort(axis=1)
@@ -670,14 +673,16 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
     if not by_width:
         return _whole_rows_look(tile, idx, sub, j, entry, taus, first_key, admin_code, beyond, keys, sums), None
     nv, nt, e1, var, o1, events = (whole[j] for whole in sums)
-    counts, widest = np.zeros(keys.bounds.size, dtype=np.int64), np.zeros(keys.bounds.size, dtype=np.int64)
+    counts, widest = keys.counts, keys.widest
+    counts[:] = 0
+    widest[:] = 0
     look_keys32_by_width(entry, taus[j], first_key, admin_code, sub, n_t, keys.bounds, keys.starts, keys.cap,
                          keys.flat, counts, widest, keys.dest, nv, nt, beyond)
     keys.sort(counts, widest)
     reported = int(walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, counts, keys.dest, nv, nt, e1, var,
                                  o1, events, keys.unsure))
     if reported:
-        _wide_logrank(keys.unsure[:reported].copy(), j, entry, taus, first_key, admin_code, sums)
+        _wide_logrank(keys.unsure[:reported], j, entry, taus, first_key, admin_code, sums)
     return reported, int(counts[:-1].sum())
 
 
