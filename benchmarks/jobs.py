@@ -16,7 +16,13 @@ Each pair runs, in fresh Python processes and in an order that alternates from o
   240 x 2,048, each block a few MiB as the engine's are), once in the process alone and once split between two
   worker processes started inside the timed part.  It has no coordination at all, so its speed-up is what the
   machine gives two processes at that minute: on a virtual machine whose second core is shared, this moves by
-  tens of percent from minute to minute, and the engine's speed-up cannot be read without it.
+  tens of percent from minute to minute, and the engine's speed-up cannot be read without it;
+* the *engine pair*: two fresh processes, each warmed up as ``run.py`` warms up, that then run the same
+  ``--jobs 1`` call at the same moment (each tells this script it is ready, and both are told to go at once).  Two
+  processes of the engine's own work, with no coordination between them: ``2 x`` the jobs-1 time of the pair over
+  the slower of the two is what this machine gives the engine's work in two processes (its memory traffic and
+  caches included, which the draws of the first reference do not have), so the engine's speed-up over it is the
+  share that the pool itself (its worker's start, the results sent back, the chunks' balance) keeps.
 
 With ``--cli FILE``, each pair instead times two whole ``condapprove simulate FILE -n R -q`` commands in fresh
 processes (``--jobs 1`` and ``--jobs 2``, alternating which goes first): what a user of the command sees,
@@ -24,8 +30,10 @@ start-up included (imports and numba's loading of the compiled kernels, about 1.
 before any replicate is simulated, whatever ``--jobs``).
 
 Reports, per case, the median over the pairs of the engine's speed-up (jobs 1 time / jobs 2 time), the
-reference's, and the ratio of the two (the share of the machine's parallel speed-up the engine attains); the
-engine's results are identical with one or two workers (the tests check that).
+reference's, the ratio of the two (the share of the machine's parallel speed-up the engine attains), and the same
+two for the engine pair (``engine_pair_speedup``, ``share_of_engine_pair``; not with ``--kept-workers``, where the
+pair's processes would need workers of their own); the engine's results are identical with one or two workers (the
+tests check that).
 """
 
 from __future__ import annotations
@@ -102,6 +110,50 @@ def _engine(case: str, replicates: int, jobs: int, kept: bool = False) -> float:
     return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
 
+def pair_member(case: str, replicates: int) -> None:
+    """(In a fresh process, one of an engine pair.)  Warm up as ``run.py`` does, say ``ready`` on stdout, wait for a
+    line on stdin, then time one ``--jobs 1`` call and print its seconds as JSON."""
+    import warnings
+
+    sys.path.insert(0, str(_RUN.parent))
+    import run  # the benchmark's cases (after the path insert)
+
+    import condapprove
+
+    design = run._design(run.ALL_CASES[case])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        condapprove.simulate(design, replicates=4096, seed=1, chunk_size=2048)  # run.py's warm-up
+        print("ready", flush=True)
+        sys.stdin.readline()
+        t0 = time.perf_counter()
+        condapprove.simulate(design, replicates=replicates, seed=1)
+        seconds = time.perf_counter() - t0
+    print(json.dumps({"seconds": seconds, "began": time.time() - seconds}), flush=True)
+
+
+def _engine_pair(case: str, replicates: int) -> dict[str, float]:
+    """Two :func:`pair_member` processes told to go at once: the slower one's seconds, and how far apart (seconds)
+    their timed calls began."""
+    procs = [subprocess.Popen([sys.executable, __file__, "--internal-pair", case, str(replicates)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        assert p.stdout is not None
+        if p.stdout.readline().strip() != "ready":
+            raise RuntimeError("a process of the engine pair did not start")
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    got = []
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError(f"a process of the engine pair failed (exit status {p.returncode})")
+        got.append(json.loads(out.strip().splitlines()[-1]))
+    return {"seconds": max(g["seconds"] for g in got), "apart": abs(got[0]["began"] - got[1]["began"])}
+
+
 def _reference(blocks: int, two_first: bool, kept: bool = False) -> dict[str, float]:
     proc = subprocess.run([sys.executable, __file__, "--internal-reference", str(blocks), str(int(two_first)),
                            str(int(kept))], capture_output=True, text=True, check=True)
@@ -132,22 +184,26 @@ def measure(case: str, pairs: int, replicates: int, blocks: int, kept: bool = Fa
     """``pairs`` interleaved pairs of the engine (jobs 1, jobs 2) and of the reference; medians and every pair
     (``kept``: the jobs-2 runs use workers a warm-up call kept, and the reference's two workers are started
     before its timer)."""
-    one, two, ref_one, ref_two = [], [], [], []
+    one, two, ref_one, ref_two, pair, apart = [], [], [], [], [], []
     for i in range(pairs):
-        steps = ["engine", "reference"] if i % 2 == 0 else ["reference", "engine"]
-        for step in steps:
+        steps = ["engine", "reference"] + ([] if kept else ["pair"])
+        for step in steps if i % 2 == 0 else steps[::-1]:
             if step == "engine":
                 order = (1, 2) if i % 2 == 0 else (2, 1)
                 got = {j: _engine(case, replicates, j, kept) for j in order}
                 one.append(got[1])
                 two.append(got[2])
-            else:
+            elif step == "reference":
                 r = _reference(blocks, two_first=i % 2 == 1, kept=kept)
                 ref_one.append(r["one"])
                 ref_two.append(r["two"])
+            else:
+                p = _engine_pair(case, replicates)
+                pair.append(p["seconds"])
+                apart.append(p["apart"])
     engine = [a / b for a, b in zip(one, two)]
     machine = [a / b for a, b in zip(ref_one, ref_two)]
-    return {
+    row: dict[str, Any] = {
         "case": case, "replicates": replicates, "pairs": pairs, "kept_workers": kept,
         "jobs1_seconds": statistics.median(one), "jobs2_seconds": statistics.median(two),
         "speedup": statistics.median(engine), "speedup_of_medians": statistics.median(one) / statistics.median(two),
@@ -155,6 +211,13 @@ def measure(case: str, pairs: int, replicates: int, blocks: int, kept: bool = Fa
         "share_of_reference": statistics.median(e / m for e, m in zip(engine, machine)),
         "speedup_pairs": engine, "reference_pairs": machine, "jobs1_runs": one, "jobs2_runs": two,
     }
+    if pair:  # two jobs-1 runs at once against the pair's own jobs-1 run
+        engine_pair = [2 * a / b for a, b in zip(one, pair)]
+        row.update({"engine_pair_speedup": statistics.median(engine_pair),
+                    "share_of_engine_pair": statistics.median(e / m for e, m in zip(engine, engine_pair)),
+                    "engine_pair_pairs": engine_pair, "engine_pair_runs": pair,
+                    "engine_pair_apart_ms": 1e3 * max(apart)})
+    return row
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,7 +232,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kept-workers", action="store_true",
                         help="time jobs-2 calls that use the workers an earlier call kept (a session's later calls)")
     parser.add_argument("--internal-reference", type=int, nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--internal-pair", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.internal_pair is not None:
+        pair_member(args.internal_pair[0], int(args.internal_pair[1]))
+        return
     if args.internal_reference is not None:
         blocks, two_first, kept = args.internal_reference
         print(json.dumps(reference(blocks, bool(two_first), bool(kept))))
@@ -183,8 +250,11 @@ def main(argv: list[str] | None = None) -> None:
         rows = [measure(c, args.pairs, args.replicates or REPLICATES[c], args.blocks, args.kept_workers)
                 for c in args.case or list(REPLICATES)]
         first, extra = ("case", 11), [("machine", "reference_speedup", 9), ("share", "share_of_reference", 7)]
+        if not args.kept_workers:
+            extra += [("pair", "engine_pair_speedup", 7), ("share", "share_of_engine_pair", 7)]
         legend = ("speed-up: median over the pairs of jobs-1 time / jobs-2 time; machine: the same for the reference "
-                  "draws (no coordination); share: median of the pairs' speed-up / machine")
+                  "draws (no coordination); pair: 2 x jobs-1 time / the time of two jobs-1 runs at once (the "
+                  "engine's own work, no coordination); share: median of the pairs' speed-up / machine or pair")
     if args.json:
         print(json.dumps(rows, indent=2))
         return

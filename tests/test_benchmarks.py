@@ -128,6 +128,30 @@ def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
     assert row["workers_user_ms"] > 0 and row["seconds"] > 0
 
 
+def test_jobs_engine_pair_runs_two_warmed_processes_at_once() -> None:
+    """``benchmarks/jobs.py``'s engine pair: two fresh processes, each warmed up, told to go at once, each timing one
+    ``--jobs 1`` call; the pair's seconds are the slower one's, and the two calls began well within a second of each
+    other (the handshake; no timing of the engine is asserted)."""
+    got = _script("jobs")._engine_pair("binary", 2048 * 4)
+    assert got["seconds"] > 0 and 0 <= got["apart"] < 1.0
+
+
+def test_jobs_reports_the_engine_pair_beside_the_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``benchmarks/jobs.py``'s figures from its runs (stand-ins here): the engine's speed-up, the draws' reference and
+    the engine pair's (``2 x`` the jobs-1 time over the pair's time), and the engine's share of each; no pair with
+    workers kept from an earlier call."""
+    jobs = _script("jobs")
+    monkeypatch.setattr(jobs, "_engine", lambda case, replicates, n_jobs, kept=False: {1: 0.2, 2: 0.125}[n_jobs])
+    monkeypatch.setattr(jobs, "_reference", lambda blocks, two_first, kept=False: {"one": 1.0, "two": 0.625})
+    monkeypatch.setattr(jobs, "_engine_pair", lambda case, replicates: {"seconds": 0.25, "apart": 0.001})
+    row = jobs.measure("binary", 3, 1000, 10)
+    assert row["speedup"] == pytest.approx(1.6) and row["reference_speedup"] == pytest.approx(1.6)
+    assert row["engine_pair_speedup"] == pytest.approx(1.6) and row["share_of_engine_pair"] == pytest.approx(1.0)
+    assert row["engine_pair_runs"] == [0.25] * 3 and row["engine_pair_apart_ms"] == pytest.approx(1.0)
+    kept = jobs.measure("binary", 2, 1000, 10, kept=True)
+    assert "engine_pair_speedup" not in kept and kept["share_of_reference"] == pytest.approx(1.0)
+
+
 def test_every_case_is_the_design_its_rpact_call_simulates(bench: ModuleType) -> None:
     """Each benchmark case's design (as condapprove validates it) and rpact call describe the same trial: as many
     looks, at the same numbers of patients or events, with the same spending function, information rates (each
