@@ -137,20 +137,26 @@ def _engine_pair(case: str, replicates: int) -> dict[str, float]:
     their timed calls began."""
     procs = [subprocess.Popen([sys.executable, __file__, "--internal-pair", case, str(replicates)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
-    for p in procs:
-        assert p.stdout is not None
-        if p.stdout.readline().strip() != "ready":
-            raise RuntimeError("a process of the engine pair did not start")
-    for p in procs:
-        assert p.stdin is not None
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    got = []
-    for p in procs:
-        out, _ = p.communicate()
-        if p.returncode != 0:
-            raise RuntimeError(f"a process of the engine pair failed (exit status {p.returncode})")
-        got.append(json.loads(out.strip().splitlines()[-1]))
+    try:
+        for p in procs:
+            assert p.stdout is not None
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("a process of the engine pair did not start")
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        got = []
+        for p in procs:
+            out, _ = p.communicate()
+            if p.returncode != 0:
+                raise RuntimeError(f"a process of the engine pair failed (exit status {p.returncode})")
+            got.append(json.loads(out.strip().splitlines()[-1]))
+    finally:  # (the other process, when one failed, is not left waiting to be told to go)
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     return {"seconds": max(g["seconds"] for g in got), "apart": abs(got[0]["began"] - got[1]["began"])}
 
 
@@ -181,9 +187,10 @@ def measure_command(design: str, pairs: int, replicates: int) -> dict[str, Any]:
 
 
 def measure(case: str, pairs: int, replicates: int, blocks: int, kept: bool = False) -> dict[str, Any]:
-    """``pairs`` interleaved pairs of the engine (jobs 1, jobs 2) and of the reference; medians and every pair
-    (``kept``: the jobs-2 runs use workers a warm-up call kept, and the reference's two workers are started
-    before its timer)."""
+    """``pairs`` interleaved pairs of the engine (jobs 1, jobs 2), of the reference and of the engine pair; medians
+    and every pair (``kept``: the jobs-2 runs use workers a warm-up call kept, the reference's two workers are
+    started before its timer, and no engine pair is run).  The engine pair's speed-up in a pair is 2 x that pair's
+    jobs-1 time over the pair's two runs at once."""
     one, two, ref_one, ref_two, pair, apart = [], [], [], [], [], []
     for i in range(pairs):
         steps = ["engine", "reference"] + ([] if kept else ["pair"])

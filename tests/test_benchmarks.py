@@ -136,6 +136,27 @@ def test_jobs_engine_pair_runs_two_warmed_processes_at_once() -> None:
     assert got["seconds"] > 0 and 0 <= got["apart"] < 1.0
 
 
+def test_jobs_engine_pair_fails_whole_when_a_process_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process of the engine pair that ends before it is ready (here the second) is an error, and the other
+    process is not left waiting to be told to go."""
+    import subprocess
+
+    jobs = _script("jobs")
+    real = subprocess.Popen
+    started: list[subprocess.Popen[str]] = []
+
+    def popen(args: list[str], **kwargs: object) -> subprocess.Popen[str]:
+        if started:  # the second process exits at once
+            args = [sys.executable, "-c", "import sys; sys.exit(3)"]
+        started.append(real(args, **kwargs))  # type: ignore[call-overload]
+        return started[-1]
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", popen)
+    with pytest.raises(RuntimeError, match="did not start"):
+        jobs._engine_pair("binary", 2048)
+    assert len(started) == 2 and all(p.poll() is not None for p in started)
+
+
 def test_jobs_reports_the_engine_pair_beside_the_draws(monkeypatch: pytest.MonkeyPatch) -> None:
     """``benchmarks/jobs.py``'s figures from its runs (stand-ins here): the engine's speed-up, the draws' reference and
     the engine pair's (``2 x`` the jobs-1 time over the pair's time), and the engine's share of each; no pair with
