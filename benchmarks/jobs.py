@@ -123,7 +123,7 @@ def pair_member(case: str, replicates: int) -> None:
     design = run._design(run.ALL_CASES[case])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        condapprove.simulate(design, replicates=4096, seed=1, chunk_size=2048)  # run.py's warm-up
+        run.warm_up(design, replicates)
         print("ready", flush=True)
         sys.stdin.readline()
         t0 = time.perf_counter()

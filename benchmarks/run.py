@@ -28,7 +28,7 @@ below ``floor_seconds`` and ``drawn_ratio`` above the floor ratio.
 rpact is timed on the same design with ``system.time`` in one R process per case.
 
 Timings on a shared machine vary by tens of percent from minute to minute, so the two sides alternate
-``--repeat`` times (default 3): a fresh condapprove process (one warm-up run that imports and compiles
+``--repeat`` times (default 3): a fresh condapprove process (one warm-up run, :func:`warm_up`, that imports and loads
 everything, one timed run, its floor runs), then one rpact run.  ``seconds``, ``rpact_seconds`` and
 ``floor_seconds`` are medians; ``speedup`` is the median of the back-to-back ratios, ``floor_ratio`` the
 median of each process's ratio to its own floor; the JSON also lists every run (``seconds_runs``,
@@ -535,6 +535,21 @@ def machine() -> dict[str, Any]:
             "scipy": scipy.__version__}
 
 
+def warm_up(design: Any, replicates: int) -> None:
+    """The warm-up before a timed call of ``design`` with ``replicates`` replicates and seed 1: the same call in
+    chunks of one block.  It imports the modules and loads every compiled kernel the timed call needs (numba loads a
+    kernel from its cache at its first call, 3-7 ms each, up to a tenth of a binary 10^5 run): those of paths that
+    only some replicates take, such as a look analysed again from the wide keys (fifty-fifth round: after a warm-up
+    of 4,096 replicates, the first timed call of a 240-patient survival design loaded two such kernels, 6.4 ms of
+    its 60 ms), and those only a run of several chunks calls (the quartiles' order statistics across chunks).  The
+    same seed makes the same replicates, so every such path is taken; the engine keeps no result between calls, and
+    chunks of one block leave the memory of a larger chunk untouched, so a timed call of larger chunks still pays
+    its first chunk's page faults, as a first run does."""
+    import condapprove
+
+    condapprove.simulate(design, replicates=replicates, seed=1, chunk_size=2048)
+
+
 def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True, kept: bool = False) -> dict[str, Any]:
     """Time one run of a case in this process, after a warm-up (called in a fresh subprocess by :func:`main`);
     ``kept``: after a first call with ``jobs`` workers, so the timed run uses the workers it kept (a session's
@@ -547,10 +562,7 @@ def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True, 
     design = _design(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # warm-up: imports, compiled kernels, caches; two chunks of one block each, so that the kernels only a run
-        # of several chunks calls (the quartiles' order statistics across chunks) are loaded too (numba loads a
-        # kernel from its cache at its first call: 5-7 ms for that one, up to a tenth of a binary 10^5 run)
-        condapprove.simulate(design, replicates=4096, seed=1, chunk_size=2048)
+        warm_up(design, replicates)
         if kept:  # a first call of the same size, with another seed: the second call finds the workers started
             condapprove.simulate(design, replicates=replicates, seed=2, n_jobs=jobs)
         t0 = time.perf_counter()

@@ -6,8 +6,9 @@ Usage::
     python benchmarks/timeline.py --case survival --replicates 100000 --runs 2
     python benchmarks/timeline.py --json
 
-Each run is a fresh Python process: a warm-up (two chunks of one block, in the process alone), then one timed
-``condapprove.simulate(..., n_jobs=JOBS)`` call whose worker pool is started inside it, as in ``jobs.py``.
+Each run is a fresh Python process: a warm-up (``run.warm_up``: the same call in chunks of one block, in the process
+alone), then one timed ``condapprove.simulate(..., n_jobs=JOBS)`` call whose worker pool is started inside it, as
+in ``jobs.py``.
 Before that call the process wraps the function a pool's process runs for each chunk, so the processes that
 simulate -- the calling process and its workers (forked during the call; see ``condapprove.simulation.workers``) --
 time each of their chunks (``time.perf_counter``, the same clock in every process) and count its minor page
@@ -61,7 +62,7 @@ def timeline(case: str, replicates: int, jobs: int) -> dict[str, Any]:
     timed.__module__, timed.__qualname__ = engine.__name__, "_run_chunk_summary"  # sent to workers by that name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        condapprove.simulate(design, replicates=4096, seed=1, chunk_size=2048)  # warm-up, before any worker
+        run.warm_up(design, replicates)  # before any worker
         condapprove.shutdown_workers()
         engine._run_chunk_summary = timed  # type: ignore[assignment]  # (the workers are forked after this)
         before = resource.getrusage(resource.RUSAGE_SELF)

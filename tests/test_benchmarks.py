@@ -108,6 +108,37 @@ def test_fixed_cost_splits_its_runs() -> None:
     assert math.isclose(row["per_run"] + row["per_chunk"] + row["per_block"], med["1 block"])
 
 
+def test_the_warm_up_loads_every_kernel_the_timed_call_needs() -> None:
+    """After ``run.warm_up``, the benchmark's timed call loads no compiled kernel from numba's cache (each load, a
+    few milliseconds, would be timed with the call), here for a design whose first 10^4 replicates analyse a look
+    again from the wide keys, which the 4,096 replicates of the earlier warm-up did not (in a fresh process; no
+    timing is asserted)."""
+    import subprocess
+
+    code = f"""
+import sys, warnings
+sys.path.insert(0, {str(ROOT / "benchmarks")!r})
+import numba.core.caching as caching
+import run
+import condapprove
+loaded = []
+real = caching.Cache.load_overload
+def load(self, *args):
+    loaded.append(self._name)
+    return real(self, *args)
+caching.Cache.load_overload = load
+warnings.simplefilter("ignore")
+design = run._design(run.trial_case("survival patients=240 accrual=18 events=40,80,120 hr=0.65 median=9"))
+run.warm_up(design, 10000)
+before = len(loaded)
+condapprove.simulate(design, replicates=10000, seed=1)
+print(before, loaded[before:])
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = proc.stdout.split(" ", 1)
+    assert int(before) > 0 and after.strip() == "[]"
+
+
 def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
     """``benchmarks/timeline.py`` times, in a fresh process, the chunks its workers ran during one ``--jobs 2``
     call: every chunk of the call once (five chunks of 8 blocks for 40 blocks of binary replicates, in the calling
