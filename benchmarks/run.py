@@ -538,7 +538,8 @@ def machine() -> dict[str, Any]:
 def warm_up(design: Any, replicates: int) -> None:
     """The warm-up before a timed call of ``design`` with ``replicates`` replicates and seed 1: the same call in
     chunks of one block.  It imports the modules and loads every compiled kernel the timed call needs (numba loads a
-    kernel from its cache at its first call, 3-7 ms each, up to a tenth of a binary 10^5 run): those of paths that
+    kernel from its cache at its first call: 2.8-14 ms each for the kernels of a binary run, fifty-fifth round, up to
+    a tenth of a binary 10^5 run): those of paths that
     only some replicates take, such as a look analysed again from the wide keys (fifty-fifth round: after a warm-up
     of 4,096 replicates, the first timed call of a 240-patient survival design loaded two such kernels, 6.4 ms of
     its 60 ms), and those only a run of several chunks calls (the quartiles' order statistics across chunks).  The
@@ -546,8 +547,9 @@ def warm_up(design: Any, replicates: int) -> None:
     chunks of one block leave the memory of a larger chunk untouched, so a timed call of larger chunks still pays
     its first chunk's page faults, as a first run does."""
     import condapprove
+    from condapprove.simulation import BLOCK_SIZE
 
-    condapprove.simulate(design, replicates=replicates, seed=1, chunk_size=2048)
+    condapprove.simulate(design, replicates=replicates, seed=1, chunk_size=BLOCK_SIZE)
 
 
 def run_case(name: str, replicates: int, jobs: int, *, with_floor: bool = True, kept: bool = False) -> dict[str, Any]:

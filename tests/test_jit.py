@@ -450,12 +450,13 @@ def _by_width(entry: np.ndarray, tau: np.ndarray, first_key: np.ndarray, n_t: in
     keys = KeyBuffers(rows.size, n)
     sums = [np.full(m, -1, dtype=np.int64), np.full(m, -1, dtype=np.int64), np.full(m, np.nan),
             np.full(m, np.nan), np.full(m, -1, dtype=np.int64), np.full(m, -1, dtype=np.int64)]
-    counts, widest = np.zeros(keys.bounds.size, dtype=np.int64), np.zeros(keys.bounds.size, dtype=np.int64)
+    keys.clear()
     look_keys32_by_width(entry, tau, first_key, code, rows, n_t, keys.bounds, keys.starts, keys.cap, keys.flat,
-                         counts, widest, keys.dest, sums[0], sums[1], beyond)
-    assert counts.sum() == rows.size
-    keys.sort(counts, widest)
-    reported = walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, counts, keys.dest, *sums, keys.unsure)
+                         keys.counts, keys.widest, keys.dest, sums[0], sums[1], beyond)
+    assert keys.counts.sum() == rows.size
+    keys.sort()
+    reported = walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, keys.counts, keys.dest, *sums,
+                             keys.unsure)
     return sums, keys.unsure[:reported].copy()
 
 

@@ -626,7 +626,7 @@ class KeyBuffers:
         self.starts = np.concatenate([[0], np.cumsum(self.bounds * rows)]).astype(np.int64)
         self.flat = np.empty(int(self.starts[-1]), dtype=np.uint32)
         self.dest = np.empty(self.bounds.size * rows, dtype=np.int64)
-        self.counts = np.empty(self.bounds.size, dtype=np.int64)  # (look_keys32_by_width's, zeroed for each look)
+        self.counts = np.empty(self.bounds.size, dtype=np.int64)  # (look_keys32_by_width's, after clear())
         self.widest = np.empty(self.bounds.size, dtype=np.int64)
         self.unsure = np.empty(rows, dtype=np.int64)
         self.unsure_flags = np.empty(rows, dtype=bool)
@@ -636,12 +636,17 @@ class KeyBuffers:
         n, at = int(self.bounds[-1]), int(self.starts[-2])
         return self.flat[at:at + rows * n].reshape(rows, n)
 
-    def sort(self, counts: np.ndarray, widest: np.ndarray) -> None:
-        """Sort the keys of each buffer's first ``counts`` rows: the last buffer's whole, the others' only as far as
-        their ``widest`` row's keys (the rest of every row is padding)."""
+    def clear(self) -> None:
+        """No row in any buffer (before a look's :func:`~condapprove.kernels._tte_jit.look_keys32_by_width`)."""
+        self.counts[:] = 0
+        self.widest[:] = 0
+
+    def sort(self) -> None:
+        """Sort the keys of each buffer's rows (``counts``): the last buffer's whole, the others' only as far as their
+        ``widest`` row's keys (the rest of every row is padding)."""
         last = self.bounds.size - 1
-        for c in np.flatnonzero(counts):
-            w, cnt, s = int(self.bounds[c]), int(counts[c]), int(widest[c])
+        for c in np.flatnonzero(self.counts):
+            w, cnt, s = int(self.bounds[c]), int(self.counts[c]), int(self.widest[c])
             block = self.flat[self.starts[c]:self.starts[c] + cnt * w].reshape(cnt, w)
             if c == last:  # numpy's sort, or for long rows a split by value where that is faster
                 sort_rows(block)
@@ -673,17 +678,15 @@ def _tile_look(lo: int, n: int, idx: np.ndarray | None, j: int, entry: np.ndarra
     if not by_width:
         return _whole_rows_look(tile, idx, sub, j, entry, taus, first_key, admin_code, beyond, keys, sums), None
     nv, nt, e1, var, o1, events = (whole[j] for whole in sums)
-    counts, widest = keys.counts, keys.widest
-    counts[:] = 0
-    widest[:] = 0
+    keys.clear()
     look_keys32_by_width(entry, taus[j], first_key, admin_code, sub, n_t, keys.bounds, keys.starts, keys.cap,
-                         keys.flat, counts, widest, keys.dest, nv, nt, beyond)
-    keys.sort(counts, widest)
-    reported = int(walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, counts, keys.dest, nv, nt, e1, var,
-                                 o1, events, keys.unsure))
+                         keys.flat, keys.counts, keys.widest, keys.dest, nv, nt, beyond)
+    keys.sort()
+    reported = int(walk_by_width(keys.flat, keys.bounds, keys.starts, keys.cap, keys.counts, keys.dest, nv, nt, e1,
+                                 var, o1, events, keys.unsure))
     if reported:
         _wide_logrank(keys.unsure[:reported], j, entry, taus, first_key, admin_code, sums)
-    return reported, int(counts[:-1].sum())
+    return reported, int(keys.counts[:-1].sum())
 
 
 def _whole_rows_look(tile: slice, idx: np.ndarray | None, sub: np.ndarray, j: int, entry: np.ndarray,
