@@ -65,7 +65,7 @@ try:
 except ImportError:  # (Windows, where no pool is forked)
     fcntl = None  # type: ignore[assignment]
 
-from .._alloc import keep_freed_memory
+from .._alloc import discard_freed_memory, keep_freed_memory
 
 __all__ = ["Arena", "BrokenWorkers", "Pool", "Run", "Shipped", "Workers", "arena_view", "can_fork", "in_call",
            "kept_workers", "release", "ship", "shutdown_workers", "worker_pool"]
@@ -415,6 +415,7 @@ def _serve(tasks: Connection, results: Connection, control: Any, claim: Any,
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle (it cancels the call)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (the command's own handler, inherited, is the caller's)
     keep_freed_memory()
+    discard_freed_memory()  # (the free memory inherited, shared with the caller: see condapprove._alloc)
     for conn in list(_PARENT_ENDS):  # (the caller's ends of this pool's and other pools' pipes, inherited)
         conn.close()
     _PARENT_ENDS.clear()
