@@ -929,6 +929,32 @@ def test_compiled_compaction_of_looks_is_numpys() -> None:
     np.testing.assert_array_equal(got, bounds)
 
 
+@pytest.mark.parametrize("with_months", [False, True])
+def test_a_chunk_summary_pickles_to_the_same_numbers(with_months: bool) -> None:
+    """A :class:`.summary.ChunkSummary` (what a worker sends back for each chunk) is pickled as two flat arrays and
+    their sizes: it comes back with every count, moment and month as it was, in arrays of their own that can be
+    written (the running summary adds them up in place)."""
+    import pickle
+
+    from condapprove.simulation import engine
+    from condapprove.simulation.summary import Running
+
+    design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
+    rows = engine._run_chunk(design, 0, [0, 1, 2], 5000, 7, ())  # (a last block of 904 rows)
+    part = Running.of(design).summary_of(rows, with_months=with_months)
+    back = pickle.loads(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back.not_reached == part.not_reached and back.moments[0] == part.moments[0]
+    for got, want in [(back.cells, part.cells), (back.by_look, part.by_look), (back.decisions, part.decisions),
+                      *zip(back.moments[1:], part.moments[1:])]:
+        assert got.dtype == want.dtype and got.flags.writeable
+        np.testing.assert_array_equal(got, want)
+    if with_months:
+        assert back.months is not None and part.months is not None
+        np.testing.assert_array_equal(back.months, part.months)
+    else:
+        assert back.months is None
+
+
 @pytest.mark.parametrize("design_file", ["two_arm_trial.yaml", "delytact_external.yaml", "stemirac_survey.yaml"])
 def test_summaries_added_chunk_by_chunk_are_those_of_all_rows_at_once(design_file: str,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,6 +64,26 @@ class ChunkSummary:
     moments: tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]
     months: np.ndarray | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as the bytes of two arrays, the counts and the moments' means and sums of squares, with their
+        sizes: a worker sends one a chunk, and six arrays pickled one by one took 46 us to unpickle in the calling
+        process between two chunks of its own (docs/performance.md, item 119)."""
+        fields, count, mean, m2 = self.moments
+        ints = np.concatenate((self.cells, self.by_look, self.decisions, count.ravel()))
+        return _chunk_summary, (ints.tobytes(), np.concatenate((mean.ravel(), m2.ravel())).tobytes(),
+                                (self.cells.size, self.by_look.size, self.decisions.size), count.shape, fields,
+                                self.not_reached, self.months)
+
+
+def _chunk_summary(ints: bytes, floats: bytes, sizes: tuple[int, int, int], shape: tuple[int, int],
+                   fields: tuple[str, ...], not_reached: int, months: np.ndarray | None) -> ChunkSummary:
+    """A :class:`ChunkSummary` from what its ``__reduce__`` gives."""
+    a, f = np.frombuffer(ints, dtype=np.int64).copy(), np.frombuffer(floats, dtype=np.float64).copy()
+    i, j, k = sizes[0], sizes[0] + sizes[1], sizes[0] + sizes[1] + sizes[2]
+    half = f.size // 2
+    return ChunkSummary(a[:i], a[i:j], a[j:k], not_reached,
+                        (fields, a[k:].reshape(shape), f[:half].reshape(shape), f[half:].reshape(shape)), months)
+
 
 class Running:
     """What a scenario's summary needs of its replicates, added up chunk by chunk as the chunks come in.
