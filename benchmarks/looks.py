@@ -8,7 +8,7 @@ Usage::
 
 Runs the case's design once to capture what the engine hands to its look statistics (each patient's entry month and
 key of the first of event and dropout, and each look's calendar month), then times, per look and per part of
-``_TTE_ROWS`` replicates as the engine runs them, the wide keys (``look_keys``, numpy's sort as doubles,
+replicates as the engine runs them (``_tile_rows``), the wide keys (``look_keys``, numpy's sort as doubles,
 ``walk_sorted``) and the narrow ones (``look_keys32``, numpy's sort of 32-bit integers, ``walk_sorted``, then
 ``unsure_rows``: whole rows, as the engine runs a look once a tile has no row that a narrower buffer holds, item
 117), alternating the two (``docs/performance.md``, item 36).  Prints milliseconds
@@ -32,7 +32,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import run  # the benchmark's cases (after the path insert)
 
-from condapprove.simulation.statistics import _TTE_ROWS as PART  # rows of a part, as the engine runs them
+from condapprove.simulation.statistics import _tile_rows  # rows of a part, as the engine runs them
 
 
 def capture(case: str, replicates: int) -> tuple[Any, ...]:
@@ -67,14 +67,15 @@ def one_pass(args: tuple[Any, ...], narrow: bool, clock: dict[str, float]) -> li
     beyond = not bool(recruited.all())  # as the engine calls look_keys32
     m, n = entry.shape
     code = np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
-    key = np.empty((PART, n), dtype=np.uint32 if narrow else np.uint64)
+    part = _tile_rows(n)
+    key = np.empty((part, n), dtype=np.uint32 if narrow else np.uint64)
     nv, nt, o1, events = (np.empty(m, dtype=np.int64) for _ in range(4))
     e1, var, unsure = np.empty(m), np.empty(m), np.empty(m, dtype=bool)
     sums = []
     for tau in taus:
         tau = np.ascontiguousarray(tau)
-        for lo in range(0, m, PART):
-            r = slice(lo, min(m, lo + PART))
+        for lo in range(0, m, part):
+            r = slice(lo, min(m, lo + part))
             kr = key[:r.stop - lo]
             t0 = time.perf_counter()
             if narrow:

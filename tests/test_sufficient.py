@@ -453,10 +453,12 @@ def test_engine_narrow_look_keys_give_the_wide_keys_numbers(kind: str, monkeypat
     from condapprove.kernels._tte_jit import look_keys
     from condapprove.kernels.survival import logrank_sums, logrank_z
     from condapprove.simulation import statistics
-    from condapprove.simulation.statistics import _TTE_ROWS, TtePatients, _tte_rows
+    from condapprove.simulation.statistics import TtePatients, _tile_rows, _tte_rows
 
     rng = np.random.default_rng(8)
-    m, n, n_t = 2 * _TTE_ROWS + 188, 40, 20  # three tiles: the give-up in the first, the second wide whole
+    n, n_t = 40, 20
+    tile = _tile_rows(n)
+    m = 2 * tile + 188  # three tiles: the give-up in the first, the second wide whole
     entry = np.sort(rng.uniform(0.0, 24.0, (m, n)), axis=1)
     event_time = rng.exponential(10.0, (m, n))
     dropout = np.where(rng.random((m, n)) < 0.3, rng.exponential(20.0, (m, n)), np.inf)
@@ -495,10 +497,18 @@ def test_engine_narrow_look_keys_give_the_wide_keys_numbers(kind: str, monkeypat
     if kind in ("continuous", "cohort"):
         assert wide_rows == []
     elif kind == "near":  # rows with the pair observed at the look (and merged), in every block
-        assert 0 < sum(wide_rows) <= len(taus) * len(range(0, m, 10)) and max(wide_rows) < _TTE_ROWS
+        assert 0 < sum(wide_rows) <= len(taus) * len(range(0, m, 10)) and max(wide_rows) < tile
     else:
-        assert wide_rows.count(_TTE_ROWS) == 3  # the second block's rows, whole, at each look
-        assert wide_rows[-1] == m - 2 * _TTE_ROWS
+        assert wide_rows.count(tile) == 3  # the second tile's rows, whole, at each look
+        assert wide_rows[-1] == m - 2 * tile
+
+
+def test_the_log_ranks_tiles_grow_for_rows_of_few_patients() -> None:
+    """The two-arm log-rank runs its looks on tiles of 2,048 rows of up to 128 patients, 1,024 of up to 256, and 512
+    of more (a look of a tile costs calls and steps between compiled loops whatever its rows' patients)."""
+    from condapprove.simulation.statistics import _tile_rows
+
+    assert [_tile_rows(n) for n in (0, 1, 100, 128, 129, 256, 257, 600, 5000)] == [2048] * 4 + [1024] * 2 + [512] * 3
 
 
 def _random_design(rnd: random.Random) -> dict[str, Any]:
