@@ -14,8 +14,11 @@ two took 0.85 of the time (ten fresh-process pairs; docs/performance.md, item 81
 Starting workers still costs a run twice: forking them (3-5 ms each for a process that has loaded numba and scipy)
 and the page faults that follow in both processes, since every page of the caller's heap is then shared with the
 worker (binary 10^6 with a new worker: 4,900-5,100 faults in the caller and 4,400-4,500 in the worker, against 3-6
-for a call of one process; about 2 us each here, docs/performance.md, twenty-ninth round).  For one run of 10^6
-replicates that is several percent;
+for a call of one process; about 2 us each here, docs/performance.md, twenty-ninth round).  A worker gives back at
+its start the free memory it inherited (:func:`condapprove._alloc.discard_freed_memory`), so that neither process
+copies those pages: the caller's first chunk of a binary 10^6 call then took 6.4 ms instead of 10.5, the worker's
+8.8 instead of 10.9 (docs/performance.md, item 118).  For one run of 10^6 replicates the start is still several
+percent;
 for the runs of 10^5 replicates of a design sweep (``condapprove.explore.compare``, a notebook loop) it made
 ``n_jobs=2`` slower than one process.  So the pool a call starts is kept, idle, for the next call with the same
 ``n_jobs`` (as joblib keeps its workers); it is replaced when ``n_jobs`` changes, when a worker has died, when it was
