@@ -6,6 +6,7 @@ Usage::
     python benchmarks/ab.py HEAD~3 --case survival --pairs 20
     python benchmarks/ab.py HEAD --design designs/delytact_survey.yaml   # a design file (10^4 replicates)
     python benchmarks/ab.py HEAD --case binary --replicates 1000000 --jobs 2     # with two worker processes
+    python benchmarks/ab.py HEAD --case binary --replicates 1000000 --jobs 2 --new-workers   # a new worker each call
     python benchmarks/ab.py HEAD --trial "survival patients=360 accrual=15 events=50,100,150,200 hr=0.75 median=15"
     python benchmarks/ab.py HEAD --design benchmarks/bayesian_two_arm.yaml --cold     # caches emptied before each run
 
@@ -83,9 +84,12 @@ def empty_caches(package: object) -> int:
 
 
 def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[object, object]], jobs: int = 1,
-               cold: bool = False) -> str:
+               cold: bool = False, new_workers: bool = False) -> str:
     """``pairs`` alternations of the two versions (each a package and its design); a one-line summary.  ``cold``:
-    each version's caches emptied before each of its timed runs (:func:`empty_caches`, not timed)."""
+    each version's caches emptied before each of its timed runs (:func:`empty_caches`, not timed).  ``new_workers``
+    (with ``jobs`` above 1): each version's workers shut down before each of its timed runs (not timed), so that every
+    timed call forks a new worker from this warmed process, as ``jobs.py`` times them; otherwise the calls after the
+    first use the workers each version kept."""
     for mod, design in versions:  # warm-up: imports, compiled loops, caches
         mod.simulate(design, replicates=4096, seed=1)  # type: ignore[attr-defined]
     times: list[list[float]] = [[], []]
@@ -95,6 +99,8 @@ def time_pairs(label: str, replicates: int, pairs: int, versions: list[tuple[obj
             mod, design = versions[k]
             if cold:
                 empty_caches(mod)
+            if new_workers:
+                mod.shutdown_workers()  # type: ignore[attr-defined]
             t0 = time.perf_counter()
             mod.simulate(design, replicates=replicates, seed=1, n_jobs=jobs)  # type: ignore[attr-defined]
             times[k].append(time.perf_counter() - t0)
@@ -132,7 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold", action="store_true",
                         help="empty each version's process-level caches before each timed run, as a command starts "
                              "without them (default: kept between runs, as in a session of calls)")
+    parser.add_argument("--new-workers", action="store_true",
+                        help="with --jobs: shut each version's workers down before each timed run, so that every timed "
+                             "call starts a new worker (default: the calls use the workers each version kept)")
     args = parser.parse_args(argv)
+    if args.new_workers and args.jobs < 2:
+        parser.error("--new-workers needs --jobs 2 or more")
+    timed = {"jobs": args.jobs, "cold": args.cold, "new_workers": args.new_workers}
     try:
         trials = run.trial_cases(args.trial)
     except ValueError as e:
@@ -144,14 +156,14 @@ def main(argv: list[str] | None = None) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for path in args.design or []:
-                print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages), args.jobs,
-                                 args.cold), flush=True)
+                print(time_pairs(path, args.replicates or 10_000, args.pairs, file_versions(path, packages), **timed),
+                      flush=True)
             for name, trial in trials.items():
                 reps = args.replicates or int(trial["replicates"])  # type: ignore[call-overload]
-                print(time_pairs(name, reps, args.pairs, case_versions(trial, packages), args.jobs, args.cold), flush=True)
+                print(time_pairs(name, reps, args.pairs, case_versions(trial, packages), **timed), flush=True)
             for case in args.case or ([] if args.design or trials else list(run.CASES)):
                 reps = args.replicates or int(run.ALL_CASES[case]["replicates"])
-                print(time_pairs(case, reps, args.pairs, case_versions(case, packages), args.jobs, args.cold), flush=True)
+                print(time_pairs(case, reps, args.pairs, case_versions(case, packages), **timed), flush=True)
 
 
 if __name__ == "__main__":

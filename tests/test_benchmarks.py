@@ -358,6 +358,36 @@ def test_ab_times_a_trial_of_ones_own_and_refuses_a_bad_one(capsys: pytest.Captu
     assert exc.value.code == 2 and "survival needs median" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("new_workers", [False, True])
+def test_ab_new_workers_shuts_each_versions_workers_down_before_each_timed_call(new_workers: bool,
+                                                                               capsys: pytest.CaptureFixture[str]
+                                                                               ) -> None:
+    """``benchmarks/ab.py --new-workers``: each version's workers are shut down before each of its timed calls (after
+    the warm-up), so that every timed call starts a new worker; without it, never.  Asked without ``--jobs`` of 2
+    or more, a usage error before any commit is exported."""
+    ab = _script("ab")
+    events: list[tuple[str, str]] = []
+
+    class Version:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def simulate(self, design: object, *, replicates: int, seed: int, n_jobs: int = 1) -> None:
+            events.append((self.name, f"simulate {replicates} {n_jobs}"))
+
+        def shutdown_workers(self) -> None:
+            events.append((self.name, "shutdown"))
+
+    versions = [(Version("before"), None), (Version("after"), None)]
+    ab.time_pairs("x", 100, 2, versions, jobs=2, new_workers=new_workers)  # type: ignore[arg-type]
+    timed = [(name, "simulate 100 2") for name in ("before", "after", "after", "before")]
+    warm = [("before", "simulate 4096 1"), ("after", "simulate 4096 1")]
+    assert events == warm + ([e for t in timed for e in ((t[0], "shutdown"), t)] if new_workers else timed)
+    with pytest.raises(SystemExit) as exc:
+        ab.main(["HEAD", "--new-workers"])
+    assert exc.value.code == 2 and "--new-workers needs --jobs 2" in capsys.readouterr().err
+
+
 def test_ab_cold_empties_every_process_cache_it_names() -> None:
     """``benchmarks/ab.py --cold``: every cache it names exists in the package (so the list follows the engine), and
     after simulations that fill them (a Bayesian two-arm design, a group-sequential one with calendar looks, an exact
