@@ -39,7 +39,7 @@ def keep_freed_memory() -> bool:
     global _done
     if _done:
         return True
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not _is_glibc():
         return False
     try:
         libc = _glibc()
@@ -62,13 +62,18 @@ def discard_freed_memory() -> bool:
     get fresh pages: 0.75-0.89 us a page for the one and about 2 us for the other here, against 2.4-2.6 us for
     each copy (docs/performance.md, item 118).  The live objects' pages stay shared.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not _is_glibc():
         return False
     try:
         _glibc().malloc_trim(0)
     except (OSError, AttributeError):
         return False
     return True
+
+
+def _is_glibc() -> bool:
+    """Whether this process runs on Linux with glibc."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
 
 def _glibc() -> ctypes.CDLL:
