@@ -359,9 +359,8 @@ def test_ab_times_a_trial_of_ones_own_and_refuses_a_bad_one(capsys: pytest.Captu
 
 
 @pytest.mark.parametrize("new_workers", [False, True])
-def test_ab_new_workers_shuts_each_versions_workers_down_before_each_timed_call(new_workers: bool,
-                                                                               capsys: pytest.CaptureFixture[str]
-                                                                               ) -> None:
+def test_ab_new_workers_shuts_each_versions_workers_down_before_each_timed_call(
+        new_workers: bool, capsys: pytest.CaptureFixture[str]) -> None:
     """``benchmarks/ab.py --new-workers``: each version's workers are shut down before each of its timed calls (after
     the warm-up), so that every timed call starts a new worker; without it, never.  Asked without ``--jobs`` of 2
     or more, a usage error before any commit is exported."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import pathlib
 import pickle
-import platform
 import signal
 import time
 import warnings
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 import condapprove
+from condapprove import _alloc
 from condapprove.simulation import workers
 
 from .conftest import DESIGNS
@@ -490,6 +490,15 @@ def _big(n: int) -> bytes:
     return b"x" * n
 
 
+def _claimed(pool: workers.Pool, count: int, timeout: float = 10.0) -> bool:
+    """Whether a call's ``count`` tasks are all claimed within ``timeout`` seconds, this process claiming none (it
+    does not ask for a result meanwhile)."""
+    end = time.monotonic() + timeout
+    while pool._control[workers._NEXT] < count and time.monotonic() < end:
+        time.sleep(0.01)
+    return bool(pool._control[workers._NEXT] == count)
+
+
 def _anonymous_kib(_: int) -> tuple[int, int]:
     """A task: this process's id and its resident anonymous memory (KiB, Linux's ``RssAnon``)."""
     for line in pathlib.Path("/proc/self/status").read_text().splitlines():
@@ -498,26 +507,21 @@ def _anonymous_kib(_: int) -> tuple[int, int]:
     raise AssertionError("no RssAnon in /proc/self/status")
 
 
-@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc on Linux")
+@pytest.mark.skipif(not _alloc._is_glibc(), reason="glibc on Linux")
 def test_a_new_worker_gives_back_the_free_memory_it_inherited() -> None:
     """A worker forked from a process whose heap keeps 64 MiB free (written, then freed: kept for the next chunk by
     :func:`condapprove._alloc.keep_freed_memory`) gives that memory back at its start
     (:func:`condapprove._alloc.discard_freed_memory`), so that neither process copies those pages at its first
     writes: its resident anonymous memory is then at least 48 MiB below the caller's.  Without it, the two share
     every page and count the same."""
-    from condapprove._alloc import keep_freed_memory
-
-    assert keep_freed_memory()
+    assert _alloc.keep_freed_memory()
     blocks = [np.ones(1 << 20) for _ in range(8)]  # 8 x 8 MiB from the heap (below the mmap threshold), written
     del blocks
     _, here = _anonymous_kib(0)
     pool = workers.Pool(2)
     try:
         run = pool.start(_anonymous_kib, [(0,), (1,)])  # (the worker is forked and begins at once)
-        end = time.monotonic() + 10
-        while pool._control[workers._NEXT] < 2 and time.monotonic() < end:
-            time.sleep(0.01)
-        assert pool._control[workers._NEXT] == 2  # both claimed by the worker, before this process read a result
+        assert _claimed(pool, 2)  # both by the worker, before this process read a result
         pid, worker = run.result(0)
         run.close()
     finally:
@@ -538,10 +542,7 @@ def test_a_worker_sends_results_larger_than_a_default_pipe_without_waiting_for_t
     try:
         run = pool.start(_big, [(200_000,)] * 4)  # (the worker is forked and begins at once)
         assert fcntl.fcntl(pool._results[0].fileno(), fcntl.F_GETPIPE_SZ) >= workers.RESULT_PIPE_BYTES
-        end = time.monotonic() + 10
-        while pool._control[workers._NEXT] < 4 and time.monotonic() < end:
-            time.sleep(0.01)
-        assert pool._control[workers._NEXT] == 4  # claimed by the worker, before this process read any result
+        assert _claimed(pool, 4)  # by the worker, before this process read any result
         assert [run.result(k) for k in range(4)] == [b"x" * 200_000] * 4
         run.close()
     finally:

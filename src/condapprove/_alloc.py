@@ -30,7 +30,7 @@ TRIM_THRESHOLD = 1 << 30
 MMAP_THRESHOLD = 32 << 20
 
 _done = False
-#: glibc's C library, once loaded (None: not glibc, or not loaded yet).
+#: glibc's C library (None until :func:`_glibc` first loads it).
 _libc: ctypes.CDLL | None = None
 
 

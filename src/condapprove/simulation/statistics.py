@@ -371,7 +371,8 @@ def _tte_statistics(design: Design, data: list[ArmData], tau: np.ndarray) -> Loo
 _TTE_ROWS = 512
 #: The two-arm log-rank's tiles of rows grow from :data:`_TTE_ROWS` to :data:`_TILE_ROWS_MAX` while they hold at
 #: most this many patients (:func:`_tile_rows`): where a row has few patients, each look of a tile costs more in
-#: the calls and the steps between its compiled loops than in their work.
+#: the calls and the steps between its compiled loops than in their work.  (Measured on the two-arm log-rank only:
+#: the one-sample log-rank against a baseline keeps tiles of :data:`_TTE_ROWS`.)
 _TILE_KEYS = 1 << 18
 _TILE_ROWS_MAX = 2048
 #: The multiplier argument of the columns' pass for times already scaled (not read).
@@ -540,10 +541,10 @@ _TTE_FIELDS = ("z", "information", "estimate", "n_treated", "n_control", "events
 
 def _tile_rows(n: int) -> int:
     """The rows of a tile of the two-arm log-rank for rows of ``n`` patients: :data:`_TTE_ROWS` doubled while the
-    tile holds at most :data:`_TILE_KEYS` patients, up to :data:`_TILE_ROWS_MAX` (2,048 for 128 patients or fewer,
+    tile holds at most :data:`_TILE_KEYS` patients, up to :data:`_TILE_ROWS_MAX`: 2,048 for 128 patients or fewer,
     1,024 for 129-256, 512 above.  Against tiles of 512, in two runs of 15 pairs: 0.948-0.958 of the time of a
     100-patient design, 0.972-0.983 of a 160-patient one, 0.980-0.998 of the survival case (240 patients); tiles of
-    2,048 for every design took 1.017 of the time of a 600-patient one; docs/performance.md, item 120)."""
+    2,048 for every design took 1.017 of the time of a 600-patient one (docs/performance.md, item 120)."""
     rows = _TTE_ROWS
     while rows < _TILE_ROWS_MAX and 2 * rows * max(n, 1) <= _TILE_KEYS:
         rows *= 2
