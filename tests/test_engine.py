@@ -985,8 +985,9 @@ def test_order_statistics_are_numpys(values: list[float], shape: str, data: st.D
     """:func:`._summary_jit.order_statistics` gives ``np.sort(values)[ranks]``: infinities at the ends, ties,
     signed zeros (equal: either is numpy's), values spanning the whole range of doubles (a span that overflows: one
     bucket), crowded buckets (values clustered far from one outlier: spread again), runs of equal values, and a
-    large bucket of one value among others (a look at a fixed month); a NaN gives False."""
-    from condapprove.simulation._summary_jit import order_statistics
+    large bucket of one value among others (a look at a fixed month); a NaN gives False.  Values all finite give the
+    same from :func:`._summary_jit.finite_order_statistics`."""
+    from condapprove.simulation._summary_jit import finite_order_statistics, order_statistics
 
     x = np.array(values, dtype=np.float64)
     if shape == "clustered":  # most values in a sliver of the range: one crowded bucket, spread again and sorted
@@ -1000,21 +1001,32 @@ def test_order_statistics_are_numpys(values: list[float], shape: str, data: st.D
     out = np.empty(ranks.size)
     assert order_statistics(x, ranks, out)
     np.testing.assert_array_equal(out, np.sort(x)[ranks])
+    if np.isfinite(x).all():  # the same from the passes that test no value for being finite
+        finite = np.full(ranks.size, np.nan)
+        finite_order_statistics(x, ranks, finite, x.min(), x.max())
+        np.testing.assert_array_equal(finite, out)
     x[data.draw(st.integers(0, x.size - 1))] = np.nan
     assert not order_statistics(x, ranks, out)
 
 
-@pytest.mark.parametrize("nan", [False, True])
-def test_month_quartiles_from_the_chunks_are_those_of_one_sort(nan: bool) -> None:
-    """:meth:`Running.month_quantiles` over several chunks (ties, infinite months; NaN: numpy's own path), of the
-    months it kept or of months given in another order, equals :meth:`MonteCarloEstimate.quantile` of all the
-    months, value and MCSE."""
+@pytest.mark.parametrize("kind", ["finite", "infinite", "nan"])
+def test_month_quartiles_from_the_chunks_are_those_of_one_sort(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """:meth:`Running.month_quantiles` over several chunks (ties; all finite: the selection that tests no month for
+    being finite; infinite months: the general selection; NaN: numpy's own path), of the months it kept or of months
+    given in another order, equals :meth:`MonteCarloEstimate.quantile` of all the months, value and MCSE."""
     from condapprove.results import MonteCarloEstimate
+    from condapprove.simulation import summary
     from condapprove.simulation.summary import Running
 
+    bounds: list[tuple[float, float]] = []
+    real = summary.finite_order_statistics
+    monkeypatch.setattr(summary, "finite_order_statistics",
+                        lambda x, r, o, lo, hi: bounds.append((lo, hi)) or real(x, r, o, lo, hi))  # type: ignore
     rng = np.random.default_rng(8)
     month = np.round(rng.gamma(4.0, 6.0, 9000), 1)
-    month[rng.random(9000) < 0.05] = np.inf
+    if kind != "finite":
+        month[rng.random(9000) < 0.05] = np.inf
+    nan = kind == "nan"
     if nan:
         month[17] = np.nan
     running = Running(84.0, 2)
@@ -1027,6 +1039,8 @@ def test_month_quartiles_from_the_chunks_are_those_of_one_sort(nan: bool) -> Non
         for x in (got, shuffled):  # (the months given in any order)
             np.testing.assert_equal((x.value, x.mcse, x.n_sims), (expected.value, expected.mcse, expected.n_sims))
         assert not nan or np.isnan(got.value)
+    # (the kept months, then the shuffled ones)
+    assert bounds == ([(month.min(), month.max())] * 2 if kind == "finite" else [])
     with pytest.raises(ValueError, match="8999 decision months for 9000 rows"):
         running.month_quantiles(qs, month[1:])
 

@@ -18,7 +18,7 @@ import numpy as np
 from .._memo import per_object
 from ..results import MonteCarloEstimate
 from ..spec.schema import Design, Scenario
-from ._summary_jit import combine_rows, fields_moments, order_statistics, tally
+from ._summary_jit import combine_rows, fields_moments, finite_order_statistics, order_statistics, tally
 from .results import CONFIRMED, FUTILITY, NOT_CONFIRMED, UNDECIDED, ScenarioResult, truth_label
 
 __all__ = ["BLOCK_SIZE", "ChunkSummary", "Running", "summarise"]
@@ -207,7 +207,9 @@ class Running:
         ``months``: the decision months of every row added, in any order (the engine's arrays); by default those
         :meth:`add` kept.  The order statistics the quantiles read (:meth:`MonteCarloEstimate.quantile_of_order`:
         four each) are selected in one compiled call (:func:`._summary_jit.order_statistics`), without sorting the
-        months; fewer than two months, or a NaN among them, take numpy's own path.
+        months: where numpy's ``min`` and ``max`` find them all finite, from :func:`._summary_jit.finite_order_statistics`,
+        without the scan of :func:`._summary_jit.order_statistics` for infinities and NaNs.  Fewer than two months,
+        or a NaN among them, take numpy's own path.
         """
         values = months if months is not None else (
             np.concatenate(self._months_here) if self._months_here else np.zeros(0))
@@ -224,11 +226,17 @@ class Running:
                 MonteCarloEstimate.quantile_of_order(name, self.n, q)
             ranks = np.array(sorted(wanted), dtype=np.int64)
             got = np.empty(ranks.size)
-            if order_statistics(np.ascontiguousarray(values, dtype=np.float64), ranks, got):
+            x = np.ascontiguousarray(values, dtype=np.float64)
+            lo, hi = float(x.min()), float(x.max())  # (NaN with a NaN among them)
+            if -math.inf < lo and hi < math.inf:  # all finite: no scan for infinities and NaNs (item 121)
+                finite_order_statistics(x, ranks, got, lo, hi)
+                done = True
+            else:
+                done = order_statistics(x, ranks, got)  # (False with a NaN)
+            if done:
                 kth = dict(zip(ranks.tolist(), got.tolist())).__getitem__
                 return [MonteCarloEstimate.quantile_of_order(kth, self.n, q) for q in qs]
         return [MonteCarloEstimate.quantile(values, q) for q in qs]
-
 
 def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None,
               running: Running | None = None) -> ScenarioResult:
