@@ -206,9 +206,9 @@ class Running:
 
         ``months``: the decision months of every row added, in any order (the engine's arrays); by default those
         :meth:`add` kept.  The order statistics the quantiles read (:meth:`MonteCarloEstimate.quantile_of_order`:
-        four each) are selected in one compiled call (:func:`._summary_jit.order_statistics`), without sorting the
-        months: where numpy's ``min`` and ``max`` find them all finite, from :func:`._summary_jit.finite_order_statistics`,
-        without the scan of :func:`._summary_jit.order_statistics` for infinities and NaNs.  Fewer than two months,
+        four each) are selected in one compiled call without sorting the months: where numpy's ``min`` and ``max``
+        find them all finite, :func:`._summary_jit.finite_order_statistics`, without the scan of
+        :func:`._summary_jit.order_statistics` for infinities and NaNs; else that function.  Fewer than two months,
         or a NaN among them, take numpy's own path.
         """
         values = months if months is not None else (
@@ -237,6 +237,7 @@ class Running:
                 kth = dict(zip(ranks.tolist(), got.tolist())).__getitem__
                 return [MonteCarloEstimate.quantile_of_order(kth, self.n, q) for q in qs]
         return [MonteCarloEstimate.quantile(values, q) for q in qs]
+
 
 def summarise(design: Design, scenario: Scenario, r: dict[str, np.ndarray], exact: float | None,
               running: Running | None = None) -> ScenarioResult:
