@@ -15,7 +15,8 @@ time each of their chunks (``time.perf_counter``, the same clock in every proces
 faults (``getrusage``); each writes its lines to a file of its own, read when the call is done.  Reports, per
 run, when each process began its first chunk (milliseconds after the call began), how long its first and later
 chunks took and the faults of its first two, its waits between chunks (a result sent, the next chunk claimed), how
-far apart the processes finished, and the CPU time (user, system) of the calling process during the call (its
+far apart the processes finished, how long the call went on after the last chunk (the summary of the last
+scenario, whose quartiles are selected from all the decision months: ``after_last_ms``), and the CPU time (user, system) of the calling process during the call (its
 chunks included) and of the workers (ended after it, so their whole lives).  The wrapper adds a few microseconds
 per chunk.  In the JSON, ``workers`` lists every process that simulated, the calling process among them.
 """
@@ -90,6 +91,7 @@ def timeline(case: str, replicates: int, jobs: int) -> dict[str, Any]:
     ends = [w["end_ms"] for w in workers]
     return {"case": case, "replicates": replicates, "jobs": jobs, "seconds": seconds, "workers": workers,
             "finish_apart_ms": max(ends) - min(ends) if ends else float("nan"),
+            "after_last_ms": 1e3 * seconds - max(ends) if ends else float("nan"),
             "caller_user_ms": 1e3 * (after.ru_utime - before.ru_utime),
             "caller_system_ms": 1e3 * (after.ru_stime - before.ru_stime),
             "workers_user_ms": 1e3 * children.ru_utime, "workers_system_ms": 1e3 * children.ru_stime}
@@ -135,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{statistics.median(later) if later else float('nan'):.1f}), second chunks' faults "
               f"{_range([w['faults'][1] for w in ws if len(w['faults']) > 1], 0)}; waits median "
               f"{statistics.median(waits) if waits else float('nan'):.2f} ms; finished "
-              f"{r['finish_apart_ms']:.1f} ms apart; CPU: caller {r['caller_user_ms']:.0f} user + "
+              f"{r['finish_apart_ms']:.1f} ms apart, the call {r['after_last_ms']:.1f} ms after the last chunk; "
+              f"CPU: caller {r['caller_user_ms']:.0f} user + "
               f"{r['caller_system_ms']:.0f} system ms, workers {r['workers_user_ms']:.0f} + "
               f"{r['workers_system_ms']:.0f} ms")
 

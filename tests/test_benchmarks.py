@@ -143,7 +143,7 @@ def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
     """``benchmarks/timeline.py`` times, in a fresh process, the chunks its workers ran during one ``--jobs 2``
     call: every chunk of the call once (five chunks of 8 blocks for 40 blocks of binary replicates, in the calling
     process and its worker), each process's first chunk begun after the call began, its waits between consecutive
-    chunks not negative (no timing is asserted)."""
+    chunks not negative, and the time after the last chunk within the call (no timing is asserted)."""
     import json
     import subprocess
 
@@ -157,6 +157,7 @@ def test_timeline_accounts_for_every_chunk_of_a_call() -> None:
         assert w["first_start_ms"] > 0 and len(w["faults"]) == w["chunks"] == len(w["later_ms"]) + 1
         assert all(x >= 0 for x in w["waits_ms"]) and len(w["waits_ms"]) == w["chunks"] - 1
     assert row["workers_user_ms"] > 0 and row["seconds"] > 0
+    assert 0 <= row["after_last_ms"] <= 1e3 * row["seconds"] - max(w["first_start_ms"] for w in workers)
 
 
 def test_jobs_engine_pair_runs_two_warmed_processes_at_once() -> None:
