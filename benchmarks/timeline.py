@@ -16,9 +16,10 @@ faults (``getrusage``); each writes its lines to a file of its own, read when th
 run, when each process began its first chunk (milliseconds after the call began), how long its first and later
 chunks took and the faults of its first two, its waits between chunks (a result sent, the next chunk claimed), how
 far apart the processes finished, how long the call went on after the last chunk (the summary of the last
-scenario, whose quartiles are selected from all the decision months: ``after_last_ms``), and the CPU time (user, system) of the calling process during the call (its
-chunks included) and of the workers (ended after it, so their whole lives).  The wrapper adds a few microseconds
-per chunk.  In the JSON, ``workers`` lists every process that simulated, the calling process among them.
+scenario, whose quartiles are selected from all the decision months: ``after_last_ms``), and the CPU time (user,
+system) of the calling process during the call (its chunks included) and of the workers (ended after it, so their
+whole lives).  The wrapper adds a few microseconds per chunk.  In the JSON, ``workers`` lists every process that
+simulated, the calling process among them.
 """
 
 from __future__ import annotations

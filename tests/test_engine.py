@@ -977,21 +977,22 @@ def test_summaries_added_chunk_by_chunk_are_those_of_all_rows_at_once(design_fil
     assert events == [x for b in blocks for x in (b - 2, b - 1, b, "summary")]
 
 
-def test_the_chunks_of_a_run_share_one_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The chunks of a run in this process take one root seed object (``engine._root``), so the words its streams
-    are hashed from are computed once a run, not once a chunk (a root a chunk took two of the memo's entries each,
-    and emptied it, the design's values with it, every 32 chunks); the results are those of the run's seed."""
-    from condapprove import _memo, _rng
-    from condapprove.simulation import BLOCK_SIZE, engine
+def test_a_run_hashes_its_root_words_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The words a run's streams are hashed from are computed once a run, not once a chunk: each chunk makes its root
+    again, and the words are kept by the root's value (``_rng._lead_words_of``; kept per root object, the chunks'
+    roots took two of the design memo's entries each and emptied it every 32 chunks); the results are those of the
+    run's seed whatever the chunks."""
+    from condapprove import _rng
+    from condapprove.simulation import BLOCK_SIZE
 
-    monkeypatch.setattr(_memo, "_CACHE", {})  # (a memo nearly full would be emptied during the run)
+    _rng._lead_words_of.cache_clear()
     roots: list[object] = []
     real = _rng._seed_words
     monkeypatch.setattr(_rng, "_seed_words", lambda root, key: roots.append(root) or real(root, key))
     design = condapprove.load_design(DESIGNS / "two_arm_trial.yaml")
     got = condapprove.simulate(design, replicates=8 * BLOCK_SIZE, seed=20261204, chunk_size=BLOCK_SIZE)
-    assert len(roots) == 1  # (without the shared root: once for each chunk of each of the three scenarios)
-    engine._root.cache_clear()
+    assert len(roots) == 1  # (kept per root object: once for each chunk of each of the three scenarios)
+    _rng._lead_words_of.cache_clear()
     again = condapprove.simulate(design, replicates=8 * BLOCK_SIZE, seed=20261204, chunk_size=4 * BLOCK_SIZE)
     assert again.scenarios == got.scenarios
 

@@ -194,19 +194,22 @@ def test_root_of_a_seed_is_its_seed_sequences_entropy_and_key() -> None:
             root_of(bad)
 
 
-def test_stream_lead_words_are_kept_per_root_object() -> None:
-    """The words every stream of a root starts with are kept per root *object*: an entry found under a root's id
-    but made for another root (an id reused after the first was freed) is not used; a key whose last element is
-    longer than a word, or negative, takes the general path."""
-    from condapprove import _memo, _rng
+def test_stream_lead_words_are_kept_per_root_value() -> None:
+    """The words every stream of a root starts with are kept per root *value* (entropy, spawn key, pool size):
+    roots of equal values share them, whatever their type; the words kept for one root never serve another (each
+    root's streams are numpy's); a key whose last element is longer than a word, or negative, takes the general
+    path."""
+    from condapprove import _rng
     from condapprove.errors import DesignError
 
     a, b = np.random.SeedSequence(1), np.random.SeedSequence(2)
     _rng.spawn_streams(a, (3, 4))
-    _memo._CACHE[("lead words", id(b))] = _memo._CACHE[("lead words", id(a))]  # as if b had a's id
-    for root, key in ((b, (3, 4)), (a, (3, 5)), (b, (3, 2**40))):
-        ref = np.random.Generator(np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=key)))
+    for root, key in ((b, (3, 4)), (a, (3, 5)), (b, (3, 2**40)), (_rng.Root(1), (3, 4)), (_rng.Root(2, (7,)), (1,))):
+        ref = np.random.Generator(np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=(
+            *root.spawn_key, *key))))
         np.testing.assert_array_equal(_rng.spawn_streams(root, key).random(4), ref.random(4))
+    assert _rng._lead_words(_rng.Root(1)) is _rng._lead_words(a)  # (equal values: computed once)
+    assert not np.array_equal(_rng._lead_words(_rng.Root(1)), _rng._lead_words(b))
     with pytest.raises(DesignError, match="non-negative"):
         _rng.spawn_streams(a, (3, -1))
 

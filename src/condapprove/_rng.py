@@ -9,13 +9,13 @@ on how the work is split between chunks or processes.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
-from ._memo import per_object
 from ._typing import SeedLike
 from .errors import DesignError
 
@@ -149,14 +149,23 @@ def child_states(root: np.random.SeedSequence | Root, heads: list[tuple[int, ...
 
 def _lead_words(root: np.random.SeedSequence | Root) -> np.ndarray | None:
     """The words a child's seed starts with, whatever its key (one not empty): the root's entropy padded to the
-    pool size, then its spawn key's words; None when the entropy is not a non-negative integer.  Once per root:
-    a run spawns hundreds of streams from one."""
+    pool size, then its spawn key's words; None when the entropy is not a non-negative integer.  Once per root
+    *value* (:func:`_lead_words_of`): a run spawns hundreds of streams from one, and each of its chunks makes its
+    root again."""
+    e = _seed_integer(root.entropy)
+    return None if e is None else _lead_words_of(e, tuple(root.spawn_key), root.pool_size)
 
-    def lead() -> np.ndarray | None:
-        words = _seed_words(root, (0,))
-        return None if words is None else words[:-1]
 
-    return per_object("lead words", root, lead)
+@functools.lru_cache(maxsize=16)
+def _lead_words_of(entropy: int, spawn_key: tuple[int, ...], pool_size: int) -> np.ndarray:
+    """:func:`_lead_words` of the root with these values (not to be written to: it is shared).  Kept by value, not
+    per root object (:func:`condapprove._memo.per_object`, as before): the chunks of a run each made their own
+    root, so each computed the words again and took two of that memo's 64 entries, which emptied it, the design's
+    values with it, every 32 chunks (a binary run of 10^6 replicates: 124 entries and two emptyings, 1.66 ms of
+    such work; docs/performance.md, item 122)."""
+    words = _seed_words(Root(entropy, spawn_key, pool_size), (0,))
+    assert words is not None  # (an integer entropy)
+    return words[:-1]
 
 
 def _seed_hash() -> Any:
@@ -202,14 +211,11 @@ def _int_words(x: int) -> list[int]:
 
 
 def _entropy_words(root: np.random.SeedSequence | Root) -> list[int] | None:
-    """The root's entropy as 32-bit words, or None when it is not a non-negative integer (numpy's own path);
-    computed once per root (a run spawns hundreds of streams from one)."""
-
-    def words() -> list[int] | None:
-        e = _seed_integer(root.entropy)
-        return None if e is None else _int_words(e)
-
-    return per_object("entropy words", root, words)
+    """The root's entropy as 32-bit words, or None when it is not a non-negative integer (numpy's own path).  (A
+    stream's seed reads them through :func:`_lead_words`, kept per root value; only keys of several words, or
+    negative ones, read them again.)"""
+    e = _seed_integer(root.entropy)
+    return None if e is None else _int_words(e)
 
 
 class _MixedSeed(ISeedSequence):  # (PCG64's stubs do not accept an ISeedSequence of one's own: hence the ignores)

@@ -260,14 +260,10 @@ def _spread(values: np.ndarray, ranks: np.ndarray, lo: float, hi: float, n_finit
     if not (span < np.inf and scale < np.inf):
         nb, scale, top = 1, 0.0, 0
     before = np.zeros(nb + 1, dtype=np.int64)
-    if all_finite:
-        for i in range(values.size):
-            before[_bucket(values[i], lo, scale, top) + 1] += 1
-    else:
-        for i in range(values.size):
-            v = values[i]
-            if -np.inf < v < np.inf:
-                before[_bucket(v, lo, scale, top) + 1] += 1
+    for i in range(values.size):
+        v = values[i]
+        if all_finite or -np.inf < v < np.inf:
+            before[_bucket(v, lo, scale, top) + 1] += 1
     for b in range(nb):
         before[b + 1] += before[b]
     which = np.searchsorted(before, ranks, side="right") - 1
@@ -391,9 +387,10 @@ def order_statistics(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> 
 
 @compiled
 def finite_order_statistics(values: np.ndarray, ranks: np.ndarray, out: np.ndarray, lo: float,
-                            hi: float) -> None:  # pragma: no cover - compiled
+                            hi: float) -> bool:  # pragma: no cover - compiled
     """:func:`order_statistics` of ``values`` that are all finite, ``lo`` and ``hi`` their smallest and largest,
     which the caller has (numpy's ``min`` and ``max``: 0.19 ms for 10^6 decision months here, in vector registers,
     against 0.81 ms for the scan of :func:`order_statistics`, one value at a time); the passes then test no value
-    for being finite (:func:`_spread`)."""
+    for being finite (:func:`_spread`).  True, as :func:`order_statistics` returns for values without a NaN."""
     _select_finite(values, ranks, out, lo, hi, values.size, True)
+    return True

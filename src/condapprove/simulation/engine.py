@@ -281,22 +281,12 @@ def _run_chunk_summary(keep_rows: bool, into: tuple[tuple[int, int], int] | None
     return Running.of(design).summary_of(out)
 
 
-@functools.lru_cache(maxsize=8)
-def _root(entropy: int, spawn_key: tuple[int, ...]) -> Root:
-    """The run's root seed (:class:`.._rng.Root`), one object for all the chunks of a run in a process: the words
-    its streams are hashed from are computed once per root object (:func:`.._memo.per_object`), and a root made
-    again for each chunk took two of the memo's 64 entries a chunk, which then emptied the memo, the design's
-    values with it, every 32 chunks (a binary run of 10^6 replicates: 124 entries and two clearings, 1.7 ms of
-    such work; docs/performance.md, item 122)."""
-    return Root(entropy, spawn_key)
-
-
 def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], replicates: int,
                entropy: int, spawn_key: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Simulate the given blocks of one scenario (a picklable unit of work)."""
     global _WARM
     _WARM = True
-    root = _root(entropy, spawn_key)  # (the streams of np.random.SeedSequence(entropy, spawn_key=spawn_key))
+    root = Root(entropy, spawn_key)  # (the streams of np.random.SeedSequence(entropy, spawn_key=spawn_key))
     key = scenario_key(design.scenarios[scenario_index].name)
     sizes = [min(BLOCK_SIZE, replicates - b * BLOCK_SIZE) for b in blocks]
     if sufficient.eligible(design):

@@ -228,12 +228,8 @@ class Running:
             got = np.empty(ranks.size)
             x = np.ascontiguousarray(values, dtype=np.float64)
             lo, hi = float(x.min()), float(x.max())  # (NaN with a NaN among them)
-            if -math.inf < lo and hi < math.inf:  # all finite: no scan for infinities and NaNs (item 121)
-                finite_order_statistics(x, ranks, got, lo, hi)
-                done = True
-            else:
-                done = order_statistics(x, ranks, got)  # (False with a NaN)
-            if done:
+            finite = -math.inf < lo and hi < math.inf  # (then no scan for infinities and NaNs: item 121)
+            if finite_order_statistics(x, ranks, got, lo, hi) if finite else order_statistics(x, ranks, got):
                 kth = dict(zip(ranks.tolist(), got.tolist())).__getitem__
                 return [MonteCarloEstimate.quantile_of_order(kth, self.n, q) for q in qs]
         return [MonteCarloEstimate.quantile(values, q) for q in qs]
