@@ -771,6 +771,43 @@ def test_screen_stops_finds_the_rows_that_certainly_stopped() -> None:
     assert left == 5
 
 
+_LOOK_SUMS = st.sampled_from([0.0, -0.0, 1e-320, 5e-324, 0.25, 1.0, 7.5, 1e300, -1.0, np.inf, np.nan])
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(looks=st.integers(1, 4), rows=st.integers(0, 9), seed=st.integers(0, 2**32 - 1), special=_LOOK_SUMS,
+       recruited=st.booleans())
+def test_look_results_are_numpys(looks: int, rows: int, seed: int, special: float, recruited: bool) -> None:
+    """``look_results`` gives, bit for bit, the statistics the looks took from numpy before (``logrank_z``, z set to 0
+    where not finite, the Peto estimate NaN where degenerate, the information, the counts as floats), whatever the
+    variance: zero, negative, subnormal (an infinite z), infinite or NaN."""
+    from condapprove.kernels._tte_jit import look_results
+    from condapprove.kernels.survival import logrank_z
+
+    rng = np.random.default_rng(seed)
+    e1 = rng.random((looks, rows)) * 20
+    var = rng.random((looks, rows)) * 5
+    var.flat[rng.integers(0, max(1, var.size), size=min(3, var.size))] = special  # (none when there are no rows)
+    e1.flat[:1] = special if rows else e1.flat[:1]
+    o1 = rng.integers(0, 30, size=(looks, rows))
+    events = rng.integers(0, 60, size=(looks, rows))
+    nv = rng.integers(0, 90, size=(looks, rows))
+    nt = rng.integers(0, 45, size=(looks, rows))
+    want = {f: np.empty((looks, rows)) for f in ("z", "information", "estimate", "n_treated", "n_control", "events")}
+    for j in range(looks):
+        with np.errstate(all="ignore"):
+            z, degenerate = logrank_z(e1[j], var[j], o1[j])
+            want["estimate"][j] = np.where(degenerate, np.nan, (o1[j] - e1[j]) / var[j])
+        want["z"][j] = np.where(np.isfinite(z), z, 0.0)
+        want["information"][j] = events[j] if recruited else o1[j]
+        want["n_treated"][j], want["n_control"][j], want["events"][j] = nt[j], nv[j] - nt[j], events[j]
+    got = {f: np.full((looks, rows), -7.0) for f in want}
+    look_results(e1, var, o1, events, nv, nt, recruited, got["z"], got["information"], got["estimate"],
+                 got["n_treated"], got["n_control"], got["events"])
+    for f, value in want.items():
+        assert got[f].tobytes() == value.tobytes(), f
+
+
 def _sorted_log_rank_keys(rng: np.random.Generator, m: int, n: int, dtype: Any) -> tuple[np.ndarray, np.ndarray,
                                                                                        np.ndarray]:
     """Rows of sorted keys as a look gives them (times with ties, codes ``2 * censored + treated``, the padding

@@ -28,6 +28,7 @@ from ..kernels._tte_jit import (
     look_keys,
     look_keys32,
     look_keys32_by_width,
+    look_results,
     order_keys,
     patient_columns,
     screen_stops,
@@ -41,7 +42,6 @@ from ..kernels.survival import (
     hazard_ratio_estimate,
     logrank_batch,
     logrank_sums,
-    logrank_z,
     observe_at,
     one_sample_logrank_batch,
 )
@@ -610,17 +610,11 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
         # where merged times are common (tied event times, say), the narrow keys cost more than they save
         narrow = n_unsure * _NARROW_GIVE_UP <= k * rows.stop
     out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
-    for j in range(k):
-        z, degenerate = logrank_z(e1[j], var[j], o1[j])
-        out["z"][j] = np.where(np.isfinite(z), z, 0.0)
-        out["events"][j] = events[j]
-        with np.errstate(divide="ignore", invalid="ignore"):  # Peto one-step estimate (O - E) / V
-            out["estimate"][j] = np.where(degenerate, np.nan, (o1[j] - e1[j]) / var[j])
-        out["n_treated"][j] = nt[j]
-        out["n_control"][j] = nv[j] - nt[j]
-        # the information: the recruited patients' events; beside a historical cohort (whose events do not count)
-        # the only recruited arm is the treated one, so its events as the log-rank counts them
-        out["information"][j] = events[j] if all_recruited else o1[j]
+    # z (0 where degenerate or not finite), the Peto one-step estimate (O - E) / V, and the information: the
+    # recruited patients' events; beside a historical cohort (whose events do not count) the only recruited arm is
+    # the treated one, so its events as the log-rank counts them (O1).  One compiled pass over every look
+    look_results(e1, var, o1, events, nv, nt, all_recruited, out["z"], out["information"], out["estimate"],
+                 out["n_treated"], out["n_control"], out["events"])
     return out
 
 
