@@ -26,6 +26,7 @@ from .._jit import (
     pattern_effects,
     running_sums,
 )
+from .._memo import per_object
 from ..accrual import PoissonAccrual, apply_capacity
 from ..errors import DesignError
 from ..kernels.survival import Exponential, draw_event_times
@@ -347,34 +348,55 @@ def allocation(ratio: float, total: int) -> np.ndarray:
     return np.ceil(k / (1.0 + ratio) - 1e-12) > np.ceil((k - 1.0) / (1.0 + ratio) - 1e-12)
 
 
-def _columns(a: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """``a[:, pos]``: a view when the positions are evenly spaced (1:1 allocation), a copy otherwise."""
+def _columns(pos: np.ndarray) -> slice | np.ndarray:
+    """What takes the columns ``pos`` of an array: a slice when they are evenly spaced (1:1 allocation: a view),
+    else the positions themselves (a copy)."""
     if pos.size > 1 and np.all(np.diff(pos) == pos[1] - pos[0]):
-        return a[:, pos[0]:pos[-1] + 1:pos[1] - pos[0]]
-    return a[:, pos]
+        return slice(int(pos[0]), int(pos[-1]) + 1, int(pos[1] - pos[0]))
+    return pos
+
+
+@dataclass(frozen=True, slots=True)
+class _Pairing:
+    """How a randomised trial's two arms enter (:func:`paired_entries`): the accrual of both arms together, how
+    many patients it enrols, and what takes each arm's columns of its entries (:func:`_columns`)."""
+
+    both: PoissonAccrual
+    total: int
+    treated: slice | np.ndarray
+    control: slice | np.ndarray
+
+
+def _pairing(design: Design, arms: list[Arm]) -> _Pairing:
+    """The :class:`_Pairing` of ``design``'s randomised trial (``arms``: its arms), made once per design."""
+    c = design.post_marketing.control
+    assert isinstance(c, ConcurrentControl) and c.ratio is not None
+    ratio = c.ratio
+    treated = arms[0]
+    assert treated.process is not None
+    both = PoissonAccrual(rate=treated.process.rate * (1 + ratio), ramp_up=treated.process.ramp_up,
+                          start=treated.process.start,
+                          changes=tuple((mo, r * (1 + ratio)) for mo, r in treated.process.changes))
+    total = arms[0].n + arms[1].n
+    is_t = allocation(ratio, total)
+    pos_t, pos_c = np.flatnonzero(is_t), np.flatnonzero(~is_t)
+    if pos_t.size != arms[0].n or pos_c.size != arms[1].n:
+        raise DesignError(f"the allocation of {total} patients 1:{ratio:g} gives {pos_t.size} treated and "
+                          f"{pos_c.size} controls, not {arms[0].n} and {arms[1].n}")
+    return _Pairing(both, total, _columns(pos_t), _columns(pos_c))
 
 
 def paired_entries(streams: Streams, design: Design, arms: list[Arm], m: int) -> list[np.ndarray]:
     """Entry months of a randomised trial's two arms from one stream of patients.
 
     The trial enrols at the treated rate times ``1 + ratio``; evaluable patients are allocated in
-    entry order by :func:`allocation`, so the arms stay balanced at every look.
+    entry order by :func:`allocation`, so the arms stay balanced at every look.  The accrual of both arms and the
+    allocation are made once per design (:func:`_pairing`; a block of a small design spent 0.1 ms on them).
     """
-    c = design.post_marketing.control
-    assert isinstance(c, ConcurrentControl) and c.ratio is not None
+    pairing = per_object("pairing", design, lambda: _pairing(design, arms))
     treated = arms[0]
-    assert treated.process is not None
-    both = PoissonAccrual(rate=treated.process.rate * (1 + c.ratio), ramp_up=treated.process.ramp_up,
-                          start=treated.process.start,
-                          changes=tuple((mo, r * (1 + c.ratio)) for mo, r in treated.process.changes))
-    total = arms[0].n + arms[1].n
-    is_t = allocation(c.ratio, total)
-    entry = both.first_arrivals(streams("entry:trial"), m, total, keep=treated.keep)
-    et, ec = _columns(entry, np.flatnonzero(is_t)), _columns(entry, np.flatnonzero(~is_t))
-    if et.shape[1] != arms[0].n or ec.shape[1] != arms[1].n:
-        raise DesignError(f"the allocation of {total} patients 1:{c.ratio:g} gives {et.shape[1]} treated and "
-                          f"{ec.shape[1]} controls, not {arms[0].n} and {arms[1].n}")
-    return [et, ec]
+    entry = pairing.both.first_arrivals(streams("entry:trial"), m, pairing.total, keep=treated.keep)
+    return [entry[:, pairing.treated], entry[:, pairing.control]]
 
 
 def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndarray:
@@ -478,7 +500,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             log_hr_pm = np.asarray(arm_log_hr, dtype=np.float64).T
         else:
             log_hr_pm = np.broadcast_to(lin + arm_log_hr, (m, n)).T
-        baseline = ep.baseline.build()
+        baseline = per_object("baseline", ep.baseline, ep.baseline.build)  # (once per design: it is frozen)
         if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
             # replicate-major, for the pass that reads them with the scaling (TtePatients.of: item 45 of
