@@ -808,6 +808,24 @@ def test_look_results_are_numpys(looks: int, rows: int, seed: int, special: floa
         assert got[f].tobytes() == value.tobytes(), f
 
 
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(rows=st.integers(0, 9), looks=st.integers(1, 4), seed=st.integers(0, 2**32 - 1),
+       special=st.sampled_from([np.inf, -np.inf, np.nan, 24.0]), cutoff=st.sampled_from([24.0, np.inf, 0.0]))
+def test_screen_rows_are_numpys(rows: int, looks: int, seed: int, special: float, cutoff: float) -> None:
+    """``screen_rows`` (compiled: ``screen_eligible``) is the numpy expression it replaced, with looks and targets
+    that do not happen (inf), are NaN or fall on the cut-off, and a design without interims."""
+    from condapprove.simulation.decision import screen_rows
+
+    rng = np.random.default_rng(seed)
+    times = rng.random((rows, looks)) * 40
+    target = rng.random(rows) * 40
+    times.flat[rng.integers(0, max(1, times.size), size=min(2, times.size))] = special
+    target[:1] = special
+    want = (target <= cutoff) & np.isfinite(times[:, :-1]).all(axis=1)
+    got = screen_rows(times, target, cutoff)
+    assert got.dtype == np.bool_ and got.tolist() == want.tolist()
+
+
 def _sorted_log_rank_keys(rng: np.random.Generator, m: int, n: int, dtype: Any) -> tuple[np.ndarray, np.ndarray,
                                                                                        np.ndarray]:
     """Rows of sorted keys as a look gives them (times with ties, codes ``2 * censored + treated``, the padding

@@ -16,7 +16,7 @@ from ..boundaries import MIN_INFORMATION_STEP
 KEEP = 1.0 - MIN_INFORMATION_STEP
 
 __all__ = ["KEEP", "compact_looks", "first_decision", "last_bounds", "looks_in_order", "one_pattern", "pick_rows",
-           "sort_looks", "spread_bounds"]
+           "screen_eligible", "sort_looks", "spread_bounds"]
 
 
 @compiled
@@ -263,3 +263,15 @@ def pick_rows(fields: tuple[tuple[np.ndarray, ...], ...], sel: np.ndarray,
                 w = columns[j][i]
                 v = w if s == j else v
             row[i] = v
+
+
+@compiled
+def screen_eligible(times: np.ndarray, target_time: np.ndarray, cutoff: float,
+                    out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out = (target_time <= cutoff) & np.isfinite(times[:, :-1]).all(axis=1)`` in one pass over the rows (numpy's
+    reduction along a row of two or three looks took most of that expression's time)."""
+    for i in range(times.shape[0]):
+        ok = target_time[i] <= cutoff
+        for j in range(times.shape[1] - 1):
+            ok = ok and np.isfinite(times[i, j])
+        out[i] = ok

@@ -31,6 +31,7 @@ from ._decide_jit import (
     looks_in_order,
     one_pattern,
     pick_rows,
+    screen_eligible,
     sort_looks,
     spread_bounds,
 )
@@ -195,7 +196,9 @@ def screen_rows(times: np.ndarray, target_time: np.ndarray, cutoff: float) -> np
     """The rows a screen may leave out of their later looks (:func:`screen_bounds`): those whose every look happens,
     the target reached by the ``cutoff`` and each interim before the final analysis (``times`` (m, L) in design order,
     the final analysis last, inf for a look that does not happen), so that each look has its planned information."""
-    return np.asarray((target_time <= cutoff) & np.isfinite(times[:, :-1]).all(axis=1))
+    out = np.empty(times.shape[0], dtype=bool)
+    screen_eligible(np.asarray(times, dtype=np.float64), np.asarray(target_time, dtype=np.float64), float(cutoff), out)
+    return out
 
 
 def _group_sequential_bounds(design: Design, dec: GroupSequentialDecision, info: np.ndarray, active: np.ndarray,

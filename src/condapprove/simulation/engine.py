@@ -297,6 +297,8 @@ def _run_chunk(design: Design, scenario_index: int, blocks: Sequence[int], repli
         streams = Streams(root, (key, b))
         with np.errstate(all="ignore"):
             parts.append(_simulate_block(design, scenario_index, streams, m))
+    if len(parts) == 1:  # (a chunk of one block, as small runs have: its arrays as they are, not copied)
+        return {k: np.ascontiguousarray(parts[0][k]) for k in _FIELDS}
     return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
 
 

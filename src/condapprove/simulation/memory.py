@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import os
 
 from ..errors import CondapproveError
@@ -71,9 +72,11 @@ def memory_warning(design: Design) -> str | None:
             f"replicates")
 
 
+@functools.cache
 def machine_memory() -> int | None:
     """Bytes of memory this process may use: the machine's physical memory, or the limit of its control group
-    (Linux, version 2 or 1) when smaller; None where neither is known (Windows)."""
+    (Linux, version 2 or 1) when smaller; None where neither is known (Windows).  Read once per process (a few
+    files, 21 us here: each call of a patient-level design read them before)."""
     sizes = []
     try:
         sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
@@ -97,7 +100,7 @@ def check_fits(design: Design, processes: int) -> None:
     need (:data:`BYTES_PER_CELL_AT_LEAST`), which the system would end by killing a process, with no message;
     nothing where the memory is not known or the design is simulated from sufficient statistics."""
     patients = _patients(design)
-    if patients is None:  # (before reading the machine's memory: a few files, 23 us here, in every short run)
+    if patients is None:  # (before reading the machine's memory: a few files, once per process)
         return
     have = machine_memory()
     if have is None:
