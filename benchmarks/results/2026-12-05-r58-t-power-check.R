@@ -1,0 +1,16 @@
+# Fifty-eighth round: the t test on all the data (simulate_case of tests/reference/make_reference_t_power.R, evaluated from it)
+# for the two continuous designs of `run.py --sweep 12 --sweep-seed 58` furthest from rpact (continuous-7 and -10).
+# Run from the repository's root: Rscript <this file>
+# Output (R 4.2.2, rpact 3.3.4): overallReject 0.68621 (MCSE 0.00046) and 0.796707 (0.00040); condapprove 0.68406
+# and 0.79574 at 10^5 replicates (-r58-sweep58.json): 1.40 and 0.72 combined standard errors; rpact getSimulationMeans
+# 0.69409 and 0.79945 (4.85 and 2.06 from condapprove).
+suppressPackageStartupMessages(library(rpact)); R_REPS <- 1000000L; BATCH <- 200000L
+for (e in parse("tests/reference/make_reference_t_power.R")) {
+  if (is.call(e) && identical(e[[1]], as.name("<-")) && identical(e[[2]], as.name("simulate_case"))) eval(e)
+}
+d <- getDesignGroupSequential(kMax = 5, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
+r <- simulate_case(rep(10, 5), 2, 0.5, 1, d$criticalValues, 581)
+print(r)
+d2 <- getDesignGroupSequential(kMax = 4, alpha = 0.025, sided = 1, typeOfDesign = "asP")
+r2 <- simulate_case(rep(75, 4), 2, 0.5, 2, d2$criticalValues, 582)
+print(r2)
