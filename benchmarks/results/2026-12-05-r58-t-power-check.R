@@ -8,9 +8,12 @@ suppressPackageStartupMessages(library(rpact)); R_REPS <- 1000000L; BATCH <- 200
 for (e in parse("tests/reference/make_reference_t_power.R")) {
   if (is.call(e) && identical(e[[1]], as.name("<-")) && identical(e[[2]], as.name("simulate_case"))) eval(e)
 }
-d <- getDesignGroupSequential(kMax = 5, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
-r <- simulate_case(rep(10, 5), 2, 0.5, 1, d$criticalValues, 581)
-print(r)
-d2 <- getDesignGroupSequential(kMax = 4, alpha = 0.025, sided = 1, typeOfDesign = "asP")
-r2 <- simulate_case(rep(75, 4), 2, 0.5, 2, d2$criticalValues, 582)
-print(r2)
+# each design: its per-arm stage sizes, the difference, the SD, rpact's spending and the seed
+cases <- list(continuous_7 = list(stage = rep(10, 5), delta = 0.5, sigma = 1, spending = "asOF", seed = 581),
+              continuous_10 = list(stage = rep(75, 4), delta = 0.5, sigma = 2, spending = "asP", seed = 582))
+for (name in names(cases)) {
+  cs <- cases[[name]]
+  d <- getDesignGroupSequential(kMax = length(cs$stage), alpha = 0.025, sided = 1, typeOfDesign = cs$spending)
+  r <- simulate_case(cs$stage, 2, cs$delta, cs$sigma, d$criticalValues, cs$seed)
+  cat(name, "overallReject", r$overallReject, "MCSE", r$mcse$overallReject, "\n")
+}

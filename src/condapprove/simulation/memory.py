@@ -76,7 +76,7 @@ def memory_warning(design: Design) -> str | None:
 def machine_memory() -> int | None:
     """Bytes of memory this process may use: the machine's physical memory, or the limit of its control group
     (Linux, version 2 or 1) when smaller; None where neither is known (Windows).  Read once per process (a few
-    files, 21 us here: each call of a patient-level design read them before)."""
+    files: 21 us here, which every patient-level run paid; docs/performance.md, item 125)."""
     sizes = []
     try:
         sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
