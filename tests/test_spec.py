@@ -176,3 +176,18 @@ def test_an_unobservable_follow_up_does_not_hide_a_control_enrolling_after_the_c
         "enrol; got 60"),
         ("post_marketing.endpoint.followup_months: must be < 48, the months from post_marketing.treated.accrual."
         "start_month (0) to the data cut-off (month 48): no endpoint could be observed in time; got 50")]
+
+
+def test_a_baseline_is_built_once_per_spec() -> None:
+    """``BaselineSpec.build`` makes the survival baseline once per (frozen) spec, as the simulation asks for it in
+    every block of replicates: the same object again, equal to one made anew; another spec of equal value gets its
+    own, equal to it."""
+    from condapprove.spec.schema import BaselineSpec
+
+    spec = BaselineSpec(median_months=12.0)
+    first = spec.build()
+    assert spec.build() is first and first == spec._build()
+    other = BaselineSpec(median_months=12.0)
+    assert other.build() is not first and other.build() == first
+    piecewise = BaselineSpec(piecewise_exponential={"breaks": [6.0], "rates": [0.1, 0.05]})
+    assert piecewise.build() is piecewise.build() and type(piecewise.build()).__name__ == "PiecewiseExponential"

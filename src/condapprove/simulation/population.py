@@ -363,8 +363,8 @@ class _Pairing:
 
     both: PoissonAccrual
     total: int
-    treated: slice | np.ndarray
-    control: slice | np.ndarray
+    treated_columns: slice | np.ndarray
+    control_columns: slice | np.ndarray
 
 
 def _pairing(design: Design, arms: list[Arm]) -> _Pairing:
@@ -394,9 +394,8 @@ def paired_entries(streams: Streams, design: Design, arms: list[Arm], m: int) ->
     allocation are made once per design (:func:`_pairing`; a block of a small design spent 0.1 ms on them).
     """
     pairing = per_object("pairing", design, lambda: _pairing(design, arms))
-    treated = arms[0]
-    entry = pairing.both.first_arrivals(streams("entry:trial"), m, pairing.total, keep=treated.keep)
-    return [entry[:, pairing.treated], entry[:, pairing.control]]
+    entry = pairing.both.first_arrivals(streams("entry:trial"), m, pairing.total, keep=arms[0].keep)
+    return [entry[:, pairing.treated_columns], entry[:, pairing.control_columns]]
 
 
 def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndarray:
@@ -500,7 +499,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
             log_hr_pm = np.asarray(arm_log_hr, dtype=np.float64).T
         else:
             log_hr_pm = np.broadcast_to(lin + arm_log_hr, (m, n)).T
-        baseline = per_object("baseline", ep.baseline, ep.baseline.build)  # (once per design: it is frozen)
+        baseline = ep.baseline.build()  # (made once per spec)
         if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
             # replicate-major, for the pass that reads them with the scaling (TtePatients.of: item 45 of

@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from .._memo import per_object
 from ..errors import DesignError
 from ._base import (
     MAX_COUNT,
@@ -229,7 +230,12 @@ class BaselineSpec(_Model):
         return self
 
     def build(self) -> Any:
-        """The baseline of :mod:`condapprove.kernels.survival`."""
+        """The baseline of :mod:`condapprove.kernels.survival`, made once per spec (frozen, as is the baseline): the
+        simulation asks for it in every block of replicates (docs/performance.md, item 124)."""
+        return per_object("baseline", self, self._build)
+
+    def _build(self) -> Any:
+        """:meth:`build`, made anew."""
         from ..kernels import survival as ks
 
         if self.median_months is not None:
