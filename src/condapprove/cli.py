@@ -652,7 +652,13 @@ def main(argv: list[str] | None = None) -> None:
     # 12 ms of `validate` here, more in a larger environment; the command uses none (set the variable to load them)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     signal.signal(signal.SIGTERM, _terminated)
-    cli.main(args=argv, prog_name="condapprove", obj=_OWN_PROCESS)
+    try:
+        cli.main(args=argv, prog_name="condapprove", obj=_OWN_PROCESS)
+    finally:
+        # what the command built after its imports lives until exit too (a run's first call loads numba's typing
+        # registries and the compiled loops: some 5 x 10^4 objects): frozen, the collection at exit skips them
+        # (docs/performance.md, item 126)
+        gc.freeze()
 
 
 def _remove_partial_chunks(folder: str) -> None:
