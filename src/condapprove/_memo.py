@@ -3,7 +3,8 @@
 For immutable inputs whose derived values are needed again and again: a frozen
 :class:`~condapprove.spec.schema.Design` (its canonical hash, the defaults it took, the sufficient statistics'
 arrival process: a run of 10^4 replicates spent a few milliseconds on such set-up, a third of its time on this
-machine) and its decision rule (the spending setting of its bounds).  (A root seed's words, for the streams
+machine), its decision rule (the spending setting of its bounds) and its survival baseline's spec (the baseline
+itself, :meth:`~condapprove.spec.schema.BaselineSpec.build`).  (A root seed's words, for the streams
 spawned from it, are kept by the root's value instead: :func:`condapprove._rng._lead_words`.)
 
 The cache holds the object itself beside each value and checks identity, so an id reused by another object
