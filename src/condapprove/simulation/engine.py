@@ -216,11 +216,12 @@ def _patient_enrolled(design: Design, data: list[Any], dec_time: np.ndarray,
     pm = design.post_marketing
     m = dec_time.size
     enrolled = []
+    # (once per design: a time-to-event endpoint has no follow-up field, and the model's failed lookup is slow)
+    follow = per_object("follow-up", design, lambda: float(getattr(pm.endpoint, "followup_months", 0.0)))
     for d in data:
         if d.arm.process is None:
             enrolled.append(np.full(m, float(d.arm.n)))
             continue
-        follow = getattr(pm.endpoint, "followup_months", 0.0)
         end = np.minimum(np.minimum(d.entry[:, -1], dec_time), design.cutoff_month - follow)
         kept = np.empty(m, dtype=np.int64)
         # (d.entry <= end[:, None]).sum(axis=1), compiled; a randomised trial's arms share the treated arm's process

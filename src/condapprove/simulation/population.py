@@ -424,6 +424,13 @@ def outcome_parameter(design: Design, arm: Arm, truth: Truth, m: int) -> np.ndar
 _PATTERN_COVARIATES = 8
 
 
+@functools.lru_cache(maxsize=64)
+def _no_effects(m: int, n: int) -> np.ndarray:
+    """The patient-level effects of an arm without any, (m, n) zeros as a read-only view of one number: made once per
+    shape instead of at every arm of every block."""
+    return np.broadcast_to(0.0, (m, n))
+
+
 def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: int,
                  entry: np.ndarray | None = None, *, scale_later: bool = False) -> ArmData:
     """Draw one arm's patients for ``m`` replicates (fixed order of draws: entries, covariates, lots, outcomes).
@@ -453,7 +460,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
     # (continuous_outcomes), with numpy's operations in numpy's order
     fused = isinstance(ep, ContinuousEndpoint) and conf is None and not sites
     x = None
-    lin = zero_lin = np.broadcast_to(0.0, (m, n))  # no patient-level effects yet (a view: nothing allocated)
+    lin = zero_lin = _no_effects(m, n)  # no patient-level effects yet (a read-only view: nothing allocated)
     # where the covariates alone make the effects (no site or lot effects added), each patient's pattern of
     # covariates (bits) and each pattern's summed effect, for binary responses computed once per pattern
     # (binary_outcomes_by_pattern)
@@ -500,7 +507,7 @@ def simulate_arm(streams: Streams, design: Design, arm: Arm, truth: Truth, m: in
         else:
             log_hr_pm = np.broadcast_to(lin + arm_log_hr, (m, n)).T
         baseline = ep.baseline.build()  # (made once per spec)
-        if scale_later and lin is zero_lin and type(baseline) is Exponential and np.all(np.isfinite(log_hr_pm)):
+        if scale_later and lin is zero_lin and type(baseline) is Exponential and np.isfinite(log_hr_pm).all():
             # draw_event_times' draw, its multiplier exp(-log HR) and its rate, applied by the reader
             # replicate-major, for the pass that reads them with the scaling (TtePatients.of: item 45 of
             # docs/performance.md; so are the other arms' times and every arm's dropout)

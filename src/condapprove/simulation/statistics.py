@@ -10,6 +10,7 @@ information fractions are ratios of these.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import warnings
@@ -492,7 +493,16 @@ class TtePatients:
             kth_binned(calendar, ks, found)
             kth = {int(k): found[:, t] for t, k in enumerate(ks)}
         return TtePatients(entry, first, is_event, first_key, calendar, order, index_bits, data[0].entry.shape[1],
-                           np.concatenate([np.full(d.y.shape[1], r) for d, r in zip(data, recruited)]), kth)
+                           _recruited_columns(tuple((d.y.shape[1], r) for d, r in zip(data, recruited))), kth)
+
+
+@functools.lru_cache(maxsize=64)
+def _recruited_columns(arms: tuple[tuple[int, bool], ...]) -> np.ndarray:
+    """Whether each column is a recruited arm's, for arms of (columns, recruited): read only, made once per layout
+    instead of at every block."""
+    out = np.concatenate([np.full(n, r) for n, r in arms])
+    out.setflags(write=False)
+    return out
 
 
 def tte_look_statistics(design: Design, data: list[ArmData], taus: list[np.ndarray],
@@ -563,14 +573,12 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
     (:class:`KeyBuffers`); a row where an event's time may have merged with another in them is analysed again from
     the wide keys (:func:`_wide_logrank`), so the numbers are the wide keys' in every row."""
     k, (m, n) = len(taus), entry.shape
-    treated = np.zeros(n, dtype=bool)
-    treated[:n_t] = True
-    admin_code = np.uint64(2) | treated.astype(np.uint64)  # the code of an administrative censoring
+    admin_code = _admin_codes(n, n_t)  # the code of an administrative censoring, by column
     taus = [np.ascontiguousarray(t) for t in taus]
-    e1, var = np.empty((k, m)), np.empty((k, m))
-    o1, events, nv, nt = (np.empty((k, m), dtype=np.int64) for _ in range(4))
+    e1, var = np.empty((2, k, m))
+    o1, events, nv, nt = np.empty((4, k, m), dtype=np.int64)
     tile = _tile_rows(n)
-    keys = KeyBuffers(min(m, tile), n)
+    keys = KeyBuffers.of(min(m, tile), n)
     narrow, n_unsure = True, 0
     # each look's rows by width while a tile still has rows that a narrower buffer holds (the looks' months grow, and
     # so do the patients entered); whole rows after (item 117's buffers cost up to 4% where no row is compacted)
@@ -609,13 +617,23 @@ def _two_arm_rows(entry: np.ndarray, first_key: np.ndarray, n_t: int, recruited:
                                     alive[:size])
         # where merged times are common (tied event times, say), the narrow keys cost more than they save
         narrow = n_unsure * _NARROW_GIVE_UP <= k * rows.stop
-    out = {f: np.empty((k, m)) for f in _TTE_FIELDS}
+    out = dict(zip(_TTE_FIELDS, np.empty((len(_TTE_FIELDS), k, m))))
     # z (0 where degenerate or not finite), the Peto one-step estimate (O - E) / V, and the information: the
     # recruited patients' events; beside a historical cohort (whose events do not count) the only recruited arm is
     # the treated one, so its events as the log-rank counts them (O1).  One compiled pass over every look
     look_results(e1, var, o1, events, nv, nt, all_recruited, out["z"], out["information"], out["estimate"],
                  out["n_treated"], out["n_control"], out["events"])
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _admin_codes(n: int, n_t: int) -> np.ndarray:
+    """The code of an administrative censoring in each of ``n`` columns, the first ``n_t`` treated: 3 treated, 2
+    control (made once per layout instead of at every block, and shared: the compiled loops only read it, and a
+    read-only array would be another type to compile them for)."""
+    treated = np.zeros(n, dtype=bool)
+    treated[:n_t] = True
+    return np.uint64(2) | treated.astype(np.uint64)
 
 
 class KeyBuffers:
@@ -643,10 +661,31 @@ class KeyBuffers:
         self.widest = np.empty(self.bounds.size, dtype=np.int64)
         self.unsure = np.empty(rows, dtype=np.int64)
         self.unsure_flags = np.empty(rows, dtype=bool)
+        self._widths, self._starts = self.bounds.tolist(), self.starts.tolist()  # (Python integers for sort())
+
+    #: Each thread's buffers by (rows, n, NARROWEST), reused by its later blocks: scratch memory, written before it
+    #: is read.
+    _kept = threading.local()
+
+    @classmethod
+    def of(cls, rows: int, n: int) -> KeyBuffers:
+        """Buffers of ``rows`` rows of ``n`` keys for this thread, the ones it used last for that shape: made at a
+        thread's first block of a shape, not at every block (6 us to make for 2,048 rows of 60 patients, and their
+        0.7 MiB of new memory to fault in).  At most two shapes are kept a thread."""
+        kept: dict[tuple[int, int, int], KeyBuffers] | None = getattr(cls._kept, "by_shape", None)
+        if kept is None:
+            kept = cls._kept.by_shape = {}
+        shape = (rows, n, cls.NARROWEST)  # (the widths follow NARROWEST, which a test may change)
+        got = kept.get(shape)
+        if got is None:
+            if len(kept) >= 2:
+                kept.clear()
+            got = kept[shape] = cls(rows, n)
+        return got
 
     def whole_rows(self, rows: int) -> np.ndarray:
         """The last buffer's first ``rows`` rows, as a (rows, n) array: the keys of whole rows."""
-        n, at = int(self.bounds[-1]), int(self.starts[-2])
+        n, at = self._widths[-1], self._starts[-2]
         return self.flat[at:at + rows * n].reshape(rows, n)
 
     def clear(self) -> None:
@@ -657,10 +696,11 @@ class KeyBuffers:
     def sort(self) -> None:
         """Sort the keys of each buffer's rows (``counts``): the last buffer's whole, the others' only as far as their
         ``widest`` row's keys (the rest of every row is padding)."""
-        last = self.bounds.size - 1
-        for c in np.flatnonzero(self.counts):
-            w, cnt, s = int(self.bounds[c]), int(self.counts[c]), int(self.widest[c])
-            block = self.flat[self.starts[c]:self.starts[c] + cnt * w].reshape(cnt, w)
+        last = len(self._widths) - 1
+        for c, (w, at, cnt, s) in enumerate(zip(self._widths, self._starts, self.counts.tolist(), self.widest.tolist())):
+            if cnt == 0:
+                continue
+            block = self.flat[at:at + cnt * w].reshape(cnt, w)
             if c == last:  # numpy's sort, or for long rows a split by value where that is faster
                 sort_rows(block)
             elif s > 1:
@@ -1144,6 +1184,10 @@ class RowValues:
     def __call__(self, setting: Any, rows: np.ndarray, compute: Callable[[np.ndarray], Any]) -> np.ndarray:
         """The values of each of ``rows`` (2-d), ``compute(distinct rows)`` giving one value (or one array of values of
         one shape) for each row it is given, the same for a row whatever the others."""
+        if rows.shape[0] == 1 and (kept := self._tables.get(setting)) is not None:  # (one row kept: its values' copy)
+            hit = kept.index.get(np.ascontiguousarray(rows, dtype=np.float64).tobytes())
+            if hit is not None:
+                return kept.values[hit:hit + 1].copy()
         uniq, inverse = unique_rows(rows)
         table = self._tables.get(setting) or self._tables.setdefault(setting, _KeptRows())
         buf, width = uniq.tobytes(), 8 * uniq.shape[1]  # each distinct row's bytes, cut from one buffer
