@@ -446,6 +446,25 @@ def test_unique_rows_groups_equal_rows_nan_padding_included() -> None:
     assert len(uniq) == len({r.tobytes() for r in y}) and inverse[0] != inverse[50]
 
 
+def test_unique_rows_with_runs_of_equal_rows_group_as_by_their_bytes() -> None:
+    """Runs of equal rows (a row equal to the one before it joins that row's group without being hashed) give the
+    groups, in order of first appearance, that grouping every row by its bytes gives; a row that differs from the one
+    before it only by -0.0 against 0.0, or by a NaN at another place, starts or finds another group."""
+    from condapprove.simulation.statistics import unique_rows
+
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 4, (40, 3)).astype(float)
+    base[rng.random(base.shape) < 0.2] = np.nan
+    base[5], base[6], base[7] = [-0.0, 1.0, 1.0], [0.0, 1.0, 1.0], [-0.0, 1.0, 1.0]
+    base[8], base[9] = [np.nan, 2.0, 2.0], [2.0, np.nan, 2.0]
+    x = np.repeat(base, rng.integers(1, 6, len(base)), axis=0)
+    uniq, inverse = unique_rows(x)
+    groups: dict[bytes, int] = {}
+    assert inverse.tolist() == [groups.setdefault(r.tobytes(), len(groups)) for r in x]
+    np.testing.assert_array_equal(uniq[inverse], x)
+    assert uniq.tobytes() == b"".join(groups)  # each group's row, in order of first appearance
+
+
 def test_assurance_is_the_prior_average_of_the_exact_power() -> None:
     """treated_rate ~ Beta(8, 12): P(confirmed) = integral of the exact P(confirmed | p) over the prior."""
     post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 3},

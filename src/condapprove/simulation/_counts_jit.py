@@ -422,7 +422,8 @@ def distinct_rows(bits: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> i
     """Group the rows of the 2-D uint64 array ``bits`` (float64 rows seen as their bit patterns) by equal rows: the
     number ``k`` of distinct rows, the first row of each in ``first[:k]`` (in order of first appearance) and each
     row's group in ``inverse``.  One pass with a hash table of twice the rows (open addressing, linear probing) instead
-    of a sort: rows compare equal exactly when their bits do."""
+    of a sort: rows compare equal exactly when their bits do.  A row equal to the one before it joins its group
+    without hashing (runs of equal rows are the usual case: most rows of a block share their looks' information)."""
     m, cols = bits.shape
     size = 1
     while size < 2 * m:
@@ -430,6 +431,15 @@ def distinct_rows(bits: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> i
     table = np.full(size, -1, dtype=np.int64)
     k = 0
     for i in range(m):
+        if i > 0:
+            again = True
+            for j in range(cols):
+                if bits[i, j] != bits[i - 1, j]:
+                    again = False
+                    break
+            if again:
+                inverse[i] = inverse[i - 1]
+                continue
         h = np.uint64(0x9E3779B97F4A7C15)
         for j in range(cols):  # each word mixed in by splitmix64's finaliser (every bit reaches the low bits)
             h ^= bits[i, j]
