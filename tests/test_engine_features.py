@@ -465,6 +465,51 @@ def test_unique_rows_with_runs_of_equal_rows_group_as_by_their_bytes() -> None:
     assert uniq.tobytes() == b"".join(groups)  # each group's row, in order of first appearance
 
 
+def test_a_kept_row_alone_gets_a_copy_of_its_kept_values() -> None:
+    """A call with one row already kept (a fixed-look design's one information pattern) gets its values as a call of
+    several rows does, in an array of its own: writing to it changes neither the kept values nor a later call's, and
+    a row kept under another setting is not taken for it."""
+    from condapprove.simulation.statistics import RowValues
+
+    kept = RowValues()
+    calls: list[int] = []
+
+    def compute(rows: np.ndarray) -> np.ndarray:
+        calls.append(len(rows))
+        return np.column_stack([rows[:, 0] * 2.0, rows[:, 1] + 1.0])
+
+    rows = np.array([[1.0, 2.0], [3.0, np.nan], [1.0, 2.0]])
+    both = kept("a", rows, compute)
+    one = kept("a", rows[1:2], compute)
+    assert calls == [2] and one.shape == (1, 2) and one.flags.writeable
+    np.testing.assert_array_equal(one, both[1:2])
+    one[:] = -1.0
+    np.testing.assert_array_equal(kept("a", rows[1:2], compute), both[1:2])
+    np.testing.assert_array_equal(kept("a", rows, compute), both)
+    assert calls == [2]
+    np.testing.assert_array_equal(kept("b", rows[:1], compute), both[:1])  # (computed again under its own setting)
+    assert calls == [2, 1]
+
+
+def test_key_buffers_are_kept_per_thread_and_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread gets the same look key buffers for the same shape at its later blocks, another thread its own, and
+    buffers made before ``KeyBuffers.NARROWEST`` changed are not given after it (their widths follow it)."""
+    import threading
+
+    from condapprove.simulation.statistics import KeyBuffers
+
+    first = KeyBuffers.of(64, 100)
+    assert KeyBuffers.of(64, 100) is first and KeyBuffers.of(64, 90) is not first
+    other: list[KeyBuffers] = []
+    thread = threading.Thread(target=lambda: other.append(KeyBuffers.of(64, 100)))
+    thread.start()
+    thread.join()
+    assert other[0] is not first and other[0].bounds.tolist() == first.bounds.tolist() == [32, 64, 100]
+    monkeypatch.setattr(KeyBuffers, "NARROWEST", 64)
+    narrowed = KeyBuffers.of(64, 100)
+    assert narrowed is not first and narrowed.bounds.tolist() == [64, 100]
+
+
 def test_assurance_is_the_prior_average_of_the_exact_power() -> None:
     """treated_rate ~ Beta(8, 12): P(confirmed) = integral of the exact P(confirmed | p) over the prior."""
     post = {"study": "use_results_survey", "endpoint": {"type": "binary", "followup_months": 3},
