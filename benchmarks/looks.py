@@ -11,7 +11,8 @@ key of the first of event and dropout, and each look's calendar month), then tim
 replicates as the engine runs them (``_tile_rows``), the wide keys (``look_keys``, numpy's sort as doubles,
 ``walk_sorted``) and the narrow ones (``look_keys32``, numpy's sort of 32-bit integers, ``walk_sorted``, then
 ``unsure_rows``: whole rows, as the engine runs a look once a tile has no row that a narrower buffer holds, item
-117), alternating the two (``docs/performance.md``, item 36).  Prints milliseconds
+117; the engine does the walk and the check in one pass, ``walk_unsure``, item 129, timed here apart), alternating
+the two (``docs/performance.md``, item 36).  Prints milliseconds
 per block (all the looks), each step's total over the passes' median, and checks that the two give the same sums
 wherever no row is reported.
 """
@@ -99,7 +100,7 @@ def one_pass(args: tuple[Any, ...], narrow: bool, clock: dict[str, float]) -> li
 
 def count_reported(replicates: int, seed: int = 5) -> None:
     """For every time-to-event benchmark case and shipped design: how many look-rows of a run of ``replicates``
-    the narrow keys report (``walk_by_width``'s check, or ``unsure_rows`` for whole rows), so that the engine
+    the narrow keys report (``walk_by_width``'s check, or ``walk_unsure``'s for whole rows), so that the engine
     analyses them again from the wide keys."""
     import glob
 
@@ -107,7 +108,7 @@ def count_reported(replicates: int, seed: int = 5) -> None:
     from condapprove.simulation import statistics as engine_statistics
 
     count = [0, 0]
-    real = engine_statistics.walk_by_width, engine_statistics.unsure_rows
+    real = engine_statistics.walk_by_width, engine_statistics.walk_unsure
 
     def by_width(*args: Any) -> int:
         got = int(real[0](*args))
@@ -115,8 +116,8 @@ def count_reported(replicates: int, seed: int = 5) -> None:
         count[1] += got
         return got
 
-    def whole_rows(key: np.ndarray, n_valid: np.ndarray, out: np.ndarray) -> int:
-        got = int(real[1](key, n_valid, out))
+    def whole_rows(key: np.ndarray, *args: Any) -> int:
+        got = int(real[1](key, *args))
         count[0] += key.shape[0]
         count[1] += got
         return got
@@ -126,7 +127,7 @@ def count_reported(replicates: int, seed: int = 5) -> None:
     designs += [(pathlib.Path(f).name, condapprove.load_design(f))
                 for f in sorted(glob.glob(str(root / "designs" / "*.yaml")))]
     # (the names the engine's looks call)
-    engine_statistics.walk_by_width, engine_statistics.unsure_rows = by_width, whole_rows
+    engine_statistics.walk_by_width, engine_statistics.walk_unsure = by_width, whole_rows
     try:
         for name, design in designs:
             if design.post_marketing.endpoint.type != "time_to_event":
@@ -137,7 +138,7 @@ def count_reported(replicates: int, seed: int = 5) -> None:
                 condapprove.simulate(design, replicates=replicates, seed=seed)
             print(f"{name}: {count[1]} of {count[0]} look-rows reported")
     finally:
-        engine_statistics.walk_by_width, engine_statistics.unsure_rows = real
+        engine_statistics.walk_by_width, engine_statistics.walk_unsure = real
 
 
 def main(argv: list[str] | None = None) -> None:

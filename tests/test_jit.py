@@ -554,7 +554,7 @@ def test_narrow_keys_by_width_are_the_whole_rows_sorted(n: int, seed: int, beyon
     first_key = _first_keys(first, censored, n_t)
     code = np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
     rows = rng.permutation(m)[:int(rng.integers(1, m + 1))] if subset else np.arange(m)
-    from condapprove.kernels._tte_jit import look_keys32, unsure_rows, walk_sorted
+    from condapprove.kernels._tte_jit import look_keys32, unsure_rows, walk_sorted, walk_unsure
 
     key = np.empty((m, n), dtype=np.uint32)
     want = [np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m), np.empty(m),
@@ -564,6 +564,14 @@ def test_narrow_keys_by_width_are_the_whole_rows_sorted(n: int, seed: int, beyon
     walk_sorted(key, *want)
     unsure = np.empty(m, dtype=bool)
     unsure_rows(key, want[0], unsure)
+    # the engine's whole rows: the walk and the check in one pass (walk_unsure), the same sums and flags
+    both = [want[0].copy(), want[1].copy(), np.empty(m), np.empty(m), np.empty(m, dtype=np.int64),
+            np.empty(m, dtype=np.int64)]
+    flags = np.empty(m, dtype=bool)
+    assert walk_unsure(key, *both, flags) == np.count_nonzero(unsure)
+    for g, w in zip(both, want):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_array_equal(flags, unsure)
     got, reported = _by_width(entry, tau, first_key, n_t, beyond, rows)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g[rows], w[rows])

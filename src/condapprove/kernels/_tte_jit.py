@@ -467,6 +467,26 @@ def walk_sorted(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.nda
         e1[i], var[i], o1[i], events[i] = _walk_row(key[i], n_valid[i], n1[i], packed, event_key, share)
 
 
+@compiled
+def walk_unsure(key: np.ndarray, n_valid: np.ndarray, n1: np.ndarray, e1: np.ndarray, var: np.ndarray,
+                o1: np.ndarray, events: np.ndarray, out: np.ndarray) -> int:  # pragma: no cover - compiled
+    """:func:`walk_sorted` and then :func:`unsure_rows` of each row, while the row is in cache (as
+    :func:`walk_by_width` does for the rows of its buffers): the same sums and the same flags in ``out``; returns the
+    number of rows flagged."""
+    b, n = key.shape
+    packed = np.empty(n, dtype=np.uint64)
+    event_key = np.empty(n, dtype=np.uint64)
+    share = np.empty(n, dtype=np.float64)
+    total = 0
+    for i in range(b):
+        row = key[i]
+        e1[i], var[i], o1[i], events[i] = _walk_row(row, n_valid[i], n1[i], packed, event_key, share)
+        same = _row_unsure(row, n_valid[i])
+        out[i] = same
+        total += same
+    return total
+
+
 @inlined
 def _walk_row(row: np.ndarray, nv: int, x1: int, packed: np.ndarray, event_key: np.ndarray,
               share: np.ndarray) -> tuple[float, float, np.int64, np.int64]:  # pragma: no cover - compiled

@@ -34,9 +34,8 @@ from ..kernels._tte_jit import (
     patient_columns,
     screen_stops,
     two_arm_columns,
-    unsure_rows,
     walk_by_width,
-    walk_sorted,
+    walk_unsure,
 )
 from ..kernels.rowsort import SORT_NETWORK_KEYS, sort_rows
 from ..kernels.survival import (
@@ -754,11 +753,11 @@ def _whole_rows_look(tile: slice, idx: np.ndarray | None, sub: np.ndarray, j: in
     kr, ur = keys.whole_rows(sub.size), keys.unsure_flags[:sub.size]
     look_keys32(entry, taus[j], first_key, admin_code, sub, kr, part[0], part[1], beyond)
     sort_rows(kr)  # numpy's sort, or for long rows a split by value where that is faster
-    walk_sorted(kr, *part)
+    flagged = walk_unsure(kr, *part, ur)  # the walk, and each row checked for merged times while it is in cache
     if idx is not None:
         for whole, got in zip(sums, part):
             whole[j, sub] = got
-    if not unsure_rows(kr, part[0], ur):
+    if not flagged:
         return 0
     redo = sub[ur]
     _wide_logrank(redo, j, entry, taus, first_key, admin_code, sums)
