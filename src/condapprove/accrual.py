@@ -20,7 +20,6 @@ served), computed as :math:`e_j = j/c + \\max_{i \\le j}(a_i - i/c)`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -216,28 +215,14 @@ class PoissonAccrual:
         """
         if not 0.0 < keep <= 1.0:  # (NaN too: every time inf or 0, silently; above 1, times too early)
             raise DesignError(f"`keep` must be a probability in (0, 1]; got {keep!r}.")
-        draw_jit, jit = _compiled()
-        # patient-major: patient j's draw does not depend on k
-        gaps: FloatArray = draw_jit.draw(rng, "standard_exponential", (k, size))
+        from ._draw_jit import draw
+        from ._jit import arrival_months
+
+        gaps = draw(rng, "standard_exponential", (k, size))  # patient-major: patient j's draw does not depend on k
         # running sums down the patients, thinning and the inverse in one compiled pass (the numbers of cumsum_rows,
         # ``/ keep`` and inverse() one after another)
-        jit.arrival_months(gaps, float(keep), self._knots, self._cum, self._level, self._slope)
+        arrival_months(gaps, float(keep), self._knots, self._cum, self._level, self._slope)
         return gaps.T
-
-
-def _compiled() -> tuple[Any, Any]:
-    """The modules of the compiled draws and loops, imported at the first draw (they load numba: not at import, for the
-    start-up of commands that draw nothing), then kept rather than imported again at every block.  Their functions
-    are looked up at each call (the benchmark times the draws by replacing them)."""
-    global _COMPILED
-    if _COMPILED is None:
-        from . import _draw_jit, _jit
-
-        _COMPILED = (_draw_jit, _jit)
-    return _COMPILED
-
-
-_COMPILED: tuple[Any, Any] | None = None
 
 
 def RampedPoissonAccrual(*, rate: float, ramp_up: float = 0.0, start: float = 0.0) -> PoissonAccrual:

@@ -630,9 +630,7 @@ def _admin_codes(n: int, n_t: int) -> np.ndarray:
     """The code of an administrative censoring in each of ``n`` columns, the first ``n_t`` treated: 3 treated, 2
     control (made once per layout instead of at every block, and shared: the compiled loops only read it, and a
     read-only array would be another type to compile them for)."""
-    treated = np.zeros(n, dtype=bool)
-    treated[:n_t] = True
-    return np.uint64(2) | treated.astype(np.uint64)
+    return np.uint64(2) | (np.arange(n) < n_t).astype(np.uint64)
 
 
 class KeyBuffers:
